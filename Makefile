@@ -1,0 +1,42 @@
+# ppaflow: every target creates .venv and installs from this repository's
+# own files (pyproject.toml, pinned by constraints.txt) first.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+# Tests use these when they answer (CI sets them; under CI=true they must answer).
+TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/test
+TEST_REDIS_URL    ?= redis://127.0.0.1:6379/15
+export TEST_DATABASE_URL TEST_REDIS_URL
+
+.PHONY: install run test demo rules-check clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -c 'import sys; sys.exit("ppaflow needs Python >= 3.11") if sys.version_info < (3, 11) else None'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+## run: the service on 127.0.0.1:5000 (SQLite under instance/, jobs inline), with the examples loaded
+run: install
+	$(BIN)/ppaflow init-db
+	$(BIN)/ppaflow seed
+	$(BIN)/ppaflow serve --host 127.0.0.1 --port 5000
+
+## test: the whole suite on SQLite and, when reachable, PostgreSQL and Redis
+test: install
+	$(BIN)/pytest
+
+## demo: the examples through the workflow on a fresh temporary database
+demo: install
+	$(BIN)/ppaflow demo
+
+rules-check: install
+	$(BIN)/ppaflow rules check
+
+clean:
+	rm -rf $(VENV) instance out .pytest_cache .hypothesis
