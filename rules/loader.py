@@ -1,0 +1,552 @@
+"""Load ``rules/*.yaml`` into a validated, frozen ``RuleSet`` (DESIGN §6).
+
+The loader reads every file with ruamel.yaml (round-trip mode, for the line
+of every key and item), checks everything, and either returns a complete
+``RuleSet`` or raises ``RulesError`` with *every* problem found, each as
+``file:line: message``. A broken rule set never half-loads.
+
+Checked: YAML syntax, bytes that are not UTF-8, duplicate keys, unknown and
+missing keys, value types, unknown states and roles, unreachable states,
+exits from final states, non-final dead ends, ambiguous transitions, unknown
+side effects, and the cross-file references of later sections.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.nodes import MappingNode, Node, SequenceNode
+
+from rules.model import (
+    ApprovalRules,
+    MachineRules,
+    RuleFile,
+    RuleSet,
+    SeparationOfDuties,
+    State,
+    Transition,
+    frozen_map,
+)
+from workflow.errors import RulesError
+
+#: The directory of the rule files shipped with ppaflow.
+DEFAULT_RULES_DIR = Path(__file__).resolve().parent
+
+_NAME = re.compile(r"[a-z][a-z0-9_]{0,62}")
+
+
+@dataclass(frozen=True)
+class Item:
+    """A YAML value and the 1-based line it starts on."""
+
+    value: Any
+    line: int
+
+
+class FileReader:
+    """Typed accessors over one YAML document that record errors instead of
+    raising, so that every problem of every file can be reported at once."""
+
+    def __init__(self, path: str, errors: list[tuple[str, int, str]]):
+        self.path = path
+        self._errors = errors
+
+    def error(self, line: int, message: str) -> None:
+        """Record ``path:line: message``."""
+        self._errors.append((self.path, max(line, 1), message))
+
+    # -- containers --------------------------------------------------------
+    def fields(
+        self, item: Item, where: str, required: Iterable[str] = (), optional: Iterable[str] = ()
+    ) -> dict[str, Item] | None:
+        """Check that ``item`` is a mapping with exactly the allowed keys.
+
+        Returns ``{key: Item(value, line)}`` for the known keys present, or
+        ``None`` when ``item`` is not a mapping. Unknown keys and missing
+        required keys are recorded as errors.
+        """
+        if not isinstance(item.value, CommentedMap):
+            self.error(item.line, f"{where}: expected a mapping, got {_kind(item.value)}")
+            return None
+        required, optional = tuple(required), tuple(optional)
+        allowed = set(required) | set(optional)
+        out: dict[str, Item] = {}
+        for key, value_item, key_line in self.entries(item):
+            if key not in allowed:
+                self.error(key_line, f"{where}: unknown key {key!r} (allowed: {', '.join(sorted(allowed))})")
+                continue
+            out[key] = value_item
+        for key in required:
+            if key not in out:
+                self.error(item.line, f"{where}: missing required key {key!r}")
+        return out
+
+    def entries(self, item: Item) -> list[tuple[str, Item, int]]:
+        """``(key, Item(value, value_line), key_line)`` for each mapping entry."""
+        mapping = item.value
+        out = []
+        for key in mapping:
+            key_line = mapping.lc.key(key)[0] + 1
+            value_line = mapping.lc.value(key)[0] + 1
+            out.append((str(key), Item(mapping[key], value_line), key_line))
+        return out
+
+    def mapping(self, item: Item, where: str) -> list[tuple[str, Item, int]]:
+        """Entries of a mapping with free-form keys (e.g. stage names)."""
+        if not isinstance(item.value, CommentedMap):
+            self.error(item.line, f"{where}: expected a mapping, got {_kind(item.value)}")
+            return []
+        return self.entries(item)
+
+    def sequence(self, item: Item, where: str) -> list[Item]:
+        """Items of a YAML list, each with its line."""
+        if not isinstance(item.value, CommentedSeq):
+            self.error(item.line, f"{where}: expected a list, got {_kind(item.value)}")
+            return []
+        seq = item.value
+        return [Item(v, seq.lc.item(i)[0] + 1) for i, v in enumerate(seq)]
+
+    # -- scalars -----------------------------------------------------------
+    def text(self, item: Item, where: str) -> str | None:
+        """A non-empty string."""
+        if not isinstance(item.value, str) or not item.value.strip():
+            self.error(item.line, f"{where}: expected a non-empty string, got {_kind(item.value)}")
+            return None
+        return str(item.value)
+
+    def name(self, item: Item, where: str) -> str | None:
+        """An identifier: lower-case letters, digits and underscores."""
+        value = self.text(item, where)
+        if value is not None and not _NAME.fullmatch(value):
+            self.error(item.line, f"{where}: {value!r} is not a valid name (use lower_case_with_underscores)")
+            return None
+        return value
+
+    def names(self, item: Item, where: str) -> list[Item]:
+        """One name or a list of names, each with its line."""
+        if isinstance(item.value, CommentedSeq):
+            out = []
+            for element in self.sequence(item, where):
+                value = self.name(element, where)
+                if value is not None:
+                    out.append(Item(value, element.line))
+            return out
+        value = self.name(item, where)
+        return [Item(value, item.line)] if value is not None else []
+
+    def boolean(self, item: Item, where: str) -> bool | None:
+        """``true`` or ``false``."""
+        if not isinstance(item.value, bool):
+            self.error(item.line, f"{where}: expected true or false, got {_kind(item.value)}")
+            return None
+        return item.value
+
+    def integer(self, item: Item, where: str, minimum: int | None = None, maximum: int | None = None) -> int | None:
+        """A whole number within ``[minimum, maximum]``."""
+        value = item.value
+        if isinstance(value, bool) or not isinstance(value, int):
+            self.error(item.line, f"{where}: expected a whole number, got {_kind(value)}")
+            return None
+        if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
+            bounds = f"between {minimum} and {maximum}" if maximum is not None else f"at least {minimum}"
+            self.error(item.line, f"{where}: {value} is out of range (must be {bounds})")
+            return None
+        return int(value)
+
+
+def _kind(value: Any) -> str:
+    """A short description of a YAML value's type, for messages."""
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return f"boolean {value}"
+    if isinstance(value, CommentedMap):
+        return "a mapping"
+    if isinstance(value, CommentedSeq):
+        return "a list"
+    if isinstance(value, str):
+        return f"string {value[:40]!r}"
+    if isinstance(value, (int, float)):
+        return f"number {value}"
+    return type(value).__name__
+
+
+# -- machines ---------------------------------------------------------------
+
+
+@dataclass
+class _StateSpec:
+    state: State
+    line: int
+    declares_reviewers: bool = False  # even if some were unknown (no cascade of errors)
+
+
+@dataclass
+class _TransitionSpec:
+    trigger: str
+    sources: list[Item]
+    dest: Item
+    roles: list[Item]
+    roles_given: bool
+    comment_required: bool
+    effects: list[Item]
+    line: int
+
+
+def _read_states(
+    r: FileReader, item: Item, where: str, *, noun: str, approval: bool, known_roles: Mapping[str, Any]
+) -> dict[str, _StateSpec]:
+    states: dict[str, _StateSpec] = {}
+    optional = ["label", "final"] + (["reviewers", "due_in_days"] if approval else [])
+    for key, value, key_line in r.mapping(item, where):
+        name = r.name(Item(key, key_line), f"{where} name")
+        if name is None:
+            continue
+        # An entry with nothing after the colon (`draft:`) is a state with defaults.
+        spec_item = Item(value.value if value.value is not None else CommentedMap(), value.line)
+        f = r.fields(spec_item, f"{noun} {name}", optional=optional)
+        if f is None:
+            continue
+        label = r.text(f["label"], f"{name}.label") if "label" in f else None
+        final = bool(r.boolean(f["final"], f"{name}.final")) if "final" in f else False
+        reviewers: list[str] = []
+        for role in r.names(f["reviewers"], f"{name}.reviewers") if "reviewers" in f else []:
+            if role.value not in known_roles:
+                r.error(role.line, f"{noun} {name}: unknown role {role.value!r} in reviewers")
+            else:
+                reviewers.append(role.value)
+        due = r.integer(f["due_in_days"], f"{name}.due_in_days", minimum=1, maximum=365) if "due_in_days" in f else None
+        states[name] = _StateSpec(
+            State(name=name, label=label or name.replace("_", " ").capitalize(), final=final,
+                  reviewers=tuple(reviewers), due_in_days=due),
+            key_line,
+            declares_reviewers="reviewers" in f,
+        )
+    return states
+
+
+def _read_transitions(r: FileReader, item: Item, *, approval: bool) -> list[_TransitionSpec]:
+    specs = []
+    optional = ["roles", "comment_required", "effects"] if approval else []
+    for element in r.sequence(item, "transitions"):
+        f = r.fields(element, "transition", required=["trigger", "source", "dest"], optional=optional)
+        if f is None:
+            continue
+        trigger = r.name(f["trigger"], "transition trigger")
+        sources = r.names(f["source"], "transition source") if "source" in f else []
+        dest_name = r.name(f["dest"], "transition dest") if "dest" in f else None
+        if trigger is None or dest_name is None:
+            continue
+        roles = r.names(f["roles"], f"{trigger}.roles") if "roles" in f else []
+        comment = bool(r.boolean(f["comment_required"], f"{trigger}.comment_required")) if "comment_required" in f else False
+        effects = r.names(f["effects"], f"{trigger}.effects") if "effects" in f else []
+        specs.append(_TransitionSpec(trigger, sources, Item(dest_name, f["dest"].line), roles, "roles" in f,
+                                     comment, effects, element.line))
+    return specs
+
+
+def _build_machine(
+    r: FileReader,
+    name: str,
+    initial: Item | None,
+    states: dict[str, _StateSpec],
+    specs: list[_TransitionSpec],
+    *,
+    noun: str,
+    known_roles: Mapping[str, Any] | None = None,
+    known_effects: frozenset[str] | None = None,
+) -> MachineRules | None:
+    """Check a machine as a graph and build it (one ``Transition`` per source)."""
+    transitions: list[Transition] = []
+    seen: dict[tuple[str, str], int] = {}
+    for spec in specs:
+        if spec.dest.value not in states:
+            r.error(spec.dest.line, f"transition {spec.trigger}: unknown {noun} {spec.dest.value!r} in dest")
+        roles: list[str] = []
+        for role in spec.roles:
+            if known_roles is not None and role.value not in known_roles:
+                r.error(role.line, f"transition {spec.trigger}: unknown role {role.value!r}")
+            else:
+                roles.append(role.value)
+        effects: list[str] = []
+        for effect in spec.effects:
+            if known_effects is not None and effect.value not in known_effects:
+                known = ", ".join(sorted(known_effects)) or "none"
+                r.error(effect.line, f"transition {spec.trigger}: unknown effect {effect.value!r} (known: {known})")
+            else:
+                effects.append(effect.value)
+        if not spec.sources:
+            r.error(spec.line, f"transition {spec.trigger}: no source {noun}")
+        for source in spec.sources:
+            state = states.get(source.value)
+            if state is None:
+                r.error(source.line, f"transition {spec.trigger}: unknown {noun} {source.value!r} in source")
+                continue
+            if state.state.final:
+                r.error(source.line, f"transition {spec.trigger}: exits {source.value!r}, which is final")
+                continue
+            key = (spec.trigger, source.value)
+            if key in seen:
+                r.error(source.line, f"transition {spec.trigger} from {source.value!r} is declared twice "
+                                     f"(first on line {seen[key]})")
+                continue
+            seen[key] = source.line
+            allowed_roles = tuple(roles)
+            if known_roles is not None and not spec.roles_given:
+                allowed_roles = state.state.reviewers
+                if not allowed_roles and not state.declares_reviewers:
+                    r.error(source.line, f"transition {spec.trigger} from {source.value!r} names no roles and "
+                                         f"{source.value!r} has no reviewers")
+            transitions.append(Transition(
+                trigger=spec.trigger, source=source.value, dest=spec.dest.value, roles=allowed_roles,
+                comment_required=spec.comment_required, effects=tuple(effects), line=spec.line,
+            ))
+    if initial is None:
+        return None
+    if initial.value not in states:
+        r.error(initial.line, f"initial {noun} {initial.value!r} is not declared")
+        return None
+    if states[initial.value].state.final:
+        r.error(initial.line, f"initial {noun} {initial.value!r} is final: nothing could ever happen")
+    reachable = _reachable(initial.value, transitions)
+    for state_name, spec in states.items():
+        if state_name not in reachable:
+            r.error(spec.line, f"{noun} {state_name!r} is unreachable from {initial.value!r}")
+        elif not spec.state.final and not any(t.source == state_name for t in transitions):
+            r.error(spec.line, f"{noun} {state_name!r} is not final but no transition leaves it")
+    return MachineRules(
+        name=name,
+        initial=initial.value,
+        states=frozen_map({k: v.state for k, v in states.items()}),
+        transitions=tuple(transitions),
+    )
+
+
+def _reachable(initial: str, transitions: list[Transition]) -> set[str]:
+    seen, queue = {initial}, deque([initial])
+    while queue:
+        state = queue.popleft()
+        for t in transitions:
+            if t.source == state and t.dest not in seen:
+                seen.add(t.dest)
+                queue.append(t.dest)
+    return seen
+
+
+# -- files ------------------------------------------------------------------
+
+
+def _read_approval(r: FileReader, doc: Item, known_effects: frozenset[str]) -> ApprovalRules | None:
+    f = r.fields(doc, "approval.yaml", required=[
+        "workflow", "roles", "initial_stage", "stages", "transitions"], optional=[
+        "superuser_roles", "organization_scoped_roles", "separation_of_duties"])
+    if f is None:
+        return None
+    name = r.name(f["workflow"], "workflow") if "workflow" in f else None
+    roles: dict[str, str] = {}
+    for key, value, key_line in r.mapping(f["roles"], "roles") if "roles" in f else []:
+        role = r.name(Item(key, key_line), "role name")
+        description = r.text(value, f"role {key}")
+        if role is not None:
+            roles[role] = description or role
+    superusers = _known_roles(r, f.get("superuser_roles"), "superuser_roles", roles)
+    scoped = _known_roles(r, f.get("organization_scoped_roles"), "organization_scoped_roles", roles)
+    states = _read_states(r, f["stages"], "stages", noun="stage", approval=True, known_roles=roles) if "stages" in f else {}
+    specs = _read_transitions(r, f["transitions"], approval=True) if "transitions" in f else []
+    initial = None
+    if "initial_stage" in f:
+        value = r.name(f["initial_stage"], "initial_stage")
+        initial = Item(value, f["initial_stage"].line) if value else None
+    machine = _build_machine(r, name or "ppa_approval", initial, states, specs, noun="stage",
+                             known_roles=roles, known_effects=known_effects)
+    sod = _read_sod(r, f.get("separation_of_duties"), {s.trigger for s in specs})
+    if machine is None or name is None or sod is None:
+        return None
+    return ApprovalRules(machine=machine, roles=frozen_map(roles), superuser_roles=superusers,
+                         organization_scoped_roles=scoped, separation_of_duties=sod)
+
+
+def _known_roles(r: FileReader, item: Item | None, where: str, roles: Mapping[str, str]) -> tuple[str, ...]:
+    """A list of role names, each checked against the declared roles."""
+    out = []
+    for role in r.names(item, where) if item is not None else []:
+        if role.value not in roles:
+            r.error(role.line, f"{where}: unknown role {role.value!r}")
+        else:
+            out.append(role.value)
+    return tuple(out)
+
+
+def _read_sod(r: FileReader, item: Item | None, triggers: set[str]) -> SeparationOfDuties | None:
+    if item is None:
+        return SeparationOfDuties()
+    f = r.fields(item, "separation_of_duties", optional=[
+        "submitter_cannot_approve", "one_stage_per_approver", "submit_triggers", "approval_triggers"])
+    if f is None:
+        return None
+    values: dict[str, Any] = {}
+    for key in ("submitter_cannot_approve", "one_stage_per_approver"):
+        if key in f:
+            values[key] = r.boolean(f[key], f"separation_of_duties.{key}")
+    for key in ("submit_triggers", "approval_triggers"):
+        if key in f:
+            names = r.names(f[key], f"separation_of_duties.{key}")
+            for n in names:
+                if n.value not in triggers:
+                    r.error(n.line, f"separation_of_duties.{key}: unknown trigger {n.value!r}")
+            values[key] = tuple(n.value for n in names)
+    if any(v is None for v in values.values()):
+        return None
+    return SeparationOfDuties(**values)
+
+
+def _read_work_item_status(r: FileReader, doc: Item) -> MachineRules | None:
+    f = r.fields(doc, "work_item_status.yaml", required=["workflow", "initial_status", "statuses", "transitions"])
+    if f is None:
+        return None
+    name = r.name(f["workflow"], "workflow") if "workflow" in f else None
+    states = _read_states(r, f["statuses"], "statuses", noun="status", approval=False, known_roles={}) if "statuses" in f else {}
+    specs = _read_transitions(r, f["transitions"], approval=False) if "transitions" in f else []
+    initial = None
+    if "initial_status" in f:
+        value = r.name(f["initial_status"], "initial_status")
+        initial = Item(value, f["initial_status"].line) if value else None
+    machine = _build_machine(r, name or "work_item_status", initial, states, specs, noun="status")
+    return machine if name else None
+
+
+#: Every rule file, in load order, and its reader.
+FILES: tuple[str, ...] = ("approval.yaml", "work_item_status.yaml")
+
+
+def load_rules(directory: str | Path | None = None, *, known_effects: Iterable[str] = ()) -> RuleSet:
+    """Load and validate every rule file in ``directory``.
+
+    Args:
+        directory: folder holding the ``*.yaml`` rule files; defaults to the
+            rules shipped with ppaflow (``DEFAULT_RULES_DIR``).
+        known_effects: names of the side effects the service registry can
+            run; a transition naming any other effect is an error.
+
+    Returns:
+        The frozen ``RuleSet`` with its content hash.
+
+    Raises:
+        RulesError: with every problem found, each as ``file:line: message``,
+            sorted by file and line. Nothing is returned half-loaded.
+    """
+    base = Path(directory) if directory is not None else DEFAULT_RULES_DIR
+    display = str(directory) if directory is not None else str(DEFAULT_RULES_DIR)
+    errors: list[tuple[str, int, str]] = []
+    if not base.is_dir():
+        raise RulesError([f"{display}:1: rules directory not found"])
+    present = {p.name for p in base.glob("*.yaml")} | {p.name for p in base.glob("*.yml")}
+    for extra in sorted(present - set(FILES)):
+        errors.append((str(Path(display) / extra), 1, f"unknown rules file (expected: {', '.join(FILES)})"))
+
+    raw: dict[str, bytes] = {}
+    docs: dict[str, tuple[FileReader, Item | None]] = {}
+    for name in FILES:
+        path = base / name
+        shown = str(Path(display) / name)
+        reader = FileReader(shown, errors)
+        if not path.is_file():
+            reader.error(1, "rules file is missing")
+            docs[name] = (reader, None)
+            continue
+        raw[name] = path.read_bytes()
+        docs[name] = (reader, _parse(reader, raw[name]))
+
+    known = frozenset(known_effects)
+    results: dict[str, Any] = {}
+    readers: dict[str, Callable[[FileReader, Item], Any]] = {
+        "approval.yaml": lambda r, d: _read_approval(r, d, known),
+        "work_item_status.yaml": _read_work_item_status,
+    }
+    for name in FILES:
+        reader, doc = docs[name]
+        if doc is not None:
+            results[name] = readers[name](reader, doc)
+
+    if errors or any(results.get(name) is None for name in FILES):
+        if not errors:  # defensive: a reader returned None without saying why
+            errors.append((display, 1, "rules could not be loaded"))
+        raise RulesError([f"{path}:{line}: {message}" for path, line, message in sorted(errors)])
+
+    digest = hashlib.sha256()
+    files = []
+    for name in FILES:
+        digest.update(name.encode() + b"\0" + raw[name] + b"\0")
+        files.append(RuleFile(name=name, sha256=hashlib.sha256(raw[name]).hexdigest()))
+    return RuleSet(
+        approval=results["approval.yaml"],
+        work_item_status=results["work_item_status.yaml"],
+        hash=digest.hexdigest(),
+        files=tuple(files),
+    )
+
+
+def _parse(reader: FileReader, data: bytes) -> Item | None:
+    """Decode and parse one file; syntax errors and duplicate keys are
+    recorded on ``reader``. Returns the top-level document or ``None``."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        reader.error(line, f"not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})")
+        return None
+    if "\0" in text:
+        reader.error(text[: text.index("\0")].count("\n") + 1, "contains a NUL character")
+        return None
+    yaml = YAML(typ="rt")
+    yaml.allow_duplicate_keys = True
+    try:
+        node = yaml.compose(text)
+        duplicates = _duplicate_keys(node) if node is not None else []
+        for line, key in duplicates:
+            reader.error(line, f"duplicate key {key!r}")
+        doc = yaml.load(text)
+    except RecursionError:
+        reader.error(1, "nesting too deep")
+        return None
+    except Exception as exc:  # ruamel raises many classes; every one becomes file:line
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        line = mark.line + 1 if mark is not None else 1
+        problem = getattr(exc, "problem", None) or (str(exc).splitlines() or [type(exc).__name__])[0]
+        reader.error(line, f"YAML syntax error: {problem}")
+        return None
+    if not isinstance(doc, CommentedMap):
+        reader.error(1, f"expected a mapping at the top level, got {_kind(doc)}")
+        return None
+    return Item(doc, 1)
+
+
+def _duplicate_keys(root: Node) -> list[tuple[int, str]]:
+    """``(line, key)`` for every repeated key in any mapping of the document."""
+    found = []
+    stack: list[Node] = [root]
+    seen_nodes: set[int] = set()
+    while stack:
+        node = stack.pop()
+        if id(node) in seen_nodes:  # aliases may share nodes
+            continue
+        seen_nodes.add(id(node))
+        if isinstance(node, MappingNode):
+            keys: set[str] = set()
+            for key_node, value_node in node.value:
+                key = str(getattr(key_node, "value", ""))
+                if key in keys:
+                    found.append((key_node.start_mark.line + 1, key))
+                keys.add(key)
+                stack.extend((key_node, value_node))
+        elif isinstance(node, SequenceNode):
+            stack.extend(node.value)
+    return sorted(found)

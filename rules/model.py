@@ -1,0 +1,155 @@
+"""Frozen, typed rule objects built by the loader from ``rules/*.yaml``.
+
+Nothing outside ``rules/`` reads YAML; everything else reads these objects.
+They are immutable (frozen dataclasses, tuples, read-only mappings) so one
+loaded set can be shared by every request and job.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+
+def frozen_map(data: Mapping) -> Mapping:
+    """A read-only view of ``data`` (insertion order kept)."""
+    return MappingProxyType(dict(data))
+
+
+@dataclass(frozen=True)
+class State:
+    """One state of a state machine (an approval stage or a work item status).
+
+    Attributes:
+        name: identifier, e.g. ``technical_review``.
+        label: human name for tables and messages.
+        final: no transition may leave it.
+        reviewers: roles that review a PPA in this stage (approval stages
+            only); transitions from the stage that name no roles use them.
+        due_in_days: days a PPA may stay in this stage before it is overdue
+            (approval stages only; DESIGN §3, §7).
+    """
+
+    name: str
+    label: str
+    final: bool = False
+    reviewers: tuple[str, ...] = ()
+    due_in_days: int | None = None
+
+
+@dataclass(frozen=True)
+class Transition:
+    """One edge of a state machine, one per source state.
+
+    Attributes:
+        trigger: event name, e.g. ``approve``.
+        source: the state it leaves.
+        dest: the state it enters.
+        roles: roles allowed to fire it (approval only; already resolved from
+            the source stage's reviewers when the file names none).
+        comment_required: firing it needs a non-empty comment.
+        effects: side effects to run in the same transaction, by registry name.
+        line: line of the transition in its rule file (for messages).
+    """
+
+    trigger: str
+    source: str
+    dest: str
+    roles: tuple[str, ...] = ()
+    comment_required: bool = False
+    effects: tuple[str, ...] = ()
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class MachineRules:
+    """States and transitions of one workflow, as data (transitions' habit).
+
+    Attributes:
+        name: workflow name, e.g. ``ppa_approval``.
+        initial: state new records start in.
+        states: state name -> ``State``, in file order.
+        transitions: every edge, one per (trigger, source).
+    """
+
+    name: str
+    initial: str
+    states: Mapping[str, State]
+    transitions: tuple[Transition, ...]
+
+    @property
+    def triggers(self) -> tuple[str, ...]:
+        """Every trigger name, in file order, without repeats."""
+        return tuple(dict.fromkeys(t.trigger for t in self.transitions))
+
+    def transition_from(self, trigger: str, source: str) -> Transition | None:
+        """The edge ``trigger`` takes from ``source``, or ``None``."""
+        for t in self.transitions:
+            if t.trigger == trigger and t.source == source:
+                return t
+        return None
+
+
+@dataclass(frozen=True)
+class SeparationOfDuties:
+    """Separation-of-duties rules for approvals (DESIGN §3).
+
+    Attributes:
+        submitter_cannot_approve: a user who submitted a PPA may not fire an
+            approval trigger on it.
+        one_stage_per_approver: a user may approve at most one stage of a PPA.
+        submit_triggers: triggers that make the actor a submitter.
+        approval_triggers: triggers that count as approving a stage.
+    """
+
+    submitter_cannot_approve: bool = True
+    one_stage_per_approver: bool = True
+    submit_triggers: tuple[str, ...] = ("submit",)
+    approval_triggers: tuple[str, ...] = ("approve",)
+
+
+@dataclass(frozen=True)
+class ApprovalRules:
+    """The PPA approval workflow (``rules/approval.yaml``).
+
+    Attributes:
+        machine: stages and transitions.
+        roles: role name -> description.
+        superuser_roles: roles that may fire any transition (recorded as such).
+        organization_scoped_roles: roles that see and edit only their own
+            organization's PPAs; a user holding any other role sees all.
+        separation_of_duties: the SoD rules.
+    """
+
+    machine: MachineRules
+    roles: Mapping[str, str]
+    superuser_roles: tuple[str, ...]
+    organization_scoped_roles: tuple[str, ...]
+    separation_of_duties: SeparationOfDuties
+
+
+@dataclass(frozen=True)
+class RuleFile:
+    """One loaded rule file: its name and the SHA-256 of its bytes."""
+
+    name: str
+    sha256: str
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    """Every rule ppaflow runs on, validated as a whole.
+
+    Attributes:
+        approval: the PPA approval workflow.
+        work_item_status: the work item status machine.
+        hash: SHA-256 over every file's name and bytes; recorded on each
+            transition it governs (DESIGN §6).
+        files: the files it was loaded from.
+    """
+
+    approval: ApprovalRules
+    work_item_status: MachineRules
+    hash: str
+    files: tuple[RuleFile, ...] = field(default=())

@@ -1,0 +1,137 @@
+"""Every exception ppaflow raises on purpose, in one module (rq's habit).
+
+Each class has a stable machine-readable ``code`` (the problem type of
+DESIGN §5) and belongs to one family; the web layer maps the family to an
+HTTP status in one table (``web.errors``), the CLI prints ``detail``. The
+domain never knows about HTTP.
+
+Families: ``NotFound`` (404), ``Unauthenticated`` (401), ``Forbidden`` (403),
+``Conflict`` (409), ``PreconditionFailed`` (412), ``ValidationFailed`` (422),
+``ServiceUnavailable`` (503).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class PpaflowError(Exception):
+    """Base of every deliberate ppaflow error.
+
+    Attributes:
+        code: stable snake_case identifier, e.g. ``budget_locked``.
+        title: short human summary of the problem type.
+        detail: what happened in this case, for a person to read.
+        extra: further machine-readable members (amounts, reasons, ...).
+    """
+
+    code = "error"
+    title = "Error"
+
+    def __init__(self, detail: str, *, code: str | None = None, title: str | None = None, **extra: Any):
+        super().__init__(detail)
+        self.detail = detail
+        if code is not None:
+            self.code = code
+        if title is not None:
+            self.title = title
+        self.extra = extra
+
+
+class NotFound(PpaflowError):
+    """The thing does not exist, or the caller may not see it (404)."""
+
+    code = "not_found"
+    title = "Not found"
+
+
+class Unauthenticated(PpaflowError):
+    """No valid API token (401)."""
+
+    code = "unauthenticated"
+    title = "Authentication required"
+
+
+class Forbidden(PpaflowError):
+    """The caller is known but may not do this (403)."""
+
+    code = "forbidden"
+    title = "Forbidden"
+
+
+class RoleMissing(Forbidden):
+    """The caller holds none of the roles the action requires."""
+
+    code = "role_missing"
+    title = "Role missing"
+
+
+class SeparationOfDuties(Forbidden):
+    """The action would break a separation-of-duties rule (rules/approval.yaml)."""
+
+    code = "separation_of_duties"
+    title = "Separation of duties"
+
+
+class Conflict(PpaflowError):
+    """The request conflicts with the current state (409)."""
+
+    code = "conflict"
+    title = "Conflict"
+
+
+class InvalidTransition(Conflict):
+    """The trigger cannot fire from the current stage or status."""
+
+    code = "invalid_transition"
+    title = "Transition not possible from the current state"
+
+
+class NotEditable(Conflict):
+    """The record cannot be edited in its current stage."""
+
+    code = "not_editable"
+    title = "Not editable in the current state"
+
+
+class PreconditionFailed(PpaflowError):
+    """The client's ``If-Match`` version is stale (412)."""
+
+    code = "stale_version"
+    title = "Stale version"
+
+
+class ValidationFailed(PpaflowError):
+    """The input is well-formed but invalid (422).
+
+    Attributes:
+        errors: ``{field: [message, ...]}`` per-field messages.
+    """
+
+    code = "validation_failed"
+    title = "Validation failed"
+
+    def __init__(self, errors: dict[str, list[str]], detail: str | None = None, **extra: Any):
+        self.errors = errors
+        if detail is None:
+            detail = "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in errors.items())
+        super().__init__(detail, **extra)
+
+
+class ServiceUnavailable(PpaflowError):
+    """A backing service (database, Redis) did not answer (503)."""
+
+    code = "service_unavailable"
+    title = "Service unavailable"
+
+
+class RulesError(Exception):
+    """A rule set that failed validation; it is never half-loaded.
+
+    Attributes:
+        errors: every problem found, each rendered as ``file:line: message``.
+    """
+
+    def __init__(self, errors: list[str]):
+        self.errors = errors
+        super().__init__(f"{len(errors)} error(s) in rules:\n" + "\n".join(errors))

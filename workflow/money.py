@@ -1,0 +1,144 @@
+"""Exact money arithmetic for ppaflow (DESIGN §2).
+
+Amounts are Philippine pesos (PHP). In Python they are ``Decimal`` values
+quantized to 0.01; in the database they are integer centavos; in JSON they are
+strings with two decimals (``"5000000.00"``). Nothing here ever touches a
+float.
+
+Splitting an amount into parts uses the largest-remainder method on
+centavos: every part is first given the floor of its exact share, then the
+centavos still missing go one each to the parts with the largest remainders,
+ties going to the earlier part. The parts always sum exactly to the whole.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
+
+CENT = Decimal("0.01")
+ZERO = Decimal("0.00")
+#: The largest amount ppaflow accepts: PHP 999,999,999,999.99 (14 digits,
+#: the seeds' ``DecimalField(max_digits=14, decimal_places=2)``).
+MAX_AMOUNT = Decimal("999999999999.99")
+MAX_CENTAVOS = 99_999_999_999_999
+_AMOUNT_TEXT = re.compile(r"-?[0-9]{1,15}(\.[0-9]{1,20})?")
+
+
+class AmountError(ValueError):
+    """An amount that is not a valid PHP amount (bad syntax, sub-centavo
+    precision, negative where not allowed, or above ``MAX_AMOUNT``)."""
+
+
+def parse_amount(value: object, *, allow_negative: bool = False) -> Decimal:
+    """Parse a PHP amount given as a string, int or Decimal.
+
+    Args:
+        value: ``"1500000.00"``, ``"1500000"``, ``1500000`` or a ``Decimal``.
+            Floats are refused: they cannot represent centavos exactly.
+        allow_negative: accept amounts below zero (adjustments).
+
+    Returns:
+        A ``Decimal`` quantized to 0.01.
+
+    Raises:
+        AmountError: not a number, more than two decimals, negative (unless
+            allowed), or larger in magnitude than PHP 999,999,999,999.99.
+    """
+    if isinstance(value, bool) or isinstance(value, float):
+        raise AmountError("must be a decimal string such as \"1500000.00\", not a float")
+    if isinstance(value, int):
+        amount = Decimal(value)
+    elif isinstance(value, Decimal):
+        amount = value
+    elif isinstance(value, str):
+        if not _AMOUNT_TEXT.fullmatch(value.strip()):
+            raise AmountError(f"{value[:40]!r} is not an amount; use a decimal string such as \"1500000.00\"")
+        amount = Decimal(value.strip())
+    else:
+        raise AmountError("must be a decimal string such as \"1500000.00\"")
+    if not amount.is_finite():
+        raise AmountError("must be a finite amount")
+    if abs(amount) > MAX_AMOUNT:
+        raise AmountError("must not exceed 999,999,999,999.99")
+    if amount != amount.quantize(CENT):
+        raise AmountError("has more than two decimal places (centavos are the smallest unit)")
+    amount = amount.quantize(CENT)
+    if amount < 0 and not allow_negative:
+        raise AmountError("must not be negative")
+    return amount
+
+
+def to_centavos(amount: Decimal) -> int:
+    """Convert a PHP ``Decimal`` amount to integer centavos (exact).
+
+    Raises:
+        AmountError: the amount has sub-centavo precision.
+    """
+    cents = amount * 100
+    if cents != cents.to_integral_value():
+        raise AmountError(f"{amount} has more than two decimal places")
+    return int(cents)
+
+
+def from_centavos(centavos: int) -> Decimal:
+    """Convert integer centavos to a PHP ``Decimal`` quantized to 0.01."""
+    return (Decimal(centavos) / 100).quantize(CENT)
+
+
+def format_amount(amount: Decimal | None) -> str | None:
+    """Render a PHP amount for JSON: a string with exactly two decimals."""
+    if amount is None:
+        return None
+    return str(amount.quantize(CENT))
+
+
+def split_centavos(total: int, weights: Sequence[int | Decimal | Fraction]) -> list[int]:
+    """Split ``total`` centavos over ``weights`` by the largest-remainder method.
+
+    Args:
+        total: the whole, in centavos (>= 0).
+        weights: one non-negative weight per part, in part order (position,
+            then creation order). Percentages, ratios or plain counts all
+            work; only their proportions matter. At least one must be > 0.
+
+    Returns:
+        One integer amount of centavos per part; the parts sum exactly to
+        ``total``. Each part is within one centavo of its exact share; the
+        centavos left over after flooring go to the largest remainders, ties
+        to the earlier part (DESIGN §2).
+
+    Raises:
+        ValueError: ``total`` is negative, a weight is negative, or all
+            weights are zero.
+
+    Example: 500,000,000 centavos in three equal parts gives
+    ``[166666667, 166666667, 166666666]``.
+    """
+    if total < 0:
+        raise ValueError("cannot split a negative total")
+    if not weights:
+        raise ValueError("need at least one part to split into")
+    exact_weights = [Fraction(w) for w in weights]
+    if any(w < 0 for w in exact_weights):
+        raise ValueError("weights must not be negative")
+    weight_sum = sum(exact_weights)
+    if weight_sum == 0:
+        raise ValueError("at least one weight must be positive")
+    shares = [total * w / weight_sum for w in exact_weights]
+    parts = [int(s) for s in shares]  # floor: shares are non-negative
+    missing = total - sum(parts)
+    by_remainder = sorted(range(len(shares)), key=lambda i: (-(shares[i] - parts[i]), i))
+    for i in by_remainder[:missing]:
+        parts[i] += 1
+    return parts
+
+
+def percent(part: Decimal | int, whole: Decimal | int) -> Decimal | None:
+    """``part / whole × 100`` rounded half-up to 2 decimals, or ``None`` when
+    ``whole`` is zero (a percentage of nothing is undefined)."""
+    if whole == 0:
+        return None
+    return (Decimal(part) * 100 / Decimal(whole)).quantize(CENT, rounding=ROUND_HALF_UP)

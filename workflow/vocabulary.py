@@ -1,0 +1,30 @@
+"""The closed vocabularies of the domain (DESIGN §3, §4), in one place.
+
+Stages and work item statuses are *not* here: they come from the rule files.
+These are fixed by the data model and checked by database constraints.
+"""
+
+#: PPA categories (seeds: MonitoringEntry.CATEGORY_CHOICES).
+CATEGORIES = ("moa_ppa", "oobc_ppa", "obc_request")
+
+#: Appropriation classes: Personnel Services, Maintenance and Other
+#: Operating Expenses, Capital Outlay.
+APPROPRIATION_CLASSES = ("ps", "mooe", "co")
+
+#: Priorities of PPAs and work items.
+PRIORITIES = ("low", "medium", "high", "urgent")
+
+#: Implementation status of a PPA (separate from its approval stage).
+PPA_STATUSES = ("planning", "ongoing", "completed", "on_hold", "cancelled")
+
+#: How a PPA's budget is distributed over its work items.
+DISTRIBUTION_POLICIES = ("equal", "weighted", "manual")
+
+#: Work item types, from the root of a WBS down.
+WORK_TYPES = ("project", "sub_project", "activity", "task", "subtask")
+
+
+def sql_in(column: str, values: tuple[str, ...]) -> str:
+    """A SQL ``column IN ('a', 'b')`` check for a constraint."""
+    quoted = ", ".join(f"'{v}'" for v in values)
+    return f"{column} IN ({quoted})"
