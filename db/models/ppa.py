@@ -1,0 +1,106 @@
+"""PPAs (the seeds' ``MonitoringEntry``) and their append-only approval history."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from db import db
+from db.models.people import Organization, User
+from db.types import Money, UTCDateTime, utcnow
+from workflow.vocabulary import (
+    APPROPRIATION_CLASSES,
+    CATEGORIES,
+    DISTRIBUTION_POLICIES,
+    PPA_STATUSES,
+    PRIORITIES,
+    sql_in,
+)
+
+
+class Ppa(db.Model):
+    """A Program, Project or Activity of a BARMM MOA (DESIGN §3).
+
+    ``budget_allocation`` is PHP (``Decimal``; centavos in the database).
+    ``approval_status`` is a stage of rules/approval.yaml; ``status`` is the
+    implementation status. ``version`` increases with every write and is the
+    ETag (optimistic concurrency).
+    """
+
+    __tablename__ = "ppas"
+    __table_args__ = (
+        CheckConstraint(sql_in("category", CATEGORIES), name="category"),
+        CheckConstraint(sql_in("appropriation_class", APPROPRIATION_CLASSES), name="appropriation_class"),
+        CheckConstraint(sql_in("priority", PRIORITIES), name="priority"),
+        CheckConstraint(sql_in("status", PPA_STATUSES), name="status"),
+        CheckConstraint(sql_in("budget_distribution_policy", DISTRIBUTION_POLICIES), name="distribution_policy"),
+        CheckConstraint("budget_allocation >= 0", name="budget_not_negative"),
+        CheckConstraint("progress >= 0 AND progress <= 100", name="progress_range"),
+        CheckConstraint("start_date IS NULL OR target_end_date IS NULL OR target_end_date >= start_date",
+                        name="dates_in_order"),
+        Index("ix_ppas_fiscal_year_organization", "fiscal_year", "organization_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    title: Mapped[str] = mapped_column(String(255))
+    summary: Mapped[str] = mapped_column(Text, default="")
+    category: Mapped[str] = mapped_column(String(20))
+    program_code: Mapped[str | None] = mapped_column(String(50))
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    fiscal_year: Mapped[int] = mapped_column(Integer)
+    sector: Mapped[str | None] = mapped_column(String(50))
+    funding_source: Mapped[str | None] = mapped_column(String(100))
+    appropriation_class: Mapped[str] = mapped_column(String(4), default="mooe")
+    priority: Mapped[str] = mapped_column(String(10), default="medium")
+    start_date: Mapped[date | None] = mapped_column(Date)
+    target_end_date: Mapped[date | None] = mapped_column(Date)
+    budget_allocation: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"))
+    progress: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[str] = mapped_column(String(20), default="planning")
+    approval_status: Mapped[str] = mapped_column(String(40), index=True)
+    stage_entered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    wbs_template: Mapped[str | None] = mapped_column(String(50))
+    budget_distribution_policy: Mapped[str] = mapped_column(String(10), default="manual")
+    enable_workitem_tracking: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    auto_sync_progress: Mapped[bool] = mapped_column(Boolean, default=True)
+    auto_sync_status: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    organization: Mapped[Organization] = relationship(lazy="joined")
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id], lazy="raise")
+    updated_by: Mapped[User | None] = relationship(foreign_keys=[updated_by_id], lazy="raise")
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def etag(self) -> str:
+        """The entity tag of this version: ``"ppa-<id>-v<version>"``."""
+        return f'"ppa-{self.id}-v{self.version}"'
+
+
+class PpaTransition(db.Model):
+    """One approval transition of one PPA: who, in which role, what, when,
+    under which rules. Append-only: the database refuses updates and deletes
+    (triggers created by the migrations)."""
+
+    __tablename__ = "ppa_transitions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ppa_id: Mapped[int] = mapped_column(ForeignKey("ppas.id"), index=True)
+    actor_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    role: Mapped[str] = mapped_column(String(40))
+    trigger: Mapped[str] = mapped_column(String(40))
+    from_stage: Mapped[str] = mapped_column(String(40))
+    to_stage: Mapped[str] = mapped_column(String(40))
+    comment: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    rules_hash: Mapped[str] = mapped_column(String(64))
+
+    actor: Mapped[User] = relationship(lazy="joined")
