@@ -1,0 +1,1 @@
+"""Background jobs on RQ and Redis (DESIGN section 7)."""

@@ -1,0 +1,184 @@
+"""PPA use cases: create, read, list, edit (DESIGN §3, §5).
+
+Content fields (title, budget, dates, ...) are editable only while the PPA is
+in the workflow's initial stage (``draft``); execution fields (status,
+progress, sync flags) at any stage. Every write checks ``If-Match`` when
+given and locks the row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Select, select
+
+from db import db
+from db.models import Organization, Ppa, User
+from db.types import utcnow
+from services.access import can_edit_ppas_of, can_see_ppa, visible_ppas
+from services.concurrency import check_if_match
+from services.runtime import get_runtime
+from services.unit_of_work import transaction
+from services.users import get_organization_or_raise
+from workflow.errors import Forbidden, NotEditable, NotFound, ValidationFailed
+
+#: Fields that describe what the PPA is; editable only in the initial stage.
+CONTENT_FIELDS = frozenset({
+    "title", "summary", "category", "program_code", "implementing_moa", "fiscal_year", "sector",
+    "funding_source", "appropriation_class", "priority", "start_date", "target_end_date",
+    "budget_allocation", "wbs_template", "budget_distribution_policy",
+})
+#: Fields that report execution; editable at any stage.
+EXECUTION_FIELDS = frozenset({"status", "progress", "auto_sync_progress", "auto_sync_status"})
+
+
+@dataclass(frozen=True)
+class PpaFilters:
+    """Filters of ``GET /api/monitoring-entries`` (all optional)."""
+
+    fiscal_year: int | None = None
+    approval_status: str | None = None
+    status: str | None = None
+    category: str | None = None
+    moa: str | None = None
+    q: str | None = None
+
+
+def get_ppa(user: User, ppa_id: int, *, for_update: bool = False) -> Ppa | None:
+    """The PPA ``ppa_id`` if ``user`` may see it, else ``None``.
+
+    Args:
+        for_update: lock the row until the transaction ends (PostgreSQL
+            ``SELECT ... FOR UPDATE``; SQLite serialises writers anyway) and
+            re-read it, so the caller decides on the committed state.
+    """
+    query = select(Ppa).where(Ppa.id == ppa_id)
+    if for_update:
+        query = query.with_for_update(of=Ppa).execution_options(populate_existing=True)
+    ppa = db.session.scalar(query)
+    if ppa is None or not can_see_ppa(user, ppa):
+        return None
+    return ppa
+
+
+def get_ppa_or_raise(user: User, ppa_id: int, *, for_update: bool = False) -> Ppa:
+    """The PPA ``ppa_id`` if ``user`` may see it.
+
+    Raises:
+        NotFound: it does not exist or is not visible to ``user``.
+    """
+    ppa = get_ppa(user, ppa_id, for_update=for_update)
+    if ppa is None:
+        raise NotFound(f"PPA {ppa_id} not found")
+    return ppa
+
+
+def find_ppa(organization_id: int, fiscal_year: int, title: str) -> Ppa | None:
+    """The PPA of an organization with this title in this fiscal year, or
+    ``None`` (used to load examples only once)."""
+    return db.session.scalar(select(Ppa).where(
+        Ppa.organization_id == organization_id, Ppa.fiscal_year == fiscal_year, Ppa.title == title))
+
+
+def list_ppas(user: User, filters: PpaFilters) -> Select:
+    """A query of the PPAs ``user`` may see matching ``filters``, newest
+    first (the caller paginates it)."""
+    query = select(Ppa).where(visible_ppas(user))
+    if filters.fiscal_year is not None:
+        query = query.where(Ppa.fiscal_year == filters.fiscal_year)
+    if filters.approval_status:
+        query = query.where(Ppa.approval_status == filters.approval_status)
+    if filters.status:
+        query = query.where(Ppa.status == filters.status)
+    if filters.category:
+        query = query.where(Ppa.category == filters.category)
+    if filters.moa:
+        query = query.where(Ppa.organization_id.in_(
+            select(Organization.id).where(Organization.code == filters.moa)))
+    if filters.q:
+        query = query.where(Ppa.title.ilike(f"%{filters.q}%"))
+    return query.order_by(Ppa.id.desc())
+
+
+def create_ppa(user: User, fields: Mapping[str, Any]) -> Ppa:
+    """Create a PPA in the workflow's initial stage.
+
+    Args:
+        user: the author; MOA focal persons create for their own MOA,
+            superusers for any.
+        fields: typed values (``Decimal`` budget, ``date`` dates) of the
+            schema ``PpaCreate``; ``implementing_moa`` is an organization
+            code and defaults to the author's organization.
+
+    Returns:
+        The new PPA (committed).
+
+    Raises:
+        ValidationFailed: unknown organization or template, dates out of order.
+        Forbidden: the user may not create PPAs for that organization.
+    """
+    values = dict(fields)
+    runtime = get_runtime()
+    with transaction() as session:
+        code = values.pop("implementing_moa", None)
+        if code is None:
+            if user.organization is None:
+                raise ValidationFailed({"implementing_moa": ["required: you belong to no organization"]})
+            organization = user.organization
+        else:
+            organization = get_organization_or_raise(code, field="implementing_moa")
+        if not can_edit_ppas_of(user, organization.id):
+            raise Forbidden(f"you may not create PPAs for {organization.code}")
+        _validate(values)
+        ppa = Ppa(**values, organization_id=organization.id,
+                  approval_status=runtime.rules.approval.machine.initial,
+                  stage_entered_at=utcnow(), created_by_id=user.id, updated_by_id=user.id)
+        session.add(ppa)
+    return ppa
+
+
+def update_ppa(user: User, ppa_id: int, changes: Mapping[str, Any], *, if_match: str | None = None) -> Ppa:
+    """Change some fields of a PPA (``PATCH``).
+
+    Raises:
+        NotFound: not visible to ``user``.
+        PreconditionFailed: ``if_match`` is stale.
+        Forbidden: ``user`` may not edit this MOA's PPAs.
+        NotEditable: content fields outside the initial stage.
+        ValidationFailed: invalid values (per field).
+    """
+    values = dict(changes)
+    initial = get_runtime().rules.approval.machine.initial
+    with transaction():
+        ppa = get_ppa_or_raise(user, ppa_id, for_update=True)
+        if not can_edit_ppas_of(user, ppa.organization_id):
+            raise Forbidden("only the MOA's focal persons and administrators edit a PPA")
+        check_if_match(if_match, ppa.etag)
+        content = sorted(values.keys() & CONTENT_FIELDS)
+        if content and ppa.approval_status != initial:
+            raise NotEditable(
+                f"{', '.join(content)} can only change while the PPA is in {initial}; "
+                f"it is in {ppa.approval_status}", fields=content)
+        if "implementing_moa" in values:
+            values["organization_id"] = get_organization_or_raise(
+                values.pop("implementing_moa"), field="implementing_moa").id
+            if not can_edit_ppas_of(user, values["organization_id"]):
+                raise Forbidden("you may not move a PPA to another organization")
+        merged = {"start_date": ppa.start_date, "target_end_date": ppa.target_end_date} | values
+        _validate(merged)
+        for name, value in values.items():
+            setattr(ppa, name, value)
+        ppa.updated_by_id = user.id
+    return ppa
+
+
+def _validate(values: Mapping[str, Any]) -> None:
+    """Domain checks beyond the schema: dates in order, template known."""
+    errors: dict[str, list[str]] = {}
+    start, end = values.get("start_date"), values.get("target_end_date")
+    if start is not None and end is not None and end < start:
+        errors["target_end_date"] = [f"must be on or after start_date ({start.isoformat()})"]
+    if errors:
+        raise ValidationFailed(errors)

@@ -1,0 +1,95 @@
+"""``/api/monitoring-entries``: PPAs, their approval actions and history
+(DESIGN §5). Views parse, call one service, serialise."""
+
+from __future__ import annotations
+
+from flask import request, url_for
+from flask.views import MethodView
+
+from services import approvals, ppas
+from services.ppas import PpaFilters
+from web.auth import current_user
+from web.pagination import SQLPage
+from web.parsing import Blueprint
+from web.schemas import (
+    ActionsSchema,
+    HistoryEntrySchema,
+    PpaFilterSchema,
+    PpaPatchSchema,
+    PpaSchema,
+    PpaWriteSchema,
+    TransitionRequestSchema,
+)
+
+blp = Blueprint("monitoring-entries", __name__, url_prefix="/api/monitoring-entries",
+                description="PPAs (the seeds' monitoring entries): create, read, edit, move through approval.")
+
+
+def with_etag(ppa, status: int = 200):
+    """``(ppa, status, headers)`` with the PPA's ETag."""
+    return ppa, status, {"ETag": ppa.etag}
+
+
+@blp.route("")
+class PpaCollection(MethodView):
+    @blp.arguments(PpaFilterSchema, location="query")
+    @blp.response(200, PpaSchema(many=True))
+    @blp.paginate(SQLPage)
+    def get(self, filters):
+        """List the PPAs you may see (filters: fiscal_year, approval_status,
+        status, category, moa, q; paginated with page and page_size)."""
+        return ppas.list_ppas(current_user(), PpaFilters(**filters))
+
+    @blp.arguments(PpaWriteSchema)
+    @blp.response(201, PpaSchema, headers={"ETag": {"schema": {"type": "string"}}})
+    def post(self, data):
+        """Create a PPA in draft for your MOA (administrators: any MOA)."""
+        ppa = ppas.create_ppa(current_user(), data)
+        _, status, headers = with_etag(ppa, 201)
+        headers["Location"] = url_for("monitoring-entries.PpaItem", ppa_id=ppa.id)
+        return ppa, status, headers
+
+
+@blp.route("/<int:ppa_id>")
+class PpaItem(MethodView):
+    @blp.response(200, PpaSchema, headers={"ETag": {"schema": {"type": "string"}}})
+    def get(self, ppa_id):
+        """Read one PPA; the ETag header is its version for If-Match."""
+        return with_etag(ppas.get_ppa_or_raise(current_user(), ppa_id))
+
+    @blp.arguments(PpaPatchSchema(partial=True))
+    @blp.response(200, PpaSchema)
+    def patch(self, data, ppa_id):
+        """Change fields of a PPA. Send If-Match with the ETag you read: a
+        stale one gets 412. Content fields change only in draft."""
+        return with_etag(ppas.update_ppa(current_user(), ppa_id, data, if_match=request.headers.get("If-Match")))
+
+
+@blp.route("/<int:ppa_id>/actions")
+class PpaActions(MethodView):
+    @blp.response(200, ActionsSchema)
+    def get(self, ppa_id):
+        """Every approval trigger, whether it is open to you now, and why not."""
+        ppa, actions = approvals.available_actions(current_user(), ppa_id, if_match=request.headers.get("If-Match"))
+        return {"ppa_id": ppa.id, "approval_status": ppa.approval_status, "version": ppa.version,
+                "actions": actions}
+
+
+@blp.route("/<int:ppa_id>/transitions")
+class PpaTransitions(MethodView):
+    @blp.arguments(TransitionRequestSchema)
+    @blp.response(200, PpaSchema)
+    def post(self, data, ppa_id):
+        """Fire an approval trigger (submit, approve, enact, reject,
+        return_for_revision); returns the PPA in its new stage."""
+        ppa = approvals.fire_transition(current_user(), ppa_id, data["trigger"], comment=data.get("comment"),
+                                        if_match=request.headers.get("If-Match"))
+        return with_etag(ppa)
+
+
+@blp.route("/<int:ppa_id>/history")
+class PpaHistory(MethodView):
+    @blp.response(200, HistoryEntrySchema(many=True))
+    def get(self, ppa_id):
+        """The PPA's approval history, oldest first."""
+        return approvals.history(current_user(), ppa_id)

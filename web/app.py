@@ -1,0 +1,89 @@
+"""The application factory (flaskr's habit: no side effects at import)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import event
+
+import db.models  # noqa: F401  (registers the models)
+from db import db
+from rules import load_rules
+from services import runtime
+from services.effects import known_effects
+from web import auth, errors
+from web.api import BLUEPRINTS
+from web.config import settings
+from web.parsing import Money, Percent
+
+OPENAPI = {
+    "API_TITLE": "ppaflow",
+    "API_VERSION": "1",
+    "OPENAPI_VERSION": "3.0.3",
+    "OPENAPI_URL_PREFIX": "/api",
+    "OPENAPI_JSON_PATH": "openapi.json",
+    "OPENAPI_SWAGGER_UI_PATH": "/docs",
+    "OPENAPI_SWAGGER_UI_URL": "https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
+    "PAGINATION_PAGE_SIZE": 20,
+    "PAGINATION_MAX_PAGE_SIZE": 200,
+}
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the ppaflow Flask application.
+
+    Args:
+        config: overrides of the environment (``DATABASE_URL``, ``REDIS_URL``,
+            ``PPAFLOW_RULES_DIR``, ``SECRET_KEY``, ...; see ``web.config``).
+
+    Returns:
+        The app, with the database, the rules, the API and auth set up. No
+        connection is opened until a request or command needs one.
+
+    Raises:
+        RulesError: the rule set is broken; the server refuses to start.
+    """
+    app = Flask("web", instance_relative_config=True)
+    values = settings(app.instance_path, config)
+    app.config.update(values)
+    app.config.update(OPENAPI)
+    app.config["SQLALCHEMY_DATABASE_URI"] = values["DATABASE_URL"]
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(values["DATABASE_URL"])
+    app.url_map.strict_slashes = False
+
+    runtime.init_app(app, load_rules(values["PPAFLOW_RULES_DIR"], known_effects=known_effects()))
+    db.init_app(app)
+    if values["DATABASE_URL"].startswith("sqlite"):
+        with app.app_context():
+            event.listen(db.engine, "connect", _sqlite_pragmas)
+
+    api = errors.ProblemApi(app, spec_kwargs={
+        "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}},
+        "security": [{"bearerAuth": []}],
+    })
+    api.register_field(Money, "string", None)
+    api.register_field(Percent, "number", None)
+    errors.init_app(app)
+    auth.init_app(app)
+    for blueprint in BLUEPRINTS:
+        api.register_blueprint(blueprint)
+    return app
+
+
+def engine_options(url: str) -> dict[str, Any]:
+    """Connection pool settings: pre-ping so a restarted database is noticed
+    and reconnected without a manual step."""
+    if url.startswith("sqlite"):
+        return {"connect_args": {"timeout": 30}}
+    return {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 10}
+
+
+def _sqlite_pragmas(connection, _record) -> None:
+    """Foreign keys on; WAL so readers do not block the writer."""
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.execute("PRAGMA journal_mode = WAL")
+    cursor.execute("PRAGMA busy_timeout = 30000")
+    cursor.close()

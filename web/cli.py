@@ -1,0 +1,213 @@
+"""The ``ppaflow`` command line (DESIGN §1).
+
+Every command builds the app with ``create_app()`` (configuration from the
+environment) and calls the same service functions as the API.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from pathlib import Path
+
+import click
+from flask import Flask
+from sqlalchemy.engine import make_url
+
+from db import db
+from db.migrate import upgrade
+from rules import DEFAULT_RULES_DIR, load_rules
+from services import approvals, users
+from services.effects import known_effects
+from web.app import create_app
+from web.console import table
+from workflow.errors import PpaflowError, RulesError
+
+
+@contextmanager
+def app_context(config: dict | None = None) -> Iterator[Flask]:
+    """An app context, or a clean exit 1 when the rules are broken."""
+    try:
+        app = create_app(config)
+    except RulesError as exc:
+        click.echo("ppaflow: refusing to start: the rule set is broken:", err=True)
+        for line in exc.errors:
+            click.echo(f"  {line}", err=True)
+        sys.exit(1)
+    with app.app_context():
+        yield app
+
+
+def fail_on_domain_errors(function):
+    """Turn domain errors into one readable line and exit status 1."""
+
+    def wrapper(*args, **kwargs):
+        try:
+            return function(*args, **kwargs)
+        except PpaflowError as exc:
+            click.echo(f"ppaflow: {exc.code}: {exc.detail}", err=True)
+            sys.exit(1)
+
+    wrapper.__name__ = function.__name__
+    wrapper.__doc__ = function.__doc__
+    return wrapper
+
+
+def safe_url(url: str) -> str:
+    """A database URL without its password, for messages."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
+@click.group()
+def main() -> None:
+    """ppaflow: approval and execution of BARMM PPAs."""
+
+
+@main.command("init-db")
+def init_db() -> None:
+    """Create or upgrade the database schema (Alembic migrations)."""
+    with app_context() as app:
+        before, after = upgrade(db.engine)
+        url = safe_url(app.config["DATABASE_URL"])
+        if before == after:
+            click.echo(f"database {url} is up to date (revision {after})")
+        else:
+            click.echo(f"database {url} upgraded from {before or 'empty'} to revision {after}")
+
+
+@main.command()
+@click.option("--examples", "directory", type=click.Path(file_okay=False, path_type=Path),
+              help="folder with organizations.json, users.json, ppas.json (default: examples/)")
+@click.option("--tokens/--no-tokens", default=True, help="issue and print a fresh token per example user")
+@fail_on_domain_errors
+def seed(directory: Path | None, tokens: bool) -> None:
+    """Load the example organizations, users and PPAs (once), and print a
+    fresh API token for each example user."""
+    from web.examples import load_examples
+
+    with app_context():
+        loaded = load_examples(directory)
+        click.echo(f"examples: {len(loaded.new_users)} new users, {len(loaded.new_ppas)} new PPAs "
+                   f"({len(loaded.ppa_ids)} example PPAs in the database)")
+        if tokens:
+            rows = []
+            for username in loaded.users:
+                user = users.get_user_or_raise(username)
+                token = users.issue_token(username, name="examples", replace=True)
+                rows.append((username, ", ".join(sorted(user.roles)),
+                             user.organization.code if user.organization else "", token))
+            click.echo(table(("user", "roles", "org", "API token"), rows))
+
+
+@main.group()
+def user() -> None:
+    """Users and their roles."""
+
+
+@user.command("add")
+@click.argument("name")
+@click.option("--role", "roles", multiple=True, required=True, help="a role from rules/approval.yaml (repeatable)")
+@click.option("--org", "organization", help="organization code, e.g. MSSD")
+@click.option("--full-name", default="", help="the person's name")
+@fail_on_domain_errors
+def user_add(name: str, roles: tuple[str, ...], organization: str | None, full_name: str) -> None:
+    """Create user NAME and print a new API token (the last line of output)."""
+    with app_context():
+        created, token = users.add_user(name, roles, organization=organization, full_name=full_name)
+        click.echo(f"created user {created.username} ({', '.join(sorted(created.roles))}"
+                   f"{', ' + organization if organization else ''})")
+        click.echo(token)
+
+
+@main.group()
+def token() -> None:
+    """API tokens."""
+
+
+@token.command("issue")
+@click.argument("name")
+@click.option("--label", default="", help="what the token is for")
+@click.option("--expires-in-days", type=click.IntRange(1, 3650), help="lifetime in days (default: no expiry)")
+@fail_on_domain_errors
+def token_issue(name: str, label: str, expires_in_days: int | None) -> None:
+    """Issue another API token for user NAME (printed as the last line)."""
+    with app_context():
+        expires = timedelta(days=expires_in_days) if expires_in_days else None
+        click.echo(users.issue_token(name, name=label, expires_in=expires))
+
+
+@main.group()
+def ppa() -> None:
+    """PPAs from the command line."""
+
+
+@ppa.command("transition")
+@click.argument("ppa_id", type=int)
+@click.argument("trigger")
+@click.option("--as", "username", required=True, help="the user acting (roles and separation of duties apply)")
+@click.option("--comment", help="comment for the history (required by reject and return_for_revision)")
+@fail_on_domain_errors
+def ppa_transition(ppa_id: int, trigger: str, username: str, comment: str | None) -> None:
+    """Fire TRIGGER on PPA PPA_ID as a user, with the API's rules."""
+    with app_context():
+        moved = approvals.fire_transition(users.get_user_or_raise(username), ppa_id, trigger, comment=comment)
+        click.echo(f"PPA {moved.id} is now in {moved.approval_status}")
+
+
+@main.group()
+def rules() -> None:
+    """Rule files."""
+
+
+@rules.command("check")
+@click.argument("directory", required=False, type=click.Path(path_type=Path))
+def rules_check(directory: Path | None) -> None:
+    """Validate the rule files in DIRECTORY (default: the rules in force).
+
+    Prints every error as file:line: message and exits 1, or prints a
+    summary and the rule-set hash and exits 0.
+    """
+    import os
+
+    directory = directory or Path(os.environ.get("PPAFLOW_RULES_DIR") or DEFAULT_RULES_DIR)
+    try:
+        loaded = load_rules(directory, known_effects=known_effects())
+    except RulesError as exc:
+        for line in exc.errors:
+            click.echo(line)
+        click.echo(f"{len(exc.errors)} error(s); the rule set would not load")
+        sys.exit(1)
+    approval = loaded.approval.machine
+    click.echo(f"rules in {directory}: OK")
+    click.echo(f"  approval: {len(approval.states)} stages, {len(approval.transitions)} transitions, "
+               f"{len(loaded.approval.roles)} roles")
+    click.echo(f"  work item status: {len(loaded.work_item_status.states)} statuses, "
+               f"{len(loaded.work_item_status.transitions)} transitions")
+    for rule_file in loaded.files:
+        click.echo(f"  {rule_file.name}  sha256 {rule_file.sha256[:16]}")
+    click.echo(f"rule-set hash {loaded.hash}")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+def serve(host: str, port: int) -> None:
+    """Serve the API (development server; see README for production)."""
+    with app_context() as app:
+        click.echo(f"ppaflow serving on http://{host}:{port}/api (database {safe_url(app.config['DATABASE_URL'])})")
+        app.run(host=host, port=port, threaded=True, use_reloader=False)
+
+
+@main.command()
+def demo() -> None:
+    """Run the examples through the workflow on a fresh temporary database
+    and print each PPA's stage and history."""
+    from web.demo import run_demo
+
+    sys.exit(run_demo(click.echo))
+
+
+if __name__ == "__main__":
+    main()

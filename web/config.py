@@ -1,0 +1,36 @@
+"""Configuration from the environment, overridable by ``create_app(config)``.
+
+Keys (DESIGN §1): ``DATABASE_URL`` (default: SQLite file under ``instance/``),
+``REDIS_URL`` (unset: jobs run inline), ``PPAFLOW_RULES_DIR`` (default: the
+rules shipped in ``rules/``), ``SECRET_KEY``, ``MAX_CONTENT_LENGTH`` (bytes a
+request body may have, default 1 MiB).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from db.urls import normalize_database_url
+
+KEYS = ("DATABASE_URL", "REDIS_URL", "PPAFLOW_RULES_DIR", "SECRET_KEY", "MAX_CONTENT_LENGTH")
+
+
+def settings(instance_path: str, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The effective settings: defaults, then the environment, then ``overrides``.
+
+    Returns:
+        A dict with every key of ``KEYS`` (``None`` where unset), plus any
+        other override passed through unchanged (e.g. ``TESTING``).
+    """
+    values: dict[str, Any] = {key: os.environ.get(key) or None for key in KEYS}
+    values.update(overrides or {})
+    if not values["DATABASE_URL"]:
+        Path(instance_path).mkdir(parents=True, exist_ok=True)
+        values["DATABASE_URL"] = "sqlite:///" + str(Path(instance_path) / "ppaflow.sqlite3")
+    values["DATABASE_URL"] = normalize_database_url(values["DATABASE_URL"])
+    values["SECRET_KEY"] = values["SECRET_KEY"] or "dev-only-secret-key"
+    values["MAX_CONTENT_LENGTH"] = int(values["MAX_CONTENT_LENGTH"] or 1024 * 1024)
+    return values

@@ -1,0 +1,150 @@
+"""``ppaflow demo``: the example PPAs through the approval workflow, on a
+fresh temporary SQLite database, with the same service functions the API
+uses. Prints each PPA's stage and history; exits 1 if anything turns out
+other than the script expects (a refusal that did not happen, or the
+reverse).
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from db import db
+from db.migrate import upgrade
+from services import approvals, ppas, users
+from web.app import create_app
+from web.console import table
+from web.examples import load_examples
+from workflow.errors import PpaflowError
+
+
+@dataclass(frozen=True)
+class Step:
+    """One attempt in the script: who fires what on which example PPA, and
+    whether the rules must refuse it."""
+
+    ppa: str
+    user: str
+    trigger: str
+    comment: str | None = None
+    refused: bool = False
+
+
+APPROVAL_SCRIPT: tuple[Step, ...] = (
+    # Livelihood Training Program: all the way to enactment.
+    Step("livelihood", "mssd.focal", "submit"),
+    Step("livelihood", "mssd.focal", "approve", refused=True),  # a MOA focal person cannot approve
+    Step("livelihood", "bpda.reviewer", "approve", "Aligned with BDP 2023-2028, social protection outcome."),
+    Step("livelihood", "mfbm.analyst", "approve", "Within the MSSD FY2025 MOOE ceiling."),
+    Step("livelihood", "bpda.planner", "approve", "Consulted OBC leaders in Cotabato, Zamboanga and Davao."),
+    Step("livelihood", "ocm.executive", "approve"),
+    Step("livelihood", "mfbm.analyst", "enact", "Included in GAAB 2025 releases."),
+    # Halal Certification Workshop: approved, not yet enacted.
+    Step("halal", "mtit.focal", "submit"),
+    Step("halal", "bpda.reviewer", "approve"),
+    Step("halal", "mfbm.analyst", "approve"),
+    Step("halal", "bpda.planner", "approve"),
+    Step("halal", "ocm.executive", "approve", "Approved for the Q2 schedule."),
+    # Site visit: rejected at budget review, with the reason.
+    Step("site_visit", "oobc.focal", "submit"),
+    Step("site_visit", "bpda.reviewer", "approve"),
+    Step("site_visit", "mfbm.analyst", "reject", refused=True),  # no comment: refused
+    Step("site_visit", "mfbm.analyst", "reject",
+         "Covered by the OOBC regular field-monitoring budget; no separate appropriation needed."),
+    # Mosque repair: returned for revision, then resubmitted.
+    Step("mosque", "oobc.focal", "submit"),
+    Step("mosque", "bpda.reviewer", "return_for_revision",
+         "Attach the engineer's cost estimate and the barangay resolution."),
+    Step("mosque", "oobc.focal", "submit"),
+    # Rural health unit: the administrator submits for MOH, then may not approve it.
+    Step("rhu", "admin", "submit"),
+    Step("rhu", "admin", "approve", refused=True),  # separation of duties: submitter
+    Step("rhu", "bpda.reviewer", "approve"),
+    # Feeding program: one user may approve only one stage.
+    Step("feeding", "mbhte.focal", "submit"),
+    Step("feeding", "bpda.senior", "approve"),
+    Step("feeding", "mfbm.analyst", "approve"),
+    Step("feeding", "bpda.senior", "approve", refused=True),  # separation of duties: second stage
+    Step("feeding", "bpda.planner", "approve"),
+    # Coconut farmers: submitted, waiting for technical review.
+    Step("coconut", "mafar.focal", "submit"),
+)
+
+
+@dataclass
+class Attempt:
+    step: Step
+    ok: bool
+    outcome: str
+
+
+def run_approval_script(ppa_ids: dict[str, int], script: tuple[Step, ...]) -> list[Attempt]:
+    """Run ``script``; each step through ``approvals.fire_transition``."""
+    attempts = []
+    for step in script:
+        actor = users.get_user_or_raise(step.user)
+        try:
+            moved = approvals.fire_transition(actor, ppa_ids[step.ppa], step.trigger, comment=step.comment)
+            attempts.append(Attempt(step, True, moved.approval_status))
+        except PpaflowError as exc:
+            attempts.append(Attempt(step, False, f"{exc.code}: {exc.detail}"))
+    return attempts
+
+
+def run_demo(echo: Callable[[str], None]) -> int:
+    """Run the demo and print its tables.
+
+    Returns:
+        0 when every step ended as scripted, else 1.
+    """
+    with tempfile.TemporaryDirectory(prefix="ppaflow-demo-") as tmp:
+        app = create_app({"DATABASE_URL": f"sqlite:///{Path(tmp) / 'demo.sqlite3'}", "REDIS_URL": None})
+        with app.app_context():
+            try:
+                upgrade(db.engine)
+                loaded = load_examples()
+                echo(f"ppaflow demo: fresh database, {len(loaded.users)} users, {len(loaded.ppa_ids)} example PPAs")
+                attempts = run_approval_script(loaded.ppa_ids, APPROVAL_SCRIPT)
+                _print_approvals(echo, loaded.ppa_ids, attempts)
+            finally:
+                db.session.remove()
+                db.engine.dispose()
+    surprises = [a for a in attempts if a.ok == a.step.refused]
+    for attempt in surprises:
+        echo(f"UNEXPECTED: {attempt.step.user} {attempt.step.trigger} on {attempt.step.ppa}: {attempt.outcome}")
+    return 1 if surprises else 0
+
+
+def _print_approvals(echo, ppa_ids: dict[str, int], attempts: list[Attempt]) -> None:
+    viewer = users.get_user_or_raise("admin")
+    echo("")
+    echo("== PPAs and their approval stage ==")
+    rows = []
+    for key, ppa_id in ppa_ids.items():
+        ppa = ppas.get_ppa_or_raise(viewer, ppa_id)
+        rows.append((ppa.id, _short(ppa.title, 52), ppa.organization.code, ppa.fiscal_year,
+                     f"{ppa.budget_allocation:,.2f}", ppa.approval_status))
+    echo(table(("id", "PPA", "MOA", "FY", "budget (PHP)", "stage"), rows, align="llllrl"))
+    for key, ppa_id in ppa_ids.items():
+        history = approvals.history(viewer, ppa_id)
+        if not history:
+            continue
+        ppa = ppas.get_ppa_or_raise(viewer, ppa_id)
+        echo("")
+        echo(f"-- history of PPA {ppa.id}: {ppa.title} (now {ppa.approval_status})")
+        echo(table(("#", "trigger", "from -> to", "by (role)", "comment"), [
+            (i, h.trigger, f"{h.from_stage} -> {h.to_stage}", f"{h.actor.username} ({h.role})",
+             _short(h.comment or "", 60)) for i, h in enumerate(history, 1)]))
+    refused = [a for a in attempts if not a.ok]
+    if refused:
+        echo("")
+        echo("== refused attempts (the rules said no) ==")
+        echo(table(("PPA", "user", "trigger", "refused because"), [
+            (a.step.ppa, a.step.user, a.step.trigger, _short(a.outcome, 90)) for a in refused]))
+
+
+def _short(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"

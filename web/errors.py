@@ -1,0 +1,119 @@
+"""RFC 9457 problem details for every error (DESIGN §5).
+
+Every error response is ``application/problem+json`` with ``type``,
+``title``, ``status``, ``detail``, a stable ``code``, and ``errors``
+(``{field: [message, ...]}``) for validation failures. Domain errors map to
+statuses by family, in one table.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, Response, g, json, request
+from flask_smorest import Api
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from workflow import errors as e
+
+log = logging.getLogger("ppaflow.web")
+
+#: Domain error family -> HTTP status. The first matching class wins.
+STATUS_BY_FAMILY: tuple[tuple[type[e.PpaflowError], int], ...] = (
+    (e.Unauthenticated, 401),
+    (e.Forbidden, 403),
+    (e.NotFound, 404),
+    (e.Conflict, 409),
+    (e.PreconditionFailed, 412),
+    (e.ValidationFailed, 422),
+    (e.ServiceUnavailable, 503),
+)
+
+#: Problem codes for plain HTTP errors.
+HTTP_CODES = {
+    400: "bad_request", 401: "unauthenticated", 403: "forbidden", 404: "not_found",
+    405: "method_not_allowed", 406: "not_acceptable", 409: "conflict", 412: "stale_version",
+    413: "payload_too_large", 415: "unsupported_media_type", 422: "validation_failed",
+    428: "precondition_required", 429: "too_many_requests", 500: "internal_error", 503: "service_unavailable",
+}
+
+PROBLEM_TYPE = "urn:ppaflow:problem:{code}"
+
+
+def problem(status: int, code: str, title: str, detail: str, *, errors: dict | None = None,
+            headers: dict | None = None, **extra: Any) -> Response:
+    """Build a problem+json response."""
+    body: dict[str, Any] = {
+        "type": PROBLEM_TYPE.format(code=code), "title": title, "status": status, "detail": detail,
+        "code": code, "instance": request.path,
+    }
+    if errors:
+        body["errors"] = errors
+    body.update({k: v for k, v in extra.items() if k not in body})
+    response = Response(json.dumps(body), status=status, mimetype="application/problem+json")
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    if status == 401:
+        response.headers.setdefault("WWW-Authenticate", 'Bearer realm="ppaflow"')
+    return response
+
+
+def status_of(error: e.PpaflowError) -> int:
+    """The HTTP status of a domain error."""
+    for family, status in STATUS_BY_FAMILY:
+        if isinstance(error, family):
+            return status
+    return 500
+
+
+def flatten_messages(messages: Any, prefix: str = "") -> dict[str, list[str]]:
+    """Marshmallow's nested messages as ``{"a.b": [msg, ...]}``."""
+    if isinstance(messages, dict):
+        out: dict[str, list[str]] = {}
+        for key, value in messages.items():
+            out.update(flatten_messages(value, f"{prefix}.{key}" if prefix else str(key)))
+        return out
+    if isinstance(messages, (list, tuple)) and all(isinstance(m, str) for m in messages):
+        return {prefix or "_schema": list(messages)}
+    if isinstance(messages, (list, tuple)):
+        out = {}
+        for index, value in enumerate(messages):
+            out.update(flatten_messages(value, f"{prefix}.{index}" if prefix else str(index)))
+        return out
+    return {prefix or "_schema": [str(messages)]}
+
+
+class ProblemApi(Api):
+    """flask-smorest's ``Api`` answering every HTTP error with problem+json."""
+
+    def handle_http_exception(self, error: HTTPException):
+        data = getattr(error, "data", None) or {}
+        status = error.code or 500
+        errors = None
+        if "messages" in data:  # webargs validation errors: {location: {field: [...]}}
+            messages = data["messages"]
+            if isinstance(messages, dict) and len(messages) == 1 and next(iter(messages)) in (
+                    "json", "query", "querystring", "headers", "view_args", "path", "form"):
+                messages = next(iter(messages.values()))
+            errors = flatten_messages(messages)
+        if isinstance(error, InternalServerError) and error.original_exception is not None:
+            log.exception("unhandled error on %s %s", request.method, request.path,
+                          exc_info=error.original_exception)
+            detail = "an unexpected error occurred; it has been logged (request id %s)" % g.get("request_id", "-")
+        else:
+            detail = data.get("message") or error.description or error.name
+        code = HTTP_CODES.get(status, "error")
+        if status == 422 and errors:
+            detail = "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in errors.items())
+        return problem(status, code, error.name, detail, errors=errors, headers=data.get("headers"))
+
+
+def init_app(app: Flask) -> None:
+    """Register the handler of domain errors (``workflow.errors``)."""
+
+    @app.errorhandler(e.PpaflowError)
+    def handle_domain_error(error: e.PpaflowError):
+        status = status_of(error)
+        errors = error.errors if isinstance(error, e.ValidationFailed) else None
+        return problem(status, error.code, error.title, error.detail, errors=errors, **error.extra)
