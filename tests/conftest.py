@@ -1,0 +1,134 @@
+"""Test fixtures: every database test runs on SQLite and on PostgreSQL.
+
+PostgreSQL is used when ``TEST_DATABASE_URL`` answers. Under ``CI=true`` an
+unreachable PostgreSQL is a failure, not a skip (DESIGN §9). Each test gets a
+clean database: SQLite copies a migrated template file, PostgreSQL truncates
+every table.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from db import db
+from db.migrate import upgrade
+from db.urls import normalize_database_url
+from web import create_app
+
+CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+PG_URL = os.environ.get("TEST_DATABASE_URL")
+
+
+def _postgres_status() -> str | None:
+    """``None`` when PostgreSQL answers, else why not."""
+    if not PG_URL:
+        return "TEST_DATABASE_URL is not set"
+    try:
+        engine = create_engine(normalize_database_url(PG_URL), connect_args={"connect_timeout": 3})
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        engine.dispose()
+    except Exception as exc:  # any failure to connect means: not reachable
+        return f"{PG_URL} is not reachable: {exc.__class__.__name__}: {str(exc).splitlines()[0]}"
+    return None
+
+
+PG_PROBLEM = _postgres_status()
+BACKENDS = ["sqlite"] + (["postgresql"] if PG_PROBLEM is None else [])
+
+
+def pytest_report_header(config) -> list[str]:
+    return [f"database backends: {', '.join(BACKENDS)}"
+            + ("" if PG_PROBLEM is None else f" (PostgreSQL left out: {PG_PROBLEM})")]
+
+
+def pytest_sessionstart(session) -> None:
+    if CI and PG_PROBLEM is not None:
+        raise pytest.UsageError(f"CI=true but PostgreSQL is unusable: {PG_PROBLEM}")
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> Path:
+    """A migrated SQLite database file, copied for each test."""
+    path = tmp_path_factory.mktemp("template") / "template.sqlite3"
+    engine = create_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    engine.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    """The test PostgreSQL database, emptied and migrated once per session."""
+    url = normalize_database_url(PG_URL)
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    upgrade(engine)
+    engine.dispose()
+    return url
+
+
+def _truncate_all(app) -> None:
+    tables = ", ".join(t.name for t in db.metadata.sorted_tables)
+    with db.engine.begin() as connection:
+        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+
+
+def _make_app(backend: str, request, tmp_path: Path, **config):
+    if backend == "sqlite":
+        path = tmp_path / "test.sqlite3"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        url = f"sqlite:///{path}"
+    else:
+        url = request.getfixturevalue("postgres_url")
+    application = create_app({"DATABASE_URL": url, "REDIS_URL": None, "TESTING": True} | config)
+    application.config["BACKEND"] = backend
+    return application
+
+
+@pytest.fixture(params=BACKENDS)
+def app(request, tmp_path) -> Iterator:
+    """The application on a clean database, once per backend."""
+    application = _make_app(request.param, request, tmp_path)
+    yield application
+    _dispose(application)
+
+
+@pytest.fixture(params=["postgresql"] if "postgresql" in BACKENDS else [])
+def pg_app(request, tmp_path) -> Iterator:
+    """The application on a clean PostgreSQL database (row locks, real
+    concurrency). Left out, visibly, when PostgreSQL is not reachable
+    outside CI; under CI the session fails instead."""
+    application = _make_app("postgresql", request, tmp_path)
+    yield application
+    _dispose(application)
+
+
+def _dispose(application) -> None:
+    with application.app_context():
+        db.session.remove()
+        if application.config["BACKEND"] == "postgresql":
+            _truncate_all(application)
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    """A test client of ``app``."""
+    return app.test_client()
+
+
+@pytest.fixture
+def world(app):
+    """Helpers to create organizations, users with tokens, and PPAs."""
+    from tests.support import World
+
+    return World(app)

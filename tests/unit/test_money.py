@@ -1,0 +1,94 @@
+"""Exact money: parsing and largest-remainder splits (DESIGN §2)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from workflow.money import AmountError, from_centavos, parse_amount, percent, split_centavos, to_centavos
+
+
+def php(text: str) -> int:
+    return to_centavos(Decimal(text))
+
+
+def test_five_million_in_three_equal_parts_gives_the_extra_centavo_to_the_first_two():
+    parts = split_centavos(php("5000000.00"), [1, 1, 1])
+
+    assert [from_centavos(p) for p in parts] == [Decimal("1666666.67"), Decimal("1666666.67"), Decimal("1666666.66")]
+
+
+def test_weighted_split_of_the_seed_example():
+    parts = split_centavos(php("5000000.00"), [Decimal("0.30"), Decimal("0.50"), Decimal("0.20")])
+
+    assert [from_centavos(p) for p in parts] == [Decimal("1500000.00"), Decimal("2500000.00"), Decimal("1000000.00")]
+
+
+def test_largest_remainder_not_first_or_last():
+    # 0.10 over weights 1:1:2 -> exact shares 2.5, 2.5, 5 centavos; the half
+    # centavos tie and the earlier part wins.
+    assert split_centavos(10, [1, 1, 2]) == [3, 2, 5]
+    # 0.11 over 3:3:3:2 -> shares 3, 3, 3, 2 exactly.
+    assert split_centavos(11, [3, 3, 3, 2]) == [3, 3, 3, 2]
+    # 0.07 over 1:2:4 -> shares 1, 2, 4.
+    assert split_centavos(7, [1, 2, 4]) == [1, 2, 4]
+    # 0.10 over 1:1:1 -> 3.33 each; one leftover centavo goes to the first.
+    assert split_centavos(10, [1, 1, 1]) == [4, 3, 3]
+
+
+@given(total=st.integers(min_value=0, max_value=99_999_999_999_999),
+       weights=st.lists(st.integers(min_value=1, max_value=10**9), min_size=1, max_size=60))
+def test_any_split_sums_exactly_and_each_part_is_within_a_centavo_of_its_share(total, weights):
+    parts = split_centavos(total, weights)
+
+    assert sum(parts) == total
+    weight_sum = sum(weights)
+    for part, weight in zip(parts, weights, strict=True):
+        assert abs(part * weight_sum - total * weight) < weight_sum  # |part - share| < 1 centavo
+
+
+@given(total=st.integers(min_value=0, max_value=10**12),
+       weights=st.lists(st.decimals(min_value=Decimal("0.0001"), max_value=Decimal("1000"), places=4),
+                        min_size=1, max_size=30))
+def test_decimal_weights_also_sum_exactly(total, weights):
+    assert sum(split_centavos(total, weights)) == total
+
+
+def test_split_refuses_nonsense():
+    with pytest.raises(ValueError):
+        split_centavos(100, [0, 0])
+    with pytest.raises(ValueError):
+        split_centavos(100, [1, -1])
+    with pytest.raises(ValueError):
+        split_centavos(-1, [1])
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("0.01", Decimal("0.01")), ("999999999999.99", Decimal("999999999999.99")), (5000000, Decimal("5000000.00")),
+    (Decimal("12.5"), Decimal("12.50")), (" 7 ", Decimal("7.00")),
+])
+def test_parse_amount_accepts_exact_amounts(value, expected):
+    assert parse_amount(value) == expected
+
+
+@pytest.mark.parametrize("value", [
+    0.1, True, "1e3", "NaN", "12.345", "-0.01", "1000000000000.00", "", "1,000.00", Decimal("Infinity"),
+    Decimal("1E+400"),
+])
+def test_parse_amount_refuses_inexact_or_out_of_range(value):
+    with pytest.raises(AmountError):
+        parse_amount(value)
+
+
+def test_centavos_round_trip_at_the_edges():
+    for text in ("0.00", "0.01", "999999999999.99"):
+        assert from_centavos(php(text)) == Decimal(text)
+
+
+def test_percent_is_rounded_half_up_and_undefined_for_zero():
+    assert percent(1, 3) == Decimal("33.33")
+    assert percent(2, 3) == Decimal("66.67")
+    assert percent(1, 0) is None
