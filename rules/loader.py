@@ -18,6 +18,7 @@ import re
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -27,15 +28,22 @@ from ruamel.yaml.nodes import MappingNode, Node, SequenceNode
 
 from rules.model import (
     ApprovalRules,
+    BudgetRules,
     MachineRules,
+    PpaStatusSync,
     RuleFile,
     RuleSet,
     SeparationOfDuties,
     State,
+    SyncRules,
+    TemplateNode,
     Transition,
+    WbsRules,
+    WbsTemplate,
     frozen_map,
 )
 from workflow.errors import RulesError
+from workflow.vocabulary import CATEGORIES, PPA_STATUSES, WORK_TYPES
 
 #: The directory of the rule files shipped with ppaflow.
 DEFAULT_RULES_DIR = Path(__file__).resolve().parent
@@ -160,6 +168,19 @@ class FileReader:
             self.error(item.line, f"{where}: {value} is out of range (must be {bounds})")
             return None
         return int(value)
+
+
+    def decimal(self, item: Item, where: str, minimum: Decimal, maximum: Decimal) -> Decimal | None:
+        """A number (integer or decimal) within ``[minimum, maximum]``, exact."""
+        value = item.value
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            self.error(item.line, f"{where}: expected a number, got {_kind(value)}")
+            return None
+        number = Decimal(str(value))
+        if not number.is_finite() or not minimum <= number <= maximum:
+            self.error(item.line, f"{where}: {value} is out of range (must be between {minimum} and {maximum})")
+            return None
+        return number
 
 
 def _kind(value: Any) -> str:
@@ -420,11 +441,197 @@ def _read_work_item_status(r: FileReader, doc: Item) -> MachineRules | None:
         value = r.name(f["initial_status"], "initial_status")
         initial = Item(value, f["initial_status"].line) if value else None
     machine = _build_machine(r, name or "work_item_status", initial, states, specs, noun="status")
+    for required in ("completed", "cancelled"):  # rollups give these two a meaning (workflow.tree)
+        if "statuses" in f and required not in states:
+            r.error(f["statuses"].line, f"statuses: {required!r} must be declared (rollups depend on it)")
     return machine if name else None
 
 
-#: Every rule file, in load order, and its reader.
-FILES: tuple[str, ...] = ("approval.yaml", "work_item_status.yaml")
+HUNDRED = Decimal(100)
+PROGRESS_METHODS = ("average", "budget_weighted", "completed_count")
+
+
+def _read_wbs(r: FileReader, doc: Item, stages: Iterable[str]) -> WbsRules | None:
+    stages = tuple(stages)
+    f = r.fields(doc, "wbs_templates.yaml", required=["allowed_children", "category_defaults", "templates"],
+                 optional=["tracking_not_in_stages"])
+    if f is None:
+        return None
+    allowed: dict[str, tuple[str, ...]] = {}
+    for key, value, key_line in r.mapping(f["allowed_children"], "allowed_children") if "allowed_children" in f else []:
+        if key not in WORK_TYPES:
+            r.error(key_line, f"allowed_children: unknown work type {key!r} (known: {', '.join(WORK_TYPES)})")
+            continue
+        children = []
+        for child in r.sequence(value, f"allowed_children.{key}"):
+            if child.value not in WORK_TYPES:
+                r.error(child.line, f"allowed_children.{key}: unknown work type {child.value!r}")
+            elif child.value == "project":
+                r.error(child.line, f"allowed_children.{key}: a project is always a root, never a child")
+            else:
+                children.append(child.value)
+        allowed[key] = tuple(children)
+    if "allowed_children" in f:
+        for missing in [t for t in WORK_TYPES if t not in allowed]:
+            r.error(f["allowed_children"].line, f"allowed_children: missing work type {missing!r}")
+
+    templates: dict[str, WbsTemplate] = {}
+    for key, value, key_line in r.mapping(f["templates"], "templates") if "templates" in f else []:
+        name = r.name(Item(key, key_line), "template name")
+        tf = r.fields(value, f"template {key}", required=["children"], optional=["label"])
+        if name is None or tf is None:
+            continue
+        label = r.text(tf["label"], f"{name}.label") if "label" in tf else name
+        children = _read_level(r, tf["children"], f"template {name}", "project", allowed) if "children" in tf else None
+        if children is not None and label is not None:
+            templates[name] = WbsTemplate(name=name, label=label, children=children)
+
+    defaults: dict[str, str] = {}
+    declared: set[str] = set()
+    for key, value, key_line in r.mapping(f["category_defaults"], "category_defaults") if "category_defaults" in f else []:
+        declared.add(key)
+        if key not in CATEGORIES:
+            r.error(key_line, f"category_defaults: unknown category {key!r} (known: {', '.join(CATEGORIES)})")
+        elif value.value not in templates:
+            r.error(value.line, f"category_defaults.{key}: unknown template {value.value!r}")
+        else:
+            defaults[key] = value.value
+    if "category_defaults" in f:
+        for missing in [c for c in CATEGORIES if c not in declared]:
+            r.error(f["category_defaults"].line, f"category_defaults: missing category {missing!r}")
+    closed = []
+    for stage in r.names(f["tracking_not_in_stages"], "tracking_not_in_stages") if "tracking_not_in_stages" in f else []:
+        if stages and stage.value not in stages:
+            r.error(stage.line, f"tracking_not_in_stages: unknown approval stage {stage.value!r}")
+        else:
+            closed.append(stage.value)
+    return WbsRules(templates=frozen_map(templates), category_defaults=frozen_map(defaults),
+                    allowed_children=frozen_map(allowed), tracking_not_in_stages=tuple(closed))
+
+
+def _read_level(r: FileReader, item: Item, where: str, parent_type: str,
+                allowed: Mapping[str, tuple[str, ...]]) -> tuple[TemplateNode, ...] | None:
+    """One level of a template: the siblings under ``parent_type``.
+
+    Checks each node, that budget percentages sum to exactly 100, and that
+    durations are given for all siblings (summing to 100) or for none.
+    """
+    elements = r.sequence(item, f"{where}: children")
+    if not elements:
+        r.error(item.line, f"{where}: children: expected at least one item")
+        return None
+    nodes: list[TemplateNode] = []
+    ok = True
+    budget_total, durations = Decimal(0), []
+    for element in elements:
+        f = r.fields(element, f"{where}: item", required=["title", "work_type", "budget_pct"],
+                     optional=["duration_pct", "children"])
+        if f is None:
+            ok = False
+            continue
+        title = r.text(f["title"], f"{where}: title") if "title" in f else None
+        work_type = f["work_type"].value if "work_type" in f else None
+        if work_type is not None and work_type not in WORK_TYPES:
+            r.error(f["work_type"].line, f"{where}: unknown work type {work_type!r}")
+            work_type = None
+        elif work_type is not None and parent_type in allowed and work_type not in allowed[parent_type]:
+            r.error(f["work_type"].line, f"{where}: a {work_type} cannot be placed under a {parent_type} "
+                                         f"(allowed: {', '.join(allowed[parent_type]) or 'nothing'})")
+            work_type = None
+        budget = r.decimal(f["budget_pct"], f"{where}: budget_pct", Decimal("0.01"), HUNDRED) if "budget_pct" in f else None
+        duration = (r.decimal(f["duration_pct"], f"{where}: duration_pct", Decimal(0), HUNDRED)
+                    if "duration_pct" in f else None)
+        durations.append((duration, element.line))
+        children: tuple[TemplateNode, ...] = ()
+        if "children" in f and work_type is not None:
+            nested = _read_level(r, f["children"], f"{where} > {title}", work_type, allowed)
+            ok = ok and nested is not None
+            children = nested or ()
+        if title is None or work_type is None or budget is None or ("duration_pct" in f and duration is None):
+            ok = False
+            continue
+        budget_total += budget
+        nodes.append(TemplateNode(title=title, work_type=work_type, budget_pct=budget,
+                                  duration_pct=duration, children=children))
+    if ok and budget_total != HUNDRED:
+        r.error(elements[0].line, f"{where}: budget_pct of this level sums to {budget_total}, not 100")
+        ok = False
+    given = [d for d, _ in durations if d is not None]
+    if given and len(given) != len(durations):
+        r.error(elements[0].line, f"{where}: give duration_pct to every item of this level or to none")
+        ok = False
+    elif given and ok and sum(given) != HUNDRED:
+        r.error(elements[0].line, f"{where}: duration_pct of this level sums to {sum(given)}, not 100")
+        ok = False
+    return tuple(nodes) if ok else None
+
+
+def _read_sync(r: FileReader, doc: Item, statuses: Iterable[str]) -> SyncRules | None:
+    statuses = tuple(statuses)
+    f = r.fields(doc, "sync.yaml", required=["progress_method", "work_item_to_ppa", "ppa_to_work_item"],
+                 optional=["roll_up_status"])
+    if f is None:
+        return None
+    roll_up_status = r.boolean(f["roll_up_status"], "roll_up_status") if "roll_up_status" in f else True
+    method = r.name(f["progress_method"], "progress_method") if "progress_method" in f else None
+    if method is not None and method not in PROGRESS_METHODS:
+        r.error(f["progress_method"].line, f"progress_method: unknown method {method!r} "
+                                           f"(known: {', '.join(PROGRESS_METHODS)})")
+        method = None
+    to_ppa: dict[str, PpaStatusSync] = {}
+    for key, value, key_line in r.mapping(f["work_item_to_ppa"], "work_item_to_ppa") if "work_item_to_ppa" in f else []:
+        if key not in statuses:
+            r.error(key_line, f"work_item_to_ppa: unknown work item status {key!r}")
+            continue
+        vf = r.fields(value, f"work_item_to_ppa.{key}", required=["status"], optional=["flag"])
+        if vf is None or "status" not in vf:
+            continue
+        if vf["status"].value not in PPA_STATUSES:
+            r.error(vf["status"].line, f"work_item_to_ppa.{key}: unknown PPA status {vf['status'].value!r} "
+                                       f"(known: {', '.join(PPA_STATUSES)})")
+            continue
+        flag = r.name(vf["flag"], f"work_item_to_ppa.{key}.flag") if "flag" in vf else None
+        to_ppa[key] = PpaStatusSync(status=vf["status"].value, flag=flag)
+    to_item: dict[str, str] = {}
+    for key, value, key_line in r.mapping(f["ppa_to_work_item"], "ppa_to_work_item") if "ppa_to_work_item" in f else []:
+        if key not in PPA_STATUSES:
+            r.error(key_line, f"ppa_to_work_item: unknown PPA status {key!r}")
+        elif value.value not in statuses:
+            r.error(value.line, f"ppa_to_work_item.{key}: unknown work item status {value.value!r}")
+        else:
+            to_item[key] = value.value
+    for name, mapping, expected in (("work_item_to_ppa", to_ppa, statuses), ("ppa_to_work_item", to_item, PPA_STATUSES)):
+        if name in f:
+            declared = {k for k, _, _ in r.mapping(f[name], name)}
+            for missing in [s for s in expected if s not in declared]:
+                r.error(f[name].line, f"{name}: missing {missing!r}")
+    if method is None or roll_up_status is None:
+        return None
+    return SyncRules(progress_method=method, work_item_to_ppa=frozen_map(to_ppa), ppa_to_work_item=frozen_map(to_item),
+                     roll_up_status=roll_up_status)
+
+
+def _read_budget(r: FileReader, doc: Item) -> BudgetRules | None:
+    f = r.fields(doc, "budget.yaml", required=["variance", "distribution"])
+    if f is None:
+        return None
+    threshold = tolerance = None
+    if "variance" in f:
+        vf = r.fields(f["variance"], "variance", required=["on_budget_threshold_pct"])
+        if vf and "on_budget_threshold_pct" in vf:
+            threshold = r.decimal(vf["on_budget_threshold_pct"], "variance.on_budget_threshold_pct",
+                                  Decimal(0), HUNDRED)
+    if "distribution" in f:
+        df = r.fields(f["distribution"], "distribution", required=["weights_tolerance"])
+        if df and "weights_tolerance" in df:
+            tolerance = r.decimal(df["weights_tolerance"], "distribution.weights_tolerance", Decimal(0), Decimal(1))
+    if threshold is None or tolerance is None:
+        return None
+    return BudgetRules(on_budget_threshold_pct=threshold, weights_tolerance=tolerance)
+
+
+#: Every rule file, in load order.
+FILES: tuple[str, ...] = ("approval.yaml", "work_item_status.yaml", "wbs_templates.yaml", "sync.yaml", "budget.yaml")
 
 
 def load_rules(directory: str | Path | None = None, *, known_effects: Iterable[str] = ()) -> RuleSet:
@@ -467,11 +674,23 @@ def load_rules(directory: str | Path | None = None, *, known_effects: Iterable[s
 
     known = frozenset(known_effects)
     results: dict[str, Any] = {}
+
+    def statuses() -> Iterable[str]:
+        machine = results.get("work_item_status.yaml")
+        return machine.states if machine is not None else ()
+
+    def stages() -> Iterable[str]:
+        approval = results.get("approval.yaml")
+        return approval.machine.states if approval is not None else ()
+
     readers: dict[str, Callable[[FileReader, Item], Any]] = {
         "approval.yaml": lambda r, d: _read_approval(r, d, known),
         "work_item_status.yaml": _read_work_item_status,
+        "wbs_templates.yaml": lambda r, d: _read_wbs(r, d, stages()),
+        "sync.yaml": lambda r, d: _read_sync(r, d, statuses()),
+        "budget.yaml": _read_budget,
     }
-    for name in FILES:
+    for name in FILES:  # in order: later files refer to the stages and statuses read before them
         reader, doc = docs[name]
         if doc is not None:
             results[name] = readers[name](reader, doc)
@@ -489,6 +708,9 @@ def load_rules(directory: str | Path | None = None, *, known_effects: Iterable[s
     return RuleSet(
         approval=results["approval.yaml"],
         work_item_status=results["work_item_status.yaml"],
+        wbs=results["wbs_templates.yaml"],
+        sync=results["sync.yaml"],
+        budget=results["budget.yaml"],
         hash=digest.hexdigest(),
         files=tuple(files),
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from types import MappingProxyType
 
 
@@ -130,6 +131,103 @@ class ApprovalRules:
 
 
 @dataclass(frozen=True)
+class TemplateNode:
+    """One work item a WBS template generates.
+
+    Attributes:
+        title: the work item's title.
+        work_type: ``sub_project``, ``activity``, ``task`` or ``subtask``.
+        budget_pct: share of the parent's allocation, percent; siblings sum
+            to exactly 100.
+        duration_pct: share of the parent's date range, percent, laid out in
+            sibling order; ``None`` when the level spans the parent's range.
+        children: the items under it.
+    """
+
+    title: str
+    work_type: str
+    budget_pct: Decimal
+    duration_pct: Decimal | None = None
+    children: tuple[TemplateNode, ...] = ()
+
+
+@dataclass(frozen=True)
+class WbsTemplate:
+    """A named WBS template (``program``, ``activity``, ``minimal``, ...)."""
+
+    name: str
+    label: str
+    children: tuple[TemplateNode, ...]
+
+
+@dataclass(frozen=True)
+class WbsRules:
+    """WBS templates and structure rules (``rules/wbs_templates.yaml``).
+
+    Attributes:
+        templates: name -> template.
+        category_defaults: PPA category -> template name.
+        allowed_children: work type -> work types allowed directly under it.
+        tracking_not_in_stages: approval stages in which tracking cannot be
+            enabled (draft, rejected).
+    """
+
+    templates: Mapping[str, WbsTemplate]
+    category_defaults: Mapping[str, str]
+    allowed_children: Mapping[str, tuple[str, ...]]
+    tracking_not_in_stages: tuple[str, ...] = ()
+
+    def template_for(self, category: str, name: str | None = None) -> WbsTemplate:
+        """The template ``name``, else the default of ``category``.
+
+        Raises:
+            KeyError: ``name`` is not a template.
+        """
+        return self.templates[name or self.category_defaults[category]]
+
+
+@dataclass(frozen=True)
+class PpaStatusSync:
+    """What a work item status means for the PPA: its status and an
+    optional flag (``at_risk`` keeps the PPA ``ongoing`` but flagged)."""
+
+    status: str
+    flag: str | None = None
+
+
+@dataclass(frozen=True)
+class SyncRules:
+    """Rollup and sync rules (``rules/sync.yaml``).
+
+    Attributes:
+        progress_method: ``average``, ``budget_weighted`` or ``completed_count``.
+        work_item_to_ppa: project status -> PPA status (and flag).
+        ppa_to_work_item: PPA status -> status of a newly generated project.
+        roll_up_status: parents start and complete with their children.
+    """
+
+    progress_method: str
+    work_item_to_ppa: Mapping[str, PpaStatusSync]
+    ppa_to_work_item: Mapping[str, str]
+    roll_up_status: bool = True
+
+
+@dataclass(frozen=True)
+class BudgetRules:
+    """Budget thresholds (``rules/budget.yaml``).
+
+    Attributes:
+        on_budget_threshold_pct: |variance %| at or below which an item is
+            on budget (percent).
+        weights_tolerance: how far the weights of a weighted distribution may
+            sum from 1.
+    """
+
+    on_budget_threshold_pct: Decimal
+    weights_tolerance: Decimal
+
+
+@dataclass(frozen=True)
 class RuleFile:
     """One loaded rule file: its name and the SHA-256 of its bytes."""
 
@@ -144,6 +242,9 @@ class RuleSet:
     Attributes:
         approval: the PPA approval workflow.
         work_item_status: the work item status machine.
+        wbs: WBS templates and work type rules.
+        sync: progress rollup and status mapping.
+        budget: budget thresholds.
         hash: SHA-256 over every file's name and bytes; recorded on each
             transition it governs (DESIGN §6).
         files: the files it was loaded from.
@@ -151,5 +252,8 @@ class RuleSet:
 
     approval: ApprovalRules
     work_item_status: MachineRules
+    wbs: WbsRules
+    sync: SyncRules
+    budget: BudgetRules
     hash: str
     files: tuple[RuleFile, ...] = field(default=())
