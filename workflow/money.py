@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from math import gcd
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
@@ -121,19 +122,41 @@ def split_centavos(total: int, weights: Sequence[int | Decimal | Fraction]) -> l
         raise ValueError("cannot split a negative total")
     if not weights:
         raise ValueError("need at least one part to split into")
-    exact_weights = [Fraction(w) for w in weights]
-    if any(w < 0 for w in exact_weights):
+    integer_weights = _as_integers(weights)
+    if any(w < 0 for w in integer_weights):
         raise ValueError("weights must not be negative")
-    weight_sum = sum(exact_weights)
+    weight_sum = sum(integer_weights)
     if weight_sum == 0:
         raise ValueError("at least one weight must be positive")
-    shares = [total * w / weight_sum for w in exact_weights]
-    parts = [int(s) for s in shares]  # floor: shares are non-negative
+    # Exact integer arithmetic: part i is floor(total * w_i / W) plus maybe one
+    # centavo; the remainders (total * w_i mod W) rank who gets the extras.
+    parts, remainders = [], []
+    for w in integer_weights:
+        part, remainder = divmod(total * w, weight_sum)
+        parts.append(part)
+        remainders.append(remainder)
     missing = total - sum(parts)
-    by_remainder = sorted(range(len(shares)), key=lambda i: (-(shares[i] - parts[i]), i))
-    for i in by_remainder[:missing]:
-        parts[i] += 1
+    if missing:
+        for i in sorted(range(len(parts)), key=lambda i: (-remainders[i], i))[:missing]:
+            parts[i] += 1
     return parts
+
+
+def _as_integers(weights: Sequence[int | Decimal | Fraction]) -> list[int]:
+    """The weights scaled to integers with the same proportions (exact)."""
+    if all(type(w) is int for w in weights):
+        return list(weights)
+    if all(type(w) is int or (type(w) is Decimal and w.is_finite()) for w in weights):
+        # Scale every weight by 10**places, places being the most decimals any has.
+        parts = [Decimal(w).as_tuple() for w in weights]
+        places = max(0, max(-p.exponent for p in parts))
+        return [(-1 if p.sign else 1) * int("".join(map(str, p.digits)) or "0") * 10 ** (p.exponent + places)
+                for p in parts]
+    fractions = [Fraction(w) for w in weights]
+    common = 1
+    for f in fractions:
+        common = common * f.denominator // gcd(common, f.denominator)
+    return [int(f * common) for f in fractions]
 
 
 def percent(part: Decimal | int, whole: Decimal | int) -> Decimal | None:

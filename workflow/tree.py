@@ -1,0 +1,387 @@
+"""A WBS in memory: one pass of rollups, and exact budget (re)distribution
+(DESIGN §4, §5).
+
+The tree is built from rows loaded in one query and rolled up in one
+post-order pass: no per-node queries, no ancestor-by-ancestor saves. Money
+is integer centavos throughout; percentages are integer hundredths until
+they are shown.
+
+Rollups:
+- expended(item) = own actual expenditure + the children's expended;
+- allocated(item) = the item's own allocation (never added to its
+  descendants': that would double count);
+- variance = allocated - expended; variance % = variance / allocated × 100
+  (undefined when nothing is allocated);
+- budget status: ``over_budget`` when expended > allocated, ``on_budget``
+  when |variance %| <= the threshold of rules/budget.yaml, else
+  ``under_budget``;
+- progress: a completed leaf is 100, a cancelled item is left out, another
+  leaf has its own progress; a parent follows its children by the method of
+  rules/sync.yaml, rounded half-up to an integer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from fractions import Fraction
+
+from rules.model import MachineRules
+from workflow.errors import ValidationFailed
+from workflow.money import split_centavos
+
+COMPLETED = "completed"
+CANCELLED = "cancelled"
+
+
+@dataclass(slots=True, eq=False)
+class Node:
+    """One work item of a loaded tree. Money in centavos.
+
+    ``expended`` and ``rolled_progress`` are filled by ``roll_up``.
+    """
+
+    id: int
+    parent_id: int | None
+    position: int
+    work_type: str
+    title: str
+    level: int
+    status: str
+    progress: int
+    allocated: int | None
+    spent: int
+    locked: bool = False
+    children: list[Node] = field(default_factory=list)
+    expended: int = 0
+    rolled_progress: int = 0
+
+
+#: The columns, in order, that ``Tree.from_rows`` expects.
+ROW_FIELDS = ("id", "parent_id", "position", "work_type", "title", "level", "status", "progress",
+              "allocated", "spent", "locked")
+
+
+class Tree:
+    """A whole WBS: its root project and every descendant.
+
+    Args:
+        nodes: every node of one tree, ordered by position then id (the
+            order children are listed in).
+
+    Raises:
+        ValueError: not exactly one root, or a parent missing.
+    """
+
+    def __init__(self, nodes: Iterable[Node]):
+        ordered = list(nodes)
+        self.by_id: dict[int, Node] = {node.id: node for node in ordered}
+        roots = []
+        by_id = self.by_id
+        for node in ordered:
+            if node.parent_id is None:
+                roots.append(node)
+            else:
+                by_id[node.parent_id].children.append(node)
+        if len(roots) != 1:
+            raise ValueError(f"a tree has exactly one root, found {len(roots)}")
+        self.root = roots[0]
+        self._preorder: list[Node] | None = None
+
+    @classmethod
+    def from_rows(cls, rows: Iterable[Sequence]) -> Tree:
+        """Build from rows with the columns of ``ROW_FIELDS``."""
+        return cls([Node(*row) for row in rows])
+
+    def add(self, node: Node) -> None:
+        """Attach a new node under its parent (kept in position order)."""
+        parent = self.by_id[node.parent_id]
+        parent.children.append(node)
+        parent.children.sort(key=lambda n: (n.position, n.id))
+        self.by_id[node.id] = node
+        self._preorder = None
+
+    def preorder(self) -> list[Node]:
+        """Every node, parents before children, siblings in order (cached
+        until the shape changes)."""
+        if self._preorder is None:
+            out, stack = [], [self.root]
+            while stack:
+                node = stack.pop()
+                out.append(node)
+                stack.extend(reversed(node.children))
+            self._preorder = out
+        return self._preorder
+
+    def __len__(self) -> int:
+        return len(self.by_id)
+
+    def allocated_to_children(self) -> int:
+        """Sum of the root's children's allocations (centavos)."""
+        return sum(c.allocated or 0 for c in self.root.children)
+
+
+def div_half_up(numerator: int, denominator: int) -> int:
+    """``numerator / denominator`` rounded half away from zero (denominator > 0)."""
+    quotient = (2 * abs(numerator) + denominator) // (2 * denominator)
+    return quotient if numerator >= 0 else -quotient
+
+
+def roll_up(tree: Tree, method: str = "average") -> Tree:
+    """Fill ``expended`` and ``rolled_progress`` of every node, in one
+    post-order pass.
+
+    Args:
+        method: ``average``, ``budget_weighted`` or ``completed_count``
+            (rules/sync.yaml ``progress_method``).
+    """
+    weighted, by_count = method == "budget_weighted", method == "completed_count"
+    for node in reversed(tree.preorder()):
+        children = node.children
+        expended = node.spent
+        counted = progress_sum = weighted_sum = weight_sum = completed = 0
+        for child in children:
+            expended += child.expended
+            if child.status != CANCELLED:
+                counted += 1
+                progress_sum += child.rolled_progress
+                if child.status == COMPLETED:
+                    completed += 1
+                if weighted and child.allocated:
+                    weighted_sum += child.rolled_progress * child.allocated
+                    weight_sum += child.allocated
+        node.expended = expended
+        if not counted:
+            node.rolled_progress = 100 if node.status == COMPLETED else node.progress
+        elif by_count:
+            node.rolled_progress = div_half_up(100 * completed, counted)
+        elif weight_sum:
+            node.rolled_progress = div_half_up(weighted_sum, weight_sum)
+        else:
+            node.rolled_progress = div_half_up(progress_sum, counted)
+    return tree
+
+
+def roll_up_statuses(tree: Tree, machine: MachineRules) -> dict[int, str]:
+    """Let parents follow their children's statuses (rules/sync.yaml
+    ``roll_up_status``), in one post-order pass so a change ripples up.
+
+    A not-started parent starts when any of its children has left the
+    initial status; a parent completes when all its non-cancelled children
+    are completed. Each change is a trigger of the status machine (``start``,
+    ``complete``) and happens only where the machine allows it; nothing is
+    ever reopened or cancelled automatically.
+
+    Returns:
+        item id -> new status, for the items that changed (also updated in
+        the tree).
+    """
+    changes: dict[int, str] = {}
+    for node in reversed(tree.preorder()):
+        counted = [c for c in node.children if c.status != CANCELLED]
+        if not counted:
+            continue
+        if all(c.status == COMPLETED for c in counted):
+            trigger = "complete"
+        elif node.status == machine.initial and any(c.status != machine.initial for c in counted):
+            trigger = "start"
+        else:
+            continue
+        edge = machine.transition_from(trigger, node.status)
+        if edge is not None:
+            node.status = changes[node.id] = edge.dest
+    return changes
+
+
+def variance_pct_hundredths(allocated: int | None, expended: int) -> int | None:
+    """Variance as integer hundredths of a percent (``3333`` = 33.33 %),
+    rounded half-up; ``None`` when nothing is allocated."""
+    if not allocated:
+        return None
+    return div_half_up((allocated - expended) * 10000, allocated)
+
+
+def budget_status(allocated: int | None, expended: int, threshold_pct: Decimal) -> str:
+    """``over_budget``, ``on_budget`` or ``under_budget`` (DESIGN §4).
+
+    Args:
+        allocated, expended: centavos.
+        threshold_pct: the on-budget band, percent (rules/budget.yaml).
+    """
+    return _budget_status(allocated or 0, expended, Fraction(threshold_pct) * 100)
+
+
+def _budget_status(allocated: int, expended: int, band_hundredths: Fraction) -> str:
+    if expended > allocated:
+        return "over_budget"
+    if not allocated:
+        return "on_budget"
+    pct = div_half_up((allocated - expended) * 10000, allocated)
+    return "on_budget" if abs(pct) <= band_hundredths else "under_budget"
+
+
+def format_centavos(centavos: int | None) -> str | None:
+    """Centavos as a JSON money string: ``123456`` -> ``"1234.56"``."""
+    if centavos is None:
+        return None
+    if centavos < 0:
+        return "-" + format_centavos(-centavos)
+    return "%d.%02d" % divmod(centavos, 100)
+
+
+def node_payload(node: Node, threshold_pct: Decimal, *, with_children: bool = True) -> dict:
+    """One node of ``budget_allocation_tree`` (DESIGN §5) with its subtree;
+    ``actual_expenditure`` is the rolled-up expended amount. Built in one
+    post-order pass over the subtree (a 10,000-item tree is 10,000 dicts)."""
+    band = Fraction(threshold_pct) * 100  # |variance %| band, in hundredths
+    band_num, band_den = band.numerator, band.denominator
+    if with_children:
+        order, stack = [], [node]
+        while stack:
+            current = stack.pop()
+            order.append(current)
+            stack.extend(current.children)
+    else:
+        order = [node]
+    built: dict[int, dict] = {}
+    for current in reversed(order):
+        allocated = current.allocated or 0
+        expended = current.expended
+        variance = allocated - expended
+        if allocated:
+            pct = (2 * abs(variance) * 10000 + allocated) // (2 * allocated)  # |variance %| in hundredths, half-up
+            if expended > allocated:
+                status, pct = "over_budget", -pct
+            else:
+                status = "on_budget" if pct * band_den <= band_num else "under_budget"
+            pct /= 100  # percent with 2 decimals: a display number, not money
+        else:
+            status, pct = ("over_budget" if expended > 0 else "on_budget"), None
+        payload = {
+            "work_item_id": current.id,
+            "title": current.title,
+            "work_type": current.work_type,
+            "level": current.level,
+            "status": current.status,
+            "progress": current.rolled_progress,
+            "allocated_budget": None if current.allocated is None else "%d.%02d" % divmod(allocated, 100),
+            "actual_expenditure": "%d.%02d" % divmod(expended, 100),
+            "variance": "%d.%02d" % divmod(variance, 100) if variance >= 0 else "-%d.%02d" % divmod(-variance, 100),
+            "variance_pct": pct,
+            "budget_status": status,
+        }
+        if with_children and current.children:
+            payload["children"] = [built.pop(c.id) for c in current.children]
+        elif with_children:
+            payload["children"] = []
+        built[current.id] = payload
+    return built[node.id]
+
+
+# -- distribution ------------------------------------------------------------
+
+
+def _children_of(tree: Tree, parent_id: int) -> tuple[Node, list[Node]]:
+    parent = tree.by_id.get(parent_id)
+    if parent is None:
+        raise ValidationFailed({"parent_id": [f"work item {parent_id} is not part of this PPA's WBS"]})
+    if not parent.children:
+        raise ValidationFailed({"parent_id": [f"work item {parent_id} has no children to distribute over"]})
+    if parent.allocated is None:
+        raise ValidationFailed({"parent_id": [f"work item {parent_id} has no allocation to distribute"]})
+    return parent, parent.children
+
+
+def equal_shares(tree: Tree, parent_id: int) -> dict[int, int]:
+    """The parent's allocation split equally over its direct children
+    (largest remainder, extra centavos to the earlier children)."""
+    parent, children = _children_of(tree, parent_id)
+    amounts = split_centavos(parent.allocated, [1] * len(children))
+    return {c.id: a for c, a in zip(children, amounts, strict=True)}
+
+
+def weighted_shares(tree: Tree, parent_id: int, weights: Mapping[int, Decimal],
+                    tolerance: Decimal) -> dict[int, int]:
+    """The parent's allocation split over its direct children by ``weights``.
+
+    Args:
+        weights: child id -> weight, one per direct child; they must sum to 1
+            within ``tolerance`` (rules/budget.yaml). The amounts still sum
+            exactly to the parent's allocation.
+
+    Raises:
+        ValidationFailed: per-child messages under ``weights.<id>``.
+    """
+    parent, children = _children_of(tree, parent_id)
+    child_ids = [c.id for c in children]
+    known = set(child_ids)
+    errors: dict[str, list[str]] = {}
+    for child_id in weights:
+        if child_id not in known:
+            errors[f"weights.{child_id}"] = [f"not a direct child of work item {parent_id}"]
+    for child_id in child_ids:
+        if child_id not in weights:
+            errors[f"weights.{child_id}"] = ["missing: give a weight to every direct child"]
+        elif not (weights[child_id] >= 0):
+            errors[f"weights.{child_id}"] = ["must not be negative"]
+    if not errors:
+        total = sum(weights[i] for i in child_ids)
+        if abs(total - 1) > tolerance:
+            errors["weights"] = [f"must sum to 1 (within {tolerance}); they sum to {total}"]
+        elif total == 0:
+            errors["weights"] = ["at least one weight must be positive"]
+    if errors:
+        raise ValidationFailed(errors)
+    amounts = split_centavos(parent.allocated, [weights[i] for i in child_ids])
+    return dict(zip(child_ids, amounts, strict=True))
+
+
+def reallocate(tree: Tree, explicit: Mapping[int, int]) -> dict[int, int | None]:
+    """Apply new allocations and rescale the descendants of every item whose
+    allocation changes, in proportion, so each level keeps its shares.
+
+    Args:
+        explicit: item id -> new allocation (centavos). Items named here keep
+            exactly these values; their descendants follow them.
+
+    Returns:
+        item id -> new allocation, for every item whose allocation changes.
+        At each rescaled level the children's new amounts are split by the
+        largest-remainder method over their old amounts, so a fully allocated
+        level still sums exactly to its parent; a partly allocated one keeps
+        its unallocated share (rounded down). Children that had no
+        allocation keep none.
+    """
+    new: dict[int, int | None] = dict(explicit)
+    for node in tree.preorder():
+        old = node.allocated
+        value = new.get(node.id, old)
+        if value == old or not old or value is None or not node.children:
+            continue
+        group = [c for c in node.children if c.id not in explicit and c.allocated is not None]
+        group_old = sum(c.allocated for c in group)
+        if group_old == 0:
+            continue
+        target = group_old * value // old
+        for child, amount in zip(group, split_centavos(target, [c.allocated for c in group]), strict=True):
+            new[child.id] = amount
+    return {i: v for i, v in new.items() if v != tree.by_id[i].allocated}
+
+
+def envelope_violations(tree: Tree, changes: Mapping[int, int | None]) -> list[tuple[Node, int, int]]:
+    """Items whose children would sum above their own allocation.
+
+    Returns:
+        ``(item, children_total, allocation)`` per violation, centavos.
+    """
+    def allocation(node: Node) -> int:
+        return (changes[node.id] if node.id in changes else node.allocated) or 0
+
+    out = []
+    for node in tree.preorder():
+        if node.children:
+            total = sum(allocation(c) for c in node.children)
+            if total > allocation(node):
+                out.append((node, total, allocation(node)))
+    return out
