@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text, select
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from db import db
 from db.models.people import Organization, User
+from db.models.work_item import WorkItem
 from db.types import Money, UTCDateTime, utcnow
 from workflow.vocabulary import (
     APPROPRIATION_CLASSES,
@@ -67,6 +68,7 @@ class Ppa(db.Model):
     enable_workitem_tracking: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
     auto_sync_progress: Mapped[bool] = mapped_column(Boolean, default=True)
     auto_sync_status: Mapped[bool] = mapped_column(Boolean, default=True)
+    execution_flag: Mapped[str | None] = mapped_column(String(20))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -76,6 +78,11 @@ class Ppa(db.Model):
     organization: Mapped[Organization] = relationship(lazy="joined")
     created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id], lazy="raise")
     updated_by: Mapped[User | None] = relationship(foreign_keys=[updated_by_id], lazy="raise")
+
+    #: The root work item of the PPA's WBS (``work_items.ppa_id`` is the one
+    #: stored link), read in the same SELECT as the PPA.
+    execution_project_id: Mapped[int | None] = column_property(
+        select(WorkItem.id).where(WorkItem.ppa_id == id).correlate_except(WorkItem).scalar_subquery())
 
     __mapper_args__ = {"version_id_col": version}
 
