@@ -22,7 +22,9 @@ from services.concurrency import check_if_match
 from services.runtime import get_runtime
 from services.unit_of_work import transaction
 from services.users import get_organization_or_raise
-from workflow.errors import Forbidden, NotEditable, NotFound, ValidationFailed
+from services.trees import apply_allocations, load_tree, require_unlocked, settle
+from workflow.errors import Conflict, Forbidden, NotEditable, NotFound, ValidationFailed
+from workflow.money import to_centavos
 
 #: Fields that describe what the PPA is; editable only in the initial stage.
 CONTENT_FIELDS = frozenset({
@@ -151,7 +153,7 @@ def update_ppa(user: User, ppa_id: int, changes: Mapping[str, Any], *, if_match:
     """
     values = dict(changes)
     initial = get_runtime().rules.approval.machine.initial
-    with transaction():
+    with transaction() as session:
         ppa = get_ppa_or_raise(user, ppa_id, for_update=True)
         if not can_edit_ppas_of(user, ppa.organization_id):
             raise Forbidden("only the MOA's focal persons and administrators edit a PPA")
@@ -168,15 +170,39 @@ def update_ppa(user: User, ppa_id: int, changes: Mapping[str, Any], *, if_match:
                 raise Forbidden("you may not move a PPA to another organization")
         merged = {"start_date": ppa.start_date, "target_end_date": ppa.target_end_date} | values
         _validate(merged)
+        tree = load_tree(ppa.execution_project_id) if ppa.execution_project_id is not None else None
+        if tree is not None:
+            _check_not_synced(ppa, values)
         for name, value in values.items():
             setattr(ppa, name, value)
         ppa.updated_by_id = user.id
+        if tree is not None and "budget_allocation" in values:
+            # The project's allocation is the PPA's budget; the WBS follows in proportion.
+            require_unlocked(tree)
+            apply_allocations(session, tree, {tree.root.id: to_centavos(ppa.budget_allocation)})
+            settle(session, ppa, tree)
     return ppa
 
 
+def _check_not_synced(ppa: Ppa, values: Mapping[str, Any]) -> None:
+    """Progress and status that follow the execution project cannot be set by hand.
+
+    Raises:
+        Conflict: ``follows_execution_project``.
+    """
+    synced = [name for name, flag in (("progress", "auto_sync_progress"), ("status", "auto_sync_status"))
+              if name in values and values.get(flag, getattr(ppa, flag))]
+    if synced:
+        raise Conflict(f"{' and '.join(synced)} follow the execution project while auto-sync is on; "
+                       "record progress on the work items, or turn auto-sync off", code="follows_execution_project")
+
+
 def _validate(values: Mapping[str, Any]) -> None:
-    """Domain checks beyond the schema: dates in order, template known."""
+    """Domain checks beyond the schema: dates in order, WBS template known."""
     errors: dict[str, list[str]] = {}
+    templates = get_runtime().rules.wbs.templates
+    if values.get("wbs_template") is not None and values["wbs_template"] not in templates:
+        errors["wbs_template"] = [f"unknown template {values['wbs_template']!r}; known: {', '.join(templates)}"]
     start, end = values.get("start_date"), values.get("target_end_date")
     if start is not None and end is not None and end < start:
         errors["target_end_date"] = [f"must be on or after start_date ({start.isoformat()})"]

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload
 
 from db import db
 from db.models import ApiToken, Organization, User, UserRole
@@ -155,7 +156,11 @@ def authenticate(token: str, *, now: datetime | None = None) -> User:
         Unauthenticated: unknown, expired or revoked token, or inactive user.
     """
     now = now or utcnow()
-    row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(token)))
+    # One statement: token, user, organization and roles together.
+    row = db.session.execute(
+        select(ApiToken).where(ApiToken.token_hash == hash_token(token))
+        .options(joinedload(ApiToken.user).joinedload(User.role_rows))
+    ).unique().scalar_one_or_none()
     if row is None:
         raise Unauthenticated("unknown API token")
     if row.revoked_at is not None:

@@ -21,7 +21,7 @@ from db.migrate import upgrade
 from rules import DEFAULT_RULES_DIR, load_rules
 from services import approvals, users
 from services.effects import known_effects
-from web.app import create_app
+from web.app import create_app, tune_gc
 from web.console import table
 from workflow.errors import PpaflowError, RulesError
 
@@ -196,6 +196,7 @@ def rules_check(directory: Path | None) -> None:
 def serve(host: str, port: int) -> None:
     """Serve the API (development server; see README for production)."""
     with app_context() as app:
+        tune_gc()
         click.echo(f"ppaflow serving on http://{host}:{port}/api (database {safe_url(app.config['DATABASE_URL'])})")
         app.run(host=host, port=port, threaded=True, use_reloader=False)
 

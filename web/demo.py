@@ -8,13 +8,14 @@ reverse).
 from __future__ import annotations
 
 import tempfile
+from decimal import Decimal
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from db import db
 from db.migrate import upgrade
-from services import approvals, ppas, users
+from services import approvals, ppas, tracking, users, work_items
 from web.app import create_app
 from web.console import table
 from web.examples import load_examples
@@ -71,6 +72,8 @@ APPROVAL_SCRIPT: tuple[Step, ...] = (
     Step("feeding", "bpda.planner", "approve"),
     # Coconut farmers: submitted, waiting for technical review.
     Step("coconut", "mafar.focal", "submit"),
+    # Mosque repair, resubmitted: technical review approved (minimal WBS generated).
+    Step("mosque", "bpda.reviewer", "approve", "Cost estimate and barangay resolution attached."),
 )
 
 
@@ -109,13 +112,16 @@ def run_demo(echo: Callable[[str], None]) -> int:
                 echo(f"ppaflow demo: fresh database, {len(loaded.users)} users, {len(loaded.ppa_ids)} example PPAs")
                 attempts = run_approval_script(loaded.ppa_ids, APPROVAL_SCRIPT)
                 _print_approvals(echo, loaded.ppa_ids, attempts)
+                problems = run_tracking_script(echo, loaded.ppa_ids)
             finally:
                 db.session.remove()
                 db.engine.dispose()
     surprises = [a for a in attempts if a.ok == a.step.refused]
     for attempt in surprises:
         echo(f"UNEXPECTED: {attempt.step.user} {attempt.step.trigger} on {attempt.step.ppa}: {attempt.outcome}")
-    return 1 if surprises else 0
+    for problem in problems:
+        echo(f"UNEXPECTED: {problem}")
+    return 1 if surprises or problems else 0
 
 
 def _print_approvals(echo, ppa_ids: dict[str, int], attempts: list[Attempt]) -> None:
@@ -144,6 +150,104 @@ def _print_approvals(echo, ppa_ids: dict[str, int], attempts: list[Attempt]) -> 
         echo("== refused attempts (the rules said no) ==")
         echo(table(("PPA", "user", "trigger", "refused because"), [
             (a.step.ppa, a.step.user, a.step.trigger, _short(a.outcome, 90)) for a in refused]))
+
+
+def run_tracking_script(echo, ppa_ids: dict[str, int]) -> list[str]:
+    """Execution tracking on three PPAs, one per template: distribute, spend
+    (one item over its allocation), complete tasks, and print each tree.
+
+    Returns:
+        What did not turn out as expected (empty when all is well).
+    """
+    problems: list[str] = []
+    echo("")
+    echo("== execution tracking ==")
+
+    # Rural health unit (activity template), still in budget review: re-weight the phases.
+    moh = users.get_user_or_raise("moh.focal")
+    rhu = ppa_ids["rhu"]
+    phases = [c["work_item_id"] for c in tracking.budget_allocation_tree(moh, rhu)["breakdown"][0]["children"]]
+    tree = tracking.distribute_budget(moh, rhu, "weighted", weights=dict(zip(
+        phases, (Decimal("0.10"), Decimal("0.80"), Decimal("0.10")), strict=True)))
+    echo("RHU upgrading: phases re-weighted 10/80/10 -> "
+         + ", ".join(c["allocated_budget"] for c in tree["breakdown"][0]["children"]))
+    tasks = _leaves(tree)
+    _spend(moh, tasks["Planning & Coordination"], "1450000.00")
+    _spend(moh, tasks["Resource Mobilization"], "1380000.00")
+    _spend(moh, tasks["Core Activities"], "15000000.00")
+    work_items.fire_work_item_transition(moh, tasks["Planning & Coordination"], "complete")
+    work_items.fire_work_item_transition(moh, tasks["Resource Mobilization"], "complete")
+    work_items.fire_work_item_transition(moh, tasks["Core Activities"], "start")
+
+    # Livelihood program (program template), enacted: allocations are locked, spending is not.
+    mssd = users.get_user_or_raise("mssd.focal")
+    livelihood = ppa_ids["livelihood"]
+    try:
+        tracking.distribute_budget(mssd, livelihood, "equal")
+        problems.append("a distribution on an enacted (locked) PPA was accepted")
+    except PpaflowError as exc:
+        echo(f"Livelihood program: equal distribution refused ({exc.code}): {exc.detail}")
+    tasks = _leaves(tracking.budget_allocation_tree(mssd, livelihood))
+    _spend(mssd, tasks["Needs Assessment & Feasibility"], "512500.00")  # 12,500.00 over its 500,000.00
+    _spend(mssd, tasks["Stakeholder Consultation"], "260000.00")
+    _spend(mssd, tasks["Phase 1: Launch & Mobilization"], "410000.00")
+    for title in ("Needs Assessment & Feasibility", "Stakeholder Consultation", "Program Design & Approval"):
+        work_items.fire_work_item_transition(mssd, tasks[title], "complete")
+
+    # Mosque repair (minimal template): the one deliverable, half done.
+    oobc = users.get_user_or_raise("oobc.focal")
+    mosque = ppa_ids["mosque"]
+    deliverable = _leaves(tracking.budget_allocation_tree(oobc, mosque))["Main Deliverable"]
+    _spend(oobc, deliverable, "600000.00")
+    work_items.update_work_item(oobc, deliverable, {"progress": 50})
+
+    for key, who in (("livelihood", mssd), ("rhu", moh), ("mosque", oobc)):
+        ppa = ppas.get_ppa_or_raise(who, ppa_ids[key])
+        tree = tracking.budget_allocation_tree(who, ppa.id)
+        echo("")
+        echo(f"-- budget tree of PPA {ppa.id}: {ppa.title} ({ppa.wbs_template}; {ppa.approval_status}, "
+             f"{ppa.status}, {ppa.progress}%)")
+        echo(f"   budget {tree['ppa_budget']}, allocated to work items {tree['allocated_to_workitems']} "
+             f"({tree['allocation_percentage']}%), expended {tree['total_expended']}")
+        echo(_tree_table(tree["breakdown"][0]))
+        allocated = sum(Decimal(c["allocated_budget"]) for c in tree["breakdown"][0]["children"])
+        if allocated != Decimal(tree["ppa_budget"]):
+            problems.append(f"{ppa.title}: children allocate {allocated}, not the budget {tree['ppa_budget']}")
+    overspent = [n["title"] for key in ("livelihood", "rhu") for n in _walk(
+        tracking.budget_allocation_tree(users.get_user_or_raise("admin"), ppa_ids[key])["breakdown"][0])
+        if n["budget_status"] == "over_budget"]
+    if "Needs Assessment & Feasibility" not in overspent:
+        problems.append("the overspent item is not shown over budget")
+    return problems
+
+
+def _spend(user, item_id: int, amount: str) -> None:
+    work_items.record_expenditure(user, item_id, Decimal(amount))
+
+
+def _walk(node: dict):
+    yield node
+    for child in node["children"]:
+        yield from _walk(child)
+
+
+def _leaves(tree: dict) -> dict[str, int]:
+    return {n["title"]: n["work_item_id"] for n in _walk(tree["breakdown"][0]) if not n["children"]}
+
+
+def _tree_table(root: dict) -> str:
+    rows = []
+    for node in _walk(root):
+        pct = "" if node["variance_pct"] is None else f"{node['variance_pct']:.2f}"
+        rows.append(("  " * node["level"] + _short(node["title"], 44 - 2 * node["level"]), node["work_type"],
+                     _php(node["allocated_budget"]), _php(node["actual_expenditure"]), _php(node["variance"]),
+                     pct, node["budget_status"], node["status"], f"{node['progress']}%"))
+    return table(("work item", "type", "allocated", "expended", "variance", "var %", "budget", "status",
+                  "progress"), rows, align="llrrrrllr")
+
+
+def _php(amount: str | None) -> str:
+    return "" if amount is None else f"{Decimal(amount):,.2f}"
 
 
 def _short(text: str, width: int) -> str:

@@ -6,8 +6,15 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from web.parsing import Money
-from workflow.vocabulary import APPROPRIATION_CLASSES, CATEGORIES, DISTRIBUTION_POLICIES, PPA_STATUSES, PRIORITIES
+from web.parsing import Money, Percent
+from workflow.vocabulary import (
+    APPROPRIATION_CLASSES,
+    CATEGORIES,
+    DISTRIBUTION_POLICIES,
+    PPA_STATUSES,
+    PRIORITIES,
+    WORK_TYPES,
+)
 
 MAX_TEXT = 20_000
 
@@ -74,6 +81,8 @@ class PpaSchema(Schema):
     enable_workitem_tracking = fields.Boolean()
     auto_sync_progress = fields.Boolean()
     auto_sync_status = fields.Boolean()
+    execution_project_id = fields.Integer(allow_none=True)
+    execution_flag = fields.String(allow_none=True, metadata={"description": "at_risk when the project is at risk"})
     created_by_id = fields.Integer(allow_none=True)
     updated_by_id = fields.Integer(allow_none=True)
     created_at = fields.DateTime()
@@ -149,3 +158,149 @@ class UserSchema(Schema):
     full_name = fields.String()
     organization = fields.String(attribute="organization.code", allow_none=True)
     roles = fields.Function(lambda user: sorted(user.roles), metadata={"type": "array", "items": {"type": "string"}})
+
+
+# -- execution tracking (DESIGN §4, §5) ----------------------------------------
+
+class EnableTrackingSchema(Schema):
+    """``POST .../enable_workitem_tracking/``."""
+
+    structure_template = fields.String(validate=validate.Length(min=1, max=50),
+                                       metadata={"description": "program, activity, minimal, or any template of "
+                                                                "rules/wbs_templates.yaml; default: the PPA's"})
+
+
+class DistributeBudgetSchema(Schema):
+    """``POST .../distribute_budget/``."""
+
+    method = fields.String(validate=validate.OneOf(DISTRIBUTION_POLICIES),
+                           metadata={"description": "default: the PPA's budget_distribution_policy"})
+    parent_id = fields.Integer(strict=True, metadata={"description": "whose children to split over (default the root)"})
+    weights = fields.Dict(keys=fields.Integer(), values=fields.Decimal(allow_nan=False),
+                          metadata={"description": "work item id -> weight, summing to 1"})
+    allocations = fields.Dict(keys=fields.Integer(), values=Money(),
+                              metadata={"description": "work item id -> amount (manual)"})
+
+
+class TreeNodeSchema(Schema):
+    """One node of the budget tree; money as strings, ``actual_expenditure``
+    rolled up."""
+
+    work_item_id = fields.Integer()
+    title = fields.String()
+    work_type = fields.String()
+    level = fields.Integer()
+    status = fields.String()
+    progress = fields.Integer()
+    allocated_budget = fields.String(allow_none=True)
+    actual_expenditure = fields.String()
+    variance = fields.String()
+    variance_pct = fields.Float(allow_none=True)
+    budget_status = fields.String(metadata={"description": "over_budget, on_budget or under_budget"})
+    children = fields.List(fields.Nested(lambda: TreeNodeSchema()))
+
+
+class BudgetTreeSchema(Schema):
+    """``GET .../budget_allocation_tree/``."""
+
+    ppa_id = fields.Integer()
+    ppa_budget = fields.String()
+    allocated_to_workitems = fields.String()
+    unallocated = fields.String()
+    allocation_percentage = fields.Float()
+    total_expended = fields.String()
+    breakdown = fields.List(fields.Nested(TreeNodeSchema))
+
+
+class SyncResultSchema(Schema):
+    """``POST .../sync_from_workitem/``."""
+
+    progress = fields.Integer()
+    status = fields.String()
+    message = fields.String()
+
+
+class WorkItemSchema(Schema):
+    """A work item with its rollups: ``progress`` and ``expended`` are rolled
+    up from the children, ``own_progress`` and ``actual_expenditure`` are the
+    item's own."""
+
+    id = fields.Integer()
+    parent_id = fields.Integer(allow_none=True)
+    ppa_id = fields.Integer()
+    work_type = fields.String()
+    title = fields.String()
+    description = fields.String()
+    position = fields.Integer()
+    level = fields.Integer()
+    status = fields.String()
+    priority = fields.String()
+    progress = fields.Integer()
+    own_progress = fields.Integer()
+    start_date = fields.Date(allow_none=True)
+    due_date = fields.Date(allow_none=True)
+    allocated_budget = Money(allow_none=True)
+    actual_expenditure = Money()
+    expended = Money()
+    variance = Money(allow_negative=True)
+    variance_pct = Percent(allow_none=True)
+    budget_status = fields.String()
+    budget_notes = fields.String()
+    budget_locked = fields.Boolean()
+    children_count = fields.Integer()
+    version = fields.Integer()
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+
+
+class EnableTrackingResultSchema(Schema):
+    """``201`` of ``enable_workitem_tracking/``."""
+
+    success = fields.Boolean()
+    execution_project = fields.Nested(WorkItemSchema)
+    message = fields.String()
+
+
+NEW_ITEM_TYPES = tuple(t for t in WORK_TYPES if t != "project")
+
+
+class WorkItemCreateSchema(Schema):
+    """``POST /api/work-items``: a child of an existing work item."""
+
+    parent_id = fields.Integer(required=True, strict=True)
+    work_type = fields.String(required=True, validate=validate.OneOf(NEW_ITEM_TYPES))
+    title = fields.String(required=True, validate=validate.Length(min=1, max=255))
+    description = _text(MAX_TEXT)
+    priority = fields.String(validate=validate.OneOf(PRIORITIES))
+    start_date = fields.Date(allow_none=True)
+    due_date = fields.Date(allow_none=True)
+    allocated_budget = Money()
+    position = fields.Integer(strict=True, validate=validate.Range(0, 100_000))
+
+
+class WorkItemPatchSchema(Schema):
+    """``PATCH /api/work-items/{id}``."""
+
+    title = fields.String(validate=validate.Length(min=1, max=255))
+    description = _text(MAX_TEXT)
+    priority = fields.String(validate=validate.OneOf(PRIORITIES))
+    start_date = fields.Date(allow_none=True)
+    due_date = fields.Date(allow_none=True)
+    budget_notes = _text(MAX_TEXT)
+    progress = fields.Integer(strict=True, validate=validate.Range(0, 100))
+    actual_expenditure = Money()
+    allocated_budget = Money()
+
+
+class ExpenditureSchema(Schema):
+    """``POST /api/work-items/{id}/expenditures``: add spending (negative corrects)."""
+
+    amount = Money(required=True, allow_negative=True)
+
+
+class WorkItemTransitionSchema(Schema):
+    """``POST /api/work-items/{id}/transitions``."""
+
+    trigger = fields.String(required=True, validate=validate.Length(min=1, max=40),
+                            metadata={"description": "start, flag_at_risk, clear_risk, block, unblock, complete, "
+                                                     "reopen, cancel"})

@@ -3,21 +3,26 @@
 
 from __future__ import annotations
 
-from flask import request, url_for
+from flask import jsonify, request, url_for
 from flask.views import MethodView
 
-from services import approvals, ppas
+from services import approvals, ppas, tracking, work_items
 from services.ppas import PpaFilters
 from web.auth import current_user
 from web.pagination import SQLPage
 from web.parsing import Blueprint
 from web.schemas import (
     ActionsSchema,
+    BudgetTreeSchema,
+    DistributeBudgetSchema,
+    EnableTrackingResultSchema,
+    EnableTrackingSchema,
     HistoryEntrySchema,
     PpaFilterSchema,
     PpaPatchSchema,
     PpaSchema,
     PpaWriteSchema,
+    SyncResultSchema,
     TransitionRequestSchema,
 )
 
@@ -93,3 +98,48 @@ class PpaHistory(MethodView):
     def get(self, ppa_id):
         """The PPA's approval history, oldest first."""
         return approvals.history(current_user(), ppa_id)
+
+
+# -- execution tracking (DESIGN §4, §5; the seeds' endpoint names) -------------
+
+
+@blp.route("/<int:ppa_id>/enable_workitem_tracking/")
+class EnableTracking(MethodView):
+    @blp.arguments(EnableTrackingSchema)
+    @blp.response(201, EnableTrackingResultSchema)
+    def post(self, data, ppa_id):
+        """Create the PPA's execution project from a WBS template; 409 when it
+        already has one or is in draft or rejected."""
+        user = current_user()
+        ppa, tree = tracking.enable_tracking(user, ppa_id, data.get("structure_template"))
+        return {"success": True, "execution_project": work_items.get_work_item(user, tree.root.id),
+                "message": f"work item tracking enabled: {len(tree)} work items generated"}
+
+
+@blp.route("/<int:ppa_id>/budget_allocation_tree/")
+class BudgetAllocationTree(MethodView):
+    @blp.response(200, BudgetTreeSchema)
+    def get(self, ppa_id):
+        """The WBS with allocations, rolled-up expenditure, variance and progress."""
+        return jsonify(tracking.budget_allocation_tree(current_user(), ppa_id))
+
+
+@blp.route("/<int:ppa_id>/distribute_budget/")
+class DistributeBudget(MethodView):
+    @blp.arguments(DistributeBudgetSchema)
+    @blp.response(200, BudgetTreeSchema)
+    def post(self, data, ppa_id):
+        """Split a parent's allocation over its children (equal, weighted) or
+        set allocations (manual), all or nothing; returns the tree. Locked
+        allocations: 409 budget_locked."""
+        return jsonify(tracking.distribute_budget(
+            current_user(), ppa_id, data.get("method"), parent_id=data.get("parent_id"),
+            weights=data.get("weights"), allocations=data.get("allocations")))
+
+
+@blp.route("/<int:ppa_id>/sync_from_workitem/")
+class SyncFromWorkItem(MethodView):
+    @blp.response(200, SyncResultSchema)
+    def post(self, ppa_id):
+        """Sync the PPA's progress and status from its execution project now."""
+        return tracking.sync_from_workitem(current_user(), ppa_id)

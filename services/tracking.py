@@ -1,0 +1,195 @@
+"""Execution tracking of a PPA: enable it, read the budget tree, distribute
+the budget, sync the PPA from its project (DESIGN §4, §5).
+
+Every write locks the PPA row first, so all writes to one WBS are
+serialised and each sees the others' committed results; the tree is then
+loaded in one query, changed in memory, and written set-based.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+
+from db.models import Ppa, User
+from services.access import can_edit_ppas_of
+from services.ppas import get_ppa_or_raise
+from services.runtime import get_runtime
+from services.trees import apply_allocations, generate_execution_project, load_tree, require_unlocked, settle, sync_ppa
+from services.unit_of_work import transaction
+from workflow.errors import Conflict, Forbidden, ValidationFailed
+from workflow.money import to_centavos
+from workflow.tree import Tree, equal_shares, format_centavos, node_payload, weighted_shares
+
+
+def require_tree_editor(user: User, ppa: Ppa) -> None:
+    """Only the MOA's focal persons and administrators change a WBS.
+
+    Raises:
+        Forbidden: ``user`` may not.
+    """
+    if not can_edit_ppas_of(user, ppa.organization_id):
+        raise Forbidden("only the MOA's focal persons and administrators change a PPA's work items")
+
+
+def require_project(ppa: Ppa) -> int:
+    """The id of the PPA's execution project.
+
+    Raises:
+        Conflict: ``not_tracking``; the PPA has none.
+    """
+    if ppa.execution_project_id is None:
+        raise Conflict(f"PPA {ppa.id} has no execution project; enable work item tracking first",
+                       code="not_tracking")
+    return ppa.execution_project_id
+
+
+def enable_tracking(user: User, ppa_id: int, template: str | None = None) -> tuple[Ppa, Tree]:
+    """Create the PPA's execution project from a WBS template.
+
+    Args:
+        template: ``program``, ``activity``, ``minimal`` or any template of
+            rules/wbs_templates.yaml; default the PPA's ``wbs_template``, else
+            its category's default.
+
+    Returns:
+        ``(ppa, tree)`` after the commit.
+
+    Raises:
+        NotFound, Forbidden, ValidationFailed (unknown template),
+        Conflict: ``already_tracking``, or ``not_trackable`` in draft/rejected.
+    """
+    rules = get_runtime().rules
+    if template is not None and template not in rules.wbs.templates:
+        raise ValidationFailed({"structure_template": [
+            f"unknown template {template!r}; known: {', '.join(rules.wbs.templates)}"]})
+    with transaction() as session:
+        ppa = get_ppa_or_raise(user, ppa_id, for_update=True)
+        require_tree_editor(user, ppa)
+        if ppa.execution_project_id is not None:
+            raise Conflict(f"PPA {ppa.id} already has an execution project (work item {ppa.execution_project_id})",
+                           code="already_tracking")
+        if ppa.approval_status in rules.wbs.tracking_not_in_stages:
+            raise Conflict(f"work item tracking cannot be enabled while the PPA is {ppa.approval_status}",
+                           code="not_trackable")
+        root_id = generate_execution_project(session, ppa, user.id, template)
+        tree = load_tree(root_id)
+    return ppa, tree
+
+
+def tree_payload(ppa: Ppa, tree: Tree | None) -> dict:
+    """The ``budget_allocation_tree`` response (DESIGN §5); ``tree`` rolled up."""
+    budget = to_centavos(ppa.budget_allocation)
+    allocated = tree.allocated_to_children() if tree else 0
+    threshold = get_runtime().rules.budget.on_budget_threshold_pct
+    return {
+        "ppa_id": ppa.id,
+        "ppa_budget": format_centavos(budget),
+        "allocated_to_workitems": format_centavos(allocated),
+        "unallocated": format_centavos(budget - allocated),
+        "allocation_percentage": round(allocated * 100 / budget, 2) if budget else 0.0,  # percent, not money
+        "total_expended": format_centavos(tree.root.expended if tree else 0),
+        "breakdown": [node_payload(tree.root, threshold)] if tree else [],
+    }
+
+
+def budget_allocation_tree(user: User, ppa_id: int) -> dict:
+    """The PPA's budget tree with rollups: one query for the PPA, one for
+    the whole tree, one pass to roll it up.
+
+    Raises:
+        NotFound: the PPA is not visible to ``user``.
+    """
+    ppa = get_ppa_or_raise(user, ppa_id)
+    tree = load_tree(ppa.execution_project_id) if ppa.execution_project_id is not None else None
+    return tree_payload(ppa, tree)
+
+
+def distribute_budget(user: User, ppa_id: int, method: str | None = None, *, parent_id: int | None = None,
+                      weights: Mapping[int, Decimal] | None = None,
+                      allocations: Mapping[int, Decimal] | None = None) -> dict:
+    """Distribute budget over the PPA's work items, all or nothing.
+
+    Args:
+        method: ``equal`` or ``weighted`` split ``parent_id``'s allocation
+            (default the root's) over its direct children; ``manual`` sets
+            ``allocations`` (item id -> PHP) on any items below the root.
+            Default: the PPA's ``budget_distribution_policy``.
+        weights: child id -> weight, for ``weighted`` (sum 1 within the
+            tolerance of rules/budget.yaml).
+
+    Every changed item's descendants are rescaled in proportion, so each
+    level keeps its shares and sums exactly.
+
+    Returns:
+        The budget tree after the distribution.
+
+    Raises:
+        NotFound, Forbidden,
+        Conflict: ``not_tracking``, ``budget_locked``,
+        ValidationFailed: bad ids, weights, or a parent whose children would
+            exceed it (with the amounts).
+    """
+    rules = get_runtime().rules
+    with transaction() as session:
+        ppa = get_ppa_or_raise(user, ppa_id, for_update=True)
+        require_tree_editor(user, ppa)
+        tree = load_tree(require_project(ppa), rolled=False)
+        require_unlocked(tree)
+        method = method or ppa.budget_distribution_policy
+        parent = parent_id if parent_id is not None else tree.root.id
+        if method == "equal":
+            explicit = equal_shares(tree, parent)
+        elif method == "weighted":
+            if not weights:
+                raise ValidationFailed({"weights": ["required for the weighted method: {work_item_id: weight}"]})
+            explicit = weighted_shares(tree, parent, weights, rules.budget.weights_tolerance)
+        elif method == "manual":
+            explicit = manual_allocations(tree, allocations or {})
+        else:
+            raise ValidationFailed({"method": [f"unknown method {method!r}; use equal, weighted or manual"]})
+        apply_allocations(session, tree, explicit)
+        settle(session, ppa, tree)
+        return tree_payload(ppa, tree)
+
+
+def manual_allocations(tree: Tree, allocations: Mapping[int, Decimal]) -> dict[int, int]:
+    """Check manual allocations against the tree; return them in centavos.
+
+    Raises:
+        ValidationFailed: empty, an id outside the tree, or the root.
+    """
+    if not allocations:
+        raise ValidationFailed({"allocations": ["required for the manual method: {work_item_id: \"amount\"}"]})
+    errors = {}
+    for item_id in allocations:
+        if item_id not in tree.by_id:
+            errors[f"allocations.{item_id}"] = ["not a work item of this PPA's WBS"]
+        elif item_id == tree.root.id:
+            errors[f"allocations.{item_id}"] = ["the project's allocation is the PPA's budget; change the PPA instead"]
+    if errors:
+        raise ValidationFailed(errors)
+    return {item_id: to_centavos(amount) for item_id, amount in allocations.items()}
+
+
+def sync_from_workitem(user: User, ppa_id: int) -> dict:
+    """Sync the PPA's progress and status from its execution project now,
+    whatever its auto-sync flags say.
+
+    Returns:
+        ``{"progress", "status", "message"}``.
+
+    Raises:
+        NotFound, Forbidden, Conflict (``not_tracking``).
+    """
+    with transaction():
+        ppa = get_ppa_or_raise(user, ppa_id, for_update=True)
+        require_tree_editor(user, ppa)
+        tree = load_tree(require_project(ppa))
+        before = (ppa.progress, ppa.status)
+        sync_ppa(ppa, tree, force=True)
+        result = {"progress": ppa.progress, "status": ppa.status}
+        changed = before != (ppa.progress, ppa.status)
+    result["message"] = ("PPA synced from its execution project" if changed
+                         else "PPA already matches its execution project")
+    return result

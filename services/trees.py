@@ -1,0 +1,157 @@
+"""Loading a PPA's WBS in one query, rolling it up, and keeping the PPA in
+step with it (DESIGN §4). Used by the tracking and work item services and
+by the approval effects; callers own the transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from sqlalchemy import BigInteger, or_, select, type_coerce, update
+from sqlalchemy.orm import Session
+
+from db import db
+from db.bulk import update_column
+from db.models import Ppa, WorkItem
+from services.runtime import get_runtime
+from workflow.money import from_centavos, to_centavos
+from workflow.sync import PpaSync, follow_project
+from workflow.errors import Conflict, ValidationFailed
+from workflow.tree import Tree, envelope_violations, format_centavos, reallocate, roll_up, roll_up_statuses
+from workflow.wbs import plan_wbs
+
+ITEMS = WorkItem.__table__
+
+#: The columns of ``workflow.tree.ROW_FIELDS``, money as raw centavos.
+TREE_COLUMNS = (
+    ITEMS.c.id, ITEMS.c.parent_id, ITEMS.c.position, ITEMS.c.work_type, ITEMS.c.title, ITEMS.c.level,
+    ITEMS.c.status, ITEMS.c.progress, type_coerce(ITEMS.c.allocated_budget, BigInteger),
+    type_coerce(ITEMS.c.actual_expenditure, BigInteger), ITEMS.c.budget_locked,
+)
+
+
+def load_tree(root_id: int, *, rolled: bool = True) -> Tree:
+    """The whole tree under ``root_id``: one indexed query, then (unless
+    ``rolled`` is false, for writers that settle afterwards) one pass of
+    rollups."""
+    rows = db.session.execute(
+        select(*TREE_COLUMNS).where(or_(ITEMS.c.id == root_id, ITEMS.c.root_id == root_id))
+        .order_by(ITEMS.c.position, ITEMS.c.id)
+    ).all()
+    tree = Tree.from_rows(rows)
+    return roll_up(tree, get_runtime().rules.sync.progress_method) if rolled else tree
+
+
+def in_tree(root_id: int):
+    """WHERE clause: the rows of the tree rooted at ``root_id``."""
+    return or_(ITEMS.c.id == root_id, ITEMS.c.root_id == root_id)
+
+
+def set_tree_locked(session: Session, root_id: int, locked: bool) -> None:
+    """Lock or unlock every allocation of a tree, in one UPDATE."""
+    session.execute(update(ITEMS).where(in_tree(root_id), ITEMS.c.budget_locked != locked)
+                    .values(budget_locked=locked, version=ITEMS.c.version + 1))
+
+
+def write_allocations(session: Session, changes: dict[int, int | None]) -> None:
+    """Persist new allocations (centavos) of many items in one statement."""
+    update_column(session, ITEMS, "allocated_budget", changes)
+
+
+def sync_ppa(ppa: Ppa, tree: Tree, *, force: bool = False) -> PpaSync:
+    """Make the PPA follow its rolled-up execution project.
+
+    Args:
+        force: sync progress and status even where the PPA's auto-sync flags
+            are off (the on-demand ``sync_from_workitem``).
+
+    Returns:
+        What was applied (``None`` fields were left alone). The PPA row is
+        written only when something changes.
+    """
+    rules = get_runtime().rules.sync
+    wanted = follow_project(rules, tree.root.status, tree.root.rolled_progress,
+                            progress=force or ppa.auto_sync_progress, status=force or ppa.auto_sync_status)
+    if wanted.progress is not None and ppa.progress != wanted.progress:
+        ppa.progress = wanted.progress
+    if wanted.status is not None and (ppa.status, ppa.execution_flag) != (wanted.status, wanted.execution_flag):
+        ppa.status = wanted.status
+        ppa.execution_flag = wanted.execution_flag
+    return wanted
+
+
+def settle(session: Session, ppa: Ppa, tree: Tree) -> None:
+    """After any change to a tree: let parents follow their children's
+    statuses (rules/sync.yaml ``roll_up_status``; the changed statuses are
+    written in one statement), roll progress and expenditure up, and let the
+    PPA follow its project."""
+    rules = get_runtime().rules
+    if rules.sync.roll_up_status:
+        update_column(session, ITEMS, "status", roll_up_statuses(tree, rules.work_item_status))
+    roll_up(tree, rules.sync.progress_method)
+    sync_ppa(ppa, tree)
+
+
+def generate_execution_project(session: Session, ppa: Ppa, user_id: int, template_name: str | None = None) -> int:
+    """Create the PPA's execution project from a WBS template, in the
+    caller's transaction.
+
+    Args:
+        template_name: a template of rules/wbs_templates.yaml; default the
+            PPA's ``wbs_template``, else its category's default.
+
+    Returns:
+        The root work item's id. The PPA is marked as tracking and synced.
+    """
+    rules = get_runtime().rules
+    template = rules.wbs.template_for(ppa.category, template_name or ppa.wbs_template)
+    plan = plan_wbs(template, title=ppa.title, budget=to_centavos(ppa.budget_allocation),
+                    start=ppa.start_date, end=ppa.target_end_date)
+    status = rules.sync.ppa_to_work_item[ppa.status]
+    ids: dict[int, int] = {}
+    root_id: int | None = None
+    for level in sorted({p.level for p in plan}):
+        rows = [p for p in plan if p.level == level]
+        items = [WorkItem(
+            root_id=root_id, parent_id=ids.get(p.parent_ref) if p.parent_ref is not None else None,
+            ppa_id=ppa.id if p.parent_ref is None else None, work_type=p.work_type, title=p.title,
+            description=ppa.summary if p.parent_ref is None else "", position=p.position, level=p.level,
+            status=status, priority=ppa.priority, start_date=p.start_date, due_date=p.due_date,
+            allocated_budget=from_centavos(p.allocated), created_by_id=user_id, updated_by_id=user_id,
+        ) for p in rows]
+        session.add_all(items)
+        session.flush()
+        ids.update({p.ref: item.id for p, item in zip(rows, items, strict=True)})
+        root_id = ids[0]
+    ppa.enable_workitem_tracking = True
+    session.flush()
+    settle(session, ppa, load_tree(root_id, rolled=False))
+    return root_id
+
+
+def apply_allocations(session, tree: Tree, explicit: Mapping[int, int]) -> dict[int, int | None]:
+    """Set ``explicit`` allocations, rescale descendants, check every
+    envelope, and write in one statement; the caller settles the tree.
+
+    Raises:
+        ValidationFailed: some item's children would sum above it.
+    """
+    changes = reallocate(tree, explicit)
+    violations = envelope_violations(tree, changes)
+    if violations:
+        raise ValidationFailed({
+            f"allocations.{node.id}": [
+                f"the children of {node.title!r} would get {format_centavos(total)}, more than its "
+                f"allocation of {format_centavos(limit)}"]
+            for node, total, limit in violations})
+    write_allocations(session, changes)
+    for item_id, amount in changes.items():
+        tree.by_id[item_id].allocated = amount
+    return changes
+
+
+def require_unlocked(tree: Tree) -> None:
+    """Raises ``Conflict`` (``budget_locked``) while the tree's allocations
+    are frozen (after budget review approval, until returned for revision)."""
+    if tree.root.locked:
+        raise Conflict("allocations are locked since budget review approval; they unlock if the PPA is "
+                       "returned for revision", code="budget_locked")

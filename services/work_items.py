@@ -1,0 +1,279 @@
+"""Work item use cases: read with rollups, add children, edit, record
+expenditure, move through the status machine (DESIGN §4, §5).
+
+Every write locks the owning PPA's row first (all writes to one WBS are
+serialised), checks ``If-Match`` when given, applies the change, rolls the
+tree up again in memory and lets the PPA follow it when auto-sync is on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, select, update
+
+from db import db
+from db.models import Ppa, User, WorkItem
+from services.access import can_see_ppa
+from services.concurrency import check_if_match
+from services.runtime import get_runtime
+from services.tracking import require_tree_editor
+from services.trees import ITEMS, apply_allocations, in_tree, load_tree, require_unlocked, settle
+from services.unit_of_work import transaction
+from workflow.errors import Conflict, NotFound, ValidationFailed
+from workflow.money import from_centavos, to_centavos
+from workflow.tree import CANCELLED, Node, Tree, budget_status, variance_pct_hundredths
+
+#: Fields ``update_work_item`` accepts.
+EDITABLE = frozenset({"title", "description", "priority", "start_date", "due_date", "budget_notes", "progress",
+                      "actual_expenditure", "allocated_budget"})
+
+
+@dataclass
+class Located:
+    """A work item with its PPA and its whole (rolled-up) tree."""
+
+    item: WorkItem
+    ppa: Ppa
+    tree: Tree
+
+    @property
+    def node(self) -> Node:
+        return self.tree.by_id[self.item.id]
+
+
+def locate(user: User, item_id: int, *, for_update: bool = False) -> Located:
+    """The work item ``item_id``, its PPA and its tree, if ``user`` may see the PPA.
+
+    Args:
+        for_update: lock the PPA row (serialises every write to the tree).
+
+    Raises:
+        NotFound: no such item, or its PPA is not visible to ``user``.
+    """
+    root_id = db.session.scalar(select(func.coalesce(ITEMS.c.root_id, ITEMS.c.id)).where(ITEMS.c.id == item_id))
+    ppa = None
+    if root_id is not None:
+        query = select(Ppa).where(Ppa.id == select(ITEMS.c.ppa_id).where(ITEMS.c.id == root_id).scalar_subquery())
+        if for_update:
+            query = query.with_for_update(of=Ppa).execution_options(populate_existing=True)
+        ppa = db.session.scalar(query)
+    if ppa is None or not can_see_ppa(user, ppa):
+        raise NotFound(f"work item {item_id} not found")
+    item = db.session.get(WorkItem, item_id, populate_existing=for_update)
+    return Located(item, ppa, load_tree(root_id))
+
+
+def view(located: Located, node: Node | None = None) -> dict[str, Any]:
+    """A work item as the API shows it: stored fields plus rollups (PHP
+    ``Decimal`` money; ``expended`` and ``progress`` are rolled up,
+    ``actual_expenditure`` and ``own_progress`` are the item's own)."""
+    item, node = located.item, node or located.node
+    threshold = get_runtime().rules.budget.on_budget_threshold_pct
+    pct = variance_pct_hundredths(node.allocated, node.expended)
+    return {
+        "id": item.id, "parent_id": item.parent_id, "ppa_id": located.ppa.id, "work_type": item.work_type,
+        "title": item.title, "description": item.description, "position": item.position, "level": item.level,
+        "status": node.status, "priority": item.priority, "progress": node.rolled_progress,
+        "own_progress": item.progress, "start_date": item.start_date, "due_date": item.due_date,
+        "allocated_budget": item.allocated_budget, "actual_expenditure": item.actual_expenditure,
+        "expended": from_centavos(node.expended),
+        "variance": from_centavos((node.allocated or 0) - node.expended),
+        "variance_pct": None if pct is None else Decimal(pct) / 100,
+        "budget_status": budget_status(node.allocated, node.expended, threshold),
+        "budget_notes": item.budget_notes, "budget_locked": item.budget_locked,
+        "children_count": len(node.children), "version": item.version, "etag": item.etag,
+        "created_at": item.created_at, "updated_at": item.updated_at,
+    }
+
+
+def get_work_item(user: User, item_id: int) -> dict[str, Any]:
+    """One work item with its rollups.
+
+    Raises:
+        NotFound: unknown, or its PPA is not visible to ``user``.
+    """
+    return view(locate(user, item_id))
+
+
+def list_children(user: User, item_id: int) -> list[dict[str, Any]]:
+    """The direct children of a work item, in order, with their rollups.
+
+    Raises:
+        NotFound: unknown, or its PPA is not visible to ``user``.
+    """
+    located = locate(user, item_id)
+    children = {c.id: c for c in located.node.children}
+    rows = db.session.scalars(select(WorkItem).where(WorkItem.id.in_(children))).all() if children else []
+    by_id = {row.id: row for row in rows}
+    return [view(Located(by_id[child_id], located.ppa, located.tree), children[child_id]) for child_id in children]
+
+
+def create_work_item(user: User, fields: Mapping[str, Any]) -> dict[str, Any]:
+    """Add a work item under an existing one.
+
+    Args:
+        fields: ``parent_id``, ``work_type``, ``title`` and optionally
+            ``description``, ``priority``, dates, ``allocated_budget`` (PHP),
+            ``position`` (default: after the last sibling).
+
+    Raises:
+        NotFound, Forbidden,
+        ValidationFailed: a type not allowed under the parent
+            (rules/wbs_templates.yaml), dates out of order, or an allocation
+            beyond what the parent has left.
+        Conflict: ``budget_locked`` (with an allocation), or a cancelled parent.
+    """
+    values = dict(fields)
+    rules = get_runtime().rules
+    with transaction() as session:
+        parent = locate(user, values.pop("parent_id"), for_update=True)
+        require_tree_editor(user, parent.ppa)
+        node = parent.node
+        allowed = rules.wbs.allowed_children.get(node.work_type, ())
+        if values["work_type"] not in allowed:
+            raise ValidationFailed({"work_type": [
+                f"a {values['work_type']} cannot be placed under a {node.work_type} "
+                f"(allowed: {', '.join(allowed) or 'nothing'})"]})
+        if node.status == CANCELLED:
+            raise Conflict(f"work item {node.id} is cancelled; nothing can be added under it", code="parent_cancelled")
+        _check_dates(values)
+        amount = values.pop("allocated_budget", None)
+        if amount is not None:
+            require_unlocked(parent.tree)
+        position = values.pop("position", None)
+        if position is None:
+            position = max((c.position for c in node.children), default=-1) + 1
+        item = WorkItem(**values, parent_id=node.id, root_id=parent.tree.root.id, position=position,
+                        level=node.level + 1, status=rules.work_item_status.initial,
+                        budget_locked=parent.tree.root.locked, created_by_id=user.id, updated_by_id=user.id)
+        session.add(item)
+        session.flush()
+        child = Node(item.id, node.id, position, item.work_type, item.title, item.level, item.status, 0, None, 0,
+                     item.budget_locked)
+        parent.tree.add(child)
+        if amount is not None:
+            apply_allocations(session, parent.tree, {item.id: to_centavos(amount)})
+        return finish(session, Located(item, parent.ppa, parent.tree))
+
+
+def update_work_item(user: User, item_id: int, changes: Mapping[str, Any], *,
+                     if_match: str | None = None) -> dict[str, Any]:
+    """Edit a work item (``PATCH``).
+
+    ``actual_expenditure`` (PHP) may be recorded at any time;
+    ``allocated_budget`` only while the tree is unlocked, within what the
+    parent has left, and its descendants are rescaled in proportion;
+    ``progress`` only on an item without children (a parent's is rolled up).
+
+    Raises:
+        NotFound, Forbidden, PreconditionFailed (stale ``If-Match``),
+        Conflict (``budget_locked``), ValidationFailed.
+    """
+    values = dict(changes)
+    with transaction() as session:
+        located = locate(user, item_id, for_update=True)
+        require_tree_editor(user, located.ppa)
+        check_if_match(if_match, located.item.etag)
+        item, node = located.item, located.node
+        if "progress" in values and node.children:
+            raise ValidationFailed({"progress": ["this item has children: its progress is rolled up from them"]})
+        _check_dates({"start_date": item.start_date, "due_date": item.due_date} | values)
+        amount = values.pop("allocated_budget", None)
+        for name, value in values.items():
+            setattr(item, name, value)
+        item.updated_by_id = user.id
+        session.flush()
+        node.title, node.progress = item.title, item.progress
+        node.spent = to_centavos(item.actual_expenditure)
+        if amount is not None and to_centavos(amount) != node.allocated:
+            require_unlocked(located.tree)
+            if node is located.tree.root:
+                raise ValidationFailed({"allocated_budget": [
+                    "the project's allocation is the PPA's budget; change the PPA instead"]})
+            apply_allocations(session, located.tree, {item.id: to_centavos(amount)})
+        return finish(session, located)
+
+
+def record_expenditure(user: User, item_id: int, amount: Decimal) -> dict[str, Any]:
+    """Add ``amount`` (PHP; negative to correct) to a work item's actual
+    expenditure, atomically. Allowed at any time, also while allocations are
+    locked.
+
+    Raises:
+        NotFound, Forbidden,
+        ValidationFailed: the expenditure would become negative.
+    """
+    with transaction() as session:
+        located = locate(user, item_id, for_update=True)
+        require_tree_editor(user, located.ppa)
+        centavos = to_centavos(amount)
+        if located.node.spent + centavos < 0:
+            raise ValidationFailed({"amount": [
+                f"would make the expenditure negative (it is {located.item.actual_expenditure})"]})
+        session.execute(update(WorkItem).where(WorkItem.id == item_id).values(
+            actual_expenditure=WorkItem.actual_expenditure + amount, version=WorkItem.version + 1,
+            updated_by_id=user.id).execution_options(synchronize_session="fetch"))
+        located.node.spent += centavos
+        return finish(session, located)
+
+
+def fire_work_item_transition(user: User, item_id: int, trigger: str, *, if_match: str | None = None) -> dict:
+    """Move a work item through the status machine (rules/work_item_status.yaml).
+
+    ``cancel`` also cancels the item's open descendants.
+
+    Raises:
+        NotFound, Forbidden, PreconditionFailed,
+        ValidationFailed: unknown trigger,
+        InvalidTransition: not possible from the item's status.
+    """
+    runtime = get_runtime()
+    with transaction() as session:
+        located = locate(user, item_id, for_update=True)
+        require_tree_editor(user, located.ppa)
+        check_if_match(if_match, located.item.etag)
+        new_status, _ = runtime.work_item_status.fire(located.item.status, trigger)
+        located.item.status = new_status
+        located.item.updated_by_id = user.id
+        located.node.status = new_status
+        if new_status == CANCELLED:
+            cancel_open_items(session, located.tree, located.node)
+        return finish(session, located)
+
+
+def finish(session, located: Located) -> dict[str, Any]:
+    """Settle the changed tree (status roll-up, rollups, PPA sync), re-read
+    the item (set-based writes may have changed it) and return its view."""
+    session.flush()
+    settle(session, located.ppa, located.tree)
+    session.flush()
+    session.refresh(located.item)
+    return view(located)
+
+
+def cancel_open_items(session, tree: Tree, top: Node, *, include_top: bool = False) -> list[int]:
+    """Cancel ``top``'s descendants (and ``top`` itself with ``include_top``)
+    that can still be cancelled, in one UPDATE. Returns their ids."""
+    machine = get_runtime().work_item_status.rules
+    stack = [top] if include_top else list(top.children)
+    ids = []
+    while stack:
+        node = stack.pop()
+        stack.extend(node.children)
+        if machine.transition_from("cancel", node.status) is not None:
+            ids.append(node.id)
+            node.status = CANCELLED
+    if ids:
+        session.execute(update(ITEMS).where(in_tree(tree.root.id), ITEMS.c.id.in_(ids))
+                        .values(status=CANCELLED, version=ITEMS.c.version + 1))
+    return ids
+
+
+def _check_dates(values: Mapping[str, Any]) -> None:
+    start, due = values.get("start_date"), values.get("due_date")
+    if start is not None and due is not None and due < start:
+        raise ValidationFailed({"due_date": [f"must be on or after start_date ({start.isoformat()})"]})

@@ -1,0 +1,81 @@
+"""``/api/work-items``: the nodes of a PPA's WBS (DESIGN §4, §5)."""
+
+from __future__ import annotations
+
+from flask import request, url_for
+from flask.views import MethodView
+
+from services import work_items
+from web.auth import current_user
+from web.parsing import Blueprint
+from web.schemas import (
+    ExpenditureSchema,
+    WorkItemCreateSchema,
+    WorkItemPatchSchema,
+    WorkItemSchema,
+    WorkItemTransitionSchema,
+)
+
+blp = Blueprint("work-items", __name__, url_prefix="/api/work-items",
+                description="Work items of a PPA's work-breakdown structure.")
+
+
+def with_etag(view: dict, status: int = 200):
+    return view, status, {"ETag": view["etag"]}
+
+
+@blp.route("")
+class WorkItemCollection(MethodView):
+    @blp.arguments(WorkItemCreateSchema)
+    @blp.response(201, WorkItemSchema)
+    def post(self, data):
+        """Add a work item under an existing one (type rules of rules/wbs_templates.yaml)."""
+        view, status, headers = with_etag(work_items.create_work_item(current_user(), data), 201)
+        headers["Location"] = url_for("work-items.WorkItemOne", item_id=view["id"])
+        return view, status, headers
+
+
+@blp.route("/<int:item_id>")
+class WorkItemOne(MethodView):
+    @blp.response(200, WorkItemSchema)
+    def get(self, item_id):
+        """One work item with its rollups; the ETag header is its version."""
+        return with_etag(work_items.get_work_item(current_user(), item_id))
+
+    @blp.arguments(WorkItemPatchSchema(partial=True))
+    @blp.response(200, WorkItemSchema)
+    def patch(self, data, item_id):
+        """Edit a work item. actual_expenditure may change at any time;
+        allocated_budget only while unlocked and within the parent's envelope
+        (descendants follow in proportion); progress only on leaves. Send
+        If-Match: stale -> 412."""
+        return with_etag(work_items.update_work_item(current_user(), item_id, data,
+                                                     if_match=request.headers.get("If-Match")))
+
+
+@blp.route("/<int:item_id>/children")
+class WorkItemChildren(MethodView):
+    @blp.response(200, WorkItemSchema(many=True))
+    def get(self, item_id):
+        """The direct children, in order, with their rollups."""
+        return work_items.list_children(current_user(), item_id)
+
+
+@blp.route("/<int:item_id>/expenditures")
+class WorkItemExpenditures(MethodView):
+    @blp.arguments(ExpenditureSchema)
+    @blp.response(200, WorkItemSchema)
+    def post(self, data, item_id):
+        """Add spending to the item's actual expenditure (a negative amount
+        corrects); concurrent additions all count."""
+        return with_etag(work_items.record_expenditure(current_user(), item_id, data["amount"]))
+
+
+@blp.route("/<int:item_id>/transitions")
+class WorkItemTransitions(MethodView):
+    @blp.arguments(WorkItemTransitionSchema)
+    @blp.response(200, WorkItemSchema)
+    def post(self, data, item_id):
+        """Fire a status trigger; the PPA follows when auto-sync is on."""
+        return with_etag(work_items.fire_work_item_transition(current_user(), item_id, data["trigger"],
+                                                              if_match=request.headers.get("If-Match")))
