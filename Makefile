@@ -11,7 +11,7 @@ TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/test
 TEST_REDIS_URL    ?= redis://127.0.0.1:6379/15
 export TEST_DATABASE_URL TEST_REDIS_URL
 
-.PHONY: install run test demo rules-check clean
+.PHONY: install run test demo bench rules-check clean
 
 install: $(STAMP)
 
@@ -34,6 +34,10 @@ test: install
 ## demo: the examples through the workflow on a fresh temporary database
 demo: install
 	$(BIN)/ppaflow demo
+
+## bench: benchmarks, each figure beside a baseline measured in the same run
+bench: install
+	$(BIN)/python -m tests.bench
 
 rules-check: install
 	$(BIN)/ppaflow rules check

@@ -132,3 +132,11 @@ class World:
         response = self.client.get(f"/api/monitoring-entries/{ppa_id}", headers=who.headers)
         assert response.status_code == 200, response.get_json()
         return response.get_json()
+
+
+def shipped_rules(directory=None):
+    """The rules as the app loads them (with the effect registry)."""
+    from rules import load_rules
+    from services.effects import known_effects
+
+    return load_rules(directory, known_effects=known_effects())

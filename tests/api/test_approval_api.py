@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from rules import load_rules
+from tests.support import shipped_rules
 
-RULES = load_rules()
+RULES = shipped_rules()
 TRANSITIONS = [(t.trigger, t.source, t.dest, t.roles, t.comment_required)
                for t in RULES.approval.machine.transitions]
 ROLE_PEOPLE = {

@@ -7,11 +7,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rules import load_rules
+from tests.support import shipped_rules
 from workflow.approval import Actor, ApprovalWorkflow, PastTransition
 from workflow.errors import InvalidTransition, RoleMissing, SeparationOfDuties, ValidationFailed
 
-RULES = load_rules()
+RULES = shipped_rules()
 WORKFLOW = ApprovalWorkflow(RULES.approval)
 FOCAL = Actor(1, frozenset({"moa_focal"}))
 TECH = Actor(2, frozenset({"technical_reviewer"}))

@@ -1,0 +1,20 @@
+"""``make bench``: every benchmark, each figure beside its baseline as a ratio."""
+
+import os
+import sys
+
+from db.urls import normalize_database_url
+from tests.bench import wbs
+from web.app import tune_gc
+
+
+def main() -> int:
+    tune_gc()  # as in the serving processes
+    url = os.environ.get("BENCH_DATABASE_URL") or os.environ.get("TEST_DATABASE_URL")
+    postgres = normalize_database_url(url) if url else None
+    wbs.run(postgres, print)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,237 @@
+"""Benchmark: the budget tree, distribution and sync on large WBSs (issue 3).
+
+For WBS sizes 100 / 1,000 / 10,000 / 100,000 it prints the SQL statements of
+one ``GET .../budget_allocation_tree/`` request (auth included), its median
+time, and the median time of a bare ``SELECT`` of the same rows through the
+same driver in the same run, with the ratio. Then ``distribute_budget``
+(equal) over 10,000 direct children and ``sync_from_workitem``, beside a
+bare ``UPDATE`` of the same 10,000 rows.
+
+Run: ``make bench`` (PostgreSQL from BENCH_DATABASE_URL or TEST_DATABASE_URL,
+and SQLite).
+"""
+
+from __future__ import annotations
+
+import statistics
+from decimal import Decimal
+import tempfile
+import time
+from collections.abc import Callable
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import create_engine, event, text
+
+from db import db
+from db.migrate import upgrade
+from services import users
+from web import create_app
+from workflow.money import split_centavos
+
+SIZES = (100, 1_000, 10_000, 100_000)
+WORK_TYPES = ("project", "sub_project", "activity", "task", "subtask")
+
+
+def median_ms(function: Callable[[], object], repeat: int, setup: Callable[[], object] | None = None) -> float:
+    """Median wall time of ``function`` in milliseconds (one warm-up call
+    first); ``setup`` runs untimed before each call."""
+    samples = []
+    for i in range(repeat + 1):
+        if setup is not None:
+            setup()
+        start = time.perf_counter()
+        function()
+        if i:
+            samples.append((time.perf_counter() - start) * 1000)
+    return statistics.median(samples)
+
+
+@contextmanager
+def count_statements(engine):
+    """Count the statements sent to the database inside the block."""
+    counter = {"n": 0}
+
+    def before(*_args, **_kwargs):
+        counter["n"] += 1
+
+    event.listen(engine, "before_cursor_execute", before)
+    try:
+        yield counter
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
+
+
+def insert_tree(ppa_id: int, size: int, fanout: int | None, budget: int, first_id: int) -> int:
+    """Insert a WBS of ``size`` items for ``ppa_id`` (a complete ``fanout``-ary
+    tree, or one root with ``size - 1`` children when ``fanout`` is None),
+    with exact allocations. Returns the root id."""
+    fanout = fanout or size
+    parents = [None] + [(i - 1) // fanout for i in range(1, size)]
+    levels = [0] * size
+    for i in range(1, size):
+        levels[i] = levels[parents[i]] + 1
+    children: dict[int, list[int]] = {}
+    for i in range(1, size):
+        children.setdefault(parents[i], []).append(i)
+    allocated = [0] * size
+    allocated[0] = budget
+    for i in range(size):
+        kids = children.get(i, [])
+        for kid, amount in zip(kids, split_centavos(allocated[i], [1] * len(kids)) if kids else []):
+            allocated[kid] = amount
+    rows = [{
+        "id": first_id + i, "root_id": None if i == 0 else first_id,
+        "parent_id": None if i == 0 else first_id + parents[i], "ppa_id": ppa_id if i == 0 else None,
+        "work_type": WORK_TYPES[min(levels[i], 4)], "title": f"Item {i}", "position": i, "level": levels[i],
+        "allocated": allocated[i], "spent": (i * 37) % 1000,
+    } for i in range(size)]
+    with db.engine.begin() as connection:
+        for start in range(0, size, 5000):
+            connection.execute(text(
+                "INSERT INTO work_items (id, root_id, parent_id, ppa_id, work_type, title, description, position, "
+                "level, status, priority, progress, allocated_budget, actual_expenditure, budget_notes, "
+                "budget_locked, created_at, updated_at, version) VALUES (:id, :root_id, :parent_id, :ppa_id, "
+                ":work_type, :title, '', :position, :level, 'not_started', 'medium', 0, :allocated, :spent, '', "
+                "false, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, 1)"), rows[start:start + 5000])
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SELECT setval('work_items_id_seq', (SELECT max(id) FROM work_items))"))
+        connection.execute(text("UPDATE ppas SET enable_workitem_tracking = true WHERE id = :id"), {"id": ppa_id})
+    return first_id
+
+
+def load_and_roll(root: int):
+    """The tree as the services load it."""
+    from services.trees import load_tree
+
+    return load_tree(root, rolled=False)
+
+
+def distribute_in_memory(tree) -> None:
+    """The pure part of an equal distribution: split, rescale, check."""
+    from workflow.tree import envelope_violations, equal_shares, reallocate
+
+    changes = reallocate(tree, equal_shares(tree, tree.root.id))
+    assert not envelope_violations(tree, changes)
+
+
+def bench_backend(url: str, label: str, echo: Callable[[str], None], sizes=SIZES) -> list[dict]:
+    """Run every measurement on one database; returns the rows printed."""
+    app = create_app({"DATABASE_URL": url, "REDIS_URL": None})
+    results = []
+    with app.app_context():
+        upgrade(db.engine)
+        users.ensure_organization("MSSD", "Ministry of Social Services and Development")
+        _, token = users.add_user("bench.focal", ["moa_focal"], organization="MSSD")
+        headers = {"Authorization": f"Bearer {token}"}
+        client = app.test_client()
+        next_id = 1
+        ppa_ids = {}
+        for size in sizes + ("wide",):
+            body = {"title": f"Bench {size}", "category": "moa_ppa", "fiscal_year": 2026,
+                    "budget_allocation": "999999999.99"}
+            ppa = client.post("/api/monitoring-entries", json=body, headers=headers).get_json()
+            n = 10_001 if size == "wide" else size
+            root = insert_tree(ppa["id"], n, None if size == "wide" else 20, 99_999_999_999, next_id)
+            ppa_ids[size] = (ppa["id"], root, n)
+            next_id += n
+        engine = db.engine
+        raw = engine.raw_connection()
+        cursor = raw.cursor()
+        placeholder = "%s" if engine.dialect.name == "postgresql" else "?"
+        bare_sql = ("SELECT id, parent_id, position, work_type, title, level, status, progress, allocated_budget, "
+                    "actual_expenditure, budget_locked FROM work_items "
+                    f"WHERE id = {placeholder} OR root_id = {placeholder} ORDER BY position, id")
+
+        for size in sizes:
+            ppa_id, root, n = ppa_ids[size]
+            url_tree = f"/api/monitoring-entries/{ppa_id}/budget_allocation_tree/"
+            repeat = 5 if n >= 100_000 else 15
+            with count_statements(engine) as counted:
+                response = client.get(url_tree, headers=headers)
+            assert response.status_code == 200, response.get_json()
+            tree_ms = median_ms(lambda: client.get(url_tree, headers=headers), repeat)
+
+            def bare():
+                cursor.execute(bare_sql, (root, root))
+                return cursor.fetchall()
+
+            bare_ms = median_ms(bare, repeat)
+            results.append({"backend": label, "what": f"tree, {n:,} items", "statements": counted["n"],
+                            "ms": tree_ms, "baseline": "bare SELECT", "baseline_ms": bare_ms})
+
+        ppa_id, root, n = ppa_ids["wide"]
+        url_distribute = f"/api/monitoring-entries/{ppa_id}/distribute_budget/"
+        child_ids = list(range(root + 1, root + n))
+
+        def bare_update(value: int = 1000):
+            with engine.begin() as connection:
+                if engine.dialect.name == "postgresql":
+                    connection.execute(text(
+                        "UPDATE work_items AS t SET allocated_budget = v.value FROM unnest(CAST(:ids AS integer[]), "
+                        "CAST(:values AS bigint[])) AS v(id, value) WHERE t.id = v.id"),
+                        {"ids": child_ids, "values": [value] * len(child_ids)})
+                else:
+                    connection.execute(text("UPDATE work_items SET allocated_budget = :v WHERE id = :id"),
+                                       [{"id": i, "v": value} for i in child_ids])
+
+        def post(body):
+            response = client.post(url_distribute, json=body, headers=headers)
+            assert response.status_code == 200, response.get_json()
+
+        # Each timed run starts from allocations that differ from the result, so all 10,000 rows are rewritten.
+        bare_update(1)
+        with count_statements(engine) as counted:
+            post({"method": "equal"})
+        equal_ms = median_ms(lambda: post({"method": "equal"}), 9, setup=lambda: bare_update(1))
+        bare_update_ms = median_ms(bare_update, 9)
+        weights = {str(i): str(Decimal(1 + (i % 2)) / Decimal(3 * (n - 1) // 2)) for i in child_ids}
+        weighted_ms = median_ms(lambda: post({"method": "weighted", "weights": weights}), 5,
+                                setup=lambda: bare_update(1))
+        tree = load_and_roll(root)
+        compute_ms = median_ms(lambda: distribute_in_memory(tree), 9)
+        results += [
+            {"backend": label, "what": f"distribute equal, {n - 1:,} children", "statements": counted["n"],
+             "ms": equal_ms, "baseline": "bare UPDATE", "baseline_ms": bare_update_ms},
+            {"backend": label, "what": f"distribute weighted, {n - 1:,} weights", "statements": counted["n"],
+             "ms": weighted_ms, "baseline": "bare UPDATE", "baseline_ms": bare_update_ms},
+            {"backend": label, "what": "  of which the split in memory", "statements": 0,
+             "ms": compute_ms, "baseline": "bare UPDATE", "baseline_ms": bare_update_ms},
+        ]
+        ppa_id, root, n = ppa_ids[10_000]
+        url_sync = f"/api/monitoring-entries/{ppa_id}/sync_from_workitem/"
+        with count_statements(engine) as counted:
+            client.post(url_sync, headers=headers)
+        results.append({"backend": label, "what": f"sync_from_workitem, {n:,} items",
+                        "statements": counted["n"], "ms": median_ms(lambda: client.post(url_sync, headers=headers), 9),
+                        "baseline": "bare SELECT", "baseline_ms": median_ms(
+                            lambda: (cursor.execute(bare_sql, (root, root)), cursor.fetchall()), 9)})
+        cursor.close()
+        raw.close()
+        db.session.remove()
+        engine.dispose()
+    return results
+
+
+def run(postgres_url: str | None, echo: Callable[[str], None]) -> None:
+    """Benchmark PostgreSQL (when given) and SQLite; print one table."""
+    from web.console import table
+
+    rows = []
+    if postgres_url:
+        engine = create_engine(postgres_url)
+        with engine.begin() as connection:
+            connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
+        engine.dispose()
+        echo("WBS benchmark on PostgreSQL ...")
+        rows += bench_backend(postgres_url, "postgresql", echo)
+    with tempfile.TemporaryDirectory() as tmp:
+        echo("WBS benchmark on SQLite ...")
+        rows += bench_backend(f"sqlite:///{Path(tmp) / 'bench.sqlite3'}", "sqlite", echo)
+    echo(table(("backend", "measurement", "statements", "median ms", "baseline", "baseline ms", "ratio"), [
+        (r["backend"], r["what"], r["statements"], f"{r['ms']:.1f}", r["baseline"], f"{r['baseline_ms']:.1f}",
+         f"{r['ms'] / r['baseline_ms']:.1f}x") for r in rows], align="llrrlrr"))
+    echo("targets: statements per tree request constant (<= 3); tree <= 3x the bare read at 10,000 items; "
+         "distribution over 10,000 children < 50 ms")
+    echo("(statements of a request: the token, the PPA, the tree; a distribution adds its one UPDATE)")

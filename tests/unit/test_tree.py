@@ -1,0 +1,103 @@
+"""The pure WBS core: generation plans, one-pass rollups, reallocation."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tests.support import shipped_rules
+from workflow.tree import Node, Tree, envelope_violations, reallocate, roll_up, roll_up_statuses
+from workflow.wbs import lay_out_dates, plan_wbs
+
+RULES = shipped_rules()
+
+
+def test_activity_plan_splits_five_million_like_the_seeds_at_every_level():
+    plan = plan_wbs(RULES.wbs.templates["activity"], title="Halal", budget=500_000_000,
+                    start=date(2025, 1, 1), end=date(2025, 12, 31))
+
+    by_level = {level: [p.allocated for p in plan if p.level == level] for level in (0, 1, 2)}
+    assert by_level[0] == [500_000_000]
+    assert by_level[1] == [75_000_000, 375_000_000, 50_000_000]
+    assert by_level[2] == [37_500_000, 37_500_000, 300_000_000, 75_000_000, 30_000_000, 20_000_000]
+    assert [p.parent_ref for p in plan[:4]] == [None, 0, 1, 1]
+
+
+def test_plan_of_an_odd_budget_still_sums_exactly_per_level():
+    plan = plan_wbs(RULES.wbs.templates["program"], title="P", budget=100_000_003, start=None, end=None)
+
+    for parent in plan:
+        children = [p.allocated for p in plan if p.parent_ref == parent.ref]
+        assert not children or sum(children) == parent.allocated
+
+
+def test_dates_tile_the_range_even_when_a_share_rounds_to_no_day():
+    ranges = lay_out_dates(date(2025, 1, 1), date(2025, 1, 3), [Decimal(90), Decimal(5), Decimal(5)])
+
+    assert ranges == [(date(2025, 1, 1), date(2025, 1, 3)), (date(2025, 1, 3), date(2025, 1, 3)),
+                      (date(2025, 1, 3), date(2025, 1, 3))]
+
+
+def small_tree(statuses=("not_started", "completed", "cancelled")) -> Tree:
+    nodes = [Node(1, None, 0, "project", "P", 0, "not_started", 0, 1000, 10)]
+    nodes += [Node(10 + i, 1, i, "task", f"T{i}", 1, s, 40, 300, 100 * i) for i, s in enumerate(statuses)]
+    return Tree(nodes)
+
+
+def test_rollup_counts_completed_as_100_and_leaves_cancelled_out():
+    tree = roll_up(small_tree())
+
+    assert tree.root.rolled_progress == 70  # (40 + 100) / 2
+    assert tree.root.expended == 10 + 0 + 100 + 200
+    assert tree.root.allocated == 1000  # own allocation, never the children's sum
+
+
+def test_budget_weighted_and_completed_count_methods():
+    weighted = small_tree(("in_progress", "completed"))
+    weighted.by_id[10].allocated, weighted.by_id[11].allocated = 100, 300
+
+    assert roll_up(weighted, "budget_weighted").root.rolled_progress == 85  # (40*100 + 100*300) / 400
+    assert roll_up(small_tree(("in_progress", "completed")), "completed_count").root.rolled_progress == 50
+
+
+def test_status_rollup_starts_and_completes_parents_through_the_machine():
+    tree = small_tree(("completed", "completed", "cancelled"))
+
+    changes = roll_up_statuses(tree, RULES.work_item_status)
+
+    assert changes == {1: "completed"}
+    started = small_tree(("blocked", "not_started", "not_started"))
+    assert roll_up_statuses(started, RULES.work_item_status) == {1: "in_progress"}
+
+
+def test_reallocating_a_parent_rescales_the_levels_below_and_keeps_unallocated_ones_empty():
+    nodes = [Node(1, None, 0, "project", "P", 0, "not_started", 0, 1000, 0),
+             Node(2, 1, 0, "activity", "A", 1, "not_started", 0, 600, 0),
+             Node(3, 1, 1, "activity", "B", 1, "not_started", 0, 400, 0),
+             Node(4, 2, 0, "task", "A1", 2, "not_started", 0, 450, 0),
+             Node(5, 2, 1, "task", "A2", 2, "not_started", 0, 150, 0),
+             Node(6, 3, 0, "task", "B1", 2, "not_started", 0, None, 0)]
+
+    changes = reallocate(Tree(nodes), {2: 301})
+
+    assert changes == {2: 301, 4: 226, 5: 75}  # 3:1 kept, 226 + 75 = 301
+
+
+@given(parent=st.integers(0, 10**12), old=st.lists(st.integers(0, 10**9), min_size=1, max_size=8),
+       new=st.integers(0, 10**12))
+def test_reallocation_of_a_full_level_sums_exactly_to_the_new_parent(parent, old, new):
+    total = sum(old)
+    nodes = [Node(1, None, 0, "project", "P", 0, "not_started", 0, total + 1, 0),
+             Node(2, 1, 0, "activity", "A", 1, "not_started", 0, total, 0)]
+    nodes += [Node(10 + i, 2, i, "task", "t", 2, "not_started", 0, amount, 0) for i, amount in enumerate(old)]
+    tree = Tree(nodes)
+
+    changes = reallocate(tree, {2: new})
+
+    children = [changes.get(10 + i, amount) for i, amount in enumerate(old)]
+    if total:
+        assert sum(children) == new
+    assert [n for n, *_ in envelope_violations(tree, changes) if n.id == 2] == []
