@@ -21,7 +21,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import holidays
+from croniter import croniter
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.nodes import MappingNode, Node, SequenceNode
@@ -33,6 +36,8 @@ from rules.model import (
     PpaStatusSync,
     RuleFile,
     RuleSet,
+    ScheduledJob,
+    ScheduleRules,
     SeparationOfDuties,
     State,
     SyncRules,
@@ -43,7 +48,7 @@ from rules.model import (
     frozen_map,
 )
 from workflow.errors import RulesError
-from workflow.vocabulary import CATEGORIES, PPA_STATUSES, WORK_TYPES
+from workflow.vocabulary import ALERT_TYPES, CATEGORIES, PPA_STATUSES, SEVERITIES, WORK_TYPES
 
 #: The directory of the rule files shipped with ppaflow.
 DEFAULT_RULES_DIR = Path(__file__).resolve().parent
@@ -612,7 +617,7 @@ def _read_sync(r: FileReader, doc: Item, statuses: Iterable[str]) -> SyncRules |
 
 
 def _read_budget(r: FileReader, doc: Item) -> BudgetRules | None:
-    f = r.fields(doc, "budget.yaml", required=["variance", "distribution"])
+    f = r.fields(doc, "budget.yaml", required=["variance", "distribution", "alerts"])
     if f is None:
         return None
     threshold = tolerance = None
@@ -625,16 +630,86 @@ def _read_budget(r: FileReader, doc: Item) -> BudgetRules | None:
         df = r.fields(f["distribution"], "distribution", required=["weights_tolerance"])
         if df and "weights_tolerance" in df:
             tolerance = r.decimal(df["weights_tolerance"], "distribution.weights_tolerance", Decimal(0), Decimal(1))
-    if threshold is None or tolerance is None:
+    severities: dict[str, str] = {}
+    declared: set[str] = set()
+    for key, value, key_line in r.mapping(f["alerts"], "alerts") if "alerts" in f else []:
+        declared.add(key)
+        af = r.fields(value, f"alerts.{key}", required=["severity"])
+        if key not in ALERT_TYPES:
+            r.error(key_line, f"alerts: unknown alert type {key!r} (known: {', '.join(ALERT_TYPES)})")
+        elif af and "severity" in af:
+            if af["severity"].value not in SEVERITIES:
+                r.error(af["severity"].line, f"alerts.{key}.severity: unknown severity {af['severity'].value!r} "
+                                             f"(known: {', '.join(SEVERITIES)})")
+            else:
+                severities[key] = af["severity"].value
+    if "alerts" in f:
+        for missing in [t for t in ALERT_TYPES if t not in declared]:
+            r.error(f["alerts"].line, f"alerts: missing alert type {missing!r}")
+    if threshold is None or tolerance is None or len(severities) != len(ALERT_TYPES):
         return None
-    return BudgetRules(on_budget_threshold_pct=threshold, weights_tolerance=tolerance)
+    return BudgetRules(on_budget_threshold_pct=threshold, weights_tolerance=tolerance,
+                       alert_severities=frozen_map(severities))
+
+
+def _read_schedule(r: FileReader, doc: Item, known_jobs: frozenset[str]) -> ScheduleRules | None:
+    f = r.fields(doc, "schedule.yaml", required=["timezone", "jobs"], optional=[
+        "business_days", "holidays_country", "reminders", "retry_intervals_seconds"])
+    if f is None:
+        return None
+    ok = True
+    timezone = r.text(f["timezone"], "timezone") if "timezone" in f else None
+    if timezone is not None:
+        try:
+            ZoneInfo(timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            r.error(f["timezone"].line, f"timezone: unknown time zone {timezone!r} (use an IANA name, e.g. Asia/Manila)")
+            timezone = None
+    business = r.boolean(f["business_days"], "business_days") if "business_days" in f else False
+    country = r.text(f["holidays_country"], "holidays_country") if "holidays_country" in f else "PH"
+    if country is not None and country not in holidays.list_supported_countries():
+        r.error(f["holidays_country"].line, f"holidays_country: {country!r} is not a country the holidays "
+                                            "package knows (use an ISO code such as PH)")
+        country = None
+    days_before = 1
+    if "reminders" in f:
+        rf = r.fields(f["reminders"], "reminders", required=["days_before_due"])
+        days_before = (r.integer(rf["days_before_due"], "reminders.days_before_due", 0, 60)
+                       if rf and "days_before_due" in rf else None)
+    intervals: list[int] = [10, 60, 300]
+    if "retry_intervals_seconds" in f:
+        intervals = []
+        for element in r.sequence(f["retry_intervals_seconds"], "retry_intervals_seconds"):
+            value = r.integer(element, "retry_intervals_seconds", 0, 86_400)
+            ok = ok and value is not None
+            intervals.append(value or 0)
+    jobs: list[ScheduledJob] = []
+    for key, value, key_line in r.mapping(f["jobs"], "jobs") if "jobs" in f else []:
+        jf = r.fields(value, f"jobs.{key}", required=["cron"])
+        if known_jobs and key not in known_jobs:
+            r.error(key_line, f"jobs: unknown job {key!r} (known: {', '.join(sorted(known_jobs))})")
+            continue
+        if not jf or "cron" not in jf:
+            continue
+        cron = r.text(jf["cron"], f"jobs.{key}.cron")
+        if cron is not None and (len(cron.split()) != 5 or not croniter.is_valid(cron)):
+            r.error(jf["cron"].line, f"jobs.{key}.cron: {cron!r} is not a five-field cron expression")
+            cron = None
+        if cron is not None:
+            jobs.append(ScheduledJob(name=key, cron=cron))
+    if None in (timezone, business, country, days_before) or not ok:
+        return None
+    return ScheduleRules(timezone=timezone, business_days=business, holidays_country=country,
+                         reminder_days_before=days_before, retry_intervals=tuple(intervals), jobs=tuple(jobs))
 
 
 #: Every rule file, in load order.
-FILES: tuple[str, ...] = ("approval.yaml", "work_item_status.yaml", "wbs_templates.yaml", "sync.yaml", "budget.yaml")
+FILES: tuple[str, ...] = ("approval.yaml", "work_item_status.yaml", "wbs_templates.yaml", "sync.yaml", "budget.yaml",
+                          "schedule.yaml")
 
 
-def load_rules(directory: str | Path | None = None, *, known_effects: Iterable[str] = ()) -> RuleSet:
+def load_rules(directory: str | Path | None = None, *, known_effects: Iterable[str] = (),
+               known_jobs: Iterable[str] = ()) -> RuleSet:
     """Load and validate every rule file in ``directory``.
 
     Args:
@@ -642,6 +717,8 @@ def load_rules(directory: str | Path | None = None, *, known_effects: Iterable[s
             rules shipped with ppaflow (``DEFAULT_RULES_DIR``).
         known_effects: names of the side effects the service registry can
             run; a transition naming any other effect is an error.
+        known_jobs: names of the job kinds; a schedule entry naming any other
+            is an error (not checked when empty).
 
     Returns:
         The frozen ``RuleSet`` with its content hash.
@@ -689,6 +766,7 @@ def load_rules(directory: str | Path | None = None, *, known_effects: Iterable[s
         "wbs_templates.yaml": lambda r, d: _read_wbs(r, d, stages()),
         "sync.yaml": lambda r, d: _read_sync(r, d, statuses()),
         "budget.yaml": _read_budget,
+        "schedule.yaml": lambda r, d: _read_schedule(r, d, frozenset(known_jobs)),
     }
     for name in FILES:  # in order: later files refer to the stages and statuses read before them
         reader, doc = docs[name]
@@ -711,6 +789,7 @@ def load_rules(directory: str | Path | None = None, *, known_effects: Iterable[s
         wbs=results["wbs_templates.yaml"],
         sync=results["sync.yaml"],
         budget=results["budget.yaml"],
+        schedule=results["schedule.yaml"],
         hash=digest.hexdigest(),
         files=tuple(files),
     )

@@ -221,10 +221,46 @@ class BudgetRules:
             on budget (percent).
         weights_tolerance: how far the weights of a weighted distribution may
             sum from 1.
+        alert_severities: alert type -> severity.
     """
 
     on_budget_threshold_pct: Decimal
     weights_tolerance: Decimal
+    alert_severities: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ScheduledJob:
+    """A job run on a cron schedule.
+
+    Attributes:
+        name: the job kind (a function of ``jobs.registry``).
+        cron: five-field cron expression, read in the schedule's time zone.
+    """
+
+    name: str
+    cron: str
+
+
+@dataclass(frozen=True)
+class ScheduleRules:
+    """Background job schedule and calendar (``rules/schedule.yaml``).
+
+    Attributes:
+        timezone: IANA name the cron expressions and due dates are read in.
+        business_days: due dates skip weekends and public holidays.
+        holidays_country: ISO country code for the ``holidays`` package.
+        reminder_days_before: remind when a stage is due within this many days.
+        retry_intervals: seconds between retries of a failed job.
+        jobs: the cron entries.
+    """
+
+    timezone: str
+    business_days: bool
+    holidays_country: str
+    reminder_days_before: int
+    retry_intervals: tuple[int, ...]
+    jobs: tuple[ScheduledJob, ...]
 
 
 @dataclass(frozen=True)
@@ -244,7 +280,8 @@ class RuleSet:
         work_item_status: the work item status machine.
         wbs: WBS templates and work type rules.
         sync: progress rollup and status mapping.
-        budget: budget thresholds.
+        budget: budget thresholds and alert severities.
+        schedule: background job schedule and calendar.
         hash: SHA-256 over every file's name and bytes; recorded on each
             transition it governs (DESIGN §6).
         files: the files it was loaded from.
@@ -255,5 +292,6 @@ class RuleSet:
     wbs: WbsRules
     sync: SyncRules
     budget: BudgetRules
+    schedule: ScheduleRules
     hash: str
     files: tuple[RuleFile, ...] = field(default=())

@@ -28,3 +28,10 @@ def sql_in(column: str, values: tuple[str, ...]) -> str:
     """A SQL ``column IN ('a', 'b')`` check for a constraint."""
     quoted = ", ".join(f"'{v}'" for v in values)
     return f"{column} IN ({quoted})"
+
+#: Alert types (DESIGN §7): an item spends more than its allocation, an item
+#: is blocked, an approval stage is past its due date.
+ALERT_TYPES = ("workitem_budget_variance", "workitem_execution_blocked", "approval_overdue")
+
+#: Alert severities, lowest first.
+SEVERITIES = ("low", "medium", "high", "critical")
