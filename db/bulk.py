@@ -1,53 +1,70 @@
 """Set-based writes of many rows in one statement.
 
-PostgreSQL gets one ``UPDATE ... FROM unnest(ids, values)`` (two array
-parameters, whatever the row count); SQLite, which runs in process, gets one
+PostgreSQL gets one ``UPDATE ... FROM unnest(...)`` (one array parameter per
+column, whatever the row count); SQLite, which runs in process, gets one
 ``executemany`` of plain values. Money columns are written as raw centavos.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from sqlalchemy import Table, text
 from sqlalchemy.orm import Session
 
 from db.types import utcnow
 
-_ARRAY_TYPES = {"allocated_budget": "bigint", "actual_expenditure": "bigint", "status": "text", "progress": "int"}
+#: Columns that may be written in bulk, and their PostgreSQL array types.
+ARRAY_TYPES = {"allocated_budget": "bigint", "actual_expenditure": "bigint", "status": "text", "progress": "int",
+               "execution_flag": "text"}
 
 
-def update_column(session: Session, table: Table, column: str, values: Mapping[int, object]) -> int:
-    """``SET column = values[id]`` for every id, bumping ``version`` and
-    ``updated_at`` of each row.
+def update_rows(session: Session, table: Table, rows: Sequence[Mapping[str, object]], columns: Sequence[str], *,
+                check_version: bool = False) -> int:
+    """Write ``columns`` of many rows, bumping each row's ``version`` and ``updated_at``.
 
     Args:
         table: a table with ``id``, ``version`` and ``updated_at`` columns.
-        column: one of the columns of ``_ARRAY_TYPES``.
-        values: row id -> new value (centavos for money; ``None`` allowed).
+        rows: one mapping per row with ``id``, every column of ``columns``
+            (centavos for money; ``None`` allowed) and, with
+            ``check_version``, the ``version`` the caller read.
+        columns: names from ``ARRAY_TYPES``.
+        check_version: skip rows whose version changed since they were read
+            (optimistic concurrency); those rows are not counted.
 
     Returns:
         The number of rows written.
     """
-    if not values:
+    if not rows:
         return 0
-    if column not in _ARRAY_TYPES:
-        raise ValueError(f"bulk update of {column!r} is not supported")
-    ids, new_values = list(values), list(values.values())
+    unknown = [c for c in columns if c not in ARRAY_TYPES]
+    if unknown:
+        raise ValueError(f"bulk update of {unknown} is not supported")
     dialect = session.get_bind().dialect
     now = utcnow()
+    assignments = ", ".join(f"{c} = v.{c}" for c in columns)
+    version_check = " AND t.version = v.version" if check_version else ""
     if dialect.name == "postgresql":
-        result = session.execute(
-            text(f"UPDATE {table.name} AS t SET {column} = v.value, version = t.version + 1, updated_at = :now "
-                 f"FROM unnest(CAST(:ids AS integer[]), CAST(:values AS {_ARRAY_TYPES[column]}[])) AS v(id, value) "
-                 "WHERE t.id = v.id"),
-            {"ids": ids, "values": new_values, "now": now})
+        names = ["id", *columns] + (["version"] if check_version else [])
+        types = ["integer", *(ARRAY_TYPES[c] for c in columns)] + (["integer"] if check_version else [])
+        arrays = ", ".join(f"CAST(:{n} AS {t}[])" for n, t in zip(names, types, strict=True))
+        params = {n: [row[n] for row in rows] for n in names} | {"now": now}
+        result = session.execute(text(
+            f"UPDATE {table.name} AS t SET {assignments}, version = t.version + 1, updated_at = :now "
+            f"FROM unnest({arrays}) AS v({', '.join(names)}) WHERE t.id = v.id{version_check}"), params)
         return result.rowcount
     # The timestamp is rendered once, by the column's own type, as it stores it.
     stamp = table.c.updated_at.type.process_bind_param(now, dialect)
     render = table.c.updated_at.type.impl.dialect_impl(dialect).bind_processor(dialect)
     stamp = render(stamp) if render else stamp
+    sets = ", ".join(f"{c} = :{c}" for c in columns)
+    where = "id = :id" + (" AND version = :version" if check_version else "")
     result = session.execute(
-        text(f"UPDATE {table.name} SET {column} = :value, version = version + 1, updated_at = :now WHERE id = :id"),
-        [{"id": i, "value": v, "now": stamp} for i, v in zip(ids, new_values, strict=True)])
+        text(f"UPDATE {table.name} SET {sets}, version = version + 1, updated_at = :now WHERE {where}"),
+        [dict(row) | {"now": stamp} for row in rows])
     return result.rowcount
+
+
+def update_column(session: Session, table: Table, column: str, values: Mapping[int, object]) -> int:
+    """``SET column = values[id]`` for every id (see ``update_rows``)."""
+    return update_rows(session, table, [{"id": i, column: v} for i, v in values.items()], [column])
