@@ -14,6 +14,7 @@ from sqlalchemy import select
 from db import db
 from db.models import Ppa, PpaTransition, User
 from db.types import utcnow
+from services import alerts
 from services.access import actor_of
 from services.concurrency import check_if_match
 from services.effects import EffectContext, run_effects
@@ -62,6 +63,7 @@ def fire_transition(user: User, ppa_id: int, trigger: str, *, comment: str | Non
             rules_hash=runtime.rules.hash,
         ))
         run_effects(outcome.effects, EffectContext(session, ppa, user, outcome, runtime))
+        alerts.resolve_overdue_for(session, ppa.id)  # it moved on: not overdue any more
     return ppa
 
 

@@ -4,14 +4,15 @@ by the approval effects; callers own the transaction."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
-from sqlalchemy import BigInteger, or_, select, type_coerce, update
+from sqlalchemy import BigInteger, func, or_, select, type_coerce, update
 from sqlalchemy.orm import Session
 
 from db import db
 from db.bulk import update_column
 from db.models import Ppa, WorkItem
+from services import alerts
 from services.runtime import get_runtime
 from workflow.money import from_centavos, to_centavos
 from workflow.sync import PpaSync, follow_project
@@ -39,6 +40,30 @@ def load_tree(root_id: int, *, rolled: bool = True) -> Tree:
     ).all()
     tree = Tree.from_rows(rows)
     return roll_up(tree, get_runtime().rules.sync.progress_method) if rolled else tree
+
+
+def load_trees(root_ids: Sequence[int]) -> dict[int, Tree | ValueError]:
+    """Many whole trees in one query, rolled up; a tree whose rows do not
+    form a tree maps to the ``ValueError`` describing why (so one broken
+    tree never stops the others)."""
+    if not root_ids:
+        return {}
+    tree_id = func.coalesce(ITEMS.c.root_id, ITEMS.c.id)
+    rows = db.session.execute(
+        select(tree_id, *TREE_COLUMNS).where(or_(ITEMS.c.id.in_(root_ids), ITEMS.c.root_id.in_(root_ids)))
+        .order_by(tree_id, ITEMS.c.position, ITEMS.c.id)
+    ).all()
+    grouped: dict[int, list] = {root: [] for root in root_ids}
+    for row in rows:
+        grouped[row[0]].append(row[1:])
+    method = get_runtime().rules.sync.progress_method
+    trees: dict[int, Tree | ValueError] = {}
+    for root, tree_rows in grouped.items():
+        try:
+            trees[root] = roll_up(Tree.from_rows(tree_rows), method)
+        except (KeyError, ValueError) as exc:
+            trees[root] = ValueError(f"work items of tree {root} do not form a tree: {exc!r}")
+    return trees
 
 
 def in_tree(root_id: int):
@@ -82,13 +107,14 @@ def sync_ppa(ppa: Ppa, tree: Tree, *, force: bool = False) -> PpaSync:
 def settle(session: Session, ppa: Ppa, tree: Tree) -> None:
     """After any change to a tree: let parents follow their children's
     statuses (rules/sync.yaml ``roll_up_status``; the changed statuses are
-    written in one statement), roll progress and expenditure up, and let the
-    PPA follow its project."""
+    written in one statement), roll progress and expenditure up, let the PPA
+    follow its project, and open or resolve the tree's alerts at once."""
     rules = get_runtime().rules
     if rules.sync.roll_up_status:
         update_column(session, ITEMS, "status", roll_up_statuses(tree, rules.work_item_status))
     roll_up(tree, rules.sync.progress_method)
     sync_ppa(ppa, tree)
+    alerts.reconcile_tree(session, ppa, tree)
 
 
 def generate_execution_project(session: Session, ppa: Ppa, user_id: int, template_name: str | None = None) -> int:

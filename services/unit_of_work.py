@@ -2,13 +2,16 @@
 
 ``transaction()`` yields the session, commits when the block ends and rolls
 everything back when it raises: one use case, one transaction, all or
-nothing. Database failures are translated into the errors of
+nothing. Work registered with ``after_commit`` (enqueueing jobs) runs only
+once the commit has succeeded, outside the transaction, and is dropped on
+rollback. Database failures are translated into the errors of
 ``workflow.errors`` here, once, instead of in every service.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import logging
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -18,10 +21,18 @@ from sqlalchemy.orm.exc import StaleDataError
 from db import db
 from workflow.errors import Conflict, ServiceUnavailable
 
+log = logging.getLogger("ppaflow.services")
+
+_PENDING = "ppaflow_after_commit"
+_DEPTH = "ppaflow_transaction_depth"
+
 
 @contextmanager
 def transaction() -> Iterator[Session]:
     """Run the block in one database transaction.
+
+    A ``transaction()`` opened inside another joins it: only the outermost
+    commits.
 
     Raises:
         Conflict: another request changed the same row first
@@ -29,6 +40,16 @@ def transaction() -> Iterator[Session]:
         ServiceUnavailable: the database could not be reached.
     """
     session = db.session
+    depth = session.info.get(_DEPTH, 0)
+    if depth:
+        session.info[_DEPTH] = depth + 1
+        try:
+            yield session
+        finally:
+            session.info[_DEPTH] = depth
+        return
+    session.info[_DEPTH] = 1
+    session.info[_PENDING] = []
     try:
         yield session
         session.commit()
@@ -44,3 +65,21 @@ def transaction() -> Iterator[Session]:
     except BaseException:
         session.rollback()
         raise
+    finally:
+        session.info[_DEPTH] = 0
+        pending = session.info.pop(_PENDING, [])
+    for callback in pending:  # committed: now dispatch, outside the transaction
+        callback()
+
+
+def after_commit(callback: Callable[[], None]) -> None:
+    """Run ``callback`` once the current ``transaction()`` has committed
+    (never if it rolls back).
+
+    Raises:
+        RuntimeError: no ``transaction()`` is open.
+    """
+    session = db.session
+    if not session.info.get(_DEPTH):
+        raise RuntimeError("after_commit needs an open services.unit_of_work.transaction()")
+    session.info[_PENDING].append(callback)

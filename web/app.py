@@ -11,6 +11,7 @@ from sqlalchemy import event
 
 import db.models  # noqa: F401  (registers the models)
 from db import db
+from jobs.registry import known_jobs
 from rules import load_rules
 from services import runtime
 from services.effects import known_effects
@@ -61,7 +62,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(values["DATABASE_URL"])
     app.url_map.strict_slashes = False
 
-    runtime.init_app(app, load_rules(values["PPAFLOW_RULES_DIR"], known_effects=known_effects()))
+    runtime.init_app(app, load_rules(values["PPAFLOW_RULES_DIR"], known_effects=known_effects(),
+                                     known_jobs=known_jobs()))
     db.init_app(app)
     if values["DATABASE_URL"].startswith("sqlite"):
         with app.app_context():

@@ -20,6 +20,7 @@ from db import db
 from db.migrate import upgrade
 from rules import DEFAULT_RULES_DIR, load_rules
 from services import approvals, users
+from jobs.registry import known_jobs
 from services.effects import known_effects
 from web.app import create_app, tune_gc
 from web.console import table
@@ -173,7 +174,7 @@ def rules_check(directory: Path | None) -> None:
 
     directory = directory or Path(os.environ.get("PPAFLOW_RULES_DIR") or DEFAULT_RULES_DIR)
     try:
-        loaded = load_rules(directory, known_effects=known_effects())
+        loaded = load_rules(directory, known_effects=known_effects(), known_jobs=known_jobs())
     except RulesError as exc:
         for line in exc.errors:
             click.echo(line)
@@ -199,6 +200,82 @@ def serve(host: str, port: int) -> None:
         tune_gc()
         click.echo(f"ppaflow serving on http://{host}:{port}/api (database {safe_url(app.config['DATABASE_URL'])})")
         app.run(host=host, port=port, threaded=True, use_reloader=False)
+
+
+@main.command()
+@click.option("--burst", is_flag=True, help="exit once the queue is empty")
+@click.option("--name", help="worker name (default: host and pid)")
+def worker(burst: bool, name: str | None) -> None:
+    """Run an RQ worker for ppaflow's jobs on REDIS_URL (each job in a forked
+    work horse that disposes inherited database connections)."""
+    from jobs.worker import build_worker
+
+    with app_context():
+        tune_gc()
+        try:
+            rq_worker = build_worker(name=name)
+        except RuntimeError as exc:
+            click.echo(f"ppaflow: {exc}", err=True)
+            sys.exit(1)
+        click.echo(f"ppaflow worker {rq_worker.name} on queue {', '.join(rq_worker.queue_names())}")
+        rq_worker.work(burst=burst, with_scheduler=True, logging_level="INFO")
+
+
+@main.command()
+@click.option("--list", "list_only", is_flag=True, help="print the schedule and the next run times, then exit")
+def scheduler(list_only: bool) -> None:
+    """Run RQ's cron scheduler with the entries of rules/schedule.yaml (cron
+    read in its time zone, Asia/Manila)."""
+    from zoneinfo import ZoneInfo
+
+    from jobs.worker import build_scheduler
+    from services.runtime import get_runtime
+
+    with app_context():
+        try:
+            cron = build_scheduler()
+        except RuntimeError as exc:
+            click.echo(f"ppaflow: {exc}", err=True)
+            sys.exit(1)
+        zone = ZoneInfo(get_runtime().rules.schedule.timezone)
+        click.echo(table(("job", "cron", "time zone", "next run"), [
+            (job.name, job.cron, zone.key, job.next_enqueue_time.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z"))
+            for job in cron.get_jobs()]))
+        if not list_only:
+            cron.start()
+
+
+@main.group()
+def job() -> None:
+    """Background jobs by hand."""
+
+
+@job.command("enqueue")
+@click.argument("kind")
+@click.option("--arg", "arguments", multiple=True, metavar="KEY=VALUE", help="a job argument (repeatable)")
+@fail_on_domain_errors
+def job_enqueue(kind: str, arguments: tuple[str, ...]) -> None:
+    """Enqueue job KIND now (run inline when REDIS_URL is unset) and print its id."""
+    import json
+
+    from db.models import JobRecord
+    from jobs.queue import enqueue
+    from jobs.registry import KINDS
+    from services.unit_of_work import transaction
+
+    if kind not in KINDS:
+        click.echo(f"ppaflow: unknown job {kind!r}; known: {', '.join(sorted(KINDS))}", err=True)
+        sys.exit(1)
+    values = dict(a.split("=", 1) for a in arguments if "=" in a)
+    with app_context():
+        with transaction():
+            job_id = enqueue(kind, **values).id
+        record = db.session.get(JobRecord, job_id)
+        click.echo(f"job {job_id} ({kind}): {record.status} via {record.runner}")
+        if record.result:
+            click.echo(json.dumps(json.loads(record.result), indent=2))
+        if record.error:
+            click.echo(f"error: {record.error}")
 
 
 @main.command()

@@ -3,7 +3,8 @@
 Keys (DESIGN §1): ``DATABASE_URL`` (default: SQLite file under ``instance/``),
 ``REDIS_URL`` (unset: jobs run inline), ``PPAFLOW_RULES_DIR`` (default: the
 rules shipped in ``rules/``), ``SECRET_KEY``, ``MAX_CONTENT_LENGTH`` (bytes a
-request body may have, default 1 MiB).
+request body may have, default 1 MiB), ``SMTP_URL`` (unset: notifications
+stay in the outbox).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 
 from db.urls import normalize_database_url
 
-KEYS = ("DATABASE_URL", "REDIS_URL", "PPAFLOW_RULES_DIR", "SECRET_KEY", "MAX_CONTENT_LENGTH")
+KEYS = ("DATABASE_URL", "REDIS_URL", "PPAFLOW_RULES_DIR", "SECRET_KEY", "MAX_CONTENT_LENGTH", "SMTP_URL")
 
 
 def settings(instance_path: str, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:

@@ -4,15 +4,19 @@ OpenAPI document."""
 
 from __future__ import annotations
 
+import json
+
 from marshmallow import Schema, fields, validate
 
 from web.parsing import Money, Percent
 from workflow.vocabulary import (
+    ALERT_TYPES,
     APPROPRIATION_CLASSES,
     CATEGORIES,
     DISTRIBUTION_POLICIES,
     PPA_STATUSES,
     PRIORITIES,
+    SEVERITIES,
     WORK_TYPES,
 )
 
@@ -304,3 +308,66 @@ class WorkItemTransitionSchema(Schema):
     trigger = fields.String(required=True, validate=validate.Length(min=1, max=40),
                             metadata={"description": "start, flag_at_risk, clear_risk, block, unblock, complete, "
                                                      "reopen, cancel"})
+
+
+# -- background jobs, alerts, notifications (DESIGN §7) ------------------------------------
+
+class JobSchema(Schema):
+    """A background job and how it went."""
+
+    id = fields.String()
+    kind = fields.String()
+    arguments = fields.Function(lambda job: json.loads(job.arguments), metadata={"type": "object"})
+    status = fields.String(metadata={"description": "queued, started, retrying, finished or failed"})
+    runner = fields.String(metadata={"description": "rq (a worker) or inline (no Redis)"})
+    result = fields.Function(lambda job: json.loads(job.result) if job.result else None,
+                             metadata={"type": "object", "nullable": True})
+    error = fields.String(allow_none=True)
+    note = fields.String(allow_none=True, metadata={"description": "why it ran inline, when Redis was unreachable"})
+    attempts = fields.Integer()
+    enqueued_at = fields.DateTime()
+    started_at = fields.DateTime(allow_none=True)
+    ended_at = fields.DateTime(allow_none=True)
+
+
+class AlertSchema(Schema):
+    """An alert; ``status`` is open until the condition clears."""
+
+    id = fields.Integer()
+    type = fields.String()
+    severity = fields.String()
+    status = fields.Function(lambda alert: "open" if alert.resolved_at is None else "resolved")
+    ppa_id = fields.Integer()
+    work_item_id = fields.Integer(allow_none=True)
+    moa = fields.String(attribute="organization.code")
+    message = fields.String()
+    details = fields.Function(lambda alert: json.loads(alert.details), metadata={"type": "object"})
+    opened_at = fields.DateTime()
+    resolved_at = fields.DateTime(allow_none=True)
+    acknowledged_at = fields.DateTime(allow_none=True)
+    acknowledged_by = fields.String(attribute="acknowledged_by.username", allow_none=True)
+
+
+class AlertFilterSchema(Schema):
+    """Filters of ``GET /api/alerts``."""
+
+    type = fields.String(validate=validate.OneOf(ALERT_TYPES))
+    severity = fields.String(validate=validate.OneOf(SEVERITIES))
+    status = fields.String(validate=validate.OneOf(("open", "resolved")))
+    ppa = fields.Integer(metadata={"description": "PPA id"})
+    moa = fields.String(validate=validate.Length(max=20), metadata={"description": "organization code"})
+
+
+class NotificationSchema(Schema):
+    """A message in the caller's outbox."""
+
+    id = fields.Integer()
+    kind = fields.String()
+    ppa_id = fields.Integer(allow_none=True)
+    stage = fields.String(allow_none=True)
+    day = fields.Date()
+    subject = fields.String()
+    body = fields.String()
+    status = fields.String(metadata={"description": "pending (kept in the outbox), sent or failed"})
+    created_at = fields.DateTime()
+    sent_at = fields.DateTime(allow_none=True)

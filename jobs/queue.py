@@ -1,0 +1,98 @@
+"""The one place that enqueues jobs (DESIGN §7).
+
+``enqueue`` records the job in the caller's transaction and dispatches it
+only after that transaction commits: to RQ on Redis when ``REDIS_URL`` is
+set, inline (in this process, right after the commit) otherwise. A job
+enqueued in a transaction that rolls back leaves no record and never runs.
+If Redis cannot be reached at dispatch time, the job runs inline and its
+record says so: the API keeps working without Redis.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+from flask import current_app
+from redis import Redis
+from redis.exceptions import RedisError
+from rq import Queue, Retry
+
+from db.models import JobRecord, User
+from services import job_records
+from services.runtime import get_runtime
+from services.unit_of_work import after_commit
+
+log = logging.getLogger("ppaflow.jobs")
+
+QUEUE_NAME = "ppaflow"
+
+
+def get_redis() -> Redis | None:
+    """The app's Redis connection (one pool per app), or ``None`` without ``REDIS_URL``."""
+    url = current_app.config.get("REDIS_URL")
+    if not url:
+        return None
+    cache = current_app.extensions.setdefault("ppaflow_redis", {})
+    if url not in cache:
+        cache[url] = Redis.from_url(url, socket_connect_timeout=2, socket_timeout=10, health_check_interval=30)
+    return cache[url]
+
+
+def retry_policy() -> Retry | None:
+    """RQ ``Retry`` from rules/schedule.yaml ``retry_intervals_seconds``."""
+    intervals = list(get_runtime().rules.schedule.retry_intervals)
+    return Retry(max=len(intervals), interval=intervals) if intervals else None
+
+
+def enqueue(kind: str, *, requested_by: User | None = None, **arguments: Any) -> JobRecord:
+    """Record a job in the current transaction; dispatch it after the commit.
+
+    Args:
+        kind: a job kind of ``jobs.registry.KINDS``.
+        requested_by: the user asking (the job is visible to them and, for
+            organization-scoped users, to their organization).
+        arguments: plain, JSON-serialisable values (ids, dates as strings).
+
+    Returns:
+        The job record (status ``queued``); its ``id`` is the RQ job id.
+
+    Raises:
+        ValueError: unknown kind.
+        RuntimeError: no ``transaction()`` is open.
+    """
+    from jobs.registry import KINDS  # the kinds import the services that import this module
+
+    if kind not in KINDS:
+        raise ValueError(f"unknown job kind {kind!r}")
+    job_id = uuid.uuid4().hex
+    record = job_records.new_record(job_id, kind, arguments, requested_by)
+    after_commit(lambda: dispatch(job_id))
+    return record
+
+
+def dispatch(job_id: str) -> None:
+    """Hand a committed job to RQ, or run it inline without Redis."""
+    redis = get_redis()
+    if redis is None:
+        run_inline(job_id)
+        return
+    try:
+        Queue(QUEUE_NAME, connection=redis).enqueue(
+            "jobs.runner.run_job", job_id, job_id=job_id, retry=retry_policy(),
+            result_ttl=24 * 3600, failure_ttl=7 * 24 * 3600, job_timeout=3600)
+    except RedisError as exc:
+        log.warning("Redis unreachable (%s); running job %s inline", exc, job_id)
+        run_inline(job_id, note=f"Redis was unreachable at dispatch ({exc.__class__.__name__}); ran inline")
+
+
+def run_inline(job_id: str, note: str | None = None) -> None:
+    """Run a job now, in this process; a failure is recorded, not raised."""
+    from jobs.runner import run_job
+
+    job_records.mark_runner(job_id, "inline", note)
+    try:
+        run_job(job_id)
+    except Exception:  # recorded on the job by run_job; the caller's work is already committed
+        log.exception("inline job %s failed", job_id)

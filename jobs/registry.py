@@ -1,0 +1,20 @@
+"""Every job kind by name: what ``enqueue`` accepts and the schedule may name."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from jobs import tasks
+
+KINDS: dict[str, Callable[..., Any]] = {
+    "sync_tracked_ppas": tasks.sync_tracked_ppas,
+    "detect_budget_variances": tasks.detect_budget_variances,
+    "send_approval_deadline_reminders": tasks.send_approval_deadline_reminders,
+    "deliver_notifications": tasks.deliver_notifications,
+}
+
+
+def known_jobs() -> frozenset[str]:
+    """Names of every job kind (passed to the rules loader)."""
+    return frozenset(KINDS)

@@ -1,0 +1,67 @@
+"""What RQ (or the inline dispatcher) executes: ``run_job(job_id)``.
+
+It marks the record started, runs the kind with its recorded arguments,
+and records the result, or the error and whether a retry is left; the
+exception is re-raised so RQ applies its ``Retry``.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import has_app_context
+from rq import get_current_job
+
+from services import job_records
+from services.unit_of_work import transaction
+
+log = logging.getLogger("ppaflow.jobs")
+
+
+def run_job(job_id: str) -> Any:
+    """Run the recorded job ``job_id`` (in the current app context, or in a
+    fresh app configured from the environment when there is none)."""
+    if has_app_context():
+        return _run(job_id)
+    from web.app import create_app
+
+    with create_app().app_context():
+        return _run(job_id)
+
+
+def _run(job_id: str) -> Any:
+    from jobs.registry import KINDS
+
+    kind, arguments = job_records.mark_started(job_id)
+    try:
+        result = KINDS[kind](**arguments)
+    except Exception as exc:
+        final = _final_attempt()
+        log.warning("job %s (%s) failed%s: %s", job_id, kind, "" if final else ", will retry", exc)
+        job_records.mark_failed(job_id, exc, final=final)
+        raise
+    job_records.mark_finished(job_id, result)
+    return result
+
+
+def _final_attempt() -> bool:
+    job = get_current_job()
+    return job is None or not job.retries_left
+
+
+def enqueue_scheduled(kind: str) -> str:
+    """What the cron scheduler enqueues: record and enqueue ``kind`` like any
+    other job (so it is recorded and retried the same way). Returns its id."""
+    from jobs.queue import enqueue
+
+    def go() -> str:
+        with transaction():
+            return enqueue(kind).id
+
+    if has_app_context():
+        return go()
+    from web.app import create_app
+
+    with create_app().app_context():
+        return go()

@@ -1,0 +1,39 @@
+"""The job kinds: importable module functions taking plain values and
+returning plain values (DESIGN §7). Each calls one service; each is
+idempotent (running it twice leaves the same state as once)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from services import notifications, sweeps
+
+
+def sync_tracked_ppas() -> dict[str, Any]:
+    """Nightly: every tracked PPA's progress and status from its project.
+
+    Returns:
+        ``{"synced", "errors", "changed", "failed_ppa_ids"}``.
+    """
+    return sweeps.sync_tracked_ppas()
+
+
+def detect_budget_variances() -> dict[str, Any]:
+    """Every 6 hours: open and resolve alerts for overspent and blocked items
+    and overdue approval stages."""
+    return sweeps.sweep_alerts()
+
+
+def send_approval_deadline_reminders(today: str | None = None) -> dict[str, Any]:
+    """Daily: remind reviewers and owners of stages due soon or overdue.
+
+    Args:
+        today: ISO date to act as (default: today in the schedule's time zone).
+    """
+    return notifications.send_deadline_reminders(date.fromisoformat(today) if today else None)
+
+
+def deliver_notifications() -> dict[str, Any]:
+    """Send pending notifications by SMTP (when ``SMTP_URL`` is set)."""
+    return notifications.deliver_pending()

@@ -1,0 +1,99 @@
+"""``ppaflow worker`` and ``ppaflow scheduler``: RQ's worker and RQ's
+built-in cron scheduler, with two small extensions.
+
+- The worker forks a work horse per job; the horse disposes the database
+  connections it inherited (sharing a socket with the parent corrupts both).
+- RQ evaluates cron expressions in UTC; ``ZonedCronJob`` evaluates them in
+  the time zone of rules/schedule.yaml (Asia/Manila), so "0 2 * * *" means
+  02:00 in Manila.
+"""
+
+from __future__ import annotations
+
+import socket
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import rq
+from croniter import croniter
+from rq.cron import CronJob, CronScheduler
+from rq.utils import now
+
+from db import db
+from jobs.queue import QUEUE_NAME, get_redis
+from jobs.runner import enqueue_scheduled
+from services.runtime import get_runtime
+
+
+class Worker(rq.Worker):
+    """RQ's forking worker; each work horse disposes inherited DB connections."""
+
+    def main_work_horse(self, job, queue):
+        db.engine.dispose(close=False)  # leave the parent's connections to the parent
+        super().main_work_horse(job, queue)
+
+
+class ZonedCronJob(CronJob):
+    """RQ's ``CronJob`` with its cron expression read in a time zone.
+
+    Args:
+        timezone: the zone the expression's fields are in.
+    """
+
+    def __init__(self, *args, timezone: ZoneInfo, **kwargs):
+        self.timezone = timezone
+        super().__init__(*args, **kwargs)
+        if self.cron:
+            self.next_enqueue_time = self.next_after(now())
+
+    def next_after(self, moment: datetime) -> datetime:
+        """The first time after ``moment`` the expression fires (aware, UTC)."""
+        local = croniter(self.cron, moment.astimezone(self.timezone)).get_next(datetime)
+        return local.astimezone(UTC)
+
+    def get_next_enqueue_time(self) -> datetime:
+        if self.cron:
+            return self.next_after(self.latest_enqueue_time or now())
+        return super().get_next_enqueue_time()
+
+
+class ZonedCronScheduler(CronScheduler):
+    """RQ's cron scheduler registering ``ZonedCronJob`` entries."""
+
+    def register_zoned(self, func, queue_name: str, *, cron: str, timezone: ZoneInfo, kwargs: dict,
+                       name: str) -> ZonedCronJob:
+        """Register ``func(**kwargs)`` on ``cron`` read in ``timezone``."""
+        job = ZonedCronJob(queue_name=queue_name, func=func, kwargs=kwargs, cron=cron, name=name, timezone=timezone)
+        self._cron_jobs.append(job)
+        self.log.info("Registered %s: cron %r in %s, next at %s", name, cron, timezone.key,
+                      job.next_enqueue_time.astimezone(timezone).isoformat())
+        return job
+
+
+def require_redis():
+    """The app's Redis, or a clear error when ``REDIS_URL`` is unset."""
+    redis = get_redis()
+    if redis is None:
+        raise RuntimeError("REDIS_URL is not set: without Redis, jobs run inline in the API process "
+                           "and no worker or scheduler is needed")
+    return redis
+
+
+def build_scheduler() -> ZonedCronScheduler:
+    """A cron scheduler with exactly the entries of rules/schedule.yaml.
+
+    Each entry enqueues ``jobs.runner.enqueue_scheduled(kind=...)``, which
+    records the run and enqueues the job kind with the usual retry policy.
+    """
+    schedule = get_runtime().rules.schedule
+    scheduler = ZonedCronScheduler(connection=require_redis(), name=f"ppaflow-scheduler:{socket.gethostname()}")
+    zone = ZoneInfo(schedule.timezone)
+    for entry in schedule.jobs:
+        scheduler.register_zoned(enqueue_scheduled, QUEUE_NAME, cron=entry.cron, timezone=zone,
+                                 kwargs={"kind": entry.name}, name=entry.name)
+    return scheduler
+
+
+def build_worker(*, name: str | None = None, worker_class: type[rq.Worker] = Worker) -> rq.Worker:
+    """A worker on ppaflow's queue (``SimpleWorker`` for in-process runs)."""
+    return worker_class([QUEUE_NAME], connection=require_redis(), name=name)

@@ -1,0 +1,42 @@
+"""The calendar of rules/schedule.yaml: today in its time zone, and stage
+due dates in days or business days (weekends and public holidays of the
+configured country skipped, from the ``holidays`` package)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+import holidays
+
+from services.runtime import get_runtime
+from workflow.calendar import add_days
+
+
+def today() -> date:
+    """Today in the schedule's time zone (Asia/Manila)."""
+    return datetime.now(ZoneInfo(get_runtime().rules.schedule.timezone)).date()
+
+
+def local_date(moment: datetime) -> date:
+    """The calendar date of ``moment`` in the schedule's time zone."""
+    return moment.astimezone(ZoneInfo(get_runtime().rules.schedule.timezone)).date()
+
+
+@lru_cache(maxsize=32)
+def _public_holidays(country: str, year: int) -> frozenset[date]:
+    return frozenset(holidays.country_holidays(country, years=[year, year + 1]))
+
+
+def is_day_off(day: date) -> bool:
+    """A Saturday, a Sunday, or a public holiday of the schedule's country."""
+    country = get_runtime().rules.schedule.holidays_country
+    return day.weekday() >= 5 or day in _public_holidays(country, day.year)
+
+
+def due_date(entered_at: datetime, due_in_days: int) -> date:
+    """The date a stage entered at ``entered_at`` falls due: ``due_in_days``
+    days later, business days when rules/schedule.yaml asks for them."""
+    schedule = get_runtime().rules.schedule
+    return add_days(local_date(entered_at), due_in_days, is_day_off=is_day_off if schedule.business_days else None)

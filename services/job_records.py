@@ -1,0 +1,88 @@
+"""Bookkeeping of background jobs: the ``jobs`` table (DESIGN §7)."""
+
+from __future__ import annotations
+
+import json
+import traceback
+from typing import Any
+
+from sqlalchemy import select
+
+from db import db
+from db.models import JobRecord, User
+from db.types import utcnow
+from services.access import sees_all_organizations
+from services.unit_of_work import transaction
+from workflow.errors import NotFound
+
+
+def new_record(job_id: str, kind: str, arguments: dict[str, Any], requested_by: User | None) -> JobRecord:
+    """Add a queued job record to the current transaction."""
+    record = JobRecord(id=job_id, kind=kind, arguments=json.dumps(arguments, sort_keys=True, default=str),
+                       status="queued", requested_by_id=requested_by.id if requested_by else None,
+                       organization_id=requested_by.organization_id if requested_by else None)
+    db.session.add(record)
+    return record
+
+
+def mark_started(job_id: str) -> tuple[str, dict[str, Any]]:
+    """Record that a job started (one more attempt).
+
+    Returns:
+        ``(kind, arguments)``.
+
+    Raises:
+        NotFound: no such job record (its transaction never committed).
+    """
+    with transaction():
+        record = db.session.get(JobRecord, job_id, with_for_update=True)
+        if record is None:
+            raise NotFound(f"job {job_id} has no record")
+        record.status, record.started_at, record.ended_at = "started", utcnow(), None
+        record.attempts += 1
+        return record.kind, json.loads(record.arguments)
+
+
+def mark_runner(job_id: str, runner: str, note: str | None = None) -> None:
+    """Record who runs the job (``rq`` or ``inline``) and why, if unusual."""
+    with transaction():
+        record = db.session.get(JobRecord, job_id)
+        if record is not None:
+            record.runner = runner
+            record.note = note
+
+
+def mark_finished(job_id: str, result: Any) -> None:
+    """Record a job's result (JSON)."""
+    with transaction():
+        record = db.session.get(JobRecord, job_id)
+        record.status, record.ended_at = "finished", utcnow()
+        record.result = json.dumps(result, default=str)
+        record.error = None
+
+
+def mark_failed(job_id: str, error: BaseException, *, final: bool) -> None:
+    """Record a failed attempt; ``final`` when no retry is left."""
+    db.session.rollback()
+    with transaction():
+        record = db.session.get(JobRecord, job_id)
+        if record is None:
+            return
+        record.status, record.ended_at = ("failed" if final else "retrying"), utcnow()
+        record.error = "".join(traceback.format_exception_only(type(error), error)).strip()[:4000]
+
+
+def get_job_or_raise(user: User, job_id: str) -> JobRecord:
+    """A job record the user may see: their own, their organization's, or any
+    for users who see all organizations.
+
+    Raises:
+        NotFound: unknown, or not visible to ``user``.
+    """
+    record = db.session.scalar(select(JobRecord).where(JobRecord.id == job_id))
+    visible = record is not None and (
+        sees_all_organizations(user) or record.requested_by_id == user.id
+        or (record.organization_id is not None and record.organization_id == user.organization_id))
+    if not visible:
+        raise NotFound(f"job {job_id} not found")
+    return record

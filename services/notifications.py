@@ -1,0 +1,163 @@
+"""The notification outbox and approval deadline reminders (DESIGN §7).
+
+Reminders go to the PPA's owner (its author) and to every active user
+holding one of the stage's reviewer roles, when the stage is due within
+rules/schedule.yaml ``reminders.days_before_due`` days or overdue; at most
+once per recipient, PPA, stage and day (a database constraint), so running
+the job twice sends nothing more. With ``SMTP_URL`` set, pending messages
+are delivered by SMTP; otherwise they stay in the outbox, readable through
+``GET /api/notifications``.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+from datetime import date
+from email.message import EmailMessage
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from flask import current_app
+from sqlalchemy import Select, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from db import db
+from db.models import Notification, Ppa, User, UserRole
+from db.types import utcnow
+from services import alerts, calendar
+from services.runtime import get_runtime
+from services.unit_of_work import transaction
+
+log = logging.getLogger("ppaflow.notifications")
+
+REMINDER = "approval_deadline"
+MAX_ATTEMPTS = 5
+
+
+def send_deadline_reminders(day: date | None = None) -> dict[str, Any]:
+    """Queue reminders for every PPA whose review stage is due soon or
+    overdue on ``day`` (default: today in the schedule's time zone), and
+    reconcile the ``approval_overdue`` alerts.
+
+    Returns:
+        ``{"day", "ppas_due", "notifications", "overdue_alerts_opened"}``
+        (``notifications`` counts only the ones created now).
+    """
+    from jobs.queue import enqueue  # jobs import the services; enqueue only after they are loaded
+
+    runtime = get_runtime()
+    day = day or calendar.today()
+    stages = {s.name: s for s in runtime.rules.approval.machine.states.values() if s.due_in_days and s.reviewers}
+    window = runtime.rules.schedule.reminder_days_before
+    with transaction() as session:
+        ppas = session.execute(select(Ppa.id, Ppa.title, Ppa.approval_status, Ppa.stage_entered_at, Ppa.created_by_id)
+                               .where(Ppa.approval_status.in_(stages)).order_by(Ppa.id)).all()
+        roles = {role for stage in stages.values() for role in stage.reviewers}
+        reviewers: dict[str, set[int]] = {}
+        for user_id, role in session.execute(select(User.id, UserRole.role).join(UserRole, UserRole.user_id == User.id)
+                                             .where(UserRole.role.in_(roles), User.is_active.is_(True))):
+            reviewers.setdefault(role, set()).add(user_id)
+        rows, due_count = [], 0
+        for ppa_id, title, stage_name, entered, owner in ppas:
+            stage = stages[stage_name]
+            due = calendar.due_date(entered, stage.due_in_days)
+            days_left = (due - day).days
+            if days_left > window:
+                continue
+            due_count += 1
+            when = (f"is due {due.isoformat()}" if days_left >= 0
+                    else f"was due {due.isoformat()} ({-days_left} day(s) overdue)")
+            recipients = set().union(*(reviewers.get(r, set()) for r in stage.reviewers))
+            if owner is not None:
+                recipients.add(owner)
+            for recipient in sorted(recipients):
+                rows.append({"recipient_id": recipient, "kind": REMINDER, "ppa_id": ppa_id, "stage": stage_name,
+                             "day": day, "status": "pending", "attempts": 0, "created_at": utcnow(),
+                             "subject": f"[ppaflow] {stage.label} of PPA {ppa_id} {when}",
+                             "body": f"{stage.label} of PPA {ppa_id} '{title}' {when}.\n"
+                                     f"Open it: /api/monitoring-entries/{ppa_id}/actions\n"})
+        created = 0
+        if rows:
+            insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+            created = len(session.execute(
+                insert(Notification).on_conflict_do_nothing(
+                    index_elements=["recipient_id", "kind", "ppa_id", "stage", "day"])
+                .returning(Notification.id), rows).all())
+        overdue = alerts.reconcile_overdue(session, day)
+        if created and current_app.config.get("SMTP_URL"):
+            enqueue("deliver_notifications")
+    return {"day": day.isoformat(), "ppas_due": due_count, "notifications": created,
+            "overdue_alerts_opened": overdue["opened"]}
+
+
+def deliver_pending(limit: int = 500) -> dict[str, int]:
+    """Send pending notifications by SMTP (``SMTP_URL``:
+    ``smtp://[user:password@]host[:port][?from=addr&starttls=1]``, or
+    ``smtps://...``). Without ``SMTP_URL`` they stay in the outbox.
+
+    Returns:
+        ``{"sent", "failed", "kept"}``.
+    """
+    url = current_app.config.get("SMTP_URL")
+    with transaction() as session:
+        pending = session.scalars(select(Notification).where(Notification.status == "pending")
+                                  .order_by(Notification.id).limit(limit)
+                                  .with_for_update(skip_locked=True, of=Notification)).all()
+        if not url:
+            return {"sent": 0, "failed": 0, "kept": len(pending)}
+        sent = failed = 0
+        with SmtpSession(url) as (server, sender):
+            for note in pending:
+                if not note.recipient.email:
+                    note.status, note.error = "failed", "the recipient has no email address"
+                    failed += 1
+                    continue
+                message = EmailMessage()
+                message["From"], message["To"], message["Subject"] = sender, note.recipient.email, note.subject
+                message.set_content(note.body)
+                note.attempts += 1
+                try:
+                    server.send_message(message)
+                except smtplib.SMTPException as exc:
+                    note.error = str(exc)[:1000]
+                    if note.attempts >= MAX_ATTEMPTS:
+                        note.status = "failed"
+                    failed += 1
+                    continue
+                note.status, note.sent_at, note.error = "sent", utcnow(), None
+                sent += 1
+    return {"sent": sent, "failed": failed, "kept": 0}
+
+
+class SmtpSession:
+    """``with SmtpSession(url) as (server, sender)``: an SMTP session from a URL."""
+
+    def __init__(self, url: str):
+        parts = urlsplit(url)
+        query = parse_qs(parts.query)
+        self.secure = parts.scheme == "smtps"
+        self.starttls = query.get("starttls", ["0"])[0] in ("1", "true", "yes")
+        self.host, self.port = parts.hostname or "localhost", parts.port or (465 if self.secure else 25)
+        self.user, self.password = unquote(parts.username or ""), unquote(parts.password or "")
+        self.sender = query.get("from", [f"ppaflow@{self.host}"])[0]
+
+    def __enter__(self):
+        cls = smtplib.SMTP_SSL if self.secure else smtplib.SMTP
+        self.server = cls(self.host, self.port, timeout=30)
+        if self.starttls:
+            self.server.starttls()
+        if self.user:
+            self.server.login(self.user, self.password)
+        return self.server, self.sender
+
+    def __exit__(self, *exc):
+        try:
+            self.server.quit()
+        except smtplib.SMTPException:
+            pass
+
+
+def list_notifications(user: User) -> Select:
+    """The caller's own notifications, newest first."""
+    return select(Notification).where(Notification.recipient_id == user.id).order_by(Notification.id.desc())
