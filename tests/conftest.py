@@ -1,9 +1,10 @@
 """Test fixtures: every database test runs on SQLite and on PostgreSQL.
 
-PostgreSQL is used when ``TEST_DATABASE_URL`` answers. Under ``CI=true`` an
-unreachable PostgreSQL is a failure, not a skip (DESIGN §9). Each test gets a
-clean database: SQLite copies a migrated template file, PostgreSQL truncates
-every table.
+PostgreSQL is used when ``TEST_DATABASE_URL`` answers, Redis when
+``TEST_REDIS_URL`` answers. Under ``CI=true`` an unreachable PostgreSQL or
+Redis is a failure, not a skip (DESIGN §9). Each test gets a clean database:
+SQLite copies a migrated template file, PostgreSQL truncates every table;
+the Redis database is flushed before and after each test.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from redis import Redis
 from sqlalchemy import create_engine, text
 
 from db import db
@@ -39,18 +41,34 @@ def _postgres_status() -> str | None:
     return None
 
 
+def _redis_status() -> str | None:
+    """``None`` when Redis answers, else why not."""
+    if not REDIS_URL:
+        return "TEST_REDIS_URL is not set"
+    try:
+        Redis.from_url(REDIS_URL, socket_connect_timeout=3).ping()
+    except Exception as exc:  # any failure to connect means: not reachable
+        return f"{REDIS_URL} is not reachable: {exc.__class__.__name__}: {exc}"
+    return None
+
+
+REDIS_URL = os.environ.get("TEST_REDIS_URL")
 PG_PROBLEM = _postgres_status()
+REDIS_PROBLEM = _redis_status()
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_PROBLEM is None else [])
 
 
 def pytest_report_header(config) -> list[str]:
     return [f"database backends: {', '.join(BACKENDS)}"
-            + ("" if PG_PROBLEM is None else f" (PostgreSQL left out: {PG_PROBLEM})")]
+            + ("" if PG_PROBLEM is None else f" (PostgreSQL left out: {PG_PROBLEM})"),
+            "Redis: " + ("yes" if REDIS_PROBLEM is None else f"left out: {REDIS_PROBLEM}")]
 
 
 def pytest_sessionstart(session) -> None:
     if CI and PG_PROBLEM is not None:
         raise pytest.UsageError(f"CI=true but PostgreSQL is unusable: {PG_PROBLEM}")
+    if CI and REDIS_PROBLEM is not None:
+        raise pytest.UsageError(f"CI=true but Redis is unusable: {REDIS_PROBLEM}")
 
 
 @pytest.fixture(scope="session")
@@ -109,6 +127,18 @@ def pg_app(request, tmp_path) -> Iterator:
     outside CI; under CI the session fails instead."""
     application = _make_app("postgresql", request, tmp_path)
     yield application
+    _dispose(application)
+
+
+@pytest.fixture(params=BACKENDS if REDIS_PROBLEM is None else [])
+def redis_app(request, tmp_path) -> Iterator:
+    """The application with ``REDIS_URL`` set (jobs go to RQ), once per
+    database backend; the Redis database is flushed around the test."""
+    redis = Redis.from_url(REDIS_URL)
+    redis.flushdb()
+    application = _make_app(request.param, request, tmp_path, REDIS_URL=REDIS_URL)
+    yield application
+    redis.flushdb()
     _dispose(application)
 
 

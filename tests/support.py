@@ -136,7 +136,8 @@ class World:
 
 def shipped_rules(directory=None):
     """The rules as the app loads them (with the effect registry)."""
+    from jobs.registry import known_jobs
     from rules import load_rules
     from services.effects import known_effects
 
-    return load_rules(directory, known_effects=known_effects())
+    return load_rules(directory, known_effects=known_effects(), known_jobs=known_jobs())

@@ -251,4 +251,4 @@ def test_rules_endpoint_reports_the_hash_in_force(app, world):
     with app.app_context():
         assert body["hash"] == get_runtime().rules.hash
     assert [f["name"] for f in body["files"]] == ["approval.yaml", "work_item_status.yaml", "wbs_templates.yaml",
-                                                 "sync.yaml", "budget.yaml"]
+                                                 "sync.yaml", "budget.yaml", "schedule.yaml"]

@@ -1,10 +1,13 @@
-"""``make bench``: every benchmark, each figure beside its baseline as a ratio."""
+"""``make bench``: every benchmark, each figure beside its baseline as a ratio.
+
+``python -m tests.bench [wbs] [nightly_sync]`` runs some of them.
+"""
 
 import os
 import sys
 
 from db.urls import normalize_database_url
-from tests.bench import wbs
+from tests.bench import nightly_sync, wbs
 from web.app import tune_gc
 
 
@@ -12,7 +15,11 @@ def main() -> int:
     tune_gc()  # as in the serving processes
     url = os.environ.get("BENCH_DATABASE_URL") or os.environ.get("TEST_DATABASE_URL")
     postgres = normalize_database_url(url) if url else None
-    wbs.run(postgres, print)
+    only = sys.argv[1:] or ["wbs", "nightly_sync"]
+    if "wbs" in only:
+        wbs.run(postgres, print)
+    if "nightly_sync" in only:
+        nightly_sync.run(postgres, print)
     return 0
 
 

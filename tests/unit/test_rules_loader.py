@@ -86,6 +86,13 @@ def test_two_mistakes_are_both_reported_with_their_lines(rules_dir):
     ("work_item_status.yaml", "  - trigger: reopen\n    source: completed\n", "  - trigger: reopen\n    source: cancelled\n",
      "transition reopen: exits 'cancelled', which is final"),
     ("work_item_status.yaml", "statuses:\n", "statuses: [\n", "YAML syntax error"),
+    ("schedule.yaml", '    cron: "0 2 * * *"', '    cron: "0 25 * * *"', "is not a five-field cron expression"),
+    ("schedule.yaml", "timezone: Asia/Manila", "timezone: Asia/Marawi", "unknown time zone 'Asia/Marawi'"),
+    ("schedule.yaml", "  sync_tracked_ppas:", "  sync_everything:", "jobs: unknown job 'sync_everything'"),
+    ("wbs_templates.yaml", "      - title: Planning & Design\n        work_type: sub_project\n        budget_pct: 20",
+     "      - title: Planning & Design\n        work_type: sub_project\n        budget_pct: 25",
+     "budget_pct of this level sums to 105, not 100"),
+    ("budget.yaml", "{severity: high}", "{severity: urgent}", "unknown severity 'urgent'"),
 ])
 def test_each_kind_of_mistake_names_file_and_line(rules_dir, name, old, new, expected):
     line = edit(rules_dir, name, old, new)

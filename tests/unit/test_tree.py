@@ -101,3 +101,14 @@ def test_reallocation_of_a_full_level_sums_exactly_to_the_new_parent(parent, old
     if total:
         assert sum(children) == new
     assert [n for n, *_ in envelope_violations(tree, changes) if n.id == 2] == []
+
+
+def test_business_days_skip_the_days_off_and_never_end_on_one():
+    from workflow.calendar import add_days
+
+    weekend = lambda d: d.weekday() >= 5  # noqa: E731
+    friday = date(2025, 6, 6)
+
+    assert add_days(friday, 1, is_day_off=weekend) == date(2025, 6, 9)
+    assert add_days(friday, 0, is_day_off=lambda d: d == friday or weekend(d)) == date(2025, 6, 9)
+    assert add_days(friday, 3) == date(2025, 6, 9)

@@ -1,0 +1,267 @@
+"""Background jobs on real Redis and inline (DESIGN §7): records, retries,
+idempotence, transactions, the schedule, and the forking worker."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+
+import pytest
+from redis import Redis
+from rq import Queue, Retry, SimpleWorker
+from sqlalchemy import func, select, text
+
+import jobs.queue
+from db import db
+from db.models import Alert, JobRecord, Notification, Ppa
+from jobs.queue import QUEUE_NAME, enqueue
+from jobs.registry import KINDS
+from jobs.worker import Worker, build_scheduler, build_worker
+from services.unit_of_work import transaction
+from tests.integration import flaky
+from tests.support import World, shipped_rules
+
+RULES = shipped_rules()
+
+
+def scenario(app) -> World:
+    """Two PPAs with work for every job: a tracked PPA whose progress drifted
+    and whose item overspent behind the services' back, and a PPA sitting in
+    technical review since June 2025 (overdue, reminders due)."""
+    world = World(app)
+    tracked = world.create_ppa(wbs_template="minimal")
+    world.advance(tracked["id"], "budget_review")
+    tree = world.client.get(f"/api/monitoring-entries/{tracked['id']}/budget_allocation_tree/",
+                            headers=world.focal.headers).get_json()
+    task = tree["breakdown"][0]["children"][0]["work_item_id"]
+    world.client.post(f"/api/work-items/{task}/transitions", json={"trigger": "complete"}, headers=world.focal.headers)
+    waiting = world.create_ppa(title="Mosque Repair")
+    world.advance(waiting["id"], "technical_review")
+    world.person("bpda.reviewer2", "technical_reviewer", org="BPDA")
+    with app.app_context(), db.engine.begin() as connection:
+        connection.execute(text("UPDATE ppas SET progress = 0, status = 'planning' WHERE id = :id"),
+                           {"id": tracked["id"]})
+        connection.execute(text("UPDATE work_items SET actual_expenditure = 600000000 WHERE id = :id"), {"id": task})
+        connection.execute(text("UPDATE ppas SET stage_entered_at = :at WHERE id = :id"),
+                           {"at": datetime(2025, 6, 5, 1, 0, tzinfo=UTC), "id": waiting["id"]})
+    world.tracked, world.waiting = tracked["id"], waiting["id"]
+    return world
+
+
+def state(app) -> dict:
+    """What the jobs change, comparable between runs."""
+    with app.app_context():
+        return {
+            "alerts": sorted(db.session.execute(select(Alert.type, Alert.subject, Alert.resolved_at.is_(None))).all()),
+            "notifications": sorted(db.session.execute(
+                select(Notification.recipient_id, Notification.ppa_id, Notification.stage, Notification.day)).all()),
+            "ppas": sorted(db.session.execute(
+                select(Ppa.id, Ppa.progress, Ppa.status, Ppa.execution_flag, Ppa.version)).all()),
+        }
+
+
+def run(app, kind: str, **arguments) -> str:
+    with app.app_context():
+        with transaction():
+            return enqueue(kind, **arguments).id
+
+
+def record(app, job_id: str) -> JobRecord:
+    with app.app_context():
+        job = db.session.get(JobRecord, job_id)
+        db.session.expunge(job)
+        return job
+
+
+def work(app) -> None:
+    with app.app_context():
+        build_worker(worker_class=SimpleWorker).work(burst=True)
+
+
+JOBS = [("sync_tracked_ppas", {}), ("detect_budget_variances", {}),
+        ("send_approval_deadline_reminders", {"today": "2025-06-22"})]
+
+
+def test_a_job_waits_in_redis_until_a_worker_runs_it_and_its_record_tells_how_it_went(redis_app):
+    world = scenario(redis_app)
+
+    job_id = run(redis_app, "sync_tracked_ppas")
+    queued = record(redis_app, job_id)
+    waiting = Queue(QUEUE_NAME, connection=Redis.from_url(redis_app.config["REDIS_URL"])).count
+    work(redis_app)
+
+    done = world.client.get(f"/api/jobs/{job_id}", headers=world.admin.headers).get_json()
+    assert (queued.status, waiting) == ("queued", 1)
+    assert (done["status"], done["runner"], done["attempts"]) == ("finished", "rq", 1)
+    assert done["result"] == {"synced": 1, "errors": 0, "changed": 1, "failed_ppa_ids": []}
+    assert world.get(world.tracked, world.focal)["progress"] == 100
+
+
+def test_a_job_that_fails_twice_then_succeeds_is_retried(redis_app, monkeypatch):
+    monkeypatch.setitem(KINDS, "flaky", flaky.fail_twice)
+    monkeypatch.setattr(jobs.queue, "retry_policy", lambda: Retry(max=3, interval=0))
+
+    job_id = run(redis_app, "flaky", key="retry-test")
+    work(redis_app)
+
+    done = record(redis_app, job_id)
+    assert (done.status, done.attempts, done.error) == ("finished", 3, None)
+    assert done.result == '{"attempt": 3}'
+
+
+def test_a_job_that_keeps_failing_ends_failed_with_its_error(redis_app, monkeypatch):
+    monkeypatch.setitem(KINDS, "flaky", flaky.always_fail)
+    monkeypatch.setattr(jobs.queue, "retry_policy", lambda: Retry(max=2, interval=0))
+
+    job_id = run(redis_app, "flaky", key="fail-test")
+    work(redis_app)
+
+    done = record(redis_app, job_id)
+    assert (done.status, done.attempts) == ("failed", 3)
+    assert "TransientFailure: still down" in done.error
+
+
+@pytest.mark.parametrize("kind, arguments", JOBS, ids=[k for k, _ in JOBS])
+def test_running_a_job_twice_leaves_the_same_state_as_once(redis_app, kind, arguments):
+    scenario(redis_app)
+
+    run(redis_app, kind, **arguments)
+    work(redis_app)
+    once = state(redis_app)
+    run(redis_app, kind, **arguments)
+    work(redis_app)
+
+    assert state(redis_app) == once
+    assert once != {}
+
+
+def test_a_job_enqueued_in_a_transaction_that_rolls_back_never_runs(redis_app):
+    scenario(redis_app)
+    before = state(redis_app)
+
+    with redis_app.app_context(), pytest.raises(RuntimeError, match="changed my mind"):
+        with transaction():
+            enqueue("sync_tracked_ppas")
+            raise RuntimeError("changed my mind")
+    work(redis_app)
+
+    with redis_app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(JobRecord)) == 0
+    assert Queue(QUEUE_NAME, connection=Redis.from_url(redis_app.config["REDIS_URL"])).count == 0
+    assert state(redis_app) == before
+
+
+@pytest.mark.parametrize("kind, arguments", JOBS, ids=[k for k, _ in JOBS])
+def test_inline_mode_gives_the_same_results_as_the_worker(redis_app, kind, arguments):
+    world = scenario(redis_app)
+    start = state(redis_app)
+
+    redis_app.config["REDIS_URL"] = None
+    inline = record(redis_app, run(redis_app, kind, **arguments))
+    after_inline = state(redis_app)
+    _reset(redis_app, world, start)
+    redis_app.config["REDIS_URL"] = os.environ["TEST_REDIS_URL"]
+    worker_id = run(redis_app, kind, **arguments)
+    work(redis_app)
+    by_worker = record(redis_app, worker_id)
+
+    assert (inline.runner, by_worker.runner) == ("inline", "rq")
+    assert inline.result == by_worker.result
+    assert _without_versions(state(redis_app)) == _without_versions(after_inline)
+
+
+def _reset(app, world, start) -> None:
+    """Put the scenario back as it was before a job ran."""
+    with app.app_context(), db.engine.begin() as connection:
+        connection.execute(text("DELETE FROM alerts"))
+        connection.execute(text("DELETE FROM notifications"))
+        for ppa_id, progress, status, flag, _ in start["ppas"]:
+            connection.execute(text("UPDATE ppas SET progress = :p, status = :s, execution_flag = :f WHERE id = :id"),
+                               {"p": progress, "s": status, "f": flag, "id": ppa_id})
+
+
+def _without_versions(snapshot: dict) -> dict:
+    return snapshot | {"ppas": [row[:4] for row in snapshot["ppas"]]}
+
+
+def test_without_redis_jobs_run_inline_right_after_the_commit(app):
+    world = scenario(app)
+
+    job_id = run(app, "sync_tracked_ppas")
+
+    done = record(app, job_id)
+    assert (done.status, done.runner) == ("finished", "inline")
+    assert world.get(world.tracked, world.focal)["progress"] == 100
+
+
+def test_an_unreachable_redis_falls_back_to_inline_and_says_so(app):
+    world = scenario(app)
+    app.config["REDIS_URL"] = "redis://127.0.0.1:1/0"  # nothing listens on port 1
+
+    job_id = run(app, "sync_tracked_ppas")
+
+    done = record(app, job_id)
+    assert (done.status, done.runner) == ("finished", "inline")
+    assert done.note.startswith("Redis was unreachable at dispatch (ConnectionError); ran inline")
+    assert world.get(world.tracked, world.focal)["progress"] == 100
+
+
+def test_scheduler_registers_exactly_the_cron_entries_of_the_rules_in_manila(redis_app):
+    with redis_app.app_context():
+        scheduler = build_scheduler()
+
+    entries = scheduler.get_jobs()
+    assert [(j.name, j.cron) for j in entries] == [(j.name, j.cron) for j in RULES.schedule.jobs]
+    assert {j.timezone.key for j in entries} == {"Asia/Manila"}
+    at_8am_manila = datetime(2026, 1, 1, 0, 0, tzinfo=UTC)
+    assert [j.next_after(at_8am_manila) for j in entries] == [
+        datetime(2026, 1, 1, 18, 0, tzinfo=UTC),  # sync: 02:00 on 2 January in Manila
+        datetime(2026, 1, 1, 4, 0, tzinfo=UTC),   # variances: 12:00 in Manila, the next 6-hour mark
+        datetime(2026, 1, 2, 0, 0, tzinfo=UTC),   # reminders: 08:00 on 2 January in Manila
+    ]
+
+
+def test_a_scheduled_entry_enqueues_a_recorded_job_that_a_worker_runs(redis_app):
+    world = scenario(redis_app)
+    with redis_app.app_context():
+        scheduler = build_scheduler()
+        sync = next(j for j in scheduler.get_jobs() if j.name == "sync_tracked_ppas")
+        sync.next_enqueue_time = datetime(2000, 1, 1, tzinfo=UTC)  # due now
+
+        enqueued = scheduler.enqueue_jobs()
+    work(redis_app)
+
+    assert [j.name for j in enqueued] == ["sync_tracked_ppas"]
+    with redis_app.app_context():
+        kinds = db.session.execute(select(JobRecord.kind, JobRecord.status)).all()
+    assert kinds == [("sync_tracked_ppas", "finished")]
+    assert world.get(world.tracked, world.focal)["progress"] == 100
+
+
+def test_the_forking_worker_runs_jobs_in_a_work_horse(redis_app):
+    world = scenario(redis_app)
+    job_id = run(redis_app, "sync_tracked_ppas")
+
+    with redis_app.app_context():
+        worker = build_worker()
+        assert isinstance(worker, Worker)
+        worker.work(burst=True)
+
+    assert record(redis_app, job_id).status == "finished"
+    assert world.get(world.tracked, world.focal)["progress"] == 100
+
+
+def test_job_records_are_visible_to_their_requester_and_reviewers_only(app):
+    world = scenario(app)
+    with app.app_context():
+        from services.users import get_user_or_raise
+
+        with transaction():
+            job_id = enqueue("detect_budget_variances", requested_by=get_user_or_raise("mssd.focal")).id
+
+    own = world.client.get(f"/api/jobs/{job_id}", headers=world.focal.headers)
+    other = world.client.get(f"/api/jobs/{job_id}", headers=world.other_focal.headers)
+    reviewer = world.client.get(f"/api/jobs/{job_id}", headers=world.budget_analyst.headers)
+
+    assert (own.status_code, other.status_code, reviewer.status_code) == (200, 404, 200)
+    assert own.get_json()["result"]["opened"] == 3  # the overspent task, its project, the overdue stage

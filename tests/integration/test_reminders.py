@@ -1,0 +1,148 @@
+"""Approval deadline reminders (DESIGN §7): once per recipient, PPA, stage
+and day; due dates in business days skip weekends and Philippine holidays;
+SMTP delivery when configured."""
+
+from __future__ import annotations
+
+import shutil
+import smtplib
+from datetime import UTC, date, datetime
+
+from sqlalchemy import text
+
+from db import db
+from jobs.tasks import send_approval_deadline_reminders
+from rules import DEFAULT_RULES_DIR
+from services import calendar
+from web import create_app
+
+# Technical review is due in 10 business days (rules/approval.yaml). Entered on
+# Thursday 5 June 2025 it falls due on Monday 23 June: Eid al-Adha (Fri 6
+# June), Independence Day (Thu 12 June) and two weekends are skipped.
+ENTERED = datetime(2025, 6, 5, 1, 0, tzinfo=UTC)  # 09:00 in Manila
+
+
+def ppa_in_technical_review(app, world) -> int:
+    ppa = world.create_ppa()
+    world.advance(ppa["id"], "technical_review")
+    with app.app_context(), db.engine.begin() as connection:
+        connection.execute(text("UPDATE ppas SET stage_entered_at = :at WHERE id = :id"),
+                           {"at": ENTERED, "id": ppa["id"]})
+    return ppa["id"]
+
+
+def reviewers(world):
+    return [world.technical_reviewer, world.person("bpda.reviewer2", "technical_reviewer", org="BPDA"),
+            world.person("bpda.senior", "technical_reviewer", "planning_officer", org="BPDA")]
+
+
+def remind(app, day: str) -> dict:
+    with app.app_context():
+        return send_approval_deadline_reminders(today=day)
+
+
+def test_due_date_skips_weekends_and_philippine_holidays(app):
+    with app.app_context():
+        assert calendar.due_date(ENTERED, 10) == date(2025, 6, 23)
+        assert calendar.due_date(datetime(2025, 12, 23, 1, tzinfo=UTC), 1) == date(2025, 12, 26)  # Christmas Eve, Day
+        assert calendar.due_date(datetime(2025, 12, 26, 1, tzinfo=UTC), 1) == date(2025, 12, 29)  # a weekend
+
+
+def test_a_ppa_due_tomorrow_gets_one_reminder_per_reviewer_and_its_owner(app, world):
+    people = reviewers(world)
+    world.budget_analyst  # noqa: B018  (reviews another stage: not reminded)
+    ppa_id = ppa_in_technical_review(app, world)
+
+    first = remind(app, "2025-06-22")
+    second = remind(app, "2025-06-22")
+    inbox = world.client.get("/api/notifications", headers=people[0].headers).get_json()
+    analyst = world.client.get("/api/notifications", headers=world.budget_analyst.headers).get_json()
+
+    assert (first["ppas_due"], first["notifications"]) == (1, 4)  # three reviewers and the owner
+    assert second["notifications"] == 0
+    assert [(n["ppa_id"], n["stage"], n["day"], n["status"]) for n in inbox] == [
+        (ppa_id, "technical_review", "2025-06-22", "pending")]
+    assert "is due 2025-06-23" in inbox[0]["subject"]
+    assert analyst == []
+    assert len(world.client.get("/api/notifications", headers=world.focal.headers).get_json()) == 1
+
+
+def test_reminders_repeat_on_a_later_day_while_the_stage_is_overdue(app, world):
+    reviewers(world)
+    ppa_in_technical_review(app, world)
+
+    remind(app, "2025-06-22")
+    later = remind(app, "2025-06-25")
+
+    assert later["notifications"] == 4
+    inbox = world.client.get("/api/notifications", headers=world.technical_reviewer.headers).get_json()
+    assert "(2 day(s) overdue)" in inbox[0]["subject"]
+
+
+def test_no_reminder_before_the_window_counted_in_business_days(app, world):
+    reviewers(world)
+    ppa_in_technical_review(app, world)
+
+    # In calendar days the stage would fall due on Sunday 15 June.
+    assert remind(app, "2025-06-14")["notifications"] == 0
+
+
+def test_with_business_days_off_due_dates_count_calendar_days(app, world, tmp_path):
+    rules = tmp_path / "rules"
+    shutil.copytree(DEFAULT_RULES_DIR, rules, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    schedule = rules / "schedule.yaml"
+    schedule.write_text(schedule.read_text().replace("business_days: true", "business_days: false"))
+    calendar_app = create_app({"DATABASE_URL": app.config["DATABASE_URL"], "PPAFLOW_RULES_DIR": str(rules),
+                               "REDIS_URL": None})
+    reviewers(world)
+    ppa_in_technical_review(app, world)
+
+    result = remind(calendar_app, "2025-06-14")
+    with calendar_app.app_context():
+        db.engine.dispose()
+
+    assert (result["ppas_due"], result["notifications"]) == (1, 4)
+
+
+class FakeSMTP:
+    """Stands in for smtplib.SMTP: records what would have been sent."""
+
+    sent: list = []
+
+    def __init__(self, host, port, timeout=None):
+        self.address = (host, port)
+
+    def starttls(self):
+        pass
+
+    def login(self, user, password):
+        pass
+
+    def send_message(self, message):
+        if message["To"] == "bounce@example.org":
+            raise smtplib.SMTPRecipientsRefused({message["To"]: (550, b"no such user")})
+        FakeSMTP.sent.append((self.address, message["From"], message["To"], message["Subject"]))
+
+    def quit(self):
+        pass
+
+
+def test_with_smtp_configured_reminders_are_delivered_and_marked_sent(app, world, monkeypatch):
+    FakeSMTP.sent = []
+    monkeypatch.setattr(smtplib, "SMTP", FakeSMTP)
+    app.config["SMTP_URL"] = "smtp://mail.bangsamoro.test:2525?from=ppaflow@bangsamoro.test"
+    people = reviewers(world)
+    ppa_in_technical_review(app, world)
+    with app.app_context(), db.engine.begin() as connection:
+        connection.execute(text("UPDATE users SET email = username || '@bangsamoro.test' WHERE username LIKE 'bpda.%'"))
+        connection.execute(text("UPDATE users SET email = 'bounce@example.org' WHERE username = 'mssd.focal'"))
+
+    remind(app, "2025-06-22")
+
+    assert sorted(to for _, _, to, _ in FakeSMTP.sent) == [
+        "bpda.reviewer2@bangsamoro.test", "bpda.reviewer@bangsamoro.test", "bpda.senior@bangsamoro.test"]
+    assert {(address, sender) for address, sender, _, _ in FakeSMTP.sent} == {
+        (("mail.bangsamoro.test", 2525), "ppaflow@bangsamoro.test")}
+    statuses = [world.client.get("/api/notifications", headers=p.headers).get_json()[0]["status"]
+                for p in (*people, world.focal)]
+    assert statuses == ["sent", "sent", "sent", "pending"]  # the bounce is retried later
