@@ -34,6 +34,7 @@ from rules.model import (
     BudgetRules,
     MachineRules,
     PpaStatusSync,
+    ReportRemarks,
     RuleFile,
     RuleSet,
     ScheduledJob,
@@ -616,8 +617,9 @@ def _read_sync(r: FileReader, doc: Item, statuses: Iterable[str]) -> SyncRules |
                      roll_up_status=roll_up_status)
 
 
-def _read_budget(r: FileReader, doc: Item) -> BudgetRules | None:
-    f = r.fields(doc, "budget.yaml", required=["variance", "distribution", "alerts"])
+def _read_budget(r: FileReader, doc: Item, stages: Iterable[str]) -> BudgetRules | None:
+    stages = tuple(stages)
+    f = r.fields(doc, "budget.yaml", required=["variance", "distribution", "alerts", "execution", "report_remarks"])
     if f is None:
         return None
     threshold = tolerance = None
@@ -646,10 +648,32 @@ def _read_budget(r: FileReader, doc: Item) -> BudgetRules | None:
     if "alerts" in f:
         for missing in [t for t in ALERT_TYPES if t not in declared]:
             r.error(f["alerts"].line, f"alerts: missing alert type {missing!r}")
-    if threshold is None or tolerance is None or len(severities) != len(ALERT_TYPES):
+    stage = None
+    if "execution" in f:
+        ef = r.fields(f["execution"], "execution", required=["allotments_need_stage"])
+        if ef and "allotments_need_stage" in ef:
+            stage = r.name(ef["allotments_need_stage"], "execution.allotments_need_stage")
+            if stage is not None and stages and stage not in stages:
+                r.error(ef["allotments_need_stage"].line, f"execution.allotments_need_stage: unknown stage {stage!r}")
+                stage = None
+    remarks = None
+    if "report_remarks" in f:
+        keys = ("high_underspending_above", "over_budget_below", "low_utilization_below", "near_full_utilization_above")
+        rf = r.fields(f["report_remarks"], "report_remarks", required=(*keys, "approved_stages"))
+        if rf and all(k in rf for k in (*keys, "approved_stages")):
+            values = {k: r.decimal(rf[k], f"report_remarks.{k}", Decimal(-1000), Decimal(1000)) for k in keys}
+            approved = []
+            for item in r.names(rf["approved_stages"], "report_remarks.approved_stages"):
+                if stages and item.value not in stages:
+                    r.error(item.line, f"report_remarks.approved_stages: unknown stage {item.value!r}")
+                else:
+                    approved.append(item.value)
+            if None not in values.values():
+                remarks = ReportRemarks(**values, approved_stages=tuple(approved))
+    if None in (threshold, tolerance, stage, remarks) or len(severities) != len(ALERT_TYPES):
         return None
     return BudgetRules(on_budget_threshold_pct=threshold, weights_tolerance=tolerance,
-                       alert_severities=frozen_map(severities))
+                       alert_severities=frozen_map(severities), allotments_need_stage=stage, remarks=remarks)
 
 
 def _read_schedule(r: FileReader, doc: Item, known_jobs: frozenset[str]) -> ScheduleRules | None:
@@ -765,7 +789,7 @@ def load_rules(directory: str | Path | None = None, *, known_effects: Iterable[s
         "work_item_status.yaml": _read_work_item_status,
         "wbs_templates.yaml": lambda r, d: _read_wbs(r, d, stages()),
         "sync.yaml": lambda r, d: _read_sync(r, d, statuses()),
-        "budget.yaml": _read_budget,
+        "budget.yaml": lambda r, d: _read_budget(r, d, stages()),
         "schedule.yaml": lambda r, d: _read_schedule(r, d, frozenset(known_jobs)),
     }
     for name in FILES:  # in order: later files refer to the stages and statuses read before them

@@ -213,6 +213,26 @@ class SyncRules:
 
 
 @dataclass(frozen=True)
+class ReportRemarks:
+    """Thresholds of the MFBM budget execution report's remarks, percent.
+
+    Attributes:
+        high_underspending_above: variance % above which: "High underspending".
+        over_budget_below: variance % below which: "Over budget".
+        low_utilization_below: utilization % below which: "Low utilization".
+        near_full_utilization_above: utilization % above which: "Near full utilization".
+        approved_stages: stages counted as approved; a PPA in any other stage
+            is remarked with its stage instead.
+    """
+
+    high_underspending_above: Decimal
+    over_budget_below: Decimal
+    low_utilization_below: Decimal
+    near_full_utilization_above: Decimal
+    approved_stages: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class BudgetRules:
     """Budget thresholds (``rules/budget.yaml``).
 
@@ -222,11 +242,16 @@ class BudgetRules:
         weights_tolerance: how far the weights of a weighted distribution may
             sum from 1.
         alert_severities: alert type -> severity.
+        allotments_need_stage: the approval stage a PPA must be in before
+            allotments are released against it (``enacted``).
+        remarks: thresholds of the MFBM report's remarks.
     """
 
     on_budget_threshold_pct: Decimal
     weights_tolerance: Decimal
     alert_severities: Mapping[str, str] = field(default_factory=dict)
+    allotments_need_stage: str | None = None
+    remarks: ReportRemarks | None = None
 
 
 @dataclass(frozen=True)

@@ -11,15 +11,16 @@ rollback. Database failures are translated into the errors of
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from db import db
-from workflow.errors import Conflict, ServiceUnavailable
+from workflow.errors import BudgetLimitExceeded, Conflict, Duplicate, ServiceUnavailable
 
 log = logging.getLogger("ppaflow.services")
 
@@ -57,6 +58,9 @@ def transaction() -> Iterator[Session]:
         session.rollback()
         raise Conflict("the record was changed by another request at the same time; read it again and retry",
                        code="concurrent_update") from None
+    except IntegrityError as exc:
+        session.rollback()
+        raise integrity_problem(exc) from exc
     except (OperationalError, DBAPIError) as exc:
         session.rollback()
         if exc.connection_invalidated or isinstance(exc, OperationalError):
@@ -83,3 +87,27 @@ def after_commit(callback: Callable[[], None]) -> None:
     if not session.info.get(_DEPTH):
         raise RuntimeError("after_commit needs an open services.unit_of_work.transaction()")
     session.info[_PENDING].append(callback)
+
+
+_LIMIT = re.compile(r"ppaflow_limit:(\w+)")
+_UNIQUE_SQLITE = re.compile(r"UNIQUE constraint failed: (\w+)\.(\w+)")
+
+
+def integrity_problem(exc: IntegrityError) -> Exception:
+    """The domain error for a constraint the database refused: a budget
+    limit (its trigger), a duplicate unique value; anything else is a bug
+    and is returned unchanged."""
+    message = str(exc.orig)
+    limit = _LIMIT.search(message)
+    if limit:
+        return BudgetLimitExceeded(f"the {limit.group(1)}s would exceed what the level above allows",
+                                   level=limit.group(1))
+    constraint = getattr(getattr(exc.orig, "diag", None), "constraint_name", None) or ""
+    sqlite = _UNIQUE_SQLITE.search(message)
+    if sqlite or constraint.startswith("uq_"):
+        field = sqlite.group(2) if sqlite else constraint.removeprefix("uq_")
+        for table in ("allotments_", "obligations_", "disbursements_", "budget_proposals_", "program_budgets_",
+                      "users_", "organizations_"):
+            field = field.removeprefix(table)
+        return Duplicate(f"{field} is already used by another record", field=field)
+    return exc

@@ -94,6 +94,26 @@ class NotEditable(Conflict):
     title = "Not editable in the current state"
 
 
+class BudgetLimitExceeded(Conflict):
+    """A budget execution level would exceed the one above it (refused by
+    the database triggers). ``level`` is ``allotment``, ``obligation`` or
+    ``disbursement``; the amounts are added by the service that knows them."""
+
+    code = "budget_limit_exceeded"
+    title = "Budget limit exceeded"
+
+    def __init__(self, detail: str, *, level: str, **extra):
+        super().__init__(detail, level=level, **extra)
+        self.level = level
+
+
+class Duplicate(Conflict):
+    """A value that must be unique is already used (e.g. a SARO number)."""
+
+    code = "duplicate"
+    title = "Already exists"
+
+
 class PreconditionFailed(PpaflowError):
     """The client's ``If-Match`` version is stale (412)."""
 

@@ -1,0 +1,187 @@
+"""Budget preparation and execution (seed 003, DESIGN §2).
+
+Preparation: a budget proposal per organization and fiscal year; program
+budgets link PPAs to it with an approved amount; justifications and line
+items (UACS object codes) explain it.
+
+Execution, following the money: program budget -> quarterly allotments
+(SARO/GARO) -> obligations (ORS) -> disbursements (DV). At every level the
+active children never sum above their parent: database triggers (created by
+the migrations) refuse it, locking the parent row on PostgreSQL. Financial
+rows are never deleted while anything depends on them (foreign keys
+restrict); cancelling an allotment or obligation and voiding a disbursement
+return the amount to the level above. Money is PHP ``Decimal``, centavos in
+the database, and every amount is positive.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
+
+from db import db
+from db.models.people import Organization
+from db.models.ppa import Ppa
+from db.types import Money, UTCDateTime, utcnow
+from workflow.vocabulary import sql_in
+
+ALLOTMENT_STATUSES = ("released", "partially_utilized", "fully_utilized", "cancelled")
+OBLIGATION_STATUSES = ("obligated", "partially_disbursed", "fully_disbursed", "cancelled")
+DISBURSEMENT_STATUSES = ("disbursed", "voided")
+PAYMENT_METHODS = ("check", "bank_transfer", "cash", "other")
+PROPOSAL_STATUSES = ("draft", "submitted", "approved")
+
+
+class _Versioned:
+    """Columns every budget row has: who made it, when, and its version."""
+
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    @declared_attr.directive
+    def __mapper_args__(cls) -> dict:
+        return {"version_id_col": cls.__table__.c.version}
+
+    @property
+    def etag(self) -> str:
+        """The entity tag of this version: ``"<table>-<id>-v<version>"``."""
+        return f'"{self.__tablename__}-{self.id}-v{self.version}"'
+
+
+class BudgetProposal(_Versioned, db.Model):
+    """An organization's budget proposal for one fiscal year."""
+
+    __tablename__ = "budget_proposals"
+    __table_args__ = (
+        UniqueConstraint("organization_id", "fiscal_year", name="uq_budget_proposals_organization_year"),
+        CheckConstraint(sql_in("status", PROPOSAL_STATUSES), name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
+    fiscal_year: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(String(10), default="draft")
+    notes: Mapped[str] = mapped_column(Text, default="")
+
+    organization: Mapped[Organization] = relationship(lazy="joined")
+
+
+class ProgramBudget(_Versioned, db.Model):
+    """A PPA's approved amount within a budget proposal (the appropriation
+    its allotments draw on)."""
+
+    __tablename__ = "program_budgets"
+    __table_args__ = (
+        UniqueConstraint("proposal_id", "ppa_id", name="uq_program_budgets_proposal_ppa"),
+        CheckConstraint("approved_amount >= 0", name="amount_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("budget_proposals.id", ondelete="RESTRICT"), index=True)
+    ppa_id: Mapped[int] = mapped_column(ForeignKey("ppas.id", ondelete="RESTRICT"), index=True)
+    approved_amount: Mapped[Decimal] = mapped_column(Money)
+
+    proposal: Mapped[BudgetProposal] = relationship(lazy="joined")
+    ppa: Mapped[Ppa] = relationship(lazy="joined")
+
+
+class BudgetJustification(_Versioned, db.Model):
+    """Evidence for a program budget (needs addressed, targets, costing)."""
+
+    __tablename__ = "budget_justifications"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    program_budget_id: Mapped[int] = mapped_column(ForeignKey("program_budgets.id", ondelete="RESTRICT"), index=True)
+    title: Mapped[str] = mapped_column(String(255))
+    narrative: Mapped[str] = mapped_column(Text)
+
+
+class BudgetLineItem(_Versioned, db.Model):
+    """One line of a program budget, by UACS object code (``50202010-01``)."""
+
+    __tablename__ = "budget_line_items"
+    __table_args__ = (
+        CheckConstraint("amount > 0", name="amount_positive"),
+        CheckConstraint("length(uacs_code) = 11", name="uacs_length"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    program_budget_id: Mapped[int] = mapped_column(ForeignKey("program_budgets.id", ondelete="RESTRICT"), index=True)
+    uacs_code: Mapped[str] = mapped_column(String(11))
+    description: Mapped[str] = mapped_column(String(255))
+    amount: Mapped[Decimal] = mapped_column(Money)
+
+
+class Allotment(_Versioned, db.Model):
+    """A quarterly release against a program budget (SARO/GARO number)."""
+
+    __tablename__ = "allotments"
+    __table_args__ = (
+        CheckConstraint("amount > 0", name="amount_positive"),
+        CheckConstraint("quarter BETWEEN 1 AND 4", name="quarter"),
+        CheckConstraint(sql_in("status", ALLOTMENT_STATUSES), name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    program_budget_id: Mapped[int] = mapped_column(ForeignKey("program_budgets.id", ondelete="RESTRICT"), index=True)
+    quarter: Mapped[int] = mapped_column(Integer)
+    release_date: Mapped[date] = mapped_column(Date)
+    saro_number: Mapped[str] = mapped_column(String(40), unique=True)
+    amount: Mapped[Decimal] = mapped_column(Money)
+    status: Mapped[str] = mapped_column(String(20), default="released")
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancel_reason: Mapped[str | None] = mapped_column(Text)
+
+    program_budget: Mapped[ProgramBudget] = relationship(lazy="joined")
+
+
+class Obligation(_Versioned, db.Model):
+    """A commitment against an allotment (ORS number): contract, purchase order."""
+
+    __tablename__ = "obligations"
+    __table_args__ = (
+        CheckConstraint("amount > 0", name="amount_positive"),
+        CheckConstraint(sql_in("status", OBLIGATION_STATUSES), name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    allotment_id: Mapped[int] = mapped_column(ForeignKey("allotments.id", ondelete="RESTRICT"), index=True)
+    payee: Mapped[str] = mapped_column(String(255))
+    ors_number: Mapped[str] = mapped_column(String(40), unique=True)
+    particulars: Mapped[str] = mapped_column(Text, default="")
+    obligation_date: Mapped[date] = mapped_column(Date)
+    amount: Mapped[Decimal] = mapped_column(Money)
+    status: Mapped[str] = mapped_column(String(20), default="obligated")
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancel_reason: Mapped[str | None] = mapped_column(Text)
+
+    allotment: Mapped[Allotment] = relationship(lazy="joined")
+
+
+class Disbursement(_Versioned, db.Model):
+    """A payment against an obligation (DV number)."""
+
+    __tablename__ = "disbursements"
+    __table_args__ = (
+        CheckConstraint("amount > 0", name="amount_positive"),
+        CheckConstraint(sql_in("status", DISBURSEMENT_STATUSES), name="status"),
+        CheckConstraint(sql_in("payment_method", PAYMENT_METHODS), name="payment_method"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    obligation_id: Mapped[int] = mapped_column(ForeignKey("obligations.id", ondelete="RESTRICT"), index=True)
+    dv_number: Mapped[str] = mapped_column(String(40), unique=True)
+    payment_method: Mapped[str] = mapped_column(String(20))
+    disbursement_date: Mapped[date] = mapped_column(Date)
+    amount: Mapped[Decimal] = mapped_column(Money)
+    status: Mapped[str] = mapped_column(String(10), default="disbursed")
+    voided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    void_reason: Mapped[str | None] = mapped_column(Text)
+
+    obligation: Mapped[Obligation] = relationship(lazy="joined")
