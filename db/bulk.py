@@ -20,7 +20,7 @@ ARRAY_TYPES = {"allocated_budget": "bigint", "actual_expenditure": "bigint", "st
 
 
 def update_rows(session: Session, table: Table, rows: Sequence[Mapping[str, object]], columns: Sequence[str], *,
-                check_version: bool = False) -> int:
+                check_version: bool = False) -> list[int]:
     """Write ``columns`` of many rows, bumping each row's ``version`` and ``updated_at``.
 
     Args:
@@ -30,13 +30,13 @@ def update_rows(session: Session, table: Table, rows: Sequence[Mapping[str, obje
             ``check_version``, the ``version`` the caller read.
         columns: names from ``ARRAY_TYPES``.
         check_version: skip rows whose version changed since they were read
-            (optimistic concurrency); those rows are not counted.
+            (optimistic concurrency).
 
     Returns:
-        The number of rows written.
+        The ids of the rows written.
     """
     if not rows:
-        return 0
+        return []
     unknown = [c for c in columns if c not in ARRAY_TYPES]
     if unknown:
         raise ValueError(f"bulk update of {unknown} is not supported")
@@ -49,22 +49,26 @@ def update_rows(session: Session, table: Table, rows: Sequence[Mapping[str, obje
         types = ["integer", *(ARRAY_TYPES[c] for c in columns)] + (["integer"] if check_version else [])
         arrays = ", ".join(f"CAST(:{n} AS {t}[])" for n, t in zip(names, types, strict=True))
         params = {n: [row[n] for row in rows] for n in names} | {"now": now}
-        result = session.execute(text(
+        return list(session.scalars(text(
             f"UPDATE {table.name} AS t SET {assignments}, version = t.version + 1, updated_at = :now "
-            f"FROM unnest({arrays}) AS v({', '.join(names)}) WHERE t.id = v.id{version_check}"), params)
-        return result.rowcount
+            f"FROM unnest({arrays}) AS v({', '.join(names)}) WHERE t.id = v.id{version_check} RETURNING t.id"),
+            params))
     # The timestamp is rendered once, by the column's own type, as it stores it.
     stamp = table.c.updated_at.type.process_bind_param(now, dialect)
     render = table.c.updated_at.type.impl.dialect_impl(dialect).bind_processor(dialect)
     stamp = render(stamp) if render else stamp
     sets = ", ".join(f"{c} = :{c}" for c in columns)
-    where = "id = :id" + (" AND version = :version" if check_version else "")
-    result = session.execute(
-        text(f"UPDATE {table.name} SET {sets}, version = version + 1, updated_at = :now WHERE {where}"),
-        [dict(row) | {"now": stamp} for row in rows])
-    return result.rowcount
+    statement = f"UPDATE {table.name} SET {sets}, version = version + 1, updated_at = :now WHERE id = :id"
+    parameters = [dict(row) | {"now": stamp} for row in rows]
+    if not check_version:  # SQLite runs in process: one executemany
+        session.execute(text(statement), parameters)
+        return [row["id"] for row in rows]
+    written = []
+    for row in parameters:  # the version check may skip rows: find out which, one by one
+        written += session.scalars(text(statement + " AND version = :version RETURNING id"), row).all()
+    return written
 
 
-def update_column(session: Session, table: Table, column: str, values: Mapping[int, object]) -> int:
+def update_column(session: Session, table: Table, column: str, values: Mapping[int, object]) -> list[int]:
     """``SET column = values[id]`` for every id (see ``update_rows``)."""
     return update_rows(session, table, [{"id": i, column: v} for i, v in values.items()], [column])

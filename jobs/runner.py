@@ -13,6 +13,7 @@ from typing import Any
 from flask import has_app_context
 from rq import get_current_job
 
+from db.audit import AuditContext, set_context
 from services import job_records
 from services.unit_of_work import transaction
 
@@ -34,6 +35,7 @@ def _run(job_id: str) -> Any:
     from jobs.registry import KINDS
 
     kind, arguments = job_records.mark_started(job_id)
+    set_context(AuditContext(actor=f"job:{kind}", request_id=job_id))
     try:
         result = KINDS[kind](**arguments)
     except Exception as exc:

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from db.models import Ppa, User
 from services.runtime import Runtime
-from services.trees import ITEMS, generate_execution_project, load_tree, set_tree_locked, settle
+from services.trees import ITEMS, generate_execution_project, load_tree, record_item_changes, set_tree_locked, settle
 from services.work_items import cancel_open_items
 from workflow.approval import Outcome
 
@@ -74,14 +74,14 @@ def create_execution_project(ctx: EffectContext) -> None:
 def lock_budget_allocations(ctx: EffectContext) -> None:
     """Freeze every allocation of the execution project."""
     if ctx.ppa.execution_project_id is not None:
-        set_tree_locked(ctx.session, ctx.ppa.execution_project_id, True)
+        set_tree_locked(ctx.session, ctx.ppa, True)
 
 
 @effect("unlock_budget_allocations")
 def unlock_budget_allocations(ctx: EffectContext) -> None:
     """Allow allocations to change again (after a return for revision)."""
     if ctx.ppa.execution_project_id is not None:
-        set_tree_locked(ctx.session, ctx.ppa.execution_project_id, False)
+        set_tree_locked(ctx.session, ctx.ppa, False)
 
 
 @effect("activate_execution_project")
@@ -98,6 +98,7 @@ def activate_execution_project(ctx: EffectContext) -> None:
     new_status, _ = ctx.runtime.work_item_status.fire(tree.root.status, "start")
     ctx.session.execute(update(ITEMS).where(ITEMS.c.id == root_id)
                         .values(status=new_status, version=ITEMS.c.version + 1))
+    record_item_changes(ctx.session, ctx.ppa, "status", {root_id: (tree.root.status, new_status)})
     tree.root.status = new_status
     settle(ctx.session, ctx.ppa, tree)
 
@@ -109,5 +110,5 @@ def cancel_execution_project(ctx: EffectContext) -> None:
     if root_id is None:
         return
     tree = load_tree(root_id, rolled=False)
-    cancel_open_items(ctx.session, tree, tree.root, include_top=True)
+    cancel_open_items(ctx.session, ctx.ppa, tree, tree.root, include_top=True)
     settle(ctx.session, ctx.ppa, tree)

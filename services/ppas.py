@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Select, select
+from sqlalchemy.orm import undefer
 
 from db import db
 from db.models import Organization, Ppa, User
@@ -59,6 +60,8 @@ def get_ppa(user: User, ppa_id: int, *, for_update: bool = False) -> Ppa | None:
     query = select(Ppa).where(Ppa.id == ppa_id)
     if for_update:
         query = query.with_for_update(of=Ppa).execution_options(populate_existing=True)
+    else:
+        query = query.options(undefer(Ppa.actual_expenditure))
     ppa = db.session.scalar(query)
     if ppa is None or not can_see_ppa(user, ppa):
         return None
@@ -87,7 +90,7 @@ def find_ppa(organization_id: int, fiscal_year: int, title: str) -> Ppa | None:
 def list_ppas(user: User, filters: PpaFilters) -> Select:
     """A query of the PPAs ``user`` may see matching ``filters``, newest
     first (the caller paginates it)."""
-    query = select(Ppa).where(visible_ppas(user))
+    query = select(Ppa).where(visible_ppas(user)).options(undefer(Ppa.actual_expenditure))
     if filters.fiscal_year is not None:
         query = query.where(Ppa.fiscal_year == filters.fiscal_year)
     if filters.approval_status:
@@ -179,7 +182,7 @@ def update_ppa(user: User, ppa_id: int, changes: Mapping[str, Any], *, if_match:
         if tree is not None and "budget_allocation" in values:
             # The project's allocation is the PPA's budget; the WBS follows in proportion.
             require_unlocked(tree)
-            apply_allocations(session, tree, {tree.root.id: to_centavos(ppa.budget_allocation)})
+            apply_allocations(session, ppa, tree, {tree.root.id: to_centavos(ppa.budget_allocation)})
             settle(session, ppa, tree)
     return ppa
 

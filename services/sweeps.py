@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from db import audit
 from db.bulk import update_rows
 from db.models import Ppa, WorkItem
 from services import alerts, calendar
@@ -89,11 +90,11 @@ def sync_tracked_ppas(*, batch_size: int = 500) -> dict[str, Any]:
         with transaction() as session:
             rows = session.execute(
                 select(Ppa.id, Ppa.version, Ppa.progress, Ppa.status, Ppa.execution_flag, Ppa.auto_sync_progress,
-                       Ppa.auto_sync_status, WorkItem.id)
+                       Ppa.auto_sync_status, Ppa.organization_id, WorkItem.id)
                 .join(WorkItem, WorkItem.ppa_id == Ppa.id).where(Ppa.id.in_(batch))).all()
             trees = load_trees([row[-1] for row in rows])
         updates = []
-        for ppa_id, version, progress, status, flag, auto_progress, auto_status, root in rows:
+        for ppa_id, version, progress, status, flag, auto_progress, auto_status, organization, root in rows:
             try:
                 tree = trees[root]
                 if isinstance(tree, ValueError):
@@ -107,8 +108,9 @@ def sync_tracked_ppas(*, batch_size: int = 500) -> dict[str, Any]:
             new = {"progress": progress if wanted.progress is None else wanted.progress,
                    "status": status if wanted.status is None else wanted.status,
                    "execution_flag": flag if wanted.status is None else wanted.execution_flag}
-            if new != {"progress": progress, "status": status, "execution_flag": flag}:
-                updates.append({"id": ppa_id, "version": version, **new})
+            old = {"progress": progress, "status": status, "execution_flag": flag}
+            if new != old:
+                updates.append({"id": ppa_id, "version": version, **new, "_old": old, "_organization": organization})
             result["synced"] += 1
         result["changed"] += _write_ppa_syncs(updates, result)
     result["errors"] = len(result["failed_ppa_ids"])
@@ -120,20 +122,29 @@ def sync_tracked_ppas(*, batch_size: int = 500) -> dict[str, Any]:
 def _write_ppa_syncs(updates: list[dict], result: dict[str, Any]) -> int:
     """One UPDATE for the batch; if it fails, one transaction per PPA so a
     bad row only fails itself. Returns the rows written."""
-    columns = ["progress", "status", "execution_flag"]
-    table = Ppa.__table__
     try:
         with transaction() as session:
-            return update_rows(session, table, updates, columns, check_version=True)
+            return _write_and_audit(session, updates)
     except Exception as exc:  # noqa: BLE001 - isolate the failing PPA below
         log.warning("nightly sync: batch update failed (%s); retrying PPA by PPA", exc)
     written = 0
     for update in updates:
         try:
             with transaction() as session:
-                written += update_rows(session, table, [update], columns, check_version=True)
+                written += _write_and_audit(session, [update])
         except Exception as exc:  # noqa: BLE001 - logged and counted, the rest go on
             log.error("nightly sync: PPA %s could not be written: %s", update["id"], exc)
             result["synced"] -= 1
             result["failed_ppa_ids"].append(update["id"])
     return written
+
+
+def _write_and_audit(session, updates: list[dict]) -> int:
+    """One UPDATE of the PPAs whose version did not move, and audit rows for
+    exactly those."""
+    columns = ["progress", "status", "execution_flag"]
+    written = set(update_rows(session, Ppa.__table__, [{k: v for k, v in u.items() if not k.startswith("_")}
+                                                       for u in updates], columns, check_version=True))
+    audit.record(session, "ppa", [(u["id"], column, u["_old"][column], u[column], u["_organization"])
+                                  for u in updates if u["id"] in written for column in columns])
+    return len(written)

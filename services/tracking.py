@@ -78,7 +78,9 @@ def enable_tracking(user: User, ppa_id: int, template: str | None = None) -> tup
 
 
 def tree_payload(ppa: Ppa, tree: Tree | None) -> dict:
-    """The ``budget_allocation_tree`` response (DESIGN §5); ``tree`` rolled up."""
+    """The ``budget_allocation_tree`` response (DESIGN §5); ``tree`` rolled up.
+    ``total_expended`` is the PPA's actual expenditure: the rolled-up work
+    item expenditure, or the disbursements of a PPA without a WBS."""
     budget = to_centavos(ppa.budget_allocation)
     allocated = tree.allocated_to_children() if tree else 0
     threshold = get_runtime().rules.budget.on_budget_threshold_pct
@@ -88,7 +90,7 @@ def tree_payload(ppa: Ppa, tree: Tree | None) -> dict:
         "allocated_to_workitems": format_centavos(allocated),
         "unallocated": format_centavos(budget - allocated),
         "allocation_percentage": round(allocated * 100 / budget, 2) if budget else 0.0,  # percent, not money
-        "total_expended": format_centavos(tree.root.expended if tree else 0),
+        "total_expended": format_centavos(tree.root.expended if tree else to_centavos(ppa.actual_expenditure)),
         "breakdown": [node_payload(tree.root, threshold)] if tree else [],
     }
 
@@ -148,7 +150,7 @@ def distribute_budget(user: User, ppa_id: int, method: str | None = None, *, par
             explicit = manual_allocations(tree, allocations or {})
         else:
             raise ValidationFailed({"method": [f"unknown method {method!r}; use equal, weighted or manual"]})
-        apply_allocations(session, tree, explicit)
+        apply_allocations(session, ppa, tree, explicit)
         settle(session, ppa, tree)
         return tree_payload(ppa, tree)
 

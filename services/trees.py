@@ -9,14 +9,14 @@ from collections.abc import Mapping, Sequence
 from sqlalchemy import BigInteger, func, or_, select, type_coerce, update
 from sqlalchemy.orm import Session
 
-from db import db
+from db import audit, db
 from db.bulk import update_column
 from db.models import Ppa, WorkItem
 from services import alerts
 from services.runtime import get_runtime
+from workflow.errors import Conflict, ValidationFailed
 from workflow.money import from_centavos, to_centavos
 from workflow.sync import PpaSync, follow_project
-from workflow.errors import Conflict, ValidationFailed
 from workflow.tree import Tree, envelope_violations, format_centavos, reallocate, roll_up, roll_up_statuses
 from workflow.wbs import plan_wbs
 
@@ -71,15 +71,16 @@ def in_tree(root_id: int):
     return or_(ITEMS.c.id == root_id, ITEMS.c.root_id == root_id)
 
 
-def set_tree_locked(session: Session, root_id: int, locked: bool) -> None:
-    """Lock or unlock every allocation of a tree, in one UPDATE."""
-    session.execute(update(ITEMS).where(in_tree(root_id), ITEMS.c.budget_locked != locked)
-                    .values(budget_locked=locked, version=ITEMS.c.version + 1))
+def set_tree_locked(session: Session, ppa: Ppa, locked: bool) -> None:
+    """Lock or unlock every allocation of the PPA's tree, in one UPDATE (audited)."""
+    ids = session.scalars(update(ITEMS).where(in_tree(ppa.execution_project_id), ITEMS.c.budget_locked != locked)
+                          .values(budget_locked=locked, version=ITEMS.c.version + 1).returning(ITEMS.c.id)).all()
+    audit.record(session, "work_item", [(i, "budget_locked", not locked, locked, ppa.organization_id) for i in ids])
 
 
-def write_allocations(session: Session, changes: dict[int, int | None]) -> None:
-    """Persist new allocations (centavos) of many items in one statement."""
-    update_column(session, ITEMS, "allocated_budget", changes)
+def record_item_changes(session: Session, ppa: Ppa, field: str, changes: Mapping[int, tuple[object, object]]) -> None:
+    """Audit a set-based change of one field of many work items."""
+    audit.record(session, "work_item", [(i, field, old, new, ppa.organization_id) for i, (old, new) in changes.items()])
 
 
 def sync_ppa(ppa: Ppa, tree: Tree, *, force: bool = False) -> PpaSync:
@@ -111,7 +112,9 @@ def settle(session: Session, ppa: Ppa, tree: Tree) -> None:
     follow its project, and open or resolve the tree's alerts at once."""
     rules = get_runtime().rules
     if rules.sync.roll_up_status:
-        update_column(session, ITEMS, "status", roll_up_statuses(tree, rules.work_item_status))
+        statuses = roll_up_statuses(tree, rules.work_item_status)
+        update_column(session, ITEMS, "status", {i: new for i, (_, new) in statuses.items()})
+        record_item_changes(session, ppa, "status", statuses)
     roll_up(tree, rules.sync.progress_method)
     sync_ppa(ppa, tree)
     alerts.reconcile_tree(session, ppa, tree)
@@ -154,9 +157,10 @@ def generate_execution_project(session: Session, ppa: Ppa, user_id: int, templat
     return root_id
 
 
-def apply_allocations(session, tree: Tree, explicit: Mapping[int, int]) -> dict[int, int | None]:
+def apply_allocations(session, ppa: Ppa, tree: Tree, explicit: Mapping[int, int]) -> dict[int, int | None]:
     """Set ``explicit`` allocations, rescale descendants, check every
-    envelope, and write in one statement; the caller settles the tree.
+    envelope, and write (and audit) in one statement each; the caller
+    settles the tree.
 
     Raises:
         ValidationFailed: some item's children would sum above it.
@@ -169,10 +173,16 @@ def apply_allocations(session, tree: Tree, explicit: Mapping[int, int]) -> dict[
                 f"the children of {node.title!r} would get {format_centavos(total)}, more than its "
                 f"allocation of {format_centavos(limit)}"]
             for node, total, limit in violations})
-    write_allocations(session, changes)
+    update_column(session, ITEMS, "allocated_budget", changes)
+    record_item_changes(session, ppa, "allocated_budget", {
+        i: (_php(tree.by_id[i].allocated), _php(amount)) for i, amount in changes.items()})
     for item_id, amount in changes.items():
         tree.by_id[item_id].allocated = amount
     return changes
+
+
+def _php(centavos: int | None):
+    return None if centavos is None else from_centavos(centavos)
 
 
 def require_unlocked(tree: Tree) -> None:

@@ -21,7 +21,7 @@ from services.access import can_see_ppa
 from services.concurrency import check_if_match
 from services.runtime import get_runtime
 from services.tracking import require_tree_editor
-from services.trees import ITEMS, apply_allocations, in_tree, load_tree, require_unlocked, settle
+from services.trees import ITEMS, apply_allocations, in_tree, load_tree, record_item_changes, require_unlocked, settle
 from services.unit_of_work import transaction
 from workflow.errors import Conflict, NotFound, ValidationFailed
 from workflow.money import from_centavos, to_centavos
@@ -156,7 +156,7 @@ def create_work_item(user: User, fields: Mapping[str, Any]) -> dict[str, Any]:
                      item.budget_locked)
         parent.tree.add(child)
         if amount is not None:
-            apply_allocations(session, parent.tree, {item.id: to_centavos(amount)})
+            apply_allocations(session, parent.ppa, parent.tree, {item.id: to_centavos(amount)})
         return finish(session, Located(item, parent.ppa, parent.tree))
 
 
@@ -194,7 +194,7 @@ def update_work_item(user: User, item_id: int, changes: Mapping[str, Any], *,
             if node is located.tree.root:
                 raise ValidationFailed({"allocated_budget": [
                     "the project's allocation is the PPA's budget; change the PPA instead"]})
-            apply_allocations(session, located.tree, {item.id: to_centavos(amount)})
+            apply_allocations(session, located.ppa, located.tree, {item.id: to_centavos(amount)})
         return finish(session, located)
 
 
@@ -217,6 +217,8 @@ def record_expenditure(user: User, item_id: int, amount: Decimal) -> dict[str, A
         session.execute(update(WorkItem).where(WorkItem.id == item_id).values(
             actual_expenditure=WorkItem.actual_expenditure + amount, version=WorkItem.version + 1,
             updated_by_id=user.id).execution_options(synchronize_session="fetch"))
+        record_item_changes(session, located.ppa, "actual_expenditure", {
+            item_id: (from_centavos(located.node.spent), from_centavos(located.node.spent + centavos))})
         located.node.spent += centavos
         return finish(session, located)
 
@@ -241,7 +243,7 @@ def fire_work_item_transition(user: User, item_id: int, trigger: str, *, if_matc
         located.item.updated_by_id = user.id
         located.node.status = new_status
         if new_status == CANCELLED:
-            cancel_open_items(session, located.tree, located.node)
+            cancel_open_items(session, located.ppa, located.tree, located.node)
         return finish(session, located)
 
 
@@ -255,22 +257,23 @@ def finish(session, located: Located) -> dict[str, Any]:
     return view(located)
 
 
-def cancel_open_items(session, tree: Tree, top: Node, *, include_top: bool = False) -> list[int]:
+def cancel_open_items(session, ppa: Ppa, tree: Tree, top: Node, *, include_top: bool = False) -> list[int]:
     """Cancel ``top``'s descendants (and ``top`` itself with ``include_top``)
-    that can still be cancelled, in one UPDATE. Returns their ids."""
+    that can still be cancelled, in one UPDATE (audited). Returns their ids."""
     machine = get_runtime().work_item_status.rules
     stack = [top] if include_top else list(top.children)
-    ids = []
+    changes: dict[int, tuple[str, str]] = {}
     while stack:
         node = stack.pop()
         stack.extend(node.children)
         if machine.transition_from("cancel", node.status) is not None:
-            ids.append(node.id)
+            changes[node.id] = (node.status, CANCELLED)
             node.status = CANCELLED
-    if ids:
-        session.execute(update(ITEMS).where(in_tree(tree.root.id), ITEMS.c.id.in_(ids))
+    if changes:
+        session.execute(update(ITEMS).where(in_tree(tree.root.id), ITEMS.c.id.in_(changes))
                         .values(status=CANCELLED, version=ITEMS.c.version + 1))
-    return ids
+        record_item_changes(session, ppa, "status", changes)
+    return list(changes)
 
 
 def _check_dates(values: Mapping[str, Any]) -> None:

@@ -1,19 +1,29 @@
-"""Bearer-token authentication for ``/api`` (DESIGN §5).
+"""Bearer-token authentication for ``/api`` (DESIGN §5), and the request id.
 
 Every ``/api`` request except the OpenAPI document needs
 ``Authorization: Bearer <token>``; without a valid one the answer is 401.
-The authenticated user is ``g.user`` for the rest of the request.
+The authenticated user is ``g.user`` for the rest of the request, and the
+audit trail records changes as theirs.
+
+Every request has an id: the client's ``X-Request-ID`` when it is a sane
+token, else a new one; it is echoed in the response's ``X-Request-ID`` and
+recorded with every audited change.
 """
 
 from __future__ import annotations
 
+import re
+import uuid
+
 from flask import Flask, g, request
 
+from db.audit import AuditContext, set_context
 from db.models import User
 from services import users
 from workflow.errors import Unauthenticated
 
 PUBLIC_PREFIXES = ("/api/openapi.json", "/api/docs")
+REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 
 
 def current_user() -> User:
@@ -22,13 +32,22 @@ def current_user() -> User:
 
 
 def init_app(app: Flask) -> None:
-    """Authenticate every ``/api`` request before its view runs."""
+    """Give every request an id; authenticate every ``/api`` request."""
 
     @app.before_request
     def authenticate_request() -> None:
+        offered = request.headers.get("X-Request-ID", "")
+        g.request_id = offered if REQUEST_ID.fullmatch(offered) else uuid.uuid4().hex
+        set_context(AuditContext(request_id=g.request_id))
         if not request.path.startswith("/api") or request.path.startswith(PUBLIC_PREFIXES):
             return
         scheme, _, token = request.headers.get("Authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthenticated("send your API token as 'Authorization: Bearer <token>'")
         g.user = users.authenticate(token.strip())
+        set_context(AuditContext(actor_id=g.user.id, actor=g.user.username, request_id=g.request_id))
+
+    @app.after_request
+    def echo_request_id(response):
+        response.headers["X-Request-ID"] = g.get("request_id", "")
+        return response

@@ -163,7 +163,7 @@ def roll_up(tree: Tree, method: str = "average") -> Tree:
     return tree
 
 
-def roll_up_statuses(tree: Tree, machine: MachineRules) -> dict[int, str]:
+def roll_up_statuses(tree: Tree, machine: MachineRules) -> dict[int, tuple[str, str]]:
     """Let parents follow their children's statuses (rules/sync.yaml
     ``roll_up_status``), in one post-order pass so a change ripples up.
 
@@ -174,10 +174,10 @@ def roll_up_statuses(tree: Tree, machine: MachineRules) -> dict[int, str]:
     ever reopened or cancelled automatically.
 
     Returns:
-        item id -> new status, for the items that changed (also updated in
-        the tree).
+        item id -> ``(old status, new status)``, for the items that changed
+        (also updated in the tree).
     """
-    changes: dict[int, str] = {}
+    changes: dict[int, tuple[str, str]] = {}
     for node in reversed(tree.preorder()):
         counted = [c for c in node.children if c.status != CANCELLED]
         if not counted:
@@ -190,7 +190,8 @@ def roll_up_statuses(tree: Tree, machine: MachineRules) -> dict[int, str]:
             continue
         edge = machine.transition_from(trigger, node.status)
         if edge is not None:
-            node.status = changes[node.id] = edge.dest
+            changes[node.id] = (node.status, edge.dest)
+            node.status = edge.dest
     return changes
 
 

@@ -1,10 +1,77 @@
-"""Every model, importable from one place."""
+"""Every model, importable from one place, which of them are audited, and
+the expressions that need several of them."""
 
+from sqlalchemy import BigInteger, case, func, or_, select, type_coerce
+from sqlalchemy.orm import aliased, column_property
+
+from db import audit
+from db.audit import AuditEntry
 from db.models.alert import Alert, Notification
+from db.models.budget import (
+    Allotment,
+    BudgetJustification,
+    BudgetLineItem,
+    BudgetProposal,
+    Disbursement,
+    Obligation,
+    ProgramBudget,
+)
 from db.models.job import JobRecord
 from db.models.people import ApiToken, Organization, User, UserRole
 from db.models.ppa import Ppa, PpaTransition
 from db.models.work_item import WorkItem
+from db.types import Money
 
-__all__ = ["Alert", "ApiToken", "JobRecord", "Notification", "Organization", "Ppa", "PpaTransition", "User",
-           "UserRole", "WorkItem"]
+__all__ = ["Alert", "Allotment", "ApiToken", "AuditEntry", "BudgetJustification", "BudgetLineItem",
+           "BudgetProposal", "Disbursement", "JobRecord", "Notification", "Obligation", "Organization", "Ppa",
+           "PpaTransition", "ProgramBudget", "User", "UserRole", "WorkItem"]
+
+
+def _ppa_organization(session, ppa_id):
+    ppa = session.get(Ppa, ppa_id) if ppa_id is not None else None
+    return ppa.organization_id if ppa is not None else None
+
+
+def _work_item_organization(session, item):
+    root = item if item.root_id is None else session.get(WorkItem, item.root_id)
+    return _ppa_organization(session, root.ppa_id) if root is not None else None
+
+
+def _program_budget_organization(session, program_budget_id):
+    program_budget = session.get(ProgramBudget, program_budget_id)
+    return _ppa_organization(session, program_budget.ppa_id) if program_budget is not None else None
+
+
+audit.register(Ppa, "ppa", lambda s, o: o.organization_id)
+audit.register(WorkItem, "work_item", _work_item_organization)
+audit.register(BudgetProposal, "budget_proposal", lambda s, o: o.organization_id)
+audit.register(ProgramBudget, "program_budget", lambda s, o: _ppa_organization(s, o.ppa_id))
+audit.register(BudgetJustification, "budget_justification",
+               lambda s, o: _program_budget_organization(s, o.program_budget_id))
+audit.register(BudgetLineItem, "budget_line_item", lambda s, o: _program_budget_organization(s, o.program_budget_id))
+audit.register(Allotment, "allotment", lambda s, o: _program_budget_organization(s, o.program_budget_id))
+audit.register(Obligation, "obligation",
+               lambda s, o: _program_budget_organization(s, s.get(Allotment, o.allotment_id).program_budget_id))
+audit.register(Disbursement, "disbursement", lambda s, o: _program_budget_organization(
+    s, s.get(Allotment, s.get(Obligation, o.obligation_id).allotment_id).program_budget_id))
+
+
+def _actual_expenditure():
+    """A PPA's actual expenditure (issue 5), in centavos: the rolled-up work
+    item expenditure when tracking is on (the sum over its whole tree), else
+    its disbursements that are not voided."""
+    root = aliased(WorkItem)
+    tracked = (select(func.coalesce(func.sum(type_coerce(WorkItem.actual_expenditure, BigInteger)), 0))
+               .join(root, or_(WorkItem.id == root.id, WorkItem.root_id == root.id))
+               .where(root.ppa_id == Ppa.id).scalar_subquery())
+    disbursed = (select(func.coalesce(func.sum(type_coerce(Disbursement.amount, BigInteger)), 0))
+                 .join(Obligation, Disbursement.obligation_id == Obligation.id)
+                 .join(Allotment, Obligation.allotment_id == Allotment.id)
+                 .join(ProgramBudget, Allotment.program_budget_id == ProgramBudget.id)
+                 .where(ProgramBudget.ppa_id == Ppa.id, Disbursement.status != "voided").scalar_subquery())
+    return type_coerce(case((Ppa.enable_workitem_tracking.is_(True), tracked), else_=disbursed), Money)
+
+
+#: Loaded only when asked for (``undefer(Ppa.actual_expenditure)``): two
+#: correlated sums that most reads do not need.
+Ppa.actual_expenditure = column_property(_actual_expenditure(), deferred=True)

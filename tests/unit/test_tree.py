@@ -68,9 +68,9 @@ def test_status_rollup_starts_and_completes_parents_through_the_machine():
 
     changes = roll_up_statuses(tree, RULES.work_item_status)
 
-    assert changes == {1: "completed"}
+    assert changes == {1: ("not_started", "completed")}
     started = small_tree(("blocked", "not_started", "not_started"))
-    assert roll_up_statuses(started, RULES.work_item_status) == {1: "in_progress"}
+    assert roll_up_statuses(started, RULES.work_item_status) == {1: ("not_started", "in_progress")}
 
 
 def test_reallocating_a_parent_rescales_the_levels_below_and_keeps_unallocated_ones_empty():

@@ -1,0 +1,180 @@
+"""The audit trail: every create, update and delete of PPAs, work items and
+the budget rows, field by field, with who, when and in which request
+(issue 5, DESIGN §1 "the audit log").
+
+Two paths write it, both inside the transaction that makes the change:
+
+- ORM changes: an ``after_flush`` listener compares every audited object's
+  attributes with their loaded values;
+- set-based writes (``db.bulk``, tree locks, cancellations): their callers
+  pass the old and new values to ``record``.
+
+Who and which request come from ``audit_context`` (set per request by the
+web layer, per job by the runner, per command by the CLI). The table is
+append-only at the database level (migration triggers).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, event, insert, inspect
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from db import db
+from db.types import UTCDateTime, utcnow
+
+
+class AuditEntry(db.Model):
+    """One audited change. ``field`` is ``None`` for a create (``new_value``
+    holds every field as JSON) and a delete (``old_value`` does)."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_entity", "entity", "entity_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    entity: Mapped[str] = mapped_column(String(40))
+    entity_id: Mapped[int] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(10))
+    field: Mapped[str | None] = mapped_column(String(60))
+    old_value: Mapped[str | None] = mapped_column(Text)
+    new_value: Mapped[str | None] = mapped_column(Text)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    actor: Mapped[str] = mapped_column(String(80))
+    request_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    organization_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+@dataclass(frozen=True)
+class AuditContext:
+    """Who is changing things and under which request or job id."""
+
+    actor_id: int | None = None
+    actor: str = "system"
+    request_id: str | None = None
+
+
+_context: ContextVar[AuditContext] = ContextVar("ppaflow_audit_context", default=AuditContext())
+
+
+def set_context(context: AuditContext) -> None:
+    """Set the audit context for the rest of this request or job."""
+    _context.set(context)
+
+
+def get_context() -> AuditContext:
+    """The current audit context."""
+    return _context.get()
+
+
+@contextmanager
+def audit_context(context: AuditContext) -> Iterator[None]:
+    """Use ``context`` inside the block."""
+    token = _context.set(context)
+    try:
+        yield
+    finally:
+        _context.reset(token)
+
+
+#: Fields never recorded: bookkeeping that changes with every write.
+IGNORED = frozenset({"version", "updated_at", "updated_by_id"})
+
+
+def render(value: Any) -> str | None:
+    """A value as the audit log stores it: JSON text (money as a string)."""
+    if value is None:
+        return None
+    if isinstance(value, Decimal):
+        return json.dumps(str(value))
+    if isinstance(value, (date, datetime)):
+        return json.dumps(value.isoformat())
+    return json.dumps(value)
+
+
+def record(session: Session, entity: str, changes: Iterable[tuple[int, str, Any, Any, int | None]]) -> int:
+    """Record field changes made by a set-based write.
+
+    Args:
+        changes: ``(entity_id, field, old, new, organization_id)`` per change.
+
+    Returns:
+        The number of audit rows written (one INSERT).
+    """
+    context = get_context()
+    now = utcnow()
+    rows = [{"entity": entity, "entity_id": entity_id, "action": "update", "field": field,
+             "old_value": render(old), "new_value": render(new), "actor_id": context.actor_id,
+             "actor": context.actor, "request_id": context.request_id, "organization_id": organization,
+             "created_at": now}
+            for entity_id, field, old, new, organization in changes if old != new]
+    if rows:
+        session.execute(insert(AuditEntry), rows)
+    return len(rows)
+
+
+# -- the ORM path ------------------------------------------------------------------
+
+#: Audited model -> (entity name, function ``(session, obj) -> organization id``).
+AUDITED: dict[type, tuple[str, Callable[[Session, Any], int | None]]] = {}
+
+
+def register(model: type, entity: str, organization_of: Callable[[Session, Any], int | None]) -> None:
+    """Audit every ORM create, update and delete of ``model`` as ``entity``."""
+    AUDITED[model] = (entity, organization_of)
+
+
+def _columns(obj) -> dict[str, Any]:
+    mapper = inspect(obj).mapper
+    return {attr.key: getattr(obj, attr.key) for attr in mapper.column_attrs if attr.key not in IGNORED}
+
+
+def _after_flush(session: Session, _flush_context) -> None:
+    context = get_context()
+    now = utcnow()
+    rows = []
+
+    def add(obj, action: str, field: str | None, old: Any, new: Any) -> None:
+        entity, organization_of = AUDITED[type(obj)]
+        rows.append({"entity": entity, "entity_id": obj.id, "action": action, "field": field,
+                     "old_value": old, "new_value": new, "actor_id": context.actor_id, "actor": context.actor,
+                     "request_id": context.request_id, "organization_id": organization_of(session, obj),
+                     "created_at": now})
+
+    for obj in session.new:
+        if type(obj) in AUDITED:
+            add(obj, "create", None, None, json.dumps({k: json.loads(render(v)) if v is not None else None
+                                                       for k, v in _columns(obj).items()}))
+    for obj in session.dirty:
+        if type(obj) not in AUDITED or not session.is_modified(obj, include_collections=False):
+            continue
+        state = inspect(obj)
+        for attr in state.mapper.column_attrs:
+            if attr.key in IGNORED:
+                continue
+            history = state.attrs[attr.key].history
+            if history.has_changes():
+                old = history.deleted[0] if history.deleted else None
+                new = history.added[0] if history.added else None
+                if old != new:
+                    add(obj, "update", attr.key, render(old), render(new))
+    for obj in session.deleted:
+        if type(obj) in AUDITED:
+            add(obj, "delete", None, json.dumps({k: json.loads(render(v)) if v is not None else None
+                                                 for k, v in _columns(obj).items()}), None)
+    if rows:
+        session.connection().execute(insert(AuditEntry.__table__), rows)
+
+
+def install() -> None:
+    """Listen to every session's flushes (once per process)."""
+    if not event.contains(Session, "after_flush", _after_flush):
+        event.listen(Session, "after_flush", _after_flush)
