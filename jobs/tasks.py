@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from services import notifications, sweeps
+from services import notifications, reports, sweeps
 
 
 def sync_tracked_ppas() -> dict[str, Any]:
@@ -37,3 +37,9 @@ def send_approval_deadline_reminders(today: str | None = None) -> dict[str, Any]
 def deliver_notifications() -> dict[str, Any]:
     """Send pending notifications by SMTP (when ``SMTP_URL`` is set)."""
     return notifications.deliver_pending()
+
+
+def generate_report(report: str, fiscal_year: int, moa: str | None, user_id: int, output: str) -> dict[str, Any]:
+    """A report too large to build during a request (``mfbm`` or ``far1``),
+    written under ``instance/reports/<output>``."""
+    return reports.generate_report_file(report, fiscal_year, moa, user_id, output)

@@ -8,11 +8,14 @@ own organization's PPAs; to them every other PPA does not exist (404, never
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from sqlalchemy import ColumnElement, false, true
 
 from db.models import Ppa, User
 from services.runtime import get_runtime
 from workflow.approval import Actor
+from workflow.errors import Forbidden
 
 
 def actor_of(user: User) -> Actor:
@@ -54,3 +57,37 @@ def can_edit_ppas_of(user: User, organization_id: int) -> bool:
         return True
     scoped = set(get_runtime().rules.approval.organization_scoped_roles)
     return bool(user.roles & scoped) and user.organization_id == organization_id
+
+
+def require_role(user: User, roles: Iterable[str], organization_id: int | None, action: str) -> None:
+    """Allow ``action`` to superusers, and to holders of ``roles``; an
+    organization-scoped role (``moa_focal``) counts only in its own
+    organization.
+
+    Raises:
+        Forbidden: naming the roles that may.
+    """
+    if is_superuser(user):
+        return
+    scoped = set(get_runtime().rules.approval.organization_scoped_roles)
+    for role in set(roles) & user.roles:
+        if role not in scoped or (organization_id is not None and user.organization_id == organization_id):
+            return
+    raise Forbidden(f"to {action} you need the role {' or '.join(sorted(roles))}"
+                    + (" in the PPA's organization" if set(roles) & scoped else ""))
+
+
+def visible_organization(user: User, organization_id: int) -> bool:
+    """True when ``user`` may see records of ``organization_id``."""
+    return sees_all_organizations(user) or user.organization_id == organization_id
+
+
+class Operator:
+    """Whoever runs the command line on the server: sees every organization
+    (like an administrator) but is nobody in particular. Only the CLI's
+    read-only commands (reports) act as it."""
+
+    id = None
+    username = "operator"
+    organization_id = None
+    roles = frozenset({"admin"})

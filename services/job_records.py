@@ -86,3 +86,8 @@ def get_job_or_raise(user: User, job_id: str) -> JobRecord:
     if not visible:
         raise NotFound(f"job {job_id} not found")
     return record
+
+
+def result_of(record: JobRecord) -> Any:
+    """A finished job's result (decoded JSON)."""
+    return json.loads(record.result) if record.result else None

@@ -10,7 +10,7 @@ from flask import Flask
 from sqlalchemy import event
 
 import db.models  # noqa: F401  (registers the models)
-from db import db
+from db import audit, db
 from jobs.registry import known_jobs
 from rules import load_rules
 from services import runtime
@@ -29,8 +29,6 @@ OPENAPI = {
     "OPENAPI_JSON_PATH": "openapi.json",
     "OPENAPI_SWAGGER_UI_PATH": "/docs",
     "OPENAPI_SWAGGER_UI_URL": "https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
-    "PAGINATION_PAGE_SIZE": 20,
-    "PAGINATION_MAX_PAGE_SIZE": 200,
 }
 
 
@@ -65,6 +63,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     runtime.init_app(app, load_rules(values["PPAFLOW_RULES_DIR"], known_effects=known_effects(),
                                      known_jobs=known_jobs()))
     db.init_app(app)
+    audit.install()
     if values["DATABASE_URL"].startswith("sqlite"):
         with app.app_context():
             event.listen(db.engine, "connect", _sqlite_pragmas)

@@ -7,6 +7,7 @@ environment) and calls the same service functions as the API.
 from __future__ import annotations
 
 import sys
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
@@ -17,6 +18,7 @@ from flask import Flask
 from sqlalchemy.engine import make_url
 
 from db import db
+from db.audit import AuditContext, set_context
 from db.migrate import upgrade
 from rules import DEFAULT_RULES_DIR, load_rules
 from services import approvals, users
@@ -153,7 +155,9 @@ def ppa() -> None:
 def ppa_transition(ppa_id: int, trigger: str, username: str, comment: str | None) -> None:
     """Fire TRIGGER on PPA PPA_ID as a user, with the API's rules."""
     with app_context():
-        moved = approvals.fire_transition(users.get_user_or_raise(username), ppa_id, trigger, comment=comment)
+        actor = users.get_user_or_raise(username)
+        set_context(AuditContext(actor_id=actor.id, actor=actor.username, request_id=f"cli:{uuid.uuid4().hex}"))
+        moved = approvals.fire_transition(actor, ppa_id, trigger, comment=comment)
         click.echo(f"PPA {moved.id} is now in {moved.approval_status}")
 
 
@@ -276,6 +280,26 @@ def job_enqueue(kind: str, arguments: tuple[str, ...]) -> None:
             click.echo(json.dumps(json.loads(record.result), indent=2))
         if record.error:
             click.echo(f"error: {record.error}")
+
+
+@main.command()
+@click.argument("kind", type=click.Choice(["mfbm", "far1"]))
+@click.option("--fiscal-year", type=click.IntRange(2000, 2100), required=True)
+@click.option("--moa", help="one MOA's rows only (organization code)")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
+              help="where to write the workbook (default: its usual name in out/)")
+def report(kind: str, fiscal_year: int, moa: str | None, out: Path | None) -> None:
+    """Write the MFBM Budget Execution Report (mfbm) or the FAR No. 1
+    statement (far1) of a fiscal year as an Excel workbook."""
+    from services import reports
+    from services.access import Operator
+
+    with app_context():
+        data, rows = reports.build_report(Operator(), kind, fiscal_year, moa)
+    out = out or Path("out") / reports.file_name(kind, fiscal_year, moa)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(data)
+    click.echo(f"wrote {out} ({rows} rows, {len(data):,} bytes)")
 
 
 @main.command()

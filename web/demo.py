@@ -8,12 +8,14 @@ reverse).
 from __future__ import annotations
 
 import tempfile
+from datetime import date
 from decimal import Decimal
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from db import db
+from db.audit import AuditContext, audit_context
 from db.migrate import upgrade
 from services import approvals, ppas, tracking, users, work_items
 from web.app import create_app
@@ -49,6 +51,7 @@ APPROVAL_SCRIPT: tuple[Step, ...] = (
     Step("halal", "mfbm.analyst", "approve"),
     Step("halal", "bpda.planner", "approve"),
     Step("halal", "ocm.executive", "approve", "Approved for the Q2 schedule."),
+    Step("halal", "mfbm.analyst", "enact", "Released with the Q2 allotments."),
     # Site visit: rejected at budget review, with the reason.
     Step("site_visit", "oobc.focal", "submit"),
     Step("site_visit", "bpda.reviewer", "approve"),
@@ -72,8 +75,12 @@ APPROVAL_SCRIPT: tuple[Step, ...] = (
     Step("feeding", "bpda.planner", "approve"),
     # Coconut farmers: submitted, waiting for technical review.
     Step("coconut", "mafar.focal", "submit"),
-    # Mosque repair, resubmitted: technical review approved (minimal WBS generated).
+    # Mosque repair, resubmitted: approved through enactment (minimal WBS generated on the way).
     Step("mosque", "bpda.reviewer", "approve", "Cost estimate and barangay resolution attached."),
+    Step("mosque", "mfbm.analyst", "approve"),
+    Step("mosque", "bpda.planner", "approve", "Community association and barangay council consulted."),
+    Step("mosque", "ocm.executive", "approve"),
+    Step("mosque", "mfbm.analyst", "enact"),
 )
 
 
@@ -97,8 +104,8 @@ def run_approval_script(ppa_ids: dict[str, int], script: tuple[Step, ...]) -> li
     return attempts
 
 
-def run_demo(echo: Callable[[str], None]) -> int:
-    """Run the demo and print its tables.
+def run_demo(echo: Callable[[str], None], out_dir: Path = Path("out")) -> int:
+    """Run the demo and print its tables; the reports go to ``out_dir``.
 
     Returns:
         0 when every step ended as scripted, else 1.
@@ -113,6 +120,7 @@ def run_demo(echo: Callable[[str], None]) -> int:
                 attempts = run_approval_script(loaded.ppa_ids, APPROVAL_SCRIPT)
                 _print_approvals(echo, loaded.ppa_ids, attempts)
                 problems = run_tracking_script(echo, loaded.ppa_ids)
+                problems += run_budget_script(echo, loaded.ppa_ids, out_dir)
             finally:
                 db.session.remove()
                 db.engine.dispose()
@@ -163,7 +171,8 @@ def run_tracking_script(echo, ppa_ids: dict[str, int]) -> list[str]:
     echo("")
     echo("== execution tracking ==")
 
-    # Rural health unit (activity template), still in budget review: re-weight the phases.
+    # Rural health unit (activity template), still in budget review: re-weight the phases
+    # (nothing is spent before enactment).
     moh = users.get_user_or_raise("moh.focal")
     rhu = ppa_ids["rhu"]
     phases = [c["work_item_id"] for c in tracking.budget_allocation_tree(moh, rhu)["breakdown"][0]["children"]]
@@ -171,13 +180,6 @@ def run_tracking_script(echo, ppa_ids: dict[str, int]) -> list[str]:
         phases, (Decimal("0.10"), Decimal("0.80"), Decimal("0.10")), strict=True)))
     echo("RHU upgrading: phases re-weighted 10/80/10 -> "
          + ", ".join(c["allocated_budget"] for c in tree["breakdown"][0]["children"]))
-    tasks = _leaves(tree)
-    _spend(moh, tasks["Planning & Coordination"], "1450000.00")
-    _spend(moh, tasks["Resource Mobilization"], "1380000.00")
-    _spend(moh, tasks["Core Activities"], "15000000.00")
-    work_items.fire_work_item_transition(moh, tasks["Planning & Coordination"], "complete")
-    work_items.fire_work_item_transition(moh, tasks["Resource Mobilization"], "complete")
-    work_items.fire_work_item_transition(moh, tasks["Core Activities"], "start")
 
     # Livelihood program (program template), enacted: allocations are locked, spending is not.
     mssd = users.get_user_or_raise("mssd.focal")
@@ -194,7 +196,7 @@ def run_tracking_script(echo, ppa_ids: dict[str, int]) -> list[str]:
     for title in ("Needs Assessment & Feasibility", "Stakeholder Consultation", "Program Design & Approval"):
         work_items.fire_work_item_transition(mssd, tasks[title], "complete")
 
-    # Mosque repair (minimal template): the one deliverable, half done.
+    # Mosque repair (minimal template), enacted: the one deliverable, half done.
     oobc = users.get_user_or_raise("oobc.focal")
     mosque = ppa_ids["mosque"]
     deliverable = _leaves(tracking.budget_allocation_tree(oobc, mosque))["Main Deliverable"]
@@ -213,12 +215,87 @@ def run_tracking_script(echo, ppa_ids: dict[str, int]) -> list[str]:
         allocated = sum(Decimal(c["allocated_budget"]) for c in tree["breakdown"][0]["children"])
         if allocated != Decimal(tree["ppa_budget"]):
             problems.append(f"{ppa.title}: children allocate {allocated}, not the budget {tree['ppa_budget']}")
-    overspent = [n["title"] for key in ("livelihood", "rhu") for n in _walk(
+    overspent = [n["title"] for key in ("livelihood", "mosque") for n in _walk(
         tracking.budget_allocation_tree(users.get_user_or_raise("admin"), ppa_ids[key])["breakdown"][0])
         if n["budget_status"] == "over_budget"]
     if "Needs Assessment & Feasibility" not in overspent:
         problems.append("the overspent item is not shown over budget")
     return problems
+
+
+def run_budget_script(echo, ppa_ids: dict[str, int], out_dir: Path) -> list[str]:
+    """Money down the chain for the enacted PPAs: proposals, program
+    budgets, quarterly allotments, obligations, disbursements; one refused
+    over-obligation; both reports written to ``out_dir``."""
+    from services import budget, reports
+    from services.access import Operator
+
+    problems: list[str] = []
+    analyst = users.get_user_or_raise("mfbm.analyst")
+    echo("")
+    echo("== budget execution (FY2025) ==")
+    chains = {"livelihood": ("mssd.focal", "MSSD", "5000000.00",
+                             [(1, "2000000.00", [("Cotabato City Skills Training Center", "1200000.00", "1200000.00"),
+                                                 ("Mindanao Tools and Starter Kits Trading", "650000.00", "325000.00")]),
+                              (2, "1500000.00", [])]),
+              "halal": ("mtit.focal", "MTIT", "850000.00",
+                        [(2, "850000.00", [("Bangsamoro Halal Development Council", "600000.00", "450000.00")])])}
+    rows, number = [], 0
+    for key, (focal_name, org, approved, allotments) in chains.items():
+        focal = users.get_user_or_raise(focal_name)
+        with as_actor(focal):
+            proposal = budget.create_proposal(focal, organization=org, fiscal_year=2025,
+                                              title=f"{org} FY2025 budget proposal")
+        with as_actor(analyst):
+            program_budget = budget.create_program_budget(analyst, proposal_id=proposal.id, ppa_id=ppa_ids[key],
+                                                          approved_amount=Decimal(approved))
+        first_allotment = None
+        for quarter, amount, obligations in allotments:
+            number += 1
+            with as_actor(analyst):
+                allotment = budget.release_allotment(
+                    analyst, program_budget_id=program_budget.id, quarter=quarter,
+                    release_date=date(2025, 3 * quarter - 2, 6), saro_number=f"SARO-BARMM-2025-{org}-{number:04d}",
+                    amount=Decimal(amount))
+            first_allotment = first_allotment or allotment
+            for payee, obligated, paid in obligations:
+                number += 1
+                with as_actor(focal):
+                    obligation = budget.record_obligation(
+                        focal, allotment_id=allotment.id, payee=payee, ors_number=f"ORS-2025-{org}-{number:04d}",
+                        particulars="As per contract", obligation_date=date(2025, 3 * quarter - 1, 10),
+                        amount=Decimal(obligated))
+                    budget.record_disbursement(
+                        focal, obligation_id=obligation.id, dv_number=f"DV-2025-{org}-{number:04d}",
+                        payment_method="check" if number % 2 else "bank_transfer",
+                        disbursement_date=date(2025, 3 * quarter, 12), amount=Decimal(paid))
+        if key == "livelihood":
+            focal_user = users.get_user_or_raise(focal_name)
+            try:
+                with as_actor(focal_user):
+                    budget.record_obligation(focal_user, allotment_id=first_allotment.id, payee="Late supplier",
+                                             ors_number="ORS-2025-MSSD-9999", obligation_date=date(2025, 3, 20),
+                                             amount=Decimal("200000.00"))
+                problems.append("an obligation above its allotment was accepted")
+            except PpaflowError as exc:
+                echo(f"refused over-obligation ({exc.code}): {exc.detail}")
+        totals = budget.totals(program_budget)
+        rows.append((key, org, f"{program_budget.approved_amount:,.2f}", *(f"{totals[k]:,.2f}" for k in (
+            "allotted", "obligated", "disbursed", "unobligated", "unpaid"))))
+    echo(table(("PPA", "MOA", "approved", "allotted", "obligated", "disbursed", "unobligated", "unpaid"), rows,
+               align="llrrrrrr"))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for kind in ("mfbm", "far1"):
+        data, count = reports.build_report(Operator(), kind, 2025)
+        path = out_dir / reports.file_name(kind, 2025, None)
+        path.write_bytes(data)
+        echo(f"wrote {path} ({count} rows)")
+    return problems
+
+
+def as_actor(user):
+    """Record the block's changes in the audit trail as ``user``'s."""
+    return audit_context(AuditContext(actor_id=user.id, actor=user.username, request_id="demo"))
 
 
 def _spend(user, item_id: int, amount: str) -> None:

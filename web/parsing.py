@@ -45,9 +45,11 @@ def _no_constants(name: str) -> Any:
 
 
 class Blueprint(flask_smorest.Blueprint):
-    """flask-smorest Blueprint using ppaflow's ``Parser``."""
+    """flask-smorest Blueprint using ppaflow's ``Parser``; lists are paged 20
+    at a time by default, 200 at most (``page``, ``page_size``)."""
 
     ARGUMENTS_PARSER = Parser()
+    DEFAULT_PAGINATION_PARAMETERS = {"page": 1, "page_size": 20, "max_page_size": 200}
 
 
 class Money(fields.Field):

@@ -5,9 +5,13 @@ OpenAPI document."""
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 
 from marshmallow import Schema, fields, validate
 
+from db.models.budget import PAYMENT_METHODS
+
+from services.audit_log import AUDITED_ENTITIES
 from web.parsing import Money, Percent
 from workflow.vocabulary import (
     ALERT_TYPES,
@@ -76,6 +80,8 @@ class PpaSchema(Schema):
     start_date = fields.Date(allow_none=True)
     target_end_date = fields.Date(allow_none=True)
     budget_allocation = Money()
+    actual_expenditure = Money(metadata={"description": "rolled-up work item expenditure when tracking is on, "
+                                                        "else the disbursements"})
     progress = fields.Integer()
     status = fields.String()
     approval_status = fields.String()
@@ -371,3 +377,202 @@ class NotificationSchema(Schema):
     status = fields.String(metadata={"description": "pending (kept in the outbox), sent or failed"})
     created_at = fields.DateTime()
     sent_at = fields.DateTime(allow_none=True)
+
+
+# -- budget preparation and execution (seed 003) ------------------------------------------------
+
+def _reference(max_length: int = 40) -> fields.String:
+    return fields.String(required=True, validate=validate.Length(min=1, max=max_length))
+
+
+class ProposalCreateSchema(Schema):
+    organization = fields.String(required=True, validate=validate.Length(min=1, max=20),
+                                 metadata={"description": "organization code, e.g. MSSD"})
+    fiscal_year = fields.Integer(required=True, strict=True, validate=validate.Range(2000, 2100))
+    title = fields.String(required=True, validate=validate.Length(min=1, max=255))
+    notes = _text(MAX_TEXT)
+
+
+class ProposalSchema(Schema):
+    id = fields.Integer()
+    organization = fields.String(attribute="organization.code")
+    fiscal_year = fields.Integer()
+    title = fields.String()
+    status = fields.String()
+    notes = fields.String()
+    created_at = fields.DateTime()
+    version = fields.Integer()
+
+
+class ProgramBudgetCreateSchema(Schema):
+    proposal_id = fields.Integer(required=True, strict=True)
+    ppa_id = fields.Integer(required=True, strict=True)
+    approved_amount = Money(required=True)
+
+
+class ProgramBudgetPatchSchema(Schema):
+    approved_amount = Money(required=True)
+
+
+class ProgramBudgetSchema(Schema):
+    """A program budget and what has been done with it (PHP)."""
+
+    id = fields.Integer()
+    proposal_id = fields.Integer()
+    ppa_id = fields.Integer()
+    approved_amount = Money()
+    allotted = Money()
+    unallotted = Money()
+    obligated = Money()
+    unobligated = Money()
+    disbursed = Money()
+    unpaid = Money()
+    version = fields.Integer()
+
+
+class JustificationCreateSchema(Schema):
+    title = fields.String(required=True, validate=validate.Length(min=1, max=255))
+    narrative = fields.String(required=True, validate=validate.Length(min=1, max=MAX_TEXT))
+
+
+class JustificationSchema(Schema):
+    id = fields.Integer()
+    program_budget_id = fields.Integer()
+    title = fields.String()
+    narrative = fields.String()
+    created_at = fields.DateTime()
+
+
+class LineItemCreateSchema(Schema):
+    uacs_code = fields.String(required=True, validate=validate.Regexp(
+        r"^[0-9]{8}-[0-9]{2}$", error="must be a UACS object code: 8 digits, a dash, 2 digits (50202010-01)"))
+    description = fields.String(required=True, validate=validate.Length(min=1, max=255))
+    amount = Money(required=True)
+
+
+class LineItemSchema(Schema):
+    id = fields.Integer()
+    program_budget_id = fields.Integer()
+    uacs_code = fields.String()
+    description = fields.String()
+    amount = Money()
+
+
+class AllotmentCreateSchema(Schema):
+    program_budget_id = fields.Integer(required=True, strict=True)
+    quarter = fields.Integer(required=True, strict=True, validate=validate.Range(1, 4))
+    release_date = fields.Date(required=True)
+    saro_number = _reference()
+    amount = Money(required=True, validate=validate.Range(min=Decimal("0.01"), error="must be at least 0.01"))
+
+
+class AllotmentSchema(Schema):
+    id = fields.Integer()
+    program_budget_id = fields.Integer()
+    quarter = fields.Integer()
+    release_date = fields.Date()
+    saro_number = fields.String()
+    amount = Money()
+    obligated = Money()
+    available = Money()
+    status = fields.String(metadata={"description": "released, partially_utilized, fully_utilized or cancelled"})
+    cancelled_at = fields.DateTime(allow_none=True)
+    cancel_reason = fields.String(allow_none=True)
+    version = fields.Integer()
+
+
+class ObligationCreateSchema(Schema):
+    allotment_id = fields.Integer(required=True, strict=True)
+    payee = fields.String(required=True, validate=validate.Length(min=1, max=255))
+    ors_number = _reference()
+    particulars = _text(MAX_TEXT)
+    obligation_date = fields.Date(required=True)
+    amount = Money(required=True, validate=validate.Range(min=Decimal("0.01"), error="must be at least 0.01"))
+
+
+class ObligationSchema(Schema):
+    id = fields.Integer()
+    allotment_id = fields.Integer()
+    payee = fields.String()
+    ors_number = fields.String()
+    particulars = fields.String()
+    obligation_date = fields.Date()
+    amount = Money()
+    disbursed = Money()
+    balance = Money()
+    status = fields.String(metadata={"description": "obligated, partially_disbursed, fully_disbursed or cancelled"})
+    cancelled_at = fields.DateTime(allow_none=True)
+    cancel_reason = fields.String(allow_none=True)
+    version = fields.Integer()
+
+
+class DisbursementCreateSchema(Schema):
+    obligation_id = fields.Integer(required=True, strict=True)
+    dv_number = _reference()
+    payment_method = fields.String(required=True, validate=validate.OneOf(PAYMENT_METHODS))
+    disbursement_date = fields.Date(required=True)
+    amount = Money(required=True, validate=validate.Range(min=Decimal("0.01"), error="must be at least 0.01"))
+
+
+class DisbursementSchema(Schema):
+    id = fields.Integer()
+    obligation_id = fields.Integer()
+    dv_number = fields.String()
+    payment_method = fields.String()
+    disbursement_date = fields.Date()
+    amount = Money()
+    status = fields.String(metadata={"description": "disbursed or voided"})
+    voided_at = fields.DateTime(allow_none=True)
+    void_reason = fields.String(allow_none=True)
+    version = fields.Integer()
+
+
+class CancelSchema(Schema):
+    """A cancellation or void: why."""
+
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=MAX_TEXT))
+
+
+class ProposalFilterSchema(Schema):
+    fiscal_year = fields.Integer(validate=validate.Range(2000, 2100))
+    moa = fields.String(validate=validate.Length(max=20))
+
+
+# -- audit trail and reports -----------------------------------------------------------------------
+
+class AuditFilterSchema(Schema):
+    """Filters of ``GET /api/audit`` and ``/api/audit.csv``."""
+
+    entity = fields.String(validate=validate.OneOf(AUDITED_ENTITIES))
+    id = fields.Integer(metadata={"description": "the entity's id (with entity)"})
+    field = fields.String(validate=validate.Length(max=60))
+    actor = fields.String(validate=validate.Length(max=80), metadata={"description": "username or job:<kind>"})
+    request_id = fields.String(validate=validate.Length(max=64))
+
+
+class AuditEntrySchema(Schema):
+    id = fields.Integer()
+    entity = fields.String()
+    entity_id = fields.Integer()
+    action = fields.String(metadata={"description": "create, update or delete"})
+    field = fields.String(allow_none=True)
+    old_value = fields.String(allow_none=True, metadata={"description": "JSON"})
+    new_value = fields.String(allow_none=True, metadata={"description": "JSON"})
+    actor = fields.String()
+    request_id = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+
+
+class ReportQuerySchema(Schema):
+    """Report parameters."""
+
+    fiscal_year = fields.Integer(required=True, validate=validate.Range(2000, 2100))
+    moa = fields.String(validate=validate.Length(max=20), metadata={"description": "one MOA's rows only"})
+    run_as_job = fields.Boolean(load_default=False, data_key="async",
+                                metadata={"description": "generate in the background: 202 with the job"})
+
+
+class ReportJobSchema(Schema):
+    job_id = fields.String()
+    status = fields.String()
+    location = fields.String(metadata={"description": "poll here; the file is at /api/reports/files/<job_id>"})

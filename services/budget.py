@@ -1,0 +1,462 @@
+"""Budget preparation and execution use cases (seed 003, DESIGN §2).
+
+Who may do what (admins may do all):
+
+| action | roles |
+|---|---|
+| proposals, justifications, line items | ``moa_focal`` (own MOA), ``budget_analyst`` |
+| program budgets (approved amounts) | ``budget_analyst`` |
+| release and cancel allotments | ``budget_analyst`` |
+| record and cancel obligations, record and void disbursements | ``moa_focal`` (own MOA) |
+
+The limits of the execution chain (program budget >= allotments >=
+obligations >= disbursements) are enforced by database triggers; a refused
+write becomes a 409 ``budget_limit_exceeded`` carrying the amounts. Each use
+case is one transaction that locks the parent row first; statuses follow the
+money (``released`` / ``partially_utilized`` / ``fully_utilized``;
+``obligated`` / ``partially_disbursed`` / ``fully_disbursed``), and
+cancelling or voiding returns the amount to the level above.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import BigInteger, Select, func, select, type_coerce
+
+from db import db
+from db.models import (
+    Allotment,
+    BudgetJustification,
+    BudgetLineItem,
+    BudgetProposal,
+    Disbursement,
+    Obligation,
+    Organization,
+    Ppa,
+    ProgramBudget,
+    User,
+)
+from db.types import utcnow
+from services.access import require_role, sees_all_organizations, visible_organization
+from services.concurrency import check_if_match
+from services.ppas import get_ppa_or_raise
+from services.runtime import get_runtime
+from services.unit_of_work import transaction
+from services.users import get_organization_or_raise
+from workflow.errors import BudgetLimitExceeded, Conflict, NotFound, ValidationFailed
+from workflow.money import from_centavos
+
+PREPARE = ("moa_focal", "budget_analyst")
+APPROVE = ("budget_analyst",)
+RELEASE = ("budget_analyst",)
+SPEND = ("moa_focal",)
+
+#: A UACS object code: eight digits, a dash, two digits (``50202010-01``).
+UACS_CODE = re.compile(r"[0-9]{8}-[0-9]{2}")
+
+
+# -- preparation ------------------------------------------------------------------------
+
+
+def create_proposal(user: User, *, organization: str, fiscal_year: int, title: str, notes: str = "") -> BudgetProposal:
+    """Open the budget proposal of an organization for a fiscal year.
+
+    Raises:
+        ValidationFailed (unknown organization), Forbidden,
+        Duplicate: the organization already has one for that year.
+    """
+    with transaction() as session:
+        org = get_organization_or_raise(organization, field="organization")
+        require_role(user, PREPARE, org.id, "open a budget proposal")
+        proposal = BudgetProposal(organization_id=org.id, fiscal_year=fiscal_year, title=title, notes=notes,
+                                  created_by_id=user.id)
+        session.add(proposal)
+    return proposal
+
+
+def get_proposal_or_raise(user: User, proposal_id: int) -> BudgetProposal:
+    """A proposal visible to ``user``. Raises ``NotFound`` otherwise."""
+    proposal = db.session.get(BudgetProposal, proposal_id)
+    if proposal is None or not visible_organization(user, proposal.organization_id):
+        raise NotFound(f"budget proposal {proposal_id} not found")
+    return proposal
+
+
+def list_proposals(user: User, *, fiscal_year: int | None = None, moa: str | None = None) -> Select:
+    """Proposals visible to ``user``, newest first."""
+    query = select(BudgetProposal)
+    if not sees_all_organizations(user):
+        query = query.where(BudgetProposal.organization_id == (user.organization_id or -1))
+    if fiscal_year is not None:
+        query = query.where(BudgetProposal.fiscal_year == fiscal_year)
+    if moa:
+        query = query.where(BudgetProposal.organization_id.in_(select(Organization.id).where(Organization.code == moa)))
+    return query.order_by(BudgetProposal.id.desc())
+
+
+def create_program_budget(user: User, *, proposal_id: int, ppa_id: int, approved_amount: Decimal) -> ProgramBudget:
+    """Approve an amount for a PPA within its organization's proposal.
+
+    Raises:
+        NotFound, Forbidden,
+        ValidationFailed: the PPA belongs to another organization or year.
+        Duplicate: the PPA already has a program budget in this proposal.
+    """
+    with transaction() as session:
+        proposal = get_proposal_or_raise(user, proposal_id)
+        ppa = get_ppa_or_raise(user, ppa_id)
+        require_role(user, APPROVE, proposal.organization_id, "approve program budgets")
+        errors = {}
+        if ppa.organization_id != proposal.organization_id:
+            errors["ppa_id"] = [f"PPA {ppa.id} belongs to {ppa.organization.code}, the proposal to "
+                                f"{proposal.organization.code}"]
+        elif ppa.fiscal_year != proposal.fiscal_year:
+            errors["ppa_id"] = [f"PPA {ppa.id} is for FY {ppa.fiscal_year}, the proposal for FY {proposal.fiscal_year}"]
+        if errors:
+            raise ValidationFailed(errors)
+        program_budget = ProgramBudget(proposal_id=proposal.id, ppa_id=ppa.id, approved_amount=approved_amount,
+                                       created_by_id=user.id)
+        session.add(program_budget)
+    return program_budget
+
+
+def update_program_budget(user: User, program_budget_id: int, approved_amount: Decimal, *,
+                          if_match: str | None = None) -> ProgramBudget:
+    """Change an approved amount; never below what is already allotted.
+
+    Raises:
+        NotFound, Forbidden, PreconditionFailed, BudgetLimitExceeded.
+    """
+    try:
+        with transaction():
+            program_budget = _locked(user, ProgramBudget, program_budget_id)
+            require_role(user, APPROVE, program_budget.ppa.organization_id, "change approved amounts")
+            check_if_match(if_match, program_budget.etag)
+            program_budget.approved_amount = approved_amount
+    except BudgetLimitExceeded:
+        db.session.rollback()
+        allotted = _active_total(Allotment, Allotment.program_budget_id, program_budget_id)
+        raise BudgetLimitExceeded(f"PHP {allotted:,.2f} is already allotted from program budget {program_budget_id}; "
+                                  f"the approved amount cannot go below it", level="allotment",
+                                  committed=str(allotted), requested=str(approved_amount)) from None
+    return program_budget
+
+
+def add_justification(user: User, program_budget_id: int, *, title: str, narrative: str) -> BudgetJustification:
+    """Attach a justification to a program budget."""
+    with transaction() as session:
+        program_budget = get_program_budget_or_raise(user, program_budget_id)
+        require_role(user, PREPARE, program_budget.ppa.organization_id, "justify a program budget")
+        justification = BudgetJustification(program_budget_id=program_budget.id, title=title, narrative=narrative,
+                                            created_by_id=user.id)
+        session.add(justification)
+    return justification
+
+
+def add_line_item(user: User, program_budget_id: int, *, uacs_code: str, description: str,
+                  amount: Decimal) -> BudgetLineItem:
+    """Add a line item by UACS object code.
+
+    Raises:
+        ValidationFailed: the code is not ``NNNNNNNN-NN``.
+    """
+    if not UACS_CODE.fullmatch(uacs_code):
+        raise ValidationFailed({"uacs_code": [f"{uacs_code!r} is not a UACS object code (8 digits, a dash, "
+                                              "2 digits, e.g. 50202010-01)"]})
+    with transaction() as session:
+        program_budget = get_program_budget_or_raise(user, program_budget_id)
+        require_role(user, PREPARE, program_budget.ppa.organization_id, "add budget line items")
+        line = BudgetLineItem(program_budget_id=program_budget.id, uacs_code=uacs_code, description=description,
+                              amount=amount, created_by_id=user.id)
+        session.add(line)
+    return line
+
+
+def get_program_budget_or_raise(user: User, program_budget_id: int) -> ProgramBudget:
+    """A program budget visible to ``user``. Raises ``NotFound`` otherwise."""
+    program_budget = db.session.get(ProgramBudget, program_budget_id)
+    if program_budget is None or not visible_organization(user, program_budget.ppa.organization_id):
+        raise NotFound(f"program budget {program_budget_id} not found")
+    return program_budget
+
+
+# -- execution -------------------------------------------------------------------------------
+
+
+def release_allotment(user: User, *, program_budget_id: int, quarter: int, release_date: date, saro_number: str,
+                      amount: Decimal) -> Allotment:
+    """Release a quarterly allotment against a program budget.
+
+    Raises:
+        NotFound, Forbidden,
+        Conflict: ``not_enacted`` (rules/budget.yaml ``allotments_need_stage``),
+        Duplicate: the SARO/GARO number is used,
+        BudgetLimitExceeded: the allotments would exceed the approved amount.
+    """
+    stage = get_runtime().rules.budget.allotments_need_stage
+    try:
+        with transaction() as session:
+            program_budget = _locked(user, ProgramBudget, program_budget_id)
+            require_role(user, RELEASE, program_budget.ppa.organization_id, "release allotments")
+            if stage and program_budget.ppa.approval_status != stage:
+                raise Conflict(f"allotments are released for {stage} PPAs; PPA {program_budget.ppa_id} is "
+                               f"{program_budget.ppa.approval_status}", code="not_enacted")
+            allotment = Allotment(program_budget_id=program_budget.id, quarter=quarter, release_date=release_date,
+                                  saro_number=saro_number, amount=amount, created_by_id=user.id)
+            session.add(allotment)
+            session.flush()
+    except BudgetLimitExceeded as exc:
+        raise limit_problem(exc, "allotment", program_budget_id, amount) from None
+    return allotment
+
+
+def record_obligation(user: User, *, allotment_id: int, payee: str, ors_number: str, particulars: str = "",
+                      obligation_date: date, amount: Decimal) -> Obligation:
+    """Obligate part of an allotment (ORS).
+
+    Raises:
+        NotFound, Forbidden, Duplicate,
+        Conflict: the allotment is cancelled,
+        ValidationFailed: dated before the allotment's release,
+        BudgetLimitExceeded: the obligations would exceed the allotment.
+    """
+    try:
+        with transaction() as session:
+            allotment = _locked(user, Allotment, allotment_id)
+            require_role(user, SPEND, allotment.program_budget.ppa.organization_id, "record obligations")
+            _require_active(allotment, "allotment")
+            if obligation_date < allotment.release_date:
+                raise ValidationFailed({"obligation_date": [
+                    f"is before the allotment's release on {allotment.release_date.isoformat()}"]})
+            obligation = Obligation(allotment_id=allotment.id, payee=payee, ors_number=ors_number,
+                                    particulars=particulars, obligation_date=obligation_date, amount=amount,
+                                    created_by_id=user.id)
+            session.add(obligation)
+            session.flush()
+            refresh_allotment_status(allotment)
+    except BudgetLimitExceeded as exc:
+        raise limit_problem(exc, "obligation", allotment_id, amount) from None
+    return obligation
+
+
+def record_disbursement(user: User, *, obligation_id: int, dv_number: str, payment_method: str,
+                        disbursement_date: date, amount: Decimal) -> Disbursement:
+    """Pay part of an obligation (DV).
+
+    Raises:
+        NotFound, Forbidden, Duplicate,
+        Conflict: the obligation is cancelled,
+        ValidationFailed: dated before the obligation,
+        BudgetLimitExceeded: the disbursements would exceed the obligation.
+    """
+    try:
+        with transaction() as session:
+            obligation = _locked(user, Obligation, obligation_id)
+            require_role(user, SPEND, _organization_of(obligation), "record disbursements")
+            _require_active(obligation, "obligation")
+            if disbursement_date < obligation.obligation_date:
+                raise ValidationFailed({"disbursement_date": [
+                    f"is before the obligation of {obligation.obligation_date.isoformat()}"]})
+            disbursement = Disbursement(obligation_id=obligation.id, dv_number=dv_number,
+                                        payment_method=payment_method, disbursement_date=disbursement_date,
+                                        amount=amount, created_by_id=user.id)
+            session.add(disbursement)
+            session.flush()
+            refresh_obligation_status(obligation)
+    except BudgetLimitExceeded as exc:
+        raise limit_problem(exc, "disbursement", obligation_id, amount) from None
+    return disbursement
+
+
+def cancel_allotment(user: User, allotment_id: int, *, reason: str, if_match: str | None = None) -> Allotment:
+    """Cancel an allotment, returning its amount to the program budget.
+
+    Raises:
+        Conflict: already cancelled, or it still has active obligations
+            (cancel those first).
+    """
+    with transaction():
+        allotment = _locked(user, Allotment, allotment_id)
+        require_role(user, RELEASE, allotment.program_budget.ppa.organization_id, "cancel allotments")
+        check_if_match(if_match, allotment.etag)
+        _require_active(allotment, "allotment")
+        if _active_total(Obligation, Obligation.allotment_id, allotment.id):
+            raise Conflict(f"allotment {allotment.id} still has active obligations; cancel them first",
+                           code="has_active_children")
+        allotment.status, allotment.cancelled_at, allotment.cancel_reason = "cancelled", utcnow(), reason
+    return allotment
+
+
+def cancel_obligation(user: User, obligation_id: int, *, reason: str, if_match: str | None = None) -> Obligation:
+    """Cancel an obligation, returning its amount to the allotment.
+
+    Raises:
+        Conflict: already cancelled, or it still has disbursements (void them first).
+    """
+    with transaction():
+        obligation = _locked(user, Obligation, obligation_id)
+        require_role(user, SPEND, _organization_of(obligation), "cancel obligations")
+        check_if_match(if_match, obligation.etag)
+        _require_active(obligation, "obligation")
+        if _active_total(Disbursement, Disbursement.obligation_id, obligation.id):
+            raise Conflict(f"obligation {obligation.id} still has disbursements; void them first",
+                           code="has_active_children")
+        obligation.status, obligation.cancelled_at, obligation.cancel_reason = "cancelled", utcnow(), reason
+        db.session.flush()
+        refresh_allotment_status(_locked(user, Allotment, obligation.allotment_id))
+    return obligation
+
+
+def void_disbursement(user: User, disbursement_id: int, *, reason: str, if_match: str | None = None) -> Disbursement:
+    """Void a disbursement, returning its amount to the obligation.
+
+    Raises:
+        Conflict: already voided.
+    """
+    with transaction():
+        disbursement = _locked(user, Disbursement, disbursement_id)
+        require_role(user, SPEND, _organization_of(disbursement.obligation), "void disbursements")
+        check_if_match(if_match, disbursement.etag)
+        if disbursement.status == "voided":
+            raise Conflict(f"disbursement {disbursement.id} is already voided", code="already_voided")
+        disbursement.status, disbursement.voided_at, disbursement.void_reason = "voided", utcnow(), reason
+        db.session.flush()
+        refresh_obligation_status(_locked(user, Obligation, disbursement.obligation_id))
+    return disbursement
+
+
+def get_or_raise(user: User, model: type, row_id: int):
+    """An allotment, obligation or disbursement visible to ``user``.
+
+    Raises:
+        NotFound: unknown or not visible.
+    """
+    row = db.session.get(model, row_id)
+    if row is None or not visible_organization(user, _organization_of(row)):
+        raise NotFound(f"{model.__tablename__[:-1]} {row_id} not found")
+    return row
+
+
+def program_budgets_of(user: User, ppa_id: int) -> list[ProgramBudget]:
+    """A visible PPA's program budgets, oldest first.
+
+    Raises:
+        NotFound: the PPA is not visible to ``user``.
+    """
+    ppa = get_ppa_or_raise(user, ppa_id)
+    return list(db.session.scalars(select(ProgramBudget).where(ProgramBudget.ppa_id == ppa.id)
+                                   .order_by(ProgramBudget.id)))
+
+
+def list_children(user: User, model: type, parent_column, parent_id: int) -> Select:
+    """The rows of ``model`` under a parent the user may see (caller checks the parent)."""
+    return select(model).where(parent_column == parent_id).order_by(model.id)
+
+
+# -- statuses and totals -----------------------------------------------------------------------
+
+
+def refresh_allotment_status(allotment: Allotment) -> None:
+    """``released``, ``partially_utilized`` or ``fully_utilized`` by what is obligated."""
+    if allotment.status == "cancelled":
+        return
+    obligated = _active_total(Obligation, Obligation.allotment_id, allotment.id)
+    allotment.status = ("released" if obligated == 0 else
+                        "fully_utilized" if obligated == allotment.amount else "partially_utilized")
+
+
+def refresh_obligation_status(obligation: Obligation) -> None:
+    """``obligated``, ``partially_disbursed`` or ``fully_disbursed`` by what is paid."""
+    if obligation.status == "cancelled":
+        return
+    paid = _active_total(Disbursement, Disbursement.obligation_id, obligation.id)
+    obligation.status = ("obligated" if paid == 0 else
+                         "fully_disbursed" if paid == obligation.amount else "partially_disbursed")
+
+
+ACTIVE = {Allotment: Allotment.status != "cancelled", Obligation: Obligation.status != "cancelled",
+          Disbursement: Disbursement.status != "voided"}
+
+
+def _active_total(model: type, parent_column, parent_id: int) -> Decimal:
+    """Sum of the active ``model`` amounts under one parent (PHP)."""
+    centavos = db.session.scalar(select(func.coalesce(func.sum(type_coerce(model.amount, BigInteger)), 0))
+                                 .where(parent_column == parent_id, ACTIVE[model]))
+    return from_centavos(int(centavos))
+
+
+def totals(row: ProgramBudget | Allotment | Obligation) -> dict[str, Decimal]:
+    """What has been done with a program budget, allotment or obligation (PHP)."""
+    if isinstance(row, ProgramBudget):
+        allotted = _active_total(Allotment, Allotment.program_budget_id, row.id)
+        obligated = from_centavos(int(db.session.scalar(
+            select(func.coalesce(func.sum(type_coerce(Obligation.amount, BigInteger)), 0))
+            .join(Allotment, Obligation.allotment_id == Allotment.id)
+            .where(Allotment.program_budget_id == row.id, ACTIVE[Obligation]))))
+        disbursed = from_centavos(int(db.session.scalar(
+            select(func.coalesce(func.sum(type_coerce(Disbursement.amount, BigInteger)), 0))
+            .join(Obligation, Disbursement.obligation_id == Obligation.id)
+            .join(Allotment, Obligation.allotment_id == Allotment.id)
+            .where(Allotment.program_budget_id == row.id, ACTIVE[Disbursement]))))
+        return {"allotted": allotted, "unallotted": row.approved_amount - allotted, "obligated": obligated,
+                "unobligated": allotted - obligated, "disbursed": disbursed, "unpaid": obligated - disbursed}
+    if isinstance(row, Allotment):
+        obligated = _active_total(Obligation, Obligation.allotment_id, row.id)
+        available = Decimal("0.00") if row.status == "cancelled" else row.amount - obligated
+        return {"obligated": obligated, "available": available}
+    disbursed = _active_total(Disbursement, Disbursement.obligation_id, row.id)
+    balance = Decimal("0.00") if row.status == "cancelled" else row.amount - disbursed
+    return {"disbursed": disbursed, "balance": balance}
+
+
+def limit_problem(_exc: BudgetLimitExceeded, level: str, parent_id: int, requested: Decimal) -> BudgetLimitExceeded:
+    """The database refused a write: say by how much, from a fresh read."""
+    parents = {"allotment": (ProgramBudget, Allotment, Allotment.program_budget_id, "approved amount"),
+               "obligation": (Allotment, Obligation, Obligation.allotment_id, "allotment"),
+               "disbursement": (Obligation, Disbursement, Disbursement.obligation_id, "obligation")}
+    parent_model, child_model, column, noun = parents[level]
+    db.session.rollback()
+    parent = db.session.get(parent_model, parent_id)
+    limit = parent.approved_amount if parent_model is ProgramBudget else (
+        Decimal("0.00") if parent.status == "cancelled" else parent.amount)
+    committed = _active_total(child_model, column, parent_id)
+    available = max(limit - committed, Decimal("0.00"))
+    return BudgetLimitExceeded(
+        f"{level}s under {parent_model.__tablename__[:-1].replace('_', ' ')} {parent_id} would total PHP "
+        f"{committed + requested:,.2f}, above its {noun} of PHP {limit:,.2f}; PHP {available:,.2f} is available",
+        level=level, limit=str(limit), committed=str(committed), requested=str(requested), available=str(available))
+
+
+def _locked(user: User, model: type, row_id: int):
+    """Lock a financial row (``FOR UPDATE`` of its own table) and re-read it."""
+    row = db.session.scalar(select(model).where(model.id == row_id).with_for_update(of=model)
+                            .execution_options(populate_existing=True))
+    if row is None or not visible_organization(user, _organization_of(row)):
+        raise NotFound(f"{model.__tablename__.replace('_', ' ')[:-1]} {row_id} not found")
+    return row
+
+
+def _organization_of(row) -> int:
+    """The MOA a financial row belongs to (through its PPA)."""
+    if isinstance(row, ProgramBudget):
+        return row.ppa.organization_id
+    if isinstance(row, Allotment):
+        return row.program_budget.ppa.organization_id
+    if isinstance(row, Obligation):
+        return row.allotment.program_budget.ppa.organization_id
+    return row.obligation.allotment.program_budget.ppa.organization_id
+
+
+def _require_active(row, noun: str) -> None:
+    if row.status == "cancelled":
+        raise Conflict(f"{noun} {row.id} is cancelled", code="cancelled")
+
+
+def as_view(row, **extra: Any) -> Mapping[str, Any]:
+    """A financial row with its totals, for the API."""
+    return {c.key: getattr(row, c.key) for c in row.__table__.columns} | totals(row) | extra

@@ -1,0 +1,306 @@
+"""The figures of the MFBM Budget Execution Report and the FAR No. 1
+statement (DESIGN §8, tracker phase 5, seed 003), computed exactly.
+
+Each report is a handful of grouped queries over the fiscal year's PPAs,
+scoped to what the caller may see (a MOA focal person gets their own MOA's
+rows only). Money is ``Decimal`` PHP; percentages are exact fractions
+(0.25 = 25 %), left for the workbook to format. Totals are summed here,
+exactly, before anything is written.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+from flask import current_app
+from sqlalchemy import BigInteger, func, select, true, type_coerce
+from sqlalchemy.orm import undefer
+
+from db import db
+from db.models import Allotment, Disbursement, Obligation, Organization, Ppa, ProgramBudget, User
+from services.access import visible_ppas
+from services.runtime import get_runtime
+from workflow.money import ZERO, from_centavos
+
+QUARTERS = (1, 2, 3, 4)
+CLASS_LABELS = {"ps": "Personnel Services (PS)", "mooe": "Maintenance and Other Operating Expenses (MOOE)",
+                "co": "Capital Outlay (CO)"}
+
+
+def _fraction(part: Decimal, whole: Decimal) -> Decimal | None:
+    """``part / whole`` to 4 decimals (an Excel percentage with 2), or ``None``."""
+    return (part / whole).quantize(Decimal("0.0001")) if whole else None
+
+
+@dataclass
+class MfbmRow:
+    """One PPA of the MFBM Budget Execution Report."""
+
+    code: str
+    title: str
+    moa: str
+    appropriation_class: str
+    allocated: Decimal
+    obligations: Decimal
+    disbursements: Decimal
+    actual: Decimal
+    status: str
+    tracking: str
+    remarks: str
+
+    @property
+    def variance(self) -> Decimal:
+        """Allocated minus actual expenditure (PHP)."""
+        return self.allocated - self.actual
+
+    @property
+    def variance_pct(self) -> Decimal | None:
+        """Variance over allocated (fraction)."""
+        return _fraction(self.variance, self.allocated)
+
+    @property
+    def utilization(self) -> Decimal | None:
+        """Obligations over allocated (fraction)."""
+        return _fraction(self.obligations, self.allocated)
+
+
+@dataclass
+class MfbmReport:
+    """The rows and their exact totals."""
+
+    fiscal_year: int
+    moa: str | None
+    rows: list[MfbmRow]
+    totals: MfbmRow = field(init=False)
+
+    def __post_init__(self) -> None:
+        total = lambda name: sum((getattr(r, name) for r in self.rows), ZERO)  # noqa: E731
+        self.totals = MfbmRow("TOTAL", "", "", "", total("allocated"), total("obligations"), total("disbursements"),
+                              total("actual"), "", "", "")
+
+
+def _ppas(user: User, fiscal_year: int, moa: str | None) -> list[Ppa]:
+    query = (select(Ppa).where(visible_ppas(user), Ppa.fiscal_year == fiscal_year)
+             .options(undefer(Ppa.actual_expenditure)).join(Organization, Ppa.organization_id == Organization.id)
+             .order_by(Organization.code, Ppa.program_code, Ppa.id))
+    if moa:
+        query = query.where(Organization.code == moa)
+    return list(db.session.scalars(query))
+
+
+def _sums_by_ppa(model, date_column, amount, active, joins: Iterable, ppa_ids: list[int]) -> dict[int, dict[int, int]]:
+    """centavos by PPA and quarter of ``date_column`` (one grouped query)."""
+    query = select(ProgramBudget.ppa_id, date_column, func.sum(type_coerce(amount, BigInteger))).select_from(model)
+    for target, condition in joins:
+        query = query.join(target, condition)
+    rows = db.session.execute(query.where(ProgramBudget.ppa_id.in_(ppa_ids), active)
+                              .group_by(ProgramBudget.ppa_id, date_column)) if ppa_ids else []
+    out: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    for ppa_id, day, centavos in rows:
+        out[ppa_id][(day.month - 1) // 3 + 1] += int(centavos)
+    return out
+
+
+def _obligations(ppa_ids: list[int]) -> dict[int, dict[int, int]]:
+    return _sums_by_ppa(Obligation, Obligation.obligation_date, Obligation.amount, Obligation.status != "cancelled",
+                        [(Allotment, Obligation.allotment_id == Allotment.id),
+                         (ProgramBudget, Allotment.program_budget_id == ProgramBudget.id)], ppa_ids)
+
+
+def _disbursements(ppa_ids: list[int]) -> dict[int, dict[int, int]]:
+    return _sums_by_ppa(Disbursement, Disbursement.disbursement_date, Disbursement.amount,
+                        Disbursement.status != "voided",
+                        [(Obligation, Disbursement.obligation_id == Obligation.id),
+                         (Allotment, Obligation.allotment_id == Allotment.id),
+                         (ProgramBudget, Allotment.program_budget_id == ProgramBudget.id)], ppa_ids)
+
+
+def _per_ppa(model_column, active, joins, ppa_ids: list[int]) -> dict[int, int]:
+    query = select(ProgramBudget.ppa_id, func.sum(type_coerce(model_column, BigInteger)))
+    for target, condition in joins:
+        query = query.join(target, condition)
+    if not ppa_ids:
+        return {}
+    return {ppa_id: int(c) for ppa_id, c in db.session.execute(
+        query.where(ProgramBudget.ppa_id.in_(ppa_ids), active).group_by(ProgramBudget.ppa_id))}
+
+
+def remarks(ppa: Ppa, allocated: Decimal, actual: Decimal, obligations: Decimal) -> str:
+    """The remark of one row (rules/budget.yaml ``report_remarks``): the
+    approval stage of a PPA not yet approved; else every threshold crossed,
+    or "On track"."""
+    rules = get_runtime().rules
+    thresholds = rules.budget.remarks
+    if ppa.approval_status not in thresholds.approved_stages:
+        return rules.approval.machine.states[ppa.approval_status].label
+    found = []
+    variance, utilization = _fraction(allocated - actual, allocated), _fraction(obligations, allocated)
+    if variance is not None and variance * 100 > thresholds.high_underspending_above:
+        found.append("High underspending")
+    if variance is not None and variance * 100 < thresholds.over_budget_below:
+        found.append("Over budget")
+    if utilization is not None and utilization * 100 < thresholds.low_utilization_below:
+        found.append("Low utilization")
+    if utilization is not None and utilization * 100 > thresholds.near_full_utilization_above:
+        found.append("Near full utilization")
+    return "; ".join(found) or "On track"
+
+
+def mfbm_report(user: User, fiscal_year: int, moa: str | None = None) -> MfbmReport:
+    """The MFBM Budget Execution Report of a fiscal year (optionally one MOA)."""
+    ppas = _ppas(user, fiscal_year, moa)
+    ids = [p.id for p in ppas]
+    obligations, disbursements = _obligations(ids), _disbursements(ids)
+    rows = []
+    for ppa in ppas:
+        obligated = from_centavos(sum(obligations[ppa.id].values()))
+        disbursed = from_centavos(sum(disbursements[ppa.id].values()))
+        rows.append(MfbmRow(
+            code=ppa.program_code or f"PPA-{ppa.id}", title=ppa.title, moa=ppa.organization.code,
+            appropriation_class=ppa.appropriation_class.upper(), allocated=ppa.budget_allocation,
+            obligations=obligated, disbursements=disbursed, actual=ppa.actual_expenditure,
+            status=ppa.status.replace("_", " ").capitalize(),
+            tracking="WorkItem" if ppa.enable_workitem_tracking else "Manual",
+            remarks=remarks(ppa, ppa.budget_allocation, ppa.actual_expenditure, obligated)))
+    return MfbmReport(fiscal_year=fiscal_year, moa=moa, rows=rows)
+
+
+@dataclass
+class Far1Row:
+    """One line of the FAR No. 1 statement: a MOA and appropriation class,
+    a MOA subtotal (``appropriation_class`` empty), or the grand total."""
+
+    moa: str
+    moa_name: str
+    appropriation_class: str
+    appropriations: Decimal
+    allotments: Decimal
+    obligations: dict[int, Decimal]
+    disbursements: dict[int, Decimal]
+    kind: str = "detail"  # detail | subtotal | total
+
+    @property
+    def obligations_total(self) -> Decimal:
+        return sum(self.obligations.values(), ZERO)
+
+    @property
+    def disbursements_total(self) -> Decimal:
+        return sum(self.disbursements.values(), ZERO)
+
+    @property
+    def unreleased(self) -> Decimal:
+        """Appropriations not yet allotted."""
+        return self.appropriations - self.allotments
+
+    @property
+    def unobligated(self) -> Decimal:
+        """Allotments not yet obligated."""
+        return self.allotments - self.obligations_total
+
+    @property
+    def unpaid(self) -> Decimal:
+        """Obligations not yet disbursed."""
+        return self.obligations_total - self.disbursements_total
+
+
+def _sum_rows(rows: list[Far1Row], moa: str, moa_name: str, kind: str) -> Far1Row:
+    return Far1Row(moa, moa_name, "", sum((r.appropriations for r in rows), ZERO), sum((r.allotments for r in rows), ZERO),
+                   {q: sum((r.obligations[q] for r in rows), ZERO) for q in QUARTERS},
+                   {q: sum((r.disbursements[q] for r in rows), ZERO) for q in QUARTERS}, kind)
+
+
+def far1_report(user: User, fiscal_year: int, moa: str | None = None) -> list[Far1Row]:
+    """FAR No. 1 style Statement of Appropriations, Allotments, Obligations,
+    Disbursements and Balances: one line per MOA and appropriation class, a
+    subtotal per MOA, a grand total; obligations and disbursements by
+    quarter of their date."""
+    ppas = _ppas(user, fiscal_year, moa)
+    ids = [p.id for p in ppas]
+    appropriations = _per_ppa(ProgramBudget.approved_amount, true(), [], ids)
+    allotments = _per_ppa(Allotment.amount, Allotment.status != "cancelled",
+                          [(ProgramBudget, Allotment.program_budget_id == ProgramBudget.id)], ids)
+    obligations, disbursements = _obligations(ids), _disbursements(ids)
+    groups: dict[tuple[str, str], list[Ppa]] = defaultdict(list)
+    names = {}
+    for ppa in ppas:
+        groups[(ppa.organization.code, ppa.appropriation_class)].append(ppa)
+        names[ppa.organization.code] = ppa.organization.name
+    details = []
+    for (code, klass), members in sorted(groups.items(), key=lambda g: (g[0][0], ["ps", "mooe", "co"].index(g[0][1]))):
+        member_ids = [p.id for p in members]
+        details.append(Far1Row(
+            code, names[code], CLASS_LABELS[klass],
+            from_centavos(sum(appropriations.get(i, 0) for i in member_ids)),
+            from_centavos(sum(allotments.get(i, 0) for i in member_ids)),
+            {q: from_centavos(sum(obligations[i][q] for i in member_ids)) for q in QUARTERS},
+            {q: from_centavos(sum(disbursements[i][q] for i in member_ids)) for q in QUARTERS}))
+    out: list[Far1Row] = []
+    for code in sorted(names):
+        rows = [r for r in details if r.moa == code]
+        out += rows + [_sum_rows(rows, code, names[code], "subtotal")]
+    out.append(_sum_rows(details, "", "GRAND TOTAL", "total"))
+    return out
+
+
+# -- producing the files ----------------------------------------------------------------------
+
+REPORT_KINDS = ("mfbm", "far1")
+#: Above this many PPAs in the year, a report runs as a background job.
+INLINE_LIMIT = 2_000
+
+
+def build_report(user: User, kind: str, fiscal_year: int, moa: str | None = None) -> tuple[bytes, int]:
+    """The report as .xlsx bytes and its number of PPAs."""
+    from services.workbooks import far1_workbook, mfbm_workbook
+
+    if kind == "mfbm":
+        report = mfbm_report(user, fiscal_year, moa)
+        return mfbm_workbook(report), len(report.rows)
+    rows = far1_report(user, fiscal_year, moa)
+    return far1_workbook(rows, fiscal_year, moa), len(rows)
+
+
+def file_name(kind: str, fiscal_year: int, moa: str | None) -> str:
+    """The download name, e.g. ``MFBM_Budget_Execution_FY2025_MSSD.xlsx``."""
+    stem = {"mfbm": "MFBM_Budget_Execution", "far1": "FAR1_Statement"}[kind]
+    return f"{stem}_FY{fiscal_year}{'_' + moa if moa else ''}.xlsx"
+
+
+def request_report(user: User, kind: str, fiscal_year: int, moa: str | None, *, background: bool):
+    """Build a report now, or as a job for a large year or when asked.
+
+    Returns:
+        ``bytes`` of the workbook, or the ``JobRecord`` of the job that will
+        write it (``GET /api/reports/files/<job id>`` once finished).
+    """
+    from jobs.queue import enqueue
+    from services.unit_of_work import transaction
+
+    count = db.session.scalar(select(func.count()).select_from(Ppa).where(
+        visible_ppas(user), Ppa.fiscal_year == fiscal_year))
+    if not background and count <= INLINE_LIMIT:
+        return build_report(user, kind, fiscal_year, moa)[0]
+    with transaction():
+        return enqueue("generate_report", requested_by=user, report=kind, fiscal_year=fiscal_year, moa=moa,
+                       user_id=user.id, output=f"{uuid.uuid4().hex}.xlsx")
+
+
+def reports_dir() -> Path:
+    """Where background reports are written (``instance/reports``)."""
+    path = Path(current_app.instance_path) / "reports"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def generate_report_file(report: str, fiscal_year: int, moa: str | None, user_id: int, output: str) -> dict:
+    """Write a report (``mfbm`` or ``far1``) for a background job, seen as the
+    user who asked; idempotent (same file, same content)."""
+    user = db.session.get(User, user_id)
+    data, rows = build_report(user, report, fiscal_year, moa)
+    (reports_dir() / output).write_bytes(data)
+    return {"file": output, "rows": rows, "download_name": file_name(report, fiscal_year, moa)}

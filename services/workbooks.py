@@ -1,0 +1,167 @@
+"""The Excel workbooks of the reports (openpyxl; DESIGN §8).
+
+Money cells hold exact numbers (``Decimal``) formatted ``#,##0.00``;
+percentages are Excel percentages (``0.00%``). Totals arrive computed
+(``services.reports``); nothing is summed by formulas. Each sheet has its
+title rows, a frozen header, an autofilter over the data, the header
+repeated on every printed page, landscape pages fitted to the width, and
+column widths that fit their content.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from io import BytesIO
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+from services.reports import QUARTERS, Far1Row, MfbmReport
+
+MONEY = "#,##0.00"
+PERCENT = "0.00%"
+HEADER_FILL = PatternFill("solid", start_color="1F4788", end_color="1F4788")
+TOTAL_FILL = PatternFill("solid", start_color="D9E1F2", end_color="D9E1F2")
+SUBTOTAL_FILL = PatternFill("solid", start_color="EEF2F8", end_color="EEF2F8")
+THIN = Side(style="thin", color="7F7F7F")
+TITLES = ("MINISTRY OF FINANCE AND BUDGET MANAGEMENT", "BANGSAMORO AUTONOMOUS REGION IN MUSLIM MINDANAO")
+
+#: (header, width cap, format) of the MFBM report's columns.
+MFBM_COLUMNS = (
+    ("PPA Code", 24, None), ("PPA Title", 64, None), ("Implementing MOA", 16, None),
+    ("Appropriation Class", 15, None), ("Allocated Budget", 20, MONEY), ("Total Obligations", 20, MONEY),
+    ("Total Disbursements", 20, MONEY), ("Actual Expenditure", 20, MONEY), ("Variance", 20, MONEY),
+    ("Variance %", 12, PERCENT), ("Utilization Rate %", 13, PERCENT), ("Status", 13, None),
+    ("Tracking", 11, None), ("Remarks", 44, None),
+)
+
+
+def _titles(ws: Worksheet, lines: Sequence[str], width: int) -> int:
+    """Title rows, merged across the table; returns the next free row."""
+    for row, text in enumerate(lines, start=1):
+        ws.cell(row=row, column=1, value=text).font = Font(bold=True, size=13 if row <= 3 else 10,
+                                                            italic=row > 3)
+        ws.cell(row=row, column=1).alignment = Alignment(horizontal="center")
+        ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=width)
+    return len(lines) + 2
+
+
+def _header(ws: Worksheet, row: int, headers: Sequence[str]) -> None:
+    for column, text in enumerate(headers, start=1):
+        cell = ws.cell(row=row, column=column, value=text)
+        cell.font = Font(bold=True, color="FFFFFF")
+        cell.fill = HEADER_FILL
+        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+        cell.border = Border(top=THIN, bottom=THIN, left=THIN, right=THIN)
+    ws.row_dimensions[row].height = 32
+
+
+def _write_row(ws: Worksheet, row: int, values: Sequence[Any], formats: Sequence[str | None], *,
+               bold: bool = False, fill: PatternFill | None = None) -> None:
+    for column, (value, number_format) in enumerate(zip(values, formats, strict=True), start=1):
+        cell = ws.cell(row=row, column=column, value=value)
+        if number_format:
+            cell.number_format = number_format
+        if bold:
+            cell.font = Font(bold=True)
+        if fill is not None:
+            cell.fill = fill
+            cell.border = Border(top=THIN, bottom=THIN)
+
+
+def _finish(ws: Worksheet, header_row: int, last_data_row: int, columns: Sequence[tuple[str, int, str | None]],
+            freeze_columns: int) -> None:
+    """Frozen header, autofilter, print titles, page set-up, widths."""
+    last_column = get_column_letter(len(columns))
+    ws.freeze_panes = ws.cell(row=header_row + 1, column=freeze_columns + 1)
+    ws.auto_filter.ref = f"A{header_row}:{last_column}{max(last_data_row, header_row + 1)}"
+    ws.print_title_rows = f"{header_row}:{header_row}"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_LEGAL
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_options.horizontalCentered = True
+    ws.page_margins.left = ws.page_margins.right = 0.4
+    for index, (header, cap, number_format) in enumerate(columns, start=1):
+        # Data cells never wrap (a wrapped row does not grow and would spill
+        # into the next), so each column is as wide as its longest value;
+        # the header may wrap between words but never inside one.
+        letter = get_column_letter(index)
+        longest = max([len(w) for w in header.split()] + [
+            len(f"{c.value:,.2f}") if number_format == MONEY and c.value is not None else
+            (8 if number_format == PERCENT else len(str(c.value or "")))
+            for c in ws[letter][header_row:]])
+        ws.column_dimensions[letter].width = min(max(longest + 2, 9), cap)
+        for cell in ws[letter][header_row:]:  # text one step in from the numbers beside it
+            cell.alignment = Alignment(vertical="center", indent=0 if number_format else 1)
+
+
+def _generated(moa: str | None) -> str:
+    stamp = datetime.now(ZoneInfo("Asia/Manila")).strftime("%d %B %Y %H:%M")
+    return f"{'MOA: ' + moa if moa else 'All MOAs'} - generated {stamp} (Asia/Manila) by ppaflow"
+
+
+def mfbm_workbook(report: MfbmReport) -> bytes:
+    """The MFBM Budget Execution Report as an .xlsx file (bytes)."""
+    workbook = Workbook()
+    ws = workbook.active
+    ws.title = f"Budget Execution FY{report.fiscal_year}"
+    header_row = _titles(ws, (*TITLES, f"BUDGET EXECUTION REPORT - FY {report.fiscal_year}",
+                              _generated(report.moa)), len(MFBM_COLUMNS))
+    _header(ws, header_row, [c[0] for c in MFBM_COLUMNS])
+    formats = [c[2] for c in MFBM_COLUMNS]
+    row = header_row
+    for row, line in enumerate(report.rows, start=header_row + 1):
+        _write_row(ws, row, _mfbm_values(line), formats)
+    last_data_row = row
+    _write_row(ws, last_data_row + 1, _mfbm_values(report.totals), formats, bold=True, fill=TOTAL_FILL)
+    _finish(ws, header_row, last_data_row, MFBM_COLUMNS, freeze_columns=2)
+    return _bytes(workbook)
+
+
+def _mfbm_values(line) -> list[Any]:
+    return [line.code, line.title, line.moa, line.appropriation_class, line.allocated, line.obligations,
+            line.disbursements, line.actual, line.variance, line.variance_pct, line.utilization, line.status,
+            line.tracking, line.remarks]
+
+
+FAR1_COLUMNS = (
+    ("MOA", 10, None), ("Agency", 58, None), ("Appropriation Class", 50, None),
+    ("Appropriations", 18, MONEY), ("Allotments", 18, MONEY),
+    *((f"Obligations Q{q}", 17, MONEY) for q in QUARTERS), ("Obligations Total", 18, MONEY),
+    *((f"Disbursements Q{q}", 17, MONEY) for q in QUARTERS), ("Disbursements Total", 18, MONEY),
+    ("Unreleased Appropriations", 18, MONEY), ("Unobligated Allotments", 18, MONEY), ("Unpaid Obligations", 18, MONEY),
+)
+
+
+def far1_workbook(rows: Sequence[Far1Row], fiscal_year: int, moa: str | None) -> bytes:
+    """The FAR No. 1 style statement as an .xlsx file (bytes)."""
+    workbook = Workbook()
+    ws = workbook.active
+    ws.title = f"FAR No. 1 FY{fiscal_year}"
+    header_row = _titles(ws, (*TITLES, "STATEMENT OF APPROPRIATIONS, ALLOTMENTS, OBLIGATIONS, DISBURSEMENTS AND "
+                                       f"BALANCES (FAR No. 1) - FY {fiscal_year}", _generated(moa)),
+                         len(FAR1_COLUMNS))
+    _header(ws, header_row, [c[0] for c in FAR1_COLUMNS])
+    formats = [c[2] for c in FAR1_COLUMNS]
+    row = header_row
+    for row, line in enumerate(rows, start=header_row + 1):
+        values = [line.moa, line.moa_name, line.appropriation_class or ("Subtotal" if line.kind == "subtotal" else ""),
+                  line.appropriations, line.allotments, *(line.obligations[q] for q in QUARTERS),
+                  line.obligations_total, *(line.disbursements[q] for q in QUARTERS), line.disbursements_total,
+                  line.unreleased, line.unobligated, line.unpaid]
+        style = {"subtotal": {"bold": True, "fill": SUBTOTAL_FILL}, "total": {"bold": True, "fill": TOTAL_FILL}}
+        _write_row(ws, row, values, formats, **style.get(line.kind, {}))
+    _finish(ws, header_row, row - 1, FAR1_COLUMNS, freeze_columns=3)
+    return _bytes(workbook)
+
+
+def _bytes(workbook: Workbook) -> bytes:
+    buffer = BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

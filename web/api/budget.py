@@ -1,0 +1,235 @@
+"""Budget preparation and execution over HTTP (seed 003): proposals,
+program budgets, justifications, line items, allotments, obligations,
+disbursements."""
+
+from __future__ import annotations
+
+from flask import request
+from flask.views import MethodView
+
+from db.models import Allotment, BudgetJustification, BudgetLineItem, Disbursement, Obligation, ProgramBudget
+from services import budget
+from web.auth import current_user
+from web.pagination import SQLPage
+from web.parsing import Blueprint
+from web.schemas import (
+    AllotmentCreateSchema,
+    AllotmentSchema,
+    CancelSchema,
+    DisbursementCreateSchema,
+    DisbursementSchema,
+    JustificationCreateSchema,
+    JustificationSchema,
+    LineItemCreateSchema,
+    LineItemSchema,
+    ObligationCreateSchema,
+    ObligationSchema,
+    ProgramBudgetCreateSchema,
+    ProgramBudgetPatchSchema,
+    ProgramBudgetSchema,
+    ProposalCreateSchema,
+    ProposalFilterSchema,
+    ProposalSchema,
+)
+
+blp = Blueprint("budget", __name__, url_prefix="/api",
+                description="Budget preparation and execution: program budget > allotments > obligations > "
+                            "disbursements, each level limited by the one above (enforced by the database).")
+
+
+def view(row, status: int = 200):
+    """A financial row with its totals and ETag."""
+    return budget.as_view(row), status, {"ETag": row.etag}
+
+
+@blp.route("/budget-proposals")
+class Proposals(MethodView):
+    @blp.arguments(ProposalFilterSchema, location="query")
+    @blp.response(200, ProposalSchema(many=True))
+    @blp.paginate(SQLPage)
+    def get(self, filters):
+        """Budget proposals you may see (filters: fiscal_year, moa)."""
+        return budget.list_proposals(current_user(), **filters)
+
+    @blp.arguments(ProposalCreateSchema)
+    @blp.response(201, ProposalSchema)
+    def post(self, data):
+        """Open an organization's proposal for a fiscal year (one per year)."""
+        return budget.create_proposal(current_user(), **data)
+
+
+@blp.route("/budget-proposals/<int:proposal_id>")
+class Proposal(MethodView):
+    @blp.response(200, ProposalSchema)
+    def get(self, proposal_id):
+        """One budget proposal."""
+        return budget.get_proposal_or_raise(current_user(), proposal_id)
+
+
+@blp.route("/program-budgets")
+class ProgramBudgets(MethodView):
+    @blp.arguments(ProgramBudgetCreateSchema)
+    @blp.response(201, ProgramBudgetSchema)
+    def post(self, data):
+        """Approve an amount for a PPA within its organization's proposal (budget analysts)."""
+        return view(budget.create_program_budget(current_user(), **data), 201)
+
+
+@blp.route("/program-budgets/<int:program_budget_id>")
+class ProgramBudgetOne(MethodView):
+    @blp.response(200, ProgramBudgetSchema)
+    def get(self, program_budget_id):
+        """A program budget with allotted, obligated and disbursed totals and balances."""
+        return view(budget.get_program_budget_or_raise(current_user(), program_budget_id))
+
+    @blp.arguments(ProgramBudgetPatchSchema)
+    @blp.response(200, ProgramBudgetSchema)
+    def patch(self, data, program_budget_id):
+        """Change the approved amount (never below what is allotted); If-Match honoured."""
+        return view(budget.update_program_budget(current_user(), program_budget_id, data["approved_amount"],
+                                                 if_match=request.headers.get("If-Match")))
+
+
+def _children(parent_getter, model, column, schema):
+    """A GET view listing ``model`` rows under a parent the caller may see."""
+
+    @blp.response(200, schema(many=True))
+    @blp.paginate(SQLPage)
+    def get(self, parent_id):
+        parent_getter(current_user(), parent_id)
+        return budget.list_children(current_user(), model, column, parent_id)
+
+    return get
+
+
+@blp.route("/program-budgets/<int:parent_id>/justifications")
+class Justifications(MethodView):
+    get = _children(budget.get_program_budget_or_raise, BudgetJustification, BudgetJustification.program_budget_id,
+                    JustificationSchema)
+
+    @blp.arguments(JustificationCreateSchema)
+    @blp.response(201, JustificationSchema)
+    def post(self, data, parent_id):
+        """Attach a justification."""
+        return budget.add_justification(current_user(), parent_id, **data)
+
+
+@blp.route("/program-budgets/<int:parent_id>/line-items")
+class LineItems(MethodView):
+    get = _children(budget.get_program_budget_or_raise, BudgetLineItem, BudgetLineItem.program_budget_id,
+                    LineItemSchema)
+
+    @blp.arguments(LineItemCreateSchema)
+    @blp.response(201, LineItemSchema)
+    def post(self, data, parent_id):
+        """Add a line item by UACS object code (e.g. 50202010-01)."""
+        return budget.add_line_item(current_user(), parent_id, **data)
+
+
+@blp.route("/program-budgets/<int:parent_id>/allotments")
+class ProgramBudgetAllotments(MethodView):
+    get = _children(budget.get_program_budget_or_raise, Allotment, Allotment.program_budget_id, AllotmentSchema)
+
+
+@blp.route("/allotments")
+class Allotments(MethodView):
+    @blp.arguments(AllotmentCreateSchema)
+    @blp.response(201, AllotmentSchema)
+    def post(self, data):
+        """Release a quarterly allotment (budget analysts; enacted PPAs); refused
+        with 409 budget_limit_exceeded above the approved amount."""
+        return view(budget.release_allotment(current_user(), **data), 201)
+
+
+def _getter(model):
+    return lambda user, row_id: budget.get_or_raise(user, model, row_id)
+
+
+@blp.route("/allotments/<int:row_id>")
+class AllotmentOne(MethodView):
+    @blp.response(200, AllotmentSchema)
+    def get(self, row_id):
+        """An allotment with what is obligated and still available."""
+        return view(budget.get_or_raise(current_user(), Allotment, row_id))
+
+
+@blp.route("/allotments/<int:row_id>/cancel")
+class AllotmentCancel(MethodView):
+    @blp.arguments(CancelSchema)
+    @blp.response(200, AllotmentSchema)
+    def post(self, data, row_id):
+        """Cancel an allotment without active obligations; its amount returns to the program budget."""
+        return view(budget.cancel_allotment(current_user(), row_id, reason=data["reason"],
+                                            if_match=request.headers.get("If-Match")))
+
+
+@blp.route("/allotments/<int:parent_id>/obligations")
+class AllotmentObligations(MethodView):
+    get = _children(_getter(Allotment), Obligation, Obligation.allotment_id, ObligationSchema)
+
+
+@blp.route("/obligations")
+class Obligations(MethodView):
+    @blp.arguments(ObligationCreateSchema)
+    @blp.response(201, ObligationSchema)
+    def post(self, data):
+        """Obligate part of an allotment (the MOA); refused with 409 above what it has left."""
+        return view(budget.record_obligation(current_user(), **data), 201)
+
+
+@blp.route("/obligations/<int:row_id>")
+class ObligationOne(MethodView):
+    @blp.response(200, ObligationSchema)
+    def get(self, row_id):
+        """An obligation with what is disbursed and its balance."""
+        return view(budget.get_or_raise(current_user(), Obligation, row_id))
+
+
+@blp.route("/obligations/<int:row_id>/cancel")
+class ObligationCancel(MethodView):
+    @blp.arguments(CancelSchema)
+    @blp.response(200, ObligationSchema)
+    def post(self, data, row_id):
+        """Cancel an obligation without disbursements; its amount returns to the allotment."""
+        return view(budget.cancel_obligation(current_user(), row_id, reason=data["reason"],
+                                             if_match=request.headers.get("If-Match")))
+
+
+@blp.route("/obligations/<int:parent_id>/disbursements")
+class ObligationDisbursements(MethodView):
+    get = _children(_getter(Obligation), Disbursement, Disbursement.obligation_id, DisbursementSchema)
+
+
+@blp.route("/disbursements")
+class Disbursements(MethodView):
+    @blp.arguments(DisbursementCreateSchema)
+    @blp.response(201, DisbursementSchema)
+    def post(self, data):
+        """Pay part of an obligation (the MOA); refused with 409 above its balance."""
+        return view(budget.record_disbursement(current_user(), **data), 201)
+
+
+@blp.route("/disbursements/<int:row_id>")
+class DisbursementOne(MethodView):
+    @blp.response(200, DisbursementSchema)
+    def get(self, row_id):
+        """A disbursement."""
+        return view(budget.get_or_raise(current_user(), Disbursement, row_id))
+
+
+@blp.route("/disbursements/<int:row_id>/void")
+class DisbursementVoid(MethodView):
+    @blp.arguments(CancelSchema)
+    @blp.response(200, DisbursementSchema)
+    def post(self, data, row_id):
+        """Void a disbursement; its amount returns to the obligation."""
+        return view(budget.void_disbursement(current_user(), row_id, reason=data["reason"],
+                                             if_match=request.headers.get("If-Match")))
+
+
+@blp.route("/monitoring-entries/<int:ppa_id>/program-budgets")
+class PpaProgramBudgets(MethodView):
+    @blp.response(200, ProgramBudgetSchema(many=True))
+    def get(self, ppa_id):
+        """The PPA's program budgets with their totals: its money from appropriation to payment."""
+        return [budget.as_view(pb) for pb in budget.program_budgets_of(current_user(), ppa_id)]
