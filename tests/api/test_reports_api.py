@@ -1,0 +1,155 @@
+"""The Excel reports (DESIGN §8), read back with openpyxl: headers, one row
+per PPA, values equal to the API's figures, exact totals, number formats,
+frozen header, autofilter, print titles; a full budget cycle end to end."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from io import BytesIO
+
+import pytest
+from click.testing import CliRunner
+from openpyxl import load_workbook
+
+from tests.api.test_budget_api import Chain
+from web.cli import main
+
+MFBM_HEADERS = ["PPA Code", "PPA Title", "Implementing MOA", "Appropriation Class", "Allocated Budget",
+                "Total Obligations", "Total Disbursements", "Actual Expenditure", "Variance", "Variance %",
+                "Utilization Rate %", "Status", "Tracking", "Remarks"]
+
+
+@pytest.fixture
+def cycle(world):
+    """A full budget cycle: an enacted, tracked PPA with proposal, program
+    budget, allotments, obligations, disbursements and work item spending;
+    plus a draft PPA and another MOA's PPA."""
+    chain = Chain(world)
+    q1 = chain.allot("2000000.00", quarter=1)
+    q2 = chain.allot("1000000.00", quarter=2)
+    training = chain.obligate(q1["id"], "1500000.00", day="2025-03-10")
+    kits = chain.obligate(q2["id"], "600000.00", day="2025-05-05")
+    chain.disburse(training["id"], "1500000.00", day="2025-03-31")
+    chain.disburse(kits["id"], "250000.00", day="2025-07-01")
+    tree = chain.get(f"/api/monitoring-entries/{chain.ppa}/budget_allocation_tree/")
+    leaf = tree["breakdown"][0]["children"][0]["children"][0]["work_item_id"]
+    world.client.post(f"/api/work-items/{leaf}/expenditures", json={"amount": "1625000.00"},
+                      headers=world.focal.headers)
+    world.create_ppa(title="Cash-for-Work, Marawi", budget_allocation="10499999.99", program_code="MSSD-CFW-011")
+    world.create_ppa(world.other_focal, title="Halal Workshop", budget_allocation="850000.00", category="moa_ppa")
+    return chain
+
+
+def workbook(response):
+    assert response.status_code == 200, response.get_data(as_text=True)[:500]
+    assert response.mimetype == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return load_workbook(BytesIO(response.get_data())).active
+
+
+def exact(value):
+    """A number as written in the file (openpyxl reads numbers back as floats;
+    the file holds the exact decimal text, which the shortest repr restores)."""
+    return Decimal(str(value)) if isinstance(value, (int, float)) and not isinstance(value, bool) else value
+
+
+def table_rows(ws, first_header: str):
+    header_row = next(r for r in range(1, 20) if ws.cell(r, 1).value == first_header)
+    rows = [[exact(c.value) for c in ws[r]] for r in range(header_row + 1, ws.max_row + 1)]
+    return header_row, [c.value for c in ws[header_row]], rows
+
+
+def test_mfbm_report_matches_the_api_to_the_centavo(cycle):
+    world = cycle.world
+    ws = workbook(world.client.get("/api/reports/mfbm-budget-execution.xlsx?fiscal_year=2025",
+                                   headers=world.admin.headers))
+
+    header_row, headers, rows = table_rows(ws, "PPA Code")
+    data, total = rows[:-1], rows[-1]
+    ppa = cycle.get(f"/api/monitoring-entries/{cycle.ppa}")
+    program_budget = cycle.get(f"/api/program-budgets/{cycle.program_budget}")
+    mine = next(r for r in data if r[1] == ppa["title"])
+
+    assert [ws.cell(i, 1).value for i in (1, 2, 3)] == [
+        "MINISTRY OF FINANCE AND BUDGET MANAGEMENT", "BANGSAMORO AUTONOMOUS REGION IN MUSLIM MINDANAO",
+        "BUDGET EXECUTION REPORT - FY 2025"]
+    assert headers == MFBM_HEADERS
+    assert len(data) == 3  # one row per FY2025 PPA
+    assert mine[2:9] == ["MSSD", "MOOE", Decimal(ppa["budget_allocation"]), Decimal(program_budget["obligated"]),
+                         Decimal(program_budget["disbursed"]), Decimal(ppa["actual_expenditure"]),
+                         Decimal(ppa["budget_allocation"]) - Decimal(ppa["actual_expenditure"])]
+    assert mine[9] == Decimal("0.675") and mine[10] == Decimal("0.42")  # 3,375,000 / 5,000,000; 2,100,000 / 5,000,000
+    assert mine[11:] == ["Ongoing", "WorkItem", "High underspending; Low utilization"]
+    assert total[0] == "TOTAL"
+    for column in range(4, 9):
+        assert total[column] == sum(r[column] for r in data)
+    assert {ws.cell(header_row + 1, c).number_format for c in range(5, 10)} == {"#,##0.00"}
+    assert {ws.cell(header_row + 1, c).number_format for c in (10, 11)} == {"0.00%"}
+    assert ws.freeze_panes == f"C{header_row + 1}"
+    assert ws.auto_filter.ref == f"A{header_row}:N{header_row + len(data)}"
+    assert ws.print_title_rows == f"${header_row}:${header_row}"
+
+
+def test_remarks_name_the_stage_of_ppas_not_yet_approved(cycle):
+    ws = workbook(cycle.world.client.get("/api/reports/mfbm-budget-execution.xlsx?fiscal_year=2025&moa=MSSD",
+                                         headers=cycle.world.admin.headers))
+
+    _, _, rows = table_rows(ws, "PPA Code")
+
+    assert {r[1]: r[13] for r in rows[:-1]}["Cash-for-Work, Marawi"] == "Draft"
+    assert [r[2] for r in rows[:-1]] == ["MSSD", "MSSD"]
+
+
+def test_a_moa_focal_person_gets_only_their_moa_rows(cycle):
+    ws = workbook(cycle.world.client.get("/api/reports/mfbm-budget-execution.xlsx?fiscal_year=2025",
+                                         headers=cycle.world.other_focal.headers))
+
+    _, _, rows = table_rows(ws, "PPA Code")
+
+    assert [r[1] for r in rows[:-1]] == ["Halal Workshop"]
+
+
+def test_far1_statement_balances_by_moa_class_and_quarter(cycle):
+    ws = workbook(cycle.world.client.get("/api/reports/far1.xlsx?fiscal_year=2025", headers=cycle.world.admin.headers))
+
+    header_row, headers, rows = table_rows(ws, "MOA")
+    by_label = {(r[0], r[2]): r for r in rows}
+    mssd = by_label[("MSSD", "Maintenance and Other Operating Expenses (MOOE)")]
+    grand = rows[-1]
+
+    assert headers[:5] == ["MOA", "Agency", "Appropriation Class", "Appropriations", "Allotments"]
+    assert headers[-3:] == ["Unreleased Appropriations", "Unobligated Allotments", "Unpaid Obligations"]
+    assert mssd[3:5] == [Decimal("5000000.00"), Decimal("3000000.00")]
+    assert mssd[5:10] == [Decimal("1500000.00"), Decimal("600000.00"), 0, 0, Decimal("2100000.00")]
+    assert mssd[10:15] == [Decimal("1500000.00"), 0, Decimal("250000.00"), 0, Decimal("1750000.00")]
+    assert mssd[9] == mssd[5] + mssd[6]
+    assert mssd[15:] == [Decimal("2000000.00"), Decimal("900000.00"), Decimal("350000.00")]
+    assert by_label[("MSSD", "Subtotal")][3:] == mssd[3:]
+    assert grand[1] == "GRAND TOTAL"
+    subtotals = [r for r in rows if r[2] == "Subtotal"]
+    for column in range(3, len(headers)):
+        assert grand[column] == sum(r[column] for r in subtotals)
+
+
+def test_a_report_can_run_as_a_job_and_be_downloaded(cycle):
+    world = cycle.world
+    accepted = world.client.get("/api/reports/far1.xlsx?fiscal_year=2025&async=true", headers=world.focal.headers)
+    job_id = accepted.get_json()["job_id"]
+
+    job = world.client.get(f"/api/jobs/{job_id}", headers=world.focal.headers).get_json()
+    download = world.client.get(f"/api/reports/files/{job_id}", headers=world.focal.headers)
+    stranger = world.client.get(f"/api/reports/files/{job_id}", headers=world.other_focal.headers)
+
+    assert accepted.status_code == 202 and accepted.headers["Location"] == f"/api/jobs/{job_id}"
+    assert (job["status"], job["result"]["download_name"]) == ("finished", "FAR1_Statement_FY2025.xlsx")
+    _, _, rows = table_rows(workbook(download), "MOA")
+    assert {r[0] for r in rows[:-1]} == {"MSSD"}  # the job ran as the focal person: their MOA only
+    assert stranger.status_code == 404
+
+
+def test_the_cli_writes_both_reports(app, cycle, tmp_path):
+    env = {"DATABASE_URL": app.config["DATABASE_URL"], "REDIS_URL": ""}
+    for kind in ("mfbm", "far1"):
+        out = tmp_path / f"{kind}.xlsx"
+        result = CliRunner().invoke(main, ["report", kind, "--fiscal-year", "2025", "--out", str(out)], env=env)
+        assert result.exit_code == 0, result.output
+        assert load_workbook(out).active.cell(1, 1).value == "MINISTRY OF FINANCE AND BUDGET MANAGEMENT"
