@@ -37,7 +37,6 @@ from db.models import (
     Disbursement,
     Obligation,
     Organization,
-    Ppa,
     ProgramBudget,
     User,
 )

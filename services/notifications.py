@@ -22,7 +22,6 @@ from flask import current_app
 from sqlalchemy import Select, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from db import db
 from db.models import Notification, Ppa, User, UserRole
 from db.types import utcnow
 from services import alerts, calendar

@@ -21,9 +21,9 @@ from db.types import utcnow
 from services.access import can_edit_ppas_of, can_see_ppa, visible_ppas
 from services.concurrency import check_if_match
 from services.runtime import get_runtime
+from services.trees import apply_allocations, load_tree, require_unlocked, settle
 from services.unit_of_work import transaction
 from services.users import get_organization_or_raise
-from services.trees import apply_allocations, load_tree, require_unlocked, settle
 from workflow.errors import Conflict, Forbidden, NotEditable, NotFound, ValidationFailed
 from workflow.money import to_centavos
 

@@ -8,10 +8,10 @@ reverse).
 from __future__ import annotations
 
 import tempfile
-from datetime import date
-from decimal import Decimal
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 from db import db

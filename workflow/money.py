@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from math import gcd
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
+from math import gcd
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
