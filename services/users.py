@@ -23,6 +23,7 @@ from services.unit_of_work import transaction
 from workflow.errors import Conflict, NotFound, Unauthenticated, ValidationFailed
 
 TOKEN_PREFIX = "ppa_"
+PREFIX_LENGTH = 12  # characters of a token kept in clear, to tell tokens apart
 
 
 def hash_token(token: str) -> str:
@@ -122,7 +123,8 @@ def issue_token(username: str, *, name: str = "", expires_in: timedelta | None =
     Args:
         name: a label for the token (e.g. the client it is for).
         expires_in: lifetime; ``None`` means it does not expire.
-        replace: revoke the user's other live tokens with the same ``name``.
+        replace: revoke the user's other live tokens with the same ``name``
+            (``ppaflow seed`` hands out fresh example tokens this way).
 
     Returns:
         The token (shown once).
@@ -140,10 +142,26 @@ def issue_token(username: str, *, name: str = "", expires_in: timedelta | None =
     return token
 
 
+def rotate_token(username: str, *, label: str | None = None, expires_in: timedelta | None = None) -> str:
+    """Revoke a user's live tokens, all or those labelled ``label``, and
+    issue one replacement (labelled ``label``, else ``rotated``) in the same
+    transaction.
+
+    Returns:
+        The new token (shown once).
+
+    Raises:
+        NotFound: no such user.
+    """
+    with transaction() as session:
+        revoke_tokens(username, label=label)
+        return _new_token(session, get_user_or_raise(username), name=label or "rotated", expires_in=expires_in)
+
+
 def _new_token(session, user: User, *, name: str, expires_in: timedelta | None = None) -> str:
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     session.add(ApiToken(
-        user_id=user.id, token_hash=hash_token(token), prefix=token[:12], name=name,
+        user_id=user.id, token_hash=hash_token(token), prefix=token[:PREFIX_LENGTH], name=name,
         expires_at=utcnow() + expires_in if expires_in else None,
     ))
     return token
@@ -170,3 +188,38 @@ def authenticate(token: str, *, now: datetime | None = None) -> User:
     if not row.user.is_active:
         raise Unauthenticated("this user is deactivated")
     return row.user
+
+
+def tokens_of(username: str) -> list[ApiToken]:
+    """Every token of a user, newest first (hashes only).
+
+    Raises:
+        NotFound: no such user.
+    """
+    user = get_user_or_raise(username)
+    return list(db.session.scalars(select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id.desc())))
+
+
+def revoke_tokens(username: str, *, prefix: str | None = None, label: str | None = None) -> int:
+    """Revoke a user's live tokens: all, the one whose ``prefix`` (the first
+    12 characters, as ``tokens_of`` shows them) is given, or those labelled
+    ``label``.
+
+    Returns:
+        How many were revoked.
+
+    Raises:
+        NotFound: no such user.
+        ValidationFailed: ``prefix`` is not a whole 12-character prefix.
+    """
+    if prefix is not None and not (len(prefix) == PREFIX_LENGTH and prefix.startswith(TOKEN_PREFIX)):
+        raise ValidationFailed({"prefix": [f"give the {PREFIX_LENGTH} characters shown by 'ppaflow token list', "
+                                           f"e.g. {TOKEN_PREFIX}Ab3dE6gH"]})
+    with transaction() as session:
+        user = get_user_or_raise(username)
+        query = update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+        if prefix is not None:
+            query = query.where(ApiToken.prefix == prefix)
+        if label is not None:
+            query = query.where(ApiToken.name == label)
+        return session.execute(query.values(revoked_at=utcnow())).rowcount

@@ -31,23 +31,38 @@ def current_user() -> User:
     return g.user
 
 
-def init_app(app: Flask) -> None:
-    """Give every request an id; authenticate every ``/api`` request."""
+def bearer_token() -> str | None:
+    """The token of the request's ``Authorization: Bearer <token>`` header
+    (scheme in any case, surrounding blanks ignored), or None."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return token.strip() or None if scheme.lower() == "bearer" else None
+
+
+def init_request_ids(app: Flask) -> None:
+    """Give every request an id (first of all, so every answer carries it)."""
 
     @app.before_request
-    def authenticate_request() -> None:
+    def assign_request_id() -> None:
         offered = request.headers.get("X-Request-ID", "")
         g.request_id = offered if REQUEST_ID.fullmatch(offered) else uuid.uuid4().hex
         set_context(AuditContext(request_id=g.request_id))
-        if not request.path.startswith("/api") or request.path.startswith(PUBLIC_PREFIXES):
-            return
-        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            raise Unauthenticated("send your API token as 'Authorization: Bearer <token>'")
-        g.user = users.authenticate(token.strip())
-        set_context(AuditContext(actor_id=g.user.id, actor=g.user.username, request_id=g.request_id))
 
     @app.after_request
     def echo_request_id(response):
         response.headers["X-Request-ID"] = g.get("request_id", "")
         return response
+
+
+def init_app(app: Flask) -> None:
+    """Authenticate every ``/api`` request."""
+
+    @app.before_request
+    def authenticate_request() -> None:
+        if not request.path.startswith("/api") or request.path.startswith(PUBLIC_PREFIXES):
+            return
+        token = bearer_token()
+        if token is None:
+            raise Unauthenticated("send your API token as 'Authorization: Bearer <token>'")
+        g.user = users.authenticate(token)
+        g.username = g.user.username  # for the logs, which must not load anything once the request ends
+        set_context(AuditContext(actor_id=g.user.id, actor=g.user.username, request_id=g.request_id))

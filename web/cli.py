@@ -20,12 +20,13 @@ from sqlalchemy.engine import make_url
 from db import db
 from db.audit import AuditContext, set_context
 from db.migrate import upgrade
+from jobs.registry import known_jobs
 from rules import DEFAULT_RULES_DIR, load_rules
 from services import approvals, users
-from jobs.registry import known_jobs
 from services.effects import known_effects
 from web.app import create_app, tune_gc
 from web.console import table
+from web.logs import configure as configure_logging
 from workflow.errors import PpaflowError, RulesError
 
 
@@ -141,6 +142,44 @@ def token_issue(name: str, label: str, expires_in_days: int | None) -> None:
         click.echo(users.issue_token(name, name=label, expires_in=expires))
 
 
+@token.command("list")
+@click.argument("name")
+@fail_on_domain_errors
+def token_list(name: str) -> None:
+    """The API tokens of user NAME (prefix, label, state); never the tokens."""
+    with app_context():
+        rows = [(t.prefix + "...", t.name, t.created_at.strftime("%Y-%m-%d %H:%M"),
+                 t.expires_at.strftime("%Y-%m-%d") if t.expires_at else "never",
+                 "revoked" if t.revoked_at else "live") for t in users.tokens_of(name)]
+        click.echo(table(("token", "label", "created", "expires", "state"), rows))
+
+
+@token.command("revoke")
+@click.argument("name")
+@click.option("--prefix", help="only the token starting with this (as shown by 'token list')")
+@click.option("--label", help="only the tokens with this label")
+@fail_on_domain_errors
+def token_revoke(name: str, prefix: str | None, label: str | None) -> None:
+    """Revoke user NAME's live tokens (all, or those matching --prefix/--label)."""
+    with app_context():
+        count = users.revoke_tokens(name, prefix=prefix.removesuffix("...") if prefix is not None else None,
+                                    label=label)
+        click.echo(f"revoked {count} token(s) of {name}")
+
+
+@token.command("rotate")
+@click.argument("name")
+@click.option("--label", help="replace only the tokens with this label (default: every live token)")
+@click.option("--expires-in-days", type=click.IntRange(1, 3650), help="lifetime of the new token")
+@fail_on_domain_errors
+def token_rotate(name: str, label: str | None, expires_in_days: int | None) -> None:
+    """Revoke user NAME's live tokens (or those with --label) and issue one
+    new token (the last line)."""
+    with app_context():
+        expires = timedelta(days=expires_in_days) if expires_in_days else None
+        click.echo(users.rotate_token(name, label=label, expires_in=expires))
+
+
 @main.group()
 def ppa() -> None:
     """PPAs from the command line."""
@@ -198,12 +237,25 @@ def rules_check(directory: Path | None) -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
-def serve(host: str, port: int) -> None:
-    """Serve the API (development server; see README for production)."""
+@click.option("--workers", type=click.IntRange(1, 64),
+              help="serve with gunicorn and this many worker processes (production); without it, Flask's "
+                   "development server")
+@click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 64), help="threads per gunicorn worker")
+def serve(host: str, port: int, workers: int | None, threads: int) -> None:
+    """Serve the API: the development server, or gunicorn with --workers."""
     with app_context() as app:
-        tune_gc()
-        click.echo(f"ppaflow serving on http://{host}:{port}/api (database {safe_url(app.config['DATABASE_URL'])})")
-        app.run(host=host, port=port, threaded=True, use_reloader=False)
+        url = safe_url(app.config["DATABASE_URL"])
+        if workers is None:
+            tune_gc()
+            configure_logging()
+            click.echo(f"ppaflow serving on http://{host}:{port}/api (database {url})")
+            app.run(host=host, port=port, threaded=True, use_reloader=False)
+            return
+    from web.server import Server
+
+    click.echo(f"ppaflow serving on http://{host}:{port}/api with gunicorn, {workers} workers x {threads} threads "
+               f"(database {url})")
+    Server(bind=f"{host}:{port}", workers=workers, threads=threads).run()
 
 
 @main.command()
@@ -216,6 +268,7 @@ def worker(burst: bool, name: str | None) -> None:
 
     with app_context():
         tune_gc()
+        configure_logging()
         try:
             rq_worker = build_worker(name=name)
         except RuntimeError as exc:

@@ -4,7 +4,8 @@ Keys (DESIGN §1): ``DATABASE_URL`` (default: SQLite file under ``instance/``),
 ``REDIS_URL`` (unset: jobs run inline), ``PPAFLOW_RULES_DIR`` (default: the
 rules shipped in ``rules/``), ``SECRET_KEY``, ``MAX_CONTENT_LENGTH`` (bytes a
 request body may have, default 1 MiB), ``SMTP_URL`` (unset: notifications
-stay in the outbox).
+stay in the outbox), ``RATE_LIMIT`` (per API token, default
+``600 per minute``; Flask-Limiter notation).
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from typing import Any
 
 from db.urls import normalize_database_url
 
-KEYS = ("DATABASE_URL", "REDIS_URL", "PPAFLOW_RULES_DIR", "SECRET_KEY", "MAX_CONTENT_LENGTH", "SMTP_URL")
+KEYS = ("DATABASE_URL", "REDIS_URL", "PPAFLOW_RULES_DIR", "SECRET_KEY", "MAX_CONTENT_LENGTH", "SMTP_URL",
+        "RATE_LIMIT")
 
 
 def settings(instance_path: str, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
@@ -34,4 +36,5 @@ def settings(instance_path: str, overrides: Mapping[str, Any] | None = None) -> 
     values["DATABASE_URL"] = normalize_database_url(values["DATABASE_URL"])
     values["SECRET_KEY"] = values["SECRET_KEY"] or "dev-only-secret-key"
     values["MAX_CONTENT_LENGTH"] = int(values["MAX_CONTENT_LENGTH"] or 1024 * 1024)
+    values["RATE_LIMIT"] = values["RATE_LIMIT"] or "600 per minute"
     return values

@@ -1,0 +1,176 @@
+"""Who may call what (issue 6): every API endpoint x every role x own/other
+organization -> the expected status, generated from one table.
+
+``ok`` means the request got past access control (a 2xx, or a domain
+answer such as 409 or 422 that only someone allowed can get); otherwise the
+exact status: 401 without a token, 403 for a role that may not, 404 for
+what another MOA's focal person may not even see.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.api.test_budget_api import Chain
+from tests.support import World
+
+ROLES = ("anonymous", "focal", "other_focal", "technical_reviewer", "budget_analyst", "planning_officer",
+         "executive", "admin")
+REVIEWERS = ("technical_reviewer", "budget_analyst", "planning_officer", "executive")
+
+
+def expect(default="ok", **overrides) -> dict[str, object]:
+    """Expected status per role: 401 for the anonymous caller, ``default``
+    for the rest, except ``overrides``."""
+    out = {role: default for role in ROLES} | {"anonymous": 401}
+    for role, status in overrides.items():
+        if role == "reviewers":
+            out |= {r: status for r in REVIEWERS}
+        else:
+            out[role] = status
+    return out
+
+
+SEE = expect(other_focal=404)                                        # read one thing of the MOA
+MOA_WRITES = expect(other_focal=404, reviewers=403)                  # what the MOA's focal person does
+ANALYST = expect(other_focal=404, focal=403, reviewers=403, budget_analyst="ok")
+PREPARE = expect(other_focal=404, reviewers=403, budget_analyst="ok")
+EVERYONE = expect()
+
+# (method, path, body, expected) -- the path's {names} come from the world below.
+MATRIX = [
+    ("GET", "/api/me", None, EVERYONE),
+    ("GET", "/api/rules", None, EVERYONE),
+    ("GET", "/api/monitoring-entries", None, EVERYONE),
+    ("POST", "/api/monitoring-entries", {"title": "New", "category": "moa_ppa", "fiscal_year": 2025,
+                                         "budget_allocation": "1.00", "implementing_moa": "MSSD"},
+     expect(other_focal=403, reviewers=403)),
+    ("GET", "/api/monitoring-entries/{draft}", None, SEE),
+    ("PATCH", "/api/monitoring-entries/{draft}", {"summary": "edited"}, MOA_WRITES),
+    ("GET", "/api/monitoring-entries/{draft}/actions", None, SEE),
+    ("GET", "/api/monitoring-entries/{draft}/history", None, SEE),
+    ("POST", "/api/monitoring-entries/{draft}/transitions", {"trigger": "submit"}, MOA_WRITES),
+    ("POST", "/api/monitoring-entries/{reviewing}/transitions", {"trigger": "approve"},
+     expect(other_focal=404, focal=403, reviewers=403, technical_reviewer="ok")),
+    ("POST", "/api/monitoring-entries/{reviewing}/enable_workitem_tracking/", {}, MOA_WRITES),
+    ("GET", "/api/monitoring-entries/{tracked}/budget_allocation_tree/", None, SEE),
+    ("POST", "/api/monitoring-entries/{tracked}/distribute_budget/", {"method": "equal"}, MOA_WRITES),
+    ("POST", "/api/monitoring-entries/{tracked}/sync_from_workitem/", None, MOA_WRITES),
+    ("GET", "/api/monitoring-entries/{tracked}/program-budgets", None, SEE),
+    ("POST", "/api/work-items", {"parent_id": "{root}", "work_type": "task", "title": "Extra"}, MOA_WRITES),
+    ("GET", "/api/work-items/{leaf}", None, SEE),
+    ("PATCH", "/api/work-items/{leaf}", {"budget_notes": "checked"}, MOA_WRITES),
+    ("GET", "/api/work-items/{root}/children", None, SEE),
+    ("POST", "/api/work-items/{leaf}/expenditures", {"amount": "1.00"}, MOA_WRITES),
+    ("POST", "/api/work-items/{leaf}/transitions", {"trigger": "start"}, MOA_WRITES),
+    ("GET", "/api/budget-proposals", None, EVERYONE),
+    ("POST", "/api/budget-proposals", {"organization": "MSSD", "fiscal_year": 2026, "title": "FY2026"},
+     expect(other_focal=403, reviewers=403, budget_analyst="ok")),
+    ("GET", "/api/budget-proposals/{proposal}", None, SEE),
+    ("POST", "/api/program-budgets", {"proposal_id": "{proposal}", "ppa_id": "{draft}", "approved_amount": "1.00"},
+     expect(other_focal=404, focal=403, reviewers=403, budget_analyst="ok")),
+    ("GET", "/api/program-budgets/{program_budget}", None, SEE),
+    ("PATCH", "/api/program-budgets/{program_budget}", {"approved_amount": "5000000.00"}, ANALYST),
+    ("GET", "/api/program-budgets/{program_budget}/justifications", None, SEE),
+    ("POST", "/api/program-budgets/{program_budget}/justifications", {"title": "Need", "narrative": "Because."},
+     PREPARE),
+    ("GET", "/api/program-budgets/{program_budget}/line-items", None, SEE),
+    ("POST", "/api/program-budgets/{program_budget}/line-items",
+     {"uacs_code": "50202010-01", "description": "Training", "amount": "1.00"}, PREPARE),
+    ("GET", "/api/program-budgets/{program_budget}/allotments", None, SEE),
+    ("POST", "/api/allotments", {"program_budget_id": "{program_budget}", "quarter": 3, "release_date": "2025-07-01",
+                                 "saro_number": "SARO-{role}", "amount": "1.00"}, ANALYST),
+    ("GET", "/api/allotments/{allotment}", None, SEE),
+    ("POST", "/api/allotments/{spare_allotment}/cancel", {"reason": "not needed"}, ANALYST),
+    ("GET", "/api/allotments/{allotment}/obligations", None, SEE),
+    ("POST", "/api/obligations", {"allotment_id": "{allotment}", "payee": "P", "ors_number": "ORS-{role}",
+                                  "obligation_date": "2025-04-01", "amount": "1.00"}, MOA_WRITES),
+    ("GET", "/api/obligations/{obligation}", None, SEE),
+    ("POST", "/api/obligations/{spare_obligation}/cancel", {"reason": "rescinded"}, MOA_WRITES),
+    ("GET", "/api/obligations/{obligation}/disbursements", None, SEE),
+    ("POST", "/api/disbursements", {"obligation_id": "{obligation}", "dv_number": "DV-{role}",
+                                    "payment_method": "cash", "disbursement_date": "2025-05-01", "amount": "1.00"},
+     MOA_WRITES),
+    ("GET", "/api/disbursements/{disbursement}", None, SEE),
+    ("POST", "/api/disbursements/{disbursement}/void", {"reason": "duplicate"}, MOA_WRITES),
+    ("GET", "/api/alerts", None, EVERYONE),
+    ("POST", "/api/alerts/{alert}/acknowledge", None, SEE),
+    ("GET", "/api/jobs/{job}", None, SEE),
+    ("GET", "/api/notifications", None, EVERYONE),
+    ("GET", "/api/audit", None, EVERYONE),
+    ("GET", "/api/audit.csv", None, EVERYONE),
+    ("GET", "/api/reports/mfbm-budget-execution.xlsx?fiscal_year=2025", None, EVERYONE),
+    ("GET", "/api/reports/far1.xlsx?fiscal_year=2025", None, EVERYONE),
+    ("GET", "/api/reports/files/{job}", None, SEE),
+]
+
+
+def build(world: World) -> dict[str, object]:
+    """One of everything, all belonging to MSSD (the 'own' organization)."""
+    for role in ROLES[1:]:
+        getattr(world, role)
+    chain = Chain(world)
+    spare = chain.allot("10.00", quarter=2)
+    allotment = chain.allot("100000.00")
+    obligation = chain.obligate(allotment["id"], "50000.00")
+    spare_obligation = chain.obligate(allotment["id"], "10.00")
+    disbursement = chain.disburse(obligation["id"], "100.00")
+    tree = chain.get(f"/api/monitoring-entries/{chain.ppa}/budget_allocation_tree/")["breakdown"][0]
+    leaf = tree["children"][0]["children"][0]["work_item_id"]
+    world.client.post(f"/api/work-items/{leaf}/expenditures", json={"amount": "999999.00"},
+                      headers=world.focal.headers)
+    alert = world.client.get("/api/alerts", headers=world.focal.headers).get_json()[0]["id"]
+    job = world.client.get("/api/reports/far1.xlsx?fiscal_year=2025&async=true",
+                           headers=world.focal.headers).get_json()["job_id"]
+    reviewing = world.create_ppa(title="In review")["id"]
+    world.fire(reviewing, "submit", world.focal)
+    return {"draft": world.create_ppa(title="Draft")["id"], "reviewing": reviewing, "tracked": chain.ppa,
+            "root": tree["work_item_id"], "leaf": leaf, "proposal": chain.proposal,
+            "program_budget": chain.program_budget, "allotment": allotment["id"], "spare_allotment": spare["id"],
+            "obligation": obligation["id"], "spare_obligation": spare_obligation["id"],
+            "disbursement": disbursement["id"], "alert": alert, "job": job}
+
+
+def fill(value, names: dict):
+    if isinstance(value, str):
+        text = value.format(**names)
+        return int(text) if text.isdigit() and value.startswith("{") and value.endswith("}") else text
+    if isinstance(value, dict):
+        return {k: fill(v, names) for k, v in value.items()}
+    return value
+
+
+@pytest.mark.parametrize("method, path, body, expected", MATRIX, ids=[f"{m} {p}" for m, p, _, _ in MATRIX])
+def test_each_role_gets_the_expected_status(world, method, path, body, expected):
+    names = build(world)
+    people = {"anonymous": None} | {role: getattr(world, role) for role in ROLES[1:]}
+    # Refusals first, so an allowed write cannot change what a later role sees.
+    order = sorted(ROLES, key=lambda role: expected[role] == "ok")
+    got = {}
+    for role in order:
+        headers = people[role].headers if people[role] else {}
+        values = names | {"role": role}
+        response = world.client.open(fill(path, values), method=method, headers=headers,
+                                     json=fill(body, values) if body is not None else None)
+        status = response.status_code
+        response.close()  # a streamed body (CSV) must be finished before the next request
+        got[role] = "ok" if expected[role] == "ok" and status not in (401, 403, 404) and status < 500 else status
+    assert got == expected
+
+
+def test_the_matrix_covers_every_api_endpoint(app):
+    routes = {(method, rule.rule) for rule in app.url_map.iter_rules() if rule.rule.startswith("/api")
+              and not rule.rule.startswith(("/api/openapi.json", "/api/docs"))
+              for method in rule.methods - {"HEAD", "OPTIONS"}}
+    covered = set()
+    for method, path, _, _ in MATRIX:
+        bare = path.split("?")[0]
+        covered |= {(method, rule) for m, rule in routes if m == method and _matches(rule, bare)}
+
+    assert routes - covered == set()
+
+
+def _matches(rule: str, path: str) -> bool:
+    rule_parts, path_parts = rule.strip("/").split("/"), path.strip("/").split("/")
+    return len(rule_parts) == len(path_parts) and all(
+        r == p or r.startswith("<") for r, p in zip(rule_parts, path_parts, strict=True))
