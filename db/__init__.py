@@ -5,9 +5,14 @@ migrations, database-level constraints and triggers.
 ``db.init_app(app)``. Importing this package has no side effects.
 """
 
-from sqlalchemy import MetaData
-from sqlalchemy.orm import DeclarativeBase
+import logging
+
 from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy import MetaData
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import DeclarativeBase
+
+log = logging.getLogger(__name__)
 
 #: Constraint names are deterministic so that migrations can refer to them.
 NAMING_CONVENTION = {
@@ -25,4 +30,25 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-db = SQLAlchemy(model_class=Base)
+class Database(SQLAlchemy):
+    """Flask-SQLAlchemy whose end-of-request clean-up survives the database
+    going away.
+
+    Removing the session rolls back its transaction; when the server has
+    just closed the connection (a restart), that rollback fails although
+    the response is ready. The connection is already invalidated, so the
+    failure is logged and the session discarded instead of turning the
+    response into a 500 (issue 6, faults).
+    """
+
+    def _teardown_session(self, exc: BaseException | None) -> None:
+        try:
+            self.session.remove()
+        except DBAPIError as error:
+            if not error.connection_invalidated:
+                raise
+            log.warning("database connection lost while closing the session: %s", error.orig)
+            self.session.registry.clear()
+
+
+db = Database(model_class=Base)

@@ -16,6 +16,7 @@ from db.models.budget import (
     Obligation,
     ProgramBudget,
 )
+from db.models.idempotency import IdempotencyKey
 from db.models.job import JobRecord
 from db.models.people import ApiToken, Organization, User, UserRole
 from db.models.ppa import Ppa, PpaTransition
@@ -23,8 +24,8 @@ from db.models.work_item import WorkItem
 from db.types import Money
 
 __all__ = ["Alert", "Allotment", "ApiToken", "AuditEntry", "BudgetJustification", "BudgetLineItem",
-           "BudgetProposal", "Disbursement", "JobRecord", "Notification", "Obligation", "Organization", "Ppa",
-           "PpaTransition", "ProgramBudget", "User", "UserRole", "WorkItem"]
+           "BudgetProposal", "Disbursement", "IdempotencyKey", "JobRecord", "Notification", "Obligation",
+           "Organization", "Ppa", "PpaTransition", "ProgramBudget", "User", "UserRole", "WorkItem"]
 
 
 def _ppa_organization(session, ppa_id):

@@ -1,11 +1,15 @@
-"""Concurrent requests on PostgreSQL (row locks): transitions of one PPA
-never both succeed."""
+"""Concurrent requests and faults on PostgreSQL (row locks, real
+connections): transitions of one PPA never both succeed, concurrent writes
+all count, idempotent retries have one effect, a dead connection is a 503
+and the next request reconnects by itself."""
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
 
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
 
 from db import db
 
@@ -14,18 +18,24 @@ def race(app, requests):
     """Run the request functions at the same moment, one thread each; return
     the responses in order."""
     barrier = threading.Barrier(len(requests))
-    results = [None] * len(requests)
+    results: list = [None] * len(requests)
 
     def run(index, request):
         client = app.test_client()
         barrier.wait()
-        results[index] = request(client)
+        try:
+            results[index] = request(client)
+        except BaseException as exc:  # surfaced below, in the test's thread
+            results[index] = exc
 
     threads = [threading.Thread(target=run, args=(i, r)) for i, r in enumerate(requests)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
     return results
 
 
@@ -52,3 +62,136 @@ def test_two_concurrent_approvals_of_one_ppa_one_succeeds_one_history_row(pg_app
                 "SELECT count(*) FROM ppa_transitions WHERE ppa_id = :id AND trigger = 'approve'"), {"id": ppa["id"]})
         assert approvals == 1
         assert world.get(ppa["id"], world.admin)["approval_status"] == "budget_review"
+
+
+def test_fifty_clients_approving_one_ppa_one_succeeds_and_one_history_row(pg_app):
+    from tests.support import World
+
+    world = World(pg_app)
+    reviewers = [world.person(f"bpda.reviewer{i}", "technical_reviewer", org="BPDA") for i in range(50)]
+    ppa = world.create_ppa()
+    world.fire(ppa["id"], "submit", world.focal)
+
+    responses = race(pg_app, [
+        (lambda who: lambda client: client.post(f"/api/monitoring-entries/{ppa['id']}/transitions",
+                                                json={"trigger": "approve"}, headers=who.headers))(r)
+        for r in reviewers])
+
+    codes = sorted(r.status_code for r in responses)
+    assert codes.count(200) == 1 and set(codes) - {200} <= {403, 409}, codes
+    with pg_app.app_context():
+        rows = db.session.scalar(text("SELECT count(*) FROM ppa_transitions WHERE ppa_id = :id AND trigger = 'approve'"),
+                                 {"id": ppa["id"]})
+    assert rows == 1
+
+
+def test_fifty_concurrent_expenditures_all_count_in_the_rollup(pg_app):
+    from tests.support import World
+
+    world = World(pg_app)
+    ppa = world.create_ppa(wbs_template="minimal")
+    world.advance(ppa["id"], "enacted")
+    tree = world.client.get(f"/api/monitoring-entries/{ppa['id']}/budget_allocation_tree/",
+                            headers=world.focal.headers).get_json()
+    task = tree["breakdown"][0]["children"][0]["work_item_id"]
+    amounts = [f"{1000 + i}.{i:02d}" for i in range(50)]
+
+    responses = race(pg_app, [
+        (lambda amount: lambda client: client.post(f"/api/work-items/{task}/expenditures", json={"amount": amount},
+                                                   headers=world.focal.headers))(a) for a in amounts])
+
+    from decimal import Decimal
+
+    accepted = sum(Decimal(a) for a, r in zip(amounts, responses, strict=True) if r.status_code == 200)
+    assert all(r.status_code == 200 for r in responses), [r.get_json() for r in responses if r.status_code != 200]
+    after = world.client.get(f"/api/monitoring-entries/{ppa['id']}/budget_allocation_tree/",
+                             headers=world.focal.headers).get_json()
+    assert Decimal(after["total_expended"]) == accepted == sum(Decimal(a) for a in amounts)
+    assert Decimal(after["breakdown"][0]["children"][0]["actual_expenditure"]) == accepted
+
+
+def test_the_same_idempotency_key_sent_twenty_times_at_once_has_one_effect(pg_app):
+    from tests.support import World, ppa_body
+
+    world = World(pg_app)
+    headers = world.focal.headers | {"Idempotency-Key": "one-livelihood-program"}
+
+    responses = race(pg_app, [lambda client: client.post("/api/monitoring-entries", json=ppa_body(),
+                                                          headers=headers)] * 20)
+
+    assert [r.status_code for r in responses] == [201] * 20
+    assert len({r.get_json()["id"] for r in responses}) == 1
+    assert sum(r.headers.get("Idempotent-Replayed") == "true" for r in responses) == 19
+    with pg_app.app_context():
+        assert db.session.scalar(text("SELECT count(*) FROM ppas")) == 1
+
+
+def test_a_request_whose_database_connection_dies_gets_503_and_the_next_one_works(pg_app, monkeypatch):
+    from services import approvals
+    from tests.support import World
+
+    world = World(pg_app)
+    ppa = world.create_ppa()
+    original = approvals.history
+
+    def slow_history(user, ppa_id):
+        db.session.execute(text("SELECT pg_sleep(5) /* ppaflow-fault-test */"))
+        return original(user, ppa_id)
+
+    monkeypatch.setattr(approvals, "history", slow_history)
+    outcome = {}
+
+    def in_flight():
+        outcome["response"] = pg_app.test_client().get(f"/api/monitoring-entries/{ppa['id']}/history",
+                                                       headers=world.focal.headers)
+
+    thread = threading.Thread(target=in_flight)
+    thread.start()
+    killer = create_engine(pg_app.config["DATABASE_URL"])
+    with killer.begin() as connection:  # what a database restart does to the connections it had
+        for _ in range(50):
+            killed = connection.execute(text(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE query LIKE '%ppaflow-fault-test%' AND pid <> pg_backend_pid()")).scalar()
+            if killed:
+                break
+            time.sleep(0.1)
+    killer.dispose()
+    thread.join()
+    monkeypatch.setattr(approvals, "history", original)
+
+    failed = outcome["response"]
+    assert failed.status_code == 503, failed.get_json()
+    assert failed.headers["Retry-After"] == "1" and failed.get_json()["code"] == "service_unavailable"
+    assert world.client.get(f"/api/monitoring-entries/{ppa['id']}/history", headers=world.focal.headers).status_code == 200
+
+
+def test_a_connection_the_database_drops_after_the_work_is_done_does_not_spoil_the_answer(pg_app):
+    """A restart between the end of the work and the end of the request:
+    the created PPA is answered 201, not 500, and the next request works."""
+    from tests.support import World, ppa_body
+    from web.logs import configure
+
+    world = World(pg_app)
+    killer = create_engine(pg_app.config["DATABASE_URL"])
+
+    @pg_app.after_request
+    def database_restarts(response):
+        pid = db.session.scalar(text("SELECT pg_backend_pid()"))  # the request's connection, in a transaction
+        with killer.begin() as connection:
+            connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        return response
+
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    configure()  # the access log's filter must not touch the database either
+    try:
+        created = world.client.post("/api/monitoring-entries", json=ppa_body(), headers=world.focal.headers)
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
+        killer.dispose()
+
+    assert created.status_code == 201, created.get_data(as_text=True)
+    pg_app.after_request_funcs[None].remove(database_restarts)
+    assert world.get(created.get_json()["id"], world.focal)["title"] == ppa_body()["title"]

@@ -3,6 +3,7 @@ idempotence, transactions, the schedule, and the forking worker."""
 
 from __future__ import annotations
 
+import json
 import os
 from datetime import UTC, datetime
 
@@ -265,3 +266,37 @@ def test_job_records_are_visible_to_their_requester_and_reviewers_only(app):
 
     assert (own.status_code, other.status_code, reviewer.status_code) == (200, 404, 200)
     assert own.get_json()["result"]["opened"] == 3  # the overspent task, its project, the overdue stage
+
+
+def test_a_job_killed_mid_run_runs_again_to_the_same_result(redis_app, monkeypatch):
+    import signal
+    import threading
+    import time
+
+    world = scenario(redis_app)
+    monkeypatch.setitem(KINDS, "flaky", flaky.stall_first_attempt)
+    monkeypatch.setattr(jobs.queue, "retry_policy", lambda: Retry(max=2, interval=0))
+    redis = Redis.from_url(redis_app.config["REDIS_URL"])
+    job_id = run(redis_app, "flaky", key="killed")
+    killed = []
+
+    def kill_the_work_horse():
+        for _ in range(600):
+            pid = redis.get("flaky:killed:pid")
+            if pid:
+                os.kill(int(pid), signal.SIGKILL)  # as the kernel's OOM killer would
+                killed.append(int(pid))
+                return
+            time.sleep(0.05)
+
+    killer = threading.Thread(target=kill_the_work_horse)
+    killer.start()
+    with redis_app.app_context():
+        build_worker().work(burst=True)  # the forking worker: each attempt in a work horse
+    killer.join()
+
+    done = record(redis_app, job_id)
+    assert killed, "the first attempt never started"
+    assert (done.status, done.attempts) == ("finished", 2)
+    assert json.loads(done.result)["attempt"] == 2
+    assert world.get(world.tracked, world.focal)["progress"] == 100  # as after one clean run
