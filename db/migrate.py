@@ -8,6 +8,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -41,3 +42,15 @@ def upgrade(engine: Engine, revision: str = "head") -> tuple[str | None, str]:
 def head_revision() -> str:
     """The newest revision shipped with this code."""
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def recreate(url: str) -> None:
+    """Drop everything in the ``public`` schema of the PostgreSQL database at
+    ``url`` and migrate it afresh. For tests and benchmarks, which own their
+    database; never called by the service."""
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    upgrade(engine)
+    engine.dispose()

@@ -19,7 +19,7 @@ from redis import Redis
 from sqlalchemy import create_engine, text
 
 from db import db
-from db.migrate import upgrade
+from db.migrate import recreate, upgrade
 from db.urls import normalize_database_url
 from web import create_app
 
@@ -85,12 +85,7 @@ def sqlite_template(tmp_path_factory) -> Path:
 def postgres_url() -> str:
     """The test PostgreSQL database, emptied and migrated once per session."""
     url = normalize_database_url(PG_URL)
-    engine = create_engine(url)
-    with engine.begin() as connection:
-        connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-        connection.execute(text("CREATE SCHEMA public"))
-    upgrade(engine)
-    engine.dispose()
+    recreate(url)
     return url
 
 
@@ -107,7 +102,8 @@ def _make_app(backend: str, request, tmp_path: Path, **config):
         url = f"sqlite:///{path}"
     else:
         url = request.getfixturevalue("postgres_url")
-    application = create_app({"DATABASE_URL": url, "REDIS_URL": None, "TESTING": True} | config)
+    application = create_app({"DATABASE_URL": url, "REDIS_URL": None, "TESTING": True,
+                              "RATE_LIMIT": "1000000 per minute"} | config)
     application.config["BACKEND"] = backend
     return application
 
@@ -162,3 +158,11 @@ def world(app):
     from tests.support import World
 
     return World(app)
+
+
+def pytest_terminal_summary(terminalreporter, config) -> None:
+    """Say how many schemathesis cases ran (issue 6 asks for the figure)."""
+    from tests.support import SCHEMATHESIS_CASES
+
+    if cases := config.stash.get(SCHEMATHESIS_CASES, 0):
+        terminalreporter.write_line(f"schemathesis: {cases} generated cases against /api/openapi.json")

@@ -5,7 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import pytest
+
 from services import users
+
+SCHEMATHESIS_CASES = pytest.StashKey[int]()
+"""How many schemathesis cases ran this session (on ``config.stash``)."""
 
 
 @dataclass(frozen=True)

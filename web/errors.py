@@ -8,13 +8,18 @@ statuses by family, in one table.
 
 from __future__ import annotations
 
+import http
 import logging
 from typing import Any
 
+import marshmallow as ma
 from flask import Flask, Response, g, json, request
 from flask_smorest import Api
+from flask_smorest.utils import prepare_response
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from db import db
 from workflow import errors as e
 
 log = logging.getLogger("ppaflow.web")
@@ -39,6 +44,7 @@ HTTP_CODES = {
 }
 
 PROBLEM_TYPE = "urn:ppaflow:problem:{code}"
+PROBLEM_MIMETYPE = "application/problem+json"
 
 
 def problem(status: int, code: str, title: str, detail: str, *, errors: dict | None = None,
@@ -51,7 +57,7 @@ def problem(status: int, code: str, title: str, detail: str, *, errors: dict | N
     if errors:
         body["errors"] = errors
     body.update({k: v for k, v in extra.items() if k not in body})
-    response = Response(json.dumps(body), status=status, mimetype="application/problem+json")
+    response = Response(json.dumps(body), status=status, mimetype=PROBLEM_MIMETYPE)
     for name, value in (headers or {}).items():
         response.headers[name] = value
     if status == 401:
@@ -84,8 +90,53 @@ def flatten_messages(messages: Any, prefix: str = "") -> dict[str, list[str]]:
     return {prefix or "_schema": [str(messages)]}
 
 
+class ProblemSchema(ma.Schema):
+    """RFC 9457 problem details, as every error response carries them.
+
+    The members after ``errors`` belong to particular problems; a problem
+    may add others (RFC 9457 §3.2), so clients must ignore members they do
+    not know.
+    """
+
+    class Meta:
+        unknown = ma.INCLUDE  # documents additionalProperties: true
+
+    type = ma.fields.String(metadata={"description": "urn:ppaflow:problem:<code>"})
+    title = ma.fields.String()
+    status = ma.fields.Integer()
+    detail = ma.fields.String()
+    code = ma.fields.String(metadata={"description": "stable machine-readable code, e.g. budget_locked"})
+    instance = ma.fields.String()
+    errors = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.List(ma.fields.String()),
+                            metadata={"description": "per-field messages (422)"})
+    level = ma.fields.String(metadata={"description": "budget_limit_exceeded: the level that would be "
+                                                      "exceeded (appropriation, allotment, obligation)"})
+    limit = ma.fields.String(metadata={"description": "budget_limit_exceeded: the level above, PHP"})
+    committed = ma.fields.String(metadata={"description": "budget_limit_exceeded: already committed, PHP"})
+    requested = ma.fields.String(metadata={"description": "budget_limit_exceeded: asked for, PHP"})
+    available = ma.fields.String(metadata={"description": "budget_limit_exceeded: still available, PHP"})
+    trigger = ma.fields.String(metadata={"description": "invalid_transition: the transition asked for"})
+    current = ma.fields.String(metadata={"description": "invalid_transition: the stage or status it was in"})
+    field = ma.fields.String(metadata={"description": "duplicate: the field whose value is taken"})
+
+
 class ProblemApi(Api):
-    """flask-smorest's ``Api`` answering every HTTP error with problem+json."""
+    """flask-smorest's ``Api`` answering every HTTP error with problem+json,
+    and documenting it so."""
+
+    ERROR_SCHEMA = ProblemSchema
+
+    def _register_responses(self):
+        """Document every error response as ``application/problem+json``."""
+        for status in http.HTTPStatus:
+            response = {"description": status.phrase}
+            if not (100 <= status < 200) and status not in (204, 304):
+                response["schema"] = self.ERROR_SCHEMA
+            prepare_response(response, self.spec, PROBLEM_MIMETYPE)
+            self.spec.components.response(status.name, response, lazy=True)
+        response = {"description": "Default error response", "schema": self.ERROR_SCHEMA}
+        prepare_response(response, self.spec, PROBLEM_MIMETYPE)
+        self.spec.components.response("DEFAULT_ERROR", response, lazy=True)
 
     def handle_http_exception(self, error: HTTPException):
         data = getattr(error, "data", None) or {}
@@ -112,8 +163,21 @@ class ProblemApi(Api):
 def init_app(app: Flask) -> None:
     """Register the handler of domain errors (``workflow.errors``)."""
 
+    @app.errorhandler(OperationalError)
+    def handle_database_gone(error: OperationalError):
+        """The database stopped answering mid-request (restarted, unreachable):
+        503; the pool pre-pings, so the next request reconnects by itself."""
+        log.warning("database unavailable on %s %s: %s", request.method, request.path, error.orig)
+        try:
+            db.session.rollback()
+        except Exception:  # noqa: BLE001 - the connection is already gone
+            db.session.remove()
+        return problem(503, "service_unavailable", "Service unavailable",
+                       "the database is not answering; retry shortly", headers={"Retry-After": "1"})
+
     @app.errorhandler(e.PpaflowError)
     def handle_domain_error(error: e.PpaflowError):
         status = status_of(error)
         errors = error.errors if isinstance(error, e.ValidationFailed) else None
-        return problem(status, error.code, error.title, error.detail, errors=errors, **error.extra)
+        headers = {"Retry-After": "1"} if status == 503 else None
+        return problem(status, error.code, error.title, error.detail, errors=errors, headers=headers, **error.extra)

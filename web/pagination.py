@@ -7,6 +7,7 @@ from flask_smorest import Page
 from sqlalchemy import func, select
 
 from db import db
+from web.parsing import MAX_ROW_ID
 
 
 class SQLPage(Page):
@@ -18,5 +19,10 @@ class SQLPage(Page):
 
     @property
     def items(self) -> list:
+        """The rows of the requested page; past the last possible row (a
+        ``page`` of 10^17, say) the page is empty rather than an offset the
+        database cannot hold."""
+        if self.page_params.first_item > MAX_ROW_ID:
+            return []
         query = self.collection.offset(self.page_params.first_item).limit(self.page_params.page_size)
         return list(db.session.scalars(query))

@@ -8,21 +8,82 @@ number is as exact as one sent as a string. Bodies must be JSON
 from __future__ import annotations
 
 import json
+import re
 from decimal import Decimal
 from typing import Any
 
 import flask
 import flask_smorest
+from flask import request
 from flask_smorest import abort
-from marshmallow import ValidationError, fields
+from marshmallow import ValidationError, fields, validate
 from webargs import core
 from webargs.flaskparser import FlaskParser, is_json_request
+from webargs.multidictproxy import MultiDictProxy
+from werkzeug.datastructures import MultiDict
+from werkzeug.routing import BaseConverter, IntegerConverter
 
+from workflow.errors import ValidationFailed
 from workflow.money import AmountError, format_amount, parse_amount
+
+PAGING = frozenset({"page", "page_size"})
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+"""C0 controls other than tab, line feed and carriage return, and DEL: PostgreSQL
+text cannot hold NUL and Excel workbooks cannot hold any of them."""
+
+
+MAX_DEPTH = 32
+"""Deepest nesting of arrays and objects a JSON body may have (no ppaflow
+request needs more than 3)."""
+
+
+def control_character_errors(value: Any, depth: int = 0) -> dict | list | None:
+    """Per-field messages for the strings in ``value`` (decoded JSON or a
+    query) that hold a control character, shaped like marshmallow's error
+    messages (``{"title": [...]}``, ``{"weights": {"12": [...]}}``); None
+    when there are none.
+
+    Raises:
+        ValueError: ``value`` is nested deeper than ``MAX_DEPTH``.
+    """
+    if isinstance(value, str):
+        return ["must not contain control characters"] if CONTROL_CHARACTERS.search(value) else None
+    if depth >= MAX_DEPTH and isinstance(value, (dict, list)):
+        raise ValueError(f"nested more than {MAX_DEPTH} levels deep")
+    if isinstance(value, dict):
+        errors = {}
+        for key, item in value.items():
+            found = control_character_errors(str(key)) or control_character_errors(item, depth + 1)
+            if found:
+                errors[str(key)] = found
+        return errors or None
+    if isinstance(value, list):
+        errors = {index: found for index, item in enumerate(value)
+                  if (found := control_character_errors(item, depth + 1))}
+        return errors or None
+    return None
 
 
 class Parser(FlaskParser):
-    """webargs' Flask parser with ``Decimal`` numbers and JSON-only bodies."""
+    """webargs' Flask parser with ``Decimal`` numbers and JSON-only bodies.
+
+    Unknown query parameters are refused like unknown body fields; control
+    characters in any string of a body or query are refused with 422.
+    """
+
+    DEFAULT_UNKNOWN_BY_LOCATION = {**FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION, "query": None, "querystring": None}
+
+    def load_querystring(self, req: flask.Request, schema) -> Any:
+        """The query, without the paginator's ``page`` and ``page_size`` for
+        the schemas that do not declare them (the paginator reads them)."""
+        errors = {key: found for key, value in req.args.items(multi=True)
+                  if (found := control_character_errors(key) or control_character_errors(value))}
+        if errors:
+            raise ValidationError(errors)
+        if PAGING & set(schema.fields):
+            return super().load_querystring(req, schema)
+        kept = MultiDict([(k, v) for k, v in req.args.items(multi=True) if k not in PAGING])
+        return MultiDictProxy(kept, schema)
 
     def _raw_load_json(self, req: flask.Request) -> Any:
         data = req.get_data(cache=True)
@@ -34,10 +95,41 @@ class Parser(FlaskParser):
             text = data.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise json.JSONDecodeError(f"body is not valid UTF-8: {exc.reason}", doc="?", pos=exc.start) from exc
-        return json.loads(text, parse_float=Decimal, parse_constant=_no_constants)
+        try:
+            data = json.loads(text, parse_float=Decimal, parse_constant=_no_constants)
+        except RecursionError:
+            raise json.JSONDecodeError("body is nested too deeply", doc="?", pos=0) from None
+        try:
+            errors = control_character_errors(data)
+        except ValueError as exc:
+            raise json.JSONDecodeError(f"body is {exc}", doc="?", pos=0) from None
+        if errors:
+            raise ValidationError(errors)
+        return data
 
     def _handle_invalid_json_error(self, error, req, *args, **kwargs):
         abort(400, message=f"malformed JSON body: {error}")
+
+
+def init_app(app: flask.Flask) -> None:
+    """Refuse query parameters on API operations that declare none (422,
+    ``Unknown field.`` per parameter), as the ``Parser`` refuses unknown
+    ones where a query schema is declared; paginated operations take
+    ``page`` and ``page_size``."""
+
+    @app.before_request
+    def refuse_undeclared_query() -> None:
+        if not request.args or request.endpoint is None or not request.path.startswith("/api"):
+            return
+        view_class = getattr(app.view_functions[request.endpoint], "view_class", None)
+        documented = getattr(getattr(view_class, request.method.lower(), None), "_apidoc", None)
+        if documented is None:  # not an API operation (the OpenAPI document)
+            return
+        if any(p["in"] == "query" for p in documented.get("arguments", {}).get("parameters", [])):
+            return
+        unknown = set(request.args) - (PAGING if "pagination" in documented else set())
+        if unknown:
+            raise ValidationFailed({name: ["Unknown field."] for name in sorted(unknown)})
 
 
 def _no_constants(name: str) -> Any:
@@ -50,6 +142,35 @@ class Blueprint(flask_smorest.Blueprint):
 
     ARGUMENTS_PARSER = Parser()
     DEFAULT_PAGINATION_PARAMETERS = {"page": 1, "page_size": 20, "max_page_size": 200}
+
+
+MAX_ROW_ID = 2**31 - 1
+"""Largest id a row can have: ids are PostgreSQL ``integer`` columns (db/models)."""
+
+
+class RowIdConverter(IntegerConverter):
+    """URL converter ``<id:name>``: a row id from 1 to ``MAX_ROW_ID``.
+
+    Anything else (0, a 20-digit number) matches no route and answers 404
+    instead of reaching the database as an out-of-range integer.
+    """
+
+    def __init__(self, url_map, min: int = 1, max: int = MAX_ROW_ID) -> None:  # noqa: A002 - werkzeug's names
+        super().__init__(url_map, min=min, max=max)
+
+
+class JobIdConverter(BaseConverter):
+    """URL converter ``<job:name>``: a job id (``jobs/queue.py`` makes them
+    from UUIDs); anything else matches no route (404)."""
+
+    regex = r"[0-9A-Za-z-]{1,36}"
+    SCHEMA = {"type": "string", "pattern": f"^{regex}$"}
+
+
+def RowId(*, strict: bool = True, **kwargs) -> fields.Integer:  # noqa: N802 - reads as a field class
+    """A field holding a row id, 1 to ``MAX_ROW_ID``; ``strict=False`` for
+    query strings, where ids arrive as text."""
+    return fields.Integer(strict=strict, validate=validate.Range(1, MAX_ROW_ID), **kwargs)
 
 
 class Money(fields.Field):

@@ -10,9 +10,8 @@ from decimal import Decimal
 from marshmallow import Schema, fields, validate
 
 from db.models.budget import PAYMENT_METHODS
-
 from services.audit_log import AUDITED_ENTITIES
-from web.parsing import Money, Percent
+from web.parsing import Money, Percent, RowId
 from workflow.vocabulary import (
     ALERT_TYPES,
     APPROPRIATION_CLASSES,
@@ -31,6 +30,13 @@ def _text(max_length: int = 255, **kwargs) -> fields.String:
     return fields.String(validate=validate.Length(max=max_length), **kwargs)
 
 
+def _organization_code(**kwargs) -> fields.String:
+    """An organization (MOA) code such as ``MSSD`` or ``MBHTE-TESD``."""
+    return fields.String(validate=[validate.Length(min=1, max=20), validate.Regexp(
+        r"^[A-Za-z0-9][A-Za-z0-9._-]*$", error="must be an organization code: letters, digits, '.', '_' or '-'")],
+        **kwargs)
+
+
 class PpaWriteSchema(Schema):
     """Fields a client may set on a PPA (``POST`` requires the core ones)."""
 
@@ -38,9 +44,8 @@ class PpaWriteSchema(Schema):
     summary = _text(MAX_TEXT)
     category = fields.String(required=True, validate=validate.OneOf(CATEGORIES))
     program_code = _text(50, allow_none=True)
-    implementing_moa = fields.String(validate=validate.Length(min=1, max=20),
-                                     metadata={"description": "organization code of the implementing MOA, "
-                                                              "e.g. MSSD; defaults to the caller's"})
+    implementing_moa = _organization_code(metadata={"description": "organization code of the implementing MOA, "
+                                                             "e.g. MSSD; defaults to the caller's"})
     fiscal_year = fields.Integer(required=True, validate=validate.Range(2000, 2100), strict=True)
     sector = _text(50, allow_none=True)
     funding_source = _text(100, allow_none=True)
@@ -107,7 +112,7 @@ class PpaFilterSchema(Schema):
     approval_status = fields.String(validate=validate.Length(max=40))
     status = fields.String(validate=validate.OneOf(PPA_STATUSES))
     category = fields.String(validate=validate.OneOf(CATEGORIES))
-    moa = fields.String(validate=validate.Length(max=20), metadata={"description": "organization code, e.g. MSSD"})
+    moa = _organization_code(metadata={"description": "organization code, e.g. MSSD"})
     q = fields.String(validate=validate.Length(min=1, max=100), metadata={"description": "words in the title"})
 
 
@@ -185,10 +190,10 @@ class DistributeBudgetSchema(Schema):
 
     method = fields.String(validate=validate.OneOf(DISTRIBUTION_POLICIES),
                            metadata={"description": "default: the PPA's budget_distribution_policy"})
-    parent_id = fields.Integer(strict=True, metadata={"description": "whose children to split over (default the root)"})
-    weights = fields.Dict(keys=fields.Integer(), values=fields.Decimal(allow_nan=False),
+    parent_id = RowId(metadata={"description": "whose children to split over (default the root)"})
+    weights = fields.Dict(keys=RowId(strict=False), values=fields.Decimal(allow_nan=False),
                           metadata={"description": "work item id -> weight, summing to 1"})
-    allocations = fields.Dict(keys=fields.Integer(), values=Money(),
+    allocations = fields.Dict(keys=RowId(strict=False), values=Money(),
                               metadata={"description": "work item id -> amount (manual)"})
 
 
@@ -277,7 +282,7 @@ NEW_ITEM_TYPES = tuple(t for t in WORK_TYPES if t != "project")
 class WorkItemCreateSchema(Schema):
     """``POST /api/work-items``: a child of an existing work item."""
 
-    parent_id = fields.Integer(required=True, strict=True)
+    parent_id = RowId(required=True)
     work_type = fields.String(required=True, validate=validate.OneOf(NEW_ITEM_TYPES))
     title = fields.String(required=True, validate=validate.Length(min=1, max=255))
     description = _text(MAX_TEXT)
@@ -360,8 +365,8 @@ class AlertFilterSchema(Schema):
     type = fields.String(validate=validate.OneOf(ALERT_TYPES))
     severity = fields.String(validate=validate.OneOf(SEVERITIES))
     status = fields.String(validate=validate.OneOf(("open", "resolved")))
-    ppa = fields.Integer(metadata={"description": "PPA id"})
-    moa = fields.String(validate=validate.Length(max=20), metadata={"description": "organization code"})
+    ppa = RowId(strict=False, metadata={"description": "PPA id"})
+    moa = _organization_code(metadata={"description": "organization code"})
 
 
 class NotificationSchema(Schema):
@@ -381,13 +386,16 @@ class NotificationSchema(Schema):
 
 # -- budget preparation and execution (seed 003) ------------------------------------------------
 
+AT_LEAST_A_CENTAVO = validate.Range(min=Decimal("0.01"), error="must be at least 0.01")
+"""Line items, allotments, obligations and disbursements are never zero (db/models/budget.py checks)."""
+
+
 def _reference(max_length: int = 40) -> fields.String:
     return fields.String(required=True, validate=validate.Length(min=1, max=max_length))
 
 
 class ProposalCreateSchema(Schema):
-    organization = fields.String(required=True, validate=validate.Length(min=1, max=20),
-                                 metadata={"description": "organization code, e.g. MSSD"})
+    organization = _organization_code(required=True, metadata={"description": "organization code, e.g. MSSD"})
     fiscal_year = fields.Integer(required=True, strict=True, validate=validate.Range(2000, 2100))
     title = fields.String(required=True, validate=validate.Length(min=1, max=255))
     notes = _text(MAX_TEXT)
@@ -405,8 +413,8 @@ class ProposalSchema(Schema):
 
 
 class ProgramBudgetCreateSchema(Schema):
-    proposal_id = fields.Integer(required=True, strict=True)
-    ppa_id = fields.Integer(required=True, strict=True)
+    proposal_id = RowId(required=True)
+    ppa_id = RowId(required=True)
     approved_amount = Money(required=True)
 
 
@@ -447,7 +455,7 @@ class LineItemCreateSchema(Schema):
     uacs_code = fields.String(required=True, validate=validate.Regexp(
         r"^[0-9]{8}-[0-9]{2}$", error="must be a UACS object code: 8 digits, a dash, 2 digits (50202010-01)"))
     description = fields.String(required=True, validate=validate.Length(min=1, max=255))
-    amount = Money(required=True)
+    amount = Money(required=True, validate=AT_LEAST_A_CENTAVO)
 
 
 class LineItemSchema(Schema):
@@ -459,11 +467,11 @@ class LineItemSchema(Schema):
 
 
 class AllotmentCreateSchema(Schema):
-    program_budget_id = fields.Integer(required=True, strict=True)
+    program_budget_id = RowId(required=True)
     quarter = fields.Integer(required=True, strict=True, validate=validate.Range(1, 4))
     release_date = fields.Date(required=True)
     saro_number = _reference()
-    amount = Money(required=True, validate=validate.Range(min=Decimal("0.01"), error="must be at least 0.01"))
+    amount = Money(required=True, validate=AT_LEAST_A_CENTAVO)
 
 
 class AllotmentSchema(Schema):
@@ -482,12 +490,12 @@ class AllotmentSchema(Schema):
 
 
 class ObligationCreateSchema(Schema):
-    allotment_id = fields.Integer(required=True, strict=True)
+    allotment_id = RowId(required=True)
     payee = fields.String(required=True, validate=validate.Length(min=1, max=255))
     ors_number = _reference()
     particulars = _text(MAX_TEXT)
     obligation_date = fields.Date(required=True)
-    amount = Money(required=True, validate=validate.Range(min=Decimal("0.01"), error="must be at least 0.01"))
+    amount = Money(required=True, validate=AT_LEAST_A_CENTAVO)
 
 
 class ObligationSchema(Schema):
@@ -507,11 +515,11 @@ class ObligationSchema(Schema):
 
 
 class DisbursementCreateSchema(Schema):
-    obligation_id = fields.Integer(required=True, strict=True)
+    obligation_id = RowId(required=True)
     dv_number = _reference()
     payment_method = fields.String(required=True, validate=validate.OneOf(PAYMENT_METHODS))
     disbursement_date = fields.Date(required=True)
-    amount = Money(required=True, validate=validate.Range(min=Decimal("0.01"), error="must be at least 0.01"))
+    amount = Money(required=True, validate=AT_LEAST_A_CENTAVO)
 
 
 class DisbursementSchema(Schema):
@@ -535,7 +543,7 @@ class CancelSchema(Schema):
 
 class ProposalFilterSchema(Schema):
     fiscal_year = fields.Integer(validate=validate.Range(2000, 2100))
-    moa = fields.String(validate=validate.Length(max=20))
+    moa = _organization_code()
 
 
 # -- audit trail and reports -----------------------------------------------------------------------
@@ -544,7 +552,7 @@ class AuditFilterSchema(Schema):
     """Filters of ``GET /api/audit`` and ``/api/audit.csv``."""
 
     entity = fields.String(validate=validate.OneOf(AUDITED_ENTITIES))
-    id = fields.Integer(metadata={"description": "the entity's id (with entity)"})
+    id = RowId(strict=False, metadata={"description": "the entity's id (with entity)"})
     field = fields.String(validate=validate.Length(max=60))
     actor = fields.String(validate=validate.Length(max=80), metadata={"description": "username or job:<kind>"})
     request_id = fields.String(validate=validate.Length(max=64))
@@ -567,7 +575,7 @@ class ReportQuerySchema(Schema):
     """Report parameters."""
 
     fiscal_year = fields.Integer(required=True, validate=validate.Range(2000, 2100))
-    moa = fields.String(validate=validate.Length(max=20), metadata={"description": "one MOA's rows only"})
+    moa = _organization_code(metadata={"description": "one MOA's rows only"})
     run_as_job = fields.Boolean(load_default=False, data_key="async",
                                 metadata={"description": "generate in the background: 202 with the job"})
 

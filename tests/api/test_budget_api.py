@@ -208,6 +208,14 @@ def test_uacs_codes_are_checked(chain):
     assert bad.status_code == 422 and "UACS" in bad.get_json()["errors"]["uacs_code"][0]
 
 
+def test_a_line_item_of_nothing_is_422_not_a_database_error(chain):
+    response = chain.world.client.post(f"/api/program-budgets/{chain.program_budget}/line-items",
+                                       json={"uacs_code": "50202010-01", "description": "x", "amount": "0"},
+                                       headers=chain.world.focal.headers)
+
+    assert response.status_code == 422 and response.get_json()["errors"]["amount"] == ["must be at least 0.01"]
+
+
 def test_other_moas_see_nothing_of_the_chain(chain):
     allotment = chain.allot("1000.00")
     other = chain.world.other_focal.headers

@@ -7,7 +7,7 @@ from __future__ import annotations
 from flask import request
 from flask.views import MethodView
 
-from db.models import Allotment, BudgetJustification, BudgetLineItem, Disbursement, Obligation, ProgramBudget
+from db.models import Allotment, BudgetJustification, BudgetLineItem, Disbursement, Obligation
 from services import budget
 from web.auth import current_user
 from web.pagination import SQLPage
@@ -58,7 +58,7 @@ class Proposals(MethodView):
         return budget.create_proposal(current_user(), **data)
 
 
-@blp.route("/budget-proposals/<int:proposal_id>")
+@blp.route("/budget-proposals/<id:proposal_id>")
 class Proposal(MethodView):
     @blp.response(200, ProposalSchema)
     def get(self, proposal_id):
@@ -75,7 +75,7 @@ class ProgramBudgets(MethodView):
         return view(budget.create_program_budget(current_user(), **data), 201)
 
 
-@blp.route("/program-budgets/<int:program_budget_id>")
+@blp.route("/program-budgets/<id:program_budget_id>")
 class ProgramBudgetOne(MethodView):
     @blp.response(200, ProgramBudgetSchema)
     def get(self, program_budget_id):
@@ -102,7 +102,7 @@ def _children(parent_getter, model, column, schema):
     return get
 
 
-@blp.route("/program-budgets/<int:parent_id>/justifications")
+@blp.route("/program-budgets/<id:parent_id>/justifications")
 class Justifications(MethodView):
     get = _children(budget.get_program_budget_or_raise, BudgetJustification, BudgetJustification.program_budget_id,
                     JustificationSchema)
@@ -114,7 +114,7 @@ class Justifications(MethodView):
         return budget.add_justification(current_user(), parent_id, **data)
 
 
-@blp.route("/program-budgets/<int:parent_id>/line-items")
+@blp.route("/program-budgets/<id:parent_id>/line-items")
 class LineItems(MethodView):
     get = _children(budget.get_program_budget_or_raise, BudgetLineItem, BudgetLineItem.program_budget_id,
                     LineItemSchema)
@@ -126,7 +126,7 @@ class LineItems(MethodView):
         return budget.add_line_item(current_user(), parent_id, **data)
 
 
-@blp.route("/program-budgets/<int:parent_id>/allotments")
+@blp.route("/program-budgets/<id:parent_id>/allotments")
 class ProgramBudgetAllotments(MethodView):
     get = _children(budget.get_program_budget_or_raise, Allotment, Allotment.program_budget_id, AllotmentSchema)
 
@@ -145,7 +145,7 @@ def _getter(model):
     return lambda user, row_id: budget.get_or_raise(user, model, row_id)
 
 
-@blp.route("/allotments/<int:row_id>")
+@blp.route("/allotments/<id:row_id>")
 class AllotmentOne(MethodView):
     @blp.response(200, AllotmentSchema)
     def get(self, row_id):
@@ -153,7 +153,7 @@ class AllotmentOne(MethodView):
         return view(budget.get_or_raise(current_user(), Allotment, row_id))
 
 
-@blp.route("/allotments/<int:row_id>/cancel")
+@blp.route("/allotments/<id:row_id>/cancel")
 class AllotmentCancel(MethodView):
     @blp.arguments(CancelSchema)
     @blp.response(200, AllotmentSchema)
@@ -163,7 +163,7 @@ class AllotmentCancel(MethodView):
                                             if_match=request.headers.get("If-Match")))
 
 
-@blp.route("/allotments/<int:parent_id>/obligations")
+@blp.route("/allotments/<id:parent_id>/obligations")
 class AllotmentObligations(MethodView):
     get = _children(_getter(Allotment), Obligation, Obligation.allotment_id, ObligationSchema)
 
@@ -177,7 +177,7 @@ class Obligations(MethodView):
         return view(budget.record_obligation(current_user(), **data), 201)
 
 
-@blp.route("/obligations/<int:row_id>")
+@blp.route("/obligations/<id:row_id>")
 class ObligationOne(MethodView):
     @blp.response(200, ObligationSchema)
     def get(self, row_id):
@@ -185,7 +185,7 @@ class ObligationOne(MethodView):
         return view(budget.get_or_raise(current_user(), Obligation, row_id))
 
 
-@blp.route("/obligations/<int:row_id>/cancel")
+@blp.route("/obligations/<id:row_id>/cancel")
 class ObligationCancel(MethodView):
     @blp.arguments(CancelSchema)
     @blp.response(200, ObligationSchema)
@@ -195,7 +195,7 @@ class ObligationCancel(MethodView):
                                              if_match=request.headers.get("If-Match")))
 
 
-@blp.route("/obligations/<int:parent_id>/disbursements")
+@blp.route("/obligations/<id:parent_id>/disbursements")
 class ObligationDisbursements(MethodView):
     get = _children(_getter(Obligation), Disbursement, Disbursement.obligation_id, DisbursementSchema)
 
@@ -209,7 +209,7 @@ class Disbursements(MethodView):
         return view(budget.record_disbursement(current_user(), **data), 201)
 
 
-@blp.route("/disbursements/<int:row_id>")
+@blp.route("/disbursements/<id:row_id>")
 class DisbursementOne(MethodView):
     @blp.response(200, DisbursementSchema)
     def get(self, row_id):
@@ -217,7 +217,7 @@ class DisbursementOne(MethodView):
         return view(budget.get_or_raise(current_user(), Disbursement, row_id))
 
 
-@blp.route("/disbursements/<int:row_id>/void")
+@blp.route("/disbursements/<id:row_id>/void")
 class DisbursementVoid(MethodView):
     @blp.arguments(CancelSchema)
     @blp.response(200, DisbursementSchema)
@@ -227,7 +227,7 @@ class DisbursementVoid(MethodView):
                                              if_match=request.headers.get("If-Match")))
 
 
-@blp.route("/monitoring-entries/<int:ppa_id>/program-budgets")
+@blp.route("/monitoring-entries/<id:ppa_id>/program-budgets")
 class PpaProgramBudgets(MethodView):
     @blp.response(200, ProgramBudgetSchema(many=True))
     def get(self, ppa_id):

@@ -15,7 +15,7 @@ blp = Blueprint("operations", __name__, url_prefix="/api",
                 description="Background jobs, alerts and the notification outbox.")
 
 
-@blp.route("/jobs/<job_id>")
+@blp.route("/jobs/<job:job_id>")
 class JobOne(MethodView):
     @blp.response(200, JobSchema)
     def get(self, job_id):
@@ -35,7 +35,7 @@ class AlertCollection(MethodView):
         return alerts.list_alerts(current_user(), AlertFilters(**filters))
 
 
-@blp.route("/alerts/<int:alert_id>/acknowledge")
+@blp.route("/alerts/<id:alert_id>/acknowledge")
 class AlertAcknowledge(MethodView):
     @blp.response(200, AlertSchema)
     def post(self, alert_id):

@@ -55,7 +55,7 @@ class PpaCollection(MethodView):
         return ppa, status, headers
 
 
-@blp.route("/<int:ppa_id>")
+@blp.route("/<id:ppa_id>")
 class PpaItem(MethodView):
     @blp.response(200, PpaSchema, headers={"ETag": {"schema": {"type": "string"}}})
     def get(self, ppa_id):
@@ -70,7 +70,7 @@ class PpaItem(MethodView):
         return with_etag(ppas.update_ppa(current_user(), ppa_id, data, if_match=request.headers.get("If-Match")))
 
 
-@blp.route("/<int:ppa_id>/actions")
+@blp.route("/<id:ppa_id>/actions")
 class PpaActions(MethodView):
     @blp.response(200, ActionsSchema)
     def get(self, ppa_id):
@@ -80,7 +80,7 @@ class PpaActions(MethodView):
                 "actions": actions}
 
 
-@blp.route("/<int:ppa_id>/transitions")
+@blp.route("/<id:ppa_id>/transitions")
 class PpaTransitions(MethodView):
     @blp.arguments(TransitionRequestSchema)
     @blp.response(200, PpaSchema)
@@ -92,7 +92,7 @@ class PpaTransitions(MethodView):
         return with_etag(ppa)
 
 
-@blp.route("/<int:ppa_id>/history")
+@blp.route("/<id:ppa_id>/history")
 class PpaHistory(MethodView):
     @blp.response(200, HistoryEntrySchema(many=True))
     def get(self, ppa_id):
@@ -103,7 +103,7 @@ class PpaHistory(MethodView):
 # -- execution tracking (DESIGN §4, §5; the seeds' endpoint names) -------------
 
 
-@blp.route("/<int:ppa_id>/enable_workitem_tracking/")
+@blp.route("/<id:ppa_id>/enable_workitem_tracking/")
 class EnableTracking(MethodView):
     @blp.arguments(EnableTrackingSchema)
     @blp.response(201, EnableTrackingResultSchema)
@@ -116,7 +116,7 @@ class EnableTracking(MethodView):
                 "message": f"work item tracking enabled: {len(tree)} work items generated"}
 
 
-@blp.route("/<int:ppa_id>/budget_allocation_tree/")
+@blp.route("/<id:ppa_id>/budget_allocation_tree/")
 class BudgetAllocationTree(MethodView):
     @blp.response(200, BudgetTreeSchema)
     def get(self, ppa_id):
@@ -124,7 +124,7 @@ class BudgetAllocationTree(MethodView):
         return jsonify(tracking.budget_allocation_tree(current_user(), ppa_id))
 
 
-@blp.route("/<int:ppa_id>/distribute_budget/")
+@blp.route("/<id:ppa_id>/distribute_budget/")
 class DistributeBudget(MethodView):
     @blp.arguments(DistributeBudgetSchema)
     @blp.response(200, BudgetTreeSchema)
@@ -137,7 +137,7 @@ class DistributeBudget(MethodView):
             weights=data.get("weights"), allocations=data.get("allocations")))
 
 
-@blp.route("/<int:ppa_id>/sync_from_workitem/")
+@blp.route("/<id:ppa_id>/sync_from_workitem/")
 class SyncFromWorkItem(MethodView):
     @blp.response(200, SyncResultSchema)
     def post(self, ppa_id):

@@ -76,7 +76,7 @@ class Far1Report(MethodView):
         return _report("far1", query)
 
 
-@blp.route("/reports/files/<job_id>")
+@blp.route("/reports/files/<job:job_id>")
 class ReportFile(MethodView):
     @blp.response(200, content_type=XLSX)
     def get(self, job_id):

@@ -35,7 +35,7 @@ class WorkItemCollection(MethodView):
         return view, status, headers
 
 
-@blp.route("/<int:item_id>")
+@blp.route("/<id:item_id>")
 class WorkItemOne(MethodView):
     @blp.response(200, WorkItemSchema)
     def get(self, item_id):
@@ -53,7 +53,7 @@ class WorkItemOne(MethodView):
                                                      if_match=request.headers.get("If-Match")))
 
 
-@blp.route("/<int:item_id>/children")
+@blp.route("/<id:item_id>/children")
 class WorkItemChildren(MethodView):
     @blp.response(200, WorkItemSchema(many=True))
     def get(self, item_id):
@@ -61,7 +61,7 @@ class WorkItemChildren(MethodView):
         return work_items.list_children(current_user(), item_id)
 
 
-@blp.route("/<int:item_id>/expenditures")
+@blp.route("/<id:item_id>/expenditures")
 class WorkItemExpenditures(MethodView):
     @blp.arguments(ExpenditureSchema)
     @blp.response(200, WorkItemSchema)
@@ -71,7 +71,7 @@ class WorkItemExpenditures(MethodView):
         return with_etag(work_items.record_expenditure(current_user(), item_id, data["amount"]))
 
 
-@blp.route("/<int:item_id>/transitions")
+@blp.route("/<id:item_id>/transitions")
 class WorkItemTransitions(MethodView):
     @blp.arguments(WorkItemTransitionSchema)
     @blp.response(200, WorkItemSchema)
