@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask
+from flask_smorest.spec.plugins import integerconverter2paramschema
 from sqlalchemy import event
 
 import db.models  # noqa: F401  (registers the models)
@@ -15,11 +16,11 @@ from jobs.registry import known_jobs
 from rules import load_rules
 from services import runtime
 from services.effects import known_effects
-from web import auth, errors
+from web import auth, errors, health, idempotency, logs, parsing, ratelimit
 from web.api import BLUEPRINTS
 from web.config import settings
 from web.jsonio import JSONProvider
-from web.parsing import Money, Percent
+from web.parsing import JobIdConverter, Money, Percent, RowIdConverter
 
 OPENAPI = {
     "API_TITLE": "ppaflow",
@@ -72,12 +73,23 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}},
         "security": [{"bearerAuth": []}],
     })
+    app.url_map.converters["id"] = RowIdConverter
+    app.url_map.converters["job"] = JobIdConverter
+    api.register_converter(RowIdConverter, integerconverter2paramschema)
+    api.register_converter(JobIdConverter, lambda _converter: JobIdConverter.SCHEMA)
     api.register_field(Money, "string", None)
     api.register_field(Percent, "number", None)
     errors.init_app(app)
+    # Order matters: request id, clock, rate limit, authentication, query check, idempotency.
+    auth.init_request_ids(app)
+    logs.init_app(app)
+    ratelimit.init_app(app)
     auth.init_app(app)
+    parsing.init_app(app)
+    idempotency.init_app(app)
     for blueprint in BLUEPRINTS:
         api.register_blueprint(blueprint)
+    app.register_blueprint(health.blp)
     return app
 
 

@@ -1,0 +1,27 @@
+"""``ppaflow serve --workers N``: gunicorn, started from Python."""
+
+from __future__ import annotations
+
+from gunicorn.app.base import BaseApplication
+
+
+class Server(BaseApplication):
+    """gunicorn with ppaflow's settings (``web/gunicorn_conf.py``) and the
+    given bind address, workers and threads; each worker builds its own app."""
+
+    def __init__(self, *, bind: str, workers: int, threads: int):
+        self.options = {"bind": bind, "workers": workers, "threads": threads}
+        super().__init__()
+
+    def load_config(self) -> None:
+        from web import gunicorn_conf
+
+        settings = {k: getattr(gunicorn_conf, k) for k in ("worker_class", "preload_app", "timeout",
+                                                            "graceful_timeout", "keepalive", "post_worker_init")}
+        for key, value in (settings | self.options).items():
+            self.cfg.set(key, value)
+
+    def load(self):
+        from web.app import create_app
+
+        return create_app()
