@@ -11,7 +11,7 @@ TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/test
 TEST_REDIS_URL    ?= redis://127.0.0.1:6379/15
 export TEST_DATABASE_URL TEST_REDIS_URL
 
-.PHONY: install run test demo bench rules-check clean
+.PHONY: install run test demo bench load rules-check clean
 
 install: $(STAMP)
 
@@ -38,6 +38,10 @@ demo: install
 ## bench: benchmarks, each figure beside a baseline measured in the same run
 bench: install
 	$(BIN)/python -m tests.bench
+
+## load: gunicorn on PostgreSQL under 50 clients for 60 s; throughput, latency, errors, consistency
+load: install
+	$(BIN)/python -m tests.bench.load
 
 rules-check: install
 	$(BIN)/ppaflow rules check

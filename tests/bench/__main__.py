@@ -1,6 +1,7 @@
 """``make bench``: every benchmark, each figure beside its baseline as a ratio.
 
-``python -m tests.bench [wbs] [nightly_sync]`` runs some of them.
+``python -m tests.bench [wbs] [nightly_sync]`` runs some of them. The load
+test of the whole service is separate: ``make load`` (``tests/bench/load.py``).
 """
 
 import os

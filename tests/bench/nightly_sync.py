@@ -14,10 +14,10 @@ import statistics
 import time
 from collections.abc import Callable
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
 from db import db
-from db.migrate import upgrade
+from db.migrate import recreate
 from services import users
 from services.runtime import get_runtime
 from services.sweeps import sync_tracked_ppas
@@ -108,14 +108,14 @@ def naive_sync() -> dict:
 
 def timed(function: Callable[[], dict], repeat: int) -> tuple[float, int, dict]:
     """Median seconds, statements of the last run, its result."""
-    samples, counted, result = [], {"n": 0}, {}
+    samples, result = [], {}
     for _ in range(repeat):
         drift()
         with count_statements(db.engine) as counted:
             start = time.perf_counter()
             result = function()
             samples.append(time.perf_counter() - start)
-    return statistics.median(samples), counted["n"], result
+    return statistics.median(samples), counted["n"], result  # counted: the last run's
 
 
 def run(postgres_url: str | None, echo: Callable[[str], None]) -> None:
@@ -125,15 +125,10 @@ def run(postgres_url: str | None, echo: Callable[[str], None]) -> None:
     if not postgres_url:
         echo("nightly sync benchmark: skipped (no PostgreSQL URL)")
         return
-    engine = create_engine(postgres_url)
-    with engine.begin() as connection:
-        connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-        connection.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
+    recreate(postgres_url)
     app = create_app({"DATABASE_URL": postgres_url, "REDIS_URL": None})
     rows = []
     with app.app_context():
-        upgrade(db.engine)
         for items in (10, 50):
             echo(f"nightly sync benchmark: {PPAS:,} PPAs x {items} work items ...")
             populate(items)

@@ -14,17 +14,17 @@ and SQLite).
 from __future__ import annotations
 
 import statistics
-from decimal import Decimal
 import tempfile
 import time
 from collections.abc import Callable
 from contextlib import contextmanager
+from decimal import Decimal
 from pathlib import Path
 
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import event, text
 
 from db import db
-from db.migrate import upgrade
+from db.migrate import recreate, upgrade
 from services import users
 from web import create_app
 from workflow.money import split_centavos
@@ -219,11 +219,7 @@ def run(postgres_url: str | None, echo: Callable[[str], None]) -> None:
 
     rows = []
     if postgres_url:
-        engine = create_engine(postgres_url)
-        with engine.begin() as connection:
-            connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-            connection.execute(text("CREATE SCHEMA public"))
-        engine.dispose()
+        recreate(postgres_url)
         echo("WBS benchmark on PostgreSQL ...")
         rows += bench_backend(postgres_url, "postgresql", echo)
     with tempfile.TemporaryDirectory() as tmp:
