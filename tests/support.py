@@ -133,6 +133,15 @@ class World:
             assert path.index(ppa["approval_status"]) <= path.index(to_stage)
         return ppa
 
+    def tracked_ppa(self, to_stage: str) -> tuple[dict, int]:
+        """A PPA with the ``minimal`` WBS, advanced to ``to_stage``; returns it
+        and the id of the first task of its first activity."""
+        ppa = self.create_ppa(wbs_template="minimal")
+        self.advance(ppa["id"], to_stage)
+        tree = self.client.get(f"/api/monitoring-entries/{ppa['id']}/budget_allocation_tree/",
+                               headers=self.focal.headers).get_json()
+        return ppa, tree["breakdown"][0]["children"][0]["work_item_id"]
+
     def get(self, ppa_id: int, who: Person) -> dict:
         response = self.client.get(f"/api/monitoring-entries/{ppa_id}", headers=who.headers)
         assert response.status_code == 200, response.get_json()

@@ -89,11 +89,7 @@ def test_fifty_concurrent_expenditures_all_count_in_the_rollup(pg_app):
     from tests.support import World
 
     world = World(pg_app)
-    ppa = world.create_ppa(wbs_template="minimal")
-    world.advance(ppa["id"], "enacted")
-    tree = world.client.get(f"/api/monitoring-entries/{ppa['id']}/budget_allocation_tree/",
-                            headers=world.focal.headers).get_json()
-    task = tree["breakdown"][0]["children"][0]["work_item_id"]
+    ppa, task = world.tracked_ppa("enacted")
     amounts = [f"{1000 + i}.{i:02d}" for i in range(50)]
 
     responses = race(pg_app, [

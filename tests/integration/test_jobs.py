@@ -30,11 +30,7 @@ def scenario(app) -> World:
     and whose item overspent behind the services' back, and a PPA sitting in
     technical review since June 2025 (overdue, reminders due)."""
     world = World(app)
-    tracked = world.create_ppa(wbs_template="minimal")
-    world.advance(tracked["id"], "budget_review")
-    tree = world.client.get(f"/api/monitoring-entries/{tracked['id']}/budget_allocation_tree/",
-                            headers=world.focal.headers).get_json()
-    task = tree["breakdown"][0]["children"][0]["work_item_id"]
+    tracked, task = world.tracked_ppa("budget_review")
     world.client.post(f"/api/work-items/{task}/transitions", json={"trigger": "complete"}, headers=world.focal.headers)
     waiting = world.create_ppa(title="Mosque Repair")
     world.advance(waiting["id"], "technical_review")
