@@ -160,6 +160,22 @@ def world(app):
     return World(app)
 
 
+@pytest.fixture
+def pg_world(pg_app):
+    """``world`` on PostgreSQL only (see ``pg_app``)."""
+    from tests.support import World
+
+    return World(pg_app)
+
+
+@pytest.fixture
+def chain(world):
+    """An enacted PPA with a budget proposal and a PHP 5,000,000 program budget."""
+    from tests.support import Chain
+
+    return Chain(world)
+
+
 def pytest_terminal_summary(terminalreporter, config) -> None:
     """Say how many schemathesis cases ran (issue 6 asks for the figure)."""
     from tests.support import SCHEMATHESIS_CASES

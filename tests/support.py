@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
+from db import db
 from services import users
 
 SCHEMATHESIS_CASES = pytest.StashKey[int]()
 """How many schemathesis cases ran this session (on ``config.stash``)."""
+
+# Technical review is due in 10 business days (rules/approval.yaml). Entered on
+# Thursday 5 June 2025 it falls due on Monday 23 June: Eid al-Adha (Fri 6
+# June), Independence Day (Thu 12 June) and two weekends are skipped.
+STAGE_ENTERED = datetime(2025, 6, 5, 1, 0, tzinfo=UTC)  # 09:00 in Manila
 
 
 @dataclass(frozen=True)
@@ -133,19 +142,116 @@ class World:
             assert path.index(ppa["approval_status"]) <= path.index(to_stage)
         return ppa
 
-    def tracked_ppa(self, to_stage: str) -> tuple[dict, int]:
-        """A PPA with the ``minimal`` WBS, advanced to ``to_stage``; returns it
-        and the id of the first task of its first activity."""
-        ppa = self.create_ppa(wbs_template="minimal")
+    def tracked_ppa(self, to_stage: str, template: str = "minimal", **overrides: Any) -> tuple[dict, int]:
+        """A PPA with the ``template`` WBS, advanced to ``to_stage``; returns
+        it and the id of its first leaf work item (first child at every level)."""
+        ppa = self.create_ppa(wbs_template=template, **overrides)
         self.advance(ppa["id"], to_stage)
-        tree = self.client.get(f"/api/monitoring-entries/{ppa['id']}/budget_allocation_tree/",
-                               headers=self.focal.headers).get_json()
-        return ppa, tree["breakdown"][0]["children"][0]["work_item_id"]
+        node = self.tree(ppa["id"])["breakdown"][0]
+        while node["children"]:
+            node = node["children"][0]
+        return ppa, node["work_item_id"]
+
+    def ppa_in_stage_since(self, stage: str, at: datetime = STAGE_ENTERED, **overrides: Any) -> dict:
+        """A PPA advanced to ``stage`` whose ``stage_entered_at`` is then set
+        back to ``at`` behind the services' back (for due times)."""
+        ppa = self.create_ppa(**overrides)
+        self.advance(ppa["id"], stage)
+        with self.app.app_context(), db.engine.begin() as connection:
+            connection.execute(text("UPDATE ppas SET stage_entered_at = :at WHERE id = :id"),
+                               {"at": at, "id": ppa["id"]})
+        return ppa
+
+    def tree(self, ppa_id: int, who: Person | None = None) -> dict:
+        """The PPA's ``budget_allocation_tree/`` as ``who`` (the focal person) sees it."""
+        response = self.client.get(f"/api/monitoring-entries/{ppa_id}/budget_allocation_tree/",
+                                   headers=(who or self.focal).headers)
+        assert response.status_code == 200, response.get_json()
+        return response.get_json()
 
     def get(self, ppa_id: int, who: Person) -> dict:
         response = self.client.get(f"/api/monitoring-entries/{ppa_id}", headers=who.headers)
         assert response.status_code == 200, response.get_json()
         return response.get_json()
+
+
+class Chain:
+    """An enacted PPA with a proposal and a program budget, and helpers to
+    move money down the chain."""
+
+    def __init__(self, world: World, budget: str = "5000000.00", approved: str = "5000000.00"):
+        self.world = world
+        self.ppa = world.create_ppa(budget_allocation=budget)["id"]
+        world.advance(self.ppa, "enacted")
+        self.proposal = self.post("/api/budget-proposals", world.focal, organization="MSSD", fiscal_year=2025,
+                                  title="MSSD FY2025 budget proposal")["id"]
+        self.program_budget = self.post("/api/program-budgets", world.budget_analyst, proposal_id=self.proposal,
+                                        ppa_id=self.ppa, approved_amount=approved)["id"]
+        self.counter = 0
+
+    def post(self, path, who, expect=(200, 201), **body):
+        response = self.world.client.post(path, json=body, headers=who.headers)
+        assert response.status_code in ((expect,) if isinstance(expect, int) else expect), response.get_json()
+        return response.get_json()
+
+    def get(self, path):
+        response = self.world.client.get(path, headers=self.world.admin.headers)
+        assert response.status_code == 200, response.get_json()
+        return response.get_json()
+
+    def number(self, prefix):
+        self.counter += 1
+        return f"{prefix}-2025-{self.counter:04d}"
+
+    def allot(self, amount, quarter=1, expect=201):
+        return self.post("/api/allotments", self.world.budget_analyst, expect, program_budget_id=self.program_budget,
+                         quarter=quarter, release_date="2025-02-03", saro_number=self.number("SARO-BARMM"),
+                         amount=amount)
+
+    def obligate(self, allotment, amount, expect=201, day="2025-03-10"):
+        return self.post("/api/obligations", self.world.focal, expect, allotment_id=allotment,
+                         payee="Cotabato Training Services Cooperative", ors_number=self.number("ORS"),
+                         particulars="Training venue and meals", obligation_date=day, amount=amount)
+
+    def disburse(self, obligation, amount, expect=201, day="2025-04-15"):
+        return self.post("/api/disbursements", self.world.focal, expect, obligation_id=obligation,
+                         dv_number=self.number("DV"), payment_method="check", disbursement_date=day, amount=amount)
+
+
+def race(app, requests):
+    """Run the request functions at the same moment, one thread each; return
+    the responses in order."""
+    barrier = threading.Barrier(len(requests))
+    results: list = [None] * len(requests)
+
+    def run(index, request):
+        client = app.test_client()
+        barrier.wait()
+        try:
+            results[index] = request(client)
+        except BaseException as exc:  # surfaced below, in the test's thread
+            results[index] = exc
+
+    threads = [threading.Thread(target=run, args=(i, r)) for i, r in enumerate(requests)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+    return results
+
+
+def cli(app, *args: str):
+    """Run ``ppaflow ARGS`` against ``app``'s database with jobs inline; an
+    unexpected exception propagates instead of hiding in the output."""
+    from click.testing import CliRunner
+
+    from web.cli import main
+
+    env = {"DATABASE_URL": app.config["DATABASE_URL"], "REDIS_URL": ""}
+    return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
 
 
 def shipped_rules(directory=None):

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.api.test_budget_api import Chain
-from tests.support import World
+from tests.support import Chain, World
 
 ROLES = ("anonymous", "focal", "other_focal", "technical_reviewer", "budget_analyst", "planning_officer",
          "executive", "admin")

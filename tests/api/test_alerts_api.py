@@ -4,8 +4,6 @@ again by the sweep; listed with filters; acknowledged."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from sqlalchemy import text
 
 from db import db
@@ -15,11 +13,8 @@ from jobs.tasks import detect_budget_variances
 def tracked_leaf(world, **overrides):
     """A PPA in budget review with the activity WBS; returns (ppa id, the
     'Planning & Coordination' task: 375,000.00 allocated)."""
-    ppa = world.create_ppa(wbs_template="activity", **overrides)
-    world.advance(ppa["id"], "budget_review")
-    tree = world.client.get(f"/api/monitoring-entries/{ppa['id']}/budget_allocation_tree/",
-                            headers=world.focal.headers).get_json()
-    return ppa["id"], tree["breakdown"][0]["children"][0]["children"][0]["work_item_id"]
+    ppa, leaf = world.tracked_ppa("budget_review", template="activity", **overrides)
+    return ppa["id"], leaf
 
 
 def spend(world, item, amount):
@@ -87,11 +82,7 @@ def test_the_sweep_finds_what_was_missed_and_resolves_what_cleared(app, world):
 
 
 def test_an_overdue_stage_raises_an_alert_that_resolves_when_the_ppa_moves_on(app, world):
-    ppa = world.create_ppa()
-    world.advance(ppa["id"], "technical_review")
-    with app.app_context(), db.engine.begin() as connection:
-        connection.execute(text("UPDATE ppas SET stage_entered_at = :at WHERE id = :id"),
-                           {"at": datetime(2025, 6, 5, 1, 0, tzinfo=UTC), "id": ppa["id"]})
+    ppa = world.ppa_in_stage_since("technical_review")
     with app.app_context():
         detect_budget_variances()
     overdue = alerts(world, type="approval_overdue", status="open")

@@ -8,7 +8,7 @@ import csv
 import io
 import json
 
-from tests.api.test_budget_api import Chain
+from tests.support import Chain
 
 
 def audit(world, who=None, **filters):
@@ -38,11 +38,8 @@ def test_a_ppa_create_and_edit_are_recorded_field_by_field_with_actor_and_reques
 
 
 def test_set_based_work_item_changes_are_recorded_too(world):
-    ppa = world.create_ppa(wbs_template="minimal")
-    world.advance(ppa["id"], "budget_review")
-    tree = world.client.get(f"/api/monitoring-entries/{ppa['id']}/budget_allocation_tree/",
-                            headers=world.focal.headers).get_json()
-    task = tree["breakdown"][0]["children"][0]["work_item_id"]
+    ppa, task = world.tracked_ppa("budget_review")
+    tree = world.tree(ppa["id"])
     world.client.post(f"/api/work-items/{task}/expenditures", json={"amount": "1250.75"}, headers=world.focal.headers)
     world.advance(ppa["id"], "stakeholder_consultation")  # locks every allocation of the tree
 

@@ -6,55 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support import World
-
-
-class Chain:
-    """An enacted PPA with a proposal and a program budget, and helpers to
-    move money down the chain."""
-
-    def __init__(self, world: World, budget: str = "5000000.00", approved: str = "5000000.00"):
-        self.world = world
-        self.ppa = world.create_ppa(budget_allocation=budget)["id"]
-        world.advance(self.ppa, "enacted")
-        self.proposal = self.post("/api/budget-proposals", world.focal, organization="MSSD", fiscal_year=2025,
-                                  title="MSSD FY2025 budget proposal")["id"]
-        self.program_budget = self.post("/api/program-budgets", world.budget_analyst, proposal_id=self.proposal,
-                                        ppa_id=self.ppa, approved_amount=approved)["id"]
-        self.counter = 0
-
-    def post(self, path, who, expect=(200, 201), **body):
-        response = self.world.client.post(path, json=body, headers=who.headers)
-        assert response.status_code in ((expect,) if isinstance(expect, int) else expect), response.get_json()
-        return response.get_json()
-
-    def get(self, path):
-        response = self.world.client.get(path, headers=self.world.admin.headers)
-        assert response.status_code == 200, response.get_json()
-        return response.get_json()
-
-    def number(self, prefix):
-        self.counter += 1
-        return f"{prefix}-2025-{self.counter:04d}"
-
-    def allot(self, amount, quarter=1, expect=201):
-        return self.post("/api/allotments", self.world.budget_analyst, expect, program_budget_id=self.program_budget,
-                         quarter=quarter, release_date="2025-02-03", saro_number=self.number("SARO-BARMM"),
-                         amount=amount)
-
-    def obligate(self, allotment, amount, expect=201, day="2025-03-10"):
-        return self.post("/api/obligations", self.world.focal, expect, allotment_id=allotment,
-                         payee="Cotabato Training Services Cooperative", ors_number=self.number("ORS"),
-                         particulars="Training venue and meals", obligation_date=day, amount=amount)
-
-    def disburse(self, obligation, amount, expect=201, day="2025-04-15"):
-        return self.post("/api/disbursements", self.world.focal, expect, obligation_id=obligation,
-                         dv_number=self.number("DV"), payment_method="check", disbursement_date=day, amount=amount)
-
-
-@pytest.fixture
-def chain(world):
-    return Chain(world)
+from tests.support import Chain
 
 
 def test_money_follows_the_chain_and_statuses_follow_the_money(chain):

@@ -29,9 +29,8 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from db import db
-from tests.api.test_budget_api import Chain
 from tests.conftest import BACKENDS, _dispose, _make_app
-from tests.support import SCHEMATHESIS_CASES, World
+from tests.support import SCHEMATHESIS_CASES, Chain, World
 from web import create_app
 
 MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", 20))

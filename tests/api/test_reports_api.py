@@ -8,11 +8,9 @@ from decimal import Decimal
 from io import BytesIO
 
 import pytest
-from click.testing import CliRunner
 from openpyxl import load_workbook
 
-from tests.api.test_budget_api import Chain
-from web.cli import main
+from tests.support import Chain, cli
 
 MFBM_HEADERS = ["PPA Code", "PPA Title", "Implementing MOA", "Appropriation Class", "Allocated Budget",
                 "Total Obligations", "Total Disbursements", "Actual Expenditure", "Variance", "Variance %",
@@ -147,9 +145,8 @@ def test_a_report_can_run_as_a_job_and_be_downloaded(cycle):
 
 
 def test_the_cli_writes_both_reports(app, cycle, tmp_path):
-    env = {"DATABASE_URL": app.config["DATABASE_URL"], "REDIS_URL": ""}
     for kind in ("mfbm", "far1"):
         out = tmp_path / f"{kind}.xlsx"
-        result = CliRunner().invoke(main, ["report", kind, "--fiscal-year", "2025", "--out", str(out)], env=env)
+        result = cli(app, "report", kind, "--fiscal-year", "2025", "--out", str(out))
         assert result.exit_code == 0, result.output
         assert load_workbook(out).active.cell(1, 1).value == "MINISTRY OF FINANCE AND BUDGET MANAGEMENT"

@@ -10,13 +10,6 @@ from tests.support import shipped_rules
 RULES = shipped_rules()
 
 
-def tree_of(world, ppa_id, who=None):
-    response = world.client.get(f"/api/monitoring-entries/{ppa_id}/budget_allocation_tree/",
-                                headers=(who or world.focal).headers)
-    assert response.status_code == 200, response.get_json()
-    return response.get_json()
-
-
 def children_amounts(tree):
     return [c["allocated_budget"] for c in tree["breakdown"][0]["children"]]
 
@@ -46,7 +39,7 @@ def item_of(tree, *path):
 def test_activity_template_on_five_million_gives_the_seed_split(world):
     ppa = tracked_ppa(world, "activity")
 
-    tree = tree_of(world, ppa["id"])
+    tree = world.tree(ppa["id"])
 
     assert children_amounts(tree) == ["750000.00", "3750000.00", "500000.00"]
     assert [c["title"] for c in tree["breakdown"][0]["children"]] == [
@@ -57,7 +50,7 @@ def test_activity_template_on_five_million_gives_the_seed_split(world):
 def test_program_template_on_five_million_gives_the_seed_split(world):
     ppa = tracked_ppa(world, "program")
 
-    tree = tree_of(world, ppa["id"])
+    tree = world.tree(ppa["id"])
 
     assert children_amounts(tree) == ["1000000.00", "3000000.00", "1000000.00"]
     assert [g["allocated_budget"] for g in item_of(tree, 0)["children"]] == ["500000.00", "300000.00", "200000.00"]
@@ -75,7 +68,7 @@ def test_equal_distribution_over_three_gives_the_extra_centavo_to_the_first_two(
 
 def test_weighted_distribution_gives_the_seed_amounts(world):
     ppa = tracked_ppa(world)
-    ids = [c["work_item_id"] for c in tree_of(world, ppa["id"])["breakdown"][0]["children"]]
+    ids = [c["work_item_id"] for c in world.tree(ppa["id"])["breakdown"][0]["children"]]
 
     response = distribute(world, ppa["id"], method="weighted",
                           weights={str(ids[0]): 0.30, str(ids[1]): 0.50, str(ids[2]): 0.20})
@@ -86,7 +79,7 @@ def test_weighted_distribution_gives_the_seed_amounts(world):
 
 def test_one_of_two_children_completed_gives_progress_50(world):
     ppa = tracked_ppa(world, "minimal")
-    tree = tree_of(world, ppa["id"])
+    tree = world.tree(ppa["id"])
     root, first = tree["breakdown"][0]["work_item_id"], item_of(tree, 0)["work_item_id"]
     created = world.client.post("/api/work-items", json={"parent_id": root, "work_type": "task", "title": "Second"},
                                 headers=world.focal.headers)
@@ -95,13 +88,13 @@ def test_one_of_two_children_completed_gives_progress_50(world):
     world.client.post(f"/api/work-items/{first}/transitions", json={"trigger": "complete"},
                       headers=world.focal.headers)
 
-    assert tree_of(world, ppa["id"])["breakdown"][0]["progress"] == 50
+    assert world.tree(ppa["id"])["breakdown"][0]["progress"] == 50
     assert world.get(ppa["id"], world.focal)["progress"] == 50
 
 
 def test_generated_dates_follow_the_duration_percentages(world):
     ppa = tracked_ppa(world, "activity", start_date="2025-01-01", target_end_date="2025-04-10")  # 100 days
-    tree = tree_of(world, ppa["id"])
+    tree = world.tree(ppa["id"])
     ids = [c["work_item_id"] for c in tree["breakdown"][0]["children"]]
 
     dates = [(world.client.get(f"/api/work-items/{i}", headers=world.focal.headers).get_json()[k])
@@ -121,7 +114,7 @@ ROOT_PATHS = {
 @pytest.mark.parametrize("status", list(ROOT_PATHS))
 def test_ppa_status_follows_each_row_of_the_work_item_mapping(world, status):
     ppa = tracked_ppa(world)
-    root = tree_of(world, ppa["id"])["breakdown"][0]["work_item_id"]
+    root = world.tree(ppa["id"])["breakdown"][0]["work_item_id"]
 
     for trigger in ROOT_PATHS[status]:
         response = world.client.post(f"/api/work-items/{root}/transitions", json={"trigger": trigger},
@@ -203,7 +196,7 @@ def test_enable_tracking_with_unknown_template_is_422(world):
 def test_category_default_template_is_used_when_the_ppa_names_none(world):
     ppa = tracked_ppa(world, None, category="obc_request")  # obc_request -> minimal
 
-    tree = tree_of(world, ppa["id"])
+    tree = world.tree(ppa["id"])
 
     assert [c["title"] for c in tree["breakdown"][0]["children"]] == ["Main Deliverable"]
 
@@ -222,7 +215,7 @@ def test_unknown_wbs_template_on_a_ppa_is_422(world):
 def test_approving_budget_review_locks_allocations_but_not_expenditure(world):
     ppa = tracked_ppa(world)
     world.advance(ppa["id"], "stakeholder_consultation")
-    leaf = item_of(tree_of(world, ppa["id"]), 0, 0)["work_item_id"]
+    leaf = item_of(world.tree(ppa["id"]), 0, 0)["work_item_id"]
 
     distributed = distribute(world, ppa["id"], method="equal")
     patched = world.client.patch(f"/api/work-items/{leaf}", json={"allocated_budget": "1.00"},
@@ -233,7 +226,7 @@ def test_approving_budget_review_locks_allocations_but_not_expenditure(world):
     assert distributed.status_code == 409 and distributed.get_json()["code"] == "budget_locked"
     assert patched.status_code == 409 and patched.get_json()["code"] == "budget_locked"
     assert spent.status_code == 200
-    assert children_amounts(tree_of(world, ppa["id"])) == ["750000.00", "3750000.00", "500000.00"]
+    assert children_amounts(world.tree(ppa["id"])) == ["750000.00", "3750000.00", "500000.00"]
 
 
 def test_return_for_revision_unlocks_and_a_new_budget_rescales_the_tree(world):
@@ -245,7 +238,7 @@ def test_return_for_revision_unlocks_and_a_new_budget_rescales_the_tree(world):
                                  headers=world.focal.headers)
 
     assert patched.status_code == 200
-    tree = tree_of(world, ppa["id"])
+    tree = world.tree(ppa["id"])
     assert children_amounts(tree) == ["600000.00", "3000000.00", "400000.00"]
     assert [g["allocated_budget"] for g in item_of(tree, 1)["children"]] == ["2400000.00", "600000.00"]
     assert distribute(world, ppa["id"], method="equal").status_code == 200
@@ -256,19 +249,19 @@ def test_enacting_activates_the_project_and_the_ppa_goes_ongoing(world):
 
     world.advance(ppa["id"], "enacted")
 
-    tree = tree_of(world, ppa["id"])
+    tree = world.tree(ppa["id"])
     assert tree["breakdown"][0]["status"] == "in_progress"
     assert world.get(ppa["id"], world.focal)["status"] == "ongoing"
 
 
 def test_rejecting_cancels_the_project_and_its_open_items_only(world):
     ppa = tracked_ppa(world)
-    done = item_of(tree_of(world, ppa["id"]), 0, 0)["work_item_id"]
+    done = item_of(world.tree(ppa["id"]), 0, 0)["work_item_id"]
     world.client.post(f"/api/work-items/{done}/transitions", json={"trigger": "complete"}, headers=world.focal.headers)
 
     world.fire(ppa["id"], "reject", world.budget_analyst, "No fiscal space this year.")
 
-    tree = tree_of(world, ppa["id"])
+    tree = world.tree(ppa["id"])
     statuses = {n["work_item_id"]: n["status"] for n in _walk(tree["breakdown"][0])}
     assert statuses.pop(done) == "completed"
     assert set(statuses.values()) == {"cancelled"}
@@ -285,7 +278,7 @@ def _walk(node):
 
 def test_manual_allocation_may_leave_money_unallocated(world):
     ppa = tracked_ppa(world)
-    ids = [c["work_item_id"] for c in tree_of(world, ppa["id"])["breakdown"][0]["children"]]
+    ids = [c["work_item_id"] for c in world.tree(ppa["id"])["breakdown"][0]["children"]]
 
     response = distribute(world, ppa["id"], method="manual", allocations={str(ids[0]): "500000.00"})
 
@@ -300,7 +293,7 @@ def test_manual_allocation_may_leave_money_unallocated(world):
 
 def test_manual_allocation_above_the_parent_is_refused_with_the_amounts_and_changes_nothing(world):
     ppa = tracked_ppa(world)
-    ids = [c["work_item_id"] for c in tree_of(world, ppa["id"])["breakdown"][0]["children"]]
+    ids = [c["work_item_id"] for c in world.tree(ppa["id"])["breakdown"][0]["children"]]
 
     response = distribute(world, ppa["id"], method="manual",
                           allocations={str(ids[0]): "1000000.00", str(ids[1]): "3750000.00"})
@@ -308,7 +301,7 @@ def test_manual_allocation_above_the_parent_is_refused_with_the_amounts_and_chan
     assert response.status_code == 422
     message = " ".join(sum(response.get_json()["errors"].values(), []))
     assert "5250000.00" in message and "5000000.00" in message
-    assert children_amounts(tree_of(world, ppa["id"])) == ["750000.00", "3750000.00", "500000.00"]
+    assert children_amounts(world.tree(ppa["id"])) == ["750000.00", "3750000.00", "500000.00"]
 
 
 @pytest.mark.parametrize("weights, field", [
@@ -318,7 +311,7 @@ def test_manual_allocation_above_the_parent_is_refused_with_the_amounts_and_chan
 ])
 def test_bad_weights_are_422_per_field(world, weights, field):
     ppa = tracked_ppa(world)
-    ids = [c["work_item_id"] for c in tree_of(world, ppa["id"])["breakdown"][0]["children"]]
+    ids = [c["work_item_id"] for c in world.tree(ppa["id"])["breakdown"][0]["children"]]
 
     response = distribute(world, ppa["id"], method="weighted", weights={str(ids[k]): w for k, w in weights.items()})
 
@@ -328,7 +321,7 @@ def test_bad_weights_are_422_per_field(world, weights, field):
 
 def test_weights_within_the_tolerance_still_split_exactly(world):
     ppa = tracked_ppa(world)
-    ids = [c["work_item_id"] for c in tree_of(world, ppa["id"])["breakdown"][0]["children"]]
+    ids = [c["work_item_id"] for c in world.tree(ppa["id"])["breakdown"][0]["children"]]
 
     response = distribute(world, ppa["id"], method="weighted",
                           weights={str(ids[0]): 0.333, str(ids[1]): 0.333, str(ids[2]): 0.333})
@@ -339,7 +332,7 @@ def test_weights_within_the_tolerance_still_split_exactly(world):
 
 def test_equal_over_a_given_parent_splits_only_its_children(world):
     ppa = tracked_ppa(world)
-    execution = item_of(tree_of(world, ppa["id"]), 1)["work_item_id"]
+    execution = item_of(world.tree(ppa["id"]), 1)["work_item_id"]
 
     response = distribute(world, ppa["id"], method="equal", parent_id=execution)
 
@@ -359,11 +352,11 @@ def test_reallocating_a_parent_rescales_its_descendants_exactly(world):
 
 def test_children_without_allocations_stay_empty(world):
     ppa = tracked_ppa(world, "minimal")
-    task = item_of(tree_of(world, ppa["id"]), 0)["work_item_id"]
+    task = item_of(world.tree(ppa["id"]), 0)["work_item_id"]
     for title in ("Venue", "Catering"):
         world.client.post("/api/work-items", json={"parent_id": task, "work_type": "subtask", "title": title},
                           headers=world.focal.headers)
-    root = tree_of(world, ppa["id"])["breakdown"][0]["work_item_id"]
+    root = world.tree(ppa["id"])["breakdown"][0]["work_item_id"]
     world.client.post("/api/work-items", json={"parent_id": root, "work_type": "task", "title": "Extra"},
                       headers=world.focal.headers)
 
@@ -387,7 +380,7 @@ def test_distribution_needs_tracking(world):
 def test_tree_has_the_documented_shape(world):
     ppa = tracked_ppa(world)
 
-    tree = tree_of(world, ppa["id"])
+    tree = world.tree(ppa["id"])
 
     assert list(tree) == ["ppa_id", "ppa_budget", "allocated_to_workitems", "unallocated", "allocation_percentage",
                           "total_expended", "breakdown"]
@@ -398,7 +391,7 @@ def test_tree_has_the_documented_shape(world):
 
 def test_expenditure_rolls_up_and_an_overspent_item_is_over_budget(world):
     ppa = tracked_ppa(world)
-    tree = tree_of(world, ppa["id"])
+    tree = world.tree(ppa["id"])
     planning, mobilization = (item_of(tree, 0, i)["work_item_id"] for i in (0, 1))
 
     world.client.post(f"/api/work-items/{planning}/expenditures", json={"amount": "400000.00"},
@@ -406,7 +399,7 @@ def test_expenditure_rolls_up_and_an_overspent_item_is_over_budget(world):
     world.client.post(f"/api/work-items/{mobilization}/expenditures", json={"amount": "100000.50"},
                       headers=world.focal.headers)
 
-    tree = tree_of(world, ppa["id"])
+    tree = world.tree(ppa["id"])
     assert item_of(tree, 0, 0)["budget_status"] == "over_budget"
     assert item_of(tree, 0, 0)["variance"] == "-25000.00"
     assert item_of(tree, 0)["actual_expenditure"] == "500000.50"
@@ -417,11 +410,11 @@ def test_expenditure_rolls_up_and_an_overspent_item_is_over_budget(world):
 
 def test_on_budget_band_comes_from_the_rules(world):
     ppa = tracked_ppa(world)
-    leaf = item_of(tree_of(world, ppa["id"]), 2, 1)["work_item_id"]  # 200,000.00
+    leaf = item_of(world.tree(ppa["id"]), 2, 1)["work_item_id"]  # 200,000.00
 
     world.client.post(f"/api/work-items/{leaf}/expenditures", json={"amount": "190000.00"}, headers=world.focal.headers)
 
-    node = item_of(tree_of(world, ppa["id"]), 2, 1)
+    node = item_of(world.tree(ppa["id"]), 2, 1)
     assert node["variance_pct"] == 5.0 and node["budget_status"] == "on_budget"
 
 
@@ -429,7 +422,7 @@ def test_sync_from_workitem_syncs_even_with_auto_sync_off(world):
     ppa = tracked_ppa(world, "minimal")
     world.client.patch(f"/api/monitoring-entries/{ppa['id']}", json={"auto_sync_progress": False},
                        headers=world.focal.headers)
-    task = item_of(tree_of(world, ppa["id"]), 0)["work_item_id"]
+    task = item_of(world.tree(ppa["id"]), 0)["work_item_id"]
     world.client.post(f"/api/work-items/{task}/transitions", json={"trigger": "complete"}, headers=world.focal.headers)
     assert world.get(ppa["id"], world.focal)["progress"] == 0
 
@@ -455,7 +448,7 @@ def test_progress_cannot_be_set_by_hand_while_it_follows_the_project(world):
 
 def test_child_types_follow_the_rules(world):
     ppa = tracked_ppa(world, "minimal")
-    task = item_of(tree_of(world, ppa["id"]), 0)["work_item_id"]
+    task = item_of(world.tree(ppa["id"]), 0)["work_item_id"]
 
     activity = world.client.post("/api/work-items", json={"parent_id": task, "work_type": "activity", "title": "X"},
                                  headers=world.focal.headers)
@@ -468,9 +461,9 @@ def test_child_types_follow_the_rules(world):
 
 def test_new_child_allocation_must_fit_what_the_parent_has_left(world):
     ppa = tracked_ppa(world, "minimal")
-    root = tree_of(world, ppa["id"])["breakdown"][0]["work_item_id"]
+    root = world.tree(ppa["id"])["breakdown"][0]["work_item_id"]
     distribute(world, ppa["id"], method="manual",
-               allocations={str(item_of(tree_of(world, ppa["id"]), 0)["work_item_id"]): "4000000.00"})
+               allocations={str(item_of(world.tree(ppa["id"]), 0)["work_item_id"]): "4000000.00"})
 
     too_much = world.client.post("/api/work-items", json={"parent_id": root, "work_type": "task", "title": "A",
                                                           "allocated_budget": "1000000.01"}, headers=world.focal.headers)
@@ -479,12 +472,12 @@ def test_new_child_allocation_must_fit_what_the_parent_has_left(world):
 
     assert too_much.status_code == 422
     assert fits.status_code == 201 and fits.get_json()["allocated_budget"] == "1000000.00"
-    assert tree_of(world, ppa["id"])["unallocated"] == "0.00"
+    assert world.tree(ppa["id"])["unallocated"] == "0.00"
 
 
 def test_work_item_patch_honours_if_match(world):
     ppa = tracked_ppa(world)
-    leaf = item_of(tree_of(world, ppa["id"]), 0, 0)["work_item_id"]
+    leaf = item_of(world.tree(ppa["id"]), 0, 0)["work_item_id"]
     etag = world.client.get(f"/api/work-items/{leaf}", headers=world.focal.headers).headers["ETag"]
     world.client.patch(f"/api/work-items/{leaf}", json={"title": "Coordination meetings"}, headers=world.focal.headers)
 
@@ -498,8 +491,8 @@ def test_work_item_patch_honours_if_match(world):
 
 def test_progress_of_a_parent_is_rolled_up_not_set(world):
     ppa = tracked_ppa(world)
-    parent = item_of(tree_of(world, ppa["id"]), 0)["work_item_id"]
-    leaf = item_of(tree_of(world, ppa["id"]), 0, 0)["work_item_id"]
+    parent = item_of(world.tree(ppa["id"]), 0)["work_item_id"]
+    leaf = item_of(world.tree(ppa["id"]), 0, 0)["work_item_id"]
 
     refused = world.client.patch(f"/api/work-items/{parent}", json={"progress": 30}, headers=world.focal.headers)
     leaf_set = world.client.patch(f"/api/work-items/{leaf}", json={"progress": 30}, headers=world.focal.headers)
@@ -511,7 +504,7 @@ def test_progress_of_a_parent_is_rolled_up_not_set(world):
 
 def test_work_item_status_machine_refuses_invalid_triggers(world):
     ppa = tracked_ppa(world)
-    leaf = item_of(tree_of(world, ppa["id"]), 0, 0)["work_item_id"]
+    leaf = item_of(world.tree(ppa["id"]), 0, 0)["work_item_id"]
 
     response = world.client.post(f"/api/work-items/{leaf}/transitions", json={"trigger": "unblock"},
                                  headers=world.focal.headers)
@@ -522,7 +515,7 @@ def test_work_item_status_machine_refuses_invalid_triggers(world):
 
 def test_other_moa_cannot_see_the_tree_or_its_items(world):
     ppa = tracked_ppa(world)
-    leaf = item_of(tree_of(world, ppa["id"]), 0, 0)["work_item_id"]
+    leaf = item_of(world.tree(ppa["id"]), 0, 0)["work_item_id"]
     other = world.other_focal.headers
 
     assert world.client.get(f"/api/monitoring-entries/{ppa['id']}/budget_allocation_tree/",
@@ -534,7 +527,7 @@ def test_other_moa_cannot_see_the_tree_or_its_items(world):
 
 def test_reviewers_read_trees_but_do_not_change_them(world):
     ppa = tracked_ppa(world)
-    leaf = item_of(tree_of(world, ppa["id"]), 0, 0)["work_item_id"]
+    leaf = item_of(world.tree(ppa["id"]), 0, 0)["work_item_id"]
 
     read = world.client.get(f"/api/work-items/{leaf}", headers=world.budget_analyst.headers)
     write = world.client.post(f"/api/work-items/{leaf}/expenditures", json={"amount": "1.00"},
@@ -545,7 +538,7 @@ def test_reviewers_read_trees_but_do_not_change_them(world):
 
 def test_children_endpoint_lists_direct_children_in_order(world):
     ppa = tracked_ppa(world)
-    root = tree_of(world, ppa["id"])["breakdown"][0]["work_item_id"]
+    root = world.tree(ppa["id"])["breakdown"][0]["work_item_id"]
 
     children = world.client.get(f"/api/work-items/{root}/children", headers=world.focal.headers).get_json()
 
@@ -555,11 +548,11 @@ def test_children_endpoint_lists_direct_children_in_order(world):
 
 def test_parents_start_and_complete_with_their_children_and_the_ppa_follows(world):
     ppa = tracked_ppa(world)
-    tree = tree_of(world, ppa["id"])
+    tree = world.tree(ppa["id"])
     leaves = [g["work_item_id"] for c in tree["breakdown"][0]["children"] for g in c["children"]]
 
     world.client.post(f"/api/work-items/{leaves[0]}/transitions", json={"trigger": "start"}, headers=world.focal.headers)
-    started = tree_of(world, ppa["id"])
+    started = world.tree(ppa["id"])
     assert (started["breakdown"][0]["status"], item_of(started, 0)["status"], item_of(started, 1)["status"]) == (
         "in_progress", "in_progress", "not_started")
     assert world.get(ppa["id"], world.focal)["status"] == "ongoing"
@@ -568,7 +561,7 @@ def test_parents_start_and_complete_with_their_children_and_the_ppa_follows(worl
         world.client.post(f"/api/work-items/{leaf}/transitions", json={"trigger": "complete"},
                           headers=world.focal.headers)
 
-    done = tree_of(world, ppa["id"])
+    done = world.tree(ppa["id"])
     assert {n["status"] for n in _walk(done["breakdown"][0])} == {"completed"}
     shown = world.get(ppa["id"], world.focal)
     assert (shown["status"], shown["progress"]) == ("completed", 100)

@@ -71,10 +71,7 @@ class WbsOperations(RuleBasedStateMachine):
 
     # -- helpers --------------------------------------------------------------
     def tree(self):
-        response = self.world.client.get(f"/api/monitoring-entries/{self.ppa}/budget_allocation_tree/",
-                                         headers=self.world.focal.headers)
-        assert response.status_code == 200
-        return response.get_json()["breakdown"][0]
+        return self.world.tree(self.ppa)["breakdown"][0]
 
     def nodes(self):
         out, stack = [], [self.tree()]
@@ -228,8 +225,8 @@ class WbsOperations(RuleBasedStateMachine):
         assert ppa["progress"] == expected[root]["progress"]
 
 
-def test_any_sequence_of_operations_keeps_the_wbs_consistent(app):
-    WbsOperations.world = World(app)
+def test_any_sequence_of_operations_keeps_the_wbs_consistent(world):
+    WbsOperations.world = world
     run_state_machine_as_test(WbsOperations, settings=settings(
         max_examples=20, stateful_step_count=15, deadline=None,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much]))

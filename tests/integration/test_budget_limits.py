@@ -12,6 +12,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.exc import DBAPIError
 
 from db import db
+from tests.support import Chain, race
 
 NOW = datetime(2025, 3, 1, tzinfo=UTC)
 
@@ -166,28 +167,18 @@ def test_twenty_concurrent_obligations_against_room_for_five_land_exactly_five(p
     assert total == 500_000
 
 
-def test_twenty_concurrent_api_obligations_against_room_for_five_land_exactly_five(pg_app):
-    from tests.api.test_budget_api import Chain
-    from tests.support import World
-
-    chain = Chain(World(pg_app))
+def test_twenty_concurrent_api_obligations_against_room_for_five_land_exactly_five(pg_app, pg_world):
+    chain = Chain(pg_world)
     allotment = chain.allot("500000.00")["id"]
-    focal, barrier, statuses = chain.world.focal, threading.Barrier(20), []
+    focal = pg_world.focal
 
-    def obligate(index: int) -> None:
-        client = pg_app.test_client()
-        barrier.wait()
-        response = client.post("/api/obligations", headers=focal.headers, json={
+    def obligate(index: int):
+        return lambda client: client.post("/api/obligations", headers=focal.headers, json={
             "allotment_id": allotment, "payee": f"Supplier {index}", "ors_number": f"ORS-RACE-{index}",
             "obligation_date": "2025-03-10", "amount": "100000.00"})
-        statuses.append(response.status_code)
 
-    threads = [threading.Thread(target=obligate, args=(i,)) for i in range(20)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    responses = race(pg_app, [obligate(i) for i in range(20)])
 
-    assert sorted(statuses) == [201] * 5 + [409] * 15
+    assert sorted(r.status_code for r in responses) == [201] * 5 + [409] * 15
     shown = chain.get(f"/api/allotments/{allotment}")
     assert (shown["obligated"], shown["available"], shown["status"]) == ("500000.00", "0.00", "fully_utilized")

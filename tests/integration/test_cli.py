@@ -2,15 +2,8 @@
 
 from __future__ import annotations
 
-from click.testing import CliRunner
-
-from web.cli import main
+from tests.support import cli
 from web.demo import run_demo
-
-
-def cli(app, *args):
-    env = {"DATABASE_URL": app.config["DATABASE_URL"], "REDIS_URL": ""}
-    return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
 
 
 def test_user_add_prints_a_working_token_as_the_last_line(app, world):

@@ -8,41 +8,16 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from decimal import Decimal
 
 from sqlalchemy import create_engine, text
 
 from db import db
+from tests.support import ppa_body, race
 
 
-def race(app, requests):
-    """Run the request functions at the same moment, one thread each; return
-    the responses in order."""
-    barrier = threading.Barrier(len(requests))
-    results: list = [None] * len(requests)
-
-    def run(index, request):
-        client = app.test_client()
-        barrier.wait()
-        try:
-            results[index] = request(client)
-        except BaseException as exc:  # surfaced below, in the test's thread
-            results[index] = exc
-
-    threads = [threading.Thread(target=run, args=(i, r)) for i, r in enumerate(requests)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    for result in results:
-        if isinstance(result, BaseException):
-            raise result
-    return results
-
-
-def test_two_concurrent_approvals_of_one_ppa_one_succeeds_one_history_row(pg_app):
-    from tests.support import World
-
-    world = World(pg_app)
+def test_two_concurrent_approvals_of_one_ppa_one_succeeds_one_history_row(pg_app, pg_world):
+    world = pg_world
     reviewer = world.technical_reviewer
     second = world.person("bpda.reviewer2", "technical_reviewer", org="BPDA")
     for _ in range(10):
@@ -64,10 +39,8 @@ def test_two_concurrent_approvals_of_one_ppa_one_succeeds_one_history_row(pg_app
         assert world.get(ppa["id"], world.admin)["approval_status"] == "budget_review"
 
 
-def test_fifty_clients_approving_one_ppa_one_succeeds_and_one_history_row(pg_app):
-    from tests.support import World
-
-    world = World(pg_app)
+def test_fifty_clients_approving_one_ppa_one_succeeds_and_one_history_row(pg_app, pg_world):
+    world = pg_world
     reviewers = [world.person(f"bpda.reviewer{i}", "technical_reviewer", org="BPDA") for i in range(50)]
     ppa = world.create_ppa()
     world.fire(ppa["id"], "submit", world.focal)
@@ -85,10 +58,8 @@ def test_fifty_clients_approving_one_ppa_one_succeeds_and_one_history_row(pg_app
     assert rows == 1
 
 
-def test_fifty_concurrent_expenditures_all_count_in_the_rollup(pg_app):
-    from tests.support import World
-
-    world = World(pg_app)
+def test_fifty_concurrent_expenditures_all_count_in_the_rollup(pg_app, pg_world):
+    world = pg_world
     ppa, task = world.tracked_ppa("enacted")
     amounts = [f"{1000 + i}.{i:02d}" for i in range(50)]
 
@@ -96,20 +67,15 @@ def test_fifty_concurrent_expenditures_all_count_in_the_rollup(pg_app):
         (lambda amount: lambda client: client.post(f"/api/work-items/{task}/expenditures", json={"amount": amount},
                                                    headers=world.focal.headers))(a) for a in amounts])
 
-    from decimal import Decimal
-
     accepted = sum(Decimal(a) for a, r in zip(amounts, responses, strict=True) if r.status_code == 200)
     assert all(r.status_code == 200 for r in responses), [r.get_json() for r in responses if r.status_code != 200]
-    after = world.client.get(f"/api/monitoring-entries/{ppa['id']}/budget_allocation_tree/",
-                             headers=world.focal.headers).get_json()
+    after = world.tree(ppa["id"])
     assert Decimal(after["total_expended"]) == accepted == sum(Decimal(a) for a in amounts)
     assert Decimal(after["breakdown"][0]["children"][0]["actual_expenditure"]) == accepted
 
 
-def test_the_same_idempotency_key_sent_twenty_times_at_once_has_one_effect(pg_app):
-    from tests.support import World, ppa_body
-
-    world = World(pg_app)
+def test_the_same_idempotency_key_sent_twenty_times_at_once_has_one_effect(pg_app, pg_world):
+    world = pg_world
     headers = world.focal.headers | {"Idempotency-Key": "one-livelihood-program"}
 
     responses = race(pg_app, [lambda client: client.post("/api/monitoring-entries", json=ppa_body(),
@@ -122,11 +88,9 @@ def test_the_same_idempotency_key_sent_twenty_times_at_once_has_one_effect(pg_ap
         assert db.session.scalar(text("SELECT count(*) FROM ppas")) == 1
 
 
-def test_a_request_whose_database_connection_dies_gets_503_and_the_next_one_works(pg_app, monkeypatch):
+def test_a_request_whose_database_connection_dies_gets_503_and_the_next_one_works(pg_app, pg_world, monkeypatch):
     from services import approvals
-    from tests.support import World
-
-    world = World(pg_app)
+    world = pg_world
     ppa = world.create_ppa()
     original = approvals.history
 
@@ -162,13 +126,12 @@ def test_a_request_whose_database_connection_dies_gets_503_and_the_next_one_work
     assert world.client.get(f"/api/monitoring-entries/{ppa['id']}/history", headers=world.focal.headers).status_code == 200
 
 
-def test_a_connection_the_database_drops_after_the_work_is_done_does_not_spoil_the_answer(pg_app):
+def test_a_connection_the_database_drops_after_the_work_is_done_does_not_spoil_the_answer(pg_app, pg_world):
     """A restart between the end of the work and the end of the request:
     the created PPA is answered 201, not 500, and the next request works."""
-    from tests.support import World, ppa_body
     from web.logs import configure
 
-    world = World(pg_app)
+    world = pg_world
     killer = create_engine(pg_app.config["DATABASE_URL"])
 
     @pg_app.after_request

@@ -14,21 +14,13 @@ from db import db
 from jobs.tasks import send_approval_deadline_reminders
 from rules import DEFAULT_RULES_DIR
 from services import calendar
+from tests.support import STAGE_ENTERED
 from web import create_app
-
-# Technical review is due in 10 business days (rules/approval.yaml). Entered on
-# Thursday 5 June 2025 it falls due on Monday 23 June: Eid al-Adha (Fri 6
-# June), Independence Day (Thu 12 June) and two weekends are skipped.
-ENTERED = datetime(2025, 6, 5, 1, 0, tzinfo=UTC)  # 09:00 in Manila
 
 
 def ppa_in_technical_review(app, world) -> int:
-    ppa = world.create_ppa()
-    world.advance(ppa["id"], "technical_review")
-    with app.app_context(), db.engine.begin() as connection:
-        connection.execute(text("UPDATE ppas SET stage_entered_at = :at WHERE id = :id"),
-                           {"at": ENTERED, "id": ppa["id"]})
-    return ppa["id"]
+    """A PPA in technical review since ``STAGE_ENTERED`` (due Monday 23 June 2025)."""
+    return world.ppa_in_stage_since("technical_review")["id"]
 
 
 def reviewers(world):
@@ -43,7 +35,7 @@ def remind(app, day: str) -> dict:
 
 def test_due_date_skips_weekends_and_philippine_holidays(app):
     with app.app_context():
-        assert calendar.due_date(ENTERED, 10) == date(2025, 6, 23)
+        assert calendar.due_date(STAGE_ENTERED, 10) == date(2025, 6, 23)
         assert calendar.due_date(datetime(2025, 12, 23, 1, tzinfo=UTC), 1) == date(2025, 12, 26)  # Christmas Eve, Day
         assert calendar.due_date(datetime(2025, 12, 26, 1, tzinfo=UTC), 1) == date(2025, 12, 29)  # a weekend
 

@@ -12,10 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
-from jobs.registry import known_jobs
-from rules import DEFAULT_RULES_DIR, load_rules
+from rules import DEFAULT_RULES_DIR
 from rules.loader import FILES
-from services.effects import known_effects
+from tests.support import shipped_rules
 from workflow.errors import RulesError
 
 SHIPPED = {name: (DEFAULT_RULES_DIR / name).read_bytes() for name in FILES}
@@ -30,7 +29,7 @@ def load_with(name: str, content: bytes):
         for file_name, data in SHIPPED.items():
             (directory / file_name).write_bytes(content if file_name == name else data)
         try:
-            return load_rules(directory, known_effects=known_effects(), known_jobs=known_jobs())
+            return shipped_rules(directory)
         except RulesError as exc:
             assert exc.errors, "a RulesError must say what is wrong"
             for line in exc.errors:
