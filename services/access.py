@@ -34,19 +34,24 @@ def is_superuser(user: User) -> bool:
     return bool(user.roles & set(get_runtime().rules.approval.superuser_roles))
 
 
-def visible_ppas(user: User) -> ColumnElement[bool]:
-    """A WHERE clause selecting the PPAs ``user`` may see."""
+def visible_rows(user: User, organization_column) -> ColumnElement[bool]:
+    """A WHERE clause selecting the rows ``user`` may see, by the column
+    holding each row's organization id (PPAs, alerts, audit rows, ...)."""
     if sees_all_organizations(user):
         return true()
     if user.organization_id is None:
         return false()
-    return Ppa.organization_id == user.organization_id
+    return organization_column == user.organization_id
+
+
+def visible_ppas(user: User) -> ColumnElement[bool]:
+    """A WHERE clause selecting the PPAs ``user`` may see."""
+    return visible_rows(user, Ppa.organization_id)
 
 
 def can_see_ppa(user: User, ppa: Ppa) -> bool:
-    """True when ``user`` may see ``ppa``."""
-    return sees_all_organizations(user) or (
-        user.organization_id is not None and ppa.organization_id == user.organization_id)
+    """True when ``user`` may see ``ppa`` (its organization is never null)."""
+    return visible_organization(user, ppa.organization_id)
 
 
 def can_edit_ppas_of(user: User, organization_id: int) -> bool:

@@ -26,7 +26,7 @@ from db import db
 from db.models import Alert, Organization, Ppa, User
 from db.types import utcnow
 from services import calendar
-from services.access import sees_all_organizations
+from services.access import visible_organization, visible_rows
 from services.runtime import get_runtime
 from services.unit_of_work import transaction
 from workflow.errors import NotFound
@@ -156,9 +156,7 @@ class AlertFilters:
 def list_alerts(user: User, filters: AlertFilters) -> Select:
     """The alerts ``user`` may see (their organization's, or all for
     reviewers), newest first."""
-    query = select(Alert)
-    if not sees_all_organizations(user):
-        query = query.where(Alert.organization_id == (user.organization_id or -1))
+    query = select(Alert).where(visible_rows(user, Alert.organization_id))
     if filters.type:
         query = query.where(Alert.type == filters.type)
     if filters.severity:
@@ -182,7 +180,7 @@ def acknowledge(user: User, alert_id: int) -> Alert:
     """
     with transaction():
         alert = db.session.scalar(select(Alert).where(Alert.id == alert_id).with_for_update(of=Alert))
-        if alert is None or not (sees_all_organizations(user) or alert.organization_id == user.organization_id):
+        if alert is None or not visible_organization(user, alert.organization_id):
             raise NotFound(f"alert {alert_id} not found")
         if alert.acknowledged_at is None:
             alert.acknowledged_at, alert.acknowledged_by_id = utcnow(), user.id

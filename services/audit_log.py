@@ -16,7 +16,7 @@ from sqlalchemy import Select, select
 from db import db
 from db.audit import AUDITED, AuditEntry
 from db.models import User  # noqa: F401  (registers the audited models)
-from services.access import sees_all_organizations
+from services.access import visible_rows
 
 #: Every audited entity name (``ppa``, ``work_item``, ``allotment``, ...).
 AUDITED_ENTITIES = tuple(sorted(entity for entity, _ in AUDITED.values()))
@@ -38,9 +38,7 @@ class AuditFilters:
 
 def list_audit(user: User, filters: AuditFilters) -> Select:
     """Audit rows ``user`` may see, oldest first."""
-    query = select(AuditEntry)
-    if not sees_all_organizations(user):
-        query = query.where(AuditEntry.organization_id == (user.organization_id or -1))
+    query = select(AuditEntry).where(visible_rows(user, AuditEntry.organization_id))
     for column, value in ((AuditEntry.entity, filters.entity), (AuditEntry.entity_id, filters.id),
                           (AuditEntry.field, filters.field), (AuditEntry.actor, filters.actor),
                           (AuditEntry.request_id, filters.request_id)):

@@ -41,14 +41,14 @@ from db.models import (
     User,
 )
 from db.types import utcnow
-from services.access import require_role, sees_all_organizations, visible_organization
+from services.access import require_role, visible_organization, visible_rows
 from services.concurrency import check_if_match
 from services.ppas import get_ppa_or_raise
 from services.runtime import get_runtime
 from services.unit_of_work import transaction
 from services.users import get_organization_or_raise
 from workflow.errors import BudgetLimitExceeded, Conflict, NotFound, ValidationFailed
-from workflow.money import from_centavos
+from workflow.money import ZERO, from_centavos
 
 PREPARE = ("moa_focal", "budget_analyst")
 APPROVE = ("budget_analyst",)
@@ -88,9 +88,7 @@ def get_proposal_or_raise(user: User, proposal_id: int) -> BudgetProposal:
 
 def list_proposals(user: User, *, fiscal_year: int | None = None, moa: str | None = None) -> Select:
     """Proposals visible to ``user``, newest first."""
-    query = select(BudgetProposal)
-    if not sees_all_organizations(user):
-        query = query.where(BudgetProposal.organization_id == (user.organization_id or -1))
+    query = select(BudgetProposal).where(visible_rows(user, BudgetProposal.organization_id))
     if fiscal_year is not None:
         query = query.where(BudgetProposal.fiscal_year == fiscal_year)
     if moa:
@@ -133,7 +131,7 @@ def update_program_budget(user: User, program_budget_id: int, approved_amount: D
     """
     try:
         with transaction():
-            program_budget = _locked(user, ProgramBudget, program_budget_id)
+            program_budget = get_or_raise(user, ProgramBudget, program_budget_id, lock=True)
             require_role(user, APPROVE, program_budget.ppa.organization_id, "change approved amounts")
             check_if_match(if_match, program_budget.etag)
             program_budget.approved_amount = approved_amount
@@ -149,7 +147,7 @@ def update_program_budget(user: User, program_budget_id: int, approved_amount: D
 def add_justification(user: User, program_budget_id: int, *, title: str, narrative: str) -> BudgetJustification:
     """Attach a justification to a program budget."""
     with transaction() as session:
-        program_budget = get_program_budget_or_raise(user, program_budget_id)
+        program_budget = get_or_raise(user, ProgramBudget, program_budget_id)
         require_role(user, PREPARE, program_budget.ppa.organization_id, "justify a program budget")
         justification = BudgetJustification(program_budget_id=program_budget.id, title=title, narrative=narrative,
                                             created_by_id=user.id)
@@ -168,20 +166,12 @@ def add_line_item(user: User, program_budget_id: int, *, uacs_code: str, descrip
         raise ValidationFailed({"uacs_code": [f"{uacs_code!r} is not a UACS object code (8 digits, a dash, "
                                               "2 digits, e.g. 50202010-01)"]})
     with transaction() as session:
-        program_budget = get_program_budget_or_raise(user, program_budget_id)
+        program_budget = get_or_raise(user, ProgramBudget, program_budget_id)
         require_role(user, PREPARE, program_budget.ppa.organization_id, "add budget line items")
         line = BudgetLineItem(program_budget_id=program_budget.id, uacs_code=uacs_code, description=description,
                               amount=amount, created_by_id=user.id)
         session.add(line)
     return line
-
-
-def get_program_budget_or_raise(user: User, program_budget_id: int) -> ProgramBudget:
-    """A program budget visible to ``user``. Raises ``NotFound`` otherwise."""
-    program_budget = db.session.get(ProgramBudget, program_budget_id)
-    if program_budget is None or not visible_organization(user, program_budget.ppa.organization_id):
-        raise NotFound(f"program budget {program_budget_id} not found")
-    return program_budget
 
 
 # -- execution -------------------------------------------------------------------------------
@@ -200,7 +190,7 @@ def release_allotment(user: User, *, program_budget_id: int, quarter: int, relea
     stage = get_runtime().rules.budget.allotments_need_stage
     try:
         with transaction() as session:
-            program_budget = _locked(user, ProgramBudget, program_budget_id)
+            program_budget = get_or_raise(user, ProgramBudget, program_budget_id, lock=True)
             require_role(user, RELEASE, program_budget.ppa.organization_id, "release allotments")
             if stage and program_budget.ppa.approval_status != stage:
                 raise Conflict(f"allotments are released for {stage} PPAs; PPA {program_budget.ppa_id} is "
@@ -209,8 +199,8 @@ def release_allotment(user: User, *, program_budget_id: int, quarter: int, relea
                                   saro_number=saro_number, amount=amount, created_by_id=user.id)
             session.add(allotment)
             session.flush()
-    except BudgetLimitExceeded as exc:
-        raise limit_problem(exc, "allotment", program_budget_id, amount) from None
+    except BudgetLimitExceeded:
+        raise limit_problem("allotment", program_budget_id, amount) from None
     return allotment
 
 
@@ -226,7 +216,7 @@ def record_obligation(user: User, *, allotment_id: int, payee: str, ors_number: 
     """
     try:
         with transaction() as session:
-            allotment = _locked(user, Allotment, allotment_id)
+            allotment = get_or_raise(user, Allotment, allotment_id, lock=True)
             require_role(user, SPEND, allotment.program_budget.ppa.organization_id, "record obligations")
             _require_active(allotment, "allotment")
             if obligation_date < allotment.release_date:
@@ -238,8 +228,8 @@ def record_obligation(user: User, *, allotment_id: int, payee: str, ors_number: 
             session.add(obligation)
             session.flush()
             refresh_allotment_status(allotment)
-    except BudgetLimitExceeded as exc:
-        raise limit_problem(exc, "obligation", allotment_id, amount) from None
+    except BudgetLimitExceeded:
+        raise limit_problem("obligation", allotment_id, amount) from None
     return obligation
 
 
@@ -255,7 +245,7 @@ def record_disbursement(user: User, *, obligation_id: int, dv_number: str, payme
     """
     try:
         with transaction() as session:
-            obligation = _locked(user, Obligation, obligation_id)
+            obligation = get_or_raise(user, Obligation, obligation_id, lock=True)
             require_role(user, SPEND, _organization_of(obligation), "record disbursements")
             _require_active(obligation, "obligation")
             if disbursement_date < obligation.obligation_date:
@@ -267,8 +257,8 @@ def record_disbursement(user: User, *, obligation_id: int, dv_number: str, payme
             session.add(disbursement)
             session.flush()
             refresh_obligation_status(obligation)
-    except BudgetLimitExceeded as exc:
-        raise limit_problem(exc, "disbursement", obligation_id, amount) from None
+    except BudgetLimitExceeded:
+        raise limit_problem("disbursement", obligation_id, amount) from None
     return disbursement
 
 
@@ -280,7 +270,7 @@ def cancel_allotment(user: User, allotment_id: int, *, reason: str, if_match: st
             (cancel those first).
     """
     with transaction():
-        allotment = _locked(user, Allotment, allotment_id)
+        allotment = get_or_raise(user, Allotment, allotment_id, lock=True)
         require_role(user, RELEASE, allotment.program_budget.ppa.organization_id, "cancel allotments")
         check_if_match(if_match, allotment.etag)
         _require_active(allotment, "allotment")
@@ -298,7 +288,7 @@ def cancel_obligation(user: User, obligation_id: int, *, reason: str, if_match: 
         Conflict: already cancelled, or it still has disbursements (void them first).
     """
     with transaction():
-        obligation = _locked(user, Obligation, obligation_id)
+        obligation = get_or_raise(user, Obligation, obligation_id, lock=True)
         require_role(user, SPEND, _organization_of(obligation), "cancel obligations")
         check_if_match(if_match, obligation.etag)
         _require_active(obligation, "obligation")
@@ -307,7 +297,7 @@ def cancel_obligation(user: User, obligation_id: int, *, reason: str, if_match: 
                            code="has_active_children")
         obligation.status, obligation.cancelled_at, obligation.cancel_reason = "cancelled", utcnow(), reason
         db.session.flush()
-        refresh_allotment_status(_locked(user, Allotment, obligation.allotment_id))
+        refresh_allotment_status(get_or_raise(user, Allotment, obligation.allotment_id, lock=True))
     return obligation
 
 
@@ -318,26 +308,32 @@ def void_disbursement(user: User, disbursement_id: int, *, reason: str, if_match
         Conflict: already voided.
     """
     with transaction():
-        disbursement = _locked(user, Disbursement, disbursement_id)
+        disbursement = get_or_raise(user, Disbursement, disbursement_id, lock=True)
         require_role(user, SPEND, _organization_of(disbursement.obligation), "void disbursements")
         check_if_match(if_match, disbursement.etag)
-        if disbursement.status == "voided":
+        if not disbursement.active:
             raise Conflict(f"disbursement {disbursement.id} is already voided", code="already_voided")
         disbursement.status, disbursement.voided_at, disbursement.void_reason = "voided", utcnow(), reason
         db.session.flush()
-        refresh_obligation_status(_locked(user, Obligation, disbursement.obligation_id))
+        refresh_obligation_status(get_or_raise(user, Obligation, disbursement.obligation_id, lock=True))
     return disbursement
 
 
-def get_or_raise(user: User, model: type, row_id: int):
-    """An allotment, obligation or disbursement visible to ``user``.
+def get_or_raise(user: User, model: type, row_id: int, *, lock: bool = False):
+    """A program budget, allotment, obligation or disbursement visible to
+    ``user``; with ``lock``, locked (``FOR UPDATE`` of its own table) and
+    re-read, for a write.
 
     Raises:
         NotFound: unknown or not visible.
     """
-    row = db.session.get(model, row_id)
+    if lock:
+        row = db.session.scalar(select(model).where(model.id == row_id).with_for_update(of=model)
+                                .execution_options(populate_existing=True))
+    else:
+        row = db.session.get(model, row_id)
     if row is None or not visible_organization(user, _organization_of(row)):
-        raise NotFound(f"{model.__tablename__[:-1]} {row_id} not found")
+        raise NotFound(f"{model.__tablename__.replace('_', ' ')[:-1]} {row_id} not found")
     return row
 
 
@@ -352,8 +348,15 @@ def program_budgets_of(user: User, ppa_id: int) -> list[ProgramBudget]:
                                    .order_by(ProgramBudget.id)))
 
 
-def list_children(user: User, model: type, parent_column, parent_id: int) -> Select:
-    """The rows of ``model`` under a parent the user may see (caller checks the parent)."""
+def list_children(user: User, parent_model: type, parent_id: int, parent_column) -> Select:
+    """The rows whose ``parent_column`` (e.g. ``Obligation.allotment_id``)
+    points at a ``parent_model`` row that ``user`` may see, oldest first.
+
+    Raises:
+        NotFound: the parent is unknown or not visible.
+    """
+    get_or_raise(user, parent_model, parent_id)
+    model = parent_column.class_
     return select(model).where(parent_column == parent_id).order_by(model.id)
 
 
@@ -362,82 +365,72 @@ def list_children(user: User, model: type, parent_column, parent_id: int) -> Sel
 
 def refresh_allotment_status(allotment: Allotment) -> None:
     """``released``, ``partially_utilized`` or ``fully_utilized`` by what is obligated."""
-    if allotment.status == "cancelled":
-        return
-    obligated = _active_total(Obligation, Obligation.allotment_id, allotment.id)
-    allotment.status = ("released" if obligated == 0 else
-                        "fully_utilized" if obligated == allotment.amount else "partially_utilized")
+    _refresh_status(allotment, Obligation.allotment_id, ("released", "partially_utilized", "fully_utilized"))
 
 
 def refresh_obligation_status(obligation: Obligation) -> None:
     """``obligated``, ``partially_disbursed`` or ``fully_disbursed`` by what is paid."""
-    if obligation.status == "cancelled":
+    _refresh_status(obligation, Disbursement.obligation_id, ("obligated", "partially_disbursed", "fully_disbursed"))
+
+
+def _refresh_status(parent: Allotment | Obligation, child_column, statuses: tuple[str, str, str]) -> None:
+    """Set an active ``parent``'s status to the first of ``statuses`` when
+    none of it is used by its active children, the last when all of it is,
+    else the middle one; a cancelled parent stays cancelled."""
+    if not parent.active:
         return
-    paid = _active_total(Disbursement, Disbursement.obligation_id, obligation.id)
-    obligation.status = ("obligated" if paid == 0 else
-                         "fully_disbursed" if paid == obligation.amount else "partially_disbursed")
-
-
-ACTIVE = {Allotment: Allotment.status != "cancelled", Obligation: Obligation.status != "cancelled",
-          Disbursement: Disbursement.status != "voided"}
+    used = _active_total(child_column.class_, child_column, parent.id)
+    unused, partly, fully = statuses
+    parent.status = unused if used == 0 else fully if used == parent.amount else partly
 
 
 def _active_total(model: type, parent_column, parent_id: int) -> Decimal:
     """Sum of the active ``model`` amounts under one parent (PHP)."""
     centavos = db.session.scalar(select(func.coalesce(func.sum(type_coerce(model.amount, BigInteger)), 0))
-                                 .where(parent_column == parent_id, ACTIVE[model]))
+                                 .where(parent_column == parent_id, model.active))
     return from_centavos(int(centavos))
 
 
-def totals(row: ProgramBudget | Allotment | Obligation) -> dict[str, Decimal]:
-    """What has been done with a program budget, allotment or obligation (PHP)."""
+def totals(row: ProgramBudget | Allotment | Obligation | Disbursement) -> dict[str, Decimal]:
+    """What has been done with a program budget, allotment or obligation
+    (PHP); nothing for a disbursement, the last level."""
     if isinstance(row, ProgramBudget):
         allotted = _active_total(Allotment, Allotment.program_budget_id, row.id)
         obligated = from_centavos(int(db.session.scalar(
             select(func.coalesce(func.sum(type_coerce(Obligation.amount, BigInteger)), 0))
             .join(Allotment, Obligation.allotment_id == Allotment.id)
-            .where(Allotment.program_budget_id == row.id, ACTIVE[Obligation]))))
+            .where(Allotment.program_budget_id == row.id, Obligation.active))))
         disbursed = from_centavos(int(db.session.scalar(
             select(func.coalesce(func.sum(type_coerce(Disbursement.amount, BigInteger)), 0))
             .join(Obligation, Disbursement.obligation_id == Obligation.id)
             .join(Allotment, Obligation.allotment_id == Allotment.id)
-            .where(Allotment.program_budget_id == row.id, ACTIVE[Disbursement]))))
+            .where(Allotment.program_budget_id == row.id, Disbursement.active))))
         return {"allotted": allotted, "unallotted": row.approved_amount - allotted, "obligated": obligated,
                 "unobligated": allotted - obligated, "disbursed": disbursed, "unpaid": obligated - disbursed}
     if isinstance(row, Allotment):
         obligated = _active_total(Obligation, Obligation.allotment_id, row.id)
-        available = Decimal("0.00") if row.status == "cancelled" else row.amount - obligated
-        return {"obligated": obligated, "available": available}
-    disbursed = _active_total(Disbursement, Disbursement.obligation_id, row.id)
-    balance = Decimal("0.00") if row.status == "cancelled" else row.amount - disbursed
-    return {"disbursed": disbursed, "balance": balance}
+        return {"obligated": obligated, "available": row.amount - obligated if row.active else ZERO}
+    if isinstance(row, Obligation):
+        disbursed = _active_total(Disbursement, Disbursement.obligation_id, row.id)
+        return {"disbursed": disbursed, "balance": row.amount - disbursed if row.active else ZERO}
+    return {}
 
 
-def limit_problem(_exc: BudgetLimitExceeded, level: str, parent_id: int, requested: Decimal) -> BudgetLimitExceeded:
-    """The database refused a write: say by how much, from a fresh read."""
+def limit_problem(level: str, parent_id: int, requested: Decimal) -> BudgetLimitExceeded:
+    """The database refused a write at ``level``: say by how much, from a fresh read."""
     parents = {"allotment": (ProgramBudget, Allotment, Allotment.program_budget_id, "approved amount"),
                "obligation": (Allotment, Obligation, Obligation.allotment_id, "allotment"),
                "disbursement": (Obligation, Disbursement, Disbursement.obligation_id, "obligation")}
     parent_model, child_model, column, noun = parents[level]
     db.session.rollback()
     parent = db.session.get(parent_model, parent_id)
-    limit = parent.approved_amount if parent_model is ProgramBudget else (
-        Decimal("0.00") if parent.status == "cancelled" else parent.amount)
+    limit = parent.approved_amount if parent_model is ProgramBudget else parent.amount if parent.active else ZERO
     committed = _active_total(child_model, column, parent_id)
-    available = max(limit - committed, Decimal("0.00"))
+    available = max(limit - committed, ZERO)
     return BudgetLimitExceeded(
         f"{level}s under {parent_model.__tablename__[:-1].replace('_', ' ')} {parent_id} would total PHP "
         f"{committed + requested:,.2f}, above its {noun} of PHP {limit:,.2f}; PHP {available:,.2f} is available",
         level=level, limit=str(limit), committed=str(committed), requested=str(requested), available=str(available))
-
-
-def _locked(user: User, model: type, row_id: int):
-    """Lock a financial row (``FOR UPDATE`` of its own table) and re-read it."""
-    row = db.session.scalar(select(model).where(model.id == row_id).with_for_update(of=model)
-                            .execution_options(populate_existing=True))
-    if row is None or not visible_organization(user, _organization_of(row)):
-        raise NotFound(f"{model.__tablename__.replace('_', ' ')[:-1]} {row_id} not found")
-    return row
 
 
 def _organization_of(row) -> int:
@@ -452,7 +445,7 @@ def _organization_of(row) -> int:
 
 
 def _require_active(row, noun: str) -> None:
-    if row.status == "cancelled":
+    if not row.active:
         raise Conflict(f"{noun} {row.id} is cancelled", code="cancelled")
 
 

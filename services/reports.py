@@ -84,21 +84,25 @@ class MfbmReport:
                               total("actual"), "", "", "")
 
 
-def _ppas(user: User, fiscal_year: int, moa: str | None) -> list[Ppa]:
+def _ppas(user: User, fiscal_year: int, moa: str | None, *, with_expenditure: bool = False) -> list[Ppa]:
     query = (select(Ppa).where(visible_ppas(user), Ppa.fiscal_year == fiscal_year)
-             .options(undefer(Ppa.actual_expenditure)).join(Organization, Ppa.organization_id == Organization.id)
+             .join(Organization, Ppa.organization_id == Organization.id)
              .order_by(Organization.code, Ppa.program_code, Ppa.id))
+    if with_expenditure:
+        query = query.options(undefer(Ppa.actual_expenditure))
     if moa:
         query = query.where(Organization.code == moa)
     return list(db.session.scalars(query))
 
 
-def _sums_by_ppa(model, date_column, amount, active, joins: Iterable, ppa_ids: list[int]) -> dict[int, dict[int, int]]:
-    """centavos by PPA and quarter of ``date_column`` (one grouped query)."""
-    query = select(ProgramBudget.ppa_id, date_column, func.sum(type_coerce(amount, BigInteger))).select_from(model)
+def _sums_by_ppa(date_column, joins: Iterable, ppa_ids: list[int]) -> dict[int, dict[int, int]]:
+    """centavos of the active rows of ``date_column``'s model (obligations,
+    disbursements) by PPA and quarter of that date (one grouped query)."""
+    model = date_column.class_
+    query = select(ProgramBudget.ppa_id, date_column, func.sum(type_coerce(model.amount, BigInteger))).select_from(model)
     for target, condition in joins:
         query = query.join(target, condition)
-    rows = db.session.execute(query.where(ProgramBudget.ppa_id.in_(ppa_ids), active)
+    rows = db.session.execute(query.where(ProgramBudget.ppa_id.in_(ppa_ids), model.active)
                               .group_by(ProgramBudget.ppa_id, date_column)) if ppa_ids else []
     out: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
     for ppa_id, day, centavos in rows:
@@ -107,14 +111,13 @@ def _sums_by_ppa(model, date_column, amount, active, joins: Iterable, ppa_ids: l
 
 
 def _obligations(ppa_ids: list[int]) -> dict[int, dict[int, int]]:
-    return _sums_by_ppa(Obligation, Obligation.obligation_date, Obligation.amount, Obligation.status != "cancelled",
+    return _sums_by_ppa(Obligation.obligation_date,
                         [(Allotment, Obligation.allotment_id == Allotment.id),
                          (ProgramBudget, Allotment.program_budget_id == ProgramBudget.id)], ppa_ids)
 
 
 def _disbursements(ppa_ids: list[int]) -> dict[int, dict[int, int]]:
-    return _sums_by_ppa(Disbursement, Disbursement.disbursement_date, Disbursement.amount,
-                        Disbursement.status != "voided",
+    return _sums_by_ppa(Disbursement.disbursement_date,
                         [(Obligation, Disbursement.obligation_id == Obligation.id),
                          (Allotment, Obligation.allotment_id == Allotment.id),
                          (ProgramBudget, Allotment.program_budget_id == ProgramBudget.id)], ppa_ids)
@@ -153,7 +156,7 @@ def remarks(ppa: Ppa, allocated: Decimal, actual: Decimal, obligations: Decimal)
 
 def mfbm_report(user: User, fiscal_year: int, moa: str | None = None) -> MfbmReport:
     """The MFBM Budget Execution Report of a fiscal year (optionally one MOA)."""
-    ppas = _ppas(user, fiscal_year, moa)
+    ppas = _ppas(user, fiscal_year, moa, with_expenditure=True)
     ids = [p.id for p in ppas]
     obligations, disbursements = _obligations(ids), _disbursements(ids)
     rows = []
@@ -222,7 +225,7 @@ def far1_report(user: User, fiscal_year: int, moa: str | None = None) -> list[Fa
     ppas = _ppas(user, fiscal_year, moa)
     ids = [p.id for p in ppas]
     appropriations = _per_ppa(ProgramBudget.approved_amount, true(), [], ids)
-    allotments = _per_ppa(Allotment.amount, Allotment.status != "cancelled",
+    allotments = _per_ppa(Allotment.amount, Allotment.active,
                           [(ProgramBudget, Allotment.program_budget_id == ProgramBudget.id)], ids)
     obligations, disbursements = _obligations(ids), _disbursements(ids)
     groups: dict[tuple[str, str], list[Ppa]] = defaultdict(list)

@@ -69,7 +69,7 @@ def _actual_expenditure():
                  .join(Obligation, Disbursement.obligation_id == Obligation.id)
                  .join(Allotment, Obligation.allotment_id == Allotment.id)
                  .join(ProgramBudget, Allotment.program_budget_id == ProgramBudget.id)
-                 .where(ProgramBudget.ppa_id == Ppa.id, Disbursement.status != "voided").scalar_subquery())
+                 .where(ProgramBudget.ppa_id == Ppa.id, Disbursement.active).scalar_subquery())
     return type_coerce(case((Ppa.enable_workitem_tracking.is_(True), tracked), else_=disbursed), Money)
 
 

@@ -18,8 +18,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import ClassVar
 
 from sqlalchemy import CheckConstraint, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
 from db import db
@@ -51,6 +53,18 @@ class _Versioned:
     def etag(self) -> str:
         """The entity tag of this version: ``"<table>-<id>-v<version>"``."""
         return f'"{self.__tablename__}-{self.id}-v{self.version}"'
+
+
+class _Spending:
+    """A row of the execution chain whose amount counts against its parent
+    until it is cancelled (or voided: ``inactive_status``)."""
+
+    inactive_status: ClassVar[str] = "cancelled"
+
+    @hybrid_property
+    def active(self) -> bool:
+        """True while the amount counts; in queries, the same as SQL."""
+        return self.status != self.inactive_status
 
 
 class BudgetProposal(_Versioned, db.Model):
@@ -118,7 +132,7 @@ class BudgetLineItem(_Versioned, db.Model):
     amount: Mapped[Decimal] = mapped_column(Money)
 
 
-class Allotment(_Versioned, db.Model):
+class Allotment(_Spending, _Versioned, db.Model):
     """A quarterly release against a program budget (SARO/GARO number)."""
 
     __tablename__ = "allotments"
@@ -141,7 +155,7 @@ class Allotment(_Versioned, db.Model):
     program_budget: Mapped[ProgramBudget] = relationship(lazy="joined")
 
 
-class Obligation(_Versioned, db.Model):
+class Obligation(_Spending, _Versioned, db.Model):
     """A commitment against an allotment (ORS number): contract, purchase order."""
 
     __tablename__ = "obligations"
@@ -164,7 +178,7 @@ class Obligation(_Versioned, db.Model):
     allotment: Mapped[Allotment] = relationship(lazy="joined")
 
 
-class Disbursement(_Versioned, db.Model):
+class Disbursement(_Spending, _Versioned, db.Model):
     """A payment against an obligation (DV number)."""
 
     __tablename__ = "disbursements"
@@ -175,6 +189,8 @@ class Disbursement(_Versioned, db.Model):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    inactive_status = "voided"
+
     obligation_id: Mapped[int] = mapped_column(ForeignKey("obligations.id", ondelete="RESTRICT"), index=True)
     dv_number: Mapped[str] = mapped_column(String(40), unique=True)
     payment_method: Mapped[str] = mapped_column(String(20))

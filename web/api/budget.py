@@ -7,7 +7,7 @@ from __future__ import annotations
 from flask import request
 from flask.views import MethodView
 
-from db.models import Allotment, BudgetJustification, BudgetLineItem, Disbursement, Obligation
+from db.models import Allotment, BudgetJustification, BudgetLineItem, Disbursement, Obligation, ProgramBudget
 from services import budget
 from web.auth import current_user
 from web.pagination import SQLPage
@@ -80,7 +80,7 @@ class ProgramBudgetOne(MethodView):
     @blp.response(200, ProgramBudgetSchema)
     def get(self, program_budget_id):
         """A program budget with allotted, obligated and disbursed totals and balances."""
-        return view(budget.get_program_budget_or_raise(current_user(), program_budget_id))
+        return view(budget.get_or_raise(current_user(), ProgramBudget, program_budget_id))
 
     @blp.arguments(ProgramBudgetPatchSchema)
     @blp.response(200, ProgramBudgetSchema)
@@ -90,22 +90,20 @@ class ProgramBudgetOne(MethodView):
                                                  if_match=request.headers.get("If-Match")))
 
 
-def _children(parent_getter, model, column, schema):
-    """A GET view listing ``model`` rows under a parent the caller may see."""
+def _children(parent_model, column, schema):
+    """A GET view listing the rows whose ``column`` points at a parent the caller may see."""
 
     @blp.response(200, schema(many=True))
     @blp.paginate(SQLPage)
     def get(self, parent_id):
-        parent_getter(current_user(), parent_id)
-        return budget.list_children(current_user(), model, column, parent_id)
+        return budget.list_children(current_user(), parent_model, parent_id, column)
 
     return get
 
 
 @blp.route("/program-budgets/<id:parent_id>/justifications")
 class Justifications(MethodView):
-    get = _children(budget.get_program_budget_or_raise, BudgetJustification, BudgetJustification.program_budget_id,
-                    JustificationSchema)
+    get = _children(ProgramBudget, BudgetJustification.program_budget_id, JustificationSchema)
 
     @blp.arguments(JustificationCreateSchema)
     @blp.response(201, JustificationSchema)
@@ -116,8 +114,7 @@ class Justifications(MethodView):
 
 @blp.route("/program-budgets/<id:parent_id>/line-items")
 class LineItems(MethodView):
-    get = _children(budget.get_program_budget_or_raise, BudgetLineItem, BudgetLineItem.program_budget_id,
-                    LineItemSchema)
+    get = _children(ProgramBudget, BudgetLineItem.program_budget_id, LineItemSchema)
 
     @blp.arguments(LineItemCreateSchema)
     @blp.response(201, LineItemSchema)
@@ -128,7 +125,7 @@ class LineItems(MethodView):
 
 @blp.route("/program-budgets/<id:parent_id>/allotments")
 class ProgramBudgetAllotments(MethodView):
-    get = _children(budget.get_program_budget_or_raise, Allotment, Allotment.program_budget_id, AllotmentSchema)
+    get = _children(ProgramBudget, Allotment.program_budget_id, AllotmentSchema)
 
 
 @blp.route("/allotments")
@@ -139,10 +136,6 @@ class Allotments(MethodView):
         """Release a quarterly allotment (budget analysts; enacted PPAs); refused
         with 409 budget_limit_exceeded above the approved amount."""
         return view(budget.release_allotment(current_user(), **data), 201)
-
-
-def _getter(model):
-    return lambda user, row_id: budget.get_or_raise(user, model, row_id)
 
 
 @blp.route("/allotments/<id:row_id>")
@@ -165,7 +158,7 @@ class AllotmentCancel(MethodView):
 
 @blp.route("/allotments/<id:parent_id>/obligations")
 class AllotmentObligations(MethodView):
-    get = _children(_getter(Allotment), Obligation, Obligation.allotment_id, ObligationSchema)
+    get = _children(Allotment, Obligation.allotment_id, ObligationSchema)
 
 
 @blp.route("/obligations")
@@ -197,7 +190,7 @@ class ObligationCancel(MethodView):
 
 @blp.route("/obligations/<id:parent_id>/disbursements")
 class ObligationDisbursements(MethodView):
-    get = _children(_getter(Obligation), Disbursement, Disbursement.obligation_id, DisbursementSchema)
+    get = _children(Obligation, Disbursement.obligation_id, DisbursementSchema)
 
 
 @blp.route("/disbursements")
