@@ -49,18 +49,20 @@ class PpaFilters:
     q: str | None = None
 
 
-def get_ppa(user: User, ppa_id: int, *, for_update: bool = False) -> Ppa | None:
+def get_ppa(user: User, ppa_id: int, *, for_update: bool = False, with_expenditure: bool = False) -> Ppa | None:
     """The PPA ``ppa_id`` if ``user`` may see it, else ``None``.
 
     Args:
         for_update: lock the row until the transaction ends (PostgreSQL
             ``SELECT ... FOR UPDATE``; SQLite serialises writers anyway) and
             re-read it, so the caller decides on the committed state.
+        with_expenditure: load ``actual_expenditure`` (two sums) in the same
+            query, for a caller that shows it; otherwise it loads on first use.
     """
     query = select(Ppa).where(Ppa.id == ppa_id)
     if for_update:
         query = query.with_for_update(of=Ppa).execution_options(populate_existing=True)
-    else:
+    elif with_expenditure:
         query = query.options(undefer(Ppa.actual_expenditure))
     ppa = db.session.scalar(query)
     if ppa is None or not can_see_ppa(user, ppa):
@@ -68,13 +70,13 @@ def get_ppa(user: User, ppa_id: int, *, for_update: bool = False) -> Ppa | None:
     return ppa
 
 
-def get_ppa_or_raise(user: User, ppa_id: int, *, for_update: bool = False) -> Ppa:
-    """The PPA ``ppa_id`` if ``user`` may see it.
+def get_ppa_or_raise(user: User, ppa_id: int, *, for_update: bool = False, with_expenditure: bool = False) -> Ppa:
+    """The PPA ``ppa_id`` if ``user`` may see it (arguments as ``get_ppa``).
 
     Raises:
         NotFound: it does not exist or is not visible to ``user``.
     """
-    ppa = get_ppa(user, ppa_id, for_update=for_update)
+    ppa = get_ppa(user, ppa_id, for_update=for_update, with_expenditure=with_expenditure)
     if ppa is None:
         raise NotFound(f"PPA {ppa_id} not found")
     return ppa
@@ -173,14 +175,15 @@ def update_ppa(user: User, ppa_id: int, changes: Mapping[str, Any], *, if_match:
                 raise Forbidden("you may not move a PPA to another organization")
         merged = {"start_date": ppa.start_date, "target_end_date": ppa.target_end_date} | values
         _validate(merged)
-        tree = load_tree(ppa.execution_project_id) if ppa.execution_project_id is not None else None
-        if tree is not None:
+        tracked = ppa.execution_project_id is not None
+        if tracked:
             _check_not_synced(ppa, values)
         for name, value in values.items():
             setattr(ppa, name, value)
         ppa.updated_by_id = user.id
-        if tree is not None and "budget_allocation" in values:
+        if tracked and "budget_allocation" in values:
             # The project's allocation is the PPA's budget; the WBS follows in proportion.
+            tree = load_tree(ppa.execution_project_id, rolled=False)
             require_unlocked(tree)
             apply_allocations(session, ppa, tree, {tree.root.id: to_centavos(ppa.budget_allocation)})
             settle(session, ppa, tree)

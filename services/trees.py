@@ -35,7 +35,7 @@ def load_tree(root_id: int, *, rolled: bool = True) -> Tree:
     ``rolled`` is false, for writers that settle afterwards) one pass of
     rollups."""
     rows = db.session.execute(
-        select(*TREE_COLUMNS).where(or_(ITEMS.c.id == root_id, ITEMS.c.root_id == root_id))
+        select(*TREE_COLUMNS).where(in_tree(root_id))
         .order_by(ITEMS.c.position, ITEMS.c.id)
     ).all()
     tree = Tree.from_rows(rows)

@@ -116,15 +116,12 @@ def add_user(username: str, roles: Iterable[str], *, organization: str | None = 
     return user, token
 
 
-def issue_token(username: str, *, name: str = "", expires_in: timedelta | None = None,
-                replace: bool = False) -> str:
-    """Issue a new API token for ``username``.
+def issue_token(username: str, *, name: str = "", expires_in: timedelta | None = None) -> str:
+    """Issue a new API token for ``username`` (``rotate_token`` replaces one).
 
     Args:
         name: a label for the token (e.g. the client it is for).
         expires_in: lifetime; ``None`` means it does not expire.
-        replace: revoke the user's other live tokens with the same ``name``
-            (``ppaflow seed`` hands out fresh example tokens this way).
 
     Returns:
         The token (shown once).
@@ -133,12 +130,7 @@ def issue_token(username: str, *, name: str = "", expires_in: timedelta | None =
         NotFound: no such user.
     """
     with transaction() as session:
-        user = get_user_or_raise(username)
-        if replace:
-            session.execute(update(ApiToken)
-                            .where(ApiToken.user_id == user.id, ApiToken.name == name, ApiToken.revoked_at.is_(None))
-                            .values(revoked_at=utcnow()))
-        token = _new_token(session, user, name=name, expires_in=expires_in)
+        token = _new_token(session, get_user_or_raise(username), name=name, expires_in=expires_in)
     return token
 
 

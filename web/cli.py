@@ -99,7 +99,7 @@ def seed(directory: Path | None, tokens: bool) -> None:
             rows = []
             for username in loaded.users:
                 user = users.get_user_or_raise(username)
-                token = users.issue_token(username, name="examples", replace=True)
+                token = users.rotate_token(username, label="examples")
                 rows.append((username, ", ".join(sorted(user.roles)),
                              user.organization.code if user.organization else "", token))
             click.echo(table(("user", "roles", "org", "API token"), rows))

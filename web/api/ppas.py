@@ -60,7 +60,7 @@ class PpaItem(MethodView):
     @blp.response(200, PpaSchema, headers={"ETag": {"schema": {"type": "string"}}})
     def get(self, ppa_id):
         """Read one PPA; the ETag header is its version for If-Match."""
-        return with_etag(ppas.get_ppa_or_raise(current_user(), ppa_id))
+        return with_etag(ppas.get_ppa_or_raise(current_user(), ppa_id, with_expenditure=True))
 
     @blp.arguments(PpaPatchSchema(partial=True))
     @blp.response(200, PpaSchema)
