@@ -8,6 +8,7 @@ exception is re-raised so RQ applies its ``Retry``.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from flask import has_app_context
@@ -23,12 +24,18 @@ log = logging.getLogger("ppaflow.jobs")
 def run_job(job_id: str) -> Any:
     """Run the recorded job ``job_id`` (in the current app context, or in a
     fresh app configured from the environment when there is none)."""
+    return _in_app(_run, job_id)
+
+
+def _in_app(function: Callable[..., Any], *args: Any) -> Any:
+    """``function(*args)`` in the current app context, or in a fresh app
+    configured from the environment (a worker, the scheduler) when there is none."""
     if has_app_context():
-        return _run(job_id)
+        return function(*args)
     from web.app import create_app
 
     with create_app().app_context():
-        return _run(job_id)
+        return function(*args)
 
 
 def _run(job_id: str) -> Any:
@@ -61,9 +68,4 @@ def enqueue_scheduled(kind: str) -> str:
         with transaction():
             return enqueue(kind).id
 
-    if has_app_context():
-        return go()
-    from web.app import create_app
-
-    with create_app().app_context():
-        return go()
+    return _in_app(go)

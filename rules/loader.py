@@ -334,7 +334,7 @@ def _build_machine(
                                          f"{source.value!r} has no reviewers")
             transitions.append(Transition(
                 trigger=spec.trigger, source=source.value, dest=spec.dest.value, roles=allowed_roles,
-                comment_required=spec.comment_required, effects=tuple(effects), line=spec.line,
+                comment_required=spec.comment_required, effects=tuple(effects),
             ))
     if initial is None:
         return None
@@ -584,8 +584,10 @@ def _read_sync(r: FileReader, doc: Item, statuses: Iterable[str]) -> SyncRules |
         r.error(f["progress_method"].line, f"progress_method: unknown method {method!r} "
                                            f"(known: {', '.join(PROGRESS_METHODS)})")
         method = None
+    declared: dict[str, set[str]] = {"work_item_to_ppa": set(), "ppa_to_work_item": set()}
     to_ppa: dict[str, PpaStatusSync] = {}
     for key, value, key_line in r.mapping(f["work_item_to_ppa"], "work_item_to_ppa") if "work_item_to_ppa" in f else []:
+        declared["work_item_to_ppa"].add(key)
         if key not in statuses:
             r.error(key_line, f"work_item_to_ppa: unknown work item status {key!r}")
             continue
@@ -600,16 +602,16 @@ def _read_sync(r: FileReader, doc: Item, statuses: Iterable[str]) -> SyncRules |
         to_ppa[key] = PpaStatusSync(status=vf["status"].value, flag=flag)
     to_item: dict[str, str] = {}
     for key, value, key_line in r.mapping(f["ppa_to_work_item"], "ppa_to_work_item") if "ppa_to_work_item" in f else []:
+        declared["ppa_to_work_item"].add(key)
         if key not in PPA_STATUSES:
             r.error(key_line, f"ppa_to_work_item: unknown PPA status {key!r}")
         elif value.value not in statuses:
             r.error(value.line, f"ppa_to_work_item.{key}: unknown work item status {value.value!r}")
         else:
             to_item[key] = value.value
-    for name, mapping, expected in (("work_item_to_ppa", to_ppa, statuses), ("ppa_to_work_item", to_item, PPA_STATUSES)):
+    for name, expected in (("work_item_to_ppa", statuses), ("ppa_to_work_item", PPA_STATUSES)):
         if name in f:
-            declared = {k for k, _, _ in r.mapping(f[name], name)}
-            for missing in [s for s in expected if s not in declared]:
+            for missing in [s for s in expected if s not in declared[name]]:
                 r.error(f[name].line, f"{name}: missing {missing!r}")
     if method is None or roll_up_status is None:
         return None

@@ -51,7 +51,6 @@ class Transition:
             the source stage's reviewers when the file names none).
         comment_required: firing it needs a non-empty comment.
         effects: side effects to run in the same transaction, by registry name.
-        line: line of the transition in its rule file (for messages).
     """
 
     trigger: str
@@ -60,7 +59,6 @@ class Transition:
     roles: tuple[str, ...] = ()
     comment_required: bool = False
     effects: tuple[str, ...] = ()
-    line: int = 0
 
 
 @dataclass(frozen=True)

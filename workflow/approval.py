@@ -163,7 +163,7 @@ class ApprovalWorkflow:
         Raises:
             ValidationFailed, InvalidTransition, RoleMissing, SeparationOfDuties.
         """
-        transition = self.machine.edge(trigger, stage)
+        dest, transition = self.machine.fire(stage, trigger)
         role = self.role_used(transition, actor)
         if role is None:
             raise RoleMissing(f"{trigger} from {stage} requires role {' or '.join(transition.roles)}",
@@ -174,5 +174,4 @@ class ApprovalWorkflow:
         comment = (comment or "").strip() or None
         if transition.comment_required and comment is None:
             raise ValidationFailed({"comment": [f"a comment is required to {trigger}"]})
-        dest, _ = self.machine.fire(stage, trigger)
         return Outcome(trigger, stage, dest, role, comment, transition.effects)

@@ -24,7 +24,6 @@ ZERO = Decimal("0.00")
 #: The largest amount ppaflow accepts: PHP 999,999,999,999.99 (14 digits,
 #: the seeds' ``DecimalField(max_digits=14, decimal_places=2)``).
 MAX_AMOUNT = Decimal("999999999999.99")
-MAX_CENTAVOS = 99_999_999_999_999
 _AMOUNT_TEXT = re.compile(r"-?[0-9]{1,15}(\.[0-9]{1,20})?")
 
 

@@ -231,20 +231,17 @@ def format_centavos(centavos: int | None) -> str | None:
     return "%d.%02d" % divmod(centavos, 100)
 
 
-def node_payload(node: Node, threshold_pct: Decimal, *, with_children: bool = True) -> dict:
+def node_payload(node: Node, threshold_pct: Decimal) -> dict:
     """One node of ``budget_allocation_tree`` (DESIGN §5) with its subtree;
     ``actual_expenditure`` is the rolled-up expended amount. Built in one
     post-order pass over the subtree (a 10,000-item tree is 10,000 dicts)."""
     band = Fraction(threshold_pct) * 100  # |variance %| band, in hundredths
     band_num, band_den = band.numerator, band.denominator
-    if with_children:
-        order, stack = [], [node]
-        while stack:
-            current = stack.pop()
-            order.append(current)
-            stack.extend(current.children)
-    else:
-        order = [node]
+    order, stack = [], [node]
+    while stack:
+        current = stack.pop()
+        order.append(current)
+        stack.extend(current.children)
     built: dict[int, dict] = {}
     for current in reversed(order):
         allocated = current.allocated or 0
@@ -271,11 +268,8 @@ def node_payload(node: Node, threshold_pct: Decimal, *, with_children: bool = Tr
             "variance": "%d.%02d" % divmod(variance, 100) if variance >= 0 else "-%d.%02d" % divmod(-variance, 100),
             "variance_pct": pct,
             "budget_status": status,
+            "children": [built.pop(c.id) for c in current.children],
         }
-        if with_children and current.children:
-            payload["children"] = [built.pop(c.id) for c in current.children]
-        elif with_children:
-            payload["children"] = []
         built[current.id] = payload
     return built[node.id]
 
