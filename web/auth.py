@@ -31,6 +31,12 @@ def current_user() -> User:
     return g.user
 
 
+def is_public_path() -> bool:
+    """True for paths anyone may request without a token and without a rate
+    limit: health checks, the OpenAPI document and everything outside ``/api``."""
+    return not request.path.startswith("/api") or request.path.startswith(PUBLIC_PREFIXES)
+
+
 def bearer_token() -> str | None:
     """The token of the request's ``Authorization: Bearer <token>`` header
     (scheme in any case, surrounding blanks ignored), or None."""
@@ -58,7 +64,7 @@ def init_app(app: Flask) -> None:
 
     @app.before_request
     def authenticate_request() -> None:
-        if not request.path.startswith("/api") or request.path.startswith(PUBLIC_PREFIXES):
+        if is_public_path():
             return
         token = bearer_token()
         if token is None:

@@ -22,12 +22,13 @@ from db.audit import AuditContext, set_context
 from db.migrate import upgrade
 from jobs.registry import known_jobs
 from rules import DEFAULT_RULES_DIR, load_rules
-from services import approvals, users
+from services import approvals, reports, users
 from services.effects import known_effects
 from web.app import create_app, tune_gc
 from web.console import table
 from web.logs import configure as configure_logging
 from workflow.errors import PpaflowError, RulesError
+from workflow.vocabulary import FIRST_FISCAL_YEAR, LAST_FISCAL_YEAR
 
 
 @contextmanager
@@ -336,15 +337,14 @@ def job_enqueue(kind: str, arguments: tuple[str, ...]) -> None:
 
 
 @main.command()
-@click.argument("kind", type=click.Choice(["mfbm", "far1"]))
-@click.option("--fiscal-year", type=click.IntRange(2000, 2100), required=True)
+@click.argument("kind", type=click.Choice(reports.REPORT_KINDS))
+@click.option("--fiscal-year", type=click.IntRange(FIRST_FISCAL_YEAR, LAST_FISCAL_YEAR), required=True)
 @click.option("--moa", help="one MOA's rows only (organization code)")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
               help="where to write the workbook (default: its usual name in out/)")
 def report(kind: str, fiscal_year: int, moa: str | None, out: Path | None) -> None:
     """Write the MFBM Budget Execution Report (mfbm) or the FAR No. 1
     statement (far1) of a fiscal year as an Excel workbook."""
-    from services import reports
     from services.access import Operator
 
     with app_context():

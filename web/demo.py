@@ -285,7 +285,7 @@ def run_budget_script(echo, ppa_ids: dict[str, int], out_dir: Path) -> list[str]
     echo(table(("PPA", "MOA", "approved", "allotted", "obligated", "disbursed", "unobligated", "unpaid"), rows,
                align="llrrrrrr"))
     out_dir.mkdir(parents=True, exist_ok=True)
-    for kind in ("mfbm", "far1"):
+    for kind in reports.REPORT_KINDS:
         data, count = reports.build_report(Operator(), kind, 2025)
         path = out_dir / reports.file_name(kind, 2025, None)
         path.write_bytes(data)

@@ -156,7 +156,7 @@ class ProblemApi(Api):
             detail = data.get("message") or error.description or error.name
         code = HTTP_CODES.get(status, "error")
         if status == 422 and errors:
-            detail = "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in errors.items())
+            detail = e.summarize(errors)
         return problem(status, code, error.name, detail, errors=errors, headers=data.get("headers"))
 
 

@@ -12,14 +12,14 @@ otherwise, and whenever Redis does not answer, in the process's memory.
 
 from __future__ import annotations
 
-import hashlib
 import math
 import time
 
 from flask import Flask, request
 from flask_limiter import ApplicationLimit, Limiter, RateLimitExceeded
 
-from web.auth import PUBLIC_PREFIXES, bearer_token
+from services.users import hash_token
+from web.auth import bearer_token, is_public_path
 from web.errors import problem
 
 FAILED_AUTH_LIMIT = "60 per minute"
@@ -30,18 +30,13 @@ def token_key() -> str:
     the client address when there is none."""
     token = bearer_token()
     if token is not None:
-        return "token:" + hashlib.sha256(token.encode("utf-8", "surrogateescape")).hexdigest()[:32]
+        return "token:" + hash_token(token)[:32]
     return address_key()
 
 
 def address_key() -> str:
     """The client address."""
     return f"address:{request.remote_addr}"
-
-
-def exempt() -> bool:
-    """Health checks, the OpenAPI document and non-API paths are not limited."""
-    return not request.path.startswith("/api") or request.path.startswith(PUBLIC_PREFIXES)
 
 
 def init_app(app: Flask) -> Limiter:
@@ -52,9 +47,9 @@ def init_app(app: Flask) -> Limiter:
     redis_url = app.config.get("REDIS_URL")
     limiter = Limiter(
         token_key, app=app, application_limits=[
-            ApplicationLimit(app.config["RATE_LIMIT"], key_function=token_key, exempt_when=exempt, scope="token",
+            ApplicationLimit(app.config["RATE_LIMIT"], key_function=token_key, exempt_when=is_public_path, scope="token",
                              error_message=f"more than {app.config['RATE_LIMIT']} for this API token"),
-            ApplicationLimit(FAILED_AUTH_LIMIT, key_function=address_key, exempt_when=exempt, scope="failed-auth",
+            ApplicationLimit(FAILED_AUTH_LIMIT, key_function=address_key, exempt_when=is_public_path, scope="failed-auth",
                              deduct_when=lambda response: response.status_code == 401,
                              error_message=f"more than {FAILED_AUTH_LIMIT} failed authentications from your "
                                            "address")],

@@ -5,18 +5,21 @@ OpenAPI document."""
 from __future__ import annotations
 
 import json
-from decimal import Decimal
 
 from marshmallow import Schema, fields, validate
 
 from db.models.budget import PAYMENT_METHODS
 from services.audit_log import AUDITED_ENTITIES
+from services.budget import UACS_CODE
 from web.parsing import Money, Percent, RowId
+from workflow.money import CENT
 from workflow.vocabulary import (
     ALERT_TYPES,
     APPROPRIATION_CLASSES,
     CATEGORIES,
     DISTRIBUTION_POLICIES,
+    FIRST_FISCAL_YEAR,
+    LAST_FISCAL_YEAR,
     PPA_STATUSES,
     PRIORITIES,
     SEVERITIES,
@@ -24,6 +27,7 @@ from workflow.vocabulary import (
 )
 
 MAX_TEXT = 20_000
+FISCAL_YEAR = validate.Range(FIRST_FISCAL_YEAR, LAST_FISCAL_YEAR)
 
 
 def _text(max_length: int = 255, **kwargs) -> fields.String:
@@ -46,7 +50,7 @@ class PpaWriteSchema(Schema):
     program_code = _text(50, allow_none=True)
     implementing_moa = _organization_code(metadata={"description": "organization code of the implementing MOA, "
                                                              "e.g. MSSD; defaults to the caller's"})
-    fiscal_year = fields.Integer(required=True, validate=validate.Range(2000, 2100), strict=True)
+    fiscal_year = fields.Integer(required=True, validate=FISCAL_YEAR, strict=True)
     sector = _text(50, allow_none=True)
     funding_source = _text(100, allow_none=True)
     appropriation_class = fields.String(validate=validate.OneOf(APPROPRIATION_CLASSES))
@@ -108,7 +112,7 @@ class PpaSchema(Schema):
 class PpaFilterSchema(Schema):
     """Filters of ``GET /api/monitoring-entries``."""
 
-    fiscal_year = fields.Integer(validate=validate.Range(2000, 2100))
+    fiscal_year = fields.Integer(validate=FISCAL_YEAR)
     approval_status = fields.String(validate=validate.Length(max=40))
     status = fields.String(validate=validate.OneOf(PPA_STATUSES))
     category = fields.String(validate=validate.OneOf(CATEGORIES))
@@ -386,7 +390,7 @@ class NotificationSchema(Schema):
 
 # -- budget preparation and execution (seed 003) ------------------------------------------------
 
-AT_LEAST_A_CENTAVO = validate.Range(min=Decimal("0.01"), error="must be at least 0.01")
+AT_LEAST_A_CENTAVO = validate.Range(min=CENT, error="must be at least 0.01")
 """Line items, allotments, obligations and disbursements are never zero (db/models/budget.py checks)."""
 
 
@@ -396,7 +400,7 @@ def _reference(max_length: int = 40) -> fields.String:
 
 class ProposalCreateSchema(Schema):
     organization = _organization_code(required=True, metadata={"description": "organization code, e.g. MSSD"})
-    fiscal_year = fields.Integer(required=True, strict=True, validate=validate.Range(2000, 2100))
+    fiscal_year = fields.Integer(required=True, strict=True, validate=FISCAL_YEAR)
     title = fields.String(required=True, validate=validate.Length(min=1, max=255))
     notes = _text(MAX_TEXT)
 
@@ -453,7 +457,7 @@ class JustificationSchema(Schema):
 
 class LineItemCreateSchema(Schema):
     uacs_code = fields.String(required=True, validate=validate.Regexp(
-        r"^[0-9]{8}-[0-9]{2}$", error="must be a UACS object code: 8 digits, a dash, 2 digits (50202010-01)"))
+        rf"^{UACS_CODE.pattern}$", error="must be a UACS object code: 8 digits, a dash, 2 digits (50202010-01)"))
     description = fields.String(required=True, validate=validate.Length(min=1, max=255))
     amount = Money(required=True, validate=AT_LEAST_A_CENTAVO)
 
@@ -542,7 +546,7 @@ class CancelSchema(Schema):
 
 
 class ProposalFilterSchema(Schema):
-    fiscal_year = fields.Integer(validate=validate.Range(2000, 2100))
+    fiscal_year = fields.Integer(validate=FISCAL_YEAR)
     moa = _organization_code()
 
 
@@ -574,7 +578,7 @@ class AuditEntrySchema(Schema):
 class ReportQuerySchema(Schema):
     """Report parameters."""
 
-    fiscal_year = fields.Integer(required=True, validate=validate.Range(2000, 2100))
+    fiscal_year = fields.Integer(required=True, validate=FISCAL_YEAR)
     moa = _organization_code(metadata={"description": "one MOA's rows only"})
     run_as_job = fields.Boolean(load_default=False, data_key="async",
                                 metadata={"description": "generate in the background: 202 with the job"})

@@ -133,9 +133,13 @@ class ValidationFailed(PpaflowError):
 
     def __init__(self, errors: dict[str, list[str]], detail: str | None = None, **extra: Any):
         self.errors = errors
-        if detail is None:
-            detail = "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in errors.items())
-        super().__init__(detail, **extra)
+        super().__init__(summarize(errors) if detail is None else detail, **extra)
+
+
+def summarize(errors: dict[str, list[str]]) -> str:
+    """Per-field messages as one line, for a problem's ``detail``:
+    ``"field: message message; other: message"``."""
+    return "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in errors.items())
 
 
 class ServiceUnavailable(PpaflowError):

@@ -24,14 +24,18 @@ DISTRIBUTION_POLICIES = ("equal", "weighted", "manual")
 WORK_TYPES = ("project", "sub_project", "activity", "task", "subtask")
 
 
-def sql_in(column: str, values: tuple[str, ...]) -> str:
-    """A SQL ``column IN ('a', 'b')`` check for a constraint."""
-    quoted = ", ".join(f"'{v}'" for v in values)
-    return f"{column} IN ({quoted})"
-
 #: Alert types (DESIGN §7): an item spends more than its allocation, an item
 #: is blocked, an approval stage is past its due date.
 ALERT_TYPES = ("workitem_budget_variance", "workitem_execution_blocked", "approval_overdue")
 
 #: Alert severities, lowest first.
 SEVERITIES = ("low", "medium", "high", "critical")
+
+#: The fiscal years ppaflow accepts, first and last (inclusive).
+FIRST_FISCAL_YEAR, LAST_FISCAL_YEAR = 2000, 2100
+
+
+def sql_in(column: str, values: tuple[str, ...]) -> str:
+    """A SQL ``column IN ('a', 'b')`` check for a constraint."""
+    quoted = ", ".join(f"'{v}'" for v in values)
+    return f"{column} IN ({quoted})"
