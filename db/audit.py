@@ -91,13 +91,25 @@ IGNORED = frozenset({"version", "updated_at", "updated_by_id"})
 
 def render(value: Any) -> str | None:
     """A value as the audit log stores it: JSON text (money as a string)."""
-    if value is None:
-        return None
+    return None if value is None else json.dumps(_plain(value))
+
+
+def _plain(value: Any) -> Any:
+    """A column value as JSON can hold it: ``Decimal`` as its string, dates
+    and times in ISO 8601, anything else as it is."""
     if isinstance(value, Decimal):
-        return json.dumps(str(value))
+        return str(value)
     if isinstance(value, (date, datetime)):
-        return json.dumps(value.isoformat())
-    return json.dumps(value)
+        return value.isoformat()
+    return value
+
+
+def _row(context: AuditContext, now: datetime, entity: str, entity_id: int, action: str, field: str | None,
+         old: str | None, new: str | None, organization_id: int | None) -> dict[str, Any]:
+    """One ``audit_log`` row as an INSERT parameter set."""
+    return {"entity": entity, "entity_id": entity_id, "action": action, "field": field, "old_value": old,
+            "new_value": new, "actor_id": context.actor_id, "actor": context.actor,
+            "request_id": context.request_id, "organization_id": organization_id, "created_at": now}
 
 
 def record(session: Session, entity: str, changes: Iterable[tuple[int, str, Any, Any, int | None]]) -> int:
@@ -109,12 +121,8 @@ def record(session: Session, entity: str, changes: Iterable[tuple[int, str, Any,
     Returns:
         The number of audit rows written (one INSERT).
     """
-    context = get_context()
-    now = utcnow()
-    rows = [{"entity": entity, "entity_id": entity_id, "action": "update", "field": field,
-             "old_value": render(old), "new_value": render(new), "actor_id": context.actor_id,
-             "actor": context.actor, "request_id": context.request_id, "organization_id": organization,
-             "created_at": now}
+    context, now = get_context(), utcnow()
+    rows = [_row(context, now, entity, entity_id, "update", field, render(old), render(new), organization)
             for entity_id, field, old, new, organization in changes if old != new]
     if rows:
         session.execute(insert(AuditEntry), rows)
@@ -132,44 +140,50 @@ def register(model: type, entity: str, organization_of: Callable[[Session, Any],
     AUDITED[model] = (entity, organization_of)
 
 
-def _columns(obj) -> dict[str, Any]:
+def _snapshot(obj) -> str:
+    """Every recorded column of ``obj`` as one JSON object (creates, deletes)."""
     mapper = inspect(obj).mapper
-    return {attr.key: getattr(obj, attr.key) for attr in mapper.column_attrs if attr.key not in IGNORED}
+    return json.dumps({attr.key: _plain(getattr(obj, attr.key)) for attr in mapper.column_attrs
+                       if attr.key not in IGNORED})
+
+
+def _changes(obj) -> list[tuple[str, str | None, str | None]]:
+    """``(field, old, new)`` rendered, for each recorded column ``obj`` changed."""
+    state = inspect(obj)
+    out = []
+    for attr in state.mapper.column_attrs:
+        if attr.key in IGNORED:
+            continue
+        history = state.attrs[attr.key].history
+        if history.has_changes():
+            old = history.deleted[0] if history.deleted else None
+            new = history.added[0] if history.added else None
+            if old != new:
+                out.append((attr.key, render(old), render(new)))
+    return out
 
 
 def _after_flush(session: Session, _flush_context) -> None:
-    context = get_context()
-    now = utcnow()
+    context, now = get_context(), utcnow()
     rows = []
 
-    def add(obj, action: str, field: str | None, old: Any, new: Any) -> None:
+    def add(obj, action: str, changes: Iterable[tuple[str | None, str | None, str | None]]) -> None:
         entity, organization_of = AUDITED[type(obj)]
-        rows.append({"entity": entity, "entity_id": obj.id, "action": action, "field": field,
-                     "old_value": old, "new_value": new, "actor_id": context.actor_id, "actor": context.actor,
-                     "request_id": context.request_id, "organization_id": organization_of(session, obj),
-                     "created_at": now})
+        changes = list(changes)
+        if changes:
+            organization = organization_of(session, obj)
+            rows.extend(_row(context, now, entity, obj.id, action, field, old, new, organization)
+                        for field, old, new in changes)
 
     for obj in session.new:
         if type(obj) in AUDITED:
-            add(obj, "create", None, None, json.dumps({k: json.loads(render(v)) if v is not None else None
-                                                       for k, v in _columns(obj).items()}))
+            add(obj, "create", [(None, None, _snapshot(obj))])
     for obj in session.dirty:
-        if type(obj) not in AUDITED or not session.is_modified(obj, include_collections=False):
-            continue
-        state = inspect(obj)
-        for attr in state.mapper.column_attrs:
-            if attr.key in IGNORED:
-                continue
-            history = state.attrs[attr.key].history
-            if history.has_changes():
-                old = history.deleted[0] if history.deleted else None
-                new = history.added[0] if history.added else None
-                if old != new:
-                    add(obj, "update", attr.key, render(old), render(new))
+        if type(obj) in AUDITED and session.is_modified(obj, include_collections=False):
+            add(obj, "update", _changes(obj))
     for obj in session.deleted:
         if type(obj) in AUDITED:
-            add(obj, "delete", None, json.dumps({k: json.loads(render(v)) if v is not None else None
-                                                 for k, v in _columns(obj).items()}), None)
+            add(obj, "delete", [(None, _snapshot(obj), None)])
     if rows:
         session.connection().execute(insert(AuditEntry.__table__), rows)
 
