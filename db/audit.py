@@ -1,6 +1,6 @@
 """The audit trail: every create, update and delete of PPAs, work items and
 the budget rows, field by field, with who, when and in which request
-(issue 5, DESIGN §1 "the audit log").
+(issue 5, docs/design.md §1 "the audit log").
 
 Two paths write it, both inside the transaction that makes the change:
 

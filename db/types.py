@@ -1,7 +1,7 @@
 """Column types: exact money and timezone-aware UTC timestamps.
 
 ``Money`` stores PHP amounts as integer centavos (BIGINT) on every backend and
-hands Python ``Decimal`` values quantized to 0.01 (DESIGN §2); SQL sums over
+hands Python ``Decimal`` values quantized to 0.01 (docs/design.md §2); SQL sums over
 it are exact integer sums. ``UTCDateTime`` always returns aware UTC datetimes,
 also on SQLite, which keeps no zone.
 """

@@ -1,1 +1,1 @@
-"""Background jobs on RQ and Redis (DESIGN section 7)."""
+"""Background jobs on RQ and Redis (docs/design.md §7)."""

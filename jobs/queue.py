@@ -1,4 +1,4 @@
-"""The one place that enqueues jobs (DESIGN §7).
+"""The one place that enqueues jobs (docs/design.md §7).
 
 ``enqueue`` records the job in the caller's transaction and dispatches it
 only after that transaction commits: to RQ on Redis when ``REDIS_URL`` is

@@ -1,5 +1,5 @@
 """The job kinds: importable module functions taking plain values and
-returning plain values (DESIGN §7). Each calls one service; each is
+returning plain values (docs/design.md §7). Each calls one service; each is
 idempotent (running it twice leaves the same state as once)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Load ``rules/*.yaml`` into a validated, frozen ``RuleSet`` (DESIGN §6).
+"""Load ``rules/*.yaml`` into a validated, frozen ``RuleSet`` (docs/design.md §6).
 
 The loader reads every file with ruamel.yaml (round-trip mode, for the line
 of every key and item), checks everything, and either returns a complete

@@ -29,7 +29,7 @@ class State:
         reviewers: roles that review a PPA in this stage (approval stages
             only); transitions from the stage that name no roles use them.
         due_in_days: days a PPA may stay in this stage before it is overdue
-            (approval stages only; DESIGN §3, §7).
+            (approval stages only; docs/design.md §3, §7).
     """
 
     name: str
@@ -92,7 +92,7 @@ class MachineRules:
 
 @dataclass(frozen=True)
 class SeparationOfDuties:
-    """Separation-of-duties rules for approvals (DESIGN §3).
+    """Separation-of-duties rules for approvals (docs/design.md §3).
 
     Attributes:
         submitter_cannot_approve: a user who submitted a PPA may not fire an
@@ -306,7 +306,7 @@ class RuleSet:
         budget: budget thresholds and alert severities.
         schedule: background job schedule and calendar.
         hash: SHA-256 over every file's name and bytes; recorded on each
-            transition it governs (DESIGN §6).
+            transition it governs (docs/design.md §6).
         files: the files it was loaded from.
     """
 

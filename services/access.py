@@ -1,4 +1,4 @@
-"""Who may see and change what (DESIGN §3, §5).
+"""Who may see and change what (docs/design.md §3, §5).
 
 A user holding only organization-scoped roles (``moa_focal`` by default,
 rules/approval.yaml ``organization_scoped_roles``) sees and edits only their

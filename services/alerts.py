@@ -1,4 +1,4 @@
-"""Alerts (DESIGN §7): raised at once by the change that crosses the line,
+"""Alerts (docs/design.md §7): raised at once by the change that crosses the line,
 and again by the 6-hourly sweep (``services.sweeps``) for anything missed; one open alert per
 type and subject; resolved when the condition clears.
 

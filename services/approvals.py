@@ -1,5 +1,5 @@
 """Approval use cases: fire a trigger, list the actions open to a user, read
-the history (DESIGN §3).
+the history (docs/design.md §3).
 
 A transition and its side effects are one transaction: the PPA row is locked
 and re-read, the stage re-checked on the locked row, the history row written,

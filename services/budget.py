@@ -1,4 +1,4 @@
-"""Budget preparation and execution use cases (seed 003, DESIGN §2).
+"""Budget preparation and execution use cases (seed 003, docs/design.md §2).
 
 Who may do what (admins may do all):
 

@@ -1,4 +1,4 @@
-"""Optimistic concurrency: ETags and ``If-Match`` (DESIGN §5)."""
+"""Optimistic concurrency: ETags and ``If-Match`` (docs/design.md §5)."""
 
 from __future__ import annotations
 

@@ -59,7 +59,7 @@ def run_effects(names: Iterable[str], context: EffectContext) -> None:
         EFFECTS[name](context)
 
 
-# -- the effects of rules/approval.yaml (DESIGN §3) ---------------------------
+# -- the effects of rules/approval.yaml (docs/design.md §3) ---------------------------
 
 
 @effect("create_execution_project")

@@ -1,4 +1,4 @@
-"""Bookkeeping of background jobs: the ``jobs`` table (DESIGN §7)."""
+"""Bookkeeping of background jobs: the ``jobs`` table (docs/design.md §7)."""
 
 from __future__ import annotations
 

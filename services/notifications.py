@@ -1,4 +1,4 @@
-"""The notification outbox and approval deadline reminders (DESIGN §7).
+"""The notification outbox and approval deadline reminders (docs/design.md §7).
 
 Reminders go to the PPA's owner (its author) and to every active user
 holding one of the stage's reviewer roles, when the stage is due within

@@ -1,4 +1,4 @@
-"""PPA use cases: create, read, list, edit (DESIGN §3, §5).
+"""PPA use cases: create, read, list, edit (docs/design.md §3, §5).
 
 Content fields (title, budget, dates, ...) are editable only while the PPA is
 in the workflow's initial stage (``draft``); execution fields (status,

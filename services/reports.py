@@ -1,5 +1,5 @@
 """The figures of the MFBM Budget Execution Report and the FAR No. 1
-statement (DESIGN §8, tracker phase 5, seed 003), computed exactly.
+statement (docs/design.md §8, tracker phase 5, seed 003), computed exactly.
 
 Each report is a handful of grouped queries over the fiscal year's PPAs,
 scoped to what the caller may see (a MOA focal person gets their own MOA's

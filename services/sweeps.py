@@ -1,4 +1,4 @@
-"""The set-based sweeps run by background jobs (DESIGN §7): many trees per
+"""The set-based sweeps run by background jobs (docs/design.md §7): many trees per
 query, one batch per transaction, one broken tree never stopping the rest.
 
 - ``sweep_alerts``: every tree's variance and blocked alerts, and overdue

@@ -1,5 +1,5 @@
 """Execution tracking of a PPA: enable it, read the budget tree, distribute
-the budget, sync the PPA from its project (DESIGN §4, §5).
+the budget, sync the PPA from its project (docs/design.md §4, §5).
 
 Every write locks the PPA row first, so all writes to one WBS are
 serialised and each sees the others' committed results; the tree is then
@@ -78,7 +78,7 @@ def enable_tracking(user: User, ppa_id: int, template: str | None = None) -> tup
 
 
 def tree_payload(ppa: Ppa, tree: Tree | None) -> dict:
-    """The ``budget_allocation_tree`` response (DESIGN §5); ``tree`` rolled up.
+    """The ``budget_allocation_tree`` response (docs/design.md §5); ``tree`` rolled up.
     ``total_expended`` is the PPA's actual expenditure: the rolled-up work
     item expenditure, or the disbursements of a PPA without a WBS."""
     budget = to_centavos(ppa.budget_allocation)

@@ -1,5 +1,5 @@
 """Loading a PPA's WBS in one query, rolling it up, and keeping the PPA in
-step with it (DESIGN §4). Used by the tracking and work item services and
+step with it (docs/design.md §4). Used by the tracking and work item services and
 by the approval effects; callers own the transaction."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Work item use cases: read with rollups, add children, edit, record
-expenditure, move through the status machine (DESIGN §4, §5).
+expenditure, move through the status machine (docs/design.md §4, §5).
 
 Every write locks the owning PPA's row first (all writes to one WBS are
 serialised), checks ``If-Match`` when given, applies the change, rolls the

@@ -1,4 +1,4 @@
-"""The Excel workbooks of the reports (openpyxl; DESIGN §8).
+"""The Excel workbooks of the reports (openpyxl; docs/design.md §8).
 
 Money cells hold exact numbers (``Decimal``) formatted ``#,##0.00``;
 percentages are Excel percentages (``0.00%``). Totals arrive computed

@@ -2,7 +2,7 @@
 
 PostgreSQL is used when ``TEST_DATABASE_URL`` answers, Redis when
 ``TEST_REDIS_URL`` answers. Under ``CI=true`` an unreachable PostgreSQL or
-Redis is a failure, not a skip (DESIGN §9). Each test gets a clean database:
+Redis is a failure, not a skip (docs/design.md §9). Each test gets a clean database:
 SQLite copies a migrated template file, PostgreSQL truncates every table;
 the Redis database is flushed before and after each test.
 """

@@ -76,7 +76,7 @@ class World:
                 self._people[username] = Person(user.id, username, token)
         return self._people[username]
 
-    # The cast of DESIGN §3: one person per role.
+    # The cast of docs/design.md §3: one person per role.
     @property
     def focal(self) -> Person:
         return self.person("mssd.focal", "moa_focal", org="MSSD")

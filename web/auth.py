@@ -1,4 +1,4 @@
-"""Bearer-token authentication for ``/api`` (DESIGN §5), and the request id.
+"""Bearer-token authentication for ``/api`` (docs/design.md §5), and the request id.
 
 Every ``/api`` request except the OpenAPI document needs
 ``Authorization: Bearer <token>``; without a valid one the answer is 401.

@@ -1,4 +1,4 @@
-"""The ``ppaflow`` command line (DESIGN §1).
+"""The ``ppaflow`` command line (docs/design.md §1).
 
 Every command builds the app with ``create_app()`` (configuration from the
 environment) and calls the same service functions as the API.

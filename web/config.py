@@ -1,6 +1,6 @@
 """Configuration from the environment, overridable by ``create_app(config)``.
 
-Keys (DESIGN §1): ``DATABASE_URL`` (default: SQLite file under ``instance/``),
+Keys (docs/design.md §1): ``DATABASE_URL`` (default: SQLite file under ``instance/``),
 ``REDIS_URL`` (unset: jobs run inline), ``PPAFLOW_RULES_DIR`` (default: the
 rules shipped in ``rules/``), ``SECRET_KEY``, ``MAX_CONTENT_LENGTH`` (bytes a
 request body may have, default 1 MiB), ``SMTP_URL`` (unset: notifications

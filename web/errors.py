@@ -1,4 +1,4 @@
-"""RFC 9457 problem details for every error (DESIGN §5).
+"""RFC 9457 problem details for every error (docs/design.md §5).
 
 Every error response is ``application/problem+json`` with ``type``,
 ``title``, ``status``, ``detail``, a stable ``code``, and ``errors``

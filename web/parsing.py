@@ -177,7 +177,7 @@ class Money(fields.Field):
     """A PHP amount: a string with two decimals in JSON (``"5000000.00"``),
     a ``Decimal`` in Python. Accepts strings, integers and exact JSON numbers;
     refuses floats, more than two decimals, negatives and amounts above
-    999,999,999,999.99 (DESIGN §2)."""
+    999,999,999,999.99 (docs/design.md §2)."""
 
     def __init__(self, *, allow_negative: bool = False, **kwargs):
         self.allow_negative = allow_negative

@@ -1,4 +1,4 @@
-"""marshmallow schemas of the HTTP API (DESIGN §5): request bodies and
+"""marshmallow schemas of the HTTP API (docs/design.md §5): request bodies and
 queries (unknown fields rejected) and responses. They also define the
 OpenAPI document."""
 
@@ -179,7 +179,7 @@ class UserSchema(Schema):
     roles = fields.Function(lambda user: sorted(user.roles), metadata={"type": "array", "items": {"type": "string"}})
 
 
-# -- execution tracking (DESIGN §4, §5) ----------------------------------------
+# -- execution tracking (docs/design.md §4, §5) ----------------------------------------
 
 class EnableTrackingSchema(Schema):
     """``POST .../enable_workitem_tracking/``."""
@@ -325,7 +325,7 @@ class WorkItemTransitionSchema(Schema):
                                                      "reopen, cancel"})
 
 
-# -- background jobs, alerts, notifications (DESIGN §7) ------------------------------------
+# -- background jobs, alerts, notifications (docs/design.md §7) ------------------------------------
 
 class JobSchema(Schema):
     """A background job and how it went."""

@@ -1,4 +1,4 @@
-"""PPA approval rules: who may fire which trigger, and why not (DESIGN §3).
+"""PPA approval rules: who may fire which trigger, and why not (docs/design.md §3).
 
 Pure: takes plain values (the PPA's stage, its past transitions, the actor's
 id and roles) and the rule objects; returns decisions or raises the errors of

@@ -1,4 +1,4 @@
-"""Due dates in days or business days (DESIGN §3, §7). Pure: the caller says
+"""Due dates in days or business days (docs/design.md §3, §7). Pure: the caller says
 which days are off (weekends, public holidays)."""
 
 from __future__ import annotations

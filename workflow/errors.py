@@ -1,7 +1,7 @@
 """Every exception ppaflow raises on purpose, in one module (rq's habit).
 
 Each class has a stable machine-readable ``code`` (the problem type of
-DESIGN §5) and belongs to one family; the web layer maps the family to an
+docs/design.md §5) and belongs to one family; the web layer maps the family to an
 HTTP status in one table (``web.errors``), the CLI prints ``detail``. The
 domain never knows about HTTP.
 

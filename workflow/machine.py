@@ -3,7 +3,7 @@
 The machine is built once from the rule objects (states and transitions as
 data) with ``model=None``; each record is wrapped in a tiny model object and
 the event is fired on it with ``Event.trigger(model)``. No Machine is ever
-created per row (DESIGN §3).
+created per row (docs/design.md §3).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Exact money arithmetic for ppaflow (DESIGN §2).
+"""Exact money arithmetic for ppaflow (docs/design.md §2).
 
 Amounts are Philippine pesos (PHP). In Python they are ``Decimal`` values
 quantized to 0.01; in the database they are integer centavos; in JSON they are
@@ -108,7 +108,7 @@ def split_centavos(total: int, weights: Sequence[int | Decimal | Fraction]) -> l
         One integer amount of centavos per part; the parts sum exactly to
         ``total``. Each part is within one centavo of its exact share; the
         centavos left over after flooring go to the largest remainders, ties
-        to the earlier part (DESIGN §2).
+        to the earlier part (docs/design.md §2).
 
     Raises:
         ValueError: ``total`` is negative, a weight is negative, or all

@@ -1,5 +1,5 @@
 """A WBS in memory: one pass of rollups, and exact budget (re)distribution
-(DESIGN §4, §5).
+(docs/design.md §4, §5).
 
 The tree is built from rows loaded in one query and rolled up in one
 post-order pass: no per-node queries, no ancestor-by-ancestor saves. Money
@@ -204,7 +204,7 @@ def variance_pct_hundredths(allocated: int | None, expended: int) -> int | None:
 
 
 def budget_status(allocated: int | None, expended: int, threshold_pct: Decimal) -> str:
-    """``over_budget``, ``on_budget`` or ``under_budget`` (DESIGN §4).
+    """``over_budget``, ``on_budget`` or ``under_budget`` (docs/design.md §4).
 
     Args:
         allocated, expended: centavos.
@@ -232,7 +232,7 @@ def format_centavos(centavos: int | None) -> str | None:
 
 
 def node_payload(node: Node, threshold_pct: Decimal) -> dict:
-    """One node of ``budget_allocation_tree`` (DESIGN §5) with its subtree;
+    """One node of ``budget_allocation_tree`` (docs/design.md §5) with its subtree;
     ``actual_expenditure`` is the rolled-up expended amount. Built in one
     post-order pass over the subtree (a 10,000-item tree is 10,000 dicts)."""
     band = Fraction(threshold_pct) * 100  # |variance %| band, in hundredths

@@ -1,4 +1,4 @@
-"""The closed vocabularies of the domain (DESIGN §3, §4), in one place.
+"""The closed vocabularies of the domain (docs/design.md §3, §4), in one place.
 
 Stages and work item statuses are *not* here: they come from the rule files.
 These are fixed by the data model and checked by database constraints.
@@ -24,7 +24,7 @@ DISTRIBUTION_POLICIES = ("equal", "weighted", "manual")
 WORK_TYPES = ("project", "sub_project", "activity", "task", "subtask")
 
 
-#: Alert types (DESIGN §7): an item spends more than its allocation, an item
+#: Alert types (docs/design.md §7): an item spends more than its allocation, an item
 #: is blocked, an approval stage is past its due date.
 ALERT_TYPES = ("workitem_budget_variance", "workitem_execution_blocked", "approval_overdue")
 

@@ -1,4 +1,4 @@
-"""Generating a PPA's work-breakdown structure from a template (DESIGN §4).
+"""Generating a PPA's work-breakdown structure from a template (docs/design.md §4).
 
 Pure: given a template, the PPA's budget (centavos) and date range, returns
 the plan of work items to insert, parents before children. Budgets are split

@@ -1,4 +1,4 @@
-"""Alerts and the notification outbox (DESIGN §7)."""
+"""Alerts and the notification outbox (docs/design.md §7)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Budget preparation and execution (seed 003, DESIGN §2).
+"""Budget preparation and execution (seed 003, docs/design.md §2).
 
 Preparation: a budget proposal per organization and fiscal year; program
 budgets link PPAs to it with an approved amount; justifications and line

@@ -1,4 +1,4 @@
-"""The record of every background job (DESIGN §7)."""
+"""The record of every background job (docs/design.md §7)."""
 
 from __future__ import annotations
 

@@ -23,7 +23,7 @@ from workflow.vocabulary import (
 
 
 class Ppa(db.Model):
-    """A Program, Project or Activity of a BARMM MOA (DESIGN §3).
+    """A Program, Project or Activity of a BARMM MOA (docs/design.md §3).
 
     ``budget_allocation`` is PHP (``Decimal``; centavos in the database).
     ``approval_status`` is a stage of rules/approval.yaml; ``status`` is the

@@ -1,4 +1,4 @@
-"""Work items: the nodes of a PPA's work-breakdown structure (DESIGN §4)."""
+"""Work items: the nodes of a PPA's work-breakdown structure (docs/design.md §4)."""
 
 from __future__ import annotations
 

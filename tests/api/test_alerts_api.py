@@ -1,4 +1,4 @@
-"""Alerts (DESIGN §7): raised at once by the change that crosses the line,
+"""Alerts (docs/design.md §7): raised at once by the change that crosses the line,
 one open per item and type, resolved when the condition clears; found
 again by the sweep; listed with filters; acknowledged."""
 

@@ -1,4 +1,4 @@
-"""The approval workflow over HTTP (DESIGN §3, §5): every transition of the
+"""The approval workflow over HTTP (docs/design.md §3, §5): every transition of the
 rules by the right and a wrong role, separation of duties, required
 comments, history, actions, and the error statuses."""
 

@@ -1,4 +1,4 @@
-"""PPAs over HTTP: create, read, list, edit; auth, visibility, errors (DESIGN §5)."""
+"""PPAs over HTTP: create, read, list, edit; auth, visibility, errors (docs/design.md §5)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The Excel reports (DESIGN §8), read back with openpyxl: headers, one row
+"""The Excel reports (docs/design.md §8), read back with openpyxl: headers, one row
 per PPA, values equal to the API's figures, exact totals, number formats,
 frozen header, autofilter, print titles; a full budget cycle end to end."""
 

@@ -1,4 +1,4 @@
-"""Execution tracking over HTTP (DESIGN §4, §5): WBS generation with the
+"""Execution tracking over HTTP (docs/design.md §4, §5): WBS generation with the
 seeds' numbers, approval effects, distribution, rollups and sync."""
 
 from __future__ import annotations

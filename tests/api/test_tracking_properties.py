@@ -1,9 +1,9 @@
 """Property-based: after any sequence of API operations on a WBS, no parent's
 children sum above it, a locked tree's allocations never change, and every
-rollup equals a brute-force recomputation from the stored rows (DESIGN §4).
+rollup equals a brute-force recomputation from the stored rows (docs/design.md §4).
 
 The brute force below is written independently of ``workflow.tree``: plain
-recursion, ``Decimal`` with ROUND_HALF_UP, straight from the DESIGN text.
+recursion, ``Decimal`` with ROUND_HALF_UP, straight from docs/design.md.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ TRIGGERS = st.sampled_from(RULES.work_item_status.triggers)
 
 
 def brute_force(rows: list[WorkItem], threshold: Decimal) -> dict[int, dict]:
-    """Expected rollups per item id, from the DESIGN's definitions."""
+    """Expected rollups per item id, from the definitions of docs/design.md."""
     children: dict[int | None, list[WorkItem]] = {}
     for row in sorted(rows, key=lambda r: (r.position, r.id)):
         children.setdefault(row.parent_id, []).append(row)

@@ -1,4 +1,4 @@
-"""Background jobs on real Redis and inline (DESIGN §7): records, retries,
+"""Background jobs on real Redis and inline (docs/design.md §7): records, retries,
 idempotence, transactions, the schedule, and the forking worker."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Approval deadline reminders (DESIGN §7): once per recipient, PPA, stage
+"""Approval deadline reminders (docs/design.md §7): once per recipient, PPA, stage
 and day; due dates in business days skip weekends and Philippine holidays;
 SMTP delivery when configured."""
 

@@ -1,4 +1,4 @@
-"""The approval rules as a pure state machine (DESIGN §3): roles, separation
+"""The approval rules as a pure state machine (docs/design.md §3): roles, separation
 of duties, comments, and property-based runs of random attempts."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Exact money: parsing and largest-remainder splits (DESIGN §2)."""
+"""Exact money: parsing and largest-remainder splits (docs/design.md §2)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """The rules loader: every mistake a rule author can make is reported as
-``file:line: message``, all at once, and a broken set never loads (DESIGN §6)."""
+``file:line: message``, all at once, and a broken set never loads (docs/design.md §6)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""``/api/jobs``, ``/api/alerts``, ``/api/notifications`` (DESIGN §7)."""
+"""``/api/jobs``, ``/api/alerts``, ``/api/notifications`` (docs/design.md §7)."""
 
 from __future__ import annotations
 

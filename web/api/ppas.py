@@ -1,5 +1,5 @@
 """``/api/monitoring-entries``: PPAs, their approval actions and history
-(DESIGN §5). Views parse, call one service, serialise."""
+(docs/design.md §5). Views parse, call one service, serialise."""
 
 from __future__ import annotations
 
@@ -100,7 +100,7 @@ class PpaHistory(MethodView):
         return approvals.history(current_user(), ppa_id)
 
 
-# -- execution tracking (DESIGN §4, §5; the seeds' endpoint names) -------------
+# -- execution tracking (docs/design.md §4, §5; the seeds' endpoint names) -------------
 
 
 @blp.route("/<id:ppa_id>/enable_workitem_tracking/")

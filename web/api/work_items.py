@@ -1,4 +1,4 @@
-"""``/api/work-items``: the nodes of a PPA's WBS (DESIGN §4, §5)."""
+"""``/api/work-items``: the nodes of a PPA's WBS (docs/design.md §4, §5)."""
 
 from __future__ import annotations
 

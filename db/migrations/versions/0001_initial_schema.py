@@ -1,5 +1,5 @@
 """Initial schema: organizations, users, roles, API tokens, PPAs, their
-append-only approval history, and work items (DESIGN §3, §4).
+append-only approval history, and work items (docs/design.md §3, §4).
 
 Revision ID: 0001
 Revises: 

@@ -1,6 +1,6 @@
 """Background jobs: job records, alerts (one open alert per type and
 subject, by a partial unique index), and the notification outbox
-(DESIGN §7).
+(docs/design.md §7).
 
 Revision ID: 0003
 Revises: 0002
