@@ -45,6 +45,7 @@ from fractions import Fraction
 
 from workflow.errors import ValidationFailed
 from workflow.money import from_centavos, to_centavos
+from workflow.tree import div_half_up
 
 #: How planned value accrues within a leaf's dates.
 PV_METHODS = ("linear", "start", "finish", "fifty_fifty")
@@ -267,7 +268,7 @@ class Baseline:
                 errors[f"progress.{leaf}"] = ["must be between 0 and 100"]
                 continue
             share = Fraction(percent)
-            ev[leaf] = _div_half_up(budget * share.numerator, 100 * share.denominator)
+            ev[leaf] = div_half_up(budget * share.numerator, 100 * share.denominator)
         if errors:
             raise ValidationFailed(errors)
         return ev
@@ -312,12 +313,6 @@ def performance_alerts(results: Mapping[int, EarnedValue], *, spi_below: Decimal
 # -- arithmetic --------------------------------------------------------------
 
 
-def _div_half_up(numerator: int, denominator: int) -> int:
-    """``numerator / denominator`` rounded half away from zero (denominator > 0)."""
-    quotient = (2 * abs(numerator) + denominator) // (2 * denominator)
-    return quotient if numerator >= 0 else -quotient
-
-
 _RATIO_SCALE = 10 ** RATIO_PLACES
 
 
@@ -326,7 +321,7 @@ def _ratio(numerator: int, denominator: int) -> Decimal | None:
         return None
     if denominator < 0:
         numerator, denominator = -numerator, -denominator
-    return Decimal(_div_half_up(numerator * _RATIO_SCALE, denominator)).scaleb(-RATIO_PLACES)
+    return Decimal(div_half_up(numerator * _RATIO_SCALE, denominator)).scaleb(-RATIO_PLACES)
 
 
 def _figures(node: int, bac: int, pv: int, ev: int, ac: int, eac_method: str) -> EarnedValue:
@@ -337,9 +332,9 @@ def _figures(node: int, bac: int, pv: int, ev: int, ac: int, eac_method: str) ->
     elif ev == 0 or ac == 0 or (eac_method == "cpi_spi" and pv == 0):
         eac = None
     elif eac_method == "cpi":
-        eac = _div_half_up(bac * ac, ev)
+        eac = div_half_up(bac * ac, ev)
     else:
-        eac = ac + _div_half_up((bac - ev) * ac * pv, ev * ev)
+        eac = ac + div_half_up((bac - ev) * ac * pv, ev * ev)
     return EarnedValue(
         id=node, bac=from_centavos(bac), pv=from_centavos(pv), ev=from_centavos(ev), ac=from_centavos(ac),
         sv=from_centavos(ev - pv), cv=from_centavos(ev - ac), spi=_ratio(ev, pv), cpi=_ratio(ev, ac),

@@ -29,10 +29,14 @@ The model:
 
 Solvers work in floats; money never does. An all-or-nothing answer funds
 each chosen PPA at its exact cost; a partial answer is floored to centavos
-and the centavos left under the solver's total are handed out by largest
-remainder. Every constraint is then re-checked exactly (integer centavos
-and fractions); a choice the solver's tolerances let through is cut off and
-the model solved again, so an answer always holds exactly.
+(raised to a PPA's minimum share), the centavos left under the solver's
+total are handed out one each by largest remainder, and a constraint left a
+few centavos short is mended from the PPAs' room. Every constraint is then
+re-checked exactly (integer centavos and fractions); a choice the solver's
+tolerances let through is cut off (or the constraint tightened) and the
+model solved again, so an answer always holds exactly. Partial shares that
+no rounding keeps within every constraint fall back to whole PPAs (status
+``whole_ppas``).
 
 Beside the optimum: the greedy estimate (best objective per peso first,
 minimum shares filled first, and the best single PPA when it beats the
