@@ -5,10 +5,12 @@ of every key and item), checks everything, and either returns a complete
 ``RuleSet`` or raises ``RulesError`` with *every* problem found, each as
 ``file:line: message``. A broken rule set never half-loads.
 
-Checked: YAML syntax, bytes that are not UTF-8, duplicate keys, unknown and
-missing keys, value types, unknown states and roles, unreachable states,
-exits from final states, non-final dead ends, ambiguous transitions, unknown
-side effects, and the cross-file references of later sections.
+Checked: YAML syntax, bytes that are not UTF-8, duplicate keys, anchors and
+aliases (refused altogether: a few hundred bytes of nested aliases expand to
+millions of nodes), unknown and missing keys, value types, unknown states and
+roles, unreachable states, exits from final states, non-final dead ends,
+ambiguous transitions, unknown side effects, templates beyond their depth and
+size limits, and the cross-file references of later sections.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import holidays
 from croniter import croniter
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.events import AliasEvent, CollectionStartEvent, ScalarEvent
 from ruamel.yaml.nodes import MappingNode, Node, SequenceNode
 
 from rules.model import (
@@ -42,6 +45,7 @@ from rules.model import (
     SeparationOfDuties,
     State,
     SyncRules,
+    TemplateLimits,
     TemplateNode,
     Transition,
     WbsRules,
@@ -460,9 +464,10 @@ PROGRESS_METHODS = ("average", "budget_weighted", "completed_count")
 def _read_wbs(r: FileReader, doc: Item, stages: Iterable[str]) -> WbsRules | None:
     stages = tuple(stages)
     f = r.fields(doc, "wbs_templates.yaml", required=["allowed_children", "category_defaults", "templates"],
-                 optional=["tracking_not_in_stages"])
+                 optional=["tracking_not_in_stages", "limits"])
     if f is None:
         return None
+    limits = _read_limits(r, f["limits"]) if "limits" in f else TemplateLimits()
     allowed: dict[str, tuple[str, ...]] = {}
     for key, value, key_line in r.mapping(f["allowed_children"], "allowed_children") if "allowed_children" in f else []:
         if key not in WORK_TYPES:
@@ -488,7 +493,8 @@ def _read_wbs(r: FileReader, doc: Item, stages: Iterable[str]) -> WbsRules | Non
         if name is None or tf is None:
             continue
         label = r.text(tf["label"], f"{name}.label") if "label" in tf else name
-        children = _read_level(r, tf["children"], f"template {name}", "project", allowed) if "children" in tf else None
+        size = _Size(limits or TemplateLimits())  # broken limits: read with the defaults, no cascade of errors
+        children = _read_level(r, tf["children"], f"template {name}", "project", allowed, size) if "children" in tf else None
         if children is not None and label is not None:
             templates[name] = WbsTemplate(name=name, label=label, children=children)
 
@@ -511,20 +517,60 @@ def _read_wbs(r: FileReader, doc: Item, stages: Iterable[str]) -> WbsRules | Non
             r.error(stage.line, f"tracking_not_in_stages: unknown approval stage {stage.value!r}")
         else:
             closed.append(stage.value)
+    if limits is None:
+        return None
     return WbsRules(templates=frozen_map(templates), category_defaults=frozen_map(defaults),
-                    allowed_children=frozen_map(allowed), tracking_not_in_stages=tuple(closed))
+                    allowed_children=frozen_map(allowed), tracking_not_in_stages=tuple(closed), limits=limits)
+
+
+#: The most ``limits`` in wbs_templates.yaml may allow: a template is a
+#: skeleton people fill in, never a bulk import.
+TEMPLATE_LIMIT_CEILINGS = {"max_depth": 10, "max_items": 5_000}
+
+
+def _read_limits(r: FileReader, item: Item) -> TemplateLimits | None:
+    """``limits`` of wbs_templates.yaml; each missing key keeps its default
+    (``rules.model.TemplateLimits``)."""
+    f = r.fields(item, "limits", optional=TEMPLATE_LIMIT_CEILINGS)
+    if f is None:
+        return None
+    values = {key: r.integer(f[key], f"limits.{key}", 1, TEMPLATE_LIMIT_CEILINGS[key]) for key in f}
+    return None if None in values.values() else TemplateLimits(**values)
+
+
+@dataclass
+class _Size:
+    """What one template has used of its ``limits`` so far."""
+
+    limits: TemplateLimits
+    items: int = 0
+    exceeded: bool = False
 
 
 def _read_level(r: FileReader, item: Item, where: str, parent_type: str,
-                allowed: Mapping[str, tuple[str, ...]]) -> tuple[TemplateNode, ...] | None:
-    """One level of a template: the siblings under ``parent_type``.
+                allowed: Mapping[str, tuple[str, ...]], size: _Size, depth: int = 1) -> tuple[TemplateNode, ...] | None:
+    """One level of a template: the siblings under ``parent_type``, at
+    ``depth`` levels below the project.
 
-    Checks each node, that budget percentages sum to exactly 100, and that
-    durations are given for all siblings (summing to 100) or for none.
+    Checks each node, that budget percentages sum to exactly 100, that
+    durations are given for all siblings (summing to 100) or for none, and
+    that the template stays within ``limits`` (depth and number of items;
+    the first item beyond them is the error's line, and reading stops there).
     """
     elements = r.sequence(item, f"{where}: children")
     if not elements:
         r.error(item.line, f"{where}: children: expected at least one item")
+        return None
+    if depth > size.limits.max_depth:
+        r.error(item.line, f"{where}: nested {depth} levels below the project; templates may have at most "
+                           f"{size.limits.max_depth} (limits.max_depth)")
+        size.exceeded = True
+        return None
+    size.items += len(elements)
+    if size.items > size.limits.max_items:
+        r.error(elements[0].line, f"{where}: the template has more than {size.limits.max_items} work items "
+                                  "(limits.max_items)")
+        size.exceeded = True
         return None
     nodes: list[TemplateNode] = []
     ok = True
@@ -550,7 +596,9 @@ def _read_level(r: FileReader, item: Item, where: str, parent_type: str,
         durations.append((duration, element.line))
         children: tuple[TemplateNode, ...] = ()
         if "children" in f and work_type is not None:
-            nested = _read_level(r, f["children"], f"{where} > {title}", work_type, allowed)
+            nested = _read_level(r, f["children"], f"{where} > {title}", work_type, allowed, size, depth + 1)
+            if size.exceeded:  # said once; the rest of this template is not read
+                return None
             ok = ok and nested is not None
             children = nested or ()
         if title is None or work_type is None or budget is None or ("duration_pct" in f and duration is None):
@@ -836,6 +884,11 @@ def _parse(reader: FileReader, data: bytes) -> Item | None:
     yaml = YAML(typ="rt")
     yaml.allow_duplicate_keys = True
     try:
+        anchors = _anchors_and_aliases(yaml, text)
+        for line, message in anchors:
+            reader.error(line, message)
+        if anchors:
+            return None
         node = yaml.compose(text)
         duplicates = _duplicate_keys(node) if node is not None else []
         for line, key in duplicates:
@@ -854,6 +907,27 @@ def _parse(reader: FileReader, data: bytes) -> Item | None:
         reader.error(1, f"expected a mapping at the top level, got {_kind(doc)}")
         return None
     return Item(doc, 1)
+
+
+def _anchors_and_aliases(yaml: YAML, text: str) -> list[tuple[int, str]]:
+    """``(line, message)`` for every anchor (``&name``) and alias (``*name``,
+    also in a merge key ``<<: *name``) of the document.
+
+    Rule files may use neither: nested aliases let a file of a few kilobytes
+    expand to millions of nodes (the "billion laughs"), and a value defined
+    once and used in many places would give every error the line of its
+    definition. Scanned from the parser's events, before anything is built,
+    so the check costs one pass over the text.
+    """
+    found = []
+    for event in yaml.parse(text):
+        line = event.start_mark.line + 1
+        if isinstance(event, AliasEvent):
+            found.append((line, f"alias *{event.anchor}: rule files may not use YAML aliases; write the value out"))
+        elif isinstance(event, (ScalarEvent, CollectionStartEvent)) and event.anchor:
+            found.append((line, f"anchor &{event.anchor}: rule files may not use YAML anchors and aliases; "
+                                "write the value out"))
+    return found
 
 
 def _duplicate_keys(root: Node) -> list[tuple[int, str]]:

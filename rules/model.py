@@ -159,6 +159,21 @@ class WbsTemplate:
 
 
 @dataclass(frozen=True)
+class TemplateLimits:
+    """How big a WBS template may be (``limits`` in ``rules/wbs_templates.yaml``;
+    these are the defaults when it says nothing).
+
+    Attributes:
+        max_depth: levels of work items below the project (the project is
+            level 0; ``program`` uses 2).
+        max_items: work items one template generates, the project not counted.
+    """
+
+    max_depth: int = 4
+    max_items: int = 200
+
+
+@dataclass(frozen=True)
 class WbsRules:
     """WBS templates and structure rules (``rules/wbs_templates.yaml``).
 
@@ -168,12 +183,14 @@ class WbsRules:
         allowed_children: work type -> work types allowed directly under it.
         tracking_not_in_stages: approval stages in which tracking cannot be
             enabled (draft, rejected).
+        limits: the size every template was checked against.
     """
 
     templates: Mapping[str, WbsTemplate]
     category_defaults: Mapping[str, str]
     allowed_children: Mapping[str, tuple[str, ...]]
     tracking_not_in_stages: tuple[str, ...] = ()
+    limits: TemplateLimits = TemplateLimits()
 
     def template_for(self, category: str, name: str | None = None) -> WbsTemplate:
         """The template ``name``, else the default of ``category``.

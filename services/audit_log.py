@@ -17,6 +17,7 @@ from db import db
 from db.audit import AUDITED, AuditEntry
 from db.models import User  # noqa: F401  (registers the audited models)
 from services.access import visible_rows
+from workflow.text import csv_field
 
 #: Every audited entity name (``ppa``, ``work_item``, ``allotment``, ...).
 AUDITED_ENTITIES = tuple(sorted(entity for entity, _ in AUDITED.values()))
@@ -48,9 +49,14 @@ def list_audit(user: User, filters: AuditFilters) -> Select:
 
 
 def csv_lines(query: Select, batch: int = 1000) -> Iterator[str]:
-    """The rows of ``query`` as CSV text, header first, read in batches."""
+    """The rows of ``query`` as CSV text, header first, read in batches.
+
+    Every field is quoted and every text field made inert for spreadsheets
+    (``workflow.text.csv_field``: a leading ``=``, ``+``, ``-``, ``@``, tab or
+    carriage return gets a ``'`` in front, per OWASP's CSV-injection advice).
+    """
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = csv.writer(buffer, quoting=csv.QUOTE_ALL)
     writer.writerow(CSV_COLUMNS)
     last_id = 0
     while True:
@@ -61,7 +67,7 @@ def csv_lines(query: Select, batch: int = 1000) -> Iterator[str]:
         if not rows:
             return
         for row in rows:
-            writer.writerow([row.id, row.created_at.isoformat(), row.entity, row.entity_id, row.action,
-                             row.field or "", row.old_value or "", row.new_value or "", row.actor,
-                             row.request_id or ""])
+            writer.writerow([csv_field(value) for value in (
+                row.id, row.created_at.isoformat(), row.entity, row.entity_id, row.action, row.field or "",
+                row.old_value or "", row.new_value or "", row.actor, row.request_id or "")])
         last_id = rows[-1].id

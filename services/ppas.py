@@ -105,7 +105,8 @@ def list_ppas(user: User, filters: PpaFilters) -> Select:
         query = query.where(Ppa.organization_id.in_(
             select(Organization.id).where(Organization.code == filters.moa)))
     if filters.q:
-        query = query.where(Ppa.title.ilike(f"%{filters.q}%"))
+        # Literal words: % and _ in q match themselves, not any text (LIKE escaped).
+        query = query.where(Ppa.title.icontains(filters.q, autoescape=True))
     return query.order_by(Ppa.id.desc())
 
 

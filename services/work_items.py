@@ -24,7 +24,7 @@ from services.tracking import require_tree_editor
 from services.trees import ITEMS, apply_allocations, in_tree, load_tree, record_item_changes, require_unlocked, settle
 from services.unit_of_work import transaction
 from workflow.errors import Conflict, NotFound, ValidationFailed
-from workflow.money import from_centavos, to_centavos
+from workflow.money import MAX_AMOUNT, MAX_CENTAVOS, from_centavos, to_centavos
 from workflow.tree import CANCELLED, Node, Tree, budget_status, variance_pct_hundredths
 
 #: Fields ``update_work_item`` accepts.
@@ -182,6 +182,9 @@ def update_work_item(user: User, item_id: int, changes: Mapping[str, Any], *,
         if "progress" in values and node.children:
             raise ValidationFailed({"progress": ["this item has children: its progress is rolled up from them"]})
         _check_dates({"start_date": item.start_date, "due_date": item.due_date} | values)
+        if "actual_expenditure" in values:
+            _require_total_within_maximum(located.tree, to_centavos(values["actual_expenditure"]) - node.spent,
+                                          "actual_expenditure")
         amount = values.pop("allocated_budget", None)
         for name, value in values.items():
             setattr(item, name, value)
@@ -205,7 +208,8 @@ def record_expenditure(user: User, item_id: int, amount: Decimal) -> dict[str, A
 
     Raises:
         NotFound, Forbidden,
-        ValidationFailed: the expenditure would become negative.
+        ValidationFailed: the expenditure would become negative, or the
+            project's total expenditure would exceed ``MAX_AMOUNT``.
     """
     with transaction() as session:
         located = locate(user, item_id, for_update=True)
@@ -214,6 +218,7 @@ def record_expenditure(user: User, item_id: int, amount: Decimal) -> dict[str, A
         if located.node.spent + centavos < 0:
             raise ValidationFailed({"amount": [
                 f"would make the expenditure negative (it is {located.item.actual_expenditure})"]})
+        _require_total_within_maximum(located.tree, centavos, "amount")
         session.execute(update(WorkItem).where(WorkItem.id == item_id).values(
             actual_expenditure=WorkItem.actual_expenditure + amount, version=WorkItem.version + 1,
             updated_by_id=user.id).execution_options(synchronize_session="fetch"))
@@ -274,6 +279,23 @@ def cancel_open_items(session, ppa: Ppa, tree: Tree, top: Node, *, include_top: 
                         .values(status=CANCELLED, version=ITEMS.c.version + 1))
         record_item_changes(session, ppa, "status", changes)
     return list(changes)
+
+
+def _require_total_within_maximum(tree: Tree, added: int, field: str) -> None:
+    """Refuse a change of expenditure by ``added`` centavos that would take
+    the project's rolled-up expenditure above ``MAX_AMOUNT``: no total
+    ppaflow shows may exceed the largest amount it accepts (docs/design.md
+    §2). Expenditures are never negative, so the root's total is the largest
+    in the tree and bounds every item's too.
+
+    Raises:
+        ValidationFailed: under ``field``, with the total it would reach.
+    """
+    total = tree.root.expended + added
+    if total > MAX_CENTAVOS:
+        raise ValidationFailed({field: [
+            f"would bring the project's total expenditure to {from_centavos(total):,}, above the maximum "
+            f"{MAX_AMOUNT:,} (PHP)"]})
 
 
 def _check_dates(values: Mapping[str, Any]) -> None:

@@ -1,5 +1,8 @@
 """The Excel workbooks of the reports (openpyxl; docs/design.md §8).
 
+Every cell is written by ``put``: text becomes a string cell (``t="s"``),
+never a formula, whatever its first character, so a PPA titled
+``=HYPERLINK(...)`` stays a title in the all-MOA report an analyst opens.
 Money cells hold exact numbers (``Decimal``) formatted ``#,##0.00``;
 percentages are Excel percentages (``0.00%``). Totals arrive computed
 (``services.reports``); nothing is summed by formulas. Each sheet has its
@@ -17,11 +20,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from services.reports import QUARTERS, Far1Row, MfbmReport
+from workflow.text import printable
 
 MONEY = "#,##0.00"
 PERCENT = "0.00%"
@@ -41,10 +46,29 @@ MFBM_COLUMNS = (
 )
 
 
+def put(ws: Worksheet, row: int, column: int, value: Any) -> Cell:
+    """Write ``value`` into a cell and return the cell; the one way text
+    goes into a ppaflow workbook.
+
+    Text is always an inert string cell: openpyxl would store a string
+    starting with ``=`` as a formula, so the cell's type is set back to
+    string after the value. Characters XML cannot hold (stored before input
+    was checked, ``workflow.text``) are replaced by U+FFFD, so the workbook
+    stays readable. Numbers, dates and ``None`` are written as they are.
+    """
+    cell = ws.cell(row=row, column=column)
+    if isinstance(value, str):
+        cell.value = printable(value)
+        cell.data_type = "s"
+    else:
+        cell.value = value
+    return cell
+
+
 def _titles(ws: Worksheet, lines: Sequence[str], width: int) -> int:
     """Title rows, merged across the table; returns the next free row."""
     for row, text in enumerate(lines, start=1):
-        ws.cell(row=row, column=1, value=text).font = Font(bold=True, size=13 if row <= 3 else 10,
+        put(ws, row, 1, text).font = Font(bold=True, size=13 if row <= 3 else 10,
                                                             italic=row > 3)
         ws.cell(row=row, column=1).alignment = Alignment(horizontal="center")
         ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=width)
@@ -53,7 +77,7 @@ def _titles(ws: Worksheet, lines: Sequence[str], width: int) -> int:
 
 def _header(ws: Worksheet, row: int, headers: Sequence[str]) -> None:
     for column, text in enumerate(headers, start=1):
-        cell = ws.cell(row=row, column=column, value=text)
+        cell = put(ws, row, column, text)
         cell.font = Font(bold=True, color="FFFFFF")
         cell.fill = HEADER_FILL
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
@@ -64,7 +88,7 @@ def _header(ws: Worksheet, row: int, headers: Sequence[str]) -> None:
 def _write_row(ws: Worksheet, row: int, values: Sequence[Any], formats: Sequence[str | None], *,
                bold: bool = False, fill: PatternFill | None = None) -> None:
     for column, (value, number_format) in enumerate(zip(values, formats, strict=True), start=1):
-        cell = ws.cell(row=row, column=column, value=value)
+        cell = put(ws, row, column, value)
         if number_format:
             cell.number_format = number_format
         if bold:

@@ -34,9 +34,11 @@ OPENAPI = {
 
 
 class PpaflowFlask(Flask):
-    """Flask with ppaflow's JSON provider (orjson)."""
+    """Flask with ppaflow's JSON provider (orjson) and request class (a
+    streamed body over ``MAX_CONTENT_LENGTH`` is 413, ``web.parsing.Request``)."""
 
     json_provider_class = JSONProvider
+    request_class = parsing.Request
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:

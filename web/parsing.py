@@ -1,16 +1,19 @@
-"""Request parsing: exact JSON numbers, JSON-only bodies, and the Money field.
+"""Request parsing: exact and bounded JSON numbers, JSON-only bodies, text
+that can go anywhere, body size limits, and the Money field.
 
 JSON numbers are parsed as ``Decimal`` (never float), so an amount sent as a
-number is as exact as one sent as a string. Bodies must be JSON
-(415 otherwise) and valid UTF-8 JSON (400 otherwise).
+number is as exact as one sent as a string, and every number is bounded in
+digits and exponent (``workflow.money.bounded_number``) before anything
+computes with it. Bodies must be JSON (415 otherwise) and valid UTF-8 JSON
+(400 otherwise). Text with a character ``workflow.text`` refuses, and numbers
+out of bounds, are 422 naming the field, in bodies and queries alike.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from decimal import Decimal
-from typing import Any
+from typing import IO, Any
 
 import flask
 import flask_smorest
@@ -21,15 +24,16 @@ from webargs import core
 from webargs.flaskparser import FlaskParser, is_json_request
 from webargs.multidictproxy import MultiDictProxy
 from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.routing import BaseConverter, IntegerConverter
+from werkzeug.utils import cached_property
+from werkzeug.wsgi import LimitedStream
 
 from workflow.errors import ValidationFailed
-from workflow.money import AmountError, format_amount, parse_amount
+from workflow.money import AmountError, NumberError, bounded_number, format_amount, parse_amount
+from workflow.text import text_problem
 
 PAGING = frozenset({"page", "page_size"})
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-"""C0 controls other than tab, line feed and carriage return, and DEL: PostgreSQL
-text cannot hold NUL and Excel workbooks cannot hold any of them."""
 
 
 MAX_DEPTH = 32
@@ -37,38 +41,68 @@ MAX_DEPTH = 32
 request needs more than 3)."""
 
 
-def control_character_errors(value: Any, depth: int = 0) -> dict | list | None:
+class RefusedNumber:
+    """A JSON number out of ``workflow.money``'s bounds, kept in the decoded
+    body in its place until ``input_errors`` names its field."""
+
+    __slots__ = ("message",)
+
+    def __init__(self, message: str):
+        self.message = message
+
+
+def json_number(text: str) -> int | Decimal | RefusedNumber:
+    """``json.loads``' hook for numbers: an ``int`` or ``Decimal`` within
+    bounds, else a ``RefusedNumber`` (never an exception mid-parse, never a
+    4,301-digit int conversion)."""
+    try:
+        return bounded_number(text)
+    except NumberError as exc:
+        return RefusedNumber(str(exc))
+
+
+def input_errors(value: Any, depth: int = 0) -> dict | list | None:
     """Per-field messages for the strings in ``value`` (decoded JSON or a
-    query) that hold a control character, shaped like marshmallow's error
-    messages (``{"title": [...]}``, ``{"weights": {"12": [...]}}``); None
-    when there are none.
+    query) holding a character ``workflow.text`` refuses, and for numbers out
+    of bounds; shaped like marshmallow's error messages (``{"title": [...]}``,
+    ``{"weights": {"12": [...]}}``); None when there are none.
 
     Raises:
         ValueError: ``value`` is nested deeper than ``MAX_DEPTH``.
     """
     if isinstance(value, str):
-        return ["must not contain control characters"] if CONTROL_CHARACTERS.search(value) else None
+        problem = text_problem(value)
+        return [problem] if problem else None
+    if isinstance(value, RefusedNumber):
+        return [value.message]
     if depth >= MAX_DEPTH and isinstance(value, (dict, list)):
         raise ValueError(f"nested more than {MAX_DEPTH} levels deep")
     if isinstance(value, dict):
         errors = {}
         for key, item in value.items():
-            found = control_character_errors(str(key)) or control_character_errors(item, depth + 1)
+            found = input_errors(str(key)) or input_errors(item, depth + 1)
             if found:
-                errors[str(key)] = found
+                errors[field_name(str(key))] = found
         return errors or None
     if isinstance(value, list):
         errors = {index: found for index, item in enumerate(value)
-                  if (found := control_character_errors(item, depth + 1))}
+                  if (found := input_errors(item, depth + 1))}
         return errors or None
     return None
+
+
+def field_name(name: str) -> str:
+    """A field name as an error message may show it: a name holding a
+    refused character is shown with Python escapes (``ti\\u202etle``)."""
+    return name.encode("unicode_escape").decode("ascii") if text_problem(name) else name
 
 
 class Parser(FlaskParser):
     """webargs' Flask parser with ``Decimal`` numbers and JSON-only bodies.
 
-    Unknown query parameters are refused like unknown body fields; control
-    characters in any string of a body or query are refused with 422.
+    Unknown query parameters are refused like unknown body fields; refused
+    characters in any string of a body or query, and numbers out of bounds,
+    are 422 naming the field (``input_errors``).
     """
 
     DEFAULT_UNKNOWN_BY_LOCATION = {**FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION, "query": None, "querystring": None}
@@ -76,8 +110,8 @@ class Parser(FlaskParser):
     def load_querystring(self, req: flask.Request, schema) -> Any:
         """The query, without the paginator's ``page`` and ``page_size`` for
         the schemas that do not declare them (the paginator reads them)."""
-        errors = {key: found for key, value in req.args.items(multi=True)
-                  if (found := control_character_errors(key) or control_character_errors(value))}
+        errors = {field_name(key): found for key, value in req.args.items(multi=True)
+                  if (found := input_errors(key) or input_errors(value))}
         if errors:
             raise ValidationError(errors)
         if PAGING & set(schema.fields):
@@ -96,11 +130,11 @@ class Parser(FlaskParser):
         except UnicodeDecodeError as exc:
             raise json.JSONDecodeError(f"body is not valid UTF-8: {exc.reason}", doc="?", pos=exc.start) from exc
         try:
-            data = json.loads(text, parse_float=Decimal, parse_constant=_no_constants)
+            data = json.loads(text, parse_float=json_number, parse_int=json_number, parse_constant=_no_constants)
         except RecursionError:
             raise json.JSONDecodeError("body is nested too deeply", doc="?", pos=0) from None
         try:
-            errors = control_character_errors(data)
+            errors = input_errors(data)
         except ValueError as exc:
             raise json.JSONDecodeError(f"body is {exc}", doc="?", pos=0) from None
         if errors:
@@ -200,3 +234,49 @@ class Percent(fields.Field):
 
     def _serialize(self, value: Decimal | None, attr, obj, **kwargs) -> float | None:
         return None if value is None else float(value)  # percent: 2-decimal display number, not money
+
+
+class Weight(fields.Decimal):
+    """A weight of a weighted distribution: a JSON number or a decimal
+    string, read as an exact ``Decimal`` within ``workflow.money``'s digit and
+    exponent bounds (so ``1E-20000000`` is refused before any split, issue 10
+    item 9); NaN and infinities are refused."""
+
+    def __init__(self, **kwargs):
+        super().__init__(allow_nan=False, **kwargs)
+
+    def _deserialize(self, value: Any, attr, data, **kwargs) -> Decimal:
+        try:
+            value = bounded_number(value)
+        except NumberError as exc:
+            raise ValidationError(str(exc)) from None
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+class Request(flask.Request):
+    """Flask's request, except that a streamed body (``Transfer-Encoding:
+    chunked``, no ``Content-Length``) longer than ``MAX_CONTENT_LENGTH`` is
+    413, never silently cut to the limit and read as if complete (werkzeug
+    stops reading at the limit without saying so)."""
+
+    @cached_property
+    def stream(self) -> IO[bytes]:
+        limit = self.max_content_length
+        if self.shallow or limit is None or self.content_length is not None \
+                or "wsgi.input_terminated" not in self.environ:
+            return super().stream
+        return _StreamedBodyLimit(self.environ["wsgi.input"], limit)
+
+
+class _StreamedBodyLimit(LimitedStream):
+    """Reads a streamed body of at most ``maximum`` bytes; one byte more is
+    ``RequestEntityTooLarge`` (413)."""
+
+    def __init__(self, stream: IO[bytes], maximum: int):
+        super().__init__(stream, maximum + 1, is_max=True)
+
+    def readinto(self, b) -> int | None:  # noqa: D102 - io.RawIOBase's
+        size = super().readinto(b)
+        if self.is_exhausted:  # maximum + 1 bytes arrived
+            raise RequestEntityTooLarge()
+        return size

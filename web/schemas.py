@@ -11,7 +11,7 @@ from marshmallow import Schema, fields, validate
 from db.models.budget import PAYMENT_METHODS
 from services.audit_log import AUDITED_ENTITIES
 from services.budget import UACS_CODE
-from web.parsing import Money, Percent, RowId
+from web.parsing import Money, Percent, RowId, Weight
 from workflow.money import CENT
 from workflow.vocabulary import (
     ALERT_TYPES,
@@ -195,7 +195,7 @@ class DistributeBudgetSchema(Schema):
     method = fields.String(validate=validate.OneOf(DISTRIBUTION_POLICIES),
                            metadata={"description": "default: the PPA's budget_distribution_policy"})
     parent_id = RowId(metadata={"description": "whose children to split over (default the root)"})
-    weights = fields.Dict(keys=RowId(strict=False), values=fields.Decimal(allow_nan=False),
+    weights = fields.Dict(keys=RowId(strict=False), values=Weight(),
                           metadata={"description": "work item id -> weight, summing to 1"})
     allocations = fields.Dict(keys=RowId(strict=False), values=Money(),
                               metadata={"description": "work item id -> amount (manual)"})

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from rules.model import ApprovalRules, Transition
 from workflow.errors import RoleMissing, SeparationOfDuties, ValidationFailed
 from workflow.machine import SharedMachine
+from workflow.text import is_blank, text_problem
 
 
 @dataclass(frozen=True)
@@ -155,7 +156,10 @@ class ApprovalWorkflow:
 
         Checks, in order: the trigger exists (422), it can fire from ``stage``
         (409), the actor holds a role for it (403), separation of duties
-        (403), and the required comment (422).
+        (403), and the required comment (422): one that is only whitespace or
+        invisible characters (U+200B, U+FEFF, ...) is no comment
+        (``workflow.text.is_blank``), and refused characters are refused
+        here too, so the CLI gets the API's checks.
 
         Returns:
             The ``Outcome``: new stage, role used, effects to run.
@@ -171,7 +175,10 @@ class ApprovalWorkflow:
         conflicts = self.duty_conflicts(trigger, stage, actor, history)
         if conflicts:
             raise SeparationOfDuties("; ".join(r.message for r in conflicts))
-        comment = (comment or "").strip() or None
+        if comment is not None and (problem := text_problem(comment)):
+            raise ValidationFailed({"comment": [problem]})
+        comment = None if is_blank(comment) else comment.strip()
         if transition.comment_required and comment is None:
-            raise ValidationFailed({"comment": [f"a comment is required to {trigger}"]})
+            raise ValidationFailed({"comment": [f"a comment is required to {trigger}; whitespace and "
+                                                "invisible characters alone do not count"]})
         return Outcome(trigger, stage, dest, role, comment, transition.effects)

@@ -24,12 +24,69 @@ ZERO = Decimal("0.00")
 #: The largest amount ppaflow accepts: PHP 999,999,999,999.99 (14 digits,
 #: the seeds' ``DecimalField(max_digits=14, decimal_places=2)``).
 MAX_AMOUNT = Decimal("999999999999.99")
+#: ``MAX_AMOUNT`` in centavos: no accumulated amount (a work item's or a
+#: project's expenditure, a total) may go above it either.
+MAX_CENTAVOS = 99_999_999_999_999
 _AMOUNT_TEXT = re.compile(r"-?[0-9]{1,15}(\.[0-9]{1,20})?")
+
+#: Most significant digits any number ppaflow reads may have, and the
+#: largest exponent (either sign) it may carry. No ppaflow number needs more
+#: (amounts have 14 digits; weights are fractions of 1), and the bound keeps
+#: arithmetic on them cheap: ``1E-20000000`` as a weight would otherwise be
+#: scaled by 10**20000000 (issue 10, item 9).
+MAX_DIGITS = 32
+MAX_EXPONENT = 32
+_NUMBER_TEXT = re.compile(r"-?[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
 
 
 class AmountError(ValueError):
     """An amount that is not a valid PHP amount (bad syntax, sub-centavo
     precision, negative where not allowed, or above ``MAX_AMOUNT``)."""
+
+
+class NumberError(AmountError):
+    """A number beyond what ppaflow reads: more than ``MAX_DIGITS``
+    significant digits or an exponent beyond ``MAX_EXPONENT``."""
+
+
+NUMBER_BOUNDS = (f"must be a number of at most {MAX_DIGITS} digits with an exponent between "
+                 f"-{MAX_EXPONENT} and {MAX_EXPONENT}")
+
+
+def bounded_number(value: str | int | Decimal) -> int | Decimal:
+    """A number checked against ``MAX_DIGITS`` and ``MAX_EXPONENT`` before
+    any arithmetic is done with it.
+
+    Args:
+        value: JSON number text (``"12"``, ``"0.25"``, ``"1E-3"``), an int or
+            a ``Decimal``.
+
+    Returns:
+        An ``int`` for integer text without fraction or exponent, else a
+        ``Decimal`` (never a float).
+
+    Raises:
+        NumberError: not number text, not finite, too many digits, or an
+            exponent out of bounds (``1E+999999999``, ``1E-20000000``).
+    """
+    if isinstance(value, str):
+        text = value.strip()
+        if len(text) > 2 * MAX_DIGITS + 8 or not _NUMBER_TEXT.fullmatch(text):
+            raise NumberError(NUMBER_BOUNDS)
+        number: int | Decimal = int(text) if text.lstrip("-").isdigit() else Decimal(text)
+    elif isinstance(value, (int, Decimal)) and not isinstance(value, bool):
+        number = value
+    else:
+        raise NumberError(NUMBER_BOUNDS)
+    if isinstance(number, int):
+        ok = -(10**MAX_DIGITS) < number < 10**MAX_DIGITS
+    else:
+        _sign, digits, exponent = number.as_tuple()
+        ok = (number.is_finite() and len(digits) <= MAX_DIGITS and -MAX_EXPONENT <= exponent
+              and exponent + len(digits) - 1 <= MAX_EXPONENT)
+    if not ok:
+        raise NumberError(NUMBER_BOUNDS)
+    return number
 
 
 def parse_amount(value: object, *, allow_negative: bool = False) -> Decimal:
@@ -50,9 +107,9 @@ def parse_amount(value: object, *, allow_negative: bool = False) -> Decimal:
     if isinstance(value, bool) or isinstance(value, float):
         raise AmountError("must be a decimal string such as \"1500000.00\", not a float")
     if isinstance(value, int):
-        amount = Decimal(value)
+        amount = Decimal(bounded_number(value))
     elif isinstance(value, Decimal):
-        amount = value
+        amount = Decimal(bounded_number(value))
     elif isinstance(value, str):
         if not _AMOUNT_TEXT.fullmatch(value.strip()):
             raise AmountError(f"{value[:40]!r} is not an amount; use a decimal string such as \"1500000.00\"")

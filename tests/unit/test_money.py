@@ -8,7 +8,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from workflow.money import AmountError, from_centavos, parse_amount, percent, split_centavos, to_centavos
+from workflow.money import (
+    AmountError,
+    NumberError,
+    bounded_number,
+    from_centavos,
+    parse_amount,
+    percent,
+    split_centavos,
+    to_centavos,
+)
 
 
 def php(text: str) -> int:
@@ -76,7 +85,7 @@ def test_parse_amount_accepts_exact_amounts(value, expected):
 
 @pytest.mark.parametrize("value", [
     0.1, True, "1e3", "NaN", "12.345", "-0.01", "1000000000000.00", "", "1,000.00", Decimal("Infinity"),
-    Decimal("1E+400"),
+    Decimal("1E+400"), Decimal("1E+999999999"), Decimal("-1E+999999999"), Decimal("1E-999999999"), pytest.param(10**5000, id="int-of-5001-digits"),
 ])
 def test_parse_amount_refuses_inexact_or_out_of_range(value):
     with pytest.raises(AmountError):
@@ -92,3 +101,22 @@ def test_percent_is_rounded_half_up_and_undefined_for_zero():
     assert percent(1, 3) == Decimal("33.33")
     assert percent(2, 3) == Decimal("66.67")
     assert percent(1, 0) is None
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("12", 12), ("-3", -3), ("0.25", Decimal("0.25")), ("1E-3", Decimal("0.001")), ("2.5e+2", Decimal("250")),
+    ("9" * 32, int("9" * 32)), ("0." + "0" * 31 + "1", Decimal("1E-32")),
+])
+def test_numbers_within_bounds_are_read_exactly(text, expected):
+    number = bounded_number(text)
+
+    assert number == expected and type(number) is type(expected)
+
+
+@pytest.mark.parametrize("value", [
+    "1E-20000000", "1E+999999999", "9" * 33, "1" * 5000, "0." + "0" * 32 + "1", "1E+33", "NaN", "Infinity", "0x10",
+    "", Decimal("1E-20000000"), Decimal("NaN"), 10**33, True, 0.5,
+])
+def test_numbers_beyond_the_digit_or_exponent_bound_are_refused(value):
+    with pytest.raises(NumberError, match="at most 32 digits"):
+        bounded_number(value)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -181,3 +182,100 @@ def test_server_refuses_to_start_on_broken_rules(rules_dir, tmp_path):
     assert result.exit_code == 1
     assert "refusing to start" in result.output
     assert "initial stage 'nowhere' is not declared" in result.output
+
+
+# -- rule-file bombs (issue 10, item 10) -----------------------------------------------------------
+
+def nested_aliases(levels: int = 6, fanout: int = 10) -> str:
+    """A template of ``levels`` nested levels of ``fanout`` items written
+    with aliases: a few hundred bytes that expand to 1,111,110 work items."""
+    def level(n: int) -> str:
+        if n == 1:
+            return "&l1 {title: L1, work_type: subtask, budget_pct: 10}"
+        aliases = f", *l{n - 1}" * (fanout - 1)
+        return f"&l{n} {{title: L{n}, work_type: sub_project, budget_pct: 10, children: [{level(n - 1)}{aliases}]}}"
+    return f"  bomb:\n    children: [{level(levels)}{f', *l{levels}' * (fanout - 1)}]\n"
+
+
+def add_template(rules_dir: Path, text: str) -> int:
+    """Append a template to wbs_templates.yaml (sub-projects may nest); return its first line."""
+    edit(rules_dir, "wbs_templates.yaml", "  sub_project: [activity, task, subtask]",
+         "  sub_project: [sub_project, activity, task, subtask]")
+    path = rules_dir / "wbs_templates.yaml"
+    before = path.read_text()
+    path.write_text(before + text)
+    return before.count("\n") + 1
+
+
+def test_a_template_bomb_of_nested_aliases_is_refused_at_its_line(rules_dir):
+    line = add_template(rules_dir, nested_aliases())
+    assert len(nested_aliases()) < 4700  # the size of the file that took 52 s and 720 MB
+
+    errors = errors_of(rules_dir)
+
+    assert (f"{rules_dir}/wbs_templates.yaml:{line + 1}: anchor &l6: rule files may not use YAML anchors and "
+            "aliases; write the value out") in errors
+    assert (f"{rules_dir}/wbs_templates.yaml:{line + 1}: alias *l1: rule files may not use YAML aliases; "
+            "write the value out") in errors
+    assert len(errors) == 6 + 6 * 9  # every anchor and every alias, nothing else
+
+
+@pytest.mark.parametrize("name, old, new", [
+    ("budget.yaml", "variance:\n", "variance: &v\n"),
+    ("schedule.yaml", "timezone: Asia/Manila", "timezone: &tz Asia/Manila\nholidays_country: *tz"),
+    ("approval.yaml", "    label: Budget review\n", "    label: &l Budget review\n    <<: {label: *l}\n"),
+])
+def test_anchors_aliases_and_merge_keys_are_refused_in_every_file(rules_dir, name, old, new):
+    line = edit(rules_dir, name, old, new)
+
+    errors = errors_of(rules_dir)
+
+    assert errors and all(e.startswith(f"{rules_dir}/{name}:") and "may not use YAML" in e for e in errors)
+    assert all(line <= int(e.split(":")[1]) <= line + new.count("\n") for e in errors)
+
+
+def test_a_template_deeper_than_max_depth_is_refused_at_its_line(rules_dir):
+    nested = "    children:\n"
+    for depth in range(1, 6):
+        indent = "  " * (2 + 2 * depth)
+        nested += f"{indent[:-2]}- title: Level {depth}\n{indent}work_type: sub_project\n{indent}budget_pct: 100\n"
+        if depth < 5:
+            nested += f"{indent}children:\n"
+    first = add_template(rules_dir, "  deep:\n" + nested)
+
+    errors = errors_of(rules_dir)
+
+    assert errors == [f"{rules_dir}/wbs_templates.yaml:{first + 2 + 4 * 4}: template deep > Level 1 > Level 2 > "
+                      "Level 3 > Level 4: nested 5 levels below the project; templates may have at most 4 "
+                      "(limits.max_depth)"]
+
+
+def test_a_template_with_more_items_than_max_items_is_refused_at_its_line(rules_dir):
+    items = "".join(f"      - {{title: Item {n}, work_type: task, budget_pct: 0.5}}\n" for n in range(201))
+    first = add_template(rules_dir, "  huge:\n    children:\n" + items)
+
+    errors = errors_of(rules_dir)
+
+    assert errors == [f"{rules_dir}/wbs_templates.yaml:{first + 2}: template huge: the template has more than 200 "
+                      "work items (limits.max_items)"]
+
+
+def test_template_limits_are_read_from_the_yaml_within_their_ceilings(rules_dir):
+    line = edit(rules_dir, "wbs_templates.yaml", "  max_items: 200", "  max_items: 10")
+    lowered = errors_of(rules_dir)
+    edit(rules_dir, "wbs_templates.yaml", "  max_items: 10", "  max_items: 5001")
+    raised = errors_of(rules_dir)
+
+    assert any("template program > Monitoring & Evaluation: the template has more than 10 work items" in e
+               for e in lowered)
+    assert raised == [f"{rules_dir}/wbs_templates.yaml:{line}: limits.max_items: 5001 is out of range "
+                      "(must be between 1 and 5000)"]
+
+
+def test_without_limits_the_documented_defaults_apply(rules_dir):
+    from rules.model import TemplateLimits
+
+    path = rules_dir / "wbs_templates.yaml"
+    path.write_text(re.sub(r"\nlimits:\n(  .*\n)+", "\n", path.read_text()))
+
+    assert load_rules(rules_dir).wbs.limits == TemplateLimits() == TemplateLimits(max_depth=4, max_items=200)
