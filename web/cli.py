@@ -276,7 +276,22 @@ def worker(burst: bool, name: str | None) -> None:
             click.echo(f"ppaflow: {exc}", err=True)
             sys.exit(1)
         click.echo(f"ppaflow worker {rq_worker.name} on queue {', '.join(rq_worker.queue_names())}")
+        sweep_lost_jobs()
         rq_worker.work(burst=burst, with_scheduler=True, logging_level="INFO")
+
+
+def sweep_lost_jobs() -> None:
+    """Dispatch again the jobs lost with a Redis restart (at worker and scheduler start)."""
+    from redis.exceptions import RedisError
+
+    from jobs.queue import redispatch_lost
+
+    try:
+        swept = redispatch_lost()
+    except RedisError as exc:
+        click.echo(f"ppaflow: could not look for lost jobs: Redis: {exc}", err=True)
+        return
+    click.echo(f"lost jobs: {swept['redispatched']} re-dispatched of {swept['waiting']} waiting")
 
 
 @main.command()
@@ -300,6 +315,7 @@ def scheduler(list_only: bool) -> None:
             (job.name, job.cron, zone.key, job.next_enqueue_time.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z"))
             for job in cron.get_jobs()]))
         if not list_only:
+            sweep_lost_jobs()
             cron.start()
 
 

@@ -348,7 +348,8 @@ class JobSchema(Schema):
     result = fields.Function(lambda job: json.loads(job.result) if job.result else None,
                              metadata={"type": "object", "nullable": True})
     error = fields.String(allow_none=True)
-    note = fields.String(allow_none=True, metadata={"description": "why it ran inline, when Redis was unreachable"})
+    note = fields.String(allow_none=True, metadata={"description": "why it ran inline, when Redis was unreachable, "
+                                                                   "or when and why it was dispatched again"})
     attempts = fields.Integer()
     enqueued_at = fields.DateTime()
     started_at = fields.DateTime(allow_none=True)
