@@ -112,7 +112,8 @@ def redispatch_lost(older_than: timedelta = LOST_AFTER) -> dict[str, int]:
         ``{"waiting": jobs looked at, "redispatched": jobs dispatched again}``.
 
     Raises:
-        RedisError: Redis cannot be asked (nothing is dispatched).
+        RedisError: Redis cannot be asked; the jobs not yet looked at are
+            left to the next sweep.
     """
     redis = get_redis()
     waiting = job_records.waiting_since(utcnow() - older_than)
@@ -121,7 +122,7 @@ def redispatch_lost(older_than: timedelta = LOST_AFTER) -> dict[str, int]:
         if redis is not None and Job.exists(job_id, connection=redis):
             continue
         why = "its RQ job was gone from Redis" if redis is not None else "no process ran it"
-        note = f"re-dispatched {utcnow():%Y-%m-%d %H:%M} UTC: {why}; first enqueued {enqueued_at:%Y-%m-%d %H:%M} UTC"
+        note = f"re-dispatched {utcnow():%Y-%m-%d %H:%M} UTC: {why}; waiting since {enqueued_at:%Y-%m-%d %H:%M} UTC"
         if job_records.claim_redispatch(job_id, enqueued_at, note):
             log.warning("job %s: %s; dispatching it again", job_id, why)
             dispatch(job_id, note)
