@@ -13,6 +13,7 @@ KINDS: dict[str, Callable[..., Any]] = {
     "send_approval_deadline_reminders": tasks.send_approval_deadline_reminders,
     "deliver_notifications": tasks.deliver_notifications,
     "generate_report": tasks.generate_report,
+    "redispatch_lost_jobs": tasks.redispatch_lost_jobs,
 }
 
 

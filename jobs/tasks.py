@@ -43,3 +43,16 @@ def generate_report(report: str, fiscal_year: int, moa: str | None, user_id: int
     """A report too large to build during a request (``mfbm`` or ``far1``),
     written under ``instance/reports/<output>``."""
     return reports.generate_report_file(report, fiscal_year, moa, user_id, output)
+
+
+def redispatch_lost_jobs() -> dict[str, Any]:
+    """Every 15 minutes, and when a worker or scheduler starts: dispatch
+    again the jobs left waiting that nothing will run (lost with a Redis
+    restart, or with the process that was to run them inline).
+
+    Returns:
+        ``{"waiting", "redispatched"}``.
+    """
+    from jobs.queue import redispatch_lost  # jobs.queue loads the registry, which loads this module
+
+    return redispatch_lost()

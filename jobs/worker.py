@@ -1,5 +1,6 @@
-"""``ppaflow worker`` and ``ppaflow scheduler``: RQ's worker and RQ's
-built-in cron scheduler, with two small extensions.
+"""``ppaflow worker`` and ``ppaflow scheduler`` with ``REDIS_URL``: RQ's
+worker and RQ's built-in cron scheduler, with two small extensions (without
+Redis the schedule runs in-process: ``jobs.clock``).
 
 - The worker forks a work horse per job; the horse disposes the database
   connections it inherited (sharing a socket with the parent corrupts both).
@@ -11,15 +12,15 @@ built-in cron scheduler, with two small extensions.
 from __future__ import annotations
 
 import socket
-from datetime import UTC, datetime
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import rq
-from croniter import croniter
 from rq.cron import CronJob, CronScheduler
 from rq.utils import now
 
 from db import db
+from jobs.clock import next_run
 from jobs.queue import QUEUE_NAME, get_redis
 from jobs.runner import enqueue_scheduled
 from services.runtime import get_runtime
@@ -48,8 +49,7 @@ class ZonedCronJob(CronJob):
 
     def next_after(self, moment: datetime) -> datetime:
         """The first time after ``moment`` the expression fires (aware, UTC)."""
-        local = croniter(self.cron, moment.astimezone(self.timezone)).get_next(datetime)
-        return local.astimezone(UTC)
+        return next_run(self.cron, self.timezone, moment)
 
     def get_next_enqueue_time(self) -> datetime:
         if self.cron:
@@ -75,7 +75,7 @@ def require_redis():
     redis = get_redis()
     if redis is None:
         raise RuntimeError("REDIS_URL is not set: without Redis, jobs run inline in the API process "
-                           "and no worker or scheduler is needed")
+                           "and the schedule runs in-process; no worker is needed")
     return redis
 
 

@@ -40,3 +40,21 @@ def due_date(entered_at: datetime, due_in_days: int) -> date:
     days later, business days when rules/schedule.yaml asks for them."""
     schedule = get_runtime().rules.schedule
     return add_days(local_date(entered_at), due_in_days, is_day_off=is_day_off if schedule.business_days else None)
+
+
+def stage_due_date(stage: str, entered_at: datetime | None) -> date | None:
+    """The date an approval stage falls due, as reminders and overdue alerts
+    count it (rules/approval.yaml ``due_in_days``, docs/design.md §3, §7).
+
+    Args:
+        stage: the PPA's approval stage.
+        entered_at: when the PPA entered it (aware).
+
+    Returns:
+        The due date in the schedule's time zone, or ``None`` for a stage
+        without a due time (draft, approved, enacted, rejected).
+    """
+    state = get_runtime().rules.approval.machine.states.get(stage)
+    if state is None or not state.due_in_days or entered_at is None:
+        return None
+    return due_date(entered_at, state.due_in_days)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import traceback
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from db import db
 from db.models import JobRecord, User
@@ -23,6 +24,43 @@ def new_record(job_id: str, kind: str, arguments: dict[str, Any], requested_by: 
                        organization_id=requested_by.organization_id if requested_by else None)
     db.session.add(record)
     return record
+
+
+#: Statuses of a job waiting for a worker (first run, or a retry).
+WAITING = ("queued", "retrying")
+
+
+def waiting_since(before: datetime) -> list[tuple[str, datetime]]:
+    """Jobs waiting (``queued`` or ``retrying``) since before ``before``.
+
+    Returns:
+        ``(job id, enqueued_at)`` per job, oldest first.
+    """
+    with transaction() as session:
+        return [tuple(row) for row in session.execute(
+            select(JobRecord.id, JobRecord.enqueued_at)
+            .where(JobRecord.status.in_(WAITING), JobRecord.enqueued_at < before)
+            .order_by(JobRecord.enqueued_at, JobRecord.id))]
+
+
+def claim_redispatch(job_id: str, enqueued_at: datetime, note: str) -> bool:
+    """Take a waiting job over for re-dispatch: it becomes ``queued`` again,
+    enqueued now, with ``note`` saying why.
+
+    The claim holds only if the record is still waiting and still as it was
+    read (``enqueued_at``), so of two sweeps racing for one job exactly one
+    wins; the other sees it enqueued just now and leaves it.
+
+    Returns:
+        Whether this caller won the job (and must dispatch it).
+    """
+    with transaction() as session:
+        claimed = session.execute(
+            update(JobRecord)
+            .where(JobRecord.id == job_id, JobRecord.status.in_(WAITING), JobRecord.enqueued_at == enqueued_at)
+            .values(status="queued", enqueued_at=utcnow(), note=note)
+            .execution_options(synchronize_session=False)).rowcount
+    return claimed == 1
 
 
 def mark_started(job_id: str) -> tuple[str, dict[str, Any]]:

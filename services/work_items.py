@@ -25,7 +25,7 @@ from services.trees import ITEMS, apply_allocations, in_tree, load_tree, record_
 from services.unit_of_work import transaction
 from workflow.errors import Conflict, NotFound, ValidationFailed
 from workflow.money import MAX_AMOUNT, MAX_CENTAVOS, from_centavos, to_centavos
-from workflow.tree import CANCELLED, Node, Tree, budget_status, variance_pct_hundredths
+from workflow.tree import CANCELLED, Node, Tree, budget_status, shown_progress, variance_pct_hundredths
 
 #: Fields ``update_work_item`` accepts.
 EDITABLE = frozenset({"title", "description", "priority", "start_date", "due_date", "budget_notes", "progress",
@@ -77,7 +77,7 @@ def view(located: Located, node: Node | None = None) -> dict[str, Any]:
     return {
         "id": item.id, "parent_id": item.parent_id, "ppa_id": located.ppa.id, "work_type": item.work_type,
         "title": item.title, "description": item.description, "position": item.position, "level": item.level,
-        "status": node.status, "priority": item.priority, "progress": node.rolled_progress,
+        "status": node.status, "priority": item.priority, "progress": shown_progress(node.rolled_progress),
         "own_progress": item.progress, "start_date": item.start_date, "due_date": item.due_date,
         "allocated_budget": item.allocated_budget, "actual_expenditure": item.actual_expenditure,
         "expended": from_centavos(node.expended),

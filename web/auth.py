@@ -58,6 +58,13 @@ def init_request_ids(app: Flask) -> None:
         response.headers["X-Request-ID"] = g.get("request_id", "")
         return response
 
+    @app.teardown_request
+    def forget_audit_context(_error=None) -> None:
+        # The context belongs to this request: work done later in the same
+        # thread (a reused server thread, a benchmark, a test) must not be
+        # recorded as this user's, whose row may be gone by then.
+        set_context(AuditContext())
+
 
 def init_app(app: Flask) -> None:
     """Authenticate every ``/api`` request."""

@@ -243,13 +243,19 @@ def rules_check(directory: Path | None) -> None:
                    "development server")
 @click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 64), help="threads per gunicorn worker")
 def serve(host: str, port: int, workers: int | None, threads: int) -> None:
-    """Serve the API: the development server, or gunicorn with --workers."""
+    """Serve the API: the development server, or gunicorn with --workers.
+    Without REDIS_URL, the schedule of rules/schedule.yaml runs in the
+    serving processes (one of them fires each entry)."""
     with app_context() as app:
         url = safe_url(app.config["DATABASE_URL"])
         if workers is None:
+            from jobs.clock import start_local_scheduler
+
             tune_gc()
             configure_logging()
             click.echo(f"ppaflow serving on http://{host}:{port}/api (database {url})")
+            if start_local_scheduler(app):
+                click.echo("schedule of rules/schedule.yaml: in this process (no REDIS_URL)")
             app.run(host=host, port=port, threaded=True, use_reloader=False)
             return
     from web.server import Server
@@ -276,31 +282,45 @@ def worker(burst: bool, name: str | None) -> None:
             click.echo(f"ppaflow: {exc}", err=True)
             sys.exit(1)
         click.echo(f"ppaflow worker {rq_worker.name} on queue {', '.join(rq_worker.queue_names())}")
+        sweep_lost_jobs()
         rq_worker.work(burst=burst, with_scheduler=True, logging_level="INFO")
+
+
+def sweep_lost_jobs() -> None:
+    """Dispatch again the jobs lost with a Redis restart (at worker and scheduler start)."""
+    from redis.exceptions import RedisError
+
+    from jobs.queue import redispatch_lost
+
+    try:
+        swept = redispatch_lost()
+    except RedisError as exc:
+        click.echo(f"ppaflow: could not look for lost jobs: Redis: {exc}", err=True)
+        return
+    click.echo(f"lost jobs: {swept['redispatched']} re-dispatched of {swept['waiting']} waiting")
 
 
 @main.command()
 @click.option("--list", "list_only", is_flag=True, help="print the schedule and the next run times, then exit")
 def scheduler(list_only: bool) -> None:
-    """Run RQ's cron scheduler with the entries of rules/schedule.yaml (cron
-    read in its time zone, Asia/Manila)."""
-    from zoneinfo import ZoneInfo
-
+    """Run the schedule of rules/schedule.yaml (cron read in its time zone,
+    Asia/Manila): RQ's cron scheduler with REDIS_URL, else in this process
+    (jobs run inline; one process at a time fires, see docs/design.md §7)."""
+    from jobs.clock import build_local_scheduler, upcoming
     from jobs.worker import build_scheduler
-    from services.runtime import get_runtime
 
-    with app_context():
-        try:
-            cron = build_scheduler()
-        except RuntimeError as exc:
-            click.echo(f"ppaflow: {exc}", err=True)
-            sys.exit(1)
-        zone = ZoneInfo(get_runtime().rules.schedule.timezone)
+    with app_context() as app:
         click.echo(table(("job", "cron", "time zone", "next run"), [
-            (job.name, job.cron, zone.key, job.next_enqueue_time.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z"))
-            for job in cron.get_jobs()]))
-        if not list_only:
-            cron.start()
+            (name, cron, zone.key, moment.strftime("%Y-%m-%d %H:%M %Z")) for name, cron, zone, moment in upcoming()]))
+        if list_only:
+            return
+        if not app.config.get("REDIS_URL"):
+            click.echo("no REDIS_URL: running the schedule in this process")
+            build_local_scheduler(app, blocking=True).start()
+            return
+        cron = build_scheduler()
+        sweep_lost_jobs()
+        cron.start()
 
 
 @main.group()

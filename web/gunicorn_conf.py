@@ -3,8 +3,10 @@
     gunicorn -c web/gunicorn_conf.py web.wsgi:app
 
 Each worker builds its own app (no preloading: no database connection is
-shared across a fork), collects garbage less often, and logs JSON. Override
-with PPAFLOW_BIND, PPAFLOW_WORKERS, PPAFLOW_THREADS.
+shared across a fork), collects garbage less often, logs JSON and, without
+``REDIS_URL``, starts the in-process schedule (``jobs.clock``: each entry
+fires in the one worker holding the schedule lease). Override with
+PPAFLOW_BIND, PPAFLOW_WORKERS, PPAFLOW_THREADS.
 """
 
 import multiprocessing
@@ -22,8 +24,13 @@ accesslog = None  # ppaflow logs one JSON access line per request itself
 
 
 def post_worker_init(worker):  # noqa: D103 - gunicorn hook
+    from flask import Flask
+
+    from jobs.clock import start_local_scheduler
     from web.app import tune_gc
     from web.logs import configure
 
     configure()
     tune_gc()
+    if isinstance(worker.wsgi, Flask):  # without REDIS_URL: the schedule, fired by one worker at a time
+        start_local_scheduler(worker.wsgi)

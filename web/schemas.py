@@ -9,6 +9,7 @@ import json
 from marshmallow import Schema, fields, validate
 
 from db.models.budget import PAYMENT_METHODS
+from services import calendar
 from services.audit_log import AUDITED_ENTITIES
 from services.budget import UACS_CODE
 from web.parsing import Money, Percent, RowId, Weight
@@ -28,6 +29,10 @@ from workflow.vocabulary import (
 
 MAX_TEXT = 20_000
 FISCAL_YEAR = validate.Range(FIRST_FISCAL_YEAR, LAST_FISCAL_YEAR)
+
+
+def _iso(day) -> str | None:
+    return None if day is None else day.isoformat()
 
 
 def _text(max_length: int = 255, **kwargs) -> fields.String:
@@ -95,6 +100,11 @@ class PpaSchema(Schema):
     status = fields.String()
     approval_status = fields.String()
     stage_entered_at = fields.DateTime()
+    stage_due_at = fields.Function(
+        lambda ppa: _iso(calendar.stage_due_date(ppa.approval_status, ppa.stage_entered_at)),
+        metadata={"type": "string", "format": "date", "nullable": True,
+                  "description": "the date the current approval stage falls due (business days of the rules' "
+                                 "calendar, Asia/Manila); null in a stage without a due time"})
     wbs_template = fields.String(allow_none=True)
     budget_distribution_policy = fields.String()
     enable_workitem_tracking = fields.Boolean()
@@ -338,7 +348,8 @@ class JobSchema(Schema):
     result = fields.Function(lambda job: json.loads(job.result) if job.result else None,
                              metadata={"type": "object", "nullable": True})
     error = fields.String(allow_none=True)
-    note = fields.String(allow_none=True, metadata={"description": "why it ran inline, when Redis was unreachable"})
+    note = fields.String(allow_none=True, metadata={"description": "why it ran inline, when Redis was unreachable, "
+                                                                   "or when and why it was dispatched again"})
     attempts = fields.Integer()
     enqueued_at = fields.DateTime()
     started_at = fields.DateTime(allow_none=True)

@@ -17,7 +17,9 @@ Rollups:
   ``under_budget``;
 - progress: a completed leaf is 100, a cancelled item is left out, another
   leaf has its own progress; a parent follows its children by the method of
-  rules/sync.yaml, rounded half-up to an integer.
+  rules/sync.yaml. Rolled-up progress is an exact rational (``int`` or
+  ``Fraction``, percent) at every level; it is rounded once, half-up, by
+  ``shown_progress`` where it is shown (docs/design.md §4).
 """
 
 from __future__ import annotations
@@ -39,7 +41,9 @@ CANCELLED = "cancelled"
 class Node:
     """One work item of a loaded tree. Money in centavos.
 
-    ``expended`` and ``rolled_progress`` are filled by ``roll_up``.
+    ``expended`` and ``rolled_progress`` are filled by ``roll_up``;
+    ``rolled_progress`` is exact (percent as ``int`` or ``Fraction``): show it
+    with ``shown_progress``.
     """
 
     id: int
@@ -55,7 +59,7 @@ class Node:
     locked: bool = False
     children: list[Node] = field(default_factory=list)
     expended: int = 0
-    rolled_progress: int = 0
+    rolled_progress: int | Fraction = 0
 
 
 #: The columns, in order, that ``Tree.from_rows`` expects.
@@ -128,9 +132,31 @@ def div_half_up(numerator: int, denominator: int) -> int:
     return quotient if numerator >= 0 else -quotient
 
 
+def exact_ratio(numerator: int | Fraction, denominator: int) -> int | Fraction:
+    """``numerator / denominator`` exactly: an ``int`` when it divides evenly
+    (the common case, and cheap), else a ``Fraction`` (denominator > 0)."""
+    if isinstance(numerator, int):
+        whole, rest = divmod(numerator, denominator)
+        return whole if not rest else Fraction(numerator, denominator)
+    ratio = numerator / denominator
+    return ratio.numerator if ratio.denominator == 1 else ratio
+
+
+def shown_progress(progress: int | Fraction) -> int:
+    """Exact rolled-up progress as shown (API, PPA column): a whole percent,
+    rounded once, half-up (docs/design.md §4: 800/21 = 38.10 shows as 38)."""
+    if isinstance(progress, int):
+        return progress
+    return div_half_up(progress.numerator, progress.denominator)
+
+
 def roll_up(tree: Tree, method: str = "average") -> Tree:
     """Fill ``expended`` and ``rolled_progress`` of every node, in one
     post-order pass.
+
+    Progress stays exact through every level (no rounding before a parent
+    averages its children, which could read a point high); round it with
+    ``shown_progress`` where it is shown.
 
     Args:
         method: ``average``, ``budget_weighted`` or ``completed_count``
@@ -155,11 +181,11 @@ def roll_up(tree: Tree, method: str = "average") -> Tree:
         if not counted:
             node.rolled_progress = 100 if node.status == COMPLETED else node.progress
         elif by_count:
-            node.rolled_progress = div_half_up(100 * completed, counted)
+            node.rolled_progress = exact_ratio(100 * completed, counted)
         elif weight_sum:
-            node.rolled_progress = div_half_up(weighted_sum, weight_sum)
+            node.rolled_progress = exact_ratio(weighted_sum, weight_sum)
         else:
-            node.rolled_progress = div_half_up(progress_sum, counted)
+            node.rolled_progress = exact_ratio(progress_sum, counted)
     return tree
 
 
@@ -262,7 +288,7 @@ def node_payload(node: Node, threshold_pct: Decimal) -> dict:
             "work_type": current.work_type,
             "level": current.level,
             "status": current.status,
-            "progress": current.rolled_progress,
+            "progress": shown_progress(current.rolled_progress),
             "allocated_budget": None if current.allocated is None else "%d.%02d" % divmod(allocated, 100),
             "actual_expenditure": "%d.%02d" % divmod(expended, 100),
             "variance": "%d.%02d" % divmod(variance, 100) if variance >= 0 else "-%d.%02d" % divmod(-variance, 100),

@@ -3,12 +3,15 @@ children sum above it, a locked tree's allocations never change, and every
 rollup equals a brute-force recomputation from the stored rows (docs/design.md §4).
 
 The brute force below is written independently of ``workflow.tree``: plain
-recursion, ``Decimal`` with ROUND_HALF_UP, straight from docs/design.md.
+recursion, ``Decimal`` with ROUND_HALF_UP, exact ``Fraction`` progress rounded
+once, half-up, straight from docs/design.md.
 """
 
 from __future__ import annotations
 
+import math
 from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
 
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
@@ -33,12 +36,14 @@ def brute_force(rows: list[WorkItem], threshold: Decimal) -> dict[int, dict]:
     def expended(item) -> Decimal:
         return item.actual_expenditure + sum((expended(c) for c in children.get(item.id, [])), Decimal(0))
 
-    def progress(item) -> int:
+    def progress(item) -> Fraction:
         counted = [c for c in children.get(item.id, []) if c.status != "cancelled"]
         if not counted:
-            return 100 if item.status == "completed" else item.progress
-        mean = Decimal(sum(progress(c) for c in counted)) / len(counted)
-        return int(mean.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+            return Fraction(100 if item.status == "completed" else item.progress)
+        return sum((progress(c) for c in counted), Fraction(0)) / len(counted)
+
+    def shown(value: Fraction) -> int:
+        return math.floor(value + Fraction(1, 2))
 
     out = {}
     for row in rows:
@@ -51,7 +56,7 @@ def brute_force(rows: list[WorkItem], threshold: Decimal) -> dict[int, dict]:
             status = "on_budget"
         else:
             status = "under_budget"
-        out[row.id] = {"actual_expenditure": f"{spent:.2f}", "progress": progress(row),
+        out[row.id] = {"actual_expenditure": f"{spent:.2f}", "progress": shown(progress(row)),
                        "variance": f"{allocated - spent:.2f}", "variance_pct": None if pct is None else float(pct),
                        "budget_status": status}
     return out

@@ -1,7 +1,9 @@
 """``make bench``: every benchmark, each figure beside its baseline as a ratio.
 
-``python -m tests.bench [NAME ...]`` runs some of them (names: the keys of
-``BENCHES``). The load test of the whole service is separate: ``make load``
+``python -m tests.bench [NAME ...] [--quick]`` runs some of them (names: the
+keys of ``BENCHES``); ``--quick`` runs them on small data (WBSs of 100 and
+1,000 items, 1,000 children, 20 PPAs), to check that the benchmarks run, not
+to measure. The load test of the whole service is separate: ``make load``
 (``tests/bench/load.py``).
 """
 
@@ -12,26 +14,36 @@ from db.urls import normalize_database_url
 from tests.bench import hostile, nightly_sync, optimiser, wbs
 from web.app import tune_gc
 
-#: Benchmark name -> how to run it, given the PostgreSQL URL (or None) and a printer.
+#: Benchmark name -> how to run it, given the PostgreSQL URL (or None), a
+#: printer and whether to run on small data only.
 BENCHES = {
-    "wbs": wbs.run,
-    "nightly_sync": nightly_sync.run,
-    "optimiser": lambda _postgres, out: optimiser.run(out),
-    "hostile": hostile.run,
+    "wbs": lambda postgres, out, quick: wbs.run(postgres, out, sizes=(100, 1_000) if quick else wbs.SIZES,
+                                                wide=1_000 if quick else wbs.WIDE),
+    "nightly_sync": lambda postgres, out, quick: nightly_sync.run(postgres, out,
+                                                                  ppas=20 if quick else nightly_sync.PPAS),
+    "optimiser": lambda _postgres, out, _quick: optimiser.run(out),
+    "hostile": lambda postgres, out, _quick: hostile.run(postgres, out),
 }
+#: What ``--quick`` runs when no name is given (the ones that take a size).
+QUICK = ("wbs", "nightly_sync")
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmarks named in ``argv`` (default: all), on PostgreSQL
+    (``BENCH_DATABASE_URL``, else ``TEST_DATABASE_URL``; its ``public``
+    schema is recreated) and SQLite."""
+    args = sys.argv[1:] if argv is None else argv
+    quick = "--quick" in args
     tune_gc()  # as in the serving processes
     url = os.environ.get("BENCH_DATABASE_URL") or os.environ.get("TEST_DATABASE_URL")
     postgres = normalize_database_url(url) if url else None
-    only = sys.argv[1:] or list(BENCHES)
+    only = [a for a in args if not a.startswith("--")] or list(QUICK if quick else BENCHES)
     unknown = [name for name in only if name not in BENCHES]
     if unknown:
         print(f"unknown benchmark(s) {', '.join(unknown)}; known: {', '.join(BENCHES)}", file=sys.stderr)
         return 2
     for name in only:
-        BENCHES[name](postgres, print)
+        BENCHES[name](postgres, print, quick)
     return 0
 
 

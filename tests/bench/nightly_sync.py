@@ -13,10 +13,12 @@ from __future__ import annotations
 import statistics
 import time
 from collections.abc import Callable
+from fractions import Fraction
 
 from sqlalchemy import text
 
 from db import db
+from db.audit import AuditContext, audit_context
 from db.migrate import recreate
 from services import users
 from services.runtime import get_runtime
@@ -24,14 +26,13 @@ from services.sweeps import sync_tracked_ppas
 from tests.bench.wbs import count_statements
 from web import create_app
 from workflow.sync import follow_project
-from workflow.tree import div_half_up
 
 PPAS = 2_000
 
 
-def populate(items_per_ppa: int) -> None:
-    """2,000 tracked PPAs, each with a project, 7 activities and tasks under
-    them (``items_per_ppa`` items in all), some tasks completed."""
+def populate(items_per_ppa: int, ppas: int = PPAS) -> None:
+    """``ppas`` tracked PPAs (2,000), each with a project, 7 activities and
+    tasks under them (``items_per_ppa`` items in all), some tasks completed."""
     organization = users.ensure_organization("MSSD", "Ministry of Social Services and Development")
     with db.engine.begin() as connection:
         connection.execute(text("TRUNCATE ppas, work_items RESTART IDENTITY CASCADE"))
@@ -41,9 +42,9 @@ def populate(items_per_ppa: int) -> None:
             "budget_distribution_policy, enable_workitem_tracking, auto_sync_progress, auto_sync_status, created_at, "
             "updated_at, version) VALUES (:id, :title, '', 'moa_ppa', :org, 2026, 'mooe', 'medium', 100000000, 0, "
             "'planning', 'enacted', now(), 'equal', true, true, true, now(), now(), 1)"),
-            [{"id": i, "title": f"PPA {i}", "org": organization.id} for i in range(1, PPAS + 1)])
+            [{"id": i, "title": f"PPA {i}", "org": organization.id} for i in range(1, ppas + 1)])
         rows, next_id = [], 1
-        for ppa in range(1, PPAS + 1):
+        for ppa in range(1, ppas + 1):
             root = next_id
             rows.append(_item(root, None, None, ppa, "project", 0, 0, "in_progress"))
             next_id += 1
@@ -89,14 +90,14 @@ def naive_sync() -> dict:
             root = connection.execute(text("SELECT id, status, progress FROM work_items WHERE ppa_id = :id"),
                                       {"id": ppa_id}).one()
 
-            def progress_of(item_id: int, status: str, own: int) -> int:
+            def progress_of(item_id: int, status: str, own: int) -> Fraction:
                 children = connection.execute(text(
                     "SELECT id, status, progress FROM work_items WHERE parent_id = :id ORDER BY position, id"),
                     {"id": item_id}).all()
                 counted = [c for c in children if c.status != "cancelled"]
                 if not counted:
-                    return 100 if status == "completed" else own
-                return div_half_up(sum(progress_of(*c) for c in counted), len(counted))
+                    return Fraction(100 if status == "completed" else own)
+                return sum((progress_of(*c) for c in counted), Fraction(0)) / len(counted)
 
             wanted = follow_project(rules, root.status, progress_of(*root), progress=True, status=True)
             connection.execute(text("UPDATE ppas SET progress = :p, status = :s, execution_flag = :f, "
@@ -104,6 +105,12 @@ def naive_sync() -> dict:
                                {"p": wanted.progress, "s": wanted.status, "f": wanted.execution_flag, "id": ppa_id})
             synced += 1
     return {"synced": synced}
+
+
+def ppa_states() -> list[tuple]:
+    """Every PPA's progress, status and flag, by id."""
+    with db.engine.connect() as connection:
+        return connection.execute(text("SELECT id, progress, status, execution_flag FROM ppas ORDER BY id")).all()
 
 
 def timed(function: Callable[[], dict], repeat: int) -> tuple[float, int, dict]:
@@ -118,8 +125,13 @@ def timed(function: Callable[[], dict], repeat: int) -> tuple[float, int, dict]:
     return statistics.median(samples), counted["n"], result  # counted: the last run's
 
 
-def run(postgres_url: str | None, echo: Callable[[str], None]) -> None:
-    """Print the nightly sync table (PostgreSQL only)."""
+def run(postgres_url: str | None, echo: Callable[[str], None], ppas: int = PPAS) -> None:
+    """Print the nightly sync table (PostgreSQL only) for ``ppas`` PPAs.
+
+    The sync runs as the scheduled job does: audited as ``job:sync_tracked_ppas``,
+    never as whoever made the last request in this thread. Both ways must
+    leave every PPA with the same progress and status.
+    """
     from web.console import table
 
     if not postgres_url:
@@ -128,15 +140,17 @@ def run(postgres_url: str | None, echo: Callable[[str], None]) -> None:
     recreate(postgres_url)
     app = create_app({"DATABASE_URL": postgres_url, "REDIS_URL": None})
     rows = []
-    with app.app_context():
+    with app.app_context(), audit_context(AuditContext(actor="job:sync_tracked_ppas", request_id="bench")):
         for items in (10, 50):
-            echo(f"nightly sync benchmark: {PPAS:,} PPAs x {items} work items ...")
-            populate(items)
+            echo(f"nightly sync benchmark: {ppas:,} PPAs x {items} work items ...")
+            populate(items, ppas)
             fast, fast_statements, result = timed(sync_tracked_ppas, 3)
-            assert result["synced"] == PPAS and result["changed"] == PPAS and result["errors"] == 0, result
+            assert result["synced"] == ppas and result["changed"] == ppas and result["errors"] == 0, result
+            synced = ppa_states()
             naive, naive_statements, naive_result = timed(naive_sync, 1 if items == 50 else 2)
-            assert naive_result["synced"] == PPAS
-            rows.append((f"{PPAS:,} x {items}", f"{fast:.2f}", fast_statements, f"{naive:.2f}", naive_statements,
+            assert naive_result["synced"] == ppas
+            assert ppa_states() == synced, "the naive sync and the set-based one disagree"
+            rows.append((f"{ppas:,} x {items}", f"{fast:.2f}", fast_statements, f"{naive:.2f}", naive_statements,
                          f"{naive / fast:.1f}x"))
         db.session.remove()
         db.engine.dispose()

@@ -30,6 +30,7 @@ from web import create_app
 from workflow.money import split_centavos
 
 SIZES = (100, 1_000, 10_000, 100_000)
+WIDE = 10_000  # direct children of the distribution benchmark
 WORK_TYPES = ("project", "sub_project", "activity", "task", "subtask")
 
 
@@ -115,8 +116,14 @@ def distribute_in_memory(tree) -> None:
     assert not envelope_violations(tree, changes)
 
 
-def bench_backend(url: str, label: str, echo: Callable[[str], None], sizes=SIZES) -> list[dict]:
-    """Run every measurement on one database; returns the rows printed."""
+def bench_backend(url: str, label: str, echo: Callable[[str], None], sizes=SIZES, wide: int = WIDE) -> list[dict]:
+    """Run every measurement on one database; returns the rows printed.
+
+    Args:
+        sizes: WBS sizes of the tree measurements; ``sync_from_workitem``
+            runs on the 10,000-item one (the largest below it when absent).
+        wide: children of the distribution measurement.
+    """
     app = create_app({"DATABASE_URL": url, "REDIS_URL": None})
     results = []
     with app.app_context():
@@ -131,7 +138,7 @@ def bench_backend(url: str, label: str, echo: Callable[[str], None], sizes=SIZES
             body = {"title": f"Bench {size}", "category": "moa_ppa", "fiscal_year": 2026,
                     "budget_allocation": "999999999.99"}
             ppa = client.post("/api/monitoring-entries", json=body, headers=headers).get_json()
-            n = 10_001 if size == "wide" else size
+            n = wide + 1 if size == "wide" else size
             root = insert_tree(ppa["id"], n, None if size == "wide" else 20, 99_999_999_999, next_id)
             ppa_ids[size] = (ppa["id"], root, n)
             next_id += n
@@ -198,7 +205,7 @@ def bench_backend(url: str, label: str, echo: Callable[[str], None], sizes=SIZES
             {"backend": label, "what": "  of which the split in memory", "statements": 0,
              "ms": compute_ms, "baseline": "bare UPDATE", "baseline_ms": bare_update_ms},
         ]
-        ppa_id, root, n = ppa_ids[10_000]
+        ppa_id, root, n = ppa_ids[10_000 if 10_000 in sizes else max(s for s in sizes if s <= 10_000)]
         url_sync = f"/api/monitoring-entries/{ppa_id}/sync_from_workitem/"
         with count_statements(engine) as counted:
             client.post(url_sync, headers=headers)
@@ -213,18 +220,19 @@ def bench_backend(url: str, label: str, echo: Callable[[str], None], sizes=SIZES
     return results
 
 
-def run(postgres_url: str | None, echo: Callable[[str], None]) -> None:
-    """Benchmark PostgreSQL (when given) and SQLite; print one table."""
+def run(postgres_url: str | None, echo: Callable[[str], None], sizes=SIZES, wide: int = WIDE) -> None:
+    """Benchmark PostgreSQL (when given) and SQLite; print one table
+    (``sizes``, ``wide`` as ``bench_backend``)."""
     from web.console import table
 
     rows = []
     if postgres_url:
         recreate(postgres_url)
         echo("WBS benchmark on PostgreSQL ...")
-        rows += bench_backend(postgres_url, "postgresql", echo)
+        rows += bench_backend(postgres_url, "postgresql", echo, sizes, wide)
     with tempfile.TemporaryDirectory() as tmp:
         echo("WBS benchmark on SQLite ...")
-        rows += bench_backend(f"sqlite:///{Path(tmp) / 'bench.sqlite3'}", "sqlite", echo)
+        rows += bench_backend(f"sqlite:///{Path(tmp) / 'bench.sqlite3'}", "sqlite", echo, sizes, wide)
     echo(table(("backend", "measurement", "statements", "median ms", "baseline", "baseline ms", "ratio"), [
         (r["backend"], r["what"], r["statements"], f"{r['ms']:.1f}", r["baseline"], f"{r['baseline_ms']:.1f}",
          f"{r['ms'] / r['baseline_ms']:.1f}x") for r in rows], align="llrrlrr"))

@@ -5,17 +5,17 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from redis import Redis
 from rq import Queue, Retry, SimpleWorker
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select, text, update
 
 import jobs.queue
 from db import db
 from db.models import Alert, JobRecord, Notification, Ppa
-from jobs.queue import QUEUE_NAME, enqueue
+from jobs.queue import QUEUE_NAME, enqueue, redispatch_lost
 from jobs.registry import KINDS
 from jobs.worker import Worker, build_scheduler, build_worker
 from services.unit_of_work import transaction
@@ -213,6 +213,7 @@ def test_scheduler_registers_exactly_the_cron_entries_of_the_rules_in_manila(red
         datetime(2026, 1, 1, 18, 0, tzinfo=UTC),  # sync: 02:00 on 2 January in Manila
         datetime(2026, 1, 1, 4, 0, tzinfo=UTC),   # variances: 12:00 in Manila, the next 6-hour mark
         datetime(2026, 1, 2, 0, 0, tzinfo=UTC),   # reminders: 08:00 on 2 January in Manila
+        datetime(2026, 1, 1, 0, 15, tzinfo=UTC),  # lost-job sweep: every 15 minutes
     ]
 
 
@@ -294,3 +295,134 @@ def test_a_job_killed_mid_run_runs_again_to_the_same_result(redis_app, monkeypat
     assert (done.status, done.attempts) == ("finished", 2)
     assert json.loads(done.result)["attempt"] == 2
     assert world.get(world.tracked, world.focal)["progress"] == 100  # as after one clean run
+
+
+# -- jobs lost with Redis (issue 10, item 7) --------------------------------------------------------------
+
+
+def age(app, job_id: str, minutes: int = 10) -> None:
+    """Make a job record look enqueued ``minutes`` ago (a Redis restart is noticed later)."""
+    with app.app_context():
+        db.session.execute(update(JobRecord).where(JobRecord.id == job_id)
+                           .values(enqueued_at=datetime.now(UTC) - timedelta(minutes=minutes)))
+        db.session.commit()
+
+
+def sweep(app, **kwargs) -> dict:
+    with app.app_context():
+        return redispatch_lost(**kwargs)
+
+
+def flush_redis(app) -> None:
+    """What a Redis restart without persistence leaves: nothing."""
+    Redis.from_url(app.config["REDIS_URL"]).flushdb()
+
+
+def test_a_job_lost_with_a_redis_restart_is_dispatched_again_and_runs(redis_app):
+    world = scenario(redis_app)
+    job_id = run(redis_app, "sync_tracked_ppas")
+    flush_redis(redis_app)
+    age(redis_app, job_id)
+
+    swept = sweep(redis_app)
+    work(redis_app)
+
+    done = record(redis_app, job_id)
+    assert swept == {"waiting": 1, "redispatched": 1}
+    assert (done.status, done.runner, done.attempts) == ("finished", "rq", 1)
+    assert "its RQ job was gone from Redis" in done.note
+    assert world.get(world.tracked, world.focal)["progress"] == 100
+
+
+def test_a_job_whose_rq_job_still_exists_is_not_dispatched_twice(redis_app):
+    scenario(redis_app)
+    job_id = run(redis_app, "sync_tracked_ppas")
+    age(redis_app, job_id)
+
+    swept = sweep(redis_app)
+    waiting = Queue(QUEUE_NAME, connection=Redis.from_url(redis_app.config["REDIS_URL"])).count
+    work(redis_app)
+
+    done = record(redis_app, job_id)
+    assert (swept, waiting) == ({"waiting": 1, "redispatched": 0}, 1)
+    assert (done.status, done.attempts, done.note) == ("finished", 1, None)
+
+
+def test_a_job_just_enqueued_is_not_taken_for_lost(redis_app):
+    scenario(redis_app)
+    job_id = run(redis_app, "sync_tracked_ppas")
+    flush_redis(redis_app)  # its dispatch could still be on its way
+
+    assert sweep(redis_app) == {"waiting": 0, "redispatched": 0}
+    assert record(redis_app, job_id).status == "queued"
+
+
+def test_a_retry_lost_with_redis_runs_again(redis_app, monkeypatch):
+    monkeypatch.setitem(KINDS, "flaky", flaky.fail_twice)
+    monkeypatch.setattr(jobs.queue, "retry_policy", lambda: Retry(max=3, interval=600))  # retries wait 10 minutes
+    job_id = run(redis_app, "flaky", key="lost-retry")
+    work(redis_app)
+    assert record(redis_app, job_id).status == "retrying"
+    flush_redis(redis_app)  # the retry waited in Redis
+    age(redis_app, job_id)
+    monkeypatch.setattr(jobs.queue, "retry_policy", lambda: Retry(max=3, interval=0))
+
+    sweep(redis_app)
+    work(redis_app)
+
+    done = record(redis_app, job_id)
+    assert done.status == "finished"
+    assert done.attempts == 4  # one before the restart; the flaky counter, kept in Redis, started over after it
+
+
+def test_two_sweeps_racing_for_a_lost_job_dispatch_it_once(redis_app):
+    from services.job_records import claim_redispatch, waiting_since
+
+    scenario(redis_app)
+    job_id = run(redis_app, "sync_tracked_ppas")
+    flush_redis(redis_app)
+    age(redis_app, job_id)
+    with redis_app.app_context():
+        [(_, enqueued_at)] = waiting_since(datetime.now(UTC))
+
+        claims = [claim_redispatch(job_id, enqueued_at, "first"), claim_redispatch(job_id, enqueued_at, "second")]
+
+    assert claims == [True, False]
+    assert record(redis_app, job_id).note == "first"
+
+
+def test_a_worker_starting_after_a_redis_restart_runs_the_lost_jobs(redis_app):
+    from click.testing import CliRunner
+
+    from web.cli import main
+
+    world = scenario(redis_app)
+    job_id = run(redis_app, "sync_tracked_ppas")
+    flush_redis(redis_app)
+    age(redis_app, job_id)
+
+    result = CliRunner().invoke(main, ["worker", "--burst"], catch_exceptions=False, env={
+        "DATABASE_URL": redis_app.config["DATABASE_URL"], "REDIS_URL": redis_app.config["REDIS_URL"]})
+
+    assert result.exit_code == 0, result.output
+    assert "lost jobs: 1 re-dispatched of 1 waiting" in result.output
+    assert record(redis_app, job_id).status == "finished"
+    assert world.get(world.tracked, world.focal)["progress"] == 100
+
+
+def test_without_redis_a_job_whose_process_died_before_running_it_runs_on_the_next_sweep(app):
+    from services import job_records
+
+    world = scenario(app)
+    with app.app_context():
+        with transaction():  # recorded, but the process ended before its after-commit dispatch
+            job_id = job_records.new_record("died-before-dispatch", "sync_tracked_ppas", {}, None).id
+    age(app, job_id)
+
+    swept = sweep(app)
+
+    done = record(app, job_id)
+    assert swept == {"waiting": 1, "redispatched": 1}
+    assert (done.status, done.runner) == ("finished", "inline")
+    assert done.note.startswith("re-dispatched") and "no process ran it" in done.note
+    assert world.get(world.tracked, world.focal)["progress"] == 100

@@ -112,3 +112,40 @@ def test_business_days_skip_the_days_off_and_never_end_on_one():
     assert add_days(friday, 1, is_day_off=weekend) == date(2025, 6, 9)
     assert add_days(friday, 0, is_day_off=lambda d: d == friday or weekend(d)) == date(2025, 6, 9)
     assert add_days(friday, 3) == date(2025, 6, 9)
+
+
+def seven_activities() -> Tree:
+    """A project of seven activities: the first with tasks at 40, 40 and 45 %
+    (125/3), six with tasks at 25 and 50 % (37.5 each). Exactly, the project
+    is (125/3 + 6 x 37.5) / 7 = 800/21 = 38.10 %."""
+    nodes = [Node(1, None, 0, "project", "P", 0, "in_progress", 0, None, 0)]
+    tasks = [[40, 40, 45]] + [[25, 50]] * 6
+    for a, progresses in enumerate(tasks):
+        activity = 10 + a
+        nodes.append(Node(activity, 1, a, "activity", f"A{a}", 1, "in_progress", 0, None, 0))
+        nodes += [Node(100 * activity + t, activity, t, "task", f"T{t}", 2, "in_progress", p, None, 0)
+                  for t, p in enumerate(progresses)]
+    return Tree(nodes)
+
+
+def test_progress_stays_exact_through_the_levels_and_is_rounded_once_where_shown():
+    from fractions import Fraction
+
+    from workflow.tree import node_payload, shown_progress
+
+    tree = roll_up(seven_activities())
+
+    assert tree.root.rolled_progress == Fraction(800, 21)  # 38.0952...
+    assert shown_progress(tree.root.rolled_progress) == 38  # rounding each activity first would read 39
+    assert node_payload(tree.root, Decimal(5))["progress"] == 38
+    assert [shown_progress(a.rolled_progress) for a in tree.root.children] == [42] + [38] * 6  # 41.67, 37.5 half-up
+
+
+def test_following_the_project_rounds_its_exact_progress_once_half_up():
+    from fractions import Fraction
+
+    from workflow.sync import follow_project
+
+    follow = RULES.sync
+    assert follow_project(follow, "in_progress", Fraction(800, 21), progress=True, status=True).progress == 38
+    assert follow_project(follow, "in_progress", Fraction(77, 2), progress=True, status=True).progress == 39
