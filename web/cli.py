@@ -25,6 +25,7 @@ from rules import DEFAULT_RULES_DIR, load_rules
 from services import approvals, reports, users
 from services.effects import known_effects
 from web.app import create_app, tune_gc
+from web.config import ConfigurationError
 from web.console import table
 from web.logs import configure as configure_logging
 from workflow.errors import PpaflowError, RulesError
@@ -40,6 +41,9 @@ def app_context(config: dict | None = None) -> Iterator[Flask]:
         click.echo("ppaflow: refusing to start: the rule set is broken:", err=True)
         for line in exc.errors:
             click.echo(f"  {line}", err=True)
+        sys.exit(1)
+    except ConfigurationError as exc:
+        click.echo(f"ppaflow: refusing to start: {exc}", err=True)
         sys.exit(1)
     with app.app_context():
         yield app
