@@ -35,6 +35,7 @@ MOA_WRITES = expect(other_focal=404, reviewers=403)                  # what the 
 ANALYST = expect(other_focal=404, focal=403, reviewers=403, budget_analyst="ok")
 PREPARE = expect(other_focal=404, reviewers=403, budget_analyst="ok")
 EVERYONE = expect()
+REQUESTER = expect(404, focal="ok", admin="ok")                      # a report job: who asked for it (issue 10)
 
 # (method, path, body, expected) -- the path's {names} come from the world below.
 MATRIX = [
@@ -94,13 +95,13 @@ MATRIX = [
     ("POST", "/api/disbursements/{disbursement}/void", {"reason": "duplicate"}, MOA_WRITES),
     ("GET", "/api/alerts", None, EVERYONE),
     ("POST", "/api/alerts/{alert}/acknowledge", None, SEE),
-    ("GET", "/api/jobs/{job}", None, SEE),
+    ("GET", "/api/jobs/{job}", None, REQUESTER),
     ("GET", "/api/notifications", None, EVERYONE),
     ("GET", "/api/audit", None, EVERYONE),
     ("GET", "/api/audit.csv", None, EVERYONE),
     ("GET", "/api/reports/mfbm-budget-execution.xlsx?fiscal_year=2025", None, EVERYONE),
     ("GET", "/api/reports/far1.xlsx?fiscal_year=2025", None, EVERYONE),
-    ("GET", "/api/reports/files/{job}", None, SEE),
+    ("GET", "/api/reports/files/{job}", None, REQUESTER),
 ]
 
 
