@@ -9,15 +9,9 @@ Cyrillic ``а`` for a Latin ``a``) is refused; the database keeps the
 skeleton's SHA-256 under a unique index, so two look-alikes cannot slip in
 at the same moment either.
 
-Both come from ICU (PyICU): ``Normalizer2`` NFKC_Casefold and the
-``SpoofChecker`` skeleton are the Unicode Consortium's own implementation of
-UAX #15 and UTS #39, and their confusables data is updated with the ICU
-library the operating system keeps patched. The pure-Python packages we
-looked at do not compute TR39 skeletons (confusable_homoglyphs checks mixed
-scripts; confusables matches its own variant table, last released in 2021),
-and a hand-copied confusables.txt would go stale unnoticed. The cost is a
-build dependency: PyICU compiles against the system's ICU (Debian
-``libicu-dev``; see the README).
+The rules of both are in ``workflow/names.py`` (NFKC with case folding,
+and the Unicode TR39 skeleton over the Unicode Consortium's confusables
+data).
 
 Passwords are hashed with argon2id (argon2-cffi, RFC 9106's parameters); a
 hash made with older parameters is replaced at the next successful check.
@@ -34,12 +28,12 @@ import hashlib
 import logging
 import re
 import secrets
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import icu
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Select, func, or_, select, update
@@ -52,6 +46,7 @@ from services.access import is_superuser
 from services.concurrency import check_if_match
 from services.runtime import get_runtime
 from services.unit_of_work import transaction
+from workflow.names import canonical_username, skeleton_key
 from workflow.errors import Conflict, Forbidden, NotFound, RoleMissing, Unauthenticated, ValidationFailed
 
 log = logging.getLogger("ppaflow.services")
@@ -79,24 +74,10 @@ _PASSWORDS = PasswordHasher()
 
 # -- names -------------------------------------------------------------------------------------------------
 
-def canonical_username(name: str) -> str:
-    """``name`` in the form usernames are stored and compared in: Unicode
-    NFKC_Casefold (NFKC, case folding, default-ignorable characters removed).
-    ``ADMIN`` and ``ａｄｍｉｎ`` are ``admin``."""
-    return icu.Normalizer2.getNFKCCasefoldInstance().normalize(name)
-
-
-@functools.cache
-def _spoof_checker() -> icu.SpoofChecker:
-    return icu.SpoofChecker()
-
-
 def username_skeleton(name: str) -> str:
-    """SHA-256 (hex) of the Unicode TR39 skeleton of ``name`` (UTS #39 §4):
-    two names with the same value look alike (``admin``, ``adrnin``, Cyrillic
-    ``аdmin``)."""
-    skeleton = _spoof_checker().getSkeleton(0, name)
-    return hashlib.sha256(skeleton.encode("utf-8", "surrogatepass")).hexdigest()
+    """SHA-256 (hex) of the Unicode TR39 skeleton of ``name``: two names with
+    the same value look alike (``admin``, ``adrnin``, Cyrillic ``аdmin``)."""
+    return skeleton_key(name)
 
 
 def _username_errors(name: str) -> list[str]:
@@ -442,7 +423,7 @@ def _require_an_administrator(session) -> None:
 def _normalized(password: str) -> str:
     """Passwords are compared in NFKC (NIST SP 800-63B §5.1.1.2), so the same
     characters typed on different keyboards match."""
-    return icu.Normalizer2.getNFKCInstance().normalize(password)
+    return unicodedata.normalize("NFKC", password)
 
 
 def password_errors(password: str, username: str = "") -> list[str]:

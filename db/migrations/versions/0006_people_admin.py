@@ -21,8 +21,6 @@ Revises: 0005
 Create Date: 2026-11-29
 """
 
-import hashlib
-
 import sqlalchemy as sa
 from alembic import op
 
@@ -33,16 +31,15 @@ depends_on = None
 
 
 def _canonical(name: str) -> str:
-    import icu
+    from workflow.names import canonical_username
 
-    return icu.Normalizer2.getNFKCCasefoldInstance().normalize(name)
+    return canonical_username(name)
 
 
 def _skeleton_key(name: str) -> str:
-    import icu
+    from workflow.names import skeleton_key
 
-    skeleton = icu.SpoofChecker().getSkeleton(0, name)
-    return hashlib.sha256(skeleton.encode("utf-8", "surrogatepass")).hexdigest()
+    return skeleton_key(name)
 
 
 def upgrade() -> None:
