@@ -5,7 +5,10 @@ Keys (docs/design.md §1): ``DATABASE_URL`` (default: SQLite file under ``instan
 rules shipped in ``rules/``), ``SECRET_KEY``, ``MAX_CONTENT_LENGTH`` (bytes a
 request body may have, default 1 MiB), ``SMTP_URL`` (unset: notifications
 stay in the outbox), ``RATE_LIMIT`` (per API token, default
-``600 per minute``; Flask-Limiter notation).
+``600 per minute``; Flask-Limiter notation), ``FAILED_AUTH_LIMIT`` (failed
+authentications per client address, default ``60 per minute``; same
+notation), ``TRUSTED_PROXIES`` (how many reverse proxies in front of the
+app set ``X-Forwarded-For``; default 0: the header is ignored).
 """
 
 from __future__ import annotations
@@ -15,10 +18,16 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from limits import parse_many
+
 from db.urls import normalize_database_url
 
 KEYS = ("DATABASE_URL", "REDIS_URL", "PPAFLOW_RULES_DIR", "SECRET_KEY", "MAX_CONTENT_LENGTH", "SMTP_URL",
-        "RATE_LIMIT")
+        "RATE_LIMIT", "FAILED_AUTH_LIMIT", "TRUSTED_PROXIES")
+
+
+class ConfigurationError(ValueError):
+    """A setting has a value ppaflow cannot use; the message names it."""
 
 
 def settings(instance_path: str, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
@@ -27,6 +36,10 @@ def settings(instance_path: str, overrides: Mapping[str, Any] | None = None) -> 
     Returns:
         A dict with every key of ``KEYS`` (``None`` where unset), plus any
         other override passed through unchanged (e.g. ``TESTING``).
+
+    Raises:
+        ConfigurationError: a rate limit that is not in Flask-Limiter
+            notation, or ``TRUSTED_PROXIES`` that is not a whole number >= 0.
     """
     values: dict[str, Any] = {key: os.environ.get(key) or None for key in KEYS}
     values.update(overrides or {})
@@ -36,5 +49,30 @@ def settings(instance_path: str, overrides: Mapping[str, Any] | None = None) -> 
     values["DATABASE_URL"] = normalize_database_url(values["DATABASE_URL"])
     values["SECRET_KEY"] = values["SECRET_KEY"] or "dev-only-secret-key"
     values["MAX_CONTENT_LENGTH"] = int(values["MAX_CONTENT_LENGTH"] or 1024 * 1024)
-    values["RATE_LIMIT"] = values["RATE_LIMIT"] or "600 per minute"
+    values["RATE_LIMIT"] = _rate(values, "RATE_LIMIT", "600 per minute")
+    values["FAILED_AUTH_LIMIT"] = _rate(values, "FAILED_AUTH_LIMIT", "60 per minute")
+    values["TRUSTED_PROXIES"] = _proxy_hops(values["TRUSTED_PROXIES"])
     return values
+
+
+def _rate(values: Mapping[str, Any], key: str, default: str) -> str:
+    """``values[key]`` or ``default``, checked to be rate limits in
+    Flask-Limiter notation (``60 per minute``, ``10/second;100/hour``)."""
+    value = values[key] or default
+    try:
+        parse_many(value)
+    except ValueError:
+        raise ConfigurationError(f"{key} must be a rate such as '60 per minute', not {value!r}") from None
+    return value
+
+
+def _proxy_hops(value: Any) -> int:
+    """``TRUSTED_PROXIES`` as a number of proxy hops (unset: 0)."""
+    try:
+        hops = int(value or 0)
+    except (TypeError, ValueError):
+        hops = -1
+    if not 0 <= hops <= 10:
+        raise ConfigurationError("TRUSTED_PROXIES must be the number of reverse proxies in front of ppaflow "
+                                 f"(0 to 10), not {value!r}")
+    return hops
