@@ -169,6 +169,14 @@ class World:
         assert response.status_code == 200, response.get_json()
         return response.get_json()
 
+    def patch(self, path: str, who: Person, body: dict, **headers: str):
+        """``PATCH path`` as ``who`` the way a client must: with the ETag of
+        a read (by an administrator, so that refusals are ``who``'s own) in
+        ``If-Match`` (docs/design.md §5); ``headers`` add to or replace it."""
+        read = self.client.get(path, headers=self.admin.headers)
+        assert read.status_code == 200, read.get_json()
+        return self.client.patch(path, json=body, headers=who.headers | {"If-Match": read.headers["ETag"]} | headers)
+
     def get(self, ppa_id: int, who: Person) -> dict:
         response = self.client.get(f"/api/monitoring-entries/{ppa_id}", headers=who.headers)
         assert response.status_code == 200, response.get_json()

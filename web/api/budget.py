@@ -10,7 +10,8 @@ from flask.views import MethodView
 from db.models import Allotment, BudgetJustification, BudgetLineItem, Disbursement, Obligation, ProgramBudget
 from services import budget
 from web.auth import current_user
-from web.pagination import SQLPage
+from web.contract import ETAG_HEADER
+from web.pagination import SQLPage, viewed
 from web.parsing import Blueprint
 from web.schemas import (
     AllotmentCreateSchema,
@@ -69,7 +70,7 @@ class Proposal(MethodView):
 @blp.route("/program-budgets")
 class ProgramBudgets(MethodView):
     @blp.arguments(ProgramBudgetCreateSchema)
-    @blp.response(201, ProgramBudgetSchema)
+    @blp.response(201, ProgramBudgetSchema, headers=ETAG_HEADER)
     def post(self, data):
         """Approve an amount for a PPA within its organization's proposal (budget analysts)."""
         return view(budget.create_program_budget(current_user(), **data), 201)
@@ -77,24 +78,26 @@ class ProgramBudgets(MethodView):
 
 @blp.route("/program-budgets/<id:program_budget_id>")
 class ProgramBudgetOne(MethodView):
-    @blp.response(200, ProgramBudgetSchema)
+    @blp.response(200, ProgramBudgetSchema, headers=ETAG_HEADER)
     def get(self, program_budget_id):
         """A program budget with allotted, obligated and disbursed totals and balances."""
         return view(budget.get_or_raise(current_user(), ProgramBudget, program_budget_id))
 
     @blp.arguments(ProgramBudgetPatchSchema)
-    @blp.response(200, ProgramBudgetSchema)
+    @blp.response(200, ProgramBudgetSchema, headers=ETAG_HEADER)
     def patch(self, data, program_budget_id):
-        """Change the approved amount (never below what is allotted); If-Match honoured."""
+        """Change the approved amount (never below what is allotted). Send
+        If-Match with the ETag you read: a stale one gets 412, none 428."""
         return view(budget.update_program_budget(current_user(), program_budget_id, data["approved_amount"],
                                                  if_match=request.headers.get("If-Match")))
 
 
 def _children(parent_model, column, schema):
-    """A GET view listing the rows whose ``column`` points at a parent the caller may see."""
+    """A GET view listing the rows whose ``column`` points at a parent the
+    caller may see, each with the totals its single read has."""
 
     @blp.response(200, schema(many=True))
-    @blp.paginate(SQLPage)
+    @blp.paginate(viewed(budget.as_view))
     def get(self, parent_id):
         return budget.list_children(current_user(), parent_model, parent_id, column)
 
@@ -131,7 +134,7 @@ class ProgramBudgetAllotments(MethodView):
 @blp.route("/allotments")
 class Allotments(MethodView):
     @blp.arguments(AllotmentCreateSchema)
-    @blp.response(201, AllotmentSchema)
+    @blp.response(201, AllotmentSchema, headers=ETAG_HEADER)
     def post(self, data):
         """Release a quarterly allotment (budget analysts; enacted PPAs); refused
         with 409 budget_limit_exceeded above the approved amount."""
@@ -140,7 +143,7 @@ class Allotments(MethodView):
 
 @blp.route("/allotments/<id:row_id>")
 class AllotmentOne(MethodView):
-    @blp.response(200, AllotmentSchema)
+    @blp.response(200, AllotmentSchema, headers=ETAG_HEADER)
     def get(self, row_id):
         """An allotment with what is obligated and still available."""
         return view(budget.get_or_raise(current_user(), Allotment, row_id))
@@ -148,8 +151,9 @@ class AllotmentOne(MethodView):
 
 @blp.route("/allotments/<id:row_id>/cancel")
 class AllotmentCancel(MethodView):
+    @blp.accepts_if_match
     @blp.arguments(CancelSchema)
-    @blp.response(200, AllotmentSchema)
+    @blp.response(200, AllotmentSchema, headers=ETAG_HEADER)
     def post(self, data, row_id):
         """Cancel an allotment without active obligations; its amount returns to the program budget."""
         return view(budget.cancel_allotment(current_user(), row_id, reason=data["reason"],
@@ -164,7 +168,7 @@ class AllotmentObligations(MethodView):
 @blp.route("/obligations")
 class Obligations(MethodView):
     @blp.arguments(ObligationCreateSchema)
-    @blp.response(201, ObligationSchema)
+    @blp.response(201, ObligationSchema, headers=ETAG_HEADER)
     def post(self, data):
         """Obligate part of an allotment (the MOA); refused with 409 above what it has left."""
         return view(budget.record_obligation(current_user(), **data), 201)
@@ -172,7 +176,7 @@ class Obligations(MethodView):
 
 @blp.route("/obligations/<id:row_id>")
 class ObligationOne(MethodView):
-    @blp.response(200, ObligationSchema)
+    @blp.response(200, ObligationSchema, headers=ETAG_HEADER)
     def get(self, row_id):
         """An obligation with what is disbursed and its balance."""
         return view(budget.get_or_raise(current_user(), Obligation, row_id))
@@ -180,8 +184,9 @@ class ObligationOne(MethodView):
 
 @blp.route("/obligations/<id:row_id>/cancel")
 class ObligationCancel(MethodView):
+    @blp.accepts_if_match
     @blp.arguments(CancelSchema)
-    @blp.response(200, ObligationSchema)
+    @blp.response(200, ObligationSchema, headers=ETAG_HEADER)
     def post(self, data, row_id):
         """Cancel an obligation without disbursements; its amount returns to the allotment."""
         return view(budget.cancel_obligation(current_user(), row_id, reason=data["reason"],
@@ -196,7 +201,7 @@ class ObligationDisbursements(MethodView):
 @blp.route("/disbursements")
 class Disbursements(MethodView):
     @blp.arguments(DisbursementCreateSchema)
-    @blp.response(201, DisbursementSchema)
+    @blp.response(201, DisbursementSchema, headers=ETAG_HEADER)
     def post(self, data):
         """Pay part of an obligation (the MOA); refused with 409 above its balance."""
         return view(budget.record_disbursement(current_user(), **data), 201)
@@ -204,7 +209,7 @@ class Disbursements(MethodView):
 
 @blp.route("/disbursements/<id:row_id>")
 class DisbursementOne(MethodView):
-    @blp.response(200, DisbursementSchema)
+    @blp.response(200, DisbursementSchema, headers=ETAG_HEADER)
     def get(self, row_id):
         """A disbursement."""
         return view(budget.get_or_raise(current_user(), Disbursement, row_id))
@@ -212,8 +217,9 @@ class DisbursementOne(MethodView):
 
 @blp.route("/disbursements/<id:row_id>/void")
 class DisbursementVoid(MethodView):
+    @blp.accepts_if_match
     @blp.arguments(CancelSchema)
-    @blp.response(200, DisbursementSchema)
+    @blp.response(200, DisbursementSchema, headers=ETAG_HEADER)
     def post(self, data, row_id):
         """Void a disbursement; its amount returns to the obligation."""
         return view(budget.void_disbursement(current_user(), row_id, reason=data["reason"],

@@ -9,6 +9,7 @@ from flask.views import MethodView
 from services import approvals, ppas, tracking, work_items
 from services.ppas import PpaFilters
 from web.auth import current_user
+from web.contract import ETAG_HEADER, LOCATION_HEADER
 from web.pagination import SQLPage
 from web.parsing import Blueprint
 from web.schemas import (
@@ -46,7 +47,7 @@ class PpaCollection(MethodView):
         return ppas.list_ppas(current_user(), PpaFilters(**filters))
 
     @blp.arguments(PpaWriteSchema)
-    @blp.response(201, PpaSchema, headers={"ETag": {"schema": {"type": "string"}}})
+    @blp.response(201, PpaSchema, headers=ETAG_HEADER | LOCATION_HEADER)
     def post(self, data):
         """Create a PPA in draft for your MOA (administrators: any MOA)."""
         ppa = ppas.create_ppa(current_user(), data)
@@ -57,21 +58,22 @@ class PpaCollection(MethodView):
 
 @blp.route("/<id:ppa_id>")
 class PpaItem(MethodView):
-    @blp.response(200, PpaSchema, headers={"ETag": {"schema": {"type": "string"}}})
+    @blp.response(200, PpaSchema, headers=ETAG_HEADER)
     def get(self, ppa_id):
         """Read one PPA; the ETag header is its version for If-Match."""
         return with_etag(ppas.get_ppa_or_raise(current_user(), ppa_id, with_expenditure=True))
 
     @blp.arguments(PpaPatchSchema(partial=True))
-    @blp.response(200, PpaSchema)
+    @blp.response(200, PpaSchema, headers=ETAG_HEADER)
     def patch(self, data, ppa_id):
         """Change fields of a PPA. Send If-Match with the ETag you read: a
-        stale one gets 412. Content fields change only in draft."""
+        stale one gets 412, none 428. Content fields change only in draft."""
         return with_etag(ppas.update_ppa(current_user(), ppa_id, data, if_match=request.headers.get("If-Match")))
 
 
 @blp.route("/<id:ppa_id>/actions")
 class PpaActions(MethodView):
+    @blp.accepts_if_match
     @blp.response(200, ActionsSchema)
     def get(self, ppa_id):
         """Every approval trigger, whether it is open to you now, and why not."""
@@ -82,8 +84,9 @@ class PpaActions(MethodView):
 
 @blp.route("/<id:ppa_id>/transitions")
 class PpaTransitions(MethodView):
+    @blp.accepts_if_match
     @blp.arguments(TransitionRequestSchema)
-    @blp.response(200, PpaSchema)
+    @blp.response(200, PpaSchema, headers=ETAG_HEADER)
     def post(self, data, ppa_id):
         """Fire an approval trigger (submit, approve, enact, reject,
         return_for_revision); returns the PPA in its new stage."""
