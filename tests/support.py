@@ -15,6 +15,8 @@ from services import users
 
 SCHEMATHESIS_CASES = pytest.StashKey[int]()
 """How many schemathesis cases ran this session (on ``config.stash``)."""
+SCHEMATHESIS_STEPS = pytest.StashKey[int]()
+"""How many steps of schemathesis' stateful sequences ran this session."""
 
 # Technical review is due in 10 business days (rules/approval.yaml). Entered on
 # Thursday 5 June 2025 it falls due on Monday 23 June: Eid al-Adha (Fri 6

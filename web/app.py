@@ -78,6 +78,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     api.register_converter(RowIdConverter, integerconverter2paramschema)
     api.register_converter(JobIdConverter, lambda _converter: JobIdConverter.SCHEMA)
     api.register_field(Money, "string", None)
+    api.ma_plugin.converter.add_attribute_function(parsing.document_text)
     api.register_field(Percent, "number", None)
     errors.init_app(app)
     # Order matters: request id, clock, rate limit, authentication, If-Match on PATCH, query check,

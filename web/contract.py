@@ -42,6 +42,25 @@ LOCATION_HEADER = {"Location": {"description": "where the created record can be 
                                 "schema": {"type": "string"}}}
 
 
+def link(method: str, path: str, description: str, *, parameters: dict[str, str] | None = None,
+         body: dict[str, str] | None = None) -> dict[str, Any]:
+    """An OpenAPI link from a response to the operation ``method path``
+    (``path`` as the document spells it, ``/api/work-items/{item_id}``):
+    ``parameters`` and ``body`` fields filled from the response by runtime
+    expressions (``$response.body#/id``, ``$response.header.ETag``). Clients
+    and schemathesis' stateful mode follow them from a record to what can
+    be done with it next."""
+    out: dict[str, Any] = {
+        "operationRef": "#/paths/" + path.replace("~", "~0").replace("/", "~1") + "/" + method.lower(),
+        "description": description,
+    }
+    if parameters:
+        out["parameters"] = parameters
+    if body:
+        out["requestBody"] = body
+    return out
+
+
 def if_match_parameter(*, required: bool) -> dict[str, Any]:
     """The ``If-Match`` header parameter, required on PATCH."""
     return {"name": IF_MATCH, "in": "header", "required": required, "schema": {"type": "string", "minLength": 1},
@@ -93,7 +112,7 @@ def init_app(app: Flask) -> None:
     @app.before_request
     def require_if_match():
         if (request.method != "PATCH" or request.routing_exception is not None
-                or not request.path.startswith("/api") or request.headers.get(IF_MATCH, "").strip()):
+                or not request.path.startswith("/api") or IF_MATCH in request.headers):
             return None
         return problem(428, "precondition_required", "Precondition required",
                        f"send {IF_MATCH} with the ETag of your last read of this record (or *): "

@@ -32,6 +32,19 @@ CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 """C0 controls other than tab, line feed and carriage return, and DEL: PostgreSQL
 text cannot hold NUL and Excel workbooks cannot hold any of them."""
 
+TEXT_PATTERN = "^[^" + CONTROL_CHARACTERS.pattern.strip("[]") + "]*$"
+"""``CONTROL_CHARACTERS`` as the OpenAPI ``pattern`` of every text field and
+query parameter: what the document allows, the server accepts."""
+
+
+def document_text(_converter, field: fields.Field, ret: dict, **_kwargs) -> dict:
+    """apispec attribute function: the ``pattern`` of a text field (one
+    without a pattern of its own), so the OpenAPI document refuses the
+    characters the parser refuses."""
+    if isinstance(field, fields.String) and "pattern" not in ret and "enum" not in ret:
+        return {"pattern": TEXT_PATTERN}
+    return {}
+
 
 MAX_DEPTH = 32
 """Deepest nesting of arrays and objects a JSON body may have (no ppaflow
@@ -157,6 +170,11 @@ class Blueprint(flask_smorest.Blueprint):
         A ``PATCH`` needs no mark: it always requires ``If-Match``."""
         func._apidoc = {**getattr(func, "_apidoc", {}), contract.CONDITIONAL: "optional"}
         return func
+
+    def links(self, status: int, **links: dict):
+        """Document the OpenAPI ``links`` (``web.contract.link``) of the
+        ``status`` response, by name."""
+        return self.doc(responses={status: {"links": links}})
 
     @staticmethod
     def _make_pagination_metadata(page, page_size, item_count):

@@ -10,7 +10,7 @@ from flask.views import MethodView
 from db.models import Allotment, BudgetJustification, BudgetLineItem, Disbursement, Obligation, ProgramBudget
 from services import budget
 from web.auth import current_user
-from web.contract import ETAG_HEADER
+from web.contract import ETAG_HEADER, link
 from web.pagination import SQLPage, viewed
 from web.parsing import Blueprint
 from web.schemas import (
@@ -38,6 +38,44 @@ blp = Blueprint("budget", __name__, url_prefix="/api",
                             "disbursements, each level limited by the one above (enforced by the database).")
 
 
+THIS = "$response.body#/id"
+ITS_ETAG = {"header.If-Match": "$response.header.ETag"}
+
+
+def _links(path: str, name: str, *, editable: bool = False, cancel: str | None = None,
+           children: tuple[str, ...] = (), child: tuple[str, str] | None = None) -> dict[str, dict]:
+    """The OpenAPI links of a budget chain record at ``path`` (``{name}`` its
+    id): read it, edit or cancel it with its ETag, list its children, create
+    the next level under it (``child``: the collection and its field naming
+    the parent)."""
+    this = {f"path.{name}": THIS}
+    out = {"read": link("GET", path, "read it", parameters=this)}
+    if editable:
+        out["edit"] = link("PATCH", path, "edit it, with its ETag", parameters=this | ITS_ETAG)
+    if cancel:
+        out[cancel] = link("POST", f"{path}/{cancel}", f"{cancel} it, with its ETag", parameters=this | ITS_ETAG)
+    parent = path.rsplit("/", 1)[0] + "/{parent_id}"
+    for collection in children:
+        out[collection.replace("-", "_")] = link("GET", f"{parent}/{collection}", f"its {collection}",
+                                                 parameters={"path.parent_id": THIS})
+    if child:
+        out["add_" + child[0].rsplit("/", 1)[1].replace("-", "_")] = link(
+            "POST", child[0], "create the next level under it", body={child[1]: THIS})
+    return out
+
+
+PROPOSAL_LINKS = _links("/api/budget-proposals/{proposal_id}", "proposal_id",
+                        child=("/api/program-budgets", "proposal_id"))
+PROGRAM_BUDGET_LINKS = _links("/api/program-budgets/{program_budget_id}", "program_budget_id", editable=True,
+                              children=("justifications", "line-items", "allotments"),
+                              child=("/api/allotments", "program_budget_id"))
+ALLOTMENT_LINKS = _links("/api/allotments/{row_id}", "row_id", cancel="cancel", children=("obligations",),
+                         child=("/api/obligations", "allotment_id"))
+OBLIGATION_LINKS = _links("/api/obligations/{row_id}", "row_id", cancel="cancel", children=("disbursements",),
+                          child=("/api/disbursements", "obligation_id"))
+DISBURSEMENT_LINKS = _links("/api/disbursements/{row_id}", "row_id", cancel="void")
+
+
 def view(row, status: int = 200):
     """A financial row with its totals and ETag."""
     return budget.as_view(row), status, {"ETag": row.etag}
@@ -52,6 +90,7 @@ class Proposals(MethodView):
         """Budget proposals you may see (filters: fiscal_year, moa)."""
         return budget.list_proposals(current_user(), **filters)
 
+    @blp.links(201, **PROPOSAL_LINKS)
     @blp.arguments(ProposalCreateSchema)
     @blp.response(201, ProposalSchema)
     def post(self, data):
@@ -70,6 +109,7 @@ class Proposal(MethodView):
 @blp.route("/program-budgets")
 class ProgramBudgets(MethodView):
     @blp.arguments(ProgramBudgetCreateSchema)
+    @blp.links(201, **PROGRAM_BUDGET_LINKS)
     @blp.response(201, ProgramBudgetSchema, headers=ETAG_HEADER)
     def post(self, data):
         """Approve an amount for a PPA within its organization's proposal (budget analysts)."""
@@ -78,12 +118,14 @@ class ProgramBudgets(MethodView):
 
 @blp.route("/program-budgets/<id:program_budget_id>")
 class ProgramBudgetOne(MethodView):
+    @blp.links(200, **PROGRAM_BUDGET_LINKS)
     @blp.response(200, ProgramBudgetSchema, headers=ETAG_HEADER)
     def get(self, program_budget_id):
         """A program budget with allotted, obligated and disbursed totals and balances."""
         return view(budget.get_or_raise(current_user(), ProgramBudget, program_budget_id))
 
     @blp.arguments(ProgramBudgetPatchSchema)
+    @blp.links(200, **PROGRAM_BUDGET_LINKS)
     @blp.response(200, ProgramBudgetSchema, headers=ETAG_HEADER)
     def patch(self, data, program_budget_id):
         """Change the approved amount (never below what is allotted). Send
@@ -134,6 +176,7 @@ class ProgramBudgetAllotments(MethodView):
 @blp.route("/allotments")
 class Allotments(MethodView):
     @blp.arguments(AllotmentCreateSchema)
+    @blp.links(201, **ALLOTMENT_LINKS)
     @blp.response(201, AllotmentSchema, headers=ETAG_HEADER)
     def post(self, data):
         """Release a quarterly allotment (budget analysts; enacted PPAs); refused
@@ -143,6 +186,7 @@ class Allotments(MethodView):
 
 @blp.route("/allotments/<id:row_id>")
 class AllotmentOne(MethodView):
+    @blp.links(200, **ALLOTMENT_LINKS)
     @blp.response(200, AllotmentSchema, headers=ETAG_HEADER)
     def get(self, row_id):
         """An allotment with what is obligated and still available."""
@@ -153,6 +197,7 @@ class AllotmentOne(MethodView):
 class AllotmentCancel(MethodView):
     @blp.accepts_if_match
     @blp.arguments(CancelSchema)
+    @blp.links(200, **ALLOTMENT_LINKS)
     @blp.response(200, AllotmentSchema, headers=ETAG_HEADER)
     def post(self, data, row_id):
         """Cancel an allotment without active obligations; its amount returns to the program budget."""
@@ -168,6 +213,7 @@ class AllotmentObligations(MethodView):
 @blp.route("/obligations")
 class Obligations(MethodView):
     @blp.arguments(ObligationCreateSchema)
+    @blp.links(201, **OBLIGATION_LINKS)
     @blp.response(201, ObligationSchema, headers=ETAG_HEADER)
     def post(self, data):
         """Obligate part of an allotment (the MOA); refused with 409 above what it has left."""
@@ -176,6 +222,7 @@ class Obligations(MethodView):
 
 @blp.route("/obligations/<id:row_id>")
 class ObligationOne(MethodView):
+    @blp.links(200, **OBLIGATION_LINKS)
     @blp.response(200, ObligationSchema, headers=ETAG_HEADER)
     def get(self, row_id):
         """An obligation with what is disbursed and its balance."""
@@ -186,6 +233,7 @@ class ObligationOne(MethodView):
 class ObligationCancel(MethodView):
     @blp.accepts_if_match
     @blp.arguments(CancelSchema)
+    @blp.links(200, **OBLIGATION_LINKS)
     @blp.response(200, ObligationSchema, headers=ETAG_HEADER)
     def post(self, data, row_id):
         """Cancel an obligation without disbursements; its amount returns to the allotment."""
@@ -201,6 +249,7 @@ class ObligationDisbursements(MethodView):
 @blp.route("/disbursements")
 class Disbursements(MethodView):
     @blp.arguments(DisbursementCreateSchema)
+    @blp.links(201, **DISBURSEMENT_LINKS)
     @blp.response(201, DisbursementSchema, headers=ETAG_HEADER)
     def post(self, data):
         """Pay part of an obligation (the MOA); refused with 409 above its balance."""
@@ -209,6 +258,7 @@ class Disbursements(MethodView):
 
 @blp.route("/disbursements/<id:row_id>")
 class DisbursementOne(MethodView):
+    @blp.links(200, **DISBURSEMENT_LINKS)
     @blp.response(200, DisbursementSchema, headers=ETAG_HEADER)
     def get(self, row_id):
         """A disbursement."""
@@ -219,6 +269,7 @@ class DisbursementOne(MethodView):
 class DisbursementVoid(MethodView):
     @blp.accepts_if_match
     @blp.arguments(CancelSchema)
+    @blp.links(200, **DISBURSEMENT_LINKS)
     @blp.response(200, DisbursementSchema, headers=ETAG_HEADER)
     def post(self, data, row_id):
         """Void a disbursement; its amount returns to the obligation."""

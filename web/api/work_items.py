@@ -7,7 +7,7 @@ from flask.views import MethodView
 
 from services import work_items
 from web.auth import current_user
-from web.contract import ETAG_HEADER, LOCATION_HEADER
+from web.contract import ETAG_HEADER, LOCATION_HEADER, link
 from web.parsing import Blueprint
 from web.schemas import (
     ExpenditureSchema,
@@ -21,12 +21,33 @@ blp = Blueprint("work-items", __name__, url_prefix="/api/work-items",
                 description="Work items of a PPA's work-breakdown structure.")
 
 
+ITEM = "/api/work-items/{item_id}"
+
+
+def work_item_links(id_expression: str = "$response.body#/id", *, with_etag: bool = True) -> dict[str, dict]:
+    """What a client can do next with a work item it was given (OpenAPI
+    links); ``id_expression`` finds the item's id in the response."""
+    this = {"path.item_id": id_expression}
+    etag = {"header.If-Match": "$response.header.ETag"} if with_etag else {}
+    links = {
+        "read": link("GET", ITEM, "read the work item", parameters=this),
+        "children": link("GET", ITEM + "/children", "its children", parameters=this),
+        "add_child": link("POST", "/api/work-items", "add a work item under it", body={"parent_id": id_expression}),
+        "spend": link("POST", ITEM + "/expenditures", "record spending on it", parameters=this),
+        "transition": link("POST", ITEM + "/transitions", "change its status", parameters=this | etag),
+    }
+    if with_etag:
+        links["edit"] = link("PATCH", ITEM, "edit the work item, with its ETag", parameters=this | etag)
+    return links
+
+
 def with_etag(view: dict, status: int = 200):
     return view, status, {"ETag": view["etag"]}
 
 
 @blp.route("")
 class WorkItemCollection(MethodView):
+    @blp.links(201, **work_item_links())
     @blp.arguments(WorkItemCreateSchema)
     @blp.response(201, WorkItemSchema, headers=ETAG_HEADER | LOCATION_HEADER)
     def post(self, data):
@@ -38,11 +59,13 @@ class WorkItemCollection(MethodView):
 
 @blp.route("/<id:item_id>")
 class WorkItemOne(MethodView):
+    @blp.links(200, **work_item_links())
     @blp.response(200, WorkItemSchema, headers=ETAG_HEADER)
     def get(self, item_id):
         """One work item with its rollups; the ETag header is its version."""
         return with_etag(work_items.get_work_item(current_user(), item_id))
 
+    @blp.links(200, **work_item_links())
     @blp.arguments(WorkItemPatchSchema(partial=True))
     @blp.response(200, WorkItemSchema, headers=ETAG_HEADER)
     def patch(self, data, item_id):
