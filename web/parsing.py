@@ -233,8 +233,8 @@ class Money(fields.Field):
         self.allow_negative, self.positive = allow_negative, positive
         sign = "-?" if allow_negative else ""
         digits = self.REQUEST_DIGITS
-        pattern = (rf"^([1-9]\d{{0,{digits - 1}}}(\.\d{{1,2}})?|0\.(0[1-9]|[1-9]\d?))$" if positive else
-                   rf"^{sign}\d{{1,{digits}}}(\.\d{{1,2}})?$")
+        pattern = (rf"^([1-9][0-9]{{0,{digits - 1}}}(\.[0-9]{{1,2}})?|0\.(0[1-9]|[1-9][0-9]?))$" if positive else
+                   rf"^{sign}[0-9]{{1,{digits}}}(\.[0-9]{{1,2}})?$")
         metadata = {"example": "5000000.00", "pattern": pattern,
                     "description": "PHP amount as a decimal string"} | kwargs.pop("metadata", {})
         super().__init__(metadata=metadata, **kwargs)
@@ -242,7 +242,7 @@ class Money(fields.Field):
     def as_reply(self) -> None:
         """Document this field as a response amount (see the class docstring)."""
         sign = "-?" if self.allow_negative else ""
-        self.metadata = self.metadata | {"pattern": rf"^{sign}\d{{1,{self.REPLY_DIGITS}}}\.\d{{2}}$"}
+        self.metadata = self.metadata | {"pattern": rf"^{sign}[0-9]{{1,{self.REPLY_DIGITS}}}\.[0-9]{{2}}$"}
 
     def _serialize(self, value: Decimal | None, attr, obj, **kwargs) -> str | None:
         return format_amount(value)
