@@ -23,8 +23,9 @@ from sqlalchemy.orm import undefer
 
 from db import db
 from db.models import Allotment, Disbursement, Obligation, Organization, Ppa, ProgramBudget, User
-from services.access import visible_ppas
+from services.access import sees_all_organizations, visible_ppas
 from services.runtime import get_runtime
+from workflow.errors import NotFound
 from workflow.money import ZERO, from_centavos
 
 QUARTERS = (1, 2, 3, 4)
@@ -272,6 +273,24 @@ def file_name(kind: str, fiscal_year: int, moa: str | None) -> str:
     """The download name, e.g. ``MFBM_Budget_Execution_FY2025_MSSD.xlsx``."""
     stem = {"mfbm": "MFBM_Budget_Execution", "far1": "FAR1_Statement"}[kind]
     return f"{stem}_FY{fiscal_year}{'_' + moa if moa else ''}.xlsx"
+
+
+def report_scope(user: User, moa: str | None) -> str | None:
+    """The organization (code) a report for ``user`` covers: ``moa``, or
+    None for all MOAs; a user who sees only their own organization (a MOA
+    focal person, docs/design.md §3) always gets theirs, so their workbook
+    names it instead of "All MOAs".
+
+    Raises:
+        NotFound: ``moa`` is another organization's, for such a user (as
+            that organization's PPAs are, to them).
+    """
+    if sees_all_organizations(user):
+        return moa
+    own = user.organization.code if user.organization is not None else None
+    if own is None or moa not in (None, own):
+        raise NotFound(f"no organization {moa or '(none)'} among those you may report on")
+    return own
 
 
 def request_report(user: User, kind: str, fiscal_year: int, moa: str | None, *, background: bool):

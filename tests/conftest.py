@@ -178,7 +178,9 @@ def chain(world):
 
 def pytest_terminal_summary(terminalreporter, config) -> None:
     """Say how many schemathesis cases ran (issue 6 asks for the figure)."""
-    from tests.support import SCHEMATHESIS_CASES
+    from tests.support import SCHEMATHESIS_CASES, SCHEMATHESIS_STEPS
 
     if cases := config.stash.get(SCHEMATHESIS_CASES, 0):
         terminalreporter.write_line(f"schemathesis: {cases} generated cases against /api/openapi.json")
+    if steps := config.stash.get(SCHEMATHESIS_STEPS, 0):
+        terminalreporter.write_line(f"schemathesis: {steps} stateful steps along the OpenAPI links")

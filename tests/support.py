@@ -15,6 +15,8 @@ from services import users
 
 SCHEMATHESIS_CASES = pytest.StashKey[int]()
 """How many schemathesis cases ran this session (on ``config.stash``)."""
+SCHEMATHESIS_STEPS = pytest.StashKey[int]()
+"""How many steps of schemathesis' stateful sequences ran this session."""
 
 # Technical review is due in 10 business days (rules/approval.yaml). Entered on
 # Thursday 5 June 2025 it falls due on Monday 23 June: Eid al-Adha (Fri 6
@@ -168,6 +170,14 @@ class World:
                                    headers=(who or self.focal).headers)
         assert response.status_code == 200, response.get_json()
         return response.get_json()
+
+    def patch(self, path: str, who: Person, body: dict, **headers: str):
+        """``PATCH path`` as ``who`` the way a client must: with the ETag of
+        a read (by an administrator, so that refusals are ``who``'s own) in
+        ``If-Match`` (docs/design.md §5); ``headers`` add to or replace it."""
+        read = self.client.get(path, headers=self.admin.headers)
+        assert read.status_code == 200, read.get_json()
+        return self.client.patch(path, json=body, headers=who.headers | {"If-Match": read.headers["ETag"]} | headers)
 
     def get(self, ppa_id: int, who: Person) -> dict:
         response = self.client.get(f"/api/monitoring-entries/{ppa_id}", headers=who.headers)

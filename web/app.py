@@ -17,7 +17,7 @@ from jobs.registry import known_jobs
 from rules import load_rules
 from services import runtime
 from services.effects import known_effects
-from web import auth, errors, health, idempotency, logs, parsing, ratelimit
+from web import auth, contract, errors, health, idempotency, logs, parsing, ratelimit
 from web.api import BLUEPRINTS
 from web.config import settings
 from web.jsonio import JSONProvider
@@ -87,13 +87,16 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     api.register_converter(RowIdConverter, integerconverter2paramschema)
     api.register_converter(JobIdConverter, lambda _converter: JobIdConverter.SCHEMA)
     api.register_field(Money, "string", None)
+    api.ma_plugin.converter.add_attribute_function(parsing.document_text)
     api.register_field(Percent, "number", None)
     errors.init_app(app)
-    # Order matters: request id, clock, rate limit, authentication, query check, idempotency.
+    # Order matters: request id, clock, rate limit, authentication, If-Match on PATCH, query check,
+    # idempotency.
     auth.init_request_ids(app)
     logs.init_app(app)
     ratelimit.init_app(app)
     auth.init_app(app)
+    contract.init_app(app)
     parsing.init_app(app)
     idempotency.init_app(app)
     for blueprint in BLUEPRINTS:

@@ -43,13 +43,75 @@ HTTP_CODES = {
     428: "precondition_required", 429: "too_many_requests", 500: "internal_error", 503: "service_unavailable",
 }
 
+#: The title of every problem, by code: the one place a title is written.
+#: A problem's ``detail`` says what happened this time; its ``title`` never
+#: varies for a code (RFC 9457 §3.1.3), whoever raises it.
+PROBLEM_TITLES = {
+    # HTTP-level problems
+    "bad_request": "Bad request",
+    "unauthenticated": "Authentication required",
+    "forbidden": "Forbidden",
+    "not_found": "Not found",
+    "method_not_allowed": "Method not allowed",
+    "not_acceptable": "Not acceptable",
+    "conflict": "Conflict",
+    "stale_version": "Stale version",
+    "payload_too_large": "Payload too large",
+    "unsupported_media_type": "Unsupported media type",
+    "validation_failed": "Validation failed",
+    "precondition_required": "Precondition required",
+    "too_many_requests": "Too many requests",
+    "internal_error": "Internal error",
+    "service_unavailable": "Service unavailable",
+    "error": "Error",
+    # workflow.errors classes
+    "role_missing": "Role missing",
+    "separation_of_duties": "Separation of duties",
+    "invalid_transition": "Transition not possible from the current state",
+    "not_editable": "Not editable in the current state",
+    "budget_limit_exceeded": "Budget limit exceeded",
+    "duplicate": "Already exists",
+    # conflicts raised with their own code
+    "already_tracking": "Work item tracking already enabled",
+    "already_voided": "Already voided",
+    "budget_locked": "Budget allocations locked",
+    "cancelled": "Cancelled",
+    "concurrent_update": "Concurrent update",
+    "follows_execution_project": "Follows the execution project",
+    "has_active_children": "Has active records under it",
+    "not_enacted": "PPA not enacted",
+    "not_trackable": "Cannot be tracked in this stage",
+    "not_tracking": "Work item tracking not enabled",
+    "parent_cancelled": "Parent work item cancelled",
+    "report_not_ready": "Report not ready",
+    "user_exists": "User already exists",
+    # Idempotency-Key (web.idempotency)
+    "bad_idempotency_key": "Bad idempotency key",
+    "idempotency_key_in_progress": "Request in progress",
+    "idempotency_key_reused": "Idempotency key reused",
+    "response_lost": "Response lost",
+}
+
 PROBLEM_TYPE = "urn:ppaflow:problem:{code}"
 PROBLEM_MIMETYPE = "application/problem+json"
 
 
-def problem(status: int, code: str, title: str, detail: str, *, errors: dict | None = None,
+def problem(status: int, code: str, title: str | None, detail: str, *, errors: dict | None = None,
             headers: dict | None = None, **extra: Any) -> Response:
-    """Build a problem+json response."""
+    """Build a problem+json response.
+
+    Args:
+        status: the HTTP status.
+        code: the stable problem code; it names the ``type`` and fixes the
+            ``title`` (``PROBLEM_TITLES``).
+        title: only used for a code missing from ``PROBLEM_TITLES``, which
+            a test forbids (tests/api/test_contract.py).
+        detail: what happened, for a person to read.
+        errors: per-field messages (``{field: [message, ...]}``), for 422.
+        headers: extra response headers.
+        extra: further members (amounts, reasons, ...).
+    """
+    title = PROBLEM_TITLES.get(code) or title or http.HTTPStatus(status).phrase
     body: dict[str, Any] = {
         "type": PROBLEM_TYPE.format(code=code), "title": title, "status": status, "detail": detail,
         "code": code, "instance": request.path,
@@ -126,17 +188,32 @@ class ProblemApi(Api):
 
     ERROR_SCHEMA = ProblemSchema
 
+    #: Headers that come with some problem responses.
+    PROBLEM_HEADERS = {
+        401: {"WWW-Authenticate": {"required": True, "schema": {"type": "string"}}},
+        405: {"Allow": {"required": True, "schema": {"type": "string"},
+                        "description": "the methods the resource has"}},
+        429: {"Retry-After": {"required": True, "schema": {"type": "integer", "minimum": 1},
+                              "description": "seconds to wait before the next request"}},
+        503: {"Retry-After": {"schema": {"type": "integer", "minimum": 1}}},
+    }
+
     def _register_responses(self):
         """Document every error response as ``application/problem+json``."""
         for status in http.HTTPStatus:
             response = {"description": status.phrase}
             if not (100 <= status < 200) and status not in (204, 304):
                 response["schema"] = self.ERROR_SCHEMA
+            if status in self.PROBLEM_HEADERS:
+                response["headers"] = self.PROBLEM_HEADERS[status]
             prepare_response(response, self.spec, PROBLEM_MIMETYPE)
             self.spec.components.response(status.name, response, lazy=True)
         response = {"description": "Default error response", "schema": self.ERROR_SCHEMA}
         prepare_response(response, self.spec, PROBLEM_MIMETYPE)
         self.spec.components.response("DEFAULT_ERROR", response, lazy=True)
+
+    def _register_pagination_header(self):
+        """``X-Pagination`` is documented where it is sent (``web.pagination``)."""
 
     def handle_http_exception(self, error: HTTPException):
         data = getattr(error, "data", None) or {}
@@ -157,7 +234,10 @@ class ProblemApi(Api):
         code = HTTP_CODES.get(status, "error")
         if status == 422 and errors:
             detail = e.summarize(errors)
-        return problem(status, code, error.name, detail, errors=errors, headers=data.get("headers"))
+        headers = dict(data.get("headers") or {})
+        if allowed := dict(error.get_headers()).get("Allow"):  # 405 names the methods there are (RFC 9110 §15.5.6)
+            headers["Allow"] = allowed
+        return problem(status, code, None, detail, errors=errors, headers=headers)
 
 
 def init_app(app: Flask) -> None:
@@ -183,4 +263,4 @@ def domain_problem(error: e.PpaflowError) -> Response:
     status = status_of(error)
     errors = error.errors if isinstance(error, e.ValidationFailed) else None
     headers = {"Retry-After": "1"} if status == 503 else None
-    return problem(status, error.code, error.title, error.detail, errors=errors, headers=headers, **error.extra)
+    return problem(status, error.code, None, error.detail, errors=errors, headers=headers, **error.extra)

@@ -29,11 +29,25 @@ from werkzeug.routing import BaseConverter, IntegerConverter
 from werkzeug.utils import cached_property
 from werkzeug.wsgi import LimitedStream
 
+from web import contract, pagination
 from workflow.errors import ValidationFailed
 from workflow.money import AmountError, NumberError, bounded_number, format_amount, parse_amount
 from workflow.text import text_problem
 
 PAGING = frozenset({"page", "page_size"})
+
+TEXT_PATTERN = "^[^" + CONTROL_CHARACTERS.pattern.strip("[]") + "]*$"
+"""``CONTROL_CHARACTERS`` as the OpenAPI ``pattern`` of every text field and
+query parameter: what the document allows, the server accepts."""
+
+
+def document_text(_converter, field: fields.Field, ret: dict, **_kwargs) -> dict:
+    """apispec attribute function: the ``pattern`` of a text field (one
+    without a pattern of its own), so the OpenAPI document refuses the
+    characters the parser refuses."""
+    if isinstance(field, fields.String) and "pattern" not in ret and "enum" not in ret:
+        return {"pattern": TEXT_PATTERN}
+    return {}
 
 
 MAX_DEPTH = 32
@@ -172,10 +186,36 @@ def _no_constants(name: str) -> Any:
 
 class Blueprint(flask_smorest.Blueprint):
     """flask-smorest Blueprint using ppaflow's ``Parser``; lists are paged 20
-    at a time by default, 200 at most (``page``, ``page_size``)."""
+    at a time by default, 200 at most (``page``, ``page_size``, the
+    ``X-Pagination`` header of ``web.pagination``). Every operation is
+    documented with the headers and problem responses of ``web.contract``."""
 
     ARGUMENTS_PARSER = Parser()
     DEFAULT_PAGINATION_PARAMETERS = {"page": 1, "page_size": 20, "max_page_size": 200}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._prepare_doc_cbks.append(contract.document_operation)
+
+    @staticmethod
+    def accepts_if_match(func):
+        """Mark a view (a transition, a cancellation) as honouring an optional
+        ``If-Match``: documented as a header parameter, with 412 when stale.
+        A ``PATCH`` needs no mark: it always requires ``If-Match``."""
+        func._apidoc = {**getattr(func, "_apidoc", {}), contract.CONDITIONAL: "optional"}
+        return func
+
+    def links(self, status: int, **links: dict):
+        """Document the OpenAPI ``links`` (``web.contract.link``) of the
+        ``status`` response, by name."""
+        return self.doc(responses={status: {"links": links}})
+
+    @staticmethod
+    def _make_pagination_metadata(page, page_size, item_count):
+        return pagination.metadata(page, page_size, item_count)
+
+    def _document_pagination_metadata(self, spec, resp_doc):
+        resp_doc.setdefault("headers", {})[pagination.HEADER] = pagination.HEADER_DOC
 
 
 MAX_ROW_ID = 2**31 - 1
@@ -210,23 +250,45 @@ def RowId(*, strict: bool = True, **kwargs) -> fields.Integer:  # noqa: N802 - r
 class Money(fields.Field):
     """A PHP amount: a string with two decimals in JSON (``"5000000.00"``),
     a ``Decimal`` in Python. Accepts strings, integers and exact JSON numbers;
-    refuses floats, more than two decimals, negatives and amounts above
-    999,999,999,999.99 (docs/design.md §2)."""
+    refuses floats, more than two decimals, negatives (unless
+    ``allow_negative``), zero (when ``positive``) and amounts above
+    999,999,999,999.99 (docs/design.md §2).
 
-    def __init__(self, *, allow_negative: bool = False, **kwargs):
-        self.allow_negative = allow_negative
-        metadata = {"example": "5000000.00", "pattern": r"^-?\d{1,12}(\.\d{1,2})?$",
+    The OpenAPI ``pattern`` says the same of the strings it documents, in
+    both directions: a request amount has at most 12 digits before the
+    point (``MAX_AMOUNT``) and a minus only where negatives are allowed; a
+    response amount (``as_reply``) always has two decimals and may be a
+    total of up to 17 digits (the largest sum of BIGINT centavos).
+    """
+
+    REQUEST_DIGITS, REPLY_DIGITS = 12, 17
+
+    def __init__(self, *, allow_negative: bool = False, positive: bool = False, **kwargs):
+        self.allow_negative, self.positive = allow_negative, positive
+        sign = "-?" if allow_negative else ""
+        digits = self.REQUEST_DIGITS
+        pattern = (rf"^([1-9][0-9]{{0,{digits - 1}}}(\.[0-9]{{1,2}})?|0\.(0[1-9]|[1-9][0-9]?))$" if positive else
+                   rf"^{sign}[0-9]{{1,{digits}}}(\.[0-9]{{1,2}})?$")
+        metadata = {"example": "5000000.00", "pattern": pattern,
                     "description": "PHP amount as a decimal string"} | kwargs.pop("metadata", {})
         super().__init__(metadata=metadata, **kwargs)
+
+    def as_reply(self) -> None:
+        """Document this field as a response amount (see the class docstring)."""
+        sign = "-?" if self.allow_negative else ""
+        self.metadata = self.metadata | {"pattern": rf"^{sign}[0-9]{{1,{self.REPLY_DIGITS}}}\.[0-9]{{2}}$"}
 
     def _serialize(self, value: Decimal | None, attr, obj, **kwargs) -> str | None:
         return format_amount(value)
 
     def _deserialize(self, value: Any, attr, data, **kwargs) -> Decimal:
         try:
-            return parse_amount(value, allow_negative=self.allow_negative)
+            amount = parse_amount(value, allow_negative=self.allow_negative)
         except AmountError as exc:
             raise ValidationError(str(exc)) from None
+        if self.positive and amount <= 0:
+            raise ValidationError("must be at least 0.01")
+        return amount
 
 
 class Percent(fields.Field):

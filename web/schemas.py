@@ -6,9 +6,17 @@ from __future__ import annotations
 
 import json
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, fields, missing, validate
+from marshmallow.utils import get_value
 
-from db.models.budget import PAYMENT_METHODS
+from db.models.budget import (
+    ALLOTMENT_STATUSES,
+    DISBURSEMENT_STATUSES,
+    OBLIGATION_STATUSES,
+    PAYMENT_METHODS,
+    PROPOSAL_STATUSES,
+)
+from db.models.job import JOB_STATUSES
 from services import calendar
 from services.audit_log import AUDITED_ENTITIES
 from services.budget import UACS_CODE
@@ -17,6 +25,7 @@ from workflow.money import CENT
 from workflow.vocabulary import (
     ALERT_TYPES,
     APPROPRIATION_CLASSES,
+    BUDGET_STATUSES,
     CATEGORIES,
     DISTRIBUTION_POLICIES,
     FIRST_FISCAL_YEAR,
@@ -44,6 +53,32 @@ def _organization_code(**kwargs) -> fields.String:
     return fields.String(validate=[validate.Length(min=1, max=20), validate.Regexp(
         r"^[A-Za-z0-9][A-Za-z0-9._-]*$", error="must be an organization code: letters, digits, '.', '_' or '-'")],
         **kwargs)
+
+
+class Reply(Schema):
+    """A response body (docs/design.md §5). Every field is always present,
+    ``null`` when it has no value and never left out, so the OpenAPI
+    document marks each one ``required`` and a generated client can rely on
+    it; a field that may be ``null`` says so (``allow_none``). Amounts are
+    documented as response amounts (``Money.as_reply``)."""
+
+    def on_bind_field(self, field_name: str, field_obj: fields.Field) -> None:
+        field_obj.required = True
+        if isinstance(field_obj, Money):
+            field_obj.as_reply()
+
+    def get_attribute(self, obj, attr: str, default):
+        """``obj``'s ``attr``; a dotted ``attr`` through a ``None`` (the
+        ``organization.code`` of a user without one) is ``None``, not left out."""
+        value = super().get_attribute(obj, attr, default)
+        if value is missing and "." in attr and get_value(obj, attr.rsplit(".", 1)[0]) is None:
+            return None
+        return value
+
+
+def _one_of(values) -> dict:
+    """A response string from a closed vocabulary (documented as an ``enum``)."""
+    return {"validate": validate.OneOf(values)}
 
 
 class PpaWriteSchema(Schema):
@@ -76,28 +111,28 @@ class PpaPatchSchema(PpaWriteSchema):
     progress = fields.Integer(validate=validate.Range(0, 100), strict=True)
 
 
-class PpaSchema(Schema):
+class PpaSchema(Reply):
     """A PPA as the API returns it."""
 
     id = fields.Integer()
     title = fields.String()
     summary = fields.String()
-    category = fields.String()
+    category = fields.String(**_one_of(CATEGORIES))
     program_code = fields.String(allow_none=True)
     implementing_moa = fields.String(attribute="organization.code")
     implementing_moa_name = fields.String(attribute="organization.name")
     fiscal_year = fields.Integer()
     sector = fields.String(allow_none=True)
     funding_source = fields.String(allow_none=True)
-    appropriation_class = fields.String()
-    priority = fields.String()
+    appropriation_class = fields.String(**_one_of(APPROPRIATION_CLASSES))
+    priority = fields.String(**_one_of(PRIORITIES))
     start_date = fields.Date(allow_none=True)
     target_end_date = fields.Date(allow_none=True)
     budget_allocation = Money()
     actual_expenditure = Money(metadata={"description": "rolled-up work item expenditure when tracking is on, "
                                                         "else the disbursements"})
     progress = fields.Integer()
-    status = fields.String()
+    status = fields.String(**_one_of(PPA_STATUSES))
     approval_status = fields.String()
     stage_entered_at = fields.DateTime()
     stage_due_at = fields.Function(
@@ -106,12 +141,12 @@ class PpaSchema(Schema):
                   "description": "the date the current approval stage falls due (business days of the rules' "
                                  "calendar, Asia/Manila); null in a stage without a due time"})
     wbs_template = fields.String(allow_none=True)
-    budget_distribution_policy = fields.String()
+    budget_distribution_policy = fields.String(**_one_of(DISTRIBUTION_POLICIES))
     enable_workitem_tracking = fields.Boolean()
     auto_sync_progress = fields.Boolean()
     auto_sync_status = fields.Boolean()
     execution_project_id = fields.Integer(allow_none=True)
-    execution_flag = fields.String(allow_none=True, metadata={"description": "at_risk when the project is at risk"})
+    execution_flag = fields.String(allow_none=True, **_one_of(("at_risk",)), metadata={"description": "at_risk when the project is at risk"})
     created_by_id = fields.Integer(allow_none=True)
     updated_by_id = fields.Integer(allow_none=True)
     created_at = fields.DateTime()
@@ -137,14 +172,14 @@ class TransitionRequestSchema(Schema):
     comment = fields.String(allow_none=True, validate=validate.Length(max=MAX_TEXT))
 
 
-class ReasonSchema(Schema):
+class ReasonSchema(Reply):
     """Why an action is closed."""
 
     code = fields.String(metadata={"description": "wrong_stage, role_missing, separation_of_duties, stale_version"})
     message = fields.String()
 
 
-class ActionSchema(Schema):
+class ActionSchema(Reply):
     """One trigger as seen by the caller."""
 
     trigger = fields.String()
@@ -155,7 +190,7 @@ class ActionSchema(Schema):
     reasons = fields.List(fields.Nested(ReasonSchema))
 
 
-class ActionsSchema(Schema):
+class ActionsSchema(Reply):
     """``GET .../actions``."""
 
     ppa_id = fields.Integer()
@@ -164,7 +199,7 @@ class ActionsSchema(Schema):
     actions = fields.List(fields.Nested(ActionSchema))
 
 
-class HistoryEntrySchema(Schema):
+class HistoryEntrySchema(Reply):
     """One approval transition."""
 
     id = fields.Integer()
@@ -179,7 +214,7 @@ class HistoryEntrySchema(Schema):
     rules_hash = fields.String()
 
 
-class UserSchema(Schema):
+class UserSchema(Reply):
     """The caller (``GET /api/me``)."""
 
     id = fields.Integer()
@@ -211,45 +246,45 @@ class DistributeBudgetSchema(Schema):
                               metadata={"description": "work item id -> amount (manual)"})
 
 
-class TreeNodeSchema(Schema):
+class TreeNodeSchema(Reply):
     """One node of the budget tree; money as strings, ``actual_expenditure``
     rolled up."""
 
     work_item_id = fields.Integer()
     title = fields.String()
-    work_type = fields.String()
+    work_type = fields.String(**_one_of(WORK_TYPES))
     level = fields.Integer()
     status = fields.String()
     progress = fields.Integer()
-    allocated_budget = fields.String(allow_none=True)
-    actual_expenditure = fields.String()
-    variance = fields.String()
+    allocated_budget = Money(allow_none=True)
+    actual_expenditure = Money()
+    variance = Money(allow_negative=True)
     variance_pct = fields.Float(allow_none=True)
-    budget_status = fields.String(metadata={"description": "over_budget, on_budget or under_budget"})
+    budget_status = fields.String(**_one_of(BUDGET_STATUSES))
     children = fields.List(fields.Nested(lambda: TreeNodeSchema()))
 
 
-class BudgetTreeSchema(Schema):
+class BudgetTreeSchema(Reply):
     """``GET .../budget_allocation_tree/``."""
 
     ppa_id = fields.Integer()
-    ppa_budget = fields.String()
-    allocated_to_workitems = fields.String()
-    unallocated = fields.String()
+    ppa_budget = Money()
+    allocated_to_workitems = Money()
+    unallocated = Money(allow_negative=True)
     allocation_percentage = fields.Float()
-    total_expended = fields.String()
+    total_expended = Money()
     breakdown = fields.List(fields.Nested(TreeNodeSchema))
 
 
-class SyncResultSchema(Schema):
+class SyncResultSchema(Reply):
     """``POST .../sync_from_workitem/``."""
 
     progress = fields.Integer()
-    status = fields.String()
+    status = fields.String(**_one_of(PPA_STATUSES))
     message = fields.String()
 
 
-class WorkItemSchema(Schema):
+class WorkItemSchema(Reply):
     """A work item with its rollups: ``progress`` and ``expended`` are rolled
     up from the children, ``own_progress`` and ``actual_expenditure`` are the
     item's own."""
@@ -257,13 +292,13 @@ class WorkItemSchema(Schema):
     id = fields.Integer()
     parent_id = fields.Integer(allow_none=True)
     ppa_id = fields.Integer()
-    work_type = fields.String()
+    work_type = fields.String(**_one_of(WORK_TYPES))
     title = fields.String()
     description = fields.String()
     position = fields.Integer()
     level = fields.Integer()
     status = fields.String()
-    priority = fields.String()
+    priority = fields.String(**_one_of(PRIORITIES))
     progress = fields.Integer()
     own_progress = fields.Integer()
     start_date = fields.Date(allow_none=True)
@@ -273,7 +308,7 @@ class WorkItemSchema(Schema):
     expended = Money()
     variance = Money(allow_negative=True)
     variance_pct = Percent(allow_none=True)
-    budget_status = fields.String()
+    budget_status = fields.String(**_one_of(BUDGET_STATUSES))
     budget_notes = fields.String()
     budget_locked = fields.Boolean()
     children_count = fields.Integer()
@@ -282,7 +317,7 @@ class WorkItemSchema(Schema):
     updated_at = fields.DateTime()
 
 
-class EnableTrackingResultSchema(Schema):
+class EnableTrackingResultSchema(Reply):
     """``201`` of ``enable_workitem_tracking/``."""
 
     success = fields.Boolean()
@@ -337,14 +372,15 @@ class WorkItemTransitionSchema(Schema):
 
 # -- background jobs, alerts, notifications (docs/design.md §7) ------------------------------------
 
-class JobSchema(Schema):
+class JobSchema(Reply):
     """A background job and how it went."""
 
     id = fields.String()
     kind = fields.String()
     arguments = fields.Function(lambda job: json.loads(job.arguments), metadata={"type": "object"})
-    status = fields.String(metadata={"description": "queued, started, retrying, finished or failed"})
-    runner = fields.String(metadata={"description": "rq (a worker) or inline (no Redis)"})
+    status = fields.String(**_one_of(JOB_STATUSES))
+    runner = fields.String(allow_none=True, **_one_of(("rq", "inline")),
+                           metadata={"description": "rq (a worker) or inline (no Redis); null until dispatched"})
     result = fields.Function(lambda job: json.loads(job.result) if job.result else None,
                              metadata={"type": "object", "nullable": True})
     error = fields.String(allow_none=True)
@@ -356,13 +392,15 @@ class JobSchema(Schema):
     ended_at = fields.DateTime(allow_none=True)
 
 
-class AlertSchema(Schema):
+class AlertSchema(Reply):
     """An alert; ``status`` is open until the condition clears."""
 
     id = fields.Integer()
-    type = fields.String()
-    severity = fields.String()
-    status = fields.Function(lambda alert: "open" if alert.resolved_at is None else "resolved")
+    type = fields.String(**_one_of(ALERT_TYPES))
+    severity = fields.String(**_one_of(SEVERITIES))
+    status = fields.Function(lambda alert: "open" if alert.resolved_at is None else "resolved",
+                             metadata={"type": "string", "enum": ["open", "resolved"],
+                                       "description": "open until the condition clears"})
     ppa_id = fields.Integer()
     work_item_id = fields.Integer(allow_none=True)
     moa = fields.String(attribute="organization.code")
@@ -384,7 +422,7 @@ class AlertFilterSchema(Schema):
     moa = _organization_code(metadata={"description": "organization code"})
 
 
-class NotificationSchema(Schema):
+class NotificationSchema(Reply):
     """A message in the caller's outbox."""
 
     id = fields.Integer()
@@ -394,16 +432,13 @@ class NotificationSchema(Schema):
     day = fields.Date()
     subject = fields.String()
     body = fields.String()
-    status = fields.String(metadata={"description": "pending (kept in the outbox), sent or failed"})
+    status = fields.String(**_one_of(("pending", "sent", "failed")),
+                           metadata={"description": "pending (kept in the outbox), sent or failed"})
     created_at = fields.DateTime()
     sent_at = fields.DateTime(allow_none=True)
 
 
 # -- budget preparation and execution (seed 003) ------------------------------------------------
-
-AT_LEAST_A_CENTAVO = validate.Range(min=CENT, error="must be at least 0.01")
-"""Line items, allotments, obligations and disbursements are never zero (db/models/budget.py checks)."""
-
 
 def _reference(max_length: int = 40) -> fields.String:
     return fields.String(required=True, validate=validate.Length(min=1, max=max_length))
@@ -416,12 +451,12 @@ class ProposalCreateSchema(Schema):
     notes = _text(MAX_TEXT)
 
 
-class ProposalSchema(Schema):
+class ProposalSchema(Reply):
     id = fields.Integer()
     organization = fields.String(attribute="organization.code")
     fiscal_year = fields.Integer()
     title = fields.String()
-    status = fields.String()
+    status = fields.String(**_one_of(PROPOSAL_STATUSES))
     notes = fields.String()
     created_at = fields.DateTime()
     version = fields.Integer()
@@ -437,7 +472,7 @@ class ProgramBudgetPatchSchema(Schema):
     approved_amount = Money(required=True)
 
 
-class ProgramBudgetSchema(Schema):
+class ProgramBudgetSchema(Reply):
     """A program budget and what has been done with it (PHP)."""
 
     id = fields.Integer()
@@ -458,7 +493,7 @@ class JustificationCreateSchema(Schema):
     narrative = fields.String(required=True, validate=validate.Length(min=1, max=MAX_TEXT))
 
 
-class JustificationSchema(Schema):
+class JustificationSchema(Reply):
     id = fields.Integer()
     program_budget_id = fields.Integer()
     title = fields.String()
@@ -470,10 +505,10 @@ class LineItemCreateSchema(Schema):
     uacs_code = fields.String(required=True, validate=validate.Regexp(
         rf"^{UACS_CODE.pattern}$", error="must be a UACS object code: 8 digits, a dash, 2 digits (50202010-01)"))
     description = fields.String(required=True, validate=validate.Length(min=1, max=255))
-    amount = Money(required=True, validate=AT_LEAST_A_CENTAVO)
+    amount = Money(required=True, positive=True)
 
 
-class LineItemSchema(Schema):
+class LineItemSchema(Reply):
     id = fields.Integer()
     program_budget_id = fields.Integer()
     uacs_code = fields.String()
@@ -486,10 +521,10 @@ class AllotmentCreateSchema(Schema):
     quarter = fields.Integer(required=True, strict=True, validate=validate.Range(1, 4))
     release_date = fields.Date(required=True)
     saro_number = _reference()
-    amount = Money(required=True, validate=AT_LEAST_A_CENTAVO)
+    amount = Money(required=True, positive=True)
 
 
-class AllotmentSchema(Schema):
+class AllotmentSchema(Reply):
     id = fields.Integer()
     program_budget_id = fields.Integer()
     quarter = fields.Integer()
@@ -498,7 +533,7 @@ class AllotmentSchema(Schema):
     amount = Money()
     obligated = Money()
     available = Money()
-    status = fields.String(metadata={"description": "released, partially_utilized, fully_utilized or cancelled"})
+    status = fields.String(**_one_of(ALLOTMENT_STATUSES))
     cancelled_at = fields.DateTime(allow_none=True)
     cancel_reason = fields.String(allow_none=True)
     version = fields.Integer()
@@ -510,10 +545,10 @@ class ObligationCreateSchema(Schema):
     ors_number = _reference()
     particulars = _text(MAX_TEXT)
     obligation_date = fields.Date(required=True)
-    amount = Money(required=True, validate=AT_LEAST_A_CENTAVO)
+    amount = Money(required=True, positive=True)
 
 
-class ObligationSchema(Schema):
+class ObligationSchema(Reply):
     id = fields.Integer()
     allotment_id = fields.Integer()
     payee = fields.String()
@@ -523,7 +558,7 @@ class ObligationSchema(Schema):
     amount = Money()
     disbursed = Money()
     balance = Money()
-    status = fields.String(metadata={"description": "obligated, partially_disbursed, fully_disbursed or cancelled"})
+    status = fields.String(**_one_of(OBLIGATION_STATUSES))
     cancelled_at = fields.DateTime(allow_none=True)
     cancel_reason = fields.String(allow_none=True)
     version = fields.Integer()
@@ -534,17 +569,17 @@ class DisbursementCreateSchema(Schema):
     dv_number = _reference()
     payment_method = fields.String(required=True, validate=validate.OneOf(PAYMENT_METHODS))
     disbursement_date = fields.Date(required=True)
-    amount = Money(required=True, validate=AT_LEAST_A_CENTAVO)
+    amount = Money(required=True, positive=True)
 
 
-class DisbursementSchema(Schema):
+class DisbursementSchema(Reply):
     id = fields.Integer()
     obligation_id = fields.Integer()
     dv_number = fields.String()
-    payment_method = fields.String()
+    payment_method = fields.String(**_one_of(PAYMENT_METHODS))
     disbursement_date = fields.Date()
     amount = Money()
-    status = fields.String(metadata={"description": "disbursed or voided"})
+    status = fields.String(**_one_of(DISBURSEMENT_STATUSES))
     voided_at = fields.DateTime(allow_none=True)
     void_reason = fields.String(allow_none=True)
     version = fields.Integer()
@@ -573,11 +608,11 @@ class AuditFilterSchema(Schema):
     request_id = fields.String(validate=validate.Length(max=64))
 
 
-class AuditEntrySchema(Schema):
+class AuditEntrySchema(Reply):
     id = fields.Integer()
-    entity = fields.String()
+    entity = fields.String(**_one_of(AUDITED_ENTITIES))
     entity_id = fields.Integer()
-    action = fields.String(metadata={"description": "create, update or delete"})
+    action = fields.String(**_one_of(("create", "update", "delete")))
     field = fields.String(allow_none=True)
     old_value = fields.String(allow_none=True, metadata={"description": "JSON"})
     new_value = fields.String(allow_none=True, metadata={"description": "JSON"})
@@ -595,15 +630,15 @@ class ReportQuerySchema(Schema):
                                 metadata={"description": "generate in the background: 202 with the job"})
 
 
-class ReportJobSchema(Schema):
+class ReportJobSchema(Reply):
     job_id = fields.String()
-    status = fields.String()
+    status = fields.String(**_one_of(JOB_STATUSES))
     location = fields.String(metadata={"description": "poll here; the file is at /api/reports/files/<job_id>"})
 
 
 # -- administration: organizations and users (issue 10) ---------------------------------------------------------
 
-class OrganizationSchema(Schema):
+class OrganizationSchema(Reply):
     """A MOA or oversight body."""
 
     id = fields.Integer(required=True)
@@ -628,7 +663,7 @@ def _organization_of(user) -> str | None:
     return user.organization.code if user.organization else None
 
 
-class AccountSchema(Schema):
+class AccountSchema(Reply):
     """A user as administrators see it; never a password or its hash."""
 
     id = fields.Integer(required=True)

@@ -19,22 +19,19 @@ class PpaflowError(Exception):
     """Base of every deliberate ppaflow error.
 
     Attributes:
-        code: stable snake_case identifier, e.g. ``budget_locked``.
-        title: short human summary of the problem type.
+        code: stable snake_case identifier, e.g. ``budget_locked``; the
+            web layer gives each code its one title (``web.errors.PROBLEM_TITLES``).
         detail: what happened in this case, for a person to read.
         extra: further machine-readable members (amounts, reasons, ...).
     """
 
     code = "error"
-    title = "Error"
 
-    def __init__(self, detail: str, *, code: str | None = None, title: str | None = None, **extra: Any):
+    def __init__(self, detail: str, *, code: str | None = None, **extra: Any):
         super().__init__(detail)
         self.detail = detail
         if code is not None:
             self.code = code
-        if title is not None:
-            self.title = title
         self.extra = extra
 
 
@@ -42,56 +39,48 @@ class NotFound(PpaflowError):
     """The thing does not exist, or the caller may not see it (404)."""
 
     code = "not_found"
-    title = "Not found"
 
 
 class Unauthenticated(PpaflowError):
     """No valid API token (401)."""
 
     code = "unauthenticated"
-    title = "Authentication required"
 
 
 class Forbidden(PpaflowError):
     """The caller is known but may not do this (403)."""
 
     code = "forbidden"
-    title = "Forbidden"
 
 
 class RoleMissing(Forbidden):
     """The caller holds none of the roles the action requires."""
 
     code = "role_missing"
-    title = "Role missing"
 
 
 class SeparationOfDuties(Forbidden):
     """The action would break a separation-of-duties rule (rules/approval.yaml)."""
 
     code = "separation_of_duties"
-    title = "Separation of duties"
 
 
 class Conflict(PpaflowError):
     """The request conflicts with the current state (409)."""
 
     code = "conflict"
-    title = "Conflict"
 
 
 class InvalidTransition(Conflict):
     """The trigger cannot fire from the current stage or status."""
 
     code = "invalid_transition"
-    title = "Transition not possible from the current state"
 
 
 class NotEditable(Conflict):
     """The record cannot be edited in its current stage."""
 
     code = "not_editable"
-    title = "Not editable in the current state"
 
 
 class BudgetLimitExceeded(Conflict):
@@ -100,7 +89,6 @@ class BudgetLimitExceeded(Conflict):
     ``disbursement``; the amounts are added by the service that knows them."""
 
     code = "budget_limit_exceeded"
-    title = "Budget limit exceeded"
 
     def __init__(self, detail: str, *, level: str, **extra):
         super().__init__(detail, level=level, **extra)
@@ -111,14 +99,12 @@ class Duplicate(Conflict):
     """A value that must be unique is already used (e.g. a SARO number)."""
 
     code = "duplicate"
-    title = "Already exists"
 
 
 class PreconditionFailed(PpaflowError):
     """The client's ``If-Match`` version is stale (412)."""
 
     code = "stale_version"
-    title = "Stale version"
 
 
 class ValidationFailed(PpaflowError):
@@ -129,7 +115,6 @@ class ValidationFailed(PpaflowError):
     """
 
     code = "validation_failed"
-    title = "Validation failed"
 
     def __init__(self, errors: dict[str, list[str]], detail: str | None = None, **extra: Any):
         self.errors = errors
@@ -146,7 +131,6 @@ class ServiceUnavailable(PpaflowError):
     """A backing service (database, Redis) did not answer (503)."""
 
     code = "service_unavailable"
-    title = "Service unavailable"
 
 
 class RulesError(Exception):

@@ -152,7 +152,7 @@ def test_history_records_actor_role_trigger_stages_comment_time_and_rules_hash(w
 def test_transition_with_stale_if_match_is_412_and_writes_no_history(world):
     ppa = world.create_ppa()
     stale = world.client.get(f"/api/monitoring-entries/{ppa['id']}", headers=world.focal.headers).headers["ETag"]
-    world.client.patch(f"/api/monitoring-entries/{ppa['id']}", json={"title": "Edited"}, headers=world.focal.headers)
+    world.patch(f"/api/monitoring-entries/{ppa['id']}", world.focal, {"title": "Edited"})
 
     response = world.fire(ppa["id"], "submit", world.focal, **{"If-Match": stale})
 

@@ -23,8 +23,7 @@ def test_a_ppa_create_and_edit_are_recorded_field_by_field_with_actor_and_reques
                                 json={"title": "Halal Workshop", "category": "moa_ppa", "fiscal_year": 2025,
                                       "budget_allocation": "850000.00"})
     ppa_id = created.get_json()["id"]
-    edited = world.client.patch(f"/api/monitoring-entries/{ppa_id}", json={"budget_allocation": "900000.50"},
-                                headers=world.focal.headers)
+    edited = world.patch(f"/api/monitoring-entries/{ppa_id}", world.focal, {"budget_allocation": "900000.50"})
 
     rows = audit(world, entity="ppa", id=ppa_id)
 

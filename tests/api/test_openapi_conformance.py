@@ -1,12 +1,25 @@
-"""schemathesis against ``/api/openapi.json`` (issue 6): for generated
-requests to every operation, valid and invalid, the API never answers 5xx
-and every response matches its documented status codes, content type and
-schema.
+"""schemathesis against ``/api/openapi.json`` (issues 6 and 10), in two modes:
+
+fuzzing
+    generated requests to every operation, valid and invalid, one test per
+    operation and generation mode;
+stateful
+    sequences that follow the document's OpenAPI links from a created
+    record to what can be done with it next (read, edit with its ETag,
+    transitions, children, the next level of the budget chain).
+
+Every response must: not be a 5xx; have a documented status, content type,
+headers and body schema; carry one title per problem code. Every request
+the document calls valid must be accepted, or refused only by access
+(403), absence (404), state (409), a stale ``If-Match`` (412), or one of
+the rules OpenAPI cannot express listed in ``CROSS_FIELD_RULES``.
 
 Runs in-process on each database backend, seeded with the examples and a
-full budget chain, as an administrator (who may call everything). ``SCHEMATHESIS_MAX_EXAMPLES``
-sets the examples per operation and generation mode (default 20); the
-number of cases run is printed at the end of the session.
+full budget chain, as an administrator (who may call everything).
+``SCHEMATHESIS_MAX_EXAMPLES`` sets the examples per operation and mode
+(default 20), ``SCHEMATHESIS_STATEFUL_EXAMPLES`` the stateful scenarios
+(default 25, up to 12 steps each); the numbers of cases and steps run are
+printed at the end of the session.
 
 Each operation and mode is its own test, driven by ``APIOperation.as_strategy``
 under plain hypothesis: schemathesis' lazy ``from_fixture`` loader reads a
@@ -24,17 +37,122 @@ from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
+    response_headers_conformance,
     response_schema_conformance,
     status_code_conformance,
 )
 
 from db import db
 from tests.conftest import BACKENDS, _dispose, _make_app
-from tests.support import SCHEMATHESIS_CASES, Chain, World
+from tests.support import SCHEMATHESIS_CASES, SCHEMATHESIS_STEPS, Chain, World
 from web import create_app
+from web.errors import PROBLEM_TITLES
 
 MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", 20))
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
+STATEFUL_EXAMPLES = int(os.environ.get("SCHEMATHESIS_STATEFUL_EXAMPLES", 25))
+STATEFUL_STEPS = 12
+
+#: The only refusals (422, by the field the problem names) of requests the
+#: OpenAPI document calls valid: rules it cannot express, because they relate
+#: fields to each other or to what is stored (which records, templates and
+#: triggers exist, what a stage allows), by operation.
+CROSS_FIELD_RULES: dict[str, dict[str, str]] = {
+    "POST /api/monitoring-entries": {
+        "target_end_date": "on or after start_date",
+        "implementing_moa": "an organization that exists",
+        "wbs_template": "a template of rules/wbs_templates.yaml",
+    },
+    "PATCH /api/monitoring-entries/{ppa_id}": {
+        "target_end_date": "on or after start_date (the stored one when not sent)",
+        "implementing_moa": "an organization that exists",
+        "wbs_template": "a template of rules/wbs_templates.yaml",
+    },
+    "POST /api/monitoring-entries/{ppa_id}/transitions": {
+        "trigger": "a trigger of rules/approval.yaml",
+        "comment": "required by the trigger (comment_required), not whitespace only",
+    },
+    "POST /api/monitoring-entries/{ppa_id}/enable_workitem_tracking/": {
+        "structure_template": "a template of rules/wbs_templates.yaml",
+    },
+    "POST /api/monitoring-entries/{ppa_id}/distribute_budget/": {
+        "weights": "required for weighted; keys are the ids of the parent's children; sum 1",
+        "allocations": "required for manual; keys are work item ids of this WBS, within their parents",
+        "parent_id": "a work item of this WBS with children and an allocation",
+        "method": "a policy the PPA's WBS can use",
+    },
+    "POST /api/work-items": {
+        "work_type": "allowed under the parent's type (rules/wbs_templates.yaml)",
+        "allocated_budget": "within what the parent has left",
+        "due_date": "on or after start_date",
+    },
+    "PATCH /api/work-items/{item_id}": {
+        "progress": "only on a leaf",
+        "allocated_budget": "within what the parent has left",
+        "due_date": "on or after start_date (the stored one when not sent)",
+    },
+    "POST /api/work-items/{item_id}/expenditures": {
+        "amount": "the item's expenditure never below zero",
+    },
+    "POST /api/work-items/{item_id}/transitions": {
+        "trigger": "a trigger of rules/work_item_status.yaml",
+    },
+    "POST /api/program-budgets": {
+        "ppa_id": "a PPA of the proposal's organization and fiscal year",
+    },
+    "PATCH /api/program-budgets/{program_budget_id}": {
+        "approved_amount": "not below what is allotted",
+    },
+    "POST /api/budget-proposals": {
+        "organization": "an organization that exists",
+    },
+    "POST /api/obligations": {
+        "obligation_date": "not before the allotment's release date",
+    },
+    "POST /api/disbursements": {
+        "disbursement_date": "not before the obligation's date",
+    },
+}
+#: The same, for every operation.
+EVERY_OPERATION_RULES = {"Idempotency-Key": "not used before by the caller for a different request"}
+#: Refusals of valid requests that are about the caller or the stored state, not the request's form.
+STATE_REFUSALS = {403, 404, 409, 412, 429}
+
+
+def schema_valid_requests_are_accepted(ctx, response, case) -> None:
+    """A request generated as valid is accepted, or refused for a reason
+    listed above."""
+    if case.meta is None or not case.meta.generation.mode.is_positive:
+        return
+    status = response.status_code
+    if status < 400 or status in STATE_REFUSALS or status >= 500:  # 5xx: not_a_server_error's
+        return
+    body = _json(response)
+    if status == 422:
+        fields = {name.split(".")[0] for name in body.get("errors") or {}}
+        if fields and fields <= CROSS_FIELD_RULES.get(case.operation.label, {}).keys() | EVERY_OPERATION_RULES.keys():
+            return
+    raise AssertionError(f"{case.operation.label}: a request valid by the OpenAPI document was refused with "
+                         f"{status}: {body}")
+
+
+def one_title_per_problem_code(ctx, response, case) -> None:
+    """A problem's title is the one of its code (web.errors.PROBLEM_TITLES)."""
+    if response.headers.get("content-type", [""])[0].startswith("application/problem+json"):
+        body = _json(response)
+        assert body.get("code") in PROBLEM_TITLES, f"problem code {body.get('code')!r} has no title"
+        assert body["title"] == PROBLEM_TITLES[body["code"]], body
+
+
+def _json(response) -> dict:
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance,
+          response_headers_conformance, one_title_per_problem_code, schema_valid_requests_are_accepted]
 
 
 def operation_labels() -> list[str]:
@@ -50,8 +168,11 @@ def operation_labels() -> list[str]:
 
 @pytest.fixture(scope="module", params=BACKENDS)
 def seeded_app(request, tmp_path_factory):
-    application = _make_app(request.param, request, tmp_path_factory.mktemp("schemathesis"),
-                            IDEMPOTENCY_WAIT_SECONDS=1)
+    # Invalid requests without a valid token would soon lock the test's address out (429 for everyone).
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("web.ratelimit.FAILED_AUTH_LIMIT", "1000000 per minute", raising=False)
+        application = _make_app(request.param, request, tmp_path_factory.mktemp("schemathesis"),
+                                IDEMPOTENCY_WAIT_SECONDS=1, FAILED_AUTH_LIMIT="1000000 per minute")
     world = World(application)
     chain = Chain(world)
     obligation = chain.obligate(chain.allot("100000.00")["id"], "50000.00")
@@ -79,3 +200,46 @@ def test_every_operation_answers_as_documented(label, mode, api_schema, seeded_a
         case.call_and_validate(headers=headers, checks=CHECKS)
 
     answers_as_documented()
+
+
+def vocabulary(app) -> dict[str, dict[str, tuple[str, ...]]]:
+    """Values that exist, by operation and body field, where the document
+    cannot enumerate them (the seeded organization; the rule files'
+    triggers and templates): the stateful sequences use them, so that a
+    created PPA can go on through approval, tracking and its WBS."""
+    from services.runtime import get_runtime
+
+    with app.app_context():
+        rules = get_runtime().rules
+    templates = tuple(rules.wbs.templates)
+    return {
+        "POST /api/monitoring-entries": {"implementing_moa": ("MSSD",), "wbs_template": templates},
+        "PATCH /api/monitoring-entries/{ppa_id}": {"implementing_moa": ("MSSD",), "wbs_template": templates},
+        "POST /api/budget-proposals": {"organization": ("MSSD",)},
+        "POST /api/monitoring-entries/{ppa_id}/transitions": {"trigger": tuple(rules.approval.machine.triggers)},
+        "POST /api/monitoring-entries/{ppa_id}/enable_workitem_tracking/": {"structure_template": templates},
+        "POST /api/work-items/{item_id}/transitions": {"trigger": tuple(rules.work_item_status.triggers)},
+    }
+
+
+def test_sequences_along_the_links_answer_as_documented(api_schema, seeded_app, pytestconfig):
+    headers = {"Authorization": f"Bearer {seeded_app.config['ADMIN_TOKEN']}"}
+    known = vocabulary(seeded_app)
+
+    class Workflow(api_schema.as_state_machine()):
+        def before_call(self, case):
+            for name, values in known.get(case.operation.label, {}).items():
+                if isinstance(case.body, dict) and isinstance(case.body.get(name), str):
+                    case.body[name] = values[len(case.body[name]) % len(values)]
+
+        def get_call_kwargs(self, case):
+            return {"headers": headers}
+
+        def after_call(self, response, case):
+            pytestconfig.stash[SCHEMATHESIS_STEPS] = pytestconfig.stash.get(SCHEMATHESIS_STEPS, 0) + 1
+
+        def validate_response(self, response, case, additional_checks=None, **kwargs):
+            case.validate_response(response, checks=CHECKS, headers=headers)
+
+    Workflow.run(settings=settings(max_examples=STATEFUL_EXAMPLES, stateful_step_count=STATEFUL_STEPS,
+                                   deadline=None, suppress_health_check=list(HealthCheck), database=None))

@@ -76,8 +76,7 @@ def test_moa_focal_sees_only_their_own_organizations_ppas(world):
 def test_moa_focal_cannot_edit_or_move_another_organizations_ppa(world):
     theirs = world.create_ppa(world.other_focal)
 
-    patched = world.client.patch(f"/api/monitoring-entries/{theirs['id']}", json={"title": "Mine now"},
-                                 headers=world.focal.headers)
+    patched = world.patch(f"/api/monitoring-entries/{theirs['id']}", world.focal, {"title": "Mine now"})
     fired = world.fire(theirs["id"], "submit", world.focal)
 
     assert patched.status_code == 404
@@ -107,8 +106,7 @@ def test_reviewer_cannot_create_or_edit_ppas(world):
 
     created = world.client.post("/api/monitoring-entries", json=ppa_body(implementing_moa="MSSD"),
                                 headers=world.budget_analyst.headers)
-    edited = world.client.patch(f"/api/monitoring-entries/{ppa['id']}", json={"title": "x"},
-                                headers=world.budget_analyst.headers)
+    edited = world.patch(f"/api/monitoring-entries/{ppa['id']}", world.budget_analyst, {"title": "x"})
 
     assert created.status_code == 403
     assert edited.status_code == 403
@@ -187,8 +185,7 @@ def test_patch_with_current_etag_changes_the_ppa_and_its_etag(world):
 def test_patch_with_stale_etag_is_412_and_changes_nothing(world):
     ppa = world.create_ppa()
     stale = world.client.get(f"/api/monitoring-entries/{ppa['id']}", headers=world.focal.headers).headers["ETag"]
-    world.client.patch(f"/api/monitoring-entries/{ppa['id']}", json={"title": "First edit"},
-                       headers=world.focal.headers)
+    world.patch(f"/api/monitoring-entries/{ppa['id']}", world.focal, {"title": "First edit"})
 
     response = world.client.patch(f"/api/monitoring-entries/{ppa['id']}", json={"title": "Second edit"},
                                   headers=world.focal.headers | {"If-Match": stale})
@@ -202,10 +199,8 @@ def test_content_cannot_change_after_submission_but_progress_can(world):
     ppa = world.create_ppa()
     world.advance(ppa["id"], "technical_review")
 
-    budget = world.client.patch(f"/api/monitoring-entries/{ppa['id']}", json={"budget_allocation": "1.00"},
-                                headers=world.focal.headers)
-    progress = world.client.patch(f"/api/monitoring-entries/{ppa['id']}", json={"progress": 10},
-                                  headers=world.focal.headers)
+    budget = world.patch(f"/api/monitoring-entries/{ppa['id']}", world.focal, {"budget_allocation": "1.00"})
+    progress = world.patch(f"/api/monitoring-entries/{ppa['id']}", world.focal, {"progress": 10})
 
     assert budget.status_code == 409
     assert budget.get_json()["code"] == "not_editable"

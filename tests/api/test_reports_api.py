@@ -138,7 +138,8 @@ def test_a_report_can_run_as_a_job_and_be_downloaded(cycle):
     stranger = world.client.get(f"/api/reports/files/{job_id}", headers=world.other_focal.headers)
 
     assert accepted.status_code == 202 and accepted.headers["Location"] == f"/api/jobs/{job_id}"
-    assert (job["status"], job["result"]["download_name"]) == ("finished", "FAR1_Statement_FY2025.xlsx")
+    # a focal person's report covers their MOA, and its name says so (issue 10)
+    assert (job["status"], job["result"]["download_name"]) == ("finished", "FAR1_Statement_FY2025_MSSD.xlsx")
     _, _, rows = table_rows(workbook(download), "MOA")
     assert {r[0] for r in rows[:-1]} == {"MSSD"}  # the job ran as the focal person: their MOA only
     assert stranger.status_code == 404

@@ -129,7 +129,7 @@ def test_ppa_status_follows_each_row_of_the_work_item_mapping(world, status):
 @pytest.mark.parametrize("ppa_status, item_status", list(RULES.sync.ppa_to_work_item.items()))
 def test_new_project_status_follows_each_row_of_the_ppa_mapping(world, ppa_status, item_status):
     ppa = world.create_ppa(wbs_template="minimal")
-    world.client.patch(f"/api/monitoring-entries/{ppa['id']}", json={"status": ppa_status}, headers=world.focal.headers)
+    world.patch(f"/api/monitoring-entries/{ppa['id']}", world.focal, {"status": ppa_status})
     world.advance(ppa["id"], "technical_review")
 
     response = world.client.post(f"/api/monitoring-entries/{ppa['id']}/enable_workitem_tracking/", json={},
@@ -218,8 +218,7 @@ def test_approving_budget_review_locks_allocations_but_not_expenditure(world):
     leaf = item_of(world.tree(ppa["id"]), 0, 0)["work_item_id"]
 
     distributed = distribute(world, ppa["id"], method="equal")
-    patched = world.client.patch(f"/api/work-items/{leaf}", json={"allocated_budget": "1.00"},
-                                 headers=world.focal.headers)
+    patched = world.patch(f"/api/work-items/{leaf}", world.focal, {"allocated_budget": "1.00"})
     spent = world.client.post(f"/api/work-items/{leaf}/expenditures", json={"amount": "1000.00"},
                               headers=world.focal.headers)
 
@@ -234,8 +233,7 @@ def test_return_for_revision_unlocks_and_a_new_budget_rescales_the_tree(world):
     world.advance(ppa["id"], "stakeholder_consultation")
     world.fire(ppa["id"], "return_for_revision", world.planning_officer, "Reduce to 4M.")
 
-    patched = world.client.patch(f"/api/monitoring-entries/{ppa['id']}", json={"budget_allocation": "4000000.00"},
-                                 headers=world.focal.headers)
+    patched = world.patch(f"/api/monitoring-entries/{ppa['id']}", world.focal, {"budget_allocation": "4000000.00"})
 
     assert patched.status_code == 200
     tree = world.tree(ppa["id"])
@@ -420,8 +418,7 @@ def test_on_budget_band_comes_from_the_rules(world):
 
 def test_sync_from_workitem_syncs_even_with_auto_sync_off(world):
     ppa = tracked_ppa(world, "minimal")
-    world.client.patch(f"/api/monitoring-entries/{ppa['id']}", json={"auto_sync_progress": False},
-                       headers=world.focal.headers)
+    world.patch(f"/api/monitoring-entries/{ppa['id']}", world.focal, {"auto_sync_progress": False})
     task = item_of(world.tree(ppa["id"]), 0)["work_item_id"]
     world.client.post(f"/api/work-items/{task}/transitions", json={"trigger": "complete"}, headers=world.focal.headers)
     assert world.get(ppa["id"], world.focal)["progress"] == 0
@@ -437,8 +434,7 @@ def test_sync_from_workitem_syncs_even_with_auto_sync_off(world):
 def test_progress_cannot_be_set_by_hand_while_it_follows_the_project(world):
     ppa = tracked_ppa(world)
 
-    response = world.client.patch(f"/api/monitoring-entries/{ppa['id']}", json={"progress": 40},
-                                  headers=world.focal.headers)
+    response = world.patch(f"/api/monitoring-entries/{ppa['id']}", world.focal, {"progress": 40})
 
     assert response.status_code == 409
     assert response.get_json()["code"] == "follows_execution_project"
@@ -479,7 +475,7 @@ def test_work_item_patch_honours_if_match(world):
     ppa = tracked_ppa(world)
     leaf = item_of(world.tree(ppa["id"]), 0, 0)["work_item_id"]
     etag = world.client.get(f"/api/work-items/{leaf}", headers=world.focal.headers).headers["ETag"]
-    world.client.patch(f"/api/work-items/{leaf}", json={"title": "Coordination meetings"}, headers=world.focal.headers)
+    world.patch(f"/api/work-items/{leaf}", world.focal, {"title": "Coordination meetings"})
 
     stale = world.client.patch(f"/api/work-items/{leaf}", json={"title": "Other"},
                                headers=world.focal.headers | {"If-Match": etag})
@@ -494,8 +490,8 @@ def test_progress_of_a_parent_is_rolled_up_not_set(world):
     parent = item_of(world.tree(ppa["id"]), 0)["work_item_id"]
     leaf = item_of(world.tree(ppa["id"]), 0, 0)["work_item_id"]
 
-    refused = world.client.patch(f"/api/work-items/{parent}", json={"progress": 30}, headers=world.focal.headers)
-    leaf_set = world.client.patch(f"/api/work-items/{leaf}", json={"progress": 30}, headers=world.focal.headers)
+    refused = world.patch(f"/api/work-items/{parent}", world.focal, {"progress": 30})
+    leaf_set = world.patch(f"/api/work-items/{leaf}", world.focal, {"progress": 30})
 
     assert refused.status_code == 422
     assert leaf_set.status_code == 200

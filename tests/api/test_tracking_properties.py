@@ -136,8 +136,8 @@ class WbsOperations(RuleBasedStateMachine):
         item = self.pick(data, [n for n in self.nodes() if n["level"] > 0])
         if item is None:
             return
-        response = self.world.client.patch(f"/api/work-items/{item['work_item_id']}",
-                                           json={"allocated_budget": str(amount)}, headers=self.world.focal.headers)
+        response = self.world.patch(f"/api/work-items/{item['work_item_id']}", self.world.focal,
+                                    {"allocated_budget": str(amount)})
         if self.locked_snapshot is not None and item["allocated_budget"] == f"{amount:.2f}":
             assert response.status_code == 200  # no change asked: nothing to refuse
         else:
@@ -172,8 +172,7 @@ class WbsOperations(RuleBasedStateMachine):
     @rule(progress=st.integers(0, 100), data=st.data())
     def set_leaf_progress(self, progress, data):
         leaf = data.draw(st.sampled_from([n for n in self.nodes() if not n["children"]]))
-        response = self.world.client.patch(f"/api/work-items/{leaf['work_item_id']}", json={"progress": progress},
-                                           headers=self.world.focal.headers)
+        response = self.world.patch(f"/api/work-items/{leaf['work_item_id']}", self.world.focal, {"progress": progress})
         assert response.status_code == 200
 
     @rule()

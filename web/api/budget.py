@@ -10,7 +10,8 @@ from flask.views import MethodView
 from db.models import Allotment, BudgetJustification, BudgetLineItem, Disbursement, Obligation, ProgramBudget
 from services import budget
 from web.auth import current_user
-from web.pagination import SQLPage
+from web.contract import ETAG_HEADER, link
+from web.pagination import SQLPage, viewed
 from web.parsing import Blueprint
 from web.schemas import (
     AllotmentCreateSchema,
@@ -37,6 +38,44 @@ blp = Blueprint("budget", __name__, url_prefix="/api",
                             "disbursements, each level limited by the one above (enforced by the database).")
 
 
+THIS = "$response.body#/id"
+ITS_ETAG = {"header.If-Match": "$response.header.ETag"}
+
+
+def _links(path: str, name: str, *, editable: bool = False, cancel: str | None = None,
+           children: tuple[str, ...] = (), child: tuple[str, str] | None = None) -> dict[str, dict]:
+    """The OpenAPI links of a budget chain record at ``path`` (``{name}`` its
+    id): read it, edit or cancel it with its ETag, list its children, create
+    the next level under it (``child``: the collection and its field naming
+    the parent)."""
+    this = {f"path.{name}": THIS}
+    out = {"read": link("GET", path, "read it", parameters=this)}
+    if editable:
+        out["edit"] = link("PATCH", path, "edit it, with its ETag", parameters=this | ITS_ETAG)
+    if cancel:
+        out[cancel] = link("POST", f"{path}/{cancel}", f"{cancel} it, with its ETag", parameters=this | ITS_ETAG)
+    parent = path.rsplit("/", 1)[0] + "/{parent_id}"
+    for collection in children:
+        out[collection.replace("-", "_")] = link("GET", f"{parent}/{collection}", f"its {collection}",
+                                                 parameters={"path.parent_id": THIS})
+    if child:
+        out["add_" + child[0].rsplit("/", 1)[1].replace("-", "_")] = link(
+            "POST", child[0], "create the next level under it", body={child[1]: THIS})
+    return out
+
+
+PROPOSAL_LINKS = _links("/api/budget-proposals/{proposal_id}", "proposal_id",
+                        child=("/api/program-budgets", "proposal_id"))
+PROGRAM_BUDGET_LINKS = _links("/api/program-budgets/{program_budget_id}", "program_budget_id", editable=True,
+                              children=("justifications", "line-items", "allotments"),
+                              child=("/api/allotments", "program_budget_id"))
+ALLOTMENT_LINKS = _links("/api/allotments/{row_id}", "row_id", cancel="cancel", children=("obligations",),
+                         child=("/api/obligations", "allotment_id"))
+OBLIGATION_LINKS = _links("/api/obligations/{row_id}", "row_id", cancel="cancel", children=("disbursements",),
+                          child=("/api/disbursements", "obligation_id"))
+DISBURSEMENT_LINKS = _links("/api/disbursements/{row_id}", "row_id", cancel="void")
+
+
 def view(row, status: int = 200):
     """A financial row with its totals and ETag."""
     return budget.as_view(row), status, {"ETag": row.etag}
@@ -51,6 +90,7 @@ class Proposals(MethodView):
         """Budget proposals you may see (filters: fiscal_year, moa)."""
         return budget.list_proposals(current_user(), **filters)
 
+    @blp.links(201, **PROPOSAL_LINKS)
     @blp.arguments(ProposalCreateSchema)
     @blp.response(201, ProposalSchema)
     def post(self, data):
@@ -69,7 +109,8 @@ class Proposal(MethodView):
 @blp.route("/program-budgets")
 class ProgramBudgets(MethodView):
     @blp.arguments(ProgramBudgetCreateSchema)
-    @blp.response(201, ProgramBudgetSchema)
+    @blp.links(201, **PROGRAM_BUDGET_LINKS)
+    @blp.response(201, ProgramBudgetSchema, headers=ETAG_HEADER)
     def post(self, data):
         """Approve an amount for a PPA within its organization's proposal (budget analysts)."""
         return view(budget.create_program_budget(current_user(), **data), 201)
@@ -77,24 +118,28 @@ class ProgramBudgets(MethodView):
 
 @blp.route("/program-budgets/<id:program_budget_id>")
 class ProgramBudgetOne(MethodView):
-    @blp.response(200, ProgramBudgetSchema)
+    @blp.links(200, **PROGRAM_BUDGET_LINKS)
+    @blp.response(200, ProgramBudgetSchema, headers=ETAG_HEADER)
     def get(self, program_budget_id):
         """A program budget with allotted, obligated and disbursed totals and balances."""
         return view(budget.get_or_raise(current_user(), ProgramBudget, program_budget_id))
 
     @blp.arguments(ProgramBudgetPatchSchema)
-    @blp.response(200, ProgramBudgetSchema)
+    @blp.links(200, **PROGRAM_BUDGET_LINKS)
+    @blp.response(200, ProgramBudgetSchema, headers=ETAG_HEADER)
     def patch(self, data, program_budget_id):
-        """Change the approved amount (never below what is allotted); If-Match honoured."""
+        """Change the approved amount (never below what is allotted). Send
+        If-Match with the ETag you read: a stale one gets 412, none 428."""
         return view(budget.update_program_budget(current_user(), program_budget_id, data["approved_amount"],
                                                  if_match=request.headers.get("If-Match")))
 
 
 def _children(parent_model, column, schema):
-    """A GET view listing the rows whose ``column`` points at a parent the caller may see."""
+    """A GET view listing the rows whose ``column`` points at a parent the
+    caller may see, each with the totals its single read has."""
 
     @blp.response(200, schema(many=True))
-    @blp.paginate(SQLPage)
+    @blp.paginate(viewed(budget.as_view))
     def get(self, parent_id):
         return budget.list_children(current_user(), parent_model, parent_id, column)
 
@@ -131,7 +176,8 @@ class ProgramBudgetAllotments(MethodView):
 @blp.route("/allotments")
 class Allotments(MethodView):
     @blp.arguments(AllotmentCreateSchema)
-    @blp.response(201, AllotmentSchema)
+    @blp.links(201, **ALLOTMENT_LINKS)
+    @blp.response(201, AllotmentSchema, headers=ETAG_HEADER)
     def post(self, data):
         """Release a quarterly allotment (budget analysts; enacted PPAs); refused
         with 409 budget_limit_exceeded above the approved amount."""
@@ -140,7 +186,8 @@ class Allotments(MethodView):
 
 @blp.route("/allotments/<id:row_id>")
 class AllotmentOne(MethodView):
-    @blp.response(200, AllotmentSchema)
+    @blp.links(200, **ALLOTMENT_LINKS)
+    @blp.response(200, AllotmentSchema, headers=ETAG_HEADER)
     def get(self, row_id):
         """An allotment with what is obligated and still available."""
         return view(budget.get_or_raise(current_user(), Allotment, row_id))
@@ -148,8 +195,10 @@ class AllotmentOne(MethodView):
 
 @blp.route("/allotments/<id:row_id>/cancel")
 class AllotmentCancel(MethodView):
+    @blp.accepts_if_match
     @blp.arguments(CancelSchema)
-    @blp.response(200, AllotmentSchema)
+    @blp.links(200, **ALLOTMENT_LINKS)
+    @blp.response(200, AllotmentSchema, headers=ETAG_HEADER)
     def post(self, data, row_id):
         """Cancel an allotment without active obligations; its amount returns to the program budget."""
         return view(budget.cancel_allotment(current_user(), row_id, reason=data["reason"],
@@ -164,7 +213,8 @@ class AllotmentObligations(MethodView):
 @blp.route("/obligations")
 class Obligations(MethodView):
     @blp.arguments(ObligationCreateSchema)
-    @blp.response(201, ObligationSchema)
+    @blp.links(201, **OBLIGATION_LINKS)
+    @blp.response(201, ObligationSchema, headers=ETAG_HEADER)
     def post(self, data):
         """Obligate part of an allotment (the MOA); refused with 409 above what it has left."""
         return view(budget.record_obligation(current_user(), **data), 201)
@@ -172,7 +222,8 @@ class Obligations(MethodView):
 
 @blp.route("/obligations/<id:row_id>")
 class ObligationOne(MethodView):
-    @blp.response(200, ObligationSchema)
+    @blp.links(200, **OBLIGATION_LINKS)
+    @blp.response(200, ObligationSchema, headers=ETAG_HEADER)
     def get(self, row_id):
         """An obligation with what is disbursed and its balance."""
         return view(budget.get_or_raise(current_user(), Obligation, row_id))
@@ -180,8 +231,10 @@ class ObligationOne(MethodView):
 
 @blp.route("/obligations/<id:row_id>/cancel")
 class ObligationCancel(MethodView):
+    @blp.accepts_if_match
     @blp.arguments(CancelSchema)
-    @blp.response(200, ObligationSchema)
+    @blp.links(200, **OBLIGATION_LINKS)
+    @blp.response(200, ObligationSchema, headers=ETAG_HEADER)
     def post(self, data, row_id):
         """Cancel an obligation without disbursements; its amount returns to the allotment."""
         return view(budget.cancel_obligation(current_user(), row_id, reason=data["reason"],
@@ -196,7 +249,8 @@ class ObligationDisbursements(MethodView):
 @blp.route("/disbursements")
 class Disbursements(MethodView):
     @blp.arguments(DisbursementCreateSchema)
-    @blp.response(201, DisbursementSchema)
+    @blp.links(201, **DISBURSEMENT_LINKS)
+    @blp.response(201, DisbursementSchema, headers=ETAG_HEADER)
     def post(self, data):
         """Pay part of an obligation (the MOA); refused with 409 above its balance."""
         return view(budget.record_disbursement(current_user(), **data), 201)
@@ -204,7 +258,8 @@ class Disbursements(MethodView):
 
 @blp.route("/disbursements/<id:row_id>")
 class DisbursementOne(MethodView):
-    @blp.response(200, DisbursementSchema)
+    @blp.links(200, **DISBURSEMENT_LINKS)
+    @blp.response(200, DisbursementSchema, headers=ETAG_HEADER)
     def get(self, row_id):
         """A disbursement."""
         return view(budget.get_or_raise(current_user(), Disbursement, row_id))
@@ -212,8 +267,10 @@ class DisbursementOne(MethodView):
 
 @blp.route("/disbursements/<id:row_id>/void")
 class DisbursementVoid(MethodView):
+    @blp.accepts_if_match
     @blp.arguments(CancelSchema)
-    @blp.response(200, DisbursementSchema)
+    @blp.links(200, **DISBURSEMENT_LINKS)
+    @blp.response(200, DisbursementSchema, headers=ETAG_HEADER)
     def post(self, data, row_id):
         """Void a disbursement; its amount returns to the obligation."""
         return view(budget.void_disbursement(current_user(), row_id, reason=data["reason"],

@@ -3,22 +3,22 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from marshmallow import Schema, fields
+from marshmallow import fields
 
 from services.runtime import get_runtime
 from web.auth import current_user
 from web.parsing import Blueprint
-from web.schemas import UserSchema
+from web.schemas import Reply, UserSchema
 
 blp = Blueprint("meta", __name__, url_prefix="/api", description="The caller and the rules in force.")
 
 
-class RuleFileSchema(Schema):
+class RuleFileSchema(Reply):
     name = fields.String()
     sha256 = fields.String()
 
 
-class StageSchema(Schema):
+class StageSchema(Reply):
     name = fields.String()
     label = fields.String()
     final = fields.Boolean()
@@ -26,7 +26,7 @@ class StageSchema(Schema):
     due_in_days = fields.Integer(allow_none=True)
 
 
-class RulesSchema(Schema):
+class RulesSchema(Reply):
     hash = fields.String(metadata={"description": "SHA-256 of the rule files; recorded on every transition"})
     files = fields.List(fields.Nested(RuleFileSchema))
     roles = fields.Dict(keys=fields.String(), values=fields.String())

@@ -8,7 +8,9 @@ from flask.views import MethodView
 
 from services import approvals, ppas, tracking, work_items
 from services.ppas import PpaFilters
+from web.api.work_items import work_item_links
 from web.auth import current_user
+from web.contract import ETAG_HEADER, LOCATION_HEADER, link
 from web.pagination import SQLPage
 from web.parsing import Blueprint
 from web.schemas import (
@@ -30,6 +32,26 @@ blp = Blueprint("monitoring-entries", __name__, url_prefix="/api/monitoring-entr
                 description="PPAs (the seeds' monitoring entries): create, read, edit, move through approval.")
 
 
+PPA = "/api/monitoring-entries/{ppa_id}"
+THIS_PPA = {"path.ppa_id": "$response.body#/id"}
+WITH_ITS_ETAG = {"header.If-Match": "$response.header.ETag"}
+#: What a client can do next with a PPA it was given (OpenAPI links).
+PPA_LINKS = {
+    "read": link("GET", PPA, "read the PPA", parameters=THIS_PPA),
+    "edit": link("PATCH", PPA, "edit the PPA, with its ETag", parameters=THIS_PPA | WITH_ITS_ETAG),
+    "actions": link("GET", PPA + "/actions", "what you may do with it now", parameters=THIS_PPA),
+    "transition": link("POST", PPA + "/transitions", "move it through approval",
+                       parameters=THIS_PPA | WITH_ITS_ETAG),
+    "history": link("GET", PPA + "/history", "its approval history", parameters=THIS_PPA),
+    "enable_tracking": link("POST", PPA + "/enable_workitem_tracking/", "give it a WBS", parameters=THIS_PPA),
+    "tree": link("GET", PPA + "/budget_allocation_tree/", "its WBS and budget tree", parameters=THIS_PPA),
+    "distribute": link("POST", PPA + "/distribute_budget/", "distribute its budget", parameters=THIS_PPA),
+    "sync": link("POST", PPA + "/sync_from_workitem/", "sync it from its WBS", parameters=THIS_PPA),
+    "program_budgets": link("GET", PPA + "/program-budgets", "its money, appropriation to payment",
+                            parameters=THIS_PPA),
+}
+
+
 def with_etag(ppa, status: int = 200):
     """``(ppa, status, headers)`` with the PPA's ETag."""
     return ppa, status, {"ETag": ppa.etag}
@@ -45,8 +67,9 @@ class PpaCollection(MethodView):
         status, category, moa, q; paginated with page and page_size)."""
         return ppas.list_ppas(current_user(), PpaFilters(**filters))
 
+    @blp.links(201, **PPA_LINKS)
     @blp.arguments(PpaWriteSchema)
-    @blp.response(201, PpaSchema, headers={"ETag": {"schema": {"type": "string"}}})
+    @blp.response(201, PpaSchema, headers=ETAG_HEADER | LOCATION_HEADER)
     def post(self, data):
         """Create a PPA in draft for your MOA (administrators: any MOA)."""
         ppa = ppas.create_ppa(current_user(), data)
@@ -57,21 +80,24 @@ class PpaCollection(MethodView):
 
 @blp.route("/<id:ppa_id>")
 class PpaItem(MethodView):
-    @blp.response(200, PpaSchema, headers={"ETag": {"schema": {"type": "string"}}})
+    @blp.links(200, **PPA_LINKS)
+    @blp.response(200, PpaSchema, headers=ETAG_HEADER)
     def get(self, ppa_id):
         """Read one PPA; the ETag header is its version for If-Match."""
         return with_etag(ppas.get_ppa_or_raise(current_user(), ppa_id, with_expenditure=True))
 
+    @blp.links(200, **PPA_LINKS)
     @blp.arguments(PpaPatchSchema(partial=True))
-    @blp.response(200, PpaSchema)
+    @blp.response(200, PpaSchema, headers=ETAG_HEADER)
     def patch(self, data, ppa_id):
         """Change fields of a PPA. Send If-Match with the ETag you read: a
-        stale one gets 412. Content fields change only in draft."""
+        stale one gets 412, none 428. Content fields change only in draft."""
         return with_etag(ppas.update_ppa(current_user(), ppa_id, data, if_match=request.headers.get("If-Match")))
 
 
 @blp.route("/<id:ppa_id>/actions")
 class PpaActions(MethodView):
+    @blp.accepts_if_match
     @blp.response(200, ActionsSchema)
     def get(self, ppa_id):
         """Every approval trigger, whether it is open to you now, and why not."""
@@ -82,8 +108,10 @@ class PpaActions(MethodView):
 
 @blp.route("/<id:ppa_id>/transitions")
 class PpaTransitions(MethodView):
+    @blp.accepts_if_match
+    @blp.links(200, **PPA_LINKS)
     @blp.arguments(TransitionRequestSchema)
-    @blp.response(200, PpaSchema)
+    @blp.response(200, PpaSchema, headers=ETAG_HEADER)
     def post(self, data, ppa_id):
         """Fire an approval trigger (submit, approve, enact, reject,
         return_for_revision); returns the PPA in its new stage."""
@@ -105,6 +133,7 @@ class PpaHistory(MethodView):
 
 @blp.route("/<id:ppa_id>/enable_workitem_tracking/")
 class EnableTracking(MethodView):
+    @blp.links(201, **work_item_links("$response.body#/execution_project/id", with_etag=False))
     @blp.arguments(EnableTrackingSchema)
     @blp.response(201, EnableTrackingResultSchema)
     def post(self, data, ppa_id):

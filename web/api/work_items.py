@@ -7,6 +7,7 @@ from flask.views import MethodView
 
 from services import work_items
 from web.auth import current_user
+from web.contract import ETAG_HEADER, LOCATION_HEADER, link
 from web.parsing import Blueprint
 from web.schemas import (
     ExpenditureSchema,
@@ -20,14 +21,35 @@ blp = Blueprint("work-items", __name__, url_prefix="/api/work-items",
                 description="Work items of a PPA's work-breakdown structure.")
 
 
+ITEM = "/api/work-items/{item_id}"
+
+
+def work_item_links(id_expression: str = "$response.body#/id", *, with_etag: bool = True) -> dict[str, dict]:
+    """What a client can do next with a work item it was given (OpenAPI
+    links); ``id_expression`` finds the item's id in the response."""
+    this = {"path.item_id": id_expression}
+    etag = {"header.If-Match": "$response.header.ETag"} if with_etag else {}
+    links = {
+        "read": link("GET", ITEM, "read the work item", parameters=this),
+        "children": link("GET", ITEM + "/children", "its children", parameters=this),
+        "add_child": link("POST", "/api/work-items", "add a work item under it", body={"parent_id": id_expression}),
+        "spend": link("POST", ITEM + "/expenditures", "record spending on it", parameters=this),
+        "transition": link("POST", ITEM + "/transitions", "change its status", parameters=this | etag),
+    }
+    if with_etag:
+        links["edit"] = link("PATCH", ITEM, "edit the work item, with its ETag", parameters=this | etag)
+    return links
+
+
 def with_etag(view: dict, status: int = 200):
     return view, status, {"ETag": view["etag"]}
 
 
 @blp.route("")
 class WorkItemCollection(MethodView):
+    @blp.links(201, **work_item_links())
     @blp.arguments(WorkItemCreateSchema)
-    @blp.response(201, WorkItemSchema)
+    @blp.response(201, WorkItemSchema, headers=ETAG_HEADER | LOCATION_HEADER)
     def post(self, data):
         """Add a work item under an existing one (type rules of rules/wbs_templates.yaml)."""
         view, status, headers = with_etag(work_items.create_work_item(current_user(), data), 201)
@@ -37,18 +59,20 @@ class WorkItemCollection(MethodView):
 
 @blp.route("/<id:item_id>")
 class WorkItemOne(MethodView):
-    @blp.response(200, WorkItemSchema)
+    @blp.links(200, **work_item_links())
+    @blp.response(200, WorkItemSchema, headers=ETAG_HEADER)
     def get(self, item_id):
         """One work item with its rollups; the ETag header is its version."""
         return with_etag(work_items.get_work_item(current_user(), item_id))
 
+    @blp.links(200, **work_item_links())
     @blp.arguments(WorkItemPatchSchema(partial=True))
-    @blp.response(200, WorkItemSchema)
+    @blp.response(200, WorkItemSchema, headers=ETAG_HEADER)
     def patch(self, data, item_id):
         """Edit a work item. actual_expenditure may change at any time;
         allocated_budget only while unlocked and within the parent's envelope
         (descendants follow in proportion); progress only on leaves. Send
-        If-Match: stale -> 412."""
+        If-Match: stale -> 412, none -> 428."""
         return with_etag(work_items.update_work_item(current_user(), item_id, data,
                                                      if_match=request.headers.get("If-Match")))
 
@@ -64,7 +88,7 @@ class WorkItemChildren(MethodView):
 @blp.route("/<id:item_id>/expenditures")
 class WorkItemExpenditures(MethodView):
     @blp.arguments(ExpenditureSchema)
-    @blp.response(200, WorkItemSchema)
+    @blp.response(200, WorkItemSchema, headers=ETAG_HEADER)
     def post(self, data, item_id):
         """Add spending to the item's actual expenditure (a negative amount
         corrects); concurrent additions all count."""
@@ -73,8 +97,9 @@ class WorkItemExpenditures(MethodView):
 
 @blp.route("/<id:item_id>/transitions")
 class WorkItemTransitions(MethodView):
+    @blp.accepts_if_match
     @blp.arguments(WorkItemTransitionSchema)
-    @blp.response(200, WorkItemSchema)
+    @blp.response(200, WorkItemSchema, headers=ETAG_HEADER)
     def post(self, data, item_id):
         """Fire a status trigger; the PPA follows when auto-sync is on."""
         return with_etag(work_items.fire_work_item_transition(current_user(), item_id, data["trigger"],
