@@ -206,8 +206,7 @@ def get_active_user_or_raise(username: str) -> User:
     user = get_user_or_raise(username)
     if not user.is_active:
         raise Forbidden(f"user {user.username!r} is deactivated and cannot act; "
-                        f"'ppaflow user set {user.username} --active' reactivates them", code="user_deactivated",
-                        title="User deactivated")
+                        f"'ppaflow user set {user.username} --active' reactivates them", code="user_deactivated")
     return user
 
 
@@ -285,7 +284,7 @@ def add_user(username: str, roles: Iterable[str], *, organization: str | None = 
             raise Conflict(f"user {canonical!r} already exists", code="user_exists")
         if existing is not None:
             raise Conflict(f"{canonical!r} looks like the existing user {existing.username!r}; choose a name that "
-                           "cannot be mistaken for it", code="username_confusable", title="Username look-alike")
+                           "cannot be mistaken for it", code="username_confusable")
         user = User(username=canonical, username_skeleton=skeleton, full_name=full_name or canonical, email=email,
                     organization_id=org.id if org else None, is_active=active,
                     password_hash=_PASSWORDS.hash(_normalized(password)) if password is not None else None,

@@ -85,6 +85,15 @@ PROBLEM_TITLES = {
     "parent_cancelled": "Parent work item cancelled",
     "report_not_ready": "Report not ready",
     "user_exists": "User already exists",
+    "username_confusable": "Username look-alike",
+    "user_deactivated": "User deactivated",
+    "last_administrator": "Last administrator",
+    "organization_exists": "Organization already exists",
+    "examples_invalid": "Example files invalid",
+    # planning and scheduling (workflow.critical_path, workflow.optimiser)
+    "dependency_cycle": "Dependencies form a cycle",
+    "infeasible_constraints": "Constraints cannot all be met",
+    "optimiser_time_limit": "Optimiser time limit reached",
     # Idempotency-Key (web.idempotency)
     "bad_idempotency_key": "Bad idempotency key",
     "idempotency_key_in_progress": "Request in progress",
