@@ -90,7 +90,7 @@ def after_commit(callback: Callable[[], None]) -> None:
 
 
 _LIMIT = re.compile(r"ppaflow_limit:(\w+)")
-_UNIQUE_SQLITE = re.compile(r"UNIQUE constraint failed: (\w+)\.(\w+)")
+_UNIQUE_SQLITE = re.compile(r"UNIQUE constraint failed: (\w+\.\w+(?:, \w+\.\w+)*)")
 
 
 def integrity_problem(exc: IntegrityError) -> Exception:
@@ -105,7 +105,9 @@ def integrity_problem(exc: IntegrityError) -> Exception:
     constraint = getattr(getattr(exc.orig, "diag", None), "constraint_name", None) or ""
     sqlite = _UNIQUE_SQLITE.search(message)
     if sqlite or constraint.startswith("uq_"):
-        field = sqlite.group(2) if sqlite else constraint.removeprefix("uq_")
+        # SQLite names the columns: the last is the field, any before it its scope
+        # ("obligations.organization_id, obligations.ors_number": ors_number).
+        field = sqlite.group(1).split(", ")[-1].split(".")[1] if sqlite else constraint.removeprefix("uq_")
         for table in ("allotments_", "obligations_", "disbursements_", "budget_proposals_", "program_budgets_",
                       "users_", "organizations_"):
             field = field.removeprefix(table)
