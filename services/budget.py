@@ -106,7 +106,9 @@ def create_program_budget(user: User, *, proposal_id: int, ppa_id: int, approved
     """
     with transaction() as session:
         proposal = get_proposal_or_raise(user, proposal_id)
-        ppa = get_ppa_or_raise(user, ppa_id)
+        # Locked: an edit of the PPA's year, MOA or budget (services/ppas.py) either
+        # commits before this reads them, or sees this program budget and is refused.
+        ppa = get_ppa_or_raise(user, ppa_id, for_update=True)
         require_role(user, APPROVE, proposal.organization_id, "approve program budgets")
         errors = {}
         if ppa.organization_id != proposal.organization_id:
