@@ -18,9 +18,26 @@ from workflow.approval import Actor
 from workflow.errors import Forbidden
 
 
-def actor_of(user: User) -> Actor:
-    """The domain's view of a user: id and roles."""
-    return Actor(user_id=user.id, roles=user.roles)
+def actor_of(user: User, organization_id: int | None) -> Actor:
+    """The domain's view of ``user`` acting on a record of
+    ``organization_id`` (a PPA's MOA): the user's id and the roles that
+    count there (``roles_in``).
+    """
+    roles = roles_in(user, organization_id)
+    return Actor(user_id=user.id, roles=roles, held_elsewhere=user.roles - roles)
+
+
+def roles_in(user: User, organization_id: int | None) -> frozenset[str]:
+    """The roles of ``user`` that count on a record of ``organization_id``:
+    all of them in the user's own organization; elsewhere (and where the
+    record has no organization) all but the organization-scoped ones
+    (rules/approval.yaml ``organization_scoped_roles``). A ``moa_focal``
+    who is also a reviewer reviews every MOA's PPAs but submits, edits and
+    spends only for their own (docs/design.md §3, issue 10).
+    """
+    if organization_id is not None and user.organization_id == organization_id:
+        return user.roles
+    return user.roles - set(get_runtime().rules.approval.organization_scoped_roles)
 
 
 def sees_all_organizations(user: User) -> bool:
@@ -61,7 +78,7 @@ def can_edit_ppas_of(user: User, organization_id: int) -> bool:
     if is_superuser(user):
         return True
     scoped = set(get_runtime().rules.approval.organization_scoped_roles)
-    return bool(user.roles & scoped) and user.organization_id == organization_id
+    return bool(roles_in(user, organization_id) & scoped)
 
 
 def require_role(user: User, roles: Iterable[str], organization_id: int | None, action: str) -> None:
@@ -72,12 +89,9 @@ def require_role(user: User, roles: Iterable[str], organization_id: int | None, 
     Raises:
         Forbidden: naming the roles that may.
     """
-    if is_superuser(user):
+    if is_superuser(user) or set(roles) & roles_in(user, organization_id):
         return
     scoped = set(get_runtime().rules.approval.organization_scoped_roles)
-    for role in set(roles) & user.roles:
-        if role not in scoped or (organization_id is not None and user.organization_id == organization_id):
-            return
     raise Forbidden(f"to {action} you need the role {' or '.join(sorted(roles))}"
                     + (" in the PPA's organization" if set(roles) & scoped else ""))
 

@@ -52,7 +52,7 @@ def fire_transition(user: User, ppa_id: int, trigger: str, *, comment: str | Non
     with transaction() as session:
         ppa = get_ppa_or_raise(user, ppa_id, for_update=True)
         check_if_match(if_match, ppa.etag)
-        outcome = runtime.approval.fire(ppa.approval_status, trigger, actor_of(user),
+        outcome = runtime.approval.fire(ppa.approval_status, trigger, actor_of(user, ppa.organization_id),
                                         past_transitions(ppa.id), comment)
         ppa.approval_status = outcome.dest
         ppa.stage_entered_at = utcnow()
@@ -109,7 +109,7 @@ def available_actions(user: User, ppa_id: int, *, if_match: str | None = None) -
         stale = False
     except PreconditionFailed:
         stale = True
-    actions = get_runtime().approval.actions(ppa.approval_status, actor_of(user),
+    actions = get_runtime().approval.actions(ppa.approval_status, actor_of(user, ppa.organization_id),
                                              past_transitions(ppa.id), stale=stale)
     return ppa, actions
 

@@ -106,7 +106,9 @@ def create_program_budget(user: User, *, proposal_id: int, ppa_id: int, approved
     """
     with transaction() as session:
         proposal = get_proposal_or_raise(user, proposal_id)
-        ppa = get_ppa_or_raise(user, ppa_id)
+        # Locked: an edit of the PPA's year, MOA or budget (services/ppas.py) either
+        # commits before this reads them, or sees this program budget and is refused.
+        ppa = get_ppa_or_raise(user, ppa_id, for_update=True)
         require_role(user, APPROVE, proposal.organization_id, "approve program budgets")
         errors = {}
         if ppa.organization_id != proposal.organization_id:
@@ -195,8 +197,10 @@ def release_allotment(user: User, *, program_budget_id: int, quarter: int, relea
             if stage and program_budget.ppa.approval_status != stage:
                 raise Conflict(f"allotments are released for {stage} PPAs; PPA {program_budget.ppa_id} is "
                                f"{program_budget.ppa.approval_status}", code="not_enacted")
-            allotment = Allotment(program_budget_id=program_budget.id, quarter=quarter, release_date=release_date,
-                                  saro_number=saro_number, amount=amount, created_by_id=user.id)
+            allotment = Allotment(program_budget_id=program_budget.id,
+                                  organization_id=program_budget.ppa.organization_id, quarter=quarter,
+                                  release_date=release_date, saro_number=saro_number, amount=amount,
+                                  created_by_id=user.id)
             session.add(allotment)
             session.flush()
     except BudgetLimitExceeded:
@@ -217,12 +221,13 @@ def record_obligation(user: User, *, allotment_id: int, payee: str, ors_number: 
     try:
         with transaction() as session:
             allotment = get_or_raise(user, Allotment, allotment_id, lock=True)
-            require_role(user, SPEND, allotment.program_budget.ppa.organization_id, "record obligations")
+            require_role(user, SPEND, allotment.organization_id, "record obligations")
             _require_active(allotment, "allotment")
             if obligation_date < allotment.release_date:
                 raise ValidationFailed({"obligation_date": [
                     f"is before the allotment's release on {allotment.release_date.isoformat()}"]})
-            obligation = Obligation(allotment_id=allotment.id, payee=payee, ors_number=ors_number,
+            obligation = Obligation(allotment_id=allotment.id, organization_id=allotment.organization_id, payee=payee,
+                                    ors_number=ors_number,
                                     particulars=particulars, obligation_date=obligation_date, amount=amount,
                                     created_by_id=user.id)
             session.add(obligation)
@@ -246,12 +251,13 @@ def record_disbursement(user: User, *, obligation_id: int, dv_number: str, payme
     try:
         with transaction() as session:
             obligation = get_or_raise(user, Obligation, obligation_id, lock=True)
-            require_role(user, SPEND, _organization_of(obligation), "record disbursements")
+            require_role(user, SPEND, obligation.organization_id, "record disbursements")
             _require_active(obligation, "obligation")
             if disbursement_date < obligation.obligation_date:
                 raise ValidationFailed({"disbursement_date": [
                     f"is before the obligation of {obligation.obligation_date.isoformat()}"]})
-            disbursement = Disbursement(obligation_id=obligation.id, dv_number=dv_number,
+            disbursement = Disbursement(obligation_id=obligation.id, organization_id=obligation.organization_id,
+                                        dv_number=dv_number,
                                         payment_method=payment_method, disbursement_date=disbursement_date,
                                         amount=amount, created_by_id=user.id)
             session.add(disbursement)
@@ -271,7 +277,7 @@ def cancel_allotment(user: User, allotment_id: int, *, reason: str, if_match: st
     """
     with transaction():
         allotment = get_or_raise(user, Allotment, allotment_id, lock=True)
-        require_role(user, RELEASE, allotment.program_budget.ppa.organization_id, "cancel allotments")
+        require_role(user, RELEASE, allotment.organization_id, "cancel allotments")
         check_if_match(if_match, allotment.etag)
         _require_active(allotment, "allotment")
         if _active_total(Obligation, Obligation.allotment_id, allotment.id):
@@ -289,7 +295,7 @@ def cancel_obligation(user: User, obligation_id: int, *, reason: str, if_match: 
     """
     with transaction():
         obligation = get_or_raise(user, Obligation, obligation_id, lock=True)
-        require_role(user, SPEND, _organization_of(obligation), "cancel obligations")
+        require_role(user, SPEND, obligation.organization_id, "cancel obligations")
         check_if_match(if_match, obligation.etag)
         _require_active(obligation, "obligation")
         if _active_total(Disbursement, Disbursement.obligation_id, obligation.id):
@@ -309,7 +315,7 @@ def void_disbursement(user: User, disbursement_id: int, *, reason: str, if_match
     """
     with transaction():
         disbursement = get_or_raise(user, Disbursement, disbursement_id, lock=True)
-        require_role(user, SPEND, _organization_of(disbursement.obligation), "void disbursements")
+        require_role(user, SPEND, disbursement.organization_id, "void disbursements")
         check_if_match(if_match, disbursement.etag)
         if not disbursement.active:
             raise Conflict(f"disbursement {disbursement.id} is already voided", code="already_voided")
@@ -434,14 +440,9 @@ def limit_problem(level: str, parent_id: int, requested: Decimal) -> BudgetLimit
 
 
 def _organization_of(row) -> int:
-    """The MOA a financial row belongs to (through its PPA)."""
-    if isinstance(row, ProgramBudget):
-        return row.ppa.organization_id
-    if isinstance(row, Allotment):
-        return row.program_budget.ppa.organization_id
-    if isinstance(row, Obligation):
-        return row.allotment.program_budget.ppa.organization_id
-    return row.obligation.allotment.program_budget.ppa.organization_id
+    """The MOA a financial row belongs to: its PPA's (allotments,
+    obligations and disbursements carry it)."""
+    return row.ppa.organization_id if isinstance(row, ProgramBudget) else row.organization_id
 
 
 def _require_active(row, noun: str) -> None:

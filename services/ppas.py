@@ -16,7 +16,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import undefer
 
 from db import db
-from db.models import Organization, Ppa, User
+from db.models import Organization, Ppa, ProgramBudget, User
 from db.types import utcnow
 from services.access import can_edit_ppas_of, can_see_ppa, visible_ppas
 from services.concurrency import check_if_match
@@ -24,7 +24,7 @@ from services.runtime import get_runtime
 from services.trees import apply_allocations, load_tree, require_unlocked, settle
 from services.unit_of_work import transaction
 from services.users import get_organization_or_raise
-from workflow.errors import Conflict, Forbidden, NotEditable, NotFound, ValidationFailed
+from workflow.errors import AdjustmentRequired, Conflict, Forbidden, NotEditable, NotFound, ValidationFailed
 from workflow.money import to_centavos
 
 #: Fields that describe what the PPA is; editable only in the initial stage.
@@ -35,6 +35,12 @@ CONTENT_FIELDS = frozenset({
 })
 #: Fields that report execution; editable at any stage.
 EXECUTION_FIELDS = frozenset({"status", "progress", "auto_sync_progress", "auto_sync_status"})
+#: What a program budget appropriates (API field -> column): once one exists,
+#: these change only through a budget adjustment (issue 10; issue 9 builds
+#: adjustments), so an enacted appropriation never moves to another year's
+#: FAR No. 1 or another MOA's books by an edit of the PPA.
+APPROPRIATED_FIELDS = {"fiscal_year": "fiscal_year", "implementing_moa": "organization_id",
+                       "budget_allocation": "budget_allocation"}
 
 
 @dataclass(frozen=True)
@@ -155,6 +161,8 @@ def update_ppa(user: User, ppa_id: int, changes: Mapping[str, Any], *, if_match:
         PreconditionFailed: ``if_match`` is stale.
         Forbidden: ``user`` may not edit this MOA's PPAs.
         NotEditable: content fields outside the initial stage.
+        AdjustmentRequired: fiscal year, implementing MOA or budget of a
+            PPA that has a program budget.
         ValidationFailed: invalid values (per field).
     """
     values = dict(changes)
@@ -176,6 +184,7 @@ def update_ppa(user: User, ppa_id: int, changes: Mapping[str, Any], *, if_match:
                 raise Forbidden("you may not move a PPA to another organization")
         merged = {"start_date": ppa.start_date, "target_end_date": ppa.target_end_date} | values
         _validate(merged)
+        _require_no_program_budget(ppa, values)
         tracked = ppa.execution_project_id is not None
         if tracked:
             _check_not_synced(ppa, values)
@@ -189,6 +198,30 @@ def update_ppa(user: User, ppa_id: int, changes: Mapping[str, Any], *, if_match:
             apply_allocations(session, ppa, tree, {tree.root.id: to_centavos(ppa.budget_allocation)})
             settle(session, ppa, tree)
     return ppa
+
+
+def _require_no_program_budget(ppa: Ppa, values: Mapping[str, Any]) -> None:
+    """Refuse changing what a program budget appropriates (``APPROPRIATED_FIELDS``).
+
+    Args:
+        values: the changes, with ``organization_id`` already resolved from
+            ``implementing_moa``; a field sent with its current value is no change.
+
+    Raises:
+        AdjustmentRequired: the PPA has a program budget; ``fields`` names
+            the request's fields that would change.
+    """
+    changed = [field for field, column in APPROPRIATED_FIELDS.items()
+               if column in values and values[column] != getattr(ppa, column)]
+    if not changed:
+        return
+    program_budget = db.session.scalar(select(ProgramBudget).where(ProgramBudget.ppa_id == ppa.id)
+                                       .order_by(ProgramBudget.id).limit(1))
+    if program_budget is not None:
+        raise AdjustmentRequired(
+            f"{' and '.join(changed)} of PPA {ppa.id} cannot be edited: program budget {program_budget.id} "
+            f"appropriates it in the FY {program_budget.proposal.fiscal_year} budget proposal of "
+            f"{program_budget.proposal.organization.code}; only a budget adjustment may change it", fields=changed)
 
 
 def _check_not_synced(ppa: Ppa, values: Mapping[str, Any]) -> None:

@@ -129,7 +129,8 @@ def generate_execution_project(session: Session, ppa: Ppa, user_id: int, templat
             PPA's ``wbs_template``, else its category's default.
 
     Returns:
-        The root work item's id. The PPA is marked as tracking and synced.
+        The root work item's id. The PPA links to it
+        (``execution_project_id``), is marked as tracking, and is synced.
     """
     rules = get_runtime().rules
     template = rules.wbs.template_for(ppa.category, template_name or ppa.wbs_template)
@@ -151,6 +152,7 @@ def generate_execution_project(session: Session, ppa: Ppa, user_id: int, templat
         session.flush()
         ids.update({p.ref: item.id for p, item in zip(rows, items, strict=True)})
         root_id = ids[0]
+    ppa.execution_project_id = root_id
     ppa.enable_workitem_tracking = True
     session.flush()
     settle(session, ppa, load_tree(root_id, rolled=False))

@@ -6,6 +6,13 @@ nothing. Work registered with ``after_commit`` (enqueueing jobs) runs only
 once the commit has succeeded, outside the transaction, and is dropped on
 rollback. Database failures are translated into the errors of
 ``workflow.errors`` here, once, instead of in every service.
+
+A web request is itself one unit of work (``web.app``): the services it
+calls join its transaction, and its response is built before the COMMIT,
+so nothing the response needs is read after it (issue 10). What a failure
+tells the client is therefore exact: ``ServiceUnavailable`` (503, retry)
+only when nothing was committed; ``CommitOutcomeUnknown`` (500) when the
+connection was lost during the COMMIT of a transaction that wrote.
 """
 
 from __future__ import annotations
@@ -15,17 +22,19 @@ import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+from sqlalchemy import event
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import ORMExecuteState, Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from db import db
-from workflow.errors import BudgetLimitExceeded, Conflict, Duplicate, ServiceUnavailable
+from workflow.errors import BudgetLimitExceeded, CommitOutcomeUnknown, Conflict, Duplicate, ServiceUnavailable
 
 log = logging.getLogger("ppaflow.services")
 
 _PENDING = "ppaflow_after_commit"
 _DEPTH = "ppaflow_transaction_depth"
+_WROTE = "ppaflow_wrote"
 
 
 @contextmanager
@@ -33,39 +42,40 @@ def transaction() -> Iterator[Session]:
     """Run the block in one database transaction.
 
     A ``transaction()`` opened inside another joins it: only the outermost
-    commits.
+    commits. An inner block flushes when it ends, so the database's
+    refusals of its writes (a budget limit, a duplicate number) are raised
+    in it, as the errors below, for the service that wrote them to handle;
+    then it expires every loaded object, as a commit would, so that what is
+    read next (a response, say) is read afresh in the same transaction.
 
     Raises:
         Conflict: another request changed the same row first
             (``concurrent_update``); nothing of this block was saved.
-        ServiceUnavailable: the database could not be reached.
+        BudgetLimitExceeded, Duplicate: the database refused a write.
+        ServiceUnavailable: the database could not be reached; nothing was saved.
+        CommitOutcomeUnknown: the connection was lost during the COMMIT;
+            the work may or may not have been saved.
     """
     session = db.session
     depth = session.info.get(_DEPTH, 0)
     if depth:
         session.info[_DEPTH] = depth + 1
         try:
-            yield session
+            with _database_errors():
+                yield session
+                session.flush()
+            session.expire_all()  # as a commit would: what the caller reads next comes from the database
         finally:
             session.info[_DEPTH] = depth
         return
     session.info[_DEPTH] = 1
     session.info[_PENDING] = []
+    session.info[_WROTE] = False
     try:
-        yield session
-        session.commit()
-    except StaleDataError:
-        session.rollback()
-        raise Conflict("the record was changed by another request at the same time; read it again and retry",
-                       code="concurrent_update") from None
-    except IntegrityError as exc:
-        session.rollback()
-        raise integrity_problem(exc) from exc
-    except (OperationalError, DBAPIError) as exc:
-        session.rollback()
-        if exc.connection_invalidated or isinstance(exc, OperationalError):
-            raise ServiceUnavailable("the database is not answering; retry shortly") from exc
-        raise
+        with _database_errors():
+            yield session
+            session.flush()
+            _commit(session)
     except BaseException:
         session.rollback()
         raise
@@ -74,6 +84,55 @@ def transaction() -> Iterator[Session]:
         pending = session.info.pop(_PENDING, [])
     for callback in pending:  # committed: now dispatch, outside the transaction
         callback()
+
+
+@contextmanager
+def _database_errors() -> Iterator[None]:
+    """Translate the database's refusals and failures into domain errors."""
+    try:
+        yield
+    except StaleDataError:
+        raise Conflict("the record was changed by another request at the same time; read it again and retry",
+                       code="concurrent_update") from None
+    except IntegrityError as exc:
+        raise integrity_problem(exc) from exc
+    except DBAPIError as exc:
+        if exc.connection_invalidated or isinstance(exc, OperationalError):
+            raise ServiceUnavailable("the database is not answering; retry shortly") from exc
+        raise
+
+
+def _commit(session: Session) -> None:
+    """COMMIT (everything is flushed already). A connection lost while the
+    COMMIT itself was under way (SQLAlchemy reports no statement for it)
+    leaves its outcome unknown, if the transaction wrote anything."""
+    try:
+        session.commit()
+    except DBAPIError as exc:
+        lost = exc.connection_invalidated or isinstance(exc, OperationalError)
+        if lost and exc.statement is None and session.info.get(_WROTE):
+            raise CommitOutcomeUnknown(
+                "the connection to the database was lost while the work was being committed: it may or may not "
+                "have been saved. Read the record to find out before doing it again, or repeat the request with "
+                "the same Idempotency-Key") from exc
+        raise
+
+
+def install() -> None:
+    """Note in each session whether its transaction wrote anything, for
+    ``_commit`` (once per process)."""
+    if not event.contains(Session, "after_flush", _wrote_by_flush):
+        event.listen(Session, "after_flush", _wrote_by_flush)
+        event.listen(Session, "do_orm_execute", _wrote_by_statement)
+
+
+def _wrote_by_flush(session: Session, _flush_context) -> None:
+    session.info[_WROTE] = True
+
+
+def _wrote_by_statement(state: ORMExecuteState) -> None:
+    if not state.is_select:  # INSERT, UPDATE, DELETE, or SQL text that may write
+        state.session.info[_WROTE] = True
 
 
 def after_commit(callback: Callable[[], None]) -> None:
@@ -90,7 +149,7 @@ def after_commit(callback: Callable[[], None]) -> None:
 
 
 _LIMIT = re.compile(r"ppaflow_limit:(\w+)")
-_UNIQUE_SQLITE = re.compile(r"UNIQUE constraint failed: (\w+)\.(\w+)")
+_UNIQUE_SQLITE = re.compile(r"UNIQUE constraint failed: (\w+\.\w+(?:, \w+\.\w+)*)")
 
 
 def integrity_problem(exc: IntegrityError) -> Exception:
@@ -105,7 +164,9 @@ def integrity_problem(exc: IntegrityError) -> Exception:
     constraint = getattr(getattr(exc.orig, "diag", None), "constraint_name", None) or ""
     sqlite = _UNIQUE_SQLITE.search(message)
     if sqlite or constraint.startswith("uq_"):
-        field = sqlite.group(2) if sqlite else constraint.removeprefix("uq_")
+        # SQLite names the columns: the last is the field, any before it its scope
+        # ("obligations.organization_id, obligations.ors_number": ors_number).
+        field = sqlite.group(1).split(", ")[-1].split(".")[1] if sqlite else constraint.removeprefix("uq_")
         for table in ("allotments_", "obligations_", "disbursements_", "budget_proposals_", "program_budgets_",
                       "users_", "organizations_"):
             field = field.removeprefix(table)

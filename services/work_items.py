@@ -57,7 +57,7 @@ def locate(user: User, item_id: int, *, for_update: bool = False) -> Located:
     root_id = db.session.scalar(select(func.coalesce(ITEMS.c.root_id, ITEMS.c.id)).where(ITEMS.c.id == item_id))
     ppa = None
     if root_id is not None:
-        query = select(Ppa).where(Ppa.id == select(ITEMS.c.ppa_id).where(ITEMS.c.id == root_id).scalar_subquery())
+        query = select(Ppa).where(Ppa.execution_project_id == root_id)
         if for_update:
             query = query.with_for_update(of=Ppa).execution_options(populate_existing=True)
         ppa = db.session.scalar(query)

@@ -6,7 +6,7 @@ import gc
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask
+from flask import Flask, Response, request
 from flask_smorest.spec.plugins import integerconverter2paramschema
 from sqlalchemy import event
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -15,8 +15,9 @@ import db.models  # noqa: F401  (registers the models)
 from db import audit, db
 from jobs.registry import known_jobs
 from rules import load_rules
-from services import runtime
+from services import runtime, unit_of_work
 from services.effects import known_effects
+from services.unit_of_work import transaction
 from web import auth, contract, errors, health, idempotency, logs, parsing, ratelimit
 from web.api import BLUEPRINTS
 from web.config import settings
@@ -36,10 +37,26 @@ OPENAPI = {
 
 class PpaflowFlask(Flask):
     """Flask with ppaflow's JSON provider (orjson) and request class (a
-    streamed body over ``MAX_CONTENT_LENGTH`` is 413, ``web.parsing.Request``)."""
+    streamed body over ``MAX_CONTENT_LENGTH`` is 413, ``web.parsing.Request``),
+    running every ``/api`` request as one unit of work."""
 
     json_provider_class = JSONProvider
     request_class = parsing.Request
+
+    def dispatch_request(self) -> Response:
+        """Run the view of an ``/api`` request in one ``transaction()`` that
+        commits only once the response (status, headers, body) is built.
+
+        The services the view calls join that transaction, so nothing the
+        response shows is read after the COMMIT: a database that goes away
+        right after it cannot turn saved work into a 503 (which tells the
+        client to retry, and a retry would record an obligation or payment
+        twice). See ``services.unit_of_work`` for what each failure answers.
+        """
+        if not request.path.startswith("/api"):
+            return super().dispatch_request()
+        with transaction():
+            return self.make_response(super().dispatch_request())
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -74,6 +91,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
                                      known_jobs=known_jobs()))
     db.init_app(app)
     audit.install()
+    unit_of_work.install()
     if values["DATABASE_URL"].startswith("sqlite"):
         with app.app_context():
             event.listen(db.engine, "connect", _sqlite_pragmas)

@@ -19,7 +19,7 @@ from sqlalchemy.engine import make_url
 
 from db import db
 from db.audit import AuditContext, set_context
-from db.migrate import upgrade
+from db.migrate import APPEND_ONLY_TABLES, init_database
 from jobs.registry import known_jobs
 from rules import DEFAULT_RULES_DIR, load_rules
 from services import approvals, reports, users
@@ -77,14 +77,20 @@ def main() -> None:
 
 @main.command("init-db")
 def init_db() -> None:
-    """Create or upgrade the database schema (Alembic migrations)."""
+    """Create or upgrade the database schema (Alembic migrations) as the
+    owner (DATABASE_OWNER_URL, default DATABASE_URL); when the app runs as
+    another PostgreSQL role, grant it what it needs and no more."""
     with app_context() as app:
-        before, after = upgrade(db.engine)
-        url = safe_url(app.config["DATABASE_URL"])
+        owner_url = app.config["DATABASE_OWNER_URL"]
+        before, after, role = init_database(db.engine, owner_url, app.config["DATABASE_URL"])
+        url = safe_url(owner_url)
         if before == after:
             click.echo(f"database {url} is up to date (revision {after})")
         else:
             click.echo(f"database {url} upgraded from {before or 'empty'} to revision {after}")
+        if role is not None:
+            click.echo(f"granted {role} the app's privileges: no UPDATE, DELETE or TRUNCATE of "
+                       f"{', '.join(APPEND_ONLY_TABLES)}")
 
 
 @main.command()

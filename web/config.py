@@ -1,6 +1,8 @@
 """Configuration from the environment, overridable by ``create_app(config)``.
 
 Keys (docs/design.md §1): ``DATABASE_URL`` (default: SQLite file under ``instance/``),
+``DATABASE_OWNER_URL`` (the role that owns the schema and runs the
+migrations, ``ppaflow init-db``; default: ``DATABASE_URL``),
 ``REDIS_URL`` (unset: jobs run inline), ``PPAFLOW_RULES_DIR`` (default: the
 rules shipped in ``rules/``), ``SECRET_KEY``, ``MAX_CONTENT_LENGTH`` (bytes a
 request body may have, default 1 MiB), ``SMTP_URL`` (unset: notifications
@@ -22,7 +24,7 @@ from limits import parse_many
 
 from db.urls import normalize_database_url
 
-KEYS = ("DATABASE_URL", "REDIS_URL", "PPAFLOW_RULES_DIR", "SECRET_KEY", "MAX_CONTENT_LENGTH", "SMTP_URL",
+KEYS = ("DATABASE_URL", "DATABASE_OWNER_URL", "REDIS_URL", "PPAFLOW_RULES_DIR", "SECRET_KEY", "MAX_CONTENT_LENGTH", "SMTP_URL",
         "RATE_LIMIT", "FAILED_AUTH_LIMIT", "TRUSTED_PROXIES")
 
 
@@ -47,6 +49,7 @@ def settings(instance_path: str, overrides: Mapping[str, Any] | None = None) -> 
         Path(instance_path).mkdir(parents=True, exist_ok=True)
         values["DATABASE_URL"] = "sqlite:///" + str(Path(instance_path) / "ppaflow.sqlite3")
     values["DATABASE_URL"] = normalize_database_url(values["DATABASE_URL"])
+    values["DATABASE_OWNER_URL"] = normalize_database_url(values["DATABASE_OWNER_URL"] or values["DATABASE_URL"])
     values["SECRET_KEY"] = values["SECRET_KEY"] or "dev-only-secret-key"
     values["MAX_CONTENT_LENGTH"] = int(values["MAX_CONTENT_LENGTH"] or 1024 * 1024)
     values["RATE_LIMIT"] = _rate(values, "RATE_LIMIT", "600 per minute")

@@ -32,6 +32,7 @@ STATUS_BY_FAMILY: tuple[tuple[type[e.PpaflowError], int], ...] = (
     (e.Conflict, 409),
     (e.PreconditionFailed, 412),
     (e.ValidationFailed, 422),
+    (e.CommitOutcomeUnknown, 500),
     (e.ServiceUnavailable, 503),
 )
 

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import re
 import time
 from dataclasses import dataclass
@@ -39,13 +40,15 @@ from datetime import timedelta
 
 from flask import Flask, Response, g, has_request_context, request
 from sqlalchemy import delete, event, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from db import db
 from db.models import IdempotencyKey
 from db.types import utcnow
 from web.errors import problem
+
+log = logging.getLogger("ppaflow.web")
 
 HEADER = "Idempotency-Key"
 KEY = re.compile(r"[\x21-\x7e]{1,255}")
@@ -179,7 +182,11 @@ def init_app(app: Flask) -> None:
     def store_response(response: Response) -> Response:
         row_id = g.pop("idempotency_row", None)
         if row_id is not None:
-            settle(row_id, response)
+            try:
+                settle(row_id, response)
+            except DBAPIError as exc:  # the answer stands; the claim stays as the work's transaction left it
+                log.warning("%s: could not store the response of claim %s, retries will wait or be told "
+                            "response_lost: %s", HEADER, row_id, exc.orig)
         return response
 
     @app.teardown_request

@@ -18,10 +18,20 @@ from workflow.text import is_blank, text_problem
 
 @dataclass(frozen=True)
 class Actor:
-    """Who is acting: a user id and every role the user holds."""
+    """Who is acting on one PPA.
+
+    Attributes:
+        user_id: the user.
+        roles: the roles that count on this PPA: an organization-scoped role
+            (``moa_focal``) only on the user's own organization's PPAs (the
+            services work that out: ``services.access.actor_of``).
+        held_elsewhere: roles the user holds that do not count here, named
+            in the refusal so it explains itself.
+    """
 
     user_id: int
     roles: frozenset[str]
+    held_elsewhere: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -102,6 +112,16 @@ class ApprovalWorkflow:
                 return role
         return None
 
+    @staticmethod
+    def missing_role(transition: Transition, actor: Actor) -> str:
+        """Why ``actor`` may not fire ``transition``: the roles it requires,
+        and which of them the actor holds only for another organization."""
+        message = f"requires role {' or '.join(transition.roles)}"
+        elsewhere = sorted(set(transition.roles) & actor.held_elsewhere)
+        if elsewhere:
+            message += f"; your {' and '.join(elsewhere)} role counts only for your own organization's PPAs"
+        return message
+
     def duty_conflicts(self, trigger: str, stage: str, actor: Actor,
                        history: Sequence[PastTransition]) -> list[Reason]:
         """Separation-of-duties reasons against ``actor`` firing ``trigger``
@@ -142,7 +162,7 @@ class ApprovalWorkflow:
                 continue
             reasons = []
             if self.role_used(transition, actor) is None:
-                reasons.append(Reason("role_missing", f"requires role {' or '.join(transition.roles)}"))
+                reasons.append(Reason("role_missing", self.missing_role(transition, actor)))
             reasons += self.duty_conflicts(trigger, stage, actor, history)
             if stale:
                 reasons.append(Reason("stale_version", "the PPA changed since you read it; read it again"))
@@ -170,7 +190,7 @@ class ApprovalWorkflow:
         dest, transition = self.machine.fire(stage, trigger)
         role = self.role_used(transition, actor)
         if role is None:
-            raise RoleMissing(f"{trigger} from {stage} requires role {' or '.join(transition.roles)}",
+            raise RoleMissing(f"{trigger} from {stage} {self.missing_role(transition, actor)}",
                               required_roles=list(transition.roles))
         conflicts = self.duty_conflicts(trigger, stage, actor, history)
         if conflicts:

@@ -7,7 +7,7 @@ domain never knows about HTTP.
 
 Families: ``NotFound`` (404), ``Unauthenticated`` (401), ``Forbidden`` (403),
 ``Conflict`` (409), ``PreconditionFailed`` (412), ``ValidationFailed`` (422),
-``ServiceUnavailable`` (503).
+``CommitOutcomeUnknown`` (500), ``ServiceUnavailable`` (503).
 """
 
 from __future__ import annotations
@@ -95,6 +95,15 @@ class BudgetLimitExceeded(Conflict):
         self.level = level
 
 
+class AdjustmentRequired(Conflict):
+    """A change that only a budget adjustment may make: the fiscal year,
+    implementing MOA or budget of a PPA that has a program budget
+    (issue 10; adjustments come with issue 9)."""
+
+    code = "adjustment_required"
+    title = "Change needs a budget adjustment"
+
+
 class Duplicate(Conflict):
     """A value that must be unique is already used (e.g. a SARO number)."""
 
@@ -131,6 +140,16 @@ class ServiceUnavailable(PpaflowError):
     """A backing service (database, Redis) did not answer (503)."""
 
     code = "service_unavailable"
+
+
+class CommitOutcomeUnknown(PpaflowError):
+    """The connection to the database was lost while it committed: the work
+    may or may not have been saved (500, never 503, which promises that
+    nothing was saved). Read the resource before doing it again, or retry
+    with the same ``Idempotency-Key``."""
+
+    code = "commit_outcome_unknown"
+    title = "Commit outcome unknown"
 
 
 class RulesError(Exception):

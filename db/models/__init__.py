@@ -50,11 +50,9 @@ audit.register(ProgramBudget, "program_budget", lambda s, o: _ppa_organization(s
 audit.register(BudgetJustification, "budget_justification",
                lambda s, o: _program_budget_organization(s, o.program_budget_id))
 audit.register(BudgetLineItem, "budget_line_item", lambda s, o: _program_budget_organization(s, o.program_budget_id))
-audit.register(Allotment, "allotment", lambda s, o: _program_budget_organization(s, o.program_budget_id))
-audit.register(Obligation, "obligation",
-               lambda s, o: _program_budget_organization(s, s.get(Allotment, o.allotment_id).program_budget_id))
-audit.register(Disbursement, "disbursement", lambda s, o: _program_budget_organization(
-    s, s.get(Allotment, s.get(Obligation, o.obligation_id).allotment_id).program_budget_id))
+audit.register(Allotment, "allotment", lambda s, o: o.organization_id)
+audit.register(Obligation, "obligation", lambda s, o: o.organization_id)
+audit.register(Disbursement, "disbursement", lambda s, o: o.organization_id)
 
 
 def _actual_expenditure():

@@ -61,6 +61,11 @@ class _Spending:
 
     inactive_status: ClassVar[str] = "cancelled"
 
+    #: The MOA the money belongs to (its PPA's), stored on the row so that
+    #: SARO, ORS and DV numbers are unique per organization: two MOAs may
+    #: both have ORS "2026-01-0001", one MOA may not have it twice (issue 10).
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
+
     @hybrid_property
     def active(self) -> bool:
         """True while the amount counts; in queries, the same as SQL."""
@@ -140,13 +145,14 @@ class Allotment(_Spending, _Versioned, db.Model):
         CheckConstraint("amount > 0", name="amount_positive"),
         CheckConstraint("quarter BETWEEN 1 AND 4", name="quarter"),
         CheckConstraint(sql_in("status", ALLOTMENT_STATUSES), name="status"),
+        UniqueConstraint("organization_id", "saro_number", name="uq_allotments_saro_number"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     program_budget_id: Mapped[int] = mapped_column(ForeignKey("program_budgets.id", ondelete="RESTRICT"), index=True)
     quarter: Mapped[int] = mapped_column(Integer)
     release_date: Mapped[date] = mapped_column(Date)
-    saro_number: Mapped[str] = mapped_column(String(40), unique=True)
+    saro_number: Mapped[str] = mapped_column(String(40))
     amount: Mapped[Decimal] = mapped_column(Money)
     status: Mapped[str] = mapped_column(String(20), default="released")
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -162,12 +168,13 @@ class Obligation(_Spending, _Versioned, db.Model):
     __table_args__ = (
         CheckConstraint("amount > 0", name="amount_positive"),
         CheckConstraint(sql_in("status", OBLIGATION_STATUSES), name="status"),
+        UniqueConstraint("organization_id", "ors_number", name="uq_obligations_ors_number"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     allotment_id: Mapped[int] = mapped_column(ForeignKey("allotments.id", ondelete="RESTRICT"), index=True)
     payee: Mapped[str] = mapped_column(String(255))
-    ors_number: Mapped[str] = mapped_column(String(40), unique=True)
+    ors_number: Mapped[str] = mapped_column(String(40))
     particulars: Mapped[str] = mapped_column(Text, default="")
     obligation_date: Mapped[date] = mapped_column(Date)
     amount: Mapped[Decimal] = mapped_column(Money)
@@ -186,13 +193,14 @@ class Disbursement(_Spending, _Versioned, db.Model):
         CheckConstraint("amount > 0", name="amount_positive"),
         CheckConstraint(sql_in("status", DISBURSEMENT_STATUSES), name="status"),
         CheckConstraint(sql_in("payment_method", PAYMENT_METHODS), name="payment_method"),
+        UniqueConstraint("organization_id", "dv_number", name="uq_disbursements_dv_number"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     inactive_status = "voided"
 
     obligation_id: Mapped[int] = mapped_column(ForeignKey("obligations.id", ondelete="RESTRICT"), index=True)
-    dv_number: Mapped[str] = mapped_column(String(40), unique=True)
+    dv_number: Mapped[str] = mapped_column(String(40))
     payment_method: Mapped[str] = mapped_column(String(20))
     disbursement_date: Mapped[date] = mapped_column(Date)
     amount: Mapped[Decimal] = mapped_column(Money)

@@ -5,12 +5,11 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text, select
-from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
+from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from db import db
 from db.models.people import Organization, User
-from db.models.work_item import WorkItem
 from db.types import Money, UTCDateTime, utcnow
 from workflow.vocabulary import (
     APPROPRIATION_CLASSES,
@@ -79,10 +78,15 @@ class Ppa(db.Model):
     created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id], lazy="raise")
     updated_by: Mapped[User | None] = relationship(foreign_keys=[updated_by_id], lazy="raise")
 
-    #: The root work item of the PPA's WBS (``work_items.ppa_id`` is the one
-    #: stored link), read in the same SELECT as the PPA.
-    execution_project_id: Mapped[int | None] = column_property(
-        select(WorkItem.id).where(WorkItem.ppa_id == id).correlate_except(WorkItem).scalar_subquery())
+    #: The root work item of the PPA's WBS: a plain column of the PPA row,
+    #: set in the transaction that creates the project (``work_items.ppa_id``
+    #: points back). Being in the row itself, it is as fresh as the row: a
+    #: ``SELECT ... FOR UPDATE`` that waited for the lock returns the value
+    #: the previous holder committed (a subquery would read the snapshot
+    #: taken before the wait; issue 10). ``use_alter``: the two tables refer
+    #: to each other.
+    execution_project_id: Mapped[int | None] = mapped_column(
+        ForeignKey("work_items.id", use_alter=True), index=True, unique=True)
 
     __mapper_args__ = {"version_id_col": version}
 

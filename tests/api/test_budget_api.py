@@ -198,7 +198,8 @@ def test_a_ppa_without_a_wbs_spends_its_disbursements(app, chain):
     with app.app_context(), db.engine.begin() as connection:
         connection.execute(text("UPDATE work_items SET ppa_id = NULL, work_type = 'project' WHERE ppa_id = :id"),
                            {"id": chain.ppa})
-        connection.execute(text("UPDATE ppas SET enable_workitem_tracking = false WHERE id = :id"), {"id": chain.ppa})
+        connection.execute(text("UPDATE ppas SET enable_workitem_tracking = false, execution_project_id = NULL "
+                                "WHERE id = :id"), {"id": chain.ppa})
     obligation = chain.obligate(chain.allot("2000000.00")["id"], "1000000.00")
     paid = chain.disburse(obligation["id"], "250000.00")
     chain.disburse(obligation["id"], "100000.00")

@@ -63,6 +63,7 @@ def populate(items_per_ppa: int, ppas: int = PPAS) -> None:
                 "budget_locked, created_at, updated_at, version) VALUES (:id, :root_id, :parent_id, :ppa_id, "
                 ":work_type, 'item', '', :position, :level, :status, 'medium', :progress, 1000, 0, '', true, now(), "
                 "now(), 1)"), rows[start:start + 10_000])
+        connection.execute(text("UPDATE ppas SET execution_project_id = w.id FROM work_items w WHERE w.ppa_id = ppas.id"))
         connection.execute(text("SELECT setval('work_items_id_seq', (SELECT max(id) FROM work_items))"))
         connection.execute(text("SELECT setval('ppas_id_seq', (SELECT max(id) FROM ppas))"))
         connection.execute(text("ANALYZE ppas; ANALYZE work_items"))

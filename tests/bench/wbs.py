@@ -97,7 +97,8 @@ def insert_tree(ppa_id: int, size: int, fanout: int | None, budget: int, first_i
                 "false, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, 1)"), rows[start:start + 5000])
         if connection.dialect.name == "postgresql":
             connection.execute(text("SELECT setval('work_items_id_seq', (SELECT max(id) FROM work_items))"))
-        connection.execute(text("UPDATE ppas SET enable_workitem_tracking = true WHERE id = :id"), {"id": ppa_id})
+        connection.execute(text("UPDATE ppas SET enable_workitem_tracking = true, execution_project_id = :root "
+                                "WHERE id = :id"), {"id": ppa_id, "root": first_id})
     return first_id
 
 

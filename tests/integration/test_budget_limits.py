@@ -39,26 +39,27 @@ def seed(connection, *, approved=1_000_000, allotment=500_000, obligation=300_00
 
 def insert_allotment(connection, allotment_id, amount, program_budget=1, status="released"):
     connection.execute(text(
-        "INSERT INTO allotments (id, program_budget_id, quarter, release_date, saro_number, amount, status, "
-        "created_at, updated_at, version) VALUES (:id, :pb, 1, '2025-02-01', :saro, :amount, :status, :now, :now, 1)"),
+        "INSERT INTO allotments (id, organization_id, program_budget_id, quarter, release_date, saro_number, amount, "
+        "status, created_at, updated_at, version) "
+        "VALUES (:id, 1, :pb, 1, '2025-02-01', :saro, :amount, :status, :now, :now, 1)"),
         {"id": allotment_id, "pb": program_budget, "saro": f"SARO-{allotment_id}", "amount": amount,
          "status": status, "now": NOW})
 
 
 def insert_obligation(connection, obligation_id, amount, allotment=1, status="obligated"):
     connection.execute(text(
-        "INSERT INTO obligations (id, allotment_id, payee, ors_number, particulars, obligation_date, amount, status, "
-        "created_at, updated_at, version) VALUES (:id, :allotment, 'Payee', :ors, '', '2025-03-01', :amount, "
-        ":status, :now, :now, 1)"),
+        "INSERT INTO obligations (id, organization_id, allotment_id, payee, ors_number, particulars, obligation_date, "
+        "amount, status, created_at, updated_at, version) "
+        "VALUES (:id, 1, :allotment, 'Payee', :ors, '', '2025-03-01', :amount, :status, :now, :now, 1)"),
         {"id": obligation_id, "allotment": allotment, "ors": f"ORS-{obligation_id}", "amount": amount,
          "status": status, "now": NOW})
 
 
 def insert_disbursement(connection, disbursement_id, amount, obligation=1, status="disbursed"):
     connection.execute(text(
-        "INSERT INTO disbursements (id, obligation_id, dv_number, payment_method, disbursement_date, amount, status, "
-        "created_at, updated_at, version) VALUES (:id, :obligation, :dv, 'check', '2025-04-01', :amount, :status, "
-        ":now, :now, 1)"),
+        "INSERT INTO disbursements (id, organization_id, obligation_id, dv_number, payment_method, disbursement_date, "
+        "amount, status, created_at, updated_at, version) "
+        "VALUES (:id, 1, :obligation, :dv, 'check', '2025-04-01', :amount, :status, :now, :now, 1)"),
         {"id": disbursement_id, "obligation": obligation, "dv": f"DV-{disbursement_id}", "amount": amount,
          "status": status, "now": NOW})
 
