@@ -36,7 +36,7 @@ CONTENT_FIELDS = frozenset({
 #: Fields that report execution; editable at any stage.
 EXECUTION_FIELDS = frozenset({"status", "progress", "auto_sync_progress", "auto_sync_status"})
 #: What a program budget appropriates (API field -> column): once one exists,
-#: these change only through a budget adjustment (issue 10; issue 9 builds
+#: these change only through a budget adjustment (issue 10; issue 12 builds
 #: adjustments), so an enacted appropriation never moves to another year's
 #: FAR No. 1 or another MOA's books by an edit of the PPA.
 APPROPRIATED_FIELDS = {"fiscal_year": "fiscal_year", "implementing_moa": "organization_id",

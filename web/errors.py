@@ -72,6 +72,8 @@ PROBLEM_TITLES = {
     "not_editable": "Not editable in the current state",
     "budget_limit_exceeded": "Budget limit exceeded",
     "duplicate": "Already exists",
+    "adjustment_required": "Change needs a budget adjustment",
+    "commit_outcome_unknown": "Commit outcome unknown",
     # conflicts raised with their own code
     "already_tracking": "Work item tracking already enabled",
     "already_voided": "Already voided",

@@ -22,7 +22,7 @@ The rules, per node of the WBS, as of the end of a given day:
   leaf budget, each rounded half-up to the centavo. A parent's own progress
   never earns (that would count its children's work a second time).
 - **AC** (actual cost) = the actual costs charged to the node and to its
-  descendants (issue 9: the disbursements charged).
+  descendants (issue 12: the disbursements charged).
 - SV = EV − PV, CV = EV − AC, SPI = EV / PV, CPI = EV / AC,
   TCPI = (BAC − EV) / (BAC − AC); EAC by ``EAC_METHODS``: ``cpi``
   (BAC / CPI, the default), ``plan_rate`` (AC + BAC − EV) or ``cpi_spi``

@@ -98,10 +98,9 @@ class BudgetLimitExceeded(Conflict):
 class AdjustmentRequired(Conflict):
     """A change that only a budget adjustment may make: the fiscal year,
     implementing MOA or budget of a PPA that has a program budget
-    (issue 10; adjustments come with issue 9)."""
+    (issue 10; the adjustments themselves come with issue 12)."""
 
     code = "adjustment_required"
-    title = "Change needs a budget adjustment"
 
 
 class Duplicate(Conflict):
@@ -149,7 +148,6 @@ class CommitOutcomeUnknown(PpaflowError):
     with the same ``Idempotency-Key``."""
 
     code = "commit_outcome_unknown"
-    title = "Commit outcome unknown"
 
 
 class RulesError(Exception):
