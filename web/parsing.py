@@ -32,12 +32,12 @@ from werkzeug.wsgi import LimitedStream
 from web import contract, pagination
 from workflow.errors import ValidationFailed
 from workflow.money import AmountError, NumberError, bounded_number, format_amount, parse_amount
-from workflow.text import FORBIDDEN_CLASS, text_problem
+from workflow.text import PORTABLE_FORBIDDEN_CLASS, text_problem
 
 PAGING = frozenset({"page", "page_size"})
 
-TEXT_PATTERN = f"^[^{FORBIDDEN_CLASS}]*$"
-"""The characters ``workflow.text`` refuses, as the OpenAPI ``pattern`` of every text field and
+TEXT_PATTERN = f"^[^{PORTABLE_FORBIDDEN_CLASS}]*$"
+"""The characters ``workflow.text`` refuses (those a portable pattern can name), as the OpenAPI ``pattern`` of every text field and
 query parameter: what the document allows, the server accepts."""
 
 

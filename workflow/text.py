@@ -31,12 +31,16 @@ from typing import Any
 _NONCHARACTERS = "\ufdd0-\ufdef" + "".join(
     f"{chr(plane * 0x10000 + 0xFFFE)}{chr(plane * 0x10000 + 0xFFFF)}" for plane in range(17))
 
-#: Every character refused in user text, as the inside of a regular-expression
-#: class: escapes for the controls, surrogates and bidi marks (so the source
-#: itself is printable and JSON-safe), the non-characters as they are.
-FORBIDDEN_CLASS = (r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\u202a-\u202e\u2066-\u2069"
-                   + _NONCHARACTERS)
-FORBIDDEN = re.compile(f"[{FORBIDDEN_CLASS}]")
+#: The refused characters of the Basic Multilingual Plane except the lone
+#: surrogates, as the inside of a regular-expression class written with
+#: escapes: the OpenAPI document's text pattern. Other engines than Python's
+#: (the document's readers) cannot name surrogates, nor characters beyond
+#: U+FFFF inside a class once a length bound is added to the pattern, so
+#: those are refused by ``FORBIDDEN`` alone.
+PORTABLE_FORBIDDEN_CLASS = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufdd0-\ufdef\ufffe\uffff"
+
+#: Every character refused in user text, as one regular-expression class.
+FORBIDDEN = re.compile(f"[{PORTABLE_FORBIDDEN_CLASS}\\ud800-\\udfff{_NONCHARACTERS}]")
 
 _KINDS = (
     (re.compile("[\x00-\x1f\x7f]"), "a control character"),

@@ -29,6 +29,7 @@ pytest-internal attribute that pytest 9 removed.
 from __future__ import annotations
 
 import os
+import re
 
 import pytest
 import schemathesis
@@ -111,6 +112,18 @@ CROSS_FIELD_RULES: dict[str, dict[str, str]] = {
     "POST /api/disbursements": {
         "disbursement_date": "not before the obligation's date",
     },
+    "POST /api/users": {
+        "username": "letters or digits of any script, '.', '-' or '_' (Unicode categories, which the document's "
+                    "pattern language cannot name portably)",
+        "roles": "roles of rules/approval.yaml; moa_focal needs an organization",
+        "organization": "an organization that exists",
+        "password": "12 to 1,024 characters after NFKC, not only blanks, not the username",
+    },
+    "PATCH /api/users/{user_id}": {
+        "roles": "roles of rules/approval.yaml; moa_focal needs an organization",
+        "organization": "an organization that exists",
+        "password": "12 to 1,024 characters after NFKC, not only blanks, not the username",
+    },
 }
 #: The same, for every operation.
 EVERY_OPERATION_RULES = {"Idempotency-Key": "not used before by the caller for a different request"}
@@ -131,8 +144,24 @@ def schema_valid_requests_are_accepted(ctx, response, case) -> None:
         fields = {name.split(".")[0] for name in body.get("errors") or {}}
         if fields and fields <= CROSS_FIELD_RULES.get(case.operation.label, {}).keys() | EVERY_OPERATION_RULES.keys():
             return
+        if _only_astral_noncharacters(body):
+            return
     raise AssertionError(f"{case.operation.label}: a request valid by the OpenAPI document was refused with "
                          f"{status}: {body}")
+
+
+ASTRAL_NONCHARACTER = re.compile(r"a Unicode non-character \(U\+[0-9A-F]{5,6} ")
+
+
+def _only_astral_noncharacters(body: dict) -> bool:
+    """True when every message of a 422 refuses a non-character beyond
+    U+FFFF (U+1FFFE, ...): the text pattern of the document names only the
+    refused characters of the first plane, because the regular-expression
+    engines that read it cannot name later ones in a class once a length
+    bound is added (workflow.text.PORTABLE_FORBIDDEN_CLASS); the server
+    refuses them all."""
+    messages = [message for found in (body.get("errors") or {}).values() for message in found]
+    return bool(messages) and all(ASTRAL_NONCHARACTER.search(message) for message in messages)
 
 
 def one_title_per_problem_code(ctx, response, case) -> None:
