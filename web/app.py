@@ -16,7 +16,7 @@ from jobs.registry import known_jobs
 from rules import load_rules
 from services import runtime
 from services.effects import known_effects
-from web import auth, errors, health, idempotency, logs, parsing, ratelimit
+from web import auth, errors, health, idempotency, logs, parsing, ratelimit, ui
 from web.api import BLUEPRINTS
 from web.config import settings
 from web.jsonio import JSONProvider
@@ -29,7 +29,8 @@ OPENAPI = {
     "OPENAPI_URL_PREFIX": "/api",
     "OPENAPI_JSON_PATH": "openapi.json",
     "OPENAPI_SWAGGER_UI_PATH": "/docs",
-    "OPENAPI_SWAGGER_UI_URL": "https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
+    # Swagger UI is vendored (web/static/README.md): no CDN.
+    "OPENAPI_SWAGGER_UI_URL": "/static/vendor/swagger-ui/",
 }
 
 
@@ -83,13 +84,14 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     # Order matters: request id, clock, rate limit, authentication, query check, idempotency.
     auth.init_request_ids(app)
     logs.init_app(app)
-    ratelimit.init_app(app)
+    limiter = ratelimit.init_app(app)
     auth.init_app(app)
     parsing.init_app(app)
     idempotency.init_app(app)
     for blueprint in BLUEPRINTS:
         api.register_blueprint(blueprint)
     app.register_blueprint(health.blp)
+    ui.init_app(app, limiter, api)
     return app
 
 

@@ -5,7 +5,10 @@ Keys (docs/design.md §1): ``DATABASE_URL`` (default: SQLite file under ``instan
 rules shipped in ``rules/``), ``SECRET_KEY``, ``MAX_CONTENT_LENGTH`` (bytes a
 request body may have, default 1 MiB), ``SMTP_URL`` (unset: notifications
 stay in the outbox), ``RATE_LIMIT`` (per API token, default
-``600 per minute``; Flask-Limiter notation).
+``600 per minute``; Flask-Limiter notation). The web app (docs/design.md §11):
+``SESSION_IDLE_MINUTES`` (a browser session ends after this many minutes
+without a request, default 30), ``SESSION_COOKIE_SECURE`` (``1``: send the
+session cookie over HTTPS only; set it whenever the app is served over HTTPS).
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from typing import Any
 from db.urls import normalize_database_url
 
 KEYS = ("DATABASE_URL", "REDIS_URL", "PPAFLOW_RULES_DIR", "SECRET_KEY", "MAX_CONTENT_LENGTH", "SMTP_URL",
-        "RATE_LIMIT")
+        "RATE_LIMIT", "SESSION_IDLE_MINUTES", "SESSION_COOKIE_SECURE")
 
 
 def settings(instance_path: str, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
@@ -37,4 +40,6 @@ def settings(instance_path: str, overrides: Mapping[str, Any] | None = None) -> 
     values["SECRET_KEY"] = values["SECRET_KEY"] or "dev-only-secret-key"
     values["MAX_CONTENT_LENGTH"] = int(values["MAX_CONTENT_LENGTH"] or 1024 * 1024)
     values["RATE_LIMIT"] = values["RATE_LIMIT"] or "600 per minute"
+    values["SESSION_IDLE_MINUTES"] = float(values["SESSION_IDLE_MINUTES"] or 30)
+    values["SESSION_COOKIE_SECURE"] = str(values["SESSION_COOKIE_SECURE"] or "").lower() in ("1", "true", "yes", "on")
     return values

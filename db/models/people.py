@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask_login import UserMixin
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -24,9 +25,11 @@ class Organization(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class User(db.Model):
+class User(UserMixin, db.Model):
     """A person or system using ppaflow, with one or more roles
-    (rules/approval.yaml ``roles``) and optionally an organization."""
+    (rules/approval.yaml ``roles``) and optionally an organization.
+    ``UserMixin`` makes it Flask-Login's user of the web app (its
+    ``is_active`` is the column)."""
 
     __tablename__ = "users"
 
