@@ -7,7 +7,8 @@ person reads them (docs/design.md §11).
 - ``datetime`` / ``date``: in the schedule's time zone (Asia/Manila,
   rules/schedule.yaml): ``29 Nov 2026, 14:05`` / ``29 Nov 2026``.
 - ``stage``, ``role``: the labels of rules/approval.yaml.
-- ``words``: a code such as ``return_for_revision`` as ``return for revision``.
+- ``words``: a code such as ``return_for_revision`` as ``return for revision``;
+  ``sentence``: the first letter in capitals.
 """
 
 from __future__ import annotations
@@ -95,8 +96,14 @@ def words(code: str | None) -> str:
     return DASH if not code else code.replace("_", " ")
 
 
+def sentence(text: str | None) -> str:
+    """The first letter in capitals, the rest as written (Jinja's
+    ``capitalize`` would lower "PPA")."""
+    return DASH if not text else text[0].upper() + text[1:]
+
+
 FILTERS = {"money": money, "percent": percent, "datetime": local_datetime, "date": local_date,
-           "isotime": iso_datetime, "stage": stage_label, "role": role_label, "words": words}
+           "isotime": iso_datetime, "stage": stage_label, "role": role_label, "words": words, "sentence": sentence}
 
 
 def init_app(app: Flask) -> None:
