@@ -9,8 +9,19 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, SelectField, SelectMultipleField, StringField
+from wtforms.fields import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
+
+from workflow.vocabulary import ALERT_TYPES, SEVERITIES
+
+ALERT_LABELS = {"workitem_budget_variance": "Over budget", "workitem_execution_blocked": "Blocked",
+                "approval_overdue": "Approval overdue"}
+
+
+def choices(pairs) -> list[SelectChoice]:
+    """Options of a select from ``(value, label)`` pairs."""
+    return [SelectChoice(value, label) for value, label in pairs]
 
 
 class FilterForm(FlaskForm):
@@ -50,12 +61,12 @@ class SignOutForm(FlaskForm):
 
 
 class AlertFilterForm(FilterForm):
-    status = SelectField("Status", choices=[("open", "Open"), ("resolved", "Resolved"), ("", "All")], default="open")
-    type = SelectField("Type", choices=[("", "All types"), ("workitem_budget_variance", "Over budget"),
-                                        ("workitem_execution_blocked", "Blocked"),
-                                        ("approval_overdue", "Approval overdue")], default="")
-    severity = SelectField("Severity", choices=[("", "All"), ("critical", "Critical"), ("warning", "Warning"),
-                                                ("info", "Info")], default="")
+    status = SelectField("Status", choices=choices([("open", "Open"), ("resolved", "Resolved"), ("", "All")]),
+                         default="open")
+    type = SelectField("Type", choices=choices([("", "All types")] + [(t, ALERT_LABELS[t]) for t in ALERT_TYPES]),
+                       default="")
+    severity = SelectField("Severity", choices=choices([("", "All")] + [(s, s.capitalize()) for s in SEVERITIES]),
+                           default="")
     moa = StringField("MOA code", validators=[Optional(), Length(max=20)])
 
 
