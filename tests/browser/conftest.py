@@ -24,37 +24,27 @@ A journey needs only these fixtures:
 
 from __future__ import annotations
 
-import os
 import shutil
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
-from werkzeug.serving import make_server
+from sqlalchemy import text
 
 from db import db
 from services import users
+from tests.browser import harness
+from tests.browser.harness import DESKTOP, PHONE, chromium_path, launch
 from tests.conftest import CI, PG_PROBLEM
 from tests.support import Person, World
 from web import create_app
 
 AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
-CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--no-first-run", "--disable-quic"]
-DESKTOP = {"width": 1440, "height": 900}
-PHONE = {"width": 390, "height": 844}
 PASSWORD = "correct horse battery staple 11"
 #: axe impacts that fail a test (WCAG 2.1 AA: 0 serious or critical violations).
 FAILING_IMPACTS = ("serious", "critical")
 AXE_RESULTS = pytest.StashKey[dict]()
-
-
-def chromium_path() -> str | None:
-    """The system Chromium: ``CHROMIUM``, else ``chromium`` on the PATH."""
-    return os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
 
 
 @pytest.fixture(scope="session")
@@ -69,7 +59,7 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=path, headless=True, args=CHROMIUM_FLAGS)
+        chromium = launch(playwright, path)
         yield chromium
         chromium.close()
 
@@ -112,11 +102,8 @@ def served(request, tmp_path_factory) -> Iterator[ServedApp]:
         url, backend = f"sqlite:///{path}", "sqlite"
     app = create_app({"DATABASE_URL": url, "REDIS_URL": None, "TESTING": True, "RATE_LIMIT": "1000000 per minute"})
     app.config["BACKEND"] = backend
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="browser-app", daemon=True)
-    thread.start()
-    yield ServedApp(app, f"http://127.0.0.1:{server.server_port}")
-    server.shutdown()
+    with harness.served(app) as base:
+        yield ServedApp(app, base)
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
@@ -180,7 +167,8 @@ def check_page(request):
     def check(page, name: str) -> None:
         page.add_script_tag(path=str(AXE))
         outcome = page.evaluate("""async () => {
-            const r = await axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']}});
+            const tags = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'];
+            const r = await axe.run(document, {runOnly: {type: 'tag', values: tags}});
             return {violations: r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
                                                          nodes: v.nodes.map(n => n.target.join(' ')).slice(0, 5)})),
                     passes: r.passes.length};

@@ -14,7 +14,7 @@ def test_my_work_shows_a_technical_reviewer_the_ppas_waiting_for_technical_revie
     world = web.world
     waiting = world.create_ppa(title="Madrasah Teachers Training")
     world.fire(waiting["id"], "submit", world.focal)
-    overdue = world.ppa_in_stage_since("technical_review", title="Barangay Health Stations")
+    world.ppa_in_stage_since("technical_review", title="Barangay Health Stations")
     world.create_ppa(title="Still a draft")
     further = world.create_ppa(title="Already in budget review")
     world.advance(further["id"], "budget_review")

@@ -18,11 +18,12 @@ def test_a_reviewer_acknowledges_an_alert(web, page, check_page):
     reviewer = world.technical_reviewer
 
     sign_in(page, web, reviewer)
-    expect(page.get_by_role("region", name="Alerts", exact=True)).to_contain_text("Technical review of 'Barangay Health Stations'")
+    alerts = page.get_by_role("region", name="Alerts", exact=True)
+    expect(alerts).to_contain_text("Technical review of 'Barangay Health Stations'")
     page.get_by_role("link", name=re.compile("^Alerts")).click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Alerts")
     check_page(page, "/alerts")
-    row = page.locator(f"#alert-1")
+    row = page.locator("#alert-1")
     row.get_by_role("button", name=re.compile("^Acknowledge")).click()
     expect(row).to_contain_text(f"acknowledged by {reviewer.username}")
     assert web.sql("SELECT acknowledged_by_id FROM alerts WHERE ppa_id = :id", id=ppa["id"]).scalar_one() == reviewer.id

@@ -84,8 +84,9 @@ def init_app(app: Flask, limiter: Limiter, api) -> None:
         if request.path.startswith("/api") or request.path.startswith(app.static_url_path + "/"):
             return api.handle_http_exception(error)
         if isinstance(error, CSRFError):
-            return error_page(400, "Form refused", "This form was refused: its security token is missing or no "
-                                                   "longer valid. Nothing was saved. Reload the page and send it again.")
+            return error_page(400, "Form refused", "This form was refused: its security token is missing or "
+                                                   "no longer valid. Nothing was saved. Reload the page and send "
+                                                   "it again.")
         return error_page(error.code or 500, error.name, error.description or "")
 
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 from flask import Blueprint, render_template
 
 from services import alerts
-from services.my_work import my_work as work_of
 from services.alerts import AlertFilters
+from services.my_work import my_work as work_of
 from web.ui.pages import Pagination, first_rows, page_number, signed_in
 
 bp = Blueprint("home", __name__)
