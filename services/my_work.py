@@ -163,6 +163,7 @@ def my_work(user: User, *, page: int = 1, page_size: int = 50) -> WorkPage:
                 .where(PpaTransition.ppa_id.in_(histories)).order_by(PpaTransition.id)):
             histories[transition.ppa_id].append(transition)
     actor, today = actor_of(user), calendar.today()
+    dues: dict[tuple[str, date], date | None] = {}  # PPAs that entered a stage on the same day share a due day
     entries = []
     for row in rows:
         history = histories[row.id]
@@ -171,7 +172,10 @@ def my_work(user: User, *, page: int = 1, page_size: int = 50) -> WorkPage:
             kind = REVIEW
         else:
             kind = RETURNED if last is not None and last.to_stage == initial else DRAFT
-        due = stage_due(row.approval_status, row.stage_entered_at)
+        key = (row.approval_status, calendar.local_date(row.stage_entered_at))
+        if key not in dues:
+            dues[key] = stage_due(row.approval_status, row.stage_entered_at)
+        due = dues[key]
         past = [PastTransition(h.actor_id, h.trigger, h.from_stage, h.to_stage) for h in history]
         entries.append(WorkEntry(
             ppa_id=row.id, title=row.title, moa=row.code, stage=row.approval_status, kind=kind,

@@ -8,7 +8,7 @@ person reads them (docs/design.md §11).
   rules/schedule.yaml): ``29 Nov 2026, 14:05`` / ``29 Nov 2026``.
 - ``stage``, ``role``: the labels of rules/approval.yaml.
 - ``words``: a code such as ``return_for_revision`` as ``return for revision``;
-  ``sentence``: the first letter in capitals.
+  ``sentence``: the first letter in capitals; ``thousands``: ``2,500``.
 """
 
 from __future__ import annotations
@@ -96,6 +96,11 @@ def words(code: str | None) -> str:
     return DASH if not code else code.replace("_", " ")
 
 
+def thousands(number: int | None) -> str:
+    """A count with thousands separators: ``2500`` -> ``2,500``."""
+    return DASH if number is None else f"{number:,}"
+
+
 def sentence(text: str | None) -> str:
     """The first letter in capitals, the rest as written (Jinja's
     ``capitalize`` would lower "PPA")."""
@@ -103,7 +108,7 @@ def sentence(text: str | None) -> str:
 
 
 FILTERS = {"money": money, "percent": percent, "datetime": local_datetime, "date": local_date,
-           "isotime": iso_datetime, "stage": stage_label, "role": role_label, "words": words, "sentence": sentence}
+           "isotime": iso_datetime, "stage": stage_label, "role": role_label, "words": words, "sentence": sentence, "thousands": thousands}
 
 
 def init_app(app: Flask) -> None:
