@@ -108,7 +108,8 @@ def bench_backend(url: str, label: str, echo: Callable[[str], None]) -> list[dic
                         "statements": counted["n"], "ms": page_ms, "baseline": "bare SELECT of the 50 rows",
                         "baseline_ms": median_ms(bare_page, 15)})
         results.append({"backend": label, "what": "", "statements": "", "ms": page_ms,
-                        "baseline": f"bare SELECT of all {size // 2:,} waiting", "baseline_ms": median_ms(bare_all, 15)})
+                        "baseline": f"bare SELECT of all {size // 2:,} waiting",
+                        "baseline_ms": median_ms(bare_all, 15)})
     cursor.close()
     raw.close()
     engine.dispose()

@@ -108,7 +108,8 @@ def sentence(text: str | None) -> str:
 
 
 FILTERS = {"money": money, "percent": percent, "datetime": local_datetime, "date": local_date,
-           "isotime": iso_datetime, "stage": stage_label, "role": role_label, "words": words, "sentence": sentence, "thousands": thousands}
+           "isotime": iso_datetime, "stage": stage_label, "role": role_label, "words": words,
+           "sentence": sentence, "thousands": thousands}
 
 
 def init_app(app: Flask) -> None:
