@@ -8,7 +8,14 @@ the CSRF token (``{{ form.csrf_token }}``); filter forms (GET) do not.
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, PasswordField, SelectField, SelectMultipleField, StringField
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    PasswordField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+)
 from wtforms.fields import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -78,9 +85,18 @@ class ActionForm(FlaskForm):
 
 
 class OrganizationForm(FlaskForm):
-    code = StringField("Code", validators=[DataRequired(), Length(max=20)],
-                       description="Short code, e.g. MSSD")
+    code = StringField("Code", validators=[DataRequired(), Length(max=20)], description="Short code, e.g. MSSD")
     name = StringField("Official name", validators=[DataRequired(), Length(max=200)])
+    uacs_code = StringField("UACS organization code", validators=[Optional(), Length(max=12)],
+                            description="12 digits, if known")
+
+
+class UserFilterForm(FilterForm):
+    q = StringField("Name contains", validators=[Optional(), Length(max=80)])
+    role = SelectField("Role", choices=[], validate_choice=False)
+    organization = SelectField("Organization", choices=[], validate_choice=False)
+    active = SelectField("Active", choices=choices([("", "Active or not"), ("yes", "Active"), ("no", "Deactivated")]),
+                         default="")
 
 
 class UserCreateForm(FlaskForm):
@@ -96,6 +112,7 @@ class UserCreateForm(FlaskForm):
 
 
 class UserEditForm(FlaskForm):
+    version = HiddenField()  # the user's ETag when the page was read: a stale save is refused
     organization = SelectField("Organization", choices=[], validate_choice=False)
     roles = MultiCheckboxField("Roles", choices=[], validate_choice=False)
     active = BooleanField("Active (may sign in and use API tokens)")

@@ -25,7 +25,7 @@ from werkzeug.datastructures import MultiDict
 
 from db import db
 from db.models import User
-from workflow.errors import ValidationFailed
+from workflow.errors import Conflict, PpaflowError, PreconditionFailed, ValidationFailed
 
 PAGE_SIZE = 25
 MAX_PAGE = 100_000
@@ -91,6 +91,27 @@ def show_errors(form: FlaskForm, error: ValidationFailed) -> None:
             field.errors = list(field.errors) + list(messages)
         else:
             form.form_errors.extend(f"{name}: {message}" if name != "_schema" else message for message in messages)
+
+
+#: Refusals a form shows on the form itself (anything else becomes an error page).
+FORM_REFUSALS = (ValidationFailed, Conflict, PreconditionFailed)
+
+
+def refuse(form: FlaskForm, error: PpaflowError) -> int:
+    """Show a service's refusal on the form, keeping the user's input; returns
+    the HTTP status of the page (422, 409 or 412). Field messages go next to
+    their fields; a conflict's sentence goes above the form; a stale
+    version says someone else saved first."""
+    from web.errors import status_of
+
+    if isinstance(error, ValidationFailed):
+        show_errors(form, error)
+    elif isinstance(error, PreconditionFailed):
+        form.form_errors.append("Someone else saved a change since you opened this page; nothing of yours was "
+                                "saved. Open the page again to see their change, then make yours.")
+    else:
+        form.form_errors.append(error.detail[:1].upper() + error.detail[1:])
+    return status_of(error)
 
 
 def error_page(status: int, title: str, detail: str):
