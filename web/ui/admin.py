@@ -11,7 +11,6 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from services import users
 from services.runtime import get_runtime
 from web.ui.forms import (
-    ActionForm,
     OrganizationForm,
     PasswordResetForm,
     UserCreateForm,
@@ -54,7 +53,7 @@ def _edit_form(user):
 
 def _user_page(user, form, password_form, status: int):
     return render_template("admin/user.html", user=user, form=form, password_form=password_form,
-                           action=ActionForm(), tokens=users.tokens_of(user.username)), status
+                           tokens=users.tokens_of(user.username)), status
 
 
 @bp.route("/organizations", methods=["GET", "POST"])

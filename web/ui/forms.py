@@ -77,10 +77,6 @@ class AlertFilterForm(FilterForm):
     moa = StringField("MOA code", validators=[Optional(), Length(max=20)])
 
 
-class ActionForm(FlaskForm):
-    """A button that changes one thing (acknowledge, mark read): the CSRF token only."""
-
-
 # -- admin -----------------------------------------------------------------------------
 
 

@@ -9,7 +9,7 @@ from flask import Blueprint, redirect, render_template, request, url_for
 
 from services import alerts, notifications
 from services.alerts import AlertFilters
-from web.ui.forms import ActionForm, AlertFilterForm
+from web.ui.forms import AlertFilterForm
 from web.ui.pages import is_htmx, paginate, same_site_path, signed_in
 
 bp = Blueprint("operations", __name__)
@@ -22,8 +22,7 @@ def alert_list():
     filters = AlertFilters(status=form.status.data or None, type=form.type.data or None,
                            severity=form.severity.data or None, moa=(form.moa.data or "").strip().upper() or None)
     rows, pagination = paginate(alerts.list_alerts(signed_in(), filters))
-    return render_template("operations/alerts.html", form=form, alerts=rows, pagination=pagination,
-                           action=ActionForm())
+    return render_template("operations/alerts.html", form=form, alerts=rows, pagination=pagination)
 
 
 @bp.route("/alerts/<id:alert_id>/acknowledge", methods=["POST"])
@@ -31,7 +30,7 @@ def acknowledge(alert_id: int):
     """Acknowledge an alert (it stays open until its condition clears)."""
     alert = alerts.acknowledge(signed_in(), alert_id)
     if is_htmx():
-        return render_template("_alert_row.html", alert=alert, action=ActionForm())
+        return render_template("_alert_row.html", alert=alert)
     return redirect(same_site_path(request.referrer) or url_for(".alert_list"))
 
 
@@ -39,8 +38,7 @@ def acknowledge(alert_id: int):
 def notification_list():
     """The user's notifications, newest first."""
     rows, pagination = paginate(notifications.list_notifications(signed_in()))
-    return render_template("operations/notifications.html", notifications=rows, pagination=pagination,
-                           action=ActionForm())
+    return render_template("operations/notifications.html", notifications=rows, pagination=pagination)
 
 
 @bp.route("/notifications/<id:notification_id>/read", methods=["POST"])
@@ -49,7 +47,7 @@ def mark_read(notification_id: int):
     notifications.mark_read(signed_in(), notification_id)
     if is_htmx():
         note = notifications.get_notification_or_raise(signed_in(), notification_id)
-        return render_template("_notification_row.html", note=note, action=ActionForm())
+        return render_template("_notification_row.html", note=note)
     return redirect(same_site_path(request.referrer) or url_for(".notification_list"))
 
 
