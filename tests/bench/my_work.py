@@ -17,20 +17,18 @@ and SQLite), or ``python -m tests.bench my_work``.
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 
 from flask_login.utils import _create_identifier
 from sqlalchemy import insert
 
 from db import db
-from db.migrate import recreate, upgrade
+from db.migrate import upgrade
 from db.models import Ppa, PpaTransition
 from services import users
-from tests.bench.wbs import count_statements, median_ms
+from tests.bench.wbs import count_statements, median_ms, run_backends
 from web import create_app
 
 SIZES = (500, 5_000)
@@ -118,18 +116,6 @@ def bench_backend(url: str, label: str, echo: Callable[[str], None]) -> list[dic
 
 def run(postgres_url: str | None, echo: Callable[[str], None]) -> None:
     """Benchmark PostgreSQL (when given) and SQLite; print one table."""
-    from web.console import table
-
-    rows = []
-    if postgres_url:
-        recreate(postgres_url)
-        echo("My work benchmark on PostgreSQL ...")
-        rows += bench_backend(postgres_url, "postgresql", echo)
-    with tempfile.TemporaryDirectory() as tmp:
-        echo("My work benchmark on SQLite ...")
-        rows += bench_backend(f"sqlite:///{Path(tmp) / 'bench.sqlite3'}", "sqlite", echo)
-    echo(table(("backend", "measurement", "statements", "median ms", "baseline", "baseline ms", "ratio"), [
-        (r["backend"], r["what"], r["statements"], f"{r['ms']:.1f}", r["baseline"], f"{r['baseline_ms']:.1f}",
-         f"{r['ms'] / r['baseline_ms']:.1f}x") for r in rows], align="llrrlrr"))
+    run_backends(postgres_url, echo, "My work", bench_backend)
     echo("target: statements of GET / constant in the number of PPAs, at most 6 "
          "(session, user with roles, navigation counts, the page with its total, its histories, open alerts)")

@@ -6,7 +6,7 @@ administrator, roles needing an organization, password strength)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, render_template, url_for
 
 from services import users
 from services.runtime import get_runtime
@@ -18,14 +18,7 @@ from web.ui.forms import (
     UserFilterForm,
     choices,
 )
-from web.ui.pages import (
-    FORM_REFUSALS,
-    first_rows,
-    load_form,
-    paginate,
-    refuse,
-    signed_in,
-)
+from web.ui.pages import first_rows, load_form, paginate, saved, signed_in, submit
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -60,18 +53,12 @@ def _user_page(user, form, password_form, status: int):
 def organization_list():
     """Every organization, and the form to add one."""
     actor = signed_in()
-    form, status = load_form(OrganizationForm), 200
-    if form.validate_on_submit():
-        try:
-            organization = users.add_organization(actor, form.code.data.strip(), form.name.data,
-                                                  uacs_code=(form.uacs_code.data or "").strip() or None)
-        except FORM_REFUSALS as error:
-            status = refuse(form, error)
-        else:
-            flash(f"Organization {organization.code} added.")
-            return redirect(url_for(".organization_list"))
-    elif request.method == "POST":
-        status = 422
+    form = load_form(OrganizationForm)
+    done, status = submit(form, lambda: users.add_organization(
+        actor, form.code.data.strip(), form.name.data, uacs_code=(form.uacs_code.data or "").strip() or None),
+        lambda organization: saved(f"Organization {organization.code} added.", url_for(".organization_list")))
+    if done:
+        return done
     rows, pagination = paginate(users.list_organizations(actor))
     return render_template("admin/organizations.html", form=form, organizations=rows,
                            pagination=pagination), status
@@ -96,23 +83,16 @@ def user_new():
     """Create a user with roles, an organization and a first password."""
     actor = signed_in()
     users.require_administrator(actor)
-    form, status = load_form(UserCreateForm), 200
+    form = load_form(UserCreateForm)
     form.roles.choices = _role_choices()
     form.organization.choices = _organization_choices("No organization")
-    if form.validate_on_submit():
-        try:
-            user = users.create_user(actor, {
-                "username": form.username.data.strip(), "roles": form.roles.data,
-                "organization": form.organization.data or None, "full_name": form.full_name.data or "",
-                "email": (form.email.data or "").strip() or None, "password": form.password.data})
-        except FORM_REFUSALS as error:
-            status = refuse(form, error)
-        else:
-            flash(f"User {user.username} created; they can sign in with the password you gave.")
-            return redirect(url_for(".user_detail", user_id=user.id))
-    elif request.method == "POST":
-        status = 422
-    return render_template("admin/user_new.html", form=form), status
+    done, status = submit(form, lambda: users.create_user(actor, {
+        "username": form.username.data.strip(), "roles": form.roles.data,
+        "organization": form.organization.data or None, "full_name": form.full_name.data or "",
+        "email": (form.email.data or "").strip() or None, "password": form.password.data}),
+        lambda user: saved(f"User {user.username} created; they can sign in with the password you gave.",
+                           url_for(".user_detail", user_id=user.id)))
+    return done or (render_template("admin/user_new.html", form=form), status)
 
 
 @bp.route("/users/<id:user_id>", methods=["GET", "POST"])
@@ -121,20 +101,12 @@ def user_detail(user_id: int):
     the user meanwhile), password reset, API tokens."""
     actor = signed_in()
     user = users.get_user_by_id_or_raise(actor, user_id)
-    form, status = _edit_form(user), 200
-    if form.validate_on_submit():
-        try:
-            user = users.update_user(actor, user_id, {
-                "roles": form.roles.data, "organization": form.organization.data or None,
-                "active": form.active.data}, if_match=form.version.data)
-        except FORM_REFUSALS as error:
-            status = refuse(form, error)
-        else:
-            flash(f"User {user.username} saved.")
-            return redirect(url_for(".user_detail", user_id=user.id))
-    elif request.method == "POST":
-        status = 422
-    return _user_page(user, form, PasswordResetForm(), status)
+    form = _edit_form(user)
+    done, status = submit(form, lambda: users.update_user(actor, user_id, {
+        "roles": form.roles.data, "organization": form.organization.data or None, "active": form.active.data},
+        if_match=form.version.data),
+        lambda changed: saved(f"User {changed.username} saved.", url_for(".user_detail", user_id=user_id)))
+    return done or _user_page(user, form, PasswordResetForm(), status)
 
 
 @bp.route("/users/<id:user_id>/password", methods=["POST"])
@@ -143,17 +115,10 @@ def user_password(user_id: int):
     actor = signed_in()
     user = users.get_user_by_id_or_raise(actor, user_id)
     form = PasswordResetForm()
-    if form.validate_on_submit():
-        try:
-            users.update_user(actor, user_id, {"password": form.password.data})
-        except FORM_REFUSALS as error:
-            status = refuse(form, error)
-        else:
-            flash(f"Password of {user.username} reset; their sessions have ended.")
-            return redirect(url_for(".user_detail", user_id=user_id))
-    else:
-        status = 422
-    return _user_page(user, _edit_form(user), form, status)
+    done, status = submit(form, lambda: users.update_user(actor, user_id, {"password": form.password.data}),
+                          lambda changed: saved(f"Password of {changed.username} reset; their sessions have ended.",
+                                                url_for(".user_detail", user_id=user_id)))
+    return done or _user_page(user, _edit_form(user), form, status)
 
 
 @bp.route("/users/<id:user_id>/tokens/revoke", methods=["POST"])
@@ -161,5 +126,5 @@ def user_revoke_tokens(user_id: int):
     """Revoke every live API token of a user."""
     user = users.get_user_by_id_or_raise(signed_in(), user_id)
     revoked = users.revoke_tokens(user.username)
-    flash(f"{revoked} API token{'s' if revoked != 1 else ''} of {user.username} revoked.")
-    return redirect(url_for(".user_detail", user_id=user_id))
+    return saved(f"{revoked} API token{'s' if revoked != 1 else ''} of {user.username} revoked.",
+                 url_for(".user_detail", user_id=user_id))

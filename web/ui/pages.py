@@ -13,11 +13,12 @@ nothing having been saved (each service call is one transaction).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import render_template, request, session
+from flask import flash, redirect, render_template, request, session
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import Select, func, select
@@ -112,6 +113,31 @@ def refuse(form: FlaskForm, error: PpaflowError) -> int:
     else:
         form.form_errors.append(error.detail[:1].upper() + error.detail[1:])
     return status_of(error)
+
+
+def submit(form: FlaskForm, save: Callable[[], Any], then: Callable[[Any], Any]) -> tuple[Any, int]:
+    """How every page handles its form: when it was posted and is valid,
+    ``save()`` (one service call); on success, ``then(result)`` (usually
+    ``saved(...)``); on a refusal, show it on the form (``refuse``).
+
+    Returns:
+        ``(response, status)``: the response of ``then`` (render nothing
+        else), or ``None`` with the status to render the form with: 200
+        (not posted), 422 (invalid), or the refusal's 409 / 412 / 422.
+    """
+    if not form.validate_on_submit():
+        return None, 422 if request.method == "POST" else 200
+    try:
+        result = save()
+    except FORM_REFUSALS as error:
+        return None, refuse(form, error)
+    return then(result), 302
+
+
+def saved(message: str, url: str):
+    """After a successful save: say so once, and go to ``url`` (POST, redirect, GET)."""
+    flash(message)
+    return redirect(url)
 
 
 def error_page(status: int, title: str, detail: str):
