@@ -3,11 +3,12 @@ user, pagination, service errors shown next to form fields, error pages,
 and forms kept across a sign-in.
 
 Views stay thin: parse (a form of ``web.ui.forms``), call a service, render
-a template. A domain error raised by a service becomes a readable page
-(``error_page``: 403 says why, 404, 409 with the service's sentence); a
-``ValidationFailed`` on a form is put next to its fields with
-``show_errors`` and the page is rendered again with the user's input,
-nothing having been saved (each service call is one transaction).
+a template; ``submit`` is the pattern of every form. A domain error raised
+by a service becomes a readable page (``error_page``: 403 says why, 404,
+409 with the service's sentence); a refusal of a form (``FORM_REFUSALS``) is
+shown on the form by ``refuse`` — field messages next to their fields — and
+the page is rendered again with the user's input, nothing having been saved
+(each service call is one transaction).
 """
 
 from __future__ import annotations
