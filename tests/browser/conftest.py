@@ -125,10 +125,12 @@ def _empty_database(served: ServedApp, request) -> None:
 
 @pytest.fixture
 def web(served, request) -> Iterator[ServedApp]:
-    """The served app on an empty database, with a new ``World``."""
+    """The served app on an empty database, with a new ``World``; emptied
+    again afterwards, as the other PostgreSQL tests expect to find it."""
     _empty_database(served, request)
     served.world = World(served.app)
     yield served
+    _empty_database(served, request)
 
 
 @pytest.fixture
