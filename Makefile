@@ -11,6 +11,10 @@ TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/test
 TEST_REDIS_URL    ?= redis://127.0.0.1:6379/15
 export TEST_DATABASE_URL TEST_REDIS_URL
 
+# Where `make run` serves: `make run PORT=5050`, `make run HOST=0.0.0.0`.
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
 .PHONY: install run test demo bench load screenshots rules-check clean
 
 install: $(STAMP)
@@ -21,11 +25,12 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
 
-## run: the service on 127.0.0.1:5000 (SQLite under instance/, jobs inline), with the examples loaded
+## run: the service on $(HOST):$(PORT) (SQLite under instance/, jobs inline), with the examples loaded and
+## their tokens and passwords printed (the same ones on every run)
 run: install
 	$(BIN)/ppaflow init-db
 	$(BIN)/ppaflow seed
-	$(BIN)/ppaflow serve --host 127.0.0.1 --port 5000
+	$(BIN)/ppaflow serve --host $(HOST) --port $(PORT)
 
 ## test: the whole suite on SQLite and, when reachable, PostgreSQL and Redis
 test: install

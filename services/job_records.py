@@ -11,7 +11,7 @@ from sqlalchemy import select
 from db import db
 from db.models import JobRecord, User
 from db.types import utcnow
-from services.access import sees_all_organizations
+from services.access import is_superuser, sees_all_organizations
 from services.unit_of_work import transaction
 from workflow.errors import NotFound
 
@@ -72,18 +72,34 @@ def mark_failed(job_id: str, error: BaseException, *, final: bool) -> None:
         record.error = "".join(traceback.format_exception_only(type(error), error)).strip()[:4000]
 
 
+PRIVATE_KINDS = frozenset({"generate_report"})
+"""Jobs whose result is what their requester may see (a report workbook):
+only the requester and superusers read them (issue 10, item 6)."""
+
+
+def can_see_job(user: User, record: JobRecord) -> bool:
+    """True when ``user`` may read the job record (and a report it wrote).
+
+    A report job belongs to whoever asked for it: only they and superusers
+    see it, never the rest of their organization nor reviewers, since the
+    workbook holds what its requester may see. Any other job is visible to
+    its requester, their organization and users who see all organizations.
+    """
+    if record.kind in PRIVATE_KINDS:
+        return (record.requested_by_id is not None and record.requested_by_id == user.id) or is_superuser(user)
+    return (sees_all_organizations(user) or record.requested_by_id == user.id
+            or (record.organization_id is not None and record.organization_id == user.organization_id))
+
+
 def get_job_or_raise(user: User, job_id: str) -> JobRecord:
-    """A job record the user may see: their own, their organization's, or any
-    for users who see all organizations.
+    """A job record the user may see (``can_see_job``).
 
     Raises:
-        NotFound: unknown, or not visible to ``user``.
+        NotFound: unknown, or not visible to ``user`` (the same answer, so
+            job ids cannot be probed).
     """
     record = db.session.scalar(select(JobRecord).where(JobRecord.id == job_id))
-    visible = record is not None and (
-        sees_all_organizations(user) or record.requested_by_id == user.id
-        or (record.organization_id is not None and record.organization_id == user.organization_id))
-    if not visible:
+    if record is None or not can_see_job(user, record):
         raise NotFound(f"job {job_id} not found")
     return record
 

@@ -243,15 +243,16 @@ def race(app, requests):
     return results
 
 
-def cli(app, *args: str):
-    """Run ``ppaflow ARGS`` against ``app``'s database with jobs inline; an
-    unexpected exception propagates instead of hiding in the output."""
+def cli(app, *args: str, input: str | None = None):  # noqa: A002 - click's name
+    """Run ``ppaflow ARGS`` against ``app``'s database with jobs inline
+    (``input``: what standard input holds); an unexpected exception
+    propagates instead of hiding in the output."""
     from click.testing import CliRunner
 
     from web.cli import main
 
     env = {"DATABASE_URL": app.config["DATABASE_URL"], "REDIS_URL": ""}
-    return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
+    return CliRunner().invoke(main, list(args), env=env, input=input, catch_exceptions=False)
 
 
 def shipped_rules(directory=None):

@@ -9,6 +9,7 @@ from typing import Any
 from flask import Flask
 from flask_smorest.spec.plugins import integerconverter2paramschema
 from sqlalchemy import event
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 import db.models  # noqa: F401  (registers the models)
 from db import audit, db
@@ -53,6 +54,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     Raises:
         RulesError: the rule set is broken; the server refuses to start.
+        ConfigurationError: a setting has an unusable value (``web.config``).
     """
     app = PpaflowFlask("web", instance_relative_config=True)
     values = settings(app.instance_path, config)
@@ -61,6 +63,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config["SQLALCHEMY_DATABASE_URI"] = values["DATABASE_URL"]
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(values["DATABASE_URL"])
     app.url_map.strict_slashes = False
+    if values["TRUSTED_PROXIES"]:
+        # The client's address and scheme as the trusted proxies saw them (rate limits, logs);
+        # without them X-Forwarded-* are ignored, so a client cannot pick its own address.
+        hops = values["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
     runtime.init_app(app, load_rules(values["PPAFLOW_RULES_DIR"], known_effects=known_effects(),
                                      known_jobs=known_jobs()))

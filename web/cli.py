@@ -23,8 +23,10 @@ from db.migrate import upgrade
 from jobs.registry import known_jobs
 from rules import DEFAULT_RULES_DIR, load_rules
 from services import approvals, reports, users
+from services.access import Operator
 from services.effects import known_effects
 from web.app import create_app, tune_gc
+from web.config import ConfigurationError
 from web.console import table
 from web.logs import configure as configure_logging
 from workflow.errors import PpaflowError, RulesError
@@ -40,6 +42,9 @@ def app_context(config: dict | None = None) -> Iterator[Flask]:
         click.echo("ppaflow: refusing to start: the rule set is broken:", err=True)
         for line in exc.errors:
             click.echo(f"  {line}", err=True)
+        sys.exit(1)
+    except ConfigurationError as exc:
+        click.echo(f"ppaflow: refusing to start: {exc}", err=True)
         sys.exit(1)
     with app.app_context():
         yield app
@@ -85,45 +90,151 @@ def init_db() -> None:
 @main.command()
 @click.option("--examples", "directory", type=click.Path(file_okay=False, path_type=Path),
               help="folder with organizations.json, users.json, ppas.json (default: examples/)")
-@click.option("--tokens/--no-tokens", default=True, help="issue and print a fresh token per example user")
+@click.option("--tokens/--no-tokens", default=True,
+              help="print an API token and a password for each example user")
+@click.option("--credentials", type=click.Path(dir_okay=False, path_type=Path),
+              help="where the example users' tokens and passwords are kept between runs, readable by you only "
+                   "(default: instance/example-credentials.json)")
 @fail_on_domain_errors
-def seed(directory: Path | None, tokens: bool) -> None:
-    """Load the example organizations, users and PPAs (once), and print a
-    fresh API token for each example user."""
-    from web.examples import load_examples
+def seed(directory: Path | None, tokens: bool, credentials: Path | None) -> None:
+    """Load the example organizations, users and PPAs (once, all or
+    nothing), and print each example user's API token and password: the
+    same ones as last time while they still work."""
+    from web.examples import CREDENTIALS_FILE, example_credentials, load_examples
 
-    with app_context():
+    with app_context() as app:
         loaded = load_examples(directory)
         click.echo(f"examples: {len(loaded.new_users)} new users, {len(loaded.new_ppas)} new PPAs "
                    f"({len(loaded.ppa_ids)} example PPAs in the database)")
         if tokens:
+            path = credentials or Path(app.instance_path) / CREDENTIALS_FILE
             rows = []
-            for username in loaded.users:
-                user = users.get_user_or_raise(username)
-                token = users.rotate_token(username, label="examples")
-                rows.append((username, ", ".join(sorted(user.roles)),
-                             user.organization.code if user.organization else "", token))
-            click.echo(table(("user", "roles", "org", "API token"), rows))
+            for credential in example_credentials(loaded.users, path):
+                user = users.get_user_or_raise(credential.username)
+                rows.append((user.username, ", ".join(sorted(user.roles)),
+                             user.organization.code if user.organization else "",
+                             credential.token or "(deactivated)", credential.password or "(changed)"))
+            click.echo(table(("user", "roles", "org", "API token", "password"), rows))
+            click.echo(f"(kept in {path}, readable by you only)")
+
+
+def read_password(from_stdin: bool) -> str:
+    """A new password: the first line of standard input, or typed twice at
+    a prompt that does not echo."""
+    if from_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+        if not password:
+            raise click.UsageError("--password-stdin: standard input holds no password")
+        return password
+    return click.prompt("New password", hide_input=True, confirmation_prompt="Repeat the password")
+
+
+@main.group()
+def org() -> None:
+    """Organizations: MOAs and oversight bodies."""
+
+
+@org.command("add")
+@click.argument("code")
+@click.option("--name", required=True, help="the official name")
+@click.option("--uacs-code", help="the 12-digit UACS organization code")
+@fail_on_domain_errors
+def org_add(code: str, name: str, uacs_code: str | None) -> None:
+    """Register organization CODE (e.g. MSSD)."""
+    with app_context():
+        added = users.add_organization(Operator(), code, name, uacs_code=uacs_code)
+        click.echo(f"added organization {added.code} ({added.name}"
+                   f"{', UACS ' + added.uacs_code if added.uacs_code else ''})")
+
+
+@org.command("list")
+def org_list() -> None:
+    """Every organization, by code."""
+    with app_context():
+        rows = [(o.code, o.name, o.uacs_code or "") for o in db.session.scalars(users.list_organizations(Operator()))]
+        click.echo(table(("code", "name", "UACS code"), rows))
 
 
 @main.group()
 def user() -> None:
-    """Users and their roles."""
+    """Users, their roles and passwords."""
 
 
 @user.command("add")
 @click.argument("name")
 @click.option("--role", "roles", multiple=True, required=True, help="a role from rules/approval.yaml (repeatable)")
-@click.option("--org", "organization", help="organization code, e.g. MSSD")
+@click.option("--org", "organization", help="organization code, e.g. MSSD (required for moa_focal)")
 @click.option("--full-name", default="", help="the person's name")
+@click.option("--email", help="the person's e-mail address")
+@click.option("--password-stdin", is_flag=True, help="also set a password, read from the first line of standard input")
 @fail_on_domain_errors
-def user_add(name: str, roles: tuple[str, ...], organization: str | None, full_name: str) -> None:
+def user_add(name: str, roles: tuple[str, ...], organization: str | None, full_name: str, email: str | None,
+             password_stdin: bool) -> None:
     """Create user NAME and print a new API token (the last line of output)."""
+    password = read_password(True) if password_stdin else None
     with app_context():
-        created, token = users.add_user(name, roles, organization=organization, full_name=full_name)
+        created, token = users.add_user(name, roles, organization=organization, full_name=full_name, email=email,
+                                        password=password)
         click.echo(f"created user {created.username} ({', '.join(sorted(created.roles))}"
-                   f"{', ' + organization if organization else ''})")
+                   f"{', ' + created.organization.code if created.organization else ''}"
+                   f"{', with a password' if password else ''})")
         click.echo(token)
+
+
+@user.command("list")
+@click.option("--role", help="only users holding this role")
+@click.option("--org", "organization", help="only users of this organization (code)")
+@click.option("--active/--inactive", default=None, help="only active, or only deactivated, users")
+def user_list(role: str | None, organization: str | None, active: bool | None) -> None:
+    """Users by name: roles, organization, active or not, password set or not."""
+    with app_context():
+        query = users.list_users(Operator(), users.UserFilters(role=role, organization=organization, active=active))
+        rows = [(u.username, u.full_name, ", ".join(sorted(u.roles)), u.organization.code if u.organization else "",
+                 "yes" if u.is_active else "no", "yes" if u.has_password else "no")
+                for u in db.session.scalars(query)]
+        click.echo(table(("user", "name", "roles", "org", "active", "password"), rows))
+
+
+@user.command("set")
+@click.argument("name")
+@click.option("--role", "roles", multiple=True, help="the user's roles from now on (repeatable; replaces them all)")
+@click.option("--org", "organization", help="move the user to this organization (code)")
+@click.option("--no-org", is_flag=True, help="take the user out of their organization")
+@click.option("--active/--inactive", default=None, help="reactivate, or deactivate (their tokens stop working)")
+@click.option("--full-name", help="the person's name")
+@click.option("--email", help="the person's e-mail address")
+@fail_on_domain_errors
+def user_set(name: str, roles: tuple[str, ...], organization: str | None, no_org: bool, active: bool | None,
+             full_name: str | None, email: str | None) -> None:
+    """Change user NAME's roles, organization, activity, name or e-mail."""
+    if organization and no_org:
+        raise click.UsageError("--org and --no-org contradict each other")
+    changes = {key: value for key, value in (("roles", list(roles) or None), ("active", active),
+                                             ("full_name", full_name), ("email", email)) if value is not None}
+    if organization or no_org:
+        changes["organization"] = organization
+    if not changes:
+        raise click.UsageError("nothing to change: give --role, --org, --no-org, --active, --inactive, "
+                               "--full-name or --email")
+    with app_context():
+        target = users.get_user_or_raise(name)
+        changed = users.update_user(Operator(), target.id, changes)
+        click.echo(f"user {changed.username}: {', '.join(sorted(changed.roles))}; "
+                   f"organization {changed.organization.code if changed.organization else '(none)'}; "
+                   f"{'active' if changed.is_active else 'deactivated'}")
+
+
+@user.command("passwd")
+@click.argument("name")
+@click.option("--password-stdin", is_flag=True, help="read the password from the first line of standard input")
+@fail_on_domain_errors
+def user_passwd(name: str, password_stdin: bool) -> None:
+    """Set user NAME's password (typed twice, or from standard input)."""
+    with app_context():
+        users.get_user_or_raise(name)
+        password = read_password(password_stdin)
+        changed = users.set_password(name, password)
+        click.echo(f"password of {changed.username} set")
 
 
 @main.group()
@@ -195,7 +306,7 @@ def ppa() -> None:
 def ppa_transition(ppa_id: int, trigger: str, username: str, comment: str | None) -> None:
     """Fire TRIGGER on PPA PPA_ID as a user, with the API's rules."""
     with app_context():
-        actor = users.get_user_or_raise(username)
+        actor = users.get_active_user_or_raise(username)
         set_context(AuditContext(actor_id=actor.id, actor=actor.username, request_id=f"cli:{uuid.uuid4().hex}"))
         moved = approvals.fire_transition(actor, ppa_id, trigger, comment=comment)
         click.echo(f"PPA {moved.id} is now in {moved.approval_status}")
@@ -243,9 +354,10 @@ def rules_check(directory: Path | None) -> None:
                    "development server")
 @click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 64), help="threads per gunicorn worker")
 def serve(host: str, port: int, workers: int | None, threads: int) -> None:
-    """Serve the API: the development server, or gunicorn with --workers."""
+    """Serve the API and the web app: the development server, or gunicorn with --workers."""
     with app_context() as app:
         url = safe_url(app.config["DATABASE_URL"])
+        click.echo(f"web app: sign in at http://{host}:{port}/login")
         if workers is None:
             tune_gc()
             configure_logging()
@@ -345,8 +457,6 @@ def job_enqueue(kind: str, arguments: tuple[str, ...]) -> None:
 def report(kind: str, fiscal_year: int, moa: str | None, out: Path | None) -> None:
     """Write the MFBM Budget Execution Report (mfbm) or the FAR No. 1
     statement (far1) of a fiscal year as an Excel workbook."""
-    from services.access import Operator
-
     with app_context():
         data, rows = reports.build_report(Operator(), kind, fiscal_year, moa)
     out = out or Path("out") / reports.file_name(kind, fiscal_year, moa)

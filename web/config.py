@@ -5,10 +5,14 @@ Keys (docs/design.md §1): ``DATABASE_URL`` (default: SQLite file under ``instan
 rules shipped in ``rules/``), ``SECRET_KEY``, ``MAX_CONTENT_LENGTH`` (bytes a
 request body may have, default 1 MiB), ``SMTP_URL`` (unset: notifications
 stay in the outbox), ``RATE_LIMIT`` (per API token, default
-``600 per minute``; Flask-Limiter notation). The web app (docs/design.md §11):
-``SESSION_IDLE_MINUTES`` (a browser session ends after this many minutes
-without a request, default 30), ``SESSION_COOKIE_SECURE`` (``1``: send the
-session cookie over HTTPS only; set it whenever the app is served over HTTPS).
+``600 per minute``; Flask-Limiter notation), ``FAILED_AUTH_LIMIT`` (failed
+authentications per client address, default ``60 per minute``; same
+notation), ``TRUSTED_PROXIES`` (how many reverse proxies in front of the
+app set ``X-Forwarded-For``; default 0: the header is ignored).
+The web app (docs/design.md §11): ``SESSION_IDLE_MINUTES`` (a browser
+session ends after this many minutes without a request, default 30),
+``SESSION_COOKIE_SECURE`` (``1``: send the session cookie over HTTPS only;
+set it whenever the app is served over HTTPS).
 """
 
 from __future__ import annotations
@@ -18,10 +22,17 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from limits import parse_many
+
 from db.urls import normalize_database_url
 
 KEYS = ("DATABASE_URL", "REDIS_URL", "PPAFLOW_RULES_DIR", "SECRET_KEY", "MAX_CONTENT_LENGTH", "SMTP_URL",
-        "RATE_LIMIT", "SESSION_IDLE_MINUTES", "SESSION_COOKIE_SECURE")
+        "RATE_LIMIT", "FAILED_AUTH_LIMIT", "TRUSTED_PROXIES", "SESSION_IDLE_MINUTES",
+        "SESSION_COOKIE_SECURE")
+
+
+class ConfigurationError(ValueError):
+    """A setting has a value ppaflow cannot use; the message names it."""
 
 
 def settings(instance_path: str, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
@@ -30,6 +41,10 @@ def settings(instance_path: str, overrides: Mapping[str, Any] | None = None) -> 
     Returns:
         A dict with every key of ``KEYS`` (``None`` where unset), plus any
         other override passed through unchanged (e.g. ``TESTING``).
+
+    Raises:
+        ConfigurationError: a rate limit that is not in Flask-Limiter
+            notation, or ``TRUSTED_PROXIES`` that is not a whole number >= 0.
     """
     values: dict[str, Any] = {key: os.environ.get(key) or None for key in KEYS}
     values.update(overrides or {})
@@ -39,7 +54,32 @@ def settings(instance_path: str, overrides: Mapping[str, Any] | None = None) -> 
     values["DATABASE_URL"] = normalize_database_url(values["DATABASE_URL"])
     values["SECRET_KEY"] = values["SECRET_KEY"] or "dev-only-secret-key"
     values["MAX_CONTENT_LENGTH"] = int(values["MAX_CONTENT_LENGTH"] or 1024 * 1024)
-    values["RATE_LIMIT"] = values["RATE_LIMIT"] or "600 per minute"
+    values["RATE_LIMIT"] = _rate(values, "RATE_LIMIT", "600 per minute")
+    values["FAILED_AUTH_LIMIT"] = _rate(values, "FAILED_AUTH_LIMIT", "60 per minute")
+    values["TRUSTED_PROXIES"] = _proxy_hops(values["TRUSTED_PROXIES"])
     values["SESSION_IDLE_MINUTES"] = float(values["SESSION_IDLE_MINUTES"] or 30)
     values["SESSION_COOKIE_SECURE"] = str(values["SESSION_COOKIE_SECURE"] or "").lower() in ("1", "true", "yes", "on")
     return values
+
+
+def _rate(values: Mapping[str, Any], key: str, default: str) -> str:
+    """``values[key]`` or ``default``, checked to be rate limits in
+    Flask-Limiter notation (``60 per minute``, ``10/second;100/hour``)."""
+    value = values[key] or default
+    try:
+        parse_many(value)
+    except ValueError:
+        raise ConfigurationError(f"{key} must be a rate such as '60 per minute', not {value!r}") from None
+    return value
+
+
+def _proxy_hops(value: Any) -> int:
+    """``TRUSTED_PROXIES`` as a number of proxy hops (unset: 0)."""
+    try:
+        hops = int(value or 0)
+    except (TypeError, ValueError):
+        hops = -1
+    if not 0 <= hops <= 10:
+        raise ConfigurationError("TRUSTED_PROXIES must be the number of reverse proxies in front of ppaflow "
+                                 f"(0 to 10), not {value!r}")
+    return hops

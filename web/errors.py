@@ -175,9 +175,12 @@ def init_app(app: Flask) -> None:
         return problem(503, "service_unavailable", "Service unavailable",
                        "the database is not answering; retry shortly", headers={"Retry-After": "1"})
 
-    @app.errorhandler(e.PpaflowError)
-    def handle_domain_error(error: e.PpaflowError):
-        status = status_of(error)
-        errors = error.errors if isinstance(error, e.ValidationFailed) else None
-        headers = {"Retry-After": "1"} if status == 503 else None
-        return problem(status, error.code, error.title, error.detail, errors=errors, headers=headers, **error.extra)
+    app.register_error_handler(e.PpaflowError, domain_problem)
+
+
+def domain_problem(error: e.PpaflowError) -> Response:
+    """The problem+json response of a domain error (status by family)."""
+    status = status_of(error)
+    errors = error.errors if isinstance(error, e.ValidationFailed) else None
+    headers = {"Retry-After": "1"} if status == 503 else None
+    return problem(status, error.code, error.title, error.detail, errors=errors, headers=headers, **error.extra)

@@ -588,3 +588,95 @@ class ReportJobSchema(Schema):
     job_id = fields.String()
     status = fields.String()
     location = fields.String(metadata={"description": "poll here; the file is at /api/reports/files/<job_id>"})
+
+
+# -- administration: organizations and users (issue 10) ---------------------------------------------------------
+
+class OrganizationSchema(Schema):
+    """A MOA or oversight body."""
+
+    id = fields.Integer(required=True)
+    code = fields.String(required=True, metadata={"description": "e.g. MSSD"})
+    name = fields.String(required=True)
+    uacs_code = fields.String(required=True, allow_none=True,
+                              metadata={"description": "12-digit UACS organization code, or null"})
+    created_at = fields.DateTime(required=True)
+
+
+class OrganizationCreateSchema(Schema):
+    """``POST /api/organizations``."""
+
+    code = _organization_code(required=True, metadata={"description": "e.g. MSSD; unique in any letter case"})
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    uacs_code = fields.String(allow_none=True, validate=validate.Regexp(
+        r"^[0-9]{12}$", error="a UACS organization code is 12 digits"),
+        metadata={"description": "12 digits: department, agency, operating unit"})
+
+
+def _organization_of(user) -> str | None:
+    return user.organization.code if user.organization else None
+
+
+class AccountSchema(Schema):
+    """A user as administrators see it; never a password or its hash."""
+
+    id = fields.Integer(required=True)
+    username = fields.String(required=True, metadata={"description": "canonical: NFKC, case-folded"})
+    full_name = fields.String(required=True)
+    email = fields.String(required=True, allow_none=True)
+    organization = fields.Function(_organization_of, required=True,
+                                   metadata={"type": "string", "nullable": True, "description": "code, or null"})
+    roles = fields.Function(lambda user: sorted(user.roles), required=True,
+                            metadata={"type": "array", "items": {"type": "string"}})
+    active = fields.Boolean(attribute="is_active", required=True,
+                            metadata={"description": "false: deactivated; their tokens do not work"})
+    has_password = fields.Boolean(required=True, metadata={"description": "can sign in with a password"})
+    created_at = fields.DateTime(required=True)
+    version = fields.Integer(required=True)
+
+
+def _roles(**kwargs) -> fields.List:
+    return fields.List(fields.String(validate=validate.Length(min=1, max=40)), validate=validate.Length(min=1, max=20),
+                       metadata={"description": "role names of rules/approval.yaml; moa_focal needs an organization"},
+                       **kwargs)
+
+
+def _password() -> fields.String:
+    return fields.String(load_only=True, validate=validate.Length(min=12, max=1024),
+                         metadata={"description": "12 to 1,024 characters; stored as an argon2id hash, never shown"})
+
+
+class UserCreateSchema(Schema):
+    """``POST /api/users``."""
+
+    username = fields.String(required=True, validate=validate.Length(min=1, max=80),
+                             metadata={"description": "letters, digits, '.', '-', '_'; stored NFKC case-folded; "
+                                                      "a look-alike of an existing name is refused (409)"})
+    full_name = _text(200)
+    email = fields.Email(allow_none=True, validate=validate.Length(max=254))
+    roles = _roles(required=True)
+    organization = _organization_code(allow_none=True)
+    password = _password()
+    active = fields.Boolean(load_default=True)
+
+
+class UserPatchSchema(Schema):
+    """``PATCH /api/users/{id}``: any of these; ``roles`` replaces them all,
+    ``organization: null`` takes the user out of theirs."""
+
+    full_name = _text(200)
+    email = fields.Email(allow_none=True, validate=validate.Length(max=254))
+    roles = _roles()
+    organization = _organization_code(allow_none=True)
+    password = _password()
+    active = fields.Boolean()
+
+
+class UserFilterSchema(Schema):
+    """Filters of ``GET /api/users``."""
+
+    role = fields.String(validate=validate.Length(max=40))
+    organization = _organization_code(metadata={"description": "organization code"})
+    active = fields.Boolean()
+    q = fields.String(validate=validate.Length(min=1, max=100),
+                      metadata={"description": "in the username or full name (literally)"})

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import pytest
 
+from services import users
 from tests.support import Chain, World
 
 ROLES = ("anonymous", "focal", "other_focal", "technical_reviewer", "budget_analyst", "planning_officer",
@@ -35,6 +36,8 @@ MOA_WRITES = expect(other_focal=404, reviewers=403)                  # what the 
 ANALYST = expect(other_focal=404, focal=403, reviewers=403, budget_analyst="ok")
 PREPARE = expect(other_focal=404, reviewers=403, budget_analyst="ok")
 EVERYONE = expect()
+REQUESTER = expect(404, focal="ok", admin="ok")                      # a report job: who asked for it (issue 10)
+ADMIN_ONLY = expect(403, admin="ok")                                 # administration (issue 10)
 
 # (method, path, body, expected) -- the path's {names} come from the world below.
 MATRIX = [
@@ -94,13 +97,20 @@ MATRIX = [
     ("POST", "/api/disbursements/{disbursement}/void", {"reason": "duplicate"}, MOA_WRITES),
     ("GET", "/api/alerts", None, EVERYONE),
     ("POST", "/api/alerts/{alert}/acknowledge", None, SEE),
-    ("GET", "/api/jobs/{job}", None, SEE),
+    ("GET", "/api/jobs/{job}", None, REQUESTER),
     ("GET", "/api/notifications", None, EVERYONE),
     ("GET", "/api/audit", None, EVERYONE),
     ("GET", "/api/audit.csv", None, EVERYONE),
     ("GET", "/api/reports/mfbm-budget-execution.xlsx?fiscal_year=2025", None, EVERYONE),
     ("GET", "/api/reports/far1.xlsx?fiscal_year=2025", None, EVERYONE),
-    ("GET", "/api/reports/files/{job}", None, SEE),
+    ("GET", "/api/reports/files/{job}", None, REQUESTER),
+    ("GET", "/api/organizations", None, ADMIN_ONLY),
+    ("POST", "/api/organizations", {"code": "NEW", "name": "New office"}, ADMIN_ONLY),
+    ("GET", "/api/organizations/{organization}", None, ADMIN_ONLY),
+    ("GET", "/api/users", None, ADMIN_ONLY),
+    ("POST", "/api/users", {"username": "new.{role}", "roles": ["executive"]}, ADMIN_ONLY),
+    ("GET", "/api/users/{user}", None, ADMIN_ONLY),
+    ("PATCH", "/api/users/{user}", {"full_name": "Renamed"}, ADMIN_ONLY),
 ]
 
 
@@ -127,7 +137,13 @@ def build(world: World) -> dict[str, object]:
             "root": tree["work_item_id"], "leaf": leaf, "proposal": chain.proposal,
             "program_budget": chain.program_budget, "allotment": allotment["id"], "spare_allotment": spare["id"],
             "obligation": obligation["id"], "spare_obligation": spare_obligation["id"],
-            "disbursement": disbursement["id"], "alert": alert, "job": job}
+            "disbursement": disbursement["id"], "alert": alert, "job": job, "user": world.focal.id,
+            "organization": _organization_id(world, "MSSD")}
+
+
+def _organization_id(world: World, code: str) -> int:
+    with world.app.app_context():
+        return users.get_organization(code).id
 
 
 def fill(value, names: dict):

@@ -54,15 +54,15 @@ def test_the_rate_counts_every_endpoint_and_every_spelling_of_the_token(limited)
 
 
 def test_an_address_making_up_tokens_is_slowed_down(app, world):
-    from web.ratelimit import FAILED_AUTH_LIMIT
-
-    allowed = int(FAILED_AUTH_LIMIT.split()[0])
+    allowed = int(app.config["FAILED_AUTH_LIMIT"].split()[0])
     statuses = [world.client.get("/api/me", headers={"Authorization": f"Bearer made-up-{n}"}).status_code
                 for n in range(allowed + 1)]
+    refused = world.client.get("/api/me", headers={"Authorization": "Bearer made-up-again"})
 
     assert statuses == [401] * allowed + [429]
-    assert world.client.get("/api/me", headers=world.focal.headers).status_code == 429  # the same address
-    assert "failed authentications" in world.client.get("/api/me", headers=world.focal.headers).get_json()["detail"]
+    assert "failed authentications" in refused.get_json()["detail"] and int(refused.headers["Retry-After"]) >= 1
+    # Issue 10: the same address with a valid token is not refused (tests/api/test_authentication.py).
+    assert world.client.get("/api/me", headers=world.focal.headers).status_code == 200
 
 
 def test_an_oversized_body_is_413(world):
@@ -370,4 +370,5 @@ def test_an_expired_token_is_refused(app, world):
 
     response = world.client.get("/api/me", headers={"Authorization": f"Bearer {token}"})
 
-    assert response.status_code == 401 and response.get_json()["detail"] == "this API token has expired"
+    # Issue 10: the detail no longer says why (test_authentication.py checks all four reasons).
+    assert response.status_code == 401 and response.get_json()["detail"] == users.INVALID_TOKEN

@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from services import users
 from tests.support import ppa_body
 
 PROBLEM = "application/problem+json"
@@ -47,7 +48,8 @@ def test_request_with_unknown_token_is_401(client):
     response = client.get("/api/monitoring-entries", headers={"Authorization": "Bearer ppa_not-a-real-token"})
 
     assert response.status_code == 401
-    assert response.get_json()["detail"] == "unknown API token"
+    # Issue 10: one detail for unknown, revoked, expired and deactivated tokens.
+    assert response.get_json()["detail"] == users.INVALID_TOKEN
 
 
 def test_openapi_document_is_public_and_describes_the_api(client):

@@ -144,6 +144,25 @@ def test_a_report_can_run_as_a_job_and_be_downloaded(cycle):
     assert stranger.status_code == 404
 
 
+def test_a_report_job_and_its_file_are_only_for_who_asked_and_administrators(world):
+    world.create_ppa(title="Cash-for-Work, Marawi")
+    colleague = world.person("mssd.budget", "moa_focal", org="MSSD")  # same MOA, same role
+    accepted = world.client.get("/api/reports/mfbm-budget-execution.xlsx?fiscal_year=2025&async=true",
+                                headers=world.focal.headers)
+    job_id = accepted.get_json()["job_id"]
+
+    def statuses(person):
+        return [world.client.get(path, headers=person.headers).status_code
+                for path in (f"/api/jobs/{job_id}", f"/api/reports/files/{job_id}")]
+
+    assert accepted.status_code == 202
+    assert statuses(world.focal) == [200, 200]
+    assert statuses(world.admin) == [200, 200]
+    assert statuses(colleague) == [404, 404]  # issue 10: no longer the whole organization's
+    assert statuses(world.budget_analyst) == [404, 404]  # a reviewer sees all PPAs, not others' report jobs
+    assert statuses(world.other_focal) == [404, 404]
+
+
 def test_the_cli_writes_both_reports(app, cycle, tmp_path):
     for kind in ("mfbm", "far1"):
         out = tmp_path / f"{kind}.xlsx"

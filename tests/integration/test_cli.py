@@ -43,9 +43,9 @@ def test_cli_transitions_apply_separation_of_duties(app, world):
     assert done.exit_code == 0 and "budget_review" in done.output
 
 
-def test_seed_loads_examples_once_and_prints_a_token_per_user(app):
-    first = cli(app, "seed")
-    second = cli(app, "seed")
+def test_seed_loads_examples_once_and_prints_a_token_per_user(app, tmp_path):
+    first = cli(app, "seed", "--credentials", str(tmp_path / "credentials.json"))
+    second = cli(app, "seed", "--credentials", str(tmp_path / "credentials.json"))
 
     assert first.exit_code == 0, first.output
     assert "15 new users, 11 new PPAs" in first.output

@@ -21,7 +21,7 @@ def test_only_administrators_open_the_admin_pages(app, world, browser_for):
     for path in ("/admin/users", "/admin/users/new", "/admin/organizations"):
         response = focal.client.get(path)
         assert response.status_code == 403, path
-        assert "administrator" in response.get_data(as_text=True)
+        assert "managing users and organizations needs the role admin" in response.get_data(as_text=True)
 
 
 def test_a_password_reset_ends_the_users_sessions(app, world, browser_for):

@@ -19,8 +19,9 @@ blp = Blueprint("operations", __name__, url_prefix="/api",
 class JobOne(MethodView):
     @blp.response(200, JobSchema)
     def get(self, job_id):
-        """A job you requested (or your organization's; reviewers: any): its
-        status, attempts, result or error."""
+        """A job you requested (or your organization's; reviewers: any; a
+        report job: only yours, administrators: any): its status, attempts,
+        result or error."""
         return job_records.get_job_or_raise(current_user(), job_id)
 
 

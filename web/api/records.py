@@ -80,7 +80,8 @@ class Far1Report(MethodView):
 class ReportFile(MethodView):
     @blp.response(200, content_type=XLSX)
     def get(self, job_id):
-        """The workbook a report job wrote (409 while it is not finished)."""
+        """The workbook a report job you asked for wrote (administrators: any
+        job's); 409 while it is not finished."""
         job = job_records.get_job_or_raise(current_user(), job_id)
         if job.kind != "generate_report" or job.status != "finished":
             raise Conflict(f"job {job_id} has not produced a report (it is {job.status})", code="report_not_ready")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template, url_for
 
+from db.models import User
 from services import users
 from services.runtime import get_runtime
 from web.ui.forms import (
@@ -100,7 +101,7 @@ def user_detail(user_id: int):
     """One user: roles, organization and active (saved only if nobody changed
     the user meanwhile), password reset, API tokens."""
     actor = signed_in()
-    user = users.get_user_by_id_or_raise(actor, user_id)
+    user = users.get_or_raise(actor, User, user_id)
     form = _edit_form(user)
     done, status = submit(form, lambda: users.update_user(actor, user_id, {
         "roles": form.roles.data, "organization": form.organization.data or None, "active": form.active.data},
@@ -113,7 +114,7 @@ def user_detail(user_id: int):
 def user_password(user_id: int):
     """Reset a user's password (their other sessions end)."""
     actor = signed_in()
-    user = users.get_user_by_id_or_raise(actor, user_id)
+    user = users.get_or_raise(actor, User, user_id)
     form = PasswordResetForm()
     done, status = submit(form, lambda: users.update_user(actor, user_id, {"password": form.password.data}),
                           lambda changed: saved(f"Password of {changed.username} reset; their sessions have ended.",
@@ -124,7 +125,7 @@ def user_password(user_id: int):
 @bp.route("/users/<id:user_id>/tokens/revoke", methods=["POST"])
 def user_revoke_tokens(user_id: int):
     """Revoke every live API token of a user."""
-    user = users.get_user_by_id_or_raise(signed_in(), user_id)
+    user = users.get_or_raise(signed_in(), User, user_id)
     revoked = users.revoke_tokens(user.username)
     return saved(f"{revoked} API token{'s' if revoked != 1 else ''} of {user.username} revoked.",
                  url_for(".user_detail", user_id=user_id))

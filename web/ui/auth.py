@@ -1,9 +1,12 @@
 """Sign-in and sign-out (docs/design.md §11): ``/login``, ``/logout``.
 
 The browser session is server-side (``web.ui.sessions``) and carries only
-the user's id (Flask-Login); the user is read again, with their roles, on
-every request, so a deactivated user is signed out at their next click.
-After a successful sign-in the session id is regenerated (no fixation).
+the user's id (Flask-Login) and a mark of their password hash; the user is
+read again, with their roles, on every request, so a deactivated user is
+signed out at their next click, and so is every session of a user whose
+password changed (by themselves, an administrator or ``ppaflow user
+passwd``). After a successful sign-in the session id is regenerated (no
+fixation).
 
 Failed sign-ins are limited (``SignInGuard``) per username at one client
 address and per client address, never per username alone: someone typing
@@ -15,6 +18,8 @@ for the proxies in ``TRUSTED_PROXIES``.
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import math
 import time
 
@@ -32,6 +37,7 @@ from flask import (
 from flask_limiter import Limiter
 from flask_login import current_user, login_user, logout_user
 from limits import parse
+from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
@@ -43,6 +49,7 @@ from web.ui.forms import LoginForm, SignOutForm
 from web.ui.pages import same_site_path
 from web.ui.sessions import delete_expired
 
+log = logging.getLogger("ppaflow.web")
 bp = Blueprint("auth", __name__)
 
 #: Failed sign-ins allowed for one username from one client address.
@@ -50,14 +57,28 @@ PER_USERNAME = parse("5 per 15 minutes")
 #: Failed sign-ins allowed from one client address, whatever the usernames.
 PER_ADDRESS = parse("20 per 15 minutes")
 WRONG = "Wrong username or password."
+PASSWORD_MARK = "_password_mark"
 
 
 class SignInGuard:
     """Counts failed sign-ins in the rate limiter's storage (Redis when
-    configured, shared by every worker; else memory), with moving windows."""
+    configured, shared by every worker; else memory), with moving windows;
+    while that storage does not answer, in this process's memory."""
 
     def __init__(self, storage):
-        self.windows = MovingWindowRateLimiter(storage)
+        self.shared = MovingWindowRateLimiter(storage)
+        self.local = MovingWindowRateLimiter(MemoryStorage())
+
+    @property
+    def windows(self) -> MovingWindowRateLimiter:
+        """The shared counters when they answer, else this process's."""
+        if self.shared is not self.local:
+            try:
+                if self.shared.storage.check():
+                    return self.shared
+            except Exception as exc:  # noqa: BLE001 - any storage failure: count locally
+                log.warning("sign-in limit storage unreachable, counting in memory: %s", exc)
+        return self.local
 
     @staticmethod
     def _keys(username: str, address: str):
@@ -90,22 +111,30 @@ def guard() -> SignInGuard:
     return current_app.extensions["ppaflow_signin_guard"]
 
 
+def password_mark(user: User) -> str:
+    """A short digest of the user's password hash: it changes when the
+    password does, and tells nothing about the password."""
+    return hashlib.sha256((user.password_hash or "").encode()).hexdigest()[:16]
+
+
 def load_user(user_id: str) -> User | None:
     """Flask-Login's loader: the active user ``user_id`` with their roles and
-    organization, in one statement; ``None`` signs the session out."""
+    organization, in one statement; ``None`` (signed out) when the user is
+    gone, deactivated, or changed password since this session signed in."""
     if not user_id.isdigit():
         return None
     user = db.session.execute(select(User).where(User.id == int(user_id))
                               .options(joinedload(User.role_rows))).unique().scalar_one_or_none()
-    return user if user is not None and user.is_active else None
+    if user is None or not user.is_active or session.get(PASSWORD_MARK) != password_mark(user):
+        return None
+    return user
 
 
 def check_password(username: str, password: str) -> User | None:
-    """The active user ``username`` if ``password`` is theirs, else ``None``."""
+    """The active user ``username`` if ``password`` is theirs, else ``None``
+    (``services.users.verify_password``: the same work whether the name
+    exists or not)."""
     user = users.get_user(username.strip())
-    if user is None or not user.is_active:
-        users.verify_password(None, password)  # the same work either way: no timing hint that the name exists
-        return None
     return user if users.verify_password(user, password) else None
 
 
@@ -134,6 +163,7 @@ def login():
                 guard().succeeded(form.username.data, address)
                 current_app.session_interface.regenerate(session)
                 session.permanent = True
+                session[PASSWORD_MARK] = password_mark(user)
                 login_user(user)
                 delete_expired()
                 return redirect(target)

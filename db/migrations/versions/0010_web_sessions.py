@@ -2,7 +2,7 @@
 notification was read in the app (docs/design.md §11).
 
 Revision ID: 0010
-Revises: 0005
+Revises: 0006 (0005 in the brief; chained after i10-auth's 0006 once merged)
 Create Date: 2026-11-29
 """
 
@@ -12,7 +12,7 @@ import db.types
 
 
 revision = '0010'
-down_revision = '0005'
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 
