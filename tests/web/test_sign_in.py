@@ -140,3 +140,19 @@ def test_a_form_posted_after_the_session_ended_is_kept_for_after_sign_in(app, wo
     assert any(b"kept" in row.data for row in _sessions(app))  # the form, never its token
     signed_in = browser.sign_in(world.technical_reviewer.username, path=login)
     assert signed_in.headers["Location"] == "/alerts?status=open"
+
+
+def test_behind_a_trusted_proxy_failed_sign_ins_count_per_forwarded_client_address(app, world):
+    from services import users
+
+    proxied = create_app({"DATABASE_URL": app.config["DATABASE_URL"], "TRUSTED_PROXIES": "1", "TESTING": True,
+                          "REDIS_URL": None})
+    with proxied.app_context():
+        users.set_password(world.focal.username, PASSWORD)
+    attacker, owner = Browser(proxied, "10.0.0.2"), Browser(proxied, "10.0.0.2")  # both behind the same proxy
+    attacker.client.environ_base["HTTP_X_FORWARDED_FOR"] = "203.0.113.50"
+    owner.client.environ_base["HTTP_X_FORWARDED_FOR"] = "198.51.100.60"
+    for _ in range(5):
+        assert attacker.sign_in(world.focal.username, "guess").status_code == 401
+    assert attacker.sign_in(world.focal.username).status_code == 429
+    assert owner.sign_in(world.focal.username).status_code == 302
