@@ -30,6 +30,7 @@ from db.models import Ppa, PpaTransition
 from services import users
 from tests.bench.wbs import count_statements, median_ms, run_backends
 from web import create_app
+from web.ui.auth import PASSWORD_MARK, password_mark
 
 SIZES = (500, 5_000)
 PAGE_SQL = ("SELECT id, title, organization_id, approval_status, budget_allocation, stage_entered_at FROM ppas "
@@ -73,12 +74,13 @@ def bench_backend(url: str, label: str, echo: Callable[[str], None]) -> list[dic
         focal, _ = users.add_user("bench.focal", ["moa_focal"], organization="MSSD")
         reviewer, _ = users.add_user("bench.reviewer", ["technical_reviewer"], organization="BPDA")
         reviewer_id, organization_id, focal_id = reviewer.id, organization.id, focal.id
+        mark = password_mark(reviewer)
         engine = db.engine
     client = app.test_client()
     with app.test_request_context():  # the same address and browser as the client's
         identifier = _create_identifier()
     with client.session_transaction() as session:  # signed in, as after /login
-        session.update({"_user_id": str(reviewer_id), "_fresh": True, "_id": identifier})
+        session.update({"_user_id": str(reviewer_id), "_fresh": True, "_id": identifier, PASSWORD_MARK: mark})
     client.get("/")  # as after /login, the session now holds its CSRF secret
     raw = engine.raw_connection()
     cursor = raw.cursor()
