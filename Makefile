@@ -15,7 +15,7 @@ export TEST_DATABASE_URL TEST_REDIS_URL
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: install run test demo bench load rules-check clean
+.PHONY: install run test demo bench load screenshots rules-check clean
 
 install: $(STAMP)
 
@@ -47,6 +47,10 @@ bench: install
 ## load: gunicorn on PostgreSQL under 50 clients for 60 s; throughput, latency, errors, consistency
 load: install
 	$(BIN)/python -m tests.bench.load
+
+## screenshots: a PNG of every page of the web app at 1440 and 390 px wide, in out/screenshots/ (needs chromium)
+screenshots: install
+	$(BIN)/python -m tests.browser.screenshots out/screenshots
 
 rules-check: install
 	$(BIN)/ppaflow rules check

@@ -19,14 +19,16 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from flask import current_app
-from sqlalchemy import Select, select
+from sqlalchemy import Select, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from db import db
 from db.models import Notification, Ppa, User, UserRole
 from db.types import utcnow
 from services import alerts, calendar
 from services.runtime import get_runtime
 from services.unit_of_work import transaction
+from workflow.errors import NotFound
 
 log = logging.getLogger("ppaflow.notifications")
 
@@ -160,3 +162,34 @@ class SmtpSession:
 def list_notifications(user: User) -> Select:
     """The caller's own notifications, newest first."""
     return select(Notification).where(Notification.recipient_id == user.id).order_by(Notification.id.desc())
+
+
+def get_notification_or_raise(user: User, notification_id: int) -> Notification:
+    """The caller's notification ``notification_id``.
+
+    Raises:
+        NotFound: it is not one of the caller's.
+    """
+    note = db.session.scalar(select(Notification).where(
+        Notification.id == notification_id, Notification.recipient_id == user.id))
+    if note is None:
+        raise NotFound(f"notification {notification_id} not found")
+    return note
+
+
+def mark_read(user: User, notification_id: int | None = None) -> int:
+    """Mark the caller's notification ``notification_id`` read, or all their
+    unread ones when it is ``None``; reading twice keeps the first time.
+
+    Returns:
+        How many changed.
+
+    Raises:
+        NotFound: ``notification_id`` is not one of the caller's.
+    """
+    with transaction() as session:
+        query = update(Notification).where(Notification.recipient_id == user.id, Notification.read_at.is_(None))
+        if notification_id is not None:
+            get_notification_or_raise(user, notification_id)
+            query = query.where(Notification.id == notification_id)
+        return session.execute(query.values(read_at=utcnow())).rowcount

@@ -18,7 +18,7 @@ from rules import load_rules
 from services import runtime, unit_of_work
 from services.effects import known_effects
 from services.unit_of_work import transaction
-from web import auth, contract, errors, health, idempotency, logs, parsing, ratelimit
+from web import auth, contract, errors, health, idempotency, logs, parsing, ratelimit, ui
 from web.api import BLUEPRINTS
 from web.config import settings
 from web.jsonio import JSONProvider
@@ -31,7 +31,8 @@ OPENAPI = {
     "OPENAPI_URL_PREFIX": "/api",
     "OPENAPI_JSON_PATH": "openapi.json",
     "OPENAPI_SWAGGER_UI_PATH": "/docs",
-    "OPENAPI_SWAGGER_UI_URL": "https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
+    # Swagger UI is vendored (web/static/README.md): no CDN.
+    "OPENAPI_SWAGGER_UI_URL": "/static/vendor/swagger-ui/",
 }
 
 
@@ -112,7 +113,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     # idempotency.
     auth.init_request_ids(app)
     logs.init_app(app)
-    ratelimit.init_app(app)
+    limiter = ratelimit.init_app(app)
     auth.init_app(app)
     contract.init_app(app)
     parsing.init_app(app)
@@ -120,6 +121,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     for blueprint in BLUEPRINTS:
         api.register_blueprint(blueprint)
     app.register_blueprint(health.blp)
+    ui.init_app(app, limiter, api)
     return app
 
 

@@ -360,11 +360,12 @@ def rules_check(directory: Path | None) -> None:
                    "development server")
 @click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 64), help="threads per gunicorn worker")
 def serve(host: str, port: int, workers: int | None, threads: int) -> None:
-    """Serve the API: the development server, or gunicorn with --workers.
-    Without REDIS_URL, the schedule of rules/schedule.yaml runs in the
-    serving processes (one of them fires each entry)."""
+    """Serve the API and the web app: the development server, or gunicorn
+    with --workers. Without REDIS_URL, the schedule of rules/schedule.yaml
+    runs in the serving processes (one of them fires each entry)."""
     with app_context() as app:
         url = safe_url(app.config["DATABASE_URL"])
+        click.echo(f"web app: sign in at http://{host}:{port}/login")
         if workers is None:
             from jobs.clock import start_local_scheduler
 

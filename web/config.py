@@ -11,6 +11,10 @@ stay in the outbox), ``RATE_LIMIT`` (per API token, default
 authentications per client address, default ``60 per minute``; same
 notation), ``TRUSTED_PROXIES`` (how many reverse proxies in front of the
 app set ``X-Forwarded-For``; default 0: the header is ignored).
+The web app (docs/design.md §11): ``SESSION_IDLE_MINUTES`` (a browser
+session ends after this many minutes without a request, default 30),
+``SESSION_COOKIE_SECURE`` (``1``: send the session cookie over HTTPS only;
+set it whenever the app is served over HTTPS).
 """
 
 from __future__ import annotations
@@ -24,8 +28,9 @@ from limits import parse_many
 
 from db.urls import normalize_database_url
 
-KEYS = ("DATABASE_URL", "DATABASE_OWNER_URL", "REDIS_URL", "PPAFLOW_RULES_DIR", "SECRET_KEY", "MAX_CONTENT_LENGTH", "SMTP_URL",
-        "RATE_LIMIT", "FAILED_AUTH_LIMIT", "TRUSTED_PROXIES")
+KEYS = ("DATABASE_URL", "DATABASE_OWNER_URL", "REDIS_URL", "PPAFLOW_RULES_DIR", "SECRET_KEY", "MAX_CONTENT_LENGTH",
+        "SMTP_URL", "RATE_LIMIT", "FAILED_AUTH_LIMIT", "TRUSTED_PROXIES", "SESSION_IDLE_MINUTES",
+        "SESSION_COOKIE_SECURE")
 
 
 class ConfigurationError(ValueError):
@@ -55,6 +60,8 @@ def settings(instance_path: str, overrides: Mapping[str, Any] | None = None) -> 
     values["RATE_LIMIT"] = _rate(values, "RATE_LIMIT", "600 per minute")
     values["FAILED_AUTH_LIMIT"] = _rate(values, "FAILED_AUTH_LIMIT", "60 per minute")
     values["TRUSTED_PROXIES"] = _proxy_hops(values["TRUSTED_PROXIES"])
+    values["SESSION_IDLE_MINUTES"] = float(values["SESSION_IDLE_MINUTES"] or 30)
+    values["SESSION_COOKIE_SECURE"] = str(values["SESSION_COOKIE_SECURE"] or "").lower() in ("1", "true", "yes", "on")
     return values
 
 

@@ -20,12 +20,13 @@ from db.models.idempotency import IdempotencyKey
 from db.models.job import JobRecord
 from db.models.people import ApiToken, Organization, User, UserRole
 from db.models.ppa import Ppa, PpaTransition
+from db.models.web_session import WebSession
 from db.models.work_item import WorkItem
 from db.types import Money
 
 __all__ = ["Alert", "Allotment", "ApiToken", "AuditEntry", "BudgetJustification", "BudgetLineItem",
            "BudgetProposal", "Disbursement", "IdempotencyKey", "JobRecord", "Notification", "Obligation",
-           "Organization", "Ppa", "PpaTransition", "ProgramBudget", "User", "UserRole", "WorkItem"]
+           "Organization", "Ppa", "PpaTransition", "ProgramBudget", "User", "UserRole", "WebSession", "WorkItem"]
 
 
 def _ppa_organization(session, ppa_id):

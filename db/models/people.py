@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 
+from flask_login import UserMixin
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -34,7 +35,7 @@ class Organization(db.Model):
         return f'"organization-{self.id}-{hashlib.sha256(content.encode()).hexdigest()[:16]}"'
 
 
-class User(db.Model):
+class User(UserMixin, db.Model):
     """A person or system using ppaflow, with one or more roles
     (rules/approval.yaml ``roles``) and optionally an organization.
 
@@ -43,6 +44,8 @@ class User(db.Model):
     so no two users have look-alike names (``services.users``).
     ``password_hash`` is an argon2id hash, or ``None`` for a user who signs
     in with API tokens only. ``version`` increases with every change (ETag).
+    ``UserMixin`` makes it Flask-Login's user of the web app (its
+    ``is_active`` is the column).
     """
 
     __tablename__ = "users"

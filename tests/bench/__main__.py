@@ -11,7 +11,7 @@ import os
 import sys
 
 from db.urls import normalize_database_url
-from tests.bench import hostile, nightly_sync, optimiser, wbs
+from tests.bench import hostile, my_work, nightly_sync, optimiser, wbs
 from web.app import tune_gc
 
 #: Benchmark name -> how to run it, given the PostgreSQL URL (or None), a
@@ -23,6 +23,7 @@ BENCHES = {
                                                                   ppas=20 if quick else nightly_sync.PPAS),
     "optimiser": lambda _postgres, out, _quick: optimiser.run(out),
     "hostile": lambda postgres, out, _quick: hostile.run(postgres, out),
+    "my_work": lambda postgres, out, _quick: my_work.run(postgres, out),
 }
 #: What ``--quick`` runs when no name is given (the ones that take a size).
 QUICK = ("wbs", "nightly_sync")

@@ -221,22 +221,29 @@ def bench_backend(url: str, label: str, echo: Callable[[str], None], sizes=SIZES
     return results
 
 
-def run(postgres_url: str | None, echo: Callable[[str], None], sizes=SIZES, wide: int = WIDE) -> None:
-    """Benchmark PostgreSQL (when given) and SQLite; print one table
-    (``sizes``, ``wide`` as ``bench_backend``)."""
+def run_backends(postgres_url: str | None, echo: Callable[[str], None], name: str,
+                 bench: Callable[[str, str, Callable[[str], None]], list[dict]]) -> None:
+    """Run ``bench(url, label, echo)`` on PostgreSQL (when given) and SQLite,
+    and print its rows as one table, each figure beside its baseline."""
     from web.console import table
 
     rows = []
     if postgres_url:
         recreate(postgres_url)
-        echo("WBS benchmark on PostgreSQL ...")
-        rows += bench_backend(postgres_url, "postgresql", echo, sizes, wide)
+        echo(f"{name} benchmark on PostgreSQL ...")
+        rows += bench(postgres_url, "postgresql", echo)
     with tempfile.TemporaryDirectory() as tmp:
-        echo("WBS benchmark on SQLite ...")
-        rows += bench_backend(f"sqlite:///{Path(tmp) / 'bench.sqlite3'}", "sqlite", echo, sizes, wide)
+        echo(f"{name} benchmark on SQLite ...")
+        rows += bench(f"sqlite:///{Path(tmp) / 'bench.sqlite3'}", "sqlite", echo)
     echo(table(("backend", "measurement", "statements", "median ms", "baseline", "baseline ms", "ratio"), [
         (r["backend"], r["what"], r["statements"], f"{r['ms']:.1f}", r["baseline"], f"{r['baseline_ms']:.1f}",
          f"{r['ms'] / r['baseline_ms']:.1f}x") for r in rows], align="llrrlrr"))
+
+
+def run(postgres_url: str | None, echo: Callable[[str], None], sizes=SIZES, wide: int = WIDE) -> None:
+    """Benchmark PostgreSQL (when given) and SQLite; print one table
+    (``sizes``, ``wide`` as ``bench_backend``)."""
+    run_backends(postgres_url, echo, "WBS", lambda url, label, out: bench_backend(url, label, out, sizes, wide))
     echo("targets: statements per tree request constant (<= 3); tree <= 3x the bare read at 10,000 items; "
          "distribution over 10,000 children < 50 ms")
     echo("(statements of a request: the token, the PPA, the tree; a distribution adds its one UPDATE)")

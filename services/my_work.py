@@ -1,0 +1,192 @@
+"""My work: the PPAs waiting for an action the user may take now, for a page
+of PPAs at a time and in a constant number of statements (docs/design.md §3,
+§11; issue 11).
+
+A PPA is on a user's My work when at least one trigger of the approval
+workflow is open to them on it, by the same rules as ``GET .../actions``
+(``workflow.approval.ApprovalWorkflow.actions``): the trigger leaves the PPA's
+stage, the user holds one of its roles (or a superuser role), and no
+separation-of-duties rule closes it. The rules become one SQL condition
+(``work_condition``), so the list is paged and counted by the database; the
+actions of the page's PPAs are then decided by the domain itself, from their
+histories read in one query. An organization-scoped role (``moa_focal``)
+counts only on its own organization's PPAs, as ``services.access.require_role``
+has it, so a user with a reviewer role and ``moa_focal`` is not offered other
+MOAs' drafts.
+
+For a focal person the same list holds their MOA's drafts (``submit`` is open
+to them there), told apart as ``returned`` (the last transition brought the
+PPA back to draft, with the reviewer's comment) and ``draft``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import ColumnElement, and_, exists, false, func, or_, select
+
+from db import db
+from db.models import Alert, Notification, Organization, Ppa, PpaTransition, User
+from services import calendar
+from services.access import actor_of, is_superuser, visible_ppas, visible_rows
+from services.runtime import get_runtime
+from workflow.approval import Action, PastTransition
+
+REVIEW, RETURNED, DRAFT = "review", "returned", "draft"
+
+
+@dataclass(frozen=True)
+class WorkEntry:
+    """One PPA on My work.
+
+    Attributes:
+        kind: ``review`` (in a review stage), ``returned`` (back in draft
+            after a review) or ``draft``.
+        budget: the PPA's budget allocation, PHP.
+        due: the day the stage falls due (``None`` for stages without a due
+            time), from ``services.calendar.due_date`` (business days).
+        days_overdue: days past ``due`` today in Asia/Manila (0 when not overdue).
+        actions: every trigger with ``open`` and the reasons it is closed.
+        last_comment: the comment of the PPA's last transition (the
+            reviewer's words for a returned PPA), if any.
+    """
+
+    ppa_id: int
+    title: str
+    moa: str
+    stage: str
+    kind: str
+    budget: Decimal
+    stage_entered_at: datetime
+    due: date | None
+    days_overdue: int
+    actions: tuple[Action, ...]
+    last_comment: str | None
+
+    @property
+    def overdue(self) -> bool:
+        """Past its due day."""
+        return self.days_overdue > 0
+
+
+@dataclass(frozen=True)
+class WorkPage:
+    """A page of My work, oldest stage entry first (the longest waiting)."""
+
+    entries: list[WorkEntry]
+    total: int
+    page: int
+    page_size: int
+
+    def of_kind(self, kind: str) -> list[WorkEntry]:
+        """The page's entries of one kind (``review``, ``returned``, ``draft``)."""
+        return [entry for entry in self.entries if entry.kind == kind]
+
+
+@dataclass(frozen=True)
+class Counts:
+    """The numbers in the navigation: PPAs waiting for the user, open alerts
+    they can see, their unread notifications."""
+
+    work: int
+    alerts: int
+    notifications: int
+
+
+def _submitted_by(user_id: int, triggers) -> ColumnElement[bool]:
+    return exists().where(PpaTransition.ppa_id == Ppa.id, PpaTransition.actor_id == user_id,
+                          PpaTransition.trigger.in_(triggers))
+
+
+def work_condition(user: User) -> ColumnElement[bool]:
+    """A WHERE clause on ``Ppa``: some approval trigger is open to ``user``
+    (stage, role, organization scope and separation of duties), among the
+    PPAs they may see."""
+    runtime = get_runtime()
+    rules, workflow = runtime.rules.approval, runtime.approval
+    actor, sod = actor_of(user), rules.separation_of_duties
+    scoped = set(rules.organization_scoped_roles)
+    terms = []
+    for transition in rules.machine.transitions:
+        if workflow.role_used(transition, actor) is None:
+            continue
+        term = [Ppa.approval_status == transition.source]
+        usable = set(transition.roles) & actor.roles
+        if not is_superuser(user) and usable <= scoped:
+            term.append(Ppa.organization_id == user.organization_id)
+        if transition.trigger in sod.approval_triggers:
+            if sod.submitter_cannot_approve:
+                term.append(~_submitted_by(user.id, sod.submit_triggers))
+            if sod.one_stage_per_approver:
+                term.append(~exists().where(
+                    PpaTransition.ppa_id == Ppa.id, PpaTransition.actor_id == user.id,
+                    PpaTransition.trigger.in_(sod.approval_triggers), PpaTransition.from_stage != transition.source))
+        terms.append(and_(*term))
+    return and_(visible_ppas(user), or_(*terms)) if terms else false()
+
+
+def my_work(user: User, *, page: int = 1, page_size: int = 50) -> WorkPage:
+    """A page of the PPAs waiting for ``user``, with their open and closed
+    actions; two statements whatever the number of PPAs (the page with its
+    total, then the page's histories).
+
+    Args:
+        page: 1-based page number.
+        page_size: PPAs per page.
+    """
+    runtime = get_runtime()
+    initial = runtime.rules.approval.machine.initial
+    rows = db.session.execute(
+        select(Ppa.id, Ppa.title, Organization.code, Ppa.approval_status, Ppa.budget_allocation,
+               Ppa.stage_entered_at, func.count().over().label("total"))
+        .join(Organization, Organization.id == Ppa.organization_id)
+        .where(work_condition(user)).order_by(Ppa.stage_entered_at, Ppa.id)
+        .offset((page - 1) * page_size).limit(page_size)).all()
+    total = rows[0].total if rows else (0 if page == 1 else count_work(user))
+    histories: dict[int, list] = {row.id: [] for row in rows}
+    if rows:
+        for transition in db.session.execute(
+                select(PpaTransition.ppa_id, PpaTransition.actor_id, PpaTransition.trigger,
+                       PpaTransition.from_stage, PpaTransition.to_stage, PpaTransition.comment)
+                .where(PpaTransition.ppa_id.in_(histories)).order_by(PpaTransition.id)):
+            histories[transition.ppa_id].append(transition)
+    actor, today = actor_of(user), calendar.today()
+    dues: dict[tuple[str, date], date | None] = {}  # PPAs that entered a stage on the same day share a due day
+    entries = []
+    for row in rows:
+        history = histories[row.id]
+        last = history[-1] if history else None
+        if row.approval_status != initial:
+            kind = REVIEW
+        else:
+            kind = RETURNED if last is not None and last.to_stage == initial else DRAFT
+        key = (row.approval_status, calendar.local_date(row.stage_entered_at))
+        if key not in dues:
+            dues[key] = calendar.stage_due_date(row.approval_status, row.stage_entered_at)
+        due = dues[key]
+        past = [PastTransition(h.actor_id, h.trigger, h.from_stage, h.to_stage) for h in history]
+        entries.append(WorkEntry(
+            ppa_id=row.id, title=row.title, moa=row.code, stage=row.approval_status, kind=kind,
+            budget=row.budget_allocation, stage_entered_at=row.stage_entered_at, due=due,
+            days_overdue=max(0, (today - due).days) if due else 0,
+            actions=tuple(runtime.approval.actions(row.approval_status, actor, past)),
+            last_comment=last.comment if last is not None else None))
+    return WorkPage(entries, total, page, page_size)
+
+
+def count_work(user: User) -> int:
+    """How many PPAs wait for ``user`` (one statement)."""
+    return db.session.scalar(select(func.count()).select_from(Ppa).where(work_condition(user)))
+
+
+def counts(user: User) -> Counts:
+    """The navigation's numbers for ``user``, in one statement."""
+    work = select(func.count()).select_from(Ppa).where(work_condition(user)).scalar_subquery()
+    open_alerts = (select(func.count()).select_from(Alert)
+                   .where(visible_rows(user, Alert.organization_id), Alert.resolved_at.is_(None)).scalar_subquery())
+    unread = (select(func.count()).select_from(Notification)
+              .where(Notification.recipient_id == user.id, Notification.read_at.is_(None)).scalar_subquery())
+    row = db.session.execute(select(work, open_alerts, unread)).one()
+    return Counts(*row)

@@ -1,0 +1,50 @@
+"""Helpers for the web app's tests without a browser (Flask's test client)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from services import users
+from tests.support import Person
+
+PASSWORD = "correct horse battery staple 11"
+CSRF = re.compile(r'name="csrf_token"[^>]*? value="([^"]+)"')
+
+
+def csrf_token(client, path: str = "/login") -> str:
+    """The CSRF token of the form on ``path``."""
+    return CSRF.search(client.get(path).get_data(as_text=True)).group(1)
+
+
+class Browser:
+    """A test client that signs in through ``/login`` like a browser."""
+
+    def __init__(self, app, address: str = "127.0.0.1"):
+        self.app = app
+        self.client = app.test_client()
+        self.client.environ_base["REMOTE_ADDR"] = address
+
+    def sign_in(self, username: str, password: str = PASSWORD, *, path: str = "/login"):
+        """POST the sign-in form of ``path`` (``/login?next=...``); returns the response."""
+        return self.client.post(path, data={"username": username, "password": password,
+                                            "csrf_token": csrf_token(self.client, path)})
+
+    def post_form(self, path: str, data: dict | None = None, *, page: str | None = None):
+        """POST ``data`` to ``path`` with the CSRF token of ``page`` (default: ``path``)."""
+        return self.client.post(path, data=(data or {}) | {"csrf_token": csrf_token(self.client, page or path)})
+
+
+@pytest.fixture
+def browser_for(app):
+    """``browser_for(person)``: a ``Browser`` signed in as ``person`` (given a password first)."""
+
+    def make(person: Person, address: str = "127.0.0.1") -> Browser:
+        with app.app_context():
+            users.set_password(person.username, PASSWORD)
+        browser = Browser(app, address)
+        assert browser.sign_in(person.username).status_code == 302
+        return browser
+
+    return make

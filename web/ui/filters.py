@@ -1,0 +1,117 @@
+"""Jinja filters of the web app: money, percentages, dates and names as a
+person reads them (docs/design.md §11).
+
+- ``money``: PHP from a ``Decimal`` (never a float): ``₱1,234,567.89``,
+  ``-₱1,500.00``; ``None`` shows as an em dash.
+- ``percent``: one decimal, rounded half-up: ``12.3%``.
+- ``datetime`` / ``date``: in the schedule's time zone (Asia/Manila,
+  rules/schedule.yaml): ``29 Nov 2026, 14:05`` / ``29 Nov 2026``.
+- ``stage``, ``role``: the labels of rules/approval.yaml.
+- ``words``: a code such as ``return_for_revision`` as ``return for revision``;
+  ``sentence``: the first letter in capitals; ``thousands``: ``2,500``.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
+from zoneinfo import ZoneInfo
+
+from flask import Flask
+
+from services.runtime import get_runtime
+from workflow.money import CENT
+
+DASH = "—"
+
+
+def money(amount: Decimal | int | None) -> str:
+    """``Decimal("1234567.891")`` -> ``"₱1,234,567.89"`` (half-up to the centavo).
+
+    Raises:
+        TypeError: a float (it cannot hold centavos exactly).
+    """
+    if amount is None:
+        return DASH
+    if isinstance(amount, float) or isinstance(amount, bool):
+        raise TypeError("money is shown from a Decimal, never a float")
+    value = Decimal(amount).quantize(CENT, rounding=ROUND_HALF_UP)
+    sign = "-" if value < 0 else ""
+    return f"{sign}₱{abs(value):,.2f}"
+
+
+def percent(value: Decimal | Fraction | int | None) -> str:
+    """A percentage with one decimal: ``Decimal("12.345")`` -> ``"12.3%"``."""
+    if value is None:
+        return DASH
+    if isinstance(value, float) or isinstance(value, bool):
+        raise TypeError("percentages are shown from a Decimal, Fraction or int, never a float")
+    if isinstance(value, Fraction):
+        value = Decimal(value.numerator) / Decimal(value.denominator)
+    return f"{Decimal(value).quantize(Decimal('0.1'), rounding=ROUND_HALF_UP)}%"
+
+
+def _zone() -> ZoneInfo:
+    return ZoneInfo(get_runtime().rules.schedule.timezone)
+
+
+def local_datetime(moment: datetime | None) -> str:
+    """An aware moment in Asia/Manila: ``29 Nov 2026, 14:05``."""
+    if moment is None:
+        return DASH
+    return moment.astimezone(_zone()).strftime("%-d %b %Y, %H:%M")
+
+
+def local_date(day: date | datetime | None) -> str:
+    """A calendar date (a moment: its date in Asia/Manila): ``29 Nov 2026``."""
+    if day is None:
+        return DASH
+    if isinstance(day, datetime):
+        day = day.astimezone(_zone()).date()
+    return day.strftime("%-d %b %Y")
+
+
+def iso_datetime(moment: datetime | None) -> str:
+    """The moment for a ``<time datetime>`` attribute, in Asia/Manila with its offset."""
+    return "" if moment is None else moment.astimezone(_zone()).isoformat(timespec="minutes")
+
+
+def stage_label(stage: str | None) -> str:
+    """The label of an approval stage (``technical_review`` -> ``Technical review``)."""
+    if not stage:
+        return DASH
+    state = get_runtime().rules.approval.machine.states.get(stage)
+    return state.label if state is not None else words(stage)
+
+
+def role_label(role: str) -> str:
+    """A role's description from rules/approval.yaml, up to its first ';'."""
+    description = get_runtime().rules.approval.roles.get(role)
+    return description.split(";")[0] if description else words(role)
+
+
+def words(code: str | None) -> str:
+    """``return_for_revision`` -> ``return for revision``."""
+    return DASH if not code else code.replace("_", " ")
+
+
+def thousands(number: int | None) -> str:
+    """A count with thousands separators: ``2500`` -> ``2,500``."""
+    return DASH if number is None else f"{number:,}"
+
+
+def sentence(text: str | None) -> str:
+    """The first letter in capitals, the rest as written (Jinja's
+    ``capitalize`` would lower "PPA")."""
+    return DASH if not text else text[0].upper() + text[1:]
+
+
+FILTERS = {"money": money, "percent": percent, "datetime": local_datetime, "date": local_date,
+           "isotime": iso_datetime, "stage": stage_label, "role": role_label, "words": words,
+           "sentence": sentence, "thousands": thousands}
+
+
+def init_app(app: Flask) -> None:
+    """Register the filters on ``app``'s Jinja environment."""
+    app.jinja_env.filters.update(FILTERS)
