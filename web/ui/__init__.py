@@ -26,6 +26,7 @@ again and lands back on the form with their input (``pages.keep_form``).
 from __future__ import annotations
 
 from datetime import timedelta
+from http import HTTPStatus
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, g, redirect, request, url_for
@@ -36,7 +37,7 @@ from werkzeug.exceptions import HTTPException
 
 from db.audit import AuditContext, set_context
 from services.my_work import counts
-from web.errors import status_of
+from web.errors import PROBLEM_TITLES, status_of
 from web.ui import admin, auth, filters, home, operations, ppas
 from web.ui.pages import error_page, keep_form, same_site_path
 from web.ui.sessions import DatabaseSessionInterface
@@ -134,4 +135,5 @@ def _from_this_site() -> bool:
 @ui.errorhandler(PpaflowError)
 def domain_error(error: PpaflowError):
     """A service's refusal as a page: its status, title and sentence."""
-    return error_page(status_of(error), error.title, error.detail)
+    status = status_of(error)
+    return error_page(status, PROBLEM_TITLES.get(error.code) or HTTPStatus(status).phrase, error.detail)
