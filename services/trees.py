@@ -176,7 +176,8 @@ def apply_allocations(session, ppa: Ppa, tree: Tree, explicit: Mapping[int, int]
 
     Raises:
         ValidationFailed: some item's children would sum above it (under
-            ``allocations.<item id>``, with the amounts).
+            ``allocations.<item id>``, with the amounts; ``over_allocated``
+            lists them as data).
     """
     changes = reallocate(tree, explicit)
     violations = envelope_violations(tree, changes)
@@ -185,7 +186,9 @@ def apply_allocations(session, ppa: Ppa, tree: Tree, explicit: Mapping[int, int]
             f"allocations.{node.id}": [
                 f"the children of {node.title!r} would get {format_centavos(total)}, "
                 f"{format_centavos(total - limit)} more than its allocation of {format_centavos(limit)}"]
-            for node, total, limit in violations})
+            for node, total, limit in violations}, over_allocated=[
+            {"work_item_id": node.id, "title": node.title, "children_total": format_centavos(total),
+             "allocation": format_centavos(limit)} for node, total, limit in violations])
     moved = {i: (tree.by_id[i].allocated, amount) for i, amount in changes.items()}
     if write:
         update_column(session, ITEMS, "allocated_budget", changes)

@@ -4,7 +4,8 @@ ppaflow is for, calling the same services as the API and the CLI.
 Where things go (one module per domain, as in ``web/api/``):
 
 - a page: a view in ``web/ui/<domain>.py`` on that module's blueprint
-  ``bp`` (``auth``, ``home``, ``operations``, ``admin``, ``ppas``), which is
+  ``bp`` (``auth``, ``home``, ``operations``, ``admin``, ``ppas``,
+  ``work_items``, ``budget``), which is
   nested in the ``ui`` blueprint below, so its endpoint is
   ``ui.<domain>.<view>``; its template is
   ``web/ui/templates/<domain>/<page>.html`` and extends ``base.html``;
@@ -38,13 +39,13 @@ from werkzeug.exceptions import HTTPException
 from db.audit import AuditContext, set_context
 from services.my_work import counts
 from web.errors import PROBLEM_TITLES, status_of
-from web.ui import admin, auth, filters, home, operations, ppas
+from web.ui import admin, auth, budget, filters, home, operations, ppas, work_items
 from web.ui.pages import error_page, keep_form, same_site_path
 from web.ui.sessions import DatabaseSessionInterface
 from workflow.errors import PpaflowError
 
 ui = Blueprint("ui", __name__, template_folder="templates")
-for _module in (auth, home, operations, admin, ppas):
+for _module in (auth, home, operations, admin, ppas, work_items, budget):
     ui.register_blueprint(_module.bp)
 
 #: Pages anyone may open.
