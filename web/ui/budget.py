@@ -44,7 +44,7 @@ from web.ui.forms import (
     choices,
 )
 from web.ui.pages import FORM_REFUSALS, is_htmx, refuse, saved, signed_in, submit
-from web.ui.work_items import TreeView, opened_items, tab_context
+from web.ui.work_items import TreeView, opened_items, over_allocations, tab_context
 from workflow.errors import BudgetLimitExceeded, Conflict, Duplicate, ValidationFailed
 from workflow.money import from_centavos
 from workflow.tree import Node, unallocated
@@ -166,16 +166,12 @@ def show_distribution_errors(form: DistributionForm, error: ValidationFailed) ->
     (``allocations.<id>``, ``weights.<id>``); an item whose children would
     hold more than it is a sentence with the amounts beside the total."""
     entries = {entry.form.work_item_id.data: entry.form for entry in form.shares}
-    over = {str(v["work_item_id"]): v for v in error.extra.get("over_allocated", [])}
+    over = over_allocations(error)
     for name, messages in error.errors.items():
         kind, _, item = name.partition(".")
         entry = entries.get(item)
         if item in over:
-            v = over[item]
-            total, limit = Decimal(v["children_total"]), Decimal(v["allocation"])
-            form.form_errors.append(f"The work items under “{v['title']}” would hold {money(total)}, "
-                                    f"{money(total - limit)} more than its allocation of {money(limit)}. "
-                                    f"Lower them by at least {money(total - limit)}.")
+            form.form_errors.append(over[item])
         elif kind == "allocations" and entry is not None:
             entry.amount.errors = list(entry.amount.errors) + messages
         elif kind == "weights" and entry is not None:
@@ -195,8 +191,8 @@ def _budget_page(ppa_id: int, *, choice: DistributionChoiceForm | None = None, f
         parent, method = outline.tree.by_id[int(choice.parent.data)], choice.method.data
         if form is None:
             form = _fresh_distribution_form(outline, parent, method)
-            if method in ("equal", "manual") and outline.may_edit and not outline.locked:
-                distribution = _try_preview(user, ppa_id, form)  # equal: the split; manual: as it stands
+            if method == "equal" and outline.may_edit and not outline.locked:
+                distribution = _try_preview(user, ppa_id, form)
         if distribution is not None:
             preview = Preview.of(distribution, parent.id)
         view = TreeView(outline, "budget", opened_items(outline, request.args.get("open", type=int)))
@@ -206,9 +202,7 @@ def _budget_page(ppa_id: int, *, choice: DistributionChoiceForm | None = None, f
 
 
 def _try_preview(user, ppa_id: int, form: DistributionForm) -> Distribution | None:
-    """A dry run shown when the page opens (equal: the split, nothing to
-    type; manual: the amounts as they are, so the remaining amount shows);
-    ``None`` when it is refused."""
+    """A dry run shown when the page opens (equal: nothing to type); ``None`` when it is refused."""
     try:
         return _distribute(user, ppa_id, form, dry_run=True)
     except FORM_REFUSALS:

@@ -18,8 +18,10 @@ that item's branch open; nothing was saved. What each item offers comes from
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from decimal import Decimal
 
 from flask import Blueprint, render_template, request, url_for
+from flask_wtf import FlaskForm
 
 from services import alerts, approvals, tracking, work_items
 from services.alerts import AlertFilters
@@ -27,6 +29,7 @@ from services.outline import Outline, get_outline, require_item_of
 from web.ui.filters import money, work_status
 from web.ui.forms import EnableTrackingForm, ExpenditureForm, WorkItemForm, choices
 from web.ui.pages import first_rows, saved, signed_in, submit
+from workflow.errors import NotFound, ValidationFailed
 from workflow.tree import Node
 
 bp = Blueprint("work_items", __name__)
@@ -37,6 +40,10 @@ FIRST_ROWS = 60
 CHILDREN_PAGE = 100
 #: Open alerts shown on the tab (all of them are on /alerts).
 ALERTS_SHOWN = 20
+#: The forms each item has: record expenditure, add a work item under it.
+FORM_KINDS = ("spend", "child")
+#: The item id a URL pattern is built with (``TreeView.url``); no real id looks like it.
+URL_SLOT = 918273645
 
 
 def opened_items(outline: Outline, focus: int | None = None) -> set[int]:
@@ -70,23 +77,40 @@ class TreeView:
             forms) or ``budget`` (the Budget tab's breakdown: allocations
             and shares, a link to distribute under each parent).
         opened: ids of the items shown open.
-        failed: ``(item id, form)`` of a refused item form, shown with its
-            input and errors.
+        form: ``(item id, kind, form)``: the item form shown open — one
+            that was refused (with its input and errors), or asked for
+            (``form`` ``None``: a fresh one).
     """
 
     page_size = CHILDREN_PAGE
 
-    def __init__(self, outline: Outline, mode: str, opened: set[int], failed: tuple[int, object] | None = None):
+    def __init__(self, outline: Outline, mode: str, opened: set[int], *,
+                 form: tuple[int, str, FlaskForm | None] | None = None):
         self.outline = outline
         self.mode = mode
         self.opened = opened
-        self.failed = failed
+        self.form = form
         self._dates = {}
+        self._urls: dict[tuple, str] = {}
 
-    def url_with_open(self, node: Node) -> str:
-        """This tab with ``node``'s branch open (the link of a closed branch without JavaScript)."""
+    def url(self, endpoint: str, node: Node, **args) -> str:
+        """``url_for(endpoint, ppa_id=…, item_id=node.id, **args)``, built
+        once per endpoint and arguments and then filled in with the id (a
+        page links each of its items several times)."""
+        return self._filled(endpoint, node, item_id=URL_SLOT, **args)
+
+    def _filled(self, endpoint: str, node: Node, **args) -> str:
+        key = (endpoint, tuple(sorted(args.items())))
+        pattern = self._urls.get(key)
+        if pattern is None:
+            pattern = self._urls[key] = url_for(endpoint, ppa_id=self.outline.ppa.id, **args)
+        return pattern.replace(str(URL_SLOT), str(node.id))
+
+    def url_with_open(self, node: Node, **args) -> str:
+        """This tab with ``node``'s branch open (and, with ``form=``, one of
+        its forms): the links of closed branches and forms without JavaScript."""
         endpoint = "ui.budget.overview" if self.mode == "budget" else "ui.work_items.tree"
-        return url_for(endpoint, ppa_id=self.outline.ppa.id, open=node.id, _anchor=f"item-{node.id}")
+        return self._filled(endpoint, node, open=URL_SLOT, _anchor=f"item-{URL_SLOT}", **args)
 
     def page(self, node: Node, offset: int = 0) -> list[Node]:
         """``node``'s children from ``offset``, ``CHILDREN_PAGE`` at most."""
@@ -113,25 +137,39 @@ class TreeView:
     def dates(self, node: Node):
         return self._dates.get(node.id)
 
-    def _form(self, node: Node, form_class, prefix: str):
-        if self.failed and self.failed[0] == node.id and isinstance(self.failed[1], form_class):
-            return self.failed[1]
-        return form_class(prefix=f"{prefix}-{node.id}", formdata=None)
+    def form_shown(self, node: Node, kind: str) -> bool:
+        """``node``'s form ``kind`` (``spend``, ``child``) is shown open: it
+        was refused, or asked for; the others open on request (HTMX)."""
+        return self.form is not None and self.form[:2] == (node.id, kind)
+
+    def _form(self, node: Node, kind: str, form_class):
+        if self.form is not None and self.form[:2] == (node.id, kind) and self.form[2] is not None:
+            return self.form[2]
+        return form_class(prefix=f"{kind}-{node.id}", formdata=None)
 
     def spend_form(self, node: Node) -> ExpenditureForm:
         """The expenditure form of ``node`` (the refused one, if it was)."""
-        return self._form(node, ExpenditureForm, "spend")
+        return self._form(node, "spend", ExpenditureForm)
 
     def child_form(self, node: Node) -> WorkItemForm:
         """The form adding a work item under ``node``."""
-        form = self._form(node, WorkItemForm, "child")
+        form = self._form(node, "child", WorkItemForm)
         form.work_type.choices = choices((t, t.replace("_", "-").capitalize())
                                          for t in self.outline.child_types(node))
         return form
 
-    def form_open(self, node: Node, form_class_name: str) -> bool:
-        """A refused form of ``node`` is shown open."""
-        return bool(self.failed and self.failed[0] == node.id and type(self.failed[1]).__name__ == form_class_name)
+
+def over_allocations(error: ValidationFailed) -> dict[str, str]:
+    """The items a refused allocation would overfill (``over_allocated`` of
+    ``services.trees.apply_allocations``), by id, each as a sentence with
+    its amounts in pesos."""
+    sentences = {}
+    for over in error.extra.get("over_allocated", []):
+        total, limit = Decimal(over["children_total"]), Decimal(over["allocation"])
+        sentences[str(over["work_item_id"])] = (
+            f"The work items under “{over['title']}” would hold {money(total)}, {money(total - limit)} more than "
+            f"its allocation of {money(limit)}. Lower them by at least {money(total - limit)}.")
+    return sentences
 
 
 def tab_context(user, ppa_id: int, tab: str) -> dict:
@@ -145,14 +183,14 @@ def tab_context(user, ppa_id: int, tab: str) -> dict:
     return {"ppa": ppa, "actions": actions, "active_tab": tab}
 
 
-def _page(ppa_id: int, *, focus: int | None = None, failed: tuple[int, object] | None = None,
+def _page(ppa_id: int, *, focus: int | None = None, form: tuple[int, str, FlaskForm | None] | None = None,
           enable_form: EnableTrackingForm | None = None, status: int = 200):
     user = signed_in()
     context = tab_context(user, ppa_id, "work_items")
     outline = get_outline(user, ppa_id)
     view = None
     if outline.tree is not None:
-        view = TreeView(outline, "work", opened_items(outline, focus), failed).prepare([outline.tree.root])
+        view = TreeView(outline, "work", opened_items(outline, focus), form=form).prepare([outline.tree.root])
     elif enable_form is None:
         enable_form = EnableTrackingForm(template=outline.default_template())
     if enable_form is not None:
@@ -169,8 +207,22 @@ def _back_to(ppa_id: int, item_id: int) -> str:
 
 @bp.route("/ppas/<id:ppa_id>/work-items")
 def tree(ppa_id: int):
-    """The Work items tab; ``?open=<item id>`` shows that item's branch open."""
-    return _page(ppa_id, focus=request.args.get("open", type=int))
+    """The Work items tab; ``?open=<item id>`` shows that item's branch open,
+    and ``&form=spend|child`` one of its forms."""
+    focus, kind = request.args.get("open", type=int), request.args.get("form")
+    return _page(ppa_id, focus=focus, form=(focus, kind, None) if focus and kind in FORM_KINDS else None)
+
+
+@bp.route("/ppas/<id:ppa_id>/work-items/<id:item_id>/forms/<kind>")
+def item_form(ppa_id: int, item_id: int, kind: str):
+    """One item's form (HTMX, when it is first opened)."""
+    if kind not in FORM_KINDS:
+        raise NotFound(f"no form {kind!r}")
+    outline = get_outline(signed_in(), ppa_id)
+    node = outline.item(item_id)
+    if not outline.may_edit:
+        raise NotFound(f"no form {kind!r} for you on work item {item_id}")
+    return render_template("_item_form.html", view=TreeView(outline, "work", set()), node=node, kind=kind)
 
 
 @bp.route("/ppas/<id:ppa_id>/work-items/<id:item_id>/children")
@@ -197,20 +249,20 @@ def enable(ppa_id: int):
     return done or _page(ppa_id, enable_form=form, status=status)
 
 
-def _item_form(ppa_id: int, item_id: int, form, save: Callable, message: Callable[[dict], str]):
+def _item_form(ppa_id: int, item_id: int, kind: str, form, save: Callable, message: Callable[[dict], str]):
     """Post one item's form: check the item is this PPA's, save, then back to
     the tab at the item; a refusal shows the tab with the form's errors."""
     user = signed_in()
     require_item_of(user, ppa_id, item_id)
     done, status = submit(form, lambda: save(user), lambda view: saved(message(view), _back_to(ppa_id, view["id"])))
-    return done or _page(ppa_id, focus=item_id, failed=(item_id, form), status=status)
+    return done or _page(ppa_id, focus=item_id, form=(item_id, kind, form), status=status)
 
 
 @bp.route("/ppas/<id:ppa_id>/work-items/<id:item_id>/expenditures", methods=["POST"])
 def spend(ppa_id: int, item_id: int):
     """Record expenditure on an item; when it goes over budget the message
     says so (and the alert opened by the same write is listed on the tab)."""
-    form = ExpenditureForm(prefix=f"spend-{item_id}")
+    form = ExpenditureForm(prefix=f"spend-{item_id}")  # as TreeView renders it
 
     def message(view: dict) -> str:
         text = f"{money(form.amount.data)} recorded on “{view['title']}”; it has spent {money(view['expended'])}."
@@ -219,7 +271,7 @@ def spend(ppa_id: int, item_id: int):
                      f"{money(view['allocated_budget'] or 0)}: a budget variance alert is open.")
         return text
 
-    return _item_form(ppa_id, item_id, form,
+    return _item_form(ppa_id, item_id, "spend", form,
                       lambda user: work_items.record_expenditure(user, item_id, form.amount.data), message)
 
 
@@ -233,9 +285,17 @@ def add_child(ppa_id: int, item_id: int):
                   "start_date": form.start_date.data, "due_date": form.due_date.data}
         if form.allocated_budget.data is not None:
             fields["allocated_budget"] = form.allocated_budget.data
-        return work_items.create_work_item(user, fields)
+        try:
+            return work_items.create_work_item(user, fields)
+        except ValidationFailed as error:  # the parent would be overfilled: say so at the new allocation
+            over = over_allocations(error)
+            if not over:
+                raise
+            raise ValidationFailed({"allocated_budget": list(over.values())} | {
+                name: messages for name, messages in error.errors.items()
+                if name.partition(".")[2] not in over}) from None
 
-    return _item_form(ppa_id, item_id, form, save, lambda view: f"“{view['title']}” added.")
+    return _item_form(ppa_id, item_id, "child", form, save, lambda view: f"“{view['title']}” added.")
 
 
 @bp.route("/ppas/<id:ppa_id>/work-items/<id:item_id>/transitions", methods=["POST"])
