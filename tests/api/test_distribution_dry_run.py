@@ -91,6 +91,9 @@ def test_a_dry_run_is_refused_exactly_as_the_real_distribution_and_writes_nothin
     assert preview.status_code == real.status_code == 422
     assert preview.get_json()["errors"] == real.get_json()["errors"]
     assert "250000.00 more than its allocation of 5000000.00" in str(preview.get_json()["errors"])
+    assert preview.get_json()["over_allocated"] == [{
+        "work_item_id": world.tree(ppa["id"])["breakdown"][0]["work_item_id"], "title": ppa["title"],
+        "children_total": "5250000.00", "allocation": "5000000.00"}]
     assert snapshot(app, ppa["id"]) == before
 
 
