@@ -22,14 +22,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask_login.utils import _create_identifier
-
 from db import db
 from db.migrate import upgrade
 from services import users
+from tests.bench.my_work import signed_in_client
 from tests.bench.wbs import count_statements, insert_tree, median_ms, run_backends
 from web import create_app
-from web.ui.auth import PASSWORD_MARK, password_mark
+from web.ui.auth import password_mark
 from web.ui.work_items import FIRST_ROWS
 
 SIZES = (100, 1_000, 10_000)
@@ -49,12 +48,7 @@ def bench_backend(url: str, label: str, echo: Callable[[str], None], sizes=SIZES
         focal_id, mark = focal.id, password_mark(focal)
         engine = db.engine
     api = {"Authorization": f"Bearer {token}"}
-    client = app.test_client()
-    with app.test_request_context():  # the same address and browser as the client's
-        identifier = _create_identifier()
-    with client.session_transaction() as session:  # signed in, as after /login
-        session.update({"_user_id": str(focal_id), "_fresh": True, "_id": identifier, PASSWORD_MARK: mark})
-    client.get("/")  # as after /login, the session now holds its CSRF secret
+    client = signed_in_client(app, focal_id, mark)
     results, next_id = [], 1
     for size in sizes:
         body = {"title": f"Bench PPA page {size}", "category": "moa_ppa", "fiscal_year": 2026,
@@ -66,7 +60,7 @@ def bench_backend(url: str, label: str, echo: Callable[[str], None], sizes=SIZES
         next_id += size
         json_url = f"/api/monitoring-entries/{ppa}/budget_allocation_tree/"
         repeat = 5 if size >= 10_000 else 15
-        json_ms = median_ms(lambda: client.get(json_url, headers=api), repeat)
+        json_ms = median_ms(lambda url=json_url: client.get(url, headers=api), repeat)
         for tab in ("work-items", "budget"):
             page_url = f"/ppas/{ppa}/{tab}"
             with count_statements(engine) as counted:
@@ -74,14 +68,15 @@ def bench_backend(url: str, label: str, echo: Callable[[str], None], sizes=SIZES
             assert response.status_code == 200, response.status_code
             assert f"Bench PPA page {size}" in response.get_data(as_text=True)
             results.append({"backend": label, "what": f"GET /ppas/<id>/{tab}, {size:,} items",
-                            "statements": counted["n"], "ms": median_ms(lambda: client.get(page_url), repeat),
+                            "statements": counted["n"], "ms": median_ms(lambda url=page_url: client.get(url), repeat),
                             "baseline": "JSON tree, cold", "baseline_ms": json_ms})
         branch_url = f"/ppas/{ppa}/work-items/{root + 1}/children"
         with count_statements(engine) as counted:
             assert client.get(branch_url, headers={"HX-Request": "true"}).status_code == 200
         results.append({"backend": label, "what": f"  open a branch (HTMX), {size:,} items",
                         "statements": counted["n"],
-                        "ms": median_ms(lambda: client.get(branch_url, headers={"HX-Request": "true"}), repeat),
+                        "ms": median_ms(lambda url=branch_url: client.get(url, headers={"HX-Request": "true"}),
+                                        repeat),
                         "baseline": "JSON tree, cold", "baseline_ms": json_ms})
     with app.app_context():
         db.session.remove()

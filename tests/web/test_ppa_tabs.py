@@ -50,7 +50,8 @@ def test_another_moas_work_items_cannot_be_changed_or_opened_through_any_form(ap
     posts = [
         (f"/ppas/{ppa['id']}/work-items/{leaf}/transitions", {"trigger": "start"}),
         (f"/ppas/{ppa['id']}/work-items/{leaf}/expenditures", {f"spend-{leaf}-amount": "10.00"}),
-        (f"/ppas/{ppa['id']}/work-items/{leaf}/children", {f"child-{leaf}-title": "Mine", f"child-{leaf}-work_type": "subtask"}),
+        (f"/ppas/{ppa['id']}/work-items/{leaf}/children",
+         {f"child-{leaf}-title": "Mine", f"child-{leaf}-work_type": "subtask"}),
         (f"/ppas/{ppa['id']}/budget/distribution", {"method": "equal", "action": "apply"}),
         (f"/ppas/{ppa['id']}/work-items/tracking", {"template": "minimal"}),
     ]
@@ -63,7 +64,7 @@ def test_another_moas_work_items_cannot_be_changed_or_opened_through_any_form(ap
 
 def test_a_work_item_of_another_ppa_is_not_found_under_this_one(app, world, browser_for):
     first, _ = world.tracked_ppa("budget_review", title="First")
-    second, leaf = world.tracked_ppa("budget_review", title="Second")
+    _, leaf = world.tracked_ppa("budget_review", title="Second")
     browser = browser_for(world.focal)
 
     response = browser.post_form(f"/ppas/{first['id']}/work-items/{leaf}/transitions", {"trigger": "start"},

@@ -295,8 +295,8 @@ def _execution_forms(chain: MoneyChain, allotment: AllotmentForm | None = None,
     obligation = obligation or ObligationForm(formdata=None, prefix="obligation")
     disbursement = disbursement or DisbursementForm(formdata=None, prefix="disbursement")
     allotment.program_budget.choices = choices(
-        (str(b.row.id), f"Program budget {b.row.id}, FY {b.row.proposal.fiscal_year}: {money(b.unallotted)} "
-                        f"not yet allotted") for b in chain.program_budgets)
+        (str(b.row.id), f"Program budget {b.row.id}, FY {b.row.proposal.fiscal_year}: {money(b.unallotted)} unallotted")
+        for b in chain.program_budgets)
     obligation.allotment.choices = choices(
         (str(a.row.id), f"{a.row.saro_number} (Q{a.row.quarter}): {money(a.available)} available")
         for a in chain.open_allotments)
