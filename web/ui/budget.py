@@ -67,6 +67,7 @@ class PreviewRow:
 
     @property
     def changed(self) -> bool:
+        """The distribution gives this item another allocation."""
         return self.before != self.after
 
 

@@ -121,6 +121,7 @@ class TreeView:
         return max(0, len(node.children) - offset - CHILDREN_PAGE)
 
     def is_open(self, node: Node) -> bool:
+        """``node``'s children are shown (else its branch opens on request)."""
         return node.id in self.opened
 
     def prepare(self, nodes: Iterable[Node]) -> TreeView:
@@ -135,6 +136,7 @@ class TreeView:
         return self
 
     def dates(self, node: Node):
+        """``node``'s planned dates (``services.outline.WorkItemDates``), read by ``prepare``."""
         return self._dates.get(node.id)
 
     def form_shown(self, node: Node, kind: str) -> bool:
