@@ -81,6 +81,13 @@ def can_edit_ppas_of(user: User, organization_id: int) -> bool:
     return bool(roles_in(user, organization_id) & scoped)
 
 
+def has_role(user: User, roles: Iterable[str], organization_id: int | None) -> bool:
+    """True when ``user`` is a superuser or holds one of ``roles`` where it
+    counts on a record of ``organization_id`` (``roles_in``): what
+    ``require_role`` allows, for a page deciding which forms to offer."""
+    return is_superuser(user) or bool(set(roles) & roles_in(user, organization_id))
+
+
 def require_role(user: User, roles: Iterable[str], organization_id: int | None, action: str) -> None:
     """Allow ``action`` to superusers, and to holders of ``roles``; an
     organization-scoped role (``moa_focal``) counts only in its own
@@ -89,7 +96,7 @@ def require_role(user: User, roles: Iterable[str], organization_id: int | None, 
     Raises:
         Forbidden: naming the roles that may.
     """
-    if is_superuser(user) or set(roles) & roles_in(user, organization_id):
+    if has_role(user, roles, organization_id):
         return
     scoped = set(get_runtime().rules.approval.organization_scoped_roles)
     raise Forbidden(f"to {action} you need the role {' or '.join(sorted(roles))}"

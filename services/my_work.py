@@ -106,7 +106,8 @@ def work_condition(user: User) -> ColumnElement[bool]:
     PPAs they may see."""
     runtime = get_runtime()
     rules, workflow = runtime.rules.approval, runtime.approval
-    # Every role the user holds (as in their own organization); the terms below scope the organization-scoped ones.
+    # All the user's roles (as in their own organization); an organization-scoped
+    # one is confined to that organization by the terms below.
     actor, sod = actor_of(user, user.organization_id), rules.separation_of_duties
     scoped = set(rules.organization_scoped_roles)
     terms = []
@@ -140,8 +141,8 @@ def my_work(user: User, *, page: int = 1, page_size: int = 50) -> WorkPage:
     runtime = get_runtime()
     initial = runtime.rules.approval.machine.initial
     rows = db.session.execute(
-        select(Ppa.id, Ppa.title, Organization.code, Ppa.organization_id, Ppa.approval_status, Ppa.budget_allocation,
-               Ppa.stage_entered_at, func.count().over().label("total"))
+        select(Ppa.id, Ppa.title, Organization.code, Ppa.organization_id, Ppa.approval_status,
+               Ppa.budget_allocation, Ppa.stage_entered_at, func.count().over().label("total"))
         .join(Organization, Organization.id == Ppa.organization_id)
         .where(work_condition(user)).order_by(Ppa.stage_entered_at, Ppa.id)
         .offset((page - 1) * page_size).limit(page_size)).all()

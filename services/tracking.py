@@ -9,6 +9,7 @@ loaded in one query, changed in memory, and written set-based.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from decimal import Decimal
 
 from db.models import Ppa, User
@@ -19,7 +20,7 @@ from services.trees import apply_allocations, generate_execution_project, load_t
 from services.unit_of_work import transaction
 from workflow.errors import Conflict, Forbidden, ValidationFailed
 from workflow.money import to_centavos
-from workflow.tree import Tree, equal_shares, format_centavos, node_payload, weighted_shares
+from workflow.tree import Tree, equal_shares, format_centavos, node_payload, roll_up, weighted_shares
 
 
 def require_tree_editor(user: User, ppa: Ppa) -> None:
@@ -70,7 +71,8 @@ def enable_tracking(user: User, ppa_id: int, template: str | None = None) -> tup
             raise Conflict(f"PPA {ppa.id} already has an execution project (work item {ppa.execution_project_id})",
                            code="already_tracking")
         if ppa.approval_status in rules.wbs.tracking_not_in_stages:
-            raise Conflict(f"work item tracking cannot be enabled while the PPA is {ppa.approval_status}",
+            stage = rules.approval.machine.states[ppa.approval_status].label
+            raise Conflict(f"work item tracking cannot be enabled while the PPA is in the {stage} stage",
                            code="not_trackable")
         root_id = generate_execution_project(session, ppa, user.id, template)
         tree = load_tree(root_id)
@@ -107,9 +109,40 @@ def budget_allocation_tree(user: User, ppa_id: int) -> dict:
     return tree_payload(ppa, tree)
 
 
+@dataclass(frozen=True)
+class Distribution:
+    """What ``distribute_budget`` did, or would do in a dry run.
+
+    Attributes:
+        ppa: the PPA.
+        tree: its WBS with the new allocations, rolled up (centavos).
+        changes: item id -> ``(allocation before, allocation after)`` in
+            centavos, for every item whose allocation changes (the items
+            named and their rescaled descendants), in tree order.
+        dry_run: nothing was written.
+    """
+
+    ppa: Ppa
+    tree: Tree
+    changes: Mapping[int, tuple[int | None, int | None]]
+    dry_run: bool
+
+    def payload(self) -> dict:
+        """The answer of ``POST .../distribute_budget/`` (docs/design.md §5):
+        the budget tree after the distribution, ``dry_run``, and ``changes``
+        (``work_item_id``, ``title``, ``allocated_before``,
+        ``allocated_after``, money as strings)."""
+        body = tree_payload(self.ppa, self.tree)
+        body["dry_run"] = self.dry_run
+        body["changes"] = [{"work_item_id": item_id, "title": self.tree.by_id[item_id].title,
+                            "allocated_before": format_centavos(before), "allocated_after": format_centavos(after)}
+                           for item_id, (before, after) in self.changes.items()]
+        return body
+
+
 def distribute_budget(user: User, ppa_id: int, method: str | None = None, *, parent_id: int | None = None,
                       weights: Mapping[int, Decimal] | None = None,
-                      allocations: Mapping[int, Decimal] | None = None) -> dict:
+                      allocations: Mapping[int, Decimal] | None = None, dry_run: bool = False) -> Distribution:
     """Distribute budget over the PPA's work items, all or nothing.
 
     Args:
@@ -119,12 +152,16 @@ def distribute_budget(user: User, ppa_id: int, method: str | None = None, *, par
             Default: the PPA's ``budget_distribution_policy``.
         weights: child id -> weight, for ``weighted`` (sum 1 within the
             tolerance of rules/budget.yaml).
+        dry_run: compute and check everything exactly as for real, and write
+            nothing (issue 14, item 6): the preview of the web app's Budget
+            tab and ``"dry_run": true`` of the API. It needs the same rights
+            and is refused the same way.
 
     Every changed item's descendants are rescaled in proportion, so each
     level keeps its shares and sums exactly.
 
     Returns:
-        The budget tree after the distribution.
+        The ``Distribution``: the tree after it, and what changed.
 
     Raises:
         NotFound, Forbidden,
@@ -134,7 +171,7 @@ def distribute_budget(user: User, ppa_id: int, method: str | None = None, *, par
     """
     rules = get_runtime().rules
     with transaction() as session:
-        ppa = get_ppa_or_raise(user, ppa_id, for_update=True)
+        ppa = get_ppa_or_raise(user, ppa_id, for_update=not dry_run)
         require_tree_editor(user, ppa)
         tree = load_tree(require_project(ppa), rolled=False)
         require_unlocked(tree)
@@ -150,9 +187,13 @@ def distribute_budget(user: User, ppa_id: int, method: str | None = None, *, par
             explicit = manual_allocations(tree, allocations or {})
         else:
             raise ValidationFailed({"method": [f"unknown method {method!r}; use equal, weighted or manual"]})
-        apply_allocations(session, ppa, tree, explicit)
-        settle(session, ppa, tree)
-        return tree_payload(ppa, tree)
+        changes = apply_allocations(session, ppa, tree, explicit, write=not dry_run)
+        if dry_run:
+            roll_up(tree, rules.sync.progress_method)
+        else:
+            settle(session, ppa, tree)
+        in_order = {node.id: changes[node.id] for node in tree.preorder() if node.id in changes}
+        return Distribution(ppa, tree, in_order, dry_run)
 
 
 def manual_allocations(tree: Tree, allocations: Mapping[int, Decimal]) -> dict[int, int]:

@@ -159,28 +159,44 @@ def generate_execution_project(session: Session, ppa: Ppa, user_id: int, templat
     return root_id
 
 
-def apply_allocations(session, ppa: Ppa, tree: Tree, explicit: Mapping[int, int]) -> dict[int, int | None]:
+def apply_allocations(session, ppa: Ppa, tree: Tree, explicit: Mapping[int, int], *,
+                      write: bool = True) -> dict[int, tuple[int | None, int | None]]:
     """Set ``explicit`` allocations, rescale descendants, check every
     envelope, and write (and audit) in one statement each; the caller
     settles the tree.
 
+    Args:
+        explicit: item id -> new allocation (centavos).
+        write: ``False`` for a dry run: the same computation and checks, and
+            the tree in memory changed the same way, but nothing is written.
+
+    Returns:
+        item id -> ``(allocation before, allocation after)`` in centavos,
+        for every item whose allocation changes.
+
     Raises:
-        ValidationFailed: some item's children would sum above it.
+        ValidationFailed: some item's children would sum above it (under
+            ``allocations.<item id>``, with the amounts; ``over_allocated``
+            lists them as data).
     """
     changes = reallocate(tree, explicit)
     violations = envelope_violations(tree, changes)
     if violations:
         raise ValidationFailed({
             f"allocations.{node.id}": [
-                f"the children of {node.title!r} would get {format_centavos(total)}, more than its "
-                f"allocation of {format_centavos(limit)}"]
-            for node, total, limit in violations})
-    update_column(session, ITEMS, "allocated_budget", changes)
-    record_item_changes(session, ppa, "allocated_budget", {
-        i: (_php(tree.by_id[i].allocated), _php(amount)) for i, amount in changes.items()})
+                f"the children of {node.title!r} would get {format_centavos(total)}, "
+                f"{format_centavos(total - limit)} more than its allocation of {format_centavos(limit)}"]
+            for node, total, limit in violations}, over_allocated=[
+            {"work_item_id": node.id, "title": node.title, "children_total": format_centavos(total),
+             "allocation": format_centavos(limit)} for node, total, limit in violations])
+    moved = {i: (tree.by_id[i].allocated, amount) for i, amount in changes.items()}
+    if write:
+        update_column(session, ITEMS, "allocated_budget", changes)
+        record_item_changes(session, ppa, "allocated_budget", {
+            i: (_php(before), _php(after)) for i, (before, after) in moved.items()})
     for item_id, amount in changes.items():
         tree.by_id[item_id].allocated = amount
-    return changes
+    return moved
 
 
 def _php(centavos: int | None):

@@ -177,7 +177,7 @@ def run_tracking_script(echo, ppa_ids: dict[str, int]) -> list[str]:
     rhu = ppa_ids["rhu"]
     phases = [c["work_item_id"] for c in tracking.budget_allocation_tree(moh, rhu)["breakdown"][0]["children"]]
     tree = tracking.distribute_budget(moh, rhu, "weighted", weights=dict(zip(
-        phases, (Decimal("0.10"), Decimal("0.80"), Decimal("0.10")), strict=True)))
+        phases, (Decimal("0.10"), Decimal("0.80"), Decimal("0.10")), strict=True))).payload()
     echo("RHU upgrading: phases re-weighted 10/80/10 -> "
          + ", ".join(c["allocated_budget"] for c in tree["breakdown"][0]["children"]))
 

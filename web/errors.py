@@ -192,6 +192,9 @@ class ProblemSchema(ma.Schema):
     trigger = ma.fields.String(metadata={"description": "invalid_transition: the transition asked for"})
     current = ma.fields.String(metadata={"description": "invalid_transition: the stage or status it was in"})
     field = ma.fields.String(metadata={"description": "duplicate: the field whose value is taken"})
+    over_allocated = ma.fields.List(ma.fields.Dict(), metadata={
+        "description": "validation_failed of a budget distribution: each work item whose children would hold "
+                       "more than it, as {work_item_id, title, children_total, allocation} (PHP strings)"})
 
 
 class ProblemApi(Api):

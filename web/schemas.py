@@ -244,6 +244,8 @@ class DistributeBudgetSchema(Schema):
                           metadata={"description": "work item id -> weight, summing to 1"})
     allocations = fields.Dict(keys=RowId(strict=False), values=Money(),
                               metadata={"description": "work item id -> amount (manual)"})
+    dry_run = fields.Boolean(load_default=False, metadata={
+        "description": "true: compute, check and answer exactly as for real, and write nothing (a preview)"})
 
 
 class TreeNodeSchema(Reply):
@@ -274,6 +276,24 @@ class BudgetTreeSchema(Reply):
     allocation_percentage = fields.Float()
     total_expended = Money()
     breakdown = fields.List(fields.Nested(TreeNodeSchema))
+
+
+class AllocationChangeSchema(Reply):
+    """One work item whose allocation a distribution changes."""
+
+    work_item_id = fields.Integer()
+    title = fields.String()
+    allocated_before = Money(allow_none=True)
+    allocated_after = Money(allow_none=True)
+
+
+class DistributionSchema(BudgetTreeSchema):
+    """``POST .../distribute_budget/``: the budget tree after the
+    distribution, whether it was a dry run, and what changed."""
+
+    dry_run = fields.Boolean(metadata={"description": "true: nothing was written; the tree is what it would be"})
+    changes = fields.List(fields.Nested(AllocationChangeSchema), metadata={
+        "description": "every work item whose allocation changes (named, or rescaled below one), in tree order"})
 
 
 class SyncResultSchema(Reply):

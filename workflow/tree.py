@@ -300,6 +300,34 @@ def node_payload(node: Node, threshold_pct: Decimal) -> dict:
     return built[node.id]
 
 
+def status_counts(tree: Tree) -> dict[str, int]:
+    """How many work items below the project are in each status (the
+    project itself is not counted): the progress overview of seed 002
+    Phase 3 ("42 Total, 18 Completed, 15 In Progress, 9 Not Started")."""
+    counts: dict[str, int] = {}
+    for node in tree.preorder():
+        if node is not tree.root:
+            counts[node.status] = counts.get(node.status, 0) + 1
+    return counts
+
+
+def overspent(tree: Tree) -> list[Node]:
+    """The rolled-up items, in tree order, whose expended amount is above
+    their allocation (``over_budget``), cancelled ones left out, as the
+    budget variance alerts count them (docs/design.md §4, §7)."""
+    return [node for node in tree.preorder()
+            if node.status != CANCELLED and node.expended > (node.allocated or 0)]
+
+
+def unallocated(node: Node) -> int | None:
+    """What an item has left to give its children: its allocation minus
+    theirs (centavos; negative when they are above it), ``None`` when it
+    has no allocation."""
+    if node.allocated is None:
+        return None
+    return node.allocated - sum(child.allocated or 0 for child in node.children)
+
+
 # -- distribution ------------------------------------------------------------
 
 

@@ -2,16 +2,16 @@
 
 ``python -m tests.bench [NAME ...] [--quick]`` runs some of them (names: the
 keys of ``BENCHES``); ``--quick`` runs them on small data (WBSs of 100 and
-1,000 items, 1,000 children, 20 PPAs), to check that the benchmarks run, not
-to measure. The load test of the whole service is separate: ``make load``
-(``tests/bench/load.py``).
+1,000 items, 1,000 children, 20 PPAs, the PPA page on WBSs of 100 and 1,000
+items), to check that the benchmarks run, not to measure. The load test of
+the whole service is separate: ``make load`` (``tests/bench/load.py``).
 """
 
 import os
 import sys
 
 from db.urls import normalize_database_url
-from tests.bench import hostile, my_work, nightly_sync, optimiser, wbs
+from tests.bench import hostile, my_work, nightly_sync, optimiser, ppa_page, wbs
 from web.app import tune_gc
 
 #: Benchmark name -> how to run it, given the PostgreSQL URL (or None), a
@@ -24,9 +24,11 @@ BENCHES = {
     "optimiser": lambda _postgres, out, _quick: optimiser.run(out),
     "hostile": lambda postgres, out, _quick: hostile.run(postgres, out),
     "my_work": lambda postgres, out, _quick: my_work.run(postgres, out),
+    "ppa_page": lambda postgres, out, quick: ppa_page.run(postgres, out,
+                                                          sizes=(100, 1_000) if quick else ppa_page.SIZES),
 }
 #: What ``--quick`` runs when no name is given (the ones that take a size).
-QUICK = ("wbs", "nightly_sync")
+QUICK = ("wbs", "nightly_sync", "ppa_page")
 
 
 def main(argv: list[str] | None = None) -> int:

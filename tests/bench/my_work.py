@@ -61,6 +61,19 @@ def insert_ppas(count: int, organization_id: int, focal_id: int, first: int) -> 
     db.session.commit()
 
 
+def signed_in_client(app, user_id: int, mark: str):
+    """A test client signed in as the user ``user_id`` (``mark``: their
+    ``password_mark``), as after ``/login``: its session holds the user and,
+    after a first page, its CSRF secret."""
+    client = app.test_client()
+    with app.test_request_context():  # the same address and browser as the client's
+        identifier = _create_identifier()
+    with client.session_transaction() as session:
+        session.update({"_user_id": str(user_id), "_fresh": True, "_id": identifier, PASSWORD_MARK: mark})
+    client.get("/")
+    return client
+
+
 def bench_backend(url: str, label: str, echo: Callable[[str], None]) -> list[dict]:
     """Measure My work at each size on one database; returns the rows printed.
 
@@ -76,12 +89,7 @@ def bench_backend(url: str, label: str, echo: Callable[[str], None]) -> list[dic
         reviewer_id, organization_id, focal_id = reviewer.id, organization.id, focal.id
         mark = password_mark(reviewer)
         engine = db.engine
-    client = app.test_client()
-    with app.test_request_context():  # the same address and browser as the client's
-        identifier = _create_identifier()
-    with client.session_transaction() as session:  # signed in, as after /login
-        session.update({"_user_id": str(reviewer_id), "_fresh": True, "_id": identifier, PASSWORD_MARK: mark})
-    client.get("/")  # as after /login, the session now holds its CSRF secret
+    client = signed_in_client(app, reviewer_id, mark)
     raw = engine.raw_connection()
     cursor = raw.cursor()
     results, inserted = [], 0

@@ -1,9 +1,9 @@
 """``make screenshots``: a PNG of every page of the web app at 1440 px and
 390 px wide, in ``out/screenshots/`` (``<page>-1440.png``, ``<page>-390.png``).
 
-The pages show the examples (``examples/``) after the demo's approval and
-tracking scripts (``web.demo``), one PPA returned for revision and one
-overdue, on a fresh SQLite database, served and shot with the same set-up
+The pages show the examples (``examples/``) after the demo's approval,
+tracking and budget scripts (``web.demo``), one PPA returned for revision and
+one overdue, on a fresh SQLite database, served and shot with the same set-up
 as the browser tests (``tests.browser.harness``). A new page is one more row
 of ``PAGES``.
 
@@ -24,7 +24,7 @@ from db.migrate import upgrade
 from services import approvals, notifications, users
 from tests.browser.harness import DESKTOP, PHONE, chromium_path, launch, served
 from web.app import create_app
-from web.demo import APPROVAL_SCRIPT, run_approval_script, run_tracking_script
+from web.demo import APPROVAL_SCRIPT, run_approval_script, run_budget_script, run_tracking_script
 from web.examples import load_examples
 
 PASSWORD = "screenshots-only-password"
@@ -37,6 +37,10 @@ PAGES: tuple[tuple[str, str | None, str], ...] = (
     ("alerts", "mssd.focal", "/alerts"),
     ("notifications", "bpda.reviewer", "/notifications"),
     ("ppa", "bpda.reviewer", "/ppas/{coconut}"),
+    ("ppa-work-items", "mssd.focal", "/ppas/{livelihood}/work-items"),
+    ("ppa-budget", "moh.focal", "/ppas/{rhu}/budget"),
+    ("ppa-budget-locked", "mssd.focal", "/ppas/{livelihood}/budget"),
+    ("ppa-execution", "mssd.focal", "/ppas/{livelihood}/execution"),
     ("not-found", "mssd.focal", "/ppas/{coconut}"),
     ("admin-users", "admin", "/admin/users"),
     ("admin-user-new", "admin", "/admin/users/new"),
@@ -51,6 +55,8 @@ def example_world(app) -> dict[str, int]:
         loaded = load_examples()
         run_approval_script(loaded.ppa_ids, APPROVAL_SCRIPT)
         run_tracking_script(lambda *_: None, loaded.ppa_ids)
+        with tempfile.TemporaryDirectory(prefix="ppaflow-reports-") as reports:
+            run_budget_script(lambda *_: None, loaded.ppa_ids, Path(reports))
         focal, reviewer = users.get_user_or_raise("mssd.focal"), users.get_user_or_raise("bpda.reviewer")
         returned = loaded.ppa_ids["cash_for_work"]
         approvals.submit(focal, returned)

@@ -62,3 +62,5 @@ def test_make_bench_runs_green_end_to_end_on_small_data(bench_database_url):
     assert "postgresql  sync_from_workitem, 1,000 items" in finished.stdout
     assert "sqlite      sync_from_workitem, 1,000 items" in finished.stdout
     assert "20 x 50" in finished.stdout
+    assert "postgresql  GET /ppas/<id>/work-items, 1,000 items" in finished.stdout
+    assert "sqlite      GET /ppas/<id>/budget, 1,000 items" in finished.stdout

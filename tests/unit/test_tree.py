@@ -9,7 +9,17 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.support import shipped_rules
-from workflow.tree import Node, Tree, envelope_violations, reallocate, roll_up, roll_up_statuses
+from workflow.tree import (
+    Node,
+    Tree,
+    envelope_violations,
+    overspent,
+    reallocate,
+    roll_up,
+    roll_up_statuses,
+    status_counts,
+    unallocated,
+)
 from workflow.wbs import lay_out_dates, plan_wbs
 
 RULES = shipped_rules()
@@ -149,3 +159,27 @@ def test_following_the_project_rounds_its_exact_progress_once_half_up():
     follow = RULES.sync
     assert follow_project(follow, "in_progress", Fraction(800, 21), progress=True, status=True).progress == 38
     assert follow_project(follow, "in_progress", Fraction(77, 2), progress=True, status=True).progress == 39
+
+
+def test_status_counts_leave_the_project_out():
+    tree = small_tree(("not_started", "completed", "completed", "cancelled"))
+
+    assert status_counts(tree) == {"not_started": 1, "completed": 2, "cancelled": 1}
+
+
+def test_overspent_lists_items_spending_above_their_allocation_except_cancelled_ones():
+    tree = small_tree(("in_progress", "completed", "cancelled", "in_progress"))  # spent 0, 100, 200, 300 of 300 each
+    tree.by_id[13].spent = 301
+    tree.by_id[12].spent = 900  # cancelled: left out
+    roll_up(tree)
+
+    assert [node.id for node in overspent(tree)] == [1, 13]  # the project: 10 + 0 + 100 + 900 + 301 > 1000
+
+
+def test_unallocated_is_what_an_item_has_left_for_its_children():
+    tree = small_tree()  # 1000 for the project, 300 to each of three children
+    tree.by_id[11].allocated = None
+
+    assert unallocated(tree.root) == 1000 - 300 - 300
+    assert unallocated(tree.by_id[10]) == 300  # no children: all of it
+    assert unallocated(tree.by_id[11]) is None

@@ -17,6 +17,7 @@ from web.schemas import (
     ActionsSchema,
     BudgetTreeSchema,
     DistributeBudgetSchema,
+    DistributionSchema,
     EnableTrackingResultSchema,
     EnableTrackingSchema,
     HistoryEntrySchema,
@@ -156,14 +157,16 @@ class BudgetAllocationTree(MethodView):
 @blp.route("/<id:ppa_id>/distribute_budget/")
 class DistributeBudget(MethodView):
     @blp.arguments(DistributeBudgetSchema)
-    @blp.response(200, BudgetTreeSchema)
+    @blp.response(200, DistributionSchema)
     def post(self, data, ppa_id):
         """Split a parent's allocation over its children (equal, weighted) or
-        set allocations (manual), all or nothing; returns the tree. Locked
+        set allocations (manual), all or nothing; returns the tree and what
+        changed. With "dry_run": true nothing is written: the answer (or the
+        refusal) is what the same request would get for real. Locked
         allocations: 409 budget_locked."""
         return jsonify(tracking.distribute_budget(
             current_user(), ppa_id, data.get("method"), parent_id=data.get("parent_id"),
-            weights=data.get("weights"), allocations=data.get("allocations")))
+            weights=data.get("weights"), allocations=data.get("allocations"), dry_run=data["dry_run"]).payload())
 
 
 @blp.route("/<id:ppa_id>/sync_from_workitem/")

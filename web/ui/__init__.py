@@ -4,7 +4,8 @@ ppaflow is for, calling the same services as the API and the CLI.
 Where things go (one module per domain, as in ``web/api/``):
 
 - a page: a view in ``web/ui/<domain>.py`` on that module's blueprint
-  ``bp`` (``auth``, ``home``, ``operations``, ``admin``, ``ppas``), which is
+  ``bp`` (``auth``, ``home``, ``operations``, ``admin``, ``ppas``,
+  ``work_items``, ``budget``), which is
   nested in the ``ui`` blueprint below, so its endpoint is
   ``ui.<domain>.<view>``; its template is
   ``web/ui/templates/<domain>/<page>.html`` and extends ``base.html``;
@@ -26,6 +27,7 @@ again and lands back on the form with their input (``pages.keep_form``).
 from __future__ import annotations
 
 from datetime import timedelta
+from http import HTTPStatus
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, g, redirect, request, url_for
@@ -37,13 +39,13 @@ from werkzeug.exceptions import HTTPException
 from db.audit import AuditContext, set_context
 from services.my_work import counts
 from web.errors import PROBLEM_TITLES, status_of
-from web.ui import admin, auth, filters, home, operations, ppas
+from web.ui import admin, auth, budget, filters, home, operations, ppas, work_items
 from web.ui.pages import error_page, keep_form, same_site_path
 from web.ui.sessions import DatabaseSessionInterface
 from workflow.errors import PpaflowError
 
 ui = Blueprint("ui", __name__, template_folder="templates")
-for _module in (auth, home, operations, admin, ppas):
+for _module in (auth, home, operations, admin, ppas, work_items, budget):
     ui.register_blueprint(_module.bp)
 
 #: Pages anyone may open.
@@ -134,4 +136,5 @@ def _from_this_site() -> bool:
 @ui.errorhandler(PpaflowError)
 def domain_error(error: PpaflowError):
     """A service's refusal as a page: its status, title and sentence."""
-    return error_page(status_of(error), PROBLEM_TITLES.get(error.code, "Error"), error.detail)
+    status = status_of(error)
+    return error_page(status, PROBLEM_TITLES.get(error.code) or HTTPStatus(status).phrase, error.detail)

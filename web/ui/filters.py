@@ -6,7 +6,8 @@ person reads them (docs/design.md §11).
 - ``percent``: one decimal, rounded half-up: ``12.3%``.
 - ``datetime`` / ``date``: in the schedule's time zone (Asia/Manila,
   rules/schedule.yaml): ``29 Nov 2026, 14:05`` / ``29 Nov 2026``.
-- ``stage``, ``role``: the labels of rules/approval.yaml.
+- ``stage``, ``role``: the labels of rules/approval.yaml; ``work_status``:
+  those of rules/work_item_status.yaml.
 - ``words``: a code such as ``return_for_revision`` as ``return for revision``;
   ``sentence``: the first letter in capitals; ``thousands``: ``2,500``.
 """
@@ -85,6 +86,14 @@ def stage_label(stage: str | None) -> str:
     return state.label if state is not None else words(stage)
 
 
+def work_status(status: str | None) -> str:
+    """The label of a work item status (``in_progress`` -> ``In progress``)."""
+    if not status:
+        return DASH
+    state = get_runtime().rules.work_item_status.states.get(status)
+    return state.label if state is not None else words(status)
+
+
 def role_label(role: str) -> str:
     """A role's description from rules/approval.yaml, up to its first ';'."""
     description = get_runtime().rules.approval.roles.get(role)
@@ -109,7 +118,7 @@ def sentence(text: str | None) -> str:
 
 FILTERS = {"money": money, "percent": percent, "datetime": local_datetime, "date": local_date,
            "isotime": iso_datetime, "stage": stage_label, "role": role_label, "words": words,
-           "sentence": sentence, "thousands": thousands}
+           "sentence": sentence, "thousands": thousands, "work_status": work_status}
 
 
 def init_app(app: Flask) -> None:

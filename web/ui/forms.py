@@ -10,16 +10,23 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
+    DateField,
+    FieldList,
+    Form,
+    FormField,
     HiddenField,
     PasswordField,
     SelectField,
     SelectMultipleField,
     StringField,
+    TextAreaField,
 )
 from wtforms.fields import SelectChoice
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from db.models.budget import PAYMENT_METHODS
+from workflow.money import AmountError, bounded_number, parse_amount
 from workflow.vocabulary import ALERT_TYPES, SEVERITIES
 
 ALERT_LABELS = {"workitem_budget_variance": "Over budget", "workitem_execution_blocked": "Blocked",
@@ -48,6 +55,50 @@ class MultiCheckboxField(SelectMultipleField):
 
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
+
+
+class MoneyField(StringField):
+    """An amount in PHP as a person types it: ``1500000``, ``1,500,000.50``
+    or ``₱1,500,000.50`` becomes ``Decimal("1500000.50")`` through
+    ``workflow.money.parse_amount`` (never a float); anything else is an
+    error next to the field. Empty is ``None`` (``InputRequired`` to refuse it)."""
+
+    def __init__(self, label=None, validators=None, *, allow_negative: bool = False, **kwargs):
+        kwargs.setdefault("render_kw", {"inputmode": "decimal", "autocomplete": "off"})
+        super().__init__(label, validators, **kwargs)
+        self.allow_negative = allow_negative
+
+    def process_formdata(self, valuelist):
+        self.data = None
+        text = (valuelist[0] if valuelist else "").strip().replace(",", "").replace("₱", "").replace(" ", "")
+        if text:
+            try:
+                self.data = parse_amount(text, allow_negative=self.allow_negative)
+            except AmountError as error:
+                raise ValueError(f"Not an amount in pesos: {error}.") from None
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return self.raw_data[0]
+        return "" if self.data is None else f"{self.data:.2f}"
+
+
+class WeightField(StringField):
+    """A weight of a weighted distribution (``0.25``), read as a ``Decimal``
+    within the bounds of ``workflow.money.bounded_number``. Empty is ``None``."""
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        kwargs.setdefault("render_kw", {"inputmode": "decimal", "autocomplete": "off"})
+        super().__init__(label, validators, **kwargs)
+
+    def process_formdata(self, valuelist):
+        self.data = None
+        text = (valuelist[0] if valuelist else "").strip()
+        if text:
+            try:
+                self.data = bounded_number(text)
+            except AmountError:
+                raise ValueError("Not a weight: use a decimal number such as 0.25.") from None
 
 
 # -- auth ------------------------------------------------------------------------------
@@ -118,3 +169,93 @@ class PasswordResetForm(FlaskForm):
     password = PasswordField("New password", validators=[DataRequired(), Length(max=1024)],
                              render_kw={"autocomplete": "new-password"})
 
+
+
+# -- work items (the Work items tab) ------------------------------------------------------
+
+
+class EnableTrackingForm(FlaskForm):
+    template = SelectField("WBS template", choices=[], validate_choice=False,
+                           description="The work items the PPA's execution project starts with; the budget is split "
+                                       "by the template's percentages, to the centavo.")
+
+
+class ExpenditureForm(FlaskForm):
+    """Spending to add to a work item (a page shows one per item, with a prefix)."""
+
+    amount = MoneyField("Amount spent (PHP)", validators=[InputRequired("Enter the amount spent.")],
+                        allow_negative=True, description="Added to what the item has spent; a negative amount "
+                                                         "corrects an earlier entry.")
+
+
+class WorkItemForm(FlaskForm):
+    """A new work item under an existing one (one per item, with a prefix)."""
+
+    work_type = SelectField("Type", choices=[], validate_choice=False)
+    title = StringField("Title", validators=[DataRequired("Give the work item a title."), Length(max=255)])
+    allocated_budget = MoneyField("Allocation (PHP)", validators=[Optional()],
+                                  description="Optional; at most what the parent has left to give.")
+    start_date = DateField("Start date", validators=[Optional()])
+    due_date = DateField("Due date", validators=[Optional()])
+
+
+# -- budget (the Budget tab) -------------------------------------------------------------------
+
+
+class DistributionChoiceForm(FilterForm):
+    """What to distribute (a GET form): whose allocation, and how."""
+
+    parent = SelectField("Distribute the allocation of", choices=[], validate_choice=False)
+    method = SelectField("Method", choices=choices([
+        ("equal", "Equal: the same amount to each work item"),
+        ("weighted", "Weighted: shares by weights that sum to 1"),
+        ("manual", "Manual: type each amount")]), default="manual")
+
+
+class ShareForm(Form):
+    """One work item of a distribution: its amount (manual) or weight (weighted)."""
+
+    work_item_id = HiddenField()
+    amount = MoneyField("Amount (PHP)", validators=[Optional()])
+    weight = WeightField("Weight", validators=[Optional()])
+
+
+class DistributionForm(FlaskForm):
+    """A distribution over a parent's direct children (``tracking.distribute_budget``)."""
+
+    method = HiddenField()
+    parent = HiddenField()
+    shares = FieldList(FormField(ShareForm))
+
+
+# -- execution (the Execution tab) -------------------------------------------------------------
+
+QUARTERS = choices([("1", "Q1 (January–March)"), ("2", "Q2 (April–June)"), ("3", "Q3 (July–September)"),
+                    ("4", "Q4 (October–December)")])
+
+
+class AllotmentForm(FlaskForm):
+    program_budget = SelectField("Program budget", choices=[])
+    quarter = SelectField("Quarter", choices=QUARTERS)
+    release_date = DateField("Release date", validators=[InputRequired("Enter the release date.")])
+    saro_number = StringField("SARO/GARO number", validators=[DataRequired("Enter the SARO or GARO number."),
+                                                              Length(max=40)])
+    amount = MoneyField("Amount (PHP)", validators=[InputRequired("Enter the amount released.")])
+
+
+class ObligationForm(FlaskForm):
+    allotment = SelectField("Allotment", choices=[])
+    ors_number = StringField("ORS number", validators=[DataRequired("Enter the ORS number."), Length(max=40)])
+    payee = StringField("Payee", validators=[DataRequired("Enter the payee."), Length(max=255)])
+    particulars = TextAreaField("Particulars", validators=[Optional(), Length(max=2000)])
+    obligation_date = DateField("Obligation date", validators=[InputRequired("Enter the obligation date.")])
+    amount = MoneyField("Amount (PHP)", validators=[InputRequired("Enter the amount obligated.")])
+
+
+class DisbursementForm(FlaskForm):
+    obligation = SelectField("Obligation", choices=[])
+    dv_number = StringField("DV number", validators=[DataRequired("Enter the DV number."), Length(max=40)])
+    payment_method = SelectField("Payment method", choices=choices(
+        (method, method.replace("_", " ").capitalize()) for method in PAYMENT_METHODS))
+    disbursement_date = DateField("Disbursement date", validators=[InputRequired("Enter the disbursement date.")])
+    amount = MoneyField("Amount (PHP)", validators=[InputRequired("Enter the amount paid.")])

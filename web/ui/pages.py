@@ -102,8 +102,9 @@ FORM_REFUSALS = (ValidationFailed, Conflict, PreconditionFailed)
 def refuse(form: FlaskForm, error: PpaflowError) -> int:
     """Show a service's refusal on the form, keeping the user's input; returns
     the HTTP status of the page (422, 409 or 412). Field messages go next to
-    their fields; a conflict's sentence goes above the form; a stale
-    version says someone else saved first."""
+    their fields; a conflict's sentence goes above the form, or next to the
+    field it names (``extra["field"]``: a duplicate SARO number, an amount
+    above what is available); a stale version says someone else saved first."""
     from web.errors import status_of
 
     if isinstance(error, ValidationFailed):
@@ -111,6 +112,9 @@ def refuse(form: FlaskForm, error: PpaflowError) -> int:
     elif isinstance(error, PreconditionFailed):
         form.form_errors.append("Someone else saved a change since you opened this page; nothing of yours was "
                                 "saved. Open the page again to see their change, then make yours.")
+    elif error.extra.get("field") in form._fields:
+        field = form._fields[error.extra["field"]]
+        field.errors = list(field.errors) + [error.detail[:1].upper() + error.detail[1:]]
     else:
         form.form_errors.append(error.detail[:1].upper() + error.detail[1:])
     return status_of(error)

@@ -1,0 +1,180 @@
+"""A PPA's money from appropriation to payment, as the web app's Execution
+tab shows it (docs/design.md §11, §12; seed 003): its program budgets, the
+allotments released against them by quarter, the obligations and
+disbursements, each level with what is used and what is left.
+
+One statement per level (program budgets, allotments, obligations,
+disbursements), whatever the number of rows; the balances are sums of the
+active rows below, exact in PHP ``Decimal``, as ``services.budget.totals``
+gives them one row at a time. Who may add what comes from the same role
+lists as the writes (``services.budget``): budget analysts release
+allotments, the MOA records obligations and disbursements.
+
+Issue 12 reshapes the chain (certifications, adjustments, period close);
+each level is its own list here so that a new kind of document is one more.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from db import db
+from db.models import Allotment, Disbursement, Obligation, Ppa, ProgramBudget, User
+from services.access import has_role
+from services.budget import RELEASE, SPEND
+from services.ppas import get_ppa_or_raise
+from workflow.money import ZERO
+
+
+@dataclass(frozen=True)
+class ProgramBudgetLine:
+    """A program budget (the appropriation of the PPA) and its balances, PHP.
+
+    ``unallotted`` = approved − allotted; ``unobligated`` = allotted −
+    obligated; ``unpaid`` = obligated − disbursed (active rows only).
+    """
+
+    row: ProgramBudget
+    allotted: Decimal
+    obligated: Decimal
+    disbursed: Decimal
+
+    @property
+    def unallotted(self) -> Decimal:
+        return self.row.approved_amount - self.allotted
+
+    @property
+    def unobligated(self) -> Decimal:
+        return self.allotted - self.obligated
+
+    @property
+    def unpaid(self) -> Decimal:
+        return self.obligated - self.disbursed
+
+
+@dataclass(frozen=True)
+class AllotmentLine:
+    """An allotment (SARO/GARO), what is obligated against it and what is
+    still available (nothing once cancelled), PHP."""
+
+    row: Allotment
+    obligated: Decimal
+
+    @property
+    def available(self) -> Decimal:
+        return self.row.amount - self.obligated if self.row.active else ZERO
+
+
+@dataclass(frozen=True)
+class ObligationLine:
+    """An obligation (ORS), what is disbursed against it and its balance
+    (nothing once cancelled), PHP."""
+
+    row: Obligation
+    disbursed: Decimal
+
+    @property
+    def balance(self) -> Decimal:
+        return self.row.amount - self.disbursed if self.row.active else ZERO
+
+
+@dataclass(frozen=True)
+class Quarter:
+    """The allotments of one quarter (1–4) and their totals, PHP."""
+
+    number: int
+    allotments: list[AllotmentLine]
+
+    @property
+    def allotted(self) -> Decimal:
+        return sum((a.row.amount for a in self.allotments if a.row.active), ZERO)
+
+    @property
+    def obligated(self) -> Decimal:
+        return sum((a.obligated for a in self.allotments), ZERO)
+
+    @property
+    def available(self) -> Decimal:
+        return sum((a.available for a in self.allotments), ZERO)
+
+
+@dataclass(frozen=True)
+class MoneyChain:
+    """A PPA's execution chain, oldest rows first at each level.
+
+    Attributes:
+        may_release: the user may release allotments (budget analysts).
+        may_spend: the user may record obligations and disbursements (the
+            PPA's MOA).
+    """
+
+    ppa: Ppa
+    program_budgets: list[ProgramBudgetLine]
+    allotments: list[AllotmentLine]
+    obligations: list[ObligationLine]
+    disbursements: list[Disbursement]
+    may_release: bool
+    may_spend: bool
+
+    @property
+    def quarters(self) -> list[Quarter]:
+        """The four quarters, each with its allotments."""
+        return [Quarter(n, [a for a in self.allotments if a.row.quarter == n]) for n in (1, 2, 3, 4)]
+
+    @property
+    def open_allotments(self) -> list[AllotmentLine]:
+        """Allotments an obligation can still draw on (active, something available)."""
+        return [a for a in self.allotments if a.row.active and a.available > 0]
+
+    @property
+    def open_obligations(self) -> list[ObligationLine]:
+        """Obligations a disbursement can still pay (active, a balance left)."""
+        return [o for o in self.obligations if o.row.active and o.balance > 0]
+
+
+def _active_sums(rows: Iterable, parent_of) -> dict[int, Decimal]:
+    """parent id -> sum of the amounts of the active ``rows`` under it."""
+    sums: dict[int, Decimal] = {}
+    for row in rows:
+        if row.active:
+            key = parent_of(row)
+            sums[key] = sums.get(key, ZERO) + row.amount
+    return sums
+
+
+def read_money_chain(user: User, ppa_id: int) -> MoneyChain:
+    """The PPA's program budgets, allotments, obligations and disbursements
+    with their balances (four statements after the PPA's).
+
+    Raises:
+        NotFound: the PPA is not visible to ``user``.
+    """
+    ppa = get_ppa_or_raise(user, ppa_id)
+    budgets = list(db.session.scalars(select(ProgramBudget).where(ProgramBudget.ppa_id == ppa.id)
+                                      .order_by(ProgramBudget.id)))
+    allotments = list(db.session.scalars(select(Allotment).where(
+        Allotment.program_budget_id.in_([b.id for b in budgets])).order_by(Allotment.id))) if budgets else []
+    obligations = list(db.session.scalars(select(Obligation).where(
+        Obligation.allotment_id.in_([a.id for a in allotments])).order_by(Obligation.id))) if allotments else []
+    disbursements = list(db.session.scalars(select(Disbursement).where(
+        Disbursement.obligation_id.in_([o.id for o in obligations])).order_by(Disbursement.id))) \
+        if obligations else []
+
+    obligated = _active_sums(obligations, lambda o: o.allotment_id)
+    disbursed = _active_sums(disbursements, lambda d: d.obligation_id)
+    allotment_lines = [AllotmentLine(a, obligated.get(a.id, ZERO)) for a in allotments]
+    obligation_lines = [ObligationLine(o, disbursed.get(o.id, ZERO)) for o in obligations]
+    budget_of_allotment = {a.id: a.program_budget_id for a in allotments}
+    budget_of_obligation = {o.id: budget_of_allotment[o.allotment_id] for o in obligations}
+    allotted_by_budget = _active_sums(allotments, lambda a: a.program_budget_id)
+    obligated_by_budget = _active_sums(obligations, lambda o: budget_of_allotment[o.allotment_id])
+    disbursed_by_budget = _active_sums(disbursements, lambda d: budget_of_obligation[d.obligation_id])
+    budget_lines = [ProgramBudgetLine(b, allotted_by_budget.get(b.id, ZERO), obligated_by_budget.get(b.id, ZERO),
+                                      disbursed_by_budget.get(b.id, ZERO)) for b in budgets]
+    return MoneyChain(ppa, budget_lines, allotment_lines, obligation_lines, disbursements,
+                      may_release=has_role(user, RELEASE, ppa.organization_id),
+                      may_spend=has_role(user, SPEND, ppa.organization_id))

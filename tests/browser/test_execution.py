@@ -1,0 +1,83 @@
+"""The Execution tab in a real browser (issue 11): an allotment, an obligation
+and a disbursement entered through forms, by the people whose work each is,
+and an over-obligation refused with its amounts next to the amount."""
+
+from __future__ import annotations
+
+from playwright.sync_api import expect
+
+from tests.browser.conftest import sign_in
+from tests.browser.harness import DESKTOP
+from tests.support import Chain
+
+
+def obligate(page, ors: str, day: str, payee: str, amount: str) -> None:
+    """Fill in and send the open "Record an obligation" form."""
+    form = page.locator("#obligations form")
+    form.get_by_label("ORS number").fill(ors)
+    form.get_by_label("Obligation date").fill(day)
+    form.get_by_label("Payee").fill(payee)
+    form.get_by_label("Amount (PHP)").fill(amount)
+    form.get_by_role("button", name="Record obligation").click()
+
+
+def test_allotment_obligation_and_disbursement_through_forms_and_an_over_obligation_refused(
+        web, browser, page, check_page):
+    world = web.world
+    chain = Chain(world)  # an enacted PPA with a PHP 5,000,000.00 program budget
+
+    sign_in(page, web, world.budget_analyst)
+    page.goto(f"/ppas/{chain.ppa}/execution")
+    check_page(page, "/ppas/<id>/execution (budget analyst)")
+    page.get_by_text("Release an allotment").click()
+    release = page.locator("#allotments form")
+    expect(release.get_by_label("Program budget")).to_contain_text("₱5,000,000.00 unallotted")
+    release.get_by_label("Quarter").select_option("1")
+    release.get_by_label("Release date").fill("2025-02-03")
+    release.get_by_label("SARO/GARO number").fill("SARO-BARMM-2025-0101")
+    release.get_by_label("Amount (PHP)").fill("1,000,000.00")
+    release.get_by_role("button", name="Release allotment").click()
+    expect(page.get_by_role("status")).to_have_text("Allotment SARO-BARMM-2025-0101 of ₱1,000,000.00 released for Q1.")
+    expect(page.locator("#program-budgets")).to_contain_text("₱4,000,000.00")  # not yet allotted
+
+    focal = browser.new_context(viewport=DESKTOP, base_url=web.base, locale="en-PH", timezone_id="Asia/Manila")
+    mine = focal.new_page()
+    sign_in(mine, web, world.focal)
+    mine.goto(f"/ppas/{chain.ppa}/execution")
+    expect(mine.get_by_text("Release an allotment")).to_have_count(0)  # budget analysts release allotments
+    mine.get_by_text("Record an obligation").click()
+    expect(mine.locator("#obligations form").get_by_label("Allotment")).to_contain_text(
+        "SARO-BARMM-2025-0101 (Q1): ₱1,000,000.00 available")
+    obligate(mine, "ORS-2025-03-0001", "2025-03-10", "Cotabato Training Services Cooperative", "400000")
+    expect(mine.get_by_role("status")).to_have_text("Obligation ORS-2025-03-0001 of ₱400,000.00 recorded.")
+
+    mine.get_by_text("Record an obligation").click()
+    obligate(mine, "ORS-2025-03-0002", "2025-03-11", "Maguindanao Catering", "700,000.00")
+
+    amount = mine.locator("#obligations form").get_by_label("Amount (PHP)")
+    expect(amount).to_have_attribute("aria-invalid", "true")
+    expect(amount).to_have_value("700,000.00")
+    expect(mine.locator("#obligations form")).to_contain_text(
+        "Not recorded: the obligations would total ₱1,100,000.00 (₱400,000.00 already plus ₱700,000.00), above "
+        "the allotment of ₱1,000,000.00. ₱600,000.00 is available.")
+    check_page(mine, "/ppas/<id>/execution (over-obligation refused)")
+    assert web.sql("SELECT count(*) FROM obligations").scalar_one() == 1
+
+    mine.goto(f"/ppas/{chain.ppa}/execution")
+    mine.get_by_text("Record a disbursement").click()
+    disburse = mine.locator("#disbursements form")
+    expect(disburse.get_by_label("Obligation")).to_contain_text("₱400,000.00 left to pay")
+    disburse.get_by_label("DV number").fill("DV-2025-04-0001")
+    disburse.get_by_label("Disbursement date").fill("2025-04-15")
+    disburse.get_by_label("Payment method").select_option("check")
+    disburse.get_by_label("Amount (PHP)").fill("150000.00")
+    disburse.get_by_role("button", name="Record disbursement").click()
+
+    expect(mine.get_by_role("status")).to_have_text("Disbursement DV-2025-04-0001 of ₱150,000.00 recorded.")
+    expect(mine.locator("#obligations")).to_contain_text("₱250,000.00")  # the obligation's balance
+    budget = mine.locator("#program-budgets")
+    for label, shown in (("Allotted", "₱1,000,000.00"), ("Obligated", "₱400,000.00"), ("Disbursed", "₱150,000.00"),
+                         ("Unpaid", "₱250,000.00")):
+        expect(budget.locator("div", has=mine.locator("dt", has_text=label)).first).to_contain_text(shown)
+    check_page(mine, "/ppas/<id>/execution (MOA)")
+    focal.close()

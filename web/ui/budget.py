@@ -1,0 +1,365 @@
+"""``/ppas/<id>/budget`` and ``/ppas/<id>/execution``: the Budget and
+Execution tabs of a PPA (issue 11; docs/design.md §4, §5, §11, §12).
+
+Budget (seed 002 Phase 3 mock-up): the PPA's budget, what the work items
+hold and what is unallocated, with a bar; the progress overview (work items
+by status) and the budget variance; the hierarchical breakdown; and the
+distribution of an item's allocation over its children — equal, weighted or
+manual — checked on the server as the user types (HTMX posts the form to
+``distribute_budget`` as a dry run: the remaining amount, a sum that must
+fit to the centavo, children never above their parent) and previewed before
+it is applied. After budget review approval the allocations are locked, and
+the tab says so in words.
+
+Execution: the PPA's program budget, its allotments by quarter, the
+obligations and disbursements, with balances (``services.money_chain``);
+forms to release an allotment (budget analysts) and to record an
+obligation or a disbursement (the MOA), each showing what is available; a
+refusal of the database (``budget_limit_exceeded``) is a sentence with the
+amounts next to the amount. Each kind of document is its own partial
+(``_allotments.html``, ``_allotment_form.html``, ...), so that the
+documents issue 12 adds slot in beside them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from flask import Blueprint, render_template, request, url_for
+
+from services import budget, tracking
+from services.money_chain import MoneyChain, read_money_chain
+from services.outline import Outline, get_outline
+from services.tracking import Distribution
+from web.ui.filters import money
+from web.ui.forms import (
+    AllotmentForm,
+    DisbursementForm,
+    DistributionChoiceForm,
+    DistributionForm,
+    ObligationForm,
+    choices,
+)
+from web.ui.pages import FORM_REFUSALS, is_htmx, refuse, saved, signed_in, submit
+from web.ui.work_items import TreeView, opened_items, over_allocations, tab_context
+from workflow.errors import BudgetLimitExceeded, Conflict, Duplicate, ValidationFailed
+from workflow.money import from_centavos
+from workflow.tree import Node, unallocated
+
+bp = Blueprint("budget", __name__)
+
+METHODS = ("equal", "weighted", "manual")
+
+
+# -- Budget tab ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PreviewRow:
+    """One direct child of the distributed item, before and after (PHP)."""
+
+    node: Node
+    before: Decimal | None
+    after: Decimal | None
+
+    @property
+    def changed(self) -> bool:
+        """The distribution gives this item another allocation."""
+        return self.before != self.after
+
+
+@dataclass(frozen=True)
+class Preview:
+    """What a distribution does under the item it splits (display only):
+    its children before and after, how many items deeper are rescaled, and
+    what the item keeps unallocated afterwards."""
+
+    parent: Node
+    rows: list[PreviewRow]
+    rescaled_below: int
+    held: Decimal
+    left: Decimal | None
+    dry_run: bool
+
+    @classmethod
+    def of(cls, distribution: Distribution, parent_id: int) -> Preview:
+        tree, changes = distribution.tree, distribution.changes
+        parent = tree.by_id[parent_id]
+        children = {child.id for child in parent.children}
+
+        def before(node: Node):
+            old = changes[node.id][0] if node.id in changes else node.allocated
+            return None if old is None else from_centavos(old)
+
+        rows = [PreviewRow(child, before(child), None if child.allocated is None else from_centavos(child.allocated))
+                for child in parent.children]
+        left = unallocated(parent)
+        return cls(parent, rows, sum(1 for i in changes if i not in children and i != parent_id),
+                   from_centavos(sum(child.allocated or 0 for child in parent.children)),
+                   None if left is None else from_centavos(left), distribution.dry_run)
+
+
+def _indented(node: Node) -> str:
+    return "— " * node.level + node.title
+
+
+def _choice_form(outline: Outline, parent_id: int | None = None, method: str | None = None) -> DistributionChoiceForm:
+    """The "what to distribute" form: whose allocation (the items that have
+    children; default the project) and how (default the PPA's policy)."""
+    form = DistributionChoiceForm()
+    parents = {str(node.id): node for node in outline.parents()}
+    form.parent.choices = choices((key, _indented(node)) for key, node in parents.items())
+    if parent_id is not None:
+        form.parent.data = str(parent_id)
+    if form.parent.data not in parents:
+        form.parent.data = str(outline.tree.root.id)
+    if method is not None:
+        form.method.data = method
+    elif "method" not in request.args:
+        form.method.data = outline.ppa.budget_distribution_policy
+    if form.method.data not in METHODS:
+        form.method.data = outline.ppa.budget_distribution_policy
+    return form
+
+
+def _label_shares(form: DistributionForm, outline: Outline) -> None:
+    """Label each share's inputs with its work item's title."""
+    for entry in form.shares:
+        node = outline.tree.by_id.get(_as_id(entry.form.work_item_id.data))
+        title = node.title if node is not None else f"work item {entry.form.work_item_id.data}"
+        entry.form.amount.label.text = f"Amount for “{title}” (PHP)"
+        entry.form.weight.label.text = f"Weight of “{title}”"
+
+
+def _as_id(value: Any) -> int | None:
+    text = str(value or "")
+    return int(text) if text.isdigit() and len(text) < 12 else None
+
+
+def _fresh_distribution_form(outline: Outline, parent: Node, method: str) -> DistributionForm:
+    """The distribution form as first shown: one share per child, manual
+    amounts filled with the current allocations."""
+    form = DistributionForm(formdata=None, data={"method": method, "parent": str(parent.id), "shares": [
+        {"work_item_id": str(child.id), "amount": None if child.allocated is None else from_centavos(child.allocated),
+         "weight": None} for child in parent.children]})
+    _label_shares(form, outline)
+    return form
+
+
+def _distribute(user, ppa_id: int, form: DistributionForm, *, dry_run: bool) -> Distribution:
+    """Call ``distribute_budget`` with the form's shares."""
+    method = form.method.data if form.method.data in METHODS else None
+    shares = [(_as_id(entry.form.work_item_id.data), entry.form) for entry in form.shares]
+    if any(item_id is None for item_id, _ in shares):
+        raise ValidationFailed({"shares": ["the form lists a work item that does not exist; reload the page"]})
+    weights = {item_id: entry.weight.data for item_id, entry in shares if entry.weight.data is not None}
+    allocations = {item_id: entry.amount.data for item_id, entry in shares if entry.amount.data is not None}
+    return tracking.distribute_budget(user, ppa_id, method, parent_id=_as_id(form.parent.data),
+                                      weights=weights if method == "weighted" else None,
+                                      allocations=allocations if method == "manual" else None, dry_run=dry_run)
+
+
+def show_distribution_errors(form: DistributionForm, error: ValidationFailed) -> None:
+    """Put a refused distribution's messages next to the shares they name
+    (``allocations.<id>``, ``weights.<id>``); an item whose children would
+    hold more than it is a sentence with the amounts beside the total."""
+    entries = {entry.form.work_item_id.data: entry.form for entry in form.shares}
+    over = over_allocations(error)
+    for name, messages in error.errors.items():
+        kind, _, item = name.partition(".")
+        entry = entries.get(item)
+        if item in over:
+            form.form_errors.append(over[item])
+        elif kind == "allocations" and entry is not None:
+            entry.amount.errors = list(entry.amount.errors) + messages
+        elif kind == "weights" and entry is not None:
+            entry.weight.errors = list(entry.weight.errors) + messages
+        else:
+            form.form_errors.extend(m[:1].upper() + m[1:] for m in messages)
+
+
+def _budget_page(ppa_id: int, *, choice: DistributionChoiceForm | None = None, form: DistributionForm | None = None,
+                 distribution: Distribution | None = None, status: int = 200):
+    user = signed_in()
+    context = tab_context(user, ppa_id, "budget")
+    outline = get_outline(user, ppa_id)
+    view = preview = parent = None
+    if outline.tree is not None:
+        choice = choice or _choice_form(outline, request.args.get("parent", type=int))
+        parent, method = outline.tree.by_id[int(choice.parent.data)], choice.method.data
+        if form is None:
+            form = _fresh_distribution_form(outline, parent, method)
+            if method == "equal" and outline.may_edit and not outline.locked:
+                distribution = _try_preview(user, ppa_id, form)
+        if distribution is not None:
+            preview = Preview.of(distribution, parent.id)
+        view = TreeView(outline, "budget", opened_items(outline, request.args.get("open", type=int)))
+        view.prepare([outline.tree.root])
+    return render_template("ppas/budget.html", outline=outline, view=view, choice=choice, form=form,
+                           parent=parent, preview=preview, **context), status
+
+
+def _try_preview(user, ppa_id: int, form: DistributionForm) -> Distribution | None:
+    """A dry run shown when the page opens (equal: nothing to type); ``None`` when it is refused."""
+    try:
+        return _distribute(user, ppa_id, form, dry_run=True)
+    except FORM_REFUSALS:
+        return None
+
+
+@bp.route("/ppas/<id:ppa_id>/budget")
+def overview(ppa_id: int):
+    """The Budget tab; ``?parent=<item>&method=<method>`` chooses what to distribute."""
+    return _budget_page(ppa_id)
+
+
+@bp.route("/ppas/<id:ppa_id>/budget/distribution", methods=["POST"])
+def distribute(ppa_id: int):
+    """Check, preview or apply a distribution.
+
+    ``action=apply`` distributes for real and goes back to the tab; anything
+    else is a dry run: the tab with the preview, or, for HTMX (as the user
+    types), only the check (``_distribution_check.html``), the messages of
+    each field swapped in beside it. Nothing is saved on a refusal."""
+    user = signed_in()
+    outline = get_outline(user, ppa_id)
+    form = DistributionForm()
+    if outline.tree is not None:
+        _label_shares(form, outline)
+    apply = request.form.get("action") == "apply"
+    distribution, status = None, 200
+    if not form.validate_on_submit():
+        status = 422
+    else:
+        try:
+            distribution = _distribute(user, ppa_id, form, dry_run=not apply)
+        except ValidationFailed as error:
+            show_distribution_errors(form, error)
+            status = 422
+        except FORM_REFUSALS as error:
+            status = refuse(form, error)
+    if apply and distribution is not None:
+        changed = len(distribution.changes)
+        return saved(f"Budget distributed: {changed} work item{'s' if changed != 1 else ''} changed.",
+                     url_for(".overview", ppa_id=ppa_id, parent=form.parent.data, method=form.method.data))
+    parent = outline.tree.by_id.get(_as_id(form.parent.data)) if outline.tree is not None else None
+    if is_htmx():  # the live check: always 200, so that HTMX swaps it in
+        preview = Preview.of(distribution, parent.id) if distribution is not None and parent is not None else None
+        return render_template("_distribution_check.html", form=form, preview=preview, oob=True)
+    choice = _choice_form(outline, _as_id(form.parent.data), form.method.data) if outline.tree is not None else None
+    return _budget_page(ppa_id, choice=choice, form=form, distribution=distribution, status=status)
+
+
+# -- Execution tab ------------------------------------------------------------------------------
+
+
+def limit_sentence(error: BudgetLimitExceeded) -> str:
+    """A refusal of the database's budget limits as a sentence with its
+    amounts (docs/design.md §12)."""
+    extra = error.extra
+    if not {"limit", "committed", "requested", "available"} <= extra.keys():
+        return error.detail[:1].upper() + error.detail[1:]
+    limit, committed, requested, available = (Decimal(extra[k]) for k in ("limit", "committed", "requested",
+                                                                          "available"))
+    parent = {"allotment": "the program budget's approved amount", "obligation": "the allotment",
+              "disbursement": "the obligation"}.get(error.level, "the level above")
+    return (f"Not recorded: the {error.level}s would total {money(committed + requested)} "
+            f"({money(committed)} already plus {money(requested)}), above {parent} of {money(limit)}. "
+            f"{money(available)} is available.")
+
+
+def guarded(save: Callable[[], Any]) -> Callable[[], Any]:
+    """``save`` whose database refusals name the field they concern: an
+    amount above what is available (next to the amount), a number already
+    used (next to the number)."""
+
+    def run():
+        try:
+            return save()
+        except BudgetLimitExceeded as error:
+            raise Conflict(limit_sentence(error), code=error.code, field="amount") from None
+        except Duplicate as error:
+            raise Conflict("This number is already used in this MOA; each one is used once.", code=error.code,
+                           field=error.extra.get("field")) from None
+
+    return run
+
+
+def _execution_forms(chain: MoneyChain, allotment: AllotmentForm | None = None,
+                     obligation: ObligationForm | None = None,
+                     disbursement: DisbursementForm | None = None) -> dict[str, Any]:
+    """The three forms, their choices showing what each document has available."""
+    allotment = allotment or AllotmentForm(formdata=None, prefix="allotment")
+    obligation = obligation or ObligationForm(formdata=None, prefix="obligation")
+    disbursement = disbursement or DisbursementForm(formdata=None, prefix="disbursement")
+    allotment.program_budget.choices = choices(
+        (str(b.row.id), f"Program budget {b.row.id}, FY {b.row.proposal.fiscal_year}: {money(b.unallotted)} unallotted")
+        for b in chain.program_budgets)
+    obligation.allotment.choices = choices(
+        (str(a.row.id), f"{a.row.saro_number} (Q{a.row.quarter}): {money(a.available)} available")
+        for a in chain.open_allotments)
+    disbursement.obligation.choices = choices(
+        (str(o.row.id), f"{o.row.ors_number}, {o.row.payee}: {money(o.balance)} left to pay")
+        for o in chain.open_obligations)
+    return {"allotment_form": allotment, "obligation_form": obligation, "disbursement_form": disbursement}
+
+
+def _execution_page(ppa_id: int, status: int = 200, **forms):
+    user = signed_in()
+    context = tab_context(user, ppa_id, "execution")
+    chain = read_money_chain(user, ppa_id)
+    return render_template("ppas/execution.html", chain=chain, **_execution_forms(chain, **forms),
+                           **context), status
+
+
+@bp.route("/ppas/<id:ppa_id>/execution")
+def execution(ppa_id: int):
+    """The Execution tab."""
+    return _execution_page(ppa_id)
+
+
+def _record(ppa_id: int, kind: str, form, save: Callable[[Any], Any], message: Callable[[Any], str]):
+    """Post one of the Execution tab's forms (``kind``: allotment,
+    obligation, disbursement): choices first (only this PPA's documents are
+    valid), then the service; a refusal shows the tab with the message next
+    to the field and nothing saved."""
+    user = signed_in()
+    _execution_forms(read_money_chain(user, ppa_id), **{kind: form})
+    done, status = submit(form, guarded(lambda: save(user)),
+                          lambda row: saved(message(row), url_for(".execution", ppa_id=ppa_id, _anchor=f"{kind}s")))
+    return done or _execution_page(ppa_id, status, **{kind: form})
+
+
+@bp.route("/ppas/<id:ppa_id>/execution/allotments", methods=["POST"])
+def release(ppa_id: int):
+    """Release an allotment (budget analysts)."""
+    form = AllotmentForm(prefix="allotment")
+    return _record(ppa_id, "allotment", form, lambda user: budget.release_allotment(
+        user, program_budget_id=int(form.program_budget.data), quarter=int(form.quarter.data),
+        release_date=form.release_date.data, saro_number=form.saro_number.data.strip(), amount=form.amount.data),
+        lambda row: f"Allotment {row.saro_number} of {money(row.amount)} released for Q{row.quarter}.")
+
+
+@bp.route("/ppas/<id:ppa_id>/execution/obligations", methods=["POST"])
+def obligate(ppa_id: int):
+    """Record an obligation (the MOA)."""
+    form = ObligationForm(prefix="obligation")
+    return _record(ppa_id, "obligation", form, lambda user: budget.record_obligation(
+        user, allotment_id=int(form.allotment.data), payee=form.payee.data.strip(),
+        ors_number=form.ors_number.data.strip(), particulars=(form.particulars.data or "").strip(),
+        obligation_date=form.obligation_date.data, amount=form.amount.data),
+        lambda row: f"Obligation {row.ors_number} of {money(row.amount)} recorded.")
+
+
+@bp.route("/ppas/<id:ppa_id>/execution/disbursements", methods=["POST"])
+def disburse(ppa_id: int):
+    """Record a disbursement (the MOA)."""
+    form = DisbursementForm(prefix="disbursement")
+    return _record(ppa_id, "disbursement", form, lambda user: budget.record_disbursement(
+        user, obligation_id=int(form.obligation.data), dv_number=form.dv_number.data.strip(),
+        payment_method=form.payment_method.data, disbursement_date=form.disbursement_date.data,
+        amount=form.amount.data),
+        lambda row: f"Disbursement {row.dv_number} of {money(row.amount)} recorded.")
