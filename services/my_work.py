@@ -106,7 +106,8 @@ def work_condition(user: User) -> ColumnElement[bool]:
     PPAs they may see."""
     runtime = get_runtime()
     rules, workflow = runtime.rules.approval, runtime.approval
-    actor, sod = actor_of(user), rules.separation_of_duties
+    # Every role the user holds: the terms below confine the organization-scoped ones to their organization.
+    actor, sod = actor_of(user, user.organization_id), rules.separation_of_duties
     scoped = set(rules.organization_scoped_roles)
     terms = []
     for transition in rules.machine.transitions:
@@ -139,7 +140,7 @@ def my_work(user: User, *, page: int = 1, page_size: int = 50) -> WorkPage:
     runtime = get_runtime()
     initial = runtime.rules.approval.machine.initial
     rows = db.session.execute(
-        select(Ppa.id, Ppa.title, Organization.code, Ppa.approval_status, Ppa.budget_allocation,
+        select(Ppa.id, Ppa.title, Organization.code, Ppa.organization_id, Ppa.approval_status, Ppa.budget_allocation,
                Ppa.stage_entered_at, func.count().over().label("total"))
         .join(Organization, Organization.id == Ppa.organization_id)
         .where(work_condition(user)).order_by(Ppa.stage_entered_at, Ppa.id)
@@ -152,7 +153,7 @@ def my_work(user: User, *, page: int = 1, page_size: int = 50) -> WorkPage:
                        PpaTransition.from_stage, PpaTransition.to_stage, PpaTransition.comment)
                 .where(PpaTransition.ppa_id.in_(histories)).order_by(PpaTransition.id)):
             histories[transition.ppa_id].append(transition)
-    actor, today = actor_of(user), calendar.today()
+    today = calendar.today()
     dues: dict[tuple[str, date], date | None] = {}  # PPAs that entered a stage on the same day share a due day
     entries = []
     for row in rows:
@@ -171,7 +172,7 @@ def my_work(user: User, *, page: int = 1, page_size: int = 50) -> WorkPage:
             ppa_id=row.id, title=row.title, moa=row.code, stage=row.approval_status, kind=kind,
             budget=row.budget_allocation, stage_entered_at=row.stage_entered_at, due=due,
             days_overdue=max(0, (today - due).days) if due else 0,
-            actions=tuple(runtime.approval.actions(row.approval_status, actor, past)),
+            actions=tuple(runtime.approval.actions(row.approval_status, actor_of(user, row.organization_id), past)),
             last_comment=last.comment if last is not None else None))
     return WorkPage(entries, total, page, page_size)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from services import alerts
+from web.errors import PROBLEM_TITLES
 from workflow.errors import Conflict, Forbidden, NotFound
 
 
@@ -23,7 +24,7 @@ def test_a_domain_error_becomes_a_page_that_says_why(app, world, browser_for, mo
     response = browser.post_form("/alerts/7/acknowledge", page="/alerts")
     assert response.status_code == status
     page = response.get_data(as_text=True)
-    assert error.title in page and error.detail in page
+    assert PROBLEM_TITLES[error.code] in page and error.detail in page
     assert response.mimetype == "text/html"
 
 

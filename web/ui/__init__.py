@@ -36,7 +36,7 @@ from werkzeug.exceptions import HTTPException
 
 from db.audit import AuditContext, set_context
 from services.my_work import counts
-from web.errors import status_of
+from web.errors import PROBLEM_TITLES, status_of
 from web.ui import admin, auth, filters, home, operations, ppas
 from web.ui.pages import error_page, keep_form, same_site_path
 from web.ui.sessions import DatabaseSessionInterface
@@ -134,4 +134,4 @@ def _from_this_site() -> bool:
 @ui.errorhandler(PpaflowError)
 def domain_error(error: PpaflowError):
     """A service's refusal as a page: its status, title and sentence."""
-    return error_page(status_of(error), error.title, error.detail)
+    return error_page(status_of(error), PROBLEM_TITLES.get(error.code, PROBLEM_TITLES["error"]), error.detail)
