@@ -111,6 +111,9 @@ CROSS_FIELD_RULES: dict[str, dict[str, str]] = {
     "POST /api/disbursements": {
         "disbursement_date": "not before the obligation's date",
     },
+    "POST /api/monitoring-entries/{ppa_id}/attachments": {
+        "file": "a PDF, image, .xlsx or .docx by its content, not empty, within ATTACHMENT_MAX_BYTES",
+    },
 }
 #: The same, for every operation.
 EVERY_OPERATION_RULES = {"Idempotency-Key": "not used before by the caller for a different request"}
