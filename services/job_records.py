@@ -145,3 +145,10 @@ def get_job_or_raise(user: User, job_id: str) -> JobRecord:
 def result_of(record: JobRecord) -> Any:
     """A finished job's result (decoded JSON)."""
     return json.loads(record.result) if record.result else None
+
+
+def recent_jobs(user: User, kind: str, limit: int = 10) -> list[JobRecord]:
+    """The last ``limit`` jobs of ``kind`` that ``user`` asked for, newest first."""
+    return list(db.session.scalars(select(JobRecord).where(JobRecord.requested_by_id == user.id,
+                                                           JobRecord.kind == kind)
+                                   .order_by(JobRecord.enqueued_at.desc()).limit(limit)))
