@@ -127,3 +127,20 @@ def history(user: User, ppa_id: int) -> list[PpaTransition]:
     ppa = get_ppa_or_raise(user, ppa_id)
     return list(db.session.scalars(
         select(PpaTransition).where(PpaTransition.ppa_id == ppa.id).order_by(PpaTransition.id)))
+
+
+def returned_by(user: User, ppa_id: int) -> PpaTransition | None:
+    """The transition that sent the PPA back to the workflow's initial stage
+    (a return for revision, with the reviewer's comment), when that is where
+    it is now; ``None`` for a PPA that was never submitted or has moved on.
+
+    Raises:
+        NotFound: the PPA is not visible to ``user``.
+    """
+    ppa = get_ppa_or_raise(user, ppa_id)
+    initial = get_runtime().rules.approval.machine.initial
+    if ppa.approval_status != initial:
+        return None
+    last = db.session.scalar(select(PpaTransition).where(PpaTransition.ppa_id == ppa.id)
+                             .order_by(PpaTransition.id.desc()).limit(1))
+    return last if last is not None and last.to_stage == initial else None

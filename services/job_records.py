@@ -142,6 +142,11 @@ def get_job_or_raise(user: User, job_id: str) -> JobRecord:
     return record
 
 
+def arguments_of(record: JobRecord) -> dict[str, Any]:
+    """A job's recorded arguments (decoded JSON)."""
+    return json.loads(record.arguments)
+
+
 def result_of(record: JobRecord) -> Any:
     """A finished job's result (decoded JSON)."""
     return json.loads(record.result) if record.result else None

@@ -61,7 +61,7 @@ def test_a_report_in_the_background_is_followed_on_its_page_until_the_download(w
     assert poll.status_code == 286  # htmx stops polling
     assert "MFBM_Budget_Execution_FY2025.xlsx" in analyst.client.get(link).headers["Content-Disposition"]
     assert browser_for(world.focal).client.get(link).status_code == 404  # a report job is its requester's
-    assert "Report requested" in analyst.client.get("/reports").get_data(as_text=True)
+    assert "MFBM Budget Execution, FY 2025, all MOAs" in analyst.client.get("/reports").get_data(as_text=True)
 
 
 def test_a_waiting_job_is_polled_with_a_progress_indicator(world, browser_for, app):

@@ -112,6 +112,15 @@ def sentence(text: str | None) -> str:
     return DASH if not text else text[0].upper() + text[1:]
 
 
+#: What a person calls each PPA category (workflow.vocabulary.CATEGORIES).
+CATEGORY_LABELS = {"moa_ppa": "MOA PPA", "oobc_ppa": "OOBC PPA", "obc_request": "OBC request"}
+
+
+def category_label(category: str | None) -> str:
+    """``oobc_ppa`` -> ``OOBC PPA``."""
+    return CATEGORY_LABELS.get(category or "", words(category))
+
+
 def stage_due(ppa) -> date | None:
     """The day the PPA's current stage falls due (``services.calendar``), or
     ``None`` in a stage without a due time."""
@@ -170,7 +179,7 @@ def field_value(value, field: str) -> str:
 
 FILTERS = {"money": money, "percent": percent, "datetime": local_datetime, "date": local_date,
            "isotime": iso_datetime, "stage": stage_label, "role": role_label, "words": words,
-           "sentence": sentence, "thousands": thousands, "stage_due": stage_due, "days_overdue": days_overdue,
+           "sentence": sentence, "thousands": thousands, "category": category_label, "stage_due": stage_due, "days_overdue": days_overdue,
            "file_size": file_size, "file_type": file_type, "field_label": field_label, "field_value": field_value}
 
 

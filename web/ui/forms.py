@@ -26,6 +26,7 @@ from wtforms.fields import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from web.ui.filters import CATEGORY_LABELS
 from workflow.money import AmountError, format_amount, parse_amount
 from workflow.text import text_problem
 from workflow.vocabulary import (
@@ -169,7 +170,6 @@ class PasswordResetForm(FlaskForm):
 
 # -- ppas ------------------------------------------------------------------------------
 
-CATEGORY_LABELS = {"moa_ppa": "MOA PPA", "oobc_ppa": "OOBC PPA", "obc_request": "OBC request"}
 CLASS_LABELS = {"ps": "PS — Personnel Services", "mooe": "MOOE — Maintenance and Other Operating Expenses",
                 "co": "CO — Capital Outlay"}
 

@@ -197,7 +197,8 @@ def detail(ppa_id: int):
             return done
         if status == 412:  # the next save goes over the version just reported
             form.version.data = ppas.last_change(user, ppa_id).etag
-    return _tab("ppas/details.html", ppa_id, status, active_tab="details", form=form, **_documents(ppa_id))
+    return _tab("ppas/details.html", ppa_id, status, active_tab="details", form=form,
+                returned=approvals.returned_by(user, ppa_id), **_documents(ppa_id))
 
 
 @bp.route("/ppas/<id:ppa_id>/attachments", methods=["POST"])
@@ -214,7 +215,8 @@ def upload(ppa_id: int):
         return done
     ppa = ppas.get_ppa_or_raise(user, ppa_id)
     return _tab("ppas/details.html", ppa_id, status, active_tab="details",
-                form=_ppa_form(user, ppa) if ppas.is_editable(user, ppa) else None, **_documents(ppa_id, form))
+                form=_ppa_form(user, ppa) if ppas.is_editable(user, ppa) else None,
+                returned=approvals.returned_by(user, ppa_id), **_documents(ppa_id, form))
 
 
 # -- the Actions panel -----------------------------------------------------------------------------------------

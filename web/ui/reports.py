@@ -52,8 +52,8 @@ def index():
         return send_file(BytesIO(outcome), mimetype=XLSX, as_attachment=True, download_name=download_name)
 
     done, status = submit(form, request_report, answer)
-    return done or (render_template("reports/index.html", form=form,
-                                    jobs=job_records.recent_jobs(user, REPORT_JOB)), status)
+    jobs = [(job, job_records.arguments_of(job)) for job in job_records.recent_jobs(user, REPORT_JOB)]
+    return done or (render_template("reports/index.html", form=form, jobs=jobs), status)
 
 
 @bp.route("/reports/jobs/<job:job_id>")
