@@ -210,12 +210,12 @@ def add_attachment(user: User, record_type: str, record_id: int, stream: IO[byte
     if not content:
         raise ValidationFailed({"file": ["the file is empty; choose the document to attach"]})
     if len(content) > limit:
-        raise ValidationFailed({"file": [f"the file is larger than {limit:,} bytes ({megabytes(limit)}), "
-                                         "the most ppaflow accepts"]})
+        raise ValidationFailed({"file": [(f"the file is larger than {limit:,} bytes ({megabytes(limit)}), "
+                                          "the most ppaflow accepts")]})
     media_type = detect_type(content)
     if media_type not in ACCEPTED:
-        raise ValidationFailed({"file": [f"the file's content is {describe_type(media_type)}, whatever its name "
-                                         f"says; attach {ACCEPTED_WORDS}"]})
+        raise ValidationFailed({"file": [(f"the file's content is {describe_type(media_type)}, whatever its name "
+                                          f"says; attach {ACCEPTED_WORDS}")]})
     storage_name = uuid.uuid4().hex
     path = storage_dir() / storage_name
     _write(path, content)

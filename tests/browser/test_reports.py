@@ -41,11 +41,10 @@ def test_a_report_run_as_a_job_shows_its_progress_then_its_download(web, page, c
     world = web.world
     Chain(world)
     analyst = world.budget_analyst
-    with web.app.app_context():  # a job waiting for a worker, as with Redis
-        with transaction():
-            job_id = job_records.new_record("b" * 32, "generate_report", {
-                "report": "mfbm", "fiscal_year": 2025, "moa": None, "user_id": analyst.id,
-                "output": "browser-test.xlsx"}, db.session.get(User, analyst.id)).id
+    with web.app.app_context(), transaction():  # a job waiting for a worker, as with Redis
+        job_id = job_records.new_record("b" * 32, "generate_report", {
+            "report": "mfbm", "fiscal_year": 2025, "moa": None, "user_id": analyst.id,
+            "output": "browser-test.xlsx"}, db.session.get(User, analyst.id)).id
 
     sign_in(page, web, analyst)
     page.goto(f"/reports/jobs/{job_id}")

@@ -12,9 +12,9 @@ from flask.views import MethodView
 from services import attachments
 from web.auth import current_user
 from web.contract import BINARY, LOCATION_HEADER, link
+from web.downloads import send_attachment
 from web.parsing import Blueprint, takes_files
 from web.schemas import AttachmentSchema, AttachmentUploadSchema
-from web.downloads import send_attachment
 
 blp = Blueprint("attachments", __name__, url_prefix="/api",
                 description="Supporting documents of PPAs: upload (multipart), list, download.")

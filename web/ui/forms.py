@@ -249,8 +249,8 @@ class AttachmentForm(FlaskForm):
 
 class ReportForm(FlaskForm):
     report = RadioField("Report", choices=choices([("mfbm", "MFBM Budget Execution Report"),
-                                                   ("far1", "FAR No. 1 Statement of Appropriations, Allotments, "
-                                                            "Obligations, Disbursements and Balances")]),
+                                                   ("far1", ("FAR No. 1 Statement of Appropriations, Allotments, "
+                                                             "Obligations, Disbursements and Balances"))]),
                         default="mfbm", validators=[DataRequired()])
     fiscal_year = IntegerField("Fiscal year", validators=[DataRequired(), NumberRange(FIRST_FISCAL_YEAR,
                                                                                       LAST_FISCAL_YEAR)],

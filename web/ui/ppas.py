@@ -54,10 +54,14 @@ def _filter_form(user) -> tuple[PpaFilterForm, PpaFilters]:
     form.stage.choices = choices([("", "Any stage")] + [(name, state.label) for name, state in
                                                          get_runtime().rules.approval.machine.states.items()])
     form.validate()
-    valid = lambda field: None if field.errors else (field.data or None)  # noqa: E731
-    return form, PpaFilters(fiscal_year=valid(form.fiscal_year), approval_status=valid(form.stage),
-                            status=valid(form.status), category=valid(form.category), moa=valid(form.moa),
-                            q=(valid(form.q) or "").strip() or None)
+    return form, PpaFilters(fiscal_year=_valid(form.fiscal_year), approval_status=_valid(form.stage),
+                            status=_valid(form.status), category=_valid(form.category), moa=_valid(form.moa),
+                            q=(_valid(form.q) or "").strip() or None)
+
+
+def _valid(field):
+    """A filter's value, or ``None`` when it is empty or refused (its message is shown)."""
+    return None if field.errors else (field.data or None)
 
 
 def _filters_text(filters: PpaFilters) -> str:
