@@ -330,3 +330,19 @@ def test_the_history_merges_transitions_and_field_changes_by_time(world, browser
     assert "Add the map" in page and "as BPDA technical reviewer" in page
     assert re.search(r"Rule set [0-9a-f]{12}", page)
     assert "Approval status" not in page  # the transition says it
+
+
+def test_the_list_costs_the_same_statements_for_few_and_for_many_ppas(world, browser_for, app):
+    from tests.web.test_my_work import statements
+
+    focal = browser_for(world.focal)
+    world.create_ppa(title="One")
+    focal.client.get("/ppas")  # warm: the first request of a session loads more
+    with statements(app) as few:
+        assert focal.client.get("/ppas").status_code == 200
+    for number in range(30):
+        world.create_ppa(title=f"More {number}")
+    with statements(app) as many:
+        assert len(rows_of(focal.client.get("/ppas"))) == 25
+
+    assert len(few) == len(many)
