@@ -19,7 +19,7 @@ from typing import Any
 from flask import Blueprint, render_template, request, send_file, url_for
 
 from db.models import Ppa
-from services import approvals, attachments, ppas, timelines, workbooks
+from services import approvals, attachments, calendar, ppas, timelines, workbooks
 from services.ppas import PpaFilters
 from services.runtime import get_runtime
 from web.contract import XLSX
@@ -112,8 +112,10 @@ def _ppa_form(user, ppa: Ppa | None = None) -> PpaForm:
         defaults = {name: getattr(ppa, name) for name in PpaForm.CONTENT if name != "implementing_moa"}
         defaults |= {"implementing_moa": ppa.organization.code, "version": ppa.etag,
                      "wbs_template": ppa.wbs_template or ""}
-    elif user.organization is not None:
-        defaults["implementing_moa"] = user.organization.code
+    else:
+        defaults["fiscal_year"] = calendar.today().year
+        if user.organization is not None:
+            defaults["implementing_moa"] = user.organization.code
     form = load_form(PpaForm, data=defaults)
     organizations = ppas.authoring_organizations(user)
     form.implementing_moa.choices = choices((o.code, f"{o.code} — {o.name}") for o in organizations)
