@@ -346,3 +346,29 @@ def test_the_list_costs_the_same_statements_for_few_and_for_many_ppas(world, bro
         assert len(rows_of(focal.client.get("/ppas"))) == 25
 
     assert len(few) == len(many)
+
+
+def test_an_approver_of_one_stage_sees_the_next_approval_closed_and_why(world, browser_for):
+    both = world.person("bpda.both", "technical_reviewer", "budget_analyst", org="BPDA")
+    ppa = world.create_ppa()
+    world.fire(ppa["id"], "submit", world.focal)
+    world.fire(ppa["id"], "approve", both)
+
+    page = browser_for(both).client.get(f"/ppas/{ppa['id']}").get_data(as_text=True)
+    panel = text_of_html(page.split('id="actions"')[1].split("</aside>")[0])
+
+    assert re.search(r'<button type="button" class="secondary" disabled aria-describedby="reason-approve">', page)
+    assert ("You already approved the technical review stage of this PPA; one user may approve only one stage."
+            in panel)
+    assert "Requires role budget analyst" not in panel
+    assert "Cannot enact a PPA in budget review." in panel
+
+
+def test_a_missing_role_is_said_in_words(world, browser_for):
+    ppa = world.create_ppa()
+    world.fire(ppa["id"], "submit", world.focal)
+
+    page = browser_for(world.focal).client.get(f"/ppas/{ppa['id']}").get_data(as_text=True)
+    panel = text_of_html(page.split('id="actions"')[1].split("</aside>")[0])
+
+    assert "Requires role technical reviewer." in panel
