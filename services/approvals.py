@@ -3,7 +3,9 @@ the history (docs/design.md §3).
 
 A transition and its side effects are one transaction: the PPA row is locked
 and re-read, the stage re-checked on the locked row, the history row written,
-the effects run, and all of it commits or none of it does. Two concurrent
+the effects run, the owner and the next stage's reviewers notified
+(``services.notifications.notify_stage_change``), and all of it commits or
+none of it does. Two concurrent
 approvals of one PPA therefore never both succeed.
 """
 
@@ -14,7 +16,7 @@ from sqlalchemy import select
 from db import db
 from db.models import Ppa, PpaTransition, User
 from db.types import utcnow
-from services import alerts
+from services import alerts, notifications
 from services.access import actor_of
 from services.concurrency import check_if_match
 from services.effects import EffectContext, run_effects
@@ -63,6 +65,8 @@ def fire_transition(user: User, ppa_id: int, trigger: str, *, comment: str | Non
             rules_hash=runtime.rules.hash,
         ))
         run_effects(outcome.effects, EffectContext(session, ppa, user, outcome, runtime))
+        notifications.notify_stage_change(session, ppa, user, outcome.trigger, outcome.source, outcome.dest,
+                                          outcome.comment)
         alerts.resolve_overdue_for(session, ppa.id)  # it moved on: not overdue any more
     return ppa
 
@@ -123,3 +127,20 @@ def history(user: User, ppa_id: int) -> list[PpaTransition]:
     ppa = get_ppa_or_raise(user, ppa_id)
     return list(db.session.scalars(
         select(PpaTransition).where(PpaTransition.ppa_id == ppa.id).order_by(PpaTransition.id)))
+
+
+def returned_by(user: User, ppa_id: int) -> PpaTransition | None:
+    """The transition that sent the PPA back to the workflow's initial stage
+    (a return for revision, with the reviewer's comment), when that is where
+    it is now; ``None`` for a PPA that was never submitted or has moved on.
+
+    Raises:
+        NotFound: the PPA is not visible to ``user``.
+    """
+    ppa = get_ppa_or_raise(user, ppa_id)
+    initial = get_runtime().rules.approval.machine.initial
+    if ppa.approval_status != initial:
+        return None
+    last = db.session.scalar(select(PpaTransition).where(PpaTransition.ppa_id == ppa.id)
+                             .order_by(PpaTransition.id.desc()).limit(1))
+    return last if last is not None and last.to_stage == initial else None

@@ -142,6 +142,18 @@ def get_job_or_raise(user: User, job_id: str) -> JobRecord:
     return record
 
 
+def arguments_of(record: JobRecord) -> dict[str, Any]:
+    """A job's recorded arguments (decoded JSON)."""
+    return json.loads(record.arguments)
+
+
 def result_of(record: JobRecord) -> Any:
     """A finished job's result (decoded JSON)."""
     return json.loads(record.result) if record.result else None
+
+
+def recent_jobs(user: User, kind: str, limit: int = 10) -> list[JobRecord]:
+    """The last ``limit`` jobs of ``kind`` that ``user`` asked for, newest first."""
+    return list(db.session.scalars(select(JobRecord).where(JobRecord.requested_by_id == user.id,
+                                                           JobRecord.kind == kind)
+                                   .order_by(JobRecord.enqueued_at.desc()).limit(limit)))

@@ -1,4 +1,12 @@
-"""The notification outbox and approval deadline reminders (docs/design.md §7).
+"""The notification outbox: stage changes and approval deadline reminders
+(docs/design.md §7, §11).
+
+When a PPA changes stage, its owner (its author) and the reviewers of the
+stage it enters are told, in the same transaction as the transition
+(``notify_stage_change``, called by ``services.approvals``): one
+notification per recipient, PPA and stage (a return to the stage on the
+same day brings the one notification back as unread), never to the person
+who fired the transition.
 
 Reminders go to the PPA's owner (its author) and to every active user
 holding one of the stage's reviewer roles, when the stage is due within
@@ -33,6 +41,7 @@ from workflow.errors import NotFound
 log = logging.getLogger("ppaflow.notifications")
 
 REMINDER = "approval_deadline"
+STAGE_CHANGED = "stage_changed"
 MAX_ATTEMPTS = 5
 
 
@@ -90,6 +99,59 @@ def send_deadline_reminders(day: date | None = None) -> dict[str, Any]:
             enqueue("deliver_notifications")
     return {"day": day.isoformat(), "ppas_due": due_count, "notifications": created,
             "overdue_alerts_opened": overdue["opened"]}
+
+
+def notify_stage_change(session, ppa: Ppa, actor: User, trigger: str, source: str, dest: str,
+                        comment: str | None) -> int:
+    """Queue the notifications of one stage change, in the caller's
+    transaction (the transition's own), and have them e-mailed after the
+    commit when ``SMTP_URL`` is set.
+
+    Recipients: the PPA's owner (its author) and every active user holding a
+    reviewer role of ``dest`` (rules/approval.yaml ``reviewers``; an
+    organization-scoped role only in the PPA's organization), except
+    ``actor``. One row per recipient, PPA and stage (``uq_notifications_once``,
+    which also counts the day): entering the same stage again the same day
+    makes that row unread and pending again with the new message.
+
+    Returns:
+        How many recipients were notified.
+    """
+    from jobs.queue import enqueue  # jobs import the services; enqueue only after they are loaded
+
+    runtime = get_runtime()
+    states = runtime.rules.approval.machine.states
+    roles = set(states[dest].reviewers)
+    scoped = roles & set(runtime.rules.approval.organization_scoped_roles)
+    recipients = {ppa.created_by_id} - {None}
+    if roles:
+        query = (select(User.id).join(UserRole, UserRole.user_id == User.id)
+                 .where(User.is_active.is_(True), UserRole.role.in_(roles)))
+        if scoped:
+            query = query.where((UserRole.role.not_in(scoped)) | (User.organization_id == ppa.organization_id))
+        recipients |= set(session.scalars(query))
+    recipients.discard(actor.id)
+    if not recipients:
+        return 0
+    source_label, dest_label = states[source].label, states[dest].label
+    body = (f"PPA {ppa.id} '{ppa.title}' ({ppa.organization.code}) moved from {source_label} to {dest_label}: "
+            f"{trigger.replace('_', ' ')} by {actor.username}.\n"
+            + (f"Comment: {comment}\n" if comment else "")
+            + f"Open it: /ppas/{ppa.id}\n")
+    now = utcnow()
+    rows = [{"recipient_id": recipient, "kind": STAGE_CHANGED, "ppa_id": ppa.id, "stage": dest,
+             "day": calendar.today(), "status": "pending", "attempts": 0, "created_at": now,
+             "subject": f"[ppaflow] PPA {ppa.id} is now in {dest_label}", "body": body}
+            for recipient in sorted(recipients)]
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    statement = insert(Notification)
+    session.execute(statement.on_conflict_do_update(
+        index_elements=["recipient_id", "kind", "ppa_id", "stage", "day"],
+        set_={"subject": statement.excluded.subject, "body": statement.excluded.body, "created_at": now,
+              "status": "pending", "attempts": 0, "error": None, "sent_at": None, "read_at": None}), rows)
+    if current_app.config.get("SMTP_URL"):
+        enqueue("deliver_notifications")
+    return len(rows)
 
 
 def deliver_pending(limit: int = 500) -> dict[str, int]:

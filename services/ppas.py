@@ -8,24 +8,26 @@ given and locks the row.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import BigInteger, Select, case, func, select, type_coerce
 from sqlalchemy.orm import undefer
 
 from db import db
 from db.models import Organization, Ppa, ProgramBudget, User
 from db.types import utcnow
-from services.access import can_edit_ppas_of, can_see_ppa, visible_ppas
+from services.access import can_edit_ppas_of, can_see_ppa, is_superuser, visible_ppas, visible_rows
 from services.concurrency import check_if_match
 from services.runtime import get_runtime
 from services.trees import apply_allocations, load_tree, require_unlocked, settle
 from services.unit_of_work import transaction
 from services.users import get_organization_or_raise
 from workflow.errors import AdjustmentRequired, Conflict, Forbidden, NotEditable, NotFound, ValidationFailed
-from workflow.money import to_centavos
+from workflow.money import from_centavos, to_centavos
 
 #: Fields that describe what the PPA is; editable only in the initial stage.
 CONTENT_FIELDS = frozenset({
@@ -95,9 +97,32 @@ def find_ppa(organization_id: int, fiscal_year: int, title: str) -> Ppa | None:
         Ppa.organization_id == organization_id, Ppa.fiscal_year == fiscal_year, Ppa.title == title))
 
 
-def list_ppas(user: User, filters: PpaFilters) -> Select:
-    """A query of the PPAs ``user`` may see matching ``filters``, newest
-    first (the caller paginates it)."""
+#: The orders a list of PPAs can be sorted in (``list_ppas``' ``sort``): name -> what is compared.
+SORTS = ("id", "title", "moa", "fiscal_year", "stage", "status", "budget", "updated")
+
+
+def _sort_key(name: str):
+    """The column (or expression) a sort name compares: the stage in the
+    workflow's order (rules/approval.yaml), not alphabetically."""
+    if name == "stage":
+        order = {stage: index for index, stage in enumerate(get_runtime().rules.approval.machine.states)}
+        return case(order, value=Ppa.approval_status, else_=len(order))
+    return {"id": Ppa.id, "title": func.lower(Ppa.title), "moa": Organization.code, "fiscal_year": Ppa.fiscal_year,
+            "status": Ppa.status, "budget": Ppa.budget_allocation, "updated": Ppa.updated_at}[name]
+
+
+def list_ppas(user: User, filters: PpaFilters, sort: str | None = None) -> Select:
+    """A query of the PPAs ``user`` may see matching ``filters`` (the
+    caller paginates it).
+
+    Args:
+        sort: one of ``SORTS``, ascending, or with a leading ``-``
+            descending (``-budget``); ties in PPA id order. Default: newest
+            first (``-id``).
+
+    Raises:
+        ValidationFailed: ``sort`` is not one of them.
+    """
     query = select(Ppa).where(visible_ppas(user)).options(undefer(Ppa.actual_expenditure))
     if filters.fiscal_year is not None:
         query = query.where(Ppa.fiscal_year == filters.fiscal_year)
@@ -113,7 +138,85 @@ def list_ppas(user: User, filters: PpaFilters) -> Select:
     if filters.q:
         # Literal words: % and _ in q match themselves, not any text (LIKE escaped).
         query = query.where(Ppa.title.icontains(filters.q, autoescape=True))
-    return query.order_by(Ppa.id.desc())
+    name = (sort or "-id").removeprefix("-")
+    if name not in SORTS:
+        raise ValidationFailed({"sort": [f"must be one of {', '.join(SORTS)}, or one of them after '-'"]})
+    descending = (sort or "-id").startswith("-")
+    if name == "moa":
+        query = query.join(Organization, Organization.id == Ppa.organization_id)
+    key, tie = _sort_key(name), Ppa.id
+    return query.order_by(key.desc() if descending else key.asc(), tie.desc() if descending else tie.asc())
+
+
+def each_ppa(query: Select, batch: int = 500) -> Iterator[Ppa]:
+    """The PPAs of a ``list_ppas`` query, all of them, read ``batch`` at a time."""
+    yield from db.session.scalars(query.execution_options(yield_per=batch))
+
+
+@dataclass(frozen=True)
+class ListTotals:
+    """How many PPAs a list holds and their budget allocations summed (PHP)."""
+
+    count: int
+    budget: Decimal
+
+
+def list_totals(query: Select) -> ListTotals:
+    """The totals of a ``list_ppas`` query, in one statement (exact:
+    centavos summed by the database)."""
+    rows = query.order_by(None).options().with_only_columns(Ppa.id, Ppa.budget_allocation).subquery()
+    count, centavos = db.session.execute(
+        select(func.count(), func.coalesce(func.sum(type_coerce(rows.c.budget_allocation, BigInteger)), 0))).one()
+    return ListTotals(count, from_centavos(int(centavos)))
+
+
+def authoring_organizations(user: User) -> list[Organization]:
+    """The organizations ``user`` may create PPAs for (``create_ppa``):
+    every one for a superuser, their own for a MOA focal person, none for
+    anyone else (docs/design.md §3)."""
+    if is_superuser(user):
+        return list(db.session.scalars(select(Organization).order_by(Organization.code)))
+    if user.organization_id is not None and can_edit_ppas_of(user, user.organization_id):
+        return [user.organization]
+    return []
+
+
+def visible_organizations(user: User) -> list[Organization]:
+    """The organizations whose PPAs ``user`` may see, by code (to filter by)."""
+    return list(db.session.scalars(select(Organization).where(visible_rows(user, Organization.id))
+                                   .order_by(Organization.code)))
+
+
+def is_editable(user: User, ppa: Ppa) -> bool:
+    """True when ``user`` may change ``ppa``'s content now: it is in the
+    workflow's initial stage and ``user`` edits its MOA's PPAs
+    (docs/design.md §3). ``update_ppa`` decides the same on the locked row."""
+    return (ppa.approval_status == get_runtime().rules.approval.machine.initial
+            and can_edit_ppas_of(user, ppa.organization_id))
+
+
+@dataclass(frozen=True)
+class LastChange:
+    """Who saved a PPA last and when (the ETag's version)."""
+
+    username: str | None
+    full_name: str | None
+    at: datetime
+    etag: str
+
+
+def last_change(user: User, ppa_id: int) -> LastChange:
+    """Who saved PPA ``ppa_id`` last, when, and its current ETag, read afresh
+    (for a form refused as stale: "X saved at T").
+
+    Raises:
+        NotFound: not visible to ``user``.
+    """
+    db.session.expire_all()
+    ppa = get_ppa_or_raise(user, ppa_id)
+    author = db.session.get(User, ppa.updated_by_id) if ppa.updated_by_id is not None else None
+    return LastChange(author.username if author else None, author.full_name if author else None,
+                      ppa.updated_at, ppa.etag)
 
 
 def create_ppa(user: User, fields: Mapping[str, Any]) -> Ppa:

@@ -25,7 +25,7 @@ from db import db
 from db.models import Allotment, Disbursement, Obligation, Organization, Ppa, ProgramBudget, User
 from services.access import sees_all_organizations, visible_ppas
 from services.runtime import get_runtime
-from workflow.errors import NotFound
+from workflow.errors import Conflict, NotFound
 from workflow.money import ZERO, from_centavos
 
 QUARTERS = (1, 2, 3, 4)
@@ -326,3 +326,30 @@ def generate_report_file(report: str, fiscal_year: int, moa: str | None, user_id
     data, rows = build_report(user, report, fiscal_year, moa)
     (reports_dir() / output).write_bytes(data)
     return {"file": output, "rows": rows, "download_name": file_name(report, fiscal_year, moa)}
+
+
+@dataclass(frozen=True)
+class ReportFile:
+    """A workbook a report job wrote: where it is and the name to download it as."""
+
+    path: Path
+    download_name: str
+    rows: int | None
+
+
+def finished_report(user: User, job_id: str) -> ReportFile:
+    """The workbook of a report job ``user`` may see (their own; superusers
+    any), once it has finished.
+
+    Raises:
+        NotFound: no such job, or not ``user``'s.
+        Conflict: ``report_not_ready`` while the job is queued, running or
+            failed, or when it is no report job.
+    """
+    from services import job_records
+
+    job = job_records.get_job_or_raise(user, job_id)
+    if job.kind != "generate_report" or job.status != "finished":
+        raise Conflict(f"job {job_id} has not produced a report (it is {job.status})", code="report_not_ready")
+    result = job_records.result_of(job)
+    return ReportFile(reports_dir() / result["file"], result["download_name"], result.get("rows"))

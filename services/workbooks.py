@@ -1,4 +1,5 @@
-"""The Excel workbooks of the reports (openpyxl; docs/design.md §8).
+"""The Excel workbooks of the reports and of the PPA list export (openpyxl;
+docs/design.md §8, §11).
 
 Every cell is written by ``put``: text becomes a string cell (``t="s"``),
 never a formula, whatever its first character, so a PPA titled
@@ -13,8 +14,9 @@ column widths that fit their content.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
+from decimal import Decimal
 from io import BytesIO
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -25,7 +27,9 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from db.models import Ppa
 from services.reports import QUARTERS, Far1Row, MfbmReport
+from services.runtime import get_runtime
 from workflow.text import printable
 
 MONEY = "#,##0.00"
@@ -189,3 +193,40 @@ def _bytes(workbook: Workbook) -> bytes:
     buffer = BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+#: (header, width cap, format) of the PPA list export's columns.
+PPA_LIST_COLUMNS = (
+    ("PPA ID", 9, None), ("Program Code", 20, None), ("Title", 64, None), ("Implementing MOA", 16, None),
+    ("Fiscal Year", 9, None), ("Category", 14, None), ("Approval Stage", 24, None), ("Status", 13, None),
+    ("Progress %", 10, PERCENT), ("Budget Allocation", 20, MONEY), ("Start", 12, "yyyy-mm-dd"),
+    ("Target End", 12, "yyyy-mm-dd"),
+)
+
+
+def ppa_list_workbook(ppas: Iterable[Ppa], filters_text: str, total_budget: Decimal) -> bytes:
+    """The PPAs of a filtered list as an .xlsx file (bytes): one row per PPA
+    in the list's order, a total of the budget allocations (exact, computed
+    by the caller), the filters in the title rows. Every text, titles
+    included, is an inert string cell (``put``)."""
+    rules = get_runtime().rules
+    workbook = Workbook()
+    ws = workbook.active
+    ws.title = "PPAs"
+    header_row = _titles(ws, (*TITLES, "PROGRAMS, PROJECTS AND ACTIVITIES (PPAs)", filters_text,
+                              _generated(None).replace("All MOAs - ", "")), len(PPA_LIST_COLUMNS))
+    _header(ws, header_row, [c[0] for c in PPA_LIST_COLUMNS])
+    formats = [c[2] for c in PPA_LIST_COLUMNS]
+    row = header_row
+    for row, ppa in enumerate(ppas, start=header_row + 1):
+        stage = rules.approval.machine.states.get(ppa.approval_status)
+        _write_row(ws, row, [
+            ppa.id, ppa.program_code or "", ppa.title, ppa.organization.code, ppa.fiscal_year,
+            ppa.category.replace("_", " "), stage.label if stage else ppa.approval_status,
+            ppa.status.replace("_", " ").capitalize(), Decimal(ppa.progress) / 100, ppa.budget_allocation,
+            ppa.start_date, ppa.target_end_date], formats)
+    last_data_row = row
+    _write_row(ws, last_data_row + 1, ["TOTAL", "", "", "", None, "", "", "", None, total_budget, None, None],
+               formats, bold=True, fill=TOTAL_FILL)
+    _finish(ws, header_row, last_data_row, PPA_LIST_COLUMNS, freeze_columns=3)
+    return _bytes(workbook)

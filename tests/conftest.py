@@ -103,7 +103,8 @@ def _make_app(backend: str, request, tmp_path: Path, **config):
     else:
         url = request.getfixturevalue("postgres_url")
     application = create_app({"DATABASE_URL": url, "REDIS_URL": None, "TESTING": True,
-                              "RATE_LIMIT": "1000000 per minute"} | config)
+                              "RATE_LIMIT": "1000000 per minute",
+                              "ATTACHMENTS_DIR": str(tmp_path / "attachments")} | config)
     application.config["BACKEND"] = backend
     return application
 

@@ -15,6 +15,10 @@ The web app (docs/design.md §11): ``SESSION_IDLE_MINUTES`` (a browser
 session ends after this many minutes without a request, default 30),
 ``SESSION_COOKIE_SECURE`` (``1``: send the session cookie over HTTPS only;
 set it whenever the app is served over HTTPS).
+Supporting documents (docs/design.md §11): ``ATTACHMENTS_DIR`` (where
+uploaded files are stored, outside the web root; default
+``instance/attachments``), ``ATTACHMENT_MAX_BYTES`` (largest file, default
+10 MiB; the upload requests may be that much larger than ``MAX_CONTENT_LENGTH``).
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ from db.urls import normalize_database_url
 
 KEYS = ("DATABASE_URL", "DATABASE_OWNER_URL", "REDIS_URL", "PPAFLOW_RULES_DIR", "SECRET_KEY", "MAX_CONTENT_LENGTH",
         "SMTP_URL", "RATE_LIMIT", "FAILED_AUTH_LIMIT", "TRUSTED_PROXIES", "SESSION_IDLE_MINUTES",
-        "SESSION_COOKIE_SECURE")
+        "SESSION_COOKIE_SECURE", "ATTACHMENTS_DIR", "ATTACHMENT_MAX_BYTES")
 
 
 class ConfigurationError(ValueError):
@@ -62,7 +66,19 @@ def settings(instance_path: str, overrides: Mapping[str, Any] | None = None) -> 
     values["TRUSTED_PROXIES"] = _proxy_hops(values["TRUSTED_PROXIES"])
     values["SESSION_IDLE_MINUTES"] = float(values["SESSION_IDLE_MINUTES"] or 30)
     values["SESSION_COOKIE_SECURE"] = str(values["SESSION_COOKIE_SECURE"] or "").lower() in ("1", "true", "yes", "on")
+    values["ATTACHMENT_MAX_BYTES"] = _positive(values, "ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
     return values
+
+
+def _positive(values: Mapping[str, Any], key: str, default: int) -> int:
+    """``values[key]`` as a whole number of at least 1 (unset: ``default``)."""
+    try:
+        number = int(values[key] or default)
+    except (TypeError, ValueError):
+        number = 0
+    if number < 1:
+        raise ConfigurationError(f"{key} must be a whole number of bytes, at least 1, not {values[key]!r}")
+    return number
 
 
 def _rate(values: Mapping[str, Any], key: str, default: str) -> str:

@@ -237,7 +237,7 @@ class ProblemApi(Api):
         if "messages" in data:  # webargs validation errors: {location: {field: [...]}}
             messages = data["messages"]
             if isinstance(messages, dict) and len(messages) == 1 and next(iter(messages)) in (
-                    "json", "query", "querystring", "headers", "view_args", "path", "form"):
+                    "json", "query", "querystring", "headers", "view_args", "path", "form", "files"):
                 messages = next(iter(messages.values()))
             errors = flatten_messages(messages)
         if isinstance(error, InternalServerError) and error.original_exception is not None:

@@ -315,11 +315,46 @@ class Weight(fields.Decimal):
         return super()._deserialize(value, attr, data, **kwargs)
 
 
+#: What an upload request may carry besides its file (the rest of the form, the multipart framing), bytes.
+FORM_ALLOWANCE = 1024 * 1024
+
+
+def takes_files(view):
+    """Mark a view (a function, or a ``MethodView`` method) as taking file
+    uploads: its requests may be as large as ``ATTACHMENT_MAX_BYTES`` plus
+    ``FORM_ALLOWANCE``, instead of ``MAX_CONTENT_LENGTH`` (``Request``), so
+    the service can refuse an oversized file with a message naming the
+    field rather than the server cutting it off."""
+    view.takes_files = True
+    return view
+
+
+def _takes_files(req: flask.Request) -> bool:
+    """The view ``req`` is routed to takes file uploads (``takes_files``)."""
+    if req.url_rule is None or not flask.has_app_context():
+        return False
+    view = flask.current_app.view_functions.get(req.endpoint)
+    method = getattr(getattr(view, "view_class", None), req.method.lower(), None)
+    return bool(getattr(method or view, "takes_files", False))
+
+
 class Request(flask.Request):
     """Flask's request, except that a streamed body (``Transfer-Encoding:
     chunked``, no ``Content-Length``) longer than ``MAX_CONTENT_LENGTH`` is
     413, never silently cut to the limit and read as if complete (werkzeug
-    stops reading at the limit without saying so)."""
+    stops reading at the limit without saying so), and that a view marked
+    ``takes_files`` takes bodies up to ``ATTACHMENT_MAX_BYTES`` plus
+    ``FORM_ALLOWANCE``."""
+
+    @property
+    def max_content_length(self) -> int | None:
+        if self._max_content_length is None and _takes_files(self):
+            return flask.current_app.config["ATTACHMENT_MAX_BYTES"] + FORM_ALLOWANCE
+        return super().max_content_length
+
+    @max_content_length.setter
+    def max_content_length(self, value: int | None) -> None:
+        self._max_content_length = value
 
     @cached_property
     def stream(self) -> IO[bytes]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 
+from flask_smorest.fields import Upload
 from marshmallow import Schema, fields, missing, validate
 from marshmallow.utils import get_value
 
@@ -18,6 +19,7 @@ from db.models.budget import (
 )
 from db.models.job import JOB_STATUSES
 from services import calendar
+from services.attachments import ACCEPTED, RECORD_KINDS
 from services.audit_log import AUDITED_ENTITIES
 from services.budget import UACS_CODE
 from web.parsing import Money, Percent, RowId, Weight
@@ -746,3 +748,28 @@ class UserFilterSchema(Schema):
     active = fields.Boolean()
     q = fields.String(validate=validate.Length(min=1, max=100),
                       metadata={"description": "in the username or full name (literally)"})
+
+
+# -- supporting documents (issue 11) ----------------------------------------------------------------------------
+
+
+class AttachmentUploadSchema(Schema):
+    """``multipart/form-data`` upload of one supporting document."""
+
+    file = Upload(required=True, metadata={
+        "description": "the document: PDF, PNG, JPEG, GIF or WebP image, Excel .xlsx or Word .docx, told by its "
+                       "content; at most ATTACHMENT_MAX_BYTES (default 10 MiB)"})
+
+
+class AttachmentSchema(Reply):
+    """A supporting document of a record (its file: ``GET /api/attachments/{id}``)."""
+
+    id = fields.Integer()
+    record_type = fields.String(**_one_of(tuple(RECORD_KINDS)), metadata={"description": "what it is attached to"})
+    record_id = fields.Integer()
+    file_name = fields.String(metadata={"description": "the original name, sanitised (download name)"})
+    media_type = fields.String(**_one_of(tuple(ACCEPTED)), metadata={"description": "as found in the content"})
+    size = fields.Integer(metadata={"description": "bytes"})
+    sha256 = fields.String(metadata={"description": "hex SHA-256 of the content"})
+    uploaded_by = fields.String(attribute="uploaded_by.username")
+    created_at = fields.DateTime()

@@ -7,6 +7,7 @@ from sqlalchemy.orm import aliased, column_property
 from db import audit
 from db.audit import AuditEntry
 from db.models.alert import Alert, Notification
+from db.models.attachment import Attachment
 from db.models.budget import (
     Allotment,
     BudgetJustification,
@@ -24,7 +25,7 @@ from db.models.web_session import WebSession
 from db.models.work_item import WorkItem
 from db.types import Money
 
-__all__ = ["Alert", "Allotment", "ApiToken", "AuditEntry", "BudgetJustification", "BudgetLineItem",
+__all__ = ["Alert", "Allotment", "Attachment", "ApiToken", "AuditEntry", "BudgetJustification", "BudgetLineItem",
            "BudgetProposal", "Disbursement", "IdempotencyKey", "JobRecord", "Notification", "Obligation",
            "Organization", "Ppa", "PpaTransition", "ProgramBudget", "User", "UserRole", "WebSession", "WorkItem"]
 
@@ -54,6 +55,7 @@ audit.register(BudgetLineItem, "budget_line_item", lambda s, o: _program_budget_
 audit.register(Allotment, "allotment", lambda s, o: o.organization_id)
 audit.register(Obligation, "obligation", lambda s, o: o.organization_id)
 audit.register(Disbursement, "disbursement", lambda s, o: o.organization_id)
+audit.register(Attachment, "attachment", lambda s, o: o.organization_id)
 
 
 def _actual_expenditure():

@@ -9,9 +9,12 @@ what another MOA's focal person may not even see.
 
 from __future__ import annotations
 
+import io
+
 import pytest
 
 from services import users
+from tests import documents
 from tests.support import Chain, World
 
 ROLES = ("anonymous", "focal", "other_focal", "technical_reviewer", "budget_analyst", "planning_officer",
@@ -39,6 +42,9 @@ EVERYONE = expect()
 REQUESTER = expect(404, focal="ok", admin="ok")                      # a report job: who asked for it (issue 10)
 ADMIN_ONLY = expect(403, admin="ok")                                 # administration (issue 10)
 
+#: A body holding this as ``file`` is sent as a multipart upload of a small PDF.
+DOCUMENT = "<a PDF>"
+
 # (method, path, body, expected) -- the path's {names} come from the world below.
 MATRIX = [
     ("GET", "/api/me", None, EVERYONE),
@@ -51,6 +57,9 @@ MATRIX = [
     ("PATCH", "/api/monitoring-entries/{draft}", {"summary": "edited"}, MOA_WRITES),
     ("GET", "/api/monitoring-entries/{draft}/actions", None, SEE),
     ("GET", "/api/monitoring-entries/{draft}/history", None, SEE),
+    ("GET", "/api/monitoring-entries/{draft}/attachments", None, SEE),
+    ("POST", "/api/monitoring-entries/{draft}/attachments", {"file": DOCUMENT}, MOA_WRITES),
+    ("GET", "/api/attachments/{attachment}", None, SEE),
     ("POST", "/api/monitoring-entries/{draft}/transitions", {"trigger": "submit"}, MOA_WRITES),
     ("POST", "/api/monitoring-entries/{reviewing}/transitions", {"trigger": "approve"},
      expect(other_focal=404, focal=403, reviewers=403, technical_reviewer="ok")),
@@ -133,12 +142,20 @@ def build(world: World) -> dict[str, object]:
                            headers=world.focal.headers).get_json()["job_id"]
     reviewing = world.create_ppa(title="In review")["id"]
     world.fire(reviewing, "submit", world.focal)
-    return {"draft": world.create_ppa(title="Draft")["id"], "reviewing": reviewing, "tracked": chain.ppa,
+    draft = world.create_ppa(title="Draft")["id"]
+    attachment = world.client.post(f"/api/monitoring-entries/{draft}/attachments", headers=world.focal.headers,
+                                   **_upload()).get_json()["id"]
+    return {"draft": draft, "reviewing": reviewing, "tracked": chain.ppa, "attachment": attachment,
             "root": tree["work_item_id"], "leaf": leaf, "proposal": chain.proposal,
             "program_budget": chain.program_budget, "allotment": allotment["id"], "spare_allotment": spare["id"],
             "obligation": obligation["id"], "spare_obligation": spare_obligation["id"],
             "disbursement": disbursement["id"], "alert": alert, "job": job, "user": world.focal.id,
             "organization": _organization_id(world, "MSSD")}
+
+
+def _upload() -> dict:
+    """The request arguments of a multipart upload of a small PDF."""
+    return {"data": {"file": (io.BytesIO(documents.pdf()), "profile.pdf")}, "content_type": "multipart/form-data"}
 
 
 def _organization_id(world: World, code: str) -> int:
@@ -167,8 +184,8 @@ def test_each_role_gets_the_expected_status(world, method, path, body, expected)
         if method == "PATCH":  # a PATCH needs If-Match (428 without); "*" matches any version
             headers = headers | {"If-Match": "*"}
         values = names | {"role": role}
-        response = world.client.open(fill(path, values), method=method, headers=headers,
-                                     json=fill(body, values) if body is not None else None)
+        sent = _upload() if body == {"file": DOCUMENT} else {"json": fill(body, values) if body is not None else None}
+        response = world.client.open(fill(path, values), method=method, headers=headers, **sent)
         status = response.status_code
         response.close()  # a streamed body (CSV) must be finished before the next request
         got[role] = "ok" if expected[role] == "ok" and status not in (401, 403, 404) and status < 500 else status

@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
 
+from services.attachments import ACCEPTED
 from tests.support import Chain
 from web.errors import PROBLEM_TITLES
 from marshmallow import ValidationError
@@ -125,8 +126,13 @@ def test_binary_responses_declare_their_media_type_as_binary(spec):
              if content.get("schema") == {"type": "string", "format": "binary"}}
     xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
+    documents = {("/api/attachments/{attachment_id}", media_type) for media_type in ACCEPTED}  # issue 11
+
     assert files == {("/api/audit.csv", "text/csv"), ("/api/reports/mfbm-budget-execution.xlsx", xlsx),
-                     ("/api/reports/far1.xlsx", xlsx), ("/api/reports/files/{job_id}", xlsx)}
+                     ("/api/reports/far1.xlsx", xlsx), ("/api/reports/files/{job_id}", xlsx)} | documents
+    assert {media_type for _, media_type in documents} == {
+        "application/pdf", "image/png", "image/jpeg", "image/gif", "image/webp", xlsx,
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}
 
 
 def test_response_schemas_mark_every_field_required(spec):

@@ -127,3 +127,28 @@ def test_a_generated_client_creates_edits_moves_and_reports_on_a_ppa(generated, 
     assert report.status_code == 200
     sheet = load_workbook(BytesIO(report.parsed.payload.read())).active
     assert "Livelihood Training Program" in [cell.value for cell in sheet["B"]]
+
+
+def test_a_generated_client_uploads_a_supporting_document_and_downloads_it(generated, served, world):
+    from ppaflow_client import AuthenticatedClient
+    from ppaflow_client.api.attachments import get_api_attachments_attachment_id as download
+    from ppaflow_client.api.attachments import get_api_monitoring_entries_ppa_id_attachments as list_files
+    from ppaflow_client.api.attachments import post_api_monitoring_entries_ppa_id_attachments as upload
+    from ppaflow_client.models import AttachmentUpload, Problem
+    from ppaflow_client.types import File
+
+    from tests import documents
+
+    focal = AuthenticatedClient(base_url=served, token=world.focal.token, raise_on_unexpected_status=True)
+    ppa_id = world.create_ppa()["id"]
+    content = documents.pdf("Barangay Tamontaka profile")
+
+    created = upload.sync_detailed(ppa_id, client=focal, body=AttachmentUpload(
+        file=File(payload=BytesIO(content), file_name="profile.pdf", mime_type="application/pdf")))
+    refused = upload.sync_detailed(ppa_id, client=focal, body=AttachmentUpload(
+        file=File(payload=BytesIO(documents.exe()), file_name="budget.pdf", mime_type="application/pdf")))
+
+    assert created.status_code == 201 and created.parsed.media_type == "application/pdf"
+    assert isinstance(refused.parsed, Problem) and refused.status_code == 422
+    assert [a.file_name for a in list_files.sync(ppa_id, client=focal)] == ["profile.pdf"]
+    assert download.sync(created.parsed.id, client=focal).payload.read() == content

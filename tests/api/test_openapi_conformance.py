@@ -124,6 +124,9 @@ CROSS_FIELD_RULES: dict[str, dict[str, str]] = {
         "organization": "an organization that exists",
         "password": "12 to 1,024 characters after NFKC, not only blanks, not the username",
     },
+    "POST /api/monitoring-entries/{ppa_id}/attachments": {
+        "file": "a PDF, image, .xlsx or .docx by its content, not empty, within ATTACHMENT_MAX_BYTES",
+    },
 }
 #: The same, for every operation.
 EVERY_OPERATION_RULES = {"Idempotency-Key": "not used before by the caller for a different request"}

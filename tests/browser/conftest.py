@@ -100,7 +100,8 @@ def served(request, tmp_path_factory) -> Iterator[ServedApp]:
         path = tmp_path_factory.mktemp("browser") / "browser.sqlite3"
         shutil.copy(request.getfixturevalue("sqlite_template"), path)
         url, backend = f"sqlite:///{path}", "sqlite"
-    app = create_app({"DATABASE_URL": url, "REDIS_URL": None, "TESTING": True, "RATE_LIMIT": "1000000 per minute"})
+    app = create_app({"DATABASE_URL": url, "REDIS_URL": None, "TESTING": True, "RATE_LIMIT": "1000000 per minute",
+                      "ATTACHMENTS_DIR": str(tmp_path_factory.mktemp("attachments"))})
     app.config["BACKEND"] = backend
     with harness.served(app) as base:
         yield ServedApp(app, base)

@@ -12,6 +12,7 @@ Run: ``make screenshots`` (``python -m tests.browser.screenshots [OUT_DIR]``).
 
 from __future__ import annotations
 
+import io
 import sys
 import tempfile
 from datetime import UTC, datetime
@@ -21,7 +22,8 @@ from sqlalchemy import text
 
 from db import db
 from db.migrate import upgrade
-from services import approvals, notifications, users
+from services import approvals, attachments, notifications, reports, users
+from tests import documents
 from tests.browser.harness import DESKTOP, PHONE, chromium_path, launch, served
 from web.app import create_app
 from web.demo import APPROVAL_SCRIPT, run_approval_script, run_budget_script, run_tracking_script
@@ -36,11 +38,17 @@ PAGES: tuple[tuple[str, str | None, str], ...] = (
     ("my-work-focal", "mssd.focal", "/"),
     ("alerts", "mssd.focal", "/alerts"),
     ("notifications", "bpda.reviewer", "/notifications"),
+    ("ppas", "bpda.reviewer", "/ppas"),
+    ("ppa-new", "mssd.focal", "/ppas/new"),
     ("ppa", "bpda.reviewer", "/ppas/{coconut}"),
     ("ppa-work-items", "mssd.focal", "/ppas/{livelihood}/work-items"),
     ("ppa-budget", "moh.focal", "/ppas/{rhu}/budget"),
     ("ppa-budget-locked", "mssd.focal", "/ppas/{livelihood}/budget"),
     ("ppa-execution", "mssd.focal", "/ppas/{livelihood}/execution"),
+    ("ppa-returned-draft", "mssd.focal", "/ppas/{cash_for_work}"),
+    ("ppa-history", "mssd.focal", "/ppas/{cash_for_work}/history"),
+    ("reports", "mfbm.analyst", "/reports"),
+    ("report-job", "mfbm.analyst", "/reports/jobs/{report_job}"),
     ("not-found", "mssd.focal", "/ppas/{coconut}"),
     ("admin-users", "admin", "/admin/users"),
     ("admin-user-new", "admin", "/admin/users/new"),
@@ -48,8 +56,10 @@ PAGES: tuple[tuple[str, str | None, str], ...] = (
 )
 
 
-def example_world(app) -> dict[str, int]:
-    """Load the examples and move them along; returns example key -> PPA id."""
+def example_world(app) -> dict[str, int | str]:
+    """Load the examples and move them along, attach a supporting document
+    and run a background report; returns example key -> PPA id (and
+    ``report_job`` -> the report's job id)."""
     with app.app_context():
         upgrade(db.engine)
         loaded = load_examples()
@@ -66,10 +76,15 @@ def example_world(app) -> dict[str, int]:
             connection.execute(text("UPDATE ppas SET stage_entered_at = :at WHERE id = :id"),
                                {"at": datetime(2025, 6, 5, 1, 0, tzinfo=UTC), "id": loaded.ppa_ids["coconut"]})
         notifications.send_deadline_reminders()
+        attachments.add_attachment(users.get_user_or_raise("mafar.focal"), "ppa", loaded.ppa_ids["coconut"],
+                                   io.BytesIO(documents.pdf("Coconut farmers of Lanao del Sur: beneficiary list")),
+                                   "Beneficiary list - Lanao del Sur.pdf")
+        job_id = reports.request_report(users.get_user_or_raise("mfbm.analyst"), "mfbm", 2026, None,
+                                        background=True).id
         for username in loaded.users:
             users.set_password(username, PASSWORD)
         db.session.remove()
-    return loaded.ppa_ids
+    return loaded.ppa_ids | {"report_job": job_id}
 
 
 def shoot(out_dir: Path) -> list[Path]:
@@ -82,7 +97,8 @@ def shoot(out_dir: Path) -> list[Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
     with tempfile.TemporaryDirectory(prefix="ppaflow-screenshots-") as tmp:
-        app = create_app({"DATABASE_URL": f"sqlite:///{Path(tmp) / 'screenshots.sqlite3'}", "REDIS_URL": None})
+        app = create_app({"DATABASE_URL": f"sqlite:///{Path(tmp) / 'screenshots.sqlite3'}", "REDIS_URL": None,
+                          "ATTACHMENTS_DIR": str(Path(tmp) / "attachments")})
         ids = example_world(app)
         with served(app) as base, sync_playwright() as playwright:
             browser = launch(playwright, path)

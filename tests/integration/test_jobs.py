@@ -169,7 +169,8 @@ def _reset(app, world, start) -> None:
     """Put the scenario back as it was before a job ran."""
     with app.app_context(), db.engine.begin() as connection:
         connection.execute(text("DELETE FROM alerts"))
-        connection.execute(text("DELETE FROM notifications"))
+        # What the job wrote goes; the notices of the scenario's own stage changes stay.
+        connection.execute(text("DELETE FROM notifications WHERE kind <> 'stage_changed'"))
         for ppa_id, progress, status, flag, _ in start["ppas"]:
             connection.execute(text("UPDATE ppas SET progress = :p, status = :s, execution_flag = :f WHERE id = :id"),
                                {"p": progress, "s": status, "f": flag, "id": ppa_id})

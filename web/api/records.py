@@ -8,14 +8,13 @@ from flask import Response, jsonify, send_file, stream_with_context, url_for
 from flask.views import MethodView
 
 from db.models import JobRecord
-from services import audit_log, job_records, reports
+from services import audit_log, reports
 from services.audit_log import AuditFilters
 from web.auth import current_user
 from web.contract import BINARY, CSV, XLSX
 from web.pagination import SQLPage
 from web.parsing import Blueprint
 from web.schemas import AuditEntrySchema, AuditFilterSchema, ReportJobSchema, ReportQuerySchema
-from workflow.errors import Conflict
 
 blp = Blueprint("records", __name__, url_prefix="/api", description="The audit trail and the Excel reports.")
 
@@ -86,9 +85,5 @@ class ReportFile(MethodView):
     def get(self, job_id):
         """The workbook a report job you asked for wrote (administrators: any
         job's); 409 while it is not finished."""
-        job = job_records.get_job_or_raise(current_user(), job_id)
-        if job.kind != "generate_report" or job.status != "finished":
-            raise Conflict(f"job {job_id} has not produced a report (it is {job.status})", code="report_not_ready")
-        result = job_records.result_of(job)
-        return send_file(reports.reports_dir() / result["file"], mimetype=XLSX, as_attachment=True,
-                         download_name=result["download_name"])
+        report = reports.finished_report(current_user(), job_id)
+        return send_file(report.path, mimetype=XLSX, as_attachment=True, download_name=report.download_name)

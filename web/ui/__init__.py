@@ -34,18 +34,19 @@ from flask import Blueprint, Flask, g, redirect, request, url_for
 from flask_limiter import Limiter
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from db.audit import AuditContext, set_context
+from services.attachments import megabytes
 from services.my_work import counts
 from web.errors import PROBLEM_TITLES, status_of
-from web.ui import admin, auth, budget, filters, home, operations, ppas, work_items
+from web.ui import admin, attachments, auth, budget, filters, home, operations, ppas, reports, work_items
 from web.ui.pages import error_page, keep_form, same_site_path
 from web.ui.sessions import DatabaseSessionInterface
 from workflow.errors import PpaflowError
 
 ui = Blueprint("ui", __name__, template_folder="templates")
-for _module in (auth, home, operations, admin, ppas, work_items, budget):
+for _module in (auth, home, operations, admin, ppas, attachments, reports, work_items, budget):
     ui.register_blueprint(_module.bp)
 
 #: Pages anyone may open.
@@ -85,6 +86,10 @@ def init_app(app: Flask, limiter: Limiter, api) -> None:
         """Pages get an error page, ``/api`` its problem+json."""
         if request.path.startswith("/api") or request.path.startswith(app.static_url_path + "/"):
             return api.handle_http_exception(error)
+        if isinstance(error, RequestEntityTooLarge):
+            return error_page(413, "Too large", "What you sent is larger than ppaflow accepts (a document may be "
+                                                f"{megabytes(app.config['ATTACHMENT_MAX_BYTES'])} at most). "
+                                                "Nothing was saved.")
         if isinstance(error, CSRFError):
             return error_page(400, "Form refused", "This form was refused: its security token is missing or "
                                                    "no longer valid. Nothing was saved. Reload the page and send "

@@ -10,6 +10,9 @@ person reads them (docs/design.md §11).
   those of rules/work_item_status.yaml.
 - ``words``: a code such as ``return_for_revision`` as ``return for revision``;
   ``sentence``: the first letter in capitals; ``thousands``: ``2,500``.
+- ``stage_due`` (a PPA's due day), ``days_overdue``; ``file_size``,
+  ``file_type`` (supporting documents); ``field_label``, ``field_value``
+  (a PPA field's name and an audited value, in the history).
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ from zoneinfo import ZoneInfo
 
 from flask import Flask
 
+from services import calendar
+from services.attachments import ACCEPTED, megabytes
 from services.runtime import get_runtime
 from workflow.money import CENT
 
@@ -116,9 +121,76 @@ def sentence(text: str | None) -> str:
     return DASH if not text else text[0].upper() + text[1:]
 
 
+#: What a person calls each PPA category (workflow.vocabulary.CATEGORIES).
+CATEGORY_LABELS = {"moa_ppa": "MOA PPA", "oobc_ppa": "OOBC PPA", "obc_request": "OBC request"}
+
+
+def category_label(category: str | None) -> str:
+    """``oobc_ppa`` -> ``OOBC PPA``."""
+    return CATEGORY_LABELS.get(category or "", words(category))
+
+
+def stage_due(ppa) -> date | None:
+    """The day the PPA's current stage falls due (``services.calendar``), or
+    ``None`` in a stage without a due time."""
+    return calendar.stage_due_date(ppa.approval_status, ppa.stage_entered_at)
+
+
+def days_overdue(day: date | None) -> int:
+    """Days past ``day`` today in Asia/Manila (0 when not past, or no day)."""
+    return max(0, (calendar.today() - day).days) if day else 0
+
+
+def file_size(size: int | None) -> str:
+    """Bytes as a person reads them: ``2.3 MB``, ``14 kB``."""
+    return DASH if size is None else megabytes(size)
+
+
+def file_type(media_type: str | None) -> str:
+    """``application/pdf`` -> ``PDF`` (the accepted types' names)."""
+    known = ACCEPTED.get(media_type or "")
+    return known.label if known else (media_type or DASH)
+
+
+#: Labels of the PPA's fields (the API's names), for forms and the history.
+FIELD_LABELS = {
+    "title": "Title", "summary": "Summary", "category": "Category", "program_code": "Program code",
+    "organization_id": "Implementing MOA", "fiscal_year": "Fiscal year", "sector": "Sector",
+    "funding_source": "Funding source", "appropriation_class": "Appropriation class", "priority": "Priority",
+    "start_date": "Start date", "target_end_date": "Target end date", "budget_allocation": "Budget allocation",
+    "wbs_template": "WBS template", "budget_distribution_policy": "Budget distribution",
+    "status": "Implementation status", "progress": "Progress", "auto_sync_progress": "Progress follows the WBS",
+    "auto_sync_status": "Status follows the WBS", "enable_workitem_tracking": "Work item tracking",
+    "execution_project_id": "Execution project", "execution_flag": "Execution flag",
+}
+MONEY_FIELDS = frozenset({"budget_allocation", "allocated_budget", "actual_expenditure", "amount"})
+DATE_FIELDS = frozenset({"start_date", "target_end_date", "due_date"})
+
+
+def field_label(field: str) -> str:
+    """The label of a PPA field (``budget_allocation`` -> ``Budget allocation``)."""
+    return FIELD_LABELS.get(field, words(field).capitalize())
+
+
+def field_value(value, field: str) -> str:
+    """A value of the audit log (decoded JSON) as a person reads it: money
+    as ₱, dates as dates, yes/no, an em dash for none."""
+    if value is None or value == "":
+        return DASH
+    if field in MONEY_FIELDS:
+        return money(Decimal(str(value)))
+    if field in DATE_FIELDS:
+        return local_date(date.fromisoformat(str(value)))
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
 FILTERS = {"money": money, "percent": percent, "datetime": local_datetime, "date": local_date,
            "isotime": iso_datetime, "stage": stage_label, "role": role_label, "words": words,
-           "sentence": sentence, "thousands": thousands, "work_status": work_status}
+           "sentence": sentence, "thousands": thousands, "work_status": work_status, "category": category_label,
+           "stage_due": stage_due, "days_overdue": days_overdue, "file_size": file_size, "file_type": file_type,
+           "field_label": field_label, "field_value": field_value}
 
 
 def init_app(app: Flask) -> None:

@@ -8,6 +8,7 @@ the CSRF token (``{{ form.csrf_token }}``); filter forms (GET) do not.
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
     DateField,
@@ -15,19 +16,34 @@ from wtforms import (
     Form,
     FormField,
     HiddenField,
+    IntegerField,
     PasswordField,
+    RadioField,
     SelectField,
     SelectMultipleField,
     StringField,
     TextAreaField,
+    ValidationError,
 )
 from wtforms.fields import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from db.models.budget import PAYMENT_METHODS
-from workflow.money import AmountError, bounded_number, parse_amount
-from workflow.vocabulary import ALERT_TYPES, SEVERITIES
+from web.ui.filters import CATEGORY_LABELS
+from workflow.money import AmountError, bounded_number, format_amount, parse_amount
+from workflow.text import text_problem
+from workflow.vocabulary import (
+    ALERT_TYPES,
+    APPROPRIATION_CLASSES,
+    CATEGORIES,
+    DISTRIBUTION_POLICIES,
+    FIRST_FISCAL_YEAR,
+    LAST_FISCAL_YEAR,
+    PPA_STATUSES,
+    PRIORITIES,
+    SEVERITIES,
+)
 
 ALERT_LABELS = {"workitem_budget_variance": "Over budget", "workitem_execution_blocked": "Blocked",
                 "approval_overdue": "Approval overdue"}
@@ -57,6 +73,13 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
+def storable_text(_form, field) -> None:
+    """Refuse text ppaflow cannot store or show safely (``workflow.text``:
+    control characters, bidirectional overrides, ...), as the API does."""
+    if isinstance(field.data, str) and (problem := text_problem(field.data)):
+        raise ValidationError(problem[:1].upper() + problem[1:] + ".")
+
+
 class MoneyField(StringField):
     """An amount in PHP as a person types it: ``1500000``, ``1,500,000.50``
     or ``₱1,500,000.50`` becomes ``Decimal("1500000.50")`` through
@@ -80,7 +103,7 @@ class MoneyField(StringField):
     def _value(self) -> str:
         if self.raw_data:
             return self.raw_data[0]
-        return "" if self.data is None else f"{self.data:.2f}"
+        return "" if self.data is None else format_amount(self.data)
 
 
 class WeightField(StringField):
@@ -259,3 +282,92 @@ class DisbursementForm(FlaskForm):
         (method, method.replace("_", " ").capitalize()) for method in PAYMENT_METHODS))
     disbursement_date = DateField("Disbursement date", validators=[InputRequired("Enter the disbursement date.")])
     amount = MoneyField("Amount (PHP)", validators=[InputRequired("Enter the amount paid.")])
+# -- ppas ------------------------------------------------------------------------------
+
+CLASS_LABELS = {"ps": "PS — Personnel Services", "mooe": "MOOE — Maintenance and Other Operating Expenses",
+                "co": "CO — Capital Outlay"}
+
+
+class PpaForm(FlaskForm):
+    """A PPA's content fields (``/ppas/new``, and the Details tab in draft);
+    the names are the API's, so the service's messages land next to them."""
+
+    version = HiddenField()  # the PPA's ETag when the page was read: a stale save is refused
+    title = StringField("Title", validators=[DataRequired(), Length(max=255), storable_text])
+    summary = TextAreaField("Summary", validators=[Optional(), Length(max=20_000), storable_text],
+                            render_kw={"rows": 4})
+    category = SelectField("Category", choices=choices((c, CATEGORY_LABELS[c]) for c in CATEGORIES))
+    implementing_moa = SelectField("Implementing MOA", choices=[], validate_choice=False)
+    program_code = StringField("Program code", validators=[Optional(), Length(max=50), storable_text],
+                               description="e.g. MSSD-2025-001")
+    fiscal_year = IntegerField("Fiscal year", validators=[DataRequired(), NumberRange(FIRST_FISCAL_YEAR,
+                                                                                      LAST_FISCAL_YEAR)],
+                               render_kw={"inputmode": "numeric"})
+    sector = StringField("Sector", validators=[Optional(), Length(max=50), storable_text])
+    funding_source = StringField("Funding source", validators=[Optional(), Length(max=100), storable_text])
+    appropriation_class = SelectField("Appropriation class",
+                                      choices=choices((c, CLASS_LABELS[c]) for c in APPROPRIATION_CLASSES),
+                                      default="mooe")
+    priority = SelectField("Priority", choices=choices((p, p.capitalize()) for p in PRIORITIES), default="medium")
+    start_date = DateField("Start date", validators=[Optional()])
+    target_end_date = DateField("Target end date", validators=[Optional()])
+    budget_allocation = MoneyField("Budget allocation (PHP)", validators=[InputRequired()],
+                                   description="In pesos and centavos, e.g. 5,000,000.00",
+                                   render_kw={"inputmode": "decimal", "autocomplete": "off"})
+    wbs_template = SelectField("WBS template", choices=[], validate_choice=False,
+                               description="The work breakdown generated at technical review approval")
+    budget_distribution_policy = SelectField(
+        "Budget distribution", default="manual", choices=choices((p, p.capitalize()) for p in DISTRIBUTION_POLICIES),
+        description="How the budget is split over the work items")
+
+    #: The fields sent to the service (``version`` is the If-Match).
+    CONTENT = ("title", "summary", "category", "implementing_moa", "program_code", "fiscal_year", "sector",
+               "funding_source", "appropriation_class", "priority", "start_date", "target_end_date",
+               "budget_allocation", "wbs_template", "budget_distribution_policy")
+
+
+
+class PpaFilterForm(FilterForm):
+    """Filters of ``/ppas`` (the API's ``PpaFilters``) and its sort order."""
+
+    q = StringField("Title contains", validators=[Optional(), Length(max=100), storable_text])
+    fiscal_year = IntegerField("Fiscal year", validators=[Optional(), NumberRange(FIRST_FISCAL_YEAR,
+                                                                                  LAST_FISCAL_YEAR)])
+    moa = SelectField("MOA", choices=[], validate_choice=False)
+    stage = SelectField("Stage", choices=[], validate_choice=False)
+    status = SelectField("Status", choices=choices([("", "Any status")] + [(s, s.replace("_", " ").capitalize())
+                                                                          for s in PPA_STATUSES]), default="")
+    category = SelectField("Category", choices=choices([("", "Any category")]
+                                                       + [(c, CATEGORY_LABELS[c]) for c in CATEGORIES]), default="")
+    sort = HiddenField()
+
+
+class TransitionForm(FlaskForm):
+    """One approval trigger fired from the Actions panel."""
+
+    trigger = HiddenField(validators=[DataRequired()])
+    version = HiddenField()  # the PPA's ETag when the page was read
+    next = HiddenField()  # the tab to return to
+    comment = TextAreaField("Comment", validators=[Optional(), Length(max=20_000)], render_kw={"rows": 4})
+
+
+class AttachmentForm(FlaskForm):
+    """One supporting document (its type is checked by its content, on the server)."""
+
+    file = FileField("Document", validators=[FileRequired("Choose the document to attach.")],
+                     description="PDF, image (PNG, JPEG, GIF, WebP), Excel (.xlsx) or Word (.docx)")
+
+
+# -- reports ---------------------------------------------------------------------------
+
+
+class ReportForm(FlaskForm):
+    report = RadioField("Report", choices=choices([("mfbm", "MFBM Budget Execution Report"),
+                                                   ("far1", ("FAR No. 1 Statement of Appropriations, Allotments, "
+                                                             "Obligations, Disbursements and Balances"))]),
+                        default="mfbm", validators=[DataRequired()])
+    fiscal_year = IntegerField("Fiscal year", validators=[DataRequired(), NumberRange(FIRST_FISCAL_YEAR,
+                                                                                      LAST_FISCAL_YEAR)],
+                               render_kw={"inputmode": "numeric"})
+    moa = SelectField("MOA", choices=[], validate_choice=False)
+    background = BooleanField("Run in the background and tell me when it is ready")

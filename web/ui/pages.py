@@ -75,13 +75,50 @@ def page_number() -> int:
     return min(int(raw), MAX_PAGE) if raw.isdigit() and int(raw) >= 1 else 1
 
 
-def paginate(query: Select, *, page: int | None = None, page_size: int = PAGE_SIZE) -> tuple[list, Pagination]:
+def paginate(query: Select, *, page: int | None = None, page_size: int = PAGE_SIZE,
+             total: int | None = None) -> tuple[list, Pagination]:
     """One page of a ``Select`` of ORM rows and its ``Pagination``: one
-    COUNT and one bounded SELECT."""
+    COUNT (unless the caller counted already: ``total``) and one bounded SELECT."""
     page = page or page_number()
-    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    if total is None:
+        total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     rows = list(db.session.scalars(query.offset((page - 1) * page_size).limit(page_size)))
     return rows, Pagination(page, page_size, total)
+
+
+@dataclass(frozen=True)
+class Sorting:
+    """A list's order as ``?sort=name`` (ascending) or ``?sort=-name``
+    (descending), for sortable column headers (``_sort_header.html``).
+
+    Attributes:
+        current: the order in force (``-id``).
+        names: the names a list can be sorted by.
+    """
+
+    current: str
+    names: tuple[str, ...]
+
+    @classmethod
+    def from_request(cls, names: tuple[str, ...], default: str) -> Sorting:
+        """The request's ``?sort=``, or ``default`` when missing or unknown."""
+        raw = request.args.get("sort", "")
+        return cls(raw if raw.removeprefix("-") in names else default, names)
+
+    def state(self, name: str) -> str | None:
+        """``ascending``, ``descending`` (``aria-sort``), or ``None`` when
+        the list is not sorted by ``name``."""
+        if self.current.removeprefix("-") != name:
+            return None
+        return "descending" if self.current.startswith("-") else "ascending"
+
+    def url_args(self, name: str) -> dict[str, Any]:
+        """The query string sorted by ``name`` (the other way round when
+        already sorted by it), back on the first page."""
+        args = request.args.to_dict()
+        args.pop("page", None)
+        args["sort"] = f"-{name}" if self.state(name) == "ascending" else name
+        return args
 
 
 def show_errors(form: FlaskForm, error: ValidationFailed) -> None:
@@ -99,19 +136,23 @@ def show_errors(form: FlaskForm, error: ValidationFailed) -> None:
 FORM_REFUSALS = (ValidationFailed, Conflict, PreconditionFailed)
 
 
-def refuse(form: FlaskForm, error: PpaflowError) -> int:
+STALE = ("Someone else saved a change since you opened this page; nothing of yours was saved. Open the page "
+         "again to see their change, then make yours.")
+
+
+def refuse(form: FlaskForm, error: PpaflowError, stale: Callable[[], str] | None = None) -> int:
     """Show a service's refusal on the form, keeping the user's input; returns
     the HTTP status of the page (422, 409 or 412). Field messages go next to
     their fields; a conflict's sentence goes above the form, or next to the
     field it names (``extra["field"]``: a duplicate SARO number, an amount
-    above what is available); a stale version says someone else saved first."""
+    above what is available); a stale version says someone else saved first
+    (``stale()``: who and when, if the page can say)."""
     from web.errors import status_of
 
     if isinstance(error, ValidationFailed):
         show_errors(form, error)
     elif isinstance(error, PreconditionFailed):
-        form.form_errors.append("Someone else saved a change since you opened this page; nothing of yours was "
-                                "saved. Open the page again to see their change, then make yours.")
+        form.form_errors.append(stale() if stale is not None else STALE)
     elif error.extra.get("field") in form._fields:
         field = form._fields[error.extra["field"]]
         field.errors = list(field.errors) + [error.detail[:1].upper() + error.detail[1:]]
@@ -120,10 +161,12 @@ def refuse(form: FlaskForm, error: PpaflowError) -> int:
     return status_of(error)
 
 
-def submit(form: FlaskForm, save: Callable[[], Any], then: Callable[[Any], Any]) -> tuple[Any, int]:
+def submit(form: FlaskForm, save: Callable[[], Any], then: Callable[[Any], Any], *,
+           stale: Callable[[], str] | None = None) -> tuple[Any, int]:
     """How every page handles its form: when it was posted and is valid,
     ``save()`` (one service call); on success, ``then(result)`` (usually
-    ``saved(...)``); on a refusal, show it on the form (``refuse``).
+    ``saved(...)``); on a refusal, show it on the form (``refuse``; ``stale``
+    words a stale version).
 
     Returns:
         ``(response, status)``: the response of ``then`` (render nothing
@@ -135,7 +178,7 @@ def submit(form: FlaskForm, save: Callable[[], Any], then: Callable[[Any], Any])
     try:
         result = save()
     except FORM_REFUSALS as error:
-        return None, refuse(form, error)
+        return None, refuse(form, error, stale)
     return then(result), 302
 
 

@@ -1,0 +1,92 @@
+"""``/reports`` without a browser (issue 11): a small report downloads at
+once, a large one runs as a job whose page is polled until it ends; a MOA
+focal person reports on their own MOA only."""
+
+from __future__ import annotations
+
+import io
+import re
+
+from openpyxl import load_workbook
+
+from db import db
+from db.models import User
+from services import job_records, reports
+from services.unit_of_work import transaction
+from tests.support import Chain
+
+REPORT = {"report": "mfbm", "fiscal_year": "2025", "moa": ""}
+
+
+def titles_of(response) -> list[str]:
+    sheet = load_workbook(io.BytesIO(response.get_data())).active
+    return [sheet.cell(row, 1).value for row in range(1, 5)] + [cell.value for cell in sheet["B"]]
+
+
+def test_a_small_report_downloads_at_once_and_a_focal_person_gets_their_moa(world, browser_for):
+    Chain(world)
+    world.create_ppa(world.other_focal, title="MTIT road maintenance")
+    focal, analyst = browser_for(world.focal), browser_for(world.budget_analyst)
+
+    own = focal.post_form("/reports", REPORT | {"moa": "MSSD"})
+    everything = analyst.post_form("/reports", REPORT)
+    other_moa = focal.post_form("/reports", REPORT | {"moa": "MTIT"})
+
+    assert own.status_code == 200 and "MFBM_Budget_Execution_FY2025_MSSD.xlsx" in own.headers["Content-Disposition"]
+    assert "MTIT road maintenance" not in titles_of(own) and titles_of(own)[3].startswith("MOA: MSSD")
+    assert "MTIT road maintenance" in titles_of(everything)
+    assert other_moa.status_code == 404
+    assert 'value="MTIT"' not in focal.client.get("/reports").get_data(as_text=True)
+
+
+def test_the_far1_statement_downloads_too(world, browser_for):
+    Chain(world)
+
+    response = browser_for(world.budget_analyst).post_form("/reports", REPORT | {"report": "far1"})
+
+    assert response.status_code == 200 and "FAR1_Statement_FY2025.xlsx" in response.headers["Content-Disposition"]
+
+
+def test_a_report_in_the_background_is_followed_on_its_page_until_the_download(world, browser_for):
+    Chain(world)
+    analyst = browser_for(world.budget_analyst)
+
+    requested = analyst.post_form("/reports", REPORT | {"background": "y"})
+    job_page = analyst.client.get(requested.headers["Location"])
+    poll = analyst.client.get(requested.headers["Location"], headers={"HX-Request": "true"})
+    link = re.search(r'href="(/reports/files/[0-9a-f]+)"', job_page.get_data(as_text=True)).group(1)
+
+    assert requested.status_code == 302 and "/reports/jobs/" in requested.headers["Location"]
+    assert "Ready" in job_page.get_data(as_text=True) and "hx-trigger" not in job_page.get_data(as_text=True)
+    assert poll.status_code == 286  # htmx stops polling
+    assert "MFBM_Budget_Execution_FY2025.xlsx" in analyst.client.get(link).headers["Content-Disposition"]
+    assert browser_for(world.focal).client.get(link).status_code == 404  # a report job is its requester's
+    assert "MFBM Budget Execution, FY 2025, all MOAs" in analyst.client.get("/reports").get_data(as_text=True)
+
+
+def test_a_waiting_job_is_polled_with_a_progress_indicator(world, browser_for, app):
+    analyst = browser_for(world.budget_analyst)
+    with app.app_context():
+        with transaction():
+            record = job_records.new_record("a" * 32, "generate_report", {"report": "mfbm"},
+                                            db.session.get(User, world.budget_analyst.id))
+        job_id = record.id
+
+    page = analyst.client.get(f"/reports/jobs/{job_id}").get_data(as_text=True)
+    poll = analyst.client.get(f"/reports/jobs/{job_id}", headers={"HX-Request": "true"})
+    early = analyst.client.get(f"/reports/files/{job_id}")
+
+    assert 'hx-trigger="every 1s"' in page and "<progress aria-label" in page and "Waiting for its turn" in page
+    assert poll.status_code == 200 and "Waiting for its turn" in poll.get_data(as_text=True)
+    assert early.status_code == 409 and "has not produced a report" in early.get_data(as_text=True)
+
+
+def test_a_year_too_large_to_build_at_once_runs_as_a_job_without_asking(world, browser_for, monkeypatch):
+    Chain(world)
+    monkeypatch.setattr(reports, "INLINE_LIMIT", 0)  # one PPA is already "large"
+    analyst = browser_for(world.budget_analyst)
+
+    requested = analyst.post_form("/reports", REPORT)
+
+    assert requested.status_code == 302 and "/reports/jobs/" in requested.headers["Location"]
+    assert browser_for(world.technical_reviewer).client.get(requested.headers["Location"]).status_code == 404
