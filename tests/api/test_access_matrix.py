@@ -38,6 +38,9 @@ PREPARE = expect(other_focal=404, reviewers=403, budget_analyst="ok")
 EVERYONE = expect()
 REQUESTER = expect(404, focal="ok", admin="ok")                      # a report job: who asked for it (issue 10)
 ADMIN_ONLY = expect(403, admin="ok")                                 # administration (issue 10)
+DELEGATOR = expect(404, technical_reviewer="ok", admin="ok")         # a delegation: its delegator (issue 14)
+LEND = {"role": "technical_reviewer", "delegator": "bpda.reviewer", "delegate": "ocm.executive",
+        "expires_at": "2099-06-14T17:00:00+08:00", "reason": "on leave"}
 
 # (method, path, body, expected) -- the path's {names} come from the world below.
 MATRIX = [
@@ -111,6 +114,10 @@ MATRIX = [
     ("POST", "/api/users", {"username": "new.{role}", "roles": ["executive"]}, ADMIN_ONLY),
     ("GET", "/api/users/{user}", None, ADMIN_ONLY),
     ("PATCH", "/api/users/{user}", {"full_name": "Renamed"}, ADMIN_ONLY),
+    ("GET", "/api/delegations", None, EVERYONE),
+    ("POST", "/api/delegations", LEND, expect(403, technical_reviewer="ok", admin="ok")),
+    ("GET", "/api/delegations/{delegation}", None, DELEGATOR | {"planning_officer": "ok"}),
+    ("POST", "/api/delegations/{delegation}/revoke", None, DELEGATOR | {"planning_officer": 403}),
 ]
 
 
@@ -133,12 +140,15 @@ def build(world: World) -> dict[str, object]:
                            headers=world.focal.headers).get_json()["job_id"]
     reviewing = world.create_ppa(title="In review")["id"]
     world.fire(reviewing, "submit", world.focal)
+    delegation = world.client.post("/api/delegations", json=LEND | {  # not yet active: lends nothing now
+        "delegate": "bpda.planner", "starts_at": "2098-01-01T00:00:00+08:00"},
+        headers=world.technical_reviewer.headers).get_json()["id"]
     return {"draft": world.create_ppa(title="Draft")["id"], "reviewing": reviewing, "tracked": chain.ppa,
             "root": tree["work_item_id"], "leaf": leaf, "proposal": chain.proposal,
             "program_budget": chain.program_budget, "allotment": allotment["id"], "spare_allotment": spare["id"],
             "obligation": obligation["id"], "spare_obligation": spare_obligation["id"],
             "disbursement": disbursement["id"], "alert": alert, "job": job, "user": world.focal.id,
-            "organization": _organization_id(world, "MSSD")}
+            "organization": _organization_id(world, "MSSD"), "delegation": delegation}
 
 
 def _organization_id(world: World, code: str) -> int:
