@@ -2,7 +2,7 @@
 
 Reminders go to the PPA's owner (its author) and to every active user
 holding one of the stage's reviewer roles, when the stage is due within
-rules/schedule.yaml ``reminders.days_before_due`` days or overdue; at most
+rules/default/schedule.yaml ``reminders.days_before_due`` days or overdue; at most
 once per recipient, PPA, stage and day (a database constraint), so running
 the job twice sends nothing more. With ``SMTP_URL`` set, pending messages
 are delivered by SMTP; otherwise they stay in the outbox, readable through
