@@ -184,6 +184,29 @@ def build_machine(
     )
 
 
+def read_machine(r: FileReader, f: dict[str, Item], name: str, *, noun: str, people: bool,
+                 known_roles: Container[str] | None = None, known_effects: frozenset[str] | None = None,
+                 ) -> tuple[MachineRules | None, dict[str, StateSpec], set[str]]:
+    """The machine of a file's fields ``f``: its states under the key
+    ``<noun>s`` (``stages``, ``statuses``), its initial state under
+    ``initial_<noun>`` and its ``transitions``, built and checked as a graph.
+
+    Returns:
+        ``(machine or None, the states read by name, the trigger names read)``.
+    """
+    states_key, initial_key = f"{'stages' if noun == 'stage' else 'statuses'}", f"initial_{noun}"
+    states = read_states(r, f[states_key], states_key, noun=noun, people=people, known_roles=known_roles or {}) \
+        if states_key in f else {}
+    specs = read_transitions(r, f["transitions"], people=people) if "transitions" in f else []
+    initial = None
+    if initial_key in f:
+        value = r.name(f[initial_key], initial_key)
+        initial = Item(value, f[initial_key].line) if value else None
+    machine = build_machine(r, name, initial, states, specs, noun=noun, known_roles=known_roles,
+                            known_effects=known_effects)
+    return machine, states, {spec.trigger for spec in specs}
+
+
 def reachable(initial: str, transitions: list[Transition]) -> set[str]:
     """Every state reachable from ``initial`` along ``transitions``."""
     seen, queue = {initial}, deque([initial])

@@ -20,8 +20,8 @@ from sqlalchemy.engine import make_url
 
 from db import db
 from db.audit import AuditContext, set_context
-from db.types import utcnow
 from db.migrate import APPEND_ONLY_TABLES, init_database
+from db.types import utcnow
 from jobs.registry import known_jobs
 from rules import DEFAULT_RULES_DIR, load_rules
 from services import approvals, delegations, reports, users

@@ -9,7 +9,7 @@ from croniter import croniter
 
 from rules.kinds.base import LoadContext, RuleFileKind
 from rules.model import ScheduledJob, ScheduleRules
-from rules.reading import FileReader
+from rules.reading import FileReader, Item
 
 
 def read_schedule(r: FileReader, doc: Item, context: LoadContext) -> ScheduleRules | None:

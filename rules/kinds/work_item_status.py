@@ -6,7 +6,7 @@ A state machine without people on its edges: no roles, comments or effects.
 from __future__ import annotations
 
 from rules.kinds.base import LoadContext, RuleFileKind
-from rules.machines import build_machine, read_states, read_transitions
+from rules.machines import read_machine
 from rules.model import MachineRules
 from rules.reading import FileReader, Item
 
@@ -18,14 +18,7 @@ def read_work_item_status(r: FileReader, doc: Item, _context: LoadContext) -> Ma
     if f is None:
         return None
     name = r.name(f["workflow"], "workflow") if "workflow" in f else None
-    states = read_states(r, f["statuses"], "statuses", noun="status", people=False, known_roles={}) \
-        if "statuses" in f else {}
-    specs = read_transitions(r, f["transitions"], people=False) if "transitions" in f else []
-    initial = None
-    if "initial_status" in f:
-        value = r.name(f["initial_status"], "initial_status")
-        initial = Item(value, f["initial_status"].line) if value else None
-    machine = build_machine(r, name or "work_item_status", initial, states, specs, noun="status")
+    machine, states, _ = read_machine(r, f, name or "work_item_status", noun="status", people=False)
     for required in ("completed", "cancelled"):  # rollups give these two a meaning (workflow.tree)
         if "statuses" in f and required not in states:
             r.error(f["statuses"].line, f"statuses: {required!r} must be declared (rollups depend on it)")

@@ -14,7 +14,7 @@ from string import Formatter
 from ruamel.yaml.comments import CommentedMap
 
 from rules.kinds.base import FileRead, LoadContext, RuleFileKind
-from rules.machines import build_machine, read_states, read_transitions
+from rules.machines import read_machine
 from rules.model import DutyRule, WorkflowRules, frozen_map
 from rules.reading import FileReader, Item
 
@@ -44,17 +44,9 @@ def read_workflow(r: FileReader, doc: Item, context: LoadContext) -> WorkflowRul
     name = r.name(f["workflow"], "workflow") if "workflow" in f else None
     record = r.text(f["record"], "record") if "record" in f else (name or "record").replace("_", " ")
     records = r.text(f["records"], "records") if "records" in f else f"{record}s"
-    known = context.known_roles()
-    states = read_states(r, f["stages"], "stages", noun="stage", people=True, known_roles=known) \
-        if "stages" in f else {}
-    specs = read_transitions(r, f["transitions"], people=True) if "transitions" in f else []
-    initial = None
-    if "initial_stage" in f:
-        value = r.name(f["initial_stage"], "initial_stage")
-        initial = Item(value, f["initial_stage"].line) if value else None
-    machine = build_machine(r, name or "workflow", initial, states, specs, noun="stage", known_roles=known,
-                            known_effects=context.effects_for(name or ""))
-    duties = read_duties(r, f.get("separation_of_duties"), {s.trigger for s in specs})
+    machine, _, triggers = read_machine(r, f, name or "workflow", noun="stage", people=True,
+                                     known_roles=context.known_roles(), known_effects=context.effects_for(name or ""))
+    duties = read_duties(r, f.get("separation_of_duties"), triggers)
     roles = context.roles()
     if machine is None or name is None or duties is None or roles is None or record is None or records is None \
             or any(key in f for key in MOVED_TO_ROLES):
