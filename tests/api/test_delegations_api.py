@@ -5,6 +5,7 @@ still holds."""
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import text
@@ -213,3 +214,31 @@ def test_the_command_line_adds_lists_and_revokes_delegations(app, world):
     assert approved.status_code == 200
     assert revoked.exit_code == 0 and "revoked" in revoked.output
     assert again.exit_code == 1 and "delegation_ended" in again.output
+
+
+def test_a_revocation_committing_while_a_step_is_signed_under_it_is_never_missed(pg_app, pg_world):
+    """On PostgreSQL: the step waits for the revoking transaction's row lock
+    and then sees the delegation revoked (it never signs under a delegation
+    that was revoked before it committed)."""
+    world = pg_world
+    ppa = in_technical_review(world)
+    lent = delegate(world, world.technical_reviewer, "bpda.planner", "technical_reviewer")
+    result: dict = {}
+    with pg_app.app_context():
+        revoking = db.engine.connect()
+        transaction = revoking.begin()
+        revoking.execute(text("UPDATE delegations SET revoked_at = now() WHERE id = :id"), {"id": lent["id"]})
+        signing = threading.Thread(target=lambda: result.update(
+            response=pg_app.test_client().post(f"/api/monitoring-entries/{ppa}/transitions",
+                                               json={"trigger": "approve"}, headers=world.planning_officer.headers)))
+        signing.start()
+        signing.join(timeout=1)
+        waited = signing.is_alive()
+        transaction.commit()
+        revoking.close()
+    signing.join(timeout=30)
+
+    assert waited, "the step did not wait for the revocation's lock"
+    assert result["response"].status_code == 403, result["response"].get_json()
+    assert "was revoked at" in result["response"].get_json()["detail"]
+    assert world.get(ppa, world.focal)["approval_status"] == "technical_review"
