@@ -28,14 +28,14 @@ import re
 import unicodedata
 from typing import Any
 
-_NONCHARACTERS = "\ufdd0-\ufdef" + "".join(
+NONCHARACTERS = "\ufdd0-\ufdef" + "".join(
     f"{chr(plane * 0x10000 + 0xFFFE)}{chr(plane * 0x10000 + 0xFFFF)}" for plane in range(17))
 
 #: Every character refused in user text, as the inside of a regular-expression
 #: class: escapes for the controls, surrogates and bidi marks (so the source
 #: itself is printable and JSON-safe), the non-characters as they are.
 FORBIDDEN_CLASS = (r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\u202a-\u202e\u2066-\u2069"
-                   + _NONCHARACTERS)
+                   + NONCHARACTERS)
 FORBIDDEN = re.compile(f"[{FORBIDDEN_CLASS}]")
 
 _KINDS = (
