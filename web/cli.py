@@ -354,6 +354,7 @@ def moment(value: str, *, end_of_day: bool) -> datetime:
 def delegation_add(role: str, delegator: str, delegate: str, until: str, starts: str | None, reason: str) -> None:
     """Lend ROLE of one user to a colleague (times in the schedule's time zone)."""
     with app_context():
+        set_context(AuditContext(actor="operator", request_id=f"cli:{uuid.uuid4().hex}"))
         fields = {"role": role, "delegator": delegator, "delegate": delegate, "reason": reason,
                   "expires_at": moment(until, end_of_day=True)}
         if starts:
