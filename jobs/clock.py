@@ -1,4 +1,4 @@
-"""When the cron entries of rules/schedule.yaml fire, and the in-process
+"""When the cron entries of rules/default/schedule.yaml fire, and the in-process
 schedule that fires them without Redis (docs/design.md §7).
 
 With ``REDIS_URL``, ``ppaflow scheduler`` runs RQ's cron scheduler
@@ -54,7 +54,7 @@ def next_run(cron: str, zone: ZoneInfo, after: datetime) -> datetime:
 
 
 def upcoming(now: datetime | None = None) -> list[tuple[str, str, ZoneInfo, datetime]]:
-    """The entries of rules/schedule.yaml and when each fires next.
+    """The entries of rules/default/schedule.yaml and when each fires next.
 
     Returns:
         ``(job kind, cron, time zone, next run in that zone)`` per entry, in file order.
@@ -72,7 +72,7 @@ class ZonedCronTrigger(BaseTrigger):
     scheduler: 0 and 7 are Sunday).
 
     Args:
-        cron: the expression of a rules/schedule.yaml entry.
+        cron: the expression of a rules/default/schedule.yaml entry.
         zone: the schedule's time zone.
     """
 
@@ -102,7 +102,7 @@ def fire(app: Flask, lease: ScheduleLease, kind: str) -> str | None:
 
 def build_local_scheduler(app: Flask, lease: ScheduleLease | None = None, *, blocking: bool = False) -> BaseScheduler:
     """An APScheduler scheduler (not started) with every entry of
-    rules/schedule.yaml, and one run of the lost-job sweep at its start.
+    rules/default/schedule.yaml, and one run of the lost-job sweep at its start.
 
     Args:
         lease: who fires (default: a lease on the app's database).
@@ -140,5 +140,5 @@ def start_local_scheduler(app: Flask) -> BackgroundScheduler | None:
     scheduler.start()
     atexit.register(lambda: scheduler.running and scheduler.shutdown(wait=False))
     app.extensions["ppaflow_scheduler"] = scheduler
-    log.info("schedule of rules/schedule.yaml runs in-process (no REDIS_URL)")
+    log.info("schedule of rules/default/schedule.yaml runs in-process (no REDIS_URL)")
     return scheduler

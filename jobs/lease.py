@@ -2,7 +2,7 @@
 (docs/design.md §7).
 
 Without Redis every serving process (the development server, each gunicorn
-worker) and ``ppaflow scheduler`` run the schedule of rules/schedule.yaml on
+worker) and ``ppaflow scheduler`` run the schedule of rules/default/schedule.yaml on
 APScheduler (``jobs.clock``), and each firing runs only in the process that
 holds this lease, so every entry runs exactly once however many processes
 share the database:
@@ -95,7 +95,7 @@ class ScheduleLease:
             connection.close()
             return False
         self._connection = connection
-        log.info("this process (pid %d) now fires the schedule of rules/schedule.yaml", os.getpid())
+        log.info("this process (pid %d) now fires the schedule of rules/default/schedule.yaml", os.getpid())
         return True
 
     def _holds_advisory_lock(self) -> bool:
@@ -133,5 +133,5 @@ class ScheduleLease:
             handle.close()
             return False
         self._file = handle
-        log.info("this process (pid %d) now fires the schedule of rules/schedule.yaml", os.getpid())
+        log.info("this process (pid %d) now fires the schedule of rules/default/schedule.yaml", os.getpid())
         return True

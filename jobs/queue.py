@@ -53,7 +53,7 @@ def get_redis() -> Redis | None:
 
 
 def retry_policy() -> Retry | None:
-    """RQ ``Retry`` from rules/schedule.yaml ``retry_intervals_seconds``."""
+    """RQ ``Retry`` from rules/default/schedule.yaml ``retry_intervals_seconds``."""
     intervals = list(get_runtime().rules.schedule.retry_intervals)
     return Retry(max=len(intervals), interval=intervals) if intervals else None
 

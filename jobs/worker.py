@@ -5,7 +5,7 @@ Redis the schedule runs in-process: ``jobs.clock``).
 - The worker forks a work horse per job; the horse disposes the database
   connections it inherited (sharing a socket with the parent corrupts both).
 - RQ evaluates cron expressions in UTC; ``ZonedCronJob`` evaluates them in
-  the time zone of rules/schedule.yaml (Asia/Manila), so "0 2 * * *" means
+  the time zone of rules/default/schedule.yaml (Asia/Manila), so "0 2 * * *" means
   02:00 in Manila.
 """
 
@@ -80,7 +80,7 @@ def require_redis():
 
 
 def build_scheduler() -> ZonedCronScheduler:
-    """A cron scheduler with exactly the entries of rules/schedule.yaml.
+    """A cron scheduler with exactly the entries of rules/default/schedule.yaml.
 
     Each entry enqueues ``jobs.runner.enqueue_scheduled(kind=...)``, which
     records the run and enqueues the job kind with the usual retry policy.

@@ -1,4 +1,5 @@
-"""Frozen, typed rule objects built by the loader from ``rules/*.yaml``.
+"""Frozen, typed rule objects built by the loader from a rule set's YAML files
+(``rules/default/`` unless ``PPAFLOW_RULES_DIR`` names another folder).
 
 Nothing outside ``rules/`` reads YAML; everything else reads these objects.
 They are immutable (frozen dataclasses, tuples, read-only mappings) so one
@@ -26,10 +27,10 @@ class State:
         name: identifier, e.g. ``technical_review``.
         label: human name for tables and messages.
         final: no transition may leave it.
-        reviewers: roles that review a PPA in this stage (approval stages
-            only); transitions from the stage that name no roles use them.
-        due_in_days: days a PPA may stay in this stage before it is overdue
-            (approval stages only; docs/design.md §3, §7).
+        reviewers: roles that review a record in this stage (workflow
+            stages only); transitions from the stage that name no roles use them.
+        due_in_days: days a record may stay in this stage before it is overdue
+            (workflow stages only; docs/design.md §3, §7).
     """
 
     name: str
@@ -47,7 +48,7 @@ class Transition:
         trigger: event name, e.g. ``approve``.
         source: the state it leaves.
         dest: the state it enters.
-        roles: roles allowed to fire it (approval only; already resolved from
+        roles: roles allowed to fire it (workflows only; already resolved from
             the source stage's reviewers when the file names none).
         comment_required: firing it needs a non-empty comment.
         effects: side effects to run in the same transaction, by registry name.
@@ -90,42 +91,120 @@ class MachineRules:
         return None
 
 
+#: The workflow PPAs follow (``workflows/approval.yaml``); other rule files
+#: refer to its stages (budget.yaml, wbs_templates.yaml).
+PPA_WORKFLOW = "ppa_approval"
+
+
 @dataclass(frozen=True)
-class SeparationOfDuties:
-    """Separation-of-duties rules for approvals (docs/design.md §3).
+class Role:
+    """One role of ``roles.yaml``.
 
     Attributes:
-        submitter_cannot_approve: a user who submitted a PPA may not fire an
-            approval trigger on it.
-        one_stage_per_approver: a user may approve at most one stage of a PPA.
-        submit_triggers: triggers that make the actor a submitter.
-        approval_triggers: triggers that count as approving a stage.
+        name: identifier, e.g. ``technical_reviewer``.
+        description: what the role is, in words.
+        organization_scoped: the role counts only inside the user's own
+            organization (``moa_focal``: their own MOA's PPAs).
+        superuser: may fire any transition (recorded as this role), still
+            bound by separation of duties; never delegated.
     """
 
-    submitter_cannot_approve: bool = True
-    one_stage_per_approver: bool = True
-    submit_triggers: tuple[str, ...] = ("submit",)
-    approval_triggers: tuple[str, ...] = ("approve",)
+    name: str
+    description: str
+    organization_scoped: bool = False
+    superuser: bool = False
 
 
 @dataclass(frozen=True)
-class ApprovalRules:
-    """The PPA approval workflow (``rules/approval.yaml``).
+class RoleRules:
+    """The roles vocabulary of a rule set (``roles.yaml``): one list that
+    every workflow names its roles from (docs/design.md §6).
 
     Attributes:
+        roles: role name -> ``Role``, in file order.
+    """
+
+    roles: Mapping[str, Role]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.roles
+
+    def __iter__(self):
+        return iter(self.roles)
+
+    def __len__(self) -> int:
+        return len(self.roles)
+
+    @property
+    def descriptions(self) -> Mapping[str, str]:
+        """Role name -> description."""
+        return frozen_map({name: role.description for name, role in self.roles.items()})
+
+    @property
+    def superuser_roles(self) -> tuple[str, ...]:
+        """Roles that may fire any transition (``admin``)."""
+        return tuple(name for name, role in self.roles.items() if role.superuser)
+
+    @property
+    def organization_scoped_roles(self) -> tuple[str, ...]:
+        """Roles that count only inside the user's own organization (``moa_focal``)."""
+        return tuple(name for name, role in self.roles.items() if role.organization_scoped)
+
+
+#: The three forms of a separation-of-duties rule (docs/design.md §6).
+DUTY_FORMS = ("whoever_fired", "one_step_per_person", "preparer_may_not_fire")
+
+
+@dataclass(frozen=True)
+class DutyRule:
+    """One separation-of-duties rule of a workflow file.
+
+    Attributes:
+        form: ``whoever_fired`` (whoever fired any of ``after`` on a record
+            may not fire ``triggers`` on it), ``one_step_per_person`` (one
+            person fires at most one step, a trigger from one stage, of
+            ``triggers`` on the same record) or ``preparer_may_not_fire``
+            (the record's preparer may not fire ``triggers``).
+        triggers: the triggers the rule restricts.
+        after: ``whoever_fired`` only: the triggers whose firers it excludes.
+        explain: the refusal in the author's words, with ``{record}`` (and
+            ``{stages}``, ``{triggers}`` in ``one_step_per_person``); ``None``
+            for the default sentence.
+    """
+
+    form: str
+    triggers: tuple[str, ...]
+    after: tuple[str, ...] = ()
+    explain: str | None = None
+
+
+@dataclass(frozen=True)
+class WorkflowRules:
+    """One workflow with people on its edges (a file in ``workflows/``):
+    the PPA approval, and later budget proposals, ORS, DV, community needs.
+
+    Attributes:
+        name: workflow name (``workflow:``), e.g. ``ppa_approval``.
+        record: what it moves, as messages name it (``PPA``).
+        records: the plural (``PPAs``).
         machine: stages and transitions.
-        roles: role name -> description.
-        superuser_roles: roles that may fire any transition (recorded as such).
-        organization_scoped_roles: roles that see and edit only their own
-            organization's PPAs; a user holding any other role sees all.
-        separation_of_duties: the SoD rules.
+        roles: the rule set's roles (``roles.yaml``), shared by every workflow.
+        separation_of_duties: the rules, in file order.
+        file: the file it was read from, relative to the rule set's folder.
     """
 
+    name: str
+    record: str
+    records: str
     machine: MachineRules
-    roles: Mapping[str, str]
-    superuser_roles: tuple[str, ...]
-    organization_scoped_roles: tuple[str, ...]
-    separation_of_duties: SeparationOfDuties
+    roles: RoleRules
+    separation_of_duties: tuple[DutyRule, ...] = ()
+    file: str = ""
+
+    @property
+    def superuser_roles(self) -> tuple[str, ...]:
+        """``roles.superuser_roles``."""
+        return self.roles.superuser_roles
 
 
 @dataclass(frozen=True)
@@ -160,7 +239,7 @@ class WbsTemplate:
 
 @dataclass(frozen=True)
 class TemplateLimits:
-    """How big a WBS template may be (``limits`` in ``rules/wbs_templates.yaml``;
+    """How big a WBS template may be (``limits`` in ``wbs_templates.yaml``;
     these are the defaults when it says nothing).
 
     Attributes:
@@ -175,7 +254,7 @@ class TemplateLimits:
 
 @dataclass(frozen=True)
 class WbsRules:
-    """WBS templates and structure rules (``rules/wbs_templates.yaml``).
+    """WBS templates and structure rules (``wbs_templates.yaml``).
 
     Attributes:
         templates: name -> template.
@@ -212,7 +291,7 @@ class PpaStatusSync:
 
 @dataclass(frozen=True)
 class SyncRules:
-    """Rollup and sync rules (``rules/sync.yaml``).
+    """Rollup and sync rules (``sync.yaml``).
 
     Attributes:
         progress_method: ``average``, ``budget_weighted`` or ``completed_count``.
@@ -249,7 +328,7 @@ class ReportRemarks:
 
 @dataclass(frozen=True)
 class BudgetRules:
-    """Budget thresholds (``rules/budget.yaml``).
+    """Budget thresholds (``budget.yaml``).
 
     Attributes:
         on_budget_threshold_pct: |variance %| at or below which an item is
@@ -284,7 +363,7 @@ class ScheduledJob:
 
 @dataclass(frozen=True)
 class ScheduleRules:
-    """Background job schedule and calendar (``rules/schedule.yaml``).
+    """Background job schedule and calendar (``schedule.yaml``).
 
     Attributes:
         timezone: IANA name the cron expressions and due dates are read in.
@@ -305,10 +384,13 @@ class ScheduleRules:
 
 @dataclass(frozen=True)
 class RuleFile:
-    """One loaded rule file: its name and the SHA-256 of its bytes."""
+    """One loaded rule file: its path relative to the rule set's folder
+    (``roles.yaml``, ``workflows/approval.yaml``), the SHA-256 of its bytes,
+    and the bytes themselves."""
 
     name: str
     sha256: str
+    content: bytes = field(default=b"", repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -316,7 +398,8 @@ class RuleSet:
     """Every rule ppaflow runs on, validated as a whole.
 
     Attributes:
-        approval: the PPA approval workflow.
+        roles: the roles vocabulary (``roles.yaml``).
+        workflows: workflow name -> workflow (``workflows/*.yaml``).
         work_item_status: the work item status machine.
         wbs: WBS templates and work type rules.
         sync: progress rollup and status mapping.
@@ -327,7 +410,8 @@ class RuleSet:
         files: the files it was loaded from.
     """
 
-    approval: ApprovalRules
+    roles: RoleRules
+    workflows: Mapping[str, WorkflowRules]
     work_item_status: MachineRules
     wbs: WbsRules
     sync: SyncRules
@@ -335,3 +419,8 @@ class RuleSet:
     schedule: ScheduleRules
     hash: str
     files: tuple[RuleFile, ...] = field(default=())
+
+    @property
+    def approval(self) -> WorkflowRules:
+        """The PPA approval workflow (``PPA_WORKFLOW``)."""
+        return self.workflows[PPA_WORKFLOW]

@@ -1,7 +1,7 @@
 """Who may see and change what (docs/design.md §3, §5).
 
 A user holding only organization-scoped roles (``moa_focal`` by default,
-rules/approval.yaml ``organization_scoped_roles``) sees and edits only their
+``organization_scoped`` in the rule set's roles.yaml) sees and edits only their
 own organization's PPAs; to them every other PPA does not exist (404, never
 403). A user holding any other role (reviewers, executives, admins) sees all.
 """
@@ -14,41 +14,31 @@ from sqlalchemy import ColumnElement, false, true
 
 from db.models import Ppa, User
 from services.runtime import get_runtime
-from workflow.approval import Actor
 from workflow.errors import Forbidden
-
-
-def actor_of(user: User, organization_id: int | None) -> Actor:
-    """The domain's view of ``user`` acting on a record of
-    ``organization_id`` (a PPA's MOA): the user's id and the roles that
-    count there (``roles_in``).
-    """
-    roles = roles_in(user, organization_id)
-    return Actor(user_id=user.id, roles=roles, held_elsewhere=user.roles - roles)
 
 
 def roles_in(user: User, organization_id: int | None) -> frozenset[str]:
     """The roles of ``user`` that count on a record of ``organization_id``:
     all of them in the user's own organization; elsewhere (and where the
     record has no organization) all but the organization-scoped ones
-    (rules/approval.yaml ``organization_scoped_roles``). A ``moa_focal``
+    (``organization_scoped`` in roles.yaml). A ``moa_focal``
     who is also a reviewer reviews every MOA's PPAs but submits, edits and
     spends only for their own (docs/design.md §3, issue 10).
     """
     if organization_id is not None and user.organization_id == organization_id:
         return user.roles
-    return user.roles - set(get_runtime().rules.approval.organization_scoped_roles)
+    return user.roles - set(get_runtime().rules.roles.organization_scoped_roles)
 
 
 def sees_all_organizations(user: User) -> bool:
     """True when ``user`` holds a role that is not organization-scoped."""
-    scoped = set(get_runtime().rules.approval.organization_scoped_roles)
+    scoped = set(get_runtime().rules.roles.organization_scoped_roles)
     return bool(user.roles - scoped)
 
 
 def is_superuser(user: User) -> bool:
     """True when ``user`` holds a superuser role (``admin``)."""
-    return bool(user.roles & set(get_runtime().rules.approval.superuser_roles))
+    return bool(user.roles & set(get_runtime().rules.roles.superuser_roles))
 
 
 def visible_rows(user: User, organization_column) -> ColumnElement[bool]:
@@ -77,7 +67,7 @@ def can_edit_ppas_of(user: User, organization_id: int) -> bool:
     their own organization."""
     if is_superuser(user):
         return True
-    scoped = set(get_runtime().rules.approval.organization_scoped_roles)
+    scoped = set(get_runtime().rules.roles.organization_scoped_roles)
     return bool(roles_in(user, organization_id) & scoped)
 
 
@@ -98,7 +88,7 @@ def require_role(user: User, roles: Iterable[str], organization_id: int | None, 
     """
     if has_role(user, roles, organization_id):
         return
-    scoped = set(get_runtime().rules.approval.organization_scoped_roles)
+    scoped = set(get_runtime().rules.roles.organization_scoped_roles)
     raise Forbidden(f"to {action} you need the role {' or '.join(sorted(roles))}"
                     + (" in the PPA's organization" if set(roles) & scoped else ""))
 

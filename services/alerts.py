@@ -7,7 +7,7 @@ type and subject; resolved when the condition clears.
 - ``workitem_execution_blocked``: an item is blocked;
 - ``approval_overdue``: a PPA's review stage is past its due date.
 
-Severities come from rules/budget.yaml. Cancelled items raise nothing.
+Severities come from rules/default/budget.yaml. Cancelled items raise nothing.
 """
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
 """Approval use cases: fire a trigger, list the actions open to a user, read
-the history (docs/design.md §3).
+the history (docs/design.md §3). The decisions are the workflow engine's,
+through ``services.workflows`` like every workflow of the rules.
 
 A transition and its side effects are one transaction: the PPA row is locked
 and re-read, the stage re-checked on the locked row, the history row written,
@@ -11,34 +12,34 @@ approvals of one PPA therefore never both succeed.
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
-from db import db
 from db.models import Ppa, PpaTransition, User
 from db.types import utcnow
-from services import alerts, notifications
-from services.access import actor_of
-from services.concurrency import check_if_match
-from services.effects import EffectContext, run_effects
-from services.ppas import get_ppa_or_raise
+from rules.model import PPA_WORKFLOW
+from services import alerts, notifications, workflows
 from services.runtime import get_runtime
+from services.concurrency import check_if_match
+from services.ppas import get_ppa_or_raise
 from services.unit_of_work import transaction
-from workflow.approval import Action, PastTransition
+from services.workflows import PPA_HISTORY, RecordKind
+from workflow.engine import Action, Outcome
 from workflow.errors import PreconditionFailed
 
 
-def past_transitions(ppa_id: int) -> list[PastTransition]:
-    """The PPA's history as the approval rules see it (oldest first)."""
-    rows = db.session.execute(
-        select(PpaTransition.actor_id, PpaTransition.trigger, PpaTransition.from_stage, PpaTransition.to_stage)
-        .where(PpaTransition.ppa_id == ppa_id).order_by(PpaTransition.id)
-    )
-    return [PastTransition(*row) for row in rows]
+def _entered_stage(ppa: Ppa, user: User, _outcome: Outcome) -> None:
+    ppa.stage_entered_at = utcnow()
+    ppa.updated_by_id = user.id
+
+
+#: PPAs as the workflow service sees them: the PPA approval, the stage in
+#: ``approval_status``, the history in ``ppa_transitions``.
+PPA = workflows.register(RecordKind(
+    "ppa", workflow=PPA_WORKFLOW, state="approval_status", organization_of=lambda ppa: ppa.organization_id,
+    preparer_of=lambda ppa: ppa.created_by_id, history=PPA_HISTORY, on_move=_entered_stage))
 
 
 def fire_transition(user: User, ppa_id: int, trigger: str, *, comment: str | None = None,
                     if_match: str | None = None) -> Ppa:
-    """Fire ``trigger`` on PPA ``ppa_id`` as ``user``.
+    """Fire ``trigger`` on PPA ``ppa_id`` as ``user`` (``services.workflows.fire``).
 
     Returns:
         The PPA in its new stage (committed).
@@ -50,21 +51,10 @@ def fire_transition(user: User, ppa_id: int, trigger: str, *, comment: str | Non
         InvalidTransition: the trigger cannot fire from the current stage.
         RoleMissing, SeparationOfDuties: ``user`` may not fire it.
     """
-    runtime = get_runtime()
     with transaction() as session:
         ppa = get_ppa_or_raise(user, ppa_id, for_update=True)
         check_if_match(if_match, ppa.etag)
-        outcome = runtime.approval.fire(ppa.approval_status, trigger, actor_of(user, ppa.organization_id),
-                                        past_transitions(ppa.id), comment)
-        ppa.approval_status = outcome.dest
-        ppa.stage_entered_at = utcnow()
-        ppa.updated_by_id = user.id
-        session.add(PpaTransition(
-            ppa_id=ppa.id, actor_id=user.id, role=outcome.role, trigger=outcome.trigger,
-            from_stage=outcome.source, to_stage=outcome.dest, comment=outcome.comment,
-            rules_hash=runtime.rules.hash,
-        ))
-        run_effects(outcome.effects, EffectContext(session, ppa, user, outcome, runtime))
+        outcome = workflows.fire(user, PPA, ppa, trigger, comment=comment)
         notifications.notify_stage_change(session, ppa, user, outcome.trigger, outcome.source, outcome.dest,
                                           outcome.comment)
         alerts.resolve_overdue_for(session, ppa.id)  # it moved on: not overdue any more
@@ -113,9 +103,7 @@ def available_actions(user: User, ppa_id: int, *, if_match: str | None = None) -
         stale = False
     except PreconditionFailed:
         stale = True
-    actions = get_runtime().approval.actions(ppa.approval_status, actor_of(user, ppa.organization_id),
-                                             past_transitions(ppa.id), stale=stale)
-    return ppa, actions
+    return ppa, workflows.actions(user, PPA, ppa, stale=stale)
 
 
 def history(user: User, ppa_id: int) -> list[PpaTransition]:
@@ -125,8 +113,7 @@ def history(user: User, ppa_id: int) -> list[PpaTransition]:
         NotFound: the PPA is not visible to ``user``.
     """
     ppa = get_ppa_or_raise(user, ppa_id)
-    return list(db.session.scalars(
-        select(PpaTransition).where(PpaTransition.ppa_id == ppa.id).order_by(PpaTransition.id)))
+    return workflows.history(PPA, ppa.id)
 
 
 def returned_by(user: User, ppa_id: int) -> PpaTransition | None:
@@ -141,6 +128,5 @@ def returned_by(user: User, ppa_id: int) -> PpaTransition | None:
     initial = get_runtime().rules.approval.machine.initial
     if ppa.approval_status != initial:
         return None
-    last = db.session.scalar(select(PpaTransition).where(PpaTransition.ppa_id == ppa.id)
-                             .order_by(PpaTransition.id.desc()).limit(1))
-    return last if last is not None and last.to_stage == initial else None
+    past = workflows.history(PPA, ppa.id)
+    return past[-1] if past and past[-1].to_stage == initial else None

@@ -185,7 +185,7 @@ def release_allotment(user: User, *, program_budget_id: int, quarter: int, relea
 
     Raises:
         NotFound, Forbidden,
-        Conflict: ``not_enacted`` (rules/budget.yaml ``allotments_need_stage``),
+        Conflict: ``not_enacted`` (rules/default/budget.yaml ``allotments_need_stage``),
         Duplicate: the SARO/GARO number is used,
         BudgetLimitExceeded: the allotments would exceed the approved amount.
     """

@@ -1,4 +1,4 @@
-"""The calendar of rules/schedule.yaml: today in its time zone, and stage
+"""The calendar of rules/default/schedule.yaml: today in its time zone, and stage
 due dates in days or business days (weekends and public holidays of the
 configured country skipped, from the ``holidays`` package)."""
 
@@ -37,14 +37,14 @@ def is_day_off(day: date) -> bool:
 
 def due_date(entered_at: datetime, due_in_days: int) -> date:
     """The date a stage entered at ``entered_at`` falls due: ``due_in_days``
-    days later, business days when rules/schedule.yaml asks for them."""
+    days later, business days when rules/default/schedule.yaml asks for them."""
     schedule = get_runtime().rules.schedule
     return add_days(local_date(entered_at), due_in_days, is_day_off=is_day_off if schedule.business_days else None)
 
 
 def stage_due_date(stage: str, entered_at: datetime | None) -> date | None:
     """The date an approval stage falls due, as reminders and overdue alerts
-    count it (rules/approval.yaml ``due_in_days``, docs/design.md §3, §7).
+    count it (rules/default/workflows/approval.yaml ``due_in_days``, docs/design.md §3, §7).
 
     Args:
         stage: the PPA's approval stage.

@@ -1,65 +1,77 @@
-"""Side effects of approval transitions, dispatched through one registry.
+"""Side effects of workflow transitions, dispatched through one registry.
 
-rules/approval.yaml names the effects of each transition (``effects:``);
-the loader refuses names that are not registered here. Effects run inside
-the transition's transaction: they land with it or not at all.
+A workflow file names the effects of each transition (``effects:``); the
+loader refuses names that are not registered here for that workflow.
+Effects run inside the transition's transaction (``services.workflows.fire``):
+they land with it or not at all.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from db.models import Ppa, User
+from rules.model import PPA_WORKFLOW
 from services.runtime import Runtime
 from services.trees import ITEMS, generate_execution_project, load_tree, record_item_changes, set_tree_locked, settle
 from services.work_items import cancel_open_items
-from workflow.approval import Outcome
+from workflow.engine import Outcome
 
 
 @dataclass(frozen=True)
 class EffectContext:
-    """What an effect may use: the open session, the PPA (already in its new
-    stage), the acting user, the transition's outcome and the runtime."""
+    """What an effect may use: the open session, the record (already in its
+    new stage), the acting user, the transition's outcome and the runtime."""
 
     session: Session
-    ppa: Ppa
+    record: Any
     actor: User
     outcome: Outcome
     runtime: Runtime
 
+    @property
+    def ppa(self) -> Ppa:
+        """The record, when the workflow is the PPA approval."""
+        return self.record
+
 
 Effect = Callable[[EffectContext], None]
 
-#: Effect name -> function. Filled by ``@effect`` below.
-EFFECTS: dict[str, Effect] = {}
+#: (workflow name, effect name) -> function. Filled by ``@effect`` below and
+#: by the modules of other workflows.
+EFFECTS: dict[tuple[str, str], Effect] = {}
 
 
-def effect(name: str) -> Callable[[Effect], Effect]:
-    """Register the decorated function as the effect ``name``."""
+def effect(name: str, *, workflow: str = PPA_WORKFLOW) -> Callable[[Effect], Effect]:
+    """Register the decorated function as the effect ``name`` of ``workflow``."""
 
     def register(function: Effect) -> Effect:
-        EFFECTS[name] = function
+        EFFECTS[(workflow, name)] = function
         return function
 
     return register
 
 
-def known_effects() -> frozenset[str]:
-    """Names of every registered effect (passed to the rules loader)."""
-    return frozenset(EFFECTS)
+def known_effects() -> Mapping[str, frozenset[str]]:
+    """Workflow name -> names of its registered effects (passed to the rules loader)."""
+    out: dict[str, set[str]] = {}
+    for workflow, name in EFFECTS:
+        out.setdefault(workflow, set()).add(name)
+    return {workflow: frozenset(names) for workflow, names in out.items()}
 
 
-def run_effects(names: Iterable[str], context: EffectContext) -> None:
-    """Run the named effects in order, in the caller's transaction."""
+def run_effects(workflow: str, names: Iterable[str], context: EffectContext) -> None:
+    """Run the named effects of ``workflow`` in order, in the caller's transaction."""
     for name in names:
-        EFFECTS[name](context)
+        EFFECTS[(workflow, name)](context)
 
 
-# -- the effects of rules/approval.yaml (docs/design.md §3) ---------------------------
+# -- the effects of the PPA approval, workflows/approval.yaml (docs/design.md §3) --------
 
 
 @effect("create_execution_project")

@@ -4,7 +4,7 @@ of PPAs at a time and in a constant number of statements (docs/design.md §3,
 
 A PPA is on a user's My work when at least one trigger of the approval
 workflow is open to them on it, by the same rules as ``GET .../actions``
-(``workflow.approval.ApprovalWorkflow.actions``): the trigger leaves the PPA's
+(``workflow.engine.WorkflowEngine.actions``): the trigger leaves the PPA's
 stage, the user holds one of its roles (or a superuser role), and no
 separation-of-duties rule closes it. The rules become one SQL condition
 (``work_condition``), so the list is paged and counted by the database; the
@@ -30,9 +30,11 @@ from sqlalchemy import ColumnElement, and_, exists, false, func, or_, select
 from db import db
 from db.models import Alert, Notification, Organization, Ppa, PpaTransition, User
 from services import calendar
-from services.access import actor_of, is_superuser, visible_ppas, visible_rows
+from services.access import is_superuser, visible_ppas, visible_rows
 from services.runtime import get_runtime
-from workflow.approval import Action, PastTransition
+from rules.model import DutyRule, Transition
+from services.workflows import actor_for
+from workflow.engine import Action, PastTransition
 
 REVIEW, RETURNED, DRAFT = "review", "returned", "draft"
 
@@ -95,36 +97,49 @@ class Counts:
     notifications: int
 
 
-def _submitted_by(user_id: int, triggers) -> ColumnElement[bool]:
-    return exists().where(PpaTransition.ppa_id == Ppa.id, PpaTransition.actor_id == user_id,
-                          PpaTransition.trigger.in_(triggers))
+def _theirs(user_id: int) -> ColumnElement[bool]:
+    """A history row that counts for ``user_id``: signed by them, or signed
+    for them under a delegation (``PastTransition.people``)."""
+    return and_(PpaTransition.ppa_id == Ppa.id,
+                or_(PpaTransition.actor_id == user_id, PpaTransition.delegated_by_id == user_id))
+
+
+def _duty_terms(rule: DutyRule, transition: Transition, user_id: int) -> list[ColumnElement[bool]]:
+    """``rule`` (rules/default/workflows/approval.yaml ``separation_of_duties``)
+    as conditions on ``Ppa`` under which it leaves ``transition`` open to
+    ``user_id``: the engine's ``_breach``, in SQL."""
+    if transition.trigger not in rule.triggers:
+        return []
+    if rule.form == "whoever_fired":
+        return [~exists().where(_theirs(user_id), PpaTransition.trigger.in_(rule.after))]
+    if rule.form == "one_step_per_person":
+        return [~exists().where(_theirs(user_id), PpaTransition.trigger.in_(rule.triggers),
+                                or_(PpaTransition.trigger != transition.trigger,
+                                    PpaTransition.from_stage != transition.source))]
+    return [or_(Ppa.created_by_id.is_(None), Ppa.created_by_id != user_id)]  # preparer_may_not_fire
 
 
 def work_condition(user: User) -> ColumnElement[bool]:
     """A WHERE clause on ``Ppa``: some approval trigger is open to ``user``
-    (stage, role, organization scope and separation of duties), among the
-    PPAs they may see."""
-    runtime = get_runtime()
-    rules, workflow = runtime.rules.approval, runtime.approval
-    # All the user's roles (as in their own organization); an organization-scoped
-    # one is confined to that organization by the terms below.
-    actor, sod = actor_of(user, user.organization_id), rules.separation_of_duties
-    scoped = set(rules.organization_scoped_roles)
+    (stage, role — their own or one delegated to them —, organization scope
+    and separation of duties), among the PPAs they may see."""
+    rules = get_runtime().rules.approval
+    # Every role the user holds (as in their own organization) and those lent to them; the
+    # terms below confine the organization-scoped ones to their organization.
+    actor = actor_for(user, user.organization_id)
+    lent = {delegation.role for delegation in actor.delegations}
+    scoped = set(rules.roles.organization_scoped_roles)
+    superuser = is_superuser(user)
     terms = []
     for transition in rules.machine.transitions:
-        if workflow.role_used(transition, actor) is None:
+        usable = set(transition.roles) & (actor.roles | lent)
+        if not usable and not superuser:
             continue
         term = [Ppa.approval_status == transition.source]
-        usable = set(transition.roles) & actor.roles
-        if not is_superuser(user) and usable <= scoped:
+        if not superuser and usable <= scoped:
             term.append(Ppa.organization_id == user.organization_id)
-        if transition.trigger in sod.approval_triggers:
-            if sod.submitter_cannot_approve:
-                term.append(~_submitted_by(user.id, sod.submit_triggers))
-            if sod.one_stage_per_approver:
-                term.append(~exists().where(
-                    PpaTransition.ppa_id == Ppa.id, PpaTransition.actor_id == user.id,
-                    PpaTransition.trigger.in_(sod.approval_triggers), PpaTransition.from_stage != transition.source))
+        for rule in rules.separation_of_duties:
+            term += _duty_terms(rule, transition, user.id)
         terms.append(and_(*term))
     return and_(visible_ppas(user), or_(*terms)) if terms else false()
 
@@ -141,7 +156,7 @@ def my_work(user: User, *, page: int = 1, page_size: int = 50) -> WorkPage:
     runtime = get_runtime()
     initial = runtime.rules.approval.machine.initial
     rows = db.session.execute(
-        select(Ppa.id, Ppa.title, Organization.code, Ppa.organization_id, Ppa.approval_status,
+        select(Ppa.id, Ppa.title, Organization.code, Ppa.organization_id, Ppa.created_by_id, Ppa.approval_status,
                Ppa.budget_allocation, Ppa.stage_entered_at, func.count().over().label("total"))
         .join(Organization, Organization.id == Ppa.organization_id)
         .where(work_condition(user)).order_by(Ppa.stage_entered_at, Ppa.id)
@@ -151,10 +166,12 @@ def my_work(user: User, *, page: int = 1, page_size: int = 50) -> WorkPage:
     if rows:
         for transition in db.session.execute(
                 select(PpaTransition.ppa_id, PpaTransition.actor_id, PpaTransition.trigger,
-                       PpaTransition.from_stage, PpaTransition.to_stage, PpaTransition.comment)
+                       PpaTransition.from_stage, PpaTransition.to_stage, PpaTransition.comment,
+                       PpaTransition.delegated_by_id)
                 .where(PpaTransition.ppa_id.in_(histories)).order_by(PpaTransition.id)):
             histories[transition.ppa_id].append(transition)
     today = calendar.today()
+    actors: dict[int, object] = {}  # one actor (roles, delegations) per organization on the page
     dues: dict[tuple[str, date], date | None] = {}  # PPAs that entered a stage on the same day share a due day
     entries = []
     for row in rows:
@@ -168,12 +185,15 @@ def my_work(user: User, *, page: int = 1, page_size: int = 50) -> WorkPage:
         if key not in dues:
             dues[key] = calendar.stage_due_date(row.approval_status, row.stage_entered_at)
         due = dues[key]
-        past = [PastTransition(h.actor_id, h.trigger, h.from_stage, h.to_stage) for h in history]
+        past = [PastTransition(h.actor_id, h.trigger, h.from_stage, h.to_stage, h.delegated_by_id) for h in history]
+        if row.organization_id not in actors:
+            actors[row.organization_id] = actor_for(user, row.organization_id)
         entries.append(WorkEntry(
             ppa_id=row.id, title=row.title, moa=row.code, stage=row.approval_status, kind=kind,
             budget=row.budget_allocation, stage_entered_at=row.stage_entered_at, due=due,
             days_overdue=max(0, (today - due).days) if due else 0,
-            actions=tuple(runtime.approval.actions(row.approval_status, actor_of(user, row.organization_id), past)),
+            actions=tuple(runtime.approval.actions(row.approval_status, actors[row.organization_id], past,
+                                                 preparer_id=row.created_by_id)),
             last_comment=last.comment if last is not None else None))
     return WorkPage(entries, total, page, page_size)
 

@@ -10,7 +10,7 @@ who fired the transition.
 
 Reminders go to the PPA's owner (its author) and to every active user
 holding one of the stage's reviewer roles, when the stage is due within
-rules/schedule.yaml ``reminders.days_before_due`` days or overdue; at most
+rules/default/schedule.yaml ``reminders.days_before_due`` days or overdue; at most
 once per recipient, PPA, stage and day (a database constraint), so running
 the job twice sends nothing more. With ``SMTP_URL`` set, pending messages
 are delivered by SMTP; otherwise they stay in the outbox, readable through
@@ -108,7 +108,7 @@ def notify_stage_change(session, ppa: Ppa, actor: User, trigger: str, source: st
     commit when ``SMTP_URL`` is set.
 
     Recipients: the PPA's owner (its author) and every active user holding a
-    reviewer role of ``dest`` (rules/approval.yaml ``reviewers``; an
+    reviewer role of ``dest`` (rules/default/workflows/approval.yaml ``reviewers``; an
     organization-scoped role only in the PPA's organization), except
     ``actor``. One row per recipient, PPA and stage (``uq_notifications_once``,
     which also counts the day): entering the same stage again the same day
@@ -122,7 +122,7 @@ def notify_stage_change(session, ppa: Ppa, actor: User, trigger: str, source: st
     runtime = get_runtime()
     states = runtime.rules.approval.machine.states
     roles = set(states[dest].reviewers)
-    scoped = roles & set(runtime.rules.approval.organization_scoped_roles)
+    scoped = roles & set(runtime.rules.roles.organization_scoped_roles)
     recipients = {ppa.created_by_id} - {None}
     if roles:
         query = (select(User.id).join(UserRole, UserRole.user_id == User.id)

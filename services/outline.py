@@ -8,8 +8,8 @@ so that no rule lives in a view or a template:
 - each item's figures: allocated, expended (rolled up), variance, variance
   %, budget status, progress, share of its parent's allocation;
 - what the user may do with an item: the status triggers of
-  rules/work_item_status.yaml that leave its status, the work types
-  rules/wbs_templates.yaml allows under it — offered only to those who
+  rules/default/work_item_status.yaml that leave its status, the work types
+  rules/default/wbs_templates.yaml allows under it — offered only to those who
   change the WBS (the MOA's focal persons, administrators);
 - the budget summary, the progress overview and the over-budget items;
 - why allocations are locked (the approval that locked them).
@@ -48,7 +48,7 @@ from workflow.tree import (
     variance_pct_hundredths,
 )
 
-#: The effects of rules/approval.yaml that freeze and free allocations (docs/design.md §3).
+#: The effects of rules/default/workflows/approval.yaml that freeze and free allocations (docs/design.md §3).
 LOCKING_EFFECT, UNLOCKING_EFFECT = "lock_budget_allocations", "unlock_budget_allocations"
 
 
@@ -109,7 +109,7 @@ class Summary:
             (``None`` for a zero budget).
         figures: the project's own figures (expended, variance, status).
         counts: work items below the project by status, every status of
-            rules/work_item_status.yaml in its order; ``total``: all of them.
+            rules/default/work_item_status.yaml in its order; ``total``: all of them.
         overspent: the items spending above their allocation, in tree order.
     """
 
@@ -175,7 +175,7 @@ class Outline:
 
     def status_actions(self, node: Node) -> tuple[StatusAction, ...]:
         """The status triggers that leave ``node``'s status, in the order of
-        rules/work_item_status.yaml; none for a user who may not edit."""
+        rules/default/work_item_status.yaml; none for a user who may not edit."""
         if not self.may_edit:
             return ()
         return tuple(StatusAction(t.trigger, t.dest, self._statuses.states[t.dest].final)
@@ -259,11 +259,11 @@ class Outline:
     @property
     def unlocking_triggers(self) -> list[str]:
         """The approval triggers that unlock allocations again (the
-        ``unlock_budget_allocations`` effect of rules/approval.yaml)."""
+        ``unlock_budget_allocations`` effect of rules/default/workflows/approval.yaml)."""
         return list(dict.fromkeys(t.trigger for t in self._approval.transitions if UNLOCKING_EFFECT in t.effects))
 
     def templates(self) -> list[tuple[str, str]]:
-        """``(name, label)`` of every WBS template of rules/wbs_templates.yaml."""
+        """``(name, label)`` of every WBS template of rules/default/wbs_templates.yaml."""
         return [(name, template.label) for name, template in self._wbs.templates.items()]
 
     def default_template(self) -> str:

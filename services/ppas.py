@@ -103,7 +103,7 @@ SORTS = ("id", "title", "moa", "fiscal_year", "stage", "status", "budget", "upda
 
 def _sort_key(name: str):
     """The column (or expression) a sort name compares: the stage in the
-    workflow's order (rules/approval.yaml), not alphabetically."""
+    workflow's order (rules/default/workflows/approval.yaml), not alphabetically."""
     if name == "stage":
         order = {stage: index for index, stage in enumerate(get_runtime().rules.approval.machine.states)}
         return case(order, value=Ppa.approval_status, else_=len(order))

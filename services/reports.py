@@ -135,7 +135,7 @@ def _per_ppa(model_column, active, joins, ppa_ids: list[int]) -> dict[int, int]:
 
 
 def remarks(ppa: Ppa, allocated: Decimal, actual: Decimal, obligations: Decimal) -> str:
-    """The remark of one row (rules/budget.yaml ``report_remarks``): the
+    """The remark of one row (rules/default/budget.yaml ``report_remarks``): the
     approval stage of a PPA not yet approved; else every threshold crossed,
     or "On track"."""
     rules = get_runtime().rules

@@ -50,7 +50,7 @@ def enable_tracking(user: User, ppa_id: int, template: str | None = None) -> tup
 
     Args:
         template: ``program``, ``activity``, ``minimal`` or any template of
-            rules/wbs_templates.yaml; default the PPA's ``wbs_template``, else
+            rules/default/wbs_templates.yaml; default the PPA's ``wbs_template``, else
             its category's default.
 
     Returns:
@@ -151,7 +151,7 @@ def distribute_budget(user: User, ppa_id: int, method: str | None = None, *, par
             ``allocations`` (item id -> PHP) on any items below the root.
             Default: the PPA's ``budget_distribution_policy``.
         weights: child id -> weight, for ``weighted`` (sum 1 within the
-            tolerance of rules/budget.yaml).
+            tolerance of rules/default/budget.yaml).
         dry_run: compute and check everything exactly as for real, and write
             nothing (issue 14, item 6): the preview of the web app's Budget
             tab and ``"dry_run": true`` of the API. It needs the same rights

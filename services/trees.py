@@ -107,7 +107,7 @@ def sync_ppa(ppa: Ppa, tree: Tree, *, force: bool = False) -> PpaSync:
 
 def settle(session: Session, ppa: Ppa, tree: Tree) -> None:
     """After any change to a tree: let parents follow their children's
-    statuses (rules/sync.yaml ``roll_up_status``; the changed statuses are
+    statuses (rules/default/sync.yaml ``roll_up_status``; the changed statuses are
     written in one statement), roll progress and expenditure up, let the PPA
     follow its project, and open or resolve the tree's alerts at once."""
     rules = get_runtime().rules
@@ -125,7 +125,7 @@ def generate_execution_project(session: Session, ppa: Ppa, user_id: int, templat
     caller's transaction.
 
     Args:
-        template_name: a template of rules/wbs_templates.yaml; default the
+        template_name: a template of rules/default/wbs_templates.yaml; default the
             PPA's ``wbs_template``, else its category's default.
 
     Returns:

@@ -168,7 +168,7 @@ def list_organizations(actor: User) -> Select:
 
 def require_administrator(actor: User) -> None:
     """Allow managing users and organizations to superusers only
-    (rules/approval.yaml ``superuser_roles``; the command line acts as one).
+    (``superuser`` in roles.yaml; the command line acts as one).
 
     Raises:
         Forbidden: ``actor`` is not one.
@@ -226,13 +226,13 @@ def get_or_raise(actor: User, model: type[Organization] | type[User], row_id: in
 
 def _role_errors(roles: list[str], organization: Organization | None) -> list[str]:
     """What is wrong with giving ``roles`` to a user of ``organization``."""
-    approval = get_runtime().rules.approval
+    known = get_runtime().rules.roles
     if not roles:
         return ["at least one role is required"]
-    unknown = [r for r in roles if r not in approval.roles]
+    unknown = [r for r in roles if r not in known]
     if unknown:
-        return [f"unknown role(s) {', '.join(unknown)}; known: {', '.join(approval.roles)}"]
-    scoped = sorted(set(roles) & set(approval.organization_scoped_roles))
+        return [f"unknown role(s) {', '.join(unknown)}; known: {', '.join(known)}"]
+    scoped = sorted(set(roles) & set(known.organization_scoped_roles))
     if scoped and organization is None:
         return [f"{', '.join(scoped)} acts for one organization: give the user an organization"]
     return []
@@ -245,7 +245,7 @@ def add_user(username: str, roles: Iterable[str], *, organization: str | None = 
 
     Args:
         username: unique login name; stored canonical (``canonical_username``).
-        roles: role names from rules/approval.yaml (at least one); an
+        roles: role names of the rule set's roles.yaml (at least one); an
             organization-scoped role (``moa_focal``) needs ``organization``.
         organization: code of the user's organization, if any.
         password: an initial password (``check_password``), or ``None``.
@@ -410,7 +410,7 @@ def update_user(actor: User, user_id: int, changes: Mapping[str, Any], *, if_mat
 def _require_an_administrator(session) -> None:
     """Refuse a change that leaves no active administrator where there was
     one (nobody could manage users over the API any more)."""
-    superusers = get_runtime().rules.approval.superuser_roles
+    superusers = get_runtime().rules.roles.superuser_roles
     left = session.scalar(select(func.count()).select_from(User).where(
         User.is_active.is_(True), User.role_rows.any(UserRole.role.in_(superusers))))
     if not left:

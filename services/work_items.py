@@ -123,7 +123,7 @@ def create_work_item(user: User, fields: Mapping[str, Any]) -> dict[str, Any]:
     Raises:
         NotFound, Forbidden,
         ValidationFailed: a type not allowed under the parent
-            (rules/wbs_templates.yaml), dates out of order, or an allocation
+            (rules/default/wbs_templates.yaml), dates out of order, or an allocation
             beyond what the parent has left.
         Conflict: ``budget_locked`` (with an allocation), or a cancelled parent.
     """
@@ -229,7 +229,7 @@ def record_expenditure(user: User, item_id: int, amount: Decimal) -> dict[str, A
 
 
 def fire_work_item_transition(user: User, item_id: int, trigger: str, *, if_match: str | None = None) -> dict:
-    """Move a work item through the status machine (rules/work_item_status.yaml).
+    """Move a work item through the status machine (rules/default/work_item_status.yaml).
 
     ``cancel`` also cancels the item's open descendants.
 

@@ -18,7 +18,7 @@ SCHEMATHESIS_CASES = pytest.StashKey[int]()
 SCHEMATHESIS_STEPS = pytest.StashKey[int]()
 """How many steps of schemathesis' stateful sequences ran this session."""
 
-# Technical review is due in 10 business days (rules/approval.yaml). Entered on
+# Technical review is due in 10 business days (rules/default/workflows/approval.yaml). Entered on
 # Thursday 5 June 2025 it falls due on Monday 23 June: Eid al-Adha (Fri 6
 # June), Independence Day (Thu 12 June) and two weekends are skipped.
 STAGE_ENTERED = datetime(2025, 6, 5, 1, 0, tzinfo=UTC)  # 09:00 in Manila
@@ -267,8 +267,11 @@ def cli(app, *args: str, input: str | None = None):  # noqa: A002 - click's name
 
 def shipped_rules(directory=None):
     """The rules as the app loads them (with the effect registry)."""
+    import web.api  # noqa: F401  (imports every service, so every kind of record has registered its workflow)
     from jobs.registry import known_jobs
     from rules import load_rules
     from services.effects import known_effects
+    from services.workflows import required_workflows
 
-    return load_rules(directory, known_effects=known_effects(), known_jobs=known_jobs())
+    return load_rules(directory, known_effects=known_effects(), known_jobs=known_jobs(),
+                      required_workflows=required_workflows())

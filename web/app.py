@@ -17,6 +17,7 @@ from jobs.registry import known_jobs
 from rules import load_rules
 from services import runtime, unit_of_work
 from services.effects import known_effects
+from services.workflows import required_workflows
 from services.unit_of_work import transaction
 from web import auth, contract, errors, health, idempotency, logs, parsing, ratelimit, ui
 from web.api import BLUEPRINTS
@@ -89,7 +90,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
     runtime.init_app(app, load_rules(values["PPAFLOW_RULES_DIR"], known_effects=known_effects(),
-                                     known_jobs=known_jobs()))
+                                     known_jobs=known_jobs(), required_workflows=required_workflows()))
     db.init_app(app)
     audit.install()
     unit_of_work.install()

@@ -10,8 +10,9 @@ import sys
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import click
 from flask import Flask
@@ -20,11 +21,14 @@ from sqlalchemy.engine import make_url
 from db import db
 from db.audit import AuditContext, set_context
 from db.migrate import APPEND_ONLY_TABLES, init_database
+from db.types import utcnow
 from jobs.registry import known_jobs
 from rules import DEFAULT_RULES_DIR, load_rules
-from services import approvals, reports, users
+from services import approvals, delegations, reports, users
 from services.access import Operator
 from services.effects import known_effects
+from services.runtime import get_runtime
+from services.workflows import required_workflows
 from web.app import create_app, tune_gc
 from web.config import ConfigurationError
 from web.console import table
@@ -168,7 +172,7 @@ def user() -> None:
 
 @user.command("add")
 @click.argument("name")
-@click.option("--role", "roles", multiple=True, required=True, help="a role from rules/approval.yaml (repeatable)")
+@click.option("--role", "roles", multiple=True, required=True, help="a role of the rule set's roles.yaml (repeatable)")
 @click.option("--org", "organization", help="organization code, e.g. MSSD (required for moa_focal)")
 @click.option("--full-name", default="", help="the person's name")
 @click.option("--email", help="the person's e-mail address")
@@ -319,6 +323,75 @@ def ppa_transition(ppa_id: int, trigger: str, username: str, comment: str | None
 
 
 @main.group()
+def delegation() -> None:
+    """Delegations: a role lent to a colleague until a given time."""
+
+
+def moment(value: str, *, end_of_day: bool) -> datetime:
+    """A time given on the command line: an ISO date (the start of that day,
+    or with ``end_of_day`` the end of it) or date and time, read in the
+    schedule's time zone unless it names its offset."""
+    zone = ZoneInfo(get_runtime().rules.schedule.timezone)
+    try:
+        if len(value) == 10:
+            day = date.fromisoformat(value) + timedelta(days=1 if end_of_day else 0)
+            return datetime.combine(day, time(), zone)
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date (2025-06-14) or a date and time (2025-06-14T17:00)"
+                                 ) from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=zone)
+
+
+@delegation.command("add")
+@click.argument("role")
+@click.option("--from", "delegator", required=True, help="the user who lends the role")
+@click.option("--to", "delegate", required=True, help="the colleague who may act in it")
+@click.option("--until", required=True, help="last day (2025-06-14: through that day) or a date and time")
+@click.option("--starts", help="first day or a date and time (default: now)")
+@click.option("--reason", required=True, help="why, e.g. 'on leave until 14 June'")
+@fail_on_domain_errors
+def delegation_add(role: str, delegator: str, delegate: str, until: str, starts: str | None, reason: str) -> None:
+    """Lend ROLE of one user to a colleague (times in the schedule's time zone)."""
+    with app_context():
+        set_context(AuditContext(actor="operator", request_id=f"cli:{uuid.uuid4().hex}"))
+        fields = {"role": role, "delegator": delegator, "delegate": delegate, "reason": reason,
+                  "expires_at": moment(until, end_of_day=True)}
+        if starts:
+            fields["starts_at"] = moment(starts, end_of_day=False)
+        added = delegations.create_delegation(Operator(), fields)
+        click.echo(f"delegation {added.id}: {added.delegator.username} lends {added.role} to "
+                   f"{added.delegate.username} from {delegations.when(added.starts_at)} until "
+                   f"{delegations.when(added.expires_at)}")
+
+
+@delegation.command("list")
+@click.option("--user", help="only those this user gave or received")
+@click.option("--role", help="only those of this role")
+@click.option("--active/--inactive", default=None, help="only those active now, or only the others")
+def delegation_list(user: str | None, role: str | None, active: bool | None) -> None:
+    """Delegations, newest first: who lends which role to whom, when, why, and their state now."""
+    with app_context():
+        query = delegations.list_delegations(Operator(), delegations.DelegationFilters(user, role, active))
+        now = utcnow()
+        rows = [(d.id, d.role, d.delegator.username, d.delegate.username, delegations.when(d.starts_at),
+                 delegations.when(d.expires_at), d.state_at(now), d.reason) for d in db.session.scalars(query)]
+        click.echo(table(("id", "role", "from", "to", "starts", "expires", "state", "reason"), rows))
+
+
+@delegation.command("revoke")
+@click.argument("delegation_id", type=int)
+@fail_on_domain_errors
+def delegation_revoke(delegation_id: int) -> None:
+    """End delegation DELEGATION_ID now."""
+    with app_context():
+        set_context(AuditContext(actor="operator", request_id=f"cli:{uuid.uuid4().hex}"))
+        revoked = delegations.revoke_delegation(Operator(), delegation_id)
+        click.echo(f"delegation {revoked.id} revoked: {revoked.delegate.username} no longer acts as "
+                   f"{revoked.role} for {revoked.delegator.username}")
+
+
+@main.group()
 def rules() -> None:
     """Rule files."""
 
@@ -335,16 +408,19 @@ def rules_check(directory: Path | None) -> None:
 
     directory = directory or Path(os.environ.get("PPAFLOW_RULES_DIR") or DEFAULT_RULES_DIR)
     try:
-        loaded = load_rules(directory, known_effects=known_effects(), known_jobs=known_jobs())
+        loaded = load_rules(directory, known_effects=known_effects(), known_jobs=known_jobs(),
+                            required_workflows=required_workflows())
     except RulesError as exc:
         for line in exc.errors:
             click.echo(line)
         click.echo(f"{len(exc.errors)} error(s); the rule set would not load")
         sys.exit(1)
-    approval = loaded.approval.machine
     click.echo(f"rules in {directory}: OK")
-    click.echo(f"  approval: {len(approval.states)} stages, {len(approval.transitions)} transitions, "
-               f"{len(loaded.approval.roles)} roles")
+    click.echo(f"  roles: {len(loaded.roles)} ({', '.join(loaded.roles)})")
+    for workflow in loaded.workflows.values():
+        click.echo(f"  workflow {workflow.name} ({workflow.file}): {len(workflow.machine.states)} stages, "
+                   f"{len(workflow.machine.transitions)} transitions, "
+                   f"{len(workflow.separation_of_duties)} separation-of-duties rules")
     click.echo(f"  work item status: {len(loaded.work_item_status.states)} statuses, "
                f"{len(loaded.work_item_status.transitions)} transitions")
     for rule_file in loaded.files:
@@ -361,8 +437,9 @@ def rules_check(directory: Path | None) -> None:
 @click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 64), help="threads per gunicorn worker")
 def serve(host: str, port: int, workers: int | None, threads: int) -> None:
     """Serve the API and the web app: the development server, or gunicorn
-    with --workers. Without REDIS_URL, the schedule of rules/schedule.yaml
-    runs in the serving processes (one of them fires each entry)."""
+    with --workers. Without REDIS_URL, the schedule of
+    rules/default/schedule.yaml runs in the serving processes (one of them
+    fires each entry)."""
     with app_context() as app:
         url = safe_url(app.config["DATABASE_URL"])
         click.echo(f"web app: sign in at http://{host}:{port}/login")
@@ -373,7 +450,7 @@ def serve(host: str, port: int, workers: int | None, threads: int) -> None:
             configure_logging()
             click.echo(f"ppaflow serving on http://{host}:{port}/api (database {url})")
             if start_local_scheduler(app):
-                click.echo("schedule of rules/schedule.yaml: in this process (no REDIS_URL)")
+                click.echo("schedule of rules/default/schedule.yaml: in this process (no REDIS_URL)")
             app.run(host=host, port=port, threaded=True, use_reloader=False)
             return
     from web.server import Server
@@ -421,7 +498,7 @@ def sweep_lost_jobs() -> None:
 @main.command()
 @click.option("--list", "list_only", is_flag=True, help="print the schedule and the next run times, then exit")
 def scheduler(list_only: bool) -> None:
-    """Run the schedule of rules/schedule.yaml (cron read in its time zone,
+    """Run the schedule of rules/default/schedule.yaml (cron read in its time zone,
     Asia/Manila): RQ's cron scheduler with REDIS_URL, else in this process
     (jobs run inline; one process at a time fires, see docs/design.md §7)."""
     from jobs.clock import build_local_scheduler, upcoming

@@ -4,7 +4,7 @@ Keys (docs/design.md §1): ``DATABASE_URL`` (default: SQLite file under ``instan
 ``DATABASE_OWNER_URL`` (the role that owns the schema and runs the
 migrations, ``ppaflow init-db``; default: ``DATABASE_URL``),
 ``REDIS_URL`` (unset: jobs run inline), ``PPAFLOW_RULES_DIR`` (default: the
-rules shipped in ``rules/``), ``SECRET_KEY``, ``MAX_CONTENT_LENGTH`` (bytes a
+rule set shipped in ``rules/default/``), ``SECRET_KEY``, ``MAX_CONTENT_LENGTH`` (bytes a
 request body may have, default 1 MiB), ``SMTP_URL`` (unset: notifications
 stay in the outbox), ``RATE_LIMIT`` (per API token, default
 ``600 per minute``; Flask-Limiter notation), ``FAILED_AUTH_LIMIT`` (failed

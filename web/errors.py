@@ -93,6 +93,9 @@ PROBLEM_TITLES = {
     "last_administrator": "Last administrator",
     "organization_exists": "Organization already exists",
     "examples_invalid": "Example files invalid",
+    # delegations (services.delegations)
+    "delegation_overlaps": "Overlapping delegation",
+    "delegation_ended": "Delegation already ended",
     # planning and scheduling (workflow.critical_path, workflow.optimiser)
     "dependency_cycle": "Dependencies form a cycle",
     "infeasible_constraints": "Constraints cannot all be met",

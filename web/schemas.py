@@ -190,6 +190,8 @@ class ActionSchema(Reply):
     roles = fields.List(fields.String())
     comment_required = fields.Boolean()
     reasons = fields.List(fields.Nested(ReasonSchema))
+    acting_for = fields.String(allow_none=True, metadata={
+        "description": "the delegator you would sign for, when you may fire it only under a delegation"})
 
 
 class ActionsSchema(Reply):
@@ -211,6 +213,8 @@ class HistoryEntrySchema(Reply):
     actor_id = fields.Integer()
     actor = fields.String(attribute="actor.username")
     role = fields.String()
+    delegated_by = fields.String(attribute="delegated_by.username", allow_none=True, metadata={
+        "description": "the delegator, when the step was signed under a delegation of their role"})
     comment = fields.String(allow_none=True)
     created_at = fields.DateTime()
     rules_hash = fields.String()
@@ -233,7 +237,7 @@ class EnableTrackingSchema(Schema):
 
     structure_template = fields.String(validate=validate.Length(min=1, max=50),
                                        metadata={"description": "program, activity, minimal, or any template of "
-                                                                "rules/wbs_templates.yaml; default: the PPA's"})
+                                                                "rules/default/wbs_templates.yaml; default: the PPA's"})
 
 
 class DistributeBudgetSchema(Schema):
@@ -705,7 +709,7 @@ class AccountSchema(Reply):
 
 def _roles(**kwargs) -> fields.List:
     return fields.List(fields.String(validate=validate.Length(min=1, max=40)), validate=validate.Length(min=1, max=20),
-                       metadata={"description": "role names of rules/approval.yaml; moa_focal needs an organization"},
+                       metadata={"description": "role names of the rule set's roles.yaml; moa_focal needs an organization"},
                        **kwargs)
 
 

@@ -60,7 +60,7 @@ class RoleMissing(Forbidden):
 
 
 class SeparationOfDuties(Forbidden):
-    """The action would break a separation-of-duties rule (rules/approval.yaml)."""
+    """The action would break a separation-of-duties rule of a workflow file (docs/design.md §6)."""
 
     code = "separation_of_duties"
 

@@ -1,4 +1,4 @@
-"""How a PPA follows its execution project (docs/design.md §4, rules/sync.yaml)."""
+"""How a PPA follows its execution project (docs/design.md §4, rules/default/sync.yaml)."""
 
 from __future__ import annotations
 

@@ -13,11 +13,11 @@ Rollups:
 - variance = allocated - expended; variance % = variance / allocated × 100
   (undefined when nothing is allocated);
 - budget status: ``over_budget`` when expended > allocated, ``on_budget``
-  when |variance %| <= the threshold of rules/budget.yaml, else
+  when |variance %| <= the threshold of rules/default/budget.yaml, else
   ``under_budget``;
 - progress: a completed leaf is 100, a cancelled item is left out, another
   leaf has its own progress; a parent follows its children by the method of
-  rules/sync.yaml. Rolled-up progress is an exact rational (``int`` or
+  rules/default/sync.yaml. Rolled-up progress is an exact rational (``int`` or
   ``Fraction``, percent) at every level; it is rounded once, half-up, by
   ``shown_progress`` where it is shown (docs/design.md §4).
 """
@@ -160,7 +160,7 @@ def roll_up(tree: Tree, method: str = "average") -> Tree:
 
     Args:
         method: ``average``, ``budget_weighted`` or ``completed_count``
-            (rules/sync.yaml ``progress_method``).
+            (rules/default/sync.yaml ``progress_method``).
     """
     weighted, by_count = method == "budget_weighted", method == "completed_count"
     for node in reversed(tree.preorder()):
@@ -190,7 +190,7 @@ def roll_up(tree: Tree, method: str = "average") -> Tree:
 
 
 def roll_up_statuses(tree: Tree, machine: MachineRules) -> dict[int, tuple[str, str]]:
-    """Let parents follow their children's statuses (rules/sync.yaml
+    """Let parents follow their children's statuses (rules/default/sync.yaml
     ``roll_up_status``), in one post-order pass so a change ripples up.
 
     A not-started parent starts when any of its children has left the
@@ -234,7 +234,7 @@ def budget_status(allocated: int | None, expended: int, threshold_pct: Decimal) 
 
     Args:
         allocated, expended: centavos.
-        threshold_pct: the on-budget band, percent (rules/budget.yaml).
+        threshold_pct: the on-budget band, percent (rules/default/budget.yaml).
     """
     return _budget_status(allocated or 0, expended, Fraction(threshold_pct) * 100)
 
@@ -356,7 +356,7 @@ def weighted_shares(tree: Tree, parent_id: int, weights: Mapping[int, Decimal],
 
     Args:
         weights: child id -> weight, one per direct child; they must sum to 1
-            within ``tolerance`` (rules/budget.yaml). The amounts still sum
+            within ``tolerance`` (rules/default/budget.yaml). The amounts still sum
             exactly to the parent's allocation.
 
     Raises:

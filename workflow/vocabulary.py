@@ -24,7 +24,7 @@ DISTRIBUTION_POLICIES = ("equal", "weighted", "manual")
 WORK_TYPES = ("project", "sub_project", "activity", "task", "subtask")
 
 #: Budget status of a work item (docs/design.md §4): expended above the
-#: allocation, within the on-budget band of rules/budget.yaml, or below it.
+#: allocation, within the on-budget band of rules/default/budget.yaml, or below it.
 BUDGET_STATUSES = ("over_budget", "on_budget", "under_budget")
 
 #: Alert types (docs/design.md §7): an item spends more than its allocation, an item

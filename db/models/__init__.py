@@ -23,11 +23,13 @@ from db.models.people import ApiToken, Organization, User, UserRole
 from db.models.ppa import Ppa, PpaTransition
 from db.models.web_session import WebSession
 from db.models.work_item import WorkItem
+from db.models.workflow import Delegation, WorkflowTransition
 from db.types import Money
 
 __all__ = ["Alert", "Allotment", "Attachment", "ApiToken", "AuditEntry", "BudgetJustification", "BudgetLineItem",
-           "BudgetProposal", "Disbursement", "IdempotencyKey", "JobRecord", "Notification", "Obligation",
-           "Organization", "Ppa", "PpaTransition", "ProgramBudget", "User", "UserRole", "WebSession", "WorkItem"]
+           "BudgetProposal", "Delegation", "Disbursement", "IdempotencyKey", "JobRecord", "Notification", "Obligation",
+           "Organization", "Ppa", "PpaTransition", "ProgramBudget", "User", "UserRole", "WebSession", "WorkItem",
+           "WorkflowTransition"]
 
 
 def _ppa_organization(session, ppa_id):
@@ -38,6 +40,11 @@ def _ppa_organization(session, ppa_id):
 def _work_item_organization(session, item):
     root = item if item.root_id is None else session.get(WorkItem, item.root_id)
     return _ppa_organization(session, root.ppa_id) if root is not None else None
+
+
+def _user_organization(session, user_id):
+    user = session.get(User, user_id) if user_id is not None else None
+    return user.organization_id if user is not None else None
 
 
 def _program_budget_organization(session, program_budget_id):
@@ -56,6 +63,7 @@ audit.register(Allotment, "allotment", lambda s, o: o.organization_id)
 audit.register(Obligation, "obligation", lambda s, o: o.organization_id)
 audit.register(Disbursement, "disbursement", lambda s, o: o.organization_id)
 audit.register(Attachment, "attachment", lambda s, o: o.organization_id)
+audit.register(Delegation, "delegation", lambda s, o: _user_organization(s, o.delegator_id))
 
 
 def _actual_expenditure():

@@ -37,7 +37,7 @@ class Organization(db.Model):
 
 class User(UserMixin, db.Model):
     """A person or system using ppaflow, with one or more roles
-    (rules/approval.yaml ``roles``) and optionally an organization.
+    (rules/default/roles.yaml) and optionally an organization.
 
     ``username`` is stored canonical (NFKC, case-folded) and
     ``username_skeleton`` is the SHA-256 of its Unicode TR39 skeleton, unique,

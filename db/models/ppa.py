@@ -25,7 +25,7 @@ class Ppa(db.Model):
     """A Program, Project or Activity of a BARMM MOA (docs/design.md §3).
 
     ``budget_allocation`` is PHP (``Decimal``; centavos in the database).
-    ``approval_status`` is a stage of rules/approval.yaml; ``status`` is the
+    ``approval_status`` is a stage of the rules' workflows/approval.yaml; ``status`` is the
     implementation status. ``version`` increases with every write and is the
     ETag (optimistic concurrency).
     """
@@ -97,8 +97,9 @@ class Ppa(db.Model):
 
 
 class PpaTransition(db.Model):
-    """One approval transition of one PPA: who, in which role, what, when,
-    under which rules. Append-only: the database refuses updates and deletes
+    """One approval transition of one PPA: who, in which role, for whom
+    (``delegated_by``, when signed under a delegation), what, when, under
+    which rules. Append-only: the database refuses updates and deletes
     (triggers created by the migrations)."""
 
     __tablename__ = "ppa_transitions"
@@ -113,5 +114,8 @@ class PpaTransition(db.Model):
     comment: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     rules_hash: Mapped[str] = mapped_column(String(64))
+    delegated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    delegation_id: Mapped[int | None] = mapped_column(ForeignKey("delegations.id"))
 
-    actor: Mapped[User] = relationship(lazy="joined")
+    actor: Mapped[User] = relationship(foreign_keys=[actor_id], lazy="joined")
+    delegated_by: Mapped[User | None] = relationship(foreign_keys=[delegated_by_id], lazy="joined")

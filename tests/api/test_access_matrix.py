@@ -41,6 +41,9 @@ PREPARE = expect(other_focal=404, reviewers=403, budget_analyst="ok")
 EVERYONE = expect()
 REQUESTER = expect(404, focal="ok", admin="ok")                      # a report job: who asked for it (issue 10)
 ADMIN_ONLY = expect(403, admin="ok")                                 # administration (issue 10)
+DELEGATOR = expect(404, technical_reviewer="ok", admin="ok")         # a delegation: its delegator (issue 14)
+LEND = {"role": "technical_reviewer", "delegator": "bpda.reviewer", "delegate": "ocm.executive",
+        "expires_at": "2099-06-14T17:00:00+08:00", "reason": "on leave"}
 
 #: A body holding this as ``file`` is sent as a multipart upload of a small PDF.
 DOCUMENT = "<a PDF>"
@@ -120,6 +123,10 @@ MATRIX = [
     ("POST", "/api/users", {"username": "new.{role}", "roles": ["executive"]}, ADMIN_ONLY),
     ("GET", "/api/users/{user}", None, ADMIN_ONLY),
     ("PATCH", "/api/users/{user}", {"full_name": "Renamed"}, ADMIN_ONLY),
+    ("GET", "/api/delegations", None, EVERYONE),
+    ("POST", "/api/delegations", LEND, expect(403, technical_reviewer="ok", admin="ok")),
+    ("GET", "/api/delegations/{delegation}", None, DELEGATOR | {"planning_officer": "ok"}),
+    ("POST", "/api/delegations/{delegation}/revoke", None, DELEGATOR | {"planning_officer": 403}),
 ]
 
 
@@ -145,12 +152,15 @@ def build(world: World) -> dict[str, object]:
     draft = world.create_ppa(title="Draft")["id"]
     attachment = world.client.post(f"/api/monitoring-entries/{draft}/attachments", headers=world.focal.headers,
                                    **_upload()).get_json()["id"]
+    delegation = world.client.post("/api/delegations", json=LEND | {  # not yet active: lends nothing now
+        "delegate": "bpda.planner", "starts_at": "2098-01-01T00:00:00+08:00"},
+        headers=world.technical_reviewer.headers).get_json()["id"]
     return {"draft": draft, "reviewing": reviewing, "tracked": chain.ppa, "attachment": attachment,
             "root": tree["work_item_id"], "leaf": leaf, "proposal": chain.proposal,
             "program_budget": chain.program_budget, "allotment": allotment["id"], "spare_allotment": spare["id"],
             "obligation": obligation["id"], "spare_obligation": spare_obligation["id"],
             "disbursement": disbursement["id"], "alert": alert, "job": job, "user": world.focal.id,
-            "organization": _organization_id(world, "MSSD")}
+            "organization": _organization_id(world, "MSSD"), "delegation": delegation}
 
 
 def _upload() -> dict:

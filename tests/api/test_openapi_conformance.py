@@ -61,19 +61,19 @@ CROSS_FIELD_RULES: dict[str, dict[str, str]] = {
     "POST /api/monitoring-entries": {
         "target_end_date": "on or after start_date",
         "implementing_moa": "an organization that exists",
-        "wbs_template": "a template of rules/wbs_templates.yaml",
+        "wbs_template": "a template of wbs_templates.yaml",
     },
     "PATCH /api/monitoring-entries/{ppa_id}": {
         "target_end_date": "on or after start_date (the stored one when not sent)",
         "implementing_moa": "an organization that exists",
-        "wbs_template": "a template of rules/wbs_templates.yaml",
+        "wbs_template": "a template of wbs_templates.yaml",
     },
     "POST /api/monitoring-entries/{ppa_id}/transitions": {
-        "trigger": "a trigger of rules/approval.yaml",
+        "trigger": "a trigger of workflows/approval.yaml",
         "comment": "required by the trigger (comment_required), not whitespace only",
     },
     "POST /api/monitoring-entries/{ppa_id}/enable_workitem_tracking/": {
-        "structure_template": "a template of rules/wbs_templates.yaml",
+        "structure_template": "a template of wbs_templates.yaml",
     },
     "POST /api/monitoring-entries/{ppa_id}/distribute_budget/": {
         "weights": "required for weighted; keys are the ids of the parent's children; sum 1",
@@ -82,7 +82,7 @@ CROSS_FIELD_RULES: dict[str, dict[str, str]] = {
         "method": "a policy the PPA's WBS can use",
     },
     "POST /api/work-items": {
-        "work_type": "allowed under the parent's type (rules/wbs_templates.yaml)",
+        "work_type": "allowed under the parent's type (wbs_templates.yaml)",
         "allocated_budget": "within what the parent has left",
         "due_date": "on or after start_date",
     },
@@ -95,7 +95,7 @@ CROSS_FIELD_RULES: dict[str, dict[str, str]] = {
         "amount": "the item's expenditure never below zero",
     },
     "POST /api/work-items/{item_id}/transitions": {
-        "trigger": "a trigger of rules/work_item_status.yaml",
+        "trigger": "a trigger of work_item_status.yaml",
     },
     "POST /api/program-budgets": {
         "ppa_id": "a PPA of the proposal's organization and fiscal year",
@@ -115,17 +115,24 @@ CROSS_FIELD_RULES: dict[str, dict[str, str]] = {
     "POST /api/users": {
         "username": "letters or digits of any script, '.', '-' or '_' (Unicode categories, which the document's "
                     "pattern language cannot name portably)",
-        "roles": "roles of rules/approval.yaml; moa_focal needs an organization",
+        "roles": "roles of rules/default/roles.yaml; moa_focal needs an organization",
         "organization": "an organization that exists",
         "password": "12 to 1,024 characters after NFKC, not only blanks, not the username",
     },
     "PATCH /api/users/{user_id}": {
-        "roles": "roles of rules/approval.yaml; moa_focal needs an organization",
+        "roles": "roles of rules/default/roles.yaml; moa_focal needs an organization",
         "organization": "an organization that exists",
         "password": "12 to 1,024 characters after NFKC, not only blanks, not the username",
     },
     "POST /api/monitoring-entries/{ppa_id}/attachments": {
         "file": "a PDF, image, .xlsx or .docx by its content, not empty, within ATTACHMENT_MAX_BYTES",
+    },
+    "POST /api/delegations": {
+        "role": "a role of roles.yaml, not a superuser role, held by the delegator",
+        "delegate": "an active user other than the delegator; of the delegator's organization for a scoped role",
+        "delegator": "an active user",
+        "expires_at": "after starts_at and not past",
+        "reason": "not whitespace only",
     },
 }
 #: The same, for every operation.

@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import sign_in
 
-#: The activity template on PHP 5,000,000.00 (rules/wbs_templates.yaml).
+#: The activity template on PHP 5,000,000.00 (rules/default/wbs_templates.yaml).
 TEMPLATE_SPLIT = [("Preparation", 75_000_000), ("Execution", 375_000_000), ("Completion & Reporting", 50_000_000)]
 
 

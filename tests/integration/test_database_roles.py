@@ -1,7 +1,7 @@
 """The role split on PostgreSQL (issue 10, item 12 and Administration):
 ``ppaflow init-db`` migrates as the owner (``DATABASE_OWNER_URL``) and
 grants the role of ``DATABASE_URL`` what the application needs; that role
-cannot UPDATE, DELETE or TRUNCATE the audit log or the approval history.
+cannot UPDATE, DELETE or TRUNCATE the audit log or the workflow histories.
 
 PostgreSQL roles belong to the whole server: the role made here has a name
 of its own for this run and is dropped afterwards."""
@@ -19,6 +19,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
 
 from db import db
+from db.migrate import APPEND_ONLY_TABLES
 from web import create_app
 from web.cli import main
 
@@ -62,7 +63,7 @@ def test_init_db_migrates_as_the_owner_and_the_app_role_cannot_rewrite_audit_or_
         with app_engine.begin() as connection:  # reading and appending is what the app does
             assert connection.scalar(text("SELECT count(*) FROM ppa_transitions")) == 1
             assert connection.scalar(text("SELECT count(*) FROM audit_log")) > 0
-        for table in ("audit_log", "ppa_transitions"):
+        for table in APPEND_ONLY_TABLES:  # the audit log, ppa_transitions, workflow_transitions
             for statement in (f"UPDATE {table} SET created_at = created_at", f"DELETE FROM {table}",
                               f"TRUNCATE {table}", f"TRUNCATE {table} CASCADE",
                               f"DROP TRIGGER {table}_append_only ON {table}"):

@@ -1,5 +1,5 @@
 """The schedule without Redis (issue 10; docs/design.md §7): the entries of
-rules/schedule.yaml run in-process on APScheduler, in Manila time, exactly
+rules/default/schedule.yaml run in-process on APScheduler, in Manila time, exactly
 once however many processes serve the database (the schedule lease: a
 PostgreSQL advisory lock, or a lock file beside a SQLite database)."""
 

@@ -8,11 +8,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.support import shipped_rules
-from workflow.approval import Actor, ApprovalWorkflow, PastTransition
+from workflow.engine import Actor, PastTransition, WorkflowEngine
 from workflow.errors import InvalidTransition, RoleMissing, SeparationOfDuties, ValidationFailed
 
 RULES = shipped_rules()
-WORKFLOW = ApprovalWorkflow(RULES.approval)
+WORKFLOW = WorkflowEngine(RULES.approval)
 FOCAL = Actor(1, frozenset({"moa_focal"}))
 TECH = Actor(2, frozenset({"technical_reviewer"}))
 SENIOR = Actor(3, frozenset({"technical_reviewer", "planning_officer"}))
@@ -65,7 +65,7 @@ def test_multi_role_user_cannot_approve_a_second_stage():
 
 
 ACTORS = st.builds(Actor, user_id=st.integers(1, 6), roles=st.frozensets(
-    st.sampled_from(sorted(RULES.approval.roles)), min_size=1, max_size=2))
+    st.sampled_from(sorted(RULES.roles)), min_size=1, max_size=2))
 
 
 @settings(max_examples=300, deadline=None)
@@ -85,7 +85,7 @@ def test_random_attempts_only_ever_follow_the_rules(attempts):
         edge = RULES.approval.machine.transition_from(trigger, stage)
         assert edge is not None and outcome.dest == edge.dest
         assert not RULES.approval.machine.states[stage].final
-        assert outcome.role in edge.roles or outcome.role in RULES.approval.superuser_roles
+        assert outcome.role in edge.roles or outcome.role in RULES.roles.superuser_roles
         history.append(PastTransition(actor.user_id, trigger, stage, outcome.dest))
         stage = outcome.dest
     # No user ever approved two different stages, nor approved after submitting.

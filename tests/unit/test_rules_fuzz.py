@@ -13,11 +13,12 @@ from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
 from rules import DEFAULT_RULES_DIR
-from rules.loader import FILES
+from rules.loader import read_rule_files
 from tests.support import shipped_rules
 from workflow.errors import RulesError
 
-SHIPPED = {name: (DEFAULT_RULES_DIR / name).read_bytes() for name in FILES}
+SHIPPED = read_rule_files(DEFAULT_RULES_DIR)
+FILES = tuple(SHIPPED)
 LINE_ERROR = re.compile(r".+\.ya?ml:[1-9][0-9]*: \S.*")
 FUZZ = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -27,6 +28,7 @@ def load_with(name: str, content: bytes):
     with tempfile.TemporaryDirectory() as tmp:
         directory = Path(tmp)
         for file_name, data in SHIPPED.items():
+            (directory / file_name).parent.mkdir(parents=True, exist_ok=True)
             (directory / file_name).write_bytes(content if file_name == name else data)
         try:
             return shipped_rules(directory)

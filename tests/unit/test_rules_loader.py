@@ -20,9 +20,7 @@ from workflow.errors import RulesError
 def rules_dir(tmp_path) -> Path:
     """A copy of the shipped rules to break."""
     target = tmp_path / "rules"
-    target.mkdir()
-    for path in DEFAULT_RULES_DIR.glob("*.yaml"):
-        shutil.copy(path, target / path.name)
+    shutil.copytree(DEFAULT_RULES_DIR, target)
     return target
 
 
@@ -51,39 +49,39 @@ def test_shipped_rules_load_with_a_stable_hash():
 
 def test_hash_changes_when_a_rule_file_changes(rules_dir):
     before = load_rules(rules_dir).hash
-    edit(rules_dir, "approval.yaml", "due_in_days: 10", "due_in_days: 12")
+    edit(rules_dir, "workflows/approval.yaml", "due_in_days: 10", "due_in_days: 12")
 
     assert load_rules(rules_dir).hash != before
 
 
 def test_two_mistakes_are_both_reported_with_their_lines(rules_dir):
-    line_a = edit(rules_dir, "approval.yaml", "    reviewers: [budget_analyst]", "    reviewers: [budget_analist]")
+    line_a = edit(rules_dir, "workflows/approval.yaml", "    reviewers: [budget_analyst]", "    reviewers: [budget_analist]")
     line_b = edit(rules_dir, "work_item_status.yaml", "    label: At risk", "    label: 12")
 
     errors = errors_of(rules_dir)
 
     assert errors == [
-        f"{rules_dir}/approval.yaml:{line_a}: stage budget_review: unknown role 'budget_analist' in reviewers",
+        f"{rules_dir}/workflows/approval.yaml:{line_a}: stage budget_review: unknown role 'budget_analist' in reviewers",
         f"{rules_dir}/work_item_status.yaml:{line_b}: at_risk.label: expected a non-empty string, got number 12",
     ]
 
 
 @pytest.mark.parametrize("name, old, new, expected", [
-    ("approval.yaml", "    label: Budget review\n", "    label: Budget review\n    colour: blue\n",
+    ("workflows/approval.yaml", "    label: Budget review\n", "    label: Budget review\n    colour: blue\n",
      "stage budget_review: unknown key 'colour'"),
-    ("approval.yaml", "    dest: budget_review\n", "    dest: budget_reveiw\n",
+    ("workflows/approval.yaml", "    dest: budget_review\n", "    dest: budget_reveiw\n",
      "transition approve: unknown stage 'budget_reveiw' in dest"),
-    ("approval.yaml", "    roles: [moa_focal]", "    roles: [moa_focals]", "transition submit: unknown role 'moa_focals'"),
-    ("approval.yaml", "  - trigger: enact\n    source: approved", "  - trigger: enact\n    source: enacted",
+    ("workflows/approval.yaml", "    roles: [moa_focal]", "    roles: [moa_focals]", "transition submit: unknown role 'moa_focals'"),
+    ("workflows/approval.yaml", "  - trigger: enact\n    source: approved", "  - trigger: enact\n    source: enacted",
      "transition enact: exits 'enacted', which is final"),
-    ("approval.yaml", "    due_in_days: 7", "    due_in_days: a week", "due_in_days: expected a whole number"),
-    ("approval.yaml", "    comment_required: true", "    comment_required: yes please",
+    ("workflows/approval.yaml", "    due_in_days: 7", "    due_in_days: a week", "due_in_days: expected a whole number"),
+    ("workflows/approval.yaml", "    comment_required: true", "    comment_required: yes please",
      "comment_required: expected true or false"),
-    ("approval.yaml", "  approved:\n    label: Approved\n", "  approved:\n    label: Approved\n  archived:\n    label: Archived\n    final: true\n",
+    ("workflows/approval.yaml", "  approved:\n    label: Approved\n", "  approved:\n    label: Approved\n  archived:\n    label: Archived\n    final: true\n",
      "stage 'archived' is unreachable from 'draft'"),
-    ("approval.yaml", "workflow: ppa_approval\n", "workflow: ppa_approval\nworkflow: again\n",
+    ("workflows/approval.yaml", "workflow: ppa_approval\n", "workflow: ppa_approval\nworkflow: again\n",
      "duplicate key 'workflow'"),
-    ("approval.yaml", "initial_stage: draft", "initial_stage: drafting", "initial stage 'drafting' is not declared"),
+    ("workflows/approval.yaml", "initial_stage: draft", "initial_stage: drafting", "initial stage 'drafting' is not declared"),
     ("work_item_status.yaml", "  - trigger: reopen\n    source: completed\n", "  - trigger: reopen\n    source: cancelled\n",
      "transition reopen: exits 'cancelled', which is final"),
     ("work_item_status.yaml", "statuses:\n", "statuses: [\n", "YAML syntax error"),
@@ -108,7 +106,7 @@ def test_each_kind_of_mistake_names_file_and_line(rules_dir, name, old, new, exp
 
 
 def test_a_stage_nobody_leaves_is_a_dead_end(rules_dir):
-    edit(rules_dir, "approval.yaml", "  - trigger: enact\n    source: approved\n    dest: enacted\n    roles: [budget_analyst]\n", "")
+    edit(rules_dir, "workflows/approval.yaml", "  - trigger: enact\n    source: approved\n    dest: enacted\n    roles: [budget_analyst]\n", "")
 
     errors = errors_of(rules_dir)
 
@@ -117,17 +115,17 @@ def test_a_stage_nobody_leaves_is_a_dead_end(rules_dir):
 
 
 def test_effects_must_be_registered(rules_dir):
-    line = edit(rules_dir, "approval.yaml", "    roles: [moa_focal]", "    roles: [moa_focal]\n    effects: [send_fax]")
+    line = edit(rules_dir, "workflows/approval.yaml", "    roles: [moa_focal]", "    roles: [moa_focal]\n    effects: [send_fax]")
 
     errors = errors_of(rules_dir)
 
     assert len(errors) == 1
-    assert errors[0].startswith(f"{rules_dir}/approval.yaml:{line + 1}: transition submit: unknown effect 'send_fax' "
+    assert errors[0].startswith(f"{rules_dir}/workflows/approval.yaml:{line + 1}: transition submit: unknown effect 'send_fax' "
                                 "(known: activate_execution_project, cancel_execution_project, ")
 
 
 def test_bytes_that_are_not_utf8_are_a_line_error(rules_dir):
-    path = rules_dir / "approval.yaml"
+    path = rules_dir / "workflows/approval.yaml"
     path.write_bytes(path.read_bytes().replace(b"label: Draft", b"label: Dr\xe1ft"))
 
     errors = errors_of(rules_dir)
@@ -147,20 +145,20 @@ def test_missing_and_unknown_files_are_reported(rules_dir):
 
 
 def test_empty_file_is_an_error_not_a_crash(rules_dir):
-    (rules_dir / "approval.yaml").write_text("")
+    (rules_dir / "workflows/approval.yaml").write_text("")
 
     assert any("expected a mapping at the top level" in e for e in errors_of(rules_dir))
 
 
 def test_rules_check_prints_errors_and_exits_1(rules_dir):
-    edit(rules_dir, "approval.yaml", "    reviewers: [executive]", "    reviewers: [chief]")
+    edit(rules_dir, "workflows/approval.yaml", "    reviewers: [executive]", "    reviewers: [chief]")
     edit(rules_dir, "work_item_status.yaml", "initial_status: not_started", "initial_status: new")
 
     result = CliRunner().invoke(main, ["rules", "check", str(rules_dir)])
 
     assert result.exit_code == 1
     lines = result.output.splitlines()
-    assert any(line.startswith(f"{rules_dir}/approval.yaml:") and "unknown role 'chief'" in line for line in lines)
+    assert any(line.startswith(f"{rules_dir}/workflows/approval.yaml:") and "unknown role 'chief'" in line for line in lines)
     assert any(line.startswith(f"{rules_dir}/work_item_status.yaml:") and "'new' is not declared" in line
                for line in lines)
 
@@ -174,7 +172,7 @@ def test_rules_check_prints_a_summary_and_the_hash_when_valid(rules_dir):
 
 
 def test_server_refuses_to_start_on_broken_rules(rules_dir, tmp_path):
-    edit(rules_dir, "approval.yaml", "initial_stage: draft", "initial_stage: nowhere")
+    edit(rules_dir, "workflows/approval.yaml", "initial_stage: draft", "initial_stage: nowhere")
 
     result = CliRunner().invoke(main, ["serve"], env={"PPAFLOW_RULES_DIR": str(rules_dir),
                                                       "DATABASE_URL": f"sqlite:///{tmp_path}/x.sqlite3"})
@@ -223,7 +221,7 @@ def test_a_template_bomb_of_nested_aliases_is_refused_at_its_line(rules_dir):
 @pytest.mark.parametrize("name, old, new", [
     ("budget.yaml", "variance:\n", "variance: &v\n"),
     ("schedule.yaml", "timezone: Asia/Manila", "timezone: &tz Asia/Manila\nholidays_country: *tz"),
-    ("approval.yaml", "    label: Budget review\n", "    label: &l Budget review\n    <<: {label: *l}\n"),
+    ("workflows/approval.yaml", "    label: Budget review\n", "    label: &l Budget review\n    <<: {label: *l}\n"),
 ])
 def test_anchors_aliases_and_merge_keys_are_refused_in_every_file(rules_dir, name, old, new):
     line = edit(rules_dir, name, old, new)

@@ -52,7 +52,7 @@ class Rules(MethodView):
         return {
             "hash": rules.hash,
             "files": rules.files,
-            "roles": dict(rules.approval.roles),
+            "roles": dict(rules.roles.descriptions),
             "stages": list(rules.approval.machine.states.values()),
             "triggers": list(rules.approval.machine.triggers),
             "work_item_statuses": list(rules.work_item_status.states),

@@ -51,7 +51,7 @@ class WorkItemCollection(MethodView):
     @blp.arguments(WorkItemCreateSchema)
     @blp.response(201, WorkItemSchema, headers=ETAG_HEADER | LOCATION_HEADER)
     def post(self, data):
-        """Add a work item under an existing one (type rules of rules/wbs_templates.yaml)."""
+        """Add a work item under an existing one (type rules of rules/default/wbs_templates.yaml)."""
         view, status, headers = with_etag(work_items.create_work_item(current_user(), data), 201)
         headers["Location"] = url_for("work-items.WorkItemOne", item_id=view["id"])
         return view, status, headers

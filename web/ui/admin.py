@@ -26,7 +26,7 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 def _role_choices():
     return choices((role, f"{role} — {description.split(';')[0]}")
-                   for role, description in get_runtime().rules.approval.roles.items())
+                   for role, description in get_runtime().rules.roles.descriptions.items())
 
 
 def _organization_choices(blank: str):

@@ -5,9 +5,9 @@ person reads them (docs/design.md §11).
   ``-₱1,500.00``; ``None`` shows as an em dash.
 - ``percent``: one decimal, rounded half-up: ``12.3%``.
 - ``datetime`` / ``date``: in the schedule's time zone (Asia/Manila,
-  rules/schedule.yaml): ``29 Nov 2026, 14:05`` / ``29 Nov 2026``.
-- ``stage``, ``role``: the labels of rules/approval.yaml; ``work_status``:
-  those of rules/work_item_status.yaml.
+  rules/default/schedule.yaml): ``29 Nov 2026, 14:05`` / ``29 Nov 2026``.
+- ``stage``, ``role``: the labels of rules/default/workflows/approval.yaml; ``work_status``:
+  those of rules/default/work_item_status.yaml.
 - ``words``: a code such as ``return_for_revision`` as ``return for revision``;
   ``sentence``: the first letter in capitals; ``thousands``: ``2,500``.
 - ``stage_due`` (a PPA's due day), ``days_overdue``; ``file_size``,
@@ -100,8 +100,8 @@ def work_status(status: str | None) -> str:
 
 
 def role_label(role: str) -> str:
-    """A role's description from rules/approval.yaml, up to its first ';'."""
-    description = get_runtime().rules.approval.roles.get(role)
+    """A role's description from rules/default/roles.yaml, up to its first ';'."""
+    description = get_runtime().rules.roles.descriptions.get(role)
     return description.split(";")[0] if description else words(role)
 
 

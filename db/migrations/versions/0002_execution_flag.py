@@ -1,5 +1,5 @@
 """PPA execution flag: set when the execution project is at risk (the PPA
-stays ``ongoing`` but flagged; rules/sync.yaml).
+stays ``ongoing`` but flagged; rules/default/sync.yaml).
 
 Revision ID: 0002
 Revises: 0001

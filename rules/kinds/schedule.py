@@ -1,0 +1,69 @@
+"""``schedule.yaml``: background jobs and the calendar they count in (docs/design.md §7)."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import holidays
+from croniter import croniter
+
+from rules.kinds.base import LoadContext, RuleFileKind
+from rules.model import ScheduledJob, ScheduleRules
+from rules.reading import FileReader, Item
+
+
+def read_schedule(r: FileReader, doc: Item, context: LoadContext) -> ScheduleRules | None:
+    """Time zone, business days and holidays, reminders, retry intervals and
+    the cron entries (each a job kind the code knows)."""
+    known_jobs = context.known_jobs
+    f = r.fields(doc, "schedule.yaml", required=["timezone", "jobs"], optional=[
+        "business_days", "holidays_country", "reminders", "retry_intervals_seconds"])
+    if f is None:
+        return None
+    ok = True
+    timezone = r.text(f["timezone"], "timezone") if "timezone" in f else None
+    if timezone is not None:
+        try:
+            ZoneInfo(timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            r.error(f["timezone"].line, f"timezone: unknown time zone {timezone!r} (use an IANA name, e.g. Asia/Manila)")
+            timezone = None
+    business = r.boolean(f["business_days"], "business_days") if "business_days" in f else False
+    country = r.text(f["holidays_country"], "holidays_country") if "holidays_country" in f else "PH"
+    if country is not None and country not in holidays.list_supported_countries():
+        r.error(f["holidays_country"].line, f"holidays_country: {country!r} is not a country the holidays "
+                                            "package knows (use an ISO code such as PH)")
+        country = None
+    days_before = 1
+    if "reminders" in f:
+        rf = r.fields(f["reminders"], "reminders", required=["days_before_due"])
+        days_before = (r.integer(rf["days_before_due"], "reminders.days_before_due", 0, 60)
+                       if rf and "days_before_due" in rf else None)
+    intervals: list[int] = [10, 60, 300]
+    if "retry_intervals_seconds" in f:
+        intervals = []
+        for element in r.sequence(f["retry_intervals_seconds"], "retry_intervals_seconds"):
+            value = r.integer(element, "retry_intervals_seconds", 0, 86_400)
+            ok = ok and value is not None
+            intervals.append(value or 0)
+    jobs: list[ScheduledJob] = []
+    for key, value, key_line in r.mapping(f["jobs"], "jobs") if "jobs" in f else []:
+        jf = r.fields(value, f"jobs.{key}", required=["cron"])
+        if known_jobs and key not in known_jobs:
+            r.error(key_line, f"jobs: unknown job {key!r} (known: {', '.join(sorted(known_jobs))})")
+            continue
+        if not jf or "cron" not in jf:
+            continue
+        cron = r.text(jf["cron"], f"jobs.{key}.cron")
+        if cron is not None and (len(cron.split()) != 5 or not croniter.is_valid(cron)):
+            r.error(jf["cron"].line, f"jobs.{key}.cron: {cron!r} is not a five-field cron expression")
+            cron = None
+        if cron is not None:
+            jobs.append(ScheduledJob(name=key, cron=cron))
+    if None in (timezone, business, country, days_before) or not ok:
+        return None
+    return ScheduleRules(timezone=timezone, business_days=business, holidays_country=country,
+                         reminder_days_before=days_before, retry_intervals=tuple(intervals), jobs=tuple(jobs))
+
+
+KIND = RuleFileKind(name="schedule", pattern="schedule.yaml", read=read_schedule)

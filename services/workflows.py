@@ -1,0 +1,209 @@
+"""Moving any record through its workflow, and writing its history
+(docs/design.md §6): the one place every workflow step goes through.
+
+A kind of record that follows a workflow of the rules is described once by a
+``RecordKind`` (which workflow, which attribute holds its stage, its
+organization and preparer, where its history goes) and registered with
+``register``: the rules loader then refuses a rule set without that
+workflow. Its service locks the row and checks ``If-Match`` in its own
+transaction, then calls ``fire``; ``actions`` answers ``GET .../actions``.
+
+PPAs keep their history in ``ppa_transitions`` (``services.approvals``);
+every other kind writes ``workflow_transitions`` (``RECORD_HISTORY``), one
+append-only table for all of them. Both record the signer, the role, the
+delegator when signed under a delegation, the comment, the time and the
+rule-set hash.
+
+Example (a budget proposal's service)::
+
+    BUDGET_PROPOSAL = workflows.register(RecordKind("budget_proposal", workflow="budget_proposal"))
+
+    def fire_transition(user, proposal_id, trigger, *, comment=None, if_match=None):
+        with transaction():
+            proposal = get_proposal_or_raise(user, proposal_id, for_update=True)
+            check_if_match(if_match, proposal.etag)
+            workflows.fire(user, BUDGET_PROPOSAL, proposal, trigger, comment=comment)
+        return proposal
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from db import db
+from db.models import PpaTransition, User, WorkflowTransition
+from services.access import roles_in
+from services.delegations import signing_delegations
+from services.effects import EffectContext, run_effects
+from services.runtime import get_runtime
+from workflow.engine import Action, Actor, Outcome, PastTransition
+
+
+class History(Protocol):
+    """Where a kind of record's steps are kept."""
+
+    def past(self, kind: RecordKind, record_id: int) -> list[PastTransition]:
+        """The record's steps as the rules see them, oldest first."""
+
+    def append(self, session: Session, kind: RecordKind, row: Any, user: User, outcome: Outcome, rules_hash: str,
+               organization_id: int | None) -> None:
+        """Record one step (in the caller's transaction)."""
+
+    def rows(self, kind: RecordKind, record_id: int) -> list:
+        """The record's history rows, oldest first (for the API)."""
+
+
+class RecordHistory:
+    """``workflow_transitions``: the history of every kind but PPAs."""
+
+    def past(self, kind: RecordKind, record_id: int) -> list[PastTransition]:
+        t = WorkflowTransition
+        query = (select(t.actor_id, t.trigger, t.from_stage, t.to_stage, t.delegated_by_id)
+                 .where(t.record_type == kind.name, t.record_id == record_id, t.workflow == kind.workflow)
+                 .order_by(t.id))
+        return [PastTransition(*row) for row in db.session.execute(query)]
+
+    def append(self, session: Session, kind: RecordKind, row: Any, user: User, outcome: Outcome, rules_hash: str,
+               organization_id: int | None) -> None:
+        session.add(WorkflowTransition(
+            workflow=kind.workflow, record_type=kind.name, record_id=row.id, trigger=outcome.trigger,
+            from_stage=outcome.source, to_stage=outcome.dest, actor_id=user.id, role=outcome.role,
+            delegated_by_id=outcome.delegated_by,
+            delegation_id=outcome.delegation.id if outcome.delegation else None, comment=outcome.comment,
+            rules_hash=rules_hash, organization_id=organization_id))
+
+    def rows(self, kind: RecordKind, record_id: int) -> list[WorkflowTransition]:
+        t = WorkflowTransition
+        return list(db.session.scalars(select(t).where(
+            t.record_type == kind.name, t.record_id == record_id, t.workflow == kind.workflow).order_by(t.id)))
+
+
+class PpaHistory:
+    """``ppa_transitions``: the PPA approval's history (kept as it was)."""
+
+    def past(self, kind: RecordKind, record_id: int) -> list[PastTransition]:
+        t = PpaTransition
+        query = (select(t.actor_id, t.trigger, t.from_stage, t.to_stage, t.delegated_by_id)
+                 .where(t.ppa_id == record_id).order_by(t.id))
+        return [PastTransition(*row) for row in db.session.execute(query)]
+
+    def append(self, session: Session, kind: RecordKind, row: Any, user: User, outcome: Outcome, rules_hash: str,
+               organization_id: int | None) -> None:
+        session.add(PpaTransition(
+            ppa_id=row.id, actor_id=user.id, role=outcome.role, trigger=outcome.trigger,
+            from_stage=outcome.source, to_stage=outcome.dest, comment=outcome.comment, rules_hash=rules_hash,
+            delegated_by_id=outcome.delegated_by,
+            delegation_id=outcome.delegation.id if outcome.delegation else None))
+
+    def rows(self, kind: RecordKind, record_id: int) -> list[PpaTransition]:
+        return list(db.session.scalars(
+            select(PpaTransition).where(PpaTransition.ppa_id == record_id).order_by(PpaTransition.id)))
+
+
+RECORD_HISTORY = RecordHistory()
+PPA_HISTORY = PpaHistory()
+
+
+@dataclass(frozen=True)
+class RecordKind:
+    """A kind of record that moves through a workflow of the rules.
+
+    Attributes:
+        name: the record type as the history names it (``budget_proposal``).
+        workflow: the workflow it follows (``workflow:`` of a file in
+            ``workflows/``).
+        state: the row attribute holding its stage.
+        organization_of: ``row -> organization id`` (organization-scoped roles
+            and delegations count only there; recorded on each step).
+        preparer_of: ``row -> user id`` of who prepared it, for
+            ``preparer_may_not_fire`` rules (``None``: nobody).
+        history: where its steps are kept.
+        on_move: ``(row, user, outcome) -> None``, run right after the row's
+            stage is set and before its history row and effects (PPAs:
+            ``stage_entered_at``, ``updated_by``).
+    """
+
+    name: str
+    workflow: str
+    state: str = "status"
+    organization_of: Callable[[Any], int | None] = field(default=lambda row: row.organization_id)
+    preparer_of: Callable[[Any], int | None] = field(default=lambda row: getattr(row, "created_by_id", None))
+    history: History = RECORD_HISTORY
+    on_move: Callable[[Any, User, Outcome], None] | None = None
+
+
+#: Record type -> kind; filled by ``register`` in the service of each kind.
+KINDS: dict[str, RecordKind] = {}
+
+
+def register(kind: RecordKind) -> RecordKind:
+    """Make ``kind`` known: the rules loader then requires its workflow."""
+    KINDS[kind.name] = kind
+    return kind
+
+
+def required_workflows() -> frozenset[str]:
+    """The workflows the registered kinds follow (passed to the rules loader)."""
+    return frozenset(kind.workflow for kind in KINDS.values())
+
+
+def actor_for(user: User, organization_id: int | None, *, lock: bool = False) -> Actor:
+    """The engine's view of ``user`` acting on a record of ``organization_id``:
+    the roles that count there (``services.access.roles_in``), the roles
+    held only elsewhere, and the delegations they may sign under
+    (``services.delegations.signing_delegations``; ``lock`` on write paths)."""
+    roles = roles_in(user, organization_id)
+    active, lapsed = signing_delegations(user, organization_id, lock=lock)
+    return Actor(user_id=user.id, roles=roles, held_elsewhere=user.roles - roles, delegations=active, lapsed=lapsed)
+
+
+def fire(user: User, kind: RecordKind, row: Any, trigger: str, *, comment: str | None = None) -> Outcome:
+    """Fire ``trigger`` on ``row`` (a record of ``kind``) as ``user``: decide
+    with the workflow engine, set the row's stage, write the history row
+    (with the delegator when signed under a delegation and the rule-set
+    hash) and run the transition's effects, all in the caller's transaction.
+
+    The caller has locked ``row`` (``SELECT ... FOR UPDATE``) and checked
+    ``If-Match`` inside the same ``transaction()``.
+
+    Returns:
+        The ``Outcome`` (new stage, role, delegation, effects).
+
+    Raises:
+        ValidationFailed: unknown trigger, missing or refused comment.
+        InvalidTransition: not possible from the row's stage.
+        RoleMissing, SeparationOfDuties: ``user`` may not fire it.
+    """
+    runtime = get_runtime()
+    organization_id = kind.organization_of(row)
+    engine = runtime.workflow(kind.workflow)
+    outcome = engine.fire(getattr(row, kind.state), trigger, actor_for(user, organization_id, lock=True),
+                          kind.history.past(kind, row.id), comment, preparer_id=kind.preparer_of(row))
+    setattr(row, kind.state, outcome.dest)
+    if kind.on_move is not None:
+        kind.on_move(row, user, outcome)
+    session = db.session
+    kind.history.append(session, kind, row, user, outcome, runtime.rules.hash, organization_id)
+    run_effects(kind.workflow, outcome.effects, EffectContext(session, row, user, outcome, runtime))
+    return outcome
+
+
+def actions(user: User, kind: RecordKind, row: Any, *, stale: bool = False) -> list[Action]:
+    """Every trigger of ``kind``'s workflow, whether ``user`` may fire it on
+    ``row`` now (under which delegation), and the reasons the closed ones
+    are closed (``stale``: the caller's copy is out of date)."""
+    organization_id = kind.organization_of(row)
+    return get_runtime().workflow(kind.workflow).actions(
+        getattr(row, kind.state), actor_for(user, organization_id), kind.history.past(kind, row.id),
+        preparer_id=kind.preparer_of(row), stale=stale)
+
+
+def history(kind: RecordKind, record_id: int) -> list:
+    """The history rows of record ``record_id`` of ``kind``, oldest first
+    (the caller has checked that the user may see the record)."""
+    return kind.history.rows(kind, record_id)
