@@ -28,13 +28,12 @@ from decimal import Decimal
 from sqlalchemy import ColumnElement, and_, exists, false, func, or_, select
 
 from db import db
-from db.models import Alert, Notification, Organization, Ppa, PpaTransition, User
-from services import calendar
-from services.access import is_superuser, visible_ppas, visible_rows
+from db.models import Alert, Delegation, Notification, Organization, Ppa, PpaTransition, User
+from services import calendar, delegations
+from services.access import is_superuser, roles_in, visible_ppas, visible_rows
 from services.runtime import get_runtime
 from rules.model import DutyRule, Transition
-from services.workflows import actor_for
-from workflow.engine import Action, PastTransition
+from workflow.engine import Action, Actor, PastTransition
 
 REVIEW, RETURNED, DRAFT = "review", "returned", "draft"
 
@@ -119,20 +118,20 @@ def _duty_terms(rule: DutyRule, transition: Transition, user_id: int) -> list[Co
     return [or_(Ppa.created_by_id.is_(None), Ppa.created_by_id != user_id)]  # preparer_may_not_fire
 
 
-def work_condition(user: User) -> ColumnElement[bool]:
+def work_condition(user: User, live: list[Delegation]) -> ColumnElement[bool]:
     """A WHERE clause on ``Ppa``: some approval trigger is open to ``user``
-    (stage, role — their own or one delegated to them —, organization scope
-    and separation of duties), among the PPAs they may see."""
+    (stage, role — their own or one lent to them by a delegation of
+    ``live`` —, organization scope and separation of duties), among the PPAs
+    they may see."""
     rules = get_runtime().rules.approval
-    # Every role the user holds (as in their own organization) and those lent to them; the
-    # terms below confine the organization-scoped ones to their organization.
-    actor = actor_for(user, user.organization_id)
-    lent = {delegation.role for delegation in actor.delegations}
+    # Every role the user holds and those lent to them; the terms below confine the
+    # organization-scoped ones to the user's organization.
+    lent = {d.role for d in live}
     scoped = set(rules.roles.organization_scoped_roles)
     superuser = is_superuser(user)
     terms = []
     for transition in rules.machine.transitions:
-        usable = set(transition.roles) & (actor.roles | lent)
+        usable = set(transition.roles) & (user.roles | lent)
         if not usable and not superuser:
             continue
         term = [Ppa.approval_status == transition.source]
@@ -146,8 +145,8 @@ def work_condition(user: User) -> ColumnElement[bool]:
 
 def my_work(user: User, *, page: int = 1, page_size: int = 50) -> WorkPage:
     """A page of the PPAs waiting for ``user``, with their open and closed
-    actions; two statements whatever the number of PPAs (the page with its
-    total, then the page's histories).
+    actions; three statements whatever the number of PPAs (the delegations
+    lent to the user, the page with its total, then the page's histories).
 
     Args:
         page: 1-based page number.
@@ -155,13 +154,14 @@ def my_work(user: User, *, page: int = 1, page_size: int = 50) -> WorkPage:
     """
     runtime = get_runtime()
     initial = runtime.rules.approval.machine.initial
+    live = delegations.live_delegations(user)
     rows = db.session.execute(
         select(Ppa.id, Ppa.title, Organization.code, Ppa.organization_id, Ppa.created_by_id, Ppa.approval_status,
                Ppa.budget_allocation, Ppa.stage_entered_at, func.count().over().label("total"))
         .join(Organization, Organization.id == Ppa.organization_id)
-        .where(work_condition(user)).order_by(Ppa.stage_entered_at, Ppa.id)
+        .where(work_condition(user, live)).order_by(Ppa.stage_entered_at, Ppa.id)
         .offset((page - 1) * page_size).limit(page_size)).all()
-    total = rows[0].total if rows else (0 if page == 1 else count_work(user))
+    total = rows[0].total if rows else (0 if page == 1 else count_work(user, live))
     histories: dict[int, list] = {row.id: [] for row in rows}
     if rows:
         for transition in db.session.execute(
@@ -171,7 +171,7 @@ def my_work(user: User, *, page: int = 1, page_size: int = 50) -> WorkPage:
                 .where(PpaTransition.ppa_id.in_(histories)).order_by(PpaTransition.id)):
             histories[transition.ppa_id].append(transition)
     today = calendar.today()
-    actors: dict[int, object] = {}  # one actor (roles, delegations) per organization on the page
+    actors: dict[int, Actor] = {}  # one actor (roles, delegations) per organization on the page
     dues: dict[tuple[str, date], date | None] = {}  # PPAs that entered a stage on the same day share a due day
     entries = []
     for row in rows:
@@ -187,7 +187,9 @@ def my_work(user: User, *, page: int = 1, page_size: int = 50) -> WorkPage:
         due = dues[key]
         past = [PastTransition(h.actor_id, h.trigger, h.from_stage, h.to_stage, h.delegated_by_id) for h in history]
         if row.organization_id not in actors:
-            actors[row.organization_id] = actor_for(user, row.organization_id)
+            roles = roles_in(user, row.organization_id)
+            actors[row.organization_id] = Actor(user.id, roles, user.roles - roles, delegations.counting_delegations(
+                user, row.organization_id, live))
         entries.append(WorkEntry(
             ppa_id=row.id, title=row.title, moa=row.code, stage=row.approval_status, kind=kind,
             budget=row.budget_allocation, stage_entered_at=row.stage_entered_at, due=due,
@@ -198,14 +200,17 @@ def my_work(user: User, *, page: int = 1, page_size: int = 50) -> WorkPage:
     return WorkPage(entries, total, page, page_size)
 
 
-def count_work(user: User) -> int:
-    """How many PPAs wait for ``user`` (one statement)."""
-    return db.session.scalar(select(func.count()).select_from(Ppa).where(work_condition(user)))
+def count_work(user: User, live: list[Delegation]) -> int:
+    """How many PPAs wait for ``user`` (one statement; ``live``:
+    ``delegations.live_delegations(user)``)."""
+    return db.session.scalar(select(func.count()).select_from(Ppa).where(work_condition(user, live)))
 
 
 def counts(user: User) -> Counts:
-    """The navigation's numbers for ``user``, in one statement."""
-    work = select(func.count()).select_from(Ppa).where(work_condition(user)).scalar_subquery()
+    """The navigation's numbers for ``user``, in two statements (the
+    delegations lent to them, then the three counts)."""
+    work = (select(func.count()).select_from(Ppa)
+            .where(work_condition(user, delegations.live_delegations(user))).scalar_subquery())
     open_alerts = (select(func.count()).select_from(Alert)
                    .where(visible_rows(user, Alert.organization_id), Alert.resolved_at.is_(None)).scalar_subquery())
     unread = (select(func.count()).select_from(Notification)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import event
 
@@ -105,10 +106,10 @@ def test_my_work_costs_the_same_statements_for_few_and_for_many_ppas(app, world)
         world.fire(world.create_ppa(title=f"PPA {number}")["id"], "submit", world.focal)
     with statements(app) as many:
         assert my_work(user).total == 30
-    assert len(few) == len(many) == 2
+    assert len(few) == len(many) == 3  # delegations lent to the user, the page and its total, the histories
     with statements(app) as navigation:
         assert counts(user).work == 30
-    assert len(navigation) == 1
+    assert len(navigation) == 2  # delegations lent to the user, the three counts
 
 
 def test_my_work_pages_hold_fifty_ppas_and_the_total(app, world):
@@ -121,3 +122,20 @@ def test_my_work_pages_hold_fifty_ppas_and_the_total(app, world):
     assert (len(first.entries), len(second.entries), first.total, second.total) == (50, 3, 53, 53)
     assert not {e.ppa_id for e in first.entries} & {e.ppa_id for e in second.entries}
     assert beyond.entries == [] and beyond.total == 53
+
+
+def test_a_colleague_standing_in_for_a_reviewer_finds_the_ppas_on_my_work_and_signs_for_them(app, world):
+    ppa = world.create_ppa(title="Barangay water system")["id"]
+    world.fire(ppa, "submit", world.focal)
+    planner = world.planning_officer
+    lent = world.client.post("/api/delegations", headers=world.technical_reviewer.headers, json={
+        "role": "technical_reviewer", "delegate": planner.username, "reason": "on leave",
+        "expires_at": (datetime.now(UTC) + timedelta(days=5)).isoformat()})
+    assert lent.status_code == 201, lent.get_json()
+    with app.app_context():
+        user = users.get_user(planner.username)
+        page, navigation = my_work(user), counts(user)
+    entry = next(e for e in page.entries if e.ppa_id == ppa)
+    approve = next(a for a in entry.actions if a.trigger == "approve")
+    assert (approve.open, approve.acting_for) == (True, world.technical_reviewer.username)
+    assert navigation.work == page.total == 1

@@ -44,7 +44,8 @@ from web.ui.forms import (
     choices,
 )
 from web.ui.pages import FORM_REFUSALS, is_htmx, refuse, saved, signed_in, submit
-from web.ui.work_items import TreeView, opened_items, over_allocations, tab_context
+from web.ui.ppas import tab_context
+from web.ui.work_items import TreeView, opened_items, over_allocations
 from workflow.errors import BudgetLimitExceeded, Conflict, Duplicate, ValidationFailed
 from workflow.money import from_centavos
 from workflow.tree import Node, unallocated

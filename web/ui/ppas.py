@@ -156,11 +156,21 @@ def new():
     return done or (render_template("ppas/new.html", form=form), status)
 
 
-def _tab(template: str, ppa_id: int, status: int = 200, **context):
-    """Render a tab of the PPA page with the layout's context: the PPA, its
-    actions as the user sees them, the tab's name."""
-    ppa, actions = approvals.available_actions(signed_in(), ppa_id)
-    return render_template(template, ppa=ppa, actions=actions, **context), status
+def tab_context(user, ppa_id: int, tab: str | None) -> dict:
+    """What the PPA page's layout needs (``ppas/_layout.html``): the PPA, its
+    actions as ``user`` sees them, the active tab. Every tab's view starts
+    from it.
+
+    Raises:
+        NotFound: the PPA is not visible to ``user`` (a 404 page).
+    """
+    ppa, actions = approvals.available_actions(user, ppa_id)
+    return {"ppa": ppa, "actions": actions, "active_tab": tab}
+
+
+def _tab(template: str, ppa_id: int, status: int = 200, *, active_tab: str | None, **context):
+    """Render a tab of the PPA page with the layout's context."""
+    return render_template(template, **tab_context(signed_in(), ppa_id, active_tab), **context), status
 
 
 def _documents(ppa_id: int, upload_form: AttachmentForm | None = None) -> dict[str, Any]:

@@ -29,6 +29,7 @@ from services.outline import Outline, get_outline, require_item_of
 from web.ui.filters import money, work_status
 from web.ui.forms import EnableTrackingForm, ExpenditureForm, WorkItemForm, choices
 from web.ui.pages import first_rows, saved, signed_in, submit
+from web.ui.ppas import tab_context
 from workflow.errors import NotFound, ValidationFailed
 from workflow.tree import Node
 
@@ -172,17 +173,6 @@ def over_allocations(error: ValidationFailed) -> dict[str, str]:
             f"The work items under “{over['title']}” would hold {money(total)}, {money(total - limit)} more than "
             f"its allocation of {money(limit)}. Lower them by at least {money(total - limit)}.")
     return sentences
-
-
-def tab_context(user, ppa_id: int, tab: str) -> dict:
-    """What the PPA page's layout needs (``ppas/_layout.html``): the PPA, its
-    actions as ``user`` sees them, the active tab.
-
-    Raises:
-        NotFound: the PPA is not visible to ``user`` (a 404 page).
-    """
-    ppa, actions = approvals.available_actions(user, ppa_id)
-    return {"ppa": ppa, "actions": actions, "active_tab": tab}
 
 
 def _page(ppa_id: int, *, focus: int | None = None, form: tuple[int, str, FlaskForm | None] | None = None,
