@@ -49,6 +49,7 @@ from services.unit_of_work import transaction
 from services.users import get_organization_or_raise
 from workflow.errors import BudgetLimitExceeded, Conflict, NotFound, ValidationFailed
 from workflow.money import ZERO, from_centavos
+from workflow.validity import quarter_of
 
 PREPARE = ("moa_focal", "budget_analyst")
 APPROVE = ("budget_analyst",)
@@ -179,17 +180,25 @@ def add_line_item(user: User, program_budget_id: int, *, uacs_code: str, descrip
 # -- execution -------------------------------------------------------------------------------
 
 
-def release_allotment(user: User, *, program_budget_id: int, quarter: int, release_date: date, saro_number: str,
-                      amount: Decimal) -> Allotment:
-    """Release a quarterly allotment against a program budget.
+def release_allotment(user: User, *, program_budget_id: int, release_date: date, saro_number: str,
+                      amount: Decimal, quarter: int | None = None) -> Allotment:
+    """Release an allotment against a program budget. Its quarter comes
+    from ``release_date``, year included (docs/design.md §12); ``quarter``,
+    when a client still sends it, must agree.
 
     Raises:
         NotFound, Forbidden,
+        ValidationFailed: ``quarter`` is not the quarter of ``release_date``,
         Conflict: ``not_enacted`` (rules/default/budget.yaml ``allotments_need_stage``),
         Duplicate: the SARO/GARO number is used,
         BudgetLimitExceeded: the allotments would exceed the approved amount.
     """
     stage = get_runtime().rules.budget.allotments_need_stage
+    derived = quarter_of(release_date)
+    if quarter is not None and quarter != derived:
+        raise ValidationFailed({"quarter": [
+            f"Q{quarter} does not match the release date {release_date.isoformat()}, which is in Q{derived} of "
+            f"{release_date.year}; the quarter comes from the release date, so leave it out"]})
     try:
         with transaction() as session:
             program_budget = get_or_raise(user, ProgramBudget, program_budget_id, lock=True)
@@ -198,7 +207,7 @@ def release_allotment(user: User, *, program_budget_id: int, quarter: int, relea
                 raise Conflict(f"allotments are released for {stage} PPAs; PPA {program_budget.ppa_id} is "
                                f"{program_budget.ppa.approval_status}", code="not_enacted")
             allotment = Allotment(program_budget_id=program_budget.id,
-                                  organization_id=program_budget.ppa.organization_id, quarter=quarter,
+                                  organization_id=program_budget.ppa.organization_id, quarter=derived,
                                   release_date=release_date, saro_number=saro_number, amount=amount,
                                   created_by_id=user.id)
             session.add(allotment)
@@ -225,7 +234,9 @@ def record_obligation(user: User, *, allotment_id: int, payee: str, ors_number: 
             _require_active(allotment, "allotment")
             if obligation_date < allotment.release_date:
                 raise ValidationFailed({"obligation_date": [
-                    f"is before the allotment's release on {allotment.release_date.isoformat()}"]})
+                    f"the ORS date {obligation_date.isoformat()} is before the release of allotment "
+                    f"{allotment.saro_number} on {allotment.release_date.isoformat()}; an obligation cannot be "
+                    f"dated before the allotment it draws on"]})
             obligation = Obligation(allotment_id=allotment.id, organization_id=allotment.organization_id, payee=payee,
                                     ors_number=ors_number,
                                     particulars=particulars, obligation_date=obligation_date, amount=amount,
@@ -255,7 +266,9 @@ def record_disbursement(user: User, *, obligation_id: int, dv_number: str, payme
             _require_active(obligation, "obligation")
             if disbursement_date < obligation.obligation_date:
                 raise ValidationFailed({"disbursement_date": [
-                    f"is before the obligation of {obligation.obligation_date.isoformat()}"]})
+                    f"the DV date {disbursement_date.isoformat()} is before ORS {obligation.ors_number} dated "
+                    f"{obligation.obligation_date.isoformat()}; a disbursement cannot be dated before the "
+                    f"obligation it pays"]})
             disbursement = Disbursement(obligation_id=obligation.id, organization_id=obligation.organization_id,
                                         dv_number=dv_number,
                                         payment_method=payment_method, disbursement_date=disbursement_date,

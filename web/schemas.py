@@ -544,8 +544,11 @@ class LineItemSchema(Reply):
 
 class AllotmentCreateSchema(Schema):
     program_budget_id = RowId(required=True)
-    quarter = fields.Integer(required=True, strict=True, validate=validate.Range(1, 4))
-    release_date = fields.Date(required=True)
+    quarter = fields.Integer(strict=True, validate=validate.Range(1, 4), metadata={
+        "description": "optional and deprecated: the quarter comes from release_date (year included); when "
+                       "sent it must agree, else 422", "deprecated": True})
+    release_date = fields.Date(required=True, metadata={
+        "description": "the SARO/GARO release date; the allotment's quarter is the quarter of this date"})
     saro_number = _reference()
     amount = Money(required=True, positive=True)
 
@@ -553,7 +556,7 @@ class AllotmentCreateSchema(Schema):
 class AllotmentSchema(Reply):
     id = fields.Integer()
     program_budget_id = fields.Integer()
-    quarter = fields.Integer()
+    quarter = fields.Integer(metadata={"description": "the quarter of release_date (1-4), derived"})
     release_date = fields.Date()
     saro_number = fields.String()
     amount = Money()

@@ -339,7 +339,7 @@ def release(ppa_id: int):
     """Release an allotment (budget analysts)."""
     form = AllotmentForm(prefix="allotment")
     return _record(ppa_id, "allotment", form, lambda user: budget.release_allotment(
-        user, program_budget_id=int(form.program_budget.data), quarter=int(form.quarter.data),
+        user, program_budget_id=int(form.program_budget.data),
         release_date=form.release_date.data, saro_number=form.saro_number.data.strip(), amount=form.amount.data),
         lambda row: f"Allotment {row.saro_number} of {money(row.amount)} released for Q{row.quarter}.")
 
