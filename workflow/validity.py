@@ -162,7 +162,7 @@ class ValidityRules:
             OutsideValidity: dated before 1 January of the fiscal year, after
                 the step's deadline, or the year has no validity rule.
         """
-        what = f"a {CATEGORY_WORDS[category]} {step} of FY{fiscal_year}"
+        what = f"this {step} of FY{fiscal_year} {CATEGORY_WORDS[category]}"
         rule = self.rule_for(fiscal_year, category, posted_on)
         extra = {"fiscal_year": fiscal_year, "category": category, "step": step}
         if rule is None:
