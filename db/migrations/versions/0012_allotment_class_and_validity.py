@@ -60,11 +60,13 @@ def upgrade() -> None:
         op.execute(f"ALTER TABLE allotments ADD COLUMN validity_category VARCHAR(30) NOT NULL "
                    f"DEFAULT 'mooe_operations' CONSTRAINT ck_allotments_validity_category "
                    f"CHECK (({CATEGORY_CHECK}) AND ({MATCH_CHECK}))")
-    # Existing allotments: their PPA's class, and that class's default category.
-    op.execute("UPDATE allotments SET allotment_class = (SELECT ppas.appropriation_class FROM program_budgets "
-               "JOIN ppas ON ppas.id = program_budgets.ppa_id WHERE program_budgets.id = allotments.program_budget_id)")
+    # Existing allotments: their PPA's class and that class's default category, in one statement (the
+    # SQLite CHECK sees both columns change together).
+    ppa_class = ("(SELECT ppas.appropriation_class FROM program_budgets JOIN ppas ON ppas.id = program_budgets.ppa_id "
+                 "WHERE program_budgets.id = allotments.program_budget_id)")
     cases = " ".join(f"WHEN '{k}' THEN '{c}'" for k, c in DEFAULT_CATEGORY.items())
-    op.execute(f"UPDATE allotments SET validity_category = CASE allotment_class {cases} END")
+    op.execute(f"UPDATE allotments SET allotment_class = {ppa_class}, "
+               f"validity_category = CASE {ppa_class} {cases} END")
     if postgres:
         op.execute(f"ALTER TABLE allotments ADD CONSTRAINT ck_allotments_allotment_class CHECK ({CLASS_CHECK})")
         op.execute(f"ALTER TABLE allotments ADD CONSTRAINT ck_allotments_validity_category "
