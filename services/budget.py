@@ -49,7 +49,7 @@ from services.unit_of_work import transaction
 from services.users import get_organization_or_raise
 from workflow.errors import BudgetLimitExceeded, Conflict, NotFound, ValidationFailed
 from workflow.money import ZERO, from_centavos
-from workflow.validity import CATEGORY_CLASS, DEFAULT_CATEGORY, quarter_of
+from workflow.validity import CATEGORY_CLASS, DEFAULT_CATEGORY, categories_of, quarter_of
 
 PREPARE = ("moa_focal", "budget_analyst")
 APPROVE = ("budget_analyst",)
@@ -225,7 +225,7 @@ def release_allotment(user: User, *, program_budget_id: int, release_date: date,
                 raise ValidationFailed({"validity_category": [
                     f"{category} is a category of {CATEGORY_CLASS[category].upper()}, not of the allotment's class "
                     f"{klass.upper()}; use one of "
-                    f"{', '.join(c for c, k in CATEGORY_CLASS.items() if k == klass)}"]})
+                    f"{', '.join(categories_of(klass))}"]})
             rules.validity.check(program_budget.ppa.fiscal_year, category, "release", release_date)
             allotment = Allotment(program_budget_id=program_budget.id,
                                   organization_id=program_budget.ppa.organization_id, quarter=derived,

@@ -45,6 +45,14 @@ CATEGORY_CLASS = {
 }
 VALIDITY_CATEGORIES = tuple(CATEGORY_CLASS)
 
+
+
+def categories_of(allotment_class: str) -> tuple[str, ...]:
+    """The validity categories of an allotment class (``mooe`` ->
+    ``mooe_general_administration``, ``mooe_operations``)."""
+    return tuple(c for c, k in CATEGORY_CLASS.items() if k == allotment_class)
+
+
 #: The category an allotment of a class gets when none is named: a PPA is a
 #: program, activity or project, so its MOOE is of operations and its CO is
 #: "other" unless the budget analyst names it infrastructure.

@@ -28,7 +28,7 @@ from db import db
 from db.models.people import Organization
 from db.models.ppa import Ppa
 from db.types import Money, UTCDateTime, utcnow
-from workflow.validity import ALLOTMENT_CLASSES, CATEGORY_CLASS, VALIDITY_CATEGORIES
+from workflow.validity import ALLOTMENT_CLASSES, VALIDITY_CATEGORIES, categories_of
 from workflow.vocabulary import sql_in
 
 ALLOTMENT_STATUSES = ("released", "partially_utilized", "fully_utilized", "cancelled")
@@ -152,8 +152,7 @@ class Allotment(_Spending, _Versioned, db.Model):
         CheckConstraint(sql_in("status", ALLOTMENT_STATUSES), name="status"),
         CheckConstraint(sql_in("allotment_class", ALLOTMENT_CLASSES), name="allotment_class"),
         CheckConstraint(f"({sql_in('validity_category', VALIDITY_CATEGORIES)}) AND ("
-                        + " OR ".join(f"(allotment_class = '{k}' AND "
-                                      f"{sql_in('validity_category', [c for c, kk in CATEGORY_CLASS.items() if kk == k])})"
+                        + " OR ".join(f"(allotment_class = '{k}' AND {sql_in('validity_category', categories_of(k))})"
                                       for k in ALLOTMENT_CLASSES) + ")", name="validity_category"),
         UniqueConstraint("organization_id", "saro_number", name="uq_allotments_saro_number"),
     )

@@ -44,7 +44,8 @@ CLASS_CHECK = _in('allotment_class', CLASSES)
 CATEGORY_CHECK = _in('validity_category', CATEGORY_CLASS)
 #: The category is one of the class's.
 MATCH_CHECK = " OR ".join(
-    f"(allotment_class = '{klass}' AND {_in('validity_category', [c for c, k in CATEGORY_CLASS.items() if k == klass])})"
+    f"(allotment_class = '{klass}' AND "
+    f"{_in('validity_category', [c for c, k in CATEGORY_CLASS.items() if k == klass])})"
     for klass in CLASSES)
 
 
