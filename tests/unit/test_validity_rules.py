@@ -110,3 +110,10 @@ def test_every_mistake_in_validity_yaml_is_reported_with_its_line_at_once(rules_
         f"{prefix}:{line('co_other: {release: 2026-12-31')}: "
         "years.2026[0].deadlines.co_other.disbursement: 2027-03-31 is before the obligation deadline 2027-12-31",
     ]
+
+
+def test_a_dates_period_includes_its_year():
+    from workflow.validity import period_of
+
+    assert [period_of(date(2025, 12, 31)), period_of(date(2026, 1, 1)), period_of(date(2026, 3, 31)),
+            period_of(date(2026, 4, 1))] == [(2025, 4), (2026, 1), (2026, 1), (2026, 2)]
