@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from types import MappingProxyType
 
+from workflow.validity import ValidityRules
+
 
 def frozen_map(data: Mapping) -> Mapping:
     """A read-only view of ``data`` (insertion order kept)."""
@@ -405,6 +407,8 @@ class RuleSet:
         sync: progress rollup and status mapping.
         budget: budget thresholds and alert severities.
         schedule: background job schedule and calendar.
+        validity: until when each fiscal year's appropriations may be
+            released, obligated and disbursed (``validity.yaml``).
         hash: SHA-256 over every file's name and bytes; recorded on each
             transition it governs (docs/design.md §6).
         files: the files it was loaded from.
@@ -417,6 +421,7 @@ class RuleSet:
     sync: SyncRules
     budget: BudgetRules
     schedule: ScheduleRules
+    validity: ValidityRules
     hash: str
     files: tuple[RuleFile, ...] = field(default=())
 

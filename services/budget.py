@@ -49,6 +49,7 @@ from services.unit_of_work import transaction
 from services.users import get_organization_or_raise
 from workflow.errors import BudgetLimitExceeded, Conflict, NotFound, ValidationFailed
 from workflow.money import ZERO, from_centavos
+from workflow.validity import CATEGORY_CLASS, DEFAULT_CATEGORY, categories_of, quarter_of
 
 PREPARE = ("moa_focal", "budget_analyst")
 APPROVE = ("budget_analyst",)
@@ -179,17 +180,38 @@ def add_line_item(user: User, program_budget_id: int, *, uacs_code: str, descrip
 # -- execution -------------------------------------------------------------------------------
 
 
-def release_allotment(user: User, *, program_budget_id: int, quarter: int, release_date: date, saro_number: str,
-                      amount: Decimal) -> Allotment:
-    """Release a quarterly allotment against a program budget.
+def release_allotment(user: User, *, program_budget_id: int, release_date: date, saro_number: str,
+                      amount: Decimal, quarter: int | None = None, allotment_class: str | None = None,
+                      validity_category: str | None = None) -> Allotment:
+    """Release an allotment against a program budget. Its quarter comes
+    from ``release_date``, year included (docs/design.md §12); ``quarter``,
+    when a client still sends it, must agree.
+
+    Args:
+        allotment_class: ``ps``, ``mooe``, ``finex`` or ``co``; by default
+            the PPA's ``appropriation_class``.
+        validity_category: the validity rule that governs the allotment and
+            what draws on it (``workflow.validity.VALIDITY_CATEGORIES``), one
+            of its class; by default the class's (``DEFAULT_CATEGORY``:
+            MOOE of operations, other CO).
 
     Raises:
         NotFound, Forbidden,
+        ValidationFailed: ``quarter`` is not the quarter of ``release_date``,
+            or the category is not one of the class,
         Conflict: ``not_enacted`` (rules/default/budget.yaml ``allotments_need_stage``),
+        OutsideValidity: released before the fiscal year begins or after the
+            release deadline of the rule in force (rules/default/validity.yaml),
         Duplicate: the SARO/GARO number is used,
         BudgetLimitExceeded: the allotments would exceed the approved amount.
     """
-    stage = get_runtime().rules.budget.allotments_need_stage
+    rules = get_runtime().rules
+    stage = rules.budget.allotments_need_stage
+    derived = quarter_of(release_date)
+    if quarter is not None and quarter != derived:
+        raise ValidationFailed({"quarter": [
+            f"Q{quarter} does not match the release date {release_date.isoformat()}, which is in Q{derived} of "
+            f"{release_date.year}; the quarter comes from the release date, so leave it out"]})
     try:
         with transaction() as session:
             program_budget = get_or_raise(user, ProgramBudget, program_budget_id, lock=True)
@@ -197,15 +219,36 @@ def release_allotment(user: User, *, program_budget_id: int, quarter: int, relea
             if stage and program_budget.ppa.approval_status != stage:
                 raise Conflict(f"allotments are released for {stage} PPAs; PPA {program_budget.ppa_id} is "
                                f"{program_budget.ppa.approval_status}", code="not_enacted")
+            klass = allotment_class or program_budget.ppa.appropriation_class
+            category = validity_category or DEFAULT_CATEGORY[klass]
+            if CATEGORY_CLASS[category] != klass:
+                raise ValidationFailed({"validity_category": [
+                    f"{category} is a category of {CATEGORY_CLASS[category].upper()}, not of the allotment's class "
+                    f"{klass.upper()}; use one of "
+                    f"{', '.join(categories_of(klass))}"]})
+            rules.validity.check(program_budget.ppa.fiscal_year, category, "release", release_date)
             allotment = Allotment(program_budget_id=program_budget.id,
-                                  organization_id=program_budget.ppa.organization_id, quarter=quarter,
-                                  release_date=release_date, saro_number=saro_number, amount=amount,
-                                  created_by_id=user.id)
+                                  organization_id=program_budget.ppa.organization_id, quarter=derived,
+                                  release_date=release_date, allotment_class=klass, validity_category=category,
+                                  saro_number=saro_number, amount=amount, created_by_id=user.id)
             session.add(allotment)
             session.flush()
     except BudgetLimitExceeded:
         raise limit_problem("allotment", program_budget_id, amount) from None
     return allotment
+
+
+def check_validity(allotment: Allotment, step: str, posted_on: date) -> None:
+    """Refuse an obligation or disbursement (``step``) dated ``posted_on``
+    that draws on ``allotment`` outside the validity of its appropriation:
+    the rule of its PPA's fiscal year and its validity category in force on
+    that day (rules/default/validity.yaml, docs/design.md §12).
+
+    Raises:
+        OutsideValidity: before the fiscal year begins or after the deadline.
+    """
+    get_runtime().rules.validity.check(allotment.program_budget.ppa.fiscal_year, allotment.validity_category,
+                                       step, posted_on)
 
 
 def record_obligation(user: User, *, allotment_id: int, payee: str, ors_number: str, particulars: str = "",
@@ -215,7 +258,9 @@ def record_obligation(user: User, *, allotment_id: int, payee: str, ors_number: 
     Raises:
         NotFound, Forbidden, Duplicate,
         Conflict: the allotment is cancelled,
-        ValidationFailed: dated before the allotment's release,
+        ValidationFailed: dated before the allotment's release (the field and both dates named),
+        OutsideValidity: dated outside the validity of the allotment's
+            appropriation (rules/default/validity.yaml),
         BudgetLimitExceeded: the obligations would exceed the allotment.
     """
     try:
@@ -225,7 +270,10 @@ def record_obligation(user: User, *, allotment_id: int, payee: str, ors_number: 
             _require_active(allotment, "allotment")
             if obligation_date < allotment.release_date:
                 raise ValidationFailed({"obligation_date": [
-                    f"is before the allotment's release on {allotment.release_date.isoformat()}"]})
+                    f"the ORS date {obligation_date.isoformat()} is before the release of allotment "
+                    f"{allotment.saro_number} on {allotment.release_date.isoformat()}; an obligation cannot be "
+                    f"dated before the allotment it draws on"]})
+            check_validity(allotment, "obligation", obligation_date)
             obligation = Obligation(allotment_id=allotment.id, organization_id=allotment.organization_id, payee=payee,
                                     ors_number=ors_number,
                                     particulars=particulars, obligation_date=obligation_date, amount=amount,
@@ -245,7 +293,8 @@ def record_disbursement(user: User, *, obligation_id: int, dv_number: str, payme
     Raises:
         NotFound, Forbidden, Duplicate,
         Conflict: the obligation is cancelled,
-        ValidationFailed: dated before the obligation,
+        ValidationFailed: dated before the obligation (the field and both dates named),
+        OutsideValidity: dated outside the validity of the appropriation,
         BudgetLimitExceeded: the disbursements would exceed the obligation.
     """
     try:
@@ -255,7 +304,10 @@ def record_disbursement(user: User, *, obligation_id: int, dv_number: str, payme
             _require_active(obligation, "obligation")
             if disbursement_date < obligation.obligation_date:
                 raise ValidationFailed({"disbursement_date": [
-                    f"is before the obligation of {obligation.obligation_date.isoformat()}"]})
+                    f"the DV date {disbursement_date.isoformat()} is before ORS {obligation.ors_number} dated "
+                    f"{obligation.obligation_date.isoformat()}; a disbursement cannot be dated before the "
+                    f"obligation it pays"]})
+            check_validity(obligation.allotment, "disbursement", disbursement_date)
             disbursement = Disbursement(obligation_id=obligation.id, organization_id=obligation.organization_id,
                                         dv_number=dv_number,
                                         payment_method=payment_method, disbursement_date=disbursement_date,

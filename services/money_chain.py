@@ -17,7 +17,7 @@ each level is its own list here so that a new kind of document is one more.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -28,6 +28,7 @@ from services.access import has_role
 from services.budget import RELEASE, SPEND
 from services.ppas import get_ppa_or_raise
 from workflow.money import ZERO
+from workflow.validity import period_of
 
 
 @dataclass(frozen=True)
@@ -84,10 +85,28 @@ class ObligationLine:
 
 @dataclass(frozen=True)
 class Quarter:
-    """The allotments of one quarter (1–4) and their totals, PHP."""
+    """One quarter of one year, and the documents dated in it: the
+    allotments released, the ORS obligated and the DV paid in it (each by
+    its own date, year included: docs/design.md §12), PHP.
 
+    ``allotted``, ``obligated`` and ``available`` are of the quarter's
+    allotments (what they released, what is obligated against them and
+    what they still have); ``obligations_dated`` and
+    ``disbursements_dated`` are the active ORS and DV dated in the quarter,
+    whatever allotment they draw on.
+    """
+
+    year: int
     number: int
     allotments: list[AllotmentLine]
+    obligations: list[ObligationLine] = field(default_factory=list)
+    disbursements: list[Disbursement] = field(default_factory=list)
+    in_fiscal_year: bool = True
+
+    @property
+    def label(self) -> str:
+        """"Q1" for a quarter of the PPA's fiscal year, "Q1 2027" for a later one."""
+        return f"Q{self.number}" if self.in_fiscal_year else f"Q{self.number} {self.year}"
 
     @property
     def allotted(self) -> Decimal:
@@ -100,6 +119,14 @@ class Quarter:
     @property
     def available(self) -> Decimal:
         return sum((a.available for a in self.allotments), ZERO)
+
+    @property
+    def obligations_dated(self) -> Decimal:
+        return sum((o.row.amount for o in self.obligations if o.row.active), ZERO)
+
+    @property
+    def disbursements_dated(self) -> Decimal:
+        return sum((d.amount for d in self.disbursements if d.active), ZERO)
 
 
 @dataclass(frozen=True)
@@ -122,8 +149,20 @@ class MoneyChain:
 
     @property
     def quarters(self) -> list[Quarter]:
-        """The four quarters, each with its allotments."""
-        return [Quarter(n, [a for a in self.allotments if a.row.quarter == n]) for n in (1, 2, 3, 4)]
+        """The four quarters of the PPA's fiscal year, then each later
+        quarter a document is dated in (a continuing appropriation), each
+        with the allotments, ORS and DV dated in it. A document counts in
+        the quarter of its own date, year included: an ORS dated 2027 of a
+        FY2026 PPA is in "Q1 2027", never in FY2026's Q1."""
+        fiscal_year = self.ppa.fiscal_year
+        periods = {(fiscal_year, n): ([], [], []) for n in (1, 2, 3, 4)}
+        for index, rows in enumerate(([(a.row.release_date, a) for a in self.allotments],
+                                      [(o.row.obligation_date, o) for o in self.obligations],
+                                      [(d.disbursement_date, d) for d in self.disbursements])):
+            for day, row in rows:
+                periods.setdefault(period_of(day), ([], [], []))[index].append(row)
+        return [Quarter(year, number, *lists, in_fiscal_year=year == fiscal_year)
+                for (year, number), lists in sorted(periods.items())]
 
     @property
     def open_allotments(self) -> list[AllotmentLine]:

@@ -27,6 +27,7 @@ from services.access import sees_all_organizations, visible_ppas
 from services.runtime import get_runtime
 from workflow.errors import Conflict, NotFound
 from workflow.money import ZERO, from_centavos
+from workflow.validity import period_of
 
 QUARTERS = (1, 2, 3, 4)
 CLASS_LABELS = {"ps": "Personnel Services (PS)", "mooe": "Maintenance and Other Operating Expenses (MOOE)",
@@ -96,28 +97,34 @@ def _ppas(user: User, fiscal_year: int, moa: str | None, *, with_expenditure: bo
     return list(db.session.scalars(query))
 
 
-def _sums_by_ppa(date_column, joins: Iterable, ppa_ids: list[int]) -> dict[int, dict[int, int]]:
+def _sums_by_ppa(date_column, joins: Iterable, ppa_ids: list[int]) -> dict[int, dict[tuple[int, int], int]]:
     """centavos of the active rows of ``date_column``'s model (obligations,
-    disbursements) by PPA and quarter of that date (one grouped query)."""
+    disbursements) by PPA and period ``(year, quarter)`` of that date, year
+    included (one grouped query; docs/design.md §12)."""
     model = date_column.class_
     query = select(ProgramBudget.ppa_id, date_column, func.sum(type_coerce(model.amount, BigInteger))).select_from(model)
     for target, condition in joins:
         query = query.join(target, condition)
     rows = db.session.execute(query.where(ProgramBudget.ppa_id.in_(ppa_ids), model.active)
                               .group_by(ProgramBudget.ppa_id, date_column)) if ppa_ids else []
-    out: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    out: dict[int, dict[tuple[int, int], int]] = defaultdict(lambda: defaultdict(int))
     for ppa_id, day, centavos in rows:
-        out[ppa_id][(day.month - 1) // 3 + 1] += int(centavos)
+        out[ppa_id][period_of(day)] += int(centavos)
     return out
 
 
-def _obligations(ppa_ids: list[int]) -> dict[int, dict[int, int]]:
+def _in_year(sums: dict[tuple[int, int], int], year: int, quarter: int) -> int:
+    """The centavos of one quarter of ``year`` (nothing of another year's same quarter)."""
+    return sums.get((year, quarter), 0)
+
+
+def _obligations(ppa_ids: list[int]) -> dict[int, dict[tuple[int, int], int]]:
     return _sums_by_ppa(Obligation.obligation_date,
                         [(Allotment, Obligation.allotment_id == Allotment.id),
                          (ProgramBudget, Allotment.program_budget_id == ProgramBudget.id)], ppa_ids)
 
 
-def _disbursements(ppa_ids: list[int]) -> dict[int, dict[int, int]]:
+def _disbursements(ppa_ids: list[int]) -> dict[int, dict[tuple[int, int], int]]:
     return _sums_by_ppa(Disbursement.disbursement_date,
                         [(Obligation, Disbursement.obligation_id == Obligation.id),
                          (Allotment, Obligation.allotment_id == Allotment.id),
@@ -222,7 +229,10 @@ def far1_report(user: User, fiscal_year: int, moa: str | None = None) -> list[Fa
     """FAR No. 1 style Statement of Appropriations, Allotments, Obligations,
     Disbursements and Balances: one line per MOA and appropriation class, a
     subtotal per MOA, a grand total; obligations and disbursements by
-    quarter of their date."""
+    quarter of their date, year included: the statement is as at 31
+    December of ``fiscal_year``, so an ORS or DV dated in a later year (a
+    continuing appropriation) is in none of its quarters and not in its
+    totals (docs/design.md §12)."""
     ppas = _ppas(user, fiscal_year, moa)
     ids = [p.id for p in ppas]
     appropriations = _per_ppa(ProgramBudget.approved_amount, true(), [], ids)
@@ -241,8 +251,9 @@ def far1_report(user: User, fiscal_year: int, moa: str | None = None) -> list[Fa
             code, names[code], CLASS_LABELS[klass],
             from_centavos(sum(appropriations.get(i, 0) for i in member_ids)),
             from_centavos(sum(allotments.get(i, 0) for i in member_ids)),
-            {q: from_centavos(sum(obligations[i][q] for i in member_ids)) for q in QUARTERS},
-            {q: from_centavos(sum(disbursements[i][q] for i in member_ids)) for q in QUARTERS}))
+            {q: from_centavos(sum(_in_year(obligations[i], fiscal_year, q) for i in member_ids)) for q in QUARTERS},
+            {q: from_centavos(sum(_in_year(disbursements[i], fiscal_year, q) for i in member_ids))
+             for q in QUARTERS}))
     out: list[Far1Row] = []
     for code in sorted(names):
         rows = [r for r in details if r.moa == code]

@@ -198,6 +198,7 @@ class Chain:
         self.program_budget = self.post("/api/program-budgets", world.budget_analyst, proposal_id=self.proposal,
                                         ppa_id=self.ppa, approved_amount=approved)["id"]
         self.counter = 0
+        self.dates: dict = {}  # allotment id, ("ors", obligation id) -> its date, for the default dates
 
     def post(self, path, who, expect=(200, 201), **body):
         response = self.world.client.post(path, json=body, headers=who.headers)
@@ -213,17 +214,27 @@ class Chain:
         self.counter += 1
         return f"{prefix}-2025-{self.counter:04d}"
 
-    def allot(self, amount, quarter=1, expect=201):
-        return self.post("/api/allotments", self.world.budget_analyst, expect, program_budget_id=self.program_budget,
-                         quarter=quarter, release_date="2025-02-03", saro_number=self.number("SARO-BARMM"),
-                         amount=amount)
+    #: The release date of an allotment of each quarter of FY2025 (the quarter comes from it).
+    RELEASED = {1: "2025-02-03", 2: "2025-04-01", 3: "2025-07-01", 4: "2025-10-01"}
 
-    def obligate(self, allotment, amount, expect=201, day="2025-03-10"):
-        return self.post("/api/obligations", self.world.focal, expect, allotment_id=allotment,
+    def allot(self, amount, quarter=1, expect=201, day=None):
+        body = self.post("/api/allotments", self.world.budget_analyst, expect, program_budget_id=self.program_budget,
+                         release_date=day or self.RELEASED[quarter], saro_number=self.number("SARO-BARMM"),
+                         amount=amount)
+        self.dates[body.get("id")] = body.get("release_date")
+        return body
+
+    def obligate(self, allotment, amount, expect=201, day=None):
+        # By default on 10 March 2025, or on the allotment's release when later (never before it).
+        day = day or max("2025-03-10", self.dates.get(allotment) or "")
+        body = self.post("/api/obligations", self.world.focal, expect, allotment_id=allotment,
                          payee="Cotabato Training Services Cooperative", ors_number=self.number("ORS"),
                          particulars="Training venue and meals", obligation_date=day, amount=amount)
+        self.dates[("ors", body.get("id"))] = body.get("obligation_date")
+        return body
 
-    def disburse(self, obligation, amount, expect=201, day="2025-04-15"):
+    def disburse(self, obligation, amount, expect=201, day=None):
+        day = day or max("2025-04-15", self.dates.get(("ors", obligation)) or "")
         return self.post("/api/disbursements", self.world.focal, expect, obligation_id=obligation,
                          dv_number=self.number("DV"), payment_method="check", disbursement_date=day, amount=amount)
 

@@ -423,6 +423,9 @@ def rules_check(directory: Path | None) -> None:
                    f"{len(workflow.separation_of_duties)} separation-of-duties rules")
     click.echo(f"  work item status: {len(loaded.work_item_status.states)} statuses, "
                f"{len(loaded.work_item_status.transitions)} transitions")
+    years = loaded.validity.years
+    click.echo(f"  validity: {len(years)} fiscal years ({', '.join(f'FY{y}' for y in sorted(years))}), "
+               f"{sum(len(entries) - 1 for entries in years.values())} amendments")
     for rule_file in loaded.files:
         click.echo(f"  {rule_file.name}  sha256 {rule_file.sha256[:16]}")
     click.echo(f"rule-set hash {loaded.hash}")

@@ -73,6 +73,7 @@ PROBLEM_TITLES = {
     "budget_limit_exceeded": "Budget limit exceeded",
     "duplicate": "Already exists",
     "adjustment_required": "Change needs a budget adjustment",
+    "outside_validity": "Outside the validity of the appropriation",
     "commit_outcome_unknown": "Commit outcome unknown",
     # conflicts raised with their own code
     "already_tracking": "Work item tracking already enabled",
@@ -192,6 +193,14 @@ class ProblemSchema(ma.Schema):
     committed = ma.fields.String(metadata={"description": "budget_limit_exceeded: already committed, PHP"})
     requested = ma.fields.String(metadata={"description": "budget_limit_exceeded: asked for, PHP"})
     available = ma.fields.String(metadata={"description": "budget_limit_exceeded: still available, PHP"})
+    fiscal_year = ma.fields.Integer(metadata={"description": "outside_validity: the appropriation's fiscal year"})
+    category = ma.fields.String(metadata={"description": "outside_validity: the validity category "
+                                                         "(ps, mooe_operations, co_infrastructure, ...)"})
+    step = ma.fields.String(metadata={"description": "outside_validity: release, obligation or disbursement"})
+    deadline = ma.fields.String(metadata={"description": "outside_validity: the last day of the step under "
+                                                         "the rule in force (absent: before the year begins)"})
+    legal_basis = ma.fields.String(metadata={"description": "outside_validity: the act and section of the "
+                                                            "rule in force"})
     trigger = ma.fields.String(metadata={"description": "invalid_transition: the transition asked for"})
     current = ma.fields.String(metadata={"description": "invalid_transition: the stage or status it was in"})
     field = ma.fields.String(metadata={"description": "duplicate: the field whose value is taken"})

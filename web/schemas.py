@@ -24,6 +24,7 @@ from services.audit_log import AUDITED_ENTITIES
 from services.budget import UACS_CODE
 from web.parsing import Money, Percent, RowId, Weight
 from workflow.money import CENT
+from workflow.validity import ALLOTMENT_CLASSES, VALIDITY_CATEGORIES
 from workflow.vocabulary import (
     ALERT_TYPES,
     APPROPRIATION_CLASSES,
@@ -544,8 +545,16 @@ class LineItemSchema(Reply):
 
 class AllotmentCreateSchema(Schema):
     program_budget_id = RowId(required=True)
-    quarter = fields.Integer(required=True, strict=True, validate=validate.Range(1, 4))
-    release_date = fields.Date(required=True)
+    quarter = fields.Integer(strict=True, validate=validate.Range(1, 4), metadata={
+        "description": "optional and deprecated: the quarter comes from release_date (year included); when "
+                       "sent it must agree, else 422", "deprecated": True})
+    release_date = fields.Date(required=True, metadata={
+        "description": "the SARO/GARO release date; the allotment's quarter is the quarter of this date"})
+    allotment_class = fields.String(validate=validate.OneOf(ALLOTMENT_CLASSES), metadata={
+        "description": "PS, MOOE, FinEx or CO (lower case); by default the PPA's appropriation_class"})
+    validity_category = fields.String(validate=validate.OneOf(VALIDITY_CATEGORIES), metadata={
+        "description": "the validity rule of rules/default/validity.yaml that governs the allotment and what "
+                       "draws on it; one of its class's; by default mooe_operations for MOOE, co_other for CO"})
     saro_number = _reference()
     amount = Money(required=True, positive=True)
 
@@ -553,8 +562,10 @@ class AllotmentCreateSchema(Schema):
 class AllotmentSchema(Reply):
     id = fields.Integer()
     program_budget_id = fields.Integer()
-    quarter = fields.Integer()
+    quarter = fields.Integer(metadata={"description": "the quarter of release_date (1-4), derived"})
     release_date = fields.Date()
+    allotment_class = fields.String(**_one_of(ALLOTMENT_CLASSES))
+    validity_category = fields.String(**_one_of(VALIDITY_CATEGORIES))
     saro_number = fields.String()
     amount = Money()
     obligated = Money()

@@ -103,6 +103,15 @@ class AdjustmentRequired(Conflict):
     code = "adjustment_required"
 
 
+class OutsideValidity(Conflict):
+    """A release, obligation or disbursement dated outside the validity of
+    its appropriation (409): after the deadline of the rule in force, or
+    before its fiscal year begins. ``extra`` carries ``fiscal_year``,
+    ``category``, ``step``, ``deadline`` and ``legal_basis``."""
+
+    code = "outside_validity"
+
+
 class Duplicate(Conflict):
     """A value that must be unique is already used (e.g. a SARO number)."""
 

@@ -28,6 +28,7 @@ from db import db
 from db.models.people import Organization
 from db.models.ppa import Ppa
 from db.types import Money, UTCDateTime, utcnow
+from workflow.validity import ALLOTMENT_CLASSES, VALIDITY_CATEGORIES, categories_of
 from workflow.vocabulary import sql_in
 
 ALLOTMENT_STATUSES = ("released", "partially_utilized", "fully_utilized", "cancelled")
@@ -138,13 +139,21 @@ class BudgetLineItem(_Versioned, db.Model):
 
 
 class Allotment(_Spending, _Versioned, db.Model):
-    """A quarterly release against a program budget (SARO/GARO number)."""
+    """A release against a program budget (SARO/GARO number). Its quarter
+    is the quarter of ``release_date`` (set from it, never given); its
+    ``allotment_class`` and ``validity_category`` say which validity rule
+    (``rules/default/validity.yaml``) governs it and what draws on it
+    (docs/design.md §12; migration 0012)."""
 
     __tablename__ = "allotments"
     __table_args__ = (
         CheckConstraint("amount > 0", name="amount_positive"),
         CheckConstraint("quarter BETWEEN 1 AND 4", name="quarter"),
         CheckConstraint(sql_in("status", ALLOTMENT_STATUSES), name="status"),
+        CheckConstraint(sql_in("allotment_class", ALLOTMENT_CLASSES), name="allotment_class"),
+        CheckConstraint(f"({sql_in('validity_category', VALIDITY_CATEGORIES)}) AND ("
+                        + " OR ".join(f"(allotment_class = '{k}' AND {sql_in('validity_category', categories_of(k))})"
+                                      for k in ALLOTMENT_CLASSES) + ")", name="validity_category"),
         UniqueConstraint("organization_id", "saro_number", name="uq_allotments_saro_number"),
     )
 
@@ -152,6 +161,9 @@ class Allotment(_Spending, _Versioned, db.Model):
     program_budget_id: Mapped[int] = mapped_column(ForeignKey("program_budgets.id", ondelete="RESTRICT"), index=True)
     quarter: Mapped[int] = mapped_column(Integer)
     release_date: Mapped[date] = mapped_column(Date)
+    allotment_class: Mapped[str] = mapped_column(String(5), default="mooe", server_default="mooe")
+    validity_category: Mapped[str] = mapped_column(String(30), default="mooe_operations",
+                                                   server_default="mooe_operations")
     saro_number: Mapped[str] = mapped_column(String(40))
     amount: Mapped[Decimal] = mapped_column(Money)
     status: Mapped[str] = mapped_column(String(20), default="released")

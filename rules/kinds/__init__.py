@@ -9,7 +9,7 @@ kind (a workflow in ``workflows/``) needs no code here.
 
 from __future__ import annotations
 
-from rules.kinds import budget, roles, schedule, sync, wbs_templates, work_item_status, workflow
+from rules.kinds import budget, roles, schedule, sync, validity, wbs_templates, work_item_status, workflow
 from rules.kinds.base import FileRead, LoadContext, RuleFileKind
 
 #: Every kind, in load order: a kind may read the results of those before it.
@@ -21,6 +21,7 @@ KINDS: tuple[RuleFileKind, ...] = (
     sync.KIND,              # sync.yaml (reads the work item statuses)
     budget.KIND,            # budget.yaml (reads the PPA approval's stages)
     schedule.KIND,          # schedule.yaml
+    validity.KIND,          # validity.yaml
 )
 
 __all__ = ["KINDS", "FileRead", "LoadContext", "RuleFileKind"]

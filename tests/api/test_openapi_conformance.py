@@ -106,6 +106,10 @@ CROSS_FIELD_RULES: dict[str, dict[str, str]] = {
     "POST /api/budget-proposals": {
         "organization": "an organization that exists",
     },
+    "POST /api/allotments": {
+        "quarter": "the quarter of release_date, when sent",
+        "validity_category": "a category of the allotment's class (the PPA's appropriation_class when not sent)",
+    },
     "POST /api/obligations": {
         "obligation_date": "not before the allotment's release date",
     },

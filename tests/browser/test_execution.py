@@ -32,7 +32,6 @@ def test_allotment_obligation_and_disbursement_through_forms_and_an_over_obligat
     page.get_by_text("Release an allotment").click()
     release = page.locator("#allotments form")
     expect(release.get_by_label("Program budget")).to_contain_text("₱5,000,000.00 unallotted")
-    release.get_by_label("Quarter").select_option("1")
     release.get_by_label("Release date").fill("2025-02-03")
     release.get_by_label("SARO/GARO number").fill("SARO-BARMM-2025-0101")
     release.get_by_label("Amount (PHP)").fill("1,000,000.00")

@@ -26,6 +26,26 @@ class StageSchema(Reply):
     due_in_days = fields.Integer(allow_none=True)
 
 
+class DeadlinesSchema(Reply):
+    release = fields.Date()
+    obligation = fields.Date()
+    disbursement = fields.Date(allow_none=True, metadata={"description": "null: until fully expended"})
+
+
+class ValidityEntrySchema(Reply):
+    effective_from = fields.Date()
+    legal_basis = fields.String()
+    deadlines = fields.Dict(keys=fields.String(), values=fields.Nested(DeadlinesSchema),
+                            metadata={"description": "validity category -> its deadlines; the act names every "
+                                                     "category, an amendment those it changes"})
+
+
+class ValidityYearSchema(Reply):
+    fiscal_year = fields.Integer()
+    entries = fields.List(fields.Nested(ValidityEntrySchema), metadata={
+        "description": "the act, then its amendments by effective date (validity.yaml)"})
+
+
 class RulesSchema(Reply):
     hash = fields.String(metadata={"description": "SHA-256 of the rule files; recorded on every transition"})
     files = fields.List(fields.Nested(RuleFileSchema))
@@ -33,6 +53,9 @@ class RulesSchema(Reply):
     stages = fields.List(fields.Nested(StageSchema))
     triggers = fields.List(fields.String())
     work_item_statuses = fields.List(fields.String())
+    validity = fields.List(fields.Nested(ValidityYearSchema), metadata={
+        "description": "until when each fiscal year's appropriations may be released, obligated and disbursed, "
+                       "by validity category (docs/design.md §12)"})
 
 
 @blp.route("/me")
@@ -56,4 +79,6 @@ class Rules(MethodView):
             "stages": list(rules.approval.machine.states.values()),
             "triggers": list(rules.approval.machine.triggers),
             "work_item_statuses": list(rules.work_item_status.states),
+            "validity": [{"fiscal_year": year, "entries": list(entries)}
+                         for year, entries in sorted(rules.validity.years.items())],
         }

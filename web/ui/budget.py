@@ -46,7 +46,7 @@ from web.ui.forms import (
 from web.ui.pages import FORM_REFUSALS, is_htmx, refuse, saved, signed_in, submit
 from web.ui.ppas import tab_context
 from web.ui.work_items import TreeView, opened_items, over_allocations
-from workflow.errors import BudgetLimitExceeded, Conflict, Duplicate, ValidationFailed
+from workflow.errors import BudgetLimitExceeded, Conflict, Duplicate, OutsideValidity, ValidationFailed
 from workflow.money import from_centavos
 from workflow.tree import Node, unallocated
 
@@ -275,7 +275,8 @@ def limit_sentence(error: BudgetLimitExceeded) -> str:
 def guarded(save: Callable[[], Any]) -> Callable[[], Any]:
     """``save`` whose database refusals name the field they concern: an
     amount above what is available (next to the amount), a number already
-    used (next to the number)."""
+    used (next to the number), a date outside the validity of the
+    appropriation (next to the date, with the rule and its legal basis)."""
 
     def run():
         try:
@@ -285,6 +286,10 @@ def guarded(save: Callable[[], Any]) -> Callable[[], Any]:
         except Duplicate as error:
             raise Conflict("This number is already used in this MOA; each one is used once.", code=error.code,
                            field=error.extra.get("field")) from None
+        except OutsideValidity as error:
+            field = {"release": "release_date", "obligation": "obligation_date",
+                     "disbursement": "disbursement_date"}[error.extra["step"]]
+            raise Conflict(error.detail[:1].upper() + error.detail[1:] + ".", code=error.code, field=field) from None
 
     return run
 
@@ -339,7 +344,7 @@ def release(ppa_id: int):
     """Release an allotment (budget analysts)."""
     form = AllotmentForm(prefix="allotment")
     return _record(ppa_id, "allotment", form, lambda user: budget.release_allotment(
-        user, program_budget_id=int(form.program_budget.data), quarter=int(form.quarter.data),
+        user, program_budget_id=int(form.program_budget.data),
         release_date=form.release_date.data, saro_number=form.saro_number.data.strip(), amount=form.amount.data),
         lambda row: f"Allotment {row.saro_number} of {money(row.amount)} released for Q{row.quarter}.")
 

@@ -253,13 +253,9 @@ class DistributionForm(FlaskForm):
 
 # -- execution (the Execution tab) -------------------------------------------------------------
 
-QUARTERS = choices([("1", "Q1 (January–March)"), ("2", "Q2 (April–June)"), ("3", "Q3 (July–September)"),
-                    ("4", "Q4 (October–December)")])
-
-
 class AllotmentForm(FlaskForm):
     program_budget = SelectField("Program budget", choices=[])
-    quarter = SelectField("Quarter", choices=QUARTERS)
+    # No quarter: it is the quarter of the release date (docs/design.md §12).
     release_date = DateField("Release date", validators=[InputRequired("Enter the release date.")])
     saro_number = StringField("SARO/GARO number", validators=[DataRequired("Enter the SARO or GARO number."),
                                                               Length(max=40)])
