@@ -103,6 +103,20 @@ class AdjustmentRequired(Conflict):
     code = "adjustment_required"
 
 
+class PostedRowImmutable(Conflict):
+    """A posted allotment, obligation, disbursement or adjustment would be
+    changed or deleted, or moved to a status it may not take (refused by
+    the triggers of migration 0011; docs/design.md §12 "Posted rows never
+    change"). ``table`` and ``field`` name what was refused; corrections
+    are new rows (adjustments, NORSA, a cancellation)."""
+
+    code = "posted_row_immutable"
+
+    def __init__(self, detail: str, *, table: str, field: str, **extra):
+        super().__init__(detail, table=table, field=field, **extra)
+        self.table, self.field = table, field
+
+
 class Duplicate(Conflict):
     """A value that must be unique is already used (e.g. a SARO number)."""
 
