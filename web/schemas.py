@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 
 from flask_smorest.fields import Upload
-from marshmallow import Schema, ValidationError, fields, missing, validate, validates
+from marshmallow import Schema, fields, missing, validate
 from marshmallow.utils import get_value
 
 from db.models.budget import (
@@ -649,13 +649,8 @@ class AllotmentAdjustmentCreateSchema(_AdjustmentCreate):
 class ObligationAdjustmentCreateSchema(_AdjustmentCreate):
     """A NORSA: a signed amount added to the obligation."""
 
-    amount = Money(required=True, allow_negative=True, metadata={
+    amount = Money(required=True, allow_negative=True, nonzero=True, metadata={
         "description": "PHP, signed, never zero: \"-1500.00\" lowers the obligation"})
-
-    @validates("amount")
-    def _not_zero(self, value, **_kwargs):
-        if value == 0:
-            raise ValidationError("must not be zero: a NORSA adds or takes off an amount")
 
 
 class _Adjustment(Reply):
