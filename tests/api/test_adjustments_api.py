@@ -12,7 +12,7 @@ from decimal import Decimal
 from services import users
 from services.money_chain import read_money_chain
 from tests.api.test_audit_api import audit
-from tests.support import Chain
+from tests.support import Chain, race
 
 
 def norsa(chain, obligation, amount, expect=201, day="2025-05-02"):
@@ -211,3 +211,41 @@ def test_a_cancellation_without_a_date_posts_today_in_manila(app, chain):
     with app.app_context():
         from services.calendar import today
         assert cancelled["cancelled_on"] == today().isoformat()
+
+
+def test_racing_dvs_norsas_and_cancellations_on_postgresql_land_exactly_what_fits_and_never_deadlock(
+        pg_app, pg_world):
+    chain = Chain(pg_world)
+    allotment = chain.allot("200000.00")["id"]
+    obligation = chain.obligate(allotment, "100000.00")["id"]
+    spare = chain.obligate(allotment, "10000.00")["id"]
+    focal = pg_world.focal
+
+    def pay(index):
+        return lambda client: client.post("/api/disbursements", headers=focal.headers, json={
+            "obligation_id": obligation, "dv_number": f"DV-RACE-{index}", "payment_method": "check",
+            "disbursement_date": "2025-04-15", "amount": "10000.00"})
+
+    def lower(index):
+        return lambda client: client.post(f"/api/obligations/{obligation}/adjustments", headers=focal.headers,
+                                          json={"amount": "-10000.00", "adjustment_date": "2025-04-15",
+                                                "reason": f"NORSA {index}", "legal_basis": f"NORSA-{index}"})
+
+    def raise_spare(index):
+        return lambda client: client.post(f"/api/obligations/{spare}/adjustments", headers=focal.headers,
+                                          json={"amount": "30000.00", "adjustment_date": "2025-04-15",
+                                                "reason": f"NORSA up {index}", "legal_basis": f"NORSA-UP-{index}"})
+
+    cancel = lambda client: client.post(f"/api/obligations/{spare}/cancel", headers=focal.headers,  # noqa: E731
+                                        json={"reason": "Supplier withdrew", "cancelled_on": "2025-05-02"})
+    requests = [pay(i) for i in range(10)] + [lower(i) for i in range(10)] + [raise_spare(i) for i in range(4)]
+
+    responses = race(pg_app, requests + [cancel])
+
+    statuses = [r.status_code for r in responses]
+    assert all(status in (200, 201, 409) for status in statuses), [r.get_json() for r in responses]
+    assert statuses[:20].count(201) == 10  # DVs and NORSAs share the obligation's 100,000.00
+    shown = chain.get(f"/api/obligations/{obligation}")
+    assert shown["balance"] == "0.00"
+    assert Decimal(shown["adjusted_amount"]) == Decimal(shown["disbursed"])
+    assert Decimal(chain.get(f"/api/allotments/{allotment}")["available"]) >= 0

@@ -252,6 +252,10 @@ def create_limit_triggers(child, fk, child_off, child_active, parent, parent_lim
             DECLARE parent_limit bigint; total bigint;
             BEGIN
               IF NEW.status = '{child_off}' THEN RETURN NEW; END IF;
+              -- a move between active statuses changes no sum: no check, and no lock on the parent taken
+              -- after the child's (that would invert the lock order: allotment, then obligation)
+              IF TG_OP = 'UPDATE' AND OLD.status <> '{child_off}' AND NEW.amount = OLD.amount
+                 AND NEW.{fk} = OLD.{fk} THEN RETURN NEW; END IF;
               PERFORM 1 FROM {parent} WHERE id = NEW.{fk} FOR UPDATE;
               SELECT {parent_limit('p')} INTO parent_limit FROM {parent} p WHERE p.id = NEW.{fk};
               SELECT COALESCE(SUM({child_active('c')}), 0) INTO total FROM {child} c
