@@ -88,12 +88,16 @@ def test_allotment_adjustments_keep_the_program_budget_and_the_obligations_withi
 
     over = adjust_allotment(chain, allotment, "augmentation", "400000.01", expect=409)
     under = adjust_allotment(chain, allotment, "withdrawal", "150000.01", expect=409)
+    reduced_too_far = adjust_allotment(chain, allotment, "reduction", "150000.01", expect=409)
     adjust_allotment(chain, allotment, "augmentation", "400000.00")
     adjust_allotment(chain, allotment, "reduction", "300000.00")
     adjust_allotment(chain, allotment, "withdrawal", "250000.00")
 
     assert (over["level"], over["available"]) == ("allotment", "400000.00")
     assert (under["level"], under["committed"], under["available"]) == ("obligation", "450000.00", "150000.00")
+    assert reduced_too_far["detail"] == ("a reduction of PHP 150,000.01 would leave allotment 1 at PHP 449,999.99, "
+                                         "below the PHP 450,000.00 obligated against it; PHP 150,000.00 can be "
+                                         "taken off")
     shown = chain.get(f"/api/allotments/{allotment}")
     assert (shown["amount"], shown["adjusted_amount"], shown["available"], shown["status"]) == (
         "600000.00", "450000.00", "0.00", "fully_utilized")

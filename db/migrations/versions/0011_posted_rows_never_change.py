@@ -116,7 +116,7 @@ def upgrade() -> None:
     for table, (_, _, on, _, at, _) in MOVES.items():
         op.add_column(table, sa.Column(on, sa.Date(), nullable=True))
         # the business date of the cancellations made before this revision: their day in Manila
-        day = (f"CAST(({at} AT TIME ZONE 'UTC') AT TIME ZONE 'Asia/Manila' AS date)" if _postgresql()
+        day = (f"CAST({at} AT TIME ZONE 'Asia/Manila' AS date)" if _postgresql()
                else f"date({at}, '+8 hours')")
         op.execute(f"UPDATE {table} SET {on} = {day} WHERE {at} IS NOT NULL")
     _adjustment_tables()
