@@ -216,7 +216,10 @@ def create_fixed_triggers(table: str) -> None:
 
 
 def create_append_only_triggers(table: str) -> None:
-    """An adjustment row, once written, never changes and is never deleted."""
+    """An adjustment row, once written, never changes and is never deleted
+    (the triggers are named as revision 0001's append-only ones; the table
+    is in ``db.migrate.APPEND_ONLY_TABLES``, so the application's role may
+    only read and insert it)."""
     if _postgresql():
         ddl(f"""
             CREATE FUNCTION ppaflow_posted_{table}() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -224,11 +227,11 @@ def create_append_only_triggers(table: str) -> None:
               RAISE EXCEPTION USING MESSAGE = 'ppaflow_posted:{table}:' || lower(TG_OP),
                 ERRCODE = CASE WHEN TG_OP = 'DELETE' THEN '23001' ELSE '23514' END;
             END $$""")
-        ddl(f"CREATE TRIGGER {table}_are_fixed_once_posted BEFORE UPDATE OR DELETE ON {table} "
+        ddl(f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
             f"FOR EACH ROW EXECUTE FUNCTION ppaflow_posted_{table}()")
         return
     for statement in ("update", "delete"):
-        ddl(f"CREATE TRIGGER {table}_are_fixed_no_{statement} BEFORE {statement.upper()} ON {table} "
+        ddl(f"CREATE TRIGGER {table}_no_{statement} BEFORE {statement.upper()} ON {table} "
             f"BEGIN SELECT RAISE(ABORT, 'ppaflow_posted:{table}:{statement}'); END")
 
 
@@ -366,11 +369,12 @@ def downgrade() -> None:
     for table in (*FIXED, *ADJUSTMENTS):
         if postgresql:
             ddl(f"DROP TRIGGER IF EXISTS {table}_are_fixed_once_posted ON {table}")
+            ddl(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}")
             ddl(f"DROP FUNCTION IF EXISTS ppaflow_posted_{table}()")
         else:
-            names = ["no_delete", "no_update"] + [str(i) for i in range(len(FIXED.get(table, ())) + 3)]
-            for name in names:
-                ddl(f"DROP TRIGGER IF EXISTS {table}_are_fixed_{name}")
+            names = [f"{table}_are_fixed_{n}" for n in ["no_delete", *range(len(FIXED.get(table, ())) + 3)]]
+            for name in names + [f"{table}_no_update", f"{table}_no_delete"]:
+                ddl(f"DROP TRIGGER IF EXISTS {name}")
     if postgresql:
         for table in ADJUSTMENTS:
             ddl(f"DROP TRIGGER IF EXISTS {table}_within_limits ON {table}")
