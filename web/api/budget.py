@@ -1,6 +1,8 @@
 """Budget preparation and execution over HTTP (seed 003): proposals,
 program budgets, justifications, line items, allotments, obligations,
-disbursements."""
+disbursements, and the corrections of posted rows: allotment adjustments,
+NORSA obligation adjustments, dated cancellations and voids
+(docs/design.md §12 "Posted rows never change")."""
 
 from __future__ import annotations
 
