@@ -8,6 +8,8 @@ Who may do what (admins may do all):
 | program budgets (approved amounts) | ``budget_analyst`` |
 | release and cancel allotments | ``budget_analyst`` |
 | record and cancel obligations, record and void disbursements | ``moa_focal`` (own MOA) |
+| allotment adjustments (reduction, withdrawal, augmentation) | ``budget_analyst`` |
+| NORSA obligation adjustments | ``moa_focal`` (own MOA) |
 
 The limits of the execution chain (program budget >= allotments >=
 obligations >= disbursements) are enforced by database triggers; a refused
@@ -16,6 +18,21 @@ case is one transaction that locks the parent row first; statuses follow the
 money (``released`` / ``partially_utilized`` / ``fully_utilized``;
 ``obligated`` / ``partially_disbursed`` / ``fully_disbursed``), and
 cancelling or voiding returns the amount to the level above.
+
+Posted rows never change (docs/design.md §12 "Posted rows never change"):
+a correction is a new row. An allotment's active amount is its amount plus
+its adjustments (``AllotmentAdjustment``), an obligation's its amount plus
+its NORSA adjustments (``ObligationAdjustment``); every limit and total
+here is on active amounts. A cancellation (void) is dated
+(``cancelled_on`` / ``voided_on``, today in Asia/Manila by default, never
+before the document's own date) and its reversal posts in that date's
+quarter.
+
+Locks are taken in one declared order, ``LOCK_ORDER``: program budget →
+allotment → obligation → disbursement → PPA → work items (``lock_in_order``).
+Two use cases that lock rows of the chain therefore always wait for each
+other in the same direction, and chain postings never deadlock with each
+other or with tree writes, which lock the PPA and its work items only.
 """
 
 from __future__ import annotations
@@ -31,17 +48,23 @@ from sqlalchemy import BigInteger, Select, func, select, type_coerce
 from db import db
 from db.models import (
     Allotment,
+    AllotmentAdjustment,
     BudgetJustification,
     BudgetLineItem,
     BudgetProposal,
     Disbursement,
     Obligation,
+    ObligationAdjustment,
     Organization,
+    Ppa,
     ProgramBudget,
     User,
+    WorkItem,
 )
+from db.models.budget import ALLOTMENT_ADJUSTMENT_SIGNS
 from db.types import utcnow
 from services.access import require_role, visible_organization, visible_rows
+from services.calendar import today
 from services.concurrency import check_if_match
 from services.ppas import get_ppa_or_raise
 from services.runtime import get_runtime
@@ -55,6 +78,12 @@ PREPARE = ("moa_focal", "budget_analyst")
 APPROVE = ("budget_analyst",)
 RELEASE = ("budget_analyst",)
 SPEND = ("moa_focal",)
+
+#: The one order in which use cases lock rows (docs/design.md §12 "Posted rows
+#: never change"): down the money chain (the appropriation, then allotment →
+#: obligation → disbursement), then the PPA, then its work items. A use case
+#: never locks a row of an earlier kind after one of a later kind.
+LOCK_ORDER: tuple[type, ...] = (ProgramBudget, Allotment, Obligation, Disbursement, Ppa, WorkItem)
 
 #: A UACS object code: eight digits, a dash, two digits (``50202010-01``).
 UACS_CODE = re.compile(r"[0-9]{8}-[0-9]{2}")
@@ -320,61 +349,231 @@ def record_disbursement(user: User, *, obligation_id: int, dv_number: str, payme
     return disbursement
 
 
-def cancel_allotment(user: User, allotment_id: int, *, reason: str, if_match: str | None = None) -> Allotment:
+def cancel_allotment(user: User, allotment_id: int, *, reason: str, cancelled_on: date | None = None,
+                     if_match: str | None = None) -> Allotment:
     """Cancel an allotment, returning its amount to the program budget.
+
+    Args:
+        cancelled_on: the business date of the cancellation (default today in
+            Asia/Manila); its reversal posts in this date's quarter.
 
     Raises:
         Conflict: already cancelled, or it still has active obligations
             (cancel those first).
+        ValidationFailed: ``cancelled_on`` before the release date.
     """
+    cancelled_on = cancelled_on or today()
     with transaction():
-        allotment = get_or_raise(user, Allotment, allotment_id, lock=True)
+        (allotment,) = lock_in_order(user, (Allotment, allotment_id))
         require_role(user, RELEASE, allotment.organization_id, "cancel allotments")
         check_if_match(if_match, allotment.etag)
         _require_active(allotment, "allotment")
+        _require_on_or_after(cancelled_on, allotment.release_date, "cancelled_on", "the allotment's release")
         if _active_total(Obligation, Obligation.allotment_id, allotment.id):
             raise Conflict(f"allotment {allotment.id} still has active obligations; cancel them first",
                            code="has_active_children")
         allotment.status, allotment.cancelled_at, allotment.cancel_reason = "cancelled", utcnow(), reason
+        allotment.cancelled_on = cancelled_on
     return allotment
 
 
-def cancel_obligation(user: User, obligation_id: int, *, reason: str, if_match: str | None = None) -> Obligation:
-    """Cancel an obligation, returning its amount to the allotment.
+def cancel_obligation(user: User, obligation_id: int, *, reason: str, cancelled_on: date | None = None,
+                      if_match: str | None = None) -> Obligation:
+    """Cancel an obligation, returning its amount to the allotment. Locks
+    the allotment, then the obligation (``LOCK_ORDER``).
+
+    Args:
+        cancelled_on: the business date of the cancellation (default today in
+            Asia/Manila); its reversal posts in this date's quarter.
 
     Raises:
         Conflict: already cancelled, or it still has disbursements (void them first).
+        ValidationFailed: ``cancelled_on`` before the ORS date.
     """
+    cancelled_on = cancelled_on or today()
     with transaction():
-        obligation = get_or_raise(user, Obligation, obligation_id, lock=True)
+        allotment_id = get_or_raise(user, Obligation, obligation_id).allotment_id  # fixed once posted
+        allotment, obligation = lock_in_order(user, (Allotment, allotment_id), (Obligation, obligation_id))
         require_role(user, SPEND, obligation.organization_id, "cancel obligations")
         check_if_match(if_match, obligation.etag)
         _require_active(obligation, "obligation")
+        _require_on_or_after(cancelled_on, obligation.obligation_date, "cancelled_on", "the obligation")
         if _active_total(Disbursement, Disbursement.obligation_id, obligation.id):
             raise Conflict(f"obligation {obligation.id} still has disbursements; void them first",
                            code="has_active_children")
         obligation.status, obligation.cancelled_at, obligation.cancel_reason = "cancelled", utcnow(), reason
+        obligation.cancelled_on = cancelled_on
         db.session.flush()
-        refresh_allotment_status(get_or_raise(user, Allotment, obligation.allotment_id, lock=True))
+        refresh_allotment_status(allotment)
     return obligation
 
 
-def void_disbursement(user: User, disbursement_id: int, *, reason: str, if_match: str | None = None) -> Disbursement:
-    """Void a disbursement, returning its amount to the obligation.
+def void_disbursement(user: User, disbursement_id: int, *, reason: str, voided_on: date | None = None,
+                      if_match: str | None = None) -> Disbursement:
+    """Void a disbursement, returning its amount to the obligation. Locks
+    the obligation, then the disbursement (``LOCK_ORDER``).
+
+    Args:
+        voided_on: the business date of the void (default today in
+            Asia/Manila); its reversal posts in this date's quarter, never
+            in the quarter of the DV it voids.
 
     Raises:
         Conflict: already voided.
+        ValidationFailed: ``voided_on`` before the DV's date.
     """
+    voided_on = voided_on or today()
     with transaction():
-        disbursement = get_or_raise(user, Disbursement, disbursement_id, lock=True)
+        obligation_id = get_or_raise(user, Disbursement, disbursement_id).obligation_id  # fixed once posted
+        obligation, disbursement = lock_in_order(user, (Obligation, obligation_id), (Disbursement, disbursement_id))
         require_role(user, SPEND, disbursement.organization_id, "void disbursements")
         check_if_match(if_match, disbursement.etag)
         if not disbursement.active:
             raise Conflict(f"disbursement {disbursement.id} is already voided", code="already_voided")
+        _require_on_or_after(voided_on, disbursement.disbursement_date, "voided_on", "the disbursement")
         disbursement.status, disbursement.voided_at, disbursement.void_reason = "voided", utcnow(), reason
+        disbursement.voided_on = voided_on
         db.session.flush()
-        refresh_obligation_status(get_or_raise(user, Obligation, disbursement.obligation_id, lock=True))
+        refresh_obligation_status(obligation)
     return disbursement
+
+
+# -- corrections: new rows ---------------------------------------------------------------------
+
+
+def adjust_allotment(user: User, allotment_id: int, *, kind: str, amount: Decimal, adjustment_date: date,
+                     reason: str, legal_basis: str) -> AllotmentAdjustment:
+    """Reduce, withdraw from or augment an allotment with a row of its own
+    (the allotment itself never changes). Locks the program budget, then the
+    allotment (``LOCK_ORDER``).
+
+    Args:
+        kind: ``reduction``, ``withdrawal`` or ``augmentation``.
+        amount: PHP, positive; stored signed (negative for a reduction or a
+            withdrawal).
+        adjustment_date: it posts in this date's quarter; never before the
+            release date.
+
+    Raises:
+        NotFound, Forbidden,
+        Conflict: the allotment is cancelled,
+        ValidationFailed: a bad kind or amount, dated before the release,
+        BudgetLimitExceeded: an augmentation above the program budget
+            (level ``allotment``), a reduction or withdrawal below what is
+            obligated (level ``obligation``), with the amounts.
+    """
+    if kind not in ALLOTMENT_ADJUSTMENT_SIGNS:
+        raise ValidationFailed({"kind": [f"must be one of {', '.join(ALLOTMENT_ADJUSTMENT_SIGNS)}"]})
+    if amount <= 0:
+        raise ValidationFailed({"amount": ["must be at least 0.01; the kind gives the sign"]})
+    signed = amount * ALLOTMENT_ADJUSTMENT_SIGNS[kind]
+    try:
+        with transaction() as session:
+            program_budget_id = get_or_raise(user, Allotment, allotment_id).program_budget_id  # fixed once posted
+            _, allotment = lock_in_order(user, (ProgramBudget, program_budget_id), (Allotment, allotment_id))
+            require_role(user, RELEASE, allotment.organization_id, "adjust allotments")
+            _require_active(allotment, "allotment")
+            _require_on_or_after(adjustment_date, allotment.release_date, "adjustment_date",
+                                 "the allotment's release")
+            adjustment = AllotmentAdjustment(allotment_id=allotment.id, organization_id=allotment.organization_id,
+                                             kind=kind, amount=signed, adjustment_date=adjustment_date,
+                                             reason=reason, legal_basis=legal_basis, created_by_id=user.id)
+            session.add(adjustment)
+            session.flush()
+            refresh_allotment_status(allotment)
+    except BudgetLimitExceeded as refused:
+        db.session.rollback()
+        if refused.level == "allotment":
+            raise limit_problem("allotment", program_budget_id, amount) from None
+        allotment = db.session.get(Allotment, allotment_id)
+        obligated = _active_total(Obligation, Obligation.allotment_id, allotment_id)
+        active = adjusted_amount(allotment)
+        raise BudgetLimitExceeded(
+            f"a {kind} of PHP {amount:,.2f} would leave allotment {allotment_id} at PHP {active + signed:,.2f}, "
+            f"below the PHP {obligated:,.2f} obligated against it; PHP {max(active - obligated, ZERO):,.2f} can "
+            f"be taken off", level="obligation", limit=str(active + signed), committed=str(obligated),
+            requested=str(signed), available=str(max(active - obligated, ZERO))) from None
+    return adjustment
+
+
+def adjust_obligation(user: User, obligation_id: int, *, amount: Decimal, adjustment_date: date, reason: str,
+                      legal_basis: str) -> ObligationAdjustment:
+    """Record a NORSA (Notice of Obligation Request and Status Adjustment):
+    a signed amount added to an obligation by a row of its own (the ORS
+    itself never changes). Locks the allotment, then the obligation
+    (``LOCK_ORDER``).
+
+    Args:
+        amount: PHP, signed, never zero (``-1500.00`` lowers the obligation).
+        adjustment_date: it posts in this date's quarter; never before the
+            ORS date.
+
+    Raises:
+        NotFound, Forbidden,
+        Conflict: the obligation is cancelled,
+        ValidationFailed: a zero amount, dated before the ORS,
+        BudgetLimitExceeded: the obligations would exceed the allotment
+            (level ``obligation``), or the obligation would fall below what
+            is disbursed against it (level ``disbursement``), with the
+            amounts.
+    """
+    if amount == 0:
+        raise ValidationFailed({"amount": ["must not be zero: a NORSA adds or takes off an amount"]})
+    try:
+        with transaction() as session:
+            allotment_id = get_or_raise(user, Obligation, obligation_id).allotment_id  # fixed once posted
+            allotment, obligation = lock_in_order(user, (Allotment, allotment_id), (Obligation, obligation_id))
+            require_role(user, SPEND, obligation.organization_id, "record NORSA adjustments")
+            _require_active(obligation, "obligation")
+            _require_on_or_after(adjustment_date, obligation.obligation_date, "adjustment_date", "the obligation")
+            adjustment = ObligationAdjustment(obligation_id=obligation.id, organization_id=obligation.organization_id,
+                                              amount=amount, adjustment_date=adjustment_date, reason=reason,
+                                              legal_basis=legal_basis, created_by_id=user.id)
+            session.add(adjustment)
+            session.flush()
+            refresh_obligation_status(obligation)
+            refresh_allotment_status(allotment)
+    except BudgetLimitExceeded as refused:
+        db.session.rollback()
+        if refused.level == "obligation":
+            raise limit_problem("obligation", allotment_id, amount) from None
+        obligation = db.session.get(Obligation, obligation_id)
+        disbursed = _active_total(Disbursement, Disbursement.obligation_id, obligation_id)
+        active = adjusted_amount(obligation)
+        raise BudgetLimitExceeded(
+            f"a NORSA of PHP {amount:,.2f} would leave obligation {obligation_id} at PHP {active + amount:,.2f}, "
+            f"below the PHP {disbursed:,.2f} already disbursed against it; at most PHP "
+            f"{max(active - disbursed, ZERO):,.2f} can be taken off", level="disbursement",
+            limit=str(active + amount), committed=str(disbursed), requested=str(amount),
+            available=str(max(active - disbursed, ZERO))) from None
+    return adjustment
+
+
+def list_adjustments(user: User, parent_model: type, parent_id: int) -> Select:
+    """The adjustments of a visible allotment or obligation, oldest first.
+
+    Raises:
+        NotFound: the parent is unknown or not visible.
+    """
+    return list_children(user, parent_model, parent_id, _ADJUSTMENTS[parent_model][1])
+
+
+def lock_in_order(user: User, *targets: tuple[type, int]) -> list:
+    """Lock chain rows (``FOR UPDATE``) in ``LOCK_ORDER``, whatever order
+    they are asked for in, and return them in the order asked.
+
+    Args:
+        targets: ``(model, id)`` pairs: ``ProgramBudget``, ``Allotment``,
+            ``Obligation`` or ``Disbursement``.
+
+    Raises:
+        NotFound: a row is unknown or not visible.
+    """
+    rows: list = [None] * len(targets)
+    for index in sorted(range(len(targets)), key=lambda i: LOCK_ORDER.index(targets[i][0])):
+        model, row_id = targets[index]
+        rows[index] = get_or_raise(user, model, row_id, lock=True)
+    return rows
 
 
 def get_or_raise(user: User, model: type, row_id: int, *, lock: bool = False):
@@ -433,29 +632,59 @@ def refresh_obligation_status(obligation: Obligation) -> None:
 
 def _refresh_status(parent: Allotment | Obligation, child_column, statuses: tuple[str, str, str]) -> None:
     """Set an active ``parent``'s status to the first of ``statuses`` when
-    none of it is used by its active children, the last when all of it is,
-    else the middle one; a cancelled parent stays cancelled."""
+    none of its active amount is used by its active children, the last when
+    all of it is, else the middle one; a cancelled parent stays cancelled."""
     if not parent.active:
         return
     used = _active_total(child_column.class_, child_column, parent.id)
     unused, partly, fully = statuses
-    parent.status = unused if used == 0 else fully if used == parent.amount else partly
+    parent.status = unused if used == 0 else fully if used == adjusted_amount(parent) else partly
+
+
+#: Parent model -> (its adjustment model, the adjustment's column naming the parent).
+_ADJUSTMENTS = {Allotment: (AllotmentAdjustment, AllotmentAdjustment.allotment_id),
+                Obligation: (ObligationAdjustment, ObligationAdjustment.obligation_id)}
+
+
+def active_amount_sql(model: type):
+    """SQL for the active amount of an ``Allotment`` or ``Obligation`` row,
+    in centavos: its amount plus its adjustments (a correlated subquery);
+    a ``Disbursement``'s is its amount."""
+    amount = type_coerce(model.amount, BigInteger)
+    if model not in _ADJUSTMENTS:
+        return amount
+    adjustment, column = _ADJUSTMENTS[model]
+    return amount + select(func.coalesce(func.sum(type_coerce(adjustment.amount, BigInteger)), 0)).where(
+        column == model.id).correlate(model).scalar_subquery()
+
+
+def adjusted_amount(row: Allotment | Obligation | Disbursement) -> Decimal:
+    """The active amount of a row (PHP): its amount plus its adjustments
+    (allotment adjustments, NORSA); a disbursement's is its amount."""
+    if type(row) not in _ADJUSTMENTS:
+        return row.amount
+    adjustment, column = _ADJUSTMENTS[type(row)]
+    centavos = db.session.scalar(select(func.coalesce(func.sum(type_coerce(adjustment.amount, BigInteger)), 0))
+                                 .where(column == row.id))
+    return row.amount + from_centavos(int(centavos))
 
 
 def _active_total(model: type, parent_column, parent_id: int) -> Decimal:
-    """Sum of the active ``model`` amounts under one parent (PHP)."""
-    centavos = db.session.scalar(select(func.coalesce(func.sum(type_coerce(model.amount, BigInteger)), 0))
+    """Sum of the active amounts of the active ``model`` rows under one parent (PHP)."""
+    centavos = db.session.scalar(select(func.coalesce(func.sum(active_amount_sql(model)), 0))
                                  .where(parent_column == parent_id, model.active))
     return from_centavos(int(centavos))
 
 
 def totals(row: ProgramBudget | Allotment | Obligation | Disbursement) -> dict[str, Decimal]:
     """What has been done with a program budget, allotment or obligation
-    (PHP); nothing for a disbursement, the last level."""
+    (PHP, on active amounts: adjustments included); nothing for a
+    disbursement, the last level. An allotment's and an obligation's include
+    ``adjusted_amount``, the amount plus its adjustments."""
     if isinstance(row, ProgramBudget):
         allotted = _active_total(Allotment, Allotment.program_budget_id, row.id)
         obligated = from_centavos(int(db.session.scalar(
-            select(func.coalesce(func.sum(type_coerce(Obligation.amount, BigInteger)), 0))
+            select(func.coalesce(func.sum(active_amount_sql(Obligation)), 0))
             .join(Allotment, Obligation.allotment_id == Allotment.id)
             .where(Allotment.program_budget_id == row.id, Obligation.active))))
         disbursed = from_centavos(int(db.session.scalar(
@@ -466,11 +695,15 @@ def totals(row: ProgramBudget | Allotment | Obligation | Disbursement) -> dict[s
         return {"allotted": allotted, "unallotted": row.approved_amount - allotted, "obligated": obligated,
                 "unobligated": allotted - obligated, "disbursed": disbursed, "unpaid": obligated - disbursed}
     if isinstance(row, Allotment):
+        active = adjusted_amount(row)
         obligated = _active_total(Obligation, Obligation.allotment_id, row.id)
-        return {"obligated": obligated, "available": row.amount - obligated if row.active else ZERO}
+        return {"adjusted_amount": active, "obligated": obligated,
+                "available": active - obligated if row.active else ZERO}
     if isinstance(row, Obligation):
+        active = adjusted_amount(row)
         disbursed = _active_total(Disbursement, Disbursement.obligation_id, row.id)
-        return {"disbursed": disbursed, "balance": row.amount - disbursed if row.active else ZERO}
+        return {"adjusted_amount": active, "disbursed": disbursed,
+                "balance": active - disbursed if row.active else ZERO}
     return {}
 
 
@@ -482,7 +715,8 @@ def limit_problem(level: str, parent_id: int, requested: Decimal) -> BudgetLimit
     parent_model, child_model, column, noun = parents[level]
     db.session.rollback()
     parent = db.session.get(parent_model, parent_id)
-    limit = parent.approved_amount if parent_model is ProgramBudget else parent.amount if parent.active else ZERO
+    limit = (parent.approved_amount if parent_model is ProgramBudget else adjusted_amount(parent) if parent.active
+             else ZERO)
     committed = _active_total(child_model, column, parent_id)
     available = max(limit - committed, ZERO)
     return BudgetLimitExceeded(
@@ -500,6 +734,12 @@ def _organization_of(row) -> int:
 def _require_active(row, noun: str) -> None:
     if not row.active:
         raise Conflict(f"{noun} {row.id} is cancelled", code="cancelled")
+
+
+def _require_on_or_after(day: date, earliest: date, field: str, what: str) -> None:
+    """Raise ``ValidationFailed`` on ``field`` when ``day`` is before ``earliest``, the date of ``what``."""
+    if day < earliest:
+        raise ValidationFailed({field: [f"is before {what} of {earliest.isoformat()}"]})
 
 
 def as_view(row, **extra: Any) -> Mapping[str, Any]:

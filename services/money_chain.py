@@ -12,6 +12,11 @@ allotments, the MOA records obligations and disbursements.
 
 Issue 12 reshapes the chain (certifications, adjustments, period close);
 each level is its own list here so that a new kind of document is one more.
+Posted rows never change (docs/design.md §12 "Posted rows never change"):
+an allotment's and an obligation's active amount is its amount plus its
+adjustments (two more statements), and ``MoneyChain.postings`` lists every
+movement in the period it happened, a cancellation's reversal in the
+quarter of its own date (``workflow.postings``).
 """
 
 from __future__ import annotations
@@ -23,12 +28,22 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from db import db
-from db.models import Allotment, Disbursement, Obligation, Ppa, ProgramBudget, User
+from db.models import (
+    Allotment,
+    AllotmentAdjustment,
+    Disbursement,
+    Obligation,
+    ObligationAdjustment,
+    Ppa,
+    ProgramBudget,
+    User,
+)
 from services.access import has_role
 from services.budget import RELEASE, SPEND
 from services.ppas import get_ppa_or_raise
 from workflow.money import ZERO
 from workflow.validity import period_of
+from workflow.postings import Posting, net_by_quarter
 
 
 @dataclass(frozen=True)
@@ -59,28 +74,40 @@ class ProgramBudgetLine:
 
 @dataclass(frozen=True)
 class AllotmentLine:
-    """An allotment (SARO/GARO), what is obligated against it and what is
-    still available (nothing once cancelled), PHP."""
+    """An allotment (SARO/GARO), its adjustments, what is obligated against
+    it and what is still available (nothing once cancelled), PHP."""
 
     row: Allotment
     obligated: Decimal
+    adjustments: tuple[AllotmentAdjustment, ...] = ()
+
+    @property
+    def amount(self) -> Decimal:
+        """The active amount: as released plus its adjustments."""
+        return self.row.amount + sum((a.amount for a in self.adjustments), ZERO)
 
     @property
     def available(self) -> Decimal:
-        return self.row.amount - self.obligated if self.row.active else ZERO
+        return self.amount - self.obligated if self.row.active else ZERO
 
 
 @dataclass(frozen=True)
 class ObligationLine:
-    """An obligation (ORS), what is disbursed against it and its balance
-    (nothing once cancelled), PHP."""
+    """An obligation (ORS), its NORSA adjustments, what is disbursed against
+    it and its balance (nothing once cancelled), PHP."""
 
     row: Obligation
     disbursed: Decimal
+    adjustments: tuple[ObligationAdjustment, ...] = ()
+
+    @property
+    def amount(self) -> Decimal:
+        """The active amount: as obligated plus its NORSA adjustments."""
+        return self.row.amount + sum((a.amount for a in self.adjustments), ZERO)
 
     @property
     def balance(self) -> Decimal:
-        return self.row.amount - self.disbursed if self.row.active else ZERO
+        return self.amount - self.disbursed if self.row.active else ZERO
 
 
 @dataclass(frozen=True)
@@ -110,7 +137,7 @@ class Quarter:
 
     @property
     def allotted(self) -> Decimal:
-        return sum((a.row.amount for a in self.allotments if a.row.active), ZERO)
+        return sum((a.amount for a in self.allotments if a.row.active), ZERO)
 
     @property
     def obligated(self) -> Decimal:
@@ -174,20 +201,60 @@ class MoneyChain:
         """Obligations a disbursement can still pay (active, a balance left)."""
         return [o for o in self.obligations if o.row.active and o.balance > 0]
 
+    @property
+    def postings(self) -> list[Posting]:
+        """Every movement of the PPA's money, each on its own date, oldest
+        first: allotments, obligations and disbursements on their dates,
+        adjustments on theirs, and each cancellation or void as the reversal
+        of the active amount on its ``cancelled_on`` / ``voided_on``.
+        A posted row's period never changes after the fact."""
+        out: list[Posting] = []
+
+        def post(level, line_amount, row, day, noun, adjustments, cancelled_on):
+            out.append(Posting(level, "original", day, row.amount, f"{noun} {row.id}"))
+            out.extend(Posting(level, "adjustment", a.adjustment_date, a.amount, f"{noun} {row.id}")
+                       for a in adjustments)
+            if cancelled_on is not None:
+                out.append(Posting(level, "reversal", cancelled_on, -line_amount, f"{noun} {row.id}"))
+
+        for a in self.allotments:
+            post("allotted", a.amount, a.row, a.row.release_date, "allotment", a.adjustments, a.row.cancelled_on)
+        for o in self.obligations:
+            post("obligated", o.amount, o.row, o.row.obligation_date, "obligation", o.adjustments,
+                 o.row.cancelled_on)
+        for d in self.disbursements:
+            post("disbursed", d.amount, d, d.disbursement_date, "disbursement", (), d.voided_on)
+        return sorted(out, key=lambda p: p.day)
+
+    def by_quarter(self) -> dict[tuple[int, int], dict[str, Decimal]]:
+        """Net allotted, obligated and disbursed per (fiscal year, quarter)
+        with a posting, PHP: the figures of a period, which later
+        corrections never rewrite (they post in their own period)."""
+        return net_by_quarter(self.postings)
+
 
 def _active_sums(rows: Iterable, parent_of) -> dict[int, Decimal]:
-    """parent id -> sum of the amounts of the active ``rows`` under it."""
+    """parent id -> sum of the active amounts of the active ``rows`` under
+    it (rows, or lines whose ``row`` is active and ``amount`` adjusted)."""
     sums: dict[int, Decimal] = {}
     for row in rows:
-        if row.active:
+        if getattr(row, "row", row).active:
             key = parent_of(row)
             sums[key] = sums.get(key, ZERO) + row.amount
     return sums
 
 
+def _by_parent(rows: Iterable, parent_of) -> dict[int, tuple]:
+    """parent id -> its ``rows``, in the order given."""
+    out: dict[int, list] = {}
+    for row in rows:
+        out.setdefault(parent_of(row), []).append(row)
+    return {key: tuple(value) for key, value in out.items()}
+
+
 def read_money_chain(user: User, ppa_id: int) -> MoneyChain:
     """The PPA's program budgets, allotments, obligations and disbursements
-    with their balances (four statements after the PPA's).
+    with their adjustments and balances (six statements after the PPA's).
 
     Raises:
         NotFound: the PPA is not visible to ``user``.
@@ -203,14 +270,23 @@ def read_money_chain(user: User, ppa_id: int) -> MoneyChain:
         Disbursement.obligation_id.in_([o.id for o in obligations])).order_by(Disbursement.id))) \
         if obligations else []
 
-    obligated = _active_sums(obligations, lambda o: o.allotment_id)
+    allotment_adjustments = _by_parent(db.session.scalars(select(AllotmentAdjustment).where(
+        AllotmentAdjustment.allotment_id.in_([a.id for a in allotments])).order_by(AllotmentAdjustment.id))
+        if allotments else [], lambda j: j.allotment_id)
+    obligation_adjustments = _by_parent(db.session.scalars(select(ObligationAdjustment).where(
+        ObligationAdjustment.obligation_id.in_([o.id for o in obligations])).order_by(ObligationAdjustment.id))
+        if obligations else [], lambda j: j.obligation_id)
+
     disbursed = _active_sums(disbursements, lambda d: d.obligation_id)
-    allotment_lines = [AllotmentLine(a, obligated.get(a.id, ZERO)) for a in allotments]
-    obligation_lines = [ObligationLine(o, disbursed.get(o.id, ZERO)) for o in obligations]
+    obligation_lines = [ObligationLine(o, disbursed.get(o.id, ZERO), obligation_adjustments.get(o.id, ()))
+                        for o in obligations]
+    obligated = _active_sums(obligation_lines, lambda o: o.row.allotment_id)
+    allotment_lines = [AllotmentLine(a, obligated.get(a.id, ZERO), allotment_adjustments.get(a.id, ()))
+                       for a in allotments]
     budget_of_allotment = {a.id: a.program_budget_id for a in allotments}
     budget_of_obligation = {o.id: budget_of_allotment[o.allotment_id] for o in obligations}
-    allotted_by_budget = _active_sums(allotments, lambda a: a.program_budget_id)
-    obligated_by_budget = _active_sums(obligations, lambda o: budget_of_allotment[o.allotment_id])
+    allotted_by_budget = _active_sums(allotment_lines, lambda a: a.row.program_budget_id)
+    obligated_by_budget = _active_sums(obligation_lines, lambda o: budget_of_allotment[o.row.allotment_id])
     disbursed_by_budget = _active_sums(disbursements, lambda d: budget_of_obligation[d.obligation_id])
     budget_lines = [ProgramBudgetLine(b, allotted_by_budget.get(b.id, ZERO), obligated_by_budget.get(b.id, ZERO),
                                       disbursed_by_budget.get(b.id, ZERO)) for b in budgets]

@@ -28,7 +28,14 @@ from sqlalchemy.orm import ORMExecuteState, Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from db import db
-from workflow.errors import BudgetLimitExceeded, CommitOutcomeUnknown, Conflict, Duplicate, ServiceUnavailable
+from workflow.errors import (
+    BudgetLimitExceeded,
+    CommitOutcomeUnknown,
+    Conflict,
+    Duplicate,
+    PostedRowImmutable,
+    ServiceUnavailable,
+)
 
 log = logging.getLogger("ppaflow.services")
 
@@ -149,14 +156,46 @@ def after_commit(callback: Callable[[], None]) -> None:
 
 
 _LIMIT = re.compile(r"ppaflow_limit:(\w+)")
+_POSTED = re.compile(r"ppaflow_posted:(\w+):(\w+)")
+
+#: What a posted row's correction is, by table (docs/design.md §12 "Posted rows never change").
+_CORRECTIONS = {
+    "allotments": "an allotment adjustment (reduction, withdrawal or augmentation) or a cancellation",
+    "obligations": "a NORSA adjustment or a cancellation",
+    "disbursements": "a void and a new DV",
+    "allotment_adjustments": "a further allotment adjustment",
+    "obligation_adjustments": "a further NORSA adjustment",
+}
+
+
+def posted_problem(table: str, field: str) -> PostedRowImmutable:
+    """The 409 for a change the posted-row triggers refused, as a sentence
+    that says what to do instead."""
+    noun = table[:-1].replace("_", " ")
+    correction = _CORRECTIONS.get(table, "a new row")
+    if field == "delete":
+        what = f"a posted {noun} is never deleted"
+    elif field == "update":
+        what = f"a posted {noun} never changes"
+    elif field == "status":
+        what = f"a posted {noun} cannot take that status: cancelled and voided are final"
+    elif field in ("cancelled_on", "voided_on"):
+        what = (f"a {noun}'s cancellation is dated on or after the {noun}'s own date, and once made "
+                f"its date and reason never change")
+    else:
+        what = f"a posted {noun}'s {field.replace('_', ' ')} never changes"
+    return PostedRowImmutable(f"{what}; correct it with {correction}", table=table, field=field)
 _UNIQUE_SQLITE = re.compile(r"UNIQUE constraint failed: (\w+\.\w+(?:, \w+\.\w+)*)")
 
 
 def integrity_problem(exc: IntegrityError) -> Exception:
-    """The domain error for a constraint the database refused: a budget
-    limit (its trigger), a duplicate unique value; anything else is a bug
+    """The domain error for a constraint the database refused: a posted
+    row changed (its trigger), a budget limit (its trigger), a duplicate unique value; anything else is a bug
     and is returned unchanged."""
     message = str(exc.orig)
+    posted = _POSTED.search(message)
+    if posted:
+        return posted_problem(posted.group(1), posted.group(2))
     limit = _LIMIT.search(message)
     if limit:
         return BudgetLimitExceeded(f"the {limit.group(1)}s would exceed what the level above allows",

@@ -71,6 +71,7 @@ PROBLEM_TITLES = {
     "invalid_transition": "Transition not possible from the current state",
     "not_editable": "Not editable in the current state",
     "budget_limit_exceeded": "Budget limit exceeded",
+    "posted_row_immutable": "Posted rows never change",
     "duplicate": "Already exists",
     "adjustment_required": "Change needs a budget adjustment",
     "outside_validity": "Outside the validity of the appropriation",
@@ -203,7 +204,9 @@ class ProblemSchema(ma.Schema):
                                                             "rule in force"})
     trigger = ma.fields.String(metadata={"description": "invalid_transition: the transition asked for"})
     current = ma.fields.String(metadata={"description": "invalid_transition: the stage or status it was in"})
-    field = ma.fields.String(metadata={"description": "duplicate: the field whose value is taken"})
+    field = ma.fields.String(metadata={"description": "duplicate: the field whose value is taken; "
+                                                      "posted_row_immutable: the column refused"})
+    table = ma.fields.String(metadata={"description": "posted_row_immutable: the table of the posted row"})
     over_allocated = ma.fields.List(ma.fields.Dict(), metadata={
         "description": "validation_failed of a budget distribution: each work item whose children would hold "
                        "more than it, as {work_item_id, title, children_total, allocation} (PHP strings)"})

@@ -251,7 +251,7 @@ class Money(fields.Field):
     """A PHP amount: a string with two decimals in JSON (``"5000000.00"``),
     a ``Decimal`` in Python. Accepts strings, integers and exact JSON numbers;
     refuses floats, more than two decimals, negatives (unless
-    ``allow_negative``), zero (when ``positive``) and amounts above
+    ``allow_negative``), zero (when ``positive`` or ``nonzero``) and amounts above
     999,999,999,999.99 (docs/design.md §2).
 
     The OpenAPI ``pattern`` says the same of the strings it documents, in
@@ -263,11 +263,12 @@ class Money(fields.Field):
 
     REQUEST_DIGITS, REPLY_DIGITS = 12, 17
 
-    def __init__(self, *, allow_negative: bool = False, positive: bool = False, **kwargs):
-        self.allow_negative, self.positive = allow_negative, positive
+    def __init__(self, *, allow_negative: bool = False, positive: bool = False, nonzero: bool = False, **kwargs):
+        self.allow_negative, self.positive, self.nonzero = allow_negative, positive, nonzero
         sign = "-?" if allow_negative else ""
         digits = self.REQUEST_DIGITS
-        pattern = (rf"^([1-9][0-9]{{0,{digits - 1}}}(\.[0-9]{{1,2}})?|0\.(0[1-9]|[1-9][0-9]?))$" if positive else
+        not_zero = rf"([1-9][0-9]{{0,{digits - 1}}}(\.[0-9]{{1,2}})?|0\.(0[1-9]|[1-9][0-9]?))"
+        pattern = (rf"^{not_zero}$" if positive else rf"^{sign}{not_zero}$" if nonzero else
                    rf"^{sign}[0-9]{{1,{digits}}}(\.[0-9]{{1,2}})?$")
         metadata = {"example": "5000000.00", "pattern": pattern,
                     "description": "PHP amount as a decimal string"} | kwargs.pop("metadata", {})
@@ -288,6 +289,8 @@ class Money(fields.Field):
             raise ValidationError(str(exc)) from None
         if self.positive and amount <= 0:
             raise ValidationError("must be at least 0.01")
+        if self.nonzero and amount == 0:
+            raise ValidationError("must not be zero")
         return amount
 
 

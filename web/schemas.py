@@ -11,6 +11,7 @@ from marshmallow import Schema, fields, missing, validate
 from marshmallow.utils import get_value
 
 from db.models.budget import (
+    ALLOTMENT_ADJUSTMENT_SIGNS,
     ALLOTMENT_STATUSES,
     DISBURSEMENT_STATUSES,
     OBLIGATION_STATUSES,
@@ -567,11 +568,13 @@ class AllotmentSchema(Reply):
     allotment_class = fields.String(**_one_of(ALLOTMENT_CLASSES))
     validity_category = fields.String(**_one_of(VALIDITY_CATEGORIES))
     saro_number = fields.String()
-    amount = Money()
+    amount = Money(metadata={"description": "as released; never changes (corrections are adjustments)"})
+    adjusted_amount = Money(metadata={"description": "the amount plus its adjustments: what obligations draw on"})
     obligated = Money()
     available = Money()
     status = fields.String(**_one_of(ALLOTMENT_STATUSES))
     cancelled_at = fields.DateTime(allow_none=True)
+    cancelled_on = fields.Date(allow_none=True, metadata={"description": "the cancellation's business date"})
     cancel_reason = fields.String(allow_none=True)
     version = fields.Integer()
 
@@ -592,11 +595,13 @@ class ObligationSchema(Reply):
     ors_number = fields.String()
     particulars = fields.String()
     obligation_date = fields.Date()
-    amount = Money()
+    amount = Money(metadata={"description": "as obligated on the ORS; never changes (corrections are NORSA)"})
+    adjusted_amount = Money(metadata={"description": "the amount plus its NORSA adjustments: what DVs draw on"})
     disbursed = Money()
     balance = Money()
     status = fields.String(**_one_of(OBLIGATION_STATUSES))
     cancelled_at = fields.DateTime(allow_none=True)
+    cancelled_on = fields.Date(allow_none=True, metadata={"description": "the cancellation's business date"})
     cancel_reason = fields.String(allow_none=True)
     version = fields.Integer()
 
@@ -618,14 +623,63 @@ class DisbursementSchema(Reply):
     amount = Money()
     status = fields.String(**_one_of(DISBURSEMENT_STATUSES))
     voided_at = fields.DateTime(allow_none=True)
+    voided_on = fields.Date(allow_none=True, metadata={"description": "the void's business date"})
     void_reason = fields.String(allow_none=True)
     version = fields.Integer()
 
 
 class CancelSchema(Schema):
-    """A cancellation or void: why."""
+    """A cancellation: why, and its business date (its reversal posts in that date's quarter)."""
 
     reason = fields.String(required=True, validate=validate.Length(min=1, max=MAX_TEXT))
+    cancelled_on = fields.Date(metadata={"description": "default today in Asia/Manila; never before the "
+                                                        "document's own date"})
+
+
+class VoidSchema(Schema):
+    """A void of a DV: why, and its business date (its reversal posts in that date's quarter)."""
+
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=MAX_TEXT))
+    voided_on = fields.Date(metadata={"description": "default today in Asia/Manila; never before the DV's date"})
+
+
+class _AdjustmentCreate(Schema):
+    adjustment_date = fields.Date(required=True, metadata={"description": "it posts in this date's quarter"})
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=MAX_TEXT))
+    legal_basis = fields.String(required=True, validate=validate.Length(min=1, max=255), metadata={
+        "description": "the issuance behind it, e.g. a DBM letter or the BAA provision"})
+
+
+class AllotmentAdjustmentCreateSchema(_AdjustmentCreate):
+    """A reduction, withdrawal or augmentation of an allotment."""
+
+    kind = fields.String(required=True, validate=validate.OneOf(ALLOTMENT_ADJUSTMENT_SIGNS))
+    amount = Money(required=True, positive=True, metadata={"description": "PHP, positive: the kind gives the sign"})
+
+
+class ObligationAdjustmentCreateSchema(_AdjustmentCreate):
+    """A NORSA: a signed amount added to the obligation."""
+
+    amount = Money(required=True, allow_negative=True, nonzero=True, metadata={
+        "description": "PHP, signed, never zero: \"-1500.00\" lowers the obligation"})
+
+
+class _Adjustment(Reply):
+    id = fields.Integer()
+    amount = Money(allow_negative=True, metadata={"description": "PHP, signed: what it adds to the active amount"})
+    adjustment_date = fields.Date()
+    reason = fields.String()
+    legal_basis = fields.String()
+    created_at = fields.DateTime()
+
+
+class AllotmentAdjustmentSchema(_Adjustment):
+    allotment_id = fields.Integer()
+    kind = fields.String(**_one_of(tuple(ALLOTMENT_ADJUSTMENT_SIGNS)))
+
+
+class ObligationAdjustmentSchema(_Adjustment):
+    obligation_id = fields.Integer()
 
 
 class ProposalFilterSchema(Schema):

@@ -112,6 +112,20 @@ class OutsideValidity(Conflict):
     code = "outside_validity"
 
 
+class PostedRowImmutable(Conflict):
+    """A posted allotment, obligation, disbursement or adjustment would be
+    changed or deleted, or moved to a status it may not take (refused by
+    the triggers of migration 0011; docs/design.md §12 "Posted rows never
+    change"). ``table`` and ``field`` name what was refused; corrections
+    are new rows (adjustments, NORSA, a cancellation)."""
+
+    code = "posted_row_immutable"
+
+    def __init__(self, detail: str, *, table: str, field: str, **extra):
+        super().__init__(detail, table=table, field=field, **extra)
+        self.table, self.field = table, field
+
+
 class Duplicate(Conflict):
     """A value that must be unique is already used (e.g. a SARO number)."""
 

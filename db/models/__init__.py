@@ -10,11 +10,13 @@ from db.models.alert import Alert, Notification
 from db.models.attachment import Attachment
 from db.models.budget import (
     Allotment,
+    AllotmentAdjustment,
     BudgetJustification,
     BudgetLineItem,
     BudgetProposal,
     Disbursement,
     Obligation,
+    ObligationAdjustment,
     ProgramBudget,
 )
 from db.models.idempotency import IdempotencyKey
@@ -26,10 +28,10 @@ from db.models.work_item import WorkItem
 from db.models.workflow import Delegation, WorkflowTransition
 from db.types import Money
 
-__all__ = ["Alert", "Allotment", "Attachment", "ApiToken", "AuditEntry", "BudgetJustification", "BudgetLineItem",
-           "BudgetProposal", "Delegation", "Disbursement", "IdempotencyKey", "JobRecord", "Notification", "Obligation",
-           "Organization", "Ppa", "PpaTransition", "ProgramBudget", "User", "UserRole", "WebSession", "WorkItem",
-           "WorkflowTransition"]
+__all__ = ["Alert", "Allotment", "AllotmentAdjustment", "Attachment", "ApiToken", "AuditEntry", "BudgetJustification",
+           "BudgetLineItem", "BudgetProposal", "Delegation", "Disbursement", "IdempotencyKey", "JobRecord",
+           "Notification", "Obligation", "ObligationAdjustment", "Organization", "Ppa", "PpaTransition",
+           "ProgramBudget", "User", "UserRole", "WebSession", "WorkItem", "WorkflowTransition"]
 
 
 def _ppa_organization(session, ppa_id):
@@ -62,6 +64,8 @@ audit.register(BudgetLineItem, "budget_line_item", lambda s, o: _program_budget_
 audit.register(Allotment, "allotment", lambda s, o: o.organization_id)
 audit.register(Obligation, "obligation", lambda s, o: o.organization_id)
 audit.register(Disbursement, "disbursement", lambda s, o: o.organization_id)
+audit.register(AllotmentAdjustment, "allotment_adjustment", lambda s, o: o.organization_id)
+audit.register(ObligationAdjustment, "obligation_adjustment", lambda s, o: o.organization_id)
 audit.register(Attachment, "attachment", lambda s, o: o.organization_id)
 audit.register(Delegation, "delegation", lambda s, o: _user_organization(s, o.delegator_id))
 

@@ -12,6 +12,14 @@ rows are never deleted while anything depends on them (foreign keys
 restrict); cancelling an allotment or obligation and voiding a disbursement
 return the amount to the level above. Money is PHP ``Decimal``, centavos in
 the database, and every amount is positive.
+
+Posted rows never change (migration 0011, docs/design.md §12 "Posted rows
+never change"): the database refuses an UPDATE of an allotment's,
+obligation's or disbursement's amount, date, payee, number, parent or
+MOA, any DELETE, and any status move but the declared ones; a
+cancellation (void) is final and carries its business date. Corrections
+are rows of their own: ``AllotmentAdjustment`` and ``ObligationAdjustment``
+(NORSA), fixed once written too.
 """
 
 from __future__ import annotations
@@ -36,6 +44,8 @@ OBLIGATION_STATUSES = ("obligated", "partially_disbursed", "fully_disbursed", "c
 DISBURSEMENT_STATUSES = ("disbursed", "voided")
 PAYMENT_METHODS = ("check", "bank_transfer", "cash", "other")
 PROPOSAL_STATUSES = ("draft", "submitted", "approved")
+#: Allotment adjustment kinds and the sign each gives the amount.
+ALLOTMENT_ADJUSTMENT_SIGNS = {"augmentation": 1, "reduction": -1, "withdrawal": -1}
 
 
 class _Versioned:
@@ -168,6 +178,8 @@ class Allotment(_Spending, _Versioned, db.Model):
     amount: Mapped[Decimal] = mapped_column(Money)
     status: Mapped[str] = mapped_column(String(20), default="released")
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: The business date of the cancellation: its reversal posts in this date's quarter.
+    cancelled_on: Mapped[date | None] = mapped_column(Date)
     cancel_reason: Mapped[str | None] = mapped_column(Text)
 
     program_budget: Mapped[ProgramBudget] = relationship(lazy="joined")
@@ -192,6 +204,8 @@ class Obligation(_Spending, _Versioned, db.Model):
     amount: Mapped[Decimal] = mapped_column(Money)
     status: Mapped[str] = mapped_column(String(20), default="obligated")
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: The business date of the cancellation: its reversal posts in this date's quarter.
+    cancelled_on: Mapped[date | None] = mapped_column(Date)
     cancel_reason: Mapped[str | None] = mapped_column(Text)
 
     allotment: Mapped[Allotment] = relationship(lazy="joined")
@@ -218,6 +232,50 @@ class Disbursement(_Spending, _Versioned, db.Model):
     amount: Mapped[Decimal] = mapped_column(Money)
     status: Mapped[str] = mapped_column(String(10), default="disbursed")
     voided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: The business date of the void: its reversal posts in this date's quarter.
+    voided_on: Mapped[date | None] = mapped_column(Date)
     void_reason: Mapped[str | None] = mapped_column(Text)
 
     obligation: Mapped[Obligation] = relationship(lazy="joined")
+
+
+class _Adjustment:
+    """A correction of a posted row, itself a posted row (never updated or
+    deleted: migration 0011). ``amount`` is signed PHP: what it adds to the
+    active amount of its parent. It posts in the quarter of
+    ``adjustment_date``."""
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
+    amount: Mapped[Decimal] = mapped_column(Money)
+    adjustment_date: Mapped[date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(Text)
+    legal_basis: Mapped[str] = mapped_column(String(255))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AllotmentAdjustment(_Adjustment, db.Model):
+    """A reduction, withdrawal or augmentation of an allotment (SARO): the
+    allotment's active amount is its amount plus these (reductions and
+    withdrawals negative)."""
+
+    __tablename__ = "allotment_adjustments"
+    __table_args__ = (
+        CheckConstraint("(kind = 'augmentation' AND amount > 0) OR (kind IN ('reduction', 'withdrawal') AND amount < 0)",
+                        name="signed_by_kind"),
+    )
+
+    allotment_id: Mapped[int] = mapped_column(ForeignKey("allotments.id", ondelete="RESTRICT"), index=True)
+    kind: Mapped[str] = mapped_column(String(12))
+
+
+class ObligationAdjustment(_Adjustment, db.Model):
+    """A NORSA (Notice of Obligation Request and Status Adjustment) of an
+    obligation: the obligation's active amount is its amount plus these
+    (signed)."""
+
+    __tablename__ = "obligation_adjustments"
+    __table_args__ = (CheckConstraint("amount <> 0", name="amount_not_zero"),)
+
+    obligation_id: Mapped[int] = mapped_column(ForeignKey("obligations.id", ondelete="RESTRICT"), index=True)

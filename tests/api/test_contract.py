@@ -203,7 +203,7 @@ def test_x_pagination_is_a_json_string_with_its_fields_declared(world, spec):
 @settings(max_examples=100, deadline=None)
 @given(data=st.data())
 def test_request_amount_patterns_say_what_the_parser_accepts(data):
-    for options in ({}, {"allow_negative": True}, {"positive": True}):
+    for options in ({}, {"allow_negative": True}, {"positive": True}, {"allow_negative": True, "nonzero": True}):
         field = Money(**options)
         pattern = field.metadata["pattern"]
         documented = data.draw(st.from_regex(pattern, fullmatch=True), label=pattern)

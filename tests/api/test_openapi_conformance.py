@@ -116,6 +116,21 @@ CROSS_FIELD_RULES: dict[str, dict[str, str]] = {
     "POST /api/disbursements": {
         "disbursement_date": "not before the obligation's date",
     },
+    "POST /api/allotments/{row_id}/cancel": {
+        "cancelled_on": "not before the allotment's release date",
+    },
+    "POST /api/obligations/{row_id}/cancel": {
+        "cancelled_on": "not before the obligation's date",
+    },
+    "POST /api/disbursements/{row_id}/void": {
+        "voided_on": "not before the disbursement's date",
+    },
+    "POST /api/allotments/{parent_id}/adjustments": {
+        "adjustment_date": "not before the allotment's release date",
+    },
+    "POST /api/obligations/{parent_id}/adjustments": {
+        "adjustment_date": "not before the obligation's date",
+    },
     "POST /api/users": {
         "username": "letters or digits of any script, '.', '-' or '_' (Unicode categories, which the document's "
                     "pattern language cannot name portably)",

@@ -105,4 +105,7 @@ def test_migration_0007_backfills_links_and_organizations_and_keeps_the_limits(e
             "obligation_date, amount, status, created_at, updated_at, version) VALUES (2, 7, 1, 'P', 'O-2', '', "
             "'2025-03-02', 20001, 'obligated', :now, :now, 1)"), {"now": NOW})
     with pytest.raises(DBAPIError, match="ppaflow_limit:disbursement"), engine.begin() as connection:
-        connection.execute(text("UPDATE disbursements SET amount = 30001 WHERE id = 1"))
+        connection.execute(text(  # posted rows never change (0011): the limit is checked on a new DV
+            "INSERT INTO disbursements (id, organization_id, obligation_id, dv_number, payment_method, "
+            "disbursement_date, amount, status, created_at, updated_at, version) VALUES (2, 7, 1, 'D-2', 'check', "
+            "'2025-04-02', 20001, 'disbursed', :now, :now, 1)"), {"now": NOW})

@@ -217,3 +217,16 @@ def test_statements_per_page_do_not_grow_with_the_wbs(app, world, browser_for, t
             assert browser.client.get(f"/ppas/{ppa['id']}/{tab}").status_code == 200
         counted.append(len(seen))
     assert counted[0] == counted[1]
+
+
+def test_the_execution_tab_shows_an_obligations_amount_after_its_norsa_and_the_amount_as_obligated(world,
+                                                                                                  browser_for):
+    chain = Chain(world)
+    obligation = chain.obligate(chain.allot("100000.00")["id"], "60000.00")["id"]
+    chain.post(f"/api/obligations/{obligation}/adjustments", world.focal, amount="-1500.00",
+               adjustment_date="2025-05-02", reason="Fewer participants", legal_basis="NORSA No. 2025-05-0001")
+
+    html = browser_for(world.focal).client.get(f"/ppas/{chain.ppa}/execution").get_data(as_text=True)
+
+    row = re.search(r"<td data-label=\"ORS\">ORS-2025-0002</td>.*?</tr>", html, re.S).group(0)
+    assert "58,500.00" in row and "as obligated" in row and "60,000.00" in row

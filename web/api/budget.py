@@ -1,6 +1,8 @@
 """Budget preparation and execution over HTTP (seed 003): proposals,
 program budgets, justifications, line items, allotments, obligations,
-disbursements."""
+disbursements, and the corrections of posted rows: allotment adjustments,
+NORSA obligation adjustments, dated cancellations and voids
+(docs/design.md §12 "Posted rows never change")."""
 
 from __future__ import annotations
 
@@ -14,6 +16,8 @@ from web.contract import ETAG_HEADER, link
 from web.pagination import SQLPage, viewed
 from web.parsing import Blueprint
 from web.schemas import (
+    AllotmentAdjustmentCreateSchema,
+    AllotmentAdjustmentSchema,
     AllotmentCreateSchema,
     AllotmentSchema,
     CancelSchema,
@@ -23,6 +27,8 @@ from web.schemas import (
     JustificationSchema,
     LineItemCreateSchema,
     LineItemSchema,
+    ObligationAdjustmentCreateSchema,
+    ObligationAdjustmentSchema,
     ObligationCreateSchema,
     ObligationSchema,
     ProgramBudgetCreateSchema,
@@ -31,6 +37,7 @@ from web.schemas import (
     ProposalCreateSchema,
     ProposalFilterSchema,
     ProposalSchema,
+    VoidSchema,
 )
 
 blp = Blueprint("budget", __name__, url_prefix="/api",
@@ -69,9 +76,11 @@ PROPOSAL_LINKS = _links("/api/budget-proposals/{proposal_id}", "proposal_id",
 PROGRAM_BUDGET_LINKS = _links("/api/program-budgets/{program_budget_id}", "program_budget_id", editable=True,
                               children=("justifications", "line-items", "allotments"),
                               child=("/api/allotments", "program_budget_id"))
-ALLOTMENT_LINKS = _links("/api/allotments/{row_id}", "row_id", cancel="cancel", children=("obligations",),
+ALLOTMENT_LINKS = _links("/api/allotments/{row_id}", "row_id", cancel="cancel",
+                         children=("obligations", "adjustments"),
                          child=("/api/obligations", "allotment_id"))
-OBLIGATION_LINKS = _links("/api/obligations/{row_id}", "row_id", cancel="cancel", children=("disbursements",),
+OBLIGATION_LINKS = _links("/api/obligations/{row_id}", "row_id", cancel="cancel",
+                          children=("disbursements", "adjustments"),
                           child=("/api/disbursements", "obligation_id"))
 DISBURSEMENT_LINKS = _links("/api/disbursements/{row_id}", "row_id", cancel="void")
 
@@ -200,9 +209,27 @@ class AllotmentCancel(MethodView):
     @blp.links(200, **ALLOTMENT_LINKS)
     @blp.response(200, AllotmentSchema, headers=ETAG_HEADER)
     def post(self, data, row_id):
-        """Cancel an allotment without active obligations; its amount returns to the program budget."""
+        """Cancel an allotment without active obligations; its amount returns to the program budget. The
+        reversal posts in the quarter of ``cancelled_on`` (default today in Asia/Manila)."""
         return view(budget.cancel_allotment(current_user(), row_id, reason=data["reason"],
+                                            cancelled_on=data.get("cancelled_on"),
                                             if_match=request.headers.get("If-Match")))
+
+
+@blp.route("/allotments/<id:parent_id>/adjustments")
+class AllotmentAdjustments(MethodView):
+    @blp.response(200, AllotmentAdjustmentSchema(many=True))
+    @blp.paginate(SQLPage)
+    def get(self, parent_id):
+        """The allotment's adjustments (reductions, withdrawals, augmentations), oldest first."""
+        return budget.list_adjustments(current_user(), Allotment, parent_id)
+
+    @blp.arguments(AllotmentAdjustmentCreateSchema)
+    @blp.response(201, AllotmentAdjustmentSchema)
+    def post(self, data, parent_id):
+        """Reduce, withdraw from or augment an allotment (budget analysts): a new row, the allotment never
+        changes. Refused with 409 budget_limit_exceeded above the program budget or below what is obligated."""
+        return budget.adjust_allotment(current_user(), parent_id, **data)
 
 
 @blp.route("/allotments/<id:parent_id>/obligations")
@@ -236,9 +263,27 @@ class ObligationCancel(MethodView):
     @blp.links(200, **OBLIGATION_LINKS)
     @blp.response(200, ObligationSchema, headers=ETAG_HEADER)
     def post(self, data, row_id):
-        """Cancel an obligation without disbursements; its amount returns to the allotment."""
+        """Cancel an obligation without disbursements; its amount returns to the allotment. The reversal posts
+        in the quarter of ``cancelled_on`` (default today in Asia/Manila)."""
         return view(budget.cancel_obligation(current_user(), row_id, reason=data["reason"],
+                                             cancelled_on=data.get("cancelled_on"),
                                              if_match=request.headers.get("If-Match")))
+
+
+@blp.route("/obligations/<id:parent_id>/adjustments")
+class ObligationAdjustments(MethodView):
+    @blp.response(200, ObligationAdjustmentSchema(many=True))
+    @blp.paginate(SQLPage)
+    def get(self, parent_id):
+        """The obligation's NORSA adjustments, oldest first."""
+        return budget.list_adjustments(current_user(), Obligation, parent_id)
+
+    @blp.arguments(ObligationAdjustmentCreateSchema)
+    @blp.response(201, ObligationAdjustmentSchema)
+    def post(self, data, parent_id):
+        """Record a NORSA (the MOA): a signed amount added to the obligation, a new row; the ORS never
+        changes. Refused with 409 budget_limit_exceeded above the allotment or below what is disbursed."""
+        return budget.adjust_obligation(current_user(), parent_id, **data)
 
 
 @blp.route("/obligations/<id:parent_id>/disbursements")
@@ -268,12 +313,14 @@ class DisbursementOne(MethodView):
 @blp.route("/disbursements/<id:row_id>/void")
 class DisbursementVoid(MethodView):
     @blp.accepts_if_match
-    @blp.arguments(CancelSchema)
+    @blp.arguments(VoidSchema)
     @blp.links(200, **DISBURSEMENT_LINKS)
     @blp.response(200, DisbursementSchema, headers=ETAG_HEADER)
     def post(self, data, row_id):
-        """Void a disbursement; its amount returns to the obligation."""
+        """Void a disbursement; its amount returns to the obligation. The reversal posts in the quarter of
+        ``voided_on`` (default today in Asia/Manila), never in the DV's own quarter."""
         return view(budget.void_disbursement(current_user(), row_id, reason=data["reason"],
+                                             voided_on=data.get("voided_on"),
                                              if_match=request.headers.get("If-Match")))
 
 

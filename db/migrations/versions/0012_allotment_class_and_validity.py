@@ -24,7 +24,7 @@ Create Date: 2026-11-30
 from alembic import op
 
 revision = '0012'
-down_revision = '0010'
+down_revision = '0011'
 branch_labels = None
 depends_on = None
 
