@@ -43,6 +43,7 @@ from db.models import (
 from db.types import utcnow
 from services.access import require_role, visible_organization, visible_rows
 from services.concurrency import check_if_match
+from services.expenditure import check_work_item, sync_expenditure
 from services.ppas import get_ppa_or_raise
 from services.runtime import get_runtime
 from services.unit_of_work import transaction
@@ -203,19 +204,24 @@ def release_allotment(user: User, *, program_budget_id: int, quarter: int, relea
                                   created_by_id=user.id)
             session.add(allotment)
             session.flush()
+            sync_expenditure(session, program_budget.ppa_id)
     except BudgetLimitExceeded:
         raise limit_problem("allotment", program_budget_id, amount) from None
     return allotment
 
 
 def record_obligation(user: User, *, allotment_id: int, payee: str, ors_number: str, particulars: str = "",
-                      obligation_date: date, amount: Decimal) -> Obligation:
-    """Obligate part of an allotment (ORS).
+                      obligation_date: date, amount: Decimal, work_item_id: int | None = None) -> Obligation:
+    """Obligate part of an allotment (ORS), optionally charged to a work
+    item of the PPA's WBS (``work_item_id``; none charges the PPA as a
+    whole): its disbursements become that item's actual expenditure
+    (``services.expenditure``, docs/design.md §12).
 
     Raises:
         NotFound, Forbidden, Duplicate,
         Conflict: the allotment is cancelled,
-        ValidationFailed: dated before the allotment's release,
+        ValidationFailed: dated before the allotment's release, or a work
+            item outside the PPA's WBS,
         BudgetLimitExceeded: the obligations would exceed the allotment.
     """
     try:
@@ -226,8 +232,9 @@ def record_obligation(user: User, *, allotment_id: int, payee: str, ors_number: 
             if obligation_date < allotment.release_date:
                 raise ValidationFailed({"obligation_date": [
                     f"is before the allotment's release on {allotment.release_date.isoformat()}"]})
+            check_work_item(allotment.program_budget.ppa, work_item_id)
             obligation = Obligation(allotment_id=allotment.id, organization_id=allotment.organization_id, payee=payee,
-                                    ors_number=ors_number,
+                                    ors_number=ors_number, work_item_id=work_item_id,
                                     particulars=particulars, obligation_date=obligation_date, amount=amount,
                                     created_by_id=user.id)
             session.add(obligation)
@@ -263,6 +270,7 @@ def record_disbursement(user: User, *, obligation_id: int, dv_number: str, payme
             session.add(disbursement)
             session.flush()
             refresh_obligation_status(obligation)
+            sync_expenditure(session, obligation.allotment.program_budget.ppa_id)
     except BudgetLimitExceeded:
         raise limit_problem("disbursement", obligation_id, amount) from None
     return disbursement
@@ -284,6 +292,8 @@ def cancel_allotment(user: User, allotment_id: int, *, reason: str, if_match: st
             raise Conflict(f"allotment {allotment.id} still has active obligations; cancel them first",
                            code="has_active_children")
         allotment.status, allotment.cancelled_at, allotment.cancel_reason = "cancelled", utcnow(), reason
+        db.session.flush()
+        sync_expenditure(db.session, allotment.program_budget.ppa_id)
     return allotment
 
 
@@ -304,6 +314,7 @@ def cancel_obligation(user: User, obligation_id: int, *, reason: str, if_match: 
         obligation.status, obligation.cancelled_at, obligation.cancel_reason = "cancelled", utcnow(), reason
         db.session.flush()
         refresh_allotment_status(get_or_raise(user, Allotment, obligation.allotment_id, lock=True))
+        sync_expenditure(db.session, obligation.allotment.program_budget.ppa_id)
     return obligation
 
 
@@ -321,7 +332,9 @@ def void_disbursement(user: User, disbursement_id: int, *, reason: str, if_match
             raise Conflict(f"disbursement {disbursement.id} is already voided", code="already_voided")
         disbursement.status, disbursement.voided_at, disbursement.void_reason = "voided", utcnow(), reason
         db.session.flush()
-        refresh_obligation_status(get_or_raise(user, Obligation, disbursement.obligation_id, lock=True))
+        obligation = get_or_raise(user, Obligation, disbursement.obligation_id, lock=True)
+        refresh_obligation_status(obligation)
+        sync_expenditure(db.session, obligation.allotment.program_budget.ppa_id)
     return disbursement
 
 

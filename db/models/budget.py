@@ -173,6 +173,10 @@ class Obligation(_Spending, _Versioned, db.Model):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     allotment_id: Mapped[int] = mapped_column(ForeignKey("allotments.id", ondelete="RESTRICT"), index=True)
+    #: The work item of the PPA's WBS the obligation is charged to; ``None``
+    #: charges the PPA as a whole (its project). Its disbursements are that
+    #: item's actual expenditure (docs/design.md §12, "Money spent and payables").
+    work_item_id: Mapped[int | None] = mapped_column(ForeignKey("work_items.id"), index=True)
     payee: Mapped[str] = mapped_column(String(255))
     ors_number: Mapped[str] = mapped_column(String(40))
     particulars: Mapped[str] = mapped_column(Text, default="")
