@@ -26,7 +26,9 @@ from db import db
 from db.models import Allotment, Disbursement, Obligation, Ppa, ProgramBudget, User
 from services.access import has_role
 from services.budget import RELEASE, SPEND
+from services.expenditure import is_in_chain
 from services.ppas import get_ppa_or_raise
+from services.trees import load_tree
 from workflow.money import ZERO
 
 
@@ -119,6 +121,15 @@ class MoneyChain:
     disbursements: list[Disbursement]
     may_release: bool
     may_spend: bool
+    #: The PPA is in the money chain (services.expenditure): its expenditure is what it disbursed.
+    in_chain: bool = False
+    #: The work items an obligation may be charged to: ``(id, title, level)`` in tree order.
+    work_items: tuple[tuple[int, str, int], ...] = ()
+
+    @property
+    def work_item_titles(self) -> dict[int, str]:
+        """Work item id -> title, to name what an obligation is charged to."""
+        return {item_id: title for item_id, title, _ in self.work_items}
 
     @property
     def quarters(self) -> list[Quarter]:
@@ -175,6 +186,9 @@ def read_money_chain(user: User, ppa_id: int) -> MoneyChain:
     disbursed_by_budget = _active_sums(disbursements, lambda d: budget_of_obligation[d.obligation_id])
     budget_lines = [ProgramBudgetLine(b, allotted_by_budget.get(b.id, ZERO), obligated_by_budget.get(b.id, ZERO),
                                       disbursed_by_budget.get(b.id, ZERO)) for b in budgets]
+    items = () if ppa.execution_project_id is None else tuple(
+        (node.id, node.title, node.level) for node in load_tree(ppa.execution_project_id, rolled=False).preorder())
     return MoneyChain(ppa, budget_lines, allotment_lines, obligation_lines, disbursements,
                       may_release=has_role(user, RELEASE, ppa.organization_id),
-                      may_spend=has_role(user, SPEND, ppa.organization_id))
+                      may_spend=has_role(user, SPEND, ppa.organization_id),
+                      in_chain=is_in_chain(ppa.id), work_items=items)
