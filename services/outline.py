@@ -32,7 +32,13 @@ from sqlalchemy import and_, or_, select
 from db import db
 from db.models import Ppa, PpaTransition, User
 from services.access import can_edit_ppas_of
-from services.expenditure import DISBURSEMENTS, REPORTED, SOURCE_LABELS, is_in_chain, tree_opening_balance
+from services.expenditure import (
+    DISBURSEMENTS,
+    REPORTED,
+    SOURCE_LABELS,
+    is_in_chain,
+    tree_opening_balance,
+)
 from services.ppas import get_ppa_or_raise
 from services.runtime import get_runtime
 from services.trees import ITEMS, in_tree, load_tree
