@@ -96,10 +96,11 @@ def recreate(url: str) -> None:
 
 #: Tables the application may only read and append to: the audit log, the
 #: PPA approval history and the history of every other workflow
-#: (docs/design.md §3, §6, issue 10). Triggers refuse UPDATE and
+#: (docs/design.md §3, §6, issue 10), and the deliveries accepted against
+#: obligations (§12, "Money spent and payables"). Triggers refuse UPDATE and
 #: DELETE of their rows; the missing privileges also stop TRUNCATE, which no
 #: row trigger sees, and a role that does not own them cannot drop the triggers.
-APPEND_ONLY_TABLES = ("audit_log", "ppa_transitions", "workflow_transitions")
+APPEND_ONLY_TABLES = ("audit_log", "ppa_transitions", "workflow_transitions", "obligation_deliveries")
 
 
 def init_database(app_engine: Engine, owner_url: str, app_url: str) -> tuple[str | None, str, str | None]:

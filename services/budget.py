@@ -34,6 +34,7 @@ from db.models import (
     BudgetJustification,
     BudgetLineItem,
     BudgetProposal,
+    Delivery,
     Disbursement,
     Obligation,
     Organization,
@@ -276,6 +277,65 @@ def record_disbursement(user: User, *, obligation_id: int, dv_number: str, payme
     return disbursement
 
 
+def record_delivery(user: User, obligation_id: int, *, amount: Decimal, accepted_on: date,
+                    reference: str = "") -> Delivery:
+    """Record a delivery accepted against an obligation (goods or services
+    inspected and accepted): the supplier may now demand payment of it.
+    Unpaid obligations split into due and demandable (accepted, not yet
+    paid) and not yet due and demandable (obligated, not yet accepted), as
+    FAR No. 1 columns 23–24 need (docs/design.md §12, "Money spent and
+    payables").
+
+    Args:
+        amount: PHP, positive; the obligation's deliveries never total above it.
+        accepted_on: the date of acceptance, not before the obligation's date.
+        reference: e.g. the Inspection and Acceptance Report number.
+
+    Raises:
+        NotFound, Forbidden (the MOA records them, as obligations),
+        Conflict: the obligation is cancelled,
+        ValidationFailed: dated before the obligation, or the deliveries
+            would total above the obligation (under ``amount``, with the amounts).
+    """
+    with transaction() as session:
+        obligation = get_or_raise(user, Obligation, obligation_id, lock=True)
+        require_role(user, SPEND, obligation.organization_id, "record deliveries")
+        _require_active(obligation, "obligation")
+        errors = {}
+        if accepted_on < obligation.obligation_date:
+            errors["accepted_on"] = [f"is before the obligation of {obligation.obligation_date.isoformat()}"]
+        accepted = _accepted(obligation.id)
+        if accepted + amount > obligation.amount:
+            errors["amount"] = [
+                f"the deliveries accepted would total PHP {accepted + amount:,.2f}, above the obligation of PHP "
+                f"{obligation.amount:,.2f}; PHP {obligation.amount - accepted:,.2f} is not yet accepted"]
+        if errors:
+            raise ValidationFailed(errors)
+        delivery = Delivery(obligation_id=obligation.id, organization_id=obligation.organization_id, amount=amount,
+                            accepted_on=accepted_on, reference=reference, created_by_id=user.id)
+        session.add(delivery)
+    return delivery
+
+
+def _accepted(obligation_id: int) -> Decimal:
+    """What has been accepted against an obligation (PHP)."""
+    centavos = db.session.scalar(select(func.coalesce(func.sum(type_coerce(Delivery.amount, BigInteger)), 0))
+                                 .where(Delivery.obligation_id == obligation_id))
+    return from_centavos(int(centavos))
+
+
+def payables(obligation: Obligation, disbursed: Decimal, accepted: Decimal) -> dict[str, Decimal]:
+    """An obligation's unpaid amount split as FAR No. 1 columns 23–24 (PHP):
+    ``due_and_demandable`` = accepted − disbursed (never below zero: an
+    advance paid before delivery is not a payable), ``not_yet_due`` = the
+    rest of what is unpaid. Both are zero for a cancelled obligation."""
+    if not obligation.active:
+        return {"accepted": accepted, "due_and_demandable": ZERO, "not_yet_due_and_demandable": ZERO}
+    unpaid = obligation.amount - disbursed
+    due = min(max(accepted - disbursed, ZERO), unpaid)
+    return {"accepted": accepted, "due_and_demandable": due, "not_yet_due_and_demandable": unpaid - due}
+
+
 def cancel_allotment(user: User, allotment_id: int, *, reason: str, if_match: str | None = None) -> Allotment:
     """Cancel an allotment, returning its amount to the program budget.
 
@@ -431,7 +491,8 @@ def totals(row: ProgramBudget | Allotment | Obligation | Disbursement) -> dict[s
         return {"obligated": obligated, "available": row.amount - obligated if row.active else ZERO}
     if isinstance(row, Obligation):
         disbursed = _active_total(Disbursement, Disbursement.obligation_id, row.id)
-        return {"disbursed": disbursed, "balance": row.amount - disbursed if row.active else ZERO}
+        return {"disbursed": disbursed, "balance": row.amount - disbursed if row.active else ZERO} | payables(
+            row, disbursed, _accepted(row.id))
     return {}
 
 

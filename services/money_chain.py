@@ -20,16 +20,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import BigInteger, func, select, type_coerce
 
 from db import db
-from db.models import Allotment, Disbursement, Obligation, Ppa, ProgramBudget, User
+from db.models import Allotment, Delivery, Disbursement, Obligation, Ppa, ProgramBudget, User
 from services.access import has_role
-from services.budget import RELEASE, SPEND
+from services.budget import RELEASE, SPEND, payables
 from services.expenditure import is_in_chain
 from services.ppas import get_ppa_or_raise
 from services.trees import load_tree
-from workflow.money import ZERO
+from workflow.money import ZERO, from_centavos
 
 
 @dataclass(frozen=True)
@@ -74,14 +74,26 @@ class AllotmentLine:
 @dataclass(frozen=True)
 class ObligationLine:
     """An obligation (ORS), what is disbursed against it and its balance
-    (nothing once cancelled), PHP."""
+    (nothing once cancelled), PHP; and its payables: what deliveries were
+    accepted, and the unpaid balance split into due and demandable
+    (accepted, not yet paid) and not yet due and demandable (obligated, not
+    yet accepted), as FAR No. 1 columns 23–24 (``services.budget.payables``)."""
 
     row: Obligation
     disbursed: Decimal
+    accepted: Decimal = ZERO
 
     @property
     def balance(self) -> Decimal:
         return self.row.amount - self.disbursed if self.row.active else ZERO
+
+    @property
+    def due_and_demandable(self) -> Decimal:
+        return payables(self.row, self.disbursed, self.accepted)["due_and_demandable"]
+
+    @property
+    def not_yet_due_and_demandable(self) -> Decimal:
+        return payables(self.row, self.disbursed, self.accepted)["not_yet_due_and_demandable"]
 
 
 @dataclass(frozen=True)
@@ -142,6 +154,16 @@ class MoneyChain:
         return [a for a in self.allotments if a.row.active and a.available > 0]
 
     @property
+    def due_and_demandable(self) -> Decimal:
+        """Unpaid obligations for deliveries already accepted (PHP)."""
+        return sum((o.due_and_demandable for o in self.obligations), ZERO)
+
+    @property
+    def not_yet_due_and_demandable(self) -> Decimal:
+        """Unpaid obligations for what is not yet delivered and accepted (PHP)."""
+        return sum((o.not_yet_due_and_demandable for o in self.obligations), ZERO)
+
+    @property
     def open_obligations(self) -> list[ObligationLine]:
         """Obligations a disbursement can still pay (active, a balance left)."""
         return [o for o in self.obligations if o.row.active and o.balance > 0]
@@ -155,6 +177,15 @@ def _active_sums(rows: Iterable, parent_of) -> dict[int, Decimal]:
             key = parent_of(row)
             sums[key] = sums.get(key, ZERO) + row.amount
     return sums
+
+
+def _accepted_by_obligation(obligation_ids: list[int]) -> dict[int, Decimal]:
+    """obligation id -> deliveries accepted (PHP), in one statement."""
+    if not obligation_ids:
+        return {}
+    rows = db.session.execute(select(Delivery.obligation_id, func.sum(type_coerce(Delivery.amount, BigInteger)))
+                              .where(Delivery.obligation_id.in_(obligation_ids)).group_by(Delivery.obligation_id))
+    return {obligation_id: from_centavos(int(centavos)) for obligation_id, centavos in rows}
 
 
 def read_money_chain(user: User, ppa_id: int) -> MoneyChain:
@@ -178,7 +209,8 @@ def read_money_chain(user: User, ppa_id: int) -> MoneyChain:
     obligated = _active_sums(obligations, lambda o: o.allotment_id)
     disbursed = _active_sums(disbursements, lambda d: d.obligation_id)
     allotment_lines = [AllotmentLine(a, obligated.get(a.id, ZERO)) for a in allotments]
-    obligation_lines = [ObligationLine(o, disbursed.get(o.id, ZERO)) for o in obligations]
+    accepted = _accepted_by_obligation([o.id for o in obligations])
+    obligation_lines = [ObligationLine(o, disbursed.get(o.id, ZERO), accepted.get(o.id, ZERO)) for o in obligations]
     budget_of_allotment = {a.id: a.program_budget_id for a in allotments}
     budget_of_obligation = {o.id: budget_of_allotment[o.allotment_id] for o in obligations}
     allotted_by_budget = _active_sums(allotments, lambda a: a.program_budget_id)

@@ -600,10 +600,32 @@ class ObligationSchema(Reply):
     amount = Money()
     disbursed = Money()
     balance = Money()
+    accepted = Money(metadata={"description": "deliveries accepted against it"})
+    due_and_demandable = Money(metadata={"description": "unpaid for deliveries accepted (FAR No. 1 column 23)"})
+    not_yet_due_and_demandable = Money(metadata={
+        "description": "unpaid and not yet delivered and accepted (FAR No. 1 column 24)"})
     status = fields.String(**_one_of(OBLIGATION_STATUSES))
     cancelled_at = fields.DateTime(allow_none=True)
     cancel_reason = fields.String(allow_none=True)
     version = fields.Integer()
+
+
+class DeliveryCreateSchema(Schema):
+    """``POST /api/obligations/{id}/deliveries``: a delivery accepted."""
+
+    amount = Money(required=True, positive=True)
+    accepted_on = fields.Date(required=True)
+    reference = fields.String(load_default="", validate=validate.Length(max=100), metadata={
+        "description": "e.g. the Inspection and Acceptance Report number"})
+
+
+class DeliverySchema(Reply):
+    id = fields.Integer()
+    obligation_id = fields.Integer()
+    amount = Money()
+    accepted_on = fields.Date()
+    reference = fields.String()
+    created_at = fields.DateTime()
 
 
 class DisbursementCreateSchema(Schema):

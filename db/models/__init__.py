@@ -13,6 +13,7 @@ from db.models.budget import (
     BudgetJustification,
     BudgetLineItem,
     BudgetProposal,
+    Delivery,
     Disbursement,
     Obligation,
     ProgramBudget,
@@ -27,7 +28,7 @@ from db.models.workflow import Delegation, WorkflowTransition
 from db.types import Money
 
 __all__ = ["Alert", "Allotment", "Attachment", "ApiToken", "AuditEntry", "BudgetJustification", "BudgetLineItem",
-           "BudgetProposal", "Delegation", "Disbursement", "IdempotencyKey", "JobRecord", "Notification", "Obligation",
+           "BudgetProposal", "Delegation", "Delivery", "Disbursement", "IdempotencyKey", "JobRecord", "Notification", "Obligation",
            "Organization", "Ppa", "PpaTransition", "ProgramBudget", "User", "UserRole", "WebSession", "WorkItem",
            "WorkflowTransition"]
 
@@ -62,6 +63,7 @@ audit.register(BudgetLineItem, "budget_line_item", lambda s, o: _program_budget_
 audit.register(Allotment, "allotment", lambda s, o: o.organization_id)
 audit.register(Obligation, "obligation", lambda s, o: o.organization_id)
 audit.register(Disbursement, "disbursement", lambda s, o: o.organization_id)
+audit.register(Delivery, "delivery", lambda s, o: o.organization_id)
 audit.register(Attachment, "attachment", lambda s, o: o.organization_id)
 audit.register(Delegation, "delegation", lambda s, o: _user_organization(s, o.delegator_id))
 

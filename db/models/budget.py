@@ -189,6 +189,28 @@ class Obligation(_Spending, _Versioned, db.Model):
     allotment: Mapped[Allotment] = relationship(lazy="joined")
 
 
+class Delivery(db.Model):
+    """A delivery accepted against an obligation (the goods or services
+    inspected and accepted): what the supplier may now demand. Accepted
+    and not yet paid is *due and demandable*; obligated and not yet
+    accepted is *not yet due and demandable* (FAR No. 1 columns 23–24;
+    docs/design.md §12, "Money spent and payables"). The deliveries of an
+    obligation never total above its amount (services.budget, with the
+    obligation locked). Append-only: a delivery is never changed."""
+
+    __tablename__ = "obligation_deliveries"
+    __table_args__ = (CheckConstraint("amount > 0", name="amount_positive"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    obligation_id: Mapped[int] = mapped_column(ForeignKey("obligations.id", ondelete="RESTRICT"), index=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
+    amount: Mapped[Decimal] = mapped_column(Money)
+    accepted_on: Mapped[date] = mapped_column(Date)
+    reference: Mapped[str] = mapped_column(String(100), default="")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class Disbursement(_Spending, _Versioned, db.Model):
     """A payment against an obligation (DV number)."""
 

@@ -67,3 +67,14 @@ def test_an_obligation_recorded_on_the_execution_tab_is_charged_to_the_chosen_wo
     assert tree_rows(app, "SELECT work_item_id FROM obligations") == [(leaf,)]
     title = world.client.get(f"/api/work-items/{leaf}", headers=world.focal.headers).get_json()["title"]
     assert f"Charged to “{escape(title)}”" in browser.client.get(page).get_data(as_text=True)
+
+
+def test_the_execution_tab_splits_unpaid_obligations_into_due_and_not_yet_due(app, world, browser_for):
+    chain = Chain(world)
+    obligation = chain.obligate(chain.allot("1000000.00")["id"], "500000.00")["id"]
+    chain.post(f"/api/obligations/{obligation}/deliveries", world.focal, amount="120000.50", accepted_on="2025-03-20")
+
+    html = browser_for(world.focal).client.get(f"/ppas/{chain.ppa}/execution").get_data(as_text=True)
+
+    assert re.search(r"Unpaid obligations: ₱120,000\.50 due and demandable", html)
+    assert re.search(r"₱379,999\.50 not yet due and demandable", html)

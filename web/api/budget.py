@@ -7,7 +7,15 @@ from __future__ import annotations
 from flask import request
 from flask.views import MethodView
 
-from db.models import Allotment, BudgetJustification, BudgetLineItem, Disbursement, Obligation, ProgramBudget
+from db.models import (
+    Allotment,
+    BudgetJustification,
+    BudgetLineItem,
+    Delivery,
+    Disbursement,
+    Obligation,
+    ProgramBudget,
+)
 from services import budget
 from web.auth import current_user
 from web.contract import ETAG_HEADER, link
@@ -17,6 +25,8 @@ from web.schemas import (
     AllotmentCreateSchema,
     AllotmentSchema,
     CancelSchema,
+    DeliveryCreateSchema,
+    DeliverySchema,
     DisbursementCreateSchema,
     DisbursementSchema,
     JustificationCreateSchema,
@@ -71,8 +81,8 @@ PROGRAM_BUDGET_LINKS = _links("/api/program-budgets/{program_budget_id}", "progr
                               child=("/api/allotments", "program_budget_id"))
 ALLOTMENT_LINKS = _links("/api/allotments/{row_id}", "row_id", cancel="cancel", children=("obligations",),
                          child=("/api/obligations", "allotment_id"))
-OBLIGATION_LINKS = _links("/api/obligations/{row_id}", "row_id", cancel="cancel", children=("disbursements",),
-                          child=("/api/disbursements", "obligation_id"))
+OBLIGATION_LINKS = _links("/api/obligations/{row_id}", "row_id", cancel="cancel",
+                          children=("disbursements", "deliveries"), child=("/api/disbursements", "obligation_id"))
 DISBURSEMENT_LINKS = _links("/api/disbursements/{row_id}", "row_id", cancel="void")
 
 
@@ -239,6 +249,18 @@ class ObligationCancel(MethodView):
         """Cancel an obligation without disbursements; its amount returns to the allotment."""
         return view(budget.cancel_obligation(current_user(), row_id, reason=data["reason"],
                                              if_match=request.headers.get("If-Match")))
+
+
+@blp.route("/obligations/<id:parent_id>/deliveries")
+class ObligationDeliveries(MethodView):
+    get = _children(Obligation, Delivery.obligation_id, DeliverySchema)
+
+    @blp.arguments(DeliveryCreateSchema)
+    @blp.response(201, DeliverySchema)
+    def post(self, data, parent_id):
+        """Record a delivery accepted against the obligation (the MOA): it
+        becomes due and demandable until paid; never above the obligation (422)."""
+        return budget.record_delivery(current_user(), parent_id, **data)
 
 
 @blp.route("/obligations/<id:parent_id>/disbursements")

@@ -10,6 +10,12 @@ the expenditure the item had reported before the PPA entered the chain
 the active disbursements charged to it. NULL while the PPA is outside the
 chain (the figure is reported) or until the balance is captured.
 
+``obligation_deliveries`` (issue 12 item 6): the deliveries accepted
+against an obligation, so that its unpaid amount splits into due and
+demandable (accepted, not yet paid) and not yet due and demandable
+(obligated, not yet accepted). Append-only (triggers refuse UPDATE and
+DELETE).
+
 The columns are added in place (``ALTER TABLE ... ADD COLUMN``), so SQLite
 keeps both tables and their budget-limit triggers. Existing PPAs in the
 chain are brought in step: each item's reported figure becomes its opening
@@ -58,6 +64,28 @@ def upgrade() -> None:
     op.create_index(op.f('ix_obligations_work_item_id'), 'obligations', ['work_item_id'], unique=False)
     op.add_column('work_items', sa.Column('expenditure_opening_balance', db.types.Money(), nullable=True))
 
+    op.create_table('obligation_deliveries',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('obligation_id', sa.Integer(), nullable=False),
+    sa.Column('organization_id', sa.Integer(), nullable=False),
+    sa.Column('amount', db.types.Money(), nullable=False),
+    sa.Column('accepted_on', sa.Date(), nullable=False),
+    sa.Column('reference', sa.String(length=100), nullable=False),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.CheckConstraint('amount > 0', name=op.f('ck_obligation_deliveries_amount_positive')),
+    sa.ForeignKeyConstraint(['obligation_id'], ['obligations.id'],
+                            name=op.f('fk_obligation_deliveries_obligation_id_obligations'), ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['organization_id'], ['organizations.id'],
+                            name=op.f('fk_obligation_deliveries_organization_id_organizations')),
+    sa.ForeignKeyConstraint(['created_by_id'], ['users.id'],
+                            name=op.f('fk_obligation_deliveries_created_by_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_obligation_deliveries'))
+    )
+    op.create_index(op.f('ix_obligation_deliveries_obligation_id'), 'obligation_deliveries', ['obligation_id'],
+                    unique=False)
+    _revision("0001_initial_schema").append_only("obligation_deliveries")
+
     connection = op.get_bind()
     for root_id, disbursed in connection.execute(sa.text(CHAIN_PPAS)).all():
         connection.execute(sa.text("UPDATE work_items SET expenditure_opening_balance = actual_expenditure "
@@ -73,6 +101,8 @@ def _revision(name: str):
 
 def downgrade() -> None:
     sqlite = op.get_bind().dialect.name == "sqlite"
+    op.drop_index(op.f('ix_obligation_deliveries_obligation_id'), table_name='obligation_deliveries')
+    op.drop_table('obligation_deliveries')
     op.drop_index(op.f('ix_obligations_work_item_id'), table_name='obligations')
     op.drop_column('work_items', 'expenditure_opening_balance')
     if not sqlite:
