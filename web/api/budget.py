@@ -82,7 +82,7 @@ PROGRAM_BUDGET_LINKS = _links("/api/program-budgets/{program_budget_id}", "progr
 ALLOTMENT_LINKS = _links("/api/allotments/{row_id}", "row_id", cancel="cancel", children=("obligations",),
                          child=("/api/obligations", "allotment_id"))
 OBLIGATION_LINKS = _links("/api/obligations/{row_id}", "row_id", cancel="cancel",
-                          children=("disbursements", "deliveries"), child=("/api/disbursements", "obligation_id"))
+                          children=("disbursements",), child=("/api/disbursements", "obligation_id"))
 DISBURSEMENT_LINKS = _links("/api/disbursements/{row_id}", "row_id", cancel="void")
 
 
