@@ -9,12 +9,12 @@ from __future__ import annotations
 from sqlalchemy import text
 
 from db.migrate import upgrade
-from tests.integration.test_migration_0007 import BEFORE, engine, old_rows  # noqa: F401 - the fixture
+from tests.integration.test_migration_0007 import BEFORE, engine, old_rows
 
 __all__ = ["engine"]
 
 
-def test_migration_0014_opens_the_balances_of_ppas_in_the_chain_and_charges_their_disbursements(engine):  # noqa: F811
+def test_migration_0014_opens_the_balances_of_ppas_in_the_chain_and_charges_their_disbursements(engine):
     upgrade(engine, BEFORE)
     with engine.begin() as connection:
         old_rows(connection)  # PPA 3: project 11, task 12, an allotment and a DV of 100.00 (10000 centavos)
