@@ -6,6 +6,7 @@ the chain the figure stays reported and is labelled so."""
 from __future__ import annotations
 
 import io
+from decimal import Decimal
 
 from openpyxl import load_workbook
 
@@ -181,3 +182,24 @@ def test_an_obligation_shows_the_work_item_it_is_charged_to(world):
 
     assert created["work_item_id"] == leaf
     assert chain.get(f"/api/obligations/{created['id']}")["work_item_id"] == leaf
+
+
+def test_a_disbursement_above_a_leafs_allocation_opens_the_variance_alert_and_its_void_resolves_it(world):
+    chain = Chain(world)
+    leaf = leaves(world, chain.ppa)[0]
+    allocated = leaf["allocated_budget"]
+    allotment = chain.allot("5000000.00")["id"]
+    obligation = charge(chain, allotment, "5000000.00", leaf["work_item_id"])["id"]
+    paid = chain.disburse(obligation, allocated)
+    over = chain.disburse(obligation, "0.01")
+
+    def variance_alerts():
+        response = world.client.get(f"/api/alerts?ppa={chain.ppa}&type=workitem_budget_variance",
+                                    headers=world.focal.headers)
+        assert response.status_code == 200, response.get_json()
+        return [(a["work_item_id"], a["status"], a["details"]["expended"]) for a in response.get_json()]
+
+    assert (leaf["work_item_id"], "open", str(Decimal(allocated) + Decimal("0.01"))) in variance_alerts()
+    chain.post(f"/api/disbursements/{over['id']}/void", world.focal, reason="Paid above the contract")
+    assert paid["amount"] == allocated
+    assert all(status == "resolved" for item, status, _ in variance_alerts() if item == leaf["work_item_id"])
