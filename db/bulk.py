@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 from db.types import utcnow
 
 #: Columns that may be written in bulk, and their PostgreSQL array types.
-ARRAY_TYPES = {"allocated_budget": "bigint", "actual_expenditure": "bigint", "status": "text", "progress": "int",
+ARRAY_TYPES = {"allocated_budget": "bigint", "actual_expenditure": "bigint", "expenditure_opening_balance": "bigint",
+               "status": "text", "progress": "int",
                "execution_flag": "text"}
 
 

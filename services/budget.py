@@ -52,6 +52,7 @@ from db.models import (
     BudgetJustification,
     BudgetLineItem,
     BudgetProposal,
+    Delivery,
     Disbursement,
     Obligation,
     ObligationAdjustment,
@@ -66,6 +67,7 @@ from db.types import utcnow
 from services.access import require_role, visible_organization, visible_rows
 from services.calendar import today
 from services.concurrency import check_if_match
+from services.expenditure import check_work_item, sync_expenditure
 from services.ppas import get_ppa_or_raise
 from services.runtime import get_runtime
 from services.unit_of_work import transaction
@@ -262,6 +264,7 @@ def release_allotment(user: User, *, program_budget_id: int, release_date: date,
                                   saro_number=saro_number, amount=amount, created_by_id=user.id)
             session.add(allotment)
             session.flush()
+            sync_expenditure(session, program_budget.ppa_id)
     except BudgetLimitExceeded:
         raise limit_problem("allotment", program_budget_id, amount) from None
     return allotment
@@ -281,8 +284,11 @@ def check_validity(allotment: Allotment, step: str, posted_on: date) -> None:
 
 
 def record_obligation(user: User, *, allotment_id: int, payee: str, ors_number: str, particulars: str = "",
-                      obligation_date: date, amount: Decimal) -> Obligation:
-    """Obligate part of an allotment (ORS).
+                      obligation_date: date, amount: Decimal, work_item_id: int | None = None) -> Obligation:
+    """Obligate part of an allotment (ORS), optionally charged to a work
+    item of the PPA's WBS (``work_item_id``; none charges the PPA as a
+    whole): its disbursements become that item's actual expenditure
+    (``services.expenditure``, docs/design.md §12).
 
     Raises:
         NotFound, Forbidden, Duplicate,
@@ -290,6 +296,7 @@ def record_obligation(user: User, *, allotment_id: int, payee: str, ors_number: 
         ValidationFailed: dated before the allotment's release (the field and both dates named),
         OutsideValidity: dated outside the validity of the allotment's
             appropriation (rules/default/validity.yaml),
+        ValidationFailed: a work item outside the PPA's WBS (``work_item_id``),
         BudgetLimitExceeded: the obligations would exceed the allotment.
     """
     try:
@@ -303,8 +310,9 @@ def record_obligation(user: User, *, allotment_id: int, payee: str, ors_number: 
                     f"{allotment.saro_number} on {allotment.release_date.isoformat()}; an obligation cannot be "
                     f"dated before the allotment it draws on"]})
             check_validity(allotment, "obligation", obligation_date)
+            check_work_item(allotment.program_budget.ppa, work_item_id)
             obligation = Obligation(allotment_id=allotment.id, organization_id=allotment.organization_id, payee=payee,
-                                    ors_number=ors_number,
+                                    ors_number=ors_number, work_item_id=work_item_id,
                                     particulars=particulars, obligation_date=obligation_date, amount=amount,
                                     created_by_id=user.id)
             session.add(obligation)
@@ -344,9 +352,70 @@ def record_disbursement(user: User, *, obligation_id: int, dv_number: str, payme
             session.add(disbursement)
             session.flush()
             refresh_obligation_status(obligation)
+            sync_expenditure(session, obligation.allotment.program_budget.ppa_id)
     except BudgetLimitExceeded:
         raise limit_problem("disbursement", obligation_id, amount) from None
     return disbursement
+
+
+def record_delivery(user: User, obligation_id: int, *, amount: Decimal, accepted_on: date,
+                    reference: str = "") -> Delivery:
+    """Record a delivery accepted against an obligation (goods or services
+    inspected and accepted): the supplier may now demand payment of it.
+    Unpaid obligations split into due and demandable (accepted, not yet
+    paid) and not yet due and demandable (obligated, not yet accepted), as
+    FAR No. 1 columns 23–24 need (docs/design.md §12, "Money spent and
+    payables").
+
+    Args:
+        amount: PHP, positive; the obligation's deliveries never total above it.
+        accepted_on: the date of acceptance, not before the obligation's date.
+        reference: e.g. the Inspection and Acceptance Report number.
+
+    Raises:
+        NotFound, Forbidden (the MOA records them, as obligations),
+        Conflict: the obligation is cancelled,
+        ValidationFailed: dated before the obligation, or the deliveries
+            would total above the obligation (under ``amount``, with the amounts).
+    """
+    with transaction() as session:
+        obligation = get_or_raise(user, Obligation, obligation_id, lock=True)
+        require_role(user, SPEND, obligation.organization_id, "record deliveries")
+        _require_active(obligation, "obligation")
+        errors = {}
+        if accepted_on < obligation.obligation_date:
+            errors["accepted_on"] = [f"is before the obligation of {obligation.obligation_date.isoformat()}"]
+        accepted, obligated = _accepted(obligation.id), adjusted_amount(obligation)
+        if accepted + amount > obligated:
+            errors["amount"] = [
+                f"the deliveries accepted would total PHP {accepted + amount:,.2f}, above the obligation of PHP "
+                f"{obligated:,.2f}; PHP {obligated - accepted:,.2f} is not yet accepted"]
+        if errors:
+            raise ValidationFailed(errors)
+        delivery = Delivery(obligation_id=obligation.id, organization_id=obligation.organization_id, amount=amount,
+                            accepted_on=accepted_on, reference=reference, created_by_id=user.id)
+        session.add(delivery)
+    return delivery
+
+
+def _accepted(obligation_id: int) -> Decimal:
+    """What has been accepted against an obligation (PHP)."""
+    centavos = db.session.scalar(select(func.coalesce(func.sum(type_coerce(Delivery.amount, BigInteger)), 0))
+                                 .where(Delivery.obligation_id == obligation_id))
+    return from_centavos(int(centavos))
+
+
+def payables(obligation: Obligation, obligated: Decimal, disbursed: Decimal, accepted: Decimal) -> dict[str, Decimal]:
+    """An obligation's unpaid amount split as FAR No. 1 columns 23–24 (PHP):
+    ``due_and_demandable`` = accepted − disbursed (never below zero: an
+    advance paid before delivery is not a payable), ``not_yet_due`` = the
+    rest of what is unpaid of ``obligated`` (its adjusted amount, NORSA
+    included). Both are zero for a cancelled obligation."""
+    if not obligation.active:
+        return {"accepted": accepted, "due_and_demandable": ZERO, "not_yet_due_and_demandable": ZERO}
+    unpaid = obligated - disbursed
+    due = min(max(accepted - disbursed, ZERO), unpaid)
+    return {"accepted": accepted, "due_and_demandable": due, "not_yet_due_and_demandable": unpaid - due}
 
 
 def cancel_allotment(user: User, allotment_id: int, *, reason: str, cancelled_on: date | None = None,
@@ -374,6 +443,8 @@ def cancel_allotment(user: User, allotment_id: int, *, reason: str, cancelled_on
                            code="has_active_children")
         allotment.status, allotment.cancelled_at, allotment.cancel_reason = "cancelled", utcnow(), reason
         allotment.cancelled_on = cancelled_on
+        db.session.flush()
+        sync_expenditure(db.session, allotment.program_budget.ppa_id)
     return allotment
 
 
@@ -405,6 +476,7 @@ def cancel_obligation(user: User, obligation_id: int, *, reason: str, cancelled_
         obligation.cancelled_on = cancelled_on
         db.session.flush()
         refresh_allotment_status(allotment)
+        sync_expenditure(db.session, obligation.allotment.program_budget.ppa_id)
     return obligation
 
 
@@ -435,6 +507,7 @@ def void_disbursement(user: User, disbursement_id: int, *, reason: str, voided_o
         disbursement.voided_on = voided_on
         db.session.flush()
         refresh_obligation_status(obligation)
+        sync_expenditure(db.session, obligation.allotment.program_budget.ppa_id)
     return disbursement
 
 
@@ -703,7 +776,8 @@ def totals(row: ProgramBudget | Allotment | Obligation | Disbursement) -> dict[s
         active = adjusted_amount(row)
         disbursed = _active_total(Disbursement, Disbursement.obligation_id, row.id)
         return {"adjusted_amount": active, "disbursed": disbursed,
-                "balance": active - disbursed if row.active else ZERO}
+                "balance": active - disbursed if row.active else ZERO} | payables(
+            row, active, disbursed, _accepted(row.id))
     return {}
 
 

@@ -25,12 +25,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import BigInteger, func, select, type_coerce
 
 from db import db
 from db.models import (
     Allotment,
     AllotmentAdjustment,
+    Delivery,
     Disbursement,
     Obligation,
     ObligationAdjustment,
@@ -39,11 +40,13 @@ from db.models import (
     User,
 )
 from services.access import has_role
-from services.budget import RELEASE, SPEND
+from services.budget import RELEASE, SPEND, payables
+from services.expenditure import is_in_chain
 from services.ppas import get_ppa_or_raise
-from workflow.money import ZERO
-from workflow.validity import period_of
+from services.trees import load_tree
+from workflow.money import ZERO, from_centavos
 from workflow.postings import Posting, net_by_quarter
+from workflow.validity import period_of
 
 
 @dataclass(frozen=True)
@@ -94,11 +97,16 @@ class AllotmentLine:
 @dataclass(frozen=True)
 class ObligationLine:
     """An obligation (ORS), its NORSA adjustments, what is disbursed against
-    it and its balance (nothing once cancelled), PHP."""
+    it and its balance (nothing once cancelled), PHP; and its payables: what
+    deliveries were accepted, and the unpaid balance split into due and
+    demandable (accepted, not yet paid) and not yet due and demandable
+    (obligated, not yet accepted), as FAR No. 1 columns 23–24
+    (``services.budget.payables``)."""
 
     row: Obligation
     disbursed: Decimal
     adjustments: tuple[ObligationAdjustment, ...] = ()
+    accepted: Decimal = ZERO
 
     @property
     def amount(self) -> Decimal:
@@ -108,6 +116,14 @@ class ObligationLine:
     @property
     def balance(self) -> Decimal:
         return self.amount - self.disbursed if self.row.active else ZERO
+
+    @property
+    def due_and_demandable(self) -> Decimal:
+        return payables(self.row, self.amount, self.disbursed, self.accepted)["due_and_demandable"]
+
+    @property
+    def not_yet_due_and_demandable(self) -> Decimal:
+        return payables(self.row, self.amount, self.disbursed, self.accepted)["not_yet_due_and_demandable"]
 
 
 @dataclass(frozen=True)
@@ -173,6 +189,15 @@ class MoneyChain:
     disbursements: list[Disbursement]
     may_release: bool
     may_spend: bool
+    #: The PPA is in the money chain (services.expenditure): its expenditure is what it disbursed.
+    in_chain: bool = False
+    #: The work items an obligation may be charged to: ``(id, title, level)`` in tree order.
+    work_items: tuple[tuple[int, str, int], ...] = ()
+
+    @property
+    def work_item_titles(self) -> dict[int, str]:
+        """Work item id -> title, to name what an obligation is charged to."""
+        return {item_id: title for item_id, title, _ in self.work_items}
 
     @property
     def quarters(self) -> list[Quarter]:
@@ -195,6 +220,16 @@ class MoneyChain:
     def open_allotments(self) -> list[AllotmentLine]:
         """Allotments an obligation can still draw on (active, something available)."""
         return [a for a in self.allotments if a.row.active and a.available > 0]
+
+    @property
+    def due_and_demandable(self) -> Decimal:
+        """Unpaid obligations for deliveries already accepted (PHP)."""
+        return sum((o.due_and_demandable for o in self.obligations), ZERO)
+
+    @property
+    def not_yet_due_and_demandable(self) -> Decimal:
+        """Unpaid obligations for what is not yet delivered and accepted (PHP)."""
+        return sum((o.not_yet_due_and_demandable for o in self.obligations), ZERO)
 
     @property
     def open_obligations(self) -> list[ObligationLine]:
@@ -252,6 +287,15 @@ def _by_parent(rows: Iterable, parent_of) -> dict[int, tuple]:
     return {key: tuple(value) for key, value in out.items()}
 
 
+def _accepted_by_obligation(obligation_ids: list[int]) -> dict[int, Decimal]:
+    """obligation id -> deliveries accepted (PHP), in one statement."""
+    if not obligation_ids:
+        return {}
+    rows = db.session.execute(select(Delivery.obligation_id, func.sum(type_coerce(Delivery.amount, BigInteger)))
+                              .where(Delivery.obligation_id.in_(obligation_ids)).group_by(Delivery.obligation_id))
+    return {obligation_id: from_centavos(int(centavos)) for obligation_id, centavos in rows}
+
+
 def read_money_chain(user: User, ppa_id: int) -> MoneyChain:
     """The PPA's program budgets, allotments, obligations and disbursements
     with their adjustments and balances (six statements after the PPA's).
@@ -278,8 +322,9 @@ def read_money_chain(user: User, ppa_id: int) -> MoneyChain:
         if obligations else [], lambda j: j.obligation_id)
 
     disbursed = _active_sums(disbursements, lambda d: d.obligation_id)
-    obligation_lines = [ObligationLine(o, disbursed.get(o.id, ZERO), obligation_adjustments.get(o.id, ()))
-                        for o in obligations]
+    accepted = _accepted_by_obligation([o.id for o in obligations])
+    obligation_lines = [ObligationLine(o, disbursed.get(o.id, ZERO), obligation_adjustments.get(o.id, ()),
+                                       accepted.get(o.id, ZERO)) for o in obligations]
     obligated = _active_sums(obligation_lines, lambda o: o.row.allotment_id)
     allotment_lines = [AllotmentLine(a, obligated.get(a.id, ZERO), allotment_adjustments.get(a.id, ()))
                        for a in allotments]
@@ -290,6 +335,9 @@ def read_money_chain(user: User, ppa_id: int) -> MoneyChain:
     disbursed_by_budget = _active_sums(disbursements, lambda d: budget_of_obligation[d.obligation_id])
     budget_lines = [ProgramBudgetLine(b, allotted_by_budget.get(b.id, ZERO), obligated_by_budget.get(b.id, ZERO),
                                       disbursed_by_budget.get(b.id, ZERO)) for b in budgets]
+    items = () if ppa.execution_project_id is None else tuple(
+        (node.id, node.title, node.level) for node in load_tree(ppa.execution_project_id, rolled=False).preorder())
     return MoneyChain(ppa, budget_lines, allotment_lines, obligation_lines, disbursements,
                       may_release=has_role(user, RELEASE, ppa.organization_id),
-                      may_spend=has_role(user, SPEND, ppa.organization_id))
+                      may_spend=has_role(user, SPEND, ppa.organization_id),
+                      in_chain=is_in_chain(ppa.id), work_items=items)

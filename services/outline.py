@@ -32,6 +32,13 @@ from sqlalchemy import and_, or_, select
 from db import db
 from db.models import Ppa, PpaTransition, User
 from services.access import can_edit_ppas_of
+from services.expenditure import (
+    DISBURSEMENTS,
+    REPORTED,
+    SOURCE_LABELS,
+    is_in_chain,
+    tree_opening_balance,
+)
 from services.ppas import get_ppa_or_raise
 from services.runtime import get_runtime
 from services.trees import ITEMS, in_tree, load_tree
@@ -236,6 +243,36 @@ class Outline:
             unallocated_pct=Fraction((whole - self.tree.allocated_to_children()) * 100, whole) if whole else None,
             figures=self.figures(self.tree.root), counts=counts, total=sum(counts.values()),
             overspent=overspent(self.tree))
+
+    @cached_property
+    def in_chain(self) -> bool:
+        """The PPA is in the money chain: its expenditure is what its
+        disbursements paid, and none is entered directly (services.expenditure)."""
+        return is_in_chain(self.ppa.id)
+
+    @property
+    def expenditure_source(self) -> str:
+        """``"disbursements"`` in the money chain, else ``"reported"``."""
+        return DISBURSEMENTS if self.in_chain else REPORTED
+
+    @property
+    def expenditure_label(self) -> str:
+        """How the pages label the expenditure: "disbursed" or "reported, not disbursed"."""
+        return SOURCE_LABELS[self.expenditure_source]
+
+    @cached_property
+    def opening_balance(self) -> Decimal | None:
+        """In the money chain, what the work items had reported before the
+        PPA entered it (PHP, part of the expenditure); else ``None``."""
+        if not self.in_chain or self.tree is None:
+            return None
+        return from_centavos(tree_opening_balance(self.tree))
+
+    @property
+    def may_record_expenditure(self) -> bool:
+        """The user may enter expenditure directly: they edit the WBS and
+        the PPA is outside the money chain."""
+        return self.may_edit and not self.in_chain
 
     @property
     def locked(self) -> bool:

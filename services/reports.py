@@ -24,6 +24,7 @@ from sqlalchemy.orm import undefer
 from db import db
 from db.models import Allotment, Disbursement, Obligation, Organization, Ppa, ProgramBudget, User
 from services.access import sees_all_organizations, visible_ppas
+from services.expenditure import DISBURSEMENTS, REPORTED, SOURCE_LABELS, chain_ppa_ids
 from services.runtime import get_runtime
 from workflow.errors import Conflict, NotFound
 from workflow.money import ZERO, from_centavos
@@ -54,6 +55,9 @@ class MfbmRow:
     status: str
     tracking: str
     remarks: str
+    #: Where ``actual`` comes from: "Disbursed" (the PPA is in the money
+    #: chain) or "Reported, not disbursed" (services.expenditure).
+    expenditure_source: str = ""
 
     @property
     def variance(self) -> Decimal:
@@ -163,10 +167,17 @@ def remarks(ppa: Ppa, allocated: Decimal, actual: Decimal, obligations: Decimal)
 
 
 def mfbm_report(user: User, fiscal_year: int, moa: str | None = None) -> MfbmReport:
-    """The MFBM Budget Execution Report of a fiscal year (optionally one MOA)."""
+    """The MFBM Budget Execution Report of a fiscal year (optionally one MOA).
+
+    A PPA's actual expenditure is ``Ppa.actual_expenditure``: for a PPA in
+    the money chain, what its disbursements paid (plus the opening balance
+    it reported before it entered the chain; services.expenditure), labelled
+    "Disbursed"; for one outside, the figure its MOA reports, labelled
+    "Reported, not disbursed" (docs/design.md §12, "Money spent and payables")."""
     ppas = _ppas(user, fiscal_year, moa, with_expenditure=True)
     ids = [p.id for p in ppas]
     obligations, disbursements = _obligations(ids), _disbursements(ids)
+    chain = chain_ppa_ids(ids)
     rows = []
     for ppa in ppas:
         obligated = from_centavos(sum(obligations[ppa.id].values()))
@@ -177,7 +188,8 @@ def mfbm_report(user: User, fiscal_year: int, moa: str | None = None) -> MfbmRep
             obligations=obligated, disbursements=disbursed, actual=ppa.actual_expenditure,
             status=ppa.status.replace("_", " ").capitalize(),
             tracking="WorkItem" if ppa.enable_workitem_tracking else "Manual",
-            remarks=remarks(ppa, ppa.budget_allocation, ppa.actual_expenditure, obligated)))
+            remarks=remarks(ppa, ppa.budget_allocation, ppa.actual_expenditure, obligated),
+            expenditure_source=SOURCE_LABELS[DISBURSEMENTS if ppa.id in chain else REPORTED].capitalize()))
     return MfbmReport(fiscal_year=fiscal_year, moa=moa, rows=rows)
 
 

@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from db.models import Ppa, User
 from services.access import can_edit_ppas_of
+from services.expenditure import DISBURSEMENTS, REPORTED, is_in_chain, tree_opening_balance
 from services.ppas import get_ppa_or_raise
 from services.runtime import get_runtime
 from services.trees import apply_allocations, generate_execution_project, load_tree, require_unlocked, settle, sync_ppa
@@ -82,7 +83,12 @@ def enable_tracking(user: User, ppa_id: int, template: str | None = None) -> tup
 def tree_payload(ppa: Ppa, tree: Tree | None) -> dict:
     """The ``budget_allocation_tree`` response (docs/design.md §5); ``tree`` rolled up.
     ``total_expended`` is the PPA's actual expenditure: the rolled-up work
-    item expenditure, or the disbursements of a PPA without a WBS."""
+    item expenditure, or the disbursements of a PPA without a WBS.
+    ``expenditure_source`` says where it comes from (``"disbursements"`` in
+    the money chain, else ``"reported"``) and ``opening_balance`` what the
+    work items had reported before the PPA entered the chain (null outside
+    it); docs/design.md §12, "Money spent and payables"."""
+    chain = is_in_chain(ppa.id)
     budget = to_centavos(ppa.budget_allocation)
     allocated = tree.allocated_to_children() if tree else 0
     threshold = get_runtime().rules.budget.on_budget_threshold_pct
@@ -93,6 +99,8 @@ def tree_payload(ppa: Ppa, tree: Tree | None) -> dict:
         "unallocated": format_centavos(budget - allocated),
         "allocation_percentage": round(allocated * 100 / budget, 2) if budget else 0.0,  # percent, not money
         "total_expended": format_centavos(tree.root.expended if tree else to_centavos(ppa.actual_expenditure)),
+        "expenditure_source": DISBURSEMENTS if chain else REPORTED,
+        "opening_balance": format_centavos(tree_opening_balance(tree) if tree else 0) if chain else None,
         "breakdown": [node_payload(tree.root, threshold)] if tree else [],
     }
 

@@ -19,6 +19,7 @@ from db import db
 from db.models import Ppa, User, WorkItem
 from services.access import can_see_ppa
 from services.concurrency import check_if_match
+from services.expenditure import DISBURSEMENTS, REPORTED, is_in_chain, opening_balance, require_reported
 from services.runtime import get_runtime
 from services.tracking import require_tree_editor
 from services.trees import ITEMS, apply_allocations, in_tree, load_tree, record_item_changes, require_unlocked, settle
@@ -39,10 +40,19 @@ class Located:
     item: WorkItem
     ppa: Ppa
     tree: Tree
+    #: Whether the PPA is in the money chain (``services.expenditure``); read once, when first asked.
+    chain: bool | None = None
 
     @property
     def node(self) -> Node:
         return self.tree.by_id[self.item.id]
+
+    @property
+    def in_chain(self) -> bool:
+        """The PPA is in the money chain: its expenditure comes from disbursements."""
+        if self.chain is None:
+            self.chain = is_in_chain(self.ppa.id)
+        return self.chain
 
 
 def locate(user: User, item_id: int, *, for_update: bool = False) -> Located:
@@ -70,7 +80,12 @@ def locate(user: User, item_id: int, *, for_update: bool = False) -> Located:
 def view(located: Located, node: Node | None = None) -> dict[str, Any]:
     """A work item as the API shows it: stored fields plus rollups (PHP
     ``Decimal`` money; ``expended`` and ``progress`` are rolled up,
-    ``actual_expenditure`` and ``own_progress`` are the item's own)."""
+    ``actual_expenditure`` and ``own_progress`` are the item's own).
+
+    ``expenditure_source`` is ``"disbursements"`` for a PPA in the money
+    chain (``actual_expenditure`` = ``opening_balance`` + the disbursements
+    charged to the item), else ``"reported"`` (``opening_balance`` null);
+    docs/design.md §12, "Money spent and payables"."""
     item, node = located.item, node or located.node
     threshold = get_runtime().rules.budget.on_budget_threshold_pct
     pct = variance_pct_hundredths(node.allocated, node.expended)
@@ -80,6 +95,8 @@ def view(located: Located, node: Node | None = None) -> dict[str, Any]:
         "status": node.status, "priority": item.priority, "progress": shown_progress(node.rolled_progress),
         "own_progress": item.progress, "start_date": item.start_date, "due_date": item.due_date,
         "allocated_budget": item.allocated_budget, "actual_expenditure": item.actual_expenditure,
+        "expenditure_source": DISBURSEMENTS if located.in_chain else REPORTED,
+        "opening_balance": opening_balance(item, located.in_chain),
         "expended": from_centavos(node.expended),
         "variance": from_centavos((node.allocated or 0) - node.expended),
         "variance_pct": None if pct is None else Decimal(pct) / 100,
@@ -109,7 +126,8 @@ def list_children(user: User, item_id: int) -> list[dict[str, Any]]:
     children = {c.id: c for c in located.node.children}
     rows = db.session.scalars(select(WorkItem).where(WorkItem.id.in_(children))).all() if children else []
     by_id = {row.id: row for row in rows}
-    return [view(Located(by_id[child_id], located.ppa, located.tree), children[child_id]) for child_id in children]
+    return [view(Located(by_id[child_id], located.ppa, located.tree, located.in_chain), children[child_id])
+            for child_id in children]
 
 
 def create_work_item(user: User, fields: Mapping[str, Any]) -> dict[str, Any]:
@@ -164,14 +182,17 @@ def update_work_item(user: User, item_id: int, changes: Mapping[str, Any], *,
                      if_match: str | None = None) -> dict[str, Any]:
     """Edit a work item (``PATCH``).
 
-    ``actual_expenditure`` (PHP) may be recorded at any time;
+    ``actual_expenditure`` (PHP) may be recorded at any time while the PPA
+    is outside the money chain (a changed figure on a PPA in it is refused:
+    it comes from disbursements, ``services.expenditure``);
     ``allocated_budget`` only while the tree is unlocked, within what the
     parent has left, and its descendants are rescaled in proportion;
     ``progress`` only on an item without children (a parent's is rolled up).
 
     Raises:
         NotFound, Forbidden, PreconditionFailed (stale ``If-Match``),
-        Conflict (``budget_locked``), ValidationFailed.
+        Conflict (``budget_locked``; ``expenditure_from_disbursements``),
+        ValidationFailed.
     """
     values = dict(changes)
     with transaction() as session:
@@ -182,9 +203,13 @@ def update_work_item(user: User, item_id: int, changes: Mapping[str, Any], *,
         if "progress" in values and node.children:
             raise ValidationFailed({"progress": ["this item has children: its progress is rolled up from them"]})
         _check_dates({"start_date": item.start_date, "due_date": item.due_date} | values)
+        if "actual_expenditure" in values and values["actual_expenditure"] != item.actual_expenditure:
+            require_reported(located.ppa, "actual_expenditure")
         if "actual_expenditure" in values:
             _require_total_within_maximum(located.tree, to_centavos(values["actual_expenditure"]) - node.spent,
                                           "actual_expenditure")
+        if "actual_expenditure" in values and values["actual_expenditure"] != item.actual_expenditure:
+            item.expenditure_opening_balance = None  # a reported figure; captured again if the PPA enters the chain
         amount = values.pop("allocated_budget", None)
         for name, value in values.items():
             setattr(item, name, value)
@@ -204,23 +229,27 @@ def update_work_item(user: User, item_id: int, changes: Mapping[str, Any], *,
 def record_expenditure(user: User, item_id: int, amount: Decimal) -> dict[str, Any]:
     """Add ``amount`` (PHP; negative to correct) to a work item's actual
     expenditure, atomically. Allowed at any time, also while allocations are
-    locked.
+    locked, for a PPA outside the money chain.
 
     Raises:
         NotFound, Forbidden,
+        Conflict: ``expenditure_from_disbursements``, the PPA is in the money
+            chain (its expenditure comes from disbursements),
         ValidationFailed: the expenditure would become negative, or the
             project's total expenditure would exceed ``MAX_AMOUNT``.
     """
     with transaction() as session:
         located = locate(user, item_id, for_update=True)
         require_tree_editor(user, located.ppa)
+        require_reported(located.ppa, "amount")
         centavos = to_centavos(amount)
         if located.node.spent + centavos < 0:
             raise ValidationFailed({"amount": [
                 f"would make the expenditure negative (it is {located.item.actual_expenditure})"]})
         _require_total_within_maximum(located.tree, centavos, "amount")
         session.execute(update(WorkItem).where(WorkItem.id == item_id).values(
-            actual_expenditure=WorkItem.actual_expenditure + amount, version=WorkItem.version + 1,
+            actual_expenditure=WorkItem.actual_expenditure + amount, expenditure_opening_balance=None,
+            version=WorkItem.version + 1,
             updated_by_id=user.id).execution_options(synchronize_session="fetch"))
         record_item_changes(session, located.ppa, "actual_expenditure", {
             item_id: (from_centavos(located.node.spent), from_centavos(located.node.spent + centavos))})

@@ -46,7 +46,7 @@ MFBM_COLUMNS = (
     ("Appropriation Class", 15, None), ("Allocated Budget", 20, MONEY), ("Total Obligations", 20, MONEY),
     ("Total Disbursements", 20, MONEY), ("Actual Expenditure", 20, MONEY), ("Variance", 20, MONEY),
     ("Variance %", 12, PERCENT), ("Utilization Rate %", 13, PERCENT), ("Status", 13, None),
-    ("Tracking", 11, None), ("Remarks", 44, None),
+    ("Tracking", 11, None), ("Remarks", 44, None), ("Expenditure Source", 24, None),
 )
 
 
@@ -155,7 +155,7 @@ def mfbm_workbook(report: MfbmReport) -> bytes:
 def _mfbm_values(line) -> list[Any]:
     return [line.code, line.title, line.moa, line.appropriation_class, line.allocated, line.obligations,
             line.disbursements, line.actual, line.variance, line.variance_pct, line.utilization, line.status,
-            line.tracking, line.remarks]
+            line.tracking, line.remarks, line.expenditure_source]
 
 
 FAR1_COLUMNS = (

@@ -95,6 +95,8 @@ PROBLEM_TITLES = {
     "last_administrator": "Last administrator",
     "organization_exists": "Organization already exists",
     "examples_invalid": "Example files invalid",
+    # money spent (services.expenditure)
+    "expenditure_from_disbursements": "Expenditure comes from disbursements",
     # delegations (services.delegations)
     "delegation_overlaps": "Overlapping delegation",
     "delegation_ended": "Delegation already ended",

@@ -283,6 +283,12 @@ class BudgetTreeSchema(Reply):
     unallocated = Money(allow_negative=True)
     allocation_percentage = fields.Float()
     total_expended = Money()
+    expenditure_source = fields.String(**_one_of(("disbursements", "reported")), metadata={
+        "description": "disbursements: the PPA is in the money chain and the figure is what its disbursements (DV) "
+                       "paid; reported: as the MOA reports it (reported, not disbursed)"})
+    opening_balance = Money(allow_none=True, metadata={
+        "description": "in the money chain: the expenditure the work items reported before the PPA entered it "
+                       "(included in total_expended); else null"})
     breakdown = fields.List(fields.Nested(TreeNodeSchema))
 
 
@@ -332,7 +338,13 @@ class WorkItemSchema(Reply):
     start_date = fields.Date(allow_none=True)
     due_date = fields.Date(allow_none=True)
     allocated_budget = Money(allow_none=True)
-    actual_expenditure = Money()
+    actual_expenditure = Money(metadata={"description": "the item's own: in the money chain, opening_balance + "
+                                                        "the disbursements charged to it"})
+    expenditure_source = fields.String(**_one_of(("disbursements", "reported")), metadata={
+        "description": "disbursements: the PPA is in the money chain and the figure is what its disbursements (DV) "
+                       "paid; reported: as the MOA reports it (reported, not disbursed)"})
+    opening_balance = Money(allow_none=True, metadata={
+        "description": "in the money chain: the expenditure reported before the PPA entered it; else null"})
     expended = Money()
     variance = Money(allow_negative=True)
     variance_pct = Percent(allow_none=True)
@@ -586,11 +598,15 @@ class ObligationCreateSchema(Schema):
     particulars = _text(MAX_TEXT)
     obligation_date = fields.Date(required=True)
     amount = Money(required=True, positive=True)
+    work_item_id = RowId(allow_none=True, metadata={
+        "description": "the work item of the PPA's WBS it is charged to (default: the PPA as a whole); its "
+                       "disbursements are that item's actual expenditure"})
 
 
 class ObligationSchema(Reply):
     id = fields.Integer()
     allotment_id = fields.Integer()
+    work_item_id = fields.Integer(allow_none=True, metadata={"description": "the work item it is charged to"})
     payee = fields.String()
     ors_number = fields.String()
     particulars = fields.String()
@@ -599,11 +615,33 @@ class ObligationSchema(Reply):
     adjusted_amount = Money(metadata={"description": "the amount plus its NORSA adjustments: what DVs draw on"})
     disbursed = Money()
     balance = Money()
+    accepted = Money(metadata={"description": "deliveries accepted against it"})
+    due_and_demandable = Money(metadata={"description": "unpaid for deliveries accepted (FAR No. 1 column 23)"})
+    not_yet_due_and_demandable = Money(metadata={
+        "description": "unpaid and not yet delivered and accepted (FAR No. 1 column 24)"})
     status = fields.String(**_one_of(OBLIGATION_STATUSES))
     cancelled_at = fields.DateTime(allow_none=True)
     cancelled_on = fields.Date(allow_none=True, metadata={"description": "the cancellation's business date"})
     cancel_reason = fields.String(allow_none=True)
     version = fields.Integer()
+
+
+class DeliveryCreateSchema(Schema):
+    """``POST /api/obligations/{id}/deliveries``: a delivery accepted."""
+
+    amount = Money(required=True, positive=True)
+    accepted_on = fields.Date(required=True)
+    reference = fields.String(load_default="", validate=validate.Length(max=100), metadata={
+        "description": "e.g. the Inspection and Acceptance Report number"})
+
+
+class DeliverySchema(Reply):
+    id = fields.Integer()
+    obligation_id = fields.Integer()
+    amount = Money()
+    accepted_on = fields.Date()
+    reference = fields.String()
+    created_at = fields.DateTime()
 
 
 class DisbursementCreateSchema(Schema):

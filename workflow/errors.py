@@ -126,6 +126,14 @@ class PostedRowImmutable(Conflict):
         self.table, self.field = table, field
 
 
+class ExpenditureFromDisbursements(Conflict):
+    """Direct entry of a work item's expenditure on a PPA in the money
+    chain: its expenditure is the disbursements charged to its work items
+    (issue 12 item 7; docs/design.md §12, "Money spent and payables")."""
+
+    code = "expenditure_from_disbursements"
+
+
 class Duplicate(Conflict):
     """A value that must be unique is already used (e.g. a SARO number)."""
 

@@ -14,6 +14,7 @@ from db.models.budget import (
     BudgetJustification,
     BudgetLineItem,
     BudgetProposal,
+    Delivery,
     Disbursement,
     Obligation,
     ObligationAdjustment,
@@ -29,7 +30,7 @@ from db.models.workflow import Delegation, WorkflowTransition
 from db.types import Money
 
 __all__ = ["Alert", "Allotment", "AllotmentAdjustment", "Attachment", "ApiToken", "AuditEntry", "BudgetJustification",
-           "BudgetLineItem", "BudgetProposal", "Delegation", "Disbursement", "IdempotencyKey", "JobRecord",
+           "BudgetLineItem", "BudgetProposal", "Delegation", "Delivery", "Disbursement", "IdempotencyKey", "JobRecord",
            "Notification", "Obligation", "ObligationAdjustment", "Organization", "Ppa", "PpaTransition",
            "ProgramBudget", "User", "UserRole", "WebSession", "WorkItem", "WorkflowTransition"]
 
@@ -66,6 +67,7 @@ audit.register(Obligation, "obligation", lambda s, o: o.organization_id)
 audit.register(Disbursement, "disbursement", lambda s, o: o.organization_id)
 audit.register(AllotmentAdjustment, "allotment_adjustment", lambda s, o: o.organization_id)
 audit.register(ObligationAdjustment, "obligation_adjustment", lambda s, o: o.organization_id)
+audit.register(Delivery, "delivery", lambda s, o: o.organization_id)
 audit.register(Attachment, "attachment", lambda s, o: o.organization_id)
 audit.register(Delegation, "delegation", lambda s, o: _user_organization(s, o.delegator_id))
 

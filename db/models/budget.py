@@ -197,6 +197,10 @@ class Obligation(_Spending, _Versioned, db.Model):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     allotment_id: Mapped[int] = mapped_column(ForeignKey("allotments.id", ondelete="RESTRICT"), index=True)
+    #: The work item of the PPA's WBS the obligation is charged to; ``None``
+    #: charges the PPA as a whole (its project). Its disbursements are that
+    #: item's actual expenditure (docs/design.md §12, "Money spent and payables").
+    work_item_id: Mapped[int | None] = mapped_column(ForeignKey("work_items.id"), index=True)
     payee: Mapped[str] = mapped_column(String(255))
     ors_number: Mapped[str] = mapped_column(String(40))
     particulars: Mapped[str] = mapped_column(Text, default="")
@@ -209,6 +213,28 @@ class Obligation(_Spending, _Versioned, db.Model):
     cancel_reason: Mapped[str | None] = mapped_column(Text)
 
     allotment: Mapped[Allotment] = relationship(lazy="joined")
+
+
+class Delivery(db.Model):
+    """A delivery accepted against an obligation (the goods or services
+    inspected and accepted): what the supplier may now demand. Accepted
+    and not yet paid is *due and demandable*; obligated and not yet
+    accepted is *not yet due and demandable* (FAR No. 1 columns 23–24;
+    docs/design.md §12, "Money spent and payables"). The deliveries of an
+    obligation never total above its amount (services.budget, with the
+    obligation locked). Append-only: a delivery is never changed."""
+
+    __tablename__ = "obligation_deliveries"
+    __table_args__ = (CheckConstraint("amount > 0", name="amount_positive"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    obligation_id: Mapped[int] = mapped_column(ForeignKey("obligations.id", ondelete="RESTRICT"), index=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
+    amount: Mapped[Decimal] = mapped_column(Money)
+    accepted_on: Mapped[date] = mapped_column(Date)
+    reference: Mapped[str] = mapped_column(String(100), default="")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Disbursement(_Spending, _Versioned, db.Model):

@@ -52,6 +52,11 @@ class WorkItem(db.Model):
     due_date: Mapped[date | None] = mapped_column(Date)
     allocated_budget: Mapped[Decimal | None] = mapped_column(Money)
     actual_expenditure: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"))
+    #: For a PPA in the money chain: the expenditure reported before it
+    #: entered the chain (PHP); ``actual_expenditure`` is then this plus the
+    #: disbursements charged to the item. ``None`` outside the chain, or until
+    #: captured (services/expenditure.py).
+    expenditure_opening_balance: Mapped[Decimal | None] = mapped_column(Money)
     budget_notes: Mapped[str] = mapped_column(Text, default="")
     budget_locked: Mapped[bool] = mapped_column(Boolean, default=False)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -109,6 +109,9 @@ MATRIX = [
     ("GET", "/api/obligations/{obligation}/adjustments", None, SEE),
     ("POST", "/api/obligations/{obligation}/adjustments", {"amount": "1.00", "adjustment_date": "2025-07-01",
                                                            "reason": "r", "legal_basis": "NORSA"}, MOA_WRITES),
+    ("GET", "/api/obligations/{obligation}/deliveries", None, SEE),
+    ("POST", "/api/obligations/{obligation}/deliveries", {"amount": "1.00", "accepted_on": "2025-04-02"},
+     MOA_WRITES),
     ("POST", "/api/disbursements", {"obligation_id": "{obligation}", "dv_number": "DV-{role}",
                                     "payment_method": "cash", "disbursement_date": "2025-05-01", "amount": "1.00"},
      MOA_WRITES),
@@ -142,15 +145,16 @@ def build(world: World) -> dict[str, object]:
     for role in ROLES[1:]:
         getattr(world, role)
     chain = Chain(world)
+    tree = chain.get(f"/api/monitoring-entries/{chain.ppa}/budget_allocation_tree/")["breakdown"][0]
+    leaf = tree["children"][0]["children"][0]["work_item_id"]
+    # Reported before the PPA enters the money chain (which then refuses it), so the alert opens.
+    world.client.post(f"/api/work-items/{leaf}/expenditures", json={"amount": "999999.00"},
+                      headers=world.focal.headers)
     spare = chain.allot("10.00", quarter=2)
     allotment = chain.allot("100000.00")
     obligation = chain.obligate(allotment["id"], "50000.00")
     spare_obligation = chain.obligate(allotment["id"], "10.00")
     disbursement = chain.disburse(obligation["id"], "100.00")
-    tree = chain.get(f"/api/monitoring-entries/{chain.ppa}/budget_allocation_tree/")["breakdown"][0]
-    leaf = tree["children"][0]["children"][0]["work_item_id"]
-    world.client.post(f"/api/work-items/{leaf}/expenditures", json={"amount": "999999.00"},
-                      headers=world.focal.headers)
     alert = world.client.get("/api/alerts", headers=world.focal.headers).get_json()[0]["id"]
     job = world.client.get("/api/reports/far1.xlsx?fiscal_year=2025&async=true",
                            headers=world.focal.headers).get_json()["job_id"]

@@ -179,7 +179,7 @@ def test_other_moas_see_nothing_of_the_chain(chain):
         "amount": "1.00"}, headers=other).status_code == 404
 
 
-def test_a_tracked_ppa_spends_what_its_work_items_spend_not_its_disbursements(chain):
+def test_a_tracked_ppa_in_the_chain_spends_what_its_disbursements_paid_through_its_work_items(chain):
     obligation = chain.obligate(chain.allot("2000000.00")["id"], "1000000.00")
     chain.disburse(obligation["id"], "250000.00")
 
@@ -187,7 +187,8 @@ def test_a_tracked_ppa_spends_what_its_work_items_spend_not_its_disbursements(ch
     tree = chain.get(f"/api/monitoring-entries/{chain.ppa}/budget_allocation_tree/")
 
     assert ppa["enable_workitem_tracking"] is True  # technical review generated its WBS
-    assert ppa["actual_expenditure"] == tree["total_expended"] == "0.00"
+    assert ppa["actual_expenditure"] == tree["total_expended"] == "250000.00"  # issue 12: never 0.00
+    assert tree["expenditure_source"] == "disbursements"
 
 
 def test_a_ppa_without_a_wbs_spends_its_disbursements(app, chain):

@@ -112,6 +112,11 @@ CROSS_FIELD_RULES: dict[str, dict[str, str]] = {
     },
     "POST /api/obligations": {
         "obligation_date": "not before the allotment's release date",
+        "work_item_id": "a work item of the PPA's own WBS",
+    },
+    "POST /api/obligations/{parent_id}/deliveries": {
+        "accepted_on": "not before the obligation's date",
+        "amount": "the deliveries never total above the obligation",
     },
     "POST /api/disbursements": {
         "disbursement_date": "not before the obligation's date",

@@ -14,14 +14,15 @@ from tests.support import Chain, cli
 
 MFBM_HEADERS = ["PPA Code", "PPA Title", "Implementing MOA", "Appropriation Class", "Allocated Budget",
                 "Total Obligations", "Total Disbursements", "Actual Expenditure", "Variance", "Variance %",
-                "Utilization Rate %", "Status", "Tracking", "Remarks"]
+                "Utilization Rate %", "Status", "Tracking", "Remarks", "Expenditure Source"]
 
 
 @pytest.fixture
 def cycle(world):
     """A full budget cycle: an enacted, tracked PPA with proposal, program
-    budget, allotments, obligations, disbursements and work item spending;
-    plus a draft PPA and another MOA's PPA."""
+    budget, allotments, obligations and disbursements (its work items'
+    expenditure: it is in the money chain); plus a draft PPA and another
+    MOA's PPA."""
     chain = Chain(world)
     q1 = chain.allot("2000000.00", quarter=1)
     q2 = chain.allot("1000000.00", quarter=2)
@@ -29,10 +30,6 @@ def cycle(world):
     kits = chain.obligate(q2["id"], "600000.00", day="2025-05-05")
     chain.disburse(training["id"], "1500000.00", day="2025-03-31")
     chain.disburse(kits["id"], "250000.00", day="2025-07-01")
-    tree = chain.get(f"/api/monitoring-entries/{chain.ppa}/budget_allocation_tree/")
-    leaf = tree["breakdown"][0]["children"][0]["children"][0]["work_item_id"]
-    world.client.post(f"/api/work-items/{leaf}/expenditures", json={"amount": "1625000.00"},
-                      headers=world.focal.headers)
     world.create_ppa(title="Cash-for-Work, Marawi", budget_allocation="10499999.99", program_code="MSSD-CFW-011")
     world.create_ppa(world.other_focal, title="Halal Workshop", budget_allocation="850000.00", category="moa_ppa")
     return chain
@@ -75,15 +72,16 @@ def test_mfbm_report_matches_the_api_to_the_centavo(cycle):
     assert mine[2:9] == ["MSSD", "MOOE", Decimal(ppa["budget_allocation"]), Decimal(program_budget["obligated"]),
                          Decimal(program_budget["disbursed"]), Decimal(ppa["actual_expenditure"]),
                          Decimal(ppa["budget_allocation"]) - Decimal(ppa["actual_expenditure"])]
-    assert mine[9] == Decimal("0.675") and mine[10] == Decimal("0.42")  # 3,375,000 / 5,000,000; 2,100,000 / 5,000,000
-    assert mine[11:] == ["Ongoing", "WorkItem", "High underspending; Low utilization"]
+    assert mine[7] == Decimal("1750000.00")  # the disbursements: the PPA is in the money chain
+    assert mine[9] == Decimal("0.65") and mine[10] == Decimal("0.42")  # 3,250,000 / 5,000,000; 2,100,000 / 5,000,000
+    assert mine[11:] == ["Ongoing", "WorkItem", "High underspending; Low utilization", "Disbursed"]
     assert total[0] == "TOTAL"
     for column in range(4, 9):
         assert total[column] == sum(r[column] for r in data)
     assert {ws.cell(header_row + 1, c).number_format for c in range(5, 10)} == {"#,##0.00"}
     assert {ws.cell(header_row + 1, c).number_format for c in (10, 11)} == {"0.00%"}
     assert ws.freeze_panes == f"C{header_row + 1}"
-    assert ws.auto_filter.ref == f"A{header_row}:N{header_row + len(data)}"
+    assert ws.auto_filter.ref == f"A{header_row}:O{header_row + len(data)}"
     assert ws.print_title_rows == f"${header_row}:${header_row}"
 
 

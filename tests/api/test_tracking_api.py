@@ -381,7 +381,7 @@ def test_tree_has_the_documented_shape(world):
     tree = world.tree(ppa["id"])
 
     assert list(tree) == ["ppa_id", "ppa_budget", "allocated_to_workitems", "unallocated", "allocation_percentage",
-                          "total_expended", "breakdown"]
+                          "total_expended", "expenditure_source", "opening_balance", "breakdown"]
     assert list(tree["breakdown"][0]) == ["work_item_id", "title", "work_type", "level", "status", "progress",
                                           "allocated_budget", "actual_expenditure", "variance", "variance_pct",
                                           "budget_status", "children"]

@@ -9,7 +9,15 @@ from __future__ import annotations
 from flask import request
 from flask.views import MethodView
 
-from db.models import Allotment, BudgetJustification, BudgetLineItem, Disbursement, Obligation, ProgramBudget
+from db.models import (
+    Allotment,
+    BudgetJustification,
+    BudgetLineItem,
+    Delivery,
+    Disbursement,
+    Obligation,
+    ProgramBudget,
+)
 from services import budget
 from web.auth import current_user
 from web.contract import ETAG_HEADER, link
@@ -21,6 +29,8 @@ from web.schemas import (
     AllotmentCreateSchema,
     AllotmentSchema,
     CancelSchema,
+    DeliveryCreateSchema,
+    DeliverySchema,
     DisbursementCreateSchema,
     DisbursementSchema,
     JustificationCreateSchema,
@@ -284,6 +294,18 @@ class ObligationAdjustments(MethodView):
         """Record a NORSA (the MOA): a signed amount added to the obligation, a new row; the ORS never
         changes. Refused with 409 budget_limit_exceeded above the allotment or below what is disbursed."""
         return budget.adjust_obligation(current_user(), parent_id, **data)
+
+
+@blp.route("/obligations/<id:parent_id>/deliveries")
+class ObligationDeliveries(MethodView):
+    get = _children(Obligation, Delivery.obligation_id, DeliverySchema)
+
+    @blp.arguments(DeliveryCreateSchema)
+    @blp.response(201, DeliverySchema)
+    def post(self, data, parent_id):
+        """Record a delivery accepted against the obligation (the MOA): it
+        becomes due and demandable until paid; never above the obligation (422)."""
+        return budget.record_delivery(current_user(), parent_id, **data)
 
 
 @blp.route("/obligations/<id:parent_id>/disbursements")

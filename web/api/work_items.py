@@ -69,7 +69,8 @@ class WorkItemOne(MethodView):
     @blp.arguments(WorkItemPatchSchema(partial=True))
     @blp.response(200, WorkItemSchema, headers=ETAG_HEADER)
     def patch(self, data, item_id):
-        """Edit a work item. actual_expenditure may change at any time;
+        """Edit a work item. actual_expenditure may change while the PPA is
+        outside the money chain (in it: 409 expenditure_from_disbursements);
         allocated_budget only while unlocked and within the parent's envelope
         (descendants follow in proportion); progress only on leaves. Send
         If-Match: stale -> 412, none -> 428."""
@@ -91,7 +92,9 @@ class WorkItemExpenditures(MethodView):
     @blp.response(200, WorkItemSchema, headers=ETAG_HEADER)
     def post(self, data, item_id):
         """Add spending to the item's actual expenditure (a negative amount
-        corrects); concurrent additions all count."""
+        corrects); concurrent additions all count. Refused with 409
+        expenditure_from_disbursements for a PPA in the money chain: its
+        expenditure is what its disbursements paid."""
         return with_etag(work_items.record_expenditure(current_user(), item_id, data["amount"]))
 
 

@@ -307,6 +307,9 @@ def _execution_forms(chain: MoneyChain, allotment: AllotmentForm | None = None,
     obligation.allotment.choices = choices(
         (str(a.row.id), f"{a.row.saro_number} (Q{a.row.quarter}): {money(a.available)} available")
         for a in chain.open_allotments)
+    obligation.work_item.choices = choices(
+        [("", "The PPA as a whole (its project)")]
+        + [(str(item_id), "— " * level + title) for item_id, title, level in chain.work_items])
     disbursement.obligation.choices = choices(
         (str(o.row.id), f"{o.row.ors_number}, {o.row.payee}: {money(o.balance)} left to pay")
         for o in chain.open_obligations)
@@ -356,7 +359,8 @@ def obligate(ppa_id: int):
     return _record(ppa_id, "obligation", form, lambda user: budget.record_obligation(
         user, allotment_id=int(form.allotment.data), payee=form.payee.data.strip(),
         ors_number=form.ors_number.data.strip(), particulars=(form.particulars.data or "").strip(),
-        obligation_date=form.obligation_date.data, amount=form.amount.data),
+        obligation_date=form.obligation_date.data, amount=form.amount.data,
+        work_item_id=int(form.work_item.data) if form.work_item.data else None),
         lambda row: f"Obligation {row.ors_number} of {money(row.amount)} recorded.")
 
 
