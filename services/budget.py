@@ -310,7 +310,10 @@ def create_program_budget(user: User, *, proposal_id: int, ppa_id: int, approved
         ValidationFailed: the PPA belongs to another organization or year,
             unknown fund cluster, amounts inconsistent.
         Conflict: ``not_past_budget_review`` (the PPA is in draft, technical
-            or budget review, or rejected), ``above_ppa_budget``.
+            or budget review, or rejected), ``above_ppa_budget``,
+            ``proposal_enacted`` (a regular program budget added to an
+            enacted proposal: after enactment, only supplemental ones, each
+            naming its act, which then count at once).
         Duplicate: the PPA already has a regular program budget in this proposal.
     """
     with transaction() as session:
@@ -332,8 +335,17 @@ def create_program_budget(user: User, *, proposal_id: int, ppa_id: int, approved
                                       f"{', '.join(f'{k} {v}' for k, v in clusters.items())})"]
         if errors:
             raise ValidationFailed(errors)
+        if proposal.status == ENACTED and supplemental and not (enactment_act.strip() and enactment_date):
+            raise ValidationFailed({field: ["a supplemental appropriation of an enacted budget names the act that "
+                                            "enacted it (number and date)"]
+                                    for field, value in (("enactment_act", enactment_act.strip()),
+                                                         ("enactment_date", enactment_date)) if not value})
         amounts = class_amounts(ppa.appropriation_class, {
             "approved_amount": approved_amount, "ps": ps, "mooe": mooe, "finex": finex, "co": co})
+        if proposal.status == ENACTED and not supplemental:
+            raise Conflict(f"the FY {proposal.fiscal_year} budget proposal of {proposal.organization.code} is "
+                           "enacted; an appropriation added now is supplemental (supplemental: true, with its "
+                           "act's number and date)", code="proposal_enacted")
         _require_past_budget_review(ppa)
         total = sum(amounts.values(), ZERO)
         _require_within_ppa_budget(ppa, total)

@@ -216,6 +216,21 @@ def test_an_enacted_appropriation_counts_and_cannot_be_changed_but_by_an_adjustm
     assert (patched.status_code, patched.get_json()["code"]) == (409, "adjustment_required")
 
 
+def test_after_enactment_only_a_supplemental_appropriation_naming_its_act_is_added(chain):
+    world = chain.world
+    other = world.create_ppa(title="Second PPA", budget_allocation="1000000.00")["id"]
+    world.advance(other, "enacted")
+
+    regular = _program_budget(world, chain.proposal, other, approved_amount="1000.00")
+    unnamed = _program_budget(world, chain.proposal, other, approved_amount="1000.00", supplemental=True)
+    named = _program_budget(world, chain.proposal, other, approved_amount="1000.00", supplemental=True,
+                            enactment_act="BAA No. 41 (supplemental)", enactment_date="2025-06-30")
+
+    assert (regular.status_code, regular.get_json()["code"]) == (409, "proposal_enacted")
+    assert unnamed.status_code == 422 and set(unnamed.get_json()["errors"]) == {"enactment_act", "enactment_date"}
+    assert named.status_code == 201 and named.get_json()["appropriation"] is True
+
+
 # -- UACS object codes by class ----------------------------------------------------------------
 
 

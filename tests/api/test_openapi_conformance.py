@@ -101,6 +101,8 @@ CROSS_FIELD_RULES: dict[str, dict[str, str]] = {
         "ppa_id": "a PPA of the proposal's organization and fiscal year",
         "approved_amount": "given, or class amounts given; the sum of the class amounts when both are",
         "fund_cluster": "a fund cluster of fund_clusters.yaml",
+        "enactment_act": "given for a supplemental program budget of an enacted proposal",
+        "enactment_date": "given for a supplemental program budget of an enacted proposal",
     },
     "PATCH /api/program-budgets/{program_budget_id}": {
         "approved_amount": "not below what is allotted; the sum of the class amounts when both are given; alone, "

@@ -55,17 +55,24 @@ def _in(column: str, values) -> str:
     return f"{column} IN ({', '.join(repr(v) for v in values)})"
 
 
+def _restatus(old: str, new: str, allowed, also=()) -> None:
+    """Rename proposal status ``old`` (and ``also``) to ``new`` and allow
+    only ``allowed``: the constraint is dropped first, so the rows may pass
+    through a status neither version allows."""
+    with op.batch_alter_table('budget_proposals', schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f('ck_budget_proposals_status'), type_='check')
+    op.execute(f"UPDATE budget_proposals SET status = '{new}' WHERE {_in('status', (old, *also))}")
+    with op.batch_alter_table('budget_proposals', schema=None) as batch_op:
+        batch_op.create_check_constraint(batch_op.f('ck_budget_proposals_status'), _in('status', allowed))
+
+
 def upgrade() -> None:
     sqlite = op.get_bind().dialect.name == "sqlite"
     budget_execution = _budget_execution()
     if sqlite:
         _drop_sqlite_limit_triggers(budget_execution.LIMITS)
 
-    op.execute("UPDATE budget_proposals SET status = 'enacted' WHERE status = 'approved'")
-    with op.batch_alter_table('budget_proposals', schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f('ck_budget_proposals_status'), type_='check')
-        batch_op.create_check_constraint(batch_op.f('ck_budget_proposals_status'),
-                                         _in('status', ('draft', 'submitted', 'reviewed', 'enacted')))
+    _restatus('approved', 'enacted', ('draft', 'submitted', 'reviewed', 'enacted'))
 
     with op.batch_alter_table('ppas', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('ck_ppas_appropriation_class'), type_='check')
@@ -136,11 +143,7 @@ def downgrade() -> None:
                               existing_nullable=False)
         batch_op.create_check_constraint(batch_op.f('ck_ppas_appropriation_class'),
                                          _in('appropriation_class', ('ps', 'mooe', 'co')))
-    op.execute("UPDATE budget_proposals SET status = 'approved' WHERE status IN ('reviewed', 'enacted')")
-    with op.batch_alter_table('budget_proposals', schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f('ck_budget_proposals_status'), type_='check')
-        batch_op.create_check_constraint(batch_op.f('ck_budget_proposals_status'),
-                                         _in('status', ('draft', 'submitted', 'approved')))
+    _restatus('enacted', 'approved', ('draft', 'submitted', 'approved'), also=('reviewed',))
     if sqlite:
         for limit in budget_execution.LIMITS:
             budget_execution.create_limit_triggers(*limit)
