@@ -31,7 +31,7 @@ def patch(world, ppa_id, who, **changes):
 
 
 @pytest.mark.parametrize("field, value", [("fiscal_year", 2026), ("implementing_moa", "MTIT"),
-                                          ("budget_allocation", "4000000.00")])
+                                          ("budget_allocation", "4000000.00"), ("appropriation_class", "co")])
 def test_a_ppa_with_a_program_budget_keeps_its_year_moa_and_budget_until_an_adjustment(world, field, value):
     world.org("MTIT")
     ppa, program_budget = appropriated_draft(world)
