@@ -5,13 +5,16 @@ class. Each test drives the API as a budget officer would."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 from sqlalchemy import select
 
 from db import db
 from db.models import WorkflowTransition
 from services.runtime import get_runtime
-from tests.support import Chain
+from tests.api.test_reports_api import table_rows, workbook
+from tests.support import Chain, enact_proposal
 
 
 def _proposal(world, fiscal_year=2025):
@@ -229,6 +232,21 @@ def test_after_enactment_only_a_supplemental_appropriation_naming_its_act_is_add
     assert (regular.status_code, regular.get_json()["code"]) == (409, "proposal_enacted")
     assert unnamed.status_code == 422 and set(unnamed.get_json()["errors"]) == {"enactment_act", "enactment_date"}
     assert named.status_code == 201 and named.get_json()["appropriation"] is True
+
+
+def test_a_financial_expenses_appropriation_is_its_own_class_in_far_no_1(world):
+    ppa = world.create_ppa(title="Loan servicing", budget_allocation="1000.00", appropriation_class="mooe")["id"]
+    world.advance(ppa, "enacted")
+    proposal = _proposal(world)
+    _program_budget(world, proposal, ppa, finex="900.00", mooe="100.00")
+    enact_proposal(world, proposal)
+
+    ws = workbook(world.client.get("/api/reports/far1.xlsx?fiscal_year=2025", headers=world.admin.headers))
+    _, _, rows = table_rows(ws, "MOA")
+
+    assert world.get(ppa, world.admin)["appropriation_class"] == "finex"
+    assert [(r[0], r[2], r[3]) for r in rows if r[0] == "MSSD" and r[2] != "Subtotal"] == [
+        ("MSSD", "Financial Expenses (FinEx)", Decimal("1000.00"))]
 
 
 # -- UACS object codes by class ----------------------------------------------------------------
