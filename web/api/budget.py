@@ -107,10 +107,11 @@ class Proposals(MethodView):
 
     @blp.links(201, **PROPOSAL_LINKS)
     @blp.arguments(ProposalCreateSchema)
-    @blp.response(201, ProposalSchema)
+    @blp.response(201, ProposalSchema, headers=ETAG_HEADER)
     def post(self, data):
-        """Open an organization's proposal for a fiscal year (one per year)."""
-        return budget.create_proposal(current_user(), **data)
+        """Open an organization's proposal for a fiscal year (one per year), in draft."""
+        proposal = budget.create_proposal(current_user(), **data)
+        return proposal, 201, {"ETag": proposal.etag}
 
 
 @blp.route("/budget-proposals/<id:proposal_id>")
