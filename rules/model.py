@@ -385,6 +385,37 @@ class ScheduleRules:
 
 
 @dataclass(frozen=True)
+class FundClusters:
+    """Fund clusters (``fund_clusters.yaml``; COA-DBM-DOF JC 2013-1).
+
+    Attributes:
+        names: two-digit code (``01``) -> name (``Regular Agency Fund``).
+    """
+
+    names: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class ObjectCodeClasses:
+    """UACS object-code prefixes by allotment class (``uacs_object_codes.yaml``).
+
+    Attributes:
+        prefixes: digits the object code starts with (``502``) -> allotment
+            class (``ps``, ``mooe``, ``finex``, ``co``).
+    """
+
+    prefixes: Mapping[str, str]
+
+    def class_of(self, code: str) -> str | None:
+        """The allotment class of UACS object code ``code`` (``50202010-01``,
+        dashes ignored) by its longest matching prefix; ``None`` when no
+        prefix matches."""
+        digits = code.replace("-", "")
+        matches = [p for p in self.prefixes if digits.startswith(p)]
+        return self.prefixes[max(matches, key=len)] if matches else None
+
+
+@dataclass(frozen=True)
 class RuleFile:
     """One loaded rule file: its path relative to the rule set's folder
     (``roles.yaml``, ``workflows/approval.yaml``), the SHA-256 of its bytes,
@@ -409,6 +440,8 @@ class RuleSet:
         schedule: background job schedule and calendar.
         validity: until when each fiscal year's appropriations may be
             released, obligated and disbursed (``validity.yaml``).
+        fund_clusters: the fund clusters a program budget may name.
+        uacs_object_codes: object-code prefixes by allotment class.
         hash: SHA-256 over every file's name and bytes; recorded on each
             transition it governs (docs/design.md §6).
         files: the files it was loaded from.
@@ -422,6 +455,8 @@ class RuleSet:
     budget: BudgetRules
     schedule: ScheduleRules
     validity: ValidityRules
+    fund_clusters: FundClusters
+    uacs_object_codes: ObjectCodeClasses
     hash: str
     files: tuple[RuleFile, ...] = field(default=())
 

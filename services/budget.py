@@ -5,7 +5,8 @@ Who may do what (admins may do all):
 | action | roles |
 |---|---|
 | proposals, justifications, line items | ``moa_focal`` (own MOA), ``budget_analyst`` |
-| program budgets (approved amounts) | ``budget_analyst`` |
+| proposal steps (submit; review, enact, return) | ``workflows/budget_proposal.yaml`` |
+| program budgets (appropriations) | ``budget_analyst`` |
 | release and cancel allotments | ``budget_analyst`` |
 | record and cancel obligations, record and void disbursements | ``moa_focal`` (own MOA) |
 | allotment adjustments (reduction, withdrawal, augmentation) | ``budget_analyst`` |
@@ -33,6 +34,11 @@ allotment → obligation → disbursement → PPA → work items (``lock_in_orde
 Two use cases that lock rows of the chain therefore always wait for each
 other in the same direction, and chain postings never deadlock with each
 other or with tree writes, which lock the PPA and its work items only.
+
+Appropriations (docs/design.md §12, "Appropriations"): a program budget is
+its PPA's appropriation, by allotment class, and counts as one only once its
+proposal is enacted (the ``budget_proposal`` workflow) and its PPA is
+enacted; allotments are released only against one that counts.
 """
 
 from __future__ import annotations
@@ -62,8 +68,9 @@ from db.models import (
     User,
     WorkItem,
 )
-from db.models.budget import ALLOTMENT_ADJUSTMENT_SIGNS
+from db.models.budget import ALLOTMENT_ADJUSTMENT_SIGNS, ALLOTMENT_CLASSES
 from db.types import utcnow
+from services import workflows
 from services.access import require_role, visible_organization, visible_rows
 from services.calendar import today
 from services.concurrency import check_if_match
@@ -72,7 +79,16 @@ from services.ppas import get_ppa_or_raise
 from services.runtime import get_runtime
 from services.unit_of_work import transaction
 from services.users import get_organization_or_raise
-from workflow.errors import BudgetLimitExceeded, Conflict, NotFound, ValidationFailed
+from services.workflows import RecordKind
+from workflow.engine import Action
+from workflow.errors import (
+    AdjustmentRequired,
+    BudgetLimitExceeded,
+    Conflict,
+    NotFound,
+    PreconditionFailed,
+    ValidationFailed,
+)
 from workflow.money import ZERO, from_centavos
 from workflow.validity import CATEGORY_CLASS, DEFAULT_CATEGORY, categories_of, quarter_of
 
@@ -89,6 +105,24 @@ LOCK_ORDER: tuple[type, ...] = (ProgramBudget, Allotment, Obligation, Disburseme
 
 #: A UACS object code: eight digits, a dash, two digits (``50202010-01``).
 UACS_CODE = re.compile(r"[0-9]{8}-[0-9]{2}")
+
+#: Budget proposals as the workflow service sees them: the ``budget_proposal``
+#: workflow (rules/default/workflows/budget_proposal.yaml), the stage in
+#: ``status``, the steps in ``workflow_transitions`` (docs/design.md §12).
+BUDGET_PROPOSAL = workflows.register(RecordKind("budget_proposal", workflow="budget_proposal"))
+
+#: The proposal stage in which its program budgets count as appropriations.
+ENACTED = "enacted"
+
+#: The PPA approval stage a program budget must be past: an appropriation is
+#: made for a PPA MFBM has reviewed (docs/design.md §12).
+AFTER_STAGE = "budget_review"
+
+#: The PPA approval stage that ends a PPA without an appropriation.
+REJECTED = "rejected"
+
+#: Class names in words, for messages.
+CLASS_NAMES = {"ps": "PS", "mooe": "MOOE", "finex": "FinEx", "co": "CO"}
 
 
 # -- preparation ------------------------------------------------------------------------
@@ -110,9 +144,14 @@ def create_proposal(user: User, *, organization: str, fiscal_year: int, title: s
     return proposal
 
 
-def get_proposal_or_raise(user: User, proposal_id: int) -> BudgetProposal:
-    """A proposal visible to ``user``. Raises ``NotFound`` otherwise."""
-    proposal = db.session.get(BudgetProposal, proposal_id)
+def get_proposal_or_raise(user: User, proposal_id: int, *, for_update: bool = False) -> BudgetProposal:
+    """A proposal visible to ``user`` (``for_update``: locked and re-read).
+    Raises ``NotFound`` otherwise."""
+    if for_update:
+        proposal = db.session.scalar(select(BudgetProposal).where(BudgetProposal.id == proposal_id)
+                                     .with_for_update(of=BudgetProposal).execution_options(populate_existing=True))
+    else:
+        proposal = db.session.get(BudgetProposal, proposal_id)
     if proposal is None or not visible_organization(user, proposal.organization_id):
         raise NotFound(f"budget proposal {proposal_id} not found")
     return proposal
@@ -128,18 +167,191 @@ def list_proposals(user: User, *, fiscal_year: int | None = None, moa: str | Non
     return query.order_by(BudgetProposal.id.desc())
 
 
-def create_program_budget(user: User, *, proposal_id: int, ppa_id: int, approved_amount: Decimal) -> ProgramBudget:
-    """Approve an amount for a PPA within its organization's proposal.
+def fire_proposal_transition(user: User, proposal_id: int, trigger: str, *, comment: str | None = None,
+                             if_match: str | None = None) -> BudgetProposal:
+    """Move a budget proposal through its workflow (``submit``, ``review``,
+    ``enact``, ``return_for_revision``; rules/default/workflows/budget_proposal.yaml),
+    through the one workflow engine (``services.workflows.fire``): the step
+    is written to ``workflow_transitions`` with the rule-set hash.
+
+    Returns:
+        The proposal in its new stage (committed).
+
+    Raises:
+        NotFound, PreconditionFailed (stale ``if_match``),
+        ValidationFailed: unknown trigger, or the required comment missing.
+        InvalidTransition: not possible from the current stage (409).
+        RoleMissing, SeparationOfDuties (403): e.g. the submitter reviewing,
+            the reviewer enacting; administrators are bound too.
+    """
+    with transaction():
+        proposal = get_proposal_or_raise(user, proposal_id, for_update=True)
+        check_if_match(if_match, proposal.etag)
+        workflows.fire(user, BUDGET_PROPOSAL, proposal, trigger, comment=comment)
+    return proposal
+
+
+def proposal_actions(user: User, proposal_id: int, *,
+                     if_match: str | None = None) -> tuple[BudgetProposal, list[Action]]:
+    """Every trigger of the proposal workflow, whether ``user`` may fire it
+    now, and the reasons the closed ones are closed (a stale ``if_match``
+    closes them all with ``stale_version``).
+
+    Raises:
+        NotFound: the proposal is not visible to ``user``.
+    """
+    proposal = get_proposal_or_raise(user, proposal_id)
+    try:
+        check_if_match(if_match, proposal.etag)
+        stale = False
+    except PreconditionFailed:
+        stale = True
+    return proposal, workflows.actions(user, BUDGET_PROPOSAL, proposal, stale=stale)
+
+
+def proposal_history(user: User, proposal_id: int) -> list:
+    """The proposal's steps, oldest first (``workflow_transitions``).
+
+    Raises:
+        NotFound: the proposal is not visible to ``user``.
+    """
+    proposal = get_proposal_or_raise(user, proposal_id)
+    return workflows.history(BUDGET_PROPOSAL, proposal.id)
+
+
+def class_amounts(ppa_class: str, data: Mapping[str, Any], *,
+                  current: Mapping[str, Decimal] | None = None) -> dict[str, Decimal]:
+    """The amounts per allotment class a request gives (PHP).
+
+    Either class amounts (``ps``, ``mooe``, ``finex``, ``co``; those not
+    given are zero, or on a change keep ``current``), with an optional
+    ``approved_amount`` that must equal their sum; or ``approved_amount``
+    alone, meaning all of it in ``ppa_class`` (the PPA's
+    ``appropriation_class``: the API as it was before classes). On a change
+    with ``approved_amount`` alone, a program budget whose amounts are all
+    in one class keeps that class.
+
+    Raises:
+        ValidationFailed: neither given, or the sum differs from ``approved_amount``.
+    """
+    given = {c: data[c] for c in ALLOTMENT_CLASSES if data.get(c) is not None}
+    approved = data.get("approved_amount")
+    if not given:
+        if approved is None:
+            raise ValidationFailed({"approved_amount": [
+                "give the amounts per allotment class (ps, mooe, finex, co) or the approved amount"]})
+        target = ppa_class
+        if current is not None:
+            used = [c for c in ALLOTMENT_CLASSES if current[c]]
+            if len(used) > 1:
+                raise ValidationFailed({"approved_amount": [
+                    f"this program budget has amounts in {', '.join(CLASS_NAMES[c] for c in used)}; "
+                    "give the amounts per allotment class instead"]})
+            target = used[0] if used else ppa_class
+        return {c: (approved if c == target else ZERO) for c in ALLOTMENT_CLASSES}
+    base = dict(current) if current is not None else dict.fromkeys(ALLOTMENT_CLASSES, ZERO)
+    amounts = base | given
+    total = sum(amounts.values(), ZERO)
+    if approved is not None and approved != total:
+        raise ValidationFailed({"approved_amount": [
+            f"is PHP {approved:,.2f} but the class amounts sum to PHP {total:,.2f}; it is their sum"]})
+    return amounts
+
+
+def derived_class(amounts: Mapping[str, Decimal]) -> str | None:
+    """The PPA's ``appropriation_class`` derived from its appropriations'
+    class amounts: the class with the largest total; a tie goes to the
+    first in GAA order (PS, MOOE, FinEx, CO); ``None`` when all are zero
+    (docs/design.md §3, §12)."""
+    best = max(ALLOTMENT_CLASSES, key=lambda c: (amounts.get(c, ZERO), -ALLOTMENT_CLASSES.index(c)))
+    return best if amounts.get(best, ZERO) > 0 else None
+
+
+def _ppa_class_totals(ppa_id: int) -> dict[str, Decimal]:
+    """The PPA's program budgets summed per class (PHP), flushed rows included."""
+    db.session.flush()
+    row = db.session.execute(select(*(func.coalesce(func.sum(type_coerce(getattr(ProgramBudget, c), BigInteger)), 0)
+                                      for c in ALLOTMENT_CLASSES)).where(ProgramBudget.ppa_id == ppa_id)).one()
+    return {c: from_centavos(int(v)) for c, v in zip(ALLOTMENT_CLASSES, row, strict=True)}
+
+
+def _settle_ppa_class(ppa) -> None:
+    """Set the PPA's ``appropriation_class`` from its program budgets (``derived_class``)."""
+    derived = derived_class(_ppa_class_totals(ppa.id))
+    if derived is not None and ppa.appropriation_class != derived:
+        ppa.appropriation_class = derived
+
+
+def _require_within_ppa_budget(ppa, total: Decimal, *, excluding: int | None = None) -> None:
+    """Refuse program budgets of ``ppa`` totalling above its ``budget_allocation``.
+
+    Args:
+        total: the new or changed program budget's amount (PHP).
+        excluding: the program budget being changed (its old amount does not count).
+
+    Raises:
+        Conflict: ``above_ppa_budget``.
+    """
+    query = (select(func.coalesce(func.sum(type_coerce(ProgramBudget.approved_amount, BigInteger)), 0))
+             .where(ProgramBudget.ppa_id == ppa.id))
+    if excluding is not None:
+        query = query.where(ProgramBudget.id != excluding)
+    others = from_centavos(int(db.session.scalar(query)))
+    if others + total > ppa.budget_allocation:
+        raise Conflict(
+            f"PPA {ppa.id}'s program budgets would total PHP {others + total:,.2f}, above its budget of "
+            f"PHP {ppa.budget_allocation:,.2f} (PHP {others:,.2f} is already appropriated, supplemental "
+            f"included); an appropriation is never above the PPA's budget", code="above_ppa_budget",
+            budget=str(ppa.budget_allocation), appropriated=str(others), requested=str(total))
+
+
+def _require_past_budget_review(ppa) -> None:
+    """Refuse an appropriation for a PPA not past budget review, or rejected.
+
+    Raises:
+        Conflict: ``not_past_budget_review``.
+    """
+    stages = list(get_runtime().rules.approval.machine.states)
+    stage = ppa.approval_status
+    if stage in stages and stages.index(stage) > stages.index(AFTER_STAGE) and stage != REJECTED:
+        return
+    raise Conflict(f"PPA {ppa.id} is in {stage}; a program budget is made only for a PPA past budget review "
+                   "and not rejected", code="not_past_budget_review", approval_status=stage)
+
+
+def create_program_budget(user: User, *, proposal_id: int, ppa_id: int, approved_amount: Decimal | None = None,
+                          ps: Decimal | None = None, mooe: Decimal | None = None, finex: Decimal | None = None,
+                          co: Decimal | None = None, fund_cluster: str = "01", pap_code: str = "",
+                          enactment_act: str = "", enactment_date: date | None = None,
+                          supplemental: bool = False) -> ProgramBudget:
+    """Appropriate an amount for a PPA within its organization's proposal
+    (docs/design.md §12, "Appropriations").
+
+    Args:
+        approved_amount, ps, mooe, finex, co: PHP; see ``class_amounts``.
+        fund_cluster: a code of ``rules/default/fund_clusters.yaml`` (``01``).
+        pap_code: the PAP/UACS code of the program, activity or project.
+        enactment_act, enactment_date: the GAAB / Bangsamoro Appropriations
+            Act that enacted it.
+        supplemental: a supplemental appropriation (a PPA may have several;
+            at most one regular one per proposal).
 
     Raises:
         NotFound, Forbidden,
-        ValidationFailed: the PPA belongs to another organization or year.
-        Duplicate: the PPA already has a program budget in this proposal.
+        ValidationFailed: the PPA belongs to another organization or year,
+            unknown fund cluster, amounts inconsistent.
+        Conflict: ``not_past_budget_review`` (the PPA is in draft, technical
+            or budget review, or rejected), ``above_ppa_budget``,
+            ``proposal_enacted`` (a regular program budget added to an
+            enacted proposal: after enactment, only supplemental ones, each
+            naming its act, which then count at once).
+        Duplicate: the PPA already has a regular program budget in this proposal.
     """
     with transaction() as session:
         proposal = get_proposal_or_raise(user, proposal_id)
         # Locked: an edit of the PPA's year, MOA or budget (services/ppas.py) either
-        # commits before this reads them, or sees this program budget and is refused.
+        # commits before this reads them, or sees this program budget and is refused;
+        # two program budgets of one PPA are decided one after the other.
         ppa = get_ppa_or_raise(user, ppa_id, for_update=True)
         require_role(user, APPROVE, proposal.organization_id, "approve program budgets")
         errors = {}
@@ -148,27 +360,78 @@ def create_program_budget(user: User, *, proposal_id: int, ppa_id: int, approved
                                 f"{proposal.organization.code}"]
         elif ppa.fiscal_year != proposal.fiscal_year:
             errors["ppa_id"] = [f"PPA {ppa.id} is for FY {ppa.fiscal_year}, the proposal for FY {proposal.fiscal_year}"]
+        clusters = get_runtime().rules.fund_clusters.names
+        if fund_cluster not in clusters:
+            errors["fund_cluster"] = [f"{fund_cluster!r} is not a fund cluster (known: "
+                                      f"{', '.join(f'{k} {v}' for k, v in clusters.items())})"]
         if errors:
             raise ValidationFailed(errors)
-        program_budget = ProgramBudget(proposal_id=proposal.id, ppa_id=ppa.id, approved_amount=approved_amount,
+        if proposal.status == ENACTED and supplemental and not (enactment_act.strip() and enactment_date):
+            raise ValidationFailed({field: ["a supplemental appropriation of an enacted budget names the act that "
+                                            "enacted it (number and date)"]
+                                    for field, value in (("enactment_act", enactment_act.strip()),
+                                                         ("enactment_date", enactment_date)) if not value})
+        amounts = class_amounts(ppa.appropriation_class, {
+            "approved_amount": approved_amount, "ps": ps, "mooe": mooe, "finex": finex, "co": co})
+        if proposal.status == ENACTED and not supplemental:
+            raise Conflict(f"the FY {proposal.fiscal_year} budget proposal of {proposal.organization.code} is "
+                           "enacted; an appropriation added now is supplemental (supplemental: true, with its "
+                           "act's number and date)", code="proposal_enacted")
+        _require_past_budget_review(ppa)
+        total = sum(amounts.values(), ZERO)
+        _require_within_ppa_budget(ppa, total)
+        program_budget = ProgramBudget(proposal_id=proposal.id, ppa_id=ppa.id, approved_amount=total, **amounts,
+                                       fund_cluster=fund_cluster, pap_code=pap_code, enactment_act=enactment_act,
+                                       enactment_date=enactment_date, supplemental=supplemental,
                                        created_by_id=user.id)
         session.add(program_budget)
+        _settle_ppa_class(ppa)
     return program_budget
 
 
-def update_program_budget(user: User, program_budget_id: int, approved_amount: Decimal, *,
-                          if_match: str | None = None) -> ProgramBudget:
-    """Change an approved amount; never below what is already allotted.
+def update_program_budget(user: User, program_budget_id: int, approved_amount: Decimal | None = None, *,
+                          if_match: str | None = None, **classes: Decimal | None) -> ProgramBudget:
+    """Change a program budget's amounts while its proposal is not enacted;
+    never below what is already allotted, nor below a class's line items,
+    nor above the PPA's budget.
+
+    Args:
+        approved_amount, classes (``ps``, ``mooe``, ``finex``, ``co``): PHP,
+            as ``class_amounts`` reads them.
 
     Raises:
-        NotFound, Forbidden, PreconditionFailed, BudgetLimitExceeded.
+        NotFound, Forbidden, PreconditionFailed, BudgetLimitExceeded,
+        ValidationFailed: amounts inconsistent.
+        AdjustmentRequired: the proposal is enacted (an appropriation changes
+            only through an adjustment).
+        Conflict: ``above_ppa_budget``, ``above_class_amount``.
     """
     try:
         with transaction():
             program_budget = get_or_raise(user, ProgramBudget, program_budget_id, lock=True)
             require_role(user, APPROVE, program_budget.ppa.organization_id, "change approved amounts")
             check_if_match(if_match, program_budget.etag)
-            program_budget.approved_amount = approved_amount
+            if program_budget.proposal.status == ENACTED:
+                raise AdjustmentRequired(
+                    f"program budget {program_budget.id} is in the enacted FY {program_budget.proposal.fiscal_year} "
+                    f"budget of {program_budget.proposal.organization.code}; only an appropriation adjustment "
+                    "may change it", fields=["approved_amount"])
+            ppa = get_ppa_or_raise(user, program_budget.ppa_id, for_update=True)
+            current = {c: program_budget.class_amount(c) for c in ALLOTMENT_CLASSES}
+            amounts = class_amounts(ppa.appropriation_class, {"approved_amount": approved_amount, **classes},
+                                    current=current)
+            for cls in ALLOTMENT_CLASSES:
+                lines = _line_total(program_budget.id, cls)
+                if amounts[cls] < lines:
+                    raise Conflict(f"the {CLASS_NAMES[cls]} line items of program budget {program_budget.id} total "
+                                   f"PHP {lines:,.2f}; its {CLASS_NAMES[cls]} amount cannot go below that",
+                                   code="above_class_amount", allotment_class=cls)
+            total = sum(amounts.values(), ZERO)
+            _require_within_ppa_budget(ppa, total, excluding=program_budget.id)
+            for cls, amount in amounts.items():
+                setattr(program_budget, cls, amount)
+            program_budget.approved_amount = total
+            _settle_ppa_class(ppa)
     except BudgetLimitExceeded:
         db.session.rollback()
         allotted = _active_total(Allotment, Allotment.program_budget_id, program_budget_id)
@@ -176,6 +439,30 @@ def update_program_budget(user: User, program_budget_id: int, approved_amount: D
                                   f"the approved amount cannot go below it", level="allotment",
                                   committed=str(allotted), requested=str(approved_amount)) from None
     return program_budget
+
+
+def appropriation_problem(program_budget: ProgramBudget) -> str | None:
+    """Why a program budget does not count as an appropriation, or ``None``
+    when it does: its proposal is enacted (in the enacted GAAB) and its PPA
+    is enacted (docs/design.md §12)."""
+    reasons = []
+    if program_budget.proposal.status != ENACTED:
+        reasons.append(f"its FY {program_budget.proposal.fiscal_year} budget proposal is "
+                       f"{program_budget.proposal.status}, not enacted")
+    stage = get_runtime().rules.budget.allotments_need_stage or ENACTED
+    if program_budget.ppa.approval_status != stage:
+        reasons.append(f"PPA {program_budget.ppa_id} is {program_budget.ppa.approval_status}, not {stage}")
+    if not reasons:
+        return None
+    return f"program budget {program_budget.id} is not an appropriation yet: {' and '.join(reasons)}"
+
+
+def _line_total(program_budget_id: int, allotment_class: str) -> Decimal:
+    """The program budget's line items of one class, summed (PHP)."""
+    return from_centavos(int(db.session.scalar(
+        select(func.coalesce(func.sum(type_coerce(BudgetLineItem.amount, BigInteger)), 0))
+        .where(BudgetLineItem.program_budget_id == program_budget_id,
+               BudgetLineItem.allotment_class == allotment_class))))
 
 
 def add_justification(user: User, program_budget_id: int, *, title: str, narrative: str) -> BudgetJustification:
@@ -190,20 +477,49 @@ def add_justification(user: User, program_budget_id: int, *, title: str, narrati
 
 
 def add_line_item(user: User, program_budget_id: int, *, uacs_code: str, description: str,
-                  amount: Decimal) -> BudgetLineItem:
-    """Add a line item by UACS object code.
+                  amount: Decimal, allotment_class: str | None = None) -> BudgetLineItem:
+    """Add a line item by UACS object code and allotment class.
+
+    The code's class comes from ``rules/default/uacs_object_codes.yaml`` (the
+    third digit of an expense code: 5-01 PS, 5-02 MOOE, 5-03 FinEx, 5-06 CO;
+    1-07 property, plant and equipment is CO). A line of one class takes only
+    codes of that class, and a class's lines never total above the program
+    budget's amount for it (docs/design.md §12).
+
+    Args:
+        allotment_class: ``ps``, ``mooe``, ``finex`` or ``co``; when not
+            given, the code's class.
 
     Raises:
-        ValidationFailed: the code is not ``NNNNNNNN-NN``.
+        ValidationFailed: the code is not ``NNNNNNNN-NN``, is of no class, or
+            of another class than the line's.
+        Conflict: ``above_class_amount``.
     """
     if not UACS_CODE.fullmatch(uacs_code):
         raise ValidationFailed({"uacs_code": [f"{uacs_code!r} is not a UACS object code (8 digits, a dash, "
                                               "2 digits, e.g. 50202010-01)"]})
+    code_class = get_runtime().rules.uacs_object_codes.class_of(uacs_code)
+    if code_class is None:
+        raise ValidationFailed({"uacs_code": [f"{uacs_code} is not an object code of any allotment class "
+                                              "(rules: uacs_object_codes.yaml)"]})
+    allotment_class = allotment_class or code_class
+    if code_class != allotment_class:
+        raise ValidationFailed({"uacs_code": [
+            f"{uacs_code} is a {CLASS_NAMES[code_class]} object code; a {CLASS_NAMES[allotment_class]} line "
+            f"takes only {CLASS_NAMES[allotment_class]} codes"]})
     with transaction() as session:
-        program_budget = get_or_raise(user, ProgramBudget, program_budget_id)
+        program_budget = get_or_raise(user, ProgramBudget, program_budget_id, lock=True)
         require_role(user, PREPARE, program_budget.ppa.organization_id, "add budget line items")
+        limit = program_budget.class_amount(allotment_class)
+        lines = _line_total(program_budget.id, allotment_class)
+        if lines + amount > limit:
+            raise Conflict(
+                f"the {CLASS_NAMES[allotment_class]} line items of program budget {program_budget.id} would total "
+                f"PHP {lines + amount:,.2f}, above its {CLASS_NAMES[allotment_class]} amount of PHP {limit:,.2f}; "
+                f"PHP {max(limit - lines, ZERO):,.2f} is left", code="above_class_amount",
+                allotment_class=allotment_class, limit=str(limit), committed=str(lines), requested=str(amount))
         line = BudgetLineItem(program_budget_id=program_budget.id, uacs_code=uacs_code, description=description,
-                              amount=amount, created_by_id=user.id)
+                              allotment_class=allotment_class, amount=amount, created_by_id=user.id)
         session.add(line)
     return line
 
@@ -230,14 +546,14 @@ def release_allotment(user: User, *, program_budget_id: int, release_date: date,
         NotFound, Forbidden,
         ValidationFailed: ``quarter`` is not the quarter of ``release_date``,
             or the category is not one of the class,
-        Conflict: ``not_enacted`` (rules/default/budget.yaml ``allotments_need_stage``),
+        Conflict: ``not_appropriated``: the program budget does not count as an
+            appropriation (its proposal or its PPA is not enacted), with the reason,
         OutsideValidity: released before the fiscal year begins or after the
             release deadline of the rule in force (rules/default/validity.yaml),
         Duplicate: the SARO/GARO number is used,
         BudgetLimitExceeded: the allotments would exceed the approved amount.
     """
     rules = get_runtime().rules
-    stage = rules.budget.allotments_need_stage
     derived = quarter_of(release_date)
     if quarter is not None and quarter != derived:
         raise ValidationFailed({"quarter": [
@@ -247,9 +563,9 @@ def release_allotment(user: User, *, program_budget_id: int, release_date: date,
         with transaction() as session:
             program_budget = get_or_raise(user, ProgramBudget, program_budget_id, lock=True)
             require_role(user, RELEASE, program_budget.ppa.organization_id, "release allotments")
-            if stage and program_budget.ppa.approval_status != stage:
-                raise Conflict(f"allotments are released for {stage} PPAs; PPA {program_budget.ppa_id} is "
-                               f"{program_budget.ppa.approval_status}", code="not_enacted")
+            if problem := appropriation_problem(program_budget):
+                raise Conflict(f"allotments are released only against an appropriation; {problem}",
+                               code="not_appropriated", reason=problem)
             klass = allotment_class or program_budget.ppa.appropriation_class
             category = validity_category or DEFAULT_CATEGORY[klass]
             if CATEGORY_CLASS[category] != klass:
@@ -755,6 +1071,7 @@ def totals(row: ProgramBudget | Allotment | Obligation | Disbursement) -> dict[s
     disbursement, the last level. An allotment's and an obligation's include
     ``adjusted_amount``, the amount plus its adjustments."""
     if isinstance(row, ProgramBudget):
+        problem = appropriation_problem(row)
         allotted = _active_total(Allotment, Allotment.program_budget_id, row.id)
         obligated = from_centavos(int(db.session.scalar(
             select(func.coalesce(func.sum(active_amount_sql(Obligation)), 0))
@@ -765,7 +1082,8 @@ def totals(row: ProgramBudget | Allotment | Obligation | Disbursement) -> dict[s
             .join(Obligation, Disbursement.obligation_id == Obligation.id)
             .join(Allotment, Obligation.allotment_id == Allotment.id)
             .where(Allotment.program_budget_id == row.id, Disbursement.active))))
-        return {"allotted": allotted, "unallotted": row.approved_amount - allotted, "obligated": obligated,
+        return {"appropriation": problem is None, "not_appropriated_reason": problem,
+                "allotted": allotted, "unallotted": row.approved_amount - allotted, "obligated": obligated,
                 "unobligated": allotted - obligated, "disbursed": disbursed, "unpaid": obligated - disbursed}
     if isinstance(row, Allotment):
         active = adjusted_amount(row)

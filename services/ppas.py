@@ -40,9 +40,11 @@ EXECUTION_FIELDS = frozenset({"status", "progress", "auto_sync_progress", "auto_
 #: What a program budget appropriates (API field -> column): once one exists,
 #: these change only through a budget adjustment (issue 10; issue 12 builds
 #: adjustments), so an enacted appropriation never moves to another year's
-#: FAR No. 1 or another MOA's books by an edit of the PPA.
+#: FAR No. 1 or another MOA's books by an edit of the PPA. The
+#: appropriation class is then derived from the program budgets' class
+#: amounts (docs/design.md §12, "Appropriations").
 APPROPRIATED_FIELDS = {"fiscal_year": "fiscal_year", "implementing_moa": "organization_id",
-                       "budget_allocation": "budget_allocation"}
+                       "budget_allocation": "budget_allocation", "appropriation_class": "appropriation_class"}
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,7 @@ from workflow.validity import period_of
 
 QUARTERS = (1, 2, 3, 4)
 CLASS_LABELS = {"ps": "Personnel Services (PS)", "mooe": "Maintenance and Other Operating Expenses (MOOE)",
-                "co": "Capital Outlay (CO)"}
+                "finex": "Financial Expenses (FinEx)", "co": "Capital Outlay (CO)"}
 
 
 def _fraction(part: Decimal, whole: Decimal) -> Decimal | None:
@@ -257,7 +257,7 @@ def far1_report(user: User, fiscal_year: int, moa: str | None = None) -> list[Fa
         groups[(ppa.organization.code, ppa.appropriation_class)].append(ppa)
         names[ppa.organization.code] = ppa.organization.name
     details = []
-    for (code, klass), members in sorted(groups.items(), key=lambda g: (g[0][0], ["ps", "mooe", "co"].index(g[0][1]))):
+    for (code, klass), members in sorted(groups.items(), key=lambda g: (g[0][0], list(CLASS_LABELS).index(g[0][1]))):
         member_ids = [p.id for p in members]
         details.append(Far1Row(
             code, names[code], CLASS_LABELS[klass],

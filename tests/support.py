@@ -186,8 +186,9 @@ class World:
 
 
 class Chain:
-    """An enacted PPA with a proposal and a program budget, and helpers to
-    move money down the chain."""
+    """An enacted PPA with an enacted appropriation: a proposal submitted by
+    the MOA, reviewed and enacted by two MFBM analysts, and a program budget
+    in it (docs/design.md §12); helpers to move money down the chain."""
 
     def __init__(self, world: World, budget: str = "5000000.00", approved: str = "5000000.00"):
         self.world = world
@@ -197,8 +198,13 @@ class Chain:
                                   title="MSSD FY2025 budget proposal")["id"]
         self.program_budget = self.post("/api/program-budgets", world.budget_analyst, proposal_id=self.proposal,
                                         ppa_id=self.ppa, approved_amount=approved)["id"]
+        self.enact_proposal(self.proposal)
         self.counter = 0
         self.dates: dict = {}  # allotment id, ("ors", obligation id) -> its date, for the default dates
+
+    def enact_proposal(self, proposal: int) -> dict:
+        """Enact one of MSSD's budget proposals (``enact_proposal``)."""
+        return enact_proposal(self.world, proposal)
 
     def post(self, path, who, expect=(200, 201), **body):
         response = self.world.client.post(path, json=body, headers=who.headers)
@@ -237,6 +243,20 @@ class Chain:
         day = day or max("2025-04-15", self.dates.get(("ors", obligation)) or "")
         return self.post("/api/disbursements", self.world.focal, expect, obligation_id=obligation,
                          dv_number=self.number("DV"), payment_method="check", disbursement_date=day, amount=amount)
+
+
+def enact_proposal(world: World, proposal: int, submitter: Person | None = None) -> dict:
+    """Submit (``submitter``, the MOA focal person, MSSD's by default), review
+    (an MFBM analyst) and enact (another MFBM analyst: separation of duties,
+    rules/default/workflows/budget_proposal.yaml) a budget proposal; returns
+    it enacted."""
+    second_analyst = world.person("mfbm.analyst2", "budget_analyst", org="MFBM")
+    for trigger, who in (("submit", submitter or world.focal), ("review", world.budget_analyst),
+                         ("enact", second_analyst)):
+        response = world.client.post(f"/api/budget-proposals/{proposal}/transitions", json={"trigger": trigger},
+                                     headers=who.headers)
+        assert response.status_code == 200, response.get_json()
+    return response.get_json()
 
 
 def race(app, requests):

@@ -249,6 +249,12 @@ def run_budget_script(echo, ppa_ids: dict[str, int], out_dir: Path) -> list[str]
         with as_actor(analyst):
             program_budget = budget.create_program_budget(analyst, proposal_id=proposal.id, ppa_id=ppa_ids[key],
                                                           approved_amount=Decimal(approved))
+        # The proposal reaches the enacted GAAB: the MOA submits, MFBM reviews,
+        # and someone other than the reviewer marks it enacted (docs/design.md §12).
+        administrator = users.get_user_or_raise("admin")
+        for trigger, who in (("submit", focal), ("review", analyst), ("enact", administrator)):
+            with as_actor(who):
+                budget.fire_proposal_transition(who, proposal.id, trigger)
         first_allotment = None
         for quarter, amount, obligations in allotments:
             number += 1

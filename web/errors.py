@@ -85,6 +85,12 @@ PROBLEM_TITLES = {
     "follows_execution_project": "Follows the execution project",
     "has_active_children": "Has active records under it",
     "not_enacted": "PPA not enacted",
+    # appropriations (services.budget, docs/design.md §12)
+    "not_appropriated": "Not an appropriation yet",
+    "not_past_budget_review": "PPA not past budget review",
+    "above_ppa_budget": "Above the PPA's budget",
+    "above_class_amount": "Above the allotment class amount",
+    "proposal_enacted": "Budget proposal already enacted",
     "not_trackable": "Cannot be tracked in this stage",
     "not_tracking": "Work item tracking not enabled",
     "parent_cancelled": "Parent work item cancelled",

@@ -502,23 +502,66 @@ class ProposalSchema(Reply):
     version = fields.Integer()
 
 
-class ProgramBudgetCreateSchema(Schema):
+class ProposalActionsSchema(Reply):
+    """``GET /api/budget-proposals/{id}/actions``."""
+
+    proposal_id = fields.Integer()
+    status = fields.String(**_one_of(PROPOSAL_STATUSES))
+    version = fields.Integer()
+    actions = fields.List(fields.Nested(ActionSchema))
+
+
+def _class_amount(name: str) -> Money:
+    return Money(metadata={"description": f"PHP appropriated for {name}"})
+
+
+class _ClassAmounts(Schema):
+    """Amounts per allotment class (docs/design.md §12): give these, or
+    ``approved_amount`` alone to put all of it in the PPA's class."""
+
+    approved_amount = Money(metadata={"description": "the sum of the class amounts; alone, all of it goes to the "
+                                                     "PPA's appropriation class"})
+    ps = _class_amount("Personnel Services")
+    mooe = _class_amount("Maintenance and Other Operating Expenses")
+    finex = _class_amount("Financial Expenses")
+    co = _class_amount("Capital Outlays")
+
+
+class ProgramBudgetCreateSchema(_ClassAmounts):
     proposal_id = RowId(required=True)
     ppa_id = RowId(required=True)
-    approved_amount = Money(required=True)
+    fund_cluster = fields.String(load_default="01", validate=validate.Regexp(r"^[0-9]{2}$", error="two digits, e.g. 01"),
+                                 metadata={"description": "fund cluster code (01 Regular Agency Fund ... "
+                                                          "07 Trust Receipts; COA-DBM JC 2013-1)"})
+    pap_code = _text(40, load_default="", metadata={"description": "PAP/UACS code of the program, activity or project"})
+    enactment_act = _text(80, load_default="", metadata={"description": "the enacting act, e.g. BAA No. 38"})
+    enactment_date = fields.Date(load_default=None, allow_none=True)
+    supplemental = fields.Boolean(load_default=False)
 
 
-class ProgramBudgetPatchSchema(Schema):
-    approved_amount = Money(required=True)
+class ProgramBudgetPatchSchema(_ClassAmounts):
+    pass
 
 
 class ProgramBudgetSchema(Reply):
-    """A program budget and what has been done with it (PHP)."""
+    """A program budget (the PPA's appropriation) and what has been done with it (PHP)."""
 
     id = fields.Integer()
     proposal_id = fields.Integer()
     ppa_id = fields.Integer()
     approved_amount = Money()
+    ps = Money()
+    mooe = Money()
+    finex = Money()
+    co = Money()
+    fund_cluster = fields.String()
+    pap_code = fields.String()
+    enactment_act = fields.String()
+    enactment_date = fields.Date(allow_none=True)
+    supplemental = fields.Boolean()
+    appropriation = fields.Boolean(metadata={
+        "description": "true once it counts as an appropriation: its proposal and its PPA are enacted"})
+    not_appropriated_reason = fields.String(allow_none=True)
     allotted = Money()
     unallotted = Money()
     obligated = Money()
@@ -544,6 +587,8 @@ class JustificationSchema(Reply):
 class LineItemCreateSchema(Schema):
     uacs_code = fields.String(required=True, validate=validate.Regexp(
         rf"^{UACS_CODE.pattern}$", error="must be a UACS object code: 8 digits, a dash, 2 digits (50202010-01)"))
+    allotment_class = fields.String(validate=validate.OneOf(ALLOTMENT_CLASSES), metadata={
+        "description": "the line's allotment class; its code must be of it (default: the code's class)"})
     description = fields.String(required=True, validate=validate.Length(min=1, max=255))
     amount = Money(required=True, positive=True)
 
@@ -552,6 +597,7 @@ class LineItemSchema(Reply):
     id = fields.Integer()
     program_budget_id = fields.Integer()
     uacs_code = fields.String()
+    allotment_class = fields.String(**_one_of(ALLOTMENT_CLASSES))
     description = fields.String()
     amount = Money()
 

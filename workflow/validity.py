@@ -25,11 +25,13 @@ from dataclasses import dataclass
 from datetime import date
 
 from workflow.errors import OutsideValidity
+from workflow.vocabulary import APPROPRIATION_CLASSES
 
 #: Allotment classes (GAAB/GAA and the UACS chart of accounts): Personnel
 #: Services, Maintenance and Other Operating Expenses, Financial Expenses,
 #: Capital Outlay.
-ALLOTMENT_CLASSES = ("ps", "mooe", "finex", "co")
+#: The same four as a PPA's appropriation class.
+ALLOTMENT_CLASSES = APPROPRIATION_CLASSES
 
 #: Validity categories, each of one allotment class: the act's validity
 #: provisions treat MOOE under general administration and support apart

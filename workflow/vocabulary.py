@@ -7,9 +7,9 @@ These are fixed by the data model and checked by database constraints.
 #: PPA categories (seeds: MonitoringEntry.CATEGORY_CHOICES).
 CATEGORIES = ("moa_ppa", "oobc_ppa", "obc_request")
 
-#: Appropriation classes: Personnel Services, Maintenance and Other
-#: Operating Expenses, Capital Outlay.
-APPROPRIATION_CLASSES = ("ps", "mooe", "co")
+#: Appropriation (allotment) classes: Personnel Services, Maintenance and
+#: Other Operating Expenses, Financial Expenses, Capital Outlays (GAA).
+APPROPRIATION_CLASSES = ("ps", "mooe", "finex", "co")
 
 #: Priorities of PPAs and work items.
 PRIORITIES = ("low", "medium", "high", "urgent")

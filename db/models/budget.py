@@ -28,7 +28,18 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import ClassVar
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
@@ -43,9 +54,10 @@ ALLOTMENT_STATUSES = ("released", "partially_utilized", "fully_utilized", "cance
 OBLIGATION_STATUSES = ("obligated", "partially_disbursed", "fully_disbursed", "cancelled")
 DISBURSEMENT_STATUSES = ("disbursed", "voided")
 PAYMENT_METHODS = ("check", "bank_transfer", "cash", "other")
-PROPOSAL_STATUSES = ("draft", "submitted", "approved")
 #: Allotment adjustment kinds and the sign each gives the amount.
 ALLOTMENT_ADJUSTMENT_SIGNS = {"augmentation": 1, "reduction": -1, "withdrawal": -1}
+#: The stages of ``rules/default/workflows/budget_proposal.yaml`` (docs/design.md §12).
+PROPOSAL_STATUSES = ("draft", "submitted", "reviewed", "enacted")
 
 
 class _Versioned:
@@ -103,22 +115,45 @@ class BudgetProposal(_Versioned, db.Model):
 
 
 class ProgramBudget(_Versioned, db.Model):
-    """A PPA's approved amount within a budget proposal (the appropriation
-    its allotments draw on)."""
+    """A PPA's appropriation within a budget proposal (docs/design.md §12):
+    amounts per allotment class (``ps``, ``mooe``, ``finex``, ``co``, PHP),
+    whose sum is ``approved_amount`` (the limit its allotments draw on,
+    enforced by the database); the fund cluster (COA-DBM Joint Circular
+    2013-1, ``rules/default/fund_clusters.yaml``); the PAP/UACS code; the act
+    that enacted it (GAAB / Bangsamoro Appropriations Act number and date).
+    ``supplemental``: a supplemental appropriation (a PPA has at most one
+    regular program budget per proposal, and any number of supplemental ones)."""
 
     __tablename__ = "program_budgets"
     __table_args__ = (
-        UniqueConstraint("proposal_id", "ppa_id", name="uq_program_budgets_proposal_ppa"),
+        Index("uq_program_budgets_proposal_ppa_regular", "proposal_id", "ppa_id", unique=True,
+              postgresql_where=text("NOT supplemental"), sqlite_where=text("NOT supplemental")),
         CheckConstraint("approved_amount >= 0", name="amount_not_negative"),
+        CheckConstraint("ps >= 0 AND mooe >= 0 AND finex >= 0 AND co >= 0", name="class_amounts_not_negative"),
+        CheckConstraint("approved_amount = ps + mooe + finex + co", name="approved_is_sum_of_classes"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     proposal_id: Mapped[int] = mapped_column(ForeignKey("budget_proposals.id", ondelete="RESTRICT"), index=True)
     ppa_id: Mapped[int] = mapped_column(ForeignKey("ppas.id", ondelete="RESTRICT"), index=True)
     approved_amount: Mapped[Decimal] = mapped_column(Money)
+    ps: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"))
+    mooe: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"))
+    finex: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"))
+    co: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"))
+    fund_cluster: Mapped[str] = mapped_column(String(2), default="01")
+    pap_code: Mapped[str] = mapped_column(String(40), default="")
+    enactment_act: Mapped[str] = mapped_column(String(80), default="")
+    enactment_date: Mapped[date | None] = mapped_column(Date)
+    supplemental: Mapped[bool] = mapped_column(Boolean, default=False)
 
     proposal: Mapped[BudgetProposal] = relationship(lazy="joined")
     ppa: Mapped[Ppa] = relationship(lazy="joined")
+
+    def class_amount(self, allotment_class: str) -> Decimal:
+        """The amount appropriated for ``allotment_class`` (``ps``, ``mooe``,
+        ``finex``, ``co``), PHP."""
+        return getattr(self, allotment_class)
 
 
 class BudgetJustification(_Versioned, db.Model):
@@ -133,17 +168,23 @@ class BudgetJustification(_Versioned, db.Model):
 
 
 class BudgetLineItem(_Versioned, db.Model):
-    """One line of a program budget, by UACS object code (``50202010-01``)."""
+    """One line of a program budget, by UACS object code (``50202010-01``)
+    and allotment class; the lines of a class never total above the program
+    budget's amount for that class (docs/design.md §12)."""
 
     __tablename__ = "budget_line_items"
     __table_args__ = (
         CheckConstraint("amount > 0", name="amount_positive"),
         CheckConstraint("length(uacs_code) = 11", name="uacs_length"),
+        CheckConstraint(sql_in("allotment_class", ALLOTMENT_CLASSES), name="allotment_class"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     program_budget_id: Mapped[int] = mapped_column(ForeignKey("program_budgets.id", ondelete="RESTRICT"), index=True)
     uacs_code: Mapped[str] = mapped_column(String(11))
+    #: The allotment class the line is charged to (``ALLOTMENT_CLASSES``); its
+    #: UACS object code must be of that class (``rules/default/uacs_object_codes.yaml``).
+    allotment_class: Mapped[str] = mapped_column(String(5), default="mooe")
     description: Mapped[str] = mapped_column(String(255))
     amount: Mapped[Decimal] = mapped_column(Money)
 

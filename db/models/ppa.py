@@ -53,7 +53,7 @@ class Ppa(db.Model):
     fiscal_year: Mapped[int] = mapped_column(Integer)
     sector: Mapped[str | None] = mapped_column(String(50))
     funding_source: Mapped[str | None] = mapped_column(String(100))
-    appropriation_class: Mapped[str] = mapped_column(String(4), default="mooe")
+    appropriation_class: Mapped[str] = mapped_column(String(5), default="mooe")
     priority: Mapped[str] = mapped_column(String(10), default="medium")
     start_date: Mapped[date | None] = mapped_column(Date)
     target_end_date: Mapped[date | None] = mapped_column(Date)

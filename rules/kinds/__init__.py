@@ -9,7 +9,17 @@ kind (a workflow in ``workflows/``) needs no code here.
 
 from __future__ import annotations
 
-from rules.kinds import budget, roles, schedule, sync, validity, wbs_templates, work_item_status, workflow
+from rules.kinds import (
+    budget,
+    chart,
+    roles,
+    schedule,
+    sync,
+    validity,
+    wbs_templates,
+    work_item_status,
+    workflow,
+)
 from rules.kinds.base import FileRead, LoadContext, RuleFileKind
 
 #: Every kind, in load order: a kind may read the results of those before it.
@@ -22,6 +32,8 @@ KINDS: tuple[RuleFileKind, ...] = (
     budget.KIND,            # budget.yaml (reads the PPA approval's stages)
     schedule.KIND,          # schedule.yaml
     validity.KIND,          # validity.yaml
+    chart.FUND_CLUSTERS_KIND,  # fund_clusters.yaml
+    chart.OBJECT_CODES_KIND,   # uacs_object_codes.yaml
 )
 
 __all__ = ["KINDS", "FileRead", "LoadContext", "RuleFileKind"]

@@ -81,6 +81,9 @@ MATRIX = [
     ("POST", "/api/budget-proposals", {"organization": "MSSD", "fiscal_year": 2026, "title": "FY2026"},
      expect(other_focal=403, reviewers=403, budget_analyst="ok")),
     ("GET", "/api/budget-proposals/{proposal}", None, SEE),
+    ("GET", "/api/budget-proposals/{proposal}/actions", None, SEE),
+    ("GET", "/api/budget-proposals/{proposal}/history", None, SEE),
+    ("POST", "/api/budget-proposals/{draft_proposal}/transitions", {"trigger": "submit"}, MOA_WRITES),
     ("POST", "/api/program-budgets", {"proposal_id": "{proposal}", "ppa_id": "{draft}", "approved_amount": "1.00"},
      expect(other_focal=404, focal=403, reviewers=403, budget_analyst="ok")),
     ("GET", "/api/program-budgets/{program_budget}", None, SEE),
@@ -158,6 +161,8 @@ def build(world: World) -> dict[str, object]:
     alert = world.client.get("/api/alerts", headers=world.focal.headers).get_json()[0]["id"]
     job = world.client.get("/api/reports/far1.xlsx?fiscal_year=2025&async=true",
                            headers=world.focal.headers).get_json()["job_id"]
+    draft_proposal = world.client.post("/api/budget-proposals", json={
+        "organization": "MSSD", "fiscal_year": 2027, "title": "FY2027"}, headers=world.focal.headers).get_json()["id"]
     reviewing = world.create_ppa(title="In review")["id"]
     world.fire(reviewing, "submit", world.focal)
     draft = world.create_ppa(title="Draft")["id"]
@@ -168,6 +173,7 @@ def build(world: World) -> dict[str, object]:
         headers=world.technical_reviewer.headers).get_json()["id"]
     return {"draft": draft, "reviewing": reviewing, "tracked": chain.ppa, "attachment": attachment,
             "root": tree["work_item_id"], "leaf": leaf, "proposal": chain.proposal,
+            "draft_proposal": draft_proposal,
             "program_budget": chain.program_budget, "allotment": allotment["id"], "spare_allotment": spare["id"],
             "obligation": obligation["id"], "spare_obligation": spare_obligation["id"],
             "disbursement": disbursement["id"], "alert": alert, "job": job, "user": world.focal.id,

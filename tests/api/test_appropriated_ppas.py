@@ -8,8 +8,10 @@ import pytest
 
 
 def appropriated_draft(world) -> tuple[dict, dict]:
-    """A draft PPA of MSSD with a program budget in MSSD's FY 2025 proposal."""
+    """A draft PPA of MSSD with a program budget in MSSD's FY 2025 proposal:
+    appropriated once past budget review, then returned for revision."""
     ppa = world.create_ppa()
+    world.advance(ppa["id"], "stakeholder_consultation")
     proposal = world.client.post("/api/budget-proposals", json={
         "organization": "MSSD", "fiscal_year": 2025, "title": "MSSD FY2025 budget proposal"},
         headers=world.focal.headers)
@@ -17,6 +19,8 @@ def appropriated_draft(world) -> tuple[dict, dict]:
         "proposal_id": proposal.get_json()["id"], "ppa_id": ppa["id"], "approved_amount": "5000000.00"},
         headers=world.budget_analyst.headers)
     assert program_budget.status_code == 201, program_budget.get_json()
+    returned = world.fire(ppa["id"], "return_for_revision", world.planning_officer, comment="Revise the targets")
+    assert returned.status_code == 200, returned.get_json()
     return ppa, program_budget.get_json()
 
 
@@ -27,7 +31,7 @@ def patch(world, ppa_id, who, **changes):
 
 
 @pytest.mark.parametrize("field, value", [("fiscal_year", 2026), ("implementing_moa", "MTIT"),
-                                          ("budget_allocation", "4000000.00")])
+                                          ("budget_allocation", "4000000.00"), ("appropriation_class", "co")])
 def test_a_ppa_with_a_program_budget_keeps_its_year_moa_and_budget_until_an_adjustment(world, field, value):
     world.org("MTIT")
     ppa, program_budget = appropriated_draft(world)

@@ -124,8 +124,9 @@ def test_duplicate_reference_numbers_are_409(chain):
                                                                                            "ors_number")
 
 
-def test_allotments_need_an_enacted_ppa_and_the_right_roles(world):
+def test_allotments_need_an_appropriation_and_the_right_roles(world):
     draft = world.create_ppa()
+    world.advance(draft["id"], "stakeholder_consultation")
     proposal = world.client.post("/api/budget-proposals", json={"organization": "MSSD", "fiscal_year": 2025,
                                                                 "title": "P"}, headers=world.focal.headers).get_json()
     program_budget = world.client.post("/api/program-budgets", json={
@@ -138,7 +139,7 @@ def test_allotments_need_an_enacted_ppa_and_the_right_roles(world):
     by_analyst = world.client.post("/api/allotments", json=body, headers=world.budget_analyst.headers)
 
     assert by_focal.status_code == 403
-    assert (by_analyst.status_code, by_analyst.get_json()["code"]) == (409, "not_enacted")
+    assert (by_analyst.status_code, by_analyst.get_json()["code"]) == (409, "not_appropriated")
 
 
 def test_dates_must_follow_the_chain(chain):

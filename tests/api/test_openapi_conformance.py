@@ -99,9 +99,21 @@ CROSS_FIELD_RULES: dict[str, dict[str, str]] = {
     },
     "POST /api/program-budgets": {
         "ppa_id": "a PPA of the proposal's organization and fiscal year",
+        "approved_amount": "given, or class amounts given; the sum of the class amounts when both are",
+        "fund_cluster": "a fund cluster of fund_clusters.yaml",
+        "enactment_act": "given for a supplemental program budget of an enacted proposal",
+        "enactment_date": "given for a supplemental program budget of an enacted proposal",
     },
     "PATCH /api/program-budgets/{program_budget_id}": {
-        "approved_amount": "not below what is allotted",
+        "approved_amount": "not below what is allotted; the sum of the class amounts when both are given; alone, "
+                           "only for a program budget with one class",
+    },
+    "POST /api/program-budgets/{parent_id}/line-items": {
+        "uacs_code": "an object code of uacs_object_codes.yaml, of the line's allotment_class",
+    },
+    "POST /api/budget-proposals/{proposal_id}/transitions": {
+        "trigger": "a trigger of workflows/budget_proposal.yaml",
+        "comment": "required by the trigger (comment_required), not whitespace only",
     },
     "POST /api/budget-proposals": {
         "organization": "an organization that exists",

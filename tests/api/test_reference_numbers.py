@@ -3,7 +3,7 @@ organization, free to repeat across organizations (issue 10, item 12)."""
 
 from __future__ import annotations
 
-from tests.support import Chain
+from tests.support import Chain, enact_proposal
 
 NUMBERS = {"saro_number": "SARO-BARMM-2026-01-0001", "ors_number": "2026-01-0001", "dv_number": "2026-01-0001"}
 
@@ -29,6 +29,7 @@ def money_chain(world, chain: Chain | None, focal):
                         title=f"{organization} FY2025 budget proposal")
         program_budget = post(world, "/api/program-budgets", world.budget_analyst, 201, proposal_id=proposal["id"],
                               ppa_id=ppa["id"], approved_amount="5000000.00")["id"]
+        enact_proposal(world, proposal["id"], focal)
     analyst = world.budget_analyst
     allotment = world.client.post("/api/allotments", json={
         "program_budget_id": program_budget, "quarter": 1, "release_date": "2025-02-03",

@@ -30,8 +30,9 @@ def seed(connection, *, approved=1_000_000, allotment=500_000, obligation=300_00
     connection.execute(text("INSERT INTO budget_proposals (id, organization_id, fiscal_year, title, status, notes, "
                             "created_at, updated_at, version) VALUES (1, 1, 2025, 'B', 'draft', '', :now, :now, 1)"),
                        {"now": NOW})
-    connection.execute(text("INSERT INTO program_budgets (id, proposal_id, ppa_id, approved_amount, created_at, "
-                            "updated_at, version) VALUES (1, 1, 1, :approved, :now, :now, 1)"),
+    connection.execute(text("INSERT INTO program_budgets (id, proposal_id, ppa_id, approved_amount, ps, mooe, finex, co, "
+                            "fund_cluster, pap_code, enactment_act, supplemental, created_at, updated_at, version) "
+                            "VALUES (1, 1, 1, :approved, 0, :approved, 0, 0, '01', '', '', false, :now, :now, 1)"),
                        {"approved": approved, "now": NOW})
     insert_allotment(connection, 1, allotment)
     insert_obligation(connection, 1, obligation)

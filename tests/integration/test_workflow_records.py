@@ -30,11 +30,11 @@ initial_stage: draft
 stages:
   draft:
   submitted:
-  approved:
+  reviewed:
     final: true
 transitions:
   - {trigger: submit, source: draft, dest: submitted, roles: [moa_focal]}
-  - {trigger: approve, source: submitted, dest: approved, roles: [budget_analyst], comment_required: true}
+  - {trigger: approve, source: submitted, dest: reviewed, roles: [budget_analyst], comment_required: true}
   - {trigger: return_for_revision, source: submitted, dest: draft, roles: [budget_analyst]}
 separation_of_duties:
   - preparer_may_not_fire: [approve]
@@ -83,11 +83,11 @@ def test_a_record_of_another_workflow_moves_and_leaves_its_history(world, propos
         status = db.session.get(BudgetProposal, proposal["id"]).status
         rules_hash = get_runtime().rules.hash
         organization = users.get_organization("MSSD").id
-    assert (outcome.dest, status) == ("approved", "approved")
+    assert (outcome.dest, status) == ("reviewed", "reviewed")
     assert [(r.workflow, r.record_type, r.trigger, r.from_stage, r.to_stage, r.actor_id, r.role, r.comment)
             for r in rows] == [
         ("proposal_demo", "budget_proposal", "submit", "draft", "submitted", focal.id, "moa_focal", None),
-        ("proposal_demo", "budget_proposal", "approve", "submitted", "approved", analyst.id, "budget_analyst",
+        ("proposal_demo", "budget_proposal", "approve", "submitted", "reviewed", analyst.id, "budget_analyst",
          "within the ceiling")]
     assert {(r.rules_hash, r.organization_id, r.delegated_by_id) for r in rows} == {(rules_hash, organization, None)}
 

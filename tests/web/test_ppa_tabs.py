@@ -179,7 +179,8 @@ def test_only_this_ppas_documents_can_be_chosen(app, world, browser_for):
     other = world.create_ppa(title="Another enacted PPA")
     world.advance(other["id"], "enacted")
     theirs = chain.post("/api/program-budgets", world.budget_analyst, proposal_id=chain.proposal, ppa_id=other["id"],
-                        approved_amount="100000.00")["id"]
+                        approved_amount="100000.00", supplemental=True, enactment_act="BAA No. 41",
+                        enactment_date="2025-06-30")["id"]
     browser = browser_for(world.budget_analyst)
     page = f"/ppas/{chain.ppa}/execution"
 

@@ -33,6 +33,7 @@ from web.schemas import (
     DeliverySchema,
     DisbursementCreateSchema,
     DisbursementSchema,
+    HistoryEntrySchema,
     JustificationCreateSchema,
     JustificationSchema,
     LineItemCreateSchema,
@@ -44,10 +45,12 @@ from web.schemas import (
     ProgramBudgetCreateSchema,
     ProgramBudgetPatchSchema,
     ProgramBudgetSchema,
+    ProposalActionsSchema,
     ProposalCreateSchema,
     ProposalFilterSchema,
     ProposalSchema,
     VoidSchema,
+    TransitionRequestSchema,
 )
 
 blp = Blueprint("budget", __name__, url_prefix="/api",
@@ -82,7 +85,12 @@ def _links(path: str, name: str, *, editable: bool = False, cancel: str | None =
 
 
 PROPOSAL_LINKS = _links("/api/budget-proposals/{proposal_id}", "proposal_id",
-                        child=("/api/program-budgets", "proposal_id"))
+                        child=("/api/program-budgets", "proposal_id")) | {
+    "actions": link("GET", "/api/budget-proposals/{proposal_id}/actions", "what you may do with it now",
+                    parameters={"path.proposal_id": THIS}),
+    "transition": link("POST", "/api/budget-proposals/{proposal_id}/transitions",
+                       "move it through its workflow, with its ETag", parameters={"path.proposal_id": THIS} | ITS_ETAG),
+}
 PROGRAM_BUDGET_LINKS = _links("/api/program-budgets/{program_budget_id}", "program_budget_id", editable=True,
                               children=("justifications", "line-items", "allotments"),
                               child=("/api/allotments", "program_budget_id"))
@@ -111,18 +119,57 @@ class Proposals(MethodView):
 
     @blp.links(201, **PROPOSAL_LINKS)
     @blp.arguments(ProposalCreateSchema)
-    @blp.response(201, ProposalSchema)
+    @blp.response(201, ProposalSchema, headers=ETAG_HEADER)
     def post(self, data):
-        """Open an organization's proposal for a fiscal year (one per year)."""
-        return budget.create_proposal(current_user(), **data)
+        """Open an organization's proposal for a fiscal year (one per year), in draft."""
+        proposal = budget.create_proposal(current_user(), **data)
+        return proposal, 201, {"ETag": proposal.etag}
 
 
 @blp.route("/budget-proposals/<id:proposal_id>")
 class Proposal(MethodView):
-    @blp.response(200, ProposalSchema)
+    @blp.response(200, ProposalSchema, headers=ETAG_HEADER)
     def get(self, proposal_id):
         """One budget proposal."""
-        return budget.get_proposal_or_raise(current_user(), proposal_id)
+        proposal = budget.get_proposal_or_raise(current_user(), proposal_id)
+        return proposal, 200, {"ETag": proposal.etag}
+
+
+@blp.route("/budget-proposals/<id:proposal_id>/actions")
+class ProposalActions(MethodView):
+    @blp.accepts_if_match
+    @blp.response(200, ProposalActionsSchema)
+    def get(self, proposal_id):
+        """Every step of the proposal workflow (submit, review, enact,
+        return_for_revision), whether it is open to you now, and why not."""
+        proposal, actions = budget.proposal_actions(current_user(), proposal_id,
+                                                    if_match=request.headers.get("If-Match"))
+        return {"proposal_id": proposal.id, "status": proposal.status, "version": proposal.version,
+                "actions": actions}
+
+
+@blp.route("/budget-proposals/<id:proposal_id>/transitions")
+class ProposalTransitions(MethodView):
+    @blp.accepts_if_match
+    @blp.links(200, **PROPOSAL_LINKS)
+    @blp.arguments(TransitionRequestSchema)
+    @blp.response(200, ProposalSchema, headers=ETAG_HEADER)
+    def post(self, data, proposal_id):
+        """Fire a step of the proposal workflow: submit (the MOA), review and
+        enact (MFBM, two different people), return_for_revision (with a
+        comment). Whoever submitted cannot review; whoever reviewed cannot enact."""
+        proposal = budget.fire_proposal_transition(current_user(), proposal_id, data["trigger"],
+                                                   comment=data.get("comment"),
+                                                   if_match=request.headers.get("If-Match"))
+        return proposal, 200, {"ETag": proposal.etag}
+
+
+@blp.route("/budget-proposals/<id:proposal_id>/history")
+class ProposalHistory(MethodView):
+    @blp.response(200, HistoryEntrySchema(many=True))
+    def get(self, proposal_id):
+        """The proposal's steps, oldest first, each with the rule-set hash."""
+        return budget.proposal_history(current_user(), proposal_id)
 
 
 @blp.route("/program-budgets")
@@ -131,7 +178,8 @@ class ProgramBudgets(MethodView):
     @blp.links(201, **PROGRAM_BUDGET_LINKS)
     @blp.response(201, ProgramBudgetSchema, headers=ETAG_HEADER)
     def post(self, data):
-        """Approve an amount for a PPA within its organization's proposal (budget analysts)."""
+        """Appropriate amounts per allotment class for a PPA past budget review, within its
+        organization's proposal (budget analysts); never above the PPA's budget (409)."""
         return view(budget.create_program_budget(current_user(), **data), 201)
 
 
@@ -147,10 +195,11 @@ class ProgramBudgetOne(MethodView):
     @blp.links(200, **PROGRAM_BUDGET_LINKS)
     @blp.response(200, ProgramBudgetSchema, headers=ETAG_HEADER)
     def patch(self, data, program_budget_id):
-        """Change the approved amount (never below what is allotted). Send
+        """Change the class amounts before the proposal is enacted (never below what is
+        allotted or a class's line items). Send
         If-Match with the ETag you read: a stale one gets 412, none 428."""
-        return view(budget.update_program_budget(current_user(), program_budget_id, data["approved_amount"],
-                                                 if_match=request.headers.get("If-Match")))
+        return view(budget.update_program_budget(current_user(), program_budget_id,
+                                                 if_match=request.headers.get("If-Match"), **data))
 
 
 def _children(parent_model, column, schema):

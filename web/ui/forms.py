@@ -283,7 +283,7 @@ class DisbursementForm(FlaskForm):
 # -- ppas ------------------------------------------------------------------------------
 
 CLASS_LABELS = {"ps": "PS — Personnel Services", "mooe": "MOOE — Maintenance and Other Operating Expenses",
-                "co": "CO — Capital Outlay"}
+                "finex": "FinEx — Financial Expenses", "co": "CO — Capital Outlay"}
 
 
 class PpaForm(FlaskForm):
