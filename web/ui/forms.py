@@ -269,7 +269,7 @@ class ObligationForm(FlaskForm):
     particulars = TextAreaField("Particulars", validators=[Optional(), Length(max=2000)])
     obligation_date = DateField("Obligation date", validators=[InputRequired("Enter the obligation date.")])
     amount = MoneyField("Amount (PHP)", validators=[InputRequired("Enter the amount obligated.")])
-    work_item = SelectField("Charged to work item", choices=[],
+    work_item = SelectField("Charged to work item", choices=[], default="",
                             description="Its disbursements are this work item's actual expenditure")
 
 
