@@ -43,6 +43,18 @@ def upgrade(engine: Engine, revision: str = "head") -> tuple[str | None, str]:
     return before, after
 
 
+def downgrade(engine: Engine, revision: str) -> None:
+    """Take the database behind ``engine`` back down to ``revision`` (for
+    tests of a migration and for an operator undoing one), with the same
+    care as ``upgrade``: SQLite's foreign keys off while tables are rebuilt,
+    and checked afterwards."""
+    config = alembic_config()
+    with engine.connect() as connection, _sqlite_foreign_keys_off(connection), connection.begin():
+        config.attributes["connection"] = connection
+        command.downgrade(config, revision)
+        _check_sqlite_foreign_keys(connection)
+
+
 @contextmanager
 def _sqlite_foreign_keys_off(connection: Connection) -> Iterator[None]:
     """On SQLite, switch foreign key enforcement off while migrating.

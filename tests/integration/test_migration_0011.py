@@ -8,11 +8,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from alembic import command
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from db.migrate import alembic_config, upgrade
+from db.migrate import downgrade, upgrade
 from tests.integration.test_migration_0007 import engine  # noqa: F401 - the fixture: an empty database
 
 NOW = datetime(2025, 3, 1, tzinfo=UTC)
@@ -56,10 +55,7 @@ def test_migration_0011_dates_old_cancellations_in_manila_fixes_posted_rows_and_
     with pytest.raises(DBAPIError, match="ppaflow_posted:obligations:status"), engine.begin() as connection:
         connection.execute(text("UPDATE obligations SET status = 'obligated' WHERE id = 1"))
 
-    with engine.begin() as connection:
-        config = alembic_config()
-        config.attributes["connection"] = connection
-        command.downgrade(config, "0010")
+    downgrade(engine, "0010")
     with engine.begin() as connection:  # 0004's limits are back, and nothing is fixed
         connection.execute(text("UPDATE allotments SET amount = 40000 WHERE id = 1"))
     with pytest.raises(DBAPIError, match="ppaflow_limit:allotment"), engine.begin() as connection:

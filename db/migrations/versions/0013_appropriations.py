@@ -18,19 +18,20 @@ UACS object code's prefix: 501 PS, 503 FinEx, 506 and 107 CO, else MOOE).
 ``ppas.appropriation_class`` may be ``finex``.
 
 On SQLite the rebuilt tables lose their triggers: the budget limit triggers
-of revision 0011 are dropped first and created again at the end.
+(revision 0004's limits as 0011 rewrote them, 0011's adjustment
+limits) are set aside and put back as they were (``db.migrations.rebuilds``).
 
 Revision ID: 0013
 Revises: 0010
 Create Date: 2026-11-30
 """
 
-import importlib
 
 import sqlalchemy as sa
 from alembic import op
 
 import db.types
+from db.migrations.rebuilds import triggers_kept
 
 revision = '0013'
 down_revision = '0012'
@@ -38,12 +39,6 @@ branch_labels = None
 depends_on = None
 
 CLASSES = ("ps", "mooe", "finex", "co")
-
-
-def _budget_execution():
-    """Revision 0011's module: the budget limit triggers as it rewrote them
-    (on active amounts, adjustments included), reused as they are."""
-    return importlib.import_module("db.migrations.versions.0011_posted_rows_never_change")
 
 
 def _in(column: str, values) -> str:
@@ -62,11 +57,11 @@ def _restatus(old: str, new: str, allowed, also=()) -> None:
 
 
 def upgrade() -> None:
-    sqlite = op.get_bind().dialect.name == "sqlite"
-    budget_execution = _budget_execution()
-    if sqlite:
-        budget_execution._drop_sqlite_limit_triggers()
+    with triggers_kept():
+        _upgrade()
 
+
+def _upgrade() -> None:
     _restatus('approved', 'enacted', ('draft', 'submitted', 'reviewed', 'enacted'))
 
     with op.batch_alter_table('ppas', schema=None) as batch_op:
@@ -109,17 +104,13 @@ def upgrade() -> None:
         batch_op.create_check_constraint(batch_op.f('ck_budget_line_items_allotment_class'),
                                          _in('allotment_class', CLASSES))
 
-    if sqlite:
-        budget_execution._drop_sqlite_limit_triggers()
-        for limit in budget_execution.LIMITS:
-            budget_execution.create_limit_triggers(*limit)
-
 
 def downgrade() -> None:
-    sqlite = op.get_bind().dialect.name == "sqlite"
-    budget_execution = _budget_execution()
-    if sqlite:
-        budget_execution._drop_sqlite_limit_triggers()
+    with triggers_kept():
+        _downgrade()
+
+
+def _downgrade() -> None:
     with op.batch_alter_table('budget_line_items', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('ck_budget_line_items_allotment_class'), type_='check')
         batch_op.drop_column('allotment_class')
@@ -139,6 +130,3 @@ def downgrade() -> None:
         batch_op.create_check_constraint(batch_op.f('ck_ppas_appropriation_class'),
                                          _in('appropriation_class', ('ps', 'mooe', 'co')))
     _restatus('enacted', 'approved', ('draft', 'submitted', 'approved'), also=('reviewed',))
-    if sqlite:
-        for limit in budget_execution.LIMITS:
-            budget_execution.create_limit_triggers(*limit)

@@ -33,6 +33,7 @@ import sqlalchemy as sa
 from alembic import op
 
 import db.types
+from db.migrations.rebuilds import triggers_kept
 
 revision = '0014'
 down_revision = '0013'
@@ -109,14 +110,6 @@ def downgrade() -> None:
         op.drop_constraint(op.f('fk_obligations_work_item_id_work_items'), 'obligations', type_='foreignkey')
         op.drop_column('obligations', 'work_item_id')
         return
-    # SQLite drops a column with a foreign key only by rebuilding the table,
-    # which loses the table's own triggers and, while the old table is gone,
-    # breaks the triggers of other tables that read it (the limits and the
-    # adjustments of 0011): every trigger is set aside and put back as it was.
-    triggers = op.get_bind().exec_driver_sql("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'").all()
-    for name, _sql in triggers:
-        op.execute(f'DROP TRIGGER "{name}"')
-    with op.batch_alter_table('obligations', schema=None, recreate="always") as batch_op:
+    # SQLite drops a column with a foreign key only by rebuilding the table.
+    with triggers_kept(), op.batch_alter_table('obligations', schema=None, recreate="always") as batch_op:
         batch_op.drop_column('work_item_id')
-    for _name, sql in triggers:
-        op.execute(sql)
