@@ -874,14 +874,8 @@ def adjust_allotment(user: User, allotment_id: int, *, kind: str, amount: Decima
         db.session.rollback()
         if refused.level == "allotment":
             raise limit_problem("allotment", program_budget_id, amount) from None
-        allotment = db.session.get(Allotment, allotment_id)
-        obligated = _active_total(Obligation, Obligation.allotment_id, allotment_id)
-        active = adjusted_amount(allotment)
-        raise BudgetLimitExceeded(
-            f"a {kind} of PHP {amount:,.2f} would leave allotment {allotment_id} at PHP {active + signed:,.2f}, "
-            f"below the PHP {obligated:,.2f} obligated against it; PHP {max(active - obligated, ZERO):,.2f} can "
-            f"be taken off", level="obligation", limit=str(active + signed), committed=str(obligated),
-            requested=str(signed), available=str(max(active - obligated, ZERO))) from None
+        raise _below_what_is_used(db.session.get(Allotment, allotment_id), signed, f"a {kind} of PHP {amount:,.2f}",
+                                  Obligation.allotment_id, "obligated", "obligation") from None
     return adjustment
 
 
@@ -926,16 +920,26 @@ def adjust_obligation(user: User, obligation_id: int, *, amount: Decimal, adjust
         db.session.rollback()
         if refused.level == "obligation":
             raise limit_problem("obligation", allotment_id, amount) from None
-        obligation = db.session.get(Obligation, obligation_id)
-        disbursed = _active_total(Disbursement, Disbursement.obligation_id, obligation_id)
-        active = adjusted_amount(obligation)
-        raise BudgetLimitExceeded(
-            f"a NORSA of PHP {amount:,.2f} would leave obligation {obligation_id} at PHP {active + amount:,.2f}, "
-            f"below the PHP {disbursed:,.2f} already disbursed against it; at most PHP "
-            f"{max(active - disbursed, ZERO):,.2f} can be taken off", level="disbursement",
-            limit=str(active + amount), committed=str(disbursed), requested=str(amount),
-            available=str(max(active - disbursed, ZERO))) from None
+        raise _below_what_is_used(db.session.get(Obligation, obligation_id), amount, f"a NORSA of PHP {amount:,.2f}",
+                                  Disbursement.obligation_id, "already disbursed", "disbursement") from None
     return adjustment
+
+
+def _below_what_is_used(row: Allotment | Obligation, change: Decimal, what: str, child_column, used_as: str,
+                        level: str) -> BudgetLimitExceeded:
+    """The refusal of a correction (``what``, changing the active amount of
+    ``row`` by ``change`` PHP) that would leave ``row`` below what its
+    active children (``child_column`` names their parent) use, with the
+    amounts from a fresh read: ``limit`` the amount it would have,
+    ``committed`` what is used, ``available`` what can be taken off."""
+    used = _active_total(child_column.class_, child_column, row.id)
+    active = adjusted_amount(row)
+    room = max(active - used, ZERO)
+    noun = "allotment" if isinstance(row, Allotment) else "obligation"
+    return BudgetLimitExceeded(
+        f"{what} would leave {noun} {row.id} at PHP {active + change:,.2f}, below the PHP {used:,.2f} {used_as} "
+        f"against it; PHP {room:,.2f} can be taken off", level=level, limit=str(active + change),
+        committed=str(used), requested=str(change), available=str(room))
 
 
 def list_adjustments(user: User, parent_model: type, parent_id: int) -> Select:
