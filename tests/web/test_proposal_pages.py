@@ -53,7 +53,7 @@ def test_a_proposal_shows_its_program_budgets_and_its_history(world, browser_for
 
     html = browser_for(world.focal).client.get(f"/budget-proposals/{chain.proposal}").get_data(as_text=True)
 
-    assert "Included in the enacted GAAB" in html
+    assert "Nothing more to do: the proposal is Included in the enacted GAAB." in html
     table = re.search(r'<table class="striped cards">.*?</table>', html, re.S).group(0)
     assert "₱5,000,000.00" in table
     history = re.search(r'<ol class="timeline">.*?</ol>', html, re.S).group(0)
