@@ -18,7 +18,11 @@ obligation or a disbursement (the MOA), each showing what is available; a
 refusal of the database (``budget_limit_exceeded``) is a sentence with the
 amounts next to the amount. Each kind of document is its own partial
 (``_allotments.html``, ``_allotment_form.html``, ...), so that the
-documents issue 12 adds slot in beside them.
+documents issue 12 adds slot in beside them. Corrections (issue 12 item 8,
+docs/design.md §12 "In the web app") are forms of a Corrections section
+(``_corrections.html``): allotment adjustments and cancellations (budget
+analysts), NORSA, cancellations of obligations and voids of disbursements
+(the MOA), each a new row with its business date and reason.
 """
 
 from __future__ import annotations
