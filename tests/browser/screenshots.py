@@ -47,6 +47,8 @@ PAGES: tuple[tuple[str, str | None, str], ...] = (
     ("ppa-execution", "mssd.focal", "/ppas/{livelihood}/execution"),
     ("ppa-returned-draft", "mssd.focal", "/ppas/{cash_for_work}"),
     ("ppa-history", "mssd.focal", "/ppas/{cash_for_work}/history"),
+    ("budget-proposals", "mfbm.analyst", "/budget-proposals"),
+    ("budget-proposal", "mssd.focal", "/budget-proposals/{proposal}"),
     ("reports", "mfbm.analyst", "/reports"),
     ("report-job", "mfbm.analyst", "/reports/jobs/{report_job}"),
     ("not-found", "mssd.focal", "/ppas/{coconut}"),
@@ -59,14 +61,15 @@ PAGES: tuple[tuple[str, str | None, str], ...] = (
 def example_world(app) -> dict[str, int | str]:
     """Load the examples and move them along, attach a supporting document
     and run a background report; returns example key -> PPA id (and
-    ``report_job`` -> the report's job id)."""
+    ``report_job`` -> the report's job id, ``proposal`` -> the first budget
+    proposal's id)."""
     with app.app_context():
         upgrade(db.engine)
         loaded = load_examples()
         run_approval_script(loaded.ppa_ids, APPROVAL_SCRIPT)
         run_tracking_script(lambda *_: None, loaded.ppa_ids)
-        with tempfile.TemporaryDirectory(prefix="ppaflow-reports-") as reports:
-            run_budget_script(lambda *_: None, loaded.ppa_ids, Path(reports))
+        with tempfile.TemporaryDirectory(prefix="ppaflow-reports-") as report_dir:
+            run_budget_script(lambda *_: None, loaded.ppa_ids, Path(report_dir))
         focal, reviewer = users.get_user_or_raise("mssd.focal"), users.get_user_or_raise("bpda.reviewer")
         returned = loaded.ppa_ids["cash_for_work"]
         approvals.submit(focal, returned)
@@ -81,10 +84,11 @@ def example_world(app) -> dict[str, int | str]:
                                    "Beneficiary list - Lanao del Sur.pdf")
         job_id = reports.request_report(users.get_user_or_raise("mfbm.analyst"), "mfbm", 2026, None,
                                         background=True).id
+        proposal = db.session.scalar(text("SELECT min(id) FROM budget_proposals"))
         for username in loaded.users:
             users.set_password(username, PASSWORD)
         db.session.remove()
-    return loaded.ppa_ids | {"report_job": job_id}
+    return loaded.ppa_ids | {"report_job": job_id, "proposal": proposal}
 
 
 def shoot(out_dir: Path) -> list[Path]:

@@ -80,3 +80,49 @@ def test_allotment_obligation_and_disbursement_through_forms_and_an_over_obligat
         expect(budget.locator("div", has=mine.locator("dt", has_text=label)).first).to_contain_text(shown)
     check_page(mine, "/ppas/<id>/execution (MOA)")
     focal.close()
+
+
+def test_an_over_reduction_is_refused_next_to_the_amount_and_a_norsa_is_recorded_through_the_form(
+        web, browser, page, check_page):
+    world = web.world
+    chain = Chain(world)
+    obligation = chain.obligate(chain.allot("100000.00")["id"], "60000.00")["id"]  # SARO-…-0001, ORS-2025-0002
+
+    sign_in(page, web, world.budget_analyst)
+    page.goto(f"/ppas/{chain.ppa}/execution")
+    page.get_by_text("Adjust an allotment").click()
+    adjust = page.locator("#corrections form").first
+    adjust.get_by_label("Kind").select_option("reduction")
+    adjust.get_by_label("Amount (PHP)").fill("50,000.00")
+    adjust.get_by_label("Date").fill("2025-03-20")
+    adjust.get_by_label("Reason").fill("Savings from the venue")
+    adjust.get_by_label("Legal basis").fill("SARO amendment 1")
+    adjust.get_by_role("button", name="Record adjustment").click()
+
+    amount = page.locator("#allotment_adjustment-amount")
+    expect(amount).to_have_attribute("aria-invalid", "true")
+    expect(amount).to_have_value("50,000.00")
+    expect(page.locator("#allotment_adjustment-amount-error")).to_contain_text("₱40,000.00 is available")
+    check_page(page, "/ppas/<id>/execution (over-reduction refused)")
+    assert web.sql("SELECT count(*) FROM allotment_adjustments").scalar_one() == 0
+
+    focal = browser.new_context(viewport=DESKTOP, base_url=web.base, locale="en-PH", timezone_id="Asia/Manila")
+    mine = focal.new_page()
+    sign_in(mine, web, world.focal)
+    mine.goto(f"/ppas/{chain.ppa}/execution")
+    expect(mine.get_by_text("Adjust an allotment")).to_have_count(0)  # budget analysts adjust allotments
+    mine.get_by_text("Record a NORSA").click()
+    norsa = mine.locator("#corrections form").first
+    norsa.get_by_label("Obligation").select_option(str(obligation))
+    norsa.get_by_label("Signed amount (PHP)").fill("-1500.00")
+    norsa.get_by_label("Date").fill("2025-05-02")
+    norsa.get_by_label("Reason").fill("Fewer participants")
+    norsa.get_by_label("Legal basis").fill("NORSA No. 2025-05-0001")
+    norsa.get_by_role("button", name="Record NORSA").click()
+
+    expect(mine.get_by_role("status")).to_have_text("NORSA of -₱1,500.00 recorded on the obligation.")
+    expect(mine.get_by_role("list", name="NORSA of ORS-2025-0002")).to_contain_text(
+        "NORSA of -₱1,500.00 on")
+    expect(mine.locator("#obligations")).to_contain_text("₱58,500.00")
+    check_page(mine, "/ppas/<id>/execution (after a NORSA)")
+    focal.close()

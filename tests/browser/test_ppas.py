@@ -226,11 +226,11 @@ def test_the_list_filters_sorts_and_exports(web, page, check_page):
     page.get_by_label("Fiscal year").fill("2025")
     page.get_by_role("button", name="Filter").click()
     expect(page.get_by_text("2 PPAs · total budget ₱15,500,000.00")).to_be_visible()
-    page.get_by_role("link", name=re.compile("^Budget")).click()
     table = page.get_by_role("region", name="PPAs list")
+    table.get_by_role("link", name=re.compile("^Budget")).click()
     expect(table.get_by_role("columnheader", name=re.compile("^Budget"))).to_have_attribute("aria-sort", "ascending")
     expect(table.get_by_role("row").nth(1)).to_contain_text("Coconut Farmers Support")
-    page.get_by_role("link", name=re.compile("^Budget")).click()
+    table.get_by_role("link", name=re.compile("^Budget")).click()
     expect(table.get_by_role("row").nth(1)).to_contain_text("Barangay Health Stations")
     with page.expect_download() as download:
         page.get_by_role("link", name="Export the 2 PPAs to Excel").click()

@@ -18,7 +18,11 @@ obligation or a disbursement (the MOA), each showing what is available; a
 refusal of the database (``budget_limit_exceeded``) is a sentence with the
 amounts next to the amount. Each kind of document is its own partial
 (``_allotments.html``, ``_allotment_form.html``, ...), so that the
-documents issue 12 adds slot in beside them.
+documents issue 12 adds slot in beside them. Corrections (issue 12 item 8,
+docs/design.md §12 "In the web app") are forms of a Corrections section
+(``_corrections.html``): allotment adjustments and cancellations (budget
+analysts), NORSA, cancellations of obligations and voids of disbursements
+(the MOA), each a new row with its business date and reason.
 """
 
 from __future__ import annotations
@@ -35,12 +39,18 @@ from services.money_chain import MoneyChain, read_money_chain
 from services.outline import Outline, get_outline
 from services.tracking import Distribution
 from web.ui.filters import money
+from services.calendar import today
 from web.ui.forms import (
+    AllotmentAdjustmentForm,
     AllotmentForm,
+    CancelAllotmentForm,
+    CancelObligationForm,
     DisbursementForm,
     DistributionChoiceForm,
     DistributionForm,
+    NorsaForm,
     ObligationForm,
+    VoidDisbursementForm,
     choices,
 )
 from web.ui.pages import FORM_REFUSALS, is_htmx, refuse, saved, signed_in, submit
@@ -288,32 +298,62 @@ def guarded(save: Callable[[], Any]) -> Callable[[], Any]:
                            field=error.extra.get("field")) from None
         except OutsideValidity as error:
             field = {"release": "release_date", "obligation": "obligation_date",
-                     "disbursement": "disbursement_date"}[error.extra["step"]]
+                     "disbursement": "disbursement_date"}.get(error.extra.get("step"), "adjustment_date")
             raise Conflict(error.detail[:1].upper() + error.detail[1:] + ".", code=error.code, field=field) from None
 
     return run
 
 
-def _execution_forms(chain: MoneyChain, allotment: AllotmentForm | None = None,
-                     obligation: ObligationForm | None = None,
-                     disbursement: DisbursementForm | None = None) -> dict[str, Any]:
-    """The three forms, their choices showing what each document has available."""
-    allotment = allotment or AllotmentForm(formdata=None, prefix="allotment")
-    obligation = obligation or ObligationForm(formdata=None, prefix="obligation")
-    disbursement = disbursement or DisbursementForm(formdata=None, prefix="disbursement")
-    allotment.program_budget.choices = choices(
+#: The Execution tab's forms: kind -> (form class, template name). Each is posted with its kind as prefix.
+EXECUTION_FORMS = {
+    "allotment": AllotmentForm, "obligation": ObligationForm, "disbursement": DisbursementForm,
+    "allotment_adjustment": AllotmentAdjustmentForm, "allotment_cancellation": CancelAllotmentForm,
+    "norsa": NorsaForm, "obligation_cancellation": CancelObligationForm, "disbursement_void": VoidDisbursementForm,
+}
+
+#: The section of the tab each kind of form goes back to.
+ANCHORS = {"allotment": "allotments", "allotment_adjustment": "allotments", "allotment_cancellation": "allotments",
+           "obligation": "obligations", "norsa": "obligations", "obligation_cancellation": "obligations",
+           "disbursement": "disbursements", "disbursement_void": "disbursements"}
+
+
+def _execution_forms(chain: MoneyChain, **given) -> dict[str, Any]:
+    """The tab's forms (``<kind>_form``), their choices showing what each
+    document has available; the correction forms offer only active
+    documents, and their business date is today (Asia/Manila) until the
+    user types another (docs/design.md §12)."""
+    forms = {kind: given.get(kind) or form_class(formdata=None, prefix=kind)
+             for kind, form_class in EXECUTION_FORMS.items()}
+    for kind, field in (("allotment_cancellation", "cancelled_on"), ("obligation_cancellation", "cancelled_on"),
+                        ("disbursement_void", "voided_on")):
+        if kind not in given:
+            forms[kind][field].data = today()
+    forms["allotment"].program_budget.choices = choices(
         (str(b.row.id), f"Program budget {b.row.id}, FY {b.row.proposal.fiscal_year}: {money(b.unallotted)} unallotted")
         for b in chain.program_budgets)
-    obligation.allotment.choices = choices(
+    forms["obligation"].allotment.choices = choices(
         (str(a.row.id), f"{a.row.saro_number} (Q{a.row.quarter}): {money(a.available)} available")
         for a in chain.open_allotments)
-    obligation.work_item.choices = choices(
+    forms["obligation"].work_item.choices = choices(
         [("", "The PPA as a whole (its project)")]
         + [(str(item_id), "— " * level + title) for item_id, title, level in chain.work_items])
-    disbursement.obligation.choices = choices(
+    forms["disbursement"].obligation.choices = choices(
         (str(o.row.id), f"{o.row.ors_number}, {o.row.payee}: {money(o.balance)} left to pay")
         for o in chain.open_obligations)
-    return {"allotment_form": allotment, "obligation_form": obligation, "disbursement_form": disbursement}
+    active_allotments = choices(
+        (str(a.row.id), f"{a.row.saro_number}: {money(a.amount)}, {money(a.obligated)} obligated")
+        for a in chain.allotments if a.row.active)
+    forms["allotment_adjustment"].allotment.choices = active_allotments
+    forms["allotment_cancellation"].allotment.choices = active_allotments
+    active_obligations = choices(
+        (str(o.row.id), f"{o.row.ors_number}, {o.row.payee}: {money(o.amount)}, {money(o.disbursed)} disbursed")
+        for o in chain.obligations if o.row.active)
+    forms["norsa"].obligation.choices = active_obligations
+    forms["obligation_cancellation"].obligation.choices = active_obligations
+    forms["disbursement_void"].disbursement.choices = choices(
+        (str(d.id), f"{d.dv_number} ({d.obligation.ors_number}): {money(d.amount)}")
+        for d in chain.disbursements if d.active)
+    return {f"{kind}_form": form for kind, form in forms.items()}
 
 
 def _execution_page(ppa_id: int, status: int = 200, **forms):
@@ -331,14 +371,15 @@ def execution(ppa_id: int):
 
 
 def _record(ppa_id: int, kind: str, form, save: Callable[[Any], Any], message: Callable[[Any], str]):
-    """Post one of the Execution tab's forms (``kind``: allotment,
-    obligation, disbursement): choices first (only this PPA's documents are
+    """Post one of the Execution tab's forms (``kind``: a key of
+    ``EXECUTION_FORMS``): choices first (only this PPA's documents are
     valid), then the service; a refusal shows the tab with the message next
     to the field and nothing saved."""
     user = signed_in()
     _execution_forms(read_money_chain(user, ppa_id), **{kind: form})
     done, status = submit(form, guarded(lambda: save(user)),
-                          lambda row: saved(message(row), url_for(".execution", ppa_id=ppa_id, _anchor=f"{kind}s")))
+                          lambda row: saved(message(row), url_for(".execution", ppa_id=ppa_id,
+                                                                  _anchor=ANCHORS[kind])))
     return done or _execution_page(ppa_id, status, **{kind: form})
 
 
@@ -373,3 +414,54 @@ def disburse(ppa_id: int):
         payment_method=form.payment_method.data, disbursement_date=form.disbursement_date.data,
         amount=form.amount.data),
         lambda row: f"Disbursement {row.dv_number} of {money(row.amount)} recorded.")
+
+
+# -- corrections: new rows, never a change to a posted one (docs/design.md §12) -------------------
+
+
+@bp.route("/ppas/<id:ppa_id>/execution/allotment-adjustments", methods=["POST"])
+def adjust_allotment(ppa_id: int):
+    """Reduce, withdraw from or augment an allotment (budget analysts)."""
+    form = AllotmentAdjustmentForm(prefix="allotment_adjustment")
+    return _record(ppa_id, "allotment_adjustment", form, lambda user: budget.adjust_allotment(
+        user, int(form.allotment.data), kind=form.kind.data, amount=form.amount.data,
+        adjustment_date=form.adjustment_date.data, reason=form.reason.data.strip(),
+        legal_basis=form.legal_basis.data.strip()),
+        lambda row: f"{row.kind.capitalize()} of {money(abs(row.amount))} recorded on the allotment.")
+
+
+@bp.route("/ppas/<id:ppa_id>/execution/allotment-cancellations", methods=["POST"])
+def cancel_allotment(ppa_id: int):
+    """Cancel an allotment (budget analysts)."""
+    form = CancelAllotmentForm(prefix="allotment_cancellation")
+    return _record(ppa_id, "allotment_cancellation", form, lambda user: budget.cancel_allotment(
+        user, int(form.allotment.data), reason=form.reason.data.strip(), cancelled_on=form.cancelled_on.data),
+        lambda row: f"Allotment {row.saro_number} cancelled on {row.cancelled_on.isoformat()}.")
+
+
+@bp.route("/ppas/<id:ppa_id>/execution/norsas", methods=["POST"])
+def record_norsa(ppa_id: int):
+    """Record a NORSA on an obligation (the MOA)."""
+    form = NorsaForm(prefix="norsa")
+    return _record(ppa_id, "norsa", form, lambda user: budget.adjust_obligation(
+        user, int(form.obligation.data), amount=form.amount.data, adjustment_date=form.adjustment_date.data,
+        reason=form.reason.data.strip(), legal_basis=form.legal_basis.data.strip()),
+        lambda row: f"NORSA of {money(row.amount)} recorded on the obligation.")
+
+
+@bp.route("/ppas/<id:ppa_id>/execution/obligation-cancellations", methods=["POST"])
+def cancel_obligation(ppa_id: int):
+    """Cancel an obligation (the MOA)."""
+    form = CancelObligationForm(prefix="obligation_cancellation")
+    return _record(ppa_id, "obligation_cancellation", form, lambda user: budget.cancel_obligation(
+        user, int(form.obligation.data), reason=form.reason.data.strip(), cancelled_on=form.cancelled_on.data),
+        lambda row: f"Obligation {row.ors_number} cancelled on {row.cancelled_on.isoformat()}.")
+
+
+@bp.route("/ppas/<id:ppa_id>/execution/disbursement-voids", methods=["POST"])
+def void_disbursement(ppa_id: int):
+    """Void a disbursement (the MOA)."""
+    form = VoidDisbursementForm(prefix="disbursement_void")
+    return _record(ppa_id, "disbursement_void", form, lambda user: budget.void_disbursement(
+        user, int(form.disbursement.data), reason=form.reason.data.strip(), voided_on=form.voided_on.data),
+        lambda row: f"Disbursement {row.dv_number} voided on {row.voided_on.isoformat()}.")

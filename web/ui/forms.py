@@ -280,6 +280,62 @@ class DisbursementForm(FlaskForm):
         (method, method.replace("_", " ").capitalize()) for method in PAYMENT_METHODS))
     disbursement_date = DateField("Disbursement date", validators=[InputRequired("Enter the disbursement date.")])
     amount = MoneyField("Amount (PHP)", validators=[InputRequired("Enter the amount paid.")])
+
+
+# Corrections are new rows (docs/design.md §12 "Posted rows never change"): each form names the
+# document it corrects, the business date the correction posts on, and why.
+
+ADJUSTMENT_KINDS = ("reduction", "withdrawal", "augmentation")
+
+
+class AllotmentAdjustmentForm(FlaskForm):
+    """Reduce, withdraw from or augment an allotment (budget analysts)."""
+
+    allotment = SelectField("Allotment", choices=[])
+    kind = SelectField("Kind", choices=choices((kind, kind.capitalize()) for kind in ADJUSTMENT_KINDS))
+    amount = MoneyField("Amount (PHP)", validators=[InputRequired("Enter the amount of the adjustment.")],
+                        description="Positive; the kind gives the sign")
+    adjustment_date = DateField("Date", validators=[InputRequired("Enter the date of the adjustment.")])
+    reason = StringField("Reason", validators=[DataRequired("Say why the allotment is adjusted."), Length(max=500)])
+    legal_basis = StringField("Legal basis", validators=[DataRequired("Enter the legal basis, e.g. the SARO "
+                                                                      "amendment."), Length(max=255)])
+
+
+class NorsaForm(FlaskForm):
+    """A NORSA on an obligation: a signed amount (the MOA)."""
+
+    obligation = SelectField("Obligation", choices=[])
+    amount = MoneyField("Signed amount (PHP)", validators=[InputRequired("Enter the amount of the NORSA.")],
+                        allow_negative=True,
+                        description="Negative lowers the obligation, e.g. -1500.00")
+    adjustment_date = DateField("Date", validators=[InputRequired("Enter the date of the NORSA.")])
+    reason = StringField("Reason", validators=[DataRequired("Say why the obligation is adjusted."), Length(max=500)])
+    legal_basis = StringField("Legal basis", validators=[DataRequired("Enter the NORSA number or other basis."),
+                                                         Length(max=255)])
+
+
+class CancelAllotmentForm(FlaskForm):
+    """Cancel an allotment: its amount goes back to the program budget."""
+
+    allotment = SelectField("Allotment", choices=[])
+    cancelled_on = DateField("Cancelled on", validators=[InputRequired("Enter the date of the cancellation.")])
+    reason = StringField("Reason", validators=[DataRequired("Say why the allotment is cancelled."), Length(max=500)])
+
+
+class CancelObligationForm(FlaskForm):
+    """Cancel an obligation: its amount goes back to the allotment."""
+
+    obligation = SelectField("Obligation", choices=[])
+    cancelled_on = DateField("Cancelled on", validators=[InputRequired("Enter the date of the cancellation.")])
+    reason = StringField("Reason", validators=[DataRequired("Say why the obligation is cancelled."), Length(max=500)])
+
+
+class VoidDisbursementForm(FlaskForm):
+    """Void a disbursement: its amount goes back to the obligation."""
+
+    disbursement = SelectField("Disbursement", choices=[])
+    voided_on = DateField("Voided on", validators=[InputRequired("Enter the date of the void.")])
+    reason = StringField("Reason", validators=[DataRequired("Say why the disbursement is voided."), Length(max=500)])
 # -- ppas ------------------------------------------------------------------------------
 
 CLASS_LABELS = {"ps": "PS — Personnel Services", "mooe": "MOOE — Maintenance and Other Operating Expenses",
