@@ -20,13 +20,16 @@ from alembic import op
 def triggers_kept() -> Iterator[None]:
     """Within a migration: on SQLite, set every trigger aside while the body
     rebuilds tables and put each back as it was; on other databases, do
-    nothing. The body must not rename or drop a column a trigger reads."""
+    nothing. They are put back in the order they were created, because
+    SQLite fires the triggers of one event in an order that follows it (so a
+    re-parented posted row is still refused as fixed before any limit is
+    checked). The body must not rename or drop a column a trigger reads."""
     bind = op.get_bind()
     if bind.dialect.name != "sqlite":
         yield
         return
     triggers = bind.exec_driver_sql(
-        "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND sql IS NOT NULL ORDER BY name").all()
+        "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND sql IS NOT NULL ORDER BY rowid").all()
     for name, _sql in triggers:
         op.execute(f'DROP TRIGGER IF EXISTS "{name}"')
     yield

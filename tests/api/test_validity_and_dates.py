@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 
 from services.money_chain import read_money_chain
 from services.users import get_user
-from tests.support import Chain
+from tests.support import Chain, enact_proposal
 
 
 def test_an_allotment_takes_its_quarter_from_its_release_date(chain):
@@ -166,7 +166,9 @@ def test_a_validity_category_of_another_class_is_refused(chain):
 
 
 def _fy2022_chain(world, klass: str) -> Chain:
-    """A Chain whose PPA and proposal are of FY2022 (the example of issue 12 item 2)."""
+    """A Chain whose PPA and proposal are of FY2022 (the example of issue 12
+    item 2); the proposal, shared by both classes' PPAs, is enacted after both
+    program budgets are in it."""
     chain = Chain.__new__(Chain)
     chain.world, chain.counter, chain.dates = world, {"mooe": 0, "ps": 500}[klass], {}  # distinct numbers
     chain.ppa = world.create_ppa(title=f"FY2022 {klass} PPA", fiscal_year=2022, start_date="2022-02-01",
@@ -182,6 +184,7 @@ def _fy2022_chain(world, klass: str) -> Chain:
 
 def test_the_fy2022_extension_lets_mooe_be_obligated_in_2023_but_not_ps(world):
     mooe, ps = _fy2022_chain(world, "mooe"), _fy2022_chain(world, "ps")
+    enact_proposal(world, mooe.proposal)
     mooe_allotment = mooe.allot("500000.00", day="2022-03-01")
     ps_allotment = ps.allot("500000.00", day="2022-03-01")
 
