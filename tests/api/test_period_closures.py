@@ -220,3 +220,33 @@ def test_a_snapshot_and_its_signatures_are_append_only_in_the_database(app, chai
             with pytest.raises(Exception, match="append-only"):
                 with db.engine.begin() as connection:
                     connection.execute(text(statement))
+
+
+def test_postings_racing_the_closing_signature_are_either_in_the_snapshot_or_refused(pg_app, pg_world):
+    from tests.support import Chain, race
+
+    chain = Chain(pg_world)
+    allotment = chain.allot("1000000.00", quarter=1)["id"]
+    officer = pg_world.person("mssd.budget", "budget_officer", org="MSSD")
+    accountant = pg_world.person("mssd.accountant", "chief_accountant", org="MSSD")
+    assert sign(pg_world, officer).status_code == 200
+    focal = pg_world.focal
+
+    def obligate(index):
+        return lambda client: client.post("/api/obligations", headers=focal.headers, json={
+            "allotment_id": allotment, "payee": "Supplier", "ors_number": f"ORS-RACE-{index}",
+            "obligation_date": "2025-03-20", "amount": "1000.00"})
+
+    closing = lambda client: client.post("/api/period-closures", headers=accountant.headers,  # noqa: E731
+                                         json={"organization": "MSSD", "fiscal_year": 2025, "quarter": 1})
+
+    responses = race(pg_app, [obligate(i) for i in range(12)] + [closing])
+
+    statuses = [r.status_code for r in responses[:-1]]
+    assert responses[-1].status_code == 200, responses[-1].get_json()
+    assert set(statuses) <= {201, 409}
+    assert all(r.get_json()["code"] == "period_closed" for r in responses[:-1] if r.status_code == 409)
+    snapshot = chain.get(f"/api/period-closures/{responses[-1].get_json()['id']}")["snapshot"]
+    accepted = statuses.count(201)
+    assert snapshot[0]["obligated"] == f"{1000 * accepted}.00"
+    assert chain.get(f"/api/allotments/{allotment}")["obligated"] == f"{1000 * accepted}.00"
