@@ -14,8 +14,8 @@ quarter of its own date), and cumulative to the quarter's last day.
 
 While a quarter is closed, every posting dated inside it is refused
 (``require_open``, called by each posting use case of ``services.budget``
-in its own transaction): a correction goes into the open period as an
-adjustment. Reopening takes the same two signatures and a reason; the
+in its own transaction; migration 0015's triggers refuse the same from raw
+SQL): a correction goes into the open period as an adjustment. Reopening takes the same two signatures and a reason; the
 closure's snapshot stays, and a later close is a new closure with a new
 snapshot. Every closure, signature and status move is in the audit log.
 

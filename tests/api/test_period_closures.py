@@ -217,9 +217,8 @@ def test_a_snapshot_and_its_signatures_are_append_only_in_the_database(app, chai
         for statement in ("UPDATE period_snapshot_lines SET disbursed = 1", "DELETE FROM period_snapshot_lines",
                           "UPDATE period_closure_signatures SET user_id = user_id",
                           "DELETE FROM period_closure_signatures"):
-            with pytest.raises(Exception, match="append-only"):
-                with db.engine.begin() as connection:
-                    connection.execute(text(statement))
+            with pytest.raises(Exception, match="append-only"), db.engine.begin() as connection:
+                connection.execute(text(statement))
 
 
 def test_postings_racing_the_closing_signature_are_either_in_the_snapshot_or_refused(pg_app, pg_world):
@@ -237,7 +236,7 @@ def test_postings_racing_the_closing_signature_are_either_in_the_snapshot_or_ref
             "allotment_id": allotment, "payee": "Supplier", "ors_number": f"ORS-RACE-{index}",
             "obligation_date": "2025-03-20", "amount": "1000.00"})
 
-    closing = lambda client: client.post("/api/period-closures", headers=accountant.headers,  # noqa: E731
+    closing = lambda client: client.post("/api/period-closures", headers=accountant.headers,
                                          json={"organization": "MSSD", "fiscal_year": 2025, "quarter": 1})
 
     responses = race(pg_app, [obligate(i) for i in range(12)] + [closing])
@@ -250,3 +249,26 @@ def test_postings_racing_the_closing_signature_are_either_in_the_snapshot_or_ref
     accepted = statuses.count(201)
     assert snapshot[0]["obligated"] == f"{1000 * accepted}.00"
     assert chain.get(f"/api/allotments/{allotment}")["obligated"] == f"{1000 * accepted}.00"
+
+
+def test_the_database_itself_refuses_raw_sql_postings_dated_in_a_closed_quarter(app, chain, world, signers):
+    from datetime import UTC, date, datetime
+
+    _, obligation, disbursement = first_quarter(chain)
+    close(world, signers)
+    norsa_row = ("INSERT INTO obligation_adjustments (obligation_id, organization_id, amount, adjustment_date, "
+                 "reason, legal_basis, created_at) SELECT id, organization_id, -100, :day, 'r', 'NORSA', :now "
+                 "FROM obligations WHERE id = :id")
+    void = ("UPDATE disbursements SET status = 'voided', voided_on = :day, voided_at = :now, void_reason = 'r' "
+            "WHERE id = :id")
+    now = datetime.now(UTC).replace(tzinfo=None)
+
+    with app.app_context():
+        for statement, row in ((norsa_row, obligation), (void, disbursement)):
+            with pytest.raises(Exception, match="period_closed"), db.engine.begin() as connection:
+                connection.execute(text(statement), {"day": date(2025, 3, 31), "now": now, "id": row})
+        with db.engine.begin() as connection:
+            connection.execute(text(norsa_row), {"day": date(2025, 4, 1), "now": now, "id": obligation})
+
+    assert chain.get(f"/api/obligations/{obligation}")["adjusted_amount"] == "349999.00"
+    assert chain.get(f"/api/disbursements/{disbursement}")["status"] == "disbursed"

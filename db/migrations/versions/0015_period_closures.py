@@ -14,7 +14,15 @@ once, and each role is signed once (unique constraints). Append-only.
 Append-only: triggers refuse UPDATE and DELETE on both databases
 (``append_only`` of revision 0001; ``db.migrate.APPEND_ONLY_TABLES``).
 
-New tables only: no table is rebuilt, so SQLite keeps every trigger.
+Postings dated inside a closed period are refused by the database too
+(``period_open`` triggers, PostgreSQL and SQLite): an INSERT of an
+allotment, obligation, disbursement, allotment adjustment, NORSA or
+delivery dated in a quarter its MOA has closed (a closure ``closed`` or
+``reopening``), and an UPDATE that sets a cancellation's or void's date in
+one. The application refuses first, with its sentence (``services.periods``);
+the triggers stop raw SQL.
+
+New tables and triggers only: no table is rebuilt, so SQLite keeps every trigger.
 
 Revision ID: 0015
 Revises: 0014
@@ -109,9 +117,61 @@ def upgrade() -> None:
     initial = importlib.import_module("db.migrations.versions.0001_initial_schema")
     initial.append_only("period_closure_signatures")
     initial.append_only("period_snapshot_lines")
+    _period_open_triggers()
+
+
+#: (table, date column, on UPDATE of that column rather than on INSERT): every posting's date.
+POSTING_DATES = (
+    ("allotments", "release_date", False), ("obligations", "obligation_date", False),
+    ("disbursements", "disbursement_date", False), ("allotment_adjustments", "adjustment_date", False),
+    ("obligation_adjustments", "adjustment_date", False), ("obligation_deliveries", "accepted_on", False),
+    ("allotments", "cancelled_on", True), ("obligations", "cancelled_on", True),
+    ("disbursements", "voided_on", True),
+)
+
+CLOSED = "c.status IN ('closed', 'reopening')"
+
+
+def _trigger_name(table: str, column: str) -> str:
+    return f"{table}_{column}_period_open"
+
+
+def _period_open_triggers() -> None:
+    """Refuse a posting dated in a closed period (see the module docstring)."""
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(
+            "CREATE OR REPLACE FUNCTION ppaflow_period_open() RETURNS trigger LANGUAGE plpgsql AS $$ "
+            "DECLARE day date := (to_jsonb(NEW) ->> TG_ARGV[0])::date; BEGIN "
+            "IF day IS NOT NULL AND EXISTS (SELECT 1 FROM period_closures c "
+            "WHERE c.organization_id = NEW.organization_id AND c.fiscal_year = extract(year FROM day) "
+            f"AND c.quarter = extract(quarter FROM day) AND {CLOSED}) THEN "
+            "RAISE EXCEPTION 'period_closed: % % is in a closed period of its MOA; post the correction in the "
+            "open period', TG_TABLE_NAME, day; END IF; RETURN NEW; END $$")
+        for table, column, on_update in POSTING_DATES:
+            event = f"UPDATE OF {column}" if on_update else "INSERT"
+            when = f" WHEN (OLD.{column} IS DISTINCT FROM NEW.{column})" if on_update else ""
+            op.execute(f"CREATE TRIGGER {_trigger_name(table, column)} BEFORE {event} ON {table} "
+                       f"FOR EACH ROW{when} EXECUTE FUNCTION ppaflow_period_open('{column}')")
+        return
+    for table, column, on_update in POSTING_DATES:
+        event = f"UPDATE OF {column}" if on_update else "INSERT"
+        changed = f"OLD.{column} IS NOT NEW.{column} AND " if on_update else ""
+        op.execute(
+            f"CREATE TRIGGER {_trigger_name(table, column)} BEFORE {event} ON {table} "
+            f"WHEN {changed}NEW.{column} IS NOT NULL AND EXISTS (SELECT 1 FROM period_closures c "
+            f"WHERE c.organization_id = NEW.organization_id "
+            f"AND c.fiscal_year = CAST(strftime('%Y', NEW.{column}) AS INTEGER) "
+            f"AND c.quarter = (CAST(strftime('%m', NEW.{column}) AS INTEGER) + 2) / 3 AND {CLOSED}) "
+            f"BEGIN SELECT RAISE(ABORT, 'period_closed: {table} {column} is in a closed period of its MOA; "
+            "post the correction in the open period'); END")
 
 
 def downgrade() -> None:
+    for table, column, _ in POSTING_DATES:
+        op.execute(f"DROP TRIGGER IF EXISTS {_trigger_name(table, column)}"
+                   + (f" ON {table}" if op.get_bind().dialect.name == "postgresql" else ""))
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP FUNCTION IF EXISTS ppaflow_period_open()")
     op.drop_index(op.f('ix_period_snapshot_lines_closure_id'), table_name='period_snapshot_lines')
     op.drop_table('period_snapshot_lines')
     op.drop_index(op.f('ix_period_closure_signatures_closure_id'), table_name='period_closure_signatures')
