@@ -35,6 +35,13 @@ Two use cases that lock rows of the chain therefore always wait for each
 other in the same direction, and chain postings never deadlock with each
 other or with tree writes, which lock the PPA and its work items only.
 
+Closed periods (docs/design.md §12 "Closing a period"): every posting use
+case here (release, ORS, DV, delivery, allotment adjustment, NORSA,
+cancellation, void) calls ``services.periods.require_open`` with the MOA
+and the date it posts on, inside its transaction and after its chain
+locks: a date inside a quarter the MOA has closed raises ``PeriodClosed``
+(409 ``period_closed``), and the correction goes into the open period.
+
 Appropriations (docs/design.md §12, "Appropriations"): a program budget is
 its PPA's appropriation, by allotment class, and counts as one only once its
 proposal is enacted (the ``budget_proposal`` workflow) and its PPA is
@@ -75,6 +82,7 @@ from services.access import require_role, visible_organization, visible_rows
 from services.calendar import today
 from services.concurrency import check_if_match
 from services.expenditure import check_work_item, sync_expenditure
+from services.periods import require_open
 from services.ppas import get_ppa_or_raise
 from services.runtime import get_runtime
 from services.unit_of_work import transaction
@@ -563,6 +571,7 @@ def release_allotment(user: User, *, program_budget_id: int, release_date: date,
         with transaction() as session:
             program_budget = get_or_raise(user, ProgramBudget, program_budget_id, lock=True)
             require_role(user, RELEASE, program_budget.ppa.organization_id, "release allotments")
+            require_open(program_budget.ppa.organization_id, release_date)
             if problem := appropriation_problem(program_budget):
                 raise Conflict(f"allotments are released only against an appropriation; {problem}",
                                code="not_appropriated", reason=problem)
@@ -619,6 +628,7 @@ def record_obligation(user: User, *, allotment_id: int, payee: str, ors_number: 
         with transaction() as session:
             allotment = get_or_raise(user, Allotment, allotment_id, lock=True)
             require_role(user, SPEND, allotment.organization_id, "record obligations")
+            require_open(allotment.organization_id, obligation_date)
             _require_active(allotment, "allotment")
             if obligation_date < allotment.release_date:
                 raise ValidationFailed({"obligation_date": [
@@ -654,6 +664,7 @@ def record_disbursement(user: User, *, obligation_id: int, dv_number: str, payme
         with transaction() as session:
             obligation = get_or_raise(user, Obligation, obligation_id, lock=True)
             require_role(user, SPEND, obligation.organization_id, "record disbursements")
+            require_open(obligation.organization_id, disbursement_date)
             _require_active(obligation, "obligation")
             if disbursement_date < obligation.obligation_date:
                 raise ValidationFailed({"disbursement_date": [
@@ -697,6 +708,7 @@ def record_delivery(user: User, obligation_id: int, *, amount: Decimal, accepted
     with transaction() as session:
         obligation = get_or_raise(user, Obligation, obligation_id, lock=True)
         require_role(user, SPEND, obligation.organization_id, "record deliveries")
+        require_open(obligation.organization_id, accepted_on)
         _require_active(obligation, "obligation")
         errors = {}
         if accepted_on < obligation.obligation_date:
@@ -751,6 +763,7 @@ def cancel_allotment(user: User, allotment_id: int, *, reason: str, cancelled_on
     with transaction():
         (allotment,) = lock_in_order(user, (Allotment, allotment_id))
         require_role(user, RELEASE, allotment.organization_id, "cancel allotments")
+        require_open(allotment.organization_id, cancelled_on)
         check_if_match(if_match, allotment.etag)
         _require_active(allotment, "allotment")
         _require_on_or_after(cancelled_on, allotment.release_date, "cancelled_on", "the allotment's release")
@@ -782,6 +795,7 @@ def cancel_obligation(user: User, obligation_id: int, *, reason: str, cancelled_
         allotment_id = get_or_raise(user, Obligation, obligation_id).allotment_id  # fixed once posted
         allotment, obligation = lock_in_order(user, (Allotment, allotment_id), (Obligation, obligation_id))
         require_role(user, SPEND, obligation.organization_id, "cancel obligations")
+        require_open(obligation.organization_id, cancelled_on)
         check_if_match(if_match, obligation.etag)
         _require_active(obligation, "obligation")
         _require_on_or_after(cancelled_on, obligation.obligation_date, "cancelled_on", "the obligation")
@@ -815,6 +829,7 @@ def void_disbursement(user: User, disbursement_id: int, *, reason: str, voided_o
         obligation_id = get_or_raise(user, Disbursement, disbursement_id).obligation_id  # fixed once posted
         obligation, disbursement = lock_in_order(user, (Obligation, obligation_id), (Disbursement, disbursement_id))
         require_role(user, SPEND, disbursement.organization_id, "void disbursements")
+        require_open(disbursement.organization_id, voided_on)
         check_if_match(if_match, disbursement.etag)
         if not disbursement.active:
             raise Conflict(f"disbursement {disbursement.id} is already voided", code="already_voided")
@@ -861,6 +876,7 @@ def adjust_allotment(user: User, allotment_id: int, *, kind: str, amount: Decima
             program_budget_id = get_or_raise(user, Allotment, allotment_id).program_budget_id  # fixed once posted
             _, allotment = lock_in_order(user, (ProgramBudget, program_budget_id), (Allotment, allotment_id))
             require_role(user, RELEASE, allotment.organization_id, "adjust allotments")
+            require_open(allotment.organization_id, adjustment_date)
             _require_active(allotment, "allotment")
             _require_on_or_after(adjustment_date, allotment.release_date, "adjustment_date",
                                  "the allotment's release")
@@ -907,6 +923,7 @@ def adjust_obligation(user: User, obligation_id: int, *, amount: Decimal, adjust
             allotment_id = get_or_raise(user, Obligation, obligation_id).allotment_id  # fixed once posted
             allotment, obligation = lock_in_order(user, (Allotment, allotment_id), (Obligation, obligation_id))
             require_role(user, SPEND, obligation.organization_id, "record NORSA adjustments")
+            require_open(obligation.organization_id, adjustment_date)
             _require_active(obligation, "obligation")
             _require_on_or_after(adjustment_date, obligation.obligation_date, "adjustment_date", "the obligation")
             adjustment = ObligationAdjustment(obligation_id=obligation.id, organization_id=obligation.organization_id,

@@ -76,6 +76,7 @@ PROBLEM_TITLES = {
     "adjustment_required": "Change needs a budget adjustment",
     "outside_validity": "Outside the validity of the appropriation",
     "commit_outcome_unknown": "Commit outcome unknown",
+    "period_closed": "Period closed",
     # conflicts raised with their own code
     "already_tracking": "Work item tracking already enabled",
     "already_voided": "Already voided",
@@ -85,6 +86,10 @@ PROBLEM_TITLES = {
     "follows_execution_project": "Follows the execution project",
     "has_active_children": "Has active records under it",
     "not_enacted": "PPA not enacted",
+    # closing a period (services.periods, docs/design.md §12)
+    "period_already_closed": "Period already closed",
+    "period_not_closed": "Period not closed",
+    "period_not_ended": "Period not ended",
     # appropriations (services.budget, docs/design.md §12)
     "not_appropriated": "Not an appropriation yet",
     "not_past_budget_review": "PPA not past budget review",

@@ -771,6 +771,84 @@ class ProposalFilterSchema(Schema):
     moa = _organization_code()
 
 
+# -- closing a period (docs/design.md §12 "Closing a period") -------------------------------------
+
+class PeriodClosureCreateSchema(Schema):
+    """``POST /api/period-closures``: sign the closing of a MOA's quarter."""
+
+    organization = _organization_code(required=True, metadata={"description": "organization code, e.g. MSSD"})
+    fiscal_year = fields.Integer(required=True, strict=True, validate=FISCAL_YEAR,
+                                 metadata={"description": "the year of the quarter's dates"})
+    quarter = fields.Integer(required=True, strict=True, validate=validate.Range(1, 4))
+
+
+class PeriodReopenSchema(Schema):
+    """``POST /api/period-closures/{id}/reopen``: sign its reopening, with a reason."""
+
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=MAX_TEXT))
+
+
+class PeriodClosureFilterSchema(Schema):
+    organization = _organization_code()
+    fiscal_year = fields.Integer(validate=FISCAL_YEAR)
+
+
+class PeriodSignatureSchema(Reply):
+    action = fields.String(**_one_of(("close", "reopen")))
+    role = fields.String(**_one_of(("budget_officer", "chief_accountant")))
+    username = fields.String(attribute="user.username")
+    superuser = fields.Boolean(metadata={"description": "an administrator signed in this role"})
+    reason = fields.String()
+    signed_at = fields.DateTime(attribute="created_at")
+
+
+class PeriodSnapshotLineSchema(Reply):
+    """A closed quarter's figures for one program budget (PAP) and allotment class."""
+
+    ppa_id = fields.Integer()
+    program_budget_id = fields.Integer()
+    pap_code = fields.String()
+    allotment_class = fields.String(**_one_of(ALLOTMENT_CLASSES))
+    allotted = Money()
+    obligated = Money()
+    disbursed = Money()
+    cumulative_allotted = Money()
+    cumulative_obligated = Money()
+    cumulative_disbursed = Money()
+
+
+class PeriodClosureSchema(Reply):
+    """A closure of a MOA's quarter and its signatures."""
+
+    id = fields.Integer()
+    organization = fields.String(attribute="organization.code")
+    fiscal_year = fields.Integer()
+    quarter = fields.Integer()
+    status = fields.String(**_one_of(("closing", "closed", "reopening", "reopened")))
+    closed_at = fields.DateTime(allow_none=True)
+    reopened_at = fields.DateTime(allow_none=True)
+    reopen_reason = fields.String()
+    signatures = fields.List(fields.Nested(PeriodSignatureSchema))
+
+
+class PeriodTotalsSchema(Reply):
+    """A snapshot's lines summed."""
+
+    allotted = Money()
+    obligated = Money()
+    disbursed = Money()
+    cumulative_allotted = Money()
+    cumulative_obligated = Money()
+    cumulative_disbursed = Money()
+
+
+class PeriodClosureDetailSchema(PeriodClosureSchema):
+    """A closure with its snapshot (empty until it closes) and the snapshot's totals."""
+
+    snapshot = fields.List(fields.Nested(PeriodSnapshotLineSchema))
+    totals = fields.Nested(PeriodTotalsSchema)
+
+
 # -- audit trail and reports -----------------------------------------------------------------------
 
 class AuditFilterSchema(Schema):

@@ -134,6 +134,15 @@ class ExpenditureFromDisbursements(Conflict):
     code = "expenditure_from_disbursements"
 
 
+class PeriodClosed(Conflict):
+    """A posting dated inside a period its MOA has closed (issue 12 item 5;
+    docs/design.md §12 "Closing a period"): the correction goes into the
+    open period as an adjustment. ``extra`` carries ``period``,
+    ``closure_id`` and ``closed_by``."""
+
+    code = "period_closed"
+
+
 class Duplicate(Conflict):
     """A value that must be unique is already used (e.g. a SARO number)."""
 

@@ -120,6 +120,12 @@ MATRIX = [
      MOA_WRITES),
     ("GET", "/api/disbursements/{disbursement}", None, SEE),
     ("POST", "/api/disbursements/{disbursement}/void", {"reason": "duplicate"}, MOA_WRITES),
+    ("GET", "/api/period-closures", None, EVERYONE),
+    ("POST", "/api/period-closures", {"organization": "MSSD", "fiscal_year": 2025, "quarter": 1},
+     expect(403, admin="ok")),
+    ("GET", "/api/period-closures/{closure}", None, SEE),
+    ("POST", "/api/period-closures/{closure}/reopen", {"reason": "misposted ORS"},
+     expect(403, other_focal=404, admin="ok")),
     ("GET", "/api/alerts", None, EVERYONE),
     ("POST", "/api/alerts/{alert}/acknowledge", None, SEE),
     ("GET", "/api/jobs/{job}", None, REQUESTER),
@@ -163,6 +169,8 @@ def build(world: World) -> dict[str, object]:
                            headers=world.focal.headers).get_json()["job_id"]
     draft_proposal = world.client.post("/api/budget-proposals", json={
         "organization": "MSSD", "fiscal_year": 2027, "title": "FY2027"}, headers=world.focal.headers).get_json()["id"]
+    closure = world.client.post("/api/period-closures", json={"organization": "MSSD", "fiscal_year": 2024,
+                                                              "quarter": 4}, headers=world.admin.headers).get_json()["id"]
     reviewing = world.create_ppa(title="In review")["id"]
     world.fire(reviewing, "submit", world.focal)
     draft = world.create_ppa(title="Draft")["id"]
@@ -177,7 +185,8 @@ def build(world: World) -> dict[str, object]:
             "program_budget": chain.program_budget, "allotment": allotment["id"], "spare_allotment": spare["id"],
             "obligation": obligation["id"], "spare_obligation": spare_obligation["id"],
             "disbursement": disbursement["id"], "alert": alert, "job": job, "user": world.focal.id,
-            "organization": _organization_id(world, "MSSD"), "delegation": delegation}
+            "organization": _organization_id(world, "MSSD"), "delegation": delegation,
+            "closure": closure}
 
 
 def _upload() -> dict:

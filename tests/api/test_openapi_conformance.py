@@ -115,6 +115,12 @@ CROSS_FIELD_RULES: dict[str, dict[str, str]] = {
     "POST /api/program-budgets/{parent_id}/line-items": {
         "uacs_code": "an object code of uacs_object_codes.yaml, of the line's allotment_class",
     },
+    "POST /api/period-closures": {
+        "organization": "an organization that exists",
+    },
+    "POST /api/period-closures/{closure_id}/reopen": {
+        "reason": "not whitespace only",
+    },
     "POST /api/budget-proposals/{proposal_id}/transitions": {
         "trigger": "a trigger of workflows/budget_proposal.yaml",
         "comment": "required by the trigger (comment_required), not whitespace only",

@@ -1,6 +1,6 @@
 """The blueprints of the HTTP API, registered by ``create_app``."""
 
-from web.api import admin, attachments, budget, delegations, meta, operations, ppas, records, work_items
+from web.api import admin, attachments, budget, delegations, meta, operations, periods, ppas, records, work_items
 
-BLUEPRINTS = (ppas.blp, attachments.blp, work_items.blp, budget.blp, operations.blp, records.blp, meta.blp, admin.blp,
-              delegations.blp)
+BLUEPRINTS = (ppas.blp, attachments.blp, work_items.blp, budget.blp, periods.blp, operations.blp, records.blp,
+              meta.blp, admin.blp, delegations.blp)
