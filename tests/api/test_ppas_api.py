@@ -250,4 +250,4 @@ def test_rules_endpoint_reports_the_hash_in_force(app, world):
     assert [f["name"] for f in body["files"]] == ["roles.yaml", "workflows/approval.yaml",
                                                  "workflows/budget_proposal.yaml", "work_item_status.yaml",
                                                  "wbs_templates.yaml", "sync.yaml", "budget.yaml", "schedule.yaml",
-                                                 "fund_clusters.yaml", "uacs_object_codes.yaml"]
+                                                 "validity.yaml", "fund_clusters.yaml", "uacs_object_codes.yaml"]
