@@ -802,19 +802,26 @@ class PeriodSignatureSchema(Reply):
     signed_at = fields.DateTime(attribute="created_at")
 
 
-class PeriodSnapshotLineSchema(Reply):
-    """A closed quarter's figures for one program budget (PAP) and allotment class."""
+class PeriodTotalsSchema(Reply):
+    """A quarter's figures, PHP: allotted, obligated and disbursed in the
+    quarter (net of the adjustments and reversals dated in it), and the
+    same cumulative to its last day; a snapshot's totals sum its lines."""
 
-    ppa_id = fields.Integer()
-    program_budget_id = fields.Integer()
-    pap_code = fields.String()
-    allotment_class = fields.String(**_one_of(ALLOTMENT_CLASSES))
     allotted = Money()
     obligated = Money()
     disbursed = Money()
     cumulative_allotted = Money()
     cumulative_obligated = Money()
     cumulative_disbursed = Money()
+
+
+class PeriodSnapshotLineSchema(PeriodTotalsSchema):
+    """A closed quarter's figures for one program budget (PAP) and allotment class."""
+
+    ppa_id = fields.Integer()
+    program_budget_id = fields.Integer()
+    pap_code = fields.String()
+    allotment_class = fields.String(**_one_of(ALLOTMENT_CLASSES))
 
 
 class PeriodClosureSchema(Reply):
@@ -829,17 +836,6 @@ class PeriodClosureSchema(Reply):
     reopened_at = fields.DateTime(allow_none=True)
     reopen_reason = fields.String()
     signatures = fields.List(fields.Nested(PeriodSignatureSchema))
-
-
-class PeriodTotalsSchema(Reply):
-    """A snapshot's lines summed."""
-
-    allotted = Money()
-    obligated = Money()
-    disbursed = Money()
-    cumulative_allotted = Money()
-    cumulative_obligated = Money()
-    cumulative_disbursed = Money()
 
 
 class PeriodClosureDetailSchema(PeriodClosureSchema):
