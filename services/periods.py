@@ -27,13 +27,19 @@ sees every posting committed before it, and a posting that waited for it
 sees the period closed. Inserts that merely reference the organization
 (``FOR KEY SHARE``) are not blocked.
 
-Year-end carry-over (continuing appropriations and unpaid obligations into
-the next year's opening balances) is not part of this.
+Year end (docs/design.md §12 "Year end"): the second signature closing Q4
+of a year also carries that MOA's continuing appropriations and unpaid
+obligations into the next year's opening balances (``carry_over``,
+``OpeningBalance`` rows of that closure). So that what is carried is final,
+Q4 closes only once Q1–Q3 of its year are closed (409
+``earlier_quarter_open``), and Q1–Q3 are not reopened while Q4 is closed
+(409 ``later_quarter_closed``): reopen Q4 first.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
@@ -46,6 +52,7 @@ from db.models import (
     Disbursement,
     Obligation,
     ObligationAdjustment,
+    OpeningBalance,
     Organization,
     PeriodClosure,
     PeriodClosureSignature,
@@ -57,6 +64,7 @@ from db.models.period import CLOSED_STATUSES, SIGNING_ROLES
 from db.types import utcnow
 from services.access import is_superuser, roles_in, visible_organization, visible_rows
 from services.calendar import local_date, today
+from services.runtime import get_runtime
 from services.unit_of_work import transaction
 from services.users import get_organization_or_raise
 from workflow.errors import Conflict, NotFound, PeriodClosed, RoleMissing, SeparationOfDuties, ValidationFailed
@@ -146,7 +154,12 @@ def sign_close(user: User, *, organization: str, fiscal_year: int, quarter: int)
         SeparationOfDuties (403): the same person signing twice, or the
             role already signed (the other role must sign).
         Conflict: ``period_already_closed``, ``period_not_ended`` (the
-            quarter has not ended yet in Asia/Manila).
+            quarter has not ended yet in Asia/Manila),
+            ``earlier_quarter_open`` (the signature that would close Q4
+            while Q1–Q3 of its year are not all closed).
+
+    Closing Q4 carries the year's continuing appropriations and unpaid
+    obligations into the next year's opening balances (``carry_over``).
     """
     if quarter not in (1, 2, 3, 4):
         raise ValidationFailed({"quarter": ["must be 1, 2, 3 or 4"]})
@@ -175,9 +188,14 @@ def sign_close(user: User, *, organization: str, fiscal_year: int, quarter: int)
         session.add(PeriodClosureSignature(closure_id=closure.id, action="close", user_id=user.id, role=role,
                                            superuser=superuser))
         if signed:  # this is the second signature
+            if quarter == 4:
+                _require_earlier_quarters_closed(org, fiscal_year)
             closure.status, closure.closed_at = "closed", utcnow()
             for line in snapshot_lines(org.id, fiscal_year, quarter):
                 session.add(PeriodSnapshotLine(closure_id=closure.id, **line))
+            if quarter == 4:
+                for row in carry_over(org.id, fiscal_year):
+                    session.add(OpeningBalance(closure_id=closure.id, organization_id=org.id, **row))
     return closure
 
 
@@ -190,7 +208,9 @@ def sign_reopen(user: User, closure_id: int, *, reason: str) -> PeriodClosure:
     Raises:
         NotFound, ValidationFailed (an empty reason),
         RoleMissing, SeparationOfDuties (403): as ``sign_close``,
-        Conflict: ``period_not_closed`` (still closing, or already reopened).
+        Conflict: ``period_not_closed`` (still closing, or already reopened),
+            ``later_quarter_closed`` (Q1–Q3 while Q4 of the year is closed:
+            its year end carried what they hold; reopen Q4 first).
     """
     if not reason.strip():
         raise ValidationFailed({"reason": ["say why the period is reopened"]})
@@ -202,6 +222,13 @@ def sign_reopen(user: User, closure_id: int, *, reason: str) -> PeriodClosure:
         if closure.status not in CLOSED_STATUSES:
             raise Conflict(f"{closure.label} of {closure.organization.code} is not closed (closure {closure.id} is "
                            f"{closure.status})", code="period_not_closed", closure_status=closure.status)
+        if closure.quarter < 4:
+            year_end = _current_closure(closure.organization_id, closure.fiscal_year, 4)
+            if year_end is not None and year_end.status in CLOSED_STATUSES:
+                raise Conflict(
+                    f"Q4 {closure.fiscal_year} of {closure.organization.code} is closed and carried the year's "
+                    f"balances into {closure.fiscal_year + 1}; reopen Q4 {closure.fiscal_year} first, then "
+                    f"{closure.label}", code="later_quarter_closed", closure_id=year_end.id)
         signed = [s for s in closure.signatures if s.action == "reopen"]
         role, superuser = _signing_role(user, closure.organization_id, signed,
                                         f"reopen {closure.label} of {closure.organization.code}")
@@ -335,3 +362,201 @@ def totals(closure: PeriodClosure) -> dict[str, Decimal]:
     """The snapshot's lines summed (PHP), for the API and the page."""
     names = [*LEVELS, *(f"cumulative_{level}" for level in LEVELS)]
     return {name: sum((getattr(line, name) for line in closure.snapshot), ZERO) for name in names}
+
+
+# -- year end -------------------------------------------------------------------------------------------------------
+
+def _current_closure(organization_id: int, fiscal_year: int, quarter: int) -> PeriodClosure | None:
+    """The closure of a MOA's quarter that is not reopened, if any."""
+    return db.session.scalar(select(PeriodClosure).where(
+        PeriodClosure.organization_id == organization_id, PeriodClosure.fiscal_year == fiscal_year,
+        PeriodClosure.quarter == quarter, PeriodClosure.status != "reopened"))
+
+
+def _require_earlier_quarters_closed(org: Organization, fiscal_year: int) -> None:
+    """Raise ``Conflict`` (``earlier_quarter_open``) unless Q1–Q3 of
+    ``fiscal_year`` are closed for ``org``: a year end carries balances
+    that later postings in those quarters could no longer change."""
+    still_open = [q for q in (1, 2, 3) if (c := _current_closure(org.id, fiscal_year, q)) is None
+                  or c.status not in CLOSED_STATUSES]
+    if still_open:
+        names = ", ".join(f"Q{q}" for q in still_open)
+        raise Conflict(f"Q4 {fiscal_year} of {org.code} closes the year and carries its balances into "
+                       f"{fiscal_year + 1}; close {names} {fiscal_year} first", code="earlier_quarter_open",
+                       open_quarters=still_open)
+
+
+def carry_over(organization_id: int, fiscal_year: int) -> list[dict]:
+    """What the close of Q4 ``fiscal_year`` carries into the opening
+    balances of ``fiscal_year + 1`` for a MOA (docs/design.md §12 "Year
+    end"), from everything dated on or before 31 December (a cancellation
+    or void dated later does not count yet; it posts in the new year):
+
+    - a *continuing appropriation* per allotment: its active amount
+      (adjustments included; nothing if cancelled) less the active amounts of
+      its obligations, when positive and its validity rule in force on
+      1 January of the new year (rules/default/validity.yaml: the PPA's
+      fiscal year and the allotment's validity category) still lets it be
+      obligated after 31 December;
+    - an *unpaid obligation* per ORS: its active amount (NORSA included;
+      nothing if cancelled) less its disbursements not voided, when positive
+      and the rule still lets it be paid after 31 December (or until fully
+      expended).
+
+    What lapses (PS, MOOE under general administration, a year with no
+    rule) is not carried.
+
+    Returns:
+        Dicts of ``OpeningBalance`` columns (``amount`` PHP ``Decimal``),
+        without ``closure_id`` and ``organization_id``, allotments first.
+    """
+    end, start = date(fiscal_year, 12, 31), date(fiscal_year + 1, 1, 1)
+    validity = get_runtime().rules.validity
+
+    def live(cancelled_on, day):
+        return day <= end and (cancelled_on is None or cancelled_on > end)
+
+    allotments = [a for a in db.session.scalars(select(Allotment).where(
+        Allotment.organization_id == organization_id).order_by(Allotment.id))
+        if live(a.cancelled_on, a.release_date)]
+    allotment_adjustments = _by(db.session.scalars(select(AllotmentAdjustment).where(
+        AllotmentAdjustment.organization_id == organization_id, AllotmentAdjustment.adjustment_date <= end)),
+        lambda j: j.allotment_id)
+    obligations = [o for o in db.session.scalars(select(Obligation).where(
+        Obligation.organization_id == organization_id).order_by(Obligation.id))
+        if live(o.cancelled_on, o.obligation_date)]
+    obligation_adjustments = _by(db.session.scalars(select(ObligationAdjustment).where(
+        ObligationAdjustment.organization_id == organization_id, ObligationAdjustment.adjustment_date <= end)),
+        lambda j: j.obligation_id)
+    paid = _by((d for d in db.session.scalars(select(Disbursement).where(
+        Disbursement.organization_id == organization_id)) if live(d.voided_on, d.disbursement_date)),
+        lambda d: d.obligation_id)
+
+    def active(row, adjustments):
+        return row.amount + sum((j.amount for j in adjustments.get(row.id, ())), ZERO)
+
+    obligated: dict[int, Decimal] = {}
+    for o in obligations:
+        obligated[o.allotment_id] = obligated.get(o.allotment_id, ZERO) + active(o, obligation_adjustments)
+
+    def row(kind, allotment, amount, step, obligation=None):
+        budget = allotment.program_budget
+        rule = validity.rule_for(budget.ppa.fiscal_year, allotment.validity_category, start)
+        if rule is None or amount <= ZERO:
+            return None
+        deadline = rule.deadlines.of(step)
+        if deadline is not None and deadline <= end:
+            return None
+        return {"fiscal_year": fiscal_year + 1, "appropriation_year": budget.ppa.fiscal_year, "kind": kind,
+                "allotment_id": allotment.id, "obligation_id": obligation.id if obligation else None,
+                "ppa_id": budget.ppa_id, "program_budget_id": budget.id, "pap_code": budget.pap_code,
+                "allotment_class": allotment.allotment_class, "validity_category": allotment.validity_category,
+                "amount": amount, "valid_until": deadline, "legal_basis": rule.legal_basis}
+
+    out = [row("continuing_appropriation", a, active(a, allotment_adjustments) - obligated.get(a.id, ZERO),
+               "obligation") for a in allotments]
+    out += [row("unpaid_obligation", o.allotment, active(o, obligation_adjustments)
+                - sum((d.amount for d in paid.get(o.id, ())), ZERO), "disbursement", o) for o in obligations]
+    return [r for r in out if r is not None]
+
+
+def opening_balances(user: User, *, organization: str, fiscal_year: int) -> tuple[PeriodClosure, list[OpeningBalance]]:
+    """The opening balances of a MOA's ``fiscal_year``: those carried by
+    the closure that keeps Q4 of the year before closed.
+
+    Returns:
+        ``(closure, rows)``: the Q4 closure and its ``OpeningBalance`` rows
+        (continuing appropriations, then unpaid obligations).
+
+    Raises:
+        ValidationFailed: unknown organization; NotFound: another MOA's,
+            for a MOA user;
+        Conflict ``year_not_closed``: Q4 of ``fiscal_year - 1`` is not
+            closed, so nothing has been carried yet.
+    """
+    org = get_organization_or_raise(organization, field="organization")
+    if not visible_organization(user, org.id):
+        raise NotFound(f"organization {organization} not found")
+    closure = _current_closure(org.id, fiscal_year - 1, 4)
+    if closure is None or closure.status not in CLOSED_STATUSES:
+        raise Conflict(f"Q4 {fiscal_year - 1} of {org.code} is not closed, so nothing has been carried into "
+                       f"{fiscal_year} yet: its budget officer and chief accountant close it (after Q1–Q3) and "
+                       "that carries the continuing appropriations and unpaid obligations",
+                       code="year_not_closed", fiscal_year=fiscal_year)
+    rows = list(db.session.scalars(select(OpeningBalance).where(OpeningBalance.closure_id == closure.id)
+                                   .order_by(OpeningBalance.kind, OpeningBalance.id)))
+    return closure, rows
+
+
+def opening_totals(rows: Iterable[OpeningBalance]) -> dict[str, Decimal]:
+    """The opening balances summed by kind (PHP): ``continuing_appropriations``
+    and ``unpaid_obligations``."""
+    rows = list(rows)
+    return {"continuing_appropriations": sum((r.amount for r in rows if r.kind == "continuing_appropriation"), ZERO),
+            "unpaid_obligations": sum((r.amount for r in rows if r.kind == "unpaid_obligation"), ZERO)}
+
+
+# -- the period-close page ------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class QuarterState:
+    """One quarter of a MOA's year as the period-close page shows it.
+
+    Attributes:
+        quarter: 1–4; ends: its last day; ended: it has ended in Asia/Manila.
+        closure: the closure that is not reopened (``closing``, ``closed``,
+            ``reopening``), or ``None`` while the quarter is open.
+        reopened: how many earlier closures of it were reopened.
+        totals: the snapshot's totals (PHP) when closed, else ``None``.
+    """
+
+    quarter: int
+    ends: date
+    ended: bool
+    closure: PeriodClosure | None
+    reopened: int
+    totals: dict[str, Decimal] | None
+
+    @property
+    def closed(self) -> bool:
+        """Postings dated in it are refused."""
+        return self.closure is not None and self.closure.status in CLOSED_STATUSES
+
+    def signatures(self, action: str) -> list[PeriodClosureSignature]:
+        """The current closure's signatures to ``close`` or ``reopen``."""
+        return [s for s in self.closure.signatures if s.action == action] if self.closure else []
+
+
+def year_of(user: User, organization: str, fiscal_year: int) -> tuple[Organization, list[QuarterState]]:
+    """The four quarters of a MOA's ``fiscal_year`` with their closures,
+    for the period-close page.
+
+    Raises:
+        ValidationFailed: unknown organization; NotFound: another MOA's,
+            for a MOA user.
+    """
+    org = get_organization_or_raise(organization, field="organization")
+    if not visible_organization(user, org.id):
+        raise NotFound(f"organization {organization} not found")
+    closures = list(db.session.scalars(select(PeriodClosure).where(
+        PeriodClosure.organization_id == org.id, PeriodClosure.fiscal_year == fiscal_year)))
+    out = []
+    for quarter in (1, 2, 3, 4):
+        current = next((c for c in closures if c.quarter == quarter and c.status != "reopened"), None)
+        out.append(QuarterState(
+            quarter=quarter, ends=quarter_end(fiscal_year, quarter), ended=quarter_end(fiscal_year, quarter) < today(),
+            closure=current, reopened=sum(1 for c in closures if c.quarter == quarter and c.status == "reopened"),
+            totals=totals(current) if current is not None and current.status in CLOSED_STATUSES else None))
+    return org, out
+
+
+def may_sign(user: User, organization_id: int) -> bool:
+    """True when ``user`` may sign closings of the organization: its budget
+    officer or chief accountant, or an administrator."""
+    return bool(set(SIGNING_ROLES) & roles_in(user, organization_id)) or is_superuser(user)
+
+
+def organization_codes(user: User) -> list[str]:
+    """The codes of the organizations whose periods ``user`` may see."""
+    return list(db.session.scalars(select(Organization.code).where(visible_rows(user, Organization.id))
+                                   .order_by(Organization.code)))

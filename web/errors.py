@@ -90,6 +90,10 @@ PROBLEM_TITLES = {
     "period_already_closed": "Period already closed",
     "period_not_closed": "Period not closed",
     "period_not_ended": "Period not ended",
+    # year end (services.periods, docs/design.md §12 "Year end")
+    "earlier_quarter_open": "An earlier quarter is open",
+    "later_quarter_closed": "The year end is closed",
+    "year_not_closed": "Year not closed",
     # appropriations (services.budget, docs/design.md §12)
     "not_appropriated": "Not an appropriation yet",
     "not_past_budget_review": "PPA not past budget review",

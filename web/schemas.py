@@ -845,6 +845,57 @@ class PeriodClosureDetailSchema(PeriodClosureSchema):
     totals = fields.Nested(PeriodTotalsSchema)
 
 
+class OpeningBalanceFilterSchema(Schema):
+    """``GET /api/opening-balances``: a MOA's fiscal year."""
+
+    organization = _organization_code(required=True, metadata={"description": "organization code, e.g. MSSD"})
+    fiscal_year = fields.Integer(required=True, validate=FISCAL_YEAR,
+                                 metadata={"description": "the year the balances open (Q4 of the year before "
+                                                          "carried them)"})
+
+
+class OpeningBalanceSchema(Reply):
+    """One opening balance: a continuing appropriation (an allotment's
+    unobligated balance still valid for obligation) or an unpaid obligation
+    (an ORS's amount not yet paid, still valid for payment), PHP, as it
+    stood on 31 December of the year before."""
+
+    id = fields.Integer()
+    kind = fields.String(**_one_of(("continuing_appropriation", "unpaid_obligation")))
+    appropriation_year = fields.Integer(metadata={"description": "the fiscal year of the appropriation"})
+    allotment_id = fields.Integer()
+    saro_number = fields.String(attribute="allotment.saro_number")
+    obligation_id = fields.Integer(allow_none=True)
+    ors_number = fields.String(attribute="obligation.ors_number", allow_none=True)
+    ppa_id = fields.Integer()
+    program_budget_id = fields.Integer()
+    pap_code = fields.String()
+    allotment_class = fields.String(**_one_of(ALLOTMENT_CLASSES))
+    validity_category = fields.String(**_one_of(VALIDITY_CATEGORIES))
+    amount = Money()
+    valid_until = fields.Date(allow_none=True, metadata={
+        "description": "last day to obligate (continuing appropriation) or pay (unpaid obligation); null: "
+                       "until fully expended"})
+    legal_basis = fields.String()
+
+
+class OpeningTotalsSchema(Reply):
+    continuing_appropriations = Money()
+    unpaid_obligations = Money()
+
+
+class OpeningBalancesSchema(Reply):
+    """A MOA's opening balances of a fiscal year, carried by the close of
+    Q4 of the year before (``closure_id``)."""
+
+    organization = fields.String()
+    fiscal_year = fields.Integer()
+    closure_id = fields.Integer()
+    carried_at = fields.DateTime()
+    totals = fields.Nested(OpeningTotalsSchema)
+    balances = fields.List(fields.Nested(OpeningBalanceSchema))
+
+
 # -- audit trail and reports -----------------------------------------------------------------------
 
 class AuditFilterSchema(Schema):

@@ -23,7 +23,7 @@ from db.models.budget import (
 from db.models.idempotency import IdempotencyKey
 from db.models.job import JobRecord
 from db.models.people import ApiToken, Organization, User, UserRole
-from db.models.period import PeriodClosure, PeriodClosureSignature, PeriodSnapshotLine
+from db.models.period import OpeningBalance, PeriodClosure, PeriodClosureSignature, PeriodSnapshotLine
 from db.models.ppa import Ppa, PpaTransition
 from db.models.web_session import WebSession
 from db.models.work_item import WorkItem
@@ -32,7 +32,7 @@ from db.types import Money
 
 __all__ = ["Alert", "Allotment", "AllotmentAdjustment", "Attachment", "ApiToken", "AuditEntry", "BudgetJustification",
            "BudgetLineItem", "BudgetProposal", "Delegation", "Delivery", "Disbursement", "IdempotencyKey", "JobRecord",
-           "Notification", "Obligation", "ObligationAdjustment", "Organization", "PeriodClosure",
+           "Notification", "Obligation", "ObligationAdjustment", "OpeningBalance", "Organization", "PeriodClosure",
            "PeriodClosureSignature", "PeriodSnapshotLine", "Ppa", "PpaTransition",
            "ProgramBudget", "User", "UserRole", "WebSession", "WorkItem", "WorkflowTransition"]
 
@@ -74,6 +74,7 @@ audit.register(Attachment, "attachment", lambda s, o: o.organization_id)
 audit.register(PeriodClosure, "period_closure", lambda s, o: o.organization_id)
 audit.register(PeriodClosureSignature, "period_closure_signature",
                lambda s, o: s.get(PeriodClosure, o.closure_id).organization_id)
+audit.register(OpeningBalance, "opening_balance", lambda s, o: o.organization_id)
 audit.register(Delegation, "delegation", lambda s, o: _user_organization(s, o.delegator_id))
 
 

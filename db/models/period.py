@@ -16,10 +16,21 @@ of a MOA's quarter is not ``reopened`` (a partial unique index).
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from db import db
@@ -119,3 +130,59 @@ class PeriodSnapshotLine(db.Model):
     cumulative_obligated: Mapped[Decimal] = mapped_column(Money)
     cumulative_disbursed: Mapped[Decimal] = mapped_column(Money)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+#: What a year end carries into the next year's opening balances.
+OPENING_BALANCE_KINDS = ("continuing_appropriation", "unpaid_obligation")
+
+
+class OpeningBalance(db.Model):
+    """One opening balance of a MOA's fiscal year, carried from the year
+    before when its Q4 closed (docs/design.md §12 "Year end"): either a
+    *continuing appropriation* (the unobligated balance of an allotment
+    still valid for obligation in the new year, ``obligation_id`` empty) or
+    an *unpaid obligation* (an ORS's obligated amount not yet paid, still
+    valid for payment). ``amount`` is PHP (centavos in the database), as it
+    stood at the end of ``from_fiscal_year``; ``valid_until`` is the
+    deadline of the step still to come (obligation, or disbursement; empty:
+    until fully expended) under ``legal_basis`` (rules/default/validity.yaml).
+
+    The rows belong to the Q4 closure that carried them (``closure_id``):
+    append-only, one row per allotment (and obligation) per closure. When Q4
+    is reopened and closed again, the new closure carries new rows; the
+    year's opening balances are those of the closure that keeps Q4 closed.
+    """
+
+    __tablename__ = "opening_balances"
+    __table_args__ = (
+        CheckConstraint(sql_in("kind", OPENING_BALANCE_KINDS), name="kind"),
+        CheckConstraint(sql_in("allotment_class", ALLOTMENT_CLASSES), name="allotment_class"),
+        CheckConstraint("amount > 0", name="amount_positive"),
+        CheckConstraint("(kind = 'unpaid_obligation') = (obligation_id IS NOT NULL)", name="obligation"),
+        UniqueConstraint("closure_id", "kind", "allotment_id", "obligation_id", name="uq_opening_balances_row"),
+        Index("uq_opening_balances_continuing", "closure_id", "allotment_id", unique=True,
+              postgresql_where=text("obligation_id IS NULL"), sqlite_where=text("obligation_id IS NULL")),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    closure_id: Mapped[int] = mapped_column(ForeignKey("period_closures.id", ondelete="RESTRICT"), index=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    #: The year the balance opens (the closed year + 1).
+    fiscal_year: Mapped[int] = mapped_column(Integer)
+    #: The fiscal year of the appropriation (the PPA's), which may be older.
+    appropriation_year: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(30))
+    allotment_id: Mapped[int] = mapped_column(ForeignKey("allotments.id", ondelete="RESTRICT"))
+    obligation_id: Mapped[int | None] = mapped_column(ForeignKey("obligations.id", ondelete="RESTRICT"))
+    ppa_id: Mapped[int] = mapped_column(ForeignKey("ppas.id"))
+    program_budget_id: Mapped[int] = mapped_column(ForeignKey("program_budgets.id"))
+    pap_code: Mapped[str] = mapped_column(String(40), default="")
+    allotment_class: Mapped[str] = mapped_column(String(5))
+    validity_category: Mapped[str] = mapped_column(String(30))
+    amount: Mapped[Decimal] = mapped_column(Money)
+    valid_until: Mapped[date | None] = mapped_column(Date, nullable=True)
+    legal_basis: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    allotment = relationship("Allotment", lazy="joined", viewonly=True)
+    obligation = relationship("Obligation", lazy="joined", viewonly=True)

@@ -13,6 +13,8 @@ from web.contract import ETAG_HEADER, link
 from web.pagination import SQLPage
 from web.parsing import Blueprint
 from web.schemas import (
+    OpeningBalanceFilterSchema,
+    OpeningBalancesSchema,
     PeriodClosureCreateSchema,
     PeriodClosureDetailSchema,
     PeriodClosureFilterSchema,
@@ -77,3 +79,23 @@ class Reopen(MethodView):
         """Sign the reopening of a closed quarter, with a reason: the second signature
         (the other role, another person) reopens it; its snapshot stays."""
         return view(periods.sign_reopen(current_user(), closure_id, **data))
+
+
+opening = Blueprint("opening_balances", __name__, url_prefix="/api/opening-balances",
+                    description="Year end: closing Q4 of a MOA's year carries its continuing appropriations "
+                                "and unpaid obligations still valid into the next year's opening balances.")
+
+
+@opening.route("")
+class OpeningBalances(MethodView):
+    @opening.arguments(OpeningBalanceFilterSchema, location="query")
+    @opening.response(200, OpeningBalancesSchema)
+    def get(self, filters):
+        """A MOA's opening balances of a fiscal year, as the close of Q4 of the year
+        before carried them: continuing appropriations (allotments' unobligated
+        balances still valid) and unpaid obligations, PHP. 409 year_not_closed
+        while that Q4 is not closed."""
+        closure, rows = periods.opening_balances(current_user(), **filters)
+        return {"organization": closure.organization.code, "fiscal_year": filters["fiscal_year"],
+                "closure_id": closure.id, "carried_at": closure.closed_at,
+                "totals": periods.opening_totals(rows), "balances": rows}
