@@ -126,6 +126,7 @@ MATRIX = [
     ("GET", "/api/period-closures/{closure}", None, SEE),
     ("POST", "/api/period-closures/{closure}/reopen", {"reason": "misposted ORS"},
      expect(403, other_focal=404, admin="ok")),
+    ("GET", "/api/opening-balances?organization=MSSD&fiscal_year=2025", None, SEE),
     ("GET", "/api/alerts", None, EVERYONE),
     ("POST", "/api/alerts/{alert}/acknowledge", None, SEE),
     ("GET", "/api/jobs/{job}", None, REQUESTER),
