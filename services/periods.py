@@ -66,7 +66,7 @@ from services.access import is_superuser, roles_in, visible_organization, visibl
 from services.calendar import local_date, today
 from services.runtime import get_runtime
 from services.unit_of_work import transaction
-from services.users import get_organization_or_raise
+from services.users import get_organization, get_organization_or_raise
 from workflow.errors import Conflict, NotFound, PeriodClosed, RoleMissing, SeparationOfDuties, ValidationFailed
 from workflow.money import ZERO
 from workflow.postings import LEVELS, Posting, net_by_quarter
@@ -469,13 +469,12 @@ def opening_balances(user: User, *, organization: str, fiscal_year: int) -> tupl
         (continuing appropriations, then unpaid obligations).
 
     Raises:
-        ValidationFailed: unknown organization; NotFound: another MOA's,
-            for a MOA user;
+        NotFound: unknown organization, or another MOA's for a MOA user;
         Conflict ``year_not_closed``: Q4 of ``fiscal_year - 1`` is not
             closed, so nothing has been carried yet.
     """
-    org = get_organization_or_raise(organization, field="organization")
-    if not visible_organization(user, org.id):
+    org = get_organization(organization)
+    if org is None or not visible_organization(user, org.id):
         raise NotFound(f"organization {organization} not found")
     closure = _current_closure(org.id, fiscal_year - 1, 4)
     if closure is None or closure.status not in CLOSED_STATUSES:

@@ -145,6 +145,6 @@ def test_another_moas_opening_balances_do_not_exist_for_a_moa_user(chain, world,
         close(world, signers, quarter)
 
     assert opening(world, world.other_focal).status_code == 404
-    assert opening(world, organization="NOPE").status_code == 422
+    assert opening(world, organization="NOPE").status_code == 404
     assert world.client.get("/api/opening-balances?organization=MSSD",
                             headers=world.focal.headers).status_code == 422
