@@ -90,3 +90,13 @@ def test_people_who_do_not_sign_see_the_quarters_without_buttons_and_not_another
     assert focal.status_code == 200 and "Only the MSSD budget officer and chief accountant sign" in html
     assert "Sign the closing" not in html and "Closing periods</a>" not in html
     assert other.status_code == 404
+
+
+def test_a_year_out_of_range_shows_the_default_year_and_an_unknown_moa_is_not_found(world, browser_for):
+    browser = browser_for(world.person("mssd.budget", "budget_officer", org="MSSD"))
+
+    odd = browser.client.get("/period-closures?organization=MSSD&fiscal_year=99999")
+    unknown = browser.client.get("/period-closures?organization=NOPE&fiscal_year=2025")
+
+    assert odd.status_code == 200 and "Closing periods: MSSD, fiscal year" in odd.get_data(as_text=True)
+    assert unknown.status_code == 404

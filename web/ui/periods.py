@@ -24,6 +24,7 @@ from services.calendar import today
 from web.errors import status_of
 from web.ui.pages import error_page, is_htmx, saved, signed_in
 from workflow.errors import Conflict, NotFound, PpaflowError, ValidationFailed
+from workflow.vocabulary import FIRST_FISCAL_YEAR, LAST_FISCAL_YEAR
 
 bp = Blueprint("periods", __name__)
 
@@ -43,11 +44,14 @@ class SignReopenForm(FlaskForm):
 
 
 def _year() -> int:
-    """``?fiscal_year=``, else the year before this one while Q4 is not over, else this one."""
+    """``?fiscal_year=`` (2000–2100), else the year before this one in January–March, else this one."""
     try:
-        return int(request.args.get("fiscal_year", ""))
+        year = int(request.args.get("fiscal_year", ""))
     except ValueError:
-        return today().year - 1 if today().month <= 3 else today().year
+        year = 0
+    if FIRST_FISCAL_YEAR <= year <= LAST_FISCAL_YEAR:
+        return year
+    return today().year - 1 if today().month <= 3 else today().year
 
 
 def _page(organization: str | None, fiscal_year: int, *, refusal: tuple[int, str] | None = None,
@@ -98,6 +102,8 @@ def sign_close(code: str, fiscal_year: int):
     user = signed_in()
     form = SignCloseForm()
     quarter = _quarter(form)
+    if not FIRST_FISCAL_YEAR <= fiscal_year <= LAST_FISCAL_YEAR:
+        return error_page(404, "Not found", f"No fiscal year {fiscal_year} here.")
     if not form.validate_on_submit():
         return _page(code, fiscal_year, refusal=(quarter, "Open the page again and sign from it."), status=422)
     try:
