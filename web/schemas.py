@@ -872,7 +872,9 @@ class OpeningBalanceSchema(Reply):
     pap_code = fields.String()
     allotment_class = fields.String(**_one_of(ALLOTMENT_CLASSES))
     validity_category = fields.String(**_one_of(VALIDITY_CATEGORIES))
-    amount = Money()
+    amount = Money(metadata={"description": "as carried: on 31 December of the year before"})
+    balance = Money(metadata={"description": "what is left of it now: the allotment's unobligated balance, or "
+                                             "the ORS's unpaid balance, after everything posted since"})
     valid_until = fields.Date(allow_none=True, metadata={
         "description": "last day to obligate (continuing appropriation) or pay (unpaid obligation); null: "
                        "until fully expended"})

@@ -95,6 +95,16 @@ def test_a_fiscal_year_of_mssd_quarter_by_quarter_and_into_the_next_year(app, ch
 
     assert {period: figures(closure) for period, closure in snapshots.items()} == EXPECTED
     assert carried["totals"] == CARRIED
+    # What is left of each carried balance after Q1 2026: ORS-5 drew 100,000.00 of the first SARO's
+    # 1,240,000.00, and DV-5 paid ORS-4 in full.
+    now = world.client.get("/api/opening-balances?organization=MSSD&fiscal_year=2026",
+                           headers=world.focal.headers).get_json()
+    assert [(b["kind"], b["amount"], b["balance"]) for b in now["balances"]] == [
+        ("continuing_appropriation", "1240000.00", "1140000.00"),
+        ("continuing_appropriation", "100000.00", "100000.00"),
+        ("unpaid_obligation", "260000.00", "260000.00"),
+        ("unpaid_obligation", "250000.00", "250000.00"),
+        ("unpaid_obligation", "300000.00", "0.00")]
     # A closed quarter's snapshot never changes, whatever came after it.
     for (fiscal_year, quarter), closure in snapshots.items():
         assert chain.get(f"/api/period-closures/{closure['id']}") == closure, (fiscal_year, quarter)

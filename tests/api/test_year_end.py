@@ -74,6 +74,7 @@ def test_closing_q4_carries_continuing_appropriations_and_unpaid_obligations_int
         ("unpaid_obligation", operations, ors, "250000.00", "2027-03-31"),
         ("unpaid_obligation", administration, office_ors, "150000.00", "2026-03-31")]
     assert all(b["appropriation_year"] == 2025 and "FY2025" in b["legal_basis"] for b in body["balances"])
+    assert [b["balance"] for b in body["balances"]] == [b["amount"] for b in body["balances"]]  # nothing since
     assert len(audit(world, entity="opening_balance")) == 3
     # Stored once: the same answer again, and the rows never change, not even from raw SQL.
     assert opening(world).get_json() == body
@@ -98,9 +99,11 @@ def test_the_next_year_obligates_and_pays_against_what_was_carried_as_the_validi
     # General administration is paid by 31 March only; the carried 650,000.00 is all obligated now.
     assert too_late["code"] == "outside_validity" and too_late["deadline"] == "2026-03-31"
     assert too_much["code"] == "budget_limit_exceeded"
-    # The opening balances stay as the year end carried them.
-    assert opening(world).get_json()["totals"] == {"continuing_appropriations": "650000.00",
-                                                   "unpaid_obligations": "400000.00"}
+    # The opening balances stay as the year end carried them; what is left of each is what 2026 did not use.
+    now = opening(world).get_json()
+    assert now["totals"] == {"continuing_appropriations": "650000.00", "unpaid_obligations": "400000.00"}
+    assert [(b["amount"], b["balance"]) for b in now["balances"]] == [
+        ("650000.00", "0.00"), ("250000.00", "0.00"), ("150000.00", "150000.00")]
 
 
 def test_q4_closes_only_after_q1_to_q3_and_nothing_is_carried_before(chain, world, signers):

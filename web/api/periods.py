@@ -93,9 +93,12 @@ class OpeningBalances(MethodView):
     def get(self, filters):
         """A MOA's opening balances of a fiscal year, as the close of Q4 of the year
         before carried them: continuing appropriations (allotments' unobligated
-        balances still valid) and unpaid obligations, PHP. 409 year_not_closed
-        while that Q4 is not closed."""
+        balances still valid) and unpaid obligations, PHP, each with what is left
+        of it now. 409 year_not_closed while that Q4 is not closed."""
         closure, rows = periods.opening_balances(current_user(), **filters)
+        balances = periods.balances_now(rows)
+        for row in rows:
+            row.balance = balances[row.id]
         return {"organization": closure.organization.code, "fiscal_year": filters["fiscal_year"],
                 "closure_id": closure.id, "carried_at": closure.closed_at,
                 "totals": periods.opening_totals(rows), "balances": rows}
