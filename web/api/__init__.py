@@ -2,5 +2,5 @@
 
 from web.api import admin, attachments, budget, delegations, meta, operations, periods, ppas, records, work_items
 
-BLUEPRINTS = (ppas.blp, attachments.blp, work_items.blp, budget.blp, periods.blp, periods.opening, operations.blp, records.blp,
-              meta.blp, admin.blp, delegations.blp)
+BLUEPRINTS = (ppas.blp, attachments.blp, work_items.blp, budget.blp, periods.blp, periods.opening, operations.blp,
+              records.blp, meta.blp, admin.blp, delegations.blp)
