@@ -34,15 +34,17 @@ from typing import Any
 
 from flask import Blueprint, render_template, request, url_for
 
-from services import budget, tracking
+from services import attachments, budget, tracking
 from services.money_chain import MoneyChain, read_money_chain
 from services.outline import Outline, get_outline
 from services.tracking import Distribution
+from web.parsing import takes_files
 from web.ui.filters import money
 from services.calendar import today
 from web.ui.forms import (
     AllotmentAdjustmentForm,
     AllotmentForm,
+    AttachmentForm,
     CancelAllotmentForm,
     CancelObligationForm,
     DisbursementForm,
@@ -56,7 +58,7 @@ from web.ui.forms import (
 from web.ui.pages import FORM_REFUSALS, is_htmx, refuse, saved, signed_in, submit
 from web.ui.ppas import tab_context
 from web.ui.work_items import TreeView, opened_items, over_allocations
-from workflow.errors import BudgetLimitExceeded, Conflict, Duplicate, OutsideValidity, ValidationFailed
+from workflow.errors import BudgetLimitExceeded, Conflict, Duplicate, NotFound, OutsideValidity, ValidationFailed
 from workflow.money import from_centavos
 from workflow.tree import Node, unallocated
 
@@ -356,12 +358,70 @@ def _execution_forms(chain: MoneyChain, **given) -> dict[str, Any]:
     return {f"{kind}_form": form for kind, form in forms.items()}
 
 
-def _execution_page(ppa_id: int, status: int = 200, **forms):
+@dataclass(frozen=True)
+class ChainDocument:
+    """One ORS or DV in the Execution tab's supporting documents
+    (``_chain_documents.html``; docs/design.md §12 "In the web app").
+
+    Attributes:
+        record_type: ``obligation`` or ``disbursement`` (``services.attachments.RECORD_KINDS``).
+        record_id: the obligation's or disbursement's id.
+        name: how the page names it (``ORS ORS-2025-0001``, ``DV DV-2025-0002``).
+        documents: its attachments, oldest first.
+        form: the upload form (its field labelled and identified for this
+            document), or ``None`` when the user may not attach.
+        action: where the form posts (``attach``).
+    """
+
+    record_type: str
+    record_id: int
+    name: str
+    documents: list
+    form: AttachmentForm | None
+    action: str
+
+    @property
+    def anchor(self) -> str:
+        """The element id of its entry on the page (``documents-obligation-12``)."""
+        return f"documents-{self.record_type}-{self.record_id}"
+
+
+#: The Execution tab's documents that take attachments: record type -> (URL segment, noun).
+CHAIN_DOCUMENTS = {"obligation": ("obligations", "ORS"), "disbursement": ("disbursements", "DV")}
+
+
+def _chain_documents(user, chain: MoneyChain, posted: tuple[str, int, AttachmentForm] | None = None
+                     ) -> list[ChainDocument]:
+    """Each ORS, then each DV, of the chain with its supporting documents
+    and, for whoever may attach, an upload form (``posted``: the form just
+    refused for ``(record type, id)``, shown with its message)."""
+    numbered = {"obligation": [(o.row.id, o.row.ors_number) for o in chain.obligations],
+                "disbursement": [(d.id, d.dv_number) for d in chain.disbursements]}
+    entries = []
+    for record_type, rows in numbered.items():
+        segment, noun = CHAIN_DOCUMENTS[record_type]
+        files = attachments.attachments_by_record(user, record_type, [row_id for row_id, _ in rows])
+        may_attach = attachments.may_attach(user, record_type, chain.ppa.organization_id)
+        for row_id, number in rows:
+            form = None
+            if may_attach:
+                form = posted[2] if posted and posted[:2] == (record_type, row_id) else AttachmentForm(formdata=None)
+                form.file.id = f"documents-{record_type}-{row_id}-file"
+                form.file.label.text = f"Document for {noun} {number}"
+            entries.append(ChainDocument(record_type, row_id, f"{noun} {number}", files.get(row_id, []), form,
+                                         url_for(".attach", ppa_id=chain.ppa.id, documents=segment,
+                                                 record_id=row_id)))
+    return entries
+
+
+def _execution_page(ppa_id: int, status: int = 200, attachment: tuple[str, int, AttachmentForm] | None = None,
+                    **forms):
     user = signed_in()
     context = tab_context(user, ppa_id, "execution")
     chain = read_money_chain(user, ppa_id)
     return render_template("ppas/execution.html", chain=chain, **_execution_forms(chain, **forms),
-                           **context), status
+                           chain_documents=_chain_documents(user, chain, attachment),
+                           max_size=attachments.max_bytes(), **context), status
 
 
 @bp.route("/ppas/<id:ppa_id>/execution")
@@ -414,6 +474,28 @@ def disburse(ppa_id: int):
         payment_method=form.payment_method.data, disbursement_date=form.disbursement_date.data,
         amount=form.amount.data),
         lambda row: f"Disbursement {row.dv_number} of {money(row.amount)} recorded.")
+
+
+@bp.route("/ppas/<id:ppa_id>/execution/<any(obligations, disbursements):documents>/<id:record_id>/attachments",
+          methods=["POST"])
+@takes_files
+def attach(ppa_id: int, documents: str, record_id: int):
+    """Attach a supporting document to one of the PPA's ORS or DV (its
+    type checked by its content; ``services.attachments``); a refusal shows
+    the tab with the message next to that document's file field."""
+    user = signed_in()
+    record_type = {segment: kind for kind, (segment, _) in CHAIN_DOCUMENTS.items()}[documents]
+    chain = read_money_chain(user, ppa_id)
+    rows = chain.obligations if record_type == "obligation" else chain.disbursements
+    if record_id not in {getattr(row, "row", row).id for row in rows}:
+        raise NotFound(f"{CHAIN_DOCUMENTS[record_type][1]} {record_id} is not a document of PPA {ppa_id}")
+    form = AttachmentForm()
+    done, status = submit(form, lambda: attachments.add_attachment(user, record_type, record_id,
+                                                                   form.file.data.stream, form.file.data.filename),
+                          lambda attachment: saved(f"{attachment.file_name} attached.",
+                                                   url_for(".execution", ppa_id=ppa_id,
+                                                           _anchor=f"documents-{record_type}-{record_id}")))
+    return done or _execution_page(ppa_id, status, attachment=(record_type, record_id, form))
 
 
 # -- corrections: new rows, never a change to a posted one (docs/design.md §12) -------------------
