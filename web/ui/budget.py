@@ -501,49 +501,78 @@ def attach(ppa_id: int, documents: str, record_id: int):
 # -- corrections: new rows, never a change to a posted one (docs/design.md §12) -------------------
 
 
-@bp.route("/ppas/<id:ppa_id>/execution/allotment-adjustments", methods=["POST"])
-def adjust_allotment(ppa_id: int):
-    """Reduce, withdraw from or augment an allotment (budget analysts)."""
-    form = AllotmentAdjustmentForm(prefix="allotment_adjustment")
-    return _record(ppa_id, "allotment_adjustment", form, lambda user: budget.adjust_allotment(
-        user, int(form.allotment.data), kind=form.kind.data, amount=form.amount.data,
-        adjustment_date=form.adjustment_date.data, reason=form.reason.data.strip(),
-        legal_basis=form.legal_basis.data.strip()),
-        lambda row: f"{row.kind.capitalize()} of {money(abs(row.amount))} recorded on the allotment.")
+@dataclass(frozen=True)
+class Correction:
+    """One correction form of the Execution tab and the service it posts to.
+
+    Attributes:
+        kind: its key of ``EXECUTION_FORMS`` (the form's prefix).
+        endpoint: the view's name (``adjust_allotment``), for ``url_for``.
+        path: the last segment of its URL (``allotment-adjustments``).
+        service: the use case of ``services.budget``, called as
+            ``service(user, <document id>, **{field: value})``.
+        document: the form's field choosing the corrected document
+            (``allotment``, ``obligation``, ``disbursement``).
+        fields: the form's fields passed to ``service`` by the same name
+            (text stripped; amounts in PHP as ``Decimal``; dates).
+        message: ``(saved row) -> sentence`` shown once after saving.
+        doc: who does what, as the view's docstring.
+    """
+
+    kind: str
+    endpoint: str
+    path: str
+    service: Callable[..., Any]
+    document: str
+    fields: tuple[str, ...]
+    message: Callable[[Any], str]
+    doc: str
+
+    def save(self, user, form) -> Any:
+        """Call the service with the posted form's values."""
+        values = {name: form[name].data.strip() if isinstance(form[name].data, str) else form[name].data
+                  for name in self.fields}
+        return self.service(user, int(form[self.document].data), **values)
 
 
-@bp.route("/ppas/<id:ppa_id>/execution/allotment-cancellations", methods=["POST"])
-def cancel_allotment(ppa_id: int):
-    """Cancel an allotment (budget analysts)."""
-    form = CancelAllotmentForm(prefix="allotment_cancellation")
-    return _record(ppa_id, "allotment_cancellation", form, lambda user: budget.cancel_allotment(
-        user, int(form.allotment.data), reason=form.reason.data.strip(), cancelled_on=form.cancelled_on.data),
-        lambda row: f"Allotment {row.saro_number} cancelled on {row.cancelled_on.isoformat()}.")
+#: The Execution tab's corrections (docs/design.md §12 "Posted rows never change"): each a new row with its
+#: business date and reason; who may post each is the service's rule (``services.budget``).
+CORRECTIONS = (
+    Correction("allotment_adjustment", "adjust_allotment", "allotment-adjustments", budget.adjust_allotment,
+               "allotment", ("kind", "amount", "adjustment_date", "reason", "legal_basis"),
+               lambda row: f"{row.kind.capitalize()} of {money(abs(row.amount))} recorded on the allotment.",
+               "Reduce, withdraw from or augment an allotment (budget analysts)."),
+    Correction("allotment_cancellation", "cancel_allotment", "allotment-cancellations", budget.cancel_allotment,
+               "allotment", ("reason", "cancelled_on"),
+               lambda row: f"Allotment {row.saro_number} cancelled on {row.cancelled_on.isoformat()}.",
+               "Cancel an allotment (budget analysts)."),
+    Correction("norsa", "record_norsa", "norsas", budget.adjust_obligation,
+               "obligation", ("amount", "adjustment_date", "reason", "legal_basis"),
+               lambda row: f"NORSA of {money(row.amount)} recorded on the obligation.",
+               "Record a NORSA on an obligation (the MOA)."),
+    Correction("obligation_cancellation", "cancel_obligation", "obligation-cancellations", budget.cancel_obligation,
+               "obligation", ("reason", "cancelled_on"),
+               lambda row: f"Obligation {row.ors_number} cancelled on {row.cancelled_on.isoformat()}.",
+               "Cancel an obligation (the MOA)."),
+    Correction("disbursement_void", "void_disbursement", "disbursement-voids", budget.void_disbursement,
+               "disbursement", ("reason", "voided_on"),
+               lambda row: f"Disbursement {row.dv_number} voided on {row.voided_on.isoformat()}.",
+               "Void a disbursement (the MOA)."),
+)
 
 
-@bp.route("/ppas/<id:ppa_id>/execution/norsas", methods=["POST"])
-def record_norsa(ppa_id: int):
-    """Record a NORSA on an obligation (the MOA)."""
-    form = NorsaForm(prefix="norsa")
-    return _record(ppa_id, "norsa", form, lambda user: budget.adjust_obligation(
-        user, int(form.obligation.data), amount=form.amount.data, adjustment_date=form.adjustment_date.data,
-        reason=form.reason.data.strip(), legal_basis=form.legal_basis.data.strip()),
-        lambda row: f"NORSA of {money(row.amount)} recorded on the obligation.")
+def _correction_view(correction: Correction) -> Callable[[int], Any]:
+    """The POST view of one correction form: ``_record`` with its form and service."""
+
+    def view(ppa_id: int):
+        form = EXECUTION_FORMS[correction.kind](prefix=correction.kind)
+        return _record(ppa_id, correction.kind, form, lambda user: correction.save(user, form), correction.message)
+
+    view.__name__ = view.__qualname__ = correction.endpoint
+    view.__doc__ = correction.doc
+    return view
 
 
-@bp.route("/ppas/<id:ppa_id>/execution/obligation-cancellations", methods=["POST"])
-def cancel_obligation(ppa_id: int):
-    """Cancel an obligation (the MOA)."""
-    form = CancelObligationForm(prefix="obligation_cancellation")
-    return _record(ppa_id, "obligation_cancellation", form, lambda user: budget.cancel_obligation(
-        user, int(form.obligation.data), reason=form.reason.data.strip(), cancelled_on=form.cancelled_on.data),
-        lambda row: f"Obligation {row.ors_number} cancelled on {row.cancelled_on.isoformat()}.")
-
-
-@bp.route("/ppas/<id:ppa_id>/execution/disbursement-voids", methods=["POST"])
-def void_disbursement(ppa_id: int):
-    """Void a disbursement (the MOA)."""
-    form = VoidDisbursementForm(prefix="disbursement_void")
-    return _record(ppa_id, "disbursement_void", form, lambda user: budget.void_disbursement(
-        user, int(form.disbursement.data), reason=form.reason.data.strip(), voided_on=form.voided_on.data),
-        lambda row: f"Disbursement {row.dv_number} voided on {row.voided_on.isoformat()}.")
+for _correction in CORRECTIONS:
+    bp.add_url_rule(f"/ppas/<id:ppa_id>/execution/{_correction.path}", _correction.endpoint,
+                    _correction_view(_correction), methods=["POST"])
