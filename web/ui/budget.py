@@ -22,7 +22,10 @@ documents issue 12 adds slot in beside them. Corrections (issue 12 item 8,
 docs/design.md §12 "In the web app") are forms of a Corrections section
 (``_corrections.html``): allotment adjustments and cancellations (budget
 analysts), NORSA, cancellations of obligations and voids of disbursements
-(the MOA), each a new row with its business date and reason.
+(the MOA), each a new row with its business date and reason; one view,
+form macro and adjustments partial serve all five (``CORRECTIONS``).
+Each ORS and DV lists its supporting documents with an upload form
+(``_chain_documents.html``, ``attach``; docs/design.md §12).
 """
 
 from __future__ import annotations
