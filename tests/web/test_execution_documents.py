@@ -22,7 +22,7 @@ def test_a_document_attached_to_an_ors_on_the_execution_tab_is_listed_under_it_a
                                {"file": (io.BytesIO(documents.pdf()), "Purchase request.pdf")}, page=page)
     html = focal.client.get(page).get_data(as_text=True)
     entry = re.search(rf'<details class="record-form" id="documents-obligation-{obligation}">.*?</details>',
-                      html, re.S).group(0)
+                      html, re.DOTALL).group(0)
     link = re.search(r'<a href="(/attachments/\d+)" download>Purchase request.pdf</a>', entry).group(1)
 
     assert attached.status_code == 302
