@@ -21,9 +21,13 @@ for what it is, never for what it is called:
 An attachment belongs to a record by type and id. What a record type needs
 is a ``RecordKind`` in ``RECORD_KINDS``: how to find the record's
 organization as a user may see it (else 404), and who may attach to it.
-``ppa`` is the first; issue 12 registers ORS and DV the same way. Whoever
-may see the record lists and downloads its files (the same 404 otherwise);
-every upload is one transaction and one audit row (``db.audit``).
+``ppa`` came first (issue 11); issue 12 registers the ORS (``obligation``)
+and the DV (``disbursement``) the same way (docs/design.md §12 "In the web
+app"): whoever may see the obligation or disbursement sees its files, and
+its MOA's people with a role in the money chain (``CHAIN_ROLES``), MFBM
+budget analysts and administrators attach them. Whoever may see the record
+lists and downloads its files (the same 404 otherwise); every upload is one
+transaction and one audit row (``db.audit``).
 """
 
 from __future__ import annotations
@@ -43,8 +47,9 @@ from flask import current_app
 from sqlalchemy import select
 
 from db import db
-from db.models import Attachment, User
-from services.access import can_edit_ppas_of
+from db.models import Attachment, Disbursement, Obligation, User
+from services.access import can_edit_ppas_of, has_role, visible_rows
+from services.budget import get_or_raise
 from services.ppas import get_ppa_or_raise
 from services.unit_of_work import transaction
 from workflow.errors import Forbidden, NotFound, ValidationFailed
@@ -103,12 +108,34 @@ def _ppa_organization(user: User, ppa_id: int) -> int:
     return get_ppa_or_raise(user, ppa_id).organization_id
 
 
+#: Who attaches supporting documents to an ORS or a DV (docs/design.md §12):
+#: the MOA's people with a role in its money chain (organization-scoped
+#: roles count in their own MOA only, ``services.access.has_role``) and MFBM
+#: budget analysts; administrators too. Roles the rule set does not declare
+#: simply match nobody.
+CHAIN_ROLES = ("moa_focal", "budget_officer", "chief_accountant", "accountant", "head_of_agency",
+               "disbursing_officer", "budget_analyst")
+
+
+def _chain_document(model: type, noun: str) -> RecordKind:
+    """The ``RecordKind`` of a document of the money chain (``Obligation``
+    as ``ORS``, ``Disbursement`` as ``DV``): seen by whoever may see the row
+    (``services.budget.get_or_raise``, 404 otherwise), attached to by
+    ``CHAIN_ROLES`` of its MOA."""
+    return RecordKind(noun, lambda user, row_id: get_or_raise(user, model, row_id).organization_id,
+                      lambda user, organization_id: has_role(user, CHAIN_ROLES, organization_id),
+                      f"only the MOA's officers of the money chain (focal persons, budget officers, accountants), "
+                      f"MFBM budget analysts and administrators attach documents to its {noun}s")
+
+
 #: Record type -> how its attachments are checked.
 RECORD_KINDS: dict[str, RecordKind] = {
     "ppa": RecordKind("PPA", _ppa_organization,
                       lambda user, organization_id: organization_id is not None
                       and can_edit_ppas_of(user, organization_id),
                       "only the MOA's focal persons and administrators attach documents to its PPAs"),
+    "obligation": _chain_document(Obligation, "ORS"),
+    "disbursement": _chain_document(Disbursement, "DV"),
 }
 
 
@@ -251,6 +278,21 @@ def list_attachments(user: User, record_type: str, record_id: int) -> list[Attac
     record_kind_or_raise(record_type).organization_of(user, record_id)
     return list(db.session.scalars(select(Attachment).where(
         Attachment.record_type == record_type, Attachment.record_id == record_id).order_by(Attachment.id)))
+
+
+def attachments_by_record(user: User, record_type: str, record_ids: list[int]) -> dict[int, list[Attachment]]:
+    """The files of many records of one type at once (a page listing every
+    ORS or DV of a PPA), oldest first: record id -> its attachments; a
+    record without files is absent. Only files of organizations ``user``
+    may see are read (the page has checked the records themselves)."""
+    record_kind_or_raise(record_type)
+    found: dict[int, list[Attachment]] = {}
+    if record_ids:
+        for attachment in db.session.scalars(select(Attachment).where(
+                Attachment.record_type == record_type, Attachment.record_id.in_(record_ids),
+                visible_rows(user, Attachment.organization_id)).order_by(Attachment.id)):
+            found.setdefault(attachment.record_id, []).append(attachment)
+    return found
 
 
 def get_attachment_or_raise(user: User, attachment_id: int) -> Attachment:

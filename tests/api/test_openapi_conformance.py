@@ -173,6 +173,12 @@ CROSS_FIELD_RULES: dict[str, dict[str, str]] = {
     "POST /api/monitoring-entries/{ppa_id}/attachments": {
         "file": "a PDF, image, .xlsx or .docx by its content, not empty, within ATTACHMENT_MAX_BYTES",
     },
+    "POST /api/obligations/{obligation_id}/attachments": {
+        "file": "a PDF, image, .xlsx or .docx by its content, not empty, within ATTACHMENT_MAX_BYTES",
+    },
+    "POST /api/disbursements/{disbursement_id}/attachments": {
+        "file": "a PDF, image, .xlsx or .docx by its content, not empty, within ATTACHMENT_MAX_BYTES",
+    },
     "POST /api/delegations": {
         "role": "a role of roles.yaml, not a superuser role, held by the delegator",
         "delegate": "an active user other than the delegator; of the delegator's organization for a scoped role",

@@ -22,7 +22,10 @@ documents issue 12 adds slot in beside them. Corrections (issue 12 item 8,
 docs/design.md §12 "In the web app") are forms of a Corrections section
 (``_corrections.html``): allotment adjustments and cancellations (budget
 analysts), NORSA, cancellations of obligations and voids of disbursements
-(the MOA), each a new row with its business date and reason.
+(the MOA), each a new row with its business date and reason; one view,
+form macro and adjustments partial serve all five (``CORRECTIONS``).
+Each ORS and DV lists its supporting documents with an upload form
+(``_chain_documents.html``, ``attach``; docs/design.md §12).
 """
 
 from __future__ import annotations
@@ -34,15 +37,17 @@ from typing import Any
 
 from flask import Blueprint, render_template, request, url_for
 
-from services import budget, tracking
+from services import attachments, budget, tracking
 from services.money_chain import MoneyChain, read_money_chain
 from services.outline import Outline, get_outline
 from services.tracking import Distribution
+from web.parsing import takes_files
 from web.ui.filters import money
 from services.calendar import today
 from web.ui.forms import (
     AllotmentAdjustmentForm,
     AllotmentForm,
+    AttachmentForm,
     CancelAllotmentForm,
     CancelObligationForm,
     DisbursementForm,
@@ -56,7 +61,7 @@ from web.ui.forms import (
 from web.ui.pages import FORM_REFUSALS, is_htmx, refuse, saved, signed_in, submit
 from web.ui.ppas import tab_context
 from web.ui.work_items import TreeView, opened_items, over_allocations
-from workflow.errors import BudgetLimitExceeded, Conflict, Duplicate, OutsideValidity, ValidationFailed
+from workflow.errors import BudgetLimitExceeded, Conflict, Duplicate, NotFound, OutsideValidity, ValidationFailed
 from workflow.money import from_centavos
 from workflow.tree import Node, unallocated
 
@@ -356,12 +361,70 @@ def _execution_forms(chain: MoneyChain, **given) -> dict[str, Any]:
     return {f"{kind}_form": form for kind, form in forms.items()}
 
 
-def _execution_page(ppa_id: int, status: int = 200, **forms):
+@dataclass(frozen=True)
+class ChainDocument:
+    """One ORS or DV in the Execution tab's supporting documents
+    (``_chain_documents.html``; docs/design.md §12 "In the web app").
+
+    Attributes:
+        record_type: ``obligation`` or ``disbursement`` (``services.attachments.RECORD_KINDS``).
+        record_id: the obligation's or disbursement's id.
+        name: how the page names it (``ORS ORS-2025-0001``, ``DV DV-2025-0002``).
+        documents: its attachments, oldest first.
+        form: the upload form (its field labelled and identified for this
+            document), or ``None`` when the user may not attach.
+        action: where the form posts (``attach``).
+    """
+
+    record_type: str
+    record_id: int
+    name: str
+    documents: list
+    form: AttachmentForm | None
+    action: str
+
+    @property
+    def anchor(self) -> str:
+        """The element id of its entry on the page (``documents-obligation-12``)."""
+        return f"documents-{self.record_type}-{self.record_id}"
+
+
+#: The Execution tab's documents that take attachments: record type -> (URL segment, noun).
+CHAIN_DOCUMENTS = {"obligation": ("obligations", "ORS"), "disbursement": ("disbursements", "DV")}
+
+
+def _chain_documents(user, chain: MoneyChain, posted: tuple[str, int, AttachmentForm] | None = None
+                     ) -> list[ChainDocument]:
+    """Each ORS, then each DV, of the chain with its supporting documents
+    and, for whoever may attach, an upload form (``posted``: the form just
+    refused for ``(record type, id)``, shown with its message)."""
+    numbered = {"obligation": [(o.row.id, o.row.ors_number) for o in chain.obligations],
+                "disbursement": [(d.id, d.dv_number) for d in chain.disbursements]}
+    entries = []
+    for record_type, rows in numbered.items():
+        segment, noun = CHAIN_DOCUMENTS[record_type]
+        files = attachments.attachments_by_record(user, record_type, [row_id for row_id, _ in rows])
+        may_attach = attachments.may_attach(user, record_type, chain.ppa.organization_id)
+        for row_id, number in rows:
+            form = None
+            if may_attach:
+                form = posted[2] if posted and posted[:2] == (record_type, row_id) else AttachmentForm(formdata=None)
+                form.file.id = f"documents-{record_type}-{row_id}-file"
+                form.file.label.text = f"Document for {noun} {number}"
+            entries.append(ChainDocument(record_type, row_id, f"{noun} {number}", files.get(row_id, []), form,
+                                         url_for(".attach", ppa_id=chain.ppa.id, documents=segment,
+                                                 record_id=row_id)))
+    return entries
+
+
+def _execution_page(ppa_id: int, status: int = 200, attachment: tuple[str, int, AttachmentForm] | None = None,
+                    **forms):
     user = signed_in()
     context = tab_context(user, ppa_id, "execution")
     chain = read_money_chain(user, ppa_id)
     return render_template("ppas/execution.html", chain=chain, **_execution_forms(chain, **forms),
-                           **context), status
+                           chain_documents=_chain_documents(user, chain, attachment),
+                           max_size=attachments.max_bytes(), **context), status
 
 
 @bp.route("/ppas/<id:ppa_id>/execution")
@@ -416,52 +479,103 @@ def disburse(ppa_id: int):
         lambda row: f"Disbursement {row.dv_number} of {money(row.amount)} recorded.")
 
 
+@bp.route("/ppas/<id:ppa_id>/execution/<any(obligations, disbursements):documents>/<id:record_id>/attachments",
+          methods=["POST"])
+@takes_files
+def attach(ppa_id: int, documents: str, record_id: int):
+    """Attach a supporting document to one of the PPA's ORS or DV (its
+    type checked by its content; ``services.attachments``); a refusal shows
+    the tab with the message next to that document's file field."""
+    user = signed_in()
+    record_type = {segment: kind for kind, (segment, _) in CHAIN_DOCUMENTS.items()}[documents]
+    chain = read_money_chain(user, ppa_id)
+    rows = chain.obligations if record_type == "obligation" else chain.disbursements
+    if record_id not in {getattr(row, "row", row).id for row in rows}:
+        raise NotFound(f"{CHAIN_DOCUMENTS[record_type][1]} {record_id} is not a document of PPA {ppa_id}")
+    form = AttachmentForm()
+    done, status = submit(form, lambda: attachments.add_attachment(user, record_type, record_id,
+                                                                   form.file.data.stream, form.file.data.filename),
+                          lambda attachment: saved(f"{attachment.file_name} attached.",
+                                                   url_for(".execution", ppa_id=ppa_id,
+                                                           _anchor=f"documents-{record_type}-{record_id}")))
+    return done or _execution_page(ppa_id, status, attachment=(record_type, record_id, form))
+
+
 # -- corrections: new rows, never a change to a posted one (docs/design.md §12) -------------------
 
 
-@bp.route("/ppas/<id:ppa_id>/execution/allotment-adjustments", methods=["POST"])
-def adjust_allotment(ppa_id: int):
-    """Reduce, withdraw from or augment an allotment (budget analysts)."""
-    form = AllotmentAdjustmentForm(prefix="allotment_adjustment")
-    return _record(ppa_id, "allotment_adjustment", form, lambda user: budget.adjust_allotment(
-        user, int(form.allotment.data), kind=form.kind.data, amount=form.amount.data,
-        adjustment_date=form.adjustment_date.data, reason=form.reason.data.strip(),
-        legal_basis=form.legal_basis.data.strip()),
-        lambda row: f"{row.kind.capitalize()} of {money(abs(row.amount))} recorded on the allotment.")
+@dataclass(frozen=True)
+class Correction:
+    """One correction form of the Execution tab and the service it posts to.
+
+    Attributes:
+        kind: its key of ``EXECUTION_FORMS`` (the form's prefix).
+        endpoint: the view's name (``adjust_allotment``), for ``url_for``.
+        path: the last segment of its URL (``allotment-adjustments``).
+        service: the use case of ``services.budget``, called as
+            ``service(user, <document id>, **{field: value})``.
+        document: the form's field choosing the corrected document
+            (``allotment``, ``obligation``, ``disbursement``).
+        fields: the form's fields passed to ``service`` by the same name
+            (text stripped; amounts in PHP as ``Decimal``; dates).
+        message: ``(saved row) -> sentence`` shown once after saving.
+        doc: who does what, as the view's docstring.
+    """
+
+    kind: str
+    endpoint: str
+    path: str
+    service: Callable[..., Any]
+    document: str
+    fields: tuple[str, ...]
+    message: Callable[[Any], str]
+    doc: str
+
+    def save(self, user, form) -> Any:
+        """Call the service with the posted form's values."""
+        values = {name: form[name].data.strip() if isinstance(form[name].data, str) else form[name].data
+                  for name in self.fields}
+        return self.service(user, int(form[self.document].data), **values)
 
 
-@bp.route("/ppas/<id:ppa_id>/execution/allotment-cancellations", methods=["POST"])
-def cancel_allotment(ppa_id: int):
-    """Cancel an allotment (budget analysts)."""
-    form = CancelAllotmentForm(prefix="allotment_cancellation")
-    return _record(ppa_id, "allotment_cancellation", form, lambda user: budget.cancel_allotment(
-        user, int(form.allotment.data), reason=form.reason.data.strip(), cancelled_on=form.cancelled_on.data),
-        lambda row: f"Allotment {row.saro_number} cancelled on {row.cancelled_on.isoformat()}.")
+#: The Execution tab's corrections (docs/design.md §12 "Posted rows never change"): each a new row with its
+#: business date and reason; who may post each is the service's rule (``services.budget``).
+CORRECTIONS = (
+    Correction("allotment_adjustment", "adjust_allotment", "allotment-adjustments", budget.adjust_allotment,
+               "allotment", ("kind", "amount", "adjustment_date", "reason", "legal_basis"),
+               lambda row: f"{row.kind.capitalize()} of {money(abs(row.amount))} recorded on the allotment.",
+               "Reduce, withdraw from or augment an allotment (budget analysts)."),
+    Correction("allotment_cancellation", "cancel_allotment", "allotment-cancellations", budget.cancel_allotment,
+               "allotment", ("reason", "cancelled_on"),
+               lambda row: f"Allotment {row.saro_number} cancelled on {row.cancelled_on.isoformat()}.",
+               "Cancel an allotment (budget analysts)."),
+    Correction("norsa", "record_norsa", "norsas", budget.adjust_obligation,
+               "obligation", ("amount", "adjustment_date", "reason", "legal_basis"),
+               lambda row: f"NORSA of {money(row.amount)} recorded on the obligation.",
+               "Record a NORSA on an obligation (the MOA)."),
+    Correction("obligation_cancellation", "cancel_obligation", "obligation-cancellations", budget.cancel_obligation,
+               "obligation", ("reason", "cancelled_on"),
+               lambda row: f"Obligation {row.ors_number} cancelled on {row.cancelled_on.isoformat()}.",
+               "Cancel an obligation (the MOA)."),
+    Correction("disbursement_void", "void_disbursement", "disbursement-voids", budget.void_disbursement,
+               "disbursement", ("reason", "voided_on"),
+               lambda row: f"Disbursement {row.dv_number} voided on {row.voided_on.isoformat()}.",
+               "Void a disbursement (the MOA)."),
+)
 
 
-@bp.route("/ppas/<id:ppa_id>/execution/norsas", methods=["POST"])
-def record_norsa(ppa_id: int):
-    """Record a NORSA on an obligation (the MOA)."""
-    form = NorsaForm(prefix="norsa")
-    return _record(ppa_id, "norsa", form, lambda user: budget.adjust_obligation(
-        user, int(form.obligation.data), amount=form.amount.data, adjustment_date=form.adjustment_date.data,
-        reason=form.reason.data.strip(), legal_basis=form.legal_basis.data.strip()),
-        lambda row: f"NORSA of {money(row.amount)} recorded on the obligation.")
+def _correction_view(correction: Correction) -> Callable[[int], Any]:
+    """The POST view of one correction form: ``_record`` with its form and service."""
+
+    def view(ppa_id: int):
+        form = EXECUTION_FORMS[correction.kind](prefix=correction.kind)
+        return _record(ppa_id, correction.kind, form, lambda user: correction.save(user, form), correction.message)
+
+    view.__name__ = view.__qualname__ = correction.endpoint
+    view.__doc__ = correction.doc
+    return view
 
 
-@bp.route("/ppas/<id:ppa_id>/execution/obligation-cancellations", methods=["POST"])
-def cancel_obligation(ppa_id: int):
-    """Cancel an obligation (the MOA)."""
-    form = CancelObligationForm(prefix="obligation_cancellation")
-    return _record(ppa_id, "obligation_cancellation", form, lambda user: budget.cancel_obligation(
-        user, int(form.obligation.data), reason=form.reason.data.strip(), cancelled_on=form.cancelled_on.data),
-        lambda row: f"Obligation {row.ors_number} cancelled on {row.cancelled_on.isoformat()}.")
-
-
-@bp.route("/ppas/<id:ppa_id>/execution/disbursement-voids", methods=["POST"])
-def void_disbursement(ppa_id: int):
-    """Void a disbursement (the MOA)."""
-    form = VoidDisbursementForm(prefix="disbursement_void")
-    return _record(ppa_id, "disbursement_void", form, lambda user: budget.void_disbursement(
-        user, int(form.disbursement.data), reason=form.reason.data.strip(), voided_on=form.voided_on.data),
-        lambda row: f"Disbursement {row.dv_number} voided on {row.voided_on.isoformat()}.")
+for _correction in CORRECTIONS:
+    bp.add_url_rule(f"/ppas/<id:ppa_id>/execution/{_correction.path}", _correction.endpoint,
+                    _correction_view(_correction), methods=["POST"])
