@@ -7,6 +7,7 @@ import re
 import pytest
 
 from services import users
+from tests.conftest import BACKENDS, _dispose, _make_app
 from tests.support import Person
 
 PASSWORD = "correct horse battery staple 11"
@@ -34,6 +35,22 @@ class Browser:
     def post_form(self, path: str, data: dict | None = None, *, page: str | None = None):
         """POST ``data`` to ``path`` with the CSRF token of ``page`` (default: ``path``)."""
         return self.client.post(path, data=(data or {}) | {"csrf_token": csrf_token(self.client, page or path)})
+
+
+#: The pages render what the services return, and the services are tested on
+#: both databases through the API (tests/api, tests/integration); the pages
+#: are tested once, on PostgreSQL when it is there (the production database),
+#: which halves their share of CI time.
+PAGE_BACKEND = "postgresql" if "postgresql" in BACKENDS else "sqlite"
+
+
+@pytest.fixture(params=[PAGE_BACKEND])
+def app(request, tmp_path):
+    """The application on a clean database of ``PAGE_BACKEND`` (overrides
+    the suite's ``app``, which runs once per backend)."""
+    application = _make_app(request.param, request, tmp_path)
+    yield application
+    _dispose(application)
 
 
 @pytest.fixture
