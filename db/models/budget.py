@@ -414,3 +414,9 @@ class SubAllotment(db.Model):
     legal_basis: Mapped[str] = mapped_column(String(255))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    allotment: Mapped[Allotment] = relationship(foreign_keys=[allotment_id], lazy="joined")
+    recipient_allotment: Mapped[Allotment] = relationship(foreign_keys=[recipient_allotment_id], lazy="joined")
+    organization: Mapped[Organization] = relationship(foreign_keys=[organization_id], lazy="joined")
+    recipient_organization: Mapped[Organization] = relationship(foreign_keys=[recipient_organization_id],
+                                                                lazy="joined")
