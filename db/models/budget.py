@@ -343,7 +343,7 @@ class AllotmentAdjustment(_Adjustment, db.Model):
 
     allotment_id: Mapped[int] = mapped_column(ForeignKey("allotments.id", ondelete="RESTRICT"), index=True)
     #: ``ALLOTMENT_ADJUSTMENT_KINDS``.
-    kind: Mapped[str] = mapped_column(String(12))
+    kind: Mapped[str] = mapped_column(String(20))
     #: The two rows of a realignment share it (a UUID); ``None`` otherwise.
     pair_key: Mapped[str | None] = mapped_column(String(36))
 

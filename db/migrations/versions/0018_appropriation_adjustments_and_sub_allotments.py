@@ -19,7 +19,8 @@
 - ``allotment_adjustments`` takes two more kinds: ``realignment`` (signed,
   a pair of rows between allotments of one program budget, sharing
   ``pair_key``) and ``sub_allotment`` (negative: the giver's *transfer to*).
-  The CHECK changes, so SQLite rebuilds the table, every trigger kept.
+  The CHECK changes and ``kind`` widens to 20 characters, so SQLite
+  rebuilds the table, every trigger kept.
 - ``sub_allotments``: a sub-allotment from a MOA's allotment to another MOA
   or operating unit: the giver's adjustment row (``sub_allotment``, the
   *transfer to*) and the receiver's new allotment (the *transfer from*,
@@ -128,6 +129,8 @@ def upgrade() -> None:
         op.drop_constraint(op.f('ck_allotment_adjustments_signed_by_kind'), 'allotment_adjustments', type_='check')
         op.create_check_constraint(op.f('ck_allotment_adjustments_signed_by_kind'), 'allotment_adjustments', NEW_KINDS)
         op.add_column('allotment_adjustments', sa.Column('pair_key', sa.String(length=36), nullable=True))
+        op.alter_column('allotment_adjustments', 'kind', existing_type=sa.String(length=12), type_=sa.String(length=20),
+                        existing_nullable=False)
         _replace_functions(_on_adjusted)
     else:
         with triggers_kept(rewrite=lambda name, sql: _on_adjusted(sql) if name in LIMIT_TRIGGERS else sql):
@@ -135,6 +138,8 @@ def upgrade() -> None:
                 batch_op.drop_constraint(batch_op.f('ck_allotment_adjustments_signed_by_kind'), type_='check')
                 batch_op.create_check_constraint(batch_op.f('ck_allotment_adjustments_signed_by_kind'), NEW_KINDS)
                 batch_op.add_column(sa.Column('pair_key', sa.String(length=36), nullable=True))
+                batch_op.alter_column('kind', existing_type=sa.String(length=12), type_=sa.String(length=20),
+                                      existing_nullable=False)
 
     op.create_table('sub_allotments',
     sa.Column('id', sa.Integer(), nullable=False),
