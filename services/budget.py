@@ -11,6 +11,7 @@ Who may do what (admins may do all):
 | record and cancel obligations, record and void disbursements | ``moa_focal`` (own MOA) |
 | allotment adjustments (reduction, withdrawal, augmentation) | ``budget_analyst`` |
 | NORSA obligation adjustments | ``moa_focal`` (own MOA) |
+| appropriation adjustments, realignments, sub-allotments | ``services.adjustments`` |
 
 The limits of the execution chain (program budget >= allotments >=
 obligations >= disbursements) are enforced by database triggers; a refused
