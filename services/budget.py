@@ -306,7 +306,11 @@ def _require_within_ppa_budget(ppa, total: Decimal, *, excluding: int | None = N
              .where(ProgramBudget.ppa_id == ppa.id))
     if excluding is not None:
         query = query.where(ProgramBudget.id != excluding)
-    others = from_centavos(int(db.session.scalar(query)))
+    adjusted = (select(func.coalesce(func.sum(type_coerce(AppropriationAdjustment.amount, BigInteger)), 0))
+                .join(ProgramBudget, ProgramBudget.id == AppropriationAdjustment.program_budget_id)
+                .where(ProgramBudget.ppa_id == ppa.id))
+    # appropriation adjustments (augmentations, transfers in and out) count as the program budgets do
+    others = from_centavos(int(db.session.scalar(query)) + int(db.session.scalar(adjusted)))
     if others + total > ppa.budget_allocation:
         raise Conflict(
             f"PPA {ppa.id}'s program budgets would total PHP {others + total:,.2f}, above its budget of "

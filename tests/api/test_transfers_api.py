@@ -66,6 +66,16 @@ def test_an_augmentation_above_the_ppas_budget_is_409_and_nothing_is_written(cha
     assert chain.get(f"/api/program-budgets/{chain.program_budget}/adjustments") == []
 
 
+def test_a_supplemental_appropriation_counts_the_augmentations_against_the_ppas_budget(roomy):
+    adjust(roomy, roomy.program_budget, "augmentation", "1000000.00", allotment_class="mooe")
+
+    refused = roomy.post("/api/program-budgets", roomy.world.budget_analyst, 409, proposal_id=roomy.proposal,
+                         ppa_id=roomy.ppa, approved_amount="0.01", supplemental=True,
+                         enactment_act="BAA No. 40 s. 2025", enactment_date="2025-06-01")
+
+    assert (refused["code"], refused["appropriated"]) == ("above_ppa_budget", "6000000.00")
+
+
 def test_a_modification_moves_an_amount_between_classes_as_a_pair_that_sums_to_zero(chain):
     chain.allot("5000000.00")  # all of it allotted: a modification leaves the total, so it still fits
 
