@@ -13,7 +13,7 @@ import pytest
 from services import users
 from services.money_chain import read_money_chain
 from tests.api.test_audit_api import audit
-from tests.support import Chain, enact_proposal
+from tests.support import Chain, enact_proposal, race
 
 BASIS = {"reason": "Realigned to priority programs", "legal_basis": "BAA No. 35 s. 2025, sec. 62"}
 
@@ -312,3 +312,41 @@ def test_by_quarter_shows_adjustments_and_transfers_in_their_own_columns(chain):
     assert q3["appropriated"]["transfers_to"] == Decimal("-200000.00")  # the other program budget is another PPA's
     assert columns[(2025, 1)]["allotted"]["originals"] == Decimal("1000000.00")
     assert set(net[(2025, 3)]) == {"allotted", "obligated", "disbursed"}
+
+
+def test_racing_releases_transfers_and_sub_allotments_on_postgresql_land_exactly_what_fits(pg_app, pg_world):
+    chain = Chain(pg_world)
+    other = second_program_budget(chain, approved="500000.00", budget="1000000.00")
+    giver = chain.allot("4000000.00")["id"]  # 1,000,000.00 of the appropriation left to allot or transfer
+    pg_world.org("MTIT")
+    analyst = pg_world.budget_analyst
+
+    def release(index):
+        return lambda client: client.post("/api/allotments", headers=analyst.headers, json={
+            "program_budget_id": chain.program_budget, "release_date": "2025-05-02",
+            "saro_number": f"SARO-RACE-{index}", "amount": "100000.00"})
+
+    def transfer(index):
+        return lambda client: client.post(f"/api/program-budgets/{chain.program_budget}/adjustments",
+                                          headers=analyst.headers, json={
+                                              "kind": "transfer", "amount": "100000.00", "allotment_class": "mooe",
+                                              "to_program_budget_id": other, "adjustment_date": "2025-05-02",
+                                              **BASIS})
+
+    def give(index):
+        return lambda client: client.post(f"/api/allotments/{giver}/sub-allotments", headers=analyst.headers,
+                                          json={"recipient": "MTIT", "amount": "1000000.00",
+                                                "sub_allotment_date": "2025-05-02",
+                                                "saro_number": f"SUB-ARO-{index}", **BASIS})
+
+    responses = race(pg_app, [release(i) for i in range(8)] + [transfer(i) for i in range(8)]
+                     + [give(i) for i in range(5)])
+
+    statuses = [r.status_code for r in responses]
+    assert all(status in (201, 409) for status in statuses), [r.get_json() for r in responses]
+    assert statuses[:16].count(201) == 10  # the 1,000,000.00 left, in tenths, whoever wins
+    assert statuses[16:].count(201) == 4  # the giver's 4,000,000.00, in millions
+    shown = chain.get(f"/api/program-budgets/{chain.program_budget}")
+    assert shown["unallotted"] == "0.00"
+    assert Decimal(shown["allotted"]) == Decimal(shown["adjusted_amount"])
+    assert chain.get(f"/api/allotments/{giver}")["available"] == "0.00"
