@@ -112,13 +112,15 @@ def recreate(url: str) -> None:
 #: allotments and obligations (§12 "Posted rows never change", issue 12), and
 #: the deliveries accepted against obligations (§12, "Money spent and
 #: payables"), and the signatures and snapshots of closed periods (§12,
-#: "Closing a period"), and the opening balances a year end carries (§12,
-#: "Year end"). Triggers refuse UPDATE and
+#: "Closing a period"), the opening balances a year end carries (§12,
+#: "Year end"), and the appropriation adjustments and sub-allotments
+#: (§12, "Adjustments and transfers"). Triggers refuse UPDATE and
 #: DELETE of their rows; the missing privileges also stop TRUNCATE, which no
 #: row trigger sees, and a role that does not own them cannot drop the triggers.
 APPEND_ONLY_TABLES = ("audit_log", "ppa_transitions", "workflow_transitions", "allotment_adjustments",
                       "obligation_adjustments", "obligation_deliveries", "period_closure_signatures",
-                      "period_snapshot_lines", "opening_balances")
+                      "period_snapshot_lines", "opening_balances", "appropriation_adjustments",
+                      "sub_allotments")
 
 
 def init_database(app_engine: Engine, owner_url: str, app_url: str) -> tuple[str | None, str, str | None]:

@@ -11,6 +11,7 @@ Who may do what (admins may do all):
 | record and cancel obligations, record and void disbursements | ``moa_focal`` (own MOA) |
 | allotment adjustments (reduction, withdrawal, augmentation) | ``budget_analyst`` |
 | NORSA obligation adjustments | ``moa_focal`` (own MOA) |
+| appropriation adjustments, realignments, sub-allotments | ``services.adjustments`` |
 
 The limits of the execution chain (program budget >= allotments >=
 obligations >= disbursements) are enforced by database triggers; a refused
@@ -62,6 +63,7 @@ from db import db
 from db.models import (
     Allotment,
     AllotmentAdjustment,
+    AppropriationAdjustment,
     BudgetJustification,
     BudgetLineItem,
     BudgetProposal,
@@ -304,7 +306,11 @@ def _require_within_ppa_budget(ppa, total: Decimal, *, excluding: int | None = N
              .where(ProgramBudget.ppa_id == ppa.id))
     if excluding is not None:
         query = query.where(ProgramBudget.id != excluding)
-    others = from_centavos(int(db.session.scalar(query)))
+    adjusted = (select(func.coalesce(func.sum(type_coerce(AppropriationAdjustment.amount, BigInteger)), 0))
+                .join(ProgramBudget, ProgramBudget.id == AppropriationAdjustment.program_budget_id)
+                .where(ProgramBudget.ppa_id == ppa.id))
+    # appropriation adjustments (augmentations, transfers in and out) count as the program budgets do
+    others = from_centavos(int(db.session.scalar(query)) + int(db.session.scalar(adjusted)))
     if others + total > ppa.budget_allocation:
         raise Conflict(
             f"PPA {ppa.id}'s program budgets would total PHP {others + total:,.2f}, above its budget of "
@@ -1079,6 +1085,28 @@ def adjusted_amount(row: Allotment | Obligation | Disbursement) -> Decimal:
     return row.amount + from_centavos(int(centavos))
 
 
+def appropriation_adjustments_by_class(program_budget_id: int) -> dict[str, Decimal]:
+    """The sum of a program budget's appropriation adjustments per allotment
+    class (``ps``, ``mooe``, ``finex``, ``co``), PHP, signed; a class with
+    none is zero (docs/design.md §12 "Adjustments and transfers")."""
+    rows = db.session.execute(
+        select(AppropriationAdjustment.allotment_class,
+               func.sum(type_coerce(AppropriationAdjustment.amount, BigInteger)))
+        .where(AppropriationAdjustment.program_budget_id == program_budget_id)
+        .group_by(AppropriationAdjustment.allotment_class))
+    out = dict.fromkeys(ALLOTMENT_CLASSES, ZERO)
+    for klass, centavos in rows:
+        out[klass] = from_centavos(int(centavos))
+    return out
+
+
+def adjusted_appropriation(program_budget: ProgramBudget) -> Decimal:
+    """A program budget's adjusted amount (PHP): its approved amount plus
+    its appropriation adjustments (augmentations, modifications,
+    transfers). Allotments are limited by it (migration 0018's triggers)."""
+    return program_budget.approved_amount + sum(appropriation_adjustments_by_class(program_budget.id).values(), ZERO)
+
+
 def _active_total(model: type, parent_column, parent_id: int) -> Decimal:
     """Sum of the active amounts of the active ``model`` rows under one parent (PHP)."""
     centavos = db.session.scalar(select(func.coalesce(func.sum(active_amount_sql(model)), 0))
@@ -1103,8 +1131,12 @@ def totals(row: ProgramBudget | Allotment | Obligation | Disbursement) -> dict[s
             .join(Obligation, Disbursement.obligation_id == Obligation.id)
             .join(Allotment, Obligation.allotment_id == Allotment.id)
             .where(Allotment.program_budget_id == row.id, Disbursement.active))))
+        by_class = appropriation_adjustments_by_class(row.id)
+        adjusted = row.approved_amount + sum(by_class.values(), ZERO)
         return {"appropriation": problem is None, "not_appropriated_reason": problem,
-                "allotted": allotted, "unallotted": row.approved_amount - allotted, "obligated": obligated,
+                "adjustments": sum(by_class.values(), ZERO), "adjusted_amount": adjusted,
+                **{f"adjusted_{c}": row.class_amount(c) + by_class[c] for c in ALLOTMENT_CLASSES},
+                "allotted": allotted, "unallotted": adjusted - allotted, "obligated": obligated,
                 "unobligated": allotted - obligated, "disbursed": disbursed, "unpaid": obligated - disbursed}
     if isinstance(row, Allotment):
         active = adjusted_amount(row)
@@ -1128,8 +1160,10 @@ def limit_problem(level: str, parent_id: int, requested: Decimal) -> BudgetLimit
     parent_model, child_model, column, noun = parents[level]
     db.session.rollback()
     parent = db.session.get(parent_model, parent_id)
-    limit = (parent.approved_amount if parent_model is ProgramBudget else adjusted_amount(parent) if parent.active
+    limit = (adjusted_appropriation(parent) if parent_model is ProgramBudget else adjusted_amount(parent) if parent.active
              else ZERO)
+    if parent_model is ProgramBudget and limit != parent.approved_amount:
+        noun = "adjusted amount (approved amount plus appropriation adjustments)"
     committed = _active_total(child_model, column, parent_id)
     available = max(limit - committed, ZERO)
     return BudgetLimitExceeded(

@@ -31,12 +31,14 @@ from db import db
 from db.models import (
     Allotment,
     AllotmentAdjustment,
+    AppropriationAdjustment,
     Delivery,
     Disbursement,
     Obligation,
     ObligationAdjustment,
     Ppa,
     ProgramBudget,
+    SubAllotment,
     User,
 )
 from services.access import has_role
@@ -45,26 +47,34 @@ from services.expenditure import is_in_chain
 from services.ppas import get_ppa_or_raise
 from services.trees import load_tree
 from workflow.money import ZERO, from_centavos
-from workflow.postings import Posting, net_by_quarter
+from workflow.postings import Posting, columns_by_quarter, net_by_quarter
 from workflow.validity import period_of
 
 
 @dataclass(frozen=True)
 class ProgramBudgetLine:
-    """A program budget (the appropriation of the PPA) and its balances, PHP.
+    """A program budget (the appropriation of the PPA), its appropriation
+    adjustments and its balances, PHP.
 
-    ``unallotted`` = approved − allotted; ``unobligated`` = allotted −
-    obligated; ``unpaid`` = obligated − disbursed (active rows only).
+    ``adjusted_amount`` = approved + adjustments; ``unallotted`` = adjusted
+    − allotted; ``unobligated`` = allotted − obligated; ``unpaid`` =
+    obligated − disbursed (active rows only).
     """
 
     row: ProgramBudget
     allotted: Decimal
     obligated: Decimal
     disbursed: Decimal
+    adjustments: tuple[AppropriationAdjustment, ...] = ()
+
+    @property
+    def adjusted_amount(self) -> Decimal:
+        """The approved amount plus its augmentations, modifications and transfers."""
+        return self.row.approved_amount + sum((a.amount for a in self.adjustments), ZERO)
 
     @property
     def unallotted(self) -> Decimal:
-        return self.row.approved_amount - self.allotted
+        return self.adjusted_amount - self.allotted
 
     @property
     def unobligated(self) -> Decimal:
@@ -193,6 +203,8 @@ class MoneyChain:
     in_chain: bool = False
     #: The work items an obligation may be charged to: ``(id, title, level)`` in tree order.
     work_items: tuple[tuple[int, str, int], ...] = ()
+    #: The allotments received as sub-allotments (their release is a *transfer from*).
+    received_allotments: frozenset[int] = frozenset()
 
     @property
     def work_item_titles(self) -> dict[int, str]:
@@ -245,15 +257,19 @@ class MoneyChain:
         A posted row's period never changes after the fact."""
         out: list[Posting] = []
 
-        def post(level, line_amount, row, day, noun, adjustments, cancelled_on):
-            out.append(Posting(level, "original", day, row.amount, f"{noun} {row.id}"))
-            out.extend(Posting(level, "adjustment", a.adjustment_date, a.amount, f"{noun} {row.id}")
+        def post(level, line_amount, row, day, noun, adjustments, cancelled_on, first="original"):
+            out.append(Posting(level, first, day, row.amount, f"{noun} {row.id}"))
+            out.extend(Posting(level, _kind(a), a.adjustment_date, a.amount, f"{noun} {row.id}")
                        for a in adjustments)
             if cancelled_on is not None:
                 out.append(Posting(level, "reversal", cancelled_on, -line_amount, f"{noun} {row.id}"))
 
+        for b in self.program_budgets:
+            out.extend(Posting("appropriated", _kind(a), a.adjustment_date, a.amount, f"program budget {b.row.id}")
+                       for a in b.adjustments)
         for a in self.allotments:
-            post("allotted", a.amount, a.row, a.row.release_date, "allotment", a.adjustments, a.row.cancelled_on)
+            post("allotted", a.amount, a.row, a.row.release_date, "allotment", a.adjustments, a.row.cancelled_on,
+                 "transfer_from" if a.row.id in self.received_allotments else "original")
         for o in self.obligations:
             post("obligated", o.amount, o.row, o.row.obligation_date, "obligation", o.adjustments,
                  o.row.cancelled_on)
@@ -266,6 +282,26 @@ class MoneyChain:
         with a posting, PHP: the figures of a period, which later
         corrections never rewrite (they post in their own period)."""
         return net_by_quarter(self.postings)
+
+    def columns_by_quarter(self) -> dict[tuple[int, int], dict[str, dict[str, Decimal]]]:
+        """Per (fiscal year, quarter), each level (``appropriated``,
+        ``allotted``, ``obligated``, ``disbursed``) in its columns:
+        originals, adjustments, transfers to, transfers from, reversals and
+        their net, PHP (``workflow.postings.columns_by_quarter``); what FAR
+        No. 1 reads, transfers never netted into the originals."""
+        return columns_by_quarter(self.postings)
+
+
+def _kind(adjustment) -> str:
+    """The posting kind of an adjustment row: a transfer's or
+    sub-allotment's giving side is ``transfer_to``, a transfer's receiving
+    side ``transfer_from``, anything else an ``adjustment``."""
+    kind = getattr(adjustment, "kind", None)
+    if kind == "sub_allotment" or (kind == "transfer" and adjustment.amount < 0):
+        return "transfer_to"
+    if kind == "transfer":
+        return "transfer_from"
+    return "adjustment"
 
 
 def _active_sums(rows: Iterable, parent_of) -> dict[int, Decimal]:
@@ -298,7 +334,7 @@ def _accepted_by_obligation(obligation_ids: list[int]) -> dict[int, Decimal]:
 
 def read_money_chain(user: User, ppa_id: int) -> MoneyChain:
     """The PPA's program budgets, allotments, obligations and disbursements
-    with their adjustments and balances (six statements after the PPA's).
+    with their adjustments and balances (eight statements after the PPA's).
 
     Raises:
         NotFound: the PPA is not visible to ``user``.
@@ -333,11 +369,17 @@ def read_money_chain(user: User, ppa_id: int) -> MoneyChain:
     allotted_by_budget = _active_sums(allotment_lines, lambda a: a.row.program_budget_id)
     obligated_by_budget = _active_sums(obligation_lines, lambda o: budget_of_allotment[o.row.allotment_id])
     disbursed_by_budget = _active_sums(disbursements, lambda d: budget_of_obligation[d.obligation_id])
+    appropriation_adjustments = _by_parent(db.session.scalars(select(AppropriationAdjustment).where(
+        AppropriationAdjustment.program_budget_id.in_([b.id for b in budgets])).order_by(AppropriationAdjustment.id))
+        if budgets else [], lambda j: j.program_budget_id)
+    received = frozenset(db.session.scalars(select(SubAllotment.recipient_allotment_id).where(
+        SubAllotment.recipient_allotment_id.in_([a.id for a in allotments])))) if allotments else frozenset()
     budget_lines = [ProgramBudgetLine(b, allotted_by_budget.get(b.id, ZERO), obligated_by_budget.get(b.id, ZERO),
-                                      disbursed_by_budget.get(b.id, ZERO)) for b in budgets]
+                                      disbursed_by_budget.get(b.id, ZERO), appropriation_adjustments.get(b.id, ()))
+                    for b in budgets]
     items = () if ppa.execution_project_id is None else tuple(
         (node.id, node.title, node.level) for node in load_tree(ppa.execution_project_id, rolled=False).preorder())
     return MoneyChain(ppa, budget_lines, allotment_lines, obligation_lines, disbursements,
                       may_release=has_role(user, RELEASE, ppa.organization_id),
                       may_spend=has_role(user, SPEND, ppa.organization_id),
-                      in_chain=is_in_chain(ppa.id), work_items=items)
+                      in_chain=is_in_chain(ppa.id), work_items=items, received_allotments=received)

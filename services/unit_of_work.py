@@ -165,6 +165,8 @@ _CORRECTIONS = {
     "disbursements": "a void and a new DV",
     "allotment_adjustments": "a further allotment adjustment",
     "obligation_adjustments": "a further NORSA adjustment",
+    "appropriation_adjustments": "a further appropriation adjustment",
+    "sub_allotments": "a further sub-allotment or an allotment adjustment of the receiving allotment",
 }
 
 

@@ -99,6 +99,7 @@ PROBLEM_TITLES = {
     "not_past_budget_review": "PPA not past budget review",
     "above_ppa_budget": "Above the PPA's budget",
     "above_class_amount": "Above the allotment class amount",
+    "below_class_amount": "Below zero in the allotment class",
     "proposal_enacted": "Budget proposal already enacted",
     "not_trackable": "Cannot be tracked in this stage",
     "not_tracking": "Work item tracking not enabled",

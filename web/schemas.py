@@ -11,7 +11,9 @@ from marshmallow import Schema, fields, missing, validate
 from marshmallow.utils import get_value
 
 from db.models.budget import (
+    ALLOTMENT_ADJUSTMENT_KINDS,
     ALLOTMENT_ADJUSTMENT_SIGNS,
+    APPROPRIATION_ADJUSTMENT_KINDS,
     ALLOTMENT_STATUSES,
     DISBURSEMENT_STATUSES,
     OBLIGATION_STATUSES,
@@ -562,6 +564,13 @@ class ProgramBudgetSchema(Reply):
     appropriation = fields.Boolean(metadata={
         "description": "true once it counts as an appropriation: its proposal and its PPA are enacted"})
     not_appropriated_reason = fields.String(allow_none=True)
+    adjustments = Money(allow_negative=True, metadata={
+        "description": "the sum of its appropriation adjustments (augmentations, modifications, transfers)"})
+    adjusted_amount = Money(metadata={"description": "approved amount plus adjustments: what allotments draw on"})
+    adjusted_ps = Money()
+    adjusted_mooe = Money()
+    adjusted_finex = Money()
+    adjusted_co = Money()
     allotted = Money()
     unallotted = Money()
     obligated = Money()
@@ -759,7 +768,68 @@ class _Adjustment(Reply):
 
 class AllotmentAdjustmentSchema(_Adjustment):
     allotment_id = fields.Integer()
-    kind = fields.String(**_one_of(tuple(ALLOTMENT_ADJUSTMENT_SIGNS)))
+    kind = fields.String(**_one_of(ALLOTMENT_ADJUSTMENT_KINDS), metadata={
+        "description": "reduction, withdrawal, augmentation; realignment (one of a pair); sub_allotment (the "
+                       "giver's transfer to)"})
+    pair_key = fields.String(allow_none=True, metadata={"description": "shared by the two rows of a realignment"})
+
+
+class AppropriationAdjustmentCreateSchema(_AdjustmentCreate):
+    """An augmentation, modification or transfer of an appropriation (docs/design.md §12)."""
+
+    kind = fields.String(required=True, validate=validate.OneOf(APPROPRIATION_ADJUSTMENT_KINDS))
+    amount = Money(required=True, positive=True, metadata={"description": "PHP, positive: the kind says where it goes"})
+    allotment_class = fields.String(required=True, validate=validate.OneOf(ALLOTMENT_CLASSES), metadata={
+        "description": "the class augmented, or the class the amount is taken from"})
+    to_allotment_class = fields.String(validate=validate.OneOf(ALLOTMENT_CLASSES), metadata={
+        "description": "a modification's (required) or a transfer's (default: allotment_class) receiving class"})
+    to_program_budget_id = RowId(metadata={
+        "description": "a transfer's receiving program budget: same MOA and fiscal year"})
+
+
+class AppropriationAdjustmentSchema(_Adjustment):
+    program_budget_id = fields.Integer()
+    kind = fields.String(**_one_of(APPROPRIATION_ADJUSTMENT_KINDS))
+    allotment_class = fields.String(**_one_of(ALLOTMENT_CLASSES))
+    pair_key = fields.String(allow_none=True, metadata={
+        "description": "shared by the two rows of a modification or transfer, which sum to zero"})
+
+
+class AllotmentRealignmentCreateSchema(_AdjustmentCreate):
+    """A realignment: an amount moved from this allotment to another of the same program budget and MOA."""
+
+    to_allotment_id = RowId(required=True)
+    amount = Money(required=True, positive=True)
+
+
+class SubAllotmentCreateSchema(Schema):
+    """A sub-allotment of part of this allotment to another MOA or operating unit."""
+
+    recipient = fields.String(required=True, validate=validate.Length(min=1, max=20), metadata={
+        "description": "the receiving organization's code; never the allotment's own"})
+    amount = Money(required=True, positive=True, metadata={"description": "never above the unused allotment"})
+    sub_allotment_date = fields.Date(required=True, metadata={
+        "description": "posts in this date's quarter on both sides; the receiver's allotment is released on it"})
+    saro_number = _reference()
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=MAX_TEXT))
+    legal_basis = fields.String(required=True, validate=validate.Length(min=1, max=255))
+
+
+class SubAllotmentSchema(Reply):
+    id = fields.Integer()
+    allotment_id = fields.Integer(metadata={"description": "the giver's allotment (its transfer to)"})
+    adjustment_id = fields.Integer(metadata={"description": "the giver's allotment adjustment (kind sub_allotment)"})
+    recipient_allotment_id = fields.Integer(metadata={
+        "description": "the receiver's allotment (its transfer from), which it obligates against"})
+    organization = fields.String(attribute="organization.code")
+    recipient = fields.String(attribute="recipient_organization.code")
+    saro_number = fields.String(attribute="allotment.saro_number")
+    recipient_saro_number = fields.String(attribute="recipient_allotment.saro_number")
+    amount = Money()
+    sub_allotment_date = fields.Date()
+    reason = fields.String()
+    legal_basis = fields.String()
+    created_at = fields.DateTime()
 
 
 class ObligationAdjustmentSchema(_Adjustment):

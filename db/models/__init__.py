@@ -11,6 +11,7 @@ from db.models.attachment import Attachment
 from db.models.budget import (
     Allotment,
     AllotmentAdjustment,
+    AppropriationAdjustment,
     BudgetJustification,
     BudgetLineItem,
     BudgetProposal,
@@ -19,6 +20,7 @@ from db.models.budget import (
     Obligation,
     ObligationAdjustment,
     ProgramBudget,
+    SubAllotment,
 )
 from db.models.idempotency import IdempotencyKey
 from db.models.job import JobRecord
@@ -30,11 +32,11 @@ from db.models.work_item import WorkItem
 from db.models.workflow import Delegation, WorkflowTransition
 from db.types import Money
 
-__all__ = ["Alert", "Allotment", "AllotmentAdjustment", "Attachment", "ApiToken", "AuditEntry", "BudgetJustification",
+__all__ = ["Alert", "Allotment", "AllotmentAdjustment", "AppropriationAdjustment", "Attachment", "ApiToken", "AuditEntry", "BudgetJustification",
            "BudgetLineItem", "BudgetProposal", "Delegation", "Delivery", "Disbursement", "IdempotencyKey", "JobRecord",
            "Notification", "Obligation", "ObligationAdjustment", "OpeningBalance", "Organization", "PeriodClosure",
            "PeriodClosureSignature", "PeriodSnapshotLine", "Ppa", "PpaTransition",
-           "ProgramBudget", "User", "UserRole", "WebSession", "WorkItem", "WorkflowTransition"]
+           "ProgramBudget", "SubAllotment", "User", "UserRole", "WebSession", "WorkItem", "WorkflowTransition"]
 
 
 def _ppa_organization(session, ppa_id):
@@ -69,6 +71,8 @@ audit.register(Obligation, "obligation", lambda s, o: o.organization_id)
 audit.register(Disbursement, "disbursement", lambda s, o: o.organization_id)
 audit.register(AllotmentAdjustment, "allotment_adjustment", lambda s, o: o.organization_id)
 audit.register(ObligationAdjustment, "obligation_adjustment", lambda s, o: o.organization_id)
+audit.register(AppropriationAdjustment, "appropriation_adjustment", lambda s, o: o.organization_id)
+audit.register(SubAllotment, "sub_allotment", lambda s, o: o.organization_id)
 audit.register(Delivery, "delivery", lambda s, o: o.organization_id)
 audit.register(Attachment, "attachment", lambda s, o: o.organization_id)
 audit.register(PeriodClosure, "period_closure", lambda s, o: o.organization_id)

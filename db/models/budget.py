@@ -54,8 +54,15 @@ ALLOTMENT_STATUSES = ("released", "partially_utilized", "fully_utilized", "cance
 OBLIGATION_STATUSES = ("obligated", "partially_disbursed", "fully_disbursed", "cancelled")
 DISBURSEMENT_STATUSES = ("disbursed", "voided")
 PAYMENT_METHODS = ("check", "bank_transfer", "cash", "other")
-#: Allotment adjustment kinds and the sign each gives the amount.
+#: Allotment adjustment kinds and the sign each gives the amount (what
+#: ``POST /api/allotments/{id}/adjustments`` takes).
 ALLOTMENT_ADJUSTMENT_SIGNS = {"augmentation": 1, "reduction": -1, "withdrawal": -1}
+#: Every kind of allotment adjustment row: those, a ``realignment`` (one of a
+#: pair between allotments of one program budget, signed) and a
+#: ``sub_allotment`` (the giver's *transfer to*, negative; migration 0018).
+ALLOTMENT_ADJUSTMENT_KINDS = (*ALLOTMENT_ADJUSTMENT_SIGNS, "realignment", "sub_allotment")
+#: Appropriation adjustment kinds (docs/design.md §12 "Adjustments and transfers").
+APPROPRIATION_ADJUSTMENT_KINDS = ("augmentation", "modification", "transfer")
 #: The stages of ``rules/default/workflows/budget_proposal.yaml`` (docs/design.md §12).
 PROPOSAL_STATUSES = ("draft", "submitted", "reviewed", "enacted")
 
@@ -329,12 +336,16 @@ class AllotmentAdjustment(_Adjustment, db.Model):
 
     __tablename__ = "allotment_adjustments"
     __table_args__ = (
-        CheckConstraint("(kind = 'augmentation' AND amount > 0) OR (kind IN ('reduction', 'withdrawal') AND amount < 0)",
+        CheckConstraint("(kind = 'augmentation' AND amount > 0) OR (kind IN ('reduction', 'withdrawal', "
+                        "'sub_allotment') AND amount < 0) OR (kind = 'realignment' AND amount <> 0)",
                         name="signed_by_kind"),
     )
 
     allotment_id: Mapped[int] = mapped_column(ForeignKey("allotments.id", ondelete="RESTRICT"), index=True)
-    kind: Mapped[str] = mapped_column(String(12))
+    #: ``ALLOTMENT_ADJUSTMENT_KINDS``.
+    kind: Mapped[str] = mapped_column(String(20))
+    #: The two rows of a realignment share it (a UUID); ``None`` otherwise.
+    pair_key: Mapped[str | None] = mapped_column(String(36))
 
 
 class ObligationAdjustment(_Adjustment, db.Model):
@@ -346,3 +357,66 @@ class ObligationAdjustment(_Adjustment, db.Model):
     __table_args__ = (CheckConstraint("amount <> 0", name="amount_not_zero"),)
 
     obligation_id: Mapped[int] = mapped_column(ForeignKey("obligations.id", ondelete="RESTRICT"), index=True)
+
+
+class AppropriationAdjustment(_Adjustment, db.Model):
+    """An adjustment of a program budget (the PPA's appropriation) in one
+    allotment class, itself a posted row (docs/design.md §12 "Adjustments
+    and transfers"; migration 0018): an ``augmentation`` (positive, alone),
+    a ``modification`` (one of a pair in the same program budget, between
+    two classes) or a ``transfer`` (one of a pair between two program
+    budgets of the same MOA and fiscal year). The two rows of a pair share
+    ``pair_key`` and sum to zero. The program budget's adjusted amount is
+    its approved amount plus these."""
+
+    __tablename__ = "appropriation_adjustments"
+    __table_args__ = (
+        CheckConstraint("(kind = 'augmentation' AND amount > 0 AND pair_key IS NULL) OR "
+                        "(kind IN ('modification', 'transfer') AND amount <> 0 AND pair_key IS NOT NULL)",
+                        name="signed_by_kind"),
+        CheckConstraint(sql_in("allotment_class", ALLOTMENT_CLASSES), name="allotment_class"),
+    )
+
+    program_budget_id: Mapped[int] = mapped_column(ForeignKey("program_budgets.id", ondelete="RESTRICT"),
+                                                   index=True)
+    kind: Mapped[str] = mapped_column(String(12))
+    allotment_class: Mapped[str] = mapped_column(String(5))
+    pair_key: Mapped[str | None] = mapped_column(String(36))
+
+
+class SubAllotment(db.Model):
+    """A sub-allotment of part of a MOA's allotment to another MOA or
+    operating unit (docs/design.md §12 "Adjustments and transfers"; FAR No.
+    1 columns 8–9, FAR No. 1-B): the giver's *transfer to* is
+    ``adjustment_id`` (an ``AllotmentAdjustment`` of kind ``sub_allotment``,
+    negative), the receiver's *transfer from* is ``recipient_allotment_id``
+    (an allotment of the receiving organization, against the same program
+    budget, which it obligates against). Append-only; never to itself."""
+
+    __tablename__ = "sub_allotments"
+    __table_args__ = (
+        CheckConstraint("amount > 0", name="amount_positive"),
+        CheckConstraint("recipient_organization_id <> organization_id", name="not_to_itself"),
+        UniqueConstraint("recipient_allotment_id", name="uq_sub_allotments_recipient_allotment_id"),
+        UniqueConstraint("adjustment_id", name="uq_sub_allotments_adjustment_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    allotment_id: Mapped[int] = mapped_column(ForeignKey("allotments.id", ondelete="RESTRICT"), index=True)
+    adjustment_id: Mapped[int] = mapped_column(ForeignKey("allotment_adjustments.id", ondelete="RESTRICT"))
+    recipient_allotment_id: Mapped[int] = mapped_column(ForeignKey("allotments.id", ondelete="RESTRICT"))
+    #: The giver.
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
+    recipient_organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    amount: Mapped[Decimal] = mapped_column(Money)
+    sub_allotment_date: Mapped[date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(Text)
+    legal_basis: Mapped[str] = mapped_column(String(255))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    allotment: Mapped[Allotment] = relationship(foreign_keys=[allotment_id], lazy="joined")
+    recipient_allotment: Mapped[Allotment] = relationship(foreign_keys=[recipient_allotment_id], lazy="joined")
+    organization: Mapped[Organization] = relationship(foreign_keys=[organization_id], lazy="joined")
+    recipient_organization: Mapped[Organization] = relationship(foreign_keys=[recipient_organization_id],
+                                                                lazy="joined")

@@ -158,6 +158,21 @@ CROSS_FIELD_RULES: dict[str, dict[str, str]] = {
     "POST /api/obligations/{parent_id}/adjustments": {
         "adjustment_date": "not before the obligation's date",
     },
+    "POST /api/program-budgets/{parent_id}/adjustments": {
+        "to_allotment_class": "given for a modification, another class than allotment_class; not for an "
+                              "augmentation",
+        "to_program_budget_id": "given for a transfer: another program budget of the same MOA and fiscal year; "
+                                "not for an augmentation or a modification",
+        "adjustment_date": "not before 1 January of the PPA's fiscal year",
+    },
+    "POST /api/allotments/{parent_id}/realignments": {
+        "to_allotment_id": "another allotment of the same program budget and MOA",
+        "adjustment_date": "not before either allotment's release date",
+    },
+    "POST /api/allotments/{parent_id}/sub-allotments": {
+        "recipient": "an organization that exists, other than the allotment's own",
+        "sub_allotment_date": "not before the allotment's release date",
+    },
     "POST /api/users": {
         "username": "letters or digits of any script, '.', '-' or '_' (Unicode categories, which the document's "
                     "pattern language cannot name portably)",

@@ -2,7 +2,9 @@
 program budgets, justifications, line items, allotments, obligations,
 disbursements, and the corrections of posted rows: allotment adjustments,
 NORSA obligation adjustments, dated cancellations and voids
-(docs/design.md §12 "Posted rows never change")."""
+(docs/design.md §12 "Posted rows never change"), appropriation
+adjustments, allotment realignments and sub-allotments (§12 "Adjustments
+and transfers")."""
 
 from __future__ import annotations
 
@@ -18,7 +20,7 @@ from db.models import (
     Obligation,
     ProgramBudget,
 )
-from services import budget
+from services import adjustments, budget
 from web.auth import current_user
 from web.contract import ETAG_HEADER, link
 from web.pagination import SQLPage, viewed
@@ -27,7 +29,10 @@ from web.schemas import (
     AllotmentAdjustmentCreateSchema,
     AllotmentAdjustmentSchema,
     AllotmentCreateSchema,
+    AllotmentRealignmentCreateSchema,
     AllotmentSchema,
+    AppropriationAdjustmentCreateSchema,
+    AppropriationAdjustmentSchema,
     CancelSchema,
     DeliveryCreateSchema,
     DeliverySchema,
@@ -49,6 +54,8 @@ from web.schemas import (
     ProposalCreateSchema,
     ProposalFilterSchema,
     ProposalSchema,
+    SubAllotmentCreateSchema,
+    SubAllotmentSchema,
     VoidSchema,
     TransitionRequestSchema,
 )
@@ -92,10 +99,10 @@ PROPOSAL_LINKS = _links("/api/budget-proposals/{proposal_id}", "proposal_id",
                        "move it through its workflow, with its ETag", parameters={"path.proposal_id": THIS} | ITS_ETAG),
 }
 PROGRAM_BUDGET_LINKS = _links("/api/program-budgets/{program_budget_id}", "program_budget_id", editable=True,
-                              children=("justifications", "line-items", "allotments"),
+                              children=("justifications", "line-items", "allotments", "adjustments"),
                               child=("/api/allotments", "program_budget_id"))
 ALLOTMENT_LINKS = _links("/api/allotments/{row_id}", "row_id", cancel="cancel",
-                         children=("obligations", "adjustments"),
+                         children=("obligations", "adjustments", "sub-allotments"),
                          child=("/api/obligations", "allotment_id"))
 OBLIGATION_LINKS = _links("/api/obligations/{row_id}", "row_id", cancel="cancel",
                           children=("disbursements", "adjustments"),
@@ -214,6 +221,25 @@ def _children(parent_model, column, schema):
     return get
 
 
+@blp.route("/program-budgets/<id:parent_id>/adjustments")
+class AppropriationAdjustments(MethodView):
+    @blp.response(200, AppropriationAdjustmentSchema(many=True))
+    @blp.paginate(SQLPage)
+    def get(self, parent_id):
+        """The program budget's appropriation adjustments (augmentations, modifications, transfers), oldest
+        first; a transfer's two rows are listed under their own program budgets."""
+        return adjustments.list_appropriation_adjustments(current_user(), parent_id)
+
+    @blp.arguments(AppropriationAdjustmentCreateSchema)
+    @blp.response(201, AppropriationAdjustmentSchema(many=True))
+    def post(self, data, parent_id):
+        """Augment, modify (between classes) or transfer (to another program budget of the same MOA and fiscal
+        year) an appropriation (budget analysts): new rows, a pair summing to zero for a modification or
+        transfer; the program budget never changes. Refused with 409 budget_limit_exceeded below what is
+        allotted, above_ppa_budget, not_appropriated, period_closed."""
+        return adjustments.adjust_appropriation(current_user(), parent_id, **data)
+
+
 @blp.route("/program-budgets/<id:parent_id>/justifications")
 class Justifications(MethodView):
     get = _children(ProgramBudget, BudgetJustification.program_budget_id, JustificationSchema)
@@ -289,6 +315,36 @@ class AllotmentAdjustments(MethodView):
         """Reduce, withdraw from or augment an allotment (budget analysts): a new row, the allotment never
         changes. Refused with 409 budget_limit_exceeded above the program budget or below what is obligated."""
         return budget.adjust_allotment(current_user(), parent_id, **data)
+
+
+@blp.route("/allotments/<id:parent_id>/realignments")
+class AllotmentRealignments(MethodView):
+    @blp.arguments(AllotmentRealignmentCreateSchema)
+    @blp.response(201, AllotmentAdjustmentSchema(many=True))
+    def post(self, data, parent_id):
+        """Realign an amount from this allotment to another of the same program budget and MOA (the MOA's
+        budget officer or a budget analyst): a pair of adjustments of kind realignment, listed under each
+        allotment's adjustments. Refused with 409 budget_limit_exceeded below what is obligated."""
+        return adjustments.realign_allotment(current_user(), parent_id, **data)
+
+
+@blp.route("/allotments/<id:parent_id>/sub-allotments")
+class SubAllotments(MethodView):
+    @blp.response(200, SubAllotmentSchema(many=True))
+    @blp.paginate(SQLPage)
+    def get(self, parent_id):
+        """The sub-allotments this allotment gave (its transfers to) or, for an allotment received, the one it
+        came from (its transfer from), oldest first."""
+        return adjustments.list_sub_allotments(current_user(), parent_id)
+
+    @blp.arguments(SubAllotmentCreateSchema)
+    @blp.response(201, SubAllotmentSchema)
+    def post(self, data, parent_id):
+        """Sub-allot part of this allotment to another MOA or operating unit (the MOA's budget officer or a
+        budget analyst): the giver's allotment takes an adjustment (transfer to), the receiver gets an
+        allotment it obligates against (transfer from). Refused above the unused allotment (409
+        budget_limit_exceeded), to itself (422), in a closed period (409 period_closed)."""
+        return adjustments.sub_allot(current_user(), parent_id, **data)
 
 
 @blp.route("/allotments/<id:parent_id>/obligations")
