@@ -14,7 +14,7 @@ databases (``append_only`` of revision 0001; ``db.migrate.APPEND_ONLY_TABLES``).
 A new table only: no table is rebuilt, so SQLite keeps every trigger.
 
 Revision ID: 0019
-Revises: 0015
+Revises: 0018
 Create Date: 2026-11-30
 """
 
@@ -26,7 +26,7 @@ from alembic import op
 import db.types
 
 revision = '0019'
-down_revision = '0015'
+down_revision = '0018'
 branch_labels = None
 depends_on = None
 
