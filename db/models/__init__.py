@@ -16,6 +16,7 @@ from db.models.budget import (
     BudgetProposal,
     Delivery,
     Disbursement,
+    DocumentNumberSeries,
     Obligation,
     ObligationAdjustment,
     ProgramBudget,
@@ -31,7 +32,8 @@ from db.models.workflow import Delegation, WorkflowTransition
 from db.types import Money
 
 __all__ = ["Alert", "Allotment", "AllotmentAdjustment", "Attachment", "ApiToken", "AuditEntry", "BudgetJustification",
-           "BudgetLineItem", "BudgetProposal", "Delegation", "Delivery", "Disbursement", "IdempotencyKey", "JobRecord",
+           "BudgetLineItem", "BudgetProposal", "Delegation", "Delivery", "Disbursement", "DocumentNumberSeries",
+           "IdempotencyKey", "JobRecord",
            "Notification", "Obligation", "ObligationAdjustment", "Organization", "PeriodClosure",
            "PeriodClosureSignature", "PeriodSnapshotLine", "Ppa", "PpaTransition",
            "ProgramBudget", "User", "UserRole", "WebSession", "WorkItem", "WorkflowTransition"]
