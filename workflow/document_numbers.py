@@ -38,9 +38,10 @@ DV_SERIAL_DIGITS = 4
 ORS_FORM = "allotment class-funding source code-year-month-serial, e.g. 02-01-2026-03-00001"
 DV_FORM = "year-month-serial, e.g. 2026-04-0001"
 
-_ORS = re.compile(r"(?P<klass>\d{2})-(?P<source>\d{2}|\d{6}|\d{8})-(?P<year>\d{4})-(?P<month>\d{2})-"
-                  r"(?P<serial>\d{3,5})")
-_DV = re.compile(r"(?P<year>\d{4})-(?P<month>\d{2})-(?P<serial>\d{4,5})")
+#: ASCII digits only (``\d`` would take the digits of every script).
+_ORS = re.compile(r"(?P<klass>[0-9]{2})-(?P<source>[0-9]{2}|[0-9]{6}|[0-9]{8})-(?P<year>[0-9]{4})-"
+                  r"(?P<month>[0-9]{2})-(?P<serial>[0-9]{3,5})")
+_DV = re.compile(r"(?P<year>[0-9]{4})-(?P<month>[0-9]{2})-(?P<serial>[0-9]{4,5})")
 
 
 @dataclass(frozen=True)

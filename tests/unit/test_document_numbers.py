@@ -29,4 +29,6 @@ def test_serial_zero_month_thirteen_and_spaces_are_not_numbers():
     assert parse_ors("02-01-2026-03-00000") is None
     assert parse_ors("02-01-2026-13-00001") is None
     assert parse_dv(" 2026-03-0001") is None
+    assert parse_dv("２０２６-03-0001") is None  # digits of other scripts are not the form's
+    assert parse_ors("٠٢-01-2026-03-00001") is None
     assert "is not a DV number" in dv_problem("2026-3-1", on=MARCH)

@@ -47,8 +47,8 @@ UP = {'check': 'mds_check', 'bank_transfer': 'ada', 'cash': 'other', 'other': 'o
 DOWN = {'mds_check': 'check', 'commercial_check': 'check', 'ada': 'bank_transfer', 'other': 'other'}
 
 #: The forms of workflow/document_numbers.py as they are at this revision.
-ORS = re.compile(r"(\d{2})-(\d{2}|\d{6}|\d{8})-(\d{4})-(\d{2})-(\d{3,5})")
-DV = re.compile(r"(\d{4})-(\d{2})-(\d{4,5})")
+ORS = re.compile(r"([0-9]{2})-([0-9]{2}|[0-9]{6}|[0-9]{8})-([0-9]{4})-([0-9]{2})-([0-9]{3,5})")
+DV = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{4,5})")
 
 
 def _in(column: str, values) -> str:
