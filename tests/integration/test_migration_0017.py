@@ -1,8 +1,9 @@
 """Migration 0017 on a database with data (issue 12 item 3; docs/design.md
 §12, "Document numbers and modes of payment"): old modes of payment map to
 the DV form's four, each DV gets its program budget's fund cluster, the
-free-form ORS and DV numbers written before stay as they are, and the
-series start after the numbers already in the appendices' forms. The
+free-form ORS and DV numbers written before stay as they are, the
+series start after the numbers already in the appendices' forms, and a
+posted DV's fund cluster never changes. The
 downgrade maps the modes back."""
 
 from __future__ import annotations
@@ -49,6 +50,8 @@ def test_migration_0017_maps_the_modes_of_payment_keeps_old_numbers_and_starts_t
             "ORDER BY document")).all() == [(7, 'dv', '', 2025, 3), (7, 'ors', '07', 2025, 7)]
     with pytest.raises(DBAPIError, match="ppaflow_posted:disbursements:amount"), engine.begin() as connection:
         connection.execute(text("UPDATE disbursements SET amount = 1 WHERE id = 1"))  # triggers came through
+    with pytest.raises(DBAPIError, match="ppaflow_posted:disbursements:fund_cluster"), engine.begin() as connection:
+        connection.execute(text("UPDATE disbursements SET fund_cluster = '01' WHERE id = 1"))
 
     downgrade(engine, "0015")
 

@@ -19,8 +19,11 @@ government agency is drawn on its Modified Disbursement System account),
 account's bank transfer), ``cash`` and ``other`` → ``other``. The
 downgrade maps back: both checks → ``check``, ``ada`` → ``bank_transfer``.
 
-Neither column is one 0011 fixes on a posted row, and the series table is
-a counter (the application's role updates it). On SQLite the disbursements
+A posted DV's fund cluster never changes: a trigger refuses the UPDATE
+(``ppaflow_posted:disbursements:fund_cluster``, as 0011's fixed columns,
+so the API answers 409 ``posted_row_immutable``). The mode of payment is
+not fixed (0011 never fixed it). The series table is a counter (the
+application's role updates it). On SQLite the disbursements
 table is rebuilt to change its CHECK constraint, with every trigger set
 aside and put back (``db.migrations.rebuilds``).
 
@@ -91,7 +94,26 @@ def upgrade() -> None:
                "WHERE o.id = disbursements.obligation_id)")
     with triggers_kept():
         _remap(UP, NEW)
+    _fund_cluster_fixed()
     _seed_series()
+
+
+FIXED_TRIGGER = "disbursements_fund_cluster_is_fixed"
+
+
+def _fund_cluster_fixed() -> None:
+    """Refuse an UPDATE of a posted DV's fund cluster, on both databases."""
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("CREATE FUNCTION ppaflow_posted_disbursements_fund_cluster() RETURNS trigger LANGUAGE plpgsql "
+                   "AS $$ BEGIN RAISE EXCEPTION 'ppaflow_posted:disbursements:fund_cluster' USING ERRCODE = '23514'; "
+                   "END $$")
+        op.execute(f"CREATE TRIGGER {FIXED_TRIGGER} BEFORE UPDATE OF fund_cluster ON disbursements FOR EACH ROW "
+                   "WHEN (OLD.fund_cluster IS DISTINCT FROM NEW.fund_cluster) "
+                   "EXECUTE FUNCTION ppaflow_posted_disbursements_fund_cluster()")
+        return
+    op.execute(f"CREATE TRIGGER {FIXED_TRIGGER} BEFORE UPDATE OF fund_cluster ON disbursements "
+               "WHEN OLD.fund_cluster IS NOT NEW.fund_cluster "
+               "BEGIN SELECT RAISE(ABORT, 'ppaflow_posted:disbursements:fund_cluster'); END")
 
 
 def _seed_series() -> None:
@@ -118,6 +140,10 @@ def _seed_series() -> None:
 
 
 def downgrade() -> None:
+    postgres = op.get_bind().dialect.name == "postgresql"
+    op.execute(f"DROP TRIGGER IF EXISTS {FIXED_TRIGGER}" + (" ON disbursements" if postgres else ""))
+    if postgres:
+        op.execute("DROP FUNCTION IF EXISTS ppaflow_posted_disbursements_fund_cluster()")
     with triggers_kept():
         _remap(DOWN, OLD)
         if op.get_bind().dialect.name == "sqlite":
