@@ -77,12 +77,13 @@ from db.models import (
     User,
     WorkItem,
 )
-from db.models.budget import ALLOTMENT_ADJUSTMENT_SIGNS, ALLOTMENT_CLASSES
+from db.models.budget import ALLOTMENT_ADJUSTMENT_SIGNS, ALLOTMENT_CLASSES, PAYMENT_METHODS
 from db.types import utcnow
 from services import workflows
 from services.access import require_role, visible_organization, visible_rows
 from services.calendar import today
 from services.concurrency import check_if_match
+from services.document_numbers import number_dv, number_ors
 from services.expenditure import check_work_item, sync_expenditure
 from services.periods import require_open
 from services.ppas import get_ppa_or_raise
@@ -110,7 +111,9 @@ SPEND = ("moa_focal",)
 #: The one order in which use cases lock rows (docs/design.md §12 "Posted rows
 #: never change"): down the money chain (the appropriation, then allotment →
 #: obligation → disbursement), then the PPA, then its work items. A use case
-#: never locks a row of an earlier kind after one of a later kind.
+#: never locks a row of an earlier kind after one of a later kind. The row of a
+#: series of ORS/DV numbers (``services.document_numbers``) is locked after the
+#: chain's rows and before the PPA's.
 LOCK_ORDER: tuple[type, ...] = (ProgramBudget, Allotment, Obligation, Disbursement, Ppa, WorkItem)
 
 #: A UACS object code: eight digits, a dash, two digits (``50202010-01``).
@@ -614,15 +617,23 @@ def check_validity(allotment: Allotment, step: str, posted_on: date) -> None:
                                        step, posted_on)
 
 
-def record_obligation(user: User, *, allotment_id: int, payee: str, ors_number: str, particulars: str = "",
-                      obligation_date: date, amount: Decimal, work_item_id: int | None = None) -> Obligation:
+def record_obligation(user: User, *, allotment_id: int, payee: str, ors_number: str | None = None,
+                      particulars: str = "", obligation_date: date, amount: Decimal,
+                      work_item_id: int | None = None) -> Obligation:
     """Obligate part of an allotment (ORS), optionally charged to a work
     item of the PPA's WBS (``work_item_id``; none charges the PPA as a
     whole): its disbursements become that item's actual expenditure
     (``services.expenditure``, docs/design.md §12).
 
+    Args:
+        ors_number: as GAM Appendix 11 gives it (allotment class – funding
+            source – year – month – serial, ``services.document_numbers``);
+            ``None``: the next of the fund cluster's series for the ORS's year.
+
     Raises:
         NotFound, Forbidden, Duplicate,
+        ValidationFailed: ``ors_number`` not in the form, or not of the
+            allotment's class, the program budget's fund cluster or the ORS date,
         Conflict: the allotment is cancelled,
         ValidationFailed: dated before the allotment's release (the field and both dates named),
         OutsideValidity: dated outside the validity of the allotment's
@@ -643,6 +654,9 @@ def record_obligation(user: User, *, allotment_id: int, payee: str, ors_number: 
                     f"dated before the allotment it draws on"]})
             check_validity(allotment, "obligation", obligation_date)
             check_work_item(allotment.program_budget.ppa, work_item_id)
+            ors_number = number_ors(allotment.organization_id, given=ors_number,
+                                    allotment_class=allotment.allotment_class,
+                                    fund_cluster=allotment.program_budget.fund_cluster, on=obligation_date)
             obligation = Obligation(allotment_id=allotment.id, organization_id=allotment.organization_id, payee=payee,
                                     ors_number=ors_number, work_item_id=work_item_id,
                                     particulars=particulars, obligation_date=obligation_date, amount=amount,
@@ -655,17 +669,30 @@ def record_obligation(user: User, *, allotment_id: int, payee: str, ors_number: 
     return obligation
 
 
-def record_disbursement(user: User, *, obligation_id: int, dv_number: str, payment_method: str,
+def record_disbursement(user: User, *, obligation_id: int, dv_number: str | None = None, payment_method: str,
                         disbursement_date: date, amount: Decimal) -> Disbursement:
-    """Pay part of an obligation (DV).
+    """Pay part of an obligation (DV). The DV carries its program budget's
+    fund cluster as a field of its own (GAM Appendix 32).
+
+    Args:
+        dv_number: as GAM Appendix 32 gives it (year – month – serial);
+            ``None``: the next of the organization's series for the DV's year.
+        payment_method: the mode of payment, one of ``PAYMENT_METHODS``
+            (``mds_check``, ``commercial_check``, ``ada``, ``other``).
 
     Raises:
         NotFound, Forbidden, Duplicate,
+        ValidationFailed: ``payment_method`` not one of the four (they are
+            listed); ``dv_number`` not in the form or not of the DV date,
         Conflict: the obligation is cancelled,
         ValidationFailed: dated before the obligation (the field and both dates named),
         OutsideValidity: dated outside the validity of the appropriation,
         BudgetLimitExceeded: the disbursements would exceed the obligation.
     """
+    if payment_method not in PAYMENT_METHODS:
+        raise ValidationFailed({"payment_method": [
+            f"{payment_method!r} is not a mode of payment; use one of {', '.join(PAYMENT_METHODS)} "
+            f"(MDS check, commercial check, ADA, others: GAM Appendix 32)"]})
     try:
         with transaction() as session:
             obligation = get_or_raise(user, Obligation, obligation_id, lock=True)
@@ -678,8 +705,10 @@ def record_disbursement(user: User, *, obligation_id: int, dv_number: str, payme
                     f"{obligation.obligation_date.isoformat()}; a disbursement cannot be dated before the "
                     f"obligation it pays"]})
             check_validity(obligation.allotment, "disbursement", disbursement_date)
+            dv_number = number_dv(obligation.organization_id, given=dv_number, on=disbursement_date)
             disbursement = Disbursement(obligation_id=obligation.id, organization_id=obligation.organization_id,
                                         dv_number=dv_number,
+                                        fund_cluster=obligation.allotment.program_budget.fund_cluster,
                                         payment_method=payment_method, disbursement_date=disbursement_date,
                                         amount=amount, created_by_id=user.id)
             session.add(disbursement)

@@ -217,6 +217,8 @@ class Chain:
         return response.get_json()
 
     def number(self, prefix):
+        """A fresh SARO number (``prefix``); ORS and DV numbers are left to
+        their series (``services.document_numbers``)."""
         self.counter += 1
         return f"{prefix}-2025-{self.counter:04d}"
 
@@ -234,7 +236,7 @@ class Chain:
         # By default on 10 March 2025, or on the allotment's release when later (never before it).
         day = day or max("2025-03-10", self.dates.get(allotment) or "")
         body = self.post("/api/obligations", self.world.focal, expect, allotment_id=allotment,
-                         payee="Cotabato Training Services Cooperative", ors_number=self.number("ORS"),
+                         payee="Cotabato Training Services Cooperative",
                          particulars="Training venue and meals", obligation_date=day, amount=amount)
         self.dates[("ors", body.get("id"))] = body.get("obligation_date")
         return body
@@ -242,7 +244,7 @@ class Chain:
     def disburse(self, obligation, amount, expect=201, day=None):
         day = day or max("2025-04-15", self.dates.get(("ors", obligation)) or "")
         return self.post("/api/disbursements", self.world.focal, expect, obligation_id=obligation,
-                         dv_number=self.number("DV"), payment_method="check", disbursement_date=day, amount=amount)
+                         payment_method="mds_check", disbursement_date=day, amount=amount)
 
 
 def enact_proposal(world: World, proposal: int, submitter: Person | None = None) -> dict:

@@ -268,19 +268,19 @@ def run_budget_script(echo, ppa_ids: dict[str, int], out_dir: Path) -> list[str]
                 number += 1
                 with as_actor(focal):
                     obligation = budget.record_obligation(
-                        focal, allotment_id=allotment.id, payee=payee, ors_number=f"ORS-2025-{org}-{number:04d}",
+                        focal, allotment_id=allotment.id, payee=payee,
                         particulars="As per contract", obligation_date=date(2025, 3 * quarter - 1, 10),
                         amount=Decimal(obligated))
                     budget.record_disbursement(
-                        focal, obligation_id=obligation.id, dv_number=f"DV-2025-{org}-{number:04d}",
-                        payment_method="check" if number % 2 else "bank_transfer",
+                        focal, obligation_id=obligation.id,
+                        payment_method="mds_check" if number % 2 else "ada",
                         disbursement_date=date(2025, 3 * quarter, 12), amount=Decimal(paid))
         if key == "livelihood":
             focal_user = users.get_user_or_raise(focal_name)
             try:
                 with as_actor(focal_user):
                     budget.record_obligation(focal_user, allotment_id=first_allotment.id, payee="Late supplier",
-                                             ors_number="ORS-2025-MSSD-9999", obligation_date=date(2025, 3, 20),
+                                             obligation_date=date(2025, 3, 20),
                                              amount=Decimal("200000.00"))
                 problems.append("an obligation above its allotment was accepted")
             except PpaflowError as exc:

@@ -649,7 +649,11 @@ class AllotmentSchema(Reply):
 class ObligationCreateSchema(Schema):
     allotment_id = RowId(required=True)
     payee = fields.String(required=True, validate=validate.Length(min=1, max=255))
-    ors_number = _reference()
+    ors_number = fields.String(validate=validate.Length(min=1, max=40), metadata={
+        "description": "as GAM Appendix 11 gives it: allotment class-funding source code-year-month-serial, "
+                       "e.g. 02-01-2026-03-00001 (class of the allotment, fund cluster of the program budget, "
+                       "year and month of the ORS date); leave it out to get the next of the fund cluster's "
+                       "series for the year"})
     particulars = _text(MAX_TEXT)
     obligation_date = fields.Date(required=True)
     amount = Money(required=True, positive=True)
@@ -701,8 +705,12 @@ class DeliverySchema(Reply):
 
 class DisbursementCreateSchema(Schema):
     obligation_id = RowId(required=True)
-    dv_number = _reference()
-    payment_method = fields.String(required=True, validate=validate.OneOf(PAYMENT_METHODS))
+    dv_number = fields.String(validate=validate.Length(min=1, max=40), metadata={
+        "description": "as GAM Appendix 32 gives it: year-month-serial, e.g. 2026-04-0001 (year and month of "
+                       "the DV date); leave it out to get the next of the year's series"})
+    payment_method = fields.String(required=True, validate=validate.OneOf(
+        PAYMENT_METHODS, error="is not a mode of payment; use one of {choices} (MDS check, commercial check, "
+                               "ADA, others: GAM Appendix 32)"), metadata={"description": "the mode of payment"})
     disbursement_date = fields.Date(required=True)
     amount = Money(required=True, positive=True)
 
@@ -711,6 +719,8 @@ class DisbursementSchema(Reply):
     id = fields.Integer()
     obligation_id = fields.Integer()
     dv_number = fields.String()
+    fund_cluster = fields.String(metadata={"description": "the fund cluster the DV is charged to: its program "
+                                                          "budget's (rules/default/fund_clusters.yaml)"})
     payment_method = fields.String(**_one_of(PAYMENT_METHODS))
     disbursement_date = fields.Date()
     amount = Money()

@@ -17,6 +17,7 @@ from db.models.budget import (
     BudgetProposal,
     Delivery,
     Disbursement,
+    DocumentNumberSeries,
     Obligation,
     ObligationAdjustment,
     ProgramBudget,
@@ -32,8 +33,9 @@ from db.models.work_item import WorkItem
 from db.models.workflow import Delegation, WorkflowTransition
 from db.types import Money
 
-__all__ = ["Alert", "Allotment", "AllotmentAdjustment", "AppropriationAdjustment", "Attachment", "ApiToken", "AuditEntry", "BudgetJustification",
-           "BudgetLineItem", "BudgetProposal", "Delegation", "Delivery", "Disbursement", "IdempotencyKey", "JobRecord",
+__all__ = ["Alert", "Allotment", "AllotmentAdjustment", "AppropriationAdjustment", "Attachment", "ApiToken",
+           "AuditEntry", "BudgetJustification", "BudgetLineItem", "BudgetProposal", "Delegation", "Delivery", "Disbursement",
+           "DocumentNumberSeries", "IdempotencyKey", "JobRecord",
            "Notification", "Obligation", "ObligationAdjustment", "OpeningBalance", "Organization", "PeriodClosure",
            "PeriodClosureSignature", "PeriodSnapshotLine", "Ppa", "PpaTransition",
            "ProgramBudget", "SubAllotment", "User", "UserRole", "WebSession", "WorkItem", "WorkflowTransition"]

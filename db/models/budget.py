@@ -53,9 +53,16 @@ from workflow.vocabulary import sql_in
 ALLOTMENT_STATUSES = ("released", "partially_utilized", "fully_utilized", "cancelled")
 OBLIGATION_STATUSES = ("obligated", "partially_disbursed", "fully_disbursed", "cancelled")
 DISBURSEMENT_STATUSES = ("disbursed", "voided")
-PAYMENT_METHODS = ("check", "bank_transfer", "cash", "other")
-#: Allotment adjustment kinds and the sign each gives the amount (what
-#: ``POST /api/allotments/{id}/adjustments`` takes).
+#: Modes of payment on the DV (GAM Appendix 32): MDS check, commercial check,
+#: ADA (Advice to Debit Account), others (docs/design.md §12, "Document numbers
+#: and modes of payment"; migration 0017 mapped the old values).
+PAYMENT_METHODS = ("mds_check", "commercial_check", "ada", "other")
+#: Each mode of payment as the DV names it.
+PAYMENT_METHOD_NAMES = {"mds_check": "MDS check", "commercial_check": "Commercial check",
+                        "ada": "ADA (Advice to Debit Account)", "other": "Others"}
+#: The documents whose numbers run in series (``DocumentNumberSeries.document``).
+NUMBERED_DOCUMENTS = ("ors", "dv")
+#: Allotment adjustment kinds and the sign each gives the amount.
 ALLOTMENT_ADJUSTMENT_SIGNS = {"augmentation": 1, "reduction": -1, "withdrawal": -1}
 #: Every kind of allotment adjustment row: those, a ``realignment`` (one of a
 #: pair between allotments of one program budget, signed) and a
@@ -301,6 +308,9 @@ class Disbursement(_Spending, _Versioned, db.Model):
 
     obligation_id: Mapped[int] = mapped_column(ForeignKey("obligations.id", ondelete="RESTRICT"), index=True)
     dv_number: Mapped[str] = mapped_column(String(40))
+    #: The fund cluster the DV is charged to (GAM Appendix 32's own field): its
+    #: program budget's, set when the DV is recorded (migration 0017 filled it in).
+    fund_cluster: Mapped[str] = mapped_column(String(2), default="01")
     payment_method: Mapped[str] = mapped_column(String(20))
     disbursement_date: Mapped[date] = mapped_column(Date)
     amount: Mapped[Decimal] = mapped_column(Money)
@@ -311,6 +321,31 @@ class Disbursement(_Spending, _Versioned, db.Model):
     void_reason: Mapped[str | None] = mapped_column(Text)
 
     obligation: Mapped[Obligation] = relationship(lazy="joined")
+
+
+class DocumentNumberSeries(db.Model):
+    """The last serial given in one series of document numbers of one
+    organization (docs/design.md §12, "Document numbers and modes of
+    payment"): ORS numbers run one series per fund cluster and year (GAM
+    Appendix 11), DV numbers one per year (GAM Appendix 32; ``fund_cluster``
+    is ``""``). ``services.document_numbers`` moves ``last_serial`` forward
+    in one atomic upsert, so two concurrent generations never share a serial;
+    a number given by hand moves it to at least its serial."""
+
+    __tablename__ = "document_number_series"
+    __table_args__ = (
+        CheckConstraint(sql_in("document", NUMBERED_DOCUMENTS), name="document"),
+        CheckConstraint("last_serial >= 0", name="last_serial_not_negative"),
+        UniqueConstraint("organization_id", "document", "fund_cluster", "year",
+                         name="uq_document_number_series_series"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
+    document: Mapped[str] = mapped_column(String(3))
+    fund_cluster: Mapped[str] = mapped_column(String(2))
+    year: Mapped[int] = mapped_column(Integer)
+    last_serial: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class _Adjustment:

@@ -227,7 +227,7 @@ def test_racing_dvs_norsas_and_cancellations_on_postgresql_land_exactly_what_fit
 
     def pay(index):
         return lambda client: client.post("/api/disbursements", headers=focal.headers, json={
-            "obligation_id": obligation, "dv_number": f"DV-RACE-{index}", "payment_method": "check",
+            "obligation_id": obligation, "payment_method": "mds_check",
             "disbursement_date": "2025-04-15", "amount": "10000.00"})
 
     def lower(index):

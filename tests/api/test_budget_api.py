@@ -113,7 +113,7 @@ def test_bad_amounts_are_422(chain, amount, message):
 
 def test_duplicate_reference_numbers_are_409(chain):
     allotment = chain.allot("1000.00")
-    body = {"allotment_id": allotment["id"], "payee": "P", "ors_number": "ORS-DUP", "obligation_date": "2025-03-01",
+    body = {"allotment_id": allotment["id"], "payee": "P", "ors_number": "02-01-2025-03-00007", "obligation_date": "2025-03-01",
             "amount": "1.00"}
 
     first = chain.world.client.post("/api/obligations", json=body, headers=chain.world.focal.headers)
@@ -176,7 +176,7 @@ def test_other_moas_see_nothing_of_the_chain(chain):
     assert chain.world.client.get(f"/api/allotments/{allotment['id']}", headers=other).status_code == 404
     assert chain.world.client.get(f"/api/program-budgets/{chain.program_budget}", headers=other).status_code == 404
     assert chain.world.client.post("/api/obligations", json={
-        "allotment_id": allotment["id"], "payee": "x", "ors_number": "O-1", "obligation_date": "2025-03-01",
+        "allotment_id": allotment["id"], "payee": "x", "ors_number": "02-01-2025-03-00001", "obligation_date": "2025-03-01",
         "amount": "1.00"}, headers=other).status_code == 404
 
 

@@ -43,7 +43,7 @@ def item(world, item_id: int) -> dict:
 
 def charge(chain: Chain, allotment: int, amount: str, work_item_id: int | None, expect=201) -> dict:
     return chain.post("/api/obligations", chain.world.focal, expect, allotment_id=allotment,
-                      payee="Cotabato Training Services Cooperative", ors_number=chain.number("ORS"),
+                      payee="Cotabato Training Services Cooperative",
                       particulars="Training venue and meals", obligation_date="2025-03-10", amount=amount,
                       work_item_id=work_item_id)
 

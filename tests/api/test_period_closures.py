@@ -233,7 +233,7 @@ def test_postings_racing_the_closing_signature_are_either_in_the_snapshot_or_ref
 
     def obligate(index):
         return lambda client: client.post("/api/obligations", headers=focal.headers, json={
-            "allotment_id": allotment, "payee": "Supplier", "ors_number": f"ORS-RACE-{index}",
+            "allotment_id": allotment, "payee": f"Supplier {index}",
             "obligation_date": "2025-03-20", "amount": "1000.00"})
 
     closing = lambda client: client.post("/api/period-closures", headers=accountant.headers,

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from tests.support import Chain, enact_proposal
 
-NUMBERS = {"saro_number": "SARO-BARMM-2026-01-0001", "ors_number": "2026-01-0001", "dv_number": "2026-01-0001"}
+#: As GAM Appendices 11 and 32 give them: an MOOE ORS of fund cluster 01 of March 2025, a DV of April 2025.
+NUMBERS = {"saro_number": "SARO-BARMM-2026-01-0001", "ors_number": "02-01-2025-03-00001",
+           "dv_number": "2025-04-0001"}
 
 
 def post(world, path, who, expect, **body):
@@ -41,7 +43,7 @@ def money_chain(world, chain: Chain | None, focal):
         headers=focal.headers)
     obligation_id = obligation.get_json().get("id") or _first_obligation(world, allotment_id)
     disbursement = world.client.post("/api/disbursements", json={
-        "obligation_id": obligation_id, "dv_number": NUMBERS["dv_number"], "payment_method": "check",
+        "obligation_id": obligation_id, "dv_number": NUMBERS["dv_number"], "payment_method": "mds_check",
         "disbursement_date": "2025-04-15", "amount": "10.00"}, headers=focal.headers)
     return allotment, obligation, disbursement
 

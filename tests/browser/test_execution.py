@@ -47,11 +47,11 @@ def test_allotment_obligation_and_disbursement_through_forms_and_an_over_obligat
     mine.get_by_text("Record an obligation").click()
     expect(mine.locator("#obligations form").get_by_label("Allotment")).to_contain_text(
         "SARO-BARMM-2025-0101 (Q1): ₱1,000,000.00 available")
-    obligate(mine, "ORS-2025-03-0001", "2025-03-10", "Cotabato Training Services Cooperative", "400000")
-    expect(mine.get_by_role("status")).to_have_text("Obligation ORS-2025-03-0001 of ₱400,000.00 recorded.")
+    obligate(mine, "02-01-2025-03-00001", "2025-03-10", "Cotabato Training Services Cooperative", "400000")
+    expect(mine.get_by_role("status")).to_have_text("Obligation 02-01-2025-03-00001 of ₱400,000.00 recorded.")
 
     mine.get_by_text("Record an obligation").click()
-    obligate(mine, "ORS-2025-03-0002", "2025-03-11", "Maguindanao Catering", "700,000.00")
+    obligate(mine, "02-01-2025-03-00002", "2025-03-11", "Maguindanao Catering", "700,000.00")
 
     amount = mine.locator("#obligations form").get_by_label("Amount (PHP)")
     expect(amount).to_have_attribute("aria-invalid", "true")
@@ -66,13 +66,13 @@ def test_allotment_obligation_and_disbursement_through_forms_and_an_over_obligat
     mine.get_by_text("Record a disbursement").click()
     disburse = mine.locator("#disbursements form")
     expect(disburse.get_by_label("Obligation")).to_contain_text("₱400,000.00 left to pay")
-    disburse.get_by_label("DV number").fill("DV-2025-04-0001")
+    disburse.get_by_label("DV number").fill("2025-04-0001")
     disburse.get_by_label("Disbursement date").fill("2025-04-15")
-    disburse.get_by_label("Payment method").select_option("check")
+    disburse.get_by_label("Mode of payment").select_option("mds_check")
     disburse.get_by_label("Amount (PHP)").fill("150000.00")
     disburse.get_by_role("button", name="Record disbursement").click()
 
-    expect(mine.get_by_role("status")).to_have_text("Disbursement DV-2025-04-0001 of ₱150,000.00 recorded.")
+    expect(mine.get_by_role("status")).to_have_text("Disbursement 2025-04-0001 of ₱150,000.00 recorded.")
     expect(mine.locator("#obligations")).to_contain_text("₱250,000.00")  # the obligation's balance
     budget = mine.locator("#program-budgets")
     for label, shown in (("Allotted", "₱1,000,000.00"), ("Obligated", "₱400,000.00"), ("Disbursed", "₱150,000.00"),
@@ -86,7 +86,7 @@ def test_an_over_reduction_is_refused_next_to_the_amount_and_a_norsa_is_recorded
         web, browser, page, check_page):
     world = web.world
     chain = Chain(world)
-    obligation = chain.obligate(chain.allot("100000.00")["id"], "60000.00")["id"]  # SARO-…-0001, ORS-2025-0002
+    obligation = chain.obligate(chain.allot("100000.00")["id"], "60000.00")["id"]  # SARO-…-0001, ORS 02-01-2025-03-00001
 
     sign_in(page, web, world.budget_analyst)
     page.goto(f"/ppas/{chain.ppa}/execution")
@@ -121,7 +121,7 @@ def test_an_over_reduction_is_refused_next_to_the_amount_and_a_norsa_is_recorded
     norsa.get_by_role("button", name="Record NORSA").click()
 
     expect(mine.get_by_role("status")).to_have_text("NORSA of -₱1,500.00 recorded on the obligation.")
-    expect(mine.get_by_role("list", name="NORSA of ORS-2025-0002")).to_contain_text(
+    expect(mine.get_by_role("list", name="NORSA of 02-01-2025-03-00001")).to_contain_text(
         "NORSA of -₱1,500.00 on")
     expect(mine.locator("#obligations")).to_contain_text("₱58,500.00")
     check_page(mine, "/ppas/<id>/execution (after a NORSA)")

@@ -60,7 +60,7 @@ def insert_disbursement(connection, disbursement_id, amount, obligation=1, statu
     connection.execute(text(
         "INSERT INTO disbursements (id, organization_id, obligation_id, dv_number, payment_method, disbursement_date, "
         "amount, status, created_at, updated_at, version) "
-        "VALUES (:id, 1, :obligation, :dv, 'check', '2025-04-01', :amount, :status, :now, :now, 1)"),
+        "VALUES (:id, 1, :obligation, :dv, 'mds_check', '2025-04-01', :amount, :status, :now, :now, 1)"),
         {"id": disbursement_id, "obligation": obligation, "dv": f"DV-{disbursement_id}", "amount": amount,
          "status": status, "now": NOW})
 
@@ -168,7 +168,7 @@ def test_twenty_concurrent_api_obligations_against_room_for_five_land_exactly_fi
 
     def obligate(index: int):
         return lambda client: client.post("/api/obligations", headers=focal.headers, json={
-            "allotment_id": allotment, "payee": f"Supplier {index}", "ors_number": f"ORS-RACE-{index}",
+            "allotment_id": allotment, "payee": f"Supplier {index}",
             "obligation_date": "2025-03-10", "amount": "100000.00"})
 
     responses = race(pg_app, [obligate(i) for i in range(20)])

@@ -109,7 +109,7 @@ def count(app, sql: str) -> int:
         return db.session.scalar(text(sql))
 
 
-OBLIGATION = {"payee": "Cotabato Training Services Cooperative", "ors_number": "ORS-2025-0101",
+OBLIGATION = {"payee": "Cotabato Training Services Cooperative", "ors_number": "02-01-2025-03-00101",
               "particulars": "Training venue and meals", "obligation_date": "2025-03-10", "amount": "150000.00"}
 
 
@@ -132,16 +132,16 @@ def test_an_obligation_committed_just_before_the_database_restarts_is_answered_2
 
     assert response.status_code == 201, response.get_json()
     assert (response.get_json()["ors_number"], response.get_json()["amount"], response.get_json()["balance"]) == (
-        "ORS-2025-0101", "150000.00", "150000.00")
+        "02-01-2025-03-00101", "150000.00", "150000.00")
     assert response.headers["ETag"]
-    assert count(pg_app, "SELECT count(*) FROM obligations WHERE ors_number = 'ORS-2025-0101'") == 1
+    assert count(pg_app, "SELECT count(*) FROM obligations WHERE ors_number = '02-01-2025-03-00101'") == 1
 
 
 def test_a_payment_committed_just_before_the_database_restarts_is_answered_201_and_a_keyed_retry_pays_once(
         pg_app, allotment, restart):
     chain, allotment_id = allotment
     obligation = chain.obligate(allotment_id, "150000.00")
-    payment = {"obligation_id": obligation["id"], "dv_number": "DV-2025-0101", "payment_method": "check",
+    payment = {"obligation_id": obligation["id"], "dv_number": "2025-04-0101", "payment_method": "mds_check",
                "disbursement_date": "2025-04-15", "amount": "50000.00"}
     headers = chain.world.focal.headers | {"Idempotency-Key": "pay-cotabato-coop-april"}
     pg_app.config["IDEMPOTENCY_WAIT_SECONDS"] = 0.5  # the retry finds the claim committed, its answer unstored
@@ -151,7 +151,7 @@ def test_a_payment_committed_just_before_the_database_restarts_is_answered_201_a
     retry = chain.world.client.post("/api/disbursements", json=payment, headers=headers)
 
     assert response.status_code == 201, response.get_json()
-    assert response.get_json()["dv_number"] == "DV-2025-0101"
+    assert response.get_json()["dv_number"] == "2025-04-0101"
     assert (retry.status_code, retry.get_json()["code"]) == (409, "idempotency_key_in_progress"), retry.get_json()
     assert count(pg_app, "SELECT count(*) FROM disbursements") == 1
     assert chain.get(f"/api/obligations/{obligation['id']}")["disbursed"] == "50000.00"

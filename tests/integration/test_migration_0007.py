@@ -107,5 +107,5 @@ def test_migration_0007_backfills_links_and_organizations_and_keeps_the_limits(e
     with pytest.raises(DBAPIError, match="ppaflow_limit:disbursement"), engine.begin() as connection:
         connection.execute(text(  # posted rows never change (0011): the limit is checked on a new DV
             "INSERT INTO disbursements (id, organization_id, obligation_id, dv_number, payment_method, "
-            "disbursement_date, amount, status, created_at, updated_at, version) VALUES (2, 7, 1, 'D-2', 'check', "
+            "disbursement_date, amount, status, created_at, updated_at, version) VALUES (2, 7, 1, 'D-2', 'mds_check', "
             "'2025-04-02', 20001, 'disbursed', :now, :now, 1)"), {"now": NOW})

@@ -83,7 +83,7 @@ def test_a_norsa_is_recorded_through_the_form_and_listed_under_its_obligation(ap
     assert response.status_code == 302, response.get_data(as_text=True)[:2000]
     assert tree_rows(app, "SELECT amount FROM obligation_adjustments") == [(-150_000,)]
     html = browser.client.get(_page(chain)).get_data(as_text=True)
-    listed = re.search(r'<ul aria-label="NORSA of ORS-2025-0002">.*?</ul>', html, re.S).group(0)
+    listed = re.search(r'<ul aria-label="NORSA of 02-01-2025-03-00001">.*?</ul>', html, re.S).group(0)
     assert "NORSA of -₱1,500.00" in listed and "NORSA No. 2025-05-0001" in listed
 
 

@@ -59,7 +59,7 @@ def test_an_obligation_recorded_on_the_execution_tab_is_charged_to_the_chosen_wo
     page = f"/ppas/{chain.ppa}/execution"
 
     response = browser.post_form(f"{page}/obligations", {
-        "obligation-allotment": str(allotment), "obligation-ors_number": "ORS-2025-03-0001",
+        "obligation-allotment": str(allotment), "obligation-ors_number": "",
         "obligation-payee": "Cotabato Training Services Cooperative", "obligation-obligation_date": "2025-03-10",
         "obligation-amount": "5000.00", "obligation-work_item": str(leaf)}, page=page)
 

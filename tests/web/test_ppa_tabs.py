@@ -229,5 +229,5 @@ def test_the_execution_tab_shows_an_obligations_amount_after_its_norsa_and_the_a
 
     html = browser_for(world.focal).client.get(f"/ppas/{chain.ppa}/execution").get_data(as_text=True)
 
-    row = re.search(r"<td data-label=\"ORS\">ORS-2025-0002</td>.*?</tr>", html, re.S).group(0)
+    row = re.search(r"<td data-label=\"ORS\">02-01-2025-03-00001</td>.*?</tr>", html, re.S).group(0)
     assert "58,500.00" in row and "as obligated" in row and "60,000.00" in row

@@ -21,7 +21,7 @@ def test_an_ors_dated_after_its_deadline_is_refused_next_to_its_date(app, world,
     page = f"/ppas/{chain.ppa}/execution"
 
     response = browser.post_form(f"{page}/obligations", {
-        "obligation-allotment": str(allotment["id"]), "obligation-ors_number": "ORS-2026-01-0001",
+        "obligation-allotment": str(allotment["id"]), "obligation-ors_number": "",
         "obligation-payee": "Cotabato Training Services Cooperative", "obligation-particulars": "",
         "obligation-obligation_date": "2026-01-05", "obligation-amount": "100.00"}, page=page)
 

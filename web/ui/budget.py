@@ -462,7 +462,7 @@ def obligate(ppa_id: int):
     form = ObligationForm(prefix="obligation")
     return _record(ppa_id, "obligation", form, lambda user: budget.record_obligation(
         user, allotment_id=int(form.allotment.data), payee=form.payee.data.strip(),
-        ors_number=form.ors_number.data.strip(), particulars=(form.particulars.data or "").strip(),
+        ors_number=(form.ors_number.data or "").strip() or None, particulars=(form.particulars.data or "").strip(),
         obligation_date=form.obligation_date.data, amount=form.amount.data,
         work_item_id=int(form.work_item.data) if form.work_item.data else None),
         lambda row: f"Obligation {row.ors_number} of {money(row.amount)} recorded.")
@@ -473,7 +473,7 @@ def disburse(ppa_id: int):
     """Record a disbursement (the MOA)."""
     form = DisbursementForm(prefix="disbursement")
     return _record(ppa_id, "disbursement", form, lambda user: budget.record_disbursement(
-        user, obligation_id=int(form.obligation.data), dv_number=form.dv_number.data.strip(),
+        user, obligation_id=int(form.obligation.data), dv_number=(form.dv_number.data or "").strip() or None,
         payment_method=form.payment_method.data, disbursement_date=form.disbursement_date.data,
         amount=form.amount.data),
         lambda row: f"Disbursement {row.dv_number} of {money(row.amount)} recorded.")

@@ -12,7 +12,8 @@ person reads them (docs/design.md §11).
   ``sentence``: the first letter in capitals; ``thousands``: ``2,500``.
 - ``stage_due`` (a PPA's due day), ``days_overdue``; ``file_size``,
   ``file_type`` (supporting documents); ``field_label``, ``field_value``
-  (a PPA field's name and an audited value, in the history).
+  (a PPA field's name and an audited value, in the history); ``payment_method``
+  (a DV's mode of payment: ``MDS check``).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Flask
 
+from db.models.budget import PAYMENT_METHOD_NAMES
 from services import calendar
 from services.attachments import ACCEPTED, megabytes
 from services.runtime import get_runtime
@@ -186,7 +188,13 @@ def field_value(value, field: str) -> str:
     return str(value)
 
 
-FILTERS = {"money": money, "percent": percent, "datetime": local_datetime, "date": local_date,
+def payment_method(method: str) -> str:
+    """A DV's mode of payment as the form names it (``mds_check`` -> ``MDS check``;
+    db.models.budget.PAYMENT_METHOD_NAMES, GAM Appendix 32)."""
+    return PAYMENT_METHOD_NAMES.get(method, words(method).capitalize())
+
+
+FILTERS = {"payment_method": payment_method, "money": money, "percent": percent, "datetime": local_datetime, "date": local_date,
            "isotime": iso_datetime, "stage": stage_label, "role": role_label, "words": words,
            "sentence": sentence, "thousands": thousands, "work_status": work_status, "category": category_label,
            "stage_due": stage_due, "days_overdue": days_overdue, "file_size": file_size, "file_type": file_type,

@@ -29,7 +29,7 @@ from wtforms.fields import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from db.models.budget import PAYMENT_METHODS
+from db.models.budget import PAYMENT_METHOD_NAMES, PAYMENT_METHODS
 from web.ui.filters import CATEGORY_LABELS
 from workflow.money import AmountError, bounded_number, format_amount, parse_amount
 from workflow.text import text_problem
@@ -264,7 +264,10 @@ class AllotmentForm(FlaskForm):
 
 class ObligationForm(FlaskForm):
     allotment = SelectField("Allotment", choices=[])
-    ors_number = StringField("ORS number", validators=[DataRequired("Enter the ORS number."), Length(max=40)])
+    ors_number = StringField("ORS number", validators=[Optional(), Length(max=40)],
+                             description="Leave it blank for the next of the fund cluster's series, or give it "
+                                         "as GAM Appendix 11 does: class-funding source-year-month-serial, "
+                                         "e.g. 02-01-2026-03-00001")
     payee = StringField("Payee", validators=[DataRequired("Enter the payee."), Length(max=255)])
     particulars = TextAreaField("Particulars", validators=[Optional(), Length(max=2000)])
     obligation_date = DateField("Obligation date", validators=[InputRequired("Enter the obligation date.")])
@@ -275,9 +278,11 @@ class ObligationForm(FlaskForm):
 
 class DisbursementForm(FlaskForm):
     obligation = SelectField("Obligation", choices=[])
-    dv_number = StringField("DV number", validators=[DataRequired("Enter the DV number."), Length(max=40)])
-    payment_method = SelectField("Payment method", choices=choices(
-        (method, method.replace("_", " ").capitalize()) for method in PAYMENT_METHODS))
+    dv_number = StringField("DV number", validators=[Optional(), Length(max=40)],
+                            description="Leave it blank for the next of the year's series, or give it as GAM "
+                                        "Appendix 32 does: year-month-serial, e.g. 2026-04-0001")
+    payment_method = SelectField("Mode of payment", choices=choices(
+        (method, PAYMENT_METHOD_NAMES[method]) for method in PAYMENT_METHODS))
     disbursement_date = DateField("Disbursement date", validators=[InputRequired("Enter the disbursement date.")])
     amount = MoneyField("Amount (PHP)", validators=[InputRequired("Enter the amount paid.")])
 

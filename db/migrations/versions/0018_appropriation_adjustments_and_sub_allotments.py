@@ -34,7 +34,7 @@ appropriation adjustment dated in a closed quarter of its MOA is refused
 by revision 0015's ``period_open`` trigger.
 
 Revision ID: 0018
-Revises: 0015
+Revises: 0017
 Create Date: 2026-11-30
 """
 
@@ -48,7 +48,7 @@ import db.types
 from db.migrations.rebuilds import triggers_kept
 
 revision = '0018'
-down_revision = '0015'
+down_revision = '0017'
 branch_labels = None
 depends_on = None
 
