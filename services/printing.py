@@ -107,13 +107,28 @@ class PrintedReport:
     #: the table is wider than the page, they are repeated on each part.
     key_columns: int = 1
 
-    def parts(self) -> list[list[int]]:
+    def layout(self) -> list[list[tuple[int, float]]]:
+        """Each printed part (``parts``) as ``(column index, width in pt)``
+        pairs: every column at least as wide as it needs, the room left on
+        the page shared by the text columns (a wide one three times as
+        much), so WeasyPrint lays the table out at fixed widths instead of
+        measuring every cell again."""
+        widths = [self._min_width(i) for i in range(len(self.columns))]
+        out = []
+        for part in self.parts(widths):
+            shares = [3 if self.columns[i].wide else 1 if self.columns[i].kind == TEXT else 0 for i in part]
+            shares = shares if any(shares) else [1] * len(part)
+            room = max(0.0, PAGE_WIDTH - sum(widths[i] for i in part))
+            out.append([(i, widths[i] + room * share / sum(shares)) for i, share in zip(part, shares, strict=True)])
+        return out
+
+    def parts(self, widths: Sequence[float] | None = None) -> list[list[int]]:
         """The column indexes of each printed part, left to right: one part
         with every column when the table fits the page's width; else the
         key columns and as many of the others as fit, part after part (the
         report then runs more than one page wide, its key columns on each).
-        Widths are measured in the bundled font (``text_width``)."""
-        widths = [self._min_width(i) for i in range(len(self.columns))]
+        Widths are measured in the bundled font (``text_width``), or given."""
+        widths = widths or [self._min_width(i) for i in range(len(self.columns))]
         keys = list(range(min(self.key_columns, len(self.columns))))
         if sum(widths) <= PAGE_WIDTH:
             return [list(range(len(self.columns)))]
@@ -139,7 +154,7 @@ class PrintedReport:
             needed = max(needed, *(text_width(p, bold=line.kind != "detail") for p in pieces))
         if column.kind == TEXT:
             needed = max(needed, (WIDE_EM if column.wide else TEXT_EM) * FONT_SIZE)
-        return needed + CELL_PADDING
+        return needed + CELL_PADDING + 1  # 1 pt for what kerning and rounding may add
 
     def groups(self, part: Sequence[int] | None = None) -> list[tuple[str, int]]:
         """The grouped headings of ``part`` (column indexes; default all) as

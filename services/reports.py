@@ -285,7 +285,7 @@ MEDIA_TYPES = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadshee
 #: Above this many PPAs in the year, a report runs as a background job (a
 #: PDF, laid out page by page, sooner than a workbook).
 INLINE_LIMIT = 2_000
-PDF_INLINE_LIMIT = 500
+PDF_INLINE_LIMIT = 200
 
 
 def build_report(user: User, kind: str, fiscal_year: int, moa: str | None = None,
