@@ -27,6 +27,7 @@ from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
@@ -234,7 +235,7 @@ def _fetcher():
 
     class BundledFontsOnly(URLFetcher):
         def fetch(self, url, headers=None):
-            if not url.startswith(allowed) or ".." in url:
+            if not url.startswith(allowed) or ".." in unquote(url):
                 raise ValueError(f"printing fetches only the bundled fonts, not {url[:80]}")
             return super().fetch(url, headers)
 

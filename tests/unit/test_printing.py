@@ -14,7 +14,7 @@ import pdfplumber
 import pytest
 from fontTools.ttLib import TTFont
 
-from services.printing import FONTS, MONEY, PERCENT, Column, Line, PrintedReport, render_pdf
+from services.printing import FONTS, MONEY, PERCENT, Column, Line, PrintedReport, _fetcher, render_pdf
 from workflow.money import accounting
 
 HOSTILE = '<img src="file:///etc/passwd"><script>alert(1)</script>=HYPERLINK("http://x")'
@@ -107,6 +107,19 @@ def test_a_table_wider_than_the_page_prints_in_parts_with_its_key_columns_on_eac
         assert f"part {number} of {len(pages)}" in page["text"]
         assert "Code Particulars" in page["text"] and "A-1 Training" in page["text"]
     assert "Obligations" in pages[0]["text"] and "Balances" in pages[-1]["text"]
+
+
+@pytest.mark.parametrize("url", ["file:///etc/passwd", "http://169.254.169.254/latest/meta-data/",
+                                 FONTS.as_uri() + "/../../../../settings.py",
+                                 FONTS.as_uri() + "/%2e%2e/%2E%2E/LICENSE", "data:text/html,<b>x</b>"])
+def test_printing_fetches_nothing_but_the_bundled_fonts(url):
+    fetcher = _fetcher()
+
+    with pytest.raises(ValueError, match="only the bundled fonts"):
+        fetcher(url)
+    font = fetcher(FONTS.as_uri() + "/DejaVuSansCondensed.ttf")
+    assert font.read(4) == b"\x00\x01\x00\x00"  # a TrueType font
+    font.close()
 
 
 @pytest.mark.parametrize(("amount", "shown"), [
