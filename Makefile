@@ -23,6 +23,8 @@ $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -c 'import sys; sys.exit("ppaflow needs Python >= 3.11") if sys.version_info < (3, 11) else None'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
+	@$(BIN)/python -c 'import weasyprint' 2>/dev/null || echo "make: the PDF reports need Pango and HarfBuzz" \
+	  "(Debian/Ubuntu: apt-get install libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 libfontconfig1)" >&2
 	touch $(STAMP)
 
 ## run: the service on $(HOST):$(PORT) (SQLite under instance/, jobs inline), with the examples loaded and

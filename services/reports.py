@@ -277,25 +277,37 @@ def far1_report(user: User, fiscal_year: int, moa: str | None = None) -> list[Fa
 # -- producing the files ----------------------------------------------------------------------
 
 REPORT_KINDS = ("mfbm", "far1")
-#: Above this many PPAs in the year, a report runs as a background job.
+#: The formats each report comes in: an Excel workbook (services.workbooks)
+#: or a print-ready PDF (services.printing; docs/design.md §8 "Print").
+REPORT_FORMATS = ("xlsx", "pdf")
+MEDIA_TYPES = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+               "pdf": "application/pdf"}
+#: Above this many PPAs in the year, a report runs as a background job (a
+#: PDF, laid out page by page, sooner than a workbook).
 INLINE_LIMIT = 2_000
+PDF_INLINE_LIMIT = 200
 
 
-def build_report(user: User, kind: str, fiscal_year: int, moa: str | None = None) -> tuple[bytes, int]:
-    """The report as .xlsx bytes and its number of PPAs."""
+def build_report(user: User, kind: str, fiscal_year: int, moa: str | None = None,
+                 fmt: str = "xlsx") -> tuple[bytes, int]:
+    """The report (``kind`` in ``REPORT_KINDS``) as ``fmt`` bytes (.xlsx or
+    .pdf; both show the same figures) and its number of rows."""
+    from services.printing import far1_pdf, mfbm_pdf
     from services.workbooks import far1_workbook, mfbm_workbook
 
+    pdf = fmt == "pdf"
     if kind == "mfbm":
         report = mfbm_report(user, fiscal_year, moa)
-        return mfbm_workbook(report), len(report.rows)
+        return (mfbm_pdf(report) if pdf else mfbm_workbook(report)), len(report.rows)
     rows = far1_report(user, fiscal_year, moa)
-    return far1_workbook(rows, fiscal_year, moa), len(rows)
+    return (far1_pdf(rows, fiscal_year, moa) if pdf else far1_workbook(rows, fiscal_year, moa)), len(rows)
 
 
-def file_name(kind: str, fiscal_year: int, moa: str | None) -> str:
-    """The download name, e.g. ``MFBM_Budget_Execution_FY2025_MSSD.xlsx``."""
+def file_name(kind: str, fiscal_year: int, moa: str | None, fmt: str = "xlsx") -> str:
+    """The download name, e.g. ``MFBM_Budget_Execution_FY2025_MSSD.xlsx``
+    (``.pdf`` for the PDF)."""
     stem = {"mfbm": "MFBM_Budget_Execution", "far1": "FAR1_Statement"}[kind]
-    return f"{stem}_FY{fiscal_year}{'_' + moa if moa else ''}.xlsx"
+    return f"{stem}_FY{fiscal_year}{'_' + moa if moa else ''}.{fmt}"
 
 
 def report_scope(user: User, moa: str | None) -> str | None:
@@ -316,11 +328,13 @@ def report_scope(user: User, moa: str | None) -> str | None:
     return own
 
 
-def request_report(user: User, kind: str, fiscal_year: int, moa: str | None, *, background: bool):
-    """Build a report now, or as a job for a large year or when asked.
+def request_report(user: User, kind: str, fiscal_year: int, moa: str | None, *, background: bool,
+                   fmt: str = "xlsx"):
+    """Build a report (``fmt``: ``xlsx`` or ``pdf``) now, or as a job for a
+    large year (``INLINE_LIMIT``, ``PDF_INLINE_LIMIT`` PPAs) or when asked.
 
     Returns:
-        ``bytes`` of the workbook, or the ``JobRecord`` of the job that will
+        ``bytes`` of the file, or the ``JobRecord`` of the job that will
         write it (``GET /api/reports/files/<job id>`` once finished).
     """
     from jobs.queue import enqueue
@@ -328,11 +342,11 @@ def request_report(user: User, kind: str, fiscal_year: int, moa: str | None, *, 
 
     count = db.session.scalar(select(func.count()).select_from(Ppa).where(
         visible_ppas(user), Ppa.fiscal_year == fiscal_year))
-    if not background and count <= INLINE_LIMIT:
-        return build_report(user, kind, fiscal_year, moa)[0]
+    if not background and count <= (PDF_INLINE_LIMIT if fmt == "pdf" else INLINE_LIMIT):
+        return build_report(user, kind, fiscal_year, moa, fmt)[0]
     with transaction():
         return enqueue("generate_report", requested_by=user, report=kind, fiscal_year=fiscal_year, moa=moa,
-                       user_id=user.id, output=f"{uuid.uuid4().hex}.xlsx")
+                       user_id=user.id, output=f"{uuid.uuid4().hex}.{fmt}")
 
 
 def reports_dir() -> Path:
@@ -344,24 +358,31 @@ def reports_dir() -> Path:
 
 def generate_report_file(report: str, fiscal_year: int, moa: str | None, user_id: int, output: str) -> dict:
     """Write a report (``mfbm`` or ``far1``) for a background job, seen as the
-    user who asked; idempotent (same file, same content)."""
+    user who asked, in the format ``output``'s suffix names (``.xlsx``,
+    ``.pdf``); idempotent (same file, same content)."""
     user = db.session.get(User, user_id)
-    data, rows = build_report(user, report, fiscal_year, moa)
+    fmt = "pdf" if output.endswith(".pdf") else "xlsx"
+    data, rows = build_report(user, report, fiscal_year, moa, fmt)
     (reports_dir() / output).write_bytes(data)
-    return {"file": output, "rows": rows, "download_name": file_name(report, fiscal_year, moa)}
+    return {"file": output, "rows": rows, "download_name": file_name(report, fiscal_year, moa, fmt)}
 
 
 @dataclass(frozen=True)
 class ReportFile:
-    """A workbook a report job wrote: where it is and the name to download it as."""
+    """A file a report job wrote: where it is and the name to download it as."""
 
     path: Path
     download_name: str
     rows: int | None
 
+    @property
+    def media_type(self) -> str:
+        """``application/pdf`` for a PDF, else the workbook's."""
+        return MEDIA_TYPES["pdf" if self.path.suffix == ".pdf" else "xlsx"]
+
 
 def finished_report(user: User, job_id: str) -> ReportFile:
-    """The workbook of a report job ``user`` may see (their own; superusers
+    """The file (workbook or PDF) of a report job ``user`` may see (their own; superusers
     any), once it has finished.
 
     Raises:

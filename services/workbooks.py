@@ -179,14 +179,20 @@ def far1_workbook(rows: Sequence[Far1Row], fiscal_year: int, moa: str | None) ->
     formats = [c[2] for c in FAR1_COLUMNS]
     row = header_row
     for row, line in enumerate(rows, start=header_row + 1):
-        values = [line.moa, line.moa_name, line.appropriation_class or ("Subtotal" if line.kind == "subtotal" else ""),
-                  line.appropriations, line.allotments, *(line.obligations[q] for q in QUARTERS),
-                  line.obligations_total, *(line.disbursements[q] for q in QUARTERS), line.disbursements_total,
-                  line.unreleased, line.unobligated, line.unpaid]
+        values = far1_values(line)
         style = {"subtotal": {"bold": True, "fill": SUBTOTAL_FILL}, "total": {"bold": True, "fill": TOTAL_FILL}}
         _write_row(ws, row, values, formats, **style.get(line.kind, {}))
     _finish(ws, header_row, row - 1, FAR1_COLUMNS, freeze_columns=3)
     return _bytes(workbook)
+
+
+def far1_values(line: Far1Row) -> list[Any]:
+    """One FAR No. 1 line's values in ``FAR1_COLUMNS`` order (the workbook's
+    and the PDF's, services.printing)."""
+    return [line.moa, line.moa_name, line.appropriation_class or ("Subtotal" if line.kind == "subtotal" else ""),
+            line.appropriations, line.allotments, *(line.obligations[q] for q in QUARTERS),
+            line.obligations_total, *(line.disbursements[q] for q in QUARTERS), line.disbursements_total,
+            line.unreleased, line.unobligated, line.unpaid]
 
 
 def _bytes(workbook: Workbook) -> bytes:

@@ -558,14 +558,16 @@ def job_enqueue(kind: str, arguments: tuple[str, ...]) -> None:
 @click.argument("kind", type=click.Choice(reports.REPORT_KINDS))
 @click.option("--fiscal-year", type=click.IntRange(FIRST_FISCAL_YEAR, LAST_FISCAL_YEAR), required=True)
 @click.option("--moa", help="one MOA's rows only (organization code)")
+@click.option("--format", "fmt", type=click.Choice(reports.REPORT_FORMATS), default="xlsx", show_default=True,
+              help="an Excel workbook, or a PDF to print (Legal landscape)")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
-              help="where to write the workbook (default: its usual name in out/)")
-def report(kind: str, fiscal_year: int, moa: str | None, out: Path | None) -> None:
+              help="where to write the file (default: its usual name in out/)")
+def report(kind: str, fiscal_year: int, moa: str | None, fmt: str, out: Path | None) -> None:
     """Write the MFBM Budget Execution Report (mfbm) or the FAR No. 1
-    statement (far1) of a fiscal year as an Excel workbook."""
+    statement (far1) of a fiscal year as an Excel workbook or a PDF."""
     with app_context():
-        data, rows = reports.build_report(Operator(), kind, fiscal_year, moa)
-    out = out or Path("out") / reports.file_name(kind, fiscal_year, moa)
+        data, rows = reports.build_report(Operator(), kind, fiscal_year, moa, fmt)
+    out = out or Path("out") / reports.file_name(kind, fiscal_year, moa, fmt)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(data)
     click.echo(f"wrote {out} ({rows} rows, {len(data):,} bytes)")

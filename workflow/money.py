@@ -152,6 +152,26 @@ def format_amount(amount: Decimal | None) -> str | None:
     return str(amount.quantize(CENT))
 
 
+def accounting(amount: Decimal | int | None) -> str:
+    """A PHP amount in accounting format, as the printed reports show it
+    (docs/design.md §8, "Print"): thousands separators and two decimals
+    (half-up to the centavo), a negative in parentheses, zero as ``-``,
+    nothing for ``None``: ``Decimal("-1234.5")`` -> ``"(1,234.50)"``.
+
+    Raises:
+        TypeError: a float (it cannot hold centavos exactly).
+    """
+    if amount is None:
+        return ""
+    if isinstance(amount, float) or isinstance(amount, bool):
+        raise TypeError("money is shown from a Decimal, never a float")
+    value = Decimal(amount).quantize(CENT, rounding=ROUND_HALF_UP)
+    if value == 0:
+        return "-"
+    text = f"{abs(value):,.2f}"
+    return f"({text})" if value < 0 else text
+
+
 def split_centavos(total: int, weights: Sequence[int | Decimal | Fraction]) -> list[int]:
     """Split ``total`` centavos over ``weights`` by the largest-remainder method.
 

@@ -128,8 +128,11 @@ def test_binary_responses_declare_their_media_type_as_binary(spec):
 
     documents = {("/api/attachments/{attachment_id}", media_type) for media_type in ACCEPTED}  # issue 11
 
-    assert files == {("/api/audit.csv", "text/csv"), ("/api/reports/mfbm-budget-execution.xlsx", xlsx),
-                     ("/api/reports/far1.xlsx", xlsx), ("/api/reports/files/{job_id}", xlsx)} | documents
+    reports = {("/api/reports/mfbm-budget-execution.xlsx", xlsx), ("/api/reports/far1.xlsx", xlsx),
+               ("/api/reports/mfbm-budget-execution.pdf", "application/pdf"),
+               ("/api/reports/far1.pdf", "application/pdf"),  # issue 13: each report as a PDF too
+               ("/api/reports/files/{job_id}", xlsx), ("/api/reports/files/{job_id}", "application/pdf")}
+    assert files == {("/api/audit.csv", "text/csv")} | reports | documents
     assert {media_type for _, media_type in documents} == {
         "application/pdf", "image/png", "image/jpeg", "image/gif", "image/webp", xlsx,
         "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}

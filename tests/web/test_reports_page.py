@@ -47,6 +47,16 @@ def test_the_far1_statement_downloads_too(world, browser_for):
     assert response.status_code == 200 and "FAR1_Statement_FY2025.xlsx" in response.headers["Content-Disposition"]
 
 
+def test_a_report_can_be_asked_for_as_a_pdf_to_print(world, browser_for):
+    Chain(world)
+
+    response = browser_for(world.budget_analyst).post_form("/reports", REPORT | {"file_format": "pdf"})
+
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    assert "MFBM_Budget_Execution_FY2025.pdf" in response.headers["Content-Disposition"]
+    assert response.get_data().startswith(b"%PDF-")
+
+
 def test_a_report_in_the_background_is_followed_on_its_page_until_the_download(world, browser_for):
     Chain(world)
     analyst = browser_for(world.budget_analyst)

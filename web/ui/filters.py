@@ -3,6 +3,8 @@ person reads them (docs/design.md §11).
 
 - ``money``: PHP from a ``Decimal`` (never a float): ``₱1,234,567.89``,
   ``-₱1,500.00``; ``None`` shows as an em dash.
+- ``accounting``: the printed reports' format (``workflow.money.accounting``):
+  ``1,234.50``, ``(1,234.50)`` for a negative, ``-`` for zero.
 - ``percent``: one decimal, rounded half-up: ``12.3%``.
 - ``datetime`` / ``date``: in the schedule's time zone (Asia/Manila,
   rules/default/schedule.yaml): ``29 Nov 2026, 14:05`` / ``29 Nov 2026``.
@@ -29,7 +31,7 @@ from db.models.budget import PAYMENT_METHOD_NAMES
 from services import calendar
 from services.attachments import ACCEPTED, megabytes
 from services.runtime import get_runtime
-from workflow.money import CENT
+from workflow.money import CENT, accounting
 
 DASH = "—"
 
@@ -194,7 +196,8 @@ def payment_method(method: str) -> str:
     return PAYMENT_METHOD_NAMES.get(method, words(method).capitalize())
 
 
-FILTERS = {"payment_method": payment_method, "money": money, "percent": percent, "datetime": local_datetime, "date": local_date,
+FILTERS = {"payment_method": payment_method, "money": money, "accounting": accounting, "percent": percent,
+           "datetime": local_datetime, "date": local_date,
            "isotime": iso_datetime, "stage": stage_label, "role": role_label, "words": words,
            "sentence": sentence, "thousands": thousands, "work_status": work_status, "category": category_label,
            "stage_due": stage_due, "days_overdue": days_overdue, "file_size": file_size, "file_type": file_type,

@@ -429,4 +429,7 @@ class ReportForm(FlaskForm):
                                                                                       LAST_FISCAL_YEAR)],
                                render_kw={"inputmode": "numeric"})
     moa = SelectField("MOA", choices=[], validate_choice=False)
+    file_format = RadioField("Format", choices=choices([("xlsx", "Excel workbook (.xlsx)"),
+                                                        ("pdf", "PDF to print (Legal landscape)")]),
+                             default="xlsx", validate_choice=True)
     background = BooleanField("Run in the background and tell me when it is ready")

@@ -1,6 +1,7 @@
 """``/reports`` (issue 11; docs/design.md §8, §11): the MFBM Budget Execution
 Report and the FAR No. 1 statement by fiscal year and MOA (a MOA focal
-person: their MOA only, as the API has it). A small one downloads at once; a
+person: their MOA only, as the API has it), as an Excel workbook or a PDF
+to print. A small one downloads at once; a
 large year, or one asked for in the background, runs as a job whose page
 polls the job record (HTMX, every second, until it ends) and then offers
 the download."""
@@ -14,7 +15,6 @@ from flask import Blueprint, redirect, render_template, send_file, url_for
 from db.models import JobRecord
 from services import calendar, job_records, ppas, reports
 from services.access import sees_all_organizations
-from web.contract import XLSX
 from web.ui.forms import ReportForm, choices
 from web.ui.pages import is_htmx, load_form, signed_in, submit
 
@@ -41,15 +41,17 @@ def index():
 
     def request_report():
         moa = reports.report_scope(user, form.moa.data or None)
+        fmt = form.file_format.data or "xlsx"
         outcome = reports.request_report(user, form.report.data, form.fiscal_year.data, moa,
-                                         background=form.background.data)
-        return outcome, reports.file_name(form.report.data, form.fiscal_year.data, moa)
+                                         background=form.background.data, fmt=fmt)
+        return outcome, reports.file_name(form.report.data, form.fiscal_year.data, moa, fmt), fmt
 
     def answer(result):
-        outcome, download_name = result
+        outcome, download_name, fmt = result
         if isinstance(outcome, JobRecord):
             return redirect(url_for(".job", job_id=outcome.id))
-        return send_file(BytesIO(outcome), mimetype=XLSX, as_attachment=True, download_name=download_name)
+        return send_file(BytesIO(outcome), mimetype=reports.MEDIA_TYPES[fmt], as_attachment=True,
+                         download_name=download_name)
 
     done, status = submit(form, request_report, answer)
     jobs = [(job, job_records.arguments_of(job)) for job in job_records.recent_jobs(user, REPORT_JOB)]
@@ -69,6 +71,6 @@ def job(job_id: str):
 
 @bp.route("/reports/files/<job:job_id>")
 def report_file(job_id: str):
-    """The workbook a finished report job wrote (409 page while it is not finished)."""
+    """The file (workbook or PDF) a finished report job wrote (409 page while it is not finished)."""
     report = reports.finished_report(signed_in(), job_id)
-    return send_file(report.path, mimetype=XLSX, as_attachment=True, download_name=report.download_name)
+    return send_file(report.path, mimetype=report.media_type, as_attachment=True, download_name=report.download_name)

@@ -1,0 +1,301 @@
+"""Print-ready PDFs of the reports (docs/design.md §8, "Print"): an HTML
+template rendered by Jinja (autoescaped: every user text is inert text) and
+laid out by WeasyPrint on Legal landscape.
+
+A report to print is a ``PrintedReport``: its title lines, its columns
+(text, money or percent; optionally under a grouped heading) and its lines
+(detail, subtotal, total). ``render_pdf`` turns one into PDF bytes with the
+template ``web/ui/templates/print/table.html`` (on ``print/base.html``):
+body text 8 pt in the bundled DejaVu Sans Condensed (it has the peso sign,
+₱, so the output never depends on the machine's fonts), the title and the
+column headings repeated on every page, a "Page X of Y" footer with the
+generation time (Asia/Manila), money in accounting format
+(``workflow.money.accounting``: negatives in parentheses, zero as "-").
+
+The PDF's figures are the workbook's: ``mfbm_pdf`` and ``far1_pdf`` take
+their columns and values from ``services.workbooks`` (one definition of
+each report's columns for both formats). WeasyPrint may fetch nothing but
+the bundled fonts (``_fetcher``), whatever a template or a text contains.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote
+from zoneinfo import ZoneInfo
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
+
+from services.reports import Far1Row, MfbmReport
+from workflow.money import accounting
+
+_WEB = Path(__file__).resolve().parents[1] / "web"
+TEMPLATES = _WEB / "ui" / "templates"
+#: The bundled fonts (web/static/vendor/dejavu, with their licence).
+FONTS = _WEB / "static" / "vendor" / "dejavu"
+TEXT, MONEY, PERCENT = "text", "money", "percent"
+ZONE = ZoneInfo("Asia/Manila")
+#: Body text size (pt) and the layout of print/base.html: Legal landscape
+#: (14 × 8.5 in) less 8 mm margins each side and a little slack (pt); a
+#: cell's padding and borders (pt); the minimum widths of text columns (em).
+FONT_SIZE = 8
+PAGE_WIDTH = 14 * 72 - 2 * 8 * 72 / 25.4 - 8
+CELL_PADDING = 3 + 0.5
+TEXT_EM, WIDE_EM = 3, 10
+
+
+@lru_cache(maxsize=2)
+def _advances(bold: bool) -> tuple[dict[int, int], dict[str, int], int]:
+    from fontTools.ttLib import TTFont
+
+    font = TTFont(FONTS / ("DejaVuSansCondensed-Bold.ttf" if bold else "DejaVuSansCondensed.ttf"), lazy=True)
+    return font.getBestCmap(), {name: advance for name, (advance, _lsb) in font["hmtx"].metrics.items()}, \
+        font["head"].unitsPerEm
+
+
+def text_width(text: str, *, bold: bool = False, size: float = FONT_SIZE) -> float:
+    """The width (pt) of ``text`` on one line in the bundled font at ``size``
+    pt (kerning aside); a character the font lacks counts as an em."""
+    cmap, advances, units = _advances(bold)
+    return sum(advances.get(cmap.get(ord(ch), ""), units) for ch in text) * size / units
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a printed table: its heading, what it holds (``text``,
+    ``money`` in PHP, or ``percent`` as a fraction, 0.25 = 25 %) and the
+    grouped heading above it, if any (adjacent columns with the same group
+    share one heading cell); ``wide`` for a long text (a title, remarks)
+    that should get room before the figures do."""
+
+    header: str
+    kind: str = TEXT
+    group: str = ""
+    wide: bool = False
+
+
+@dataclass(frozen=True)
+class Line:
+    """One row of a printed table: its values in column order and its kind
+    (``detail``, ``subtotal`` or ``total``: the latter two print bold)."""
+
+    values: Sequence[Any]
+    kind: str = "detail"
+
+
+@dataclass
+class PrintedReport:
+    """A report ready for ``render_pdf``.
+
+    ``titles`` are the lines above the table (the last is the report's
+    name, printed larger), repeated on every page; ``scope`` says whose rows these are
+    (e.g. "MOA: MSSD" or "All MOAs"); ``generated`` is when it was made
+    (aware; default now), printed in the footer in Asia/Manila."""
+
+    titles: Sequence[str]
+    columns: Sequence[Column]
+    lines: Sequence[Line]
+    scope: str = ""
+    generated: datetime = field(default_factory=lambda: datetime.now(ZONE))
+    #: How many leading columns identify a line (e.g. code and title): when
+    #: the table is wider than the page, they are repeated on each part.
+    key_columns: int = 1
+
+    def layout(self) -> list[list[tuple[int, float]]]:
+        """Each printed part (``parts``) as ``(column index, width in pt)``
+        pairs: every column at least as wide as it needs, the room left on
+        the page shared by the text columns (a wide one three times as
+        much), so WeasyPrint lays the table out at fixed widths instead of
+        measuring every cell again."""
+        widths = [self._min_width(i) for i in range(len(self.columns))]
+        out = []
+        for part in self.parts(widths):
+            shares = [3 if self.columns[i].wide else 1 if self.columns[i].kind == TEXT else 0 for i in part]
+            shares = shares if any(shares) else [1] * len(part)
+            room = max(0.0, PAGE_WIDTH - sum(widths[i] for i in part))
+            out.append([(i, widths[i] + room * share / sum(shares)) for i, share in zip(part, shares, strict=True)])
+        return out
+
+    def parts(self, widths: Sequence[float] | None = None) -> list[list[int]]:
+        """The column indexes of each printed part, left to right: one part
+        with every column when the table fits the page's width; else the
+        key columns and as many of the others as fit, part after part (the
+        report then runs more than one page wide, its key columns on each).
+        Widths are measured in the bundled font (``text_width``), or given."""
+        widths = widths or [self._min_width(i) for i in range(len(self.columns))]
+        keys = list(range(min(self.key_columns, len(self.columns))))
+        if sum(widths) <= PAGE_WIDTH:
+            return [list(range(len(self.columns)))]
+        room = PAGE_WIDTH - sum(widths[i] for i in keys)
+        others = list(range(len(keys), len(self.columns)))
+        parts = _pack(others, widths, room)
+        # as even as the same number of parts allows (not one column alone on the last)
+        even = max(sum(widths[i] for i in others) / len(parts), *(widths[i] for i in others))
+        while even < room and len(_pack(others, widths, even)) > len(parts):
+            even = min(room, even * 1.02)
+        return [keys + part for part in _pack(others, widths, even)]
+
+    def _min_width(self, index: int) -> float:
+        """The narrowest a column can print (pt): a figure on one line, a
+        text's longest word (at least the column's minimum width), its
+        heading's longest word, in bold, plus the cell's padding and border."""
+        column = self.columns[index]
+        words = column.header.split() or [""]
+        needed = max(text_width(w, bold=True) for w in words)
+        for line in self.lines:
+            text = cell(line.values[index], column.kind)
+            pieces = [text] if column.kind != TEXT else (text.split() or [""])
+            needed = max(needed, *(text_width(p, bold=line.kind != "detail") for p in pieces))
+        if column.kind == TEXT:
+            needed = max(needed, (WIDE_EM if column.wide else TEXT_EM) * FONT_SIZE)
+        return needed + CELL_PADDING + 1  # 1 pt for what kerning and rounding may add
+
+    def groups(self, part: Sequence[int] | None = None) -> list[tuple[str, int]]:
+        """The grouped headings of ``part`` (column indexes; default all) as
+        ``(label, number of columns)`` runs, left to right; an empty list
+        when no column has a group."""
+        columns = list(self.columns) if part is None else [self.columns[i] for i in part]
+        if not any(c.group for c in columns):
+            return []
+        runs: list[tuple[str, int]] = []
+        for column in columns:
+            if runs and runs[-1][0] == column.group:
+                runs[-1] = (column.group, runs[-1][1] + 1)
+            else:
+                runs.append((column.group, 1))
+        return runs
+
+
+def _pack(indexes: list[int], widths: list[float], room: float) -> list[list[int]]:
+    """``indexes`` in order, in runs whose widths add up to ``room`` at most
+    (a column wider than ``room`` alone in its run)."""
+    runs: list[list[int]] = [[]]
+    for index in indexes:
+        if runs[-1] and sum(widths[i] for i in runs[-1]) + widths[index] > room:
+            runs.append([])
+        runs[-1].append(index)
+    return runs
+
+
+def rate(value: Decimal | None) -> str:
+    """A fraction as a percentage with two decimals, as the workbook's
+    ``0.00%`` shows it: ``Decimal("0.4215")`` -> ``"42.15%"``; a negative
+    in parentheses; nothing for ``None``."""
+    if value is None:
+        return ""
+    if isinstance(value, float) or isinstance(value, bool):
+        raise TypeError("percentages are shown from a Decimal, never a float")
+    shown = (Decimal(value) * 100).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    return f"({abs(shown):,.2f}%)" if shown < 0 else f"{shown:,.2f}%"
+
+
+def cell(value: Any, kind: str) -> str:
+    """The text of one cell: money in accounting format, a percent as
+    ``rate``, anything else as written (``None`` as nothing)."""
+    if kind == MONEY:
+        return accounting(value)
+    if kind == PERCENT:
+        return rate(value)
+    return "" if value is None else str(value)
+
+
+def _environment() -> Environment:
+    env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html"]),
+                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env.filters.update({"accounting": accounting, "rate": rate, "cell": cell, "css_string": _css_string})
+    return env
+
+
+def _css_string(text: str) -> Markup:
+    """``text`` as a CSS string literal for the template's ``<style>`` (the
+    footer, the font URLs): every character but letters, digits and
+    `` .,:-()/_`` as a CSS escape, so nothing in it can end the string or
+    the style element."""
+    escaped = "".join(ch if (ch.isascii() and ch.isalnum()) or ch in " .,:-()/_" else f"\\{ord(ch):06x}"
+                      for ch in text)
+    return Markup(f'"{escaped}"')
+
+
+_ENV = _environment()
+
+
+def _fetcher():
+    """WeasyPrint's URL fetcher: the bundled fonts, nothing else (no
+    network, no other file), so no text in a report can make it read one."""
+    from weasyprint.urls import URLFetcher
+
+    allowed = FONTS.as_uri() + "/"
+
+    class BundledFontsOnly(URLFetcher):
+        def fetch(self, url, headers=None):
+            if not url.startswith(allowed) or ".." in unquote(url):
+                raise ValueError(f"printing fetches only the bundled fonts, not {url[:80]}")
+            return super().fetch(url, headers)
+
+    return BundledFontsOnly(allowed_protocols=("file",))
+
+
+def render_html(report: PrintedReport, template: str = "print/table.html") -> str:
+    """The report as the HTML WeasyPrint lays out (autoescaped)."""
+    return _ENV.get_template(template).render(
+        report=report, fonts=FONTS.as_uri(),
+        footer=f"Generated {report.generated.astimezone(ZONE):%d %B %Y %H:%M} (Asia/Manila) by ppaflow"
+               + (f" - {report.scope}" if report.scope else ""))
+
+
+def render_pdf(report: PrintedReport, template: str = "print/table.html") -> bytes:
+    """The report as PDF bytes: Legal landscape, 8 pt body text, title and
+    headings on every page, "Page X of Y" footer (docs/design.md §8)."""
+    from weasyprint import HTML
+
+    html = render_html(report, template)
+    return HTML(string=html, base_url=FONTS.as_uri() + "/", url_fetcher=_fetcher()).write_pdf()
+
+
+# -- the reports ------------------------------------------------------------------------------
+
+def _columns(definitions) -> list[Column]:
+    """``Column``s from a workbook's ``(header, width cap, number format)``
+    columns (a text column capped at 40 characters or more is ``wide``)."""
+    from services.workbooks import MONEY as XLSX_MONEY
+    from services.workbooks import PERCENT as XLSX_PERCENT
+
+    kinds = {XLSX_MONEY: MONEY, XLSX_PERCENT: PERCENT}
+    return [Column(header, kinds.get(number_format, TEXT), wide=width >= 40)
+            for header, width, number_format in definitions]
+
+
+def _scope(moa: str | None) -> str:
+    return f"MOA: {moa}" if moa else "All MOAs"
+
+
+def mfbm_pdf(report: MfbmReport) -> bytes:
+    """The MFBM Budget Execution Report as PDF bytes: the workbook's columns
+    and figures (``services.workbooks.MFBM_COLUMNS``), one line per PPA
+    and the total."""
+    from services.workbooks import MFBM_COLUMNS, TITLES, _mfbm_values
+
+    lines = [Line(_mfbm_values(row)) for row in report.rows] + [Line(_mfbm_values(report.totals), "total")]
+    return render_pdf(PrintedReport(
+        titles=(*TITLES, f"BUDGET EXECUTION REPORT - FY {report.fiscal_year}"),
+        columns=_columns(MFBM_COLUMNS), lines=lines, scope=_scope(report.moa), key_columns=2))
+
+
+def far1_pdf(rows: Sequence[Far1Row], fiscal_year: int, moa: str | None) -> bytes:
+    """The FAR No. 1 statement as PDF bytes: the workbook's columns and
+    figures (``services.workbooks.FAR1_COLUMNS``, ``far1_values``), details,
+    MOA subtotals and the grand total."""
+    from services.workbooks import FAR1_COLUMNS, TITLES, far1_values
+
+    return render_pdf(PrintedReport(
+        titles=(*TITLES, "STATEMENT OF APPROPRIATIONS, ALLOTMENTS, OBLIGATIONS, DISBURSEMENTS AND BALANCES "
+                         f"(FAR No. 1) - FY {fiscal_year}"),
+        columns=_columns(FAR1_COLUMNS), lines=[Line(far1_values(row), row.kind) for row in rows],
+        scope=_scope(moa), key_columns=3))
