@@ -14,7 +14,8 @@ from tests.support import Chain
 
 def test_a_document_attached_to_an_ors_on_the_execution_tab_is_listed_under_it_and_downloads(world, browser_for):
     chain = Chain(world)
-    obligation = chain.obligate(chain.allot("100000.00")["id"], "60000.00")["id"]
+    ors = chain.obligate(chain.allot("100000.00")["id"], "60000.00")
+    obligation, number = ors["id"], ors["ors_number"]
     page = f"/ppas/{chain.ppa}/execution"
     focal = browser_for(world.focal)
 
@@ -27,8 +28,8 @@ def test_a_document_attached_to_an_ors_on_the_execution_tab_is_listed_under_it_a
 
     assert attached.status_code == 302
     assert attached.headers["Location"].endswith(f"#documents-obligation-{obligation}")
-    assert "ORS ORS-2025-0002: 1 document" in entry
-    assert f'<label for="documents-obligation-{obligation}-file">Document for ORS ORS-2025-0002' in entry
+    assert f"ORS {number}: 1 document" in entry
+    assert f'<label for="documents-obligation-{obligation}-file">Document for ORS {number}' in entry
     assert focal.client.get(link).get_data() == documents.pdf()
     assert browser_for(world.other_focal).client.get(link).status_code == 404
 
@@ -36,7 +37,8 @@ def test_a_document_attached_to_an_ors_on_the_execution_tab_is_listed_under_it_a
 def test_a_program_attached_to_a_dv_is_refused_next_to_its_file_field_and_nothing_is_listed(world, browser_for):
     chain = Chain(world)
     obligation = chain.obligate(chain.allot("100000.00")["id"], "60000.00")["id"]
-    disbursement = chain.disburse(obligation, "10000.00")["id"]
+    dv = chain.disburse(obligation, "10000.00")
+    disbursement = dv["id"]
     page = f"/ppas/{chain.ppa}/execution"
     focal = browser_for(world.focal)
 
@@ -48,16 +50,16 @@ def test_a_program_attached_to_a_dv_is_refused_next_to_its_file_field_and_nothin
     assert re.search(rf'<details class="record-form" id="documents-disbursement-{disbursement}" open>', html)
     assert re.search(rf'id="documents-disbursement-{disbursement}-file-error" class="field-error">the file&#39;s '
                      r"content is a Windows program \(exe\)", html)
-    assert "DV DV-2025-0003: 0 documents" in html
+    assert f"DV {dv['dv_number']}: 0 documents" in html
 
 
 def test_a_reviewer_sees_the_documents_of_an_ors_but_no_upload_form(world, browser_for):
     chain = Chain(world)
-    chain.obligate(chain.allot("100000.00")["id"], "60000.00")
+    number = chain.obligate(chain.allot("100000.00")["id"], "60000.00")["ors_number"]
 
     html = browser_for(world.technical_reviewer).client.get(f"/ppas/{chain.ppa}/execution").get_data(as_text=True)
 
-    assert "Supporting documents of ORS and DV" in html and "ORS ORS-2025-0002: 0 documents" in html
+    assert "Supporting documents of ORS and DV" in html and f"ORS {number}: 0 documents" in html
     assert "Attach the document" not in html
 
 
