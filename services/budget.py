@@ -610,7 +610,10 @@ def check_validity(allotment: Allotment, step: str, posted_on: date) -> None:
 
 def record_obligation(user: User, *, allotment_id: int, payee: str, ors_number: str, particulars: str = "",
                       obligation_date: date, amount: Decimal, work_item_id: int | None = None) -> Obligation:
-    """Obligate part of an allotment (ORS), optionally charged to a work
+    """Prepare an ORS against an allotment, as a draft (docs/design.md §12
+    "ORS and DV as documents"): it counts in no total until Box B
+    (``services.documents.fire_obligation_transition``), where every check
+    below is made again. Optionally charged to a work
     item of the PPA's WBS (``work_item_id``; none charges the PPA as a
     whole): its disbursements become that item's actual expenditure
     (``services.expenditure``, docs/design.md §12).
@@ -622,7 +625,8 @@ def record_obligation(user: User, *, allotment_id: int, payee: str, ors_number: 
         OutsideValidity: dated outside the validity of the allotment's
             appropriation (rules/default/validity.yaml),
         ValidationFailed: a work item outside the PPA's WBS (``work_item_id``),
-        BudgetLimitExceeded: the obligations would exceed the allotment.
+        BudgetLimitExceeded: the obligations would exceed the allotment
+            (the posted ORS under it and this one).
     """
     try:
         with transaction() as session:
@@ -637,13 +641,13 @@ def record_obligation(user: User, *, allotment_id: int, payee: str, ors_number: 
                     f"dated before the allotment it draws on"]})
             check_validity(allotment, "obligation", obligation_date)
             check_work_item(allotment.program_budget.ppa, work_item_id)
+            if amount > adjusted_amount(allotment) - _active_total(Obligation, Obligation.allotment_id, allotment.id):
+                raise BudgetLimitExceeded("up front", level="obligation")
             obligation = Obligation(allotment_id=allotment.id, organization_id=allotment.organization_id, payee=payee,
                                     ors_number=ors_number, work_item_id=work_item_id,
                                     particulars=particulars, obligation_date=obligation_date, amount=amount,
-                                    created_by_id=user.id)
+                                    status="draft", created_by_id=user.id)
             session.add(obligation)
-            session.flush()
-            refresh_allotment_status(allotment)
     except BudgetLimitExceeded:
         raise limit_problem("obligation", allotment_id, amount) from None
     return obligation
@@ -651,14 +655,17 @@ def record_obligation(user: User, *, allotment_id: int, payee: str, ors_number: 
 
 def record_disbursement(user: User, *, obligation_id: int, dv_number: str, payment_method: str,
                         disbursement_date: date, amount: Decimal) -> Disbursement:
-    """Pay part of an obligation (DV).
+    """Prepare a DV against an obligated ORS, as a draft (docs/design.md
+    §12 "ORS and DV as documents"): it counts as a disbursement only once
+    paid (Box E, ``services.documents.fire_disbursement_transition``, which
+    makes every check below again with the check/ADA issue date).
 
     Raises:
         NotFound, Forbidden, Duplicate,
-        Conflict: the obligation is cancelled,
+        Conflict: the obligation is cancelled or not yet obligated (``not_posted``),
         ValidationFailed: dated before the obligation (the field and both dates named),
         OutsideValidity: dated outside the validity of the appropriation,
-        BudgetLimitExceeded: the disbursements would exceed the obligation.
+        BudgetLimitExceeded: the paid DVs and this one would exceed the obligation.
     """
     try:
         with transaction() as session:
@@ -672,14 +679,14 @@ def record_disbursement(user: User, *, obligation_id: int, dv_number: str, payme
                     f"{obligation.obligation_date.isoformat()}; a disbursement cannot be dated before the "
                     f"obligation it pays"]})
             check_validity(obligation.allotment, "disbursement", disbursement_date)
+            if amount > adjusted_amount(obligation) - _active_total(Disbursement, Disbursement.obligation_id,
+                                                                    obligation.id):
+                raise BudgetLimitExceeded("up front", level="disbursement")
             disbursement = Disbursement(obligation_id=obligation.id, organization_id=obligation.organization_id,
                                         dv_number=dv_number,
                                         payment_method=payment_method, disbursement_date=disbursement_date,
-                                        amount=amount, created_by_id=user.id)
+                                        amount=amount, status="draft", created_by_id=user.id)
             session.add(disbursement)
-            session.flush()
-            refresh_obligation_status(obligation)
-            sync_expenditure(session, obligation.allotment.program_budget.ppa_id)
     except BudgetLimitExceeded:
         raise limit_problem("disbursement", obligation_id, amount) from None
     return disbursement
@@ -1145,6 +1152,14 @@ def _organization_of(row) -> int:
 
 
 def _require_active(row, noun: str) -> None:
+    """Refuse a use of ``row`` that is not posted (a draft ORS or DV, 409
+    ``not_posted``) or cancelled (409 ``cancelled``)."""
+    if getattr(row, "draft", False) or row.status == "withdrawn":
+        document = {"obligation": "ORS", "disbursement": "DV"}.get(noun, noun)
+        raise Conflict(f"{noun} {row.id} is an {document} not yet posted ({row.status}); it counts only once "
+                       + ("obligated (Box B signed)" if noun == "obligation" else "paid (Box E)")
+                       + (", and a draft is cancelled with its workflow's cancel step" if row.status != "withdrawn"
+                          else ""), code="not_posted")
     if not row.active:
         raise Conflict(f"{noun} {row.id} is cancelled", code="cancelled")
 
