@@ -28,7 +28,6 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from db import db
 from db.models import Allotment, Disbursement, Obligation, User
 from db.types import utcnow
 from services import workflows
@@ -99,22 +98,24 @@ def fire_obligation_transition(user: User, obligation_id: int, trigger: str, *, 
             allotment_id = get_or_raise(user, Obligation, obligation_id).allotment_id
             allotment, obligation = lock_in_order(user, (Allotment, allotment_id), (Obligation, obligation_id))
             check_if_match(if_match, obligation.etag)
-            outcome = workflows.fire(user, ORS, obligation, trigger, comment=comment)
-            if trigger == CANCEL:
-                _withdrawn(obligation, outcome)
-            elif trigger == POSTS["ors"]:
-                require_open(obligation.organization_id, obligation.obligation_date)
-                _require_active(allotment, "allotment")
-                if obligation.obligation_date < allotment.release_date:
-                    raise ValidationFailed({"obligation_date": [
-                        f"the ORS date {obligation.obligation_date.isoformat()} is before the release of allotment "
-                        f"{allotment.saro_number} on {allotment.release_date.isoformat()}"]})
-                check_validity(allotment, "obligation", obligation.obligation_date)
-                session.flush()
+            amount = obligation.amount
+            with session.no_autoflush:  # the checks below read before the posting is written
+                outcome = workflows.fire(user, ORS, obligation, trigger, comment=comment)
+                if trigger == CANCEL:
+                    _withdrawn(obligation, outcome)
+                elif trigger == POSTS["ors"]:
+                    require_open(obligation.organization_id, obligation.obligation_date)
+                    _require_active(allotment, "allotment")
+                    if obligation.obligation_date < allotment.release_date:
+                        raise ValidationFailed({"obligation_date": [
+                            f"the ORS date {obligation.obligation_date.isoformat()} is before the release of "
+                            f"allotment {allotment.saro_number} on {allotment.release_date.isoformat()}"]})
+                    check_validity(allotment, "obligation", obligation.obligation_date)
+            session.flush()
+            if trigger == POSTS["ors"]:
                 refresh_allotment_status(allotment)
                 sync_expenditure(session, allotment.program_budget.ppa_id)
     except BudgetLimitExceeded:
-        amount = db.session.get(Obligation, obligation_id).amount
         raise limit_problem("obligation", allotment_id, amount) from None
     return obligation
 
@@ -175,6 +176,7 @@ def fire_disbursement_transition(user: User, disbursement_id: int, trigger: str,
             obligation, disbursement = lock_in_order(user, (Obligation, obligation_id),
                                                      (Disbursement, disbursement_id))
             check_if_match(if_match, disbursement.etag)
+            amount = disbursement.amount
             # one UPDATE moves the DV out of its last box and sets Box E (no autoflush between them)
             with session.no_autoflush:
                 outcome = workflows.fire(user, DV, disbursement, trigger, comment=comment)
@@ -196,7 +198,6 @@ def fire_disbursement_transition(user: User, disbursement_id: int, trigger: str,
                 refresh_obligation_status(obligation)
                 sync_expenditure(session, obligation.allotment.program_budget.ppa_id)
     except BudgetLimitExceeded:
-        amount = db.session.get(Disbursement, disbursement_id).amount
         raise limit_problem("disbursement", obligation_id, amount) from None
     return disbursement
 

@@ -350,7 +350,16 @@ def _remake(legacy: bool) -> None:
     after the last trigger of their group)."""
     statements = _statements(legacy)
     if _postgresql():
+        # PostgreSQL alters a column's type only with no trigger naming it: set the tables' triggers aside
+        triggers = op.get_bind().exec_driver_sql(
+            "SELECT tgname, tgrelid::regclass::text, pg_get_triggerdef(oid) FROM pg_trigger "
+            "WHERE tgrelid IN ('obligations'::regclass, 'disbursements'::regclass) AND NOT tgisinternal "
+            "ORDER BY oid").all()
+        for name, table, _ in triggers:
+            ddl(f'DROP TRIGGER "{name}" ON {table}')
         _alter_tables(legacy)
+        for _, _, definition in triggers:
+            ddl(definition)
         for _, sql in statements:
             ddl(sql)
         return
