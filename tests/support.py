@@ -353,6 +353,19 @@ class Chain:
         return body
 
 
+def certify_ors(world: World, obligation: int, org: str = "MSSD") -> dict:
+    """Have ``org``'s head of office (Box A) and budget officer (Box B) sign
+    a prepared ORS; returns it obligated (MSSD's are ``world.office_head``
+    and ``world.budget_officer``)."""
+    for trigger, role, name in (("certify_charges", "head_of_office", "office_head"),
+                                ("certify_obligation", "budget_officer", "budget_officer")):
+        who = world.person(f"{org.lower()}.{name}", role, org=org)
+        response = world.client.post(f"/api/obligations/{obligation}/transitions", json={"trigger": trigger},
+                                     headers=who.headers)
+        assert response.status_code == 200, response.get_json()
+    return response.get_json()
+
+
 def enact_proposal(world: World, proposal: int, submitter: Person | None = None) -> dict:
     """Submit (``submitter``, the MOA focal person, MSSD's by default), review
     (an MFBM analyst) and enact (another MFBM analyst: separation of duties,

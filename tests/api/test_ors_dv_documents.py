@@ -12,7 +12,12 @@ from sqlalchemy import text
 
 from db import db
 from tests.api.test_delegations_api import delegate, end_behind_the_services_back
-from tests.integration.test_budget_limits import insert_disbursement, insert_obligation, refused, seed
+from tests.integration.test_budget_limits import (
+    insert_disbursement,
+    insert_obligation,
+    refused,
+    seed,
+)
 from tests.support import Chain, race
 
 ORS_STEPS = ("certify_charges", "certify_obligation", "cancel")

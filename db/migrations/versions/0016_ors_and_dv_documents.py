@@ -113,8 +113,8 @@ def _plain(row: str) -> str:
 def _limits(legacy: bool):
     """0011's LIMITS for the two levels whose rows are now documents:
     (child, fk, child's active amount, parent, parent's limit, parent columns, level)."""
-    allotment_limit = lambda p: f"(CASE WHEN {p}.status = 'cancelled' THEN 0 ELSE {allotment_active(p)} END)"  # noqa: E731
-    obligation_limit = (lambda p: f"(CASE WHEN {counting('obligations', p, legacy)} THEN {obligation_active(p)} "  # noqa: E731
+    allotment_limit = lambda p: f"(CASE WHEN {p}.status = 'cancelled' THEN 0 ELSE {allotment_active(p)} END)"
+    obligation_limit = (lambda p: f"(CASE WHEN {counting('obligations', p, legacy)} THEN {obligation_active(p)} "
                                   f"ELSE 0 END)")
     return (("obligations", "allotment_id", obligation_active, "allotments", allotment_limit, "amount, status",
              "obligation"),
@@ -176,7 +176,7 @@ def limit_statements(legacy: bool) -> list[tuple[str | None, str]]:
     """The limit triggers of the ORS and DV levels (0011's, counting posted rows only)."""
     out: list[tuple[str | None, str]] = []
     for child, fk, child_active, parent, parent_limit, parent_columns, level in _limits(legacy):
-        counts = lambda row: counting(child, row, legacy)  # noqa: E731
+        counts = lambda row, child=child: counting(child, row, legacy)
         others = (f"SELECT COALESCE(SUM({child_active('c')}), 0) FROM {child} c "
                   f"WHERE c.{fk} = NEW.{fk} AND {counts('c')}")
         if _postgresql():
@@ -229,8 +229,8 @@ def limit_statements(legacy: bool) -> list[tuple[str | None, str]]:
 
 def adjustment_statements(legacy: bool) -> list[tuple[str | None, str]]:
     """0011's adjustment limit triggers, counting posted ORS and DV only."""
-    ors = lambda row: counting("obligations", row, legacy)  # noqa: E731
-    dv = lambda row: counting("disbursements", row, legacy)  # noqa: E731
+    ors = lambda row: counting("obligations", row, legacy)
+    dv = lambda row: counting("disbursements", row, legacy)
     allotment_after = f"{allotment_active('a')} + NEW.amount"
     obligation_after = f"{obligation_active('o')} + NEW.amount"
     obligated = ("(SELECT COALESCE(SUM(" + obligation_active('c') + "), 0) FROM obligations c "
