@@ -125,11 +125,13 @@ def test_a_draft_ors_counts_nowhere_until_box_b_obligates_it(chain, world):
                         ors_number="ORS-D-2", obligation_date="2025-03-10", amount="60000.00")
 
     while_draft = chain.get(f"/api/allotments/{allotment}")
+    appropriation = chain.get(f"/api/program-budgets/{chain.program_budget}")
     first = chain.certify(draft["id"])
     over = chain.sign(f"/api/obligations/{second['id']}", 409, chain.ors_boxes())
     after = chain.get(f"/api/allotments/{allotment}")
 
     assert (draft["status"], while_draft["obligated"], while_draft["available"]) == ("draft", "0.00", "100000.00")
+    assert (appropriation["obligated"], appropriation["unobligated"]) == ("0.00", "100000.00")
     assert (first["status"], after["obligated"], after["available"]) == ("obligated", "60000.00", "40000.00")
     assert over["code"] == "budget_limit_exceeded" and over["available"] == "40000.00"
     assert chain.get(f"/api/obligations/{second['id']}")["status"] == "charges_certified"
@@ -148,6 +150,25 @@ def test_a_dv_cannot_be_prepared_against_a_draft_ors_nor_a_norsa_or_cancellation
 
     assert {dv["code"], norsa["code"], cancel["code"]} == {"not_posted"}
     assert "not yet posted" in dv["detail"] and "Box B" in dv["detail"]
+
+
+def test_box_b_and_box_e_are_refused_in_a_quarter_closed_since_the_draft_was_prepared(chain, world):
+    from tests.api.test_period_closures import close
+
+    allotment = chain.allot("100000.00")["id"]
+    obligation = chain.obligate(allotment, "50000.00")["id"]
+    ors = chain.ors_ready_for_box_b(allotment, "1000.00", day="2025-03-20")
+    dv = chain.dv_ready_to_pay(obligation, "1000.00", day="2025-03-25")
+    close(world, (world.budget_officer, world.chief_accountant))
+
+    box_b = chain.box_b(ors)(world.client)
+    box_e = chain.box_e(dv, day="2025-03-25")(world.client)
+    paid_in_april = chain.box_e(dv, day="2025-04-02")(world.client)
+
+    assert (box_b.status_code, box_b.get_json()["code"]) == (409, "period_closed")
+    assert (box_e.status_code, box_e.get_json()["code"]) == (409, "period_closed")
+    assert chain.get(f"/api/obligations/{ors}")["status"] == "charges_certified"
+    assert paid_in_april.status_code == 200 and paid_in_april.get_json()["disbursement_date"] == "2025-04-02"
 
 
 def test_paying_a_dv_needs_the_check_or_ada_number_and_date_and_the_jev_number(chain, world):
