@@ -8,7 +8,8 @@ Who may do what (admins may do all):
 | proposal steps (submit; review, enact, return) | ``workflows/budget_proposal.yaml`` |
 | program budgets (appropriations) | ``budget_analyst`` |
 | release and cancel allotments | ``budget_analyst`` |
-| record and cancel obligations, record and void disbursements | ``moa_focal`` (own MOA) |
+| prepare ORS and DV (drafts), cancel obligated ORS, void paid DV | ``moa_focal`` (own MOA) |
+| sign the boxes of an ORS or DV (Box B of the ORS obligates, Box E of the DV pays) | ``workflows/ors.yaml``, ``workflows/dv.yaml`` (``services.documents``) |
 | allotment adjustments (reduction, withdrawal, augmentation) | ``budget_analyst`` |
 | NORSA obligation adjustments | ``moa_focal`` (own MOA) |
 

@@ -20,6 +20,11 @@ MOA, any DELETE, and any status move but the declared ones; a
 cancellation (void) is final and carries its business date. Corrections
 are rows of their own: ``AllotmentAdjustment`` and ``ObligationAdjustment``
 (NORSA), fixed once written too.
+
+ORS and DV are documents (migration 0016, docs/design.md §12 "ORS and DV as
+documents"): created as drafts that count nowhere, posted at Box B of the
+ORS and Box E of the DV (``rules/default/workflows/ors.yaml``, ``dv.yaml``);
+the triggers above apply from the posting on.
 """
 
 from __future__ import annotations
