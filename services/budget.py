@@ -8,7 +8,8 @@ Who may do what (admins may do all):
 | proposal steps (submit; review, enact, return) | ``workflows/budget_proposal.yaml`` |
 | program budgets (appropriations) | ``budget_analyst`` |
 | release and cancel allotments | ``budget_analyst`` |
-| record and cancel obligations, record and void disbursements | ``moa_focal`` (own MOA) |
+| prepare ORS and DV (drafts), cancel obligated ORS, void paid DV | ``moa_focal`` (own MOA) |
+| sign the boxes of an ORS or DV (Box B of the ORS obligates, Box E of the DV pays) | ``workflows/ors.yaml``, ``workflows/dv.yaml`` (``services.documents``) |
 | allotment adjustments (reduction, withdrawal, augmentation) | ``budget_analyst`` |
 | NORSA obligation adjustments | ``moa_focal`` (own MOA) |
 | appropriation adjustments, realignments, sub-allotments | ``services.adjustments`` |
@@ -620,7 +621,11 @@ def check_validity(allotment: Allotment, step: str, posted_on: date) -> None:
 def record_obligation(user: User, *, allotment_id: int, payee: str, ors_number: str | None = None,
                       particulars: str = "", obligation_date: date, amount: Decimal,
                       work_item_id: int | None = None) -> Obligation:
-    """Obligate part of an allotment (ORS), optionally charged to a work
+    """Prepare an ORS against an allotment, as a draft (docs/design.md §12
+    "ORS and DV as documents"): it counts in no total until Box B
+    (``services.documents.fire_obligation_transition``), where every check
+    below is made again. Its number is given now (``ors_number``, checked
+    against GAM Appendix 11's form) or the next of its series. Optionally charged to a work
     item of the PPA's WBS (``work_item_id``; none charges the PPA as a
     whole): its disbursements become that item's actual expenditure
     (``services.expenditure``, docs/design.md §12).
@@ -639,7 +644,8 @@ def record_obligation(user: User, *, allotment_id: int, payee: str, ors_number: 
         OutsideValidity: dated outside the validity of the allotment's
             appropriation (rules/default/validity.yaml),
         ValidationFailed: a work item outside the PPA's WBS (``work_item_id``),
-        BudgetLimitExceeded: the obligations would exceed the allotment.
+        BudgetLimitExceeded: the obligations would exceed the allotment
+            (the posted ORS under it and this one).
     """
     try:
         with transaction() as session:
@@ -654,16 +660,16 @@ def record_obligation(user: User, *, allotment_id: int, payee: str, ors_number: 
                     f"dated before the allotment it draws on"]})
             check_validity(allotment, "obligation", obligation_date)
             check_work_item(allotment.program_budget.ppa, work_item_id)
+            if amount > adjusted_amount(allotment) - _active_total(Obligation, Obligation.allotment_id, allotment.id):
+                raise BudgetLimitExceeded("up front", level="obligation")
             ors_number = number_ors(allotment.organization_id, given=ors_number,
                                     allotment_class=allotment.allotment_class,
                                     fund_cluster=allotment.program_budget.fund_cluster, on=obligation_date)
             obligation = Obligation(allotment_id=allotment.id, organization_id=allotment.organization_id, payee=payee,
                                     ors_number=ors_number, work_item_id=work_item_id,
                                     particulars=particulars, obligation_date=obligation_date, amount=amount,
-                                    created_by_id=user.id)
+                                    status="draft", created_by_id=user.id)
             session.add(obligation)
-            session.flush()
-            refresh_allotment_status(allotment)
     except BudgetLimitExceeded:
         raise limit_problem("obligation", allotment_id, amount) from None
     return obligation
@@ -671,8 +677,12 @@ def record_obligation(user: User, *, allotment_id: int, payee: str, ors_number: 
 
 def record_disbursement(user: User, *, obligation_id: int, dv_number: str | None = None, payment_method: str,
                         disbursement_date: date, amount: Decimal) -> Disbursement:
-    """Pay part of an obligation (DV). The DV carries its program budget's
-    fund cluster as a field of its own (GAM Appendix 32).
+    """Prepare a DV against an obligated ORS, as a draft (docs/design.md
+    §12 "ORS and DV as documents"): it counts as a disbursement only once
+    paid (Box E, ``services.documents.fire_disbursement_transition``, which
+    makes every check below again with the check/ADA issue date). The DV
+    carries its program budget's fund cluster as a field of its own (GAM
+    Appendix 32).
 
     Args:
         dv_number: as GAM Appendix 32 gives it (year – month – serial);
@@ -684,10 +694,10 @@ def record_disbursement(user: User, *, obligation_id: int, dv_number: str | None
         NotFound, Forbidden, Duplicate,
         ValidationFailed: ``payment_method`` not one of the four (they are
             listed); ``dv_number`` not in the form or not of the DV date,
-        Conflict: the obligation is cancelled,
+        Conflict: the obligation is cancelled or not yet obligated (``not_posted``),
         ValidationFailed: dated before the obligation (the field and both dates named),
         OutsideValidity: dated outside the validity of the appropriation,
-        BudgetLimitExceeded: the disbursements would exceed the obligation.
+        BudgetLimitExceeded: the paid DVs and this one would exceed the obligation.
     """
     if payment_method not in PAYMENT_METHODS:
         raise ValidationFailed({"payment_method": [
@@ -705,16 +715,16 @@ def record_disbursement(user: User, *, obligation_id: int, dv_number: str | None
                     f"{obligation.obligation_date.isoformat()}; a disbursement cannot be dated before the "
                     f"obligation it pays"]})
             check_validity(obligation.allotment, "disbursement", disbursement_date)
+            if amount > adjusted_amount(obligation) - _active_total(Disbursement, Disbursement.obligation_id,
+                                                                    obligation.id):
+                raise BudgetLimitExceeded("up front", level="disbursement")
             dv_number = number_dv(obligation.organization_id, given=dv_number, on=disbursement_date)
             disbursement = Disbursement(obligation_id=obligation.id, organization_id=obligation.organization_id,
                                         dv_number=dv_number,
                                         fund_cluster=obligation.allotment.program_budget.fund_cluster,
                                         payment_method=payment_method, disbursement_date=disbursement_date,
-                                        amount=amount, created_by_id=user.id)
+                                        amount=amount, status="draft", created_by_id=user.id)
             session.add(disbursement)
-            session.flush()
-            refresh_obligation_status(obligation)
-            sync_expenditure(session, obligation.allotment.program_budget.ppa_id)
     except BudgetLimitExceeded:
         raise limit_problem("disbursement", obligation_id, amount) from None
     return disbursement
@@ -1208,6 +1218,14 @@ def _organization_of(row) -> int:
 
 
 def _require_active(row, noun: str) -> None:
+    """Refuse a use of ``row`` that is not posted (a draft ORS or DV, 409
+    ``not_posted``) or cancelled (409 ``cancelled``)."""
+    if getattr(row, "draft", False) or row.status == "withdrawn":
+        document = {"obligation": "ORS", "disbursement": "DV"}.get(noun, noun)
+        raise Conflict(f"{noun} {row.id} is an {document} not yet posted ({row.status}); it counts only once "
+                       + ("obligated (Box B signed)" if noun == "obligation" else "paid (Box E)")
+                       + (", and a draft is cancelled with its workflow's cancel step" if row.status != "withdrawn"
+                          else ""), code="not_posted")
     if not row.active:
         raise Conflict(f"{noun} {row.id} is cancelled", code="cancelled")
 

@@ -270,11 +270,13 @@ class MoneyChain:
         for a in self.allotments:
             post("allotted", a.amount, a.row, a.row.release_date, "allotment", a.adjustments, a.row.cancelled_on,
                  "transfer_from" if a.row.id in self.received_allotments else "original")
-        for o in self.obligations:
-            post("obligated", o.amount, o.row, o.row.obligation_date, "obligation", o.adjustments,
-                 o.row.cancelled_on)
+        for o in self.obligations:  # an ORS posts at Box B, a DV at Box E: drafts post nothing
+            if o.row.posted:
+                post("obligated", o.amount, o.row, o.row.obligation_date, "obligation", o.adjustments,
+                     o.row.cancelled_on)
         for d in self.disbursements:
-            post("disbursed", d.amount, d, d.disbursement_date, "disbursement", (), d.voided_on)
+            if d.posted:
+                post("disbursed", d.amount, d, d.disbursement_date, "disbursement", (), d.voided_on)
         return sorted(out, key=lambda p: p.day)
 
     def by_quarter(self) -> dict[tuple[int, int], dict[str, Decimal]]:

@@ -343,10 +343,10 @@ def _postings(organization_id: int) -> Iterable[tuple[tuple[int, str], Posting]]
     for a in allotments:
         yield from post(key_of[a.id], "allotted", "allotment", a, a.release_date,
                         allotment_adjustments.get(a.id, ()), a.cancelled_on)
-    for o in obligations:
+    for o in (o for o in obligations if o.posted):  # a draft ORS or DV posts nothing (docs/design.md §12)
         yield from post(key_of[o.allotment_id], "obligated", "obligation", o, o.obligation_date,
                         obligation_adjustments.get(o.id, ()), o.cancelled_on)
-    for d in disbursements:
+    for d in (d for d in disbursements if d.posted):
         yield from post(key_of[allotment_of[d.obligation_id]], "disbursed", "disbursement", d, d.disbursement_date,
                         (), d.voided_on)
 

@@ -107,6 +107,42 @@ class World:
     def admin(self) -> Person:
         return self.person("admin", "admin")
 
+    # The MOA's signatories of ORS and DV (rules/default/workflows/ors.yaml, dv.yaml).
+    @property
+    def office_head(self) -> Person:
+        """Head of the requesting office: Box A of an ORS and of a DV."""
+        return self.person("mssd.office_head", "head_of_office", org="MSSD")
+
+    @property
+    def budget_officer(self) -> Person:
+        """Box B of an ORS: allotment available, obligated."""
+        return self.person("mssd.budget_officer", "budget_officer", org="MSSD")
+
+    @property
+    def accountant(self) -> Person:
+        """Box B of a DV: the accounting entry."""
+        return self.person("mssd.entry_accountant", "accountant", org="MSSD")
+
+    @property
+    def chief_accountant(self) -> Person:
+        """Box C of a DV: cash available, documents complete."""
+        return self.person("mssd.chief_accountant", "chief_accountant", org="MSSD")
+
+    @property
+    def agency_head(self) -> Person:
+        """Box D of a DV: approved for payment."""
+        return self.person("mssd.agency_head", "head_of_agency", org="MSSD")
+
+    @property
+    def cashier(self) -> Person:
+        """Box E of a DV: the disbursing officer pays it."""
+        return self.person("mssd.cashier", "disbursing_officer", org="MSSD")
+
+    @property
+    def coa_auditor(self) -> Person:
+        """COA's auditor of MSSD: reads, signs nothing."""
+        return self.person("mssd.coa_auditor", "coa_auditor", org="MSSD")
+
     def reviewer_for(self, stage: str) -> Person:
         """The person whose role reviews ``stage`` (or fires its way out)."""
         return {
@@ -233,18 +269,102 @@ class Chain:
         return body
 
     def obligate(self, allotment, amount, expect=201, day=None):
+        """Prepare an ORS (the MOA focal person) and have it signed: Box A
+        (head of office), Box B (budget officer: it obligates). Returns the
+        obligated ORS, or the refusal when ``expect`` is not 201."""
         # By default on 10 March 2025, or on the allotment's release when later (never before it).
         day = day or max("2025-03-10", self.dates.get(allotment) or "")
-        body = self.post("/api/obligations", self.world.focal, expect, allotment_id=allotment,
+        body = self.post("/api/obligations", self.world.focal, (201, expect), allotment_id=allotment,
                          payee="Cotabato Training Services Cooperative",
                          particulars="Training venue and meals", obligation_date=day, amount=amount)
+        if "id" not in body or "ors_number" not in body:
+            return body
+        body = self.sign(f"/api/obligations/{body['id']}", expect, self.ors_boxes())
         self.dates[("ors", body.get("id"))] = body.get("obligation_date")
         return body
 
     def disburse(self, obligation, amount, expect=201, day=None):
+        """Prepare a DV (the MOA focal person) and walk it through Boxes A–E:
+        head of office, accountant, chief accountant, head of agency, and the
+        cashier paying it by check dated ``day``. Returns the paid DV, or the
+        refusal when ``expect`` is not 201."""
         day = day or max("2025-04-15", self.dates.get(("ors", obligation)) or "")
-        return self.post("/api/disbursements", self.world.focal, expect, obligation_id=obligation,
+        body = self.post("/api/disbursements", self.world.focal, (201, expect), obligation_id=obligation,
                          payment_method="mds_check", disbursement_date=day, amount=amount)
+        if "id" not in body or "dv_number" not in body:
+            return body
+        return self.sign(f"/api/disbursements/{body['id']}", expect, self.dv_boxes(day))
+
+    def ors_boxes(self) -> list:
+        """The signatures of an ORS after its preparation: Box A, Box B."""
+        return [("certify_charges", self.world.office_head, {}), ("certify_obligation", self.world.budget_officer, {})]
+
+    def dv_boxes(self, day: str, number: str = "") -> list:
+        """The signatures of a DV after its preparation: Boxes A to E, paid by a check dated ``day``."""
+        w = self.world
+        number = number or self.number("CHK")
+        return [("certify_necessary", w.office_head, {}), ("record_entry", w.accountant, {}),
+                ("certify_cash", w.chief_accountant, {}), ("approve_payment", w.agency_head, {}),
+                ("pay", w.cashier, {"check_ada_number": f"CHK-{number}", "check_ada_date": day,
+                                    "jev_number": f"JEV-{number}"})]
+
+    def certify(self, obligation: int, expect=201) -> dict:
+        """Sign Boxes A and B of a prepared ORS: it is obligated (or refused with ``expect``)."""
+        return self.sign(f"/api/obligations/{obligation}", expect, self.ors_boxes())
+
+    def ors_ready_for_box_b(self, allotment, amount, day="2025-03-10", **extra) -> int:
+        """An ORS prepared and signed in Box A, waiting for the budget officer (Box B); its id."""
+        body = self.post("/api/obligations", self.world.focal, 201, allotment_id=allotment, payee="Supplier",
+                         obligation_date=day, amount=amount, **extra)
+        self.sign(f"/api/obligations/{body['id']}", 201, self.ors_boxes()[:1])
+        return body["id"]
+
+    def dv_ready_to_pay(self, obligation, amount, day="2025-04-15") -> int:
+        """A DV prepared and signed in Boxes A to D, waiting for the cashier (Box E); its id."""
+        body = self.post("/api/disbursements", self.world.focal, 201, obligation_id=obligation,
+                         payment_method="mds_check", disbursement_date=day, amount=amount)
+        self.sign(f"/api/disbursements/{body['id']}", 201, self.dv_boxes(day)[:4])
+        return body["id"]
+
+    def box_b(self, obligation: int):
+        """A request function (for ``race``): the budget officer signs Box B of the ORS."""
+        headers = self.world.budget_officer.headers
+        return lambda client: client.post(f"/api/obligations/{obligation}/transitions",
+                                          json={"trigger": "certify_obligation"}, headers=headers)
+
+    def box_e(self, disbursement: int, day: str = "2025-04-15"):
+        """A request function (for ``race``): the cashier pays the DV by a check dated ``day``."""
+        headers = self.world.cashier.headers
+        body = {"trigger": "pay", "check_ada_number": f"CHK-{disbursement}", "check_ada_date": day,
+                "jev_number": f"JEV-{disbursement}"}
+        return lambda client: client.post(f"/api/disbursements/{disbursement}/transitions", json=body,
+                                          headers=headers)
+
+    def sign(self, path, expect, steps):
+        """Fire ``steps`` ``(trigger, person, extra body)`` on the document at
+        ``path``; every step but the last must succeed; the last answers
+        200, or ``expect`` when that is not 201. Returns the last answer."""
+        for index, (trigger, who, extra) in enumerate(steps):
+            last = index == len(steps) - 1
+            response = self.world.client.post(f"{path}/transitions", json={"trigger": trigger} | extra,
+                                              headers=who.headers)
+            wanted = 200 if not last or expect == 201 else expect
+            assert response.status_code == wanted, (trigger, response.get_json())
+            body = response.get_json()
+        return body
+
+
+def certify_ors(world: World, obligation: int, org: str = "MSSD") -> dict:
+    """Have ``org``'s head of office (Box A) and budget officer (Box B) sign
+    a prepared ORS; returns it obligated (MSSD's are ``world.office_head``
+    and ``world.budget_officer``)."""
+    for trigger, role, name in (("certify_charges", "head_of_office", "office_head"),
+                                ("certify_obligation", "budget_officer", "budget_officer")):
+        who = world.person(f"{org.lower()}.{name}", role, org=org)
+        response = world.client.post(f"/api/obligations/{obligation}/transitions", json={"trigger": trigger},
+                                     headers=who.headers)
+        assert response.status_code == 200, response.get_json()
+    return response.get_json()
 
 
 def enact_proposal(world: World, proposal: int, submitter: Person | None = None) -> dict:

@@ -227,7 +227,7 @@ def run_budget_script(echo, ppa_ids: dict[str, int], out_dir: Path) -> list[str]
     """Money down the chain for the enacted PPAs: proposals, program
     budgets, quarterly allotments, obligations, disbursements; one refused
     over-obligation; both reports written to ``out_dir``."""
-    from services import budget, reports
+    from services import budget, documents, reports
     from services.access import Operator
 
     problems: list[str] = []
@@ -271,10 +271,23 @@ def run_budget_script(echo, ppa_ids: dict[str, int], out_dir: Path) -> list[str]
                         focal, allotment_id=allotment.id, payee=payee,
                         particulars="As per contract", obligation_date=date(2025, 3 * quarter - 1, 10),
                         amount=Decimal(obligated))
-                    budget.record_disbursement(
+                signers = _signatories(org)
+                for trigger, role in (("certify_charges", "head_of_office"), ("certify_obligation", "budget_officer")):
+                    with as_actor(signers[role]):
+                        documents.fire_obligation_transition(signers[role], obligation.id, trigger)
+                paid_on = date(2025, 3 * quarter, 12)
+                with as_actor(focal):
+                    disbursement = budget.record_disbursement(
                         focal, obligation_id=obligation.id,
                         payment_method="mds_check" if number % 2 else "ada",
-                        disbursement_date=date(2025, 3 * quarter, 12), amount=Decimal(paid))
+                        disbursement_date=paid_on, amount=Decimal(paid))
+                for trigger, role in (("certify_necessary", "head_of_office"), ("record_entry", "accountant"),
+                                      ("certify_cash", "chief_accountant"), ("approve_payment", "head_of_agency"),
+                                      ("pay", "disbursing_officer")):
+                    box_e = {"check_ada_number": f"CHK-{number:04d}", "check_ada_date": paid_on,
+                             "jev_number": f"JEV-2025-{org}-{number:04d}"} if trigger == "pay" else {}
+                    with as_actor(signers[role]):
+                        documents.fire_disbursement_transition(signers[role], disbursement.id, trigger, **box_e)
         if key == "livelihood":
             focal_user = users.get_user_or_raise(focal_name)
             try:
@@ -297,6 +310,23 @@ def run_budget_script(echo, ppa_ids: dict[str, int], out_dir: Path) -> list[str]
         path.write_bytes(data)
         echo(f"wrote {path} ({count} rows)")
     return problems
+
+
+#: The signatories of an ORS and a DV (rules/default/workflows/ors.yaml, dv.yaml), one per role.
+SIGNATORY_ROLES = ("head_of_office", "budget_officer", "accountant", "chief_accountant", "head_of_agency",
+                   "disbursing_officer")
+
+
+def _signatories(org: str) -> dict:
+    """Role -> the MOA's user who signs that box (created once: ``<org>.<role>``)."""
+    out = {}
+    for role in SIGNATORY_ROLES:
+        username = f"{org.lower()}.{role}"
+        try:
+            out[role] = users.get_user_or_raise(username)
+        except PpaflowError:
+            out[role] = users.add_user(username, [role], organization=org, with_token=False)[0]
+    return out
 
 
 def as_actor(user):

@@ -86,6 +86,7 @@ PROBLEM_TITLES = {
     "follows_execution_project": "Follows the execution project",
     "has_active_children": "Has active records under it",
     "not_enacted": "PPA not enacted",
+    "not_posted": "Document not yet posted",
     # closing a period (services.periods, docs/design.md §12)
     "period_already_closed": "Period already closed",
     "period_not_closed": "Period not closed",

@@ -725,10 +725,33 @@ class DisbursementSchema(Reply):
     disbursement_date = fields.Date()
     amount = Money()
     status = fields.String(**_one_of(DISBURSEMENT_STATUSES))
+    check_ada_number = fields.String(allow_none=True, metadata={"description": "Box E: the check or ADA number"})
+    jev_number = fields.String(allow_none=True, metadata={"description": "Box E: the JEV number"})
     voided_at = fields.DateTime(allow_none=True)
     voided_on = fields.Date(allow_none=True, metadata={"description": "the void's business date"})
     void_reason = fields.String(allow_none=True)
     version = fields.Integer()
+
+
+class DocumentActionsSchema(Reply):
+    """``GET /api/obligations/{id}/actions``, ``GET /api/disbursements/{id}/actions``:
+    every box of the ORS or DV workflow, open to you now or why not."""
+
+    id = fields.Integer()
+    status = fields.String()
+    version = fields.Integer()
+    actions = fields.List(fields.Nested(ActionSchema))
+
+
+class DisbursementTransitionSchema(TransitionRequestSchema):
+    """``POST /api/disbursements/{id}/transitions``: with Box E's fields for ``pay``."""
+
+    check_ada_number = fields.String(validate=validate.Length(min=1, max=40), metadata={
+        "description": "pay (Box E): the check or ADA number"})
+    check_ada_date = fields.Date(metadata={
+        "description": "pay (Box E): the check or ADA issue date; it becomes the DV's disbursement date"})
+    jev_number = fields.String(validate=validate.Length(min=1, max=40), metadata={
+        "description": "pay (Box E): the journal entry voucher number"})
 
 
 class CancelSchema(Schema):

@@ -20,6 +20,11 @@ MOA, any DELETE, and any status move but the declared ones; a
 cancellation (void) is final and carries its business date. Corrections
 are rows of their own: ``AllotmentAdjustment`` and ``ObligationAdjustment``
 (NORSA), fixed once written too.
+
+ORS and DV are documents (migration 0016, docs/design.md §12 "ORS and DV as
+documents"): created as drafts that count nowhere, posted at Box B of the
+ORS and Box E of the DV (``rules/default/workflows/ors.yaml``, ``dv.yaml``);
+the triggers above apply from the posting on.
 """
 
 from __future__ import annotations
@@ -51,8 +56,17 @@ from workflow.validity import ALLOTMENT_CLASSES, VALIDITY_CATEGORIES, categories
 from workflow.vocabulary import sql_in
 
 ALLOTMENT_STATUSES = ("released", "partially_utilized", "fully_utilized", "cancelled")
-OBLIGATION_STATUSES = ("obligated", "partially_disbursed", "fully_disbursed", "cancelled")
-DISBURSEMENT_STATUSES = ("disbursed", "voided")
+#: An ORS's stages before Box B (rules/default/workflows/ors.yaml): a draft
+#: counts in no total and may still change (docs/design.md §12 "ORS and DV as documents").
+ORS_DRAFT_STAGES = ("draft", "charges_certified")
+#: An ORS's statuses once obligated (Box B): they follow the money.
+ORS_POSTED_STATUSES = ("obligated", "partially_disbursed", "fully_disbursed")
+OBLIGATION_STATUSES = (*ORS_DRAFT_STAGES, *ORS_POSTED_STATUSES, "cancelled", "withdrawn")
+#: A DV's stages before Box E (rules/default/workflows/dv.yaml).
+DV_DRAFT_STAGES = ("draft", "necessary_certified", "entry_recorded", "cash_certified", "approved")
+#: A DV's status once paid (Box E).
+DV_POSTED_STATUSES = ("disbursed",)
+DISBURSEMENT_STATUSES = (*DV_DRAFT_STAGES, *DV_POSTED_STATUSES, "voided", "withdrawn")
 #: Modes of payment on the DV (GAM Appendix 32): MDS check, commercial check,
 #: ADA (Advice to Debit Account), others (docs/design.md §12, "Document numbers
 #: and modes of payment"; migration 0017 mapped the old values).
@@ -94,9 +108,17 @@ class _Versioned:
 
 class _Spending:
     """A row of the execution chain whose amount counts against its parent
-    until it is cancelled (or voided: ``inactive_status``)."""
+    while its status is one of ``counting_statuses``: from its posting (an
+    allotment's release, an ORS's Box B, a DV's Box E) until it is cancelled
+    (or voided: ``inactive_status``). An ORS or DV still in draft
+    (``draft_stages``) counts nowhere (docs/design.md §12 "ORS and DV as
+    documents")."""
 
     inactive_status: ClassVar[str] = "cancelled"
+    #: The statuses in which the amount counts (posted and not cancelled).
+    counting_statuses: ClassVar[tuple[str, ...]] = ("released", "partially_utilized", "fully_utilized")
+    #: The stages before posting (none for an allotment: released is posted).
+    draft_stages: ClassVar[tuple[str, ...]] = ()
 
     #: The MOA the money belongs to (its PPA's), stored on the row so that
     #: SARO, ORS and DV numbers are unique per organization: two MOAs may
@@ -105,8 +127,24 @@ class _Spending:
 
     @hybrid_property
     def active(self) -> bool:
-        """True while the amount counts; in queries, the same as SQL."""
-        return self.status != self.inactive_status
+        """True while the amount counts (posted, not cancelled); in queries, the same as SQL."""
+        return self.status in self.counting_statuses
+
+    @active.inplace.expression
+    @classmethod
+    def _active_expression(cls):
+        return cls.status.in_(cls.counting_statuses)
+
+    @property
+    def draft(self) -> bool:
+        """True while the document is not yet posted (an ORS before Box B, a DV before Box E)."""
+        return self.status in self.draft_stages
+
+    @property
+    def posted(self) -> bool:
+        """True once posted (whether or not cancelled or voided since); a
+        draft cancelled before posting (``withdrawn``) never was."""
+        return self.status not in self.draft_stages and self.status != "withdrawn"
 
 
 class BudgetProposal(_Versioned, db.Model):
@@ -250,6 +288,9 @@ class Obligation(_Spending, _Versioned, db.Model):
         UniqueConstraint("organization_id", "ors_number", name="uq_obligations_ors_number"),
     )
 
+    counting_statuses = ORS_POSTED_STATUSES
+    draft_stages = ORS_DRAFT_STAGES
+
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     allotment_id: Mapped[int] = mapped_column(ForeignKey("allotments.id", ondelete="RESTRICT"), index=True)
     #: The work item of the PPA's WBS the obligation is charged to; ``None``
@@ -261,7 +302,7 @@ class Obligation(_Spending, _Versioned, db.Model):
     particulars: Mapped[str] = mapped_column(Text, default="")
     obligation_date: Mapped[date] = mapped_column(Date)
     amount: Mapped[Decimal] = mapped_column(Money)
-    status: Mapped[str] = mapped_column(String(20), default="obligated")
+    status: Mapped[str] = mapped_column(String(20), default="draft")
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: The business date of the cancellation: its reversal posts in this date's quarter.
     cancelled_on: Mapped[date | None] = mapped_column(Date)
@@ -305,6 +346,8 @@ class Disbursement(_Spending, _Versioned, db.Model):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     inactive_status = "voided"
+    counting_statuses = DV_POSTED_STATUSES
+    draft_stages = DV_DRAFT_STAGES
 
     obligation_id: Mapped[int] = mapped_column(ForeignKey("obligations.id", ondelete="RESTRICT"), index=True)
     dv_number: Mapped[str] = mapped_column(String(40))
@@ -314,7 +357,11 @@ class Disbursement(_Spending, _Versioned, db.Model):
     payment_method: Mapped[str] = mapped_column(String(20))
     disbursement_date: Mapped[date] = mapped_column(Date)
     amount: Mapped[Decimal] = mapped_column(Money)
-    status: Mapped[str] = mapped_column(String(10), default="disbursed")
+    status: Mapped[str] = mapped_column(String(20), default="draft")
+    #: Box E: the check or ADA number, the JEV number (the DV's
+    #: ``disbursement_date`` is then the check/ADA issue date).
+    check_ada_number: Mapped[str | None] = mapped_column(String(40))
+    jev_number: Mapped[str | None] = mapped_column(String(40))
     voided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: The business date of the void: its reversal posts in this date's quarter.
     voided_on: Mapped[date | None] = mapped_column(Date)

@@ -119,6 +119,14 @@ MATRIX = [
                                     "payment_method": "other", "disbursement_date": "2025-05-01", "amount": "1.00"},
      MOA_WRITES),
     ("GET", "/api/disbursements/{disbursement}", None, SEE),
+    ("GET", "/api/obligations/{draft_ors}/actions", None, SEE),
+    ("GET", "/api/obligations/{obligation}/history", None, SEE),
+    ("POST", "/api/obligations/{draft_ors}/transitions", {"trigger": "certify_charges"},
+     expect(other_focal=404, focal=403, reviewers=403)),  # Box A: the MOA's head of office (admin is bound too)
+    ("GET", "/api/disbursements/{draft_dv}/actions", None, SEE),
+    ("GET", "/api/disbursements/{disbursement}/history", None, SEE),
+    ("POST", "/api/disbursements/{draft_dv}/transitions", {"trigger": "certify_necessary"},
+     expect(other_focal=404, focal=403, reviewers=403)),
     ("POST", "/api/disbursements/{disbursement}/void", {"reason": "duplicate"}, MOA_WRITES),
     ("GET", "/api/period-closures", None, EVERYONE),
     ("POST", "/api/period-closures", {"organization": "MSSD", "fiscal_year": 2025, "quarter": 1},
@@ -165,6 +173,9 @@ def build(world: World) -> dict[str, object]:
     obligation = chain.obligate(allotment["id"], "50000.00")
     spare_obligation = chain.obligate(allotment["id"], "10.00")
     disbursement = chain.disburse(obligation["id"], "100.00")
+    draft_ors = chain.post("/api/obligations", world.focal, 201, allotment_id=allotment["id"], payee="P",
+                           obligation_date="2025-04-01", amount="1.00")["id"]
+    draft_dv = chain.post("/api/disbursements", world.focal, 201, obligation_id=obligation["id"], payment_method="mds_check", disbursement_date="2025-05-01", amount="1.00")["id"]
     alert = world.client.get("/api/alerts", headers=world.focal.headers).get_json()[0]["id"]
     job = world.client.get("/api/reports/far1.xlsx?fiscal_year=2025&async=true",
                            headers=world.focal.headers).get_json()["job_id"]
@@ -185,7 +196,7 @@ def build(world: World) -> dict[str, object]:
             "draft_proposal": draft_proposal,
             "program_budget": chain.program_budget, "allotment": allotment["id"], "spare_allotment": spare["id"],
             "obligation": obligation["id"], "spare_obligation": spare_obligation["id"],
-            "disbursement": disbursement["id"], "alert": alert, "job": job, "user": world.focal.id,
+            "disbursement": disbursement["id"], "draft_ors": draft_ors, "draft_dv": draft_dv, "alert": alert, "job": job, "user": world.focal.id,
             "organization": _organization_id(world, "MSSD"), "delegation": delegation,
             "closure": closure}
 

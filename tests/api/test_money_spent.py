@@ -42,10 +42,12 @@ def item(world, item_id: int) -> dict:
 
 
 def charge(chain: Chain, allotment: int, amount: str, work_item_id: int | None, expect=201) -> dict:
-    return chain.post("/api/obligations", chain.world.focal, expect, allotment_id=allotment,
+    """An ORS charged to ``work_item_id``, prepared and signed (Boxes A and B): obligated."""
+    body = chain.post("/api/obligations", chain.world.focal, expect, allotment_id=allotment,
                       payee="Cotabato Training Services Cooperative",
                       particulars="Training venue and meals", obligation_date="2025-03-10", amount=amount,
                       work_item_id=work_item_id)
+    return chain.certify(body["id"]) if expect == 201 else body
 
 
 def mfbm_actual(world, ppa_id: int) -> tuple[str, str]:

@@ -128,6 +128,18 @@ CROSS_FIELD_RULES: dict[str, dict[str, str]] = {
     "POST /api/budget-proposals": {
         "organization": "an organization that exists",
     },
+    "POST /api/obligations/{row_id}/transitions": {
+        "trigger": "a trigger of workflows/ors.yaml",
+        "comment": "required by the trigger (comment_required), not whitespace only",
+        "obligation_date": "Box B: not before the allotment's release date",
+    },
+    "POST /api/disbursements/{row_id}/transitions": {
+        "trigger": "a trigger of workflows/dv.yaml",
+        "comment": "required by the trigger (comment_required), not whitespace only",
+        "check_ada_number": "required to pay (Box E)",
+        "check_ada_date": "required to pay (Box E); not before the obligation's date",
+        "jev_number": "required to pay (Box E)",
+    },
     "POST /api/allotments": {
         "quarter": "the quarter of release_date, when sent",
         "validity_category": "a category of the allotment's class (the PPA's appropriation_class when not sent)",

@@ -3,7 +3,7 @@ organization, free to repeat across organizations (issue 10, item 12)."""
 
 from __future__ import annotations
 
-from tests.support import Chain, enact_proposal
+from tests.support import Chain, certify_ors, enact_proposal
 
 #: As GAM Appendices 11 and 32 give them: an MOOE ORS of fund cluster 01 of March 2025, a DV of April 2025.
 NUMBERS = {"saro_number": "SARO-BARMM-2026-01-0001", "ors_number": "02-01-2025-03-00001",
@@ -42,6 +42,8 @@ def money_chain(world, chain: Chain | None, focal):
         "ors_number": NUMBERS["ors_number"], "obligation_date": "2025-03-10", "amount": "100.00"},
         headers=focal.headers)
     obligation_id = obligation.get_json().get("id") or _first_obligation(world, allotment_id)
+    if obligation.status_code == 201:  # a DV is prepared only against an obligated ORS (Boxes A and B)
+        certify_ors(world, obligation_id, "MSSD" if chain is not None else organization)
     disbursement = world.client.post("/api/disbursements", json={
         "obligation_id": obligation_id, "dv_number": NUMBERS["dv_number"], "payment_method": "mds_check",
         "disbursement_date": "2025-04-15", "amount": "10.00"}, headers=focal.headers)

@@ -48,7 +48,10 @@ def test_allotment_obligation_and_disbursement_through_forms_and_an_over_obligat
     expect(mine.locator("#obligations form").get_by_label("Allotment")).to_contain_text(
         "SARO-BARMM-2025-0101 (Q1): ₱1,000,000.00 available")
     obligate(mine, "02-01-2025-03-00001", "2025-03-10", "Cotabato Training Services Cooperative", "400000")
-    expect(mine.get_by_role("status")).to_have_text("Obligation 02-01-2025-03-00001 of ₱400,000.00 recorded.")
+    expect(mine.get_by_role("status")).to_have_text(
+        "ORS 02-01-2025-03-00001 of ₱400,000.00 prepared as a draft; it obligates once Box A (head of office) and "
+        "Box B (budget officer) are signed.")
+    chain.certify(web.sql("SELECT id FROM obligations").scalar_one())  # Boxes A and B, over the API
 
     mine.get_by_text("Record an obligation").click()
     obligate(mine, "02-01-2025-03-00002", "2025-03-11", "Maguindanao Catering", "700,000.00")
@@ -72,7 +75,12 @@ def test_allotment_obligation_and_disbursement_through_forms_and_an_over_obligat
     disburse.get_by_label("Amount (PHP)").fill("150000.00")
     disburse.get_by_role("button", name="Record disbursement").click()
 
-    expect(mine.get_by_role("status")).to_have_text("Disbursement 2025-04-0001 of ₱150,000.00 recorded.")
+    expect(mine.get_by_role("status")).to_have_text(
+        "DV 2025-04-0001 of ₱150,000.00 prepared as a draft; it is paid once Boxes A to D are signed and the "
+        "disbursing officer pays it (Box E).")
+    dv = web.sql("SELECT id FROM disbursements").scalar_one()
+    chain.sign(f"/api/disbursements/{dv}", 201, chain.dv_boxes("2025-04-15"))  # Boxes A to E, over the API
+    mine.reload()
     expect(mine.locator("#obligations")).to_contain_text("₱250,000.00")  # the obligation's balance
     budget = mine.locator("#program-budgets")
     for label, shown in (("Allotted", "₱1,000,000.00"), ("Obligated", "₱400,000.00"), ("Disbursed", "₱150,000.00"),

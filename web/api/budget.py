@@ -20,7 +20,7 @@ from db.models import (
     Obligation,
     ProgramBudget,
 )
-from services import adjustments, budget
+from services import adjustments, budget, documents
 from web.auth import current_user
 from web.contract import ETAG_HEADER, link
 from web.pagination import SQLPage, viewed
@@ -38,6 +38,8 @@ from web.schemas import (
     DeliverySchema,
     DisbursementCreateSchema,
     DisbursementSchema,
+    DisbursementTransitionSchema,
+    DocumentActionsSchema,
     HistoryEntrySchema,
     JustificationCreateSchema,
     JustificationSchema,
@@ -104,10 +106,21 @@ PROGRAM_BUDGET_LINKS = _links("/api/program-budgets/{program_budget_id}", "progr
 ALLOTMENT_LINKS = _links("/api/allotments/{row_id}", "row_id", cancel="cancel",
                          children=("obligations", "adjustments", "sub-allotments"),
                          child=("/api/obligations", "allotment_id"))
+
+
+def _document_links(path: str) -> dict[str, dict]:
+    """The links to an ORS's or DV's workflow: its actions and transitions."""
+    this = {"path.row_id": THIS}
+    return {"actions": link("GET", f"{path}/actions", "which boxes you may sign now", parameters=this),
+            "transition": link("POST", f"{path}/transitions", "sign a box of it, with its ETag",
+                               parameters=this | ITS_ETAG)}
+
+
 OBLIGATION_LINKS = _links("/api/obligations/{row_id}", "row_id", cancel="cancel",
                           children=("disbursements", "adjustments"),
-                          child=("/api/disbursements", "obligation_id"))
-DISBURSEMENT_LINKS = _links("/api/disbursements/{row_id}", "row_id", cancel="void")
+                          child=("/api/disbursements", "obligation_id")) | _document_links("/api/obligations/{row_id}")
+DISBURSEMENT_LINKS = _links("/api/disbursements/{row_id}", "row_id", cancel="void") | _document_links(
+    "/api/disbursements/{row_id}")
 
 
 def view(row, status: int = 200):
@@ -358,7 +371,8 @@ class Obligations(MethodView):
     @blp.links(201, **OBLIGATION_LINKS)
     @blp.response(201, ObligationSchema, headers=ETAG_HEADER)
     def post(self, data):
-        """Obligate part of an allotment (the MOA); refused with 409 above what it has left."""
+        """Prepare an ORS against an allotment (the MOA), as a draft: it obligates only at Box B
+        (``POST .../transitions``). Refused with 409 above what the allotment has left."""
         return view(budget.record_obligation(current_user(), **data), 201)
 
 
@@ -369,6 +383,42 @@ class ObligationOne(MethodView):
     def get(self, row_id):
         """An obligation with what is disbursed and its balance."""
         return view(budget.get_or_raise(current_user(), Obligation, row_id))
+
+
+@blp.route("/obligations/<id:row_id>/actions")
+class ObligationActions(MethodView):
+    @blp.accepts_if_match
+    @blp.response(200, DocumentActionsSchema)
+    def get(self, row_id):
+        """Every box of the ORS workflow (certify_charges: Box A, certify_obligation: Box B, cancel),
+        whether you may sign it now, and why not, in words."""
+        obligation, actions = documents.obligation_actions(current_user(), row_id,
+                                                           if_match=request.headers.get("If-Match"))
+        return {"id": obligation.id, "status": obligation.status, "version": obligation.version,
+                "actions": actions}
+
+
+@blp.route("/obligations/<id:row_id>/transitions")
+class ObligationTransitions(MethodView):
+    @blp.accepts_if_match
+    @blp.links(200, **OBLIGATION_LINKS)
+    @blp.arguments(TransitionRequestSchema)
+    @blp.response(200, ObligationSchema, headers=ETAG_HEADER)
+    def post(self, data, row_id):
+        """Sign a box of the ORS: certify_charges (Box A, head of the requesting office or of agency),
+        certify_obligation (Box B, the budget officer: this obligates it), or cancel a draft (comment
+        required). Whoever prepared it signs no box; one person signs one box."""
+        return view(documents.fire_obligation_transition(current_user(), row_id, data["trigger"],
+                                                         comment=data.get("comment"),
+                                                         if_match=request.headers.get("If-Match")))
+
+
+@blp.route("/obligations/<id:row_id>/history")
+class ObligationHistory(MethodView):
+    @blp.response(200, HistoryEntrySchema(many=True))
+    def get(self, row_id):
+        """The ORS's signed boxes, oldest first, each with its signer, delegator and rule-set hash."""
+        return documents.obligation_history(current_user(), row_id)
 
 
 @blp.route("/obligations/<id:row_id>/cancel")
@@ -424,7 +474,8 @@ class Disbursements(MethodView):
     @blp.links(201, **DISBURSEMENT_LINKS)
     @blp.response(201, DisbursementSchema, headers=ETAG_HEADER)
     def post(self, data):
-        """Pay part of an obligation (the MOA); refused with 409 above its balance."""
+        """Prepare a DV against an obligated ORS (the MOA), as a draft: it is paid only at Box E
+        (``pay``). Refused with 409 above the ORS's balance."""
         return view(budget.record_disbursement(current_user(), **data), 201)
 
 
@@ -435,6 +486,43 @@ class DisbursementOne(MethodView):
     def get(self, row_id):
         """A disbursement."""
         return view(budget.get_or_raise(current_user(), Disbursement, row_id))
+
+
+@blp.route("/disbursements/<id:row_id>/actions")
+class DisbursementActions(MethodView):
+    @blp.accepts_if_match
+    @blp.response(200, DocumentActionsSchema)
+    def get(self, row_id):
+        """Every box of the DV workflow (certify_necessary, record_entry, certify_cash, approve_payment,
+        pay, cancel), whether you may sign it now, and why not, in words."""
+        disbursement, actions = documents.disbursement_actions(current_user(), row_id,
+                                                               if_match=request.headers.get("If-Match"))
+        return {"id": disbursement.id, "status": disbursement.status, "version": disbursement.version,
+                "actions": actions}
+
+
+@blp.route("/disbursements/<id:row_id>/transitions")
+class DisbursementTransitions(MethodView):
+    @blp.accepts_if_match
+    @blp.links(200, **DISBURSEMENT_LINKS)
+    @blp.arguments(DisbursementTransitionSchema)
+    @blp.response(200, DisbursementSchema, headers=ETAG_HEADER)
+    def post(self, data, row_id):
+        """Sign a box of the DV: A certify_necessary, B record_entry, C certify_cash, D approve_payment,
+        E pay (with check_ada_number, check_ada_date and jev_number: this pays it, dated the check/ADA
+        issue date), or cancel one not yet paid (comment required)."""
+        return view(documents.fire_disbursement_transition(
+            current_user(), row_id, data["trigger"], comment=data.get("comment"),
+            if_match=request.headers.get("If-Match"), check_ada_number=data.get("check_ada_number"),
+            check_ada_date=data.get("check_ada_date"), jev_number=data.get("jev_number")))
+
+
+@blp.route("/disbursements/<id:row_id>/history")
+class DisbursementHistory(MethodView):
+    @blp.response(200, HistoryEntrySchema(many=True))
+    def get(self, row_id):
+        """The DV's signed boxes, oldest first, each with its signer, delegator and rule-set hash."""
+        return documents.disbursement_history(current_user(), row_id)
 
 
 @blp.route("/disbursements/<id:row_id>/void")

@@ -458,25 +458,27 @@ def release(ppa_id: int):
 
 @bp.route("/ppas/<id:ppa_id>/execution/obligations", methods=["POST"])
 def obligate(ppa_id: int):
-    """Record an obligation (the MOA)."""
+    """Prepare an ORS (the MOA), as a draft (docs/design.md §12 "ORS and DV as documents")."""
     form = ObligationForm(prefix="obligation")
     return _record(ppa_id, "obligation", form, lambda user: budget.record_obligation(
         user, allotment_id=int(form.allotment.data), payee=form.payee.data.strip(),
         ors_number=(form.ors_number.data or "").strip() or None, particulars=(form.particulars.data or "").strip(),
         obligation_date=form.obligation_date.data, amount=form.amount.data,
         work_item_id=int(form.work_item.data) if form.work_item.data else None),
-        lambda row: f"Obligation {row.ors_number} of {money(row.amount)} recorded.")
+        lambda row: f"ORS {row.ors_number} of {money(row.amount)} prepared as a draft; it obligates once Box A "
+                    f"(head of office) and Box B (budget officer) are signed.")
 
 
 @bp.route("/ppas/<id:ppa_id>/execution/disbursements", methods=["POST"])
 def disburse(ppa_id: int):
-    """Record a disbursement (the MOA)."""
+    """Prepare a DV (the MOA), as a draft (docs/design.md §12 "ORS and DV as documents")."""
     form = DisbursementForm(prefix="disbursement")
     return _record(ppa_id, "disbursement", form, lambda user: budget.record_disbursement(
         user, obligation_id=int(form.obligation.data), dv_number=(form.dv_number.data or "").strip() or None,
         payment_method=form.payment_method.data, disbursement_date=form.disbursement_date.data,
         amount=form.amount.data),
-        lambda row: f"Disbursement {row.dv_number} of {money(row.amount)} recorded.")
+        lambda row: f"DV {row.dv_number} of {money(row.amount)} prepared as a draft; it is paid once Boxes A to D "
+                    f"are signed and the disbursing officer pays it (Box E).")
 
 
 @bp.route("/ppas/<id:ppa_id>/execution/<any(obligations, disbursements):documents>/<id:record_id>/attachments",

@@ -28,7 +28,7 @@ table is rebuilt to change its CHECK constraint, with every trigger set
 aside and put back (``db.migrations.rebuilds``).
 
 Revision ID: 0017
-Revises: 0015
+Revises: 0016
 Create Date: 2026-11-30
 """
 
@@ -40,7 +40,7 @@ from alembic import op
 from db.migrations.rebuilds import triggers_kept
 
 revision = '0017'
-down_revision = '0015'
+down_revision = '0016'
 branch_labels = None
 depends_on = None
 
