@@ -34,6 +34,8 @@ def test_an_administrator_adds_an_organization_and_finds_it(world):
     assert created.status_code == 201, created.get_json()
     assert created.get_json() | {"id": 0, "created_at": ""} == {
         "id": 0, "code": "MOLE", "name": "Ministry of Labor and Employment", "uacs_code": "400010300001",
+        "department": "", "agency": "", "operating_unit": "", "budget_officer": {"name": "", "position": ""},
+        "chief_accountant": {"name": "", "position": ""}, "head_of_agency": {"name": "", "position": ""},
         "created_at": ""}
     assert read.status_code == 200 and read.headers["ETag"] == created.headers["ETag"]
     assert "MOLE" in [o["code"] for o in listing.get_json()]
