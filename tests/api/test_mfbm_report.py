@@ -238,3 +238,15 @@ def test_the_cli_writes_the_report_as_of_a_day(app, execution, tmp_path):
     titles, _, rows = table(load_workbook(out).worksheets[0])
     assert titles[3:5] == ["As of 31 March 2025", "MSSD — Organization MSSD"]
     assert rows[-1][0] == "GRAND TOTAL" and rows[-1][5] == Decimal("2000000.00")
+
+
+def test_a_report_job_keeps_its_as_of_date(execution, world):
+    accepted = world.client.get("/api/reports/mfbm-budget-execution.xlsx?fiscal_year=2025&moa=MSSD"
+                                "&as_of=2025-03-31&async=true", headers=world.admin.headers)
+    assert accepted.status_code == 202, accepted.get_data(as_text=True)[:300]
+
+    download = world.client.get(f"/api/reports/files/{accepted.get_json()['job_id']}", headers=world.admin.headers)
+
+    titles, _, rows = table(load_workbook(BytesIO(download.get_data())).worksheets[0])
+    assert titles[3] == "As of 31 March 2025"
+    check_line(rows[-1], summed(execution["MSSD"].expected(date(2025, 3, 31)).values()))
