@@ -39,10 +39,11 @@ def deliver_notifications() -> dict[str, Any]:
     return notifications.deliver_pending()
 
 
-def generate_report(report: str, fiscal_year: int, moa: str | None, user_id: int, output: str) -> dict[str, Any]:
+def generate_report(report: str, fiscal_year: int, moa: str | None, user_id: int, output: str,
+                    as_of: str | None = None) -> dict[str, Any]:
     """A report too large to build during a request (``mfbm`` or ``far1``),
-    written under ``instance/reports/<output>``."""
-    return reports.generate_report_file(report, fiscal_year, moa, user_id, output)
+    written under ``instance/reports/<output>``; ``as_of`` an ISO date (MFBM)."""
+    return reports.generate_report_file(report, fiscal_year, moa, user_id, output, as_of)
 
 
 def redispatch_lost_jobs() -> dict[str, Any]:

@@ -308,24 +308,56 @@ class SyncRules:
     roll_up_status: bool = True
 
 
+#: What a remark rule of the MFBM report may judge, each in percent (docs/design.md §8):
+#: obligations / allotments, disbursements / obligations, allotments / appropriation,
+#: the PPA's physical progress, and the obligation rate minus physical progress (points).
+REMARK_MEASURES = ("obligation_rate", "disbursement_rate", "release_rate", "physical_progress", "progress_gap")
+
+
+@dataclass(frozen=True)
+class RemarkRule:
+    """One remark rule of the MFBM Budget Execution Report: ``remark``
+    when ``measure`` (percent, ``REMARK_MEASURES``) is strictly below
+    ``below`` or strictly above ``above`` (exactly one is set)."""
+
+    measure: str
+    remark: str
+    below: Decimal | None = None
+    above: Decimal | None = None
+
+    def applies(self, value: Decimal | None) -> bool:
+        """Whether the rule fires for ``value`` (``None``: not measurable, never fires)."""
+        if value is None:
+            return False
+        return value < self.below if self.below is not None else value > self.above
+
+
 @dataclass(frozen=True)
 class ReportRemarks:
-    """Thresholds of the MFBM budget execution report's remarks, percent.
+    """The MFBM Budget Execution Report's rules (``budget.yaml``
+    ``report_remarks``; docs/design.md §8).
 
     Attributes:
-        high_underspending_above: variance % above which: "High underspending".
-        over_budget_below: variance % below which: "Over budget".
-        low_utilization_below: utilization % below which: "Low utilization".
-        near_full_utilization_above: utilization % above which: "Near full utilization".
-        approved_stages: stages counted as approved; a PPA in any other stage
-            is remarked with its stage instead.
+        enacted_stages: approval stages whose PPAs are on the main sheet;
+            every other PPA of the year is on the "Pipeline" sheet.
+        rules: the remark rules, in the order their remarks are written.
+        no_allotment: the remark of a row with nothing allotted yet (no
+            rule is judged then).
+        otherwise: the remark when no rule fires.
     """
 
-    high_underspending_above: Decimal
-    over_budget_below: Decimal
-    low_utilization_below: Decimal
-    near_full_utilization_above: Decimal
-    approved_stages: tuple[str, ...] = ()
+    enacted_stages: tuple[str, ...]
+    rules: tuple[RemarkRule, ...]
+    no_allotment: str
+    otherwise: str
+
+    def remark(self, measures: dict[str, Decimal | None], allotted: bool) -> str:
+        """The remark of one row: ``no_allotment`` when nothing is allotted;
+        else the remarks of every rule that fires, joined by "; ", or ``otherwise``."""
+        if not allotted:
+            return self.no_allotment
+        found = [rule.remark for rule in self.rules if rule.applies(measures.get(rule.measure))]
+        return "; ".join(dict.fromkeys(found)) or self.otherwise
 
 
 @dataclass(frozen=True)

@@ -351,6 +351,14 @@ def _postings(organization_id: int) -> Iterable[tuple[tuple[int, str], Posting]]
                         (), d.voided_on)
 
 
+def chain_postings(organization_id: int) -> Iterable[tuple[tuple[int, str], Posting]]:
+    """Every posting of a MOA's money chain keyed by ``(program budget id,
+    allotment class)``, each dated on its business date (PHP, signed; see
+    ``_postings``): what the MFBM Budget Execution Report sums up to its
+    as-of date (``services.reports.mfbm_report``)."""
+    return _postings(organization_id)
+
+
 def _by(rows: Iterable, parent_of) -> dict[int, list]:
     out: dict[int, list] = {}
     for row in rows:

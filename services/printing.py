@@ -277,15 +277,17 @@ def _scope(moa: str | None) -> str:
 
 
 def mfbm_pdf(report: MfbmReport) -> bytes:
-    """The MFBM Budget Execution Report as PDF bytes: the workbook's columns
-    and figures (``services.workbooks.MFBM_COLUMNS``), one line per PPA
-    and the total."""
-    from services.workbooks import MFBM_COLUMNS, TITLES, _mfbm_values
+    """The MFBM Budget Execution Report's main sheet as PDF bytes: the
+    workbook's columns, lines and figures (``services.workbooks.MFBM_COLUMNS``,
+    ``mfbm_lines``: PPA lines, MOA and class subtotals, the grand total)."""
+    from services.workbooks import MFBM_COLUMNS, _mfbm_values, mfbm_lines, mfbm_titles
 
-    lines = [Line(_mfbm_values(row)) for row in report.rows] + [Line(_mfbm_values(report.totals), "total")]
+    kinds = {"detail": "detail", "moa": "subtotal", "class": "subtotal", "total": "total"}
+    lines = [Line(_mfbm_values(line), kinds[line.kind]) for line in mfbm_lines(report)]
+    *titles, as_of = mfbm_titles(report)
     return render_pdf(PrintedReport(
-        titles=(*TITLES, f"BUDGET EXECUTION REPORT - FY {report.fiscal_year}"),
-        columns=_columns(MFBM_COLUMNS), lines=lines, scope=_scope(report.moa), key_columns=2))
+        titles=tuple(titles), columns=_columns(MFBM_COLUMNS), lines=lines,
+        scope=f"{report.organization or 'All MOAs'} - {as_of}", key_columns=2))
 
 
 def far1_pdf(rows: Sequence[Far1Row], fiscal_year: int, moa: str | None) -> bytes:

@@ -14,17 +14,26 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import BigInteger, func, select, true, type_coerce
-from sqlalchemy.orm import undefer
+from sqlalchemy import BigInteger, func, or_, select, true, type_coerce
 
 from db import db
-from db.models import Allotment, Disbursement, Obligation, Organization, Ppa, ProgramBudget, User
+from db.models import (
+    Allotment,
+    BudgetProposal,
+    Disbursement,
+    Obligation,
+    Organization,
+    Ppa,
+    ProgramBudget,
+    User,
+)
 from services.access import sees_all_organizations, visible_ppas
-from services.expenditure import DISBURSEMENTS, REPORTED, SOURCE_LABELS, chain_ppa_ids
+from services.calendar import today
 from services.runtime import get_runtime
 from workflow.errors import Conflict, NotFound
 from workflow.money import ZERO, from_centavos
@@ -40,62 +49,10 @@ def _fraction(part: Decimal, whole: Decimal) -> Decimal | None:
     return (part / whole).quantize(Decimal("0.0001")) if whole else None
 
 
-@dataclass
-class MfbmRow:
-    """One PPA of the MFBM Budget Execution Report."""
-
-    code: str
-    title: str
-    moa: str
-    appropriation_class: str
-    allocated: Decimal
-    obligations: Decimal
-    disbursements: Decimal
-    actual: Decimal
-    status: str
-    tracking: str
-    remarks: str
-    #: Where ``actual`` comes from: "Disbursed" (the PPA is in the money
-    #: chain) or "Reported, not disbursed" (services.expenditure).
-    expenditure_source: str = ""
-
-    @property
-    def variance(self) -> Decimal:
-        """Allocated minus actual expenditure (PHP)."""
-        return self.allocated - self.actual
-
-    @property
-    def variance_pct(self) -> Decimal | None:
-        """Variance over allocated (fraction)."""
-        return _fraction(self.variance, self.allocated)
-
-    @property
-    def utilization(self) -> Decimal | None:
-        """Obligations over allocated (fraction)."""
-        return _fraction(self.obligations, self.allocated)
-
-
-@dataclass
-class MfbmReport:
-    """The rows and their exact totals."""
-
-    fiscal_year: int
-    moa: str | None
-    rows: list[MfbmRow]
-    totals: MfbmRow = field(init=False)
-
-    def __post_init__(self) -> None:
-        total = lambda name: sum((getattr(r, name) for r in self.rows), ZERO)  # noqa: E731
-        self.totals = MfbmRow("TOTAL", "", "", "", total("allocated"), total("obligations"), total("disbursements"),
-                              total("actual"), "", "", "")
-
-
-def _ppas(user: User, fiscal_year: int, moa: str | None, *, with_expenditure: bool = False) -> list[Ppa]:
+def _ppas(user: User, fiscal_year: int, moa: str | None) -> list[Ppa]:
     query = (select(Ppa).where(visible_ppas(user), Ppa.fiscal_year == fiscal_year)
              .join(Organization, Ppa.organization_id == Organization.id)
              .order_by(Organization.code, Ppa.program_code, Ppa.id))
-    if with_expenditure:
-        query = query.options(undefer(Ppa.actual_expenditure))
     if moa:
         query = query.where(Organization.code == moa)
     return list(db.session.scalars(query))
@@ -145,52 +102,214 @@ def _per_ppa(model_column, active, joins, ppa_ids: list[int]) -> dict[int, int]:
         query.where(ProgramBudget.ppa_id.in_(ppa_ids), active).group_by(ProgramBudget.ppa_id))}
 
 
-def remarks(ppa: Ppa, allocated: Decimal, actual: Decimal, obligations: Decimal) -> str:
-    """The remark of one row (rules/default/budget.yaml ``report_remarks``): the
-    approval stage of a PPA not yet approved; else every threshold crossed,
-    or "On track"."""
+# -- the MFBM Budget Execution Report ----------------------------------------------------------
+
+#: Allotment classes in report order, and their short labels.
+CLASS_CODES = {"ps": "PS", "mooe": "MOOE", "finex": "FinEx", "co": "CO"}
+
+
+@dataclass
+class MfbmLine:
+    """One line of the MFBM Budget Execution Report (docs/design.md §8): a
+    PPA's figures in one allotment class (``kind`` "detail"), a subtotal of
+    a MOA ("moa") or of an allotment class ("class"), or the grand total
+    ("total"). Money is PHP ``Decimal``, cumulative to the report's as-of
+    date; rates are exact fractions to 4 decimals (0.25 = 25 %), ``None``
+    when their divisor is zero."""
+
+    code: str
+    title: str
+    moa: str
+    allotment_class: str
+    appropriation: Decimal
+    allotments: Decimal
+    obligations: Decimal
+    disbursements: Decimal
+    physical_progress: Decimal | None = None
+    remarks: str = ""
+    kind: str = "detail"
+
+    @property
+    def unreleased(self) -> Decimal:
+        """Appropriation not yet allotted: appropriation − allotments."""
+        return self.appropriation - self.allotments
+
+    @property
+    def unobligated(self) -> Decimal:
+        """Allotments not yet obligated: allotments − obligations."""
+        return self.allotments - self.obligations
+
+    @property
+    def unpaid(self) -> Decimal:
+        """Obligations not yet disbursed: obligations − disbursements."""
+        return self.obligations - self.disbursements
+
+    @property
+    def obligation_rate(self) -> Decimal | None:
+        """Obligations ÷ allotments (fraction)."""
+        return _fraction(self.obligations, self.allotments)
+
+    @property
+    def disbursement_rate(self) -> Decimal | None:
+        """Disbursements ÷ obligations (fraction)."""
+        return _fraction(self.disbursements, self.obligations)
+
+    @property
+    def release_rate(self) -> Decimal | None:
+        """Allotments ÷ appropriation (fraction)."""
+        return _fraction(self.allotments, self.appropriation)
+
+
+@dataclass(frozen=True)
+class PipelineRow:
+    """A PPA of the year not (yet) enacted: on the report's "Pipeline"
+    sheet, in none of its figures. ``proposed`` is the PPA's requested
+    budget (PHP); ``stage`` its approval stage's label."""
+
+    code: str
+    title: str
+    moa: str
+    appropriation_class: str
+    proposed: Decimal
+    stage: str
+
+
+@dataclass
+class MfbmReport:
+    """The report: its lines (PPA × allotment class, by MOA), the subtotals
+    by MOA and by allotment class, the grand total (all summed exactly
+    here), and the pipeline.
+
+    Attributes:
+        moa: the organization code covered, or ``None`` for all MOAs.
+        organization: ``"CODE — Official name"`` of ``moa``, or ``None``.
+        as_of: figures count what is dated on or before this day.
+    """
+
+    fiscal_year: int
+    moa: str | None
+    organization: str | None
+    as_of: date
+    rows: list[MfbmLine]
+    pipeline: list[PipelineRow]
+    moa_subtotals: list[MfbmLine] = field(init=False)
+    class_subtotals: list[MfbmLine] = field(init=False)
+    total: MfbmLine = field(init=False)
+
+    def __post_init__(self) -> None:
+        moas = list(dict.fromkeys(r.moa for r in self.rows))
+        self.moa_subtotals = [_mfbm_sum([r for r in self.rows if r.moa == m], f"Subtotal {m}", m, "", "moa")
+                              for m in moas]
+        self.class_subtotals = [
+            _mfbm_sum(members, f"Subtotal {label}", "", label, "class") for label in CLASS_CODES.values()
+            if (members := [r for r in self.rows if r.allotment_class == label])]
+        self.total = _mfbm_sum(self.rows, "GRAND TOTAL", "", "", "total")
+
+
+def _mfbm_sum(rows: list[MfbmLine], code: str, moa: str, allotment_class: str, kind: str) -> MfbmLine:
+    def total(name: str) -> Decimal:
+        return sum((getattr(r, name) for r in rows), ZERO)
+
+    return MfbmLine(code, "", moa, allotment_class, total("appropriation"), total("allotments"),
+                    total("obligations"), total("disbursements"), kind=kind)
+
+
+def _appropriations(ppa_ids: list[int], as_of: date) -> dict[tuple[int, str], Decimal]:
+    """PHP appropriated per (PPA, allotment class): program budgets of
+    enacted budget proposals, unless enacted after ``as_of``."""
+    if not ppa_ids:
+        return {}
+    out: dict[tuple[int, str], Decimal] = defaultdict(lambda: ZERO)
+    budgets = db.session.scalars(
+        select(ProgramBudget).join(BudgetProposal, ProgramBudget.proposal_id == BudgetProposal.id).where(
+            ProgramBudget.ppa_id.in_(ppa_ids), BudgetProposal.status == "enacted",
+            or_(ProgramBudget.enactment_date.is_(None), ProgramBudget.enactment_date <= as_of)))
+    for budget in budgets:
+        for klass in CLASS_CODES:
+            out[(budget.ppa_id, klass)] += budget.class_amount(klass)
+    return out
+
+
+def _posted(ppas: list[Ppa], as_of: date) -> dict[tuple[int, str], dict[str, Decimal]]:
+    """PHP allotted, obligated and disbursed per (PPA, allotment class): the
+    money chain's postings (originals, adjustments, cancellations' and voids'
+    reversals) dated on or before ``as_of`` (docs/design.md §12 "Posted rows
+    never change"; ``services.periods.chain_postings``)."""
+    from services.periods import chain_postings
+
+    ids = {p.id for p in ppas}
+    keyed = [(key, posting) for organization_id in sorted({p.organization_id for p in ppas})
+             for key, posting in chain_postings(organization_id) if posting.day <= as_of]
+    budget_ids = {key[0] for key, _ in keyed}
+    ppa_of = dict(db.session.execute(select(ProgramBudget.id, ProgramBudget.ppa_id).where(
+        ProgramBudget.id.in_(budget_ids))).all()) if budget_ids else {}
+    out: dict[tuple[int, str], dict[str, Decimal]] = {}
+    for (budget_id, klass), posting in keyed:
+        if ppa_of.get(budget_id) in ids:
+            sums = out.setdefault((ppa_of[budget_id], klass), {"allotted": ZERO, "obligated": ZERO, "disbursed": ZERO})
+            sums[posting.level] += posting.amount
+    return out
+
+
+def _percent(fraction: Decimal | None) -> Decimal | None:
+    return None if fraction is None else fraction * 100
+
+
+def mfbm_remarks(line: MfbmLine) -> str:
+    """The remark of one line by the rules of ``budget.yaml``
+    ``report_remarks`` (``rules.model.ReportRemarks``): measures in percent."""
+    obligation_rate = _percent(line.obligation_rate)
+    progress = _percent(line.physical_progress)
+    measures = {"obligation_rate": obligation_rate, "disbursement_rate": _percent(line.disbursement_rate),
+                "release_rate": _percent(line.release_rate), "physical_progress": progress,
+                "progress_gap": None if None in (obligation_rate, progress) else obligation_rate - progress}
+    return get_runtime().rules.budget.remarks.remark(measures, allotted=line.allotments != ZERO)
+
+
+def mfbm_report(user: User, fiscal_year: int, moa: str | None = None, *, as_of: date | None = None) -> MfbmReport:
+    """The MFBM Budget Execution Report of a fiscal year (optionally one
+    MOA) as of a day (default: today, Asia/Manila); docs/design.md §8.
+
+    The main lines are the enacted PPAs (``report_remarks.enacted_stages``)
+    by MOA, one per allotment class with money in it: appropriation (enacted
+    program budgets), allotments, obligations and disbursements from the
+    money chain's postings dated on or before ``as_of`` (a cancellation or
+    void counts from its own date), the balances and rates from those, the
+    PPA's physical progress and its remarks. Every other PPA of the year is
+    in ``pipeline`` only.
+
+    Args:
+        moa: an organization code (``report_scope`` decides it for the caller).
+    """
+    as_of = as_of or today()
+    ppas = _ppas(user, fiscal_year, moa)
     rules = get_runtime().rules
-    thresholds = rules.budget.remarks
-    if ppa.approval_status not in thresholds.approved_stages:
-        return rules.approval.machine.states[ppa.approval_status].label
-    found = []
-    variance, utilization = _fraction(allocated - actual, allocated), _fraction(obligations, allocated)
-    if variance is not None and variance * 100 > thresholds.high_underspending_above:
-        found.append("High underspending")
-    if variance is not None and variance * 100 < thresholds.over_budget_below:
-        found.append("Over budget")
-    if utilization is not None and utilization * 100 < thresholds.low_utilization_below:
-        found.append("Low utilization")
-    if utilization is not None and utilization * 100 > thresholds.near_full_utilization_above:
-        found.append("Near full utilization")
-    return "; ".join(found) or "On track"
-
-
-def mfbm_report(user: User, fiscal_year: int, moa: str | None = None) -> MfbmReport:
-    """The MFBM Budget Execution Report of a fiscal year (optionally one MOA).
-
-    A PPA's actual expenditure is ``Ppa.actual_expenditure``: for a PPA in
-    the money chain, what its disbursements paid (plus the opening balance
-    it reported before it entered the chain; services.expenditure), labelled
-    "Disbursed"; for one outside, the figure its MOA reports, labelled
-    "Reported, not disbursed" (docs/design.md §12, "Money spent and payables")."""
-    ppas = _ppas(user, fiscal_year, moa, with_expenditure=True)
-    ids = [p.id for p in ppas]
-    obligations, disbursements = _obligations(ids), _disbursements(ids)
-    chain = chain_ppa_ids(ids)
+    enacted_stages = rules.budget.remarks.enacted_stages
+    enacted = [p for p in ppas if p.approval_status in enacted_stages]
+    appropriations = _appropriations([p.id for p in enacted], as_of)
+    posted = _posted(enacted, as_of)
     rows = []
-    for ppa in ppas:
-        obligated = from_centavos(sum(obligations[ppa.id].values()))
-        disbursed = from_centavos(sum(disbursements[ppa.id].values()))
-        rows.append(MfbmRow(
-            code=ppa.program_code or f"PPA-{ppa.id}", title=ppa.title, moa=ppa.organization.code,
-            appropriation_class=ppa.appropriation_class.upper(), allocated=ppa.budget_allocation,
-            obligations=obligated, disbursements=disbursed, actual=ppa.actual_expenditure,
-            status=ppa.status.replace("_", " ").capitalize(),
-            tracking="WorkItem" if ppa.enable_workitem_tracking else "Manual",
-            remarks=remarks(ppa, ppa.budget_allocation, ppa.actual_expenditure, obligated),
-            expenditure_source=SOURCE_LABELS[DISBURSEMENTS if ppa.id in chain else REPORTED].capitalize()))
-    return MfbmReport(fiscal_year=fiscal_year, moa=moa, rows=rows)
+    for ppa in enacted:
+        classes = [k for k in CLASS_CODES if appropriations.get((ppa.id, k)) or (ppa.id, k) in posted]
+        for klass in classes or [ppa.appropriation_class]:
+            sums = posted.get((ppa.id, klass), {})
+            line = MfbmLine(ppa.program_code or f"PPA-{ppa.id}", ppa.title, ppa.organization.code, CLASS_CODES[klass],
+                            appropriations.get((ppa.id, klass), ZERO), sums.get("allotted", ZERO),
+                            sums.get("obligated", ZERO), sums.get("disbursed", ZERO),
+                            physical_progress=Decimal(ppa.progress) / 100)
+            line.remarks = mfbm_remarks(line)
+            rows.append(line)
+    states = rules.approval.machine.states
+    pipeline = [PipelineRow(p.program_code or f"PPA-{p.id}", p.title, p.organization.code,
+                            p.appropriation_class.upper(), p.budget_allocation,
+                            states[p.approval_status].label if p.approval_status in states else p.approval_status)
+                for p in ppas if p.approval_status not in enacted_stages]
+    organization = None
+    if moa:
+        found = db.session.scalar(select(Organization).where(Organization.code == moa))
+        organization = f"{found.code} — {found.name}" if found is not None else moa
+    return MfbmReport(fiscal_year=fiscal_year, moa=moa, organization=organization, as_of=as_of, rows=rows,
+                      pipeline=pipeline)
 
 
 @dataclass
@@ -288,16 +407,17 @@ INLINE_LIMIT = 2_000
 PDF_INLINE_LIMIT = 200
 
 
-def build_report(user: User, kind: str, fiscal_year: int, moa: str | None = None,
-                 fmt: str = "xlsx") -> tuple[bytes, int]:
+def build_report(user: User, kind: str, fiscal_year: int, moa: str | None = None, fmt: str = "xlsx", *,
+                 as_of: date | None = None) -> tuple[bytes, int]:
     """The report (``kind`` in ``REPORT_KINDS``) as ``fmt`` bytes (.xlsx or
-    .pdf; both show the same figures) and its number of rows."""
+    .pdf; both show the same figures) and its number of lines; ``as_of``
+    (the MFBM report's as-of date, default today) is ignored by FAR No. 1."""
     from services.printing import far1_pdf, mfbm_pdf
     from services.workbooks import far1_workbook, mfbm_workbook
 
     pdf = fmt == "pdf"
     if kind == "mfbm":
-        report = mfbm_report(user, fiscal_year, moa)
+        report = mfbm_report(user, fiscal_year, moa, as_of=as_of)
         return (mfbm_pdf(report) if pdf else mfbm_workbook(report)), len(report.rows)
     rows = far1_report(user, fiscal_year, moa)
     return (far1_pdf(rows, fiscal_year, moa) if pdf else far1_workbook(rows, fiscal_year, moa)), len(rows)
@@ -329,7 +449,7 @@ def report_scope(user: User, moa: str | None) -> str | None:
 
 
 def request_report(user: User, kind: str, fiscal_year: int, moa: str | None, *, background: bool,
-                   fmt: str = "xlsx"):
+                   fmt: str = "xlsx", as_of: date | None = None):
     """Build a report (``fmt``: ``xlsx`` or ``pdf``) now, or as a job for a
     large year (``INLINE_LIMIT``, ``PDF_INLINE_LIMIT`` PPAs) or when asked.
 
@@ -343,10 +463,11 @@ def request_report(user: User, kind: str, fiscal_year: int, moa: str | None, *, 
     count = db.session.scalar(select(func.count()).select_from(Ppa).where(
         visible_ppas(user), Ppa.fiscal_year == fiscal_year))
     if not background and count <= (PDF_INLINE_LIMIT if fmt == "pdf" else INLINE_LIMIT):
-        return build_report(user, kind, fiscal_year, moa, fmt)[0]
+        return build_report(user, kind, fiscal_year, moa, fmt, as_of=as_of)[0]
+    extra = {"as_of": as_of.isoformat()} if as_of else {}
     with transaction():
         return enqueue("generate_report", requested_by=user, report=kind, fiscal_year=fiscal_year, moa=moa,
-                       user_id=user.id, output=f"{uuid.uuid4().hex}.{fmt}")
+                       user_id=user.id, output=f"{uuid.uuid4().hex}.{fmt}", **extra)
 
 
 def reports_dir() -> Path:
@@ -356,13 +477,15 @@ def reports_dir() -> Path:
     return path
 
 
-def generate_report_file(report: str, fiscal_year: int, moa: str | None, user_id: int, output: str) -> dict:
+def generate_report_file(report: str, fiscal_year: int, moa: str | None, user_id: int, output: str,
+                         as_of: str | None = None) -> dict:
     """Write a report (``mfbm`` or ``far1``) for a background job, seen as the
     user who asked, in the format ``output``'s suffix names (``.xlsx``,
-    ``.pdf``); idempotent (same file, same content)."""
+    ``.pdf``); idempotent (same file, same content). ``as_of``: ISO date."""
     user = db.session.get(User, user_id)
     fmt = "pdf" if output.endswith(".pdf") else "xlsx"
-    data, rows = build_report(user, report, fiscal_year, moa, fmt)
+    data, rows = build_report(user, report, fiscal_year, moa, fmt,
+                              as_of=date.fromisoformat(as_of) if as_of else None)
     (reports_dir() / output).write_bytes(data)
     return {"file": output, "rows": rows, "download_name": file_name(report, fiscal_year, moa, fmt)}
 

@@ -46,8 +46,9 @@ from services.access import is_superuser
 from services.concurrency import check_if_match
 from services.runtime import get_runtime
 from services.unit_of_work import transaction
-from workflow.names import canonical_username, skeleton_key
 from workflow.errors import Conflict, Forbidden, NotFound, RoleMissing, Unauthenticated, ValidationFailed
+from workflow.names import canonical_username, skeleton_key
+from workflow.text import text_problem
 
 log = logging.getLogger("ppaflow.services")
 
@@ -152,6 +153,134 @@ def add_organization(actor: User, code: str, name: str, *, uacs_code: str | None
         session.add(organization)
     log.info("organization %s added by %s", code, actor.username)
     return organization
+
+
+#: Header fields of an organization (``update_organization``) and their longest length.
+HEADER_LENGTHS = {"department": 200, "agency": 200, "operating_unit": 200}
+#: Longest name and position of a signatory.
+SIGNATORY_LENGTH = 120
+
+
+def parse_signatory(text: str) -> tuple[str, str]:
+    """``"NAME, POSITION"`` as ``(name, position)``, split at the first comma
+    and stripped (``"JUANA CRUZ, Budget Officer IV"``); a text without a
+    comma is a name without position (refused by ``update_organization``).
+    An empty text is ``("", "")``: the signatory is cleared."""
+    name, _, position = (text or "").partition(",")
+    return name.strip(), position.strip()
+
+
+def _text_errors(value: str, length: int) -> list[str]:
+    if len(value) > length:
+        return [f"at most {length} characters"]
+    problem = text_problem(value)
+    return [problem] if problem else []
+
+
+def update_organization(actor: User, organization_id: int, changes: Mapping[str, Any], *,
+                        if_match: str | None = None) -> Organization:
+    """Set an organization's FAR No. 1 header block and signatories
+    (administrators only; docs/design.md §8 "Who signs the statements"); one
+    transaction, audited (entity ``organization``).
+
+    Args:
+        changes: any of ``name``; ``department``, ``agency``,
+            ``operating_unit`` (text, at most 200 characters, ``""`` clears);
+            ``uacs_code`` (12 digits, or ``None``/``""`` to clear); and for
+            each of ``budget_officer``, ``chief_accountant``,
+            ``head_of_agency`` a mapping ``{"name": ..., "position": ...}``
+            (both given, at most 120 characters each, or both empty to clear).
+        if_match: the ``If-Match`` header, checked against the organization's ETag.
+
+    Raises:
+        Forbidden: ``actor`` is not an administrator.
+        NotFound: no such organization.
+        PreconditionFailed: ``if_match`` is stale.
+        ValidationFailed: per field (``uacs_code``, ``budget_officer.position``, ...).
+        Conflict: ``organization_exists``: another organization has the UACS code.
+    """
+    require_administrator(actor)
+    errors: dict[str, list[str]] = {}
+    values: dict[str, Any] = {}
+    if "name" in changes:
+        name = (changes["name"] or "").strip()
+        if not 1 <= len(name) <= 200:
+            errors["name"] = ["give the organization's name (1-200 characters)"]
+        elif problem := text_problem(name):
+            errors["name"] = [problem]
+        values["name"] = name
+    for field, length in HEADER_LENGTHS.items():
+        if field in changes:
+            values[field] = (changes[field] or "").strip()
+            if messages := _text_errors(values[field], length):
+                errors[field] = messages
+    if "uacs_code" in changes:
+        code = (changes["uacs_code"] or "").strip() or None
+        if code is not None and not UACS_ORGANIZATION_CODE.fullmatch(code):
+            errors["uacs_code"] = ["a UACS organization code is 12 digits (department 2, agency 3, operating unit 7)"]
+        values["uacs_code"] = code
+    for role in Organization.SIGNATORIES:
+        if changes.get(role) is None:
+            continue
+        name, position = ((changes[role].get("name") or "").strip(), (changes[role].get("position") or "").strip())
+        for part, value in (("name", name), ("position", position)):
+            if messages := _text_errors(value, SIGNATORY_LENGTH):
+                errors[f"{role}.{part}"] = messages
+        if bool(name) != bool(position):
+            missing = "position" if name else "name"
+            errors.setdefault(f"{role}.{missing}", []).append(
+                'give both the name and the position ("NAME, POSITION"), or neither to clear')
+        values[f"{role}_name"], values[f"{role}_position"] = name, position
+    if errors:
+        raise ValidationFailed(errors)
+    with transaction() as session:
+        organization = session.scalar(select(Organization).where(Organization.id == organization_id)
+                                      .with_for_update().execution_options(populate_existing=True))
+        if organization is None:
+            raise NotFound(f"organization {organization_id} not found")
+        check_if_match(if_match, organization.etag)
+        if values.get("uacs_code") and values["uacs_code"] != organization.uacs_code:
+            taken = session.scalar(select(Organization).where(Organization.uacs_code == values["uacs_code"],
+                                                              Organization.id != organization.id))
+            if taken is not None:
+                raise Conflict(f"organization {taken.code} already has the UACS code {values['uacs_code']}",
+                               code="organization_exists")
+        for field, value in values.items():
+            setattr(organization, field, value)
+    log.info("organization %s changed by %s: %s", organization.code, actor.username, ", ".join(sorted(changes)))
+    return organization
+
+
+#: Roles that may read an organization's header block and signatories
+#: besides administrators: MFBM's budget analysts (they file the reports).
+ORGANIZATION_READERS = frozenset({"budget_analyst"})
+
+
+def read_organization(actor: User, organization_id: int) -> Organization:
+    """One organization (administrators and MFBM budget analysts).
+
+    Raises:
+        Forbidden: ``actor`` is neither.
+        NotFound: no such organization.
+    """
+    if not actor.roles & ORGANIZATION_READERS:
+        require_administrator(actor)
+    organization = db.session.get(Organization, organization_id)
+    if organization is None:
+        raise NotFound(f"organization {organization_id} not found")
+    return organization
+
+
+def get_organization_id_or_raise(code: str) -> int:
+    """The id of organization ``code``.
+
+    Raises:
+        NotFound: no such organization.
+    """
+    organization = get_organization(code)
+    if organization is None:
+        raise NotFound(f"no organization {code!r}")
+    return organization.id
 
 
 def list_organizations(actor: User) -> Select:

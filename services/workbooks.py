@@ -28,7 +28,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from db.models import Ppa
-from services.reports import QUARTERS, Far1Row, MfbmReport
+from services.reports import QUARTERS, Far1Row, MfbmLine, MfbmReport
 from services.runtime import get_runtime
 from workflow.text import printable
 
@@ -38,17 +38,24 @@ HEADER_FILL = PatternFill("solid", start_color="1F4788", end_color="1F4788")
 TOTAL_FILL = PatternFill("solid", start_color="D9E1F2", end_color="D9E1F2")
 SUBTOTAL_FILL = PatternFill("solid", start_color="EEF2F8", end_color="EEF2F8")
 THIN = Side(style="thin", color="7F7F7F")
-TITLES = ("MINISTRY OF FINANCE AND BUDGET MANAGEMENT", "BANGSAMORO AUTONOMOUS REGION IN MUSLIM MINDANAO")
+#: The ministry's name as it is officially written (issue 13), and the region's.
+MINISTRY = "Ministry of Finance, and Budget and Management"
+TITLES = (MINISTRY, "BANGSAMORO AUTONOMOUS REGION IN MUSLIM MINDANAO")
 
-#: (header, width cap, format) of the MFBM report's columns.
+#: (header, width cap, format) of the MFBM report's columns (docs/design.md §8).
 MFBM_COLUMNS = (
-    ("PPA Code", 24, None), ("PPA Title", 64, None), ("Implementing MOA", 16, None),
-    ("Appropriation Class", 15, None), ("Allocated Budget", 20, MONEY), ("Total Obligations", 20, MONEY),
-    ("Total Disbursements", 20, MONEY), ("Actual Expenditure", 20, MONEY), ("Variance", 20, MONEY),
-    ("Variance %", 12, PERCENT), ("Utilization Rate %", 13, PERCENT), ("Status", 13, None),
-    ("Tracking", 11, None), ("Remarks", 44, None), ("Expenditure Source", 24, None),
+    ("PPA Code", 24, None), ("PPA Title", 60, None), ("Implementing MOA", 16, None),
+    ("Allotment Class", 10, None), ("Appropriation", 20, MONEY), ("Allotments", 20, MONEY),
+    ("Obligations", 20, MONEY), ("Disbursements", 20, MONEY), ("Unreleased Appropriation", 20, MONEY),
+    ("Unobligated Allotments", 20, MONEY), ("Unpaid Obligations", 20, MONEY), ("Obligation Rate", 12, PERCENT),
+    ("Disbursement Rate", 13, PERCENT), ("Physical Progress %", 11, PERCENT), ("Remarks", 48, None),
 )
-
+#: The columns of the MFBM report's "Pipeline" sheet: PPAs of the year not enacted.
+PIPELINE_COLUMNS = (
+    ("PPA Code", 24, None), ("PPA Title", 60, None), ("Implementing MOA", 16, None),
+    ("Appropriation Class", 12, None), ("Proposed Budget", 20, MONEY), ("Approval Stage", 28, None),
+)
+PIPELINE_SHEET = "Pipeline (not enacted)"
 
 def put(ws: Worksheet, row: int, column: int, value: Any) -> Cell:
     """Write ``value`` into a cell and return the cell; the one way text
@@ -130,32 +137,82 @@ def _finish(ws: Worksheet, header_row: int, last_data_row: int, columns: Sequenc
 
 
 def _generated(moa: str | None) -> str:
-    stamp = datetime.now(ZoneInfo("Asia/Manila")).strftime("%d %B %Y %H:%M")
-    return f"{'MOA: ' + moa if moa else 'All MOAs'} - generated {stamp} (Asia/Manila) by ppaflow"
+    return f"{'MOA: ' + moa if moa else 'All MOAs'} - generated {_stamp()} (Asia/Manila) by ppaflow"
+
+
+def _stamp() -> str:
+    """Now in Asia/Manila, e.g. ``30 November 2026 14:05``."""
+    return datetime.now(ZoneInfo("Asia/Manila")).strftime("%d %B %Y %H:%M")
 
 
 def mfbm_workbook(report: MfbmReport) -> bytes:
-    """The MFBM Budget Execution Report as an .xlsx file (bytes)."""
+    """The MFBM Budget Execution Report as an .xlsx file (bytes): the main
+    sheet (enacted PPAs by MOA and allotment class, a subtotal per MOA, a
+    subtotal per allotment class, the grand total), then the "Pipeline (not
+    enacted)" sheet. Its title rows name the ministry as officially written,
+    the as-of date and the organization covered ("All MOAs" only when it
+    covers all)."""
     workbook = Workbook()
     ws = workbook.active
     ws.title = f"Budget Execution FY{report.fiscal_year}"
-    header_row = _titles(ws, (*TITLES, f"BUDGET EXECUTION REPORT - FY {report.fiscal_year}",
-                              _generated(report.moa)), len(MFBM_COLUMNS))
+    scope = report.organization or "All MOAs"
+    header_row = _titles(ws, (*mfbm_titles(report), scope, f"Generated {_stamp()} (Asia/Manila) by ppaflow"),
+                         len(MFBM_COLUMNS))
     _header(ws, header_row, [c[0] for c in MFBM_COLUMNS])
     formats = [c[2] for c in MFBM_COLUMNS]
-    row = header_row
-    for row, line in enumerate(report.rows, start=header_row + 1):
-        _write_row(ws, row, _mfbm_values(line), formats)
-    last_data_row = row
-    _write_row(ws, last_data_row + 1, _mfbm_values(report.totals), formats, bold=True, fill=TOTAL_FILL)
+    row = last_data_row = header_row
+    for line in mfbm_lines(report):
+        row += 1
+        if line.kind == "detail":
+            _write_row(ws, row, _mfbm_values(line), formats)
+        else:
+            _write_row(ws, row, _mfbm_values(line), formats, bold=True,
+                       fill=TOTAL_FILL if line.kind == "total" else SUBTOTAL_FILL)
+        if line.kind in ("detail", "moa"):
+            last_data_row = row
     _finish(ws, header_row, last_data_row, MFBM_COLUMNS, freeze_columns=2)
+
+    pipeline = workbook.create_sheet(PIPELINE_SHEET)
+    header_row = _titles(pipeline, (*TITLES, f"PIPELINE - PPAs OF FY {report.fiscal_year} NOT ENACTED",
+                                    "Not in the Budget Execution Report's figures", scope),
+                         len(PIPELINE_COLUMNS))
+    _header(pipeline, header_row, [c[0] for c in PIPELINE_COLUMNS])
+    formats = [c[2] for c in PIPELINE_COLUMNS]
+    row = header_row
+    for row, item in enumerate(report.pipeline, start=header_row + 1):
+        _write_row(pipeline, row, [item.code, item.title, item.moa, item.appropriation_class, item.proposed,
+                                   item.stage], formats)
+    _finish(pipeline, header_row, row, PIPELINE_COLUMNS, freeze_columns=2)
     return _bytes(workbook)
 
 
-def _mfbm_values(line) -> list[Any]:
-    return [line.code, line.title, line.moa, line.appropriation_class, line.allocated, line.obligations,
-            line.disbursements, line.actual, line.variance, line.variance_pct, line.utilization, line.status,
-            line.tracking, line.remarks, line.expenditure_source]
+def mfbm_lines(report: MfbmReport) -> list[MfbmLine]:
+    """The main sheet's lines in the order both the workbook and the PDF
+    print them: each MOA's lines then its subtotal, the subtotals per
+    allotment class, the grand total (``MfbmLine.kind``: ``detail``,
+    ``moa``, ``class``, ``total``)."""
+    subtotals = {line.moa: line for line in report.moa_subtotals}
+    out: list[MfbmLine] = []
+    for index, line in enumerate(report.rows):
+        out.append(line)
+        if index + 1 == len(report.rows) or report.rows[index + 1].moa != line.moa:
+            out.append(subtotals[line.moa])
+    return [*out, *report.class_subtotals, report.total]
+
+
+def mfbm_titles(report: MfbmReport) -> tuple[str, ...]:
+    """The title lines of the MFBM report: the ministry as officially
+    written, the region, the report's name, its as-of date."""
+    return (*TITLES, f"BUDGET EXECUTION REPORT - FY {report.fiscal_year}",
+            f"As of {report.as_of.day} {report.as_of:%B %Y}")
+
+
+def _mfbm_values(line: MfbmLine) -> list[Any]:
+    detail = line.kind == "detail"
+    return [line.code, line.title, line.moa, line.allotment_class, line.appropriation, line.allotments,
+            line.obligations, line.disbursements, line.unreleased, line.unobligated, line.unpaid,
+            line.obligation_rate, line.disbursement_rate, line.physical_progress if detail else None,
+            line.remarks]
 
 
 FAR1_COLUMNS = (

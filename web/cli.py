@@ -157,6 +157,41 @@ def org_add(code: str, name: str, uacs_code: str | None) -> None:
                    f"{', UACS ' + added.uacs_code if added.uacs_code else ''})")
 
 
+@org.command("set")
+@click.argument("code")
+@click.option("--name", help="the official name")
+@click.option("--department", help="FAR No. 1 header: Department (empty clears)")
+@click.option("--agency", help="FAR No. 1 header: Agency (empty clears)")
+@click.option("--operating-unit", help="FAR No. 1 header: Operating Unit (empty clears)")
+@click.option("--uacs-code", help="the 12-digit UACS organization code (empty clears)")
+@click.option("--budget-officer", help='"NAME, POSITION" of the Budget Officer (certifies correct; empty clears)')
+@click.option("--chief-accountant", help='"NAME, POSITION" of the Chief Accountant (certifies correct; empty clears)')
+@click.option("--head-of-agency", help='"NAME, POSITION" of the Head of Agency (approves; empty clears)')
+@fail_on_domain_errors
+def org_set(code: str, name: str | None, department: str | None, agency: str | None, operating_unit: str | None,
+            uacs_code: str | None, budget_officer: str | None, chief_accountant: str | None,
+            head_of_agency: str | None) -> None:
+    """Set organization CODE's FAR No. 1 header block and signatories
+    (docs/design.md §8); a signatory is "NAME, POSITION", split at the first comma."""
+    changes: dict = {key: value for key, value in (
+        ("name", name), ("department", department), ("agency", agency), ("operating_unit", operating_unit),
+        ("uacs_code", uacs_code)) if value is not None}
+    for role, text in (("budget_officer", budget_officer), ("chief_accountant", chief_accountant),
+                       ("head_of_agency", head_of_agency)):
+        if text is not None:
+            person, position = users.parse_signatory(text)
+            changes[role] = {"name": person, "position": position}
+    if not changes:
+        raise click.UsageError("nothing to change: give --name, --department, --agency, --operating-unit, "
+                               "--uacs-code, --budget-officer, --chief-accountant or --head-of-agency")
+    with app_context():
+        changed = users.update_organization(Operator(), users.get_organization_id_or_raise(code), changes)
+        click.echo(f"organization {changed.code}: {', '.join(sorted(changes))} set")
+        for role in changed.SIGNATORIES:
+            person, position = changed.signatory(role)
+            click.echo(f"  {role.replace('_', ' ')}: {person + ', ' + position if person else '(not set)'}")
+
+
 @org.command("list")
 def org_list() -> None:
     """Every organization, by code."""
@@ -560,13 +595,16 @@ def job_enqueue(kind: str, arguments: tuple[str, ...]) -> None:
 @click.option("--moa", help="one MOA's rows only (organization code)")
 @click.option("--format", "fmt", type=click.Choice(reports.REPORT_FORMATS), default="xlsx", show_default=True,
               help="an Excel workbook, or a PDF to print (Legal landscape)")
+@click.option("--as-of", type=click.DateTime(formats=["%Y-%m-%d"]),
+              help="mfbm: count only what is dated on or before this day, YYYY-MM-DD (default: today)")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
               help="where to write the file (default: its usual name in out/)")
-def report(kind: str, fiscal_year: int, moa: str | None, fmt: str, out: Path | None) -> None:
+def report(kind: str, fiscal_year: int, moa: str | None, fmt: str, as_of, out: Path | None) -> None:
     """Write the MFBM Budget Execution Report (mfbm) or the FAR No. 1
     statement (far1) of a fiscal year as an Excel workbook or a PDF."""
     with app_context():
-        data, rows = reports.build_report(Operator(), kind, fiscal_year, moa, fmt)
+        data, rows = reports.build_report(Operator(), kind, fiscal_year, moa, fmt,
+                                          as_of=as_of.date() if as_of else None)
     out = out or Path("out") / reports.file_name(kind, fiscal_year, moa, fmt)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(data)

@@ -1031,6 +1031,8 @@ class ReportQuerySchema(Schema):
 
     fiscal_year = fields.Integer(required=True, validate=FISCAL_YEAR)
     moa = _organization_code(metadata={"description": "one MOA's rows only"})
+    as_of = fields.Date(metadata={"description": "MFBM report: count only what is dated on or before this day "
+                                                 "(default: today, Asia/Manila)"})
     run_as_job = fields.Boolean(load_default=False, data_key="async",
                                 metadata={"description": "generate in the background: 202 with the job"})
 
@@ -1043,6 +1045,23 @@ class ReportJobSchema(Reply):
 
 # -- administration: organizations and users (issue 10) ---------------------------------------------------------
 
+_SIGNATORY_META = {"type": "object", "required": ["name", "position"],
+                   "properties": {"name": {"type": "string"}, "position": {"type": "string"}}}
+
+
+def _signatory(organization, role: str) -> dict[str, str]:
+    name, position = organization.signatory(role)
+    return {"name": name, "position": position}
+
+
+class SignatorySchema(Schema):
+    """Who signs a statement: a name and a position (both, or both empty to clear)."""
+
+    name = fields.String(required=True, validate=validate.Length(max=120), metadata={"description": "e.g. JUANA CRUZ"})
+    position = fields.String(required=True, validate=validate.Length(max=120),
+                             metadata={"description": "e.g. Budget Officer IV"})
+
+
 class OrganizationSchema(Reply):
     """A MOA or oversight body."""
 
@@ -1051,6 +1070,15 @@ class OrganizationSchema(Reply):
     name = fields.String(required=True)
     uacs_code = fields.String(required=True, allow_none=True,
                               metadata={"description": "12-digit UACS organization code, or null"})
+    department = fields.String(required=True, metadata={"description": "FAR No. 1 header: Department"})
+    agency = fields.String(required=True, metadata={"description": "FAR No. 1 header: Agency"})
+    operating_unit = fields.String(required=True, metadata={"description": "FAR No. 1 header: Operating Unit"})
+    budget_officer = fields.Function(lambda o: _signatory(o, "budget_officer"), required=True,
+                                     metadata=_SIGNATORY_META | {"description": "certifies correct (Budget Officer)"})
+    chief_accountant = fields.Function(lambda o: _signatory(o, "chief_accountant"), required=True,
+                                       metadata=_SIGNATORY_META | {"description": "certifies correct (Chief Accountant)"})
+    head_of_agency = fields.Function(lambda o: _signatory(o, "head_of_agency"), required=True,
+                                     metadata=_SIGNATORY_META | {"description": "approves (Head of Agency)"})
     created_at = fields.DateTime(required=True)
 
 
@@ -1062,6 +1090,22 @@ class OrganizationCreateSchema(Schema):
     uacs_code = fields.String(allow_none=True, validate=validate.Regexp(
         r"^[0-9]{12}$", error="a UACS organization code is 12 digits"),
         metadata={"description": "12 digits: department, agency, operating unit"})
+
+
+class OrganizationPatchSchema(Schema):
+    """``PATCH /api/organizations/{id}``: any of these; the FAR No. 1 header
+    block and its signatories (docs/design.md §8). Empty text clears a field."""
+
+    name = fields.String(validate=validate.Length(min=1, max=200))
+    department = _text(200)
+    agency = _text(200)
+    operating_unit = _text(200)
+    uacs_code = fields.String(allow_none=True, validate=validate.Regexp(
+        r"^([0-9]{12})?$", error="a UACS organization code is 12 digits (department 2, agency 3, operating unit 7)"),
+        metadata={"description": "12 digits: department, agency, operating unit; null or empty clears"})
+    budget_officer = fields.Nested(SignatorySchema, metadata={"description": "certifies correct"})
+    chief_accountant = fields.Nested(SignatorySchema, metadata={"description": "certifies correct"})
+    head_of_agency = fields.Nested(SignatorySchema, metadata={"description": "approves"})
 
 
 def _organization_of(user) -> str | None:

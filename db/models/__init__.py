@@ -62,6 +62,8 @@ def _program_budget_organization(session, program_budget_id):
 
 
 audit.register(Ppa, "ppa", lambda s, o: o.organization_id)
+# Administration, not a MOA's own records: only those who see every organization read these rows.
+audit.register(Organization, "organization", lambda s, o: None)
 audit.register(WorkItem, "work_item", _work_item_organization)
 audit.register(BudgetProposal, "budget_proposal", lambda s, o: o.organization_id)
 audit.register(ProgramBudget, "program_budget", lambda s, o: _ppa_organization(s, o.ppa_id))

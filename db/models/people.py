@@ -27,11 +27,34 @@ class Organization(db.Model):
     name: Mapped[str] = mapped_column(String(200))
     uacs_code: Mapped[str | None] = mapped_column(String(12))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The header block of the COA/DBM statements (FAR No. 1) and who signs
+    # them, name and position apart; empty until set (docs/design.md §8).
+    department: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    agency: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    operating_unit: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    budget_officer_name: Mapped[str] = mapped_column(String(120), default="", server_default="")
+    budget_officer_position: Mapped[str] = mapped_column(String(120), default="", server_default="")
+    chief_accountant_name: Mapped[str] = mapped_column(String(120), default="", server_default="")
+    chief_accountant_position: Mapped[str] = mapped_column(String(120), default="", server_default="")
+    head_of_agency_name: Mapped[str] = mapped_column(String(120), default="", server_default="")
+    head_of_agency_position: Mapped[str] = mapped_column(String(120), default="", server_default="")
+
+    #: The header fields, in the order of the statements' header block.
+    HEADER_FIELDS = ("department", "agency", "operating_unit", "uacs_code")
+    #: The signatories, in the order they sign: certified correct (budget
+    #: officer, chief accountant), approved (head of agency).
+    SIGNATORIES = ("budget_officer", "chief_accountant", "head_of_agency")
+
+    def signatory(self, role: str) -> tuple[str, str]:
+        """``(name, position)`` of signatory ``role`` (one of ``SIGNATORIES``); empty strings when unset."""
+        return getattr(self, f"{role}_name"), getattr(self, f"{role}_position")
 
     @property
     def etag(self) -> str:
-        """The entity tag of what the API shows: ``"organization-<id>-<hash of code, name, UACS code>"``."""
-        content = "\x1f".join((self.code, self.name, self.uacs_code or ""))
+        """The entity tag of what the API shows: ``"organization-<id>-<hash of every field shown>"``."""
+        content = "\x1f".join((self.code, self.name, self.uacs_code or "", self.department, self.agency,
+                               self.operating_unit, *(part for role in self.SIGNATORIES
+                                                      for part in self.signatory(role))))
         return f'"organization-{self.id}-{hashlib.sha256(content.encode()).hexdigest()[:16]}"'
 
 

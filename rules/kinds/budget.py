@@ -5,7 +5,13 @@ from __future__ import annotations
 from decimal import Decimal
 
 from rules.kinds.base import LoadContext, RuleFileKind
-from rules.model import BudgetRules, ReportRemarks, frozen_map
+from rules.model import (
+    REMARK_MEASURES,
+    BudgetRules,
+    RemarkRule,
+    ReportRemarks,
+    frozen_map,
+)
 from rules.reading import HUNDRED, FileReader, Item
 from workflow.vocabulary import ALERT_TYPES, SEVERITIES
 
@@ -52,24 +58,60 @@ def read_budget(r: FileReader, doc: Item, context: LoadContext) -> BudgetRules |
             if stage is not None and stages and stage not in stages:
                 r.error(ef["allotments_need_stage"].line, f"execution.allotments_need_stage: unknown stage {stage!r}")
                 stage = None
-    remarks = None
-    if "report_remarks" in f:
-        keys = ("high_underspending_above", "over_budget_below", "low_utilization_below", "near_full_utilization_above")
-        rf = r.fields(f["report_remarks"], "report_remarks", required=(*keys, "approved_stages"))
-        if rf and all(k in rf for k in (*keys, "approved_stages")):
-            values = {k: r.decimal(rf[k], f"report_remarks.{k}", Decimal(-1000), Decimal(1000)) for k in keys}
-            approved = []
-            for item in r.names(rf["approved_stages"], "report_remarks.approved_stages"):
-                if stages and item.value not in stages:
-                    r.error(item.line, f"report_remarks.approved_stages: unknown stage {item.value!r}")
-                else:
-                    approved.append(item.value)
-            if None not in values.values():
-                remarks = ReportRemarks(**values, approved_stages=tuple(approved))
+    remarks = _read_remarks(r, f["report_remarks"], stages) if "report_remarks" in f else None
     if None in (threshold, tolerance, stage, remarks) or len(severities) != len(ALERT_TYPES):
         return None
     return BudgetRules(on_budget_threshold_pct=threshold, weights_tolerance=tolerance,
                        alert_severities=frozen_map(severities), allotments_need_stage=stage, remarks=remarks)
+
+
+def _read_remarks(r: FileReader, item: Item, stages) -> ReportRemarks | None:
+    """``report_remarks``: the stages on the MFBM report's main sheet and
+    its remark rules, each ``{measure, below | above, remark}``; every error
+    is recorded as file:line."""
+    where = "report_remarks"
+    rf = r.fields(item, where, required=("enacted_stages", "no_allotment", "otherwise", "rules"))
+    if rf is None or not all(k in rf for k in ("enacted_stages", "no_allotment", "otherwise", "rules")):
+        return None
+    ok = True
+    enacted = []
+    for stage_item in r.names(rf["enacted_stages"], f"{where}.enacted_stages"):
+        if stages and stage_item.value not in stages:
+            r.error(stage_item.line, f"{where}.enacted_stages: unknown stage {stage_item.value!r}")
+            ok = False
+        else:
+            enacted.append(stage_item.value)
+    if not enacted:
+        r.error(rf["enacted_stages"].line, f"{where}.enacted_stages: name at least one stage")
+        ok = False
+    no_allotment = r.text(rf["no_allotment"], f"{where}.no_allotment")
+    otherwise = r.text(rf["otherwise"], f"{where}.otherwise")
+    rules = []
+    for index, rule_item in enumerate(r.sequence(rf["rules"], f"{where}.rules")):
+        at = f"{where}.rules[{index}]"
+        ff = r.fields(rule_item, at, required=("measure", "remark"), optional=("below", "above"))
+        if ff is None or "measure" not in ff or "remark" not in ff:
+            ok = False
+            continue
+        measure, remark = r.name(ff["measure"], f"{at}.measure"), r.text(ff["remark"], f"{at}.remark")
+        if measure is not None and measure not in REMARK_MEASURES:
+            r.error(ff["measure"].line, f"{at}.measure: unknown measure {measure!r} "
+                                        f"(known: {', '.join(REMARK_MEASURES)})")
+            measure = None
+        if ("below" in ff) == ("above" in ff):
+            r.error(rule_item.line, f"{at}: give exactly one of 'below' and 'above'")
+            ok = False
+            continue
+        bound = "below" if "below" in ff else "above"
+        threshold = r.decimal(ff[bound], f"{at}.{bound}", Decimal(-1000), Decimal(1000))
+        if None in (measure, remark, threshold):
+            ok = False
+            continue
+        rules.append(RemarkRule(measure=measure, remark=remark, **{bound: threshold}))
+    if not ok or None in (no_allotment, otherwise):
+        return None
+    return ReportRemarks(enacted_stages=tuple(enacted), rules=tuple(rules), no_allotment=no_allotment,
+                         otherwise=otherwise)
 
 
 KIND = RuleFileKind(name="budget", pattern="budget.yaml", read=read_budget)

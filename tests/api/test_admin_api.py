@@ -34,6 +34,8 @@ def test_an_administrator_adds_an_organization_and_finds_it(world):
     assert created.status_code == 201, created.get_json()
     assert created.get_json() | {"id": 0, "created_at": ""} == {
         "id": 0, "code": "MOLE", "name": "Ministry of Labor and Employment", "uacs_code": "400010300001",
+        "department": "", "agency": "", "operating_unit": "", "budget_officer": {"name": "", "position": ""},
+        "chief_accountant": {"name": "", "position": ""}, "head_of_agency": {"name": "", "position": ""},
         "created_at": ""}
     assert read.status_code == 200 and read.headers["ETag"] == created.headers["ETag"]
     assert "MOLE" in [o["code"] for o in listing.get_json()]
@@ -208,3 +210,83 @@ def test_unknown_fields_and_hashes_cannot_be_sent(world):
     assert refused.status_code == 422 and "password_hash" in refused.get_json()["errors"]
     with world.app.app_context():
         assert db.session.query(User).filter_by(username="sneaky").count() == 0
+
+
+# -- the FAR No. 1 header block and signatories of an organization (issue 13) --------------------------------
+
+HEADER = {"department": "Bangsamoro Autonomous Region in Muslim Mindanao",
+          "agency": "Ministry of Social Services and Development", "operating_unit": "Central Office",
+          "uacs_code": "400010100001",
+          "budget_officer": {"name": "JUANA CRUZ", "position": "Budget Officer IV"},
+          "chief_accountant": {"name": "PEDRO SANTOS", "position": "Chief Accountant"},
+          "head_of_agency": {"name": "AMINA SAMPACO", "position": "Minister"}}
+
+
+def organization_path(world, code="MSSD") -> str:
+    world.org(code)
+    with world.app.app_context():
+        return f"/api/organizations/{users.get_organization(code).id}"
+
+
+def test_an_administrator_sets_the_header_block_and_signatories_and_the_change_is_audited(world):
+    path = organization_path(world)
+    before = get(world, path)
+
+    changed = patch(world, path, HEADER, before.headers["ETag"])
+    read = get(world, path, who=world.budget_analyst)  # MFBM's analysts read them
+    audit = get(world, f"/api/audit?entity=organization&id={read.get_json()['id']}&page_size=100").get_json()
+
+    assert changed.status_code == 200, changed.get_json()
+    assert changed.headers["ETag"] != before.headers["ETag"]
+    assert read.status_code == 200 and read.get_json() | HEADER == read.get_json()
+    assert {(e["field"], e["new_value"]) for e in audit if e["action"] == "update"} >= {
+        ("budget_officer_name", '"JUANA CRUZ"'), ("head_of_agency_position", '"Minister"'),
+        ("uacs_code", '"400010100001"')}
+    assert {e["actor"] for e in audit if e["action"] == "update"} == {"admin"}
+
+
+@pytest.mark.parametrize("body, field", [
+    ({"uacs_code": "40001010"}, "uacs_code"),
+    ({"uacs_code": "4000101000AB"}, "uacs_code"),
+    ({"budget_officer": {"name": "JUANA CRUZ", "position": ""}}, "budget_officer.position"),
+    ({"head_of_agency": {"name": "", "position": "Minister"}}, "head_of_agency.name"),
+    ({"chief_accountant": {"name": "PEDRO"}}, "chief_accountant.position"),
+    ({"department": "x" * 201}, "department"),
+    ({"agency": "Ministry\u202eevil"}, "agency"),
+])
+def test_a_bad_header_field_is_refused_per_field_and_nothing_changes(world, body, field):
+    path = organization_path(world)
+    etag = get(world, path).headers["ETag"]
+
+    refused = patch(world, path, {"operating_unit": "Central Office", **body}, etag)
+
+    assert refused.status_code == 422 and refused.mimetype == "application/problem+json"
+    assert field in refused.get_json()["errors"], refused.get_json()
+    assert get(world, path).get_json()["operating_unit"] == ""
+
+
+def test_only_an_administrator_sets_the_header_a_stale_etag_is_refused_and_a_taken_uacs_code_conflicts(world):
+    path = organization_path(world)
+    post(world, "/api/organizations", {"code": "MOLE", "name": "Labor", "uacs_code": "400010300001"})
+    etag = get(world, path).headers["ETag"]
+
+    by_focal = patch(world, path, {"agency": "Mine"}, etag, who=world.focal)
+    by_analyst = patch(world, path, {"agency": "Mine"}, etag, who=world.budget_analyst)
+    focal_reads = get(world, path, who=world.focal)
+    first = patch(world, path, {"agency": "MSSD"}, etag)
+    stale = patch(world, path, {"agency": "Overwritten"}, etag)
+    taken = patch(world, path, {"uacs_code": "400010300001"}, first.headers["ETag"])
+
+    assert [by_focal.status_code, by_analyst.status_code, focal_reads.status_code] == [403, 403, 403]
+    assert first.status_code == 200 and stale.status_code == 412
+    assert (taken.status_code, taken.get_json()["code"]) == (409, "organization_exists")
+    assert get(world, path).get_json()["agency"] == "MSSD"
+
+
+def test_hostile_signatory_text_comes_back_as_it_was_written(world):
+    path = organization_path(world)
+    hostile = {"name": "<script>alert(1)</script>", "position": "=cmd|' /C calc'!A0"}
+
+    changed = patch(world, path, {"budget_officer": hostile}, get(world, path).headers["ETag"])
+
+    assert changed.status_code == 200 and changed.get_json()["budget_officer"] == hostile

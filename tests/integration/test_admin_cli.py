@@ -185,3 +185,29 @@ def test_make_run_takes_port_and_host():
                          text=True, check=True)
 
     assert "ppaflow serve --host 0.0.0.0 --port 5050" in dry.stdout
+
+
+def test_org_set_records_the_header_block_and_signatories_as_name_and_position(app, world):
+    world.org("MSSD")
+
+    result = cli(app, "org", "set", "MSSD", "--department", "BARMM", "--agency", "Ministry of Social Services",
+                 "--operating-unit", "Central Office", "--uacs-code", "400010100001",
+                 "--budget-officer", "JUANA CRUZ, Budget Officer IV", "--chief-accountant", "PEDRO SANTOS, CPA, Chief",
+                 "--head-of-agency", "AMINA SAMPACO, Minister")
+    bad_code = cli(app, "org", "set", "MSSD", "--uacs-code", "4000")
+    no_position = cli(app, "org", "set", "MSSD", "--head-of-agency", "AMINA SAMPACO")
+    unknown = cli(app, "org", "set", "NOPE", "--agency", "x")
+    nothing = cli(app, "org", "set", "MSSD")
+
+    assert result.exit_code == 0, result.output
+    assert "budget officer: JUANA CRUZ, Budget Officer IV" in result.output
+    with app.app_context():
+        mssd = users.get_organization("MSSD")
+        assert (mssd.department, mssd.agency, mssd.operating_unit, mssd.uacs_code) == (
+            "BARMM", "Ministry of Social Services", "Central Office", "400010100001")
+        assert mssd.signatory("chief_accountant") == ("PEDRO SANTOS", "CPA, Chief")  # split at the first comma
+        assert mssd.signatory("head_of_agency") == ("AMINA SAMPACO", "Minister")
+    assert bad_code.exit_code == 1 and "uacs_code" in bad_code.output and "12 digits" in bad_code.output
+    assert no_position.exit_code == 1 and "head_of_agency.position" in no_position.output
+    assert unknown.exit_code == 1 and "NOPE" in unknown.output
+    assert nothing.exit_code == 2 and "nothing to change" in nothing.output

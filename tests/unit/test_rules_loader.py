@@ -92,6 +92,12 @@ def test_two_mistakes_are_both_reported_with_their_lines(rules_dir):
      "      - title: Planning & Design\n        work_type: sub_project\n        budget_pct: 25",
      "budget_pct of this level sums to 105, not 100"),
     ("budget.yaml", "{severity: high}", "{severity: urgent}", "unknown severity 'urgent'"),
+    ("budget.yaml", "{measure: disbursement_rate, below: 50,", "{measure: cash_rate, below: 50,",
+     "report_remarks.rules[3].measure: unknown measure 'cash_rate'"),
+    ("budget.yaml", "{measure: obligation_rate, below: 50,", "{measure: obligation_rate, below: 50, above: 90,",
+     "report_remarks.rules[1]: give exactly one of 'below' and 'above'"),
+    ("budget.yaml", "  enacted_stages: [enacted]", "  enacted_stages: [enacted, in_force]",
+     "report_remarks.enacted_stages: unknown stage 'in_force'"),
 ])
 def test_each_kind_of_mistake_names_file_and_line(rules_dir, name, old, new, expected):
     line = edit(rules_dir, name, old, new)

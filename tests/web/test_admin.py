@@ -63,3 +63,57 @@ def test_an_administrator_revokes_a_users_api_tokens(app, world, browser_for):
     with app.app_context():
         assert db.session.scalars(select(ApiToken.revoked_at).where(ApiToken.user_id == focal.id)).all() != [None]
     assert app.test_client().get("/api/monitoring-entries", headers=focal.headers).status_code == 401
+
+
+def _organization_page(admin, path):
+    page = admin.client.get(path).get_data(as_text=True)
+    return page, re.search(r'id="version" name="version" type="hidden" value="([^"]+)"', page).group(1).replace(
+        "&#34;", '"')
+
+
+FORM = {"name": "Ministry of Social Services and Development", "department": "BARMM",
+        "agency": "Ministry of Social Services and Development", "operating_unit": "Central Office",
+        "uacs_code": "400010100001", "budget_officer_name": "JUANA CRUZ",
+        "budget_officer_position": "Budget Officer IV", "chief_accountant_name": "PEDRO SANTOS",
+        "chief_accountant_position": "Chief Accountant", "head_of_agency_name": "<b>AMINA</b>",
+        "head_of_agency_position": "Minister"}
+
+
+def test_an_administrator_sets_the_statement_header_and_signatories_on_the_organization_page(app, world, browser_for):
+    from services import users
+
+    world.org("MSSD")
+    with app.app_context():
+        path = f"/admin/organizations/{users.get_organization('MSSD').id}"
+    admin = browser_for(world.admin)
+    page, version = _organization_page(admin, path)
+    assert "Statement header (FAR No. 1)" in page and 'name="budget_officer_position"' in page
+
+    saved = admin.post_form(path, FORM | {"version": version})
+    after = admin.client.get(path).get_data(as_text=True)
+
+    assert saved.status_code == 302, saved.get_data(as_text=True)
+    assert 'value="Budget Officer IV"' in after and "&lt;b&gt;AMINA&lt;/b&gt;" in after and "<b>AMINA" not in after
+    with app.app_context():
+        assert users.get_organization("MSSD").signatory("head_of_agency") == ("<b>AMINA</b>", "Minister")
+    assert browser_for(world.focal).client.get(path).status_code == 403
+
+
+def test_a_bad_uacs_code_or_a_name_without_position_is_shown_next_to_its_field(app, world, browser_for):
+    from services import users
+
+    world.org("MSSD")
+    with app.app_context():
+        path = f"/admin/organizations/{users.get_organization('MSSD').id}"
+    admin = browser_for(world.admin)
+    _, version = _organization_page(admin, path)
+
+    refused = admin.post_form(path, FORM | {"version": version, "uacs_code": "4000101",
+                                            "chief_accountant_position": ""})
+    page = refused.get_data(as_text=True)
+
+    assert refused.status_code == 422
+    assert re.search(r'id="uacs_code-error"[^>]*>[^<]*12 digits', page)
+    assert re.search(r'id="chief_accountant_position-error"[^>]*>[^<]*give both the name and the position', page)
+    with app.app_context():
+        assert users.get_organization("MSSD").uacs_code is None

@@ -7,7 +7,7 @@ from __future__ import annotations
 from flask import request, url_for
 from flask.views import MethodView
 
-from db.models import Organization, User
+from db.models import User
 from services import users
 from services.users import UserFilters
 from web.auth import current_user
@@ -16,6 +16,7 @@ from web.parsing import Blueprint
 from web.schemas import (
     AccountSchema,
     OrganizationCreateSchema,
+    OrganizationPatchSchema,
     OrganizationSchema,
     UserCreateSchema,
     UserFilterSchema,
@@ -57,8 +58,19 @@ class Organizations(MethodView):
 class OrganizationOne(MethodView):
     @blp.response(200, OrganizationSchema, headers=ETAG)
     def get(self, organization_id):
-        """One organization."""
-        return with_etag(users.get_or_raise(current_user(), Organization, organization_id))
+        """One organization, with its FAR No. 1 header block and signatories
+        (administrators and MFBM budget analysts)."""
+        return with_etag(users.read_organization(current_user(), organization_id))
+
+    @blp.arguments(OrganizationPatchSchema)
+    @blp.response(200, OrganizationSchema, headers=ETAG)
+    def patch(self, data, organization_id):
+        """Set the header block (department, agency, operating unit, UACS
+        organization code) and the signatories (budget officer, chief
+        accountant, head of agency: name and position); send If-Match with the
+        ETag you read (stale: 412). Administrators only; audited."""
+        return with_etag(users.update_organization(current_user(), organization_id, data,
+                                                   if_match=request.headers.get("If-Match")))
 
 
 @blp.route("/users")

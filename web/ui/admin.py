@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template, url_for
 
-from db.models import User
+from db.models import Organization, User
 from services import users
 from services.runtime import get_runtime
 from web.ui.forms import (
+    OrganizationEditForm,
     OrganizationForm,
     PasswordResetForm,
     UserCreateForm,
@@ -20,6 +21,7 @@ from web.ui.forms import (
     choices,
 )
 from web.ui.pages import first_rows, load_form, paginate, saved, signed_in, submit
+from workflow.errors import ValidationFailed
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -63,6 +65,35 @@ def organization_list():
     rows, pagination = paginate(users.list_organizations(actor))
     return render_template("admin/organizations.html", form=form, organizations=rows,
                            pagination=pagination), status
+
+
+@bp.route("/organizations/<id:organization_id>", methods=["GET", "POST"])
+def organization_detail(organization_id: int):
+    """One organization: its name, the FAR No. 1 header block and the
+    signatories (saved only if nobody changed the organization meanwhile)."""
+    actor = signed_in()
+    organization = users.get_or_raise(actor, Organization, organization_id)
+    data = {field: getattr(organization, field) or "" for field in (
+        "name", "department", "agency", "operating_unit", "uacs_code")}
+    for role in Organization.SIGNATORIES:
+        data[f"{role}_name"], data[f"{role}_position"] = organization.signatory(role)
+    form = load_form(OrganizationEditForm, data=data | {"version": organization.etag})
+
+    def save():
+        changes = {field: getattr(form, field).data or "" for field in (
+            "name", "department", "agency", "operating_unit", "uacs_code")}
+        for role in Organization.SIGNATORIES:
+            changes[role] = {"name": getattr(form, f"{role}_name").data or "",
+                             "position": getattr(form, f"{role}_position").data or ""}
+        try:
+            return users.update_organization(actor, organization_id, changes, if_match=form.version.data)
+        except ValidationFailed as error:  # "budget_officer.name" is the form's budget_officer_name
+            raise ValidationFailed({name.replace(".", "_"): messages for name, messages in error.errors.items()}) \
+                from error
+
+    done, status = submit(form, save, lambda changed: saved(
+        f"Organization {changed.code} saved.", url_for(".organization_detail", organization_id=organization_id)))
+    return done or (render_template("admin/organization.html", organization=organization, form=form), status)
 
 
 @bp.route("/users")

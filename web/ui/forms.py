@@ -161,6 +161,25 @@ class OrganizationForm(FlaskForm):
                             description="12 digits, if known")
 
 
+class OrganizationEditForm(FlaskForm):
+    """An organization's FAR No. 1 header block and signatories (docs/design.md §8)."""
+
+    version = HiddenField()  # the organization's ETag when the page was read: a stale save is refused
+    name = StringField("Official name", validators=[DataRequired(), Length(max=200)])
+    department = StringField("Department", validators=[Optional(), Length(max=200)],
+                             description="As on the FAR No. 1 header, e.g. Bangsamoro Autonomous Region in Muslim Mindanao")
+    agency = StringField("Agency", validators=[Optional(), Length(max=200)])
+    operating_unit = StringField("Operating Unit", validators=[Optional(), Length(max=200)])
+    uacs_code = StringField("UACS organization code", validators=[Optional(), Length(max=12)],
+                            description="12 digits: department (2), agency (3), operating unit (7)")
+    budget_officer_name = StringField("Budget Officer: name", validators=[Optional(), Length(max=120)])
+    budget_officer_position = StringField("Budget Officer: position", validators=[Optional(), Length(max=120)])
+    chief_accountant_name = StringField("Chief Accountant: name", validators=[Optional(), Length(max=120)])
+    chief_accountant_position = StringField("Chief Accountant: position", validators=[Optional(), Length(max=120)])
+    head_of_agency_name = StringField("Head of Agency: name", validators=[Optional(), Length(max=120)])
+    head_of_agency_position = StringField("Head of Agency: position", validators=[Optional(), Length(max=120)])
+
+
 class UserFilterForm(FilterForm):
     q = StringField("Name contains", validators=[Optional(), Length(max=80)])
     role = SelectField("Role", choices=[], validate_choice=False)
