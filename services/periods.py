@@ -432,12 +432,12 @@ def carry_over(organization_id: int, fiscal_year: int) -> list[dict]:
         lambda j: j.allotment_id)
     obligations = [o for o in db.session.scalars(select(Obligation).where(
         Obligation.organization_id == organization_id).order_by(Obligation.id))
-        if live(o.cancelled_on, o.obligation_date)]
+        if o.posted and live(o.cancelled_on, o.obligation_date)]  # a draft ORS carries nothing
     obligation_adjustments = _by(db.session.scalars(select(ObligationAdjustment).where(
         ObligationAdjustment.organization_id == organization_id, ObligationAdjustment.adjustment_date <= end)),
         lambda j: j.obligation_id)
     paid = _by((d for d in db.session.scalars(select(Disbursement).where(
-        Disbursement.organization_id == organization_id)) if live(d.voided_on, d.disbursement_date)),
+        Disbursement.organization_id == organization_id)) if d.posted and live(d.voided_on, d.disbursement_date)),
         lambda d: d.obligation_id)
 
     def active(row, adjustments):
