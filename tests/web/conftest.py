@@ -32,9 +32,12 @@ class Browser:
         return self.client.post(path, data={"username": username, "password": password,
                                             "csrf_token": csrf_token(self.client, path)})
 
-    def post_form(self, path: str, data: dict | None = None, *, page: str | None = None):
-        """POST ``data`` to ``path`` with the CSRF token of ``page`` (default: ``path``)."""
-        return self.client.post(path, data=(data or {}) | {"csrf_token": csrf_token(self.client, page or path)})
+    def post_form(self, path: str, data: dict | None = None, *, page: str | None = None,
+                  headers: dict | None = None):
+        """POST ``data`` to ``path`` with the CSRF token of ``page`` (default:
+        ``path``) and ``headers`` (``{"HX-Request": "true"}``: as HTMX does)."""
+        return self.client.post(path, data=(data or {}) | {"csrf_token": csrf_token(self.client, page or path)},
+                                headers=headers)
 
 
 #: The pages render what the services return, and the services are tested on

@@ -38,12 +38,14 @@ from typing import Any
 from flask import Blueprint, render_template, request, url_for
 
 from services import attachments, budget, tracking
+from services import documents as boxes
 from services.money_chain import MoneyChain, read_money_chain
 from services.outline import Outline, get_outline
 from services.tracking import Distribution
 from web.parsing import takes_files
-from web.ui.filters import money
+from web.ui.filters import money, role_label, words
 from services.calendar import today
+from services.runtime import get_runtime
 from web.ui.forms import (
     AllotmentAdjustmentForm,
     AllotmentForm,
@@ -55,13 +57,24 @@ from web.ui.forms import (
     DistributionForm,
     NorsaForm,
     ObligationForm,
+    SignBoxForm,
     VoidDisbursementForm,
     choices,
 )
-from web.ui.pages import FORM_REFUSALS, is_htmx, refuse, saved, signed_in, submit
+from web.ui.pages import FORM_REFUSALS, is_htmx, refuse, saved, show_errors, signed_in, submit
 from web.ui.ppas import tab_context
 from web.ui.work_items import TreeView, opened_items, over_allocations
-from workflow.errors import BudgetLimitExceeded, Conflict, Duplicate, NotFound, OutsideValidity, ValidationFailed
+from web.errors import status_of
+from workflow.errors import (
+    BudgetLimitExceeded,
+    Conflict,
+    Duplicate,
+    NotFound,
+    OutsideValidity,
+    PpaflowError,
+    PreconditionFailed,
+    ValidationFailed,
+)
 from workflow.money import from_centavos
 from workflow.tree import Node, unallocated
 
@@ -418,12 +431,13 @@ def _chain_documents(user, chain: MoneyChain, posted: tuple[str, int, Attachment
 
 
 def _execution_page(ppa_id: int, status: int = 200, attachment: tuple[str, int, AttachmentForm] | None = None,
-                    **forms):
+                    signing: Signing | None = None, **forms):
     user = signed_in()
     context = tab_context(user, ppa_id, "execution")
     chain = read_money_chain(user, ppa_id)
     return render_template("ppas/execution.html", chain=chain, **_execution_forms(chain, **forms),
                            chain_documents=_chain_documents(user, chain, attachment),
+                           document_steps=_document_steps(user, chain, signing),
                            max_size=attachments.max_bytes(), **context), status
 
 
@@ -581,3 +595,185 @@ def _correction_view(correction: Correction) -> Callable[[int], Any]:
 for _correction in CORRECTIONS:
     bp.add_url_rule(f"/ppas/<id:ppa_id>/execution/{_correction.path}", _correction.endpoint,
                     _correction_view(_correction), methods=["POST"])
+
+
+# -- signing the boxes of ORS and DV (issue 12 item 8; docs/design.md §12 "In the web app") --------------
+
+
+#: The documents signed box by box: record type -> (URL segment, noun, workflow, actions, history, fire).
+SIGNED_DOCUMENTS = {
+    "obligation": ("obligations", "ORS", "ors", boxes.obligation_actions, boxes.obligation_history,
+                   boxes.fire_obligation_transition),
+    "disbursement": ("disbursements", "DV", "dv", boxes.disbursement_actions, boxes.disbursement_history,
+                     boxes.fire_disbursement_transition),
+}
+
+#: What a step did, as the flash message says it.
+SIGNED = {"certify_charges": "Box A signed", "certify_obligation": "Box B signed: it is obligated",
+          "certify_necessary": "Box A signed", "record_entry": "Box B signed", "certify_cash": "Box C signed",
+          "approve_payment": "Box D signed: approved for payment", "pay": "Box E signed: it is paid",
+          "cancel": "cancelled"}
+
+#: The box each signing trigger signs (GAM Appendices 11 and 32).
+BOXES = {"certify_charges": "Box A", "certify_obligation": "Box B", "certify_necessary": "Box A",
+         "record_entry": "Box B", "certify_cash": "Box C", "approve_payment": "Box D", "pay": "Box E"}
+
+#: The triggers whose form asks for more than a comment: trigger -> the ``SignBoxForm`` fields it shows.
+STEP_FIELDS = {"pay": ("check_ada_number", "check_ada_date", "jev_number")}
+
+
+@dataclass(frozen=True)
+class Signing:
+    """A step just posted on one document and refused: ``(record type, id)``,
+    the form (its field messages) and the refusal as a sentence."""
+
+    record_type: str
+    record_id: int
+    form: SignBoxForm
+    refusal: str | None
+
+
+@dataclass(frozen=True)
+class DocumentSteps:
+    """One ORS or DV on the Execution tab with its stage, its signed boxes
+    and, while it is not posted, its next steps for the signed-in user
+    (``_document_steps.html``; docs/design.md §12 "In the web app").
+
+    Attributes:
+        record_type: ``obligation`` or ``disbursement``.
+        record_id: its id.
+        name: ``ORS 02-01-2025-03-00001`` / ``DV 2025-04-0001``.
+        stage: its stage in words (the rules' label; a posted ORS's status after Box B).
+        waiting: the next boxes and who signs them (``Box B signed ... — waiting for ...``), or ``""``.
+        open: not posted nor cancelled: it has next steps.
+        actions: the workflow's triggers leaving its stage (``workflow.engine.Action``), open or with reasons.
+        history: its signed boxes, oldest first (``WorkflowTransition`` with signer and delegator).
+        labels: stage -> label of its workflow, to name each signed box.
+        version: its ETag as read (the forms send it back: a stale page changes nothing).
+        action: where its forms post (``sign``).
+        form: the form just refused on it, else a fresh one.
+        refusal: the sentence of a refusal on it, else ``None``.
+    """
+
+    record_type: str
+    record_id: int
+    name: str
+    stage: str
+    waiting: str
+    open: bool
+    actions: list
+    history: list
+    labels: dict
+    version: str
+    action: str
+    form: SignBoxForm
+    refusal: str | None
+
+    @property
+    def anchor(self) -> str:
+        """The element id of its entry (``steps-obligation-12``), which HTMX replaces."""
+        return f"steps-{self.record_type}-{self.record_id}"
+
+
+def _labels(workflow: str) -> dict[str, Any]:
+    return get_runtime().workflow(workflow).rules.machine.states
+
+
+def _one_document(user, record_type: str, row: Any, ppa_id: int, signing: Signing | None) -> DocumentSteps:
+    """The entry of one ORS or DV (``row``)."""
+    segment, noun, workflow, read_actions, read_history, _ = SIGNED_DOCUMENTS[record_type]
+    states = _labels(workflow)
+    state = states.get(row.status)
+    is_open = state is not None and not state.final
+    _, actions = read_actions(user, row.id)
+    actions = [a for a in actions if a.dest] if is_open else []
+    waiting = "; ".join(f"{BOXES.get(a.trigger, words(a.trigger))} ({' or '.join(role_label(r) for r in a.roles)})"
+                        for a in actions if a.trigger != boxes.CANCEL)
+    number = row.ors_number if record_type == "obligation" else row.dv_number
+    mine = signing if signing and (signing.record_type, signing.record_id) == (record_type, row.id) else None
+    form = mine.form if mine else SignBoxForm(formdata=None)
+    for name in STEP_FIELDS["pay"]:
+        form[name].id = f"steps-{record_type}-{row.id}-{name}"
+    return DocumentSteps(
+        record_type, row.id, f"{noun} {number}", state.label if state is not None else words(row.status).capitalize(),
+        f"waiting for {waiting}" if waiting else "", is_open, actions, read_history(user, row.id),
+        {name: s.label for name, s in states.items()}, row.etag,
+        url_for(".sign", ppa_id=ppa_id, documents=segment, record_id=row.id), form, mine.refusal if mine else None)
+
+
+def _document_steps(user, chain: MoneyChain, signing: Signing | None = None) -> list[DocumentSteps]:
+    """Each ORS, then each DV, of the chain with its stage, signed boxes and next steps."""
+    return ([_one_document(user, "obligation", o.row, chain.ppa.id, signing) for o in chain.obligations]
+            + [_one_document(user, "disbursement", d, chain.ppa.id, signing) for d in chain.disbursements])
+
+
+def _refusal(error: PpaflowError) -> str | None:
+    """A refusal as the sentence its document's entry shows (field messages stay next to their fields)."""
+    if isinstance(error, ValidationFailed):
+        unplaced = [m for name, messages in error.errors.items() if name not in STEP_FIELDS["pay"] for m in messages]
+        return " ".join(m[:1].upper() + m[1:] for m in unplaced) or None
+    if isinstance(error, PreconditionFailed):
+        return ("Someone else signed or changed this document since you opened the page; nothing of yours was "
+                "saved. Look at its stage again.")
+    return error.detail[:1].upper() + error.detail[1:] + ("" if error.detail.endswith(".") else ".")
+
+
+@bp.route("/ppas/<id:ppa_id>/execution/<any(obligations, disbursements):documents>/<id:record_id>/transitions",
+          methods=["POST"])
+def sign(ppa_id: int, documents: str, record_id: int):
+    """Sign a box of one of the PPA's ORS or DV, or cancel it (with a
+    comment), through ``services.documents`` (the rules decide who may).
+    Box E takes the check/ADA number, its date and the JEV number. A refusal
+    (403, 409, 412, 422) is shown in that document's entry, field messages
+    next to their fields, and changes nothing. For HTMX only that entry is
+    returned (200, so that it is swapped in); without JS, a success redirects
+    back to the entry and a refusal renders the tab with its status."""
+    user = signed_in()
+    record_type = {spec[0]: kind for kind, spec in SIGNED_DOCUMENTS.items()}[documents]
+    chain = read_money_chain(user, ppa_id)
+    rows = {o.row.id: o.row for o in chain.obligations} if record_type == "obligation" else {
+        d.id: d for d in chain.disbursements}
+    if record_id not in rows:
+        raise NotFound(f"{SIGNED_DOCUMENTS[record_type][1]} {record_id} is not a document of PPA {ppa_id}")
+    form = SignBoxForm()
+    fire = SIGNED_DOCUMENTS[record_type][5]
+    refusal, status = None, 200
+    if not form.validate_on_submit():
+        refusal, status = (" ".join(form.form_errors) or "Open the page again and sign from it."), 422
+    else:
+        extra = {}
+        if record_type == "disbursement" and form.trigger.data == "pay":
+            extra = {"check_ada_number": (form.check_ada_number.data or "").strip() or None,
+                     "check_ada_date": form.check_ada_date.data,
+                     "jev_number": (form.jev_number.data or "").strip() or None}
+        try:
+            row = fire(user, record_id, form.trigger.data, comment=(form.comment.data or "").strip() or None,
+                       if_match=form.version.data or None, **extra)
+        except NotFound:
+            raise
+        except PpaflowError as error:
+            if isinstance(error, ValidationFailed):
+                show_errors(form, error)
+                form.form_errors.clear()
+            refusal, status = _refusal(error), status_of(error)
+        else:
+            noun = SIGNED_DOCUMENTS[record_type][1]
+            number = row.ors_number if record_type == "obligation" else row.dv_number
+            message = f"{noun} {number}: {SIGNED.get(form.trigger.data, words(form.trigger.data))}."
+            if not is_htmx():
+                return saved(message, url_for(".execution", ppa_id=ppa_id, _anchor=f"steps-{record_type}-{record_id}"))
+            signing = Signing(record_type, record_id, SignBoxForm(formdata=None), None)
+            return _entry(user, ppa_id, record_type, record_id, signing, done=message)
+    signing = Signing(record_type, record_id, form, refusal)
+    if is_htmx():
+        return _entry(user, ppa_id, record_type, record_id, signing)
+    return _execution_page(ppa_id, status, signing=signing)
+
+
+def _entry(user, ppa_id: int, record_type: str, record_id: int, signing: Signing, done: str | None = None):
+    """One document's entry, as read now (for HTMX; always 200 so that it is swapped in)."""
+    chain = read_money_chain(user, ppa_id)
+    row = next(o.row for o in chain.obligations if o.row.id == record_id) if record_type == "obligation" else next(
+        d for d in chain.disbursements if d.id == record_id)
+    entry = _one_document(user, record_type, row, ppa_id, signing)
+    return render_template("_document_step.html", entry=entry, done=done, ppa=chain.ppa)

@@ -429,6 +429,19 @@ class TransitionForm(FlaskForm):
     comment = TextAreaField("Comment", validators=[Optional(), Length(max=20_000)], render_kw={"rows": 4})
 
 
+class SignBoxForm(TransitionForm):
+    """One box of an ORS or DV signed (or the document cancelled) from the
+    Execution tab (docs/design.md §12 "In the web app"). Box E of a DV
+    (``pay``) also takes the check or ADA number, its issue date and the JEV
+    number; the service says which one is missing (422 per field), so they
+    are optional here."""
+
+    check_ada_number = StringField("Check or ADA number", validators=[Optional(), Length(max=40)])
+    check_ada_date = DateField("Check or ADA issue date", validators=[Optional()],
+                               description="The disbursement's date: its quarter comes from it.")
+    jev_number = StringField("JEV number", validators=[Optional(), Length(max=40)])
+
+
 class AttachmentForm(FlaskForm):
     """One supporting document (its type is checked by its content, on the server)."""
 
