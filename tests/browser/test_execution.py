@@ -1,6 +1,8 @@
-"""The Execution tab in a real browser (issue 11): an allotment, an obligation
-and a disbursement entered through forms, by the people whose work each is,
-and an over-obligation refused with its amounts next to the amount."""
+"""The Execution tab in a real browser (issue 11, issue 12 item 8): an
+allotment, an obligation and a disbursement entered through forms, the boxes
+of the ORS and DV signed on the page by the people whose work each is, and an
+over-obligation refused with its amounts next to the amount; a certification
+by the wrong person is closed with the reason shown."""
 
 from __future__ import annotations
 
@@ -9,6 +11,20 @@ from playwright.sync_api import expect
 from tests.browser.conftest import sign_in
 from tests.browser.harness import DESKTOP
 from tests.support import Chain
+
+
+def signer(browser, web, person, ppa: int):
+    """A new browser context where ``person`` is signed in, on the PPA's Execution tab."""
+    context = browser.new_context(viewport=DESKTOP, base_url=web.base, locale="en-PH", timezone_id="Asia/Manila")
+    page = context.new_page()
+    sign_in(page, web, person)
+    page.goto(f"/ppas/{ppa}/execution")
+    return page
+
+
+def sign_box(page, entry: str, button: str) -> None:
+    """Click ``button`` in the entry (``#steps-obligation-1``) of a document: HTMX replaces only that entry."""
+    page.locator(entry).get_by_role("button", name=button).click()
 
 
 def obligate(page, ors: str, day: str, payee: str, amount: str) -> None:
@@ -51,7 +67,21 @@ def test_allotment_obligation_and_disbursement_through_forms_and_an_over_obligat
     expect(mine.get_by_role("status")).to_have_text(
         "ORS 02-01-2025-03-00001 of ₱400,000.00 prepared as a draft; it obligates once Box A (head of office) and "
         "Box B (budget officer) are signed.")
-    chain.certify(web.sql("SELECT id FROM obligations").scalar_one())  # Boxes A and B, over the API
+    ors = web.sql("SELECT id FROM obligations").scalar_one()
+    entry = f"#steps-obligation-{ors}"
+    expect(mine.locator(entry)).to_contain_text("Draft (prepared by the MOA) — waiting for Box A")
+    head = signer(browser, web, world.office_head, chain.ppa)  # Box A: the head of the requesting office
+    sign_box(head, entry, "Certify charges")
+    expect(head.locator(entry).get_by_role("status")).to_have_text("ORS 02-01-2025-03-00001: Box A signed.")
+    head.context.close()
+    officer = signer(browser, web, world.budget_officer, chain.ppa)  # Box B: the budget officer obligates it
+    expect(officer.locator(entry)).to_contain_text("waiting for Box B (MOA budget officer)")
+    sign_box(officer, entry, "Certify obligation")
+    expect(officer.locator(entry).get_by_role("status")).to_have_text(
+        "ORS 02-01-2025-03-00001: Box B signed: it is obligated.")
+    expect(officer.locator(entry)).to_contain_text("Box B signed: obligated — by mssd.budget_officer")
+    officer.context.close()
+    mine.reload()
 
     mine.get_by_text("Record an obligation").click()
     obligate(mine, "02-01-2025-03-00002", "2025-03-11", "Maguindanao Catering", "700,000.00")
@@ -79,7 +109,21 @@ def test_allotment_obligation_and_disbursement_through_forms_and_an_over_obligat
         "DV 2025-04-0001 of ₱150,000.00 prepared as a draft; it is paid once Boxes A to D are signed and the "
         "disbursing officer pays it (Box E).")
     dv = web.sql("SELECT id FROM disbursements").scalar_one()
-    chain.sign(f"/api/disbursements/{dv}", 201, chain.dv_boxes("2025-04-15"))  # Boxes A to E, over the API
+    chain.sign(f"/api/disbursements/{dv}", 201, chain.dv_boxes("2025-04-15")[:4])  # Boxes A to D, over the API
+    cashier = signer(browser, web, world.cashier, chain.ppa)  # Box E: the disbursing officer pays it
+    entry = cashier.locator(f"#steps-disbursement-{dv}")
+    entry.get_by_label("Check or ADA number").fill("MDS-0042")
+    entry.get_by_label("Check or ADA issue date").fill("2025-04-15")
+    entry.get_by_role("button", name="Pay").click()
+    jev = entry.get_by_label("JEV number")
+    expect(jev).to_have_attribute("aria-invalid", "true")  # refused next to the field; nothing paid
+    expect(entry).to_contain_text("is required to pay a DV (Box E)")
+    assert web.sql("SELECT status FROM disbursements").scalar_one() == "approved"
+    jev.fill("JEV-2025-04-0042")
+    entry.get_by_role("button", name="Pay").click()
+    expect(entry.get_by_role("status")).to_have_text("DV 2025-04-0001: Box E signed: it is paid.")
+    check_page(cashier, "/ppas/<id>/execution (DV paid by the cashier)")
+    cashier.context.close()
     mine.reload()
     expect(mine.locator("#obligations")).to_contain_text("₱250,000.00")  # the obligation's balance
     budget = mine.locator("#program-budgets")
@@ -134,3 +178,29 @@ def test_an_over_reduction_is_refused_next_to_the_amount_and_a_norsa_is_recorded
     expect(mine.locator("#obligations")).to_contain_text("₱58,500.00")
     check_page(mine, "/ppas/<id>/execution (after a NORSA)")
     focal.close()
+
+
+def test_a_certification_by_the_right_person_succeeds_and_by_the_wrong_person_is_closed_with_the_reason(
+        web, browser, page, check_page):
+    world = web.world
+    chain = Chain(world)
+    preparer = world.person("mssd.focal_head", "moa_focal", "head_of_office", org="MSSD")
+    ors = chain.post("/api/obligations", preparer, 201, allotment_id=chain.allot("100000.00")["id"],
+                     payee="Supplier", obligation_date="2025-03-10", amount="60000.00")
+    entry = f"#steps-obligation-{ors['id']}"
+
+    sign_in(page, web, preparer)  # the wrong person: they prepared it
+    page.goto(f"/ppas/{chain.ppa}/execution")
+    closed = page.locator(entry).get_by_role("button", name="Certify charges")
+    expect(closed).to_be_disabled()
+    expect(page.locator(entry)).to_contain_text("You prepared this ORS; another person must certify it.")
+    check_page(page, "/ppas/<id>/execution (the preparer of an ORS)")
+
+    head = signer(browser, web, world.office_head, chain.ppa)  # the right person
+    sign_box(head, entry, "Certify charges")
+    expect(head.locator(entry).get_by_role("status")).to_have_text(f"ORS {ors['ors_number']}: Box A signed.")
+    expect(head.locator(entry)).to_contain_text("Box A signed: charges necessary and lawful — by mssd.office_head")
+    expect(head.locator(entry).get_by_role("button", name="Certify obligation")).to_be_disabled()
+    check_page(head, "/ppas/<id>/execution (Box A signed)")
+    head.context.close()
+    assert web.sql("SELECT status FROM obligations").scalar_one() == "charges_certified"
