@@ -116,3 +116,20 @@ def test_a_box_signed_by_an_oic_says_under_whose_delegation(app, world, browser_
 
     assert signed.status_code == 302
     assert "by <strong>mssd.oic</strong>" in entry and "signed under delegation of mssd.budget_officer" in entry
+
+
+def test_a_draft_ors_cancelled_without_a_comment_is_refused_in_its_entry_and_with_one_it_is_cancelled(
+        app, world, browser_for):
+    chain = Chain(world)
+    obligation = _prepare_ors(chain, chain.allot("100000.00")["id"])["id"]
+    page, focal = _page(chain), browser_for(world.focal)
+    path = f"{page}/obligations/{obligation}/transitions"
+
+    bare = focal.post_form(path, {"trigger": "cancel"}, page=page, headers={"HX-Request": "true"})
+    still = tree_rows(app, "SELECT status FROM obligations")
+    cancelled = focal.post_form(path, {"trigger": "cancel", "comment": "Wrong payee"}, page=page)
+
+    assert bare.status_code == 200 and 'class="field-error refusal" role="alert">' in bare.get_data(as_text=True)
+    assert still == [("draft",)]
+    assert cancelled.status_code == 302
+    assert tree_rows(app, "SELECT status, cancel_reason FROM obligations") == [("withdrawn", "Wrong payee")]
