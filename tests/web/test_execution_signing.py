@@ -20,7 +20,7 @@ def _page(chain: Chain) -> str:
 
 def _entry(html: str, record_type: str, record_id: int) -> str:
     """The entry of one document on the tab (``_document_step.html``)."""
-    return re.search(rf'<article id="steps-{record_type}-{record_id}".*?</article>', html, re.S).group(0)
+    return re.search(rf'<article id="steps-{record_type}-{record_id}".*?</article>', html, re.DOTALL).group(0)
 
 
 def _prepare_ors(chain: Chain, allotment: int, who=None) -> dict:

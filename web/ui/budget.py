@@ -685,8 +685,7 @@ def _one_document(user, record_type: str, row: Any, ppa_id: int, signing: Signin
     states = _labels(workflow)
     state = states.get(row.status)
     is_open = state is not None and not state.final
-    _, actions = read_actions(user, row.id)
-    actions = [a for a in actions if a.dest] if is_open else []
+    actions = [a for a in read_actions(user, row.id)[1] if a.dest] if is_open else []
     waiting = "; ".join(f"{BOXES.get(a.trigger, words(a.trigger))} ({' or '.join(role_label(r) for r in a.roles)})"
                         for a in actions if a.trigger != boxes.CANCEL)
     number = row.ors_number if record_type == "obligation" else row.dv_number
