@@ -332,9 +332,9 @@ def amount_in_words(amount: Decimal) -> str:
     pesos and 50/100"``. Exact (the centavos from the Decimal, never a
     float); a negative amount is refused (``ValueError``): a form's amount
     is positive (the ``amount > 0`` constraints of ORS and DV)."""
-    if isinstance(amount, float) or isinstance(amount, bool):
+    if isinstance(amount, (float, bool)):
         raise TypeError("amounts are written from a Decimal, never a float")
-    centavos = int((Decimal(amount) * 100).quantize(Decimal("1"), rounding=ROUND_HALF_UP))
+    centavos = int((Decimal(amount) * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
     if centavos < 0:
         raise ValueError("a form's amount is never negative")
     pesos, cents = divmod(centavos, 100)
@@ -367,19 +367,19 @@ class SignedBox:
 
 #: The boxes of each form: (letter, trigger of the workflow, certification, who signs it on the form).
 ORS_BOXES = (
-    ("A", "certify_charges", "Certified: Charges to appropriation/allotment are necessary, lawful and under my "
-                             "direct supervision; and supporting documents valid, proper and legal",
+    ("A", "certify_charges", ("Certified: Charges to appropriation/allotment are necessary, lawful and under my "
+                              "direct supervision; and supporting documents valid, proper and legal"),
      "Head, Requesting Office/Authorized Representative"),
-    ("B", "certify_obligation", "Certified: Allotment available and obligated for the purpose/adjustment "
-                                "necessary as indicated above",
+    ("B", "certify_obligation", ("Certified: Allotment available and obligated for the purpose/adjustment "
+                                 "necessary as indicated above"),
      "Head, Budget Division/Unit/Authorized Representative"),
 )
 DV_BOXES = (
-    ("A", "certify_necessary", "Certified: Expenses/Cash Advance necessary, lawful and incurred under my direct "
-                               "supervision", "Supervisor"),
+    ("A", "certify_necessary", ("Certified: Expenses/Cash Advance necessary, lawful and incurred under my direct "
+                                "supervision"), "Supervisor"),
     ("B", "record_entry", "Accounting Entry", "Accountant"),
-    ("C", "certify_cash", "Certified: Cash available; subject to Authority to Debit Account (when applicable); "
-                          "supporting documents complete and amount claimed proper",
+    ("C", "certify_cash", ("Certified: Cash available; subject to Authority to Debit Account (when applicable); "
+                           "supporting documents complete and amount claimed proper"),
      "Head, Accounting Unit/Authorized Representative"),
     ("D", "approve_payment", "Approved for Payment", "Agency Head/Authorized Representative"),
     ("E", "pay", "Receipt of Payment", "Disbursing officer"),

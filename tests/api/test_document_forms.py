@@ -15,7 +15,6 @@ import pdfplumber
 from fontTools.ttLib import TTFont
 
 from services.printing import FONTS
-
 from tests.api.test_delegations_api import delegate
 
 HOSTILE = '=HYPERLINK("http://evil") <b>bold</b><img src="file:///etc/passwd">'

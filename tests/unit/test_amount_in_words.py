@@ -15,8 +15,8 @@ from services.printing import amount_in_words
     ("1.00", "One peso only"),
     ("0.05", "Zero pesos and 05/100"),
     ("21", "Twenty-one pesos only"),
-    ("999999999.99", "Nine hundred ninety-nine million nine hundred ninety-nine thousand nine hundred "
-                     "ninety-nine pesos and 99/100"),
+    ("999999999.99", ("Nine hundred ninety-nine million nine hundred ninety-nine thousand nine hundred "
+                      "ninety-nine pesos and 99/100")),
     ("2000000000115.00", "Two trillion one hundred fifteen pesos only"),
 ])
 def test_an_amount_is_written_in_pesos_and_centavos(amount, words):
