@@ -301,3 +301,224 @@ def far1_pdf(rows: Sequence[Far1Row], fiscal_year: int, moa: str | None) -> byte
                          f"(FAR No. 1) - FY {fiscal_year}"),
         columns=_columns(FAR1_COLUMNS), lines=[Line(far1_values(row), row.kind) for row in rows],
         scope=_scope(moa), key_columns=3))
+
+
+# -- the forms: ORS (GAM Appendix 11) and DV (GAM Appendix 32) ---------------------------------
+
+_ONES = ("", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
+         "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen")
+_TENS = ("", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety")
+_SCALES = ((10 ** 12, "trillion"), (10 ** 9, "billion"), (10 ** 6, "million"), (1000, "thousand"))
+
+
+def _number_in_words(number: int) -> str:
+    if number < 20:
+        return _ONES[number] or "zero"
+    if number < 100:
+        return _TENS[number // 10] + (f"-{_ONES[number % 10]}" if number % 10 else "")
+    if number < 1000:
+        rest = number % 100
+        return f"{_ONES[number // 100]} hundred" + (f" {_number_in_words(rest)}" if rest else "")
+    for scale, name in _SCALES:
+        if number >= scale:
+            rest = number % scale
+            return f"{_number_in_words(number // scale)} {name}" + (f" {_number_in_words(rest)}" if rest else "")
+    raise AssertionError(number)  # pragma: no cover - the scales cover every number from 1000
+
+
+def amount_in_words(amount: Decimal) -> str:
+    """An amount in PHP as a form writes it in words, pesos and centavos:
+    ``Decimal("1250000.50")`` -> ``"One million two hundred fifty thousand
+    pesos and 50/100"``. Exact (the centavos from the Decimal, never a
+    float); a negative amount is refused (``ValueError``): a form's amount
+    is positive (the ``amount > 0`` constraints of ORS and DV)."""
+    if isinstance(amount, (float, bool)):
+        raise TypeError("amounts are written from a Decimal, never a float")
+    centavos = int((Decimal(amount) * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    if centavos < 0:
+        raise ValueError("a form's amount is never negative")
+    pesos, cents = divmod(centavos, 100)
+    words = f"{_number_in_words(pesos)} peso{'' if pesos == 1 else 's'}"
+    return (words + (f" and {cents:02d}/100" if cents else " only")).capitalize()
+
+
+@dataclass(frozen=True)
+class SignedBox:
+    """One box of a form as ppaflow knows it: its letter and certification
+    (as the GAM appendix words it), the role that signs it in the rules
+    (``rules/default/workflows/ors.yaml``, ``dv.yaml``) and, once signed in
+    ppaflow, who signed it (printed name, position: the role they signed
+    as), when (the date in Asia/Manila) and for whom (the delegator, when
+    an officer-in-charge signed). The wet signature goes on the blank line."""
+
+    letter: str
+    certification: str
+    signatory: str
+    name: str = ""
+    position: str = ""
+    signed_on: str = ""
+    delegated_by: str = ""
+
+    @property
+    def signed(self) -> bool:
+        """Whether the box was signed in ppaflow."""
+        return bool(self.name)
+
+
+#: The boxes of each form: (letter, trigger of the workflow, certification, who signs it on the form).
+ORS_BOXES = (
+    ("A", "certify_charges", ("Certified: Charges to appropriation/allotment are necessary, lawful and under my "
+                              "direct supervision; and supporting documents valid, proper and legal"),
+     "Head, Requesting Office/Authorized Representative"),
+    ("B", "certify_obligation", ("Certified: Allotment available and obligated for the purpose/adjustment "
+                                 "necessary as indicated above"),
+     "Head, Budget Division/Unit/Authorized Representative"),
+)
+DV_BOXES = (
+    ("A", "certify_necessary", ("Certified: Expenses/Cash Advance necessary, lawful and incurred under my direct "
+                                "supervision"), "Supervisor"),
+    ("B", "record_entry", "Accounting Entry", "Accountant"),
+    ("C", "certify_cash", ("Certified: Cash available; subject to Authority to Debit Account (when applicable); "
+                           "supporting documents complete and amount claimed proper"),
+     "Head, Accounting Unit/Authorized Representative"),
+    ("D", "approve_payment", "Approved for Payment", "Agency Head/Authorized Representative"),
+    ("E", "pay", "Receipt of Payment", "Disbursing officer"),
+)
+
+
+def _person(user) -> str:
+    return (user.full_name or user.username) if user is not None else ""
+
+
+def _position(role: str) -> str:
+    """The position a signer signed as: their role's description in the
+    rules (``rules/default/roles.yaml``) up to its first ';', capitalized."""
+    from services.runtime import get_runtime
+
+    description = get_runtime().rules.roles.descriptions.get(role) or role.replace("_", " ")
+    text = description.split(";")[0].strip()
+    return text[:1].upper() + text[1:]
+
+
+def signed_boxes(boxes, history) -> list[SignedBox]:
+    """The form's boxes filled from the document's history (``workflow_transitions``
+    rows, oldest first): each box with who last signed it in ppaflow, if anyone."""
+    by_trigger = {row.trigger: row for row in history}
+    out = []
+    for letter, trigger, certification, signatory in boxes:
+        row = by_trigger.get(trigger)
+        if row is None:
+            out.append(SignedBox(letter, certification, signatory))
+            continue
+        out.append(SignedBox(letter, certification, signatory, name=_person(row.actor),
+                             position=_position(row.role),
+                             signed_on=f"{row.created_at.astimezone(ZONE):%d %B %Y}",
+                             delegated_by=_person(row.delegated_by)))
+    return out
+
+
+def _mark(status: str, draft_stages, cancelled: dict[str, str]) -> str:
+    """What is stamped across a form that cannot be filed as it is: a draft
+    (not yet obligated or paid in ppaflow), or a cancelled or voided one."""
+    if status in draft_stages:
+        return "DRAFT — NOT SIGNED"
+    return cancelled.get(status, "")
+
+
+def _object_codes(allotment) -> str:
+    """The UACS object codes of the program budget's line items of the
+    allotment's class (the codes the obligation may be charged to), joined."""
+    from sqlalchemy import select
+
+    from db import db
+    from db.models import BudgetLineItem
+
+    codes = db.session.scalars(select(BudgetLineItem.uacs_code).where(
+        BudgetLineItem.program_budget_id == allotment.program_budget_id,
+        BudgetLineItem.allotment_class == allotment.allotment_class).order_by(BudgetLineItem.id))
+    return ", ".join(dict.fromkeys(codes))
+
+
+def _render_form(template: str, title: str, **context: Any) -> bytes:
+    """A one-page form as PDF bytes (the bundled fonts only, ``_fetcher``)."""
+    from types import SimpleNamespace
+
+    from weasyprint import HTML
+
+    generated = datetime.now(ZONE)
+    html = _ENV.get_template(template).render(
+        report=SimpleNamespace(titles=(title,)), fonts=FONTS.as_uri(),
+        footer=f"Printed {generated:%d %B %Y %H:%M} (Asia/Manila) by ppaflow", **context)
+    return HTML(string=html, base_url=FONTS.as_uri() + "/", url_fetcher=_fetcher()).write_pdf()
+
+
+def _header(organization, allotment) -> dict[str, str]:
+    pb = allotment.program_budget
+    return {"entity": organization.name, "responsibility_center": " ".join(
+                part for part in (organization.uacs_code or "", organization.operating_unit or organization.code)
+                if part),
+            "mfo_pap": " ".join(part for part in (pb.pap_code, pb.ppa.title) if part)}
+
+
+def ors_form_pdf(user, obligation_id: int) -> bytes:
+    """The ORS as GAM Appendix 11 prints it, one A4 portrait page: entity
+    name, fund cluster, serial number, date, payee, office, address,
+    responsibility center, particulars, MFO/PAP, UACS object code, amount
+    (₱ and in words), Boxes A and B with who signed each in ppaflow
+    (``signed_boxes``) and blank lines for the wet signatures, and
+    "DRAFT — NOT SIGNED" across it before Box B (docs/design.md §8 "Forms").
+
+    Raises:
+        NotFound: the ORS is unknown or ``user`` may not see it (404).
+    """
+    from db import db
+    from db.models import Obligation, Organization
+    from db.models.budget import ORS_DRAFT_STAGES
+    from services.budget import get_or_raise
+    from services.documents import ORS, workflows
+
+    obligation = get_or_raise(user, Obligation, obligation_id)
+    organization = db.session.get(Organization, obligation.organization_id)
+    allotment = obligation.allotment
+    boxes = signed_boxes(ORS_BOXES, workflows.history(ORS, obligation.id))
+    return _render_form(
+        "print/ors.html", f"Obligation Request and Status {obligation.ors_number}", ors=obligation,
+        fund_cluster=allotment.program_budget.fund_cluster, header=_header(organization, allotment),
+        object_codes=_object_codes(allotment), allotment_class=allotment.allotment_class.upper(),
+        words=amount_in_words(obligation.amount), boxes=boxes,
+        mark=_mark(obligation.status, ORS_DRAFT_STAGES, {"withdrawn": "CANCELLED — NOT OBLIGATED",
+                                                         "cancelled": "CANCELLED"}))
+
+
+def dv_form_pdf(user, disbursement_id: int) -> bytes:
+    """The DV as GAM Appendix 32 prints it, one A4 portrait page: entity
+    name, fund cluster, date, DV number, mode of payment (MDS check,
+    commercial check, ADA, others; the DV's ticked), payee, ORS number,
+    address, particulars, responsibility center, MFO/PAP, amount (₱ and in
+    words), Box B's accounting entry lines, Boxes A–E with who signed each
+    in ppaflow and blank lines for the wet signatures, Box E's check/ADA
+    number and date and JEV number, "DRAFT — NOT SIGNED" across it before
+    Box E (docs/design.md §8 "Forms").
+
+    Raises:
+        NotFound: the DV is unknown or ``user`` may not see it (404).
+    """
+    from db import db
+    from db.models import Disbursement, Organization
+    from db.models.budget import DV_DRAFT_STAGES, PAYMENT_METHOD_NAMES
+    from services.budget import get_or_raise
+    from services.documents import DV, workflows
+
+    disbursement = get_or_raise(user, Disbursement, disbursement_id)
+    obligation = disbursement.obligation
+    organization = db.session.get(Organization, disbursement.organization_id)
+    allotment = obligation.allotment
+    boxes = signed_boxes(DV_BOXES, workflows.history(DV, disbursement.id))
+    return _render_form(
+        "print/dv.html", f"Disbursement Voucher {disbursement.dv_number}", dv=disbursement, ors=obligation,
+        header=_header(organization, allotment), object_codes=_object_codes(allotment),
+        modes=[(code, name.split(" (")[0], code == disbursement.payment_method)
+               for code, name in PAYMENT_METHOD_NAMES.items()],
+        words=amount_in_words(disbursement.amount), boxes=boxes,
+        mark=_mark(disbursement.status, DV_DRAFT_STAGES, {"withdrawn": "CANCELLED — NOT PAID",
+                                                          "voided": "VOIDED"}))

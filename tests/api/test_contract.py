@@ -132,7 +132,9 @@ def test_binary_responses_declare_their_media_type_as_binary(spec):
                ("/api/reports/mfbm-budget-execution.pdf", "application/pdf"),
                ("/api/reports/far1.pdf", "application/pdf"),  # issue 13: each report as a PDF too
                ("/api/reports/files/{job_id}", xlsx), ("/api/reports/files/{job_id}", "application/pdf")}
-    assert files == {("/api/audit.csv", "text/csv")} | reports | documents
+    forms = {("/api/obligations/{row_id}/form.pdf", "application/pdf"),  # issue 13: the ORS and DV as GAM forms
+             ("/api/disbursements/{row_id}/form.pdf", "application/pdf")}
+    assert files == {("/api/audit.csv", "text/csv")} | reports | documents | forms
     assert {media_type for _, media_type in documents} == {
         "application/pdf", "image/png", "image/jpeg", "image/gif", "image/webp", xlsx,
         "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}

@@ -8,7 +8,9 @@ and transfers")."""
 
 from __future__ import annotations
 
-from flask import request
+from io import BytesIO
+
+from flask import request, send_file
 from flask.views import MethodView
 
 from db.models import (
@@ -20,9 +22,9 @@ from db.models import (
     Obligation,
     ProgramBudget,
 )
-from services import adjustments, budget, documents
+from services import adjustments, budget, documents, printing
 from web.auth import current_user
-from web.contract import ETAG_HEADER, link
+from web.contract import BINARY, ETAG_HEADER, PDF, link
 from web.pagination import SQLPage, viewed
 from web.parsing import Blueprint
 from web.schemas import (
@@ -545,3 +547,28 @@ class PpaProgramBudgets(MethodView):
     def get(self, ppa_id):
         """The PPA's program budgets with their totals: its money from appropriation to payment."""
         return [budget.as_view(pb) for pb in budget.program_budgets_of(current_user(), ppa_id)]
+
+
+def _form(data: bytes, name: str):
+    return send_file(BytesIO(data), mimetype=PDF, as_attachment=True, download_name=name)
+
+
+@blp.route("/obligations/<id:row_id>/form.pdf")
+class ObligationForm(MethodView):
+    @blp.response(200, BINARY, content_type=PDF, description="the ORS form (A4 portrait)")
+    def get(self, row_id):
+        """The ORS printed as GAM Appendix 11 for filing: its fields, Boxes A and B with the printed name,
+        position and date of who signed each in ppaflow and blank lines for the wet signatures; marked
+        "DRAFT — NOT SIGNED" until Box B. 404 when you may not see the ORS (docs/design.md §8 "Forms")."""
+        return _form(printing.ors_form_pdf(current_user(), row_id), f"ppaflow-ors-{row_id}.pdf")
+
+
+@blp.route("/disbursements/<id:row_id>/form.pdf")
+class DisbursementForm(MethodView):
+    @blp.response(200, BINARY, content_type=PDF, description="the DV form (A4 portrait)")
+    def get(self, row_id):
+        """The DV printed as GAM Appendix 32 for filing: its fields, the mode of payment ticked, Boxes A–E
+        with the printed name, position and date of who signed each in ppaflow and blank lines for the wet
+        signatures, the check/ADA and JEV numbers; marked "DRAFT — NOT SIGNED" until Box E. 404 when you
+        may not see the DV (docs/design.md §8 "Forms")."""
+        return _form(printing.dv_form_pdf(current_user(), row_id), f"ppaflow-dv-{row_id}.pdf")

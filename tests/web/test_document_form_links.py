@@ -1,0 +1,26 @@
+"""The Execution tab links each ORS and DV to its printed GAM form (issue 13
+item 2; docs/design.md §8 "Forms"): the link opens the PDF for the MOA, and
+another MOA's person gets the 404 page."""
+
+from __future__ import annotations
+
+import re
+
+from tests.support import Chain
+
+
+def test_each_ors_and_dv_on_the_execution_tab_links_to_its_printable_form(world, browser_for):
+    chain = Chain(world)
+    ors = chain.obligate(chain.allot("100000.00")["id"], "60000.00")
+    dv = chain.disburse(ors["id"], "1000.00")
+    browser = browser_for(world.focal)
+
+    html = browser.client.get(f"/ppas/{chain.ppa}/execution").get_data(as_text=True)
+    links = re.findall(r'<a href="([^"]+)">Print the form \(PDF\)</a>', html)
+
+    assert links == [f"/obligations/{ors['id']}/form.pdf", f"/disbursements/{dv['id']}/form.pdf"]
+    for link in links:
+        response = browser.client.get(link)
+        assert response.status_code == 200 and response.mimetype == "application/pdf"
+        assert response.get_data().startswith(b"%PDF")
+        assert browser_for(world.other_focal).client.get(link).status_code == 404
