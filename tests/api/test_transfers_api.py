@@ -289,6 +289,30 @@ def test_a_sub_allotment_above_the_unused_allotment_or_to_itself_is_refused(chai
     sub_allot(chain, giver, "400000.00")
 
 
+def test_the_giver_moa_lists_neither_the_allotment_it_sub_allotted_nor_the_receivers_ors_and_dv(chain):
+    world = chain.world
+    giver = chain.allot("1000000.00")["id"]
+    received = sub_allot(chain, giver, "300000.00")["recipient_allotment_id"]
+    theirs = chain.post("/api/obligations", world.other_focal, allotment_id=received, payee="Maguindanao Supplies",
+                        obligation_date="2025-05-10", amount="300000.00")["id"]
+    chain.post("/api/disbursements", world.other_focal, obligation_id=theirs, payment_method="mds_check",
+               disbursement_date="2025-05-20", amount="100000.00")
+    focal = world.focal.headers
+
+    listed = world.client.get(f"/api/program-budgets/{chain.program_budget}/allotments", headers=focal).get_json()
+    shown = world.client.get(f"/api/program-budgets/{chain.program_budget}", headers=focal).get_json()
+    with world.app.app_context():
+        money = read_money_chain(users.get_user("mssd.focal"), chain.ppa)
+        seen = ([a.row.id for a in money.allotments], money.obligations, money.disbursements,
+                money.program_budgets[0].allotted)
+
+    assert world.client.get(f"/api/allotments/{received}", headers=focal).status_code == 404
+    assert [a["id"] for a in listed] == [giver]
+    assert [a["id"] for a in chain.get(f"/api/program-budgets/{chain.program_budget}/allotments")] == [giver, received]
+    assert seen == ([giver], [], [], Decimal("1000000.00"))
+    assert shown["allotted"] == "1000000.00"  # the balances still count the MOA's whole appropriation
+
+
 def test_by_quarter_shows_adjustments_and_transfers_in_their_own_columns(chain):
     world = chain.world
     other = second_program_budget(chain, approved="500000.00", budget="1000000.00")
@@ -300,7 +324,7 @@ def test_by_quarter_shows_adjustments_and_transfers_in_their_own_columns(chain):
            day="2025-08-03")
 
     with world.app.app_context():
-        money = read_money_chain(users.get_user("mssd.focal"), chain.ppa)
+        money = read_money_chain(users.get_user("admin"), chain.ppa)  # who sees both sides of the sub-allotment
         columns = money.columns_by_quarter()
         net = money.by_quarter()
 
