@@ -76,6 +76,20 @@ def _lock_program_budgets(user: User, ids: list[int]) -> dict[int, ProgramBudget
     return {row_id: get_or_raise(user, ProgramBudget, row_id, lock=True) for row_id in sorted(set(ids))}
 
 
+def _lock_program_budgets_of(allotments: list[Allotment]) -> dict[int, ProgramBudget]:
+    """Lock the program budgets of ``allotments`` the caller has already
+    found visible (``FOR UPDATE``, by id), without a visibility check of
+    their own: a sub-allotment received by another MOA draws on the giver
+    PPA's program budget, which its budget officer may not see but still
+    realigns and sub-allots from (docs/design.md §12 "Adjustments and
+    transfers")."""
+    out = {}
+    for row_id in sorted({a.program_budget_id for a in allotments}):
+        out[row_id] = db.session.scalar(select(ProgramBudget).where(ProgramBudget.id == row_id)
+                                        .with_for_update(of=ProgramBudget).execution_options(populate_existing=True))
+    return out
+
+
 def _lock_allotments(user: User, ids: list[int]) -> dict[int, Allotment]:
     """Lock allotments in id order, after their program budget."""
     return {row_id: get_or_raise(user, Allotment, row_id, lock=True) for row_id in sorted(set(ids))}
@@ -300,7 +314,7 @@ def realign_allotment(user: User, allotment_id: int, *, to_allotment_id: int, am
                     f"allotment {target.saro_number} is not of the same program budget and MOA as "
                     f"{source.saro_number}; a realignment stays within one program budget (another MOA takes a "
                     "sub-allotment, another program budget an appropriation transfer)"]})
-            _lock_program_budgets(user, [source.program_budget_id])
+            _lock_program_budgets_of([source])
             locked = _lock_allotments(user, [allotment_id, to_allotment_id])
             source, target = locked[allotment_id], locked[to_allotment_id]
             require_role(user, CORRECT_ALLOTMENT, source.organization_id, "realign allotments")
@@ -364,8 +378,8 @@ def sub_allot(user: User, allotment_id: int, *, recipient: str, amount: Decimal,
     receiver = get_organization_or_raise(recipient, field="recipient")
     try:
         with transaction() as session:
-            program_budget_id = get_or_raise(user, Allotment, allotment_id).program_budget_id  # fixed once posted
-            budget = _lock_program_budgets(user, [program_budget_id])[program_budget_id]
+            seen = get_or_raise(user, Allotment, allotment_id)  # its program budget is fixed once posted
+            budget = _lock_program_budgets_of([seen])[seen.program_budget_id]
             giver = _lock_allotments(user, [allotment_id])[allotment_id]
             require_role(user, CORRECT_ALLOTMENT, giver.organization_id, "sub-allot allotments")
             if receiver.id == giver.organization_id:

@@ -313,6 +313,25 @@ def test_the_giver_moa_lists_neither_the_allotment_it_sub_allotted_nor_the_recei
     assert shown["allotted"] == "1000000.00"  # the balances still count the MOA's whole appropriation
 
 
+def test_the_receiving_moas_budget_officer_realigns_and_sub_allots_its_received_allotments(chain):
+    world = chain.world
+    giver = chain.allot("1000000.00")["id"]
+    world.org("MTIT")
+    received = [chain.post(f"/api/allotments/{giver}/sub-allotments", world.budget_analyst, recipient="MTIT",
+                           amount="200000.00", sub_allotment_date="2025-05-02", saro_number=f"SUB-ARO-2025-00{n}",
+                           **BASIS)["recipient_allotment_id"] for n in (1, 2)]
+    officer = world.person("mtit.budget", "budget_officer", org="MTIT")
+
+    pair = realign(chain, received[0], received[1], "50000.00", who=officer)
+    onward = sub_allot(chain, received[1], "100000.00", recipient="MSSD", who=officer)
+
+    assert [r["amount"] for r in pair] == ["-50000.00", "50000.00"]
+    assert (onward["organization"], onward["recipient"]) == ("MTIT", "MSSD")
+    mine = world.client.get(f"/api/allotments/{received[1]}", headers=officer.headers).get_json()
+    assert mine["adjusted_amount"] == "150000.00"
+    assert chain.get(f"/api/program-budgets/{chain.program_budget}")["allotted"] == "1000000.00"
+
+
 def test_by_quarter_shows_adjustments_and_transfers_in_their_own_columns(chain):
     world = chain.world
     other = second_program_budget(chain, approved="500000.00", budget="1000000.00")
