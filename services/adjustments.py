@@ -52,6 +52,7 @@ from services.budget import (
     adjusted_appropriation,
     appropriation_adjustments_by_class,
     appropriation_problem,
+    check_validity,
     get_or_raise,
     refresh_allotment_status,
 )
@@ -297,6 +298,9 @@ def realign_allotment(user: User, allotment_id: int, *, to_allotment_id: int, am
             program budget or MOA, dated before a release,
         Conflict: ``cancelled`` (either allotment),
         PeriodClosed: dated in a closed quarter,
+        OutsideValidity: after this allotment's obligation deadline (its
+            balance has lapsed) or the other's release deadline
+            (rules/default/validity.yaml, docs/design.md §12),
         BudgetLimitExceeded: level ``obligation``: this allotment would fall
             below what is obligated against it, with the amounts.
     """
@@ -323,6 +327,11 @@ def realign_allotment(user: User, allotment_id: int, *, to_allotment_id: int, am
                 _require_on_or_after(adjustment_date, allotment.release_date, "adjustment_date",
                                      f"the release of allotment {allotment.saro_number}")
             require_open(source.organization_id, adjustment_date)
+            # A lapsed balance is not moved into one still open: the source must still be obligable on the
+            # day, and the target takes the amount as a release would (as sub_allot; rules/default/validity.yaml).
+            check_validity(source, "obligation", adjustment_date)
+            get_runtime().rules.validity.check(target.program_budget.ppa.fiscal_year, target.validity_category,
+                                               "release", adjustment_date)
             pair = uuid.uuid4().hex
             rows = [AllotmentAdjustment(allotment_id=allotment.id, organization_id=allotment.organization_id,
                                         kind="realignment", amount=signed, pair_key=pair,

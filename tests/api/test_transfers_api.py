@@ -235,6 +235,22 @@ def test_a_realignment_below_what_is_obligated_is_409_and_the_focal_person_may_n
     assert chain.get(f"/api/allotments/{second}/adjustments") == []
 
 
+def test_a_lapsed_ps_allotments_balance_cannot_be_realigned_into_one_still_open(chain):
+    lapsed = chain.post("/api/allotments", chain.world.budget_analyst, program_budget_id=chain.program_budget,
+                        release_date="2025-02-03", saro_number="SARO-BARMM-2025-PS01", amount="100000.00",
+                        allotment_class="ps")["id"]
+    still_open = chain.allot("100000.00")["id"]  # MOOE (operations): obligated to the end of 2026
+
+    refused = realign(chain, lapsed, still_open, "50000.00", expect=409, day="2026-01-05")
+    too_late = realign(chain, still_open, lapsed, "1.00", expect=409, day="2026-01-05")
+
+    assert (refused["code"], refused["step"], refused["category"], refused["deadline"]) == (
+        "outside_validity", "obligation", "ps", "2025-12-31")
+    assert (too_late["step"], too_late["category"]) == ("release", "ps")
+    assert chain.get(f"/api/allotments/{lapsed}/adjustments") == []
+    assert chain.get(f"/api/allotments/{still_open}")["adjusted_amount"] == "100000.00"
+
+
 # -- sub-allotments ---------------------------------------------------------------------------
 
 
