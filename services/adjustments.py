@@ -52,6 +52,7 @@ from services.budget import (
     adjusted_appropriation,
     appropriation_adjustments_by_class,
     appropriation_problem,
+    check_validity,
     get_or_raise,
     refresh_allotment_status,
 )
@@ -74,6 +75,20 @@ CORRECT_ALLOTMENT = ("budget_officer", "budget_analyst")
 def _lock_program_budgets(user: User, ids: list[int]) -> dict[int, ProgramBudget]:
     """Lock program budgets (``FOR UPDATE``) in id order, the first kind of ``LOCK_ORDER``."""
     return {row_id: get_or_raise(user, ProgramBudget, row_id, lock=True) for row_id in sorted(set(ids))}
+
+
+def _lock_program_budgets_of(allotments: list[Allotment]) -> dict[int, ProgramBudget]:
+    """Lock the program budgets of ``allotments`` the caller has already
+    found visible (``FOR UPDATE``, by id), without a visibility check of
+    their own: a sub-allotment received by another MOA draws on the giver
+    PPA's program budget, which its budget officer may not see but still
+    realigns and sub-allots from (docs/design.md §12 "Adjustments and
+    transfers")."""
+    out = {}
+    for row_id in sorted({a.program_budget_id for a in allotments}):
+        out[row_id] = db.session.scalar(select(ProgramBudget).where(ProgramBudget.id == row_id)
+                                        .with_for_update(of=ProgramBudget).execution_options(populate_existing=True))
+    return out
 
 
 def _lock_allotments(user: User, ids: list[int]) -> dict[int, Allotment]:
@@ -283,6 +298,9 @@ def realign_allotment(user: User, allotment_id: int, *, to_allotment_id: int, am
             program budget or MOA, dated before a release,
         Conflict: ``cancelled`` (either allotment),
         PeriodClosed: dated in a closed quarter,
+        OutsideValidity: after this allotment's obligation deadline (its
+            balance has lapsed) or the other's release deadline
+            (rules/default/validity.yaml, docs/design.md §12),
         BudgetLimitExceeded: level ``obligation``: this allotment would fall
             below what is obligated against it, with the amounts.
     """
@@ -300,7 +318,7 @@ def realign_allotment(user: User, allotment_id: int, *, to_allotment_id: int, am
                     f"allotment {target.saro_number} is not of the same program budget and MOA as "
                     f"{source.saro_number}; a realignment stays within one program budget (another MOA takes a "
                     "sub-allotment, another program budget an appropriation transfer)"]})
-            _lock_program_budgets(user, [source.program_budget_id])
+            _lock_program_budgets_of([source])
             locked = _lock_allotments(user, [allotment_id, to_allotment_id])
             source, target = locked[allotment_id], locked[to_allotment_id]
             require_role(user, CORRECT_ALLOTMENT, source.organization_id, "realign allotments")
@@ -309,6 +327,11 @@ def realign_allotment(user: User, allotment_id: int, *, to_allotment_id: int, am
                 _require_on_or_after(adjustment_date, allotment.release_date, "adjustment_date",
                                      f"the release of allotment {allotment.saro_number}")
             require_open(source.organization_id, adjustment_date)
+            # A lapsed balance is not moved into one still open: the source must still be obligable on the
+            # day, and the target takes the amount as a release would (as sub_allot; rules/default/validity.yaml).
+            check_validity(source, "obligation", adjustment_date)
+            get_runtime().rules.validity.check(target.program_budget.ppa.fiscal_year, target.validity_category,
+                                               "release", adjustment_date)
             pair = uuid.uuid4().hex
             rows = [AllotmentAdjustment(allotment_id=allotment.id, organization_id=allotment.organization_id,
                                         kind="realignment", amount=signed, pair_key=pair,
@@ -364,8 +387,8 @@ def sub_allot(user: User, allotment_id: int, *, recipient: str, amount: Decimal,
     receiver = get_organization_or_raise(recipient, field="recipient")
     try:
         with transaction() as session:
-            program_budget_id = get_or_raise(user, Allotment, allotment_id).program_budget_id  # fixed once posted
-            budget = _lock_program_budgets(user, [program_budget_id])[program_budget_id]
+            seen = get_or_raise(user, Allotment, allotment_id)  # its program budget is fixed once posted
+            budget = _lock_program_budgets_of([seen])[seen.program_budget_id]
             giver = _lock_allotments(user, [allotment_id])[allotment_id]
             require_role(user, CORRECT_ALLOTMENT, giver.organization_id, "sub-allot allotments")
             if receiver.id == giver.organization_id:

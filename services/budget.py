@@ -1062,14 +1062,19 @@ def program_budgets_of(user: User, ppa_id: int) -> list[ProgramBudget]:
 
 def list_children(user: User, parent_model: type, parent_id: int, parent_column) -> Select:
     """The rows whose ``parent_column`` (e.g. ``Obligation.allotment_id``)
-    points at a ``parent_model`` row that ``user`` may see, oldest first.
+    points at a ``parent_model`` row that ``user`` may see, oldest first;
+    rows of another organization (a sub-allotment received by another MOA)
+    only to whoever may GET them, so a list agrees with its GETs.
 
     Raises:
         NotFound: the parent is unknown or not visible.
     """
     get_or_raise(user, parent_model, parent_id)
     model = parent_column.class_
-    return select(model).where(parent_column == parent_id).order_by(model.id)
+    query = select(model).where(parent_column == parent_id).order_by(model.id)
+    if hasattr(model, "organization_id"):  # e.g. a sub-allotment received by another MOA: 404 to GET, so unlisted
+        query = query.where(visible_rows(user, model.organization_id))
+    return query
 
 
 # -- statuses and totals -----------------------------------------------------------------------

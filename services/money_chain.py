@@ -41,7 +41,7 @@ from db.models import (
     SubAllotment,
     User,
 )
-from services.access import has_role
+from services.access import has_role, visible_organization
 from services.budget import RELEASE, SPEND, payables
 from services.expenditure import is_in_chain
 from services.ppas import get_ppa_or_raise
@@ -337,6 +337,10 @@ def _accepted_by_obligation(obligation_ids: list[int]) -> dict[int, Decimal]:
 def read_money_chain(user: User, ppa_id: int) -> MoneyChain:
     """The PPA's program budgets, allotments, obligations and disbursements
     with their adjustments and balances (eight statements after the PPA's).
+    The balances count every row; the allotments, obligations and
+    disbursements listed (and their postings) are those ``user`` may see:
+    a sub-allotment received by another MOA, its ORS and DVs, are that
+    MOA's (404 to GET for the giver), so they are left out.
 
     Raises:
         NotFound: the PPA is not visible to ``user``.
@@ -379,6 +383,11 @@ def read_money_chain(user: User, ppa_id: int) -> MoneyChain:
     budget_lines = [ProgramBudgetLine(b, allotted_by_budget.get(b.id, ZERO), obligated_by_budget.get(b.id, ZERO),
                                       disbursed_by_budget.get(b.id, ZERO), appropriation_adjustments.get(b.id, ()))
                     for b in budgets]
+    # The balances above count every row (as the API's totals do); the rows listed are only those the user
+    # may GET: another MOA's received sub-allotment, its ORS and DVs, are not the giver's to see.
+    allotment_lines = [a for a in allotment_lines if visible_organization(user, a.row.organization_id)]
+    obligation_lines = [o for o in obligation_lines if visible_organization(user, o.row.organization_id)]
+    disbursements = [d for d in disbursements if visible_organization(user, d.organization_id)]
     items = () if ppa.execution_project_id is None else tuple(
         (node.id, node.title, node.level) for node in load_tree(ppa.execution_project_id, rolled=False).preorder())
     return MoneyChain(ppa, budget_lines, allotment_lines, obligation_lines, disbursements,

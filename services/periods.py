@@ -33,7 +33,8 @@ obligations into the next year's opening balances (``carry_over``,
 ``OpeningBalance`` rows of that closure). So that what is carried is final,
 Q4 closes only once Q1–Q3 of its year are closed (409
 ``earlier_quarter_open``), and Q1–Q3 are not reopened while Q4 is closed
-(409 ``later_quarter_closed``): reopen Q4 first.
+(409 ``later_quarter_closed``): reopen Q4 first; likewise Q4 is not
+reopened while Q4 of the next year is closed.
 """
 
 from __future__ import annotations
@@ -210,7 +211,9 @@ def sign_reopen(user: User, closure_id: int, *, reason: str) -> PeriodClosure:
         RoleMissing, SeparationOfDuties (403): as ``sign_close``,
         Conflict: ``period_not_closed`` (still closing, or already reopened),
             ``later_quarter_closed`` (Q1–Q3 while Q4 of the year is closed:
-            its year end carried what they hold; reopen Q4 first).
+            its year end carried what they hold; reopen Q4 first; Q4 while
+            Q4 of the next year is closed: that year end carried from this
+            year's figures, docs/design.md §12 "Year end").
     """
     if not reason.strip():
         raise ValidationFailed({"reason": ["say why the period is reopened"]})
@@ -229,6 +232,13 @@ def sign_reopen(user: User, closure_id: int, *, reason: str) -> PeriodClosure:
                     f"Q4 {closure.fiscal_year} of {closure.organization.code} is closed and carried the year's "
                     f"balances into {closure.fiscal_year + 1}; reopen Q4 {closure.fiscal_year} first, then "
                     f"{closure.label}", code="later_quarter_closed", closure_id=year_end.id)
+        else:  # Q4: the next year's year end was carried from this year's figures
+            next_end = _current_closure(closure.organization_id, closure.fiscal_year + 1, 4)
+            if next_end is not None and next_end.status in CLOSED_STATUSES:
+                raise Conflict(
+                    f"Q4 {closure.fiscal_year + 1} of {closure.organization.code} is closed and its year end "
+                    f"carried from {closure.fiscal_year}'s figures; reopen Q4 {closure.fiscal_year + 1} first, "
+                    f"then {closure.label}", code="later_quarter_closed", closure_id=next_end.id)
         signed = [s for s in closure.signatures if s.action == "reopen"]
         role, superuser = _signing_role(user, closure.organization_id, signed,
                                         f"reopen {closure.label} of {closure.organization.code}")

@@ -24,6 +24,7 @@ from sqlalchemy import BigInteger, func, or_, select, true, type_coerce
 from db import db
 from db.models import (
     Allotment,
+    AppropriationAdjustment,
     BudgetProposal,
     Disbursement,
     Obligation,
@@ -33,6 +34,7 @@ from db.models import (
     User,
 )
 from services.access import sees_all_organizations, visible_ppas
+from services.budget import active_amount_sql
 from services.calendar import today
 from services.runtime import get_runtime
 from workflow.errors import Conflict, NotFound
@@ -363,11 +365,19 @@ def far1_report(user: User, fiscal_year: int, moa: str | None = None) -> list[Fa
     quarter of their date, year included: the statement is as at 31
     December of ``fiscal_year``, so an ORS or DV dated in a later year (a
     continuing appropriation) is in none of its quarters and not in its
-    totals (docs/design.md §12)."""
+    totals (docs/design.md §12). Appropriations are adjusted amounts
+    (approved plus appropriation adjustments) and allotments active ones
+    (adjustments included, a sub-allotment counted once), as the API's
+    ``adjusted_amount`` and ``allotted``."""
     ppas = _ppas(user, fiscal_year, moa)
     ids = [p.id for p in ppas]
+    # As the API's ``adjusted_amount`` and ``allotted``: approved plus appropriation adjustments; active
+    # allotments at their adjusted amounts (a sub-allotment's -amount on the giver, +amount received).
     appropriations = _per_ppa(ProgramBudget.approved_amount, true(), [], ids)
-    allotments = _per_ppa(Allotment.amount, Allotment.active,
+    for ppa_id, centavos in _per_ppa(AppropriationAdjustment.amount, true(), [
+            (ProgramBudget, AppropriationAdjustment.program_budget_id == ProgramBudget.id)], ids).items():
+        appropriations[ppa_id] = appropriations.get(ppa_id, 0) + centavos
+    allotments = _per_ppa(active_amount_sql(Allotment), Allotment.active,
                           [(ProgramBudget, Allotment.program_budget_id == ProgramBudget.id)], ids)
     obligations, disbursements = _obligations(ids), _disbursements(ids)
     groups: dict[tuple[str, str], list[Ppa]] = defaultdict(list)

@@ -235,6 +235,22 @@ def test_a_realignment_below_what_is_obligated_is_409_and_the_focal_person_may_n
     assert chain.get(f"/api/allotments/{second}/adjustments") == []
 
 
+def test_a_lapsed_ps_allotments_balance_cannot_be_realigned_into_one_still_open(chain):
+    lapsed = chain.post("/api/allotments", chain.world.budget_analyst, program_budget_id=chain.program_budget,
+                        release_date="2025-02-03", saro_number="SARO-BARMM-2025-PS01", amount="100000.00",
+                        allotment_class="ps")["id"]
+    still_open = chain.allot("100000.00")["id"]  # MOOE (operations): obligated to the end of 2026
+
+    refused = realign(chain, lapsed, still_open, "50000.00", expect=409, day="2026-01-05")
+    too_late = realign(chain, still_open, lapsed, "1.00", expect=409, day="2026-01-05")
+
+    assert (refused["code"], refused["step"], refused["category"], refused["deadline"]) == (
+        "outside_validity", "obligation", "ps", "2025-12-31")
+    assert (too_late["step"], too_late["category"]) == ("release", "ps")
+    assert chain.get(f"/api/allotments/{lapsed}/adjustments") == []
+    assert chain.get(f"/api/allotments/{still_open}")["adjusted_amount"] == "100000.00"
+
+
 # -- sub-allotments ---------------------------------------------------------------------------
 
 
@@ -289,6 +305,49 @@ def test_a_sub_allotment_above_the_unused_allotment_or_to_itself_is_refused(chai
     sub_allot(chain, giver, "400000.00")
 
 
+def test_the_giver_moa_lists_neither_the_allotment_it_sub_allotted_nor_the_receivers_ors_and_dv(chain):
+    world = chain.world
+    giver = chain.allot("1000000.00")["id"]
+    received = sub_allot(chain, giver, "300000.00")["recipient_allotment_id"]
+    theirs = chain.post("/api/obligations", world.other_focal, allotment_id=received, payee="Maguindanao Supplies",
+                        obligation_date="2025-05-10", amount="300000.00")["id"]
+    chain.post("/api/disbursements", world.other_focal, obligation_id=theirs, payment_method="mds_check",
+               disbursement_date="2025-05-20", amount="100000.00")
+    focal = world.focal.headers
+
+    listed = world.client.get(f"/api/program-budgets/{chain.program_budget}/allotments", headers=focal).get_json()
+    shown = world.client.get(f"/api/program-budgets/{chain.program_budget}", headers=focal).get_json()
+    with world.app.app_context():
+        money = read_money_chain(users.get_user("mssd.focal"), chain.ppa)
+        seen = ([a.row.id for a in money.allotments], money.obligations, money.disbursements,
+                money.program_budgets[0].allotted)
+
+    assert world.client.get(f"/api/allotments/{received}", headers=focal).status_code == 404
+    assert [a["id"] for a in listed] == [giver]
+    assert [a["id"] for a in chain.get(f"/api/program-budgets/{chain.program_budget}/allotments")] == [giver, received]
+    assert seen == ([giver], [], [], Decimal("1000000.00"))
+    assert shown["allotted"] == "1000000.00"  # the balances still count the MOA's whole appropriation
+
+
+def test_the_receiving_moas_budget_officer_realigns_and_sub_allots_its_received_allotments(chain):
+    world = chain.world
+    giver = chain.allot("1000000.00")["id"]
+    world.org("MTIT")
+    received = [chain.post(f"/api/allotments/{giver}/sub-allotments", world.budget_analyst, recipient="MTIT",
+                           amount="200000.00", sub_allotment_date="2025-05-02", saro_number=f"SUB-ARO-2025-00{n}",
+                           **BASIS)["recipient_allotment_id"] for n in (1, 2)]
+    officer = world.person("mtit.budget", "budget_officer", org="MTIT")
+
+    pair = realign(chain, received[0], received[1], "50000.00", who=officer)
+    onward = sub_allot(chain, received[1], "100000.00", recipient="MSSD", who=officer)
+
+    assert [r["amount"] for r in pair] == ["-50000.00", "50000.00"]
+    assert (onward["organization"], onward["recipient"]) == ("MTIT", "MSSD")
+    mine = world.client.get(f"/api/allotments/{received[1]}", headers=officer.headers).get_json()
+    assert mine["adjusted_amount"] == "150000.00"
+    assert chain.get(f"/api/program-budgets/{chain.program_budget}")["allotted"] == "1000000.00"
+
+
 def test_by_quarter_shows_adjustments_and_transfers_in_their_own_columns(chain):
     world = chain.world
     other = second_program_budget(chain, approved="500000.00", budget="1000000.00")
@@ -300,7 +359,7 @@ def test_by_quarter_shows_adjustments_and_transfers_in_their_own_columns(chain):
            day="2025-08-03")
 
     with world.app.app_context():
-        money = read_money_chain(users.get_user("mssd.focal"), chain.ppa)
+        money = read_money_chain(users.get_user("admin"), chain.ppa)  # who sees both sides of the sub-allotment
         columns = money.columns_by_quarter()
         net = money.by_quarter()
 

@@ -142,6 +142,19 @@ def test_reopening_q4_withdraws_the_carry_over_until_it_closes_again_with_the_sa
         (b["kind"], b["amount"]) for b in first["balances"]]
 
 
+def test_q4_is_not_reopened_while_the_next_years_q4_is_closed(chain, world, signers):
+    for fiscal_year in (2024, 2025):
+        closures = {quarter: close(world, signers, quarter, fiscal_year) for quarter in (1, 2, 3, 4)}
+        if fiscal_year == 2024:
+            q4_2024 = closures[4]["id"]
+
+    refused = reopen(world, q4_2024, signers[0])
+
+    assert refused.status_code == 409 and refused.get_json()["code"] == "later_quarter_closed"
+    assert "reopen Q4 2025 first" in refused.get_json()["detail"]
+    assert chain.get(f"/api/period-closures/{q4_2024}")["status"] == "closed"
+
+
 def test_another_moas_opening_balances_do_not_exist_for_a_moa_user(chain, world, signers):
     a_year_of_mssd(chain)
     for quarter in (1, 2, 3, 4):

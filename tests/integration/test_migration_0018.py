@@ -2,7 +2,8 @@
 database with data: the allotment adjustments already posted are kept as
 they were and stay fixed, the table takes realignments and sub-allotments,
 and the allotment limits, now on the adjusted appropriation, still refuse
-overshoots on both databases."""
+overshoots on both databases; undoing it is refused while it holds posted
+rows of its own, and otherwise puts ``kind`` back to 12 characters."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from db.migrate import alembic_config, upgrade
+from db.migrate import alembic_config, downgrade, upgrade
 from tests.integration.test_migration_0007 import engine  # noqa: F401  (the fixture: an empty database per backend)
 from tests.integration.test_migration_0013 import NOW
 
@@ -75,3 +76,47 @@ def test_migration_0018_keeps_posted_adjustments_and_limits_the_allotments_by_th
         connection.execute(text(insert.format(amount=60600)), {"now": NOW})
     with pytest.raises(DBAPIError, match="ppaflow_limit:allotment"), engine.begin() as connection:
         connection.execute(text("UPDATE program_budgets SET approved_amount = 99999, mooe = 99999 WHERE id = 1"))
+
+
+def _kind_length(connection) -> int:
+    if connection.dialect.name == "sqlite":
+        declared = next(r[2] for r in connection.exec_driver_sql("PRAGMA table_info(allotment_adjustments)")
+                        if r[1] == "kind")
+        return int(declared.split("(")[1].rstrip(")"))
+    return connection.execute(text("SELECT character_maximum_length FROM information_schema.columns "
+                                   "WHERE table_schema = current_schema() AND table_name = 'allotment_adjustments' "
+                                   "AND column_name = 'kind'")).scalar()
+
+
+def test_undoing_migration_0018_is_refused_while_it_holds_posted_adjustments_and_restores_kind_otherwise(
+        engine):  # noqa: F811
+    upgrade(engine, BEFORE)
+    with engine.begin() as connection:
+        old_rows(connection)
+    upgrade(engine, "0018")
+    with engine.begin() as connection:
+        connection.execute(text(
+            "INSERT INTO appropriation_adjustments (program_budget_id, organization_id, kind, allotment_class, "
+            "amount, adjustment_date, reason, legal_basis, created_at) VALUES (1, 7, 'augmentation', 'mooe', 500, "
+            "'2025-04-01', 'r', 'BAA', :now)"), {"now": NOW})
+
+    with pytest.raises(RuntimeError, match="1 appropriation adjustments"):
+        downgrade(engine, BEFORE)
+
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT amount FROM appropriation_adjustments")).scalars().all() == [500]
+        assert _kind_length(connection) == 20
+
+
+def test_undoing_migration_0018_without_new_rows_keeps_the_old_adjustments_and_kind_of_12(engine):  # noqa: F811
+    upgrade(engine, BEFORE)
+    with engine.begin() as connection:
+        old_rows(connection)
+    upgrade(engine, "0018")
+
+    downgrade(engine, BEFORE)
+
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT id, kind, amount FROM allotment_adjustments")).all() == [
+            (1, "reduction", -10000)]
+        assert _kind_length(connection) == 12

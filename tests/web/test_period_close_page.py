@@ -100,3 +100,16 @@ def test_a_year_out_of_range_shows_the_default_year_and_an_unknown_moa_is_not_fo
 
     assert odd.status_code == 200 and "Closing periods: MSSD, fiscal year" in odd.get_data(as_text=True)
     assert unknown.status_code == 404
+
+
+def test_a_quarter_other_than_1_to_4_is_422_and_nothing_is_signed(app, world, browser_for):
+    officer = browser_for(world.person("mssd.budget", "budget_officer", org="MSSD"))
+    token = _token(officer)
+
+    answers = [officer.client.post("/period-closures/MSSD/2025/close", headers=headers,
+                                   data={"quarter": value, "csrf_token": token})
+               for value in ("9", "x", "0") for headers in ({}, {"HX-Request": "true"})]
+
+    assert [a.status_code for a in answers] == [422] * 6
+    assert "A quarter is 1, 2, 3 or 4" in answers[0].get_data(as_text=True)
+    assert tree_rows(app, "SELECT quarter, status FROM period_closures") == []

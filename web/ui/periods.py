@@ -17,7 +17,7 @@ from __future__ import annotations
 from flask import Blueprint, render_template, request, url_for
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, TextAreaField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import AnyOf, DataRequired, Length
 
 from services import periods
 from services.calendar import today
@@ -29,16 +29,20 @@ from workflow.vocabulary import FIRST_FISCAL_YEAR, LAST_FISCAL_YEAR
 bp = Blueprint("periods", __name__)
 
 
+#: The quarters a closing is signed for, as the form sends them.
+QUARTERS = ("1", "2", "3", "4")
+
+
 class SignCloseForm(FlaskForm):
     """Sign the closing of one quarter (the page says which)."""
 
-    quarter = HiddenField(validators=[DataRequired()])
+    quarter = HiddenField(validators=[DataRequired(), AnyOf(QUARTERS, message="a quarter is 1, 2, 3 or 4")])
 
 
 class SignReopenForm(FlaskForm):
     """Sign the reopening of a closed quarter, with a reason."""
 
-    quarter = HiddenField(validators=[DataRequired()])
+    quarter = HiddenField(validators=[DataRequired(), AnyOf(QUARTERS, message="a quarter is 1, 2, 3 or 4")])
     reason = TextAreaField("Why reopen it", validators=[DataRequired("Say why the quarter is reopened."),
                                                         Length(max=20_000)], render_kw={"rows": 2})
 
@@ -78,7 +82,7 @@ def _page(organization: str | None, fiscal_year: int, *, refusal: tuple[int, str
                "may_sign": periods.may_sign(user, org.id), "refusal": refusal, "reopen_form": reopen_form,
                "carried": carried, "close_form": SignCloseForm()}
     if is_htmx() and request.method == "POST":
-        number = refusal[0] if refusal else int(request.form.get("quarter", "1"))
+        number = refusal[0] if refusal else int(request.form["quarter"])  # validated by sign_close
         return render_template("periods/_quarter.html", q=quarters[number - 1], **context), 200
     return render_template("periods/page.html", **context), status
 
@@ -89,11 +93,9 @@ def period_page():
     return _page((request.args.get("organization") or "").strip().upper() or None, _year())
 
 
-def _quarter(form: FlaskForm) -> int:
-    try:
-        return max(1, min(4, int(form.quarter.data or "1")))
-    except ValueError:
-        return 1
+def _quarter(form: FlaskForm) -> int | None:
+    """The form's quarter (1-4), or None when it is anything else (never clamped into one)."""
+    return int(form.quarter.data) if form.quarter.data in QUARTERS else None
 
 
 @bp.route("/period-closures/<code>/<int:fiscal_year>/close", methods=["POST"])
@@ -104,6 +106,9 @@ def sign_close(code: str, fiscal_year: int):
     quarter = _quarter(form)
     if not FIRST_FISCAL_YEAR <= fiscal_year <= LAST_FISCAL_YEAR:
         return error_page(404, "Not found", f"No fiscal year {fiscal_year} here.")
+    if quarter is None:
+        return error_page(422, "No such quarter", "A quarter is 1, 2, 3 or 4: open the page again and sign "
+                                                  "from the quarter's box. Nothing was signed.")
     if not form.validate_on_submit():
         return _page(code, fiscal_year, refusal=(quarter, "Open the page again and sign from it."), status=422)
     try:

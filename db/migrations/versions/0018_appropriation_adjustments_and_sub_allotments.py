@@ -227,9 +227,12 @@ def _period_open_trigger() -> None:
 
 
 def downgrade() -> None:
-    """Drops the new tables (refused while a realignment or sub-allotment
-    row exists: posted rows are never deleted) and puts the limits back on
-    the approved amount."""
+    """Drops the new tables and puts the limits back on the approved amount
+    and ``kind`` back to 12 characters. Refused (``RuntimeError``, nothing
+    changed) while an appropriation adjustment, a sub-allotment or an
+    allotment adjustment of kind realignment or sub_allotment exists:
+    posted rows are append-only and never deleted (docs/design.md §12)."""
+    _refuse_while_posted()
     postgresql = _postgresql()
     for table in ("appropriation_adjustments", "sub_allotments"):
         if postgresql:
@@ -245,9 +248,29 @@ def downgrade() -> None:
         op.drop_column('allotment_adjustments', 'pair_key')
         op.drop_constraint(op.f('ck_allotment_adjustments_signed_by_kind'), 'allotment_adjustments', type_='check')
         op.create_check_constraint(op.f('ck_allotment_adjustments_signed_by_kind'), 'allotment_adjustments', OLD_KINDS)
+        op.alter_column('allotment_adjustments', 'kind', existing_type=sa.String(length=20), type_=sa.String(length=12),
+                        existing_nullable=False)
         return
     with triggers_kept(rewrite=lambda name, sql: _on_approved(sql) if name in LIMIT_TRIGGERS else sql):
         with op.batch_alter_table('allotment_adjustments', schema=None) as batch_op:
             batch_op.drop_column('pair_key')
             batch_op.drop_constraint(batch_op.f('ck_allotment_adjustments_signed_by_kind'), type_='check')
             batch_op.create_check_constraint(batch_op.f('ck_allotment_adjustments_signed_by_kind'), OLD_KINDS)
+            batch_op.alter_column('kind', existing_type=sa.String(length=20), type_=sa.String(length=12),
+                                  existing_nullable=False)
+
+
+def _refuse_while_posted() -> None:
+    """Raise ``RuntimeError`` when a row the downgrade would drop or could
+    not keep exists: posted rows are never deleted by a migration."""
+    connection = op.get_bind()
+    found = {
+        "appropriation adjustments": "SELECT COUNT(*) FROM appropriation_adjustments",
+        "sub-allotments": "SELECT COUNT(*) FROM sub_allotments",
+        "realignments and sub-allotments among the allotment adjustments":
+            "SELECT COUNT(*) FROM allotment_adjustments WHERE kind IN ('realignment', 'sub_allotment')",
+    }
+    held = [f"{count} {what}" for what, sql in found.items() if (count := connection.execute(sa.text(sql)).scalar())]
+    if held:
+        raise RuntimeError(f"migration 0018 cannot be undone: the database holds {', '.join(held)}, posted rows "
+                           "that are never deleted (docs/design.md §12); nothing was changed")
