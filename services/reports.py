@@ -312,87 +312,6 @@ def mfbm_report(user: User, fiscal_year: int, moa: str | None = None, *, as_of: 
                       pipeline=pipeline)
 
 
-@dataclass
-class Far1Row:
-    """One line of the FAR No. 1 statement: a MOA and appropriation class,
-    a MOA subtotal (``appropriation_class`` empty), or the grand total."""
-
-    moa: str
-    moa_name: str
-    appropriation_class: str
-    appropriations: Decimal
-    allotments: Decimal
-    obligations: dict[int, Decimal]
-    disbursements: dict[int, Decimal]
-    kind: str = "detail"  # detail | subtotal | total
-
-    @property
-    def obligations_total(self) -> Decimal:
-        return sum(self.obligations.values(), ZERO)
-
-    @property
-    def disbursements_total(self) -> Decimal:
-        return sum(self.disbursements.values(), ZERO)
-
-    @property
-    def unreleased(self) -> Decimal:
-        """Appropriations not yet allotted."""
-        return self.appropriations - self.allotments
-
-    @property
-    def unobligated(self) -> Decimal:
-        """Allotments not yet obligated."""
-        return self.allotments - self.obligations_total
-
-    @property
-    def unpaid(self) -> Decimal:
-        """Obligations not yet disbursed."""
-        return self.obligations_total - self.disbursements_total
-
-
-def _sum_rows(rows: list[Far1Row], moa: str, moa_name: str, kind: str) -> Far1Row:
-    return Far1Row(moa, moa_name, "", sum((r.appropriations for r in rows), ZERO), sum((r.allotments for r in rows), ZERO),
-                   {q: sum((r.obligations[q] for r in rows), ZERO) for q in QUARTERS},
-                   {q: sum((r.disbursements[q] for r in rows), ZERO) for q in QUARTERS}, kind)
-
-
-def far1_report(user: User, fiscal_year: int, moa: str | None = None) -> list[Far1Row]:
-    """FAR No. 1 style Statement of Appropriations, Allotments, Obligations,
-    Disbursements and Balances: one line per MOA and appropriation class, a
-    subtotal per MOA, a grand total; obligations and disbursements by
-    quarter of their date, year included: the statement is as at 31
-    December of ``fiscal_year``, so an ORS or DV dated in a later year (a
-    continuing appropriation) is in none of its quarters and not in its
-    totals (docs/design.md §12)."""
-    ppas = _ppas(user, fiscal_year, moa)
-    ids = [p.id for p in ppas]
-    appropriations = _per_ppa(ProgramBudget.approved_amount, true(), [], ids)
-    allotments = _per_ppa(Allotment.amount, Allotment.active,
-                          [(ProgramBudget, Allotment.program_budget_id == ProgramBudget.id)], ids)
-    obligations, disbursements = _obligations(ids), _disbursements(ids)
-    groups: dict[tuple[str, str], list[Ppa]] = defaultdict(list)
-    names = {}
-    for ppa in ppas:
-        groups[(ppa.organization.code, ppa.appropriation_class)].append(ppa)
-        names[ppa.organization.code] = ppa.organization.name
-    details = []
-    for (code, klass), members in sorted(groups.items(), key=lambda g: (g[0][0], list(CLASS_LABELS).index(g[0][1]))):
-        member_ids = [p.id for p in members]
-        details.append(Far1Row(
-            code, names[code], CLASS_LABELS[klass],
-            from_centavos(sum(appropriations.get(i, 0) for i in member_ids)),
-            from_centavos(sum(allotments.get(i, 0) for i in member_ids)),
-            {q: from_centavos(sum(_in_year(obligations[i], fiscal_year, q) for i in member_ids)) for q in QUARTERS},
-            {q: from_centavos(sum(_in_year(disbursements[i], fiscal_year, q) for i in member_ids))
-             for q in QUARTERS}))
-    out: list[Far1Row] = []
-    for code in sorted(names):
-        rows = [r for r in details if r.moa == code]
-        out += rows + [_sum_rows(rows, code, names[code], "subtotal")]
-    out.append(_sum_rows(details, "", "GRAND TOTAL", "total"))
-    return out
-
-
 # -- producing the files ----------------------------------------------------------------------
 
 REPORT_KINDS = ("mfbm", "far1")
@@ -408,10 +327,13 @@ PDF_INLINE_LIMIT = 200
 
 
 def build_report(user: User, kind: str, fiscal_year: int, moa: str | None = None, fmt: str = "xlsx", *,
-                 as_of: date | None = None) -> tuple[bytes, int]:
+                 as_of: date | None = None, quarter: int | None = None,
+                 fund_cluster: str | None = None) -> tuple[bytes, int]:
     """The report (``kind`` in ``REPORT_KINDS``) as ``fmt`` bytes (.xlsx or
-    .pdf; both show the same figures) and its number of lines; ``as_of``
-    (the MFBM report's as-of date, default today) is ignored by FAR No. 1."""
+    .pdf; both show the same figures) and its number of lines. ``as_of``
+    (the MFBM report's as-of date, default today) is ignored by FAR No. 1;
+    ``quarter`` (the quarter ending, 1–4) and ``fund_cluster`` (``"01"``)
+    are FAR No. 1's (``services.far1.far1_statements``)."""
     from services.printing import far1_pdf, mfbm_pdf
     from services.workbooks import far1_workbook, mfbm_workbook
 
@@ -419,15 +341,21 @@ def build_report(user: User, kind: str, fiscal_year: int, moa: str | None = None
     if kind == "mfbm":
         report = mfbm_report(user, fiscal_year, moa, as_of=as_of)
         return (mfbm_pdf(report) if pdf else mfbm_workbook(report)), len(report.rows)
-    rows = far1_report(user, fiscal_year, moa)
-    return (far1_pdf(rows, fiscal_year, moa) if pdf else far1_workbook(rows, fiscal_year, moa)), len(rows)
+    from services.far1 import far1_statements
+
+    statements = far1_statements(user, fiscal_year, moa, quarter=quarter, fund_cluster=fund_cluster)
+    lines = sum(len(s.lines) for s in statements)
+    return (far1_pdf(statements) if pdf else far1_workbook(statements)), lines
 
 
-def file_name(kind: str, fiscal_year: int, moa: str | None, fmt: str = "xlsx") -> str:
+def file_name(kind: str, fiscal_year: int, moa: str | None, fmt: str = "xlsx", *, quarter: int | None = None,
+              fund_cluster: str | None = None) -> str:
     """The download name, e.g. ``MFBM_Budget_Execution_FY2025_MSSD.xlsx``
-    (``.pdf`` for the PDF)."""
+    (``.pdf`` for the PDF); FAR No. 1 adds the quarter and fund cluster
+    when asked for (``FAR1_Statement_FY2025_Q1_FC01_MSSD.xlsx``)."""
     stem = {"mfbm": "MFBM_Budget_Execution", "far1": "FAR1_Statement"}[kind]
-    return f"{stem}_FY{fiscal_year}{'_' + moa if moa else ''}.{fmt}"
+    extra = (f"_Q{quarter}" if quarter else "") + (f"_FC{fund_cluster}" if fund_cluster else "")
+    return f"{stem}_FY{fiscal_year}{extra}{'_' + moa if moa else ''}.{fmt}"
 
 
 def report_scope(user: User, moa: str | None) -> str | None:
@@ -449,7 +377,8 @@ def report_scope(user: User, moa: str | None) -> str | None:
 
 
 def request_report(user: User, kind: str, fiscal_year: int, moa: str | None, *, background: bool,
-                   fmt: str = "xlsx", as_of: date | None = None):
+                   fmt: str = "xlsx", as_of: date | None = None, quarter: int | None = None,
+                   fund_cluster: str | None = None):
     """Build a report (``fmt``: ``xlsx`` or ``pdf``) now, or as a job for a
     large year (``INLINE_LIMIT``, ``PDF_INLINE_LIMIT`` PPAs) or when asked.
 
@@ -463,8 +392,10 @@ def request_report(user: User, kind: str, fiscal_year: int, moa: str | None, *, 
     count = db.session.scalar(select(func.count()).select_from(Ppa).where(
         visible_ppas(user), Ppa.fiscal_year == fiscal_year))
     if not background and count <= (PDF_INLINE_LIMIT if fmt == "pdf" else INLINE_LIMIT):
-        return build_report(user, kind, fiscal_year, moa, fmt, as_of=as_of)[0]
-    extra = {"as_of": as_of.isoformat()} if as_of else {}
+        return build_report(user, kind, fiscal_year, moa, fmt, as_of=as_of, quarter=quarter,
+                            fund_cluster=fund_cluster)[0]
+    extra = ({"as_of": as_of.isoformat()} if as_of else {}) | ({"quarter": quarter} if quarter else {}) | (
+        {"fund_cluster": fund_cluster} if fund_cluster else {})
     with transaction():
         return enqueue("generate_report", requested_by=user, report=kind, fiscal_year=fiscal_year, moa=moa,
                        user_id=user.id, output=f"{uuid.uuid4().hex}.{fmt}", **extra)
@@ -478,16 +409,20 @@ def reports_dir() -> Path:
 
 
 def generate_report_file(report: str, fiscal_year: int, moa: str | None, user_id: int, output: str,
-                         as_of: str | None = None) -> dict:
+                         as_of: str | None = None, quarter: int | None = None,
+                         fund_cluster: str | None = None) -> dict:
     """Write a report (``mfbm`` or ``far1``) for a background job, seen as the
     user who asked, in the format ``output``'s suffix names (``.xlsx``,
-    ``.pdf``); idempotent (same file, same content). ``as_of``: ISO date."""
+    ``.pdf``); idempotent (same file, same content). ``as_of``: ISO date;
+    ``quarter``, ``fund_cluster``: FAR No. 1's."""
     user = db.session.get(User, user_id)
     fmt = "pdf" if output.endswith(".pdf") else "xlsx"
     data, rows = build_report(user, report, fiscal_year, moa, fmt,
-                              as_of=date.fromisoformat(as_of) if as_of else None)
+                              as_of=date.fromisoformat(as_of) if as_of else None, quarter=quarter,
+                              fund_cluster=fund_cluster)
     (reports_dir() / output).write_bytes(data)
-    return {"file": output, "rows": rows, "download_name": file_name(report, fiscal_year, moa, fmt)}
+    return {"file": output, "rows": rows, "download_name": file_name(report, fiscal_year, moa, fmt, quarter=quarter,
+                                                                     fund_cluster=fund_cluster)}
 
 
 @dataclass(frozen=True)
