@@ -303,7 +303,7 @@ def far1_statements(user: User, fiscal_year: int, moa: str | None = None, *, qua
                   ("Appropriations", "[x] Current Year Appropriations   [ ] Supplemental Appropriations   "
                                      f"[{'x' if has_continuing else ' '}] Continuing Appropriations")]
         out.append(Far1Statement(
-            fiscal_year, quarter, end, cluster, moa or "All MOAs (consolidated)", header, sections, total,
+            fiscal_year, quarter, end, cluster, f"MOA: {moa}" if moa else "All MOAs (consolidated)", header, sections, total,
             [(caption, *(signer.signatory(role) if signer is not None else ("", "")), certifies)
              for caption, role, certifies in SIGNATURES], interim))
     return out
@@ -363,8 +363,8 @@ def _lines(org_ids: list[int], fiscal_year: int, end: date) -> dict[tuple, Far1L
     if not org_ids:
         return {}
     start = date(fiscal_year, 1, 1)
-    codes = dict(db.session.execute(select(Organization.id, Organization.code).where(
-        Organization.id.in_(org_ids))).tuples().all())
+    codes = {org_id: code for org_id, code in db.session.execute(select(Organization.id, Organization.code).where(
+        Organization.id.in_(org_ids)))}
     lines: dict[tuple, Far1Line] = {}
     budgets: dict[int, ProgramBudget] = {}
 
