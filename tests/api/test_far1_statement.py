@@ -213,3 +213,31 @@ def test_the_pdf_prints_at_8_pt_or_more_two_pages_wide_with_title_and_page_numbe
         assert "STATEMENT OF APPROPRIATIONS, ALLOTMENTS, OBLIGATIONS, DISBURSEMENTS AND BALANCES" in text
         assert "INTERIM" in text and "Particulars" in text
     assert "JUANA CRUZ" in pages[-1][0] and "Approved By:" in pages[-1][0]
+
+
+def test_continuing_appropriations_are_section_b_with_the_years_obligations_and_payments(year):
+    from tests.api.test_year_end import a_year_of_mssd
+
+    world = year.world
+    operations, ors, _administration, _office_ors = a_year_of_mssd(year)
+    for quarter in (1, 2, 3, 4):
+        close(world, year.signers, quarter=quarter)
+    year.obligate(operations, "200000.00", day="2026-02-16")
+    year.disburse(ors, "50000.00", day="2026-03-02")
+
+    _book, sheets = sheet(world.client.get("/api/reports/far1.xlsx?fiscal_year=2026&moa=MSSD&quarter=1",
+                                           headers=world.admin.headers))
+    _numbers, by, rows = table(sheets[0])
+    opening = world.client.get("/api/opening-balances?organization=MSSD&fiscal_year=2026",
+                               headers=world.admin.headers).get_json()
+    titles = [r[0] for r in rows]
+    mooe = rows[titles.index("B. Continuing Appropriations") + 2]
+
+    assert "A. Current Year Appropriations" in titles and mooe[0] == "Maintenance and Other Operating Expenses"
+    assert mooe[2] == mooe[5] == Decimal(opening["totals"]["continuing_appropriations"])
+    assert (mooe[10], mooe[14], mooe[15], mooe[19]) == (Decimal("200000.00"), Decimal("200000.00"),
+                                                       Decimal("50000.00"), Decimal("50000.00"))
+    # unpaid: the new ORS, and the two ORS carried less the 50,000.00 paid this year
+    assert mooe[22] + mooe[23] == Decimal("200000.00") + Decimal(opening["totals"]["unpaid_obligations"]) - \
+        Decimal("50000.00")
+    assert by["GRAND TOTAL"][2:] == mooe[2:]
