@@ -65,8 +65,8 @@ SECTIONS = ("A. Current Year Appropriations", "B. Continuing Appropriations")
 #: The 24 prescribed columns: (number, heading, grouped heading, formula row text).
 COLUMNS = (
     (1, "Particulars", "", ""), (2, "UACS Code", "", ""),
-    (3, "Authorized Appropriations", "Appropriations", ""), (4, "Adjustments (Transfer To/From, Modifications/"
-                                                                 "Augmentations)", "Appropriations", ""),
+    (3, "Authorized Appropriations", "Appropriations", ""), (4, ("Adjustments (Transfer To/From, Modifications/"
+                                                                  "Augmentations)"), "Appropriations", ""),
     (5, "Adjusted Appropriations", "Appropriations", "5=(3+4)"),
     (6, "Allotments Received", "Allotments", ""),
     (7, "Adjustments (Reductions/Modifications/Augmentations)", "Allotments", "(-)/+"),
@@ -89,8 +89,8 @@ COLUMNS = (
 )
 #: The signature block: (caption, role of ``Organization.signatory``, what the signer certifies).
 SIGNATURES = (
-    ("Certified Correct:", "budget_officer", "Appropriations, allotments, obligations and obligations not yet "
-                                             "due and demandable"),
+    ("Certified Correct:", "budget_officer", ("Appropriations, allotments, obligations and obligations not yet "
+                                              "due and demandable")),
     ("Certified Correct:", "chief_accountant", "Disbursements and obligations due and demandable"),
     ("Approved By:", "head_of_agency", ""),
 )
@@ -208,8 +208,13 @@ class Far1Statement:
     def title_lines(self) -> list[str]:
         """The title lines above the header block (the interim mark last, when open)."""
         return ["STATEMENT OF APPROPRIATIONS, ALLOTMENTS, OBLIGATIONS, DISBURSEMENTS AND BALANCES",
-                "FAR No. 1", f"For the quarter ending {self.quarter_ending:%B} {self.quarter_ending.day}, "
-                             f"{self.quarter_ending.year}", *([INTERIM] if self.interim else [])]
+                "FAR No. 1", self.ending, *([INTERIM] if self.interim else [])]
+
+    @property
+    def ending(self) -> str:
+        """``"For the quarter ending March 31, 2025"``."""
+        day = self.quarter_ending
+        return f"For the quarter ending {day:%B} {day.day}, {day.year}"
 
     @property
     def lines(self) -> list[Far1Line]:
@@ -222,15 +227,6 @@ class Far1Statement:
 
 
 # -- reading the chain ------------------------------------------------------------------------------------------------
-
-@dataclass
-class _Key:
-    section: int
-    organization: str
-    ppa_id: int
-    pap: str
-    title: str
-
 
 def _organizations(user: User, moa: str | None) -> list[Organization]:
     query = select(Organization).order_by(Organization.code)
@@ -300,8 +296,8 @@ def far1_statements(user: User, fiscal_year: int, moa: str | None = None, *, qua
                 total.add(section[-1])
         has_continuing = bool(sections[1][1])
         header = [*header_org, ("Fund Cluster", f"{cluster} {names.get(cluster, '')}".strip()),
-                  ("Appropriations", "[x] Current Year Appropriations   [ ] Supplemental Appropriations   "
-                                     f"[{'x' if has_continuing else ' '}] Continuing Appropriations")]
+                  ("Appropriations", ("[x] Current Year Appropriations   [ ] Supplemental Appropriations   "
+                                      f"[{'x' if has_continuing else ' '}] Continuing Appropriations"))]
         out.append(Far1Statement(
             fiscal_year, quarter, end, cluster, f"MOA: {moa}" if moa else "All MOAs (consolidated)", header, sections, total,
             [(caption, *(signer.signatory(role) if signer is not None else ("", "")), certifies)

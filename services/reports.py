@@ -1,5 +1,6 @@
-"""The figures of the MFBM Budget Execution Report and the FAR No. 1
-statement (docs/design.md §8, tracker phase 5, seed 003), computed exactly.
+"""The figures of the MFBM Budget Execution Report (docs/design.md §8,
+tracker phase 5, seed 003), computed exactly, and the producing of every
+report's files (FAR No. 1's figures are ``services.far1``'s).
 
 Each report is a handful of grouped queries over the fiscal year's PPAs,
 scoped to what the caller may see (a MOA focal person gets their own MOA's
@@ -12,21 +13,17 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import BigInteger, func, or_, select, true, type_coerce
+from sqlalchemy import func, or_, select
 
 from db import db
 from db.models import (
-    Allotment,
     BudgetProposal,
-    Disbursement,
-    Obligation,
     Organization,
     Ppa,
     ProgramBudget,
@@ -36,12 +33,7 @@ from services.access import sees_all_organizations, visible_ppas
 from services.calendar import today
 from services.runtime import get_runtime
 from workflow.errors import Conflict, NotFound
-from workflow.money import ZERO, from_centavos
-from workflow.validity import period_of
-
-QUARTERS = (1, 2, 3, 4)
-CLASS_LABELS = {"ps": "Personnel Services (PS)", "mooe": "Maintenance and Other Operating Expenses (MOOE)",
-                "finex": "Financial Expenses (FinEx)", "co": "Capital Outlay (CO)"}
+from workflow.money import ZERO
 
 
 def _fraction(part: Decimal, whole: Decimal) -> Decimal | None:
@@ -56,50 +48,6 @@ def _ppas(user: User, fiscal_year: int, moa: str | None) -> list[Ppa]:
     if moa:
         query = query.where(Organization.code == moa)
     return list(db.session.scalars(query))
-
-
-def _sums_by_ppa(date_column, joins: Iterable, ppa_ids: list[int]) -> dict[int, dict[tuple[int, int], int]]:
-    """centavos of the active rows of ``date_column``'s model (obligations,
-    disbursements) by PPA and period ``(year, quarter)`` of that date, year
-    included (one grouped query; docs/design.md §12)."""
-    model = date_column.class_
-    query = select(ProgramBudget.ppa_id, date_column, func.sum(type_coerce(model.amount, BigInteger))).select_from(model)
-    for target, condition in joins:
-        query = query.join(target, condition)
-    rows = db.session.execute(query.where(ProgramBudget.ppa_id.in_(ppa_ids), model.active)
-                              .group_by(ProgramBudget.ppa_id, date_column)) if ppa_ids else []
-    out: dict[int, dict[tuple[int, int], int]] = defaultdict(lambda: defaultdict(int))
-    for ppa_id, day, centavos in rows:
-        out[ppa_id][period_of(day)] += int(centavos)
-    return out
-
-
-def _in_year(sums: dict[tuple[int, int], int], year: int, quarter: int) -> int:
-    """The centavos of one quarter of ``year`` (nothing of another year's same quarter)."""
-    return sums.get((year, quarter), 0)
-
-
-def _obligations(ppa_ids: list[int]) -> dict[int, dict[tuple[int, int], int]]:
-    return _sums_by_ppa(Obligation.obligation_date,
-                        [(Allotment, Obligation.allotment_id == Allotment.id),
-                         (ProgramBudget, Allotment.program_budget_id == ProgramBudget.id)], ppa_ids)
-
-
-def _disbursements(ppa_ids: list[int]) -> dict[int, dict[tuple[int, int], int]]:
-    return _sums_by_ppa(Disbursement.disbursement_date,
-                        [(Obligation, Disbursement.obligation_id == Obligation.id),
-                         (Allotment, Obligation.allotment_id == Allotment.id),
-                         (ProgramBudget, Allotment.program_budget_id == ProgramBudget.id)], ppa_ids)
-
-
-def _per_ppa(model_column, active, joins, ppa_ids: list[int]) -> dict[int, int]:
-    query = select(ProgramBudget.ppa_id, func.sum(type_coerce(model_column, BigInteger)))
-    for target, condition in joins:
-        query = query.join(target, condition)
-    if not ppa_ids:
-        return {}
-    return {ppa_id: int(c) for ppa_id, c in db.session.execute(
-        query.where(ProgramBudget.ppa_id.in_(ppa_ids), active).group_by(ProgramBudget.ppa_id))}
 
 
 # -- the MFBM Budget Execution Report ----------------------------------------------------------

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from db import db
 from db.models import WorkflowTransition
 from services.runtime import get_runtime
-from tests.api.test_reports_api import table_rows, workbook
+from tests.api.test_reports_api import workbook
 from tests.support import Chain, enact_proposal
 
 

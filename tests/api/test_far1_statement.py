@@ -166,7 +166,7 @@ def test_a_closed_quarters_statement_is_the_same_after_later_postings_and_a_void
     before = table(sheet(world.client.get(XLSX + "&moa=MSSD", headers=world.admin.headers))[1][0])[2]
 
     second_quarter(year)  # dated in Q2, the void of Q1's DV included
-    after_book, after_sheets = sheet(world.client.get(XLSX + "&moa=MSSD&quarter=1", headers=world.admin.headers))
+    _after, after_sheets = sheet(world.client.get(XLSX + "&moa=MSSD&quarter=1", headers=world.admin.headers))
     default = table(sheet(world.client.get(XLSX + "&moa=MSSD", headers=world.admin.headers))[1][0])[2]
 
     assert table(after_sheets[0])[2] == before == default  # the default is the last closed quarter
