@@ -40,10 +40,12 @@ def deliver_notifications() -> dict[str, Any]:
 
 
 def generate_report(report: str, fiscal_year: int, moa: str | None, user_id: int, output: str,
-                    as_of: str | None = None) -> dict[str, Any]:
+                    as_of: str | None = None, quarter: int | None = None,
+                    fund_cluster: str | None = None) -> dict[str, Any]:
     """A report too large to build during a request (``mfbm`` or ``far1``),
-    written under ``instance/reports/<output>``; ``as_of`` an ISO date (MFBM)."""
-    return reports.generate_report_file(report, fiscal_year, moa, user_id, output, as_of)
+    written under ``instance/reports/<output>``; ``as_of`` an ISO date (MFBM);
+    ``quarter`` and ``fund_cluster`` FAR No. 1's."""
+    return reports.generate_report_file(report, fiscal_year, moa, user_id, output, as_of, quarter, fund_cluster)
 
 
 def redispatch_lost_jobs() -> dict[str, Any]:

@@ -33,7 +33,8 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
-from services.reports import Far1Row, MfbmReport
+from services.far1 import Far1Statement
+from services.reports import MfbmReport
 from workflow.money import accounting
 
 _WEB = Path(__file__).resolve().parents[1] / "web"
@@ -290,17 +291,48 @@ def mfbm_pdf(report: MfbmReport) -> bytes:
         scope=f"{report.organization or 'All MOAs'} - {as_of}", key_columns=2))
 
 
-def far1_pdf(rows: Sequence[Far1Row], fiscal_year: int, moa: str | None) -> bytes:
-    """The FAR No. 1 statement as PDF bytes: the workbook's columns and
-    figures (``services.workbooks.FAR1_COLUMNS``, ``far1_values``), details,
-    MOA subtotals and the grand total."""
-    from services.workbooks import FAR1_COLUMNS, TITLES, far1_values
+@dataclass
+class Far1Printed(PrintedReport):
+    """FAR No. 1 ready for ``print/far1.html``: besides the table, its
+    header block (``(label, value)``, printed under the titles on every
+    page), the column numbers and formula row under the headings, and the
+    signature block after the table."""
 
-    return render_pdf(PrintedReport(
-        titles=(*TITLES, "STATEMENT OF APPROPRIATIONS, ALLOTMENTS, OBLIGATIONS, DISBURSEMENTS AND BALANCES "
-                         f"(FAR No. 1) - FY {fiscal_year}"),
-        columns=_columns(FAR1_COLUMNS), lines=[Line(far1_values(row), row.kind) for row in rows],
-        scope=_scope(moa), key_columns=3))
+    header: Sequence[tuple[str, str]] = ()
+    numbers: Sequence[int] = ()
+    formulas: Sequence[str] = ()
+    signatories: Sequence[tuple[str, str, str, str]] = ()
+
+
+def far1_pdf(statements: Sequence[Far1Statement]) -> bytes:
+    """FAR No. 1 as PDF bytes (docs/design.md §8 "FAR No. 1 as built"): per
+    statement (fund cluster), the workbook's columns and lines
+    (``services.workbooks.FAR1_COLUMNS``; grouped headings, column numbers
+    and formula row), Legal landscape, two pages wide with Particulars and
+    UACS code on each, the title, interim mark and header block on every
+    page, the signature block at the end. Statements follow one another,
+    each numbered "Page X of Y" on its own."""
+    from weasyprint import HTML
+
+    from services.far1 import COLUMNS
+    from services.workbooks import FAR1_COLUMNS
+
+    documents = []
+    for statement in statements:
+        columns = [Column(header, kind, group=spec[2], wide=spec[0] == 1)
+                   for (header, kind), spec in zip(((c.header, c.kind) for c in _columns(FAR1_COLUMNS)), COLUMNS,
+                                                   strict=True)]
+        report = Far1Printed(
+            titles=[*statement.title_lines[1:], statement.title_lines[0]],
+            columns=columns, lines=[Line(line.values(), "subtotal" if line.kind == "pap" else line.kind)
+                                    for line in statement.lines],
+            scope=f"FAR No. 1 - {statement.scope} - Fund Cluster {statement.fund_cluster}", key_columns=2,
+            header=statement.header, numbers=[spec[0] for spec in COLUMNS], formulas=[spec[3] for spec in COLUMNS],
+            signatories=statement.signatories)
+        html = render_html(report, "print/far1.html")
+        documents.append(HTML(string=html, base_url=FONTS.as_uri() + "/", url_fetcher=_fetcher()).render())
+    first = documents[0]
+    return first.copy([page for document in documents for page in document.pages]).write_pdf()
 
 
 # -- the forms: ORS (GAM Appendix 11) and DV (GAM Appendix 32) ---------------------------------

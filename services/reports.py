@@ -1,5 +1,6 @@
-"""The figures of the MFBM Budget Execution Report and the FAR No. 1
-statement (docs/design.md §8, tracker phase 5, seed 003), computed exactly.
+"""The figures of the MFBM Budget Execution Report (docs/design.md §8,
+tracker phase 5, seed 003), computed exactly, and the producing of every
+report's files (FAR No. 1's figures are ``services.far1``'s).
 
 Each report is a handful of grouped queries over the fiscal year's PPAs,
 scoped to what the caller may see (a MOA focal person gets their own MOA's
@@ -12,38 +13,27 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import BigInteger, func, or_, select, true, type_coerce
+from sqlalchemy import func, or_, select
 
 from db import db
 from db.models import (
-    Allotment,
-    AppropriationAdjustment,
     BudgetProposal,
-    Disbursement,
-    Obligation,
     Organization,
     Ppa,
     ProgramBudget,
     User,
 )
 from services.access import sees_all_organizations, visible_ppas
-from services.budget import active_amount_sql
 from services.calendar import today
 from services.runtime import get_runtime
 from workflow.errors import Conflict, NotFound
-from workflow.money import ZERO, from_centavos
-from workflow.validity import period_of
-
-QUARTERS = (1, 2, 3, 4)
-CLASS_LABELS = {"ps": "Personnel Services (PS)", "mooe": "Maintenance and Other Operating Expenses (MOOE)",
-                "finex": "Financial Expenses (FinEx)", "co": "Capital Outlay (CO)"}
+from workflow.money import ZERO
 
 
 def _fraction(part: Decimal, whole: Decimal) -> Decimal | None:
@@ -58,50 +48,6 @@ def _ppas(user: User, fiscal_year: int, moa: str | None) -> list[Ppa]:
     if moa:
         query = query.where(Organization.code == moa)
     return list(db.session.scalars(query))
-
-
-def _sums_by_ppa(date_column, joins: Iterable, ppa_ids: list[int]) -> dict[int, dict[tuple[int, int], int]]:
-    """centavos of the active rows of ``date_column``'s model (obligations,
-    disbursements) by PPA and period ``(year, quarter)`` of that date, year
-    included (one grouped query; docs/design.md §12)."""
-    model = date_column.class_
-    query = select(ProgramBudget.ppa_id, date_column, func.sum(type_coerce(model.amount, BigInteger))).select_from(model)
-    for target, condition in joins:
-        query = query.join(target, condition)
-    rows = db.session.execute(query.where(ProgramBudget.ppa_id.in_(ppa_ids), model.active)
-                              .group_by(ProgramBudget.ppa_id, date_column)) if ppa_ids else []
-    out: dict[int, dict[tuple[int, int], int]] = defaultdict(lambda: defaultdict(int))
-    for ppa_id, day, centavos in rows:
-        out[ppa_id][period_of(day)] += int(centavos)
-    return out
-
-
-def _in_year(sums: dict[tuple[int, int], int], year: int, quarter: int) -> int:
-    """The centavos of one quarter of ``year`` (nothing of another year's same quarter)."""
-    return sums.get((year, quarter), 0)
-
-
-def _obligations(ppa_ids: list[int]) -> dict[int, dict[tuple[int, int], int]]:
-    return _sums_by_ppa(Obligation.obligation_date,
-                        [(Allotment, Obligation.allotment_id == Allotment.id),
-                         (ProgramBudget, Allotment.program_budget_id == ProgramBudget.id)], ppa_ids)
-
-
-def _disbursements(ppa_ids: list[int]) -> dict[int, dict[tuple[int, int], int]]:
-    return _sums_by_ppa(Disbursement.disbursement_date,
-                        [(Obligation, Disbursement.obligation_id == Obligation.id),
-                         (Allotment, Obligation.allotment_id == Allotment.id),
-                         (ProgramBudget, Allotment.program_budget_id == ProgramBudget.id)], ppa_ids)
-
-
-def _per_ppa(model_column, active, joins, ppa_ids: list[int]) -> dict[int, int]:
-    query = select(ProgramBudget.ppa_id, func.sum(type_coerce(model_column, BigInteger)))
-    for target, condition in joins:
-        query = query.join(target, condition)
-    if not ppa_ids:
-        return {}
-    return {ppa_id: int(c) for ppa_id, c in db.session.execute(
-        query.where(ProgramBudget.ppa_id.in_(ppa_ids), active).group_by(ProgramBudget.ppa_id))}
 
 
 # -- the MFBM Budget Execution Report ----------------------------------------------------------
@@ -314,95 +260,6 @@ def mfbm_report(user: User, fiscal_year: int, moa: str | None = None, *, as_of: 
                       pipeline=pipeline)
 
 
-@dataclass
-class Far1Row:
-    """One line of the FAR No. 1 statement: a MOA and appropriation class,
-    a MOA subtotal (``appropriation_class`` empty), or the grand total."""
-
-    moa: str
-    moa_name: str
-    appropriation_class: str
-    appropriations: Decimal
-    allotments: Decimal
-    obligations: dict[int, Decimal]
-    disbursements: dict[int, Decimal]
-    kind: str = "detail"  # detail | subtotal | total
-
-    @property
-    def obligations_total(self) -> Decimal:
-        return sum(self.obligations.values(), ZERO)
-
-    @property
-    def disbursements_total(self) -> Decimal:
-        return sum(self.disbursements.values(), ZERO)
-
-    @property
-    def unreleased(self) -> Decimal:
-        """Appropriations not yet allotted."""
-        return self.appropriations - self.allotments
-
-    @property
-    def unobligated(self) -> Decimal:
-        """Allotments not yet obligated."""
-        return self.allotments - self.obligations_total
-
-    @property
-    def unpaid(self) -> Decimal:
-        """Obligations not yet disbursed."""
-        return self.obligations_total - self.disbursements_total
-
-
-def _sum_rows(rows: list[Far1Row], moa: str, moa_name: str, kind: str) -> Far1Row:
-    return Far1Row(moa, moa_name, "", sum((r.appropriations for r in rows), ZERO), sum((r.allotments for r in rows), ZERO),
-                   {q: sum((r.obligations[q] for r in rows), ZERO) for q in QUARTERS},
-                   {q: sum((r.disbursements[q] for r in rows), ZERO) for q in QUARTERS}, kind)
-
-
-def far1_report(user: User, fiscal_year: int, moa: str | None = None) -> list[Far1Row]:
-    """FAR No. 1 style Statement of Appropriations, Allotments, Obligations,
-    Disbursements and Balances: one line per MOA and appropriation class, a
-    subtotal per MOA, a grand total; obligations and disbursements by
-    quarter of their date, year included: the statement is as at 31
-    December of ``fiscal_year``, so an ORS or DV dated in a later year (a
-    continuing appropriation) is in none of its quarters and not in its
-    totals (docs/design.md §12). Appropriations are adjusted amounts
-    (approved plus appropriation adjustments) and allotments active ones
-    (adjustments included, a sub-allotment counted once), as the API's
-    ``adjusted_amount`` and ``allotted``."""
-    ppas = _ppas(user, fiscal_year, moa)
-    ids = [p.id for p in ppas]
-    # As the API's ``adjusted_amount`` and ``allotted``: approved plus appropriation adjustments; active
-    # allotments at their adjusted amounts (a sub-allotment's -amount on the giver, +amount received).
-    appropriations = _per_ppa(ProgramBudget.approved_amount, true(), [], ids)
-    for ppa_id, centavos in _per_ppa(AppropriationAdjustment.amount, true(), [
-            (ProgramBudget, AppropriationAdjustment.program_budget_id == ProgramBudget.id)], ids).items():
-        appropriations[ppa_id] = appropriations.get(ppa_id, 0) + centavos
-    allotments = _per_ppa(active_amount_sql(Allotment), Allotment.active,
-                          [(ProgramBudget, Allotment.program_budget_id == ProgramBudget.id)], ids)
-    obligations, disbursements = _obligations(ids), _disbursements(ids)
-    groups: dict[tuple[str, str], list[Ppa]] = defaultdict(list)
-    names = {}
-    for ppa in ppas:
-        groups[(ppa.organization.code, ppa.appropriation_class)].append(ppa)
-        names[ppa.organization.code] = ppa.organization.name
-    details = []
-    for (code, klass), members in sorted(groups.items(), key=lambda g: (g[0][0], list(CLASS_LABELS).index(g[0][1]))):
-        member_ids = [p.id for p in members]
-        details.append(Far1Row(
-            code, names[code], CLASS_LABELS[klass],
-            from_centavos(sum(appropriations.get(i, 0) for i in member_ids)),
-            from_centavos(sum(allotments.get(i, 0) for i in member_ids)),
-            {q: from_centavos(sum(_in_year(obligations[i], fiscal_year, q) for i in member_ids)) for q in QUARTERS},
-            {q: from_centavos(sum(_in_year(disbursements[i], fiscal_year, q) for i in member_ids))
-             for q in QUARTERS}))
-    out: list[Far1Row] = []
-    for code in sorted(names):
-        rows = [r for r in details if r.moa == code]
-        out += rows + [_sum_rows(rows, code, names[code], "subtotal")]
-    out.append(_sum_rows(details, "", "GRAND TOTAL", "total"))
-    return out
-
-
 # -- producing the files ----------------------------------------------------------------------
 
 REPORT_KINDS = ("mfbm", "far1")
@@ -418,10 +275,13 @@ PDF_INLINE_LIMIT = 200
 
 
 def build_report(user: User, kind: str, fiscal_year: int, moa: str | None = None, fmt: str = "xlsx", *,
-                 as_of: date | None = None) -> tuple[bytes, int]:
+                 as_of: date | None = None, quarter: int | None = None,
+                 fund_cluster: str | None = None) -> tuple[bytes, int]:
     """The report (``kind`` in ``REPORT_KINDS``) as ``fmt`` bytes (.xlsx or
-    .pdf; both show the same figures) and its number of lines; ``as_of``
-    (the MFBM report's as-of date, default today) is ignored by FAR No. 1."""
+    .pdf; both show the same figures) and its number of lines. ``as_of``
+    (the MFBM report's as-of date, default today) is ignored by FAR No. 1;
+    ``quarter`` (the quarter ending, 1–4) and ``fund_cluster`` (``"01"``)
+    are FAR No. 1's (``services.far1.far1_statements``)."""
     from services.printing import far1_pdf, mfbm_pdf
     from services.workbooks import far1_workbook, mfbm_workbook
 
@@ -429,15 +289,21 @@ def build_report(user: User, kind: str, fiscal_year: int, moa: str | None = None
     if kind == "mfbm":
         report = mfbm_report(user, fiscal_year, moa, as_of=as_of)
         return (mfbm_pdf(report) if pdf else mfbm_workbook(report)), len(report.rows)
-    rows = far1_report(user, fiscal_year, moa)
-    return (far1_pdf(rows, fiscal_year, moa) if pdf else far1_workbook(rows, fiscal_year, moa)), len(rows)
+    from services.far1 import far1_statements
+
+    statements = far1_statements(user, fiscal_year, moa, quarter=quarter, fund_cluster=fund_cluster)
+    lines = sum(len(s.lines) for s in statements)
+    return (far1_pdf(statements) if pdf else far1_workbook(statements)), lines
 
 
-def file_name(kind: str, fiscal_year: int, moa: str | None, fmt: str = "xlsx") -> str:
+def file_name(kind: str, fiscal_year: int, moa: str | None, fmt: str = "xlsx", *, quarter: int | None = None,
+              fund_cluster: str | None = None) -> str:
     """The download name, e.g. ``MFBM_Budget_Execution_FY2025_MSSD.xlsx``
-    (``.pdf`` for the PDF)."""
+    (``.pdf`` for the PDF); FAR No. 1 adds the quarter and fund cluster
+    when asked for (``FAR1_Statement_FY2025_Q1_FC01_MSSD.xlsx``)."""
     stem = {"mfbm": "MFBM_Budget_Execution", "far1": "FAR1_Statement"}[kind]
-    return f"{stem}_FY{fiscal_year}{'_' + moa if moa else ''}.{fmt}"
+    extra = (f"_Q{quarter}" if quarter else "") + (f"_FC{fund_cluster}" if fund_cluster else "")
+    return f"{stem}_FY{fiscal_year}{extra}{'_' + moa if moa else ''}.{fmt}"
 
 
 def report_scope(user: User, moa: str | None) -> str | None:
@@ -459,7 +325,8 @@ def report_scope(user: User, moa: str | None) -> str | None:
 
 
 def request_report(user: User, kind: str, fiscal_year: int, moa: str | None, *, background: bool,
-                   fmt: str = "xlsx", as_of: date | None = None):
+                   fmt: str = "xlsx", as_of: date | None = None, quarter: int | None = None,
+                   fund_cluster: str | None = None):
     """Build a report (``fmt``: ``xlsx`` or ``pdf``) now, or as a job for a
     large year (``INLINE_LIMIT``, ``PDF_INLINE_LIMIT`` PPAs) or when asked.
 
@@ -473,8 +340,10 @@ def request_report(user: User, kind: str, fiscal_year: int, moa: str | None, *, 
     count = db.session.scalar(select(func.count()).select_from(Ppa).where(
         visible_ppas(user), Ppa.fiscal_year == fiscal_year))
     if not background and count <= (PDF_INLINE_LIMIT if fmt == "pdf" else INLINE_LIMIT):
-        return build_report(user, kind, fiscal_year, moa, fmt, as_of=as_of)[0]
-    extra = {"as_of": as_of.isoformat()} if as_of else {}
+        return build_report(user, kind, fiscal_year, moa, fmt, as_of=as_of, quarter=quarter,
+                            fund_cluster=fund_cluster)[0]
+    extra = ({"as_of": as_of.isoformat()} if as_of else {}) | ({"quarter": quarter} if quarter else {}) | (
+        {"fund_cluster": fund_cluster} if fund_cluster else {})
     with transaction():
         return enqueue("generate_report", requested_by=user, report=kind, fiscal_year=fiscal_year, moa=moa,
                        user_id=user.id, output=f"{uuid.uuid4().hex}.{fmt}", **extra)
@@ -488,16 +357,20 @@ def reports_dir() -> Path:
 
 
 def generate_report_file(report: str, fiscal_year: int, moa: str | None, user_id: int, output: str,
-                         as_of: str | None = None) -> dict:
+                         as_of: str | None = None, quarter: int | None = None,
+                         fund_cluster: str | None = None) -> dict:
     """Write a report (``mfbm`` or ``far1``) for a background job, seen as the
     user who asked, in the format ``output``'s suffix names (``.xlsx``,
-    ``.pdf``); idempotent (same file, same content). ``as_of``: ISO date."""
+    ``.pdf``); idempotent (same file, same content). ``as_of``: ISO date;
+    ``quarter``, ``fund_cluster``: FAR No. 1's."""
     user = db.session.get(User, user_id)
     fmt = "pdf" if output.endswith(".pdf") else "xlsx"
     data, rows = build_report(user, report, fiscal_year, moa, fmt,
-                              as_of=date.fromisoformat(as_of) if as_of else None)
+                              as_of=date.fromisoformat(as_of) if as_of else None, quarter=quarter,
+                              fund_cluster=fund_cluster)
     (reports_dir() / output).write_bytes(data)
-    return {"file": output, "rows": rows, "download_name": file_name(report, fiscal_year, moa, fmt)}
+    return {"file": output, "rows": rows, "download_name": file_name(report, fiscal_year, moa, fmt, quarter=quarter,
+                                                                     fund_cluster=fund_cluster)}
 
 
 @dataclass(frozen=True)

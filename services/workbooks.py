@@ -28,7 +28,9 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from db.models import Ppa
-from services.reports import QUARTERS, Far1Row, MfbmLine, MfbmReport
+from services.far1 import COLUMNS as FAR1_SPEC
+from services.far1 import INTERIM, Far1Statement
+from services.reports import MfbmLine, MfbmReport
 from services.runtime import get_runtime
 from workflow.text import printable
 
@@ -128,7 +130,7 @@ def _finish(ws: Worksheet, header_row: int, last_data_row: int, columns: Sequenc
         # the header may wrap between words but never inside one.
         letter = get_column_letter(index)
         longest = max([len(w) for w in header.split()] + [
-            len(f"{c.value:,.2f}") if number_format == MONEY and c.value is not None else
+            len(f"{c.value:,.2f}") if number_format == MONEY and isinstance(c.value, (int, float, Decimal)) else
             (8 if number_format == PERCENT else len(str(c.value or "")))
             for c in ws[letter][header_row:]])
         ws.column_dimensions[letter].width = min(max(longest + 2, 9), cap)
@@ -215,41 +217,92 @@ def _mfbm_values(line: MfbmLine) -> list[Any]:
             line.remarks]
 
 
-FAR1_COLUMNS = (
-    ("MOA", 10, None), ("Agency", 58, None), ("Appropriation Class", 50, None),
-    ("Appropriations", 18, MONEY), ("Allotments", 18, MONEY),
-    *((f"Obligations Q{q}", 17, MONEY) for q in QUARTERS), ("Obligations Total", 18, MONEY),
-    *((f"Disbursements Q{q}", 17, MONEY) for q in QUARTERS), ("Disbursements Total", 18, MONEY),
-    ("Unreleased Appropriations", 18, MONEY), ("Unobligated Allotments", 18, MONEY), ("Unpaid Obligations", 18, MONEY),
-)
+#: (header, width cap, format) of FAR No. 1's 24 columns (services.far1.COLUMNS: numbers, headings, groups).
+FAR1_COLUMNS = tuple((heading, 48 if number == 1 else 16 if number == 2 else 17, None if number <= 2 else MONEY)
+                     for number, heading, _group, _formula in FAR1_SPEC)
+INTERIM_FONT = Font(bold=True, color="C00000", size=12)
 
 
-def far1_workbook(rows: Sequence[Far1Row], fiscal_year: int, moa: str | None) -> bytes:
-    """The FAR No. 1 style statement as an .xlsx file (bytes)."""
+def far1_workbook(statements: Sequence[Far1Statement]) -> bytes:
+    """FAR No. 1 (SAAODB) as an .xlsx file (bytes), one sheet per statement
+    (fund cluster), as services.far1 builds them (docs/design.md §8 "FAR
+    No. 1 as built"): title lines (with the interim mark when the quarter is
+    not closed), the header block, the grouped headings, the column headings,
+    the column numbers 1–24 and the formula row, the lines (sections A and
+    B, PAP and class subtotals, the grand total) and the signature block.
+    Every text is an inert string (``put``); figures are exact numbers, no
+    formula. Document properties: title, author ``ppaflow``."""
     workbook = Workbook()
-    ws = workbook.active
-    ws.title = f"FAR No. 1 FY{fiscal_year}"
-    header_row = _titles(ws, (*TITLES, "STATEMENT OF APPROPRIATIONS, ALLOTMENTS, OBLIGATIONS, DISBURSEMENTS AND "
-                                       f"BALANCES (FAR No. 1) - FY {fiscal_year}", _generated(moa)),
-                         len(FAR1_COLUMNS))
-    _header(ws, header_row, [c[0] for c in FAR1_COLUMNS])
-    formats = [c[2] for c in FAR1_COLUMNS]
-    row = header_row
-    for row, line in enumerate(rows, start=header_row + 1):
-        values = far1_values(line)
-        style = {"subtotal": {"bold": True, "fill": SUBTOTAL_FILL}, "total": {"bold": True, "fill": TOTAL_FILL}}
-        _write_row(ws, row, values, formats, **style.get(line.kind, {}))
-    _finish(ws, header_row, row - 1, FAR1_COLUMNS, freeze_columns=3)
+    workbook.remove(workbook.active)
+    width = len(FAR1_COLUMNS)
+    for statement in statements:
+        ws = workbook.create_sheet(f"FC {statement.fund_cluster} Q{statement.quarter} {statement.fiscal_year}"[:31])
+        row = _titles(ws, statement.title_lines, width) - 1
+        if statement.interim:
+            ws.cell(row=len(statement.title_lines), column=1).font = INTERIM_FONT
+        for label, value in statement.header:
+            put(ws, row, 1, f"{label}:").font = Font(bold=True)
+            put(ws, row, 2, value)
+            ws.merge_cells(start_row=row, start_column=2, end_row=row, end_column=12)
+            row += 1
+        first_heading = row = row + 1
+        for group, columns in _runs([g for _n, _h, g, _f in FAR1_SPEC]):
+            start = columns[0] + 1
+            _header_cell(put(ws, row, start, group))
+            if len(columns) > 1:
+                ws.merge_cells(start_row=row, start_column=start, end_row=row, end_column=columns[-1] + 1)
+        _header(ws, row + 1, [c[0] for c in FAR1_COLUMNS])
+        ws.row_dimensions[row + 1].height = 60
+        for number, _heading, _group, formula in FAR1_SPEC:
+            _header_cell(put(ws, row + 2, number, number))
+            _header_cell(put(ws, row + 3, number, formula))
+        header_row = row + 3
+        formats = [c[2] for c in FAR1_COLUMNS]
+        styles = {"pap": {"bold": True}, "subtotal": {"bold": True, "fill": SUBTOTAL_FILL},
+                  "total": {"bold": True, "fill": TOTAL_FILL}}
+        row = header_row
+        for line in statement.lines:
+            row += 1
+            _write_row(ws, row, line.values(), formats, **styles.get(line.kind, {}))
+        last_data_row = row
+        row += 2
+        for index, (caption, name, position, certifies) in enumerate(statement.signatories):
+            column = 1 + index * 8
+            put(ws, row, column, caption).font = Font(bold=True)
+            put(ws, row + 2, column, name or "_" * 32).font = Font(bold=True)
+            put(ws, row + 3, column, position or "_" * 32)
+            put(ws, row + 4, column, certifies)
+            put(ws, row + 5, column, "Date: " + "_" * 20)
+        _finish(ws, header_row, last_data_row, FAR1_COLUMNS, freeze_columns=2)
+        ws.auto_filter.ref = None
+        ws.print_title_rows = f"{first_heading}:{header_row}"
+        ws.print_title_cols = "A:B"
+        ws.page_setup.fitToWidth = 2
+        ws.oddHeader.center.text = INTERIM if statement.interim else ""
+    first = statements[0]
+    workbook.properties.title = (f"FAR No. 1 - SAAODB FY {first.fiscal_year}, quarter ending "
+                                 f"{first.quarter_ending.isoformat()} - {first.scope}")
+    workbook.properties.creator = "ppaflow"
+    workbook.properties.lastModifiedBy = "ppaflow"
     return _bytes(workbook)
 
 
-def far1_values(line: Far1Row) -> list[Any]:
-    """One FAR No. 1 line's values in ``FAR1_COLUMNS`` order (the workbook's
-    and the PDF's, services.printing)."""
-    return [line.moa, line.moa_name, line.appropriation_class or ("Subtotal" if line.kind == "subtotal" else ""),
-            line.appropriations, line.allotments, *(line.obligations[q] for q in QUARTERS),
-            line.obligations_total, *(line.disbursements[q] for q in QUARTERS), line.disbursements_total,
-            line.unreleased, line.unobligated, line.unpaid]
+def _header_cell(cell: Cell) -> None:
+    cell.font = Font(bold=True, color="FFFFFF")
+    cell.fill = HEADER_FILL
+    cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+    cell.border = Border(top=THIN, bottom=THIN, left=THIN, right=THIN)
+
+
+def _runs(groups: Sequence[str]) -> list[tuple[str, list[int]]]:
+    """Adjacent equal labels as ``(label, column indexes)`` runs."""
+    runs: list[tuple[str, list[int]]] = []
+    for index, group in enumerate(groups):
+        if runs and runs[-1][0] == group:
+            runs[-1][1].append(index)
+        else:
+            runs.append((group, [index]))
+    return runs
 
 
 def _bytes(workbook: Workbook) -> bytes:

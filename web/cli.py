@@ -597,15 +597,22 @@ def job_enqueue(kind: str, arguments: tuple[str, ...]) -> None:
               help="an Excel workbook, or a PDF to print (Legal landscape)")
 @click.option("--as-of", type=click.DateTime(formats=["%Y-%m-%d"]),
               help="mfbm: count only what is dated on or before this day, YYYY-MM-DD (default: today)")
+@click.option("--quarter", type=click.IntRange(1, 4),
+              help="far1: the quarter ending (default: the last closed quarter, else the current one)")
+@click.option("--fund-cluster", help="far1: one fund cluster, e.g. 01 (default: each on its own sheet)")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
               help="where to write the file (default: its usual name in out/)")
-def report(kind: str, fiscal_year: int, moa: str | None, fmt: str, as_of, out: Path | None) -> None:
-    """Write the MFBM Budget Execution Report (mfbm) or the FAR No. 1
-    statement (far1) of a fiscal year as an Excel workbook or a PDF."""
+def report(kind: str, fiscal_year: int, moa: str | None, fmt: str, as_of, quarter: int | None,
+           fund_cluster: str | None, out: Path | None) -> None:
+    """Write the MFBM Budget Execution Report (mfbm) or FAR No. 1 (far1,
+    the SAAODB for a quarter ending) of a fiscal year as an Excel workbook
+    or a PDF."""
     with app_context():
         data, rows = reports.build_report(Operator(), kind, fiscal_year, moa, fmt,
-                                          as_of=as_of.date() if as_of else None)
-    out = out or Path("out") / reports.file_name(kind, fiscal_year, moa, fmt)
+                                          as_of=as_of.date() if as_of else None, quarter=quarter,
+                                          fund_cluster=fund_cluster)
+    out = out or Path("out") / reports.file_name(kind, fiscal_year, moa, fmt, quarter=quarter,
+                                                 fund_cluster=fund_cluster)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(data)
     click.echo(f"wrote {out} ({rows} rows, {len(data):,} bytes)")

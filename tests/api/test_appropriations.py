@@ -13,7 +13,7 @@ from sqlalchemy import select
 from db import db
 from db.models import WorkflowTransition
 from services.runtime import get_runtime
-from tests.api.test_reports_api import table_rows, workbook
+from tests.api.test_reports_api import workbook
 from tests.support import Chain, enact_proposal
 
 
@@ -241,12 +241,15 @@ def test_a_financial_expenses_appropriation_is_its_own_class_in_far_no_1(world):
     _program_budget(world, proposal, ppa, finex="900.00", mooe="100.00")
     enact_proposal(world, proposal)
 
-    ws = workbook(world.client.get("/api/reports/far1.xlsx?fiscal_year=2025", headers=world.admin.headers))
-    _, _, rows = table_rows(ws, "MOA")
+    ws = workbook(world.client.get("/api/reports/far1.xlsx?fiscal_year=2025&moa=MSSD", headers=world.admin.headers))
+    numbers = next(r for r in range(1, 40) if ws.cell(r, 3).value == 3)  # the row of column numbers 1-24
+    rows = [[ws.cell(r, c).value for c in (1, 2, 3)] for r in range(numbers + 2, ws.max_row + 1)]
 
     assert world.get(ppa, world.admin)["appropriation_class"] == "finex"
-    assert [(r[0], r[2], r[3]) for r in rows if r[0] == "MSSD" and r[2] != "Subtotal"] == [
-        ("MSSD", "Financial Expenses (FinEx)", Decimal("1000.00"))]
+    # each class on its line of the PAP, with its UACS class code (FinEx 03)
+    assert [(r[0], r[1], Decimal(str(r[2]))) for r in rows if r[1] in ("02", "03")][:2] == [
+        ("Maintenance and Other Operating Expenses", "02", Decimal("100.00")),
+        ("Financial Expenses", "03", Decimal("900.00"))]
 
 
 # -- UACS object codes by class ----------------------------------------------------------------

@@ -23,12 +23,13 @@ HOSTILE = '=HYPERLINK("http://evil") <b>bold</b><img src="file:///etc/passwd">'
 @pytest.fixture
 def cycle(world):
     """An enacted PPA in the money chain (allotted, obligated, partly
-    disbursed), a draft PPA with a hostile title, another MOA's PPA."""
+    disbursed), an enacted PPA with a hostile title, another MOA's PPA."""
     chain = Chain(world)
     allotment = chain.allot("2000000.00", quarter=1)
     training = chain.obligate(allotment["id"], "1500000.00", day="2025-03-10")
     chain.disburse(training["id"], "1250000.50", day="2025-03-31")
-    world.create_ppa(title=HOSTILE, budget_allocation="10499999.99", program_code="MSSD-CFW-011")
+    hostile = world.create_ppa(title=HOSTILE, budget_allocation="10499999.99", program_code="MSSD-CFW-011")
+    world.advance(hostile["id"], "enacted")  # the MFBM report's main sheet prints enacted PPAs only
     world.create_ppa(world.other_focal, title="Halal Workshop", budget_allocation="850000.00", category="moa_ppa")
     return chain
 
@@ -109,4 +110,4 @@ def test_the_cli_writes_a_report_as_pdf(app, cycle, tmp_path):
     result = cli(app, "report", "far1", "--fiscal-year", "2025", "--format", "pdf", "--out", str(out))
 
     assert result.exit_code == 0, result.output
-    assert "(FAR No. 1) - FY 2025" in pdf_pages(out.read_bytes())[0]["text"]
+    assert "For the quarter ending December 31, 2025" in pdf_pages(out.read_bytes())[0]["text"]
