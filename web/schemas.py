@@ -26,7 +26,6 @@ from services.attachments import ACCEPTED, RECORD_KINDS
 from services.audit_log import AUDITED_ENTITIES
 from services.budget import UACS_CODE
 from web.parsing import Money, Percent, RowId, Weight
-from workflow.money import CENT
 from workflow.validity import ALLOTMENT_CLASSES, VALIDITY_CATEGORIES
 from workflow.vocabulary import (
     ALERT_TYPES,

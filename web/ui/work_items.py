@@ -23,7 +23,7 @@ from decimal import Decimal
 from flask import Blueprint, render_template, request, url_for
 from flask_wtf import FlaskForm
 
-from services import alerts, approvals, tracking, work_items
+from services import alerts, tracking, work_items
 from services.alerts import AlertFilters
 from services.outline import Outline, get_outline, require_item_of
 from web.ui.filters import money, work_status

@@ -8,7 +8,6 @@ Create Date: 2026-11-21
 
 from alembic import op
 import sqlalchemy as sa
-import db.types
 
 
 revision = '0002'
