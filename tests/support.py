@@ -367,6 +367,22 @@ def certify_ors(world: World, obligation: int, org: str = "MSSD") -> dict:
     return response.get_json()
 
 
+def pay_dv(world: World, disbursement: int, day: str, org: str = "MSSD") -> dict:
+    """Have ``org``'s signatories sign Boxes A to D of a prepared DV and its
+    disbursing officer pay it by a check dated ``day`` (Box E); returns it
+    paid (MSSD's people are ``world``'s, as in ``Chain.dv_boxes``)."""
+    steps = (("certify_necessary", "head_of_office", "office_head"), ("record_entry", "accountant", "entry_accountant"),
+             ("certify_cash", "chief_accountant", "chief_accountant"),
+             ("approve_payment", "head_of_agency", "agency_head"), ("pay", "disbursing_officer", "cashier"))
+    for trigger, role, name in steps:
+        who = world.person(f"{org.lower()}.{name}", role, org=org)
+        body = {"trigger": trigger} | ({"check_ada_number": f"CHK-{disbursement}", "check_ada_date": day,
+                                        "jev_number": f"JEV-{disbursement}"} if trigger == "pay" else {})
+        response = world.client.post(f"/api/disbursements/{disbursement}/transitions", json=body, headers=who.headers)
+        assert response.status_code == 200, response.get_json()
+    return response.get_json()
+
+
 def enact_proposal(world: World, proposal: int, submitter: Person | None = None) -> dict:
     """Submit (``submitter``, the MOA focal person, MSSD's by default), review
     (an MFBM analyst) and enact (another MFBM analyst: separation of duties,

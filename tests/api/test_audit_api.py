@@ -59,7 +59,8 @@ def test_financial_rows_are_recorded_with_their_status_changes(world):
 
     assert [(r["action"], r["field"], r["new_value"]) for r in rows] == [
         ("create", None, rows[0]["new_value"]), ("update", "status", '"fully_utilized"')]
-    assert rows[0]["actor"] == "mfbm.analyst" and rows[1]["actor"] == "mssd.focal"
+    # the ORS obligates when the budget officer signs its Box B: that step used the allotment up
+    assert rows[0]["actor"] == "mfbm.analyst" and rows[1]["actor"] == "mssd.budget_officer"
 
 
 def test_other_moas_see_none_of_the_audit_rows(world):

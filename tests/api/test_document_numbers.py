@@ -10,9 +10,11 @@ from tests.support import Chain, race
 
 
 def obligate(chain: Chain, allotment: int, expect=201, **body) -> dict:
+    """An ORS prepared with ``body`` and, when it is accepted, obligated (Boxes A and B signed)."""
     body = {"allotment_id": allotment, "payee": "Cotabato Training Services Cooperative",
             "obligation_date": "2025-03-10", "amount": "1000.00"} | body
-    return chain.post("/api/obligations", chain.world.focal, expect, **body)
+    prepared = chain.post("/api/obligations", chain.world.focal, expect, **body)
+    return chain.certify(prepared["id"]) if expect == 201 else prepared
 
 
 def disburse(chain: Chain, obligation: int, expect=201, **body) -> dict:

@@ -33,6 +33,7 @@ project_name_override: ppaflow-client
 post_hooks: []
 content_type_overrides:
   {XLSX}: application/octet-stream
+  application/pdf: application/octet-stream
 """
 
 

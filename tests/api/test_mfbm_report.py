@@ -15,7 +15,7 @@ from io import BytesIO
 import pytest
 from openpyxl import load_workbook
 
-from tests.support import Chain, cli, enact_proposal
+from tests.support import Chain, certify_ors, cli, enact_proposal, pay_dv
 
 HEADERS = ["PPA Code", "PPA Title", "Implementing MOA", "Allotment Class", "Appropriation", "Allotments",
            "Obligations", "Disbursements", "Unreleased Appropriation", "Unobligated Allotments", "Unpaid Obligations",
@@ -31,7 +31,7 @@ class Execution(Chain):
     amount) so that the test sums them itself."""
 
     def __init__(self, world, focal, moa: str, title: str, classes: dict[str, str], budget: str):
-        self.world, self.counter, self.dates, self.posted, self.focal = world, 0, {}, [], focal
+        self.world, self.counter, self.dates, self.posted, self.focal, self.moa = world, 0, {}, [], focal, moa
         self.ppa = world.create_ppa(focal, title=title, budget_allocation=budget, program_code=f"{moa}-{title[:4]}")["id"]
         assert world.fire(self.ppa, "submit", focal).status_code == 200  # by the PPA's own MOA
         world.advance(self.ppa, "enacted")
@@ -50,7 +50,8 @@ class Execution(Chain):
 
     def obligate_class(self, klass: str, allotment: int, amount: str, day: str) -> int:
         body = self.post("/api/obligations", self.focal, allotment_id=allotment, payee="Cotabato Cooperative",
-                         ors_number=self.number("ORS"), obligation_date=day, amount=amount)
+                         obligation_date=day, amount=amount)
+        certify_ors(self.world, body["id"], org=self.moa)  # Boxes A and B: it obligates
         self.posted.append((klass, "obligated", date.fromisoformat(day), Decimal(amount)))
         return body["id"]
 
@@ -59,8 +60,9 @@ class Execution(Chain):
         self.posted.append((klass, "obligated", date.fromisoformat(day), -Decimal(amount)))
 
     def disburse_class(self, klass: str, obligation: int, amount: str, day: str) -> None:
-        self.post("/api/disbursements", self.focal, obligation_id=obligation, dv_number=self.number("DV"),
-                  payment_method="check", disbursement_date=day, amount=amount)
+        body = self.post("/api/disbursements", self.focal, obligation_id=obligation, payment_method="mds_check",
+                         disbursement_date=day, amount=amount)
+        pay_dv(self.world, body["id"], day, org=self.moa)  # Boxes A to E: it is paid
         self.posted.append((klass, "disbursed", date.fromisoformat(day), Decimal(amount)))
 
     def expected(self, as_of: date) -> dict[str, dict[str, Decimal]]:
