@@ -93,37 +93,6 @@ def test_far1_statement_balances_by_pap_class_and_quarter(cycle):
     assert rows["GRAND TOTAL"][2:] == mssd[2:]
 
 
-def _far1_mssd(world):
-    ws = workbook(world.client.get("/api/reports/far1.xlsx?fiscal_year=2025", headers=world.admin.headers))
-    _, _, rows = table_rows(ws, "MOA")
-    return next(r for r in rows if r[0] == "MSSD" and r[2] == "Subtotal")
-
-
-def test_far1_counts_a_sub_allotment_once_as_the_api_does(world):
-    from tests.api.test_transfers_api import sub_allot
-    chain = Chain(world)
-    giver = chain.allot("1000000.00")["id"]
-    sub_allot(chain, giver, "300000.00")
-
-    mssd = _far1_mssd(world)
-
-    assert chain.get(f"/api/program-budgets/{chain.program_budget}")["allotted"] == "1000000.00"
-    assert (mssd[4], mssd[15]) == (Decimal("1000000.00"), Decimal("4000000.00"))
-
-
-def test_far1_appropriations_include_augmentations_so_unreleased_is_never_negative(world):
-    from tests.api.test_transfers_api import adjust
-    chain = Chain(world, budget="6000000.00")
-    adjust(chain, chain.program_budget, "augmentation", "500000.00", allotment_class="mooe")
-    chain.allot("5500000.00")
-
-    mssd = _far1_mssd(world)
-
-    assert chain.get(f"/api/program-budgets/{chain.program_budget}")["adjusted_amount"] == "5500000.00"
-    assert mssd[3:5] == [Decimal("5500000.00"), Decimal("5500000.00")]
-    assert mssd[15] == 0
-
-
 def test_a_report_can_run_as_a_job_and_be_downloaded(cycle):
     world = cycle.world
     accepted = world.client.get("/api/reports/far1.xlsx?fiscal_year=2025&async=true", headers=world.focal.headers)
