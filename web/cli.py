@@ -19,7 +19,7 @@ from flask import Flask
 from sqlalchemy.engine import make_url
 
 from db import db
-from db.audit import AuditContext, set_context
+from db.audit import AuditContext, audit_context
 from db.migrate import APPEND_ONLY_TABLES, init_database
 from db.types import utcnow
 from jobs.registry import known_jobs
@@ -352,9 +352,10 @@ def ppa_transition(ppa_id: int, trigger: str, username: str, comment: str | None
     """Fire TRIGGER on PPA PPA_ID as a user, with the API's rules."""
     with app_context():
         actor = users.get_active_user_or_raise(username)
-        set_context(AuditContext(actor_id=actor.id, actor=actor.username, request_id=f"cli:{uuid.uuid4().hex}"))
-        moved = approvals.fire_transition(actor, ppa_id, trigger, comment=comment)
-        click.echo(f"PPA {moved.id} is now in {moved.approval_status}")
+        context = AuditContext(actor_id=actor.id, actor=actor.username, request_id=f"cli:{uuid.uuid4().hex}")
+        with audit_context(context):
+            moved = approvals.fire_transition(actor, ppa_id, trigger, comment=comment)
+            click.echo(f"PPA {moved.id} is now in {moved.approval_status}")
 
 
 @main.group()
@@ -389,15 +390,15 @@ def moment(value: str, *, end_of_day: bool) -> datetime:
 def delegation_add(role: str, delegator: str, delegate: str, until: str, starts: str | None, reason: str) -> None:
     """Lend ROLE of one user to a colleague (times in the schedule's time zone)."""
     with app_context():
-        set_context(AuditContext(actor="operator", request_id=f"cli:{uuid.uuid4().hex}"))
-        fields = {"role": role, "delegator": delegator, "delegate": delegate, "reason": reason,
-                  "expires_at": moment(until, end_of_day=True)}
-        if starts:
-            fields["starts_at"] = moment(starts, end_of_day=False)
-        added = delegations.create_delegation(Operator(), fields)
-        click.echo(f"delegation {added.id}: {added.delegator.username} lends {added.role} to "
-                   f"{added.delegate.username} from {delegations.when(added.starts_at)} until "
-                   f"{delegations.when(added.expires_at)}")
+        with audit_context(AuditContext(actor="operator", request_id=f"cli:{uuid.uuid4().hex}")):
+            fields = {"role": role, "delegator": delegator, "delegate": delegate, "reason": reason,
+                      "expires_at": moment(until, end_of_day=True)}
+            if starts:
+                fields["starts_at"] = moment(starts, end_of_day=False)
+            added = delegations.create_delegation(Operator(), fields)
+            click.echo(f"delegation {added.id}: {added.delegator.username} lends {added.role} to "
+                       f"{added.delegate.username} from {delegations.when(added.starts_at)} until "
+                       f"{delegations.when(added.expires_at)}")
 
 
 @delegation.command("list")
@@ -420,10 +421,10 @@ def delegation_list(user: str | None, role: str | None, active: bool | None) -> 
 def delegation_revoke(delegation_id: int) -> None:
     """End delegation DELEGATION_ID now."""
     with app_context():
-        set_context(AuditContext(actor="operator", request_id=f"cli:{uuid.uuid4().hex}"))
-        revoked = delegations.revoke_delegation(Operator(), delegation_id)
-        click.echo(f"delegation {revoked.id} revoked: {revoked.delegate.username} no longer acts as "
-                   f"{revoked.role} for {revoked.delegator.username}")
+        with audit_context(AuditContext(actor="operator", request_id=f"cli:{uuid.uuid4().hex}")):
+            revoked = delegations.revoke_delegation(Operator(), delegation_id)
+            click.echo(f"delegation {revoked.id} revoked: {revoked.delegate.username} no longer acts as "
+                       f"{revoked.role} for {revoked.delegator.username}")
 
 
 @main.group()
