@@ -13,7 +13,7 @@ import pytest
 from services import users
 from services.money_chain import read_money_chain
 from tests.api.test_audit_api import audit
-from tests.support import Chain, enact_proposal, race
+from tests.support import Chain, certify_ors, enact_proposal, race
 
 BASIS = {"reason": "Realigned to priority programs", "legal_basis": "BAA No. 35 s. 2025, sec. 62"}
 
@@ -311,6 +311,7 @@ def test_the_giver_moa_lists_neither_the_allotment_it_sub_allotted_nor_the_recei
     received = sub_allot(chain, giver, "300000.00")["recipient_allotment_id"]
     theirs = chain.post("/api/obligations", world.other_focal, allotment_id=received, payee="Maguindanao Supplies",
                         obligation_date="2025-05-10", amount="300000.00")["id"]
+    certify_ors(world, theirs, org="MTIT")  # Boxes A and B by MTIT's own people
     chain.post("/api/disbursements", world.other_focal, obligation_id=theirs, payment_method="mds_check",
                disbursement_date="2025-05-20", amount="100000.00")
     focal = world.focal.headers
