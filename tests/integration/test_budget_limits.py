@@ -56,13 +56,14 @@ def insert_obligation(connection, obligation_id, amount, allotment=1, status="ob
          "status": status, "now": NOW})
 
 
-def insert_disbursement(connection, disbursement_id, amount, obligation=1, status="disbursed"):
+def insert_disbursement(connection, disbursement_id, amount, obligation=1, status="disbursed", method="mds_check"):
+    """A DV row by raw SQL (``method``: ``check`` in a schema before migration 0017)."""
     connection.execute(text(
         "INSERT INTO disbursements (id, organization_id, obligation_id, dv_number, payment_method, disbursement_date, "
         "amount, status, created_at, updated_at, version) "
-        "VALUES (:id, 1, :obligation, :dv, 'mds_check', '2025-04-01', :amount, :status, :now, :now, 1)"),
+        "VALUES (:id, 1, :obligation, :dv, :method, '2025-04-01', :amount, :status, :now, :now, 1)"),
         {"id": disbursement_id, "obligation": obligation, "dv": f"DV-{disbursement_id}", "amount": amount,
-         "status": status, "now": NOW})
+         "status": status, "now": NOW, "method": method})
 
 
 @pytest.fixture

@@ -18,9 +18,9 @@ def test_migration_0016_keeps_posted_rows_posted_lets_drafts_count_nowhere_and_g
     upgrade(engine, "0015")
     with engine.begin() as connection:  # allotment 500,000.00, ORS 300,000.00 paid 100,000.00 (centavos)
         seed(connection, approved=100_000_000, allotment=50_000_000, obligation=30_000_000)
-        insert_disbursement(connection, 1, 10_000_000)
+        insert_disbursement(connection, 1, 10_000_000, method="check")
 
-    upgrade(engine)
+    upgrade(engine, "0016")  # the schema 0016 leaves (0017 renames the modes of payment)
 
     with engine.connect() as connection:
         assert connection.execute(text("SELECT status FROM obligations UNION ALL SELECT status FROM disbursements")
@@ -33,9 +33,9 @@ def test_migration_0016_keeps_posted_rows_posted_lets_drafts_count_nowhere_and_g
             connection.execute(text(statement))
     with engine.begin() as connection:  # a draft above what is left counts nowhere, and a paid DV under the rest
         insert_obligation(connection, 2, 40_000_000, status="draft")
-        insert_disbursement(connection, 2, 20_000_000)
+        insert_disbursement(connection, 2, 20_000_000, method="check")
     with pytest.raises(DBAPIError, match="ppaflow_limit:disbursement"), engine.begin() as connection:
-        insert_disbursement(connection, 3, 1, obligation=2)  # nothing is paid from a draft ORS
+        insert_disbursement(connection, 3, 1, obligation=2, method="check")  # nothing is paid from a draft ORS
 
     with pytest.raises(RuntimeError, match="drafts or withdrawn"):
         downgrade(engine, "0015")
@@ -47,7 +47,7 @@ def test_migration_0016_keeps_posted_rows_posted_lets_drafts_count_nowhere_and_g
     with pytest.raises(DBAPIError), engine.begin() as connection:  # 0015's statuses are back
         insert_obligation(connection, 3, 1, status="draft")
 
-    upgrade(engine)
+    upgrade(engine, "0016")
     with engine.begin() as connection:  # the allotment is used up: a draft may wait, not post
         insert_obligation(connection, 3, 1, status="draft")
         connection.execute(text("UPDATE obligations SET status = 'charges_certified' WHERE id = 3"))
