@@ -46,54 +46,52 @@ from db.models import (
     User,
 )
 from db.models.period import CLOSED_STATUSES
-from services.access import sees_all_organizations
-from services.calendar import today
-from services.periods import quarter_end
+from services.statements import (
+    INTERIM,
+    MONEY,
+    QUARTERS,
+    TEXT,
+    Statement,
+    StatementColumn,
+    StatementLine,
+    reporting_entity,
+    signatories,
+    statement_period,
+)
 from services.runtime import get_runtime
 from workflow.money import ZERO
 from workflow.validity import period_of
 
-QUARTERS = (1, 2, 3, 4)
 #: Allotment classes in the statement's order: (key, label, UACS class code).
 CLASSES = (("ps", "Personnel Services", "01"), ("mooe", "Maintenance and Other Operating Expenses", "02"),
            ("finex", "Financial Expenses", "03"), ("co", "Capital Outlay", "06"))
 CLASS_LABEL = {key: label for key, label, _ in CLASSES}
 CLASS_UACS = {key: code for key, _, code in CLASSES}
-#: The mark on every page or sheet of a statement of a quarter not closed.
-INTERIM = "INTERIM — NOT FOR FILING"
+TITLE = "STATEMENT OF APPROPRIATIONS, ALLOTMENTS, OBLIGATIONS, DISBURSEMENTS AND BALANCES"
 SECTIONS = ("A. Current Year Appropriations", "B. Continuing Appropriations")
-#: The 24 prescribed columns: (number, heading, grouped heading, formula row text).
-COLUMNS = (
-    (1, "Particulars", "", ""), (2, "UACS Code", "", ""),
-    (3, "Authorized Appropriations", "Appropriations", ""), (4, ("Adjustments (Transfer To/From, Modifications/"
-                                                                  "Augmentations)"), "Appropriations", ""),
-    (5, "Adjusted Appropriations", "Appropriations", "5=(3+4)"),
-    (6, "Allotments Received", "Allotments", ""),
-    (7, "Adjustments (Reductions/Modifications/Augmentations)", "Allotments", "(-)/+"),
-    (8, "Transfer To", "Allotments", ""), (9, "Transfer From", "Allotments", ""),
-    (10, "Adjusted Total Allotments", "Allotments", "10=[{6+(-)7}-8+9]"),
-    (11, "1st Quarter Ending March 31", "Current Year Obligations", ""),
-    (12, "2nd Quarter Ending June 30", "Current Year Obligations", ""),
-    (13, "3rd Quarter Ending Sept. 30", "Current Year Obligations", ""),
-    (14, "4th Quarter Ending Dec. 31", "Current Year Obligations", ""),
-    (15, "Total", "Current Year Obligations", "15=(11+12+13+14)"),
-    (16, "1st Quarter Ending March 31", "Current Year Disbursements", ""),
-    (17, "2nd Quarter Ending June 30", "Current Year Disbursements", ""),
-    (18, "3rd Quarter Ending Sept. 30", "Current Year Disbursements", ""),
-    (19, "4th Quarter Ending Dec. 31", "Current Year Disbursements", ""),
-    (20, "Total", "Current Year Disbursements", "20=(16+17+18+19)"),
-    (21, "Unreleased Appropriations", "Balances", "21=(5-10)"),
-    (22, "Unobligated Allotments", "Balances", "22=(10-15)"),
-    (23, "Due and Demandable", "Balances", "Unpaid Obligations (15-20)=(23+24)"),
-    (24, "Not Yet Due and Demandable", "Balances", ""),
-)
-#: The signature block: (caption, role of ``Organization.signatory``, what the signer certifies).
-SIGNATURES = (
-    ("Certified Correct:", "budget_officer", ("Appropriations, allotments, obligations and obligations not yet "
-                                              "due and demandable")),
-    ("Certified Correct:", "chief_accountant", "Disbursements and obligations due and demandable"),
-    ("Approved By:", "head_of_agency", ""),
-)
+_APPROPRIATIONS, _ALLOTMENTS = "Appropriations", "Allotments"
+_OBLIGATIONS, _DISBURSEMENTS, _BALANCES = "Current Year Obligations", "Current Year Disbursements", "Balances"
+_QUARTER_HEADINGS = ("1st Quarter Ending March 31", "2nd Quarter Ending June 30", "3rd Quarter Ending Sept. 30",
+                     "4th Quarter Ending Dec. 31")
+#: The 24 prescribed columns: headings, numbers, grouped headings and the formula row.
+COLUMNS = tuple(StatementColumn(heading, kind, group, str(number), formula, width) for number, (
+    heading, kind, group, formula, width) in enumerate((
+        ("Particulars", TEXT, "", "", 48), ("UACS Code", TEXT, "", "", 16),
+        ("Authorized Appropriations", MONEY, _APPROPRIATIONS, "", 17),
+        ("Adjustments (Transfer To/From, Modifications/Augmentations)", MONEY, _APPROPRIATIONS, "", 17),
+        ("Adjusted Appropriations", MONEY, _APPROPRIATIONS, "5=(3+4)", 17),
+        ("Allotments Received", MONEY, _ALLOTMENTS, "", 17),
+        ("Adjustments (Reductions/Modifications/Augmentations)", MONEY, _ALLOTMENTS, "(-)/+", 17),
+        ("Transfer To", MONEY, _ALLOTMENTS, "", 17), ("Transfer From", MONEY, _ALLOTMENTS, "", 17),
+        ("Adjusted Total Allotments", MONEY, _ALLOTMENTS, "10=[{6+(-)7}-8+9]", 17),
+        *((heading, MONEY, _OBLIGATIONS, "", 17) for heading in _QUARTER_HEADINGS),
+        ("Total", MONEY, _OBLIGATIONS, "15=(11+12+13+14)", 17),
+        *((heading, MONEY, _DISBURSEMENTS, "", 17) for heading in _QUARTER_HEADINGS),
+        ("Total", MONEY, _DISBURSEMENTS, "20=(16+17+18+19)", 17),
+        ("Unreleased Appropriations", MONEY, _BALANCES, "21=(5-10)", 17),
+        ("Unobligated Allotments", MONEY, _BALANCES, "22=(10-15)", 17),
+        ("Due and Demandable", MONEY, _BALANCES, "Unpaid Obligations (15-20)=(23+24)", 17),
+        ("Not Yet Due and Demandable", MONEY, _BALANCES, "", 17)), start=1))
 #: The figure fields of a line, in column order (columns 3–24).
 _INPUTS = ("authorized", "appropriation_adjustments", "received", "allotment_adjustments", "transfers_to",
            "transfers_from")
@@ -207,8 +205,7 @@ class Far1Statement:
     @property
     def title_lines(self) -> list[str]:
         """The title lines above the header block (the interim mark last, when open)."""
-        return ["STATEMENT OF APPROPRIATIONS, ALLOTMENTS, OBLIGATIONS, DISBURSEMENTS AND BALANCES",
-                "FAR No. 1", self.ending, *([INTERIM] if self.interim else [])]
+        return [TITLE, "FAR No. 1", self.ending, *([INTERIM] if self.interim else [])]
 
     @property
     def ending(self) -> str:
@@ -225,40 +222,19 @@ class Far1Statement:
             out.extend(lines)
         return [*out, self.total]
 
+    def statement(self) -> Statement:
+        """This statement in the shape every form is written and printed in
+        (``services.statements``): sections' title lines as headings, PAP
+        heading lines as headings, subtotals and the grand total."""
+        return Statement(
+            form="FAR No. 1", title=TITLE, period=self.ending, header=self.header, columns=COLUMNS,
+            lines=[StatementLine(line.values(), "heading" if line.kind == "pap" else line.kind) for line in self.lines],
+            signatories=self.signatories, interim=self.interim,
+            scope=f"FAR No. 1 - {self.scope} - Fund Cluster {self.fund_cluster}",
+            sheet=f"FC {self.fund_cluster} Q{self.quarter} {self.fiscal_year}", key_columns=2)
+
 
 # -- reading the chain ------------------------------------------------------------------------------------------------
-
-def _organizations(user: User, moa: str | None) -> list[Organization]:
-    query = select(Organization).order_by(Organization.code)
-    if moa:
-        query = query.where(Organization.code == moa)
-    elif not sees_all_organizations(user):
-        query = query.where(Organization.id == user.organization_id)
-    return list(db.session.scalars(query))
-
-
-def _closed_quarters(organization_ids: list[int], fiscal_year: int) -> dict[int, set[int]]:
-    out: dict[int, set[int]] = defaultdict(set)
-    if organization_ids:
-        for org_id, quarter in db.session.execute(select(PeriodClosure.organization_id, PeriodClosure.quarter).where(
-                PeriodClosure.organization_id.in_(organization_ids), PeriodClosure.fiscal_year == fiscal_year,
-                PeriodClosure.status.in_(CLOSED_STATUSES))):
-            out[org_id].add(quarter)
-    return out
-
-
-def default_quarter(closed: dict[int, set[int]], organization_ids: list[int], fiscal_year: int) -> int:
-    """The last quarter of ``fiscal_year`` closed by every organization of
-    the statement; else the current quarter (Q4 for a past year, Q1 for a
-    future one)."""
-    common = set(QUARTERS)
-    for org_id in organization_ids:
-        common &= closed.get(org_id, set())
-    if organization_ids and common:
-        return max(common)
-    now = today()
-    return 4 if fiscal_year < now.year else 1 if fiscal_year > now.year else period_of(now)[1]
-
 
 def far1_statements(user: User, fiscal_year: int, moa: str | None = None, *, quarter: int | None = None,
                     fund_cluster: str | None = None) -> list[Far1Statement]:
@@ -270,22 +246,13 @@ def far1_statements(user: User, fiscal_year: int, moa: str | None = None, *, qua
         moa: one MOA's statement (its code); ``None``: every organization
             the caller sees, consolidated (the BARMM statement MFBM files).
             ``services.reports.report_scope`` decides it for a caller.
-        quarter: 1–4; default ``default_quarter``.
+        quarter: 1–4; default ``services.statements.default_quarter``.
         fund_cluster: a code of rules/default/fund_clusters.yaml (``"01"``).
     """
-    organizations = _organizations(user, moa)
-    org_ids = [o.id for o in organizations]
-    closed = _closed_quarters(org_ids, fiscal_year)
-    # whose closing counts: the MOA; for the consolidated statement, every MOA with PPAs in the year
-    reporting = org_ids if moa else list(db.session.scalars(select(Ppa.organization_id).distinct().where(
-        Ppa.organization_id.in_(org_ids), Ppa.fiscal_year == fiscal_year))) if org_ids else []
-    quarter = quarter or default_quarter(closed, reporting, fiscal_year)
-    end = quarter_end(fiscal_year, quarter)
-    interim = not reporting or any(quarter not in closed.get(i, set()) for i in reporting)
-    lines = _lines(org_ids, fiscal_year, end)
+    entity = reporting_entity(user, fiscal_year, moa)
+    period = statement_period(entity, fiscal_year, quarter)
+    lines = _lines(entity.organization_ids, fiscal_year, period.end)
     clusters = sorted({k[0] for k in lines}) if fund_cluster is None else [fund_cluster]
-    names = get_runtime().rules.fund_clusters.names
-    header_org, signer = _reporting_entity(organizations, moa)
     out = []
     for cluster in clusters or ["01"]:
         sections = [(title, _section_lines({k[1:]: v for k, v in lines.items() if k[0] == cluster and k[1] == i}))
@@ -295,29 +262,28 @@ def far1_statements(user: User, fiscal_year: int, moa: str | None = None, *, qua
             if section:
                 total.add(section[-1])
         has_continuing = bool(sections[1][1])
-        header = [*header_org, ("Fund Cluster", f"{cluster} {names.get(cluster, '')}".strip()),
+        header = [*entity.header, fund_cluster_row(cluster),
                   ("Appropriations", ("[x] Current Year Appropriations   [ ] Supplemental Appropriations   "
                                       f"[{'x' if has_continuing else ' '}] Continuing Appropriations"))]
-        out.append(Far1Statement(
-            fiscal_year, quarter, end, cluster, f"MOA: {moa}" if moa else "All MOAs (consolidated)", header, sections, total,
-            [(caption, *(signer.signatory(role) if signer is not None else ("", "")), certifies)
-             for caption, role, certifies in SIGNATURES], interim))
+        out.append(Far1Statement(fiscal_year, period.quarter, period.end, cluster, entity.scope, header, sections,
+                                 total, signatories(entity), period.interim))
     return out
 
 
-def _reporting_entity(organizations: list[Organization], moa: str | None):
-    """The header block's organization rows and the organization whose
-    officers sign: the MOA itself, or MFBM for the consolidated statement."""
-    if moa and organizations:
-        org = organizations[0]
-        return [("Department", org.department or "Bangsamoro Autonomous Region in Muslim Mindanao"),
-                ("Agency", org.agency or org.name), ("Operating Unit", org.operating_unit),
-                ("Organization Code (UACS)", org.uacs_code or "")], org
-    mfbm = db.session.scalar(select(Organization).where(Organization.code == "MFBM"))
-    return [("Department", "Bangsamoro Autonomous Region in Muslim Mindanao"),
-            ("Agency", "All ministries, offices and agencies (consolidated)"),
-            ("Operating Unit", "Ministry of Finance, and Budget and Management"),
-            ("Organization Code (UACS)", mfbm.uacs_code or "" if mfbm is not None else "")], mfbm
+def far1_report(user: User, fiscal_year: int, moa: str | None = None, *, quarter: int | None = None,
+                fund_cluster: str | None = None) -> list[Statement]:
+    """FAR No. 1 as the statements every form is written and printed as
+    (``far1_statements``, each ``Far1Statement.statement()``); the builder
+    ``services.reports.REPORTS["far1"]`` names."""
+    return [s.statement() for s in far1_statements(user, fiscal_year, moa, quarter=quarter,
+                                                   fund_cluster=fund_cluster)]
+
+
+def fund_cluster_row(cluster: str) -> tuple[str, str]:
+    """The header block's fund cluster row: ``("Fund Cluster", "01 Regular
+    Agency Fund")`` (names from rules/default/fund_clusters.yaml)."""
+    name = get_runtime().rules.fund_clusters.names.get(cluster, "")
+    return "Fund Cluster", f"{cluster} {name}".strip()
 
 
 def _section_lines(details: dict[tuple, Far1Line]) -> list[Far1Line]:

@@ -12,9 +12,10 @@ column headings repeated on every page, a "Page X of Y" footer with the
 generation time (Asia/Manila), money in accounting format
 (``workflow.money.accounting``: negatives in parentheses, zero as "-").
 
-The PDF's figures are the workbook's: ``mfbm_pdf`` and ``far1_pdf`` take
-their columns and values from ``services.workbooks`` (one definition of
-each report's columns for both formats). WeasyPrint may fetch nothing but
+The PDF's figures are the workbook's: ``mfbm_pdf`` takes its columns and
+values from ``services.workbooks``, and ``statements_pdf`` prints the same
+``services.statements.Statement`` objects ``statements_workbook`` writes
+(one definition of each report's columns for both formats). WeasyPrint may fetch nothing but
 the bundled fonts (``_fetcher``), whatever a template or a text contains.
 """
 
@@ -33,8 +34,8 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
-from services.far1 import Far1Statement
 from services.reports import MfbmReport
+from services.statements import Statement
 from workflow.money import accounting
 
 _WEB = Path(__file__).resolve().parents[1] / "web"
@@ -292,44 +293,47 @@ def mfbm_pdf(report: MfbmReport) -> bytes:
 
 
 @dataclass
-class Far1Printed(PrintedReport):
-    """FAR No. 1 ready for ``print/far1.html``: besides the table, its
-    header block (``(label, value)``, printed under the titles on every
-    page), the column numbers and formula row under the headings, and the
-    signature block after the table."""
+class StatementPrinted(PrintedReport):
+    """A statement (services.statements) ready for ``print/statement.html``:
+    besides the table, its header block (``(label, value)``, printed under
+    the titles on every page), the column numbers and formula row under the
+    headings (when the form has them), notes and the signature block after
+    the table."""
 
     header: Sequence[tuple[str, str]] = ()
-    numbers: Sequence[int] = ()
+    numbers: Sequence[str] = ()
     formulas: Sequence[str] = ()
     signatories: Sequence[tuple[str, str, str, str]] = ()
+    notes: Sequence[str] = ()
 
 
-def far1_pdf(statements: Sequence[Far1Statement]) -> bytes:
-    """FAR No. 1 as PDF bytes (docs/design.md §8 "FAR No. 1 as built"): per
-    statement (fund cluster), the workbook's columns and lines
-    (``services.workbooks.FAR1_COLUMNS``; grouped headings, column numbers
-    and formula row), Legal landscape, two pages wide with Particulars and
-    UACS code on each, the title, interim mark and header block on every
-    page, the signature block at the end. Statements follow one another,
-    each numbered "Page X of Y" on its own."""
+_KINDS = {MONEY: MONEY, PERCENT: PERCENT}
+
+
+def statements_pdf(statements: Sequence[Statement]) -> bytes:
+    """Statements (FAR No. 1 and its companions, the RAOD, the BED forms) as
+    one PDF (bytes; docs/design.md §8 "Statements"): per statement, its
+    columns and lines, Legal landscape, as many pages wide as it needs with
+    the key columns (Particulars, UACS code) on each, the titles, interim
+    mark and header block on every page, grouped headings, column numbers
+    and formula row, notes and the signature block at the end. Statements
+    follow one another, each numbered "Page X of Y" on its own."""
     from weasyprint import HTML
-
-    from services.far1 import COLUMNS
-    from services.workbooks import FAR1_COLUMNS
 
     documents = []
     for statement in statements:
-        columns = [Column(header, kind, group=spec[2], wide=spec[0] == 1)
-                   for (header, kind), spec in zip(((c.header, c.kind) for c in _columns(FAR1_COLUMNS)), COLUMNS,
-                                                   strict=True)]
-        report = Far1Printed(
+        numbered = any(c.number for c in statement.columns)
+        formulas = any(c.formula for c in statement.columns)
+        report = StatementPrinted(
             titles=[*statement.title_lines[1:], statement.title_lines[0]],
-            columns=columns, lines=[Line(line.values(), "subtotal" if line.kind == "pap" else line.kind)
-                                    for line in statement.lines],
-            scope=f"FAR No. 1 - {statement.scope} - Fund Cluster {statement.fund_cluster}", key_columns=2,
-            header=statement.header, numbers=[spec[0] for spec in COLUMNS], formulas=[spec[3] for spec in COLUMNS],
-            signatories=statement.signatories)
-        html = render_html(report, "print/far1.html")
+            columns=[Column(c.heading, _KINDS.get(c.kind, TEXT), group=c.group, wide=c.kind == TEXT and c.width >= 40)
+                     for c in statement.columns],
+            lines=[Line(line.values, "subtotal" if line.kind == "heading" else line.kind) for line in statement.lines],
+            scope=statement.scope, key_columns=statement.key_columns, header=statement.header,
+            numbers=[c.number for c in statement.columns] if numbered else (),
+            formulas=[c.formula for c in statement.columns] if formulas else (),
+            signatories=statement.signatories, notes=statement.notes)
+        html = render_html(report, "print/statement.html")
         documents.append(HTML(string=html, base_url=FONTS.as_uri() + "/", url_fetcher=_fetcher()).render())
     first = documents[0]
     return first.copy([page for document in documents for page in document.pages]).write_pdf()

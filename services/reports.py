@@ -11,6 +11,8 @@ exactly, before anything is written.
 
 from __future__ import annotations
 
+import importlib
+
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -262,7 +264,42 @@ def mfbm_report(user: User, fiscal_year: int, moa: str | None = None, *, as_of: 
 
 # -- producing the files ----------------------------------------------------------------------
 
-REPORT_KINDS = ("mfbm", "far1")
+@dataclass(frozen=True)
+class ReportKind:
+    """One report ppaflow produces (docs/design.md §8).
+
+    Attributes:
+        name: its name in URLs and on the command line (``far1``).
+        title: what a budget officer calls it (``"FAR No. 1 - SAAODB"``).
+        stem: the start of its file name (``FAR1_Statement``).
+        builder: ``"module:function"`` of the function that builds its
+            statements, ``(user, fiscal_year, moa, *, quarter, fund_cluster)
+            -> list[services.statements.Statement]``; empty for the MFBM
+            report, which has its own workbook (a main sheet and a pipeline).
+        quarterly: it is a statement for a quarter ending (``quarter`` applies).
+    """
+
+    name: str
+    title: str
+    stem: str
+    builder: str = ""
+    quarterly: bool = True
+
+    def statements(self, user: User, fiscal_year: int, moa: str | None, *, quarter: int | None = None,
+                   fund_cluster: str | None = None) -> list:
+        """The report's statements (``builder``, imported when first asked for)."""
+        module, function = self.builder.split(":")
+        return getattr(importlib.import_module(module), function)(
+            user, fiscal_year, moa, quarter=quarter, fund_cluster=fund_cluster)
+
+
+#: Every report, in the order the Reports page and the CLI list them.
+REPORTS = {kind.name: kind for kind in (
+    ReportKind("mfbm", "MFBM Budget Execution Report", "MFBM_Budget_Execution", quarterly=False),
+    ReportKind("far1", "FAR No. 1 - Statement of Appropriations, Allotments, Obligations, Disbursements and "
+                       "Balances", "FAR1_Statement", "services.far1:far1_report"),
+)}
+REPORT_KINDS = tuple(REPORTS)
 #: The formats each report comes in: an Excel workbook (services.workbooks)
 #: or a print-ready PDF (services.printing; docs/design.md §8 "Print").
 REPORT_FORMATS = ("xlsx", "pdf")
@@ -277,33 +314,30 @@ PDF_INLINE_LIMIT = 200
 def build_report(user: User, kind: str, fiscal_year: int, moa: str | None = None, fmt: str = "xlsx", *,
                  as_of: date | None = None, quarter: int | None = None,
                  fund_cluster: str | None = None) -> tuple[bytes, int]:
-    """The report (``kind`` in ``REPORT_KINDS``) as ``fmt`` bytes (.xlsx or
+    """The report ``kind`` (a name of ``REPORTS``) as ``fmt`` bytes (.xlsx or
     .pdf; both show the same figures) and its number of lines. ``as_of``
-    (the MFBM report's as-of date, default today) is ignored by FAR No. 1;
+    (the MFBM report's as-of date, default today) is the MFBM report's;
     ``quarter`` (the quarter ending, 1–4) and ``fund_cluster`` (``"01"``)
-    are FAR No. 1's (``services.far1.far1_statements``)."""
-    from services.printing import far1_pdf, mfbm_pdf
-    from services.workbooks import far1_workbook, mfbm_workbook
+    are the statements' (``ReportKind.statements``)."""
+    from services.printing import mfbm_pdf, statements_pdf
+    from services.workbooks import mfbm_workbook, statements_workbook
 
     pdf = fmt == "pdf"
     if kind == "mfbm":
         report = mfbm_report(user, fiscal_year, moa, as_of=as_of)
         return (mfbm_pdf(report) if pdf else mfbm_workbook(report)), len(report.rows)
-    from services.far1 import far1_statements
-
-    statements = far1_statements(user, fiscal_year, moa, quarter=quarter, fund_cluster=fund_cluster)
+    statements = REPORTS[kind].statements(user, fiscal_year, moa, quarter=quarter, fund_cluster=fund_cluster)
     lines = sum(len(s.lines) for s in statements)
-    return (far1_pdf(statements) if pdf else far1_workbook(statements)), lines
+    return (statements_pdf(statements) if pdf else statements_workbook(statements)), lines
 
 
 def file_name(kind: str, fiscal_year: int, moa: str | None, fmt: str = "xlsx", *, quarter: int | None = None,
               fund_cluster: str | None = None) -> str:
     """The download name, e.g. ``MFBM_Budget_Execution_FY2025_MSSD.xlsx``
-    (``.pdf`` for the PDF); FAR No. 1 adds the quarter and fund cluster
+    (``.pdf`` for the PDF); a statement adds the quarter and fund cluster
     when asked for (``FAR1_Statement_FY2025_Q1_FC01_MSSD.xlsx``)."""
-    stem = {"mfbm": "MFBM_Budget_Execution", "far1": "FAR1_Statement"}[kind]
     extra = (f"_Q{quarter}" if quarter else "") + (f"_FC{fund_cluster}" if fund_cluster else "")
-    return f"{stem}_FY{fiscal_year}{extra}{'_' + moa if moa else ''}.{fmt}"
+    return f"{REPORTS[kind].stem}_FY{fiscal_year}{extra}{'_' + moa if moa else ''}.{fmt}"
 
 
 def report_scope(user: User, moa: str | None) -> str | None:

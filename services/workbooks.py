@@ -28,8 +28,12 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from db.models import Ppa
-from services.far1 import COLUMNS as FAR1_SPEC
-from services.far1 import INTERIM, Far1Statement
+from services.statements import DATE as DATE_KIND
+from services.statements import INTEGER as INTEGER_KIND
+from services.statements import INTERIM, Statement
+from services.statements import MONEY as MONEY_KIND
+from services.statements import PERCENT as PERCENT_KIND
+from services.statements import TEXT as TEXT_KIND
 from services.reports import MfbmLine, MfbmReport
 from services.runtime import get_runtime
 from workflow.text import printable
@@ -217,74 +221,109 @@ def _mfbm_values(line: MfbmLine) -> list[Any]:
             line.remarks]
 
 
-#: (header, width cap, format) of FAR No. 1's 24 columns (services.far1.COLUMNS: numbers, headings, groups).
-FAR1_COLUMNS = tuple((heading, 48 if number == 1 else 16 if number == 2 else 17, None if number <= 2 else MONEY)
-                     for number, heading, _group, _formula in FAR1_SPEC)
 INTERIM_FONT = Font(bold=True, color="C00000", size=12)
+#: The number format of each kind of statement column (services.statements).
+FORMATS = {MONEY_KIND: MONEY, PERCENT_KIND: PERCENT, DATE_KIND: "yyyy-mm-dd", INTEGER_KIND: "#,##0", TEXT_KIND: None}
 
 
-def far1_workbook(statements: Sequence[Far1Statement]) -> bytes:
-    """FAR No. 1 (SAAODB) as an .xlsx file (bytes), one sheet per statement
-    (fund cluster), as services.far1 builds them (docs/design.md §8 "FAR
-    No. 1 as built"): title lines (with the interim mark when the quarter is
-    not closed), the header block, the grouped headings, the column headings,
-    the column numbers 1–24 and the formula row, the lines (sections A and
-    B, PAP and class subtotals, the grand total) and the signature block.
-    Every text is an inert string (``put``); figures are exact numbers, no
-    formula. Document properties: title, author ``ppaflow``."""
+def statement_columns(statement: Statement) -> list[tuple[str, int, str | None]]:
+    """A statement's columns as ``(heading, width cap, number format)``."""
+    return [(c.heading, c.width, FORMATS[c.kind]) for c in statement.columns]
+
+
+def statements_workbook(statements: Sequence[Statement], title: str = "") -> bytes:
+    """Statements (services.statements: FAR No. 1 and its companions, the
+    RAOD, the BED forms) as an .xlsx file (bytes), one sheet each
+    (docs/design.md §8 "Statements"): the title lines (with the interim mark
+    when the period is not closed), the header block, the grouped headings,
+    the column headings, the column numbers and the formula row (when the
+    form numbers its columns), the lines and the signature block. Every text
+    is an inert string (``put``); figures are exact numbers, no formula. A
+    filed statement's sheet (its period closed) is protected. Document
+    properties: ``title`` (default the first statement's title and period),
+    author ``ppaflow``."""
     workbook = Workbook()
     workbook.remove(workbook.active)
-    width = len(FAR1_COLUMNS)
+    names: set[str] = set()
     for statement in statements:
-        ws = workbook.create_sheet(f"FC {statement.fund_cluster} Q{statement.quarter} {statement.fiscal_year}"[:31])
-        row = _titles(ws, statement.title_lines, width) - 1
-        if statement.interim:
-            ws.cell(row=len(statement.title_lines), column=1).font = INTERIM_FONT
-        for label, value in statement.header:
-            put(ws, row, 1, f"{label}:").font = Font(bold=True)
-            put(ws, row, 2, value)
-            ws.merge_cells(start_row=row, start_column=2, end_row=row, end_column=12)
-            row += 1
-        first_heading = row = row + 1
-        for group, columns in _runs([g for _n, _h, g, _f in FAR1_SPEC]):
-            start = columns[0] + 1
-            _header_cell(put(ws, row, start, group))
-            if len(columns) > 1:
-                ws.merge_cells(start_row=row, start_column=start, end_row=row, end_column=columns[-1] + 1)
-        _header(ws, row + 1, [c[0] for c in FAR1_COLUMNS])
-        ws.row_dimensions[row + 1].height = 60
-        for number, _heading, _group, formula in FAR1_SPEC:
-            _header_cell(put(ws, row + 2, number, number))
-            _header_cell(put(ws, row + 3, number, formula))
-        header_row = row + 3
-        formats = [c[2] for c in FAR1_COLUMNS]
-        styles = {"pap": {"bold": True}, "subtotal": {"bold": True, "fill": SUBTOTAL_FILL},
-                  "total": {"bold": True, "fill": TOTAL_FILL}}
-        row = header_row
-        for line in statement.lines:
-            row += 1
-            _write_row(ws, row, line.values(), formats, **styles.get(line.kind, {}))
-        last_data_row = row
-        row += 2
-        for index, (caption, name, position, certifies) in enumerate(statement.signatories):
-            column = 1 + index * 8
-            put(ws, row, column, caption).font = Font(bold=True)
-            put(ws, row + 2, column, name or "_" * 32).font = Font(bold=True)
-            put(ws, row + 3, column, position or "_" * 32)
-            put(ws, row + 4, column, certifies)
-            put(ws, row + 5, column, "Date: " + "_" * 20)
-        _finish(ws, header_row, last_data_row, FAR1_COLUMNS, freeze_columns=2)
-        ws.auto_filter.ref = None
-        ws.print_title_rows = f"{first_heading}:{header_row}"
-        ws.print_title_cols = "A:B"
-        ws.page_setup.fitToWidth = 2
-        ws.oddHeader.center.text = INTERIM if statement.interim else ""
+        _statement_sheet(workbook, statement, _sheet_name(statement.sheet, names))
     first = statements[0]
-    workbook.properties.title = (f"FAR No. 1 - SAAODB FY {first.fiscal_year}, quarter ending "
-                                 f"{first.quarter_ending.isoformat()} - {first.scope}")
+    workbook.properties.title = title or f"{first.form} - {first.title.title()}, {first.period} - {first.scope}"
     workbook.properties.creator = "ppaflow"
     workbook.properties.lastModifiedBy = "ppaflow"
     return _bytes(workbook)
+
+
+def _sheet_name(wanted: str, taken: set[str]) -> str:
+    """``wanted`` as a sheet name Excel accepts (at most 31 characters, no
+    bracket, colon, asterisk, question mark or slash of either kind), unique
+    among ``taken`` (which it joins)."""
+    base = "".join("-" if ch in "[]:*?/\\" else ch for ch in wanted)[:31] or "Sheet"
+    name, n = base, 1
+    while name in taken:
+        n += 1
+        name = f"{base[:27]} ({n})"
+    taken.add(name)
+    return name
+
+
+def _statement_sheet(workbook: Workbook, statement: Statement, name: str) -> None:
+    columns = statement_columns(statement)
+    width = len(columns)
+    ws = workbook.create_sheet(name)
+    row = _titles(ws, statement.title_lines, width) - 1
+    if statement.interim:
+        ws.cell(row=len(statement.title_lines), column=1).font = INTERIM_FONT
+    for label, value in statement.header:
+        put(ws, row, 1, f"{label}:").font = Font(bold=True)
+        put(ws, row, 2, value)
+        ws.merge_cells(start_row=row, start_column=2, end_row=row, end_column=min(max(width, 2), 12))
+        row += 1
+    first_heading = row = row + 1
+    if any(c.group for c in statement.columns):
+        for group, indexes in _runs([c.group for c in statement.columns]):
+            start = indexes[0] + 1
+            _header_cell(put(ws, row, start, group))
+            if len(indexes) > 1:
+                ws.merge_cells(start_row=row, start_column=start, end_row=row, end_column=indexes[-1] + 1)
+        row += 1
+    _header(ws, row, [c[0] for c in columns])
+    ws.row_dimensions[row].height = 60
+    for extra in ("number", "formula"):
+        if any(getattr(c, extra) for c in statement.columns):
+            row += 1
+            for index, column in enumerate(statement.columns, start=1):
+                _header_cell(put(ws, row, index, int(column.number) if extra == "number" and column.number.isdigit()
+                                 else getattr(column, extra)))
+    header_row = row
+    formats = [c[2] for c in columns]
+    styles = {"heading": {"bold": True}, "subtotal": {"bold": True, "fill": SUBTOTAL_FILL},
+              "total": {"bold": True, "fill": TOTAL_FILL}}
+    for line in statement.lines:
+        row += 1
+        _write_row(ws, row, line.values, formats, **styles.get(line.kind, {}))
+    last_data_row = row
+    row += 2
+    for note in statement.notes:
+        put(ws, row, 1, note).font = Font(italic=True)
+        row += 1
+    row += 1 if statement.notes else 0
+    step = max(width // max(len(statement.signatories), 1), 3)
+    for index, (caption, signer, position, certifies) in enumerate(statement.signatories):
+        column = 1 + index * step
+        put(ws, row, column, caption).font = Font(bold=True)
+        put(ws, row + 2, column, signer or "_" * 32).font = Font(bold=True)
+        put(ws, row + 3, column, position or "_" * 32)
+        put(ws, row + 4, column, certifies)
+        put(ws, row + 5, column, "Date: " + "_" * 20)
+    _finish(ws, header_row, last_data_row, columns, freeze_columns=statement.key_columns)
+    ws.auto_filter.ref = None
+    ws.print_title_rows = f"{first_heading}:{header_row}"
+    ws.print_title_cols = f"A:{get_column_letter(statement.key_columns)}"
+    ws.page_setup.fitToWidth = 2 if width > 16 else 1
+    ws.oddHeader.center.text = INTERIM if statement.interim else ""
+    if statement.filed:  # the filed copy: read-only unless deliberately unprotected
+        ws.protection.sheet = True
 
 
 def _header_cell(cell: Cell) -> None:

@@ -14,6 +14,7 @@ import io
 import pytest
 
 from services import users
+from services.reports import REPORT_FORMATS, REPORT_KINDS
 from tests import documents
 from tests.support import Chain, World
 
@@ -161,9 +162,9 @@ MATRIX = [
     ("GET", "/api/audit", None, EVERYONE),
     ("GET", "/api/audit.csv", None, EVERYONE),
     ("GET", "/api/reports/mfbm-budget-execution.xlsx?fiscal_year=2025", None, EVERYONE),
-    ("GET", "/api/reports/far1.xlsx?fiscal_year=2025", None, EVERYONE),
     ("GET", "/api/reports/mfbm-budget-execution.pdf?fiscal_year=2025", None, EVERYONE),
-    ("GET", "/api/reports/far1.pdf?fiscal_year=2025", None, EVERYONE),
+    *(("GET", f"/api/reports/{name}.{fmt}?fiscal_year=2025", None, EVERYONE)
+      for name in REPORT_KINDS for fmt in REPORT_FORMATS),  # issue 13: every report, both formats
     ("GET", "/api/reports/files/{job}", None, REQUESTER),
     ("GET", "/api/organizations", None, ADMIN_ONLY),
     ("POST", "/api/organizations", {"code": "NEW", "name": "New office"}, ADMIN_ONLY),

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from openpyxl import load_workbook
 
 from services.attachments import ACCEPTED
+from services.reports import REPORT_FORMATS, REPORT_KINDS
 from tests.support import Chain
 from web.errors import PROBLEM_TITLES
 from marshmallow import ValidationError
@@ -128,9 +129,11 @@ def test_binary_responses_declare_their_media_type_as_binary(spec):
 
     documents = {("/api/attachments/{attachment_id}", media_type) for media_type in ACCEPTED}  # issue 11
 
-    reports = {("/api/reports/mfbm-budget-execution.xlsx", xlsx), ("/api/reports/far1.xlsx", xlsx),
+    media = {"xlsx": xlsx, "pdf": "application/pdf"}
+    reports = {("/api/reports/mfbm-budget-execution.xlsx", xlsx),
                ("/api/reports/mfbm-budget-execution.pdf", "application/pdf"),
-               ("/api/reports/far1.pdf", "application/pdf"),  # issue 13: each report as a PDF too
+               *((f"/api/reports/{name}.{fmt}", media[fmt])  # issue 13: every report as xlsx and PDF
+                 for name in REPORT_KINDS for fmt in REPORT_FORMATS),
                ("/api/reports/files/{job_id}", xlsx), ("/api/reports/files/{job_id}", "application/pdf")}
     forms = {("/api/obligations/{row_id}/form.pdf", "application/pdf"),  # issue 13: the ORS and DV as GAM forms
              ("/api/disbursements/{row_id}/form.pdf", "application/pdf")}
