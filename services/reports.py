@@ -340,6 +340,43 @@ def file_name(kind: str, fiscal_year: int, moa: str | None, fmt: str = "xlsx", *
     return f"{REPORTS[kind].stem}_FY{fiscal_year}{extra}{'_' + moa if moa else ''}.{fmt}"
 
 
+def statement_status(user: User, kind: str, fiscal_year: int, moa: str | None, quarter: int | None):
+    """Whether report ``kind``'s statement of ``quarter`` (default: the one
+    ``services.statements.statement_period`` picks) is the filed copy (the
+    quarter closed by every reporting MOA) or interim: a
+    ``services.statements.StatementPeriod``; ``None`` for a report that is
+    not a quarterly statement (the MFBM report)."""
+    from services.statements import reporting_entity, statement_period
+
+    if not REPORTS[kind].quarterly:
+        return None
+    return statement_period(reporting_entity(user, fiscal_year, moa), fiscal_year, quarter)
+
+
+#: The preview's resolution: the first page of a Legal landscape PDF at
+#: 1.25 × 72 dpi is 1,260 × 765 pixels.
+PREVIEW_SCALE = 1.25
+
+
+def first_page_png(user: User, kind: str, fiscal_year: int, moa: str | None, *, quarter: int | None = None,
+                   fund_cluster: str | None = None) -> bytes:
+    """The first page of report ``kind``'s PDF (``build_report``) as PNG
+    bytes, drawn by PDFium (pypdfium2), for the Reports page's preview."""
+    from io import BytesIO
+
+    import pypdfium2
+
+    data, _rows = build_report(user, kind, fiscal_year, moa, "pdf", quarter=quarter, fund_cluster=fund_cluster)
+    document = pypdfium2.PdfDocument(data)
+    try:
+        image = document[0].render(scale=PREVIEW_SCALE).to_pil()
+    finally:
+        document.close()
+    buffer = BytesIO()
+    image.save(buffer, format="PNG", optimize=True)
+    return buffer.getvalue()
+
+
 def report_scope(user: User, moa: str | None) -> str | None:
     """The organization (code) a report for ``user`` covers: ``moa``, or
     None for all MOAs; a user who sees only their own organization (a MOA

@@ -74,7 +74,7 @@ def test_a_report_in_the_background_is_followed_on_its_page_until_the_download(w
     assert poll.status_code == 286  # htmx stops polling
     assert "MFBM_Budget_Execution_FY2025.xlsx" in analyst.client.get(link).headers["Content-Disposition"]
     assert browser_for(world.focal).client.get(link).status_code == 404  # a report job is its requester's
-    assert "MFBM Budget Execution, FY 2025, all MOAs" in analyst.client.get("/reports").get_data(as_text=True)
+    assert "MFBM Budget Execution Report, FY 2025, all MOAs" in analyst.client.get("/reports").get_data(as_text=True)
 
 
 def test_a_waiting_job_is_polled_with_a_progress_indicator(world, browser_for, app):
@@ -103,3 +103,41 @@ def test_a_year_too_large_to_build_at_once_runs_as_a_job_without_asking(world, b
 
     assert requested.status_code == 302 and "/reports/jobs/" in requested.headers["Location"]
     assert browser_for(world.technical_reviewer).client.get(requested.headers["Location"]).status_code == 404
+
+
+# -- issue 13 item 7: every report, a statement's quarter and fund cluster, a preview, filed or interim ---------------
+
+def test_every_report_is_offered_and_a_statement_comes_for_the_quarter_and_fund_cluster_chosen(world, browser_for):
+    Chain(world)
+    analyst = browser_for(world.budget_analyst)
+
+    page = analyst.client.get("/reports").get_data(as_text=True)
+    response = analyst.post_form("/reports", REPORT | {"report": "far1", "quarter": "1", "fund_cluster": "01"})
+
+    assert all(f'value="{name}"' in page for name in reports.REPORT_KINDS)
+    assert 'name="quarter"' in page and 'name="fund_cluster"' in page
+    assert "FAR1_Statement_FY2025_Q1_FC01.xlsx" in response.headers["Content-Disposition"]
+    sheet = load_workbook(io.BytesIO(response.get_data())).worksheets[0]
+    assert sheet.title == "FC 01 Q1 2025" and sheet.cell(3, 1).value == "For the quarter ending March 31, 2025"
+
+
+def test_the_preview_shows_the_first_page_and_says_interim_until_the_quarter_is_closed_then_filed(world, browser_for):
+    from tests.web.test_period_close_page import sign_close
+
+    Chain(world)
+    focal = browser_for(world.focal)
+    choice = "report=far1&fiscal_year=2025&moa=MSSD&quarter=1&fund_cluster=&file_format=pdf"
+
+    interim = focal.client.get(f"/reports/preview?{choice}").get_data(as_text=True)
+    image = focal.client.get(f"/reports/preview.png?{choice}")
+    for signer in (world.budget_officer, world.chief_accountant):
+        assert sign_close(browser_for(signer), 1).status_code == 302
+    filed = focal.client.get(f"/reports/preview?{choice}").get_data(as_text=True)
+    workbook = focal.post_form("/reports", REPORT | {"report": "far1", "moa": "MSSD", "quarter": "1"})
+    wrong = focal.client.get("/reports/preview?report=far1&fiscal_year=1800")
+
+    assert "Interim — not for filing" in interim and 'src="/reports/preview.png?' in interim
+    assert image.status_code == 200 and image.mimetype == "image/png" and image.get_data().startswith(b"\x89PNG")
+    assert "Filed copy" in filed and "March 31, 2025" in filed
+    assert load_workbook(io.BytesIO(workbook.get_data())).worksheets[0].protection.sheet is True
+    assert wrong.status_code == 422 and "Fiscal year" in wrong.get_data(as_text=True)

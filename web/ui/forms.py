@@ -453,14 +453,21 @@ class AttachmentForm(FlaskForm):
 
 
 class ReportForm(FlaskForm):
-    report = RadioField("Report", choices=choices([("mfbm", "MFBM Budget Execution Report"),
-                                                   ("far1", ("FAR No. 1 Statement of Appropriations, Allotments, "
-                                                             "Obligations, Disbursements and Balances"))]),
-                        default="mfbm", validators=[DataRequired()])
+    """The Reports page's choice (docs/design.md §8, §11): the report (its
+    choices: every ``services.reports.REPORTS``), the fiscal year, the MOA,
+    the quarter ending and fund cluster of a statement, the format."""
+
+    report = RadioField("Report", choices=[], default="mfbm", validators=[DataRequired()])
     fiscal_year = IntegerField("Fiscal year", validators=[DataRequired(), NumberRange(FIRST_FISCAL_YEAR,
                                                                                       LAST_FISCAL_YEAR)],
                                render_kw={"inputmode": "numeric"})
     moa = SelectField("MOA", choices=[], validate_choice=False)
+    quarter = SelectField("Quarter ending", choices=choices([
+        ("", "The last closed quarter"), ("1", "March 31 (1st quarter)"), ("2", "June 30 (2nd quarter)"),
+        ("3", "September 30 (3rd quarter)"), ("4", "December 31 (4th quarter)")]), default="",
+        description="Statements only; the MFBM report is as of today.")
+    fund_cluster = SelectField("Fund cluster", choices=[], default="",
+                               description="Statements only; by default each fund cluster on its own sheet.")
     file_format = RadioField("Format", choices=choices([("xlsx", "Excel workbook (.xlsx)"),
                                                         ("pdf", "PDF to print (Legal landscape)")]),
                              default="xlsx", validate_choice=True)
