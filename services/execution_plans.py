@@ -34,7 +34,11 @@ from db import db
 from db.models import ExecutionPlanLine, Ppa, ProgramBudget, User
 from db.models.budget import PLAN_MONTHS
 from services.access import has_role, require_role
-from services.budget import CLASS_NAMES, appropriation_adjustments_by_class, appropriation_problem
+from services.budget import (
+    CLASS_NAMES,
+    appropriation_adjustments_by_class,
+    appropriation_problem,
+)
 from services.calendar import today
 from services.money_chain import MoneyChain, read_money_chain
 from services.ppas import get_ppa_or_raise
@@ -242,10 +246,10 @@ def _within_appropriation(lines: list[tuple[int, int, str, Decimal, Decimal]],
             for line in of_class:
                 running += line[position]
                 if running > appropriation[klass]:
-                    errors[f"lines.{line[0]}.{field}"] = [
+                    errors[f"lines.{line[0]}.{field}"] = [(
                         f"the {CLASS_NAMES[klass]} {noun} planned through {MONTH_NAMES[line[1] - 1]} total "
                         f"PHP {running:,.2f} (PHP {total:,.2f} for the year), above the PPA's "
-                        f"{CLASS_NAMES[klass]} appropriation of PHP {appropriation[klass]:,.2f}"]
+                        f"{CLASS_NAMES[klass]} appropriation of PHP {appropriation[klass]:,.2f}")]
                     break
     if errors:
         raise ValidationFailed(errors)

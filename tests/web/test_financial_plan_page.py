@@ -46,5 +46,5 @@ def test_the_plan_is_saved_from_the_grid_and_a_refusal_is_shown_next_to_its_inpu
     html = browser.client.get(page).get_data(as_text=True)
     assert 'id="plan-lines-2-obligations_planned" inputmode="decimal" name="plan-lines-2-obligations_planned" ' \
            'size="14" type="text" value="1000000.00"' in html
-    march = re.search(r'<th scope="row">March</th>(.*?)</tr>', html.split('id="plan-vs-actual"')[1], re.S).group(1)
+    march = re.search(r'<th scope="row">March</th>(.*?)</tr>', html.split('id="plan-vs-actual"')[1], re.DOTALL).group(1)
     assert "₱1,000,000.00" in march and "₱250,000.25" in march
