@@ -5,6 +5,7 @@ OpenAPI document."""
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 
 from flask_smorest.fields import Upload
 from marshmallow import Schema, fields, missing, validate
@@ -871,6 +872,124 @@ class ObligationAdjustmentSchema(_Adjustment):
 class ProposalFilterSchema(Schema):
     fiscal_year = fields.Integer(validate=FISCAL_YEAR)
     moa = _organization_code()
+
+
+# -- financial plan: BED No. 1 and No. 3 (docs/design.md §12 "Financial plan (BED No. 1 and No. 3)") --------
+
+def _planned(noun: str, document: str) -> Money:
+    return Money(load_default=Decimal("0.00"), metadata={
+        "description": f"PHP of {noun} planned in the month ({document}); at least 0, default 0"})
+
+
+class PlanLineSchema(Schema):
+    """One month and allotment class of the plan, as sent and as read back."""
+
+    month = fields.Integer(required=True, strict=True, validate=validate.Range(1, 12),
+                           metadata={"description": "1 (January) to 12 (December) of the PPA's fiscal year"})
+    allotment_class = fields.String(required=True, validate=validate.OneOf(ALLOTMENT_CLASSES))
+    obligations_planned = _planned("obligations", "BED No. 1, the financial plan")
+    disbursements_planned = _planned("disbursements", "BED No. 3, the monthly disbursement program")
+
+
+class PlanReplaceSchema(Schema):
+    """``PUT /api/monitoring-entries/{id}/execution-plan``: the whole plan, replacing the stored one."""
+
+    lines = fields.List(fields.Nested(PlanLineSchema), required=True, validate=validate.Length(max=48), metadata={
+        "description": "at most one line per month and class; a line with both amounts zero is not stored and "
+                       "a month and class not sent has none"})
+
+
+class PlanLineReplySchema(Reply):
+    month = fields.Integer()
+    allotment_class = fields.String(**_one_of(ALLOTMENT_CLASSES))
+    obligations_planned = Money()
+    disbursements_planned = Money()
+
+
+class ClassAmountsSchema(Reply):
+    """An amount per allotment class (PHP)."""
+
+    ps = Money()
+    mooe = Money()
+    finex = Money()
+    co = Money()
+
+
+class PlanMonthSchema(Reply):
+    month = fields.Integer()
+    obligations = fields.Nested(ClassAmountsSchema, metadata={"description": "BED No. 1: per class"})
+    disbursements = fields.Nested(ClassAmountsSchema, metadata={"description": "BED No. 3: per class"})
+    obligations_total = Money()
+    disbursements_total = Money()
+    cumulative_obligations = Money(metadata={"description": "January through this month"})
+    cumulative_disbursements = Money(metadata={"description": "January through this month"})
+
+
+class ExecutionPlanSchema(Reply):
+    """A PPA's BED No. 1 (obligation program) and BED No. 3 (disbursement program) by month and class."""
+
+    ppa_id = fields.Integer(attribute="ppa.id")
+    fiscal_year = fields.Integer()
+    appropriated = fields.Boolean(metadata={"description": "a plan may be entered: the PPA has an appropriation"})
+    appropriation = fields.Nested(ClassAmountsSchema, metadata={
+        "description": "the PPA's appropriation per class (program budgets that count, plus adjustments): a "
+                       "class's planned obligations, and disbursements, never total above it"})
+    months = fields.List(fields.Nested(PlanMonthSchema), metadata={"description": "January to December"})
+    obligations_by_class = fields.Nested(ClassAmountsSchema)
+    disbursements_by_class = fields.Nested(ClassAmountsSchema)
+    obligations_total = Money()
+    disbursements_total = Money()
+    lines = fields.List(fields.Nested(PlanLineReplySchema), metadata={
+        "description": "the stored lines, by month then class: what a PUT sends back"})
+
+
+class VarianceQuerySchema(Schema):
+    as_of = fields.Date(metadata={"description": "count postings dated on or before this day (default today, "
+                                                 "Asia/Manila)"})
+
+
+#: A rate: a decimal fraction as a string (``"0.8500"`` is 85 %).
+def _rate(description: str) -> fields.String:
+    return fields.String(allow_none=True, metadata={
+        "pattern": r"^-?[0-9]+\.[0-9]{4}$", "example": "0.8500",
+        "description": f"{description}: cumulative actual / cumulative planned, a decimal fraction; null when "
+                       "nothing is planned through the month or the month has not come"})
+
+
+def _variance(description: str) -> Money:
+    return Money(allow_negative=True, allow_none=True, metadata={
+        "description": f"{description}: actual - planned (negative: behind the plan); null when the month has "
+                       "not come"})
+
+
+class VarianceMonthSchema(Reply):
+    month = fields.Integer()
+    reached = fields.Boolean(metadata={"description": "the month began on or before as_of"})
+    planned_obligations = Money()
+    actual_obligations = Money(allow_negative=True, metadata={
+        "description": "ORS posted in the month, with NORSA adjustments and cancellations dated in it"})
+    obligations_variance = _variance("the month's obligations")
+    cumulative_planned_obligations = Money()
+    cumulative_actual_obligations = Money(allow_negative=True)
+    cumulative_obligations_variance = _variance("obligations, January through the month")
+    obligations_rate = _rate("obligations")
+    planned_disbursements = Money()
+    actual_disbursements = Money(allow_negative=True, metadata={
+        "description": "DV paid in the month, less voids dated in it"})
+    disbursements_variance = _variance("the month's disbursements")
+    cumulative_planned_disbursements = Money()
+    cumulative_actual_disbursements = Money(allow_negative=True)
+    cumulative_disbursements_variance = _variance("disbursements, January through the month")
+    disbursements_rate = _rate("disbursements")
+
+
+class PlanVsActualSchema(Reply):
+    """A PPA's plan (BED No. 1 and No. 3) against its posted ORS and DV, by month of its fiscal year."""
+
+    ppa_id = fields.Integer(attribute="ppa.id")
+    fiscal_year = fields.Integer()
+    as_of = fields.Date()
+    months = fields.List(fields.Nested(VarianceMonthSchema), metadata={"description": "January to December"})
 
 
 # -- closing a period (docs/design.md §12 "Closing a period") -------------------------------------

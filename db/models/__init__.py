@@ -18,6 +18,7 @@ from db.models.budget import (
     Delivery,
     Disbursement,
     DocumentNumberSeries,
+    ExecutionPlanLine,
     Obligation,
     ObligationAdjustment,
     ProgramBudget,
@@ -35,7 +36,7 @@ from db.types import Money
 
 __all__ = ["Alert", "Allotment", "AllotmentAdjustment", "AppropriationAdjustment", "Attachment", "ApiToken",
            "AuditEntry", "BudgetJustification", "BudgetLineItem", "BudgetProposal", "Delegation", "Delivery", "Disbursement",
-           "DocumentNumberSeries", "IdempotencyKey", "JobRecord",
+           "DocumentNumberSeries", "ExecutionPlanLine", "IdempotencyKey", "JobRecord",
            "Notification", "Obligation", "ObligationAdjustment", "OpeningBalance", "Organization", "PeriodClosure",
            "PeriodClosureSignature", "PeriodSnapshotLine", "Ppa", "PpaTransition",
            "ProgramBudget", "SubAllotment", "User", "UserRole", "WebSession", "WorkItem", "WorkflowTransition"]
@@ -78,6 +79,7 @@ audit.register(ObligationAdjustment, "obligation_adjustment", lambda s, o: o.org
 audit.register(AppropriationAdjustment, "appropriation_adjustment", lambda s, o: o.organization_id)
 audit.register(SubAllotment, "sub_allotment", lambda s, o: o.organization_id)
 audit.register(Delivery, "delivery", lambda s, o: o.organization_id)
+audit.register(ExecutionPlanLine, "execution_plan_line", lambda s, o: _ppa_organization(s, o.ppa_id))
 audit.register(Attachment, "attachment", lambda s, o: o.organization_id)
 audit.register(PeriodClosure, "period_closure", lambda s, o: o.organization_id)
 audit.register(PeriodClosureSignature, "period_closure_signature",

@@ -502,3 +502,38 @@ class SubAllotment(db.Model):
     organization: Mapped[Organization] = relationship(foreign_keys=[organization_id], lazy="joined")
     recipient_organization: Mapped[Organization] = relationship(foreign_keys=[recipient_organization_id],
                                                                 lazy="joined")
+
+
+#: The months of a fiscal year a plan line may be for (January = 1).
+PLAN_MONTHS = tuple(range(1, 13))
+
+
+class ExecutionPlanLine(_Versioned, db.Model):
+    """One line of a PPA's budget execution documents (DBM, docs/design.md
+    §12 "Financial plan (BED No. 1 and No. 3)"; migration 0021): for one
+    month (1–12) of the PPA's fiscal year and one allotment class (``ps``,
+    ``mooe``, ``finex``, ``co``), the obligations planned in that month
+    (BED No. 1, the financial plan's obligation program) and the
+    disbursements planned (BED No. 3, the monthly disbursement program),
+    PHP, never negative. A PPA has at most one line per month and class;
+    ``services.execution_plans`` replaces them all at once, and only for
+    an appropriated PPA."""
+
+    __tablename__ = "execution_plan_lines"
+    __table_args__ = (
+        UniqueConstraint("ppa_id", "month", "allotment_class", name="uq_execution_plan_lines_ppa_month_class"),
+        CheckConstraint("month BETWEEN 1 AND 12", name="month"),
+        CheckConstraint(sql_in("allotment_class", ALLOTMENT_CLASSES), name="allotment_class"),
+        CheckConstraint("obligations_planned >= 0 AND disbursements_planned >= 0", name="amounts_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ppa_id: Mapped[int] = mapped_column(ForeignKey("ppas.id", ondelete="RESTRICT"), index=True)
+    #: The PPA's fiscal year (the months are of it), kept on the row for reports by year.
+    fiscal_year: Mapped[int] = mapped_column(Integer)
+    month: Mapped[int] = mapped_column(Integer)
+    allotment_class: Mapped[str] = mapped_column(String(5))
+    #: BED No. 1: obligations planned in the month (PHP; centavos in the database).
+    obligations_planned: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"))
+    #: BED No. 3: disbursements planned in the month (PHP; centavos in the database).
+    disbursements_planned: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"))

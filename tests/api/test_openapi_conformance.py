@@ -81,6 +81,10 @@ CROSS_FIELD_RULES: dict[str, dict[str, str]] = {
         "trigger": "a trigger of workflows/approval.yaml",
         "comment": "required by the trigger (comment_required), not whitespace only",
     },
+    "PUT /api/monitoring-entries/{ppa_id}/execution-plan": {
+        "lines": "one line per month and class; a class's obligations, and disbursements, planned within the "
+                 "PPA's appropriation for that class",
+    },
     "POST /api/monitoring-entries/{ppa_id}/enable_workitem_tracking/": {
         "structure_template": "a template of wbs_templates.yaml",
     },

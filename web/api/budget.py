@@ -22,7 +22,7 @@ from db.models import (
     Obligation,
     ProgramBudget,
 )
-from services import adjustments, budget, documents, printing
+from services import adjustments, budget, documents, execution_plans, printing
 from web.auth import current_user
 from web.contract import BINARY, ETAG_HEADER, PDF, link
 from web.pagination import SQLPage, viewed
@@ -42,6 +42,7 @@ from web.schemas import (
     DisbursementSchema,
     DisbursementTransitionSchema,
     DocumentActionsSchema,
+    ExecutionPlanSchema,
     HistoryEntrySchema,
     JustificationCreateSchema,
     JustificationSchema,
@@ -51,6 +52,8 @@ from web.schemas import (
     ObligationAdjustmentSchema,
     ObligationCreateSchema,
     ObligationSchema,
+    PlanReplaceSchema,
+    PlanVsActualSchema,
     ProgramBudgetCreateSchema,
     ProgramBudgetPatchSchema,
     ProgramBudgetSchema,
@@ -62,6 +65,7 @@ from web.schemas import (
     SubAllotmentSchema,
     VoidSchema,
     TransitionRequestSchema,
+    VarianceQuerySchema,
 )
 
 blp = Blueprint("budget", __name__, url_prefix="/api",
@@ -547,6 +551,35 @@ class PpaProgramBudgets(MethodView):
     def get(self, ppa_id):
         """The PPA's program budgets with their totals: its money from appropriation to payment."""
         return [budget.as_view(pb) for pb in budget.program_budgets_of(current_user(), ppa_id)]
+
+
+@blp.route("/monitoring-entries/<id:ppa_id>/execution-plan")
+class PpaExecutionPlan(MethodView):
+    @blp.response(200, ExecutionPlanSchema)
+    def get(self, ppa_id):
+        """The PPA's budget execution documents for its fiscal year: BED No. 1 (obligations planned) and
+        BED No. 3 (disbursements planned) by month and allotment class, with totals per month, per class and
+        January through each month, and its appropriation per class."""
+        return execution_plans.get_plan(current_user(), ppa_id)
+
+    @blp.arguments(PlanReplaceSchema)
+    @blp.response(200, ExecutionPlanSchema)
+    def put(self, data, ppa_id):
+        """Replace the plan (the PPA's MOA focal person or budget officer), all lines at once. Only for an
+        appropriated PPA (409 not_appropriated); a class's obligations or disbursements planned above its
+        appropriation, a month and class sent twice: 422 on the line (lines.<i>.<field>), nothing changed."""
+        return execution_plans.set_plan(current_user(), ppa_id, data["lines"])
+
+
+@blp.route("/monitoring-entries/<id:ppa_id>/execution-plan/variance")
+class PpaPlanVsActual(MethodView):
+    @blp.arguments(VarianceQuerySchema, location="query")
+    @blp.response(200, PlanVsActualSchema)
+    def get(self, query, ppa_id):
+        """The plan against the actual by month: obligations (ORS posted at Box B, NORSA, cancellations) and
+        disbursements (DV paid at Box E, voids) dated on or before as_of, each in the month of its date; the
+        variances (actual - planned) and rates (cumulative actual / cumulative planned)."""
+        return execution_plans.plan_vs_actual(current_user(), ppa_id, query.get("as_of"))
 
 
 def _form(data: bytes, name: str):

@@ -37,7 +37,7 @@ from typing import Any
 
 from flask import Blueprint, render_template, request, url_for
 
-from services import attachments, budget, tracking
+from services import attachments, budget, execution_plans, tracking
 from services import documents as boxes
 from services.money_chain import MoneyChain, read_money_chain
 from services.outline import Outline, get_outline
@@ -55,6 +55,7 @@ from web.ui.forms import (
     DisbursementForm,
     DistributionChoiceForm,
     DistributionForm,
+    FinancialPlanForm,
     NorsaForm,
     ObligationForm,
     SignBoxForm,
@@ -430,14 +431,84 @@ def _chain_documents(user, chain: MoneyChain, posted: tuple[str, int, Attachment
     return entries
 
 
+@dataclass(frozen=True)
+class PlanGrid:
+    """The financial plan form as a grid (``_financial_plan.html``): a
+    column pair (obligations, disbursements) per class shown, a row per
+    month, each cell the form entry of that month and class.
+
+    Attributes:
+        plan: the plan as stored (its classes, appropriation, totals).
+        form: the form (posted and refused, or filled from the plan).
+        rows: ``(month name, [entry per class])``, January first.
+        class_names: the classes shown, as the GAA names them (PS, MOOE, ...).
+    """
+
+    plan: execution_plans.ExecutionPlan
+    form: FinancialPlanForm
+    rows: list[tuple[str, list]]
+    class_names: list[str]
+
+    @property
+    def totals(self) -> list[tuple[Decimal, Decimal, Decimal]]:
+        """Per class shown: the year's obligations and disbursements planned, and its appropriation (PHP)."""
+        plan = self.plan
+        return [(plan.obligations_by_class[k], plan.disbursements_by_class[k], plan.appropriation[k])
+                for k in plan.classes]
+
+
+def _plan_grid(plan: execution_plans.ExecutionPlan, posted: FinancialPlanForm | None = None) -> PlanGrid:
+    """The plan's form, one entry per month and class shown (in that order,
+    so entry ``i`` is line ``i`` of ``set_plan``), filled from the plan, or
+    ``posted`` as the user sent it; each input labelled with its month and class."""
+    stored = {(line.month, line.allotment_class): line for line in plan.lines}
+    keys = [(month.month, klass) for month in plan.months for klass in plan.classes]
+    form = posted or FinancialPlanForm(formdata=None, prefix="plan", data={"lines": [
+        {"month": str(month), "allotment_class": klass,
+         "obligations_planned": stored[(month, klass)].obligations_planned if (month, klass) in stored else None,
+         "disbursements_planned": stored[(month, klass)].disbursements_planned if (month, klass) in stored else None}
+        for month, klass in keys]})
+    entries = [entry.form for entry in form.lines]
+    for entry, (month, klass) in zip(entries, keys, strict=False):
+        name, klass_name = execution_plans.MONTH_NAMES[month - 1], budget.CLASS_NAMES[klass]
+        entry.obligations_planned.label.text = f"{klass_name} obligations planned in {name} (PHP)"
+        entry.disbursements_planned.label.text = f"{klass_name} disbursements planned in {name} (PHP)"
+    width = len(plan.classes)
+    rows = [(month.name, entries[i * width:(i + 1) * width]) for i, month in enumerate(plan.months)]
+    return PlanGrid(plan, form, rows, [budget.CLASS_NAMES[k] for k in plan.classes])
+
+
+def _plan_lines(form: FinancialPlanForm) -> list[dict]:
+    """The form's entries as ``set_plan``'s lines, in order; blank is zero."""
+    return [{"month": _as_id(entry.form.month.data), "allotment_class": entry.form.allotment_class.data,
+             "obligations_planned": entry.form.obligations_planned.data or Decimal("0.00"),
+             "disbursements_planned": entry.form.disbursements_planned.data or Decimal("0.00")}
+            for entry in form.lines]
+
+
+def show_plan_errors(form: FinancialPlanForm, error: ValidationFailed) -> None:
+    """Put ``set_plan``'s messages (``lines.<i>.<field>``) next to the inputs they name; any other on top."""
+    entries = [entry.form for entry in form.lines]
+    for name, messages in error.errors.items():
+        _, index, field = (name.split(".") + ["", ""])[:3]
+        entry = entries[int(index)] if index.isdigit() and int(index) < len(entries) else None
+        if entry is not None and field in ("obligations_planned", "disbursements_planned"):
+            entry[field].errors = list(entry[field].errors) + [m[:1].upper() + m[1:] + "." for m in messages]
+        else:
+            form.form_errors.extend(m[:1].upper() + m[1:] for m in messages)
+
+
 def _execution_page(ppa_id: int, status: int = 200, attachment: tuple[str, int, AttachmentForm] | None = None,
-                    signing: Signing | None = None, **forms):
+                    signing: Signing | None = None, plan_form: FinancialPlanForm | None = None, **forms):
     user = signed_in()
     context = tab_context(user, ppa_id, "execution")
     chain = read_money_chain(user, ppa_id)
+    plan = execution_plans.get_plan(user, ppa_id)
     return render_template("ppas/execution.html", chain=chain, **_execution_forms(chain, **forms),
                            chain_documents=_chain_documents(user, chain, attachment),
                            document_steps=_document_steps(user, chain, signing),
+                           plan_grid=_plan_grid(plan, plan_form),
+                           plan_vs_actual=execution_plans.plan_vs_actual(user, ppa_id, chain=chain),
                            max_size=attachments.max_bytes(), **context), status
 
 
@@ -458,6 +529,27 @@ def _record(ppa_id: int, kind: str, form, save: Callable[[Any], Any], message: C
                           lambda row: saved(message(row), url_for(".execution", ppa_id=ppa_id,
                                                                   _anchor=ANCHORS[kind])))
     return done or _execution_page(ppa_id, status, **{kind: form})
+
+
+@bp.route("/ppas/<id:ppa_id>/execution/plan", methods=["POST"])
+def plan(ppa_id: int):
+    """Save the financial plan (BED No. 1 and No. 3), every month and class
+    at once (the PPA's MOA focal person or budget officer); a refusal shows
+    the tab with each message next to its input and the values as typed."""
+    user = signed_in()
+    form = FinancialPlanForm(prefix="plan")
+    status = 422
+    if form.validate_on_submit():
+        try:
+            execution_plans.set_plan(user, ppa_id, _plan_lines(form))
+        except ValidationFailed as error:
+            show_plan_errors(form, error)
+        except FORM_REFUSALS as error:
+            status = refuse(form, error)
+        else:
+            return saved("Financial plan (BED No. 1 and No. 3) saved.",
+                         url_for(".execution", ppa_id=ppa_id, _anchor="financial-plan"))
+    return _execution_page(ppa_id, status, plan_form=form)
 
 
 @bp.route("/ppas/<id:ppa_id>/execution/allotments", methods=["POST"])

@@ -204,6 +204,15 @@ FILTERS = {"payment_method": payment_method, "money": money, "accounting": accou
            "field_label": field_label, "field_value": field_value}
 
 
+def rate(value: Decimal | None) -> str:
+    """A rate given as a fraction, as a percentage with one decimal:
+    ``Decimal("0.8525")`` -> ``"85.3%"``; ``None`` (nothing to compare) is a dash."""
+    return percent(None if value is None else Decimal(value) * 100)
+
+
+FILTERS["rate"] = rate
+
+
 def init_app(app: Flask) -> None:
     """Register the filters on ``app``'s Jinja environment."""
     app.jinja_env.filters.update(FILTERS)

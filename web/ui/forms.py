@@ -272,6 +272,23 @@ class DistributionForm(FlaskForm):
 
 # -- execution (the Execution tab) -------------------------------------------------------------
 
+class PlanLineForm(Form):
+    """One month and class of the financial plan: the obligations (BED No. 1)
+    and disbursements (BED No. 3) planned; blank is zero."""
+
+    month = HiddenField()
+    allotment_class = HiddenField()
+    obligations_planned = MoneyField("Obligations planned (PHP)", validators=[Optional()])
+    disbursements_planned = MoneyField("Disbursements planned (PHP)", validators=[Optional()])
+
+
+class FinancialPlanForm(FlaskForm):
+    """The PPA's BED No. 1 and No. 3, every month × class in one post
+    (``services.execution_plans.set_plan``)."""
+
+    lines = FieldList(FormField(PlanLineForm))
+
+
 class AllotmentForm(FlaskForm):
     program_budget = SelectField("Program budget", choices=[])
     # No quarter: it is the quarter of the release date (docs/design.md §12).
