@@ -152,3 +152,39 @@ def test_the_plan_is_set_against_posted_ors_and_dv_month_by_month(chain):
     assert variance["months"][0]["obligations_rate"] is None  # nothing planned through January
     assert july["reached"] is False and july["actual_disbursements"] == "0.00"
     assert july["disbursements_variance"] is None and july["obligations_rate"] is None
+
+
+# -- printed (issue 13 item 3): BED No. 1 and No. 3 as workbooks and PDFs ------------------------------------------
+
+def test_bed1_and_bed3_print_the_plan_by_month_quarter_and_year_to_the_centavo(chain):
+    from decimal import Decimal
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    assert put_plan(chain, PLAN).status_code == 200
+    client, focal = chain.world.client, chain.world.focal.headers
+
+    bed1 = client.get("/api/reports/bed1.xlsx?fiscal_year=2025", headers=focal)
+    bed3 = client.get("/api/reports/bed3.xlsx?fiscal_year=2025", headers=focal)
+    pdf = client.get("/api/reports/bed3.pdf?fiscal_year=2025", headers=focal)
+
+    def table(response):
+        sheet = load_workbook(BytesIO(response.get_data())).worksheets[0]
+        rows = [[c.value for c in row] for row in sheet.iter_rows()]
+        headings = next(r for r in rows if r[0] == "Particulars")
+        total = next(r for r in rows if r[0] == "GRAND TOTAL")
+        return rows, dict(zip(headings, total, strict=True))
+
+    rows1, total1 = table(bed1)
+    rows3, total3 = table(bed3)
+    assert bed1.status_code == bed3.status_code == pdf.status_code == 200
+    assert ["FINANCIAL PLAN"] == [r[0] for r in rows1 if r[0] == "FINANCIAL PLAN"] and rows1[1][0] == "BED No. 1"
+    assert rows3[0][0] == "MONTHLY DISBURSEMENT PROGRAM" and rows3[2][0] == "Fiscal Year 2025"
+    assert Decimal(str(total1["January"])) == Decimal("1000000.01") and Decimal(str(total1["Total, 1st Quarter"])) == Decimal("3500000.01")
+    assert Decimal(str(total1["Total for the Year"])) == Decimal("3500000.01") and total1["December"] == 0
+    assert Decimal(str(total3["March"])) == Decimal("999999.99") and Decimal(str(total3["December"])) == Decimal("3500000.00")
+    assert Decimal(str(total3["Total for the Year"])) == Decimal("4499999.99")
+    assert any(r[0] == "Maintenance and Other Operating Expenses" for r in rows1)
+    assert any("Prepared By:" in r for r in rows1) and any("Approved By:" in r for r in rows1)
+    assert pdf.get_data().startswith(b"%PDF-")
