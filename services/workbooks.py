@@ -38,7 +38,15 @@ from services.reports import MfbmLine, MfbmReport
 from services.runtime import get_runtime
 from workflow.text import printable
 
-MONEY = "#,##0.00"
+#: Money in accounting format, as the PDFs print it (workflow.money.accounting):
+#: negatives in parentheses, zero as "-".
+MONEY = '#,##0.00;(#,##0.00);"-"'
+#: How many columns a title row spans: the first printed page's (a wide
+#: table's titles print on its first page, then repeat with the print titles).
+TITLE_SPAN = 8
+#: The print scale of every sheet (percent): body text of 11 pt prints at
+#: 8.25 pt, the smallest issue 13 allows being 8 pt.
+PRINT_SCALE = 75
 PERCENT = "0.00%"
 HEADER_FILL = PatternFill("solid", start_color="1F4788", end_color="1F4788")
 TOTAL_FILL = PatternFill("solid", start_color="D9E1F2", end_color="D9E1F2")
@@ -85,10 +93,10 @@ def put(ws: Worksheet, row: int, column: int, value: Any) -> Cell:
 def _titles(ws: Worksheet, lines: Sequence[str], width: int) -> int:
     """Title rows, merged across the table; returns the next free row."""
     for row, text in enumerate(lines, start=1):
-        put(ws, row, 1, text).font = Font(bold=True, size=13 if row <= 3 else 10,
+        put(ws, row, 1, text).font = Font(bold=True, size=13 if row <= 3 else 11,
                                                             italic=row > 3)
-        ws.cell(row=row, column=1).alignment = Alignment(horizontal="center")
-        ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=width)
+        ws.cell(row=row, column=1).alignment = Alignment(horizontal="left")
+        ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=min(width, TITLE_SPAN))
     return len(lines) + 2
 
 
@@ -124,8 +132,11 @@ def _finish(ws: Worksheet, header_row: int, last_data_row: int, columns: Sequenc
     ws.print_title_rows = f"{header_row}:{header_row}"
     ws.page_setup.orientation = "landscape"
     ws.page_setup.paperSize = ws.PAPERSIZE_LEGAL
-    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    # Printed at a fixed scale, never fitted: fitting a wide table to the page
+    # shrinks its text below 8 pt; at PRINT_SCALE the 11 pt cells print at
+    # 8.25 pt and a wide table runs onto further pages, its key columns on each.
+    ws.page_setup.scale = PRINT_SCALE
+    ws.sheet_properties.pageSetUpPr.fitToPage = False
     ws.print_options.horizontalCentered = True
     ws.page_margins.left = ws.page_margins.right = 0.4
     for index, (header, cap, number_format) in enumerate(columns, start=1):
@@ -279,7 +290,7 @@ def _statement_sheet(workbook: Workbook, statement: Statement, name: str) -> Non
         put(ws, row, 2, value)
         ws.merge_cells(start_row=row, start_column=2, end_row=row, end_column=min(max(width, 2), 12))
         row += 1
-    first_heading = row = row + 1
+    row += 1
     if any(c.group for c in statement.columns):
         for group, indexes in _runs([c.group for c in statement.columns]):
             start = indexes[0] + 1
@@ -318,9 +329,8 @@ def _statement_sheet(workbook: Workbook, statement: Statement, name: str) -> Non
         put(ws, row + 5, column, "Date: " + "_" * 20)
     _finish(ws, header_row, last_data_row, columns, freeze_columns=statement.key_columns)
     ws.auto_filter.ref = None
-    ws.print_title_rows = f"{first_heading}:{header_row}"
+    ws.print_title_rows = f"1:{header_row}"  # titles, interim mark, header block and headings on every page
     ws.print_title_cols = f"A:{get_column_letter(statement.key_columns)}"
-    ws.page_setup.fitToWidth = 2 if width > 16 else 1
     ws.oddHeader.center.text = INTERIM if statement.interim else ""
     if statement.filed:  # the filed copy: read-only unless deliberately unprotected
         ws.protection.sheet = True

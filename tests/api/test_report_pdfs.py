@@ -13,6 +13,7 @@ import pdfplumber
 import pytest
 from openpyxl import load_workbook
 
+from services.workbooks import MONEY as MONEY_FORMAT
 from tests.support import Chain, cli
 from workflow.money import accounting
 
@@ -43,7 +44,7 @@ def workbook_figures(data: bytes) -> list[str]:
     """Every money cell of the workbook in accounting format (zeros aside)."""
     sheet = load_workbook(BytesIO(data)).active
     return [accounting(Decimal(str(c.value))) for row in sheet.iter_rows() for c in row
-            if c.number_format == "#,##0.00" and c.value not in (None, 0)]
+            if c.number_format == MONEY_FORMAT and c.value not in (None, 0)]
 
 
 def test_each_report_as_pdf_shows_the_workbooks_figures_on_numbered_legal_pages(cycle):

@@ -10,6 +10,7 @@ from io import BytesIO
 import pytest
 from openpyxl import load_workbook
 
+from services.workbooks import MONEY as MONEY_FORMAT
 from tests.support import Chain, cli
 
 
@@ -67,7 +68,7 @@ def test_mfbm_report_matches_the_api_to_the_centavo(cycle):
     assert mine[2:8] == ["MSSD", "MOOE", Decimal(program_budget["approved_amount"]), Decimal("3000000.00"),
                          Decimal(program_budget["obligated"]), Decimal(program_budget["disbursed"])]
     assert mine[11] == Decimal("0.7") and mine[12] == Decimal("0.8333")  # 2,100,000 / 3,000,000; 1,750,000 / 2,100,000
-    assert {ws.cell(header_row + 1, c).number_format for c in range(5, 12)} == {"#,##0.00"}
+    assert {ws.cell(header_row + 1, c).number_format for c in range(5, 12)} == {MONEY_FORMAT}
     assert {ws.cell(header_row + 1, c).number_format for c in (12, 13, 14)} == {"0.00%"}
     assert ws.freeze_panes == f"C{header_row + 1}"
     assert ws.print_title_rows == f"${header_row}:${header_row}"

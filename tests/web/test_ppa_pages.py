@@ -12,6 +12,7 @@ from html import unescape
 
 from openpyxl import load_workbook
 
+from services.workbooks import MONEY as MONEY_FORMAT
 from tests import documents
 
 
@@ -108,7 +109,7 @@ def test_the_export_holds_every_filtered_row_in_order_with_text_inert(world, bro
     assert [row[2].value for row in rows[:2]] == ['=HYPERLINK("http://evil.example","Click")', "@SUM(A1:A9)"]
     assert all(row[2].data_type == "s" for row in rows[:2])
     assert rows[2][0].value == "TOTAL" and Decimal(str(rows[2][9].value)) == Decimal("300.30")  # as Excel reads it
-    assert rows[2][9].number_format == "#,##0.00"
+    assert rows[2][9].number_format == MONEY_FORMAT
     assert "fiscal year 2025" in sheet.cell(4, 1).value
 
 
