@@ -71,6 +71,12 @@ REPORT_DESCRIPTIONS = {
         one sheet per fund cluster): header block, the 24 columns, rows by PAP
         and allotment class, signatories; your MOA, or consolidated for
         reviewers; an open quarter's statement is marked interim.""",
+    "far1b": """FAR No. 1-B for a quarter ending
+        (``quarter``) and fund cluster: each allotment (SARO/GARO), each
+        sub-allotment received and issued of the fiscal year to the
+        quarter's end, with number, date, PAP, UACS code, the other party
+        and the amount by allotment class; subtotals that tally with FAR
+        No. 1 columns 6, 9 and 8.""",
 }
 
 
