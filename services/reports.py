@@ -298,6 +298,8 @@ REPORTS = {kind.name: kind for kind in (
     ReportKind("mfbm", "MFBM Budget Execution Report", "MFBM_Budget_Execution", quarterly=False),
     ReportKind("far1", "FAR No. 1 - Statement of Appropriations, Allotments, Obligations, Disbursements and "
                        "Balances", "FAR1_Statement", "services.far1:far1_report"),
+    ReportKind("far1a", "FAR No. 1-A - Summary of Appropriations, Allotments, Obligations, Disbursements and "
+                        "Balances by Object of Expenditures", "FAR1A_Summary", "services.far1a:far1a_report"),
 )}
 REPORT_KINDS = tuple(REPORTS)
 #: The formats each report comes in: an Excel workbook (services.workbooks)
