@@ -31,8 +31,22 @@ from sqlalchemy import select
 
 from db import db
 from db.models import Allotment, BudgetLineItem, Obligation, User
-from services.far1 import CLASSES, COLUMNS, SECTIONS, Far1Line, _lines, appropriations_row, fund_cluster_row
-from services.statements import Statement, StatementLine, reporting_entity, signatories, statement_period
+from services.far1 import (
+    CLASSES,
+    COLUMNS,
+    SECTIONS,
+    Far1Line,
+    _lines,
+    appropriations_row,
+    fund_cluster_row,
+)
+from services.statements import (
+    Statement,
+    StatementLine,
+    reporting_entity,
+    signatories,
+    statement_period,
+)
 
 FORM = "FAR No. 1-A"
 TITLE = ("SUMMARY OF APPROPRIATIONS, ALLOTMENTS, OBLIGATIONS, DISBURSEMENTS AND BALANCES BY OBJECT OF "
@@ -43,13 +57,13 @@ TITLE = ("SUMMARY OF APPROPRIATIONS, ALLOTMENTS, OBLIGATIONS, DISBURSEMENTS AND 
 CLASS_OBJECT_CODES = {"ps": "50100000-00", "mooe": "50200000-00", "finex": "50300000-00", "co": "50600000-00"}
 #: What the statement says under its table about figures that have no object code.
 NOTES = (
-    "Columns 11 to 20, 23 and 24 are shown by the UACS object code of each ORS: the one object code its program "
-    "budget's line items give the allotment class it is charged to (the code the printed ORS carries). An ORS "
-    "whose program budget gives its class no object code, or more than one, is shown on the allotment class's "
-    "line.",
-    "Appropriations and allotments (columns 3 to 10) and unreleased appropriations (column 21) are by allotment "
-    "class only, as enacted and released: they are shown on the allotment class's line. Unobligated allotments "
-    "(column 22) are shown on the class's total line.",
+    ("Columns 11 to 20, 23 and 24 are shown by the UACS object code of each ORS: the one object code its program "
+     "budget's line items give the allotment class it is charged to (the code the printed ORS carries). An ORS "
+     "whose program budget gives its class no object code, or more than one, is shown on the allotment class's "
+     "line."),
+    ("Appropriations and allotments (columns 3 to 10) and unreleased appropriations (column 21) are by allotment "
+     "class only, as enacted and released: they are shown on the allotment class's line. Unobligated allotments "
+     "(column 22) are shown on the class's total line."),
 )
 #: Indexes (0-based) of the columns an object code's line leaves empty: 3–10, 21, 22.
 _NOT_BY_OBJECT = frozenset((*range(2, 10), 20, 21))
