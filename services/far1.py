@@ -21,6 +21,7 @@ later. Money is PHP ``Decimal``, exact; every total is summed here.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -261,10 +262,7 @@ def far1_statements(user: User, fiscal_year: int, moa: str | None = None, *, qua
         for _title, section in sections:
             if section:
                 total.add(section[-1])
-        has_continuing = bool(sections[1][1])
-        header = [*entity.header, fund_cluster_row(cluster),
-                  ("Appropriations", ("[x] Current Year Appropriations   [ ] Supplemental Appropriations   "
-                                      f"[{'x' if has_continuing else ' '}] Continuing Appropriations"))]
+        header = [*entity.header, fund_cluster_row(cluster), appropriations_row(bool(sections[1][1]))]
         out.append(Far1Statement(fiscal_year, period.quarter, period.end, cluster, entity.scope, header, sections,
                                  total, signatories(entity), period.interim))
     return out
@@ -284,6 +282,14 @@ def fund_cluster_row(cluster: str) -> tuple[str, str]:
     Agency Fund")`` (names from rules/default/fund_clusters.yaml)."""
     name = get_runtime().rules.fund_clusters.names.get(cluster, "")
     return "Fund Cluster", f"{cluster} {name}".strip()
+
+
+def appropriations_row(continuing: bool) -> tuple[str, str]:
+    """The header block's tick row of the appropriations a statement holds:
+    current year always, continuing when ``continuing`` (FAR No. 1's and its
+    companions' header, COA-DBM JC 2019-1)."""
+    return "Appropriations", ("[x] Current Year Appropriations   [ ] Supplemental Appropriations   "
+                              f"[{'x' if continuing else ' '}] Continuing Appropriations")
 
 
 def _section_lines(details: dict[tuple, Far1Line]) -> list[Far1Line]:
@@ -318,10 +324,17 @@ def _section_lines(details: dict[tuple, Far1Line]) -> list[Far1Line]:
     return out
 
 
-def _lines(org_ids: list[int], fiscal_year: int, end: date) -> dict[tuple, Far1Line]:
+def _lines(org_ids: list[int], fiscal_year: int, end: date, *,
+           object_code: Callable[[Obligation], str] | None = None) -> dict[tuple, Far1Line]:
     """The detail lines keyed ``(fund cluster, section, organization code,
     UACS code, title, PPA id, class)``: everything of ``org_ids`` dated on
-    or before ``end`` (one statement per table, whatever the number of rows)."""
+    or before ``end`` (one statement per table, whatever the number of rows).
+
+    With ``object_code`` (FAR No. 1-A, ``services.far1a``) the key has an
+    eighth part: the UACS object code ``object_code(obligation)`` gives an
+    obligation (its NORSA, cancellation, DVs and unpaid balance follow it),
+    ``""`` for what has no object code (appropriations, allotments, and an
+    obligation it gives ``""``)."""
     if not org_ids:
         return {}
     start = date(fiscal_year, 1, 1)
@@ -330,11 +343,11 @@ def _lines(org_ids: list[int], fiscal_year: int, end: date) -> dict[tuple, Far1L
     lines: dict[tuple, Far1Line] = {}
     budgets: dict[int, ProgramBudget] = {}
 
-    def line(budget: ProgramBudget, section: int, klass: str, org_id: int) -> Far1Line:
+    def line(budget: ProgramBudget, section: int, klass: str, org_id: int, code: str = "") -> Far1Line:
         ppa = budget.ppa
         pap = budget.pap_code or ppa.program_code or f"PPA-{ppa.id}"
         org = codes.get(org_id, "") if len(org_ids) > 1 else ""
-        key = (budget.fund_cluster, section, org, pap, ppa.title, ppa.id, klass)
+        key = (budget.fund_cluster, section, org, pap, ppa.title, ppa.id, klass, *((code,) if object_code else ()))
         if key not in lines:
             lines[key] = Far1Line(CLASS_LABEL[klass], CLASS_UACS[klass], allotment_class=klass)
         return lines[key]
@@ -440,7 +453,8 @@ def _lines(org_ids: list[int], fiscal_year: int, end: date) -> dict[tuple, Far1L
         section = section_of[a.id]
         if section == 1 and a.id not in continuing and o.id not in carried_obligations:
             continue
-        target = line(a.program_budget, section, a.allotment_class, a.organization_id)
+        target = line(a.program_budget, section, a.allotment_class, a.organization_id,
+                      object_code(o) if object_code else "")
         active = o.amount
         for day, amount in [(o.obligation_date, o.amount), *((j.adjustment_date, j.amount) for j in norsa[o.id])]:
             if (q := quarter_in_year(day)) is not None:

@@ -298,6 +298,8 @@ REPORTS = {kind.name: kind for kind in (
     ReportKind("mfbm", "MFBM Budget Execution Report", "MFBM_Budget_Execution", quarterly=False),
     ReportKind("far1", "FAR No. 1 - Statement of Appropriations, Allotments, Obligations, Disbursements and "
                        "Balances", "FAR1_Statement", "services.far1:far1_report"),
+    ReportKind("far1a", "FAR No. 1-A - Summary of Appropriations, Allotments, Obligations, Disbursements and "
+                        "Balances by Object of Expenditures", "FAR1A_Summary", "services.far1a:far1a_report"),
     ReportKind("far1b", "FAR No. 1-B - List of Allotments and Sub-Allotments", "FAR1B_List",
                "services.far1b:far1b_report"),
     ReportKind("bed1", "BED No. 1 - Financial Plan", "BED1_Financial_Plan", "services.bed:bed1_report",

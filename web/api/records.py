@@ -71,6 +71,10 @@ REPORT_DESCRIPTIONS = {
         one sheet per fund cluster): header block, the 24 columns, rows by PAP
         and allotment class, signatories; your MOA, or consolidated for
         reviewers; an open quarter's statement is marked interim.""",
+    "far1a": """FAR No. 1's columns for a quarter ending
+        and fund cluster, rows by allotment class and UACS object code (each
+        ORS under its program budget's one object code of its class;
+        appropriations and allotments, by class only, on the class's line).""",
     "far1b": """FAR No. 1-B for a quarter ending
         (``quarter``) and fund cluster: each allotment (SARO/GARO), each
         sub-allotment received and issued of the fiscal year to the
