@@ -298,6 +298,10 @@ REPORTS = {kind.name: kind for kind in (
     ReportKind("mfbm", "MFBM Budget Execution Report", "MFBM_Budget_Execution", quarterly=False),
     ReportKind("far1", "FAR No. 1 - Statement of Appropriations, Allotments, Obligations, Disbursements and "
                        "Balances", "FAR1_Statement", "services.far1:far1_report"),
+    ReportKind("far3", "FAR No. 3 - Aging of Due and Demandable Obligations", "FAR3_Aging",
+               "services.far3:far3_report"),
+    ReportKind("far4", "FAR No. 4 - Summary Report of Disbursements", "FAR4_Disbursements",
+               "services.far4:far4_report"),
 )}
 REPORT_KINDS = tuple(REPORTS)
 #: The formats each report comes in: an Excel workbook (services.workbooks)

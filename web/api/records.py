@@ -71,6 +71,14 @@ REPORT_DESCRIPTIONS = {
         one sheet per fund cluster): header block, the 24 columns, rows by PAP
         and allotment class, signatories; your MOA, or consolidated for
         reviewers; an open quarter's statement is marked interim.""",
+    "far3": """As at a quarter's end (``quarter``; default
+        the last closed one), per fund cluster: each ORS with deliveries
+        accepted and not yet paid, aged 1-30, 31-60, 61-90, 91-365 days and
+        over one year, by allotment class; totals equal FAR No. 1 column 23.""",
+    "far4": """The year's disbursements up to a quarter's
+        end, per fund cluster: months as columns with quarter totals, rows by
+        allotment class and mode of payment (NCA through MDS checks or ADA,
+        commercial checks, others); quarter totals equal FAR No. 1 columns 16-19.""",
 }
 
 
