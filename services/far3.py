@@ -67,8 +67,8 @@ FAR3_SIGNATURES = (
     ("Certified Correct:", "chief_accountant", "Aging of due and demandable obligations"),
     ("Approved By:", "head_of_agency", ""),
 )
-NOTES = ("Due and demandable: deliveries accepted, not yet paid (FAR No. 1 column 23). Aged from the day each "
-         "delivery was accepted to the quarter's end; payments settle the oldest deliveries first.",)
+NOTES = (("Due and demandable: deliveries accepted, not yet paid (FAR No. 1 column 23). Aged from the day each "
+          "delivery was accepted to the quarter's end; payments settle the oldest deliveries first."),)
 
 
 def aging(unpaid: UnpaidObligation, end: date) -> list[Decimal]:

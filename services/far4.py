@@ -28,7 +28,13 @@ from decimal import Decimal
 
 from db.models import User
 from db.models.budget import PAYMENT_METHODS
-from services.far1 import CLASSES, SECTIONS, DisbursementPosting, fund_cluster_row, read_chain
+from services.far1 import (
+    CLASSES,
+    SECTIONS,
+    DisbursementPosting,
+    fund_cluster_row,
+    read_chain,
+)
 from services.statements import (
     MONEY,
     QUARTERS,
