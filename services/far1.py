@@ -324,11 +324,65 @@ def _section_lines(details: dict[tuple, Far1Line]) -> list[Far1Line]:
     return out
 
 
-def _lines(org_ids: list[int], fiscal_year: int, end: date, *,
+@dataclass(frozen=True)
+class UnpaidObligation:
+    """One obligation unpaid at a quarter's end, as FAR No. 1 counts it in
+    columns 23–24 (its companions, FAR No. 3, list these).
+
+    Attributes:
+        key: the FAR No. 1 detail line it is counted in (``_lines``' key).
+        obligation: the ORS.
+        due, not_due: PHP due and demandable (accepted less disbursed, at
+            most the unpaid balance) and not yet due and demandable.
+        disbursed: PHP paid on it by DVs not voided by the quarter's end.
+        deliveries: ``(accepted on, PHP)`` of the deliveries accepted by then, oldest first.
+    """
+
+    key: tuple
+    obligation: Obligation
+    due: Decimal
+    not_due: Decimal
+    disbursed: Decimal
+    deliveries: tuple[tuple[date, Decimal], ...]
+
+
+@dataclass(frozen=True)
+class DisbursementPosting:
+    """One movement of FAR No. 1 columns 16–19: a DV's amount on its date,
+    or its void's reversal (negative) on the void's date, both in the year
+    and on or before the quarter's end; ``key``: its detail line."""
+
+    key: tuple
+    disbursement: Disbursement
+    day: date
+    amount: Decimal
+
+
+@dataclass
+class ChainDetail:
+    """What FAR No. 1's balances and disbursements are made of, row by row,
+    for the companion reports that list or regroup them (FAR No. 3, FAR
+    No. 4): the unpaid obligations and the disbursement postings."""
+
+    unpaid: list[UnpaidObligation] = field(default_factory=list)
+    disbursements: list[DisbursementPosting] = field(default_factory=list)
+
+
+def read_chain(organization_ids: list[int], fiscal_year: int, end: date) -> tuple[dict[tuple, Far1Line], ChainDetail]:
+    """FAR No. 1's detail lines (``_lines``) and, read in the same pass, the
+    rows they are made of (``ChainDetail``), so a companion report's totals
+    are FAR No. 1's by construction: one reading of the money chain."""
+    detail = ChainDetail()
+    return _lines(organization_ids, fiscal_year, end, detail), detail
+
+
+def _lines(org_ids: list[int], fiscal_year: int, end: date, detail: ChainDetail | None = None, *,
            object_code: Callable[[Obligation], str] | None = None) -> dict[tuple, Far1Line]:
     """The detail lines keyed ``(fund cluster, section, organization code,
     UACS code, title, PPA id, class)``: everything of ``org_ids`` dated on
-    or before ``end`` (one statement per table, whatever the number of rows).
+    or before ``end`` (one statement per table, whatever the number of rows);
+    ``detail``, when given, gets the unpaid obligations and disbursement
+    postings counted (``read_chain``).
 
     With ``object_code`` (FAR No. 1-A, ``services.far1a``) the key has an
     eighth part: the UACS object code ``object_code(obligation)`` gives an
@@ -341,6 +395,7 @@ def _lines(org_ids: list[int], fiscal_year: int, end: date, *,
     codes = {org_id: code for org_id, code in db.session.execute(select(Organization.id, Organization.code).where(
         Organization.id.in_(org_ids)))}
     lines: dict[tuple, Far1Line] = {}
+    keys: dict[int, tuple] = {}  # id of a line -> its key
     budgets: dict[int, ProgramBudget] = {}
 
     def line(budget: ProgramBudget, section: int, klass: str, org_id: int, code: str = "") -> Far1Line:
@@ -350,6 +405,7 @@ def _lines(org_ids: list[int], fiscal_year: int, end: date, *,
         key = (budget.fund_cluster, section, org, pap, ppa.title, ppa.id, klass, *((code,) if object_code else ()))
         if key not in lines:
             lines[key] = Far1Line(CLASS_LABEL[klass], CLASS_UACS[klass], allotment_class=klass)
+            keys[id(lines[key])] = key
         return lines[key]
 
     # A, columns 3–4: enacted program budgets of the year's PPAs, and their adjustments
@@ -439,9 +495,11 @@ def _lines(org_ids: list[int], fiscal_year: int, end: date, *,
         if d.posted and d.disbursement_date <= end:
             paid[d.obligation_id].append(d)
     accepted: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    deliveries: dict[int, list[tuple[date, Decimal]]] = defaultdict(list)
     for delivery in db.session.scalars(select(Delivery).where(Delivery.organization_id.in_(org_ids),
                                                               Delivery.accepted_on <= end)):
         accepted[delivery.obligation_id] += delivery.amount
+        deliveries[delivery.obligation_id].append((delivery.accepted_on, delivery.amount))
 
     def quarter_in_year(day: date) -> int | None:
         return period_of(day)[1] if start <= day <= end else None
@@ -455,6 +513,7 @@ def _lines(org_ids: list[int], fiscal_year: int, end: date, *,
             continue
         target = line(a.program_budget, section, a.allotment_class, a.organization_id,
                       object_code(o) if object_code else "")
+        key = keys[id(target)]
         active = o.amount
         for day, amount in [(o.obligation_date, o.amount), *((j.adjustment_date, j.amount) for j in norsa[o.id])]:
             if (q := quarter_in_year(day)) is not None:
@@ -469,8 +528,12 @@ def _lines(org_ids: list[int], fiscal_year: int, end: date, *,
             voided = d.voided_on is not None and d.voided_on <= end
             if (q := quarter_in_year(d.disbursement_date)) is not None:
                 target.disbursements[q] += d.amount
+                if detail is not None:
+                    detail.disbursements.append(DisbursementPosting(key, d, d.disbursement_date, d.amount))
             if voided and (q := quarter_in_year(d.voided_on)) is not None:
                 target.disbursements[q] -= d.amount
+                if detail is not None:
+                    detail.disbursements.append(DisbursementPosting(key, d, d.voided_on, -d.amount))
             if not voided:
                 disbursed += d.amount
         if not cancelled:
@@ -478,4 +541,7 @@ def _lines(org_ids: list[int], fiscal_year: int, end: date, *,
             due = min(max(accepted[o.id] - disbursed, ZERO), unpaid)
             target.due += due
             target.not_due += unpaid - due
+            if detail is not None and unpaid:
+                detail.unpaid.append(UnpaidObligation(key, o, due, unpaid - due, disbursed,
+                                                      tuple(sorted(deliveries[o.id]))))
     return lines

@@ -81,6 +81,14 @@ REPORT_DESCRIPTIONS = {
         quarter's end, with number, date, PAP, UACS code, the other party
         and the amount by allotment class; subtotals that tally with FAR
         No. 1 columns 6, 9 and 8.""",
+    "far3": """As at a quarter's end (``quarter``; default
+        the last closed one), per fund cluster: each ORS with deliveries
+        accepted and not yet paid, aged 1-30, 31-60, 61-90, 91-365 days and
+        over one year, by allotment class; totals equal FAR No. 1 column 23.""",
+    "far4": """The year's disbursements up to a quarter's
+        end, per fund cluster: months as columns with quarter totals, rows by
+        allotment class and mode of payment (NCA through MDS checks or ADA,
+        commercial checks, others); quarter totals equal FAR No. 1 columns 16-19.""",
 }
 
 
