@@ -71,6 +71,11 @@ REPORT_DESCRIPTIONS = {
         one sheet per fund cluster): header block, the 24 columns, rows by PAP
         and allotment class, signatories; your MOA, or consolidated for
         reviewers; an open quarter's statement is marked interim.""",
+    "raod": """The registries of allotments, obligations
+        and disbursements (GAM Appendix 9A-9D), one sheet per allotment class
+        and fund cluster: each PAP's entries in date order up to the quarter's
+        end (reference, particulars, UACS object code, amounts) with running
+        balances; reversals and adjustments as entries of their own dates.""",
 }
 
 
