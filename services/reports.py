@@ -306,6 +306,8 @@ REPORTS = {kind.name: kind for kind in (
                "services.far3:far3_report"),
     ReportKind("far4", "FAR No. 4 - Summary Report of Disbursements", "FAR4_Disbursements",
                "services.far4:far4_report"),
+    ReportKind("raod", "Registry of Allotments, Obligations and Disbursements (RAOD)", "RAOD_Registry",
+               "services.raod:raod_report"),
     ReportKind("bed1", "BED No. 1 - Financial Plan", "BED1_Financial_Plan", "services.bed:bed1_report",
                quarterly=False),
     ReportKind("bed3", "BED No. 3 - Monthly Disbursement Program", "BED3_Monthly_Disbursement_Program",

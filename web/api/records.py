@@ -89,6 +89,11 @@ REPORT_DESCRIPTIONS = {
         end, per fund cluster: months as columns with quarter totals, rows by
         allotment class and mode of payment (NCA through MDS checks or ADA,
         commercial checks, others); quarter totals equal FAR No. 1 columns 16-19.""",
+    "raod": """The registries of allotments, obligations
+        and disbursements (GAM Appendix 9A-9D), one sheet per allotment class
+        and fund cluster: each PAP's entries in date order up to the quarter's
+        end (reference, particulars, UACS object code, amounts) with running
+        balances; reversals and adjustments as entries of their own dates.""",
 }
 
 
