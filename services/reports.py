@@ -444,10 +444,10 @@ def reports_dir() -> Path:
 def generate_report_file(report: str, fiscal_year: int, moa: str | None, user_id: int, output: str,
                          as_of: str | None = None, quarter: int | None = None,
                          fund_cluster: str | None = None) -> dict:
-    """Write a report (``mfbm`` or ``far1``) for a background job, seen as the
+    """Write a report (a name of ``REPORTS``) for a background job, seen as the
     user who asked, in the format ``output``'s suffix names (``.xlsx``,
     ``.pdf``); idempotent (same file, same content). ``as_of``: ISO date;
-    ``quarter``, ``fund_cluster``: FAR No. 1's."""
+    ``quarter``, ``fund_cluster``: a statement's."""
     user = db.session.get(User, user_id)
     fmt = "pdf" if output.endswith(".pdf") else "xlsx"
     data, rows = build_report(user, report, fiscal_year, moa, fmt,

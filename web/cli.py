@@ -599,15 +599,17 @@ def job_enqueue(kind: str, arguments: tuple[str, ...]) -> None:
 @click.option("--as-of", type=click.DateTime(formats=["%Y-%m-%d"]),
               help="mfbm: count only what is dated on or before this day, YYYY-MM-DD (default: today)")
 @click.option("--quarter", type=click.IntRange(1, 4),
-              help="far1: the quarter ending (default: the last closed quarter, else the current one)")
-@click.option("--fund-cluster", help="far1: one fund cluster, e.g. 01 (default: each on its own sheet)")
+              help="a statement's quarter ending (default: the last closed quarter, else the current one)")
+@click.option("--fund-cluster", help="a statement's fund cluster, e.g. 01 (default: each on its own sheet)")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
               help="where to write the file (default: its usual name in out/)")
 def report(kind: str, fiscal_year: int, moa: str | None, fmt: str, as_of, quarter: int | None,
            fund_cluster: str | None, out: Path | None) -> None:
-    """Write the MFBM Budget Execution Report (mfbm) or FAR No. 1 (far1,
-    the SAAODB for a quarter ending) of a fiscal year as an Excel workbook
-    or a PDF."""
+    """Write a report of a fiscal year as an Excel workbook or a PDF: the
+    MFBM Budget Execution Report (mfbm); FAR No. 1, the SAAODB (far1), and
+    its companions FAR No. 1-A (far1a), 1-B (far1b), 3 (far3), 4 (far4) and
+    the RAOD (raod), each for a quarter ending; BED No. 1 and No. 3 (bed1,
+    bed3), the year's plan (docs/design.md §8)."""
     with app_context():
         data, rows = reports.build_report(Operator(), kind, fiscal_year, moa, fmt,
                                           as_of=as_of.date() if as_of else None, quarter=quarter,

@@ -1152,9 +1152,9 @@ class ReportQuerySchema(Schema):
     as_of = fields.Date(metadata={"description": "MFBM report: count only what is dated on or before this day "
                                                  "(default: today, Asia/Manila)"})
     quarter = fields.Integer(validate=validate.Range(min=1, max=4), metadata={
-        "description": "FAR No. 1: the quarter ending (1-4; default the last closed quarter, else the current one)"})
+        "description": "a statement (FAR No. 1, 1-A, 1-B, 3, 4, RAOD): the quarter ending (1-4; default the last closed quarter, else the current one)"})
     fund_cluster = fields.String(validate=validate.Regexp(r"^[0-9]{2}$", error="two digits, e.g. 01"), metadata={
-        "description": "FAR No. 1: one fund cluster (default: each fund cluster on its own sheet)"})
+        "description": "a statement: one fund cluster (default: each fund cluster on its own sheet)"})
     run_as_job = fields.Boolean(load_default=False, data_key="async",
                                 metadata={"description": "generate in the background: 202 with the job"})
 
