@@ -15,7 +15,7 @@ export TEST_DATABASE_URL TEST_REDIS_URL
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: install run test demo bench load screenshots rules-check clean
+.PHONY: install run test demo bench load screenshots report-images rules-check clean
 
 install: $(STAMP)
 
@@ -53,6 +53,10 @@ load: install
 ## screenshots: a PNG of every page of the web app at 1440 and 390 px wide, in out/screenshots/ (needs chromium)
 screenshots: install
 	$(BIN)/python -m tests.browser.screenshots out/screenshots
+
+## report-images: the first page of every report as printed, as PNG, in docs/reports/
+report-images: install
+	$(BIN)/python -m tests.report_images docs/reports
 
 rules-check: install
 	$(BIN)/ppaflow rules check
