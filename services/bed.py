@@ -1,5 +1,5 @@
 """The budget execution documents as printed (DBM; issue 13 item 3;
-docs/design.md §8 "BED No. 1 and No. 3 as built"): BED No. 1, the Financial
+docs/design.md §8, and §12 "Financial plan (BED No. 1 and No. 3)"): BED No. 1, the Financial
 Plan (obligations planned per month), and BED No. 3, the Monthly
 Disbursement Program (disbursements planned per month), of a reporting
 entity for a fiscal year, from the plans entered per PPA
@@ -117,7 +117,7 @@ def _statement(user: User, fiscal_year: int, moa: str | None, figure: str, fund_
     lines.append(StatementLine(_values("GRAND TOTAL", "", total), "total"))
     header = [*entity.header, fund_cluster_row(fund_cluster) if fund_cluster else ("Fund Cluster", "All")]
     return Statement(form=form, title=title, period=f"Fiscal Year {fiscal_year}", header=header, columns=COLUMNS,
-                     lines=lines, signatories=signatories(entity, BED_SIGNATURES), interim=False,
+                     lines=lines, signatories=signatories(entity, BED_SIGNATURES), interim=False, plan=True,
                      scope=f"{form} - {entity.scope}", sheet=f"{form} FY {fiscal_year}", key_columns=2)
 
 

@@ -34,7 +34,7 @@ from db.models import (
 from services.access import sees_all_organizations, visible_ppas
 from services.calendar import today
 from services.runtime import get_runtime
-from workflow.errors import Conflict, NotFound
+from workflow.errors import Conflict, NotFound, ValidationFailed
 from workflow.money import ZERO
 
 
@@ -340,9 +340,21 @@ def build_report(user: User, kind: str, fiscal_year: int, moa: str | None = None
     if kind == "mfbm":
         report = mfbm_report(user, fiscal_year, moa, as_of=as_of)
         return (mfbm_pdf(report) if pdf else mfbm_workbook(report)), len(report.rows)
+    check_fund_cluster(fund_cluster)
     statements = REPORTS[kind].statements(user, fiscal_year, moa, quarter=quarter, fund_cluster=fund_cluster)
     lines = sum(len(s.lines) for s in statements)
     return (statements_pdf(statements) if pdf else statements_workbook(statements)), lines
+
+
+def check_fund_cluster(fund_cluster: str | None) -> None:
+    """Refuse a fund cluster rules/default/fund_clusters.yaml does not list.
+
+    Raises:
+        ValidationFailed: ``fund_cluster`` is not a listed code (422, on the field).
+    """
+    names = get_runtime().rules.fund_clusters.names
+    if fund_cluster is not None and fund_cluster not in names:
+        raise ValidationFailed({"fund_cluster": [f"no fund cluster {fund_cluster}; one of {', '.join(names)}"]})
 
 
 def file_name(kind: str, fiscal_year: int, moa: str | None, fmt: str = "xlsx", *, quarter: int | None = None,
@@ -350,7 +362,9 @@ def file_name(kind: str, fiscal_year: int, moa: str | None, fmt: str = "xlsx", *
     """The download name, e.g. ``MFBM_Budget_Execution_FY2025_MSSD.xlsx``
     (``.pdf`` for the PDF); a statement adds the quarter and fund cluster
     when asked for (``FAR1_Statement_FY2025_Q1_FC01_MSSD.xlsx``)."""
-    extra = (f"_Q{quarter}" if quarter else "") + (f"_FC{fund_cluster}" if fund_cluster else "")
+    quarterly = REPORTS[kind].quarterly
+    extra = (f"_Q{quarter}" if quarter and quarterly else "") + (
+        f"_FC{fund_cluster}" if fund_cluster and kind != "mfbm" else "")
     return f"{REPORTS[kind].stem}_FY{fiscal_year}{extra}{'_' + moa if moa else ''}.{fmt}"
 
 
@@ -370,17 +384,32 @@ def statement_status(user: User, kind: str, fiscal_year: int, moa: str | None, q
 #: The preview's resolution: the first page of a Legal landscape PDF at
 #: 1.25 × 72 dpi is 1,260 × 765 pixels.
 PREVIEW_SCALE = 1.25
+#: At most this many lines are laid out for a preview (a Legal landscape page holds about 30).
+PREVIEW_LINES = 40
 
 
 def first_page_png(user: User, kind: str, fiscal_year: int, moa: str | None, *, quarter: int | None = None,
                    fund_cluster: str | None = None) -> bytes:
-    """The first page of report ``kind``'s PDF (``build_report``) as PNG
-    bytes, drawn by PDFium (pypdfium2), for the Reports page's preview."""
+    """The first page of report ``kind``'s PDF as PNG bytes, drawn by PDFium
+    (pypdfium2), for the Reports page's preview: only what fits on a first
+    page is laid out (the first statement's first ``PREVIEW_LINES`` lines,
+    the MFBM report's first rows), so a preview costs the same whatever the
+    size of the year."""
     from io import BytesIO
 
     import pypdfium2
 
-    data, _rows = build_report(user, kind, fiscal_year, moa, "pdf", quarter=quarter, fund_cluster=fund_cluster)
+    from dataclasses import replace
+
+    from services.printing import mfbm_pdf, statements_pdf
+
+    if kind == "mfbm":
+        report = mfbm_report(user, fiscal_year, moa)
+        data = mfbm_pdf(replace(report, rows=report.rows[:PREVIEW_LINES]))
+    else:
+        check_fund_cluster(fund_cluster)
+        first = REPORTS[kind].statements(user, fiscal_year, moa, quarter=quarter, fund_cluster=fund_cluster)[0]
+        data = statements_pdf([replace(first, lines=first.lines[:PREVIEW_LINES])])
     document = pypdfium2.PdfDocument(data)
     try:
         image = document[0].render(scale=PREVIEW_SCALE).to_pil()
@@ -399,9 +428,11 @@ def report_scope(user: User, moa: str | None) -> str | None:
 
     Raises:
         NotFound: ``moa`` is another organization's, for such a user (as
-            that organization's PPAs are, to them).
+            that organization's PPAs are, to them); no organization has the code ``moa``.
     """
     if sees_all_organizations(user):
+        if moa is not None and db.session.scalar(select(Organization.id).where(Organization.code == moa)) is None:
+            raise NotFound(f"no organization {moa}")
         return moa
     own = user.organization.code if user.organization is not None else None
     if own is None or moa not in (None, own):

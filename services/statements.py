@@ -28,11 +28,12 @@ from typing import Any
 from sqlalchemy import select
 
 from db import db
-from db.models import Organization, PeriodClosure, Ppa, User
+from db.models import Allotment, Organization, PeriodClosure, Ppa, User
 from db.models.period import CLOSED_STATUSES
 from services.access import sees_all_organizations
 from services.calendar import today
 from services.periods import quarter_end
+from workflow.errors import NotFound
 from workflow.validity import period_of
 
 QUARTERS = (1, 2, 3, 4)
@@ -103,6 +104,8 @@ class Statement:
     sheet: str = "Statement"
     key_columns: int = 1
     notes: Sequence[str] = field(default_factory=tuple)
+    #: A plan (the BED forms) changes freely: never a filed copy.
+    plan: bool = False
 
     @property
     def title_lines(self) -> list[str]:
@@ -112,8 +115,8 @@ class Statement:
 
     @property
     def filed(self) -> bool:
-        """A statement of a closed period: the copy that is filed."""
-        return not self.interim
+        """A statement of a closed period: the copy that is filed (a plan never is)."""
+        return not self.interim and not self.plan
 
 
 # -- what the statements share ------------------------------------------------------------------------------------
@@ -148,22 +151,31 @@ def reporting_entity(user: User, fiscal_year: int, moa: str | None) -> Reporting
     """The reporting entity of a statement for ``user``: the MOA ``moa``
     (its code), or, for ``None``, every organization ``user`` sees,
     consolidated, headed and signed by MFBM (``services.reports.report_scope``
-    decides ``moa`` for a caller)."""
+    decides ``moa`` for a caller).
+
+    Raises:
+        NotFound: no organization has the code ``moa``.
+    """
     query = select(Organization).order_by(Organization.code)
     if moa:
         query = query.where(Organization.code == moa)
     elif not sees_all_organizations(user):
         query = query.where(Organization.id == user.organization_id)
     organizations = list(db.session.scalars(query))
+    if moa and not organizations:
+        raise NotFound(f"no organization {moa}")
     ids = [o.id for o in organizations]
-    if moa and organizations:
+    if moa:
         org = organizations[0]
         return ReportingEntity(organizations, ids, [
             ("Department", org.department or REGION), ("Agency", org.agency or org.name),
             ("Operating Unit", org.operating_unit), ("Organization Code (UACS)", org.uacs_code or "")],
             org, f"MOA: {moa}")
-    reporting = list(db.session.scalars(select(Ppa.organization_id).distinct().where(
-        Ppa.organization_id.in_(ids), Ppa.fiscal_year == fiscal_year))) if ids else []
+    # whose closing counts: every MOA with PPAs in the year or with any allotment (continuing ones and
+    # sub-allotments received included), so a filed consolidated statement has no figure that can still move
+    reporting = sorted(set(db.session.scalars(select(Ppa.organization_id).where(
+        Ppa.organization_id.in_(ids), Ppa.fiscal_year == fiscal_year))) | set(db.session.scalars(
+        select(Allotment.organization_id).where(Allotment.organization_id.in_(ids))))) if ids else []
     mfbm = db.session.scalar(select(Organization).where(Organization.code == "MFBM"))
     return ReportingEntity(organizations, reporting, [
         ("Department", REGION), ("Agency", "All ministries, offices and agencies (consolidated)"),

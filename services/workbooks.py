@@ -136,6 +136,8 @@ def _finish(ws: Worksheet, header_row: int, last_data_row: int, columns: Sequenc
     # shrinks its text below 8 pt; at PRINT_SCALE the 11 pt cells print at
     # 8.25 pt and a wide table runs onto further pages, its key columns on each.
     ws.page_setup.scale = PRINT_SCALE
+    ws.oddFooter.left.text = f"Generated {_stamp()} (Asia/Manila) by ppaflow"
+    ws.oddFooter.right.text = "Page &P of &N"
     ws.sheet_properties.pageSetUpPr.fitToPage = False
     ws.print_options.horizontalCentered = True
     ws.page_margins.left = ws.page_margins.right = 0.4
@@ -332,6 +334,7 @@ def _statement_sheet(workbook: Workbook, statement: Statement, name: str) -> Non
     ws.print_title_rows = f"1:{header_row}"  # titles, interim mark, header block and headings on every page
     ws.print_title_cols = f"A:{get_column_letter(statement.key_columns)}"
     ws.oddHeader.center.text = INTERIM if statement.interim else ""
+    ws.oddFooter.left.text = f"Generated {_stamp()} (Asia/Manila) by ppaflow - {statement.scope}"[:200]
     if statement.filed:  # the filed copy: read-only unless deliberately unprotected
         ws.protection.sheet = True
 

@@ -188,3 +188,27 @@ def test_bed1_and_bed3_print_the_plan_by_month_quarter_and_year_to_the_centavo(c
     assert any(r[0] == "Maintenance and Other Operating Expenses" for r in rows1)
     assert any("Prepared By:" in r for r in rows1) and any("Approved By:" in r for r in rows1)
     assert pdf.get_data().startswith(b"%PDF-")
+
+
+def test_a_plan_prints_as_an_unprotected_sheet_and_its_name_claims_no_quarter(chain):
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    response = chain.world.client.get("/api/reports/bed1.xlsx?fiscal_year=2025&quarter=2",
+                                      headers=chain.world.focal.headers)
+
+    assert response.status_code == 200
+    assert "BED1_Financial_Plan_FY2025_MSSD.xlsx" in response.headers["Content-Disposition"]
+    assert load_workbook(BytesIO(response.get_data())).worksheets[0].protection.sheet is False
+
+
+def test_a_statement_of_an_unknown_moa_is_404_and_of_an_unlisted_fund_cluster_422_for_every_report(chain):
+    client, analyst = chain.world.client, chain.world.budget_analyst.headers
+    from services.reports import REPORT_KINDS
+
+    for name in REPORT_KINDS:
+        unknown = client.get(f"/api/reports/{name}.xlsx?fiscal_year=2025&moa=NOPE", headers=analyst)
+        assert unknown.status_code == 404, name
+    cluster = client.get("/api/reports/far1.xlsx?fiscal_year=2025&fund_cluster=99", headers=analyst)
+    assert cluster.status_code == 422 and "fund_cluster" in cluster.get_json()["errors"]

@@ -76,6 +76,7 @@ def test_every_workbook_prints_through_libreoffice_at_8_pt_or_larger_on_legal_la
         assert pages, name
         assert {page["size"] for page in pages} == {LEGAL_LANDSCAPE}, name
         assert min(page["smallest"] for page in pages if page["smallest"] is not None) >= 8, name
+        assert all(re.search(r"Page \d+ of \d+", page["text"]) for page in pages), name  # the sheet's footer
 
 
 def test_every_pdf_is_numbered_page_x_of_y_at_8_pt_or_larger_on_legal_landscape(files):
@@ -92,6 +93,7 @@ def test_every_pdf_is_numbered_page_x_of_y_at_8_pt_or_larger_on_legal_landscape(
             x = x + 1 if x < expected_total(expected) else 1
             expected.append((x, int(match.group(2))))
         assert [(int(m.group(1)), int(m.group(2))) for m in numbers] == expected, name
+        assert expected[-1][0] == expected[-1][1], name  # the last statement ends on its last page
 
 
 def expected_total(expected: list[tuple[int, int]]) -> int:
