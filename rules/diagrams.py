@@ -71,13 +71,12 @@ def render(rules: RuleSet, fmt: str, workflow: str | None = None) -> tuple[str, 
     name = workflow or PPA_WORKFLOW
     known = machines(rules)
     if name not in known:
-        raise ValidationFailed({"workflow": [f"no workflow {name!r} in this rule set; "
-                                             f"known: {', '.join(known)}"]})
+        raise ValidationFailed({"workflow": [f"no workflow {name!r} in this rule set; known: {', '.join(known)}"]})
     if fmt == "mermaid":
         return mermaid(rules, name), FORMATS[fmt]
     if name not in rules.workflows:
-        raise ValidationFailed({"workflow": [f"BPMN is drawn only of workflows with people on their edges "
-                                             f"({', '.join(rules.workflows)}), not {name!r}"]})
+        message = f"BPMN is drawn only of workflows with people on their edges ({', '.join(rules.workflows)})"
+        raise ValidationFailed({"workflow": [f"{message}, not {name!r}"]})
     return bpmn(rules, name), FORMATS[fmt]
 
 
@@ -204,8 +203,8 @@ def bpmn(rules: RuleSet, workflow: str = PPA_WORKFLOW) -> str:
         task = _el(process, "userTask", id=node[state.name], name=state.label)
         roles = ", ".join(lane_of[state.name]) or "nobody"
         due = f"; due in {state.due_in_days} days" if state.due_in_days else ""
-        _el(task, "documentation").text = (f"Stage {state.name}, acted on by {roles}{due}. Complete it with the variable "
-                                           f"decision set to the trigger fired.")
+        _el(task, "documentation").text = (f"Stage {state.name}, acted on by {roles}{due}. Complete it with "
+                                           f"the variable decision set to the trigger fired.")
         wire(task, node[state.name])
         gateway = _el(process, "exclusiveGateway", id=f"Gateway_{state.name}", name=f"{state.label}: decision")
         wire(gateway, f"Gateway_{state.name}")
