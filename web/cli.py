@@ -467,6 +467,40 @@ def rules_check(directory: Path | None) -> None:
     click.echo(f"rule-set hash {loaded.hash}")
 
 
+# -- diagrams of a rule set (issue 14 item 5; docs/design.md §6 "Diagrams") --------------------------------------
+
+
+@rules.command("diagram")
+@click.option("--format", "fmt", type=click.Choice(["mermaid", "bpmn"]), default="mermaid", show_default=True,
+              help="mermaid: a stateDiagram-v2; bpmn: BPMN 2.0 XML of a workflow with people on its edges.")
+@click.option("--workflow", default=None,
+              help="a workflow of workflows/*.yaml, or work_item_status (mermaid only); default ppa_approval.")
+@click.argument("directory", required=False, type=click.Path(path_type=Path))
+def rules_diagram(fmt: str, workflow: str | None, directory: Path | None) -> None:
+    """Print a diagram of the rule files in DIRECTORY (default: the rules in
+    force): the mermaid state diagram of a machine (roles on its edges, final
+    stages marked) or the BPMN 2.0 XML of a workflow. Exits 1 with the errors
+    when the rule set is broken or the workflow unknown.
+    """
+    import os
+
+    from rules import diagrams
+
+    directory = directory or Path(os.environ.get("PPAFLOW_RULES_DIR") or DEFAULT_RULES_DIR)
+    try:
+        loaded = load_rules(directory, known_effects=known_effects(), known_jobs=known_jobs(),
+                            required_workflows=required_workflows())
+        text, _ = diagrams.render(loaded, fmt, workflow)
+    except RulesError as exc:
+        for line in exc.errors:
+            click.echo(line, err=True)
+        sys.exit(1)
+    except PpaflowError as exc:
+        click.echo(f"ppaflow: {exc.detail}", err=True)
+        sys.exit(1)
+    click.echo(text, nl=False)
+
+
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)

@@ -53,6 +53,7 @@ DOCUMENT = "<a PDF>"
 MATRIX = [
     ("GET", "/api/me", None, EVERYONE),
     ("GET", "/api/rules", None, EVERYONE),
+    ("GET", "/api/rules/diagram?format=bpmn", None, EVERYONE),  # issue 14 item 5
     ("GET", "/api/monitoring-entries", None, EVERYONE),
     ("POST", "/api/monitoring-entries", {"title": "New", "category": "moa_ppa", "fiscal_year": 2025,
                                          "budget_allocation": "1.00", "implementing_moa": "MSSD"},

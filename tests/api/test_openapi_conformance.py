@@ -62,6 +62,9 @@ SEQUENCE_ATTEMPTS = 3
 #: fields to each other or to what is stored (which records, templates and
 #: triggers exist, what a stage allows), by operation.
 CROSS_FIELD_RULES: dict[str, dict[str, str]] = {
+    "GET /api/rules/diagram": {  # issue 14 item 5
+        "workflow": "a workflow of the rule set in force; BPMN not of work_item_status",
+    },
     "PATCH /api/organizations/{organization_id}": {
         "name": "not blank",
         **dict.fromkeys(("budget_officer", "chief_accountant", "head_of_agency"),

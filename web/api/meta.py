@@ -1,10 +1,12 @@
-"""``/api/me`` and ``/api/rules``: who you are, which rules are in force."""
+"""``/api/me`` and ``/api/rules``: who you are, which rules are in force (and their diagrams)."""
 
 from __future__ import annotations
 
+from flask import Response
 from flask.views import MethodView
-from marshmallow import fields
+from marshmallow import Schema, fields, validate
 
+from rules import diagrams
 from services.runtime import get_runtime
 from web.auth import current_user
 from web.parsing import Blueprint
@@ -82,3 +84,32 @@ class Rules(MethodView):
             "validity": [{"fiscal_year": year, "entries": list(entries)}
                          for year, entries in sorted(rules.validity.years.items())],
         }
+
+
+# -- diagrams of the rules in force (issue 14 item 5; docs/design.md §6 "Diagrams") ----------------------------
+
+
+class DiagramQuerySchema(Schema):
+    """Which diagram of the rules in force."""
+
+    fmt = fields.String(data_key="format", load_default="mermaid", validate=validate.OneOf(list(diagrams.FORMATS)),
+                        metadata={"description": "mermaid: a stateDiagram-v2 (text/plain); bpmn: BPMN 2.0 XML of a "
+                                                 "workflow with people on its edges (application/xml)"})
+    workflow = fields.String(load_default=None, metadata={
+        "description": "a workflow of the rule set (workflows/*.yaml) or work_item_status (mermaid only); "
+                       "default ppa_approval"})
+
+
+@blp.route("/rules/diagram")
+class RulesDiagram(MethodView):
+    @blp.arguments(DiagramQuerySchema, location="query")
+    @blp.doc(responses={200: {"description": "the diagram", "content": {
+        media_type.split(";")[0]: {"schema": {"type": "string"}} for media_type in diagrams.FORMATS.values()}}})
+    def get(self, query):
+        """A diagram drawn from the rules in force: a mermaid state diagram of
+        any machine (roles on the edges as ``trigger [roles]``, final stages
+        marked ``--> [*]``), or BPMN 2.0 XML of a workflow (a lane per role, a
+        user task per stage, an exclusive gateway on the ``decision``
+        variable after each). 422 for an unknown workflow."""
+        text, media_type = diagrams.render(get_runtime().rules, query["fmt"], query["workflow"])
+        return Response(text, content_type=media_type)
