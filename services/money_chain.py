@@ -41,7 +41,8 @@ from db.models import (
     SubAllotment,
     User,
 )
-from services.access import has_role, visible_organization
+from services.access import has_role, visible_organization, visible_rows
+from services.adjustments import ADJUST_APPROPRIATION, CORRECT_ALLOTMENT
 from services.budget import RELEASE, SPEND, payables
 from services.expenditure import is_in_chain
 from services.ppas import get_ppa_or_raise
@@ -190,6 +191,11 @@ class MoneyChain:
         may_release: the user may release allotments (budget analysts).
         may_spend: the user may record obligations and disbursements (the
             PPA's MOA).
+        may_adjust_appropriations: the user may augment, modify or transfer
+            the PPA's appropriations (``services.adjustments.ADJUST_APPROPRIATION``).
+        may_transfer: the user may realign and sub-allot the PPA's allotments
+            (``services.adjustments.CORRECT_ALLOTMENT``: the MOA's budget
+            officer or a budget analyst).
     """
 
     ppa: Ppa
@@ -205,6 +211,8 @@ class MoneyChain:
     work_items: tuple[tuple[int, str, int], ...] = ()
     #: The allotments received as sub-allotments (their release is a *transfer from*).
     received_allotments: frozenset[int] = frozenset()
+    may_adjust_appropriations: bool = False
+    may_transfer: bool = False
 
     @property
     def work_item_titles(self) -> dict[int, str]:
@@ -393,4 +401,18 @@ def read_money_chain(user: User, ppa_id: int) -> MoneyChain:
     return MoneyChain(ppa, budget_lines, allotment_lines, obligation_lines, disbursements,
                       may_release=has_role(user, RELEASE, ppa.organization_id),
                       may_spend=has_role(user, SPEND, ppa.organization_id),
-                      in_chain=is_in_chain(ppa.id), work_items=items, received_allotments=received)
+                      in_chain=is_in_chain(ppa.id), work_items=items, received_allotments=received,
+                      may_adjust_appropriations=has_role(user, ADJUST_APPROPRIATION, ppa.organization_id),
+                      may_transfer=has_role(user, CORRECT_ALLOTMENT, ppa.organization_id))
+
+
+def transfer_targets(user: User, ppa: Ppa) -> list[ProgramBudget]:
+    """The program budgets an appropriation of ``ppa`` may be transferred to:
+    those of the same MOA and fiscal year that ``user`` may see, this PPA's
+    included, oldest first (docs/design.md §12 "Adjustments and transfers";
+    ``services.adjustments.adjust_appropriation`` refuses any other)."""
+    return list(db.session.scalars(
+        select(ProgramBudget).join(Ppa, ProgramBudget.ppa_id == Ppa.id)
+        .where(Ppa.organization_id == ppa.organization_id, Ppa.fiscal_year == ppa.fiscal_year,
+               visible_rows(user, Ppa.organization_id))
+        .order_by(ProgramBudget.id)))

@@ -22,8 +22,11 @@ documents issue 12 adds slot in beside them. Corrections (issue 12 item 8,
 docs/design.md §12 "In the web app") are forms of a Corrections section
 (``_corrections.html``): allotment adjustments and cancellations (budget
 analysts), NORSA, cancellations of obligations and voids of disbursements
-(the MOA), each a new row with its business date and reason; one view,
-form macro and adjustments partial serve all five (``CORRECTIONS``).
+(the MOA), appropriation adjustments (augmentation, modification, transfer:
+budget analysts), realignments and sub-allotments (the MOA's budget officer
+or a budget analyst; ``services.adjustments``), each a new row with its
+business date and reason; one view, form macro and adjustments partial
+serve all eight (``CORRECTIONS``).
 Each ORS and DV lists its supporting documents with an upload form
 (``_chain_documents.html``, ``attach``; docs/design.md §12).
 """
@@ -37,9 +40,9 @@ from typing import Any
 
 from flask import Blueprint, render_template, request, url_for
 
-from services import attachments, budget, execution_plans, tracking
+from services import adjustments, attachments, budget, execution_plans, tracking
 from services import documents as boxes
-from services.money_chain import MoneyChain, read_money_chain
+from services.money_chain import MoneyChain, read_money_chain, transfer_targets
 from services.outline import Outline, get_outline
 from services.tracking import Distribution
 from web.parsing import takes_files
@@ -49,6 +52,7 @@ from services.runtime import get_runtime
 from web.ui.forms import (
     AllotmentAdjustmentForm,
     AllotmentForm,
+    AppropriationAdjustmentForm,
     AttachmentForm,
     CancelAllotmentForm,
     CancelObligationForm,
@@ -58,7 +62,9 @@ from web.ui.forms import (
     FinancialPlanForm,
     NorsaForm,
     ObligationForm,
+    RealignmentForm,
     SignBoxForm,
+    SubAllotmentForm,
     VoidDisbursementForm,
     choices,
 )
@@ -301,11 +307,14 @@ def limit_sentence(error: BudgetLimitExceeded) -> str:
             f"{money(available)} is available.")
 
 
-def guarded(save: Callable[[], Any]) -> Callable[[], Any]:
+def guarded(save: Callable[[], Any], date_field: str | None = None) -> Callable[[], Any]:
     """``save`` whose database refusals name the field they concern: an
     amount above what is available (next to the amount), a number already
     used (next to the number), a date outside the validity of the
-    appropriation (next to the date, with the rule and its legal basis)."""
+    appropriation (next to the date, with the rule and its legal basis:
+    ``date_field`` when the form has one date, else the date of the step
+    refused), an appropriation taken above the PPA's budget or a class
+    below zero (next to the amount: ``AMOUNT_CONFLICTS``)."""
 
     def run():
         try:
@@ -316,11 +325,20 @@ def guarded(save: Callable[[], Any]) -> Callable[[], Any]:
             raise Conflict("This number is already used in this MOA; each one is used once.", code=error.code,
                            field=error.extra.get("field")) from None
         except OutsideValidity as error:
-            field = {"release": "release_date", "obligation": "obligation_date",
-                     "disbursement": "disbursement_date"}.get(error.extra.get("step"), "adjustment_date")
+            field = date_field or {"release": "release_date", "obligation": "obligation_date",
+                                   "disbursement": "disbursement_date"}.get(error.extra.get("step"), "adjustment_date")
             raise Conflict(error.detail[:1].upper() + error.detail[1:] + ".", code=error.code, field=field) from None
+        except Conflict as error:
+            if error.code not in AMOUNT_CONFLICTS or "field" in error.extra:
+                raise
+            raise Conflict(error.detail[:1].upper() + error.detail[1:] + ".", code=error.code,
+                           field="amount") from None
 
     return run
+
+
+#: Refusals of an appropriation adjustment's amount (``services.adjustments``), shown next to the amount.
+AMOUNT_CONFLICTS = ("above_ppa_budget", "below_class_amount")
 
 
 #: The Execution tab's forms: kind -> (form class, template name). Each is posted with its kind as prefix.
@@ -328,19 +346,23 @@ EXECUTION_FORMS = {
     "allotment": AllotmentForm, "obligation": ObligationForm, "disbursement": DisbursementForm,
     "allotment_adjustment": AllotmentAdjustmentForm, "allotment_cancellation": CancelAllotmentForm,
     "norsa": NorsaForm, "obligation_cancellation": CancelObligationForm, "disbursement_void": VoidDisbursementForm,
+    "appropriation_adjustment": AppropriationAdjustmentForm, "realignment": RealignmentForm,
+    "sub_allotment": SubAllotmentForm,
 }
 
 #: The section of the tab each kind of form goes back to.
 ANCHORS = {"allotment": "allotments", "allotment_adjustment": "allotments", "allotment_cancellation": "allotments",
            "obligation": "obligations", "norsa": "obligations", "obligation_cancellation": "obligations",
-           "disbursement": "disbursements", "disbursement_void": "disbursements"}
+           "disbursement": "disbursements", "disbursement_void": "disbursements",
+           "appropriation_adjustment": "program-budgets", "realignment": "allotments", "sub_allotment": "allotments"}
 
 
-def _execution_forms(chain: MoneyChain, **given) -> dict[str, Any]:
+def _execution_forms(user, chain: MoneyChain, **given) -> dict[str, Any]:
     """The tab's forms (``<kind>_form``), their choices showing what each
     document has available; the correction forms offer only active
     documents, and their business date is today (Asia/Manila) until the
-    user types another (docs/design.md §12)."""
+    user types another (docs/design.md §12); a transfer offers the program
+    budgets of the PPA's MOA and fiscal year (``transfer_targets``)."""
     forms = {kind: given.get(kind) or form_class(formdata=None, prefix=kind)
              for kind, form_class in EXECUTION_FORMS.items()}
     for kind, field in (("allotment_cancellation", "cancelled_on"), ("obligation_cancellation", "cancelled_on"),
@@ -364,6 +386,17 @@ def _execution_forms(chain: MoneyChain, **given) -> dict[str, Any]:
         for a in chain.allotments if a.row.active)
     forms["allotment_adjustment"].allotment.choices = active_allotments
     forms["allotment_cancellation"].allotment.choices = active_allotments
+    forms["realignment"].allotment.choices = active_allotments
+    forms["realignment"].to_allotment_id.choices = active_allotments
+    forms["sub_allotment"].allotment.choices = choices(
+        (str(a.row.id), f"{a.row.saro_number}: {money(a.amount)}, {money(a.available)} unused")
+        for a in chain.allotments if a.row.active)
+    forms["appropriation_adjustment"].program_budget.choices = choices(
+        (str(b.row.id), (f"Program budget {b.row.id}, FY {b.row.proposal.fiscal_year}: {money(b.adjusted_amount)}, "
+                         f"{money(b.unallotted)} unallotted")) for b in chain.program_budgets)
+    targets = transfer_targets(user, chain.ppa) if chain.may_adjust_appropriations else []
+    forms["appropriation_adjustment"].to_program_budget_id.choices = choices(
+        [("", "— (not a transfer)")] + [(str(b.id), f"Program budget {b.id}: {b.ppa.title}") for b in targets])
     active_obligations = choices(
         (str(o.row.id), f"{o.row.ors_number}, {o.row.payee}: {money(o.amount)}, {money(o.disbursed)} disbursed")
         for o in chain.obligations if o.row.active)
@@ -504,7 +537,7 @@ def _execution_page(ppa_id: int, status: int = 200, attachment: tuple[str, int, 
     context = tab_context(user, ppa_id, "execution")
     chain = read_money_chain(user, ppa_id)
     plan = execution_plans.get_plan(user, ppa_id)
-    return render_template("ppas/execution.html", chain=chain, **_execution_forms(chain, **forms),
+    return render_template("ppas/execution.html", chain=chain, **_execution_forms(user, chain, **forms),
                            chain_documents=_chain_documents(user, chain, attachment),
                            document_steps=_document_steps(user, chain, signing),
                            plan_grid=_plan_grid(plan, plan_form),
@@ -518,14 +551,16 @@ def execution(ppa_id: int):
     return _execution_page(ppa_id)
 
 
-def _record(ppa_id: int, kind: str, form, save: Callable[[Any], Any], message: Callable[[Any], str]):
+def _record(ppa_id: int, kind: str, form, save: Callable[[Any], Any], message: Callable[[Any], str],
+            date_field: str | None = None):
     """Post one of the Execution tab's forms (``kind``: a key of
     ``EXECUTION_FORMS``): choices first (only this PPA's documents are
     valid), then the service; a refusal shows the tab with the message next
-    to the field and nothing saved."""
+    to the field (a date outside validity next to ``date_field``, if given)
+    and nothing saved."""
     user = signed_in()
-    _execution_forms(read_money_chain(user, ppa_id), **{kind: form})
-    done, status = submit(form, guarded(lambda: save(user)),
+    _execution_forms(user, read_money_chain(user, ppa_id), **{kind: form})
+    done, status = submit(form, guarded(lambda: save(user), date_field),
                           lambda row: saved(message(row), url_for(".execution", ppa_id=ppa_id,
                                                                   _anchor=ANCHORS[kind])))
     return done or _execution_page(ppa_id, status, **{kind: form})
@@ -625,7 +660,8 @@ class Correction:
         document: the form's field choosing the corrected document
             (``allotment``, ``obligation``, ``disbursement``).
         fields: the form's fields passed to ``service`` by the same name
-            (text stripped; amounts in PHP as ``Decimal``; dates).
+            (text stripped, blank text as ``None``: left out; amounts in PHP
+            as ``Decimal``; dates; row ids as ``int``).
         message: ``(saved row) -> sentence`` shown once after saving.
         doc: who does what, as the view's docstring.
     """
@@ -639,9 +675,14 @@ class Correction:
     message: Callable[[Any], str]
     doc: str
 
+    @property
+    def date_field(self) -> str | None:
+        """Its business date (``adjustment_date``, ``cancelled_on`` ...): where a date outside validity is shown."""
+        return next((name for name in self.fields if name.endswith(("_date", "_on"))), None)
+
     def save(self, user, form) -> Any:
         """Call the service with the posted form's values."""
-        values = {name: form[name].data.strip() if isinstance(form[name].data, str) else form[name].data
+        values = {name: (form[name].data.strip() or None) if isinstance(form[name].data, str) else form[name].data
                   for name in self.fields}
         return self.service(user, int(form[self.document].data), **values)
 
@@ -669,6 +710,24 @@ CORRECTIONS = (
                "disbursement", ("reason", "voided_on"),
                lambda row: f"Disbursement {row.dv_number} voided on {row.voided_on.isoformat()}.",
                "Void a disbursement (the MOA)."),
+    Correction("appropriation_adjustment", "adjust_appropriation", "appropriation-adjustments",
+               adjustments.adjust_appropriation, "program_budget",
+               ("kind", "amount", "allotment_class", "to_allotment_class", "to_program_budget_id", "adjustment_date",
+                "reason", "legal_basis"),
+               lambda rows: f"{rows[0].kind.capitalize()} of {money(abs(rows[0].amount))} recorded on the "
+                            f"appropriation.",
+               "Augment, modify or transfer an appropriation (MFBM budget analysts)."),
+    Correction("realignment", "realign_allotment", "realignments", adjustments.realign_allotment, "allotment",
+               ("to_allotment_id", "amount", "adjustment_date", "reason", "legal_basis"),
+               lambda rows: f"{money(rows[-1].amount)} realigned between the allotments.",
+               "Realign an amount between two allotments of the program budget (the MOA's budget officer or a "
+               "budget analyst)."),
+    Correction("sub_allotment", "sub_allot", "sub-allotments", adjustments.sub_allot, "allotment",
+               ("recipient", "amount", "sub_allotment_date", "saro_number", "reason", "legal_basis"),
+               lambda row: f"{money(row.amount)} sub-allotted to {row.recipient_organization.code} "
+                           f"(Sub-ARO {row.recipient_allotment.saro_number}).",
+               "Sub-allot part of an allotment to another MOA or operating unit (the MOA's budget officer or a "
+               "budget analyst)."),
 )
 
 
@@ -677,7 +736,8 @@ def _correction_view(correction: Correction) -> Callable[[int], Any]:
 
     def view(ppa_id: int):
         form = EXECUTION_FORMS[correction.kind](prefix=correction.kind)
-        return _record(ppa_id, correction.kind, form, lambda user: correction.save(user, form), correction.message)
+        return _record(ppa_id, correction.kind, form, lambda user: correction.save(user, form), correction.message,
+                       correction.date_field)
 
     view.__name__ = view.__qualname__ = correction.endpoint
     view.__doc__ = correction.doc

@@ -30,6 +30,7 @@ from flask import Flask
 from db.models.budget import PAYMENT_METHOD_NAMES
 from services import calendar
 from services.attachments import ACCEPTED, megabytes
+from services.budget import CLASS_NAMES
 from services.runtime import get_runtime
 from workflow.money import CENT, accounting
 
@@ -196,7 +197,12 @@ def payment_method(method: str) -> str:
     return PAYMENT_METHOD_NAMES.get(method, words(method).capitalize())
 
 
-FILTERS = {"payment_method": payment_method, "money": money, "accounting": accounting, "percent": percent,
+def allotment_class(code: str) -> str:
+    """An allotment class as the GAA names it (``finex`` -> ``FinEx``; ``services.budget.CLASS_NAMES``)."""
+    return CLASS_NAMES.get(code, code)
+
+
+FILTERS = {"payment_method": payment_method, "allotment_class": allotment_class, "money": money, "accounting": accounting, "percent": percent,
            "datetime": local_datetime, "date": local_date,
            "isotime": iso_datetime, "stage": stage_label, "role": role_label, "words": words,
            "sentence": sentence, "thousands": thousands, "work_status": work_status, "category": category_label,

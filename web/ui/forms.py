@@ -30,9 +30,11 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from db.models.budget import PAYMENT_METHOD_NAMES, PAYMENT_METHODS
+from services.budget import CLASS_NAMES
 from web.ui.filters import CATEGORY_LABELS
 from workflow.money import AmountError, bounded_number, format_amount, parse_amount
 from workflow.text import text_problem
+from workflow.validity import ALLOTMENT_CLASSES
 from workflow.vocabulary import (
     ALERT_TYPES,
     APPROPRIATION_CLASSES,
@@ -377,6 +379,82 @@ class VoidDisbursementForm(FlaskForm):
     disbursement = SelectField("Disbursement", choices=[])
     voided_on = DateField("Voided on", validators=[InputRequired("Enter the date of the void.")])
     reason = StringField("Reason", validators=[DataRequired("Say why the disbursement is voided."), Length(max=500)])
+def optional_id(value) -> int | None:
+    """A select's row id as an ``int``; the blank choice (``""``) is ``None``."""
+    if value in (None, ""):
+        return None
+    if isinstance(value, int):
+        return value
+    text = str(value)
+    if not text.isdigit() or len(text) > 12:
+        raise ValueError("not a row id")
+    return int(text)
+
+
+#: The allotment classes as the GAA names them, in its order.
+CLASS_CHOICES = tuple((klass, CLASS_NAMES[klass]) for klass in ALLOTMENT_CLASSES)
+
+
+class AppropriationAdjustmentForm(FlaskForm):
+    """Augment, modify or transfer an appropriation (MFBM budget analysts;
+    ``services.adjustments.adjust_appropriation``, docs/design.md §12
+    "Adjustments and transfers"). The fields after ``program_budget`` are the
+    service's arguments by name, so its messages land next to them."""
+
+    program_budget = SelectField("Program budget", choices=[])
+    kind = SelectField("Kind", choices=choices((
+        ("augmentation", "Augmentation (adds to one class)"),
+        ("modification", "Modification (from one class to another)"),
+        ("transfer", "Transfer (to another program budget of the MOA)"))))
+    amount = MoneyField("Amount (PHP)", validators=[InputRequired("Enter the amount of the adjustment.")],
+                        description="Positive; the kind says where it goes")
+    allotment_class = SelectField("Allotment class", choices=choices(CLASS_CHOICES),
+                                  description="The class augmented, or the one the amount comes from")
+    to_allotment_class = SelectField("To allotment class", choices=choices((("", "—"), *CLASS_CHOICES)), default="",
+                                     description="A modification's receiving class; a transfer's when not the same")
+    to_program_budget_id = SelectField("To program budget", choices=[], coerce=optional_id, default="",
+                                       description="A transfer's receiving program budget: same MOA and fiscal year")
+    adjustment_date = DateField("Date", validators=[InputRequired("Enter the date of the adjustment.")])
+    reason = StringField("Reason", validators=[DataRequired("Say why the appropriation is adjusted."),
+                                               Length(max=500)])
+    legal_basis = StringField("Legal basis", validators=[DataRequired("Enter the legal basis, e.g. the section of "
+                                                                      "the appropriations act."), Length(max=255)])
+
+
+class RealignmentForm(FlaskForm):
+    """Realign an amount from one allotment to another of the same program
+    budget and MOA (the MOA's budget officer or a budget analyst;
+    ``services.adjustments.realign_allotment``)."""
+
+    allotment = SelectField("From allotment", choices=[])
+    to_allotment_id = SelectField("To allotment", choices=[], coerce=optional_id)
+    amount = MoneyField("Amount (PHP)", validators=[InputRequired("Enter the amount realigned.")],
+                        description="Positive; never below what the first allotment has obligated")
+    adjustment_date = DateField("Date", validators=[InputRequired("Enter the date of the realignment.")])
+    reason = StringField("Reason", validators=[DataRequired("Say why the allotment is realigned."), Length(max=500)])
+    legal_basis = StringField("Legal basis", validators=[DataRequired("Enter the legal basis, e.g. the "
+                                                                      "realignment's approval."), Length(max=255)])
+
+
+class SubAllotmentForm(FlaskForm):
+    """Sub-allot part of an allotment to another MOA or operating unit (the
+    MOA's budget officer or a budget analyst; ``services.adjustments.sub_allot``)."""
+
+    allotment = SelectField("Allotment", choices=[])
+    recipient = StringField("Recipient", validators=[DataRequired("Enter the code of the MOA or operating unit "
+                                                                  "that receives it."), Length(max=20)],
+                            description="The receiving MOA's or operating unit's code, e.g. MTIT")
+    amount = MoneyField("Amount (PHP)", validators=[InputRequired("Enter the amount sub-allotted.")],
+                        description="Never above what is unused of the allotment")
+    sub_allotment_date = DateField("Date", validators=[InputRequired("Enter the date of the sub-allotment.")])
+    saro_number = StringField("Sub-ARO number", validators=[DataRequired("Enter the Sub-ARO number."),
+                                                            Length(max=40)])
+    reason = StringField("Reason", validators=[DataRequired("Say why the allotment is sub-allotted."),
+                                               Length(max=500)])
+    legal_basis = StringField("Legal basis", validators=[DataRequired("Enter the legal basis, e.g. the "
+                                                                      "memorandum of agreement."), Length(max=255)])
+
+
 # -- ppas ------------------------------------------------------------------------------
 
 CLASS_LABELS = {"ps": "PS — Personnel Services", "mooe": "MOOE — Maintenance and Other Operating Expenses",
