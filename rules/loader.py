@@ -11,9 +11,11 @@ Checked: YAML syntax, bytes that are not UTF-8, duplicate keys, anchors and
 aliases (refused altogether: a few hundred bytes of nested aliases expand to
 millions of nodes), unknown and missing files and keys, value types, unknown
 states, roles and triggers, unreachable states, exits from final states,
-non-final dead ends, ambiguous transitions, unknown side effects,
-separation-of-duties rules, templates beyond their depth and size limits,
-and the cross-file references (stages, statuses, roles).
+non-final dead ends, loops with no way to a final state, ambiguous
+transitions, unknown side effects, separation-of-duties rules, templates
+beyond their depth and size limits, and the cross-file references (stages,
+statuses, roles). Parser messages are translated into plain sentences, cron
+fields out of range are named, and an unknown name gets "did you mean".
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from typing import Any
 
 from rules.kinds import KINDS, FileRead, LoadContext, RuleFileKind
 from rules.model import PPA_WORKFLOW, RuleFile, RuleSet
-from rules.reading import Error, FileReader, parse
+from rules.reading import Error, FileReader, did_you_mean, parse
 from workflow.errors import RulesError
 
 #: The rule set shipped with ppaflow, and the default ``PPAFLOW_RULES_DIR``.
@@ -112,7 +114,8 @@ def load_rule_files(files: Mapping[str, bytes], display: str, *,
     known_paths = {p for paths in claimed.values() for p in paths}
     expected = ", ".join(kind.pattern for kind in KINDS)
     for extra in sorted(set(files) - known_paths):
-        reader_for(extra).error(1, f"unknown rules file (expected: {expected})")
+        reader_for(extra).error(1, f"unknown rules file (expected: {expected})"
+                                   f"{did_you_mean(extra, [k.pattern for k in KINDS if not k.many])}")
 
     for kind in KINDS:  # in order: later kinds refer to the roles, stages and statuses read before them
         if not kind.many and not claimed[kind]:

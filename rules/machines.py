@@ -9,11 +9,12 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Container
 from dataclasses import dataclass
+from itertools import pairwise
 
 from ruamel.yaml.comments import CommentedMap
 
 from rules.model import MachineRules, State, Transition, frozen_map
-from rules.reading import FileReader, Item
+from rules.reading import FileReader, Item, did_you_mean
 
 
 @dataclass
@@ -65,7 +66,8 @@ def read_states(
         reviewers: list[str] = []
         for role in r.names(f["reviewers"], f"{name}.reviewers") if "reviewers" in f else []:
             if role.value not in known_roles:
-                r.error(role.line, f"{noun} {name}: unknown role {role.value!r} in reviewers")
+                r.error(role.line, f"{noun} {name}: unknown role {role.value!r} in reviewers"
+                                   f"{did_you_mean(role.value, known_roles)}")
             else:
                 reviewers.append(role.value)
         due = r.integer(f["due_in_days"], f"{name}.due_in_days", minimum=1, maximum=365) if "due_in_days" in f else None
@@ -116,25 +118,29 @@ def build_machine(
     Checked: unknown states in sources and dests, exits from final states,
     a (trigger, source) declared twice, unknown roles and effects (when
     ``known_roles``/``known_effects`` are given), transitions without roles
-    from states without reviewers, the initial state, unreachable states and
-    non-final dead ends. Returns ``None`` when the machine cannot be built.
+    from states without reviewers, the initial state, unreachable states,
+    non-final dead ends and loops with no way out to a final state (a trap,
+    named in order: ``review ⇄ revision``). Returns ``None`` when the machine cannot be built.
     """
     transitions: list[Transition] = []
     seen: dict[tuple[str, str], int] = {}
     for spec in specs:
         if spec.dest.value not in states:
-            r.error(spec.dest.line, f"transition {spec.trigger}: unknown {noun} {spec.dest.value!r} in dest")
+            r.error(spec.dest.line, f"transition {spec.trigger}: unknown {noun} {spec.dest.value!r} in dest"
+                                    f"{did_you_mean(spec.dest.value, states)}")
         roles: list[str] = []
         for role in spec.roles:
             if known_roles is not None and role.value not in known_roles:
-                r.error(role.line, f"transition {spec.trigger}: unknown role {role.value!r}")
+                r.error(role.line, f"transition {spec.trigger}: unknown role {role.value!r}"
+                                   f"{did_you_mean(role.value, known_roles)}")
             else:
                 roles.append(role.value)
         effects: list[str] = []
         for effect in spec.effects:
             if known_effects is not None and effect.value not in known_effects:
                 known = ", ".join(sorted(known_effects)) or "none"
-                r.error(effect.line, f"transition {spec.trigger}: unknown effect {effect.value!r} (known: {known})")
+                r.error(effect.line, f"transition {spec.trigger}: unknown effect {effect.value!r} (known: {known})"
+                                     f"{did_you_mean(effect.value, known_effects)}")
             else:
                 effects.append(effect.value)
         if not spec.sources:
@@ -142,7 +148,8 @@ def build_machine(
         for source in spec.sources:
             state = states.get(source.value)
             if state is None:
-                r.error(source.line, f"transition {spec.trigger}: unknown {noun} {source.value!r} in source")
+                r.error(source.line, f"transition {spec.trigger}: unknown {noun} {source.value!r} in source"
+                                     f"{did_you_mean(source.value, states)}")
                 continue
             if state.state.final:
                 r.error(source.line, f"transition {spec.trigger}: exits {source.value!r}, which is final")
@@ -166,7 +173,7 @@ def build_machine(
     if initial is None:
         return None
     if initial.value not in states:
-        r.error(initial.line, f"initial {noun} {initial.value!r} is not declared")
+        r.error(initial.line, f"initial {noun} {initial.value!r} is not declared{did_you_mean(initial.value, states)}")
         return None
     if states[initial.value].state.final:
         r.error(initial.line, f"initial {noun} {initial.value!r} is final: nothing could ever happen")
@@ -176,6 +183,9 @@ def build_machine(
             r.error(spec.line, f"{noun} {state_name!r} is unreachable from {initial.value!r}")
         elif not spec.state.final and not any(t.source == state_name for t in transitions):
             r.error(spec.line, f"{noun} {state_name!r} is not final but no transition leaves it")
+    for loop, words in trap_loops(list(states), {s for s, spec in states.items() if spec.state.final}, reached,
+                                  transitions):
+        r.error(states[loop[0]].line, f"{words}: no transition leads out to a final {noun}")
     return MachineRules(
         name=name,
         initial=initial.value,
@@ -217,3 +227,83 @@ def reachable(initial: str, transitions: list[Transition]) -> set[str]:
                 seen.add(t.dest)
                 queue.append(t.dest)
     return seen
+
+
+def trap_loops(order: list[str], finals: set[str], reached: set[str],
+               transitions: list[Transition]) -> list[tuple[list[str], str]]:
+    """The loops a record can enter and never leave for a final state.
+
+    Args:
+        order: every state, in the order the file declares them.
+        finals: the final states.
+        reached: the states reachable from the initial one (the others are
+            reported as unreachable, not again here).
+        transitions: the machine's edges.
+
+    Returns:
+        Each trap (a set of states, each reachable from every other, from
+        which no path leads to a final state and no edge leads anywhere
+        else) as ``(its states in the order a record goes round it, starting
+        with the one declared first, the loop in words)``: ``review ⇄
+        revision``, ``a → b → c → a``. A lone state with no exit is a dead
+        end, reported as such, not here.
+    """
+    edges: dict[str, list[str]] = {s: [] for s in order}
+    back: dict[str, set[str]] = {s: set() for s in order}
+    for t in transitions:
+        if t.source in edges and t.dest in edges:
+            edges[t.source].append(t.dest)
+            back[t.dest].add(t.source)
+    finishing, queue = set(finals), deque(finals)  # states from which a final state can be reached
+    while queue:
+        for source in back[queue.popleft()]:
+            if source not in finishing:
+                finishing.add(source)
+                queue.append(source)
+    stuck = [s for s in order if s in reached and s not in finishing]
+    loops, placed = [], set()
+    for state in stuck:
+        if state in placed:
+            continue
+        ahead = reachable(state, transitions)
+        component = [s for s in order if s in ahead and state in reachable(s, transitions)]
+        placed.update(component)
+        closed = all(dest in component for s in component for dest in edges[s])
+        if closed and (len(component) > 1 or state in edges[state]):
+            loops.append(_round_trip(component, edges))
+    return [(loop, describe_loop(loop, edges)) for loop in loops]
+
+
+def _round_trip(component: list[str], edges: dict[str, list[str]]) -> list[str]:
+    """The states of a loop in the order a record goes round: the longest
+    path from the first-declared state back to it (depth-first, bounded),
+    then any state it misses, in declaration order."""
+    start, members = component[0], set(component)
+    best: list[str] = [start]
+    budget = [10_000]
+
+    def walk(path: list[str]) -> None:
+        nonlocal best
+        budget[0] -= 1
+        if budget[0] < 0 or len(best) == len(component):
+            return
+        for dest in edges[path[-1]]:
+            if dest == start and len(path) > len(best):
+                best = list(path)
+            elif dest in members and dest not in path:
+                walk([*path, dest])
+
+    walk([start])
+    return best + [s for s in component if s not in best]
+
+
+def describe_loop(loop: list[str], edges: dict[str, list[str]]) -> str:
+    """A loop in words: ``review ⇄ revision``; ``a → b → c → a`` when a
+    record can go round the states in that order; a state with a transition
+    to itself: ``review → review``; else the states in order, by commas."""
+    if len(loop) == 2 and loop[1] in edges[loop[0]] and loop[0] in edges[loop[1]]:
+        return f"{loop[0]} ⇄ {loop[1]}"
+    closed = [*loop, loop[0]]
+    if all(b in edges[a] for a, b in pairwise(closed)):
+        return " → ".join(closed)
+    return ", ".join(loop)

@@ -10,6 +10,7 @@ file and reports them all at once as ``file:line: message``.
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Container, Iterable
 from dataclasses import dataclass
@@ -75,7 +76,8 @@ class FileReader:
         out: dict[str, Item] = {}
         for key, value_item, key_line in self.entries(item):
             if key not in allowed:
-                self.error(key_line, f"{where}: unknown key {key!r} (allowed: {', '.join(sorted(allowed))})")
+                self.error(key_line, f"{where}: unknown key {key!r} (allowed: {', '.join(sorted(allowed))})"
+                                     f"{did_you_mean(key, allowed)}")
                 continue
             out[key] = value_item
         for key in required:
@@ -186,12 +188,27 @@ def describe(value: Any) -> str:
     return type(value).__name__
 
 
+def did_you_mean(name: object, known: object) -> str:
+    """``"; did you mean 'budget_review'?"`` when ``known`` (any iterable of
+    names) holds a name close to ``name`` (``difflib.get_close_matches``),
+    else ``""``: the end of an "unknown ..." message. A container that
+    cannot be listed (every name, when roles.yaml failed) suggests nothing."""
+    if not isinstance(name, str) or not isinstance(known, Iterable):
+        return ""
+    try:
+        candidates = sorted({str(k) for k in known} - {name})
+    except TypeError:
+        return ""
+    close = difflib.get_close_matches(name, candidates, n=1)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
 def known_roles(r: FileReader, item: Item | None, where: str, roles: Container[str]) -> tuple[str, ...]:
     """A list of role names, each checked against the declared ``roles``."""
     out = []
     for role in r.names(item, where) if item is not None else []:
         if role.value not in roles:
-            r.error(role.line, f"{where}: unknown role {role.value!r}")
+            r.error(role.line, f"{where}: unknown role {role.value!r}{did_you_mean(role.value, roles)}")
         else:
             out.append(role.value)
     return tuple(out)
@@ -226,10 +243,7 @@ def parse(reader: FileReader, data: bytes) -> Item | None:
         reader.error(1, "nesting too deep")
         return None
     except Exception as exc:  # ruamel raises many classes; every one becomes file:line
-        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        line = mark.line + 1 if mark is not None else 1
-        problem = getattr(exc, "problem", None) or (str(exc).splitlines() or [type(exc).__name__])[0]
-        reader.error(line, f"YAML syntax error: {problem}")
+        reader.error(*yaml_problem(exc, text))
         return None
     if not isinstance(doc, CommentedMap):
         reader.error(1, f"expected a mapping at the top level, got {describe(doc)}")
@@ -279,3 +293,149 @@ def duplicate_keys(root: Node) -> list[tuple[int, str]]:
         elif isinstance(node, SequenceNode):
             stack.extend(node.value)
     return sorted(found)
+
+
+#: Flow brackets: opener -> closer.
+BRACKETS = {"[": "]", "{": "}"}
+
+
+def yaml_problem(exc: Exception, text: str) -> tuple[int, str]:
+    """``(line, sentence)`` for a ruamel.yaml parse error of ``text``: the
+    parser's message translated into plain words a rule author can act on
+    (docs/design.md §6, "Checks"), on the line to fix: indentation, tabs, a
+    missing colon, an unclosed quote or bracket, a value that needs quotes.
+    Where no translation applies, the parser's own words are kept as a hint.
+    Never raises."""
+    problem_mark = getattr(exc, "problem_mark", None)
+    context_mark = getattr(exc, "context_mark", None)
+    mark = problem_mark or context_mark
+    line = mark.line + 1 if mark is not None else 1
+    problem = str(getattr(exc, "problem", None) or (str(exc).splitlines() or [type(exc).__name__])[0])
+    try:
+        translated = _translate(problem, str(getattr(exc, "context", None) or ""), problem_mark, context_mark,
+                                text.splitlines())
+    except Exception:  # noqa: BLE001 -- a translation is a courtesy: never lose the error to it
+        translated = None
+    if translated is not None:
+        return max(translated[0], 1), translated[1]
+    return line, f"this is not valid YAML (the parser says: {problem})"
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip(" "))
+
+
+def _meaningful(line: str) -> bool:
+    stripped = line.strip()
+    return bool(stripped) and not stripped.startswith("#")
+
+
+def _translate(problem: str, context: str, problem_mark: Any, context_mark: Any,
+               lines: list[str]) -> tuple[int, str] | None:
+    """The plain sentence for one parser error, or ``None``."""
+    at = problem_mark.line if problem_mark is not None else None  # 0-based
+    where = context_mark.line if context_mark is not None else at
+
+    def text_of(index: int | None) -> str:
+        return lines[index] if index is not None and 0 <= index < len(lines) else ""
+
+    def previous(index: int) -> int | None:
+        """The nearest line above ``index`` holding something."""
+        return next((i for i in range(min(index, len(lines)) - 1, -1, -1) if _meaningful(lines[i])), None)
+
+    if problem.startswith(("found character '\\t'", "found character '\t'")) and at is not None:
+        return at + 1, "tabs are not allowed; use spaces"
+    character = re.match(r"found character '(.+)' that cannot start any token", problem)
+    if character and at is not None:
+        return at + 1, f"a value cannot start with {character.group(1)!r}; put the value in quotes"
+    if "quoted scalar" in context and "end of stream" in problem and where is not None:
+        opening = text_of(where)[context_mark.column:context_mark.column + 1] if context_mark is not None else ""
+        quote = opening if opening in ("'", '"') else '"'
+        return where + 1, f"the quote {quote} opened on this line is never closed"
+    escape = re.match(r"found unknown escape character '(.+)'", problem)
+    if escape and at is not None:
+        return at + 1, (f"'\\{escape.group(1)}' is not an escape YAML knows inside double quotes; "
+                        "use single quotes, or write '\\\\' for a backslash")
+    opened_quote = _unclosed_quote(lines, at if at is not None else len(lines))
+    if opened_quote is not None:
+        index, quote = opened_quote
+        return index + 1, f"the quote {quote} opened on this line is never closed"
+    if context.startswith("while parsing a flow") or "<stream end>" in problem:
+        opened = _unclosed_bracket(lines)
+        if opened is not None:
+            index, bracket = opened
+            return index + 1, f"the {bracket!r} opened on this line is never closed with {BRACKETS[bracket]!r}"
+    if problem == "could not find expected ':'" and where is not None:
+        key = text_of(where).strip().removeprefix("- ").strip()
+        return where + 1, f"a colon is missing after {key[:40]!r}"
+    if problem == "mapping values are not allowed here" and at is not None:
+        current = text_of(at)
+        column = problem_mark.column
+        before = current[:column]
+        if ": " in before.strip() or before.rstrip().endswith(":"):
+            return at + 1, "this line has two ': '; put a value that holds ': ' in quotes"
+        above = previous(at)
+        if above is not None and ":" not in lines[above] and _indent(lines[above]) <= _indent(current) \
+                and not lines[above].lstrip().startswith(("-", "'", '"')):
+            return above + 1, f"a colon is missing after {lines[above].strip()[:40]!r}"
+        if above is not None and _indent(current) > _indent(lines[above]):
+            return at + 1, "this line is indented more than the one above"
+        return None
+    found = re.match(r"expected <block end>, but found '(.+)'", problem)
+    if found and at is not None:
+        token = found.group(1)
+        above = previous(at)
+        if token in ("<block mapping start>", "<block sequence start>") and above is not None:
+            if _indent(text_of(at)) < _indent(lines[above]):
+                return at + 1, "this line is indented less than the one above but lines up with no key before it"
+            return at + 1, "this line is indented more than the one above"
+        if token == "-":
+            return at + 1, "a list item ('- ') where a key was expected; indent it under the key it belongs to"
+        if token == "<scalar>":
+            return at + 1, "text follows a closing quote; put the whole value inside the quotes"
+    return None
+
+
+#: A value opening with a quote: after ``key:``, ``- ``, ``[`` or ``,``.
+QUOTED_VALUE = re.compile(r"""(?:^\s*|:\s+|-\s+|[\[{,]\s*)(["'])""")
+
+
+def _unclosed_quote(lines: list[str], before: int) -> tuple[int, str] | None:
+    """``(0-based line, quote)`` of the first line above ``before`` (0-based)
+    whose quoted value does not close on that line: in a rule file a value
+    in quotes fits on one line, so such a quote is almost always a missing
+    closing one, which the parser only notices at the next quote, lines on."""
+    for index, line in enumerate(lines[: before]):
+        if not _meaningful(line):
+            continue
+        match = QUOTED_VALUE.search(line)
+        if match is None:
+            continue
+        quote, rest = match.group(1), line[match.end():]
+        closing = re.search(r'(?<!\\)"' if quote == '"' else r"'(?!')", rest.replace("''", ""))
+        if closing is None:
+            return index, quote
+    return None
+
+
+def _unclosed_bracket(lines: list[str]) -> tuple[int, str] | None:
+    """``(0-based line, bracket)`` of the innermost ``[`` or ``{`` never
+    closed in the document, skipping quoted text and comments."""
+    stack: list[tuple[int, str]] = []
+    quote = ""
+    for index, line in enumerate(lines):
+        previous_char = " "
+        for char in line:
+            if quote:
+                if char == quote and not (quote == '"' and previous_char == "\\"):
+                    quote = ""
+            elif char in "'\"" and (previous_char in " \t[{,:" ):
+                quote = char
+            elif char == "#" and previous_char in " \t":
+                break
+            elif char in BRACKETS:
+                stack.append((index, char))
+            elif char in "]}" and stack and BRACKETS[stack[-1][1]] == char:
+                stack.pop()
+            previous_char = char
+    return stack[-1] if stack else None

@@ -12,7 +12,7 @@ from rules.model import (
     ReportRemarks,
     frozen_map,
 )
-from rules.reading import HUNDRED, FileReader, Item
+from rules.reading import HUNDRED, FileReader, Item, did_you_mean
 from workflow.vocabulary import ALERT_TYPES, SEVERITIES
 
 
@@ -40,11 +40,13 @@ def read_budget(r: FileReader, doc: Item, context: LoadContext) -> BudgetRules |
         declared.add(key)
         af = r.fields(value, f"alerts.{key}", required=["severity"])
         if key not in ALERT_TYPES:
-            r.error(key_line, f"alerts: unknown alert type {key!r} (known: {', '.join(ALERT_TYPES)})")
+            r.error(key_line, f"alerts: unknown alert type {key!r} (known: {', '.join(ALERT_TYPES)})"
+                              f"{did_you_mean(key, ALERT_TYPES)}")
         elif af and "severity" in af:
             if af["severity"].value not in SEVERITIES:
                 r.error(af["severity"].line, f"alerts.{key}.severity: unknown severity {af['severity'].value!r} "
-                                             f"(known: {', '.join(SEVERITIES)})")
+                                             f"(known: {', '.join(SEVERITIES)})"
+                                             f"{did_you_mean(af['severity'].value, SEVERITIES)}")
             else:
                 severities[key] = af["severity"].value
     if "alerts" in f:
@@ -56,7 +58,8 @@ def read_budget(r: FileReader, doc: Item, context: LoadContext) -> BudgetRules |
         if ef and "allotments_need_stage" in ef:
             stage = r.name(ef["allotments_need_stage"], "execution.allotments_need_stage")
             if stage is not None and stages and stage not in stages:
-                r.error(ef["allotments_need_stage"].line, f"execution.allotments_need_stage: unknown stage {stage!r}")
+                r.error(ef["allotments_need_stage"].line, f"execution.allotments_need_stage: unknown stage {stage!r}"
+                                                          f"{did_you_mean(stage, stages)}")
                 stage = None
     remarks = _read_remarks(r, f["report_remarks"], stages) if "report_remarks" in f else None
     if None in (threshold, tolerance, stage, remarks) or len(severities) != len(ALERT_TYPES):
@@ -77,7 +80,8 @@ def _read_remarks(r: FileReader, item: Item, stages) -> ReportRemarks | None:
     enacted = []
     for stage_item in r.names(rf["enacted_stages"], f"{where}.enacted_stages"):
         if stages and stage_item.value not in stages:
-            r.error(stage_item.line, f"{where}.enacted_stages: unknown stage {stage_item.value!r}")
+            r.error(stage_item.line, f"{where}.enacted_stages: unknown stage {stage_item.value!r}"
+                                     f"{did_you_mean(stage_item.value, stages)}")
             ok = False
         else:
             enacted.append(stage_item.value)
@@ -96,7 +100,8 @@ def _read_remarks(r: FileReader, item: Item, stages) -> ReportRemarks | None:
         measure, remark = r.name(ff["measure"], f"{at}.measure"), r.text(ff["remark"], f"{at}.remark")
         if measure is not None and measure not in REMARK_MEASURES:
             r.error(ff["measure"].line, f"{at}.measure: unknown measure {measure!r} "
-                                        f"(known: {', '.join(REMARK_MEASURES)})")
+                                        f"(known: {', '.join(REMARK_MEASURES)})"
+                                        f"{did_you_mean(measure, REMARK_MEASURES)}")
             measure = None
         if ("below" in ff) == ("above" in ff):
             r.error(rule_item.line, f"{at}: give exactly one of 'below' and 'above'")

@@ -16,7 +16,7 @@ from typing import Any
 
 from rules.kinds.base import LoadContext, RuleFileKind
 from rules.model import FundClusters, ObjectCodeClasses, frozen_map
-from rules.reading import FileReader, Item
+from rules.reading import FileReader, Item, did_you_mean
 from workflow.vocabulary import APPROPRIATION_CLASSES
 
 FUND_CLUSTER = re.compile(r"[0-9]{2}")
@@ -78,7 +78,8 @@ def _known_class(r: FileReader, value: Item, where: str, cls: str) -> bool:
     """``cls`` is an allotment class (``ps``, ``mooe``, ``finex``, ``co``)."""
     if cls in APPROPRIATION_CLASSES:
         return True
-    r.error(value.line, f"{where}: unknown allotment class {cls!r} (known: {', '.join(APPROPRIATION_CLASSES)})")
+    r.error(value.line, f"{where}: unknown allotment class {cls!r} (known: {', '.join(APPROPRIATION_CLASSES)})"
+                        f"{did_you_mean(cls, APPROPRIATION_CLASSES)}")
     return False
 
 

@@ -31,7 +31,7 @@ from datetime import date
 
 from rules.kinds.base import LoadContext, RuleFileKind
 from rules.model import frozen_map
-from rules.reading import FileReader, Item, describe
+from rules.reading import FileReader, Item, describe, did_you_mean
 from workflow.validity import STEPS, VALIDITY_CATEGORIES, Deadlines, ValidityEntry, ValidityRules
 from workflow.vocabulary import FIRST_FISCAL_YEAR, LAST_FISCAL_YEAR
 
@@ -96,7 +96,8 @@ def _entry(r: FileReader, item: Item, where: str, fiscal_year: int, first: bool)
     for category, value, key_line in named:
         if category not in VALIDITY_CATEGORIES:
             r.error(key_line, f"{where}.deadlines: unknown validity category {category!r} "
-                              f"(known: {', '.join(VALIDITY_CATEGORIES)})")
+                              f"(known: {', '.join(VALIDITY_CATEGORIES)})"
+                              f"{did_you_mean(category, VALIDITY_CATEGORIES)}")
             ok = False
             continue
         read = _deadlines(r, value, f"{where}.deadlines.{category}", fiscal_year)

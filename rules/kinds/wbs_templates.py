@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from rules.kinds.base import LoadContext, RuleFileKind
 from rules.model import TemplateLimits, TemplateNode, WbsRules, WbsTemplate, frozen_map
-from rules.reading import HUNDRED, FileReader, Item
+from rules.reading import HUNDRED, FileReader, Item, did_you_mean
 from workflow.vocabulary import CATEGORIES, WORK_TYPES
 
 
@@ -25,12 +25,14 @@ def read_wbs(r: FileReader, doc: Item, context: LoadContext) -> WbsRules | None:
     allowed: dict[str, tuple[str, ...]] = {}
     for key, value, key_line in r.mapping(f["allowed_children"], "allowed_children") if "allowed_children" in f else []:
         if key not in WORK_TYPES:
-            r.error(key_line, f"allowed_children: unknown work type {key!r} (known: {', '.join(WORK_TYPES)})")
+            r.error(key_line, f"allowed_children: unknown work type {key!r} (known: {', '.join(WORK_TYPES)})"
+                              f"{did_you_mean(key, WORK_TYPES)}")
             continue
         children = []
         for child in r.sequence(value, f"allowed_children.{key}"):
             if child.value not in WORK_TYPES:
-                r.error(child.line, f"allowed_children.{key}: unknown work type {child.value!r}")
+                r.error(child.line, f"allowed_children.{key}: unknown work type {child.value!r}"
+                                    f"{did_you_mean(child.value, WORK_TYPES)}")
             elif child.value == "project":
                 r.error(child.line, f"allowed_children.{key}: a project is always a root, never a child")
             else:
@@ -57,9 +59,11 @@ def read_wbs(r: FileReader, doc: Item, context: LoadContext) -> WbsRules | None:
     for key, value, key_line in r.mapping(f["category_defaults"], "category_defaults") if "category_defaults" in f else []:
         declared.add(key)
         if key not in CATEGORIES:
-            r.error(key_line, f"category_defaults: unknown category {key!r} (known: {', '.join(CATEGORIES)})")
+            r.error(key_line, f"category_defaults: unknown category {key!r} (known: {', '.join(CATEGORIES)})"
+                              f"{did_you_mean(key, CATEGORIES)}")
         elif value.value not in templates:
-            r.error(value.line, f"category_defaults.{key}: unknown template {value.value!r}")
+            r.error(value.line, f"category_defaults.{key}: unknown template {value.value!r}"
+                                f"{did_you_mean(value.value, templates)}")
         else:
             defaults[key] = value.value
     if "category_defaults" in f:
@@ -68,7 +72,8 @@ def read_wbs(r: FileReader, doc: Item, context: LoadContext) -> WbsRules | None:
     closed = []
     for stage in r.names(f["tracking_not_in_stages"], "tracking_not_in_stages") if "tracking_not_in_stages" in f else []:
         if stages and stage.value not in stages:
-            r.error(stage.line, f"tracking_not_in_stages: unknown approval stage {stage.value!r}")
+            r.error(stage.line, f"tracking_not_in_stages: unknown approval stage {stage.value!r}"
+                                f"{did_you_mean(stage.value, stages)}")
         else:
             closed.append(stage.value)
     if limits is None:
@@ -138,7 +143,7 @@ def _read_level(r: FileReader, item: Item, where: str, parent_type: str,
         title = r.text(f["title"], f"{where}: title") if "title" in f else None
         work_type = f["work_type"].value if "work_type" in f else None
         if work_type is not None and work_type not in WORK_TYPES:
-            r.error(f["work_type"].line, f"{where}: unknown work type {work_type!r}")
+            r.error(f["work_type"].line, f"{where}: unknown work type {work_type!r}{did_you_mean(work_type, WORK_TYPES)}")
             work_type = None
         elif work_type is not None and parent_type in allowed and work_type not in allowed[parent_type]:
             r.error(f["work_type"].line, f"{where}: a {work_type} cannot be placed under a {parent_type} "

@@ -16,7 +16,7 @@ from ruamel.yaml.comments import CommentedMap
 from rules.kinds.base import FileRead, LoadContext, RuleFileKind
 from rules.machines import read_machine
 from rules.model import DutyRule, WorkflowRules, frozen_map
-from rules.reading import FileReader, Item
+from rules.reading import FileReader, Item, did_you_mean
 
 #: Keys a workflow file had before the roles moved to ``roles.yaml`` (issue 14).
 MOVED_TO_ROLES = ("roles", "superuser_roles", "organization_scoped_roles")
@@ -104,7 +104,7 @@ def _triggers(r: FileReader, item: Item, where: str, triggers: set[str]) -> tupl
     names = r.names(item, where)
     unknown = [n for n in names if n.value not in triggers]
     for n in unknown:
-        r.error(n.line, f"{where}: unknown trigger {n.value!r}")
+        r.error(n.line, f"{where}: unknown trigger {n.value!r}{did_you_mean(n.value, triggers)}")
     if not names and not unknown:
         r.error(item.line, f"{where}: name at least one trigger")
         return None

@@ -61,7 +61,8 @@ def test_two_mistakes_are_both_reported_with_their_lines(rules_dir):
     errors = errors_of(rules_dir)
 
     assert errors == [
-        f"{rules_dir}/workflows/approval.yaml:{line_a}: stage budget_review: unknown role 'budget_analist' in reviewers",
+        (f"{rules_dir}/workflows/approval.yaml:{line_a}: stage budget_review: unknown role 'budget_analist' in "
+         "reviewers; did you mean 'budget_analyst'?"),
         f"{rules_dir}/work_item_status.yaml:{line_b}: at_risk.label: expected a non-empty string, got number 12",
     ]
 
@@ -84,8 +85,8 @@ def test_two_mistakes_are_both_reported_with_their_lines(rules_dir):
     ("workflows/approval.yaml", "initial_stage: draft", "initial_stage: drafting", "initial stage 'drafting' is not declared"),
     ("work_item_status.yaml", "  - trigger: reopen\n    source: completed\n", "  - trigger: reopen\n    source: cancelled\n",
      "transition reopen: exits 'cancelled', which is final"),
-    ("work_item_status.yaml", "statuses:\n", "statuses: [\n", "YAML syntax error"),
-    ("schedule.yaml", '    cron: "0 2 * * *"', '    cron: "0 25 * * *"', "is not a five-field cron expression"),
+    ("work_item_status.yaml", "statuses:\n", "statuses: [\n", "the '[' opened on this line is never closed with ']'"),
+    ("schedule.yaml", '    cron: "0 2 * * *"', '    cron: "0 25 * * *"', "the hour field is 25; hours run 0–23"),
     ("schedule.yaml", "timezone: Asia/Manila", "timezone: Asia/Marawi", "unknown time zone 'Asia/Marawi'"),
     ("schedule.yaml", "  sync_tracked_ppas:", "  sync_everything:", "jobs: unknown job 'sync_everything'"),
     ("wbs_templates.yaml", "      - title: Planning & Design\n        work_type: sub_project\n        budget_pct: 20",

@@ -104,7 +104,7 @@ def test_every_mistake_in_validity_yaml_is_reported_with_its_line_at_once(rules_
         f"{prefix}:{pss}: years.2023[0].deadlines: the act (the year's first entry) must name every category; "
         "missing 'ps'",
         f"{prefix}:{pss}: years.2023[0].deadlines: unknown validity category 'pss' (known: ps, "
-        "mooe_general_administration, mooe_operations, co_infrastructure, co_other, finex)",
+        "mooe_general_administration, mooe_operations, co_infrastructure, co_other, finex); did you mean 'ps'?",
         f"{prefix}:{line('obligation: soon')}: years.2025[0].deadlines.finex.obligation: expected a date written "
         "YYYY-MM-DD, got string 'soon'",
         f"{prefix}:{line('co_other: {release: 2026-12-31')}: "
