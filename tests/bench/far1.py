@@ -72,7 +72,8 @@ def populate(moas: range, ppas: int, documents: int) -> None:
     """Insert the MOAs numbered ``moas`` (1-based), each with ``ppas``
     enacted PPAs of FY ``FISCAL_YEAR`` and ``documents`` posted documents
     (three ORS for every two DVs). Ids are fixed by MOA number, so MOAs
-    may be added in several calls."""
+    may be added in several calls; the id sequences are not moved (nothing
+    is inserted through the services afterwards)."""
     start = date(FISCAL_YEAR, 1, 2)
     orgs, proposals, ppa_rows, budgets, allotments, ors, dvs, deliveries = ([] for _ in range(8))
     for m in moas:
@@ -155,7 +156,7 @@ def bare_read(cursor, organization_id: int | None = None) -> Callable[[], None]:
     """The baseline: one bare ``SELECT`` of each posted table (all MOAs', or
     one MOA's rows), fetched into tuples through ``cursor``."""
     where = "" if organization_id is None else f" WHERE organization_id = {int(organization_id)}"
-    queries = [f"SELECT * FROM {table}{where}" for table in POSTED_TABLES if table != "program_budgets"]  # noqa: S608
+    queries = [f"SELECT * FROM {table}{where}" for table in POSTED_TABLES if table != "program_budgets"]
     queries.append("SELECT * FROM program_budgets" + ("" if organization_id is None else
                    f" WHERE ppa_id IN (SELECT id FROM ppas{where})"))
 
