@@ -299,12 +299,13 @@ def _section_lines(details: dict[tuple, Far1Line]) -> list[Far1Line]:
     details = {k: v for k, v in details.items() if not v.empty}
     if not details:
         return []
-    order = [key for key, _label, _code in CLASSES]
+    order = {key: n for n, (key, _label, _code) in enumerate(CLASSES)}
     out: list[Far1Line] = []
-    paps = sorted({k[1:5] for k in details})  # (organization, pap, title, ppa id)
-    for org, pap, title, ppa_id in paps:
-        mine = sorted(((k, v) for k, v in details.items() if k[1:5] == (org, pap, title, ppa_id)),
-                      key=lambda kv: order.index(kv[0][5]))
+    by_pap: dict[tuple, list[tuple[tuple, Far1Line]]] = defaultdict(list)  # one pass: linear in the lines
+    for k, v in details.items():
+        by_pap[k[1:5]].append((k, v))
+    for org, pap, title, ppa_id in sorted(by_pap):  # (organization, pap, title, ppa id)
+        mine = sorted(by_pap[org, pap, title, ppa_id], key=lambda kv: order[kv[0][5]])
         out.append(Far1Line(title if not org else f"{title} ({org})", pap, kind="pap"))
         subtotal = Far1Line(f"Subtotal, {title}", pap, kind="subtotal")
         for _key, line in mine:

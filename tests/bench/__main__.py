@@ -11,7 +11,7 @@ import os
 import sys
 
 from db.urls import normalize_database_url
-from tests.bench import hostile, my_work, nightly_sync, optimiser, ppa_page, wbs
+from tests.bench import far1, hostile, my_work, nightly_sync, optimiser, ppa_page, wbs
 from web.app import tune_gc
 
 #: Benchmark name -> how to run it, given the PostgreSQL URL (or None), a
@@ -26,9 +26,10 @@ BENCHES = {
     "my_work": lambda postgres, out, _quick: my_work.run(postgres, out),
     "ppa_page": lambda postgres, out, quick: ppa_page.run(postgres, out,
                                                           sizes=(100, 1_000) if quick else ppa_page.SIZES),
+    "far1": lambda postgres, out, quick: far1.run(postgres, out, quick=quick),
 }
 #: What ``--quick`` runs when no name is given (the ones that take a size).
-QUICK = ("wbs", "nightly_sync", "ppa_page")
+QUICK = ("wbs", "nightly_sync", "ppa_page", "far1")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -64,3 +64,6 @@ def test_make_bench_runs_green_end_to_end_on_small_data(bench_database_url):
     assert "20 x 50" in finished.stdout
     assert "postgresql  GET /ppas/<id>/work-items, 1,000 items" in finished.stdout
     assert "sqlite      GET /ppas/<id>/budget, 1,000 items" in finished.stdout
+    assert "postgresql  FAR No. 1 xlsx, 2 MOAs x 10 PPAs, 50 documents" in finished.stdout
+    assert "sqlite      FAR No. 1 pdf, MOA01: 10 PPAs, 25 documents" in finished.stdout
+    assert "sqlite      SQL statements of far1_statements (consolidated): " in finished.stdout
