@@ -52,11 +52,16 @@ def _documents(chain: Chain, down_to: str, quarter: int = 1) -> dict[str, int]:
     return ids
 
 
-def _send(browser, chain: Chain, form: Form, ids: dict[str, int], fields: dict[str, str]):
-    """``form`` sent for the document of ``ids`` it corrects, with ``fields`` (unprefixed)."""
+def _correct(world, browser_for, chain: Chain, form: Form, fields: dict[str, str], *, down_to: str | None = None,
+             quarter: int = 1):
+    """The documents down to ``down_to`` (by default the one ``form``
+    corrects, ``_documents``), then ``form`` sent by its user for that
+    document with ``fields`` (unprefixed): the user's browser and the response."""
+    ids = _documents(chain, down_to or form.document, quarter)
+    browser = browser_for(getattr(world, form.who))
     data = {f"{form.prefix}-{form.document}": str(ids[form.document])}
     data |= {f"{form.prefix}-{name}": value for name, value in fields.items()}
-    return browser.post_form(f"{_page(chain)}/{form.path}", data, page=_page(chain))
+    return browser, browser.post_form(f"{_page(chain)}/{form.path}", data, page=_page(chain))
 
 
 @pytest.mark.parametrize("form, fields, saved_sql, saved, listed_under, shown", [
@@ -75,10 +80,8 @@ def _send(browser, chain: Chain, form: Form, ids: dict[str, int], fields: dict[s
 def test_a_correction_is_recorded_through_its_form_and_listed_under_its_document(
         app, world, browser_for, form, fields, saved_sql, saved, listed_under, shown):
     chain = Chain(world)
-    ids = _documents(chain, form.document)
-    browser = browser_for(getattr(world, form.who))
 
-    response = _send(browser, chain, form, ids, fields)
+    browser, response = _correct(world, browser_for, chain, form, fields)
 
     assert response.status_code == 302, response.get_data(as_text=True)[:2000]
     assert tree_rows(app, saved_sql) == saved
@@ -98,10 +101,9 @@ def test_a_correction_is_recorded_through_its_form_and_listed_under_its_document
 def test_a_correction_beyond_what_is_left_is_refused_next_to_the_amount(app, world, browser_for, form, fields,
                                                                           table):
     chain = Chain(world)
-    ids = _documents(chain, "obligation")  # PHP 100,000.00 allotted, 60,000.00 obligated: 40,000.00 either way
-    browser = browser_for(getattr(world, form.who))
 
-    response = _send(browser, chain, form, ids, fields)
+    # PHP 100,000.00 allotted, 60,000.00 obligated: 40,000.00 left either way
+    _, response = _correct(world, browser_for, chain, form, fields, down_to="obligation")
 
     assert response.status_code == 409
     error = re.search(rf'id="{form.prefix}-amount-error" class="field-error">([^<]*)<',
@@ -127,10 +129,8 @@ def test_a_correction_beyond_what_is_left_is_refused_next_to_the_amount(app, wor
 def test_a_correction_dated_before_its_document_is_refused_next_to_the_date(app, world, browser_for, form, quarter,
                                                                               fields, field, message, saved_sql):
     chain = Chain(world)
-    ids = _documents(chain, form.document, quarter)
-    browser = browser_for(getattr(world, form.who))
 
-    response = _send(browser, chain, form, ids, fields)
+    _, response = _correct(world, browser_for, chain, form, fields, quarter=quarter)
 
     assert response.status_code == 422
     assert re.search(rf'id="{form.prefix}-{field}-error" class="field-error">{message}',
@@ -152,10 +152,8 @@ def test_a_correction_dated_before_its_document_is_refused_next_to_the_date(app,
 def test_a_document_is_cancelled_through_its_form_on_the_date_given_with_its_reason(app, world, browser_for, form,
                                                                                       fields, saved_sql, saved):
     chain = Chain(world)
-    ids = _documents(chain, form.document)
-    browser = browser_for(getattr(world, form.who))
 
-    response = _send(browser, chain, form, ids, fields)
+    browser, response = _correct(world, browser_for, chain, form, fields)
 
     assert response.status_code == 302, response.get_data(as_text=True)[:2000]
     assert tree_rows(app, saved_sql) == saved
@@ -164,10 +162,8 @@ def test_a_document_is_cancelled_through_its_form_on_the_date_given_with_its_rea
 
 def test_a_cancellation_without_a_reason_is_refused_next_to_the_reason(app, world, browser_for):
     chain = Chain(world)
-    ids = _documents(chain, "allotment")
 
-    response = _send(browser_for(world.budget_analyst), chain, CANCEL_ALLOTMENT, ids,
-                     {"cancelled_on": "2025-03-05", "reason": ""})
+    _, response = _correct(world, browser_for, chain, CANCEL_ALLOTMENT, {"cancelled_on": "2025-03-05", "reason": ""})
 
     assert response.status_code == 422
     assert re.search(r'id="allotment_cancellation-reason-error" class="field-error">Say why',
