@@ -45,16 +45,16 @@ from services.access import require_role
 from services.budget import (
     APPROVE,
     CLASS_NAMES,
-    _active_total,
-    _below_what_is_used,
-    _require_active,
-    _require_on_or_after,
+    active_total,
     adjusted_appropriation,
     appropriation_adjustments_by_class,
     appropriation_problem,
+    below_what_is_used,
     check_validity,
     get_or_raise,
     refresh_allotment_status,
+    require_active,
+    require_on_or_after,
 )
 from services.expenditure import sync_expenditure
 from services.periods import require_open
@@ -187,8 +187,8 @@ def adjust_appropriation(user: User, program_budget_id: int, *, kind: str, amoun
                                    "by changing its amounts, or once it is enacted", code="not_appropriated",
                                    reason=problem)
             fiscal_year_start = date(source.ppa.fiscal_year, 1, 1)
-            _require_on_or_after(adjustment_date, fiscal_year_start, "adjustment_date",
-                                 f"the start of FY {source.ppa.fiscal_year}")
+            require_on_or_after(adjustment_date, fiscal_year_start, "adjustment_date",
+                                f"the start of FY {source.ppa.fiscal_year}")
             require_open(organization_id, adjustment_date)
             if kind == "augmentation":
                 _require_within_ppa_budget(user, source, amount)
@@ -224,7 +224,7 @@ def adjust_appropriation(user: User, program_budget_id: int, *, kind: str, amoun
             raise
         budget = db.session.get(ProgramBudget, program_budget_id)
         adjusted = adjusted_appropriation(budget)
-        allotted = _active_total(Allotment, Allotment.program_budget_id, budget.id)
+        allotted = active_total(Allotment, Allotment.program_budget_id, budget.id)
         room = max(adjusted - allotted, ZERO)
         raise BudgetLimitExceeded(
             f"a {kind} of PHP {amount:,.2f} would leave program budget {budget.id} at PHP {adjusted - amount:,.2f}, "
@@ -323,9 +323,9 @@ def realign_allotment(user: User, allotment_id: int, *, to_allotment_id: int, am
             source, target = locked[allotment_id], locked[to_allotment_id]
             require_role(user, CORRECT_ALLOTMENT, source.organization_id, "realign allotments")
             for allotment in (source, target):
-                _require_active(allotment, "allotment")
-                _require_on_or_after(adjustment_date, allotment.release_date, "adjustment_date",
-                                     f"the release of allotment {allotment.saro_number}")
+                require_active(allotment, "allotment")
+                require_on_or_after(adjustment_date, allotment.release_date, "adjustment_date",
+                                    f"the release of allotment {allotment.saro_number}")
             require_open(source.organization_id, adjustment_date)
             # A lapsed balance is not moved into one still open: the source must still be obligable on the
             # day, and the target takes the amount as a release would (as sub_allot; rules/default/validity.yaml).
@@ -347,9 +347,9 @@ def realign_allotment(user: User, allotment_id: int, *, to_allotment_id: int, am
         db.session.rollback()
         if refused.level != "obligation":
             raise
-        raise _below_what_is_used(db.session.get(Allotment, allotment_id), -amount,
-                                  f"a realignment of PHP {amount:,.2f}", Obligation.allotment_id, "obligated",
-                                  "obligation") from None
+        raise below_what_is_used(db.session.get(Allotment, allotment_id), -amount,
+                                 f"a realignment of PHP {amount:,.2f}", Obligation.allotment_id, "obligated",
+                                 "obligation") from None
     return rows
 
 
@@ -395,9 +395,9 @@ def sub_allot(user: User, allotment_id: int, *, recipient: str, amount: Decimal,
                 raise ValidationFailed({"recipient": [
                     f"{receiver.code} holds allotment {giver.saro_number}; a sub-allotment goes to another MOA or "
                     "operating unit, never to itself (within the MOA use a realignment)"]})
-            _require_active(giver, "allotment")
-            _require_on_or_after(sub_allotment_date, giver.release_date, "sub_allotment_date",
-                                 f"the release of allotment {giver.saro_number}")
+            require_active(giver, "allotment")
+            require_on_or_after(sub_allotment_date, giver.release_date, "sub_allotment_date",
+                                f"the release of allotment {giver.saro_number}")
             require_open(giver.organization_id, sub_allotment_date)
             require_open(receiver.id, sub_allotment_date)
             get_runtime().rules.validity.check(budget.ppa.fiscal_year, giver.validity_category, "release",
@@ -425,9 +425,9 @@ def sub_allot(user: User, allotment_id: int, *, recipient: str, amount: Decimal,
         db.session.rollback()
         if refused.level != "obligation":
             raise
-        raise _below_what_is_used(db.session.get(Allotment, allotment_id), -amount,
-                                  f"a sub-allotment of PHP {amount:,.2f}", Obligation.allotment_id, "obligated",
-                                  "obligation") from None
+        raise below_what_is_used(db.session.get(Allotment, allotment_id), -amount,
+                                 f"a sub-allotment of PHP {amount:,.2f}", Obligation.allotment_id, "obligated",
+                                 "obligation") from None
     return row
 
 

@@ -452,7 +452,7 @@ def update_program_budget(user: User, program_budget_id: int, approved_amount: D
             _settle_ppa_class(ppa)
     except BudgetLimitExceeded:
         db.session.rollback()
-        allotted = _active_total(Allotment, Allotment.program_budget_id, program_budget_id)
+        allotted = active_total(Allotment, Allotment.program_budget_id, program_budget_id)
         raise BudgetLimitExceeded(f"PHP {allotted:,.2f} is already allotted from program budget {program_budget_id}; "
                                   f"the approved amount cannot go below it", level="allotment",
                                   committed=str(allotted), requested=str(approved_amount)) from None
@@ -618,6 +618,64 @@ def check_validity(allotment: Allotment, step: str, posted_on: date) -> None:
                                        step, posted_on)
 
 
+def check_obligation_posting(allotment: Allotment, obligation_date: date) -> None:
+    """The checks of an ORS dated ``obligation_date`` against ``allotment``,
+    made when it is prepared (``record_obligation``) and again, with the rows
+    locked, when Box B posts it (``services.documents``; docs/design.md §12
+    "ORS and DV as documents"): the quarter of the date is open, the
+    allotment is posted and not cancelled, the ORS is not dated before the
+    allotment's release, and the date is within the validity of the
+    appropriation (rules/default/validity.yaml). The limit is checked by the
+    caller (and the database).
+
+    Raises:
+        PeriodClosed: the quarter of ``obligation_date`` is closed,
+        Conflict: the allotment is cancelled (``cancelled``),
+        ValidationFailed: on ``obligation_date``, dated before the release (both dates named),
+        OutsideValidity: outside the validity of the appropriation.
+    """
+    require_open(allotment.organization_id, obligation_date)
+    require_active(allotment, "allotment")
+    if obligation_date < allotment.release_date:
+        raise ValidationFailed({"obligation_date": [
+            f"the ORS date {obligation_date.isoformat()} is before the release of allotment "
+            f"{allotment.saro_number} on {allotment.release_date.isoformat()}; an obligation cannot be "
+            f"dated before the allotment it draws on"]})
+    check_validity(allotment, "obligation", obligation_date)
+
+
+def check_disbursement_posting(obligation: Obligation, disbursement_date: date, *,
+                               field: str = "disbursement_date", date_is: str = "the DV date") -> None:
+    """The checks of a DV dated ``disbursement_date`` against ``obligation``,
+    made when it is prepared (``record_disbursement``) and again, with the
+    rows locked, when Box E pays it (``services.documents``, where the date
+    is the check/ADA issue date; docs/design.md §12 "ORS and DV as
+    documents"): the quarter of the date is open, the ORS is obligated (Box
+    B signed) and not cancelled, the DV is not dated before the ORS, and the
+    date is within the validity of the appropriation. The limit is checked
+    by the caller (and the database).
+
+    Args:
+        field: the request field the date came from (``disbursement_date``,
+            or ``check_ada_date`` at Box E): a date before the ORS is refused on it.
+        date_is: that date in words, to begin the message (``"the DV date"``).
+
+    Raises:
+        PeriodClosed: the quarter of the date is closed,
+        Conflict: the ORS is a draft (``not_posted``) or cancelled (``cancelled``),
+        ValidationFailed: on ``field``, dated before the ORS (both dates named),
+        OutsideValidity: outside the validity of the appropriation.
+    """
+    require_open(obligation.organization_id, disbursement_date)
+    require_active(obligation, "obligation")
+    if disbursement_date < obligation.obligation_date:
+        raise ValidationFailed({field: [
+            f"{date_is} {disbursement_date.isoformat()} is before ORS {obligation.ors_number} dated "
+            f"{obligation.obligation_date.isoformat()}; a disbursement cannot be dated before the "
+            f"obligation it pays"]})
+    check_validity(obligation.allotment, "disbursement", disbursement_date)
+
+
 def record_obligation(user: User, *, allotment_id: int, payee: str, ors_number: str | None = None,
                       particulars: str = "", obligation_date: date, amount: Decimal,
                       work_item_id: int | None = None) -> Obligation:
@@ -651,16 +709,9 @@ def record_obligation(user: User, *, allotment_id: int, payee: str, ors_number: 
         with transaction() as session:
             allotment = get_or_raise(user, Allotment, allotment_id, lock=True)
             require_role(user, SPEND, allotment.organization_id, "record obligations")
-            require_open(allotment.organization_id, obligation_date)
-            _require_active(allotment, "allotment")
-            if obligation_date < allotment.release_date:
-                raise ValidationFailed({"obligation_date": [
-                    f"the ORS date {obligation_date.isoformat()} is before the release of allotment "
-                    f"{allotment.saro_number} on {allotment.release_date.isoformat()}; an obligation cannot be "
-                    f"dated before the allotment it draws on"]})
-            check_validity(allotment, "obligation", obligation_date)
+            check_obligation_posting(allotment, obligation_date)
             check_work_item(allotment.program_budget.ppa, work_item_id)
-            if amount > adjusted_amount(allotment) - _active_total(Obligation, Obligation.allotment_id, allotment.id):
+            if amount > adjusted_amount(allotment) - active_total(Obligation, Obligation.allotment_id, allotment.id):
                 raise BudgetLimitExceeded("up front", level="obligation")
             ors_number = number_ors(allotment.organization_id, given=ors_number,
                                     allotment_class=allotment.allotment_class,
@@ -707,16 +758,9 @@ def record_disbursement(user: User, *, obligation_id: int, dv_number: str | None
         with transaction() as session:
             obligation = get_or_raise(user, Obligation, obligation_id, lock=True)
             require_role(user, SPEND, obligation.organization_id, "record disbursements")
-            require_open(obligation.organization_id, disbursement_date)
-            _require_active(obligation, "obligation")
-            if disbursement_date < obligation.obligation_date:
-                raise ValidationFailed({"disbursement_date": [
-                    f"the DV date {disbursement_date.isoformat()} is before ORS {obligation.ors_number} dated "
-                    f"{obligation.obligation_date.isoformat()}; a disbursement cannot be dated before the "
-                    f"obligation it pays"]})
-            check_validity(obligation.allotment, "disbursement", disbursement_date)
-            if amount > adjusted_amount(obligation) - _active_total(Disbursement, Disbursement.obligation_id,
-                                                                    obligation.id):
+            check_disbursement_posting(obligation, disbursement_date)
+            if amount > adjusted_amount(obligation) - active_total(Disbursement, Disbursement.obligation_id,
+                                                                   obligation.id):
                 raise BudgetLimitExceeded("up front", level="disbursement")
             dv_number = number_dv(obligation.organization_id, given=dv_number, on=disbursement_date)
             disbursement = Disbursement(obligation_id=obligation.id, organization_id=obligation.organization_id,
@@ -754,7 +798,7 @@ def record_delivery(user: User, obligation_id: int, *, amount: Decimal, accepted
         obligation = get_or_raise(user, Obligation, obligation_id, lock=True)
         require_role(user, SPEND, obligation.organization_id, "record deliveries")
         require_open(obligation.organization_id, accepted_on)
-        _require_active(obligation, "obligation")
+        require_active(obligation, "obligation")
         errors = {}
         if accepted_on < obligation.obligation_date:
             errors["accepted_on"] = [f"is before the obligation of {obligation.obligation_date.isoformat()}"]
@@ -810,9 +854,9 @@ def cancel_allotment(user: User, allotment_id: int, *, reason: str, cancelled_on
         require_role(user, RELEASE, allotment.organization_id, "cancel allotments")
         require_open(allotment.organization_id, cancelled_on)
         check_if_match(if_match, allotment.etag)
-        _require_active(allotment, "allotment")
-        _require_on_or_after(cancelled_on, allotment.release_date, "cancelled_on", "the allotment's release")
-        if _active_total(Obligation, Obligation.allotment_id, allotment.id):
+        require_active(allotment, "allotment")
+        require_on_or_after(cancelled_on, allotment.release_date, "cancelled_on", "the allotment's release")
+        if active_total(Obligation, Obligation.allotment_id, allotment.id):
             raise Conflict(f"allotment {allotment.id} still has active obligations; cancel them first",
                            code="has_active_children")
         allotment.status, allotment.cancelled_at, allotment.cancel_reason = "cancelled", utcnow(), reason
@@ -842,9 +886,9 @@ def cancel_obligation(user: User, obligation_id: int, *, reason: str, cancelled_
         require_role(user, SPEND, obligation.organization_id, "cancel obligations")
         require_open(obligation.organization_id, cancelled_on)
         check_if_match(if_match, obligation.etag)
-        _require_active(obligation, "obligation")
-        _require_on_or_after(cancelled_on, obligation.obligation_date, "cancelled_on", "the obligation")
-        if _active_total(Disbursement, Disbursement.obligation_id, obligation.id):
+        require_active(obligation, "obligation")
+        require_on_or_after(cancelled_on, obligation.obligation_date, "cancelled_on", "the obligation")
+        if active_total(Disbursement, Disbursement.obligation_id, obligation.id):
             raise Conflict(f"obligation {obligation.id} still has disbursements; void them first",
                            code="has_active_children")
         obligation.status, obligation.cancelled_at, obligation.cancel_reason = "cancelled", utcnow(), reason
@@ -878,7 +922,7 @@ def void_disbursement(user: User, disbursement_id: int, *, reason: str, voided_o
         check_if_match(if_match, disbursement.etag)
         if not disbursement.active:
             raise Conflict(f"disbursement {disbursement.id} is already voided", code="already_voided")
-        _require_on_or_after(voided_on, disbursement.disbursement_date, "voided_on", "the disbursement")
+        require_on_or_after(voided_on, disbursement.disbursement_date, "voided_on", "the disbursement")
         disbursement.status, disbursement.voided_at, disbursement.void_reason = "voided", utcnow(), reason
         disbursement.voided_on = voided_on
         db.session.flush()
@@ -922,9 +966,9 @@ def adjust_allotment(user: User, allotment_id: int, *, kind: str, amount: Decima
             _, allotment = lock_in_order(user, (ProgramBudget, program_budget_id), (Allotment, allotment_id))
             require_role(user, RELEASE, allotment.organization_id, "adjust allotments")
             require_open(allotment.organization_id, adjustment_date)
-            _require_active(allotment, "allotment")
-            _require_on_or_after(adjustment_date, allotment.release_date, "adjustment_date",
-                                 "the allotment's release")
+            require_active(allotment, "allotment")
+            require_on_or_after(adjustment_date, allotment.release_date, "adjustment_date",
+                                "the allotment's release")
             adjustment = AllotmentAdjustment(allotment_id=allotment.id, organization_id=allotment.organization_id,
                                              kind=kind, amount=signed, adjustment_date=adjustment_date,
                                              reason=reason, legal_basis=legal_basis, created_by_id=user.id)
@@ -935,8 +979,8 @@ def adjust_allotment(user: User, allotment_id: int, *, kind: str, amount: Decima
         db.session.rollback()
         if refused.level == "allotment":
             raise limit_problem("allotment", program_budget_id, amount) from None
-        raise _below_what_is_used(db.session.get(Allotment, allotment_id), signed, f"a {kind} of PHP {amount:,.2f}",
-                                  Obligation.allotment_id, "obligated", "obligation") from None
+        raise below_what_is_used(db.session.get(Allotment, allotment_id), signed, f"a {kind} of PHP {amount:,.2f}",
+                                 Obligation.allotment_id, "obligated", "obligation") from None
     return adjustment
 
 
@@ -969,8 +1013,8 @@ def adjust_obligation(user: User, obligation_id: int, *, amount: Decimal, adjust
             allotment, obligation = lock_in_order(user, (Allotment, allotment_id), (Obligation, obligation_id))
             require_role(user, SPEND, obligation.organization_id, "record NORSA adjustments")
             require_open(obligation.organization_id, adjustment_date)
-            _require_active(obligation, "obligation")
-            _require_on_or_after(adjustment_date, obligation.obligation_date, "adjustment_date", "the obligation")
+            require_active(obligation, "obligation")
+            require_on_or_after(adjustment_date, obligation.obligation_date, "adjustment_date", "the obligation")
             adjustment = ObligationAdjustment(obligation_id=obligation.id, organization_id=obligation.organization_id,
                                               amount=amount, adjustment_date=adjustment_date, reason=reason,
                                               legal_basis=legal_basis, created_by_id=user.id)
@@ -982,19 +1026,34 @@ def adjust_obligation(user: User, obligation_id: int, *, amount: Decimal, adjust
         db.session.rollback()
         if refused.level == "obligation":
             raise limit_problem("obligation", allotment_id, amount) from None
-        raise _below_what_is_used(db.session.get(Obligation, obligation_id), amount, f"a NORSA of PHP {amount:,.2f}",
-                                  Disbursement.obligation_id, "already disbursed", "disbursement") from None
+        raise below_what_is_used(db.session.get(Obligation, obligation_id), amount, f"a NORSA of PHP {amount:,.2f}",
+                                 Disbursement.obligation_id, "already disbursed", "disbursement") from None
     return adjustment
 
 
-def _below_what_is_used(row: Allotment | Obligation, change: Decimal, what: str, child_column, used_as: str,
-                        level: str) -> BudgetLimitExceeded:
+def below_what_is_used(row: Allotment | Obligation, change: Decimal, what: str, child_column, used_as: str,
+                       level: str) -> BudgetLimitExceeded:
     """The refusal of a correction (``what``, changing the active amount of
     ``row`` by ``change`` PHP) that would leave ``row`` below what its
     active children (``child_column`` names their parent) use, with the
     amounts from a fresh read: ``limit`` the amount it would have,
-    ``committed`` what is used, ``available`` what can be taken off."""
-    used = _active_total(child_column.class_, child_column, row.id)
+    ``committed`` what is used, ``available`` what can be taken off
+    (docs/design.md §12 "Posted rows never change": a withdrawal below what
+    is obligated, a negative NORSA below what is disbursed).
+
+    Args:
+        row: the allotment or obligation corrected.
+        change: the signed change of its active amount (PHP, Decimal).
+        what: the correction in words, e.g. ``"a NORSA of PHP -1,500.00"``.
+        child_column: the children's column naming ``row`` (e.g. ``Obligation.allotment_id``).
+        used_as: what the children's total is, in words (``"obligated"``).
+        level: the ``level`` of the problem (``"obligation"``, ``"disbursement"``).
+
+    Returns:
+        The ``BudgetLimitExceeded`` (409 ``budget_limit_exceeded``) to raise;
+        its amounts are strings of PHP.
+    """
+    used = active_total(child_column.class_, child_column, row.id)
     active = adjusted_amount(row)
     room = max(active - used, ZERO)
     noun = "allotment" if isinstance(row, Allotment) else "obligation"
@@ -1096,7 +1155,7 @@ def _refresh_status(parent: Allotment | Obligation, child_column, statuses: tupl
     all of it is, else the middle one; a cancelled parent stays cancelled."""
     if not parent.active:
         return
-    used = _active_total(child_column.class_, child_column, parent.id)
+    used = active_total(child_column.class_, child_column, parent.id)
     unused, partly, fully = statuses
     parent.status = unused if used == 0 else fully if used == adjusted_amount(parent) else partly
 
@@ -1151,8 +1210,11 @@ def adjusted_appropriation(program_budget: ProgramBudget) -> Decimal:
     return program_budget.approved_amount + sum(appropriation_adjustments_by_class(program_budget.id).values(), ZERO)
 
 
-def _active_total(model: type, parent_column, parent_id: int) -> Decimal:
-    """Sum of the active amounts of the active ``model`` rows under one parent (PHP)."""
+def active_total(model: type, parent_column, parent_id: int) -> Decimal:
+    """Sum of the active amounts (amount plus adjustments) of the active,
+    posted ``model`` rows whose ``parent_column`` is ``parent_id``, in PHP
+    (Decimal): what the limits of docs/design.md §12 count. Cancelled rows
+    and drafts count nothing."""
     centavos = db.session.scalar(select(func.coalesce(func.sum(active_amount_sql(model)), 0))
                                  .where(parent_column == parent_id, model.active))
     return from_centavos(int(centavos))
@@ -1165,7 +1227,7 @@ def totals(row: ProgramBudget | Allotment | Obligation | Disbursement) -> dict[s
     ``adjusted_amount``, the amount plus its adjustments."""
     if isinstance(row, ProgramBudget):
         problem = appropriation_problem(row)
-        allotted = _active_total(Allotment, Allotment.program_budget_id, row.id)
+        allotted = active_total(Allotment, Allotment.program_budget_id, row.id)
         obligated = from_centavos(int(db.session.scalar(
             select(func.coalesce(func.sum(active_amount_sql(Obligation)), 0))
             .join(Allotment, Obligation.allotment_id == Allotment.id)
@@ -1184,12 +1246,12 @@ def totals(row: ProgramBudget | Allotment | Obligation | Disbursement) -> dict[s
                 "unobligated": allotted - obligated, "disbursed": disbursed, "unpaid": obligated - disbursed}
     if isinstance(row, Allotment):
         active = adjusted_amount(row)
-        obligated = _active_total(Obligation, Obligation.allotment_id, row.id)
+        obligated = active_total(Obligation, Obligation.allotment_id, row.id)
         return {"adjusted_amount": active, "obligated": obligated,
                 "available": active - obligated if row.active else ZERO}
     if isinstance(row, Obligation):
         active = adjusted_amount(row)
-        disbursed = _active_total(Disbursement, Disbursement.obligation_id, row.id)
+        disbursed = active_total(Disbursement, Disbursement.obligation_id, row.id)
         return {"adjusted_amount": active, "disbursed": disbursed,
                 "balance": active - disbursed if row.active else ZERO} | payables(
             row, active, disbursed, _accepted(row.id))
@@ -1208,7 +1270,7 @@ def limit_problem(level: str, parent_id: int, requested: Decimal) -> BudgetLimit
              else ZERO)
     if parent_model is ProgramBudget and limit != parent.approved_amount:
         noun = "adjusted amount (approved amount plus appropriation adjustments)"
-    committed = _active_total(child_model, column, parent_id)
+    committed = active_total(child_model, column, parent_id)
     available = max(limit - committed, ZERO)
     return BudgetLimitExceeded(
         f"{level}s under {parent_model.__tablename__[:-1].replace('_', ' ')} {parent_id} would total PHP "
@@ -1222,9 +1284,15 @@ def _organization_of(row) -> int:
     return row.ppa.organization_id if isinstance(row, ProgramBudget) else row.organization_id
 
 
-def _require_active(row, noun: str) -> None:
-    """Refuse a use of ``row`` that is not posted (a draft ORS or DV, 409
-    ``not_posted``) or cancelled (409 ``cancelled``)."""
+def require_active(row, noun: str) -> None:
+    """Refuse a use of ``row`` (an allotment, ORS or DV, named ``noun``:
+    ``"allotment"``, ``"obligation"``, ``"disbursement"``) that is not
+    posted or is cancelled (docs/design.md §12 "ORS and DV as documents").
+
+    Raises:
+        Conflict: 409 ``not_posted`` for a draft or withdrawn ORS or DV,
+            409 ``cancelled`` for a cancelled or voided row.
+    """
     if getattr(row, "draft", False) or row.status == "withdrawn":
         document = {"obligation": "ORS", "disbursement": "DV"}.get(noun, noun)
         raise Conflict(f"{noun} {row.id} is an {document} not yet posted ({row.status}); it counts only once "
@@ -1235,8 +1303,15 @@ def _require_active(row, noun: str) -> None:
         raise Conflict(f"{noun} {row.id} is cancelled", code="cancelled")
 
 
-def _require_on_or_after(day: date, earliest: date, field: str, what: str) -> None:
-    """Raise ``ValidationFailed`` on ``field`` when ``day`` is before ``earliest``, the date of ``what``."""
+def require_on_or_after(day: date, earliest: date, field: str, what: str) -> None:
+    """Refuse a correction or cancellation dated ``day`` before ``earliest``,
+    the date of ``what`` (in words, e.g. ``"the allotment's release"``): a
+    correction is never dated before the document it corrects
+    (docs/design.md §12 "Posted rows never change").
+
+    Raises:
+        ValidationFailed: on ``field``, "is before {what} of {earliest}".
+    """
     if day < earliest:
         raise ValidationFailed({field: [f"is before {what} of {earliest.isoformat()}"]})
 

@@ -32,8 +32,8 @@ from db.models import Allotment, Disbursement, Obligation, User
 from db.types import utcnow
 from services import workflows
 from services.budget import (
-    _require_active,
-    check_validity,
+    check_disbursement_posting,
+    check_obligation_posting,
     get_or_raise,
     limit_problem,
     lock_in_order,
@@ -42,7 +42,6 @@ from services.budget import (
 )
 from services.concurrency import check_if_match
 from services.expenditure import sync_expenditure
-from services.periods import require_open
 from services.unit_of_work import transaction
 from services.workflows import RecordKind
 from workflow.engine import Action
@@ -104,13 +103,7 @@ def fire_obligation_transition(user: User, obligation_id: int, trigger: str, *, 
                 if trigger == CANCEL:
                     _withdrawn(obligation, outcome)
                 elif trigger == POSTS["ors"]:
-                    require_open(obligation.organization_id, obligation.obligation_date)
-                    _require_active(allotment, "allotment")
-                    if obligation.obligation_date < allotment.release_date:
-                        raise ValidationFailed({"obligation_date": [
-                            f"the ORS date {obligation.obligation_date.isoformat()} is before the release of "
-                            f"allotment {allotment.saro_number} on {allotment.release_date.isoformat()}"]})
-                    check_validity(allotment, "obligation", obligation.obligation_date)
+                    check_obligation_posting(allotment, obligation.obligation_date)
             session.flush()
             if trigger == POSTS["ors"]:
                 refresh_allotment_status(allotment)
@@ -183,14 +176,8 @@ def fire_disbursement_transition(user: User, disbursement_id: int, trigger: str,
                 if trigger == CANCEL:
                     _withdrawn(disbursement, outcome)
                 elif trigger == POSTS["dv"]:
-                    require_open(disbursement.organization_id, check_ada_date)
-                    _require_active(obligation, "obligation")
-                    if check_ada_date < obligation.obligation_date:
-                        raise ValidationFailed({"check_ada_date": [
-                            f"the check/ADA date {check_ada_date.isoformat()} is before ORS {obligation.ors_number} "
-                            f"dated {obligation.obligation_date.isoformat()}; a disbursement cannot be dated "
-                            f"before the obligation it pays"]})
-                    check_validity(obligation.allotment, "disbursement", check_ada_date)
+                    check_disbursement_posting(obligation, check_ada_date, field="check_ada_date",
+                                               date_is="the check/ADA date")
                     disbursement.disbursement_date = check_ada_date
                     disbursement.check_ada_number, disbursement.jev_number = check_ada_number, jev_number
             session.flush()

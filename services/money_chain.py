@@ -24,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cached_property
 
 from sqlalchemy import BigInteger, func, select, type_coerce
 
@@ -128,13 +129,20 @@ class ObligationLine:
     def balance(self) -> Decimal:
         return self.amount - self.disbursed if self.row.active else ZERO
 
+    @cached_property
+    def payable(self) -> dict[str, Decimal]:
+        """``services.budget.payables`` of this ORS, worked out once: PHP
+        ``accepted``, ``due_and_demandable`` and ``not_yet_due_and_demandable``
+        (FAR No. 1 columns 23–24; both zero once cancelled)."""
+        return payables(self.row, self.amount, self.disbursed, self.accepted)
+
     @property
     def due_and_demandable(self) -> Decimal:
-        return payables(self.row, self.amount, self.disbursed, self.accepted)["due_and_demandable"]
+        return self.payable["due_and_demandable"]
 
     @property
     def not_yet_due_and_demandable(self) -> Decimal:
-        return payables(self.row, self.amount, self.disbursed, self.accepted)["not_yet_due_and_demandable"]
+        return self.payable["not_yet_due_and_demandable"]
 
 
 @dataclass(frozen=True)

@@ -63,9 +63,9 @@ from web.schemas import (
     ProposalSchema,
     SubAllotmentCreateSchema,
     SubAllotmentSchema,
-    VoidSchema,
     TransitionRequestSchema,
     VarianceQuerySchema,
+    VoidSchema,
 )
 
 blp = Blueprint("budget", __name__, url_prefix="/api",
@@ -134,6 +134,68 @@ def view(row, status: int = 200):
     return budget.as_view(row), status, {"ETag": row.etag}
 
 
+def _documented(text: str):
+    """Give a view function its OpenAPI description (its docstring), which
+    the factory below cannot write as a literal."""
+    def apply(function):
+        function.__doc__ = text
+        return function
+    return apply
+
+
+def workflow_views(path: str, name: str, *, id_key: str = "id", actions, actions_schema, actions_doc: str,
+                   fire, transition_schema, response_schema, links: dict, transition_doc: str,
+                   render=view, history, history_doc: str) -> None:
+    """Register the three workflow routes of a record kind moved by the one
+    workflow engine (budget proposals, ORS, DV: docs/design.md §12):
+    ``GET {path}/actions`` (every step, open to the caller now or why not),
+    ``POST {path}/transitions`` (fire one, with ``If-Match``) and
+    ``GET {path}/history`` (the steps, oldest first).
+
+    Args:
+        path: the record's route, its id the one converter (e.g.
+            ``"/obligations/<id:row_id>"``).
+        name: the views' prefix (``"Obligation"`` gives ``ObligationActions``,
+            ``ObligationTransitions``, ``ObligationHistory``, the endpoints).
+        id_key: the key of the record's id in the actions reply.
+        actions: ``(user, id, *, if_match) -> (record, actions)``.
+        fire: ``(user, id, trigger, *, comment, if_match, **fields) -> record``;
+            ``fields`` are the rest of ``transition_schema`` (Box E's of a DV).
+        history: ``(user, id) -> list``.
+        render: the transition's reply from the record (default: with its totals, ``view``).
+        actions_doc, transition_doc, history_doc: the operations' descriptions.
+    """
+    def record_id(ids: dict) -> int:
+        (value,) = ids.values()
+        return value
+
+    @blp.accepts_if_match
+    @blp.response(200, actions_schema)
+    @_documented(actions_doc)
+    def get_actions(self, **ids):
+        record, open_or_not = actions(current_user(), record_id(ids), if_match=request.headers.get("If-Match"))
+        return {id_key: record.id, "status": record.status, "version": record.version, "actions": open_or_not}
+
+    @blp.accepts_if_match
+    @blp.links(200, **links)
+    @blp.arguments(transition_schema)
+    @blp.response(200, response_schema, headers=ETAG_HEADER)
+    @_documented(transition_doc)
+    def post_transition(self, data, **ids):
+        data = dict(data)
+        return render(fire(current_user(), record_id(ids), data.pop("trigger"), comment=data.pop("comment", None),
+                           if_match=request.headers.get("If-Match"), **data))
+
+    @blp.response(200, HistoryEntrySchema(many=True))
+    @_documented(history_doc)
+    def get_history(self, **ids):
+        return history(current_user(), record_id(ids))
+
+    for suffix, method, function in (("actions", "get", get_actions), ("transitions", "post", post_transition),
+                                     ("history", "get", get_history)):
+        blp.route(f"{path}/{suffix}")(type(name + suffix.capitalize(), (MethodView,), {method: function}))
+
+
 @blp.route("/budget-proposals")
 class Proposals(MethodView):
     @blp.arguments(ProposalFilterSchema, location="query")
@@ -161,41 +223,18 @@ class Proposal(MethodView):
         return proposal, 200, {"ETag": proposal.etag}
 
 
-@blp.route("/budget-proposals/<id:proposal_id>/actions")
-class ProposalActions(MethodView):
-    @blp.accepts_if_match
-    @blp.response(200, ProposalActionsSchema)
-    def get(self, proposal_id):
-        """Every step of the proposal workflow (submit, review, enact,
-        return_for_revision), whether it is open to you now, and why not."""
-        proposal, actions = budget.proposal_actions(current_user(), proposal_id,
-                                                    if_match=request.headers.get("If-Match"))
-        return {"proposal_id": proposal.id, "status": proposal.status, "version": proposal.version,
-                "actions": actions}
-
-
-@blp.route("/budget-proposals/<id:proposal_id>/transitions")
-class ProposalTransitions(MethodView):
-    @blp.accepts_if_match
-    @blp.links(200, **PROPOSAL_LINKS)
-    @blp.arguments(TransitionRequestSchema)
-    @blp.response(200, ProposalSchema, headers=ETAG_HEADER)
-    def post(self, data, proposal_id):
-        """Fire a step of the proposal workflow: submit (the MOA), review and
+workflow_views(
+    "/budget-proposals/<id:proposal_id>", "Proposal", id_key="proposal_id",
+    actions=budget.proposal_actions, actions_schema=ProposalActionsSchema,
+    actions_doc="""Every step of the proposal workflow (submit, review, enact,
+        return_for_revision), whether it is open to you now, and why not.""",
+    fire=budget.fire_proposal_transition, transition_schema=TransitionRequestSchema, response_schema=ProposalSchema,
+    links=PROPOSAL_LINKS, render=lambda proposal: (proposal, 200, {"ETag": proposal.etag}),
+    transition_doc="""Fire a step of the proposal workflow: submit (the MOA), review and
         enact (MFBM, two different people), return_for_revision (with a
-        comment). Whoever submitted cannot review; whoever reviewed cannot enact."""
-        proposal = budget.fire_proposal_transition(current_user(), proposal_id, data["trigger"],
-                                                   comment=data.get("comment"),
-                                                   if_match=request.headers.get("If-Match"))
-        return proposal, 200, {"ETag": proposal.etag}
-
-
-@blp.route("/budget-proposals/<id:proposal_id>/history")
-class ProposalHistory(MethodView):
-    @blp.response(200, HistoryEntrySchema(many=True))
-    def get(self, proposal_id):
-        """The proposal's steps, oldest first, each with the rule-set hash."""
-        return budget.proposal_history(current_user(), proposal_id)
+        comment). Whoever submitted cannot review; whoever reviewed cannot enact.""",
+    history=budget.proposal_history,
+    history_doc="The proposal's steps, oldest first, each with the rule-set hash.")
 
 
 @blp.route("/program-budgets")
@@ -391,40 +430,18 @@ class ObligationOne(MethodView):
         return view(budget.get_or_raise(current_user(), Obligation, row_id))
 
 
-@blp.route("/obligations/<id:row_id>/actions")
-class ObligationActions(MethodView):
-    @blp.accepts_if_match
-    @blp.response(200, DocumentActionsSchema)
-    def get(self, row_id):
-        """Every box of the ORS workflow (certify_charges: Box A, certify_obligation: Box B, cancel),
-        whether you may sign it now, and why not, in words."""
-        obligation, actions = documents.obligation_actions(current_user(), row_id,
-                                                           if_match=request.headers.get("If-Match"))
-        return {"id": obligation.id, "status": obligation.status, "version": obligation.version,
-                "actions": actions}
-
-
-@blp.route("/obligations/<id:row_id>/transitions")
-class ObligationTransitions(MethodView):
-    @blp.accepts_if_match
-    @blp.links(200, **OBLIGATION_LINKS)
-    @blp.arguments(TransitionRequestSchema)
-    @blp.response(200, ObligationSchema, headers=ETAG_HEADER)
-    def post(self, data, row_id):
-        """Sign a box of the ORS: certify_charges (Box A, head of the requesting office or of agency),
+workflow_views(
+    "/obligations/<id:row_id>", "Obligation",
+    actions=documents.obligation_actions, actions_schema=DocumentActionsSchema,
+    actions_doc="""Every box of the ORS workflow (certify_charges: Box A, certify_obligation: Box B, cancel),
+        whether you may sign it now, and why not, in words.""",
+    fire=documents.fire_obligation_transition, transition_schema=TransitionRequestSchema,
+    response_schema=ObligationSchema, links=OBLIGATION_LINKS,
+    transition_doc="""Sign a box of the ORS: certify_charges (Box A, head of the requesting office or of agency),
         certify_obligation (Box B, the budget officer: this obligates it), or cancel a draft (comment
-        required). Whoever prepared it signs no box; one person signs one box."""
-        return view(documents.fire_obligation_transition(current_user(), row_id, data["trigger"],
-                                                         comment=data.get("comment"),
-                                                         if_match=request.headers.get("If-Match")))
-
-
-@blp.route("/obligations/<id:row_id>/history")
-class ObligationHistory(MethodView):
-    @blp.response(200, HistoryEntrySchema(many=True))
-    def get(self, row_id):
-        """The ORS's signed boxes, oldest first, each with its signer, delegator and rule-set hash."""
-        return documents.obligation_history(current_user(), row_id)
+        required). Whoever prepared it signs no box; one person signs one box.""",
+    history=documents.obligation_history,
+    history_doc="The ORS's signed boxes, oldest first, each with its signer, delegator and rule-set hash.")
 
 
 @blp.route("/obligations/<id:row_id>/cancel")
@@ -494,41 +511,18 @@ class DisbursementOne(MethodView):
         return view(budget.get_or_raise(current_user(), Disbursement, row_id))
 
 
-@blp.route("/disbursements/<id:row_id>/actions")
-class DisbursementActions(MethodView):
-    @blp.accepts_if_match
-    @blp.response(200, DocumentActionsSchema)
-    def get(self, row_id):
-        """Every box of the DV workflow (certify_necessary, record_entry, certify_cash, approve_payment,
-        pay, cancel), whether you may sign it now, and why not, in words."""
-        disbursement, actions = documents.disbursement_actions(current_user(), row_id,
-                                                               if_match=request.headers.get("If-Match"))
-        return {"id": disbursement.id, "status": disbursement.status, "version": disbursement.version,
-                "actions": actions}
-
-
-@blp.route("/disbursements/<id:row_id>/transitions")
-class DisbursementTransitions(MethodView):
-    @blp.accepts_if_match
-    @blp.links(200, **DISBURSEMENT_LINKS)
-    @blp.arguments(DisbursementTransitionSchema)
-    @blp.response(200, DisbursementSchema, headers=ETAG_HEADER)
-    def post(self, data, row_id):
-        """Sign a box of the DV: A certify_necessary, B record_entry, C certify_cash, D approve_payment,
+workflow_views(
+    "/disbursements/<id:row_id>", "Disbursement",
+    actions=documents.disbursement_actions, actions_schema=DocumentActionsSchema,
+    actions_doc="""Every box of the DV workflow (certify_necessary, record_entry, certify_cash, approve_payment,
+        pay, cancel), whether you may sign it now, and why not, in words.""",
+    fire=documents.fire_disbursement_transition, transition_schema=DisbursementTransitionSchema,
+    response_schema=DisbursementSchema, links=DISBURSEMENT_LINKS,
+    transition_doc="""Sign a box of the DV: A certify_necessary, B record_entry, C certify_cash, D approve_payment,
         E pay (with check_ada_number, check_ada_date and jev_number: this pays it, dated the check/ADA
-        issue date), or cancel one not yet paid (comment required)."""
-        return view(documents.fire_disbursement_transition(
-            current_user(), row_id, data["trigger"], comment=data.get("comment"),
-            if_match=request.headers.get("If-Match"), check_ada_number=data.get("check_ada_number"),
-            check_ada_date=data.get("check_ada_date"), jev_number=data.get("jev_number")))
-
-
-@blp.route("/disbursements/<id:row_id>/history")
-class DisbursementHistory(MethodView):
-    @blp.response(200, HistoryEntrySchema(many=True))
-    def get(self, row_id):
-        """The DV's signed boxes, oldest first, each with its signer, delegator and rule-set hash."""
-        return documents.disbursement_history(current_user(), row_id)
+        issue date), or cancel one not yet paid (comment required).""",
+    history=documents.disbursement_history,
+    history_doc="The DV's signed boxes, oldest first, each with its signer, delegator and rule-set hash.")
 
 
 @blp.route("/disbursements/<id:row_id>/void")
