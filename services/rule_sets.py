@@ -22,10 +22,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from flask import Flask
 from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from flask import Flask
 from sqlalchemy.exc import SQLAlchemyError
 
 from db import db
@@ -212,7 +212,7 @@ def activate(rules: RuleSet, actor_id: int | None = None) -> Activation:
             return Activation(get_or_raise(rules.hash), previous, stored, changed=True)
     except Duplicate:
         raise Conflict("another rule set was activated at the same moment; run the activation again",
-                       code="concurrent_activation") from None
+                       code="concurrent_update") from None
 
 
 def keep_loaded(rules: RuleSet) -> tuple[StoredRuleSet, StoredRuleSet]:
@@ -246,7 +246,8 @@ def record_loaded(rules: RuleSet) -> bool:
         return True
     except (SQLAlchemyError, PpaflowError) as exc:
         db.session.rollback()
-        first = str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
+        cause = exc.__cause__ if isinstance(exc, PpaflowError) and exc.__cause__ is not None else exc
+        first = str(cause).splitlines()[0] if str(cause) else cause.__class__.__name__
         unmigrated = "rule_sets" in first and ("no such table" in first or "does not exist" in first)
         log.log(logging.DEBUG if unmigrated else logging.WARNING, "rule set %s not stored yet: %s",
                 rules.hash[:12], first)

@@ -24,7 +24,7 @@ from db.migrate import APPEND_ONLY_TABLES, init_database
 from db.types import utcnow
 from jobs.registry import known_jobs
 from rules import DEFAULT_RULES_DIR, load_rules
-from services import approvals, delegations, reports, users
+from services import approvals, delegations, reports, rule_sets, users
 from services.access import Operator
 from services.effects import known_effects
 from services.runtime import get_runtime
@@ -95,8 +95,7 @@ def init_db() -> None:
         if role is not None:
             click.echo(f"granted {role} the app's privileges: no UPDATE, DELETE or TRUNCATE of "
                        f"{', '.join(APPEND_ONLY_TABLES)}")
-        from services import rule_sets  # issue 14: a fresh database starts with PPAFLOW_RULES_DIR's set active
-
+        # issue 14: a fresh database starts with PPAFLOW_RULES_DIR's set active
         loaded, current = rule_sets.keep_loaded(get_runtime().rules)
         if current.hash == loaded.hash:
             click.echo(f"active rule set {loaded.hash} ({app.config['PPAFLOW_RULES_DIR'] or 'rules/default'})")
@@ -481,8 +480,6 @@ def rule_set_from(reference: str | Path):
     """A rule set named on the command line: a folder (loaded and
     validated) or the hash, or a unique start of it, of a stored set.
     Broken files print every error and exit 1."""
-    from services import rule_sets
-
     path = Path(reference)
     try:
         if path.is_dir():
@@ -516,8 +513,6 @@ def rules_activate(directory: Path | None, username: str | None) -> None:
     """Validate the rule set in DIRECTORY (default: PPAFLOW_RULES_DIR), show
     what it changes from the active set, store it and make it the active
     set. Activating the active set again changes nothing."""
-    from services import rule_sets
-
     with app_context() as app:
         directory = directory or rule_sets.rules_dir(app.config["PPAFLOW_RULES_DIR"])
         new, name = rule_set_from(directory)
@@ -545,8 +540,6 @@ def rules_diff(old: str | None, new: str | None) -> None:
     removes from OLD. Each is a folder or the hash (or its first
     characters) of a stored set; OLD defaults to the active set, NEW to
     PPAFLOW_RULES_DIR."""
-    from services import rule_sets
-
     with app_context() as app:
         if old is None:
             current = rule_sets.active()

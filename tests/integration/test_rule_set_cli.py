@@ -25,7 +25,7 @@ def test_activating_a_folder_twice_stores_and_activates_it_once(app, world, tmp_
     assert second.exit_code == 0 and "is already active; nothing changed" in second.output
     with app.app_context():
         stored = db.session.scalars(select(StoredRuleSet).order_by(StoredRuleSet.loaded_at)).all()
-        assert [s.hash for s in stored][0] == get_runtime().rules.hash and len(stored) == 2
+        assert len(stored) == 2 and stored[0].hash == get_runtime().rules.hash
         assert [s.active for s in stored] == [False, True] and stored[1].activated_by_id == world.admin.id
 
 
