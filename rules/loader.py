@@ -136,11 +136,27 @@ def load_rule_files(files: Mapping[str, bytes], display: str, *,
             errors.append((display, 1, "rules could not be loaded"))
         raise RulesError([f"{path}:{line}: {message}" for path, line, message in sorted(errors, key=in_load_order)])
 
-    digest = hashlib.sha256()
-    loaded = []
-    for kind in KINDS:
-        for path in claimed[kind]:
-            digest.update(path.encode() + b"\0" + files[path] + b"\0")
-            loaded.append(RuleFile(name=path, sha256=hashlib.sha256(files[path]).hexdigest(), content=files[path]))
+    loaded = [RuleFile(name=path, sha256=hashlib.sha256(files[path]).hexdigest(), content=files[path])
+              for path in in_hash_order(files)]
     parts: dict[str, Any] = {kind.name: context.results[kind.name] for kind in KINDS}
-    return RuleSet(**parts, hash=digest.hexdigest(), files=tuple(loaded))
+    return RuleSet(**parts, hash=rule_set_hash(files), files=tuple(loaded))
+
+
+def in_hash_order(files: Iterable[str]) -> list[str]:
+    """The paths of a rule set's files in the order its hash reads them:
+    by kind in load order, then by path; files no kind claims last, by path."""
+    paths = sorted(files)
+    ordered = [path for kind in KINDS for path in paths if kind.matches(path)]
+    return list(dict.fromkeys(ordered)) + [path for path in paths if path not in ordered]
+
+
+def rule_set_hash(files: Mapping[str, bytes]) -> str:
+    """The content hash of a rule set (docs/design.md §6): SHA-256 over
+    every file's path and bytes, in ``in_hash_order``. The loader puts it on
+    the ``RuleSet``; it is also computed for files that would not load
+    (``services.rule_sets.disk_hash``: do the files on disk differ from the
+    active set?)."""
+    digest = hashlib.sha256()
+    for path in in_hash_order(files):
+        digest.update(path.encode() + b"\0" + files[path] + b"\0")
+    return digest.hexdigest()

@@ -15,7 +15,7 @@ import db.models  # noqa: F401  (registers the models)
 from db import audit, db
 from jobs.registry import known_jobs
 from rules import load_rules
-from services import runtime, unit_of_work
+from services import rule_sets, runtime, unit_of_work
 from services.effects import known_effects
 from services.workflows import required_workflows
 from services.unit_of_work import transaction
@@ -123,6 +123,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         api.register_blueprint(blueprint)
     app.register_blueprint(health.blp)
     ui.init_app(app, limiter, api)
+    rule_sets.init_app(app)  # keep the loaded rule set in the database (issue 14, docs/design.md §13)
     return app
 
 

@@ -24,7 +24,7 @@ from db.migrate import APPEND_ONLY_TABLES, init_database
 from db.types import utcnow
 from jobs.registry import known_jobs
 from rules import DEFAULT_RULES_DIR, load_rules
-from services import approvals, delegations, reports, users
+from services import approvals, delegations, reports, rule_sets, users
 from services.access import Operator
 from services.effects import known_effects
 from services.runtime import get_runtime
@@ -95,6 +95,13 @@ def init_db() -> None:
         if role is not None:
             click.echo(f"granted {role} the app's privileges: no UPDATE, DELETE or TRUNCATE of "
                        f"{', '.join(APPEND_ONLY_TABLES)}")
+        # issue 14: a fresh database starts with PPAFLOW_RULES_DIR's set active
+        loaded, current = rule_sets.keep_loaded(get_runtime().rules)
+        if current.hash == loaded.hash:
+            click.echo(f"active rule set {loaded.hash} ({app.config['PPAFLOW_RULES_DIR'] or 'rules/default'})")
+        else:
+            click.echo(f"rule set {loaded.hash} of PPAFLOW_RULES_DIR stored; the active set remains {current.hash} "
+                       f"(ppaflow rules activate changes it)")
 
 
 @main.command()
@@ -499,6 +506,83 @@ def rules_diagram(fmt: str, workflow: str | None, directory: Path | None) -> Non
         click.echo(f"ppaflow: {exc.detail}", err=True)
         sys.exit(1)
     click.echo(text, nl=False)
+# -- rule sets are versions (issue 14 items 1 and 3, docs/design.md §13) --
+
+def rule_set_from(reference: str | Path):
+    """A rule set named on the command line: a folder (loaded and
+    validated) or the hash, or a unique start of it, of a stored set.
+    Broken files print every error and exit 1."""
+    path = Path(reference)
+    try:
+        if path.is_dir():
+            return rule_sets.load_directory(path), str(path)
+        stored = rule_sets.find(str(reference))
+        return rule_sets.load_stored(stored), f"stored rule set {stored.hash[:12]}"
+    except RulesError as exc:
+        for line in exc.errors:
+            click.echo(line, err=True)
+        click.echo(f"ppaflow: {len(exc.errors)} error(s) in {reference}; the rule set would not load", err=True)
+        sys.exit(1)
+
+
+def print_diff(old, new, old_name: str, new_name: str) -> None:
+    """``rules.diff``: one summary line, then every stage, transition, role
+    and template removed (-) and added (+)."""
+    from rules.diff import diff_rule_sets
+
+    change = diff_rule_sets(old, new)
+    click.echo(f"from {old_name} ({old.hash[:12]}) to {new_name} ({new.hash[:12]}): "
+               + ("no stage, transition, role or template added or removed" if change.empty else change.summary()))
+    for line in change.lines():
+        click.echo(line)
+
+
+@rules.command("activate")
+@click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--as", "username", help="the user activating it (recorded; default: the operator, no user)")
+@fail_on_domain_errors
+def rules_activate(directory: Path | None, username: str | None) -> None:
+    """Validate the rule set in DIRECTORY (default: PPAFLOW_RULES_DIR), show
+    what it changes from the active set, store it and make it the active
+    set. Activating the active set again changes nothing."""
+    with app_context() as app:
+        directory = directory or rule_sets.rules_dir(app.config["PPAFLOW_RULES_DIR"])
+        new, name = rule_set_from(directory)
+        actor = users.get_active_user_or_raise(username) if username else None
+        current = rule_sets.active()
+        if current is not None and current.hash != new.hash:
+            print_diff(rule_sets.load_stored(current), new, "the active set", name)
+        context = AuditContext(actor_id=actor.id if actor else None, actor=actor.username if actor else "operator",
+                               request_id=f"cli:{uuid.uuid4().hex}")
+        with audit_context(context):
+            done = rule_sets.activate(new, actor.id if actor else None)
+        if not done.changed:
+            click.echo(f"rule set {new.hash} is already active; nothing changed")
+            return
+        click.echo(f"activated rule set {new.hash} from {name} ({'stored now' if done.stored else 'stored before'}"
+                   f"{', by ' + actor.username if actor else ''})")
+
+
+@rules.command("diff")
+@click.argument("old", required=False)
+@click.argument("new", required=False)
+@fail_on_domain_errors
+def rules_diff(old: str | None, new: str | None) -> None:
+    """The stages, transitions, roles and WBS templates NEW adds to and
+    removes from OLD. Each is a folder or the hash (or its first
+    characters) of a stored set; OLD defaults to the active set, NEW to
+    PPAFLOW_RULES_DIR."""
+    with app_context() as app:
+        if old is None:
+            current = rule_sets.active()
+            if current is None:
+                click.echo("ppaflow: no rule set is active yet (run ppaflow init-db)", err=True)
+                sys.exit(1)
+            old_rules, old_name = rule_sets.load_stored(current), "the active set"
+        else:
+            old_rules, old_name = rule_set_from(old)
+        new_rules, new_name = rule_set_from(new or rule_sets.rules_dir(app.config["PPAFLOW_RULES_DIR"]))
+        print_diff(old_rules, new_rules, old_name, new_name)
 
 
 @main.command()

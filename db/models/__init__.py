@@ -29,6 +29,7 @@ from db.models.job import JobRecord
 from db.models.people import ApiToken, Organization, User, UserRole
 from db.models.period import OpeningBalance, PeriodClosure, PeriodClosureSignature, PeriodSnapshotLine
 from db.models.ppa import Ppa, PpaTransition
+from db.models.rule_set import StoredRuleSet
 from db.models.web_session import WebSession
 from db.models.work_item import WorkItem
 from db.models.workflow import Delegation, WorkflowTransition
@@ -39,7 +40,7 @@ __all__ = ["Alert", "Allotment", "AllotmentAdjustment", "AppropriationAdjustment
            "DocumentNumberSeries", "ExecutionPlanLine", "IdempotencyKey", "JobRecord",
            "Notification", "Obligation", "ObligationAdjustment", "OpeningBalance", "Organization", "PeriodClosure",
            "PeriodClosureSignature", "PeriodSnapshotLine", "Ppa", "PpaTransition",
-           "ProgramBudget", "SubAllotment", "User", "UserRole", "WebSession", "WorkItem", "WorkflowTransition"]
+           "ProgramBudget", "StoredRuleSet", "SubAllotment", "User", "UserRole", "WebSession", "WorkItem", "WorkflowTransition"]
 
 
 def _ppa_organization(session, ppa_id):

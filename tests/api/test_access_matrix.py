@@ -54,6 +54,7 @@ MATRIX = [
     ("GET", "/api/me", None, EVERYONE),
     ("GET", "/api/rules", None, EVERYONE),
     ("GET", "/api/rules/diagram?format=bpmn", None, EVERYONE),  # issue 14 item 5
+    ("GET", "/api/rules/{rule_set}", None, EVERYONE),
     ("GET", "/api/monitoring-entries", None, EVERYONE),
     ("POST", "/api/monitoring-entries", {"title": "New", "category": "moa_ppa", "fiscal_year": 2025,
                                          "budget_allocation": "1.00", "implementing_moa": "MSSD"},
@@ -226,7 +227,7 @@ def build(world: World) -> dict[str, object]:
             "obligation": obligation["id"], "spare_obligation": spare_obligation["id"],
             "disbursement": disbursement["id"], "draft_ors": draft_ors, "draft_dv": draft_dv, "alert": alert, "job": job, "user": world.focal.id,
             "organization": _organization_id(world, "MSSD"), "delegation": delegation,
-            "closure": closure}
+            "closure": closure, "rule_set": world.app.extensions["ppaflow"].rules.hash}
 
 
 def _upload() -> dict:

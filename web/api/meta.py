@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Response
+from flask import Response, current_app
 from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
+from db import db
+from db.models import User
 from rules import diagrams
+from services import rule_sets
 from services.runtime import get_runtime
 from web.auth import current_user
 from web.parsing import Blueprint
@@ -48,6 +51,79 @@ class ValidityYearSchema(Reply):
         "description": "the act, then its amendments by effective date (validity.yaml)"})
 
 
+# -- rule sets are versions (issue 14 item 1, docs/design.md §13) --
+
+class RuleTransitionSchema(Reply):
+    source = fields.String()
+    trigger = fields.String()
+    dest = fields.String()
+    roles = fields.List(fields.String())
+    comment_required = fields.Boolean()
+
+
+class RuleWorkflowSchema(Reply):
+    name = fields.String()
+    record = fields.String()
+    file = fields.String()
+    initial_stage = fields.String(attribute="machine.initial")
+    stages = fields.List(fields.String(), metadata={"description": "every stage, in file order"})
+    transitions = fields.List(fields.Nested(RuleTransitionSchema))
+
+
+class RuleTemplateItemSchema(Reply):
+    title = fields.String()
+    work_type = fields.String()
+    budget_pct = fields.String(metadata={"description": "share of the parent's allocation, percent (exact)"})
+    duration_pct = fields.String(allow_none=True, metadata={
+        "description": "share of the parent's date range, percent; null: spans the parent's range"})
+    children = fields.List(fields.Nested(lambda: RuleTemplateItemSchema()))
+
+
+class RuleTemplateSchema(Reply):
+    name = fields.String()
+    label = fields.String()
+    items = fields.List(fields.Nested(RuleTemplateItemSchema), attribute="children")
+
+
+class RuleStatusSyncSchema(Reply):
+    status = fields.String()
+    flag = fields.String(allow_none=True)
+
+
+class RuleMappingsSchema(Reply):
+    category_templates = fields.Dict(keys=fields.String(), values=fields.String(), metadata={
+        "description": "PPA category -> its default WBS template (wbs_templates.yaml)"})
+    allowed_children = fields.Dict(keys=fields.String(), values=fields.List(fields.String()), metadata={
+        "description": "work type -> the work types allowed directly under it"})
+    tracking_not_in_stages = fields.List(fields.String())
+    progress_method = fields.String()
+    work_item_to_ppa = fields.Dict(keys=fields.String(), values=fields.Nested(RuleStatusSyncSchema), metadata={
+        "description": "project status -> the PPA's status and flag (sync.yaml)"})
+    ppa_to_work_item = fields.Dict(keys=fields.String(), values=fields.String())
+    fund_clusters = fields.Dict(keys=fields.String(), values=fields.String())
+    uacs_object_code_classes = fields.Dict(keys=fields.String(), values=fields.String(), metadata={
+        "description": "UACS object-code prefix -> allotment class"})
+    alert_severities = fields.Dict(keys=fields.String(), values=fields.String())
+
+
+class RuleRemarkSchema(Reply):
+    measure = fields.String()
+    remark = fields.String()
+    below = fields.String(allow_none=True)
+    above = fields.String(allow_none=True)
+
+
+class RuleThresholdsSchema(Reply):
+    on_budget_threshold_pct = fields.String(metadata={"description": "percent (exact)"})
+    weights_tolerance = fields.String()
+    allotments_need_stage = fields.String(allow_none=True)
+    report_remarks = fields.List(fields.Nested(RuleRemarkSchema), metadata={
+        "description": "the MFBM report's remark rules (budget.yaml)"})
+    template_max_depth = fields.Integer()
+    template_max_items = fields.Integer()
+    reminder_days_before = fields.Integer()
+
+
 class RulesSchema(Reply):
     hash = fields.String(metadata={"description": "SHA-256 of the rule files; recorded on every transition"})
     files = fields.List(fields.Nested(RuleFileSchema))
@@ -58,6 +134,92 @@ class RulesSchema(Reply):
     validity = fields.List(fields.Nested(ValidityYearSchema), metadata={
         "description": "until when each fiscal year's appropriations may be released, obligated and disbursed, "
                        "by validity category (docs/design.md §12)"})
+    transitions = fields.List(fields.Nested(RuleTransitionSchema), metadata={
+        "description": "the PPA approval's transitions (``stages`` are its stages)"})
+    workflows = fields.List(fields.Nested(RuleWorkflowSchema), metadata={
+        "description": "every workflow of the set (workflows/*.yaml), its stages and transitions"})
+    wbs_templates = fields.List(fields.Nested(RuleTemplateSchema))
+    mappings = fields.Nested(RuleMappingsSchema)
+    thresholds = fields.Nested(RuleThresholdsSchema)
+    active_hash = fields.String(allow_none=True, metadata={
+        "description": "the hash of the database's active rule set (null: none stored yet)"})
+    loaded_at = fields.DateTime(allow_none=True, metadata={"description": "when the set was first stored"})
+    activated_at = fields.DateTime(allow_none=True, metadata={"description": "its latest activation"})
+    activated_by = fields.String(allow_none=True, metadata={"description": "who activated it (null: an operator)"})
+
+
+class ActiveRulesSchema(RulesSchema):
+    disk_differs = fields.Boolean(metadata={
+        "description": "the rule files in PPAFLOW_RULES_DIR hash differently from the active set "
+                       "(ppaflow rules activate would change it)"})
+
+
+class StoredRuleFileSchema(RuleFileSchema):
+    content = fields.String(metadata={"description": "the file's text"})
+
+
+class StoredRulesSchema(RulesSchema):
+    files = fields.List(fields.Nested(StoredRuleFileSchema))
+    active = fields.Boolean(metadata={"description": "this is the active set"})
+
+
+def _pct(value) -> str | None:
+    return None if value is None else str(value)
+
+
+def _template_item(node) -> dict:
+    return {"title": node.title, "work_type": node.work_type, "budget_pct": _pct(node.budget_pct),
+            "duration_pct": _pct(node.duration_pct), "children": [_template_item(c) for c in node.children]}
+
+
+def describe(rules, stored) -> dict:
+    """The body of ``GET /api/rules`` and ``GET /api/rules/{hash}`` for a
+    loaded ``RuleSet`` and its stored row (``None``: not stored)."""
+    active = rule_sets.active()
+    activated_by = db.session.get(User, stored.activated_by_id) if stored and stored.activated_by_id else None
+    remarks = rules.budget.remarks
+    return {
+        "hash": rules.hash,
+        "files": [{"name": f.name, "sha256": f.sha256, "content": f.content.decode()} for f in rules.files],
+        "roles": dict(rules.roles.descriptions),
+        "stages": list(rules.approval.machine.states.values()),
+        "triggers": list(rules.approval.machine.triggers),
+        "work_item_statuses": list(rules.work_item_status.states),
+        "validity": [{"fiscal_year": year, "entries": list(entries)}
+                     for year, entries in sorted(rules.validity.years.items())],
+        "transitions": list(rules.approval.machine.transitions),
+        "workflows": [{"name": w.name, "record": w.record, "file": w.file, "machine": w.machine,
+                       "stages": list(w.machine.states), "transitions": list(w.machine.transitions)}
+                      for w in rules.workflows.values()],
+        "wbs_templates": [{"name": t.name, "label": t.label, "children": [_template_item(c) for c in t.children]}
+                          for t in rules.wbs.templates.values()],
+        "mappings": {
+            "category_templates": dict(rules.wbs.category_defaults),
+            "allowed_children": {k: list(v) for k, v in rules.wbs.allowed_children.items()},
+            "tracking_not_in_stages": list(rules.wbs.tracking_not_in_stages),
+            "progress_method": rules.sync.progress_method,
+            "work_item_to_ppa": dict(rules.sync.work_item_to_ppa),
+            "ppa_to_work_item": dict(rules.sync.ppa_to_work_item),
+            "fund_clusters": dict(rules.fund_clusters.names),
+            "uacs_object_code_classes": dict(rules.uacs_object_codes.prefixes),
+            "alert_severities": dict(rules.budget.alert_severities),
+        },
+        "thresholds": {
+            "on_budget_threshold_pct": _pct(rules.budget.on_budget_threshold_pct),
+            "weights_tolerance": _pct(rules.budget.weights_tolerance),
+            "allotments_need_stage": rules.budget.allotments_need_stage,
+            "report_remarks": [{"measure": r.measure, "remark": r.remark, "below": _pct(r.below),
+                                "above": _pct(r.above)} for r in (remarks.rules if remarks else ())],
+            "template_max_depth": rules.wbs.limits.max_depth,
+            "template_max_items": rules.wbs.limits.max_items,
+            "reminder_days_before": rules.schedule.reminder_days_before,
+        },
+        "active_hash": active.hash if active else None,
+        "active": bool(stored and stored.active),
+        "loaded_at": stored.loaded_at if stored else None,
+        "activated_at": stored.activated_at if stored else None,
+        "activated_by": activated_by.username if activated_by else None,
+    }
 
 
 @blp.route("/me")
@@ -70,20 +232,27 @@ class Me(MethodView):
 
 @blp.route("/rules")
 class Rules(MethodView):
-    @blp.response(200, RulesSchema)
+    @blp.response(200, ActiveRulesSchema)
     def get(self):
-        """The loaded rule files and their hash."""
-        rules = get_runtime().rules
-        return {
-            "hash": rules.hash,
-            "files": rules.files,
-            "roles": dict(rules.roles.descriptions),
-            "stages": list(rules.approval.machine.states.values()),
-            "triggers": list(rules.approval.machine.triggers),
-            "work_item_statuses": list(rules.work_item_status.states),
-            "validity": [{"fiscal_year": year, "entries": list(entries)}
-                         for year, entries in sorted(rules.validity.years.items())],
-        }
+        """The active rule set (the database's; until one is stored, the one
+        this process loaded): its files and hash, roles, stages,
+        transitions, WBS templates, mappings and thresholds, and whether
+        the files in PPAFLOW_RULES_DIR differ from it (docs/design.md §13)."""
+        stored = rule_sets.active()
+        rules = rule_sets.load_stored(stored) if stored else get_runtime().rules
+        on_disk = rule_sets.disk_hash(rule_sets.rules_dir(current_app.config["PPAFLOW_RULES_DIR"]))
+        return describe(rules, stored) | {"disk_differs": on_disk != rules.hash}
+
+
+@blp.route("/rules/<rule_hash>")
+class StoredRules(MethodView):
+    @blp.response(200, StoredRulesSchema)
+    def get(self, rule_hash: str):
+        """Any stored rule set by its hash (the one on a history row): its
+        files with their text, and the same summary as ``/api/rules``.
+        404 when no set with that hash is stored."""
+        stored = rule_sets.get_or_raise(rule_hash)
+        return describe(rule_sets.load_stored(stored), stored)
 
 
 # -- diagrams of the rules in force (issue 14 item 5; docs/design.md §6 "Diagrams") ----------------------------

@@ -1,0 +1,269 @@
+"""Rule sets are versions (issue 14 item 1, docs/design.md §13).
+
+Every rule set that governs anything is stored in ``rule_sets`` by its
+content hash, with every file's text, so the hash on any history row can be
+read back as rules (``GET /api/rules/{hash}``). The database's active set is
+the one in force; ``PPAFLOW_RULES_DIR`` is only the default input of
+``ppaflow rules activate`` and of a fresh ``ppaflow init-db``.
+
+- ``store``: keep a loaded set (nothing happens for a hash already kept);
+- ``activate``: store it and make it the one active set (the database
+  allows at most one active row);
+- ``record_loaded``: at app start, keep the set the process loaded, and
+  activate it only when no set is active yet;
+- ``load_stored``, ``active``, ``disk_hash``: read them back.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from flask import Flask
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import SQLAlchemyError
+
+from db import db
+from db.models import StoredRuleSet
+from db.types import utcnow
+from rules import DEFAULT_RULES_DIR
+from rules.loader import load_rule_files, read_rule_files, rule_set_hash
+from rules.model import RuleSet
+from services.unit_of_work import transaction
+from workflow.errors import Conflict, Duplicate, NotFound, PpaflowError, RulesError
+
+log = logging.getLogger("ppaflow.rules")
+
+
+def code_checks() -> dict:
+    """What the loader checks against the code: the effects, job kinds and
+    workflows it registers (the same as at app start)."""
+    from jobs.registry import known_jobs
+    from services.effects import known_effects
+    from services.workflows import required_workflows
+
+    return {"known_effects": known_effects(), "known_jobs": known_jobs(), "required_workflows": required_workflows()}
+
+
+def rules_dir(configured: str | Path | None) -> Path:
+    """``PPAFLOW_RULES_DIR`` as configured, else the shipped ``rules/default/``."""
+    return Path(configured) if configured else DEFAULT_RULES_DIR
+
+
+def load_files(files: Mapping[str, bytes], display: str) -> RuleSet:
+    """Load and validate a rule set given as its files (``rules.load_rule_files``
+    with the code's checks).
+
+    Raises:
+        RulesError: every problem, as ``file:line: message``.
+    """
+    return load_rule_files(files, display, **code_checks())
+
+
+def load_directory(directory: str | Path) -> RuleSet:
+    """Load and validate the rule set in folder ``directory``.
+
+    Raises:
+        RulesError: the folder is missing, or every problem of its files.
+    """
+    base = Path(directory)
+    if not base.is_dir():
+        raise RulesError([f"{base}:1: rules directory not found"])
+    return load_files(read_rule_files(base), str(base))
+
+
+def disk_hash(directory: str | Path) -> str | None:
+    """The content hash of the rule files in ``directory`` (whether or not
+    they would load), ``None`` when the folder is missing."""
+    base = Path(directory)
+    return rule_set_hash(read_rule_files(base)) if base.is_dir() else None
+
+
+def _files_json(rules: RuleSet) -> list[dict[str, str]]:
+    return [{"name": f.name, "content": f.content.decode()} for f in rules.files]
+
+
+def get(rule_hash: str) -> StoredRuleSet | None:
+    """The stored set with hash ``rule_hash``, or ``None``."""
+    return db.session.get(StoredRuleSet, rule_hash)
+
+
+def get_or_raise(rule_hash: str) -> StoredRuleSet:
+    """The stored set with hash ``rule_hash``.
+
+    Raises:
+        NotFound: no rule set with that hash is stored.
+    """
+    stored = get(rule_hash)
+    if stored is None:
+        raise NotFound(f"no rule set with hash {rule_hash} is stored")
+    return stored
+
+
+def find(reference: str) -> StoredRuleSet:
+    """The stored set whose hash is ``reference`` or starts with it (at
+    least 6 characters; for the command line).
+
+    Raises:
+        NotFound: no stored set, or more than one, matches.
+    """
+    reference = reference.lower()
+    if len(reference) >= 6:
+        matches = db.session.scalars(select(StoredRuleSet).where(StoredRuleSet.hash.startswith(reference, autoescape=True))
+                                     .limit(2)).all()
+        if len(matches) == 1:
+            return matches[0]
+        if matches:
+            raise NotFound(f"more than one stored rule set has a hash starting {reference}; give more of it")
+    raise NotFound(f"no stored rule set has a hash starting {reference}")
+
+
+def active() -> StoredRuleSet | None:
+    """The active set (the one the database says is in force), or ``None``
+    before any set was stored."""
+    return db.session.scalars(select(StoredRuleSet).where(StoredRuleSet.active)).one_or_none()
+
+
+@lru_cache(maxsize=8)
+def _load_cached(rule_hash: str, files: tuple[tuple[str, bytes], ...]) -> RuleSet:
+    loaded = load_files(dict(files), f"rule set {rule_hash[:12]}")
+    if loaded.hash != rule_hash:  # the row's files do not make the set its key names
+        raise RulesError([f"rule set {rule_hash[:12]}:1: its stored files hash to {loaded.hash}"])
+    return loaded
+
+
+def load_stored(stored: StoredRuleSet) -> RuleSet:
+    """The ``RuleSet`` of a stored set, loaded from its stored files (kept
+    in memory per process: a stored set never changes; needs an app context).
+
+    Raises:
+        RulesError: the files no longer load with this code (an effect or a
+            job kind it named was removed since).
+    """
+    from services.runtime import get_runtime
+
+    running = get_runtime().rules
+    if stored.hash == running.hash:  # the set this process decides with: loaded already
+        return running
+    return _load_cached(stored.hash, tuple(sorted(stored.contents.items())))
+
+
+def _insert(rules: RuleSet) -> bool:
+    """INSERT the set unless its hash is stored (also when another process
+    stores it at the same moment); ``True`` when this call stored it."""
+    dialect = db.session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert(StoredRuleSet).values(hash=rules.hash, files=_files_json(rules), loaded_at=utcnow(),
+                                             active=False).on_conflict_do_nothing(index_elements=["hash"])
+    return db.session.execute(statement.returning(StoredRuleSet.hash)).first() is not None
+
+
+def store(rules: RuleSet) -> tuple[StoredRuleSet, bool]:
+    """Keep ``rules`` (one transaction). Returns the stored row and whether
+    this call stored it (``False``: the hash was already stored; nothing changed)."""
+    with transaction():
+        created = _insert(rules)
+        return get_or_raise(rules.hash), created
+
+
+@dataclass(frozen=True)
+class Activation:
+    """What ``activate`` did.
+
+    Attributes:
+        rule_set: the now active set.
+        previous: the set active before (``None``: none was), possibly the same.
+        stored: the set was stored by this activation (it was new).
+        changed: the active set changed (``False``: it was active already).
+    """
+
+    rule_set: StoredRuleSet
+    previous: StoredRuleSet | None
+    stored: bool
+    changed: bool
+
+
+def activate(rules: RuleSet, actor_id: int | None = None) -> Activation:
+    """Store ``rules`` (unless stored) and make it the one active set, in
+    one transaction; recorded with the time and ``actor_id`` (the user who
+    activated it, ``None`` for an operator). Activating the active set again
+    changes nothing.
+
+    Raises:
+        Conflict: another activation committed at the same moment (the
+            database allows one active set); nothing was changed.
+    """
+    try:
+        with transaction():
+            stored = _insert(rules)
+            previous = active()
+            row = get_or_raise(rules.hash)
+            if previous is not None and previous.hash == rules.hash:
+                return Activation(row, previous, stored, changed=False)
+            db.session.execute(update(StoredRuleSet).where(StoredRuleSet.active).values(active=False))
+            db.session.execute(update(StoredRuleSet).where(StoredRuleSet.hash == rules.hash).values(
+                active=True, activated_at=utcnow(), activated_by_id=actor_id))
+            db.session.flush()
+            return Activation(get_or_raise(rules.hash), previous, stored, changed=True)
+    except Duplicate:
+        raise Conflict("another rule set was activated at the same moment; run the activation again",
+                       code="concurrent_update") from None
+
+
+def keep_loaded(rules: RuleSet) -> tuple[StoredRuleSet, StoredRuleSet]:
+    """Store ``rules`` unless stored, and activate it when no set is active
+    (one transaction; ``ppaflow init-db``, and every app start through
+    ``record_loaded``). Returns ``(its row, the active set's row)``.
+
+    Raises:
+        ServiceUnavailable, SQLAlchemyError: the database is not reachable
+            or not migrated.
+    """
+    with transaction():
+        _insert(rules)
+        if active() is None:
+            activate(rules)
+        return get_or_raise(rules.hash), active()
+
+
+def record_loaded(rules: RuleSet) -> bool:
+    """At app start: keep the set this process loaded (so every hash it
+    records is readable later) and, when no set is active yet, activate it;
+    an active set is never replaced here. Best effort: a database that is
+    not reachable or not migrated yet (``init-db`` builds the app before it
+    migrates) is logged and ``False`` returned (``init_app`` tries again).
+
+    Returns:
+        Whether the set is stored now.
+    """
+    try:
+        keep_loaded(rules)
+        return True
+    except (SQLAlchemyError, PpaflowError) as exc:
+        db.session.rollback()
+        cause = exc.__cause__ if isinstance(exc, PpaflowError) and exc.__cause__ is not None else exc
+        first = str(cause).splitlines()[0] if str(cause) else cause.__class__.__name__
+        unmigrated = "rule_sets" in first and ("no such table" in first or "does not exist" in first)
+        log.log(logging.DEBUG if unmigrated else logging.WARNING, "rule set %s not stored yet: %s",
+                rules.hash[:12], first)
+        return False
+
+
+def init_app(app: Flask) -> None:
+    """Keep the rule set ``app`` loaded (``record_loaded``) when it is
+    built; if the database could not take it then, try again before each
+    request until it does (one flag test per request once stored)."""
+    from services.runtime import get_runtime
+
+    with app.app_context():
+        stored = {"done": record_loaded(get_runtime().rules)}
+
+    @app.before_request
+    def _store_rule_set() -> None:
+        if not stored["done"]:
+            stored["done"] = record_loaded(get_runtime().rules)
