@@ -7,7 +7,7 @@ import re
 import pytest
 
 from services import users
-from tests.conftest import BACKENDS, _dispose, _make_app
+from tests.conftest import ONE_BACKEND, _dispose, _make_app
 from tests.support import Person
 
 PASSWORD = "correct horse battery staple 11"
@@ -44,7 +44,7 @@ class Browser:
 #: both databases through the API (tests/api, tests/integration); the pages
 #: are tested once, on PostgreSQL when it is there (the production database),
 #: which halves their share of CI time.
-PAGE_BACKEND = "postgresql" if "postgresql" in BACKENDS else "sqlite"
+PAGE_BACKEND = ONE_BACKEND
 
 
 @pytest.fixture(params=[PAGE_BACKEND])
