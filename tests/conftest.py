@@ -182,7 +182,7 @@ def rolled_back(application) -> Iterator[None]:
                     snapshot.backup(target)
                 snapshot.close()
             else:
-                db.session.configure(join_transaction_mode="conservative_savepoint")  # SQLAlchemy's default
+                db.session.session_factory.kw.pop("join_transaction_mode")  # back to SQLAlchemy's default
                 engines[None] = engine  # type: ignore[index]
                 outer.rollback()
                 connection.close()
@@ -220,10 +220,11 @@ def pg_world(pg_app):
 
 @pytest.fixture
 def chain(world):
-    """An enacted PPA with a budget proposal and a PHP 5,000,000 program budget."""
-    from tests.support import Chain
+    """An enacted PPA with a budget proposal and a PHP 5,000,000 program budget
+    (built once per backend and session, then copied in: ``built_once``)."""
+    from tests.support import Chain, built_once
 
-    return Chain(world)
+    return built_once(world, "chain", Chain)
 
 
 def pytest_terminal_summary(terminalreporter, config) -> None:
