@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import os
 import shutil
-import sqlite3
 from collections.abc import Iterator
-from contextlib import closing, contextmanager
 from pathlib import Path
 
 import pytest
@@ -143,49 +141,6 @@ def redis_app(request, tmp_path) -> Iterator:
     yield application
     redis.flushdb()
     _dispose(application)
-
-
-@contextmanager
-def rolled_back(application) -> Iterator[None]:
-    """Undo whatever the block writes to ``application``'s database, so that
-    data built once (a module-scoped fixture) serves every test of a module.
-
-    PostgreSQL: the block runs on one connection inside an outer transaction
-    that is rolled back at the end; each request's session joins it with a
-    SAVEPOINT, so a request's COMMIT (or its ROLLBACK after a refusal) ends
-    only its savepoint. Not for blocks that need other connections (``race``,
-    threads) or that use ``db.engine`` directly (idempotency keys, web sessions).
-    SQLite: the database file is copied before and put back after.
-    """
-    with application.app_context():
-        db.session.remove()
-        engines = db.engines
-        engine = engines[None]
-        if application.config["BACKEND"] == "sqlite":
-            engine.dispose()
-            snapshot = sqlite3.connect(":memory:")
-            with closing(sqlite3.connect(engine.url.database)) as source:
-                source.backup(snapshot)
-        else:
-            connection = engine.connect()
-            outer = connection.begin()
-            engines[None] = connection  # type: ignore[index]  (Flask-SQLAlchemy's dict of this app's engines)
-            db.session.configure(join_transaction_mode="create_savepoint")
-    try:
-        yield
-    finally:
-        with application.app_context():
-            db.session.remove()
-            if application.config["BACKEND"] == "sqlite":
-                engine.dispose()
-                with closing(sqlite3.connect(engine.url.database)) as target:
-                    snapshot.backup(target)
-                snapshot.close()
-            else:
-                db.session.session_factory.kw.pop("join_transaction_mode")  # back to SQLAlchemy's default
-                engines[None] = engine  # type: ignore[index]
-                outer.rollback()
-                connection.close()
 
 
 def _dispose(application) -> None:

@@ -6,8 +6,8 @@ import copy
 import re
 import sqlite3
 import threading
-from collections.abc import Callable
-from contextlib import closing
+from collections.abc import Callable, Iterator
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -502,11 +502,7 @@ def _capture(app, key: str):
         db.session.remove()
         engine = db.engine
         if app.config["BACKEND"] == "sqlite":
-            engine.dispose()
-            snapshot = sqlite3.connect(":memory:", check_same_thread=False)
-            with closing(sqlite3.connect(engine.url.database)) as source:
-                source.backup(snapshot)
-            return snapshot
+            return _sqlite_copy(engine)
         schema = f"test_built_{key}"
         with engine.begin() as connection:
             connection.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
@@ -529,9 +525,7 @@ def _restore(app, key: str, data) -> bool:
         db.session.remove()
         engine = db.engine
         if app.config["BACKEND"] == "sqlite":
-            engine.dispose()
-            with closing(sqlite3.connect(engine.url.database)) as target:
-                data.backup(target)
+            _sqlite_put_back(engine, data)
             return True
         tables, sequences = data
         try:
@@ -545,3 +539,57 @@ def _restore(app, key: str, data) -> bool:
         except DBAPIError:
             return False
         return True
+
+
+def _sqlite_copy(engine) -> sqlite3.Connection:
+    """An in-memory copy of the SQLite database of ``engine`` (its connections closed first)."""
+    engine.dispose()
+    copy_ = sqlite3.connect(":memory:", check_same_thread=False)
+    with closing(sqlite3.connect(engine.url.database)) as source:
+        source.backup(copy_)
+    return copy_
+
+
+def _sqlite_put_back(engine, copy_: sqlite3.Connection) -> None:
+    """Make the SQLite database of ``engine`` what ``copy_`` holds (its connections closed first)."""
+    engine.dispose()
+    with closing(sqlite3.connect(engine.url.database)) as target:
+        copy_.backup(target)
+
+
+@contextmanager
+def rolled_back(application) -> Iterator[None]:
+    """Undo whatever the block writes to ``application``'s database, so that
+    data built once (a module-scoped fixture) serves every test of a module.
+
+    PostgreSQL: the block runs on one connection inside an outer transaction
+    that is rolled back at the end; each request's session joins it with a
+    SAVEPOINT, so a request's COMMIT (or its ROLLBACK after a refusal) ends
+    only its savepoint. Not for blocks that need other connections (``race``,
+    threads) or that use ``db.engine`` directly (idempotency keys, web sessions).
+    SQLite: the database file is copied before and put back after.
+    """
+    with application.app_context():
+        db.session.remove()
+        engines = db.engines
+        engine = engines[None]
+        if application.config["BACKEND"] == "sqlite":
+            snapshot = _sqlite_copy(engine)
+        else:
+            connection = engine.connect()
+            outer = connection.begin()
+            engines[None] = connection  # type: ignore[index]  (Flask-SQLAlchemy's dict of this app's engines)
+            db.session.configure(join_transaction_mode="create_savepoint")
+    try:
+        yield
+    finally:
+        with application.app_context():
+            db.session.remove()
+            if application.config["BACKEND"] == "sqlite":
+                _sqlite_put_back(engine, snapshot)
+                snapshot.close()
+            else:
+                db.session.session_factory.kw.pop("join_transaction_mode")  # back to SQLAlchemy's default
+                engines[None] = engine  # type: ignore[index]
+                outer.rollback()
+                connection.close()

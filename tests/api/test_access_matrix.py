@@ -20,8 +20,8 @@ import pytest
 
 from services import users
 from tests import documents
-from tests.conftest import ONE_BACKEND, _dispose, _make_app, rolled_back
-from tests.support import Chain, World
+from tests.conftest import ONE_BACKEND, _dispose, _make_app
+from tests.support import Chain, World, rolled_back
 
 ROLES = ("anonymous", "focal", "other_focal", "technical_reviewer", "budget_analyst", "planning_officer",
          "executive", "admin")
