@@ -4,7 +4,11 @@ PostgreSQL is used when ``TEST_DATABASE_URL`` answers, Redis when
 ``TEST_REDIS_URL`` answers. Under ``CI=true`` an unreachable PostgreSQL or
 Redis is a failure, not a skip (docs/design.md §9). Each test gets a clean database:
 SQLite copies a migrated template file, PostgreSQL truncates every table;
-the Redis database is flushed before and after each test.
+the Redis database is flushed before and after each test. What many tests
+build alike (the ``chain`` fixture) is built once per backend and copied into
+each clean database (``tests.support.built_once``); a module whose tests only
+read, or whose writes are rolled back (``tests.support.rolled_back``), may
+share one world (tests/api/test_access_matrix.py).
 """
 
 from __future__ import annotations

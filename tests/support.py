@@ -478,8 +478,9 @@ def built_once(world: World, key: str, build: Callable[[World], T]) -> T:
         world._people.update(kept[1])
         return copy.deepcopy(kept[3], memo={id(kept[2]): world})
     result = build(world)
-    if kept is None and clean:
-        _BUILT[(backend, key)] = (_capture(world.app, key), dict(world._people), world, result)
+    if kept is None and clean:  # kept as built: the test about to use ``result`` changes it (a counter, say)
+        _BUILT[(backend, key)] = (_capture(world.app, key), dict(world._people), world,
+                                  copy.deepcopy(result, memo={id(world): world}))
     return result
 
 
