@@ -125,6 +125,15 @@ def app(request, tmp_path) -> Iterator:
     _dispose(application)
 
 
+def one_backend_app(request, tmp_path) -> Iterator:
+    """The body of a module's ``app`` fixture overridden to run on
+    ``ONE_BACKEND`` only (``@pytest.fixture(params=[ONE_BACKEND])``), for tests
+    whose behaviour does not depend on the database: ``yield from`` it."""
+    application = _make_app(request.param, request, tmp_path)
+    yield application
+    _dispose(application)
+
+
 @pytest.fixture(params=["postgresql"] if "postgresql" in BACKENDS else [])
 def pg_app(request, tmp_path) -> Iterator:
     """The application on a clean PostgreSQL database (row locks, real
