@@ -4,7 +4,11 @@ PostgreSQL is used when ``TEST_DATABASE_URL`` answers, Redis when
 ``TEST_REDIS_URL`` answers. Under ``CI=true`` an unreachable PostgreSQL or
 Redis is a failure, not a skip (docs/design.md §9). Each test gets a clean database:
 SQLite copies a migrated template file, PostgreSQL truncates every table;
-the Redis database is flushed before and after each test.
+the Redis database is flushed before and after each test. What many tests
+build alike (the ``chain`` fixture) is built once per backend and copied into
+each clean database (``tests.support.built_once``); a module whose tests only
+read, or whose writes are rolled back (``tests.support.rolled_back``), may
+share one world (tests/api/test_access_matrix.py).
 """
 
 from __future__ import annotations
@@ -56,6 +60,10 @@ REDIS_URL = os.environ.get("TEST_REDIS_URL")
 PG_PROBLEM = _postgres_status()
 REDIS_PROBLEM = _redis_status()
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_PROBLEM is None else [])
+#: The one backend of a test whose behaviour does not depend on the database
+#: (the services under it are tested on both): PostgreSQL when it answers
+#: (the production database), else SQLite.
+ONE_BACKEND = "postgresql" if "postgresql" in BACKENDS else "sqlite"
 
 
 def pytest_report_header(config) -> list[str]:
@@ -117,6 +125,15 @@ def app(request, tmp_path) -> Iterator:
     _dispose(application)
 
 
+def one_backend_app(request, tmp_path) -> Iterator:
+    """The body of a module's ``app`` fixture overridden to run on
+    ``ONE_BACKEND`` only (``@pytest.fixture(params=[ONE_BACKEND])``), for tests
+    whose behaviour does not depend on the database: ``yield from`` it."""
+    application = _make_app(request.param, request, tmp_path)
+    yield application
+    _dispose(application)
+
+
 @pytest.fixture(params=["postgresql"] if "postgresql" in BACKENDS else [])
 def pg_app(request, tmp_path) -> Iterator:
     """The application on a clean PostgreSQL database (row locks, real
@@ -171,10 +188,11 @@ def pg_world(pg_app):
 
 @pytest.fixture
 def chain(world):
-    """An enacted PPA with a budget proposal and a PHP 5,000,000 program budget."""
-    from tests.support import Chain
+    """An enacted PPA with a budget proposal and a PHP 5,000,000 program budget
+    (built once per backend and session, then copied in: ``built_once``)."""
+    from tests.support import Chain, built_once
 
-    return Chain(world)
+    return built_once(world, "chain", Chain)
 
 
 def pytest_terminal_summary(terminalreporter, config) -> None:

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import copy
+import re
+import sqlite3
 import threading
+from collections.abc import Callable, Iterator
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import DBAPIError
 
 from db import db
 from services import users
@@ -444,3 +450,147 @@ def shipped_rules(directory=None):
 
     return load_rules(directory, known_effects=known_effects(), known_jobs=known_jobs(),
                       required_workflows=required_workflows())
+
+
+T = TypeVar("T")
+
+#: (backend, key) -> what ``built_once`` keeps of a build: the rows it left,
+#: the people it made, the world it ran in and what it returned.
+_BUILT: dict[tuple[str, str], tuple] = {}
+
+
+def built_once(world: World, key: str, build: Callable[[World], T]) -> T:
+    """``build(world)``, run for real once per backend and session: later, on a
+    clean database, the rows it left are copied in instead (SQLite: the whole
+    file; PostgreSQL: every table, with triggers off as ``pg_restore`` does,
+    and the sequences), ``world`` learns the people it made, and a deep copy
+    of what it returned is given back, bound to ``world``. A fixture that
+    builds the same data for many tests (``chain``) costs one build per run.
+
+    ``key`` names the build (letters, digits, underscores). A database that is
+    not clean (a table holds a row: some fixture wrote first) gets a real
+    build, as before.
+    """
+    backend = world.app.config["BACKEND"]
+    kept = _BUILT.get((backend, key))
+    clean = not world._people and not any(_table_counts(world.app))
+    if kept is not None and clean and _restore(world.app, key, kept[0]):
+        world._people.update(kept[1])
+        return copy.deepcopy(kept[3], memo={id(kept[2]): world})
+    result = build(world)
+    if kept is None and clean:  # kept as built: the test about to use ``result`` changes it (a counter, say)
+        _BUILT[(backend, key)] = (_capture(world.app, key), dict(world._people), world,
+                                  copy.deepcopy(result, memo={id(world): world}))
+    return result
+
+
+def _table_counts(app) -> tuple[int, ...]:
+    """How many rows each table of the schema holds (one statement)."""
+    tables = db.metadata.sorted_tables
+    with app.app_context():
+        db.session.remove()
+        with db.engine.connect() as connection:
+            return tuple(connection.execute(select(*[
+                select(func.count()).select_from(table).scalar_subquery() for table in tables])).one())
+
+
+def _capture(app, key: str):
+    """Keep what ``app``'s database holds now: an in-memory copy of the SQLite
+    file, or on PostgreSQL a copy of every non-empty table in schema
+    ``test_built_<key>`` and the sequences' values."""
+    assert re.fullmatch(r"\w+", key), key
+    with app.app_context():
+        db.session.remove()
+        engine = db.engine
+        if app.config["BACKEND"] == "sqlite":
+            return _sqlite_copy(engine)
+        schema = f"test_built_{key}"
+        with engine.begin() as connection:
+            connection.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+            connection.execute(text(f"CREATE SCHEMA {schema}"))
+            tables = []
+            for table in db.metadata.sorted_tables:
+                if connection.execute(select(func.count()).select_from(table)).scalar():
+                    connection.execute(text(f'CREATE TABLE {schema}."{table.name}" AS TABLE public."{table.name}"'))
+                    tables.append(table.name)
+            sequences = connection.execute(text(
+                "SELECT sequencename, last_value FROM pg_sequences "
+                "WHERE schemaname = 'public' AND last_value IS NOT NULL")).all()
+        return tables, [tuple(row) for row in sequences]
+
+
+def _restore(app, key: str, data) -> bool:
+    """Copy what ``_capture`` kept into ``app``'s (clean) database; ``False``
+    if it cannot (no right to turn triggers off)."""
+    with app.app_context():
+        db.session.remove()
+        engine = db.engine
+        if app.config["BACKEND"] == "sqlite":
+            _sqlite_put_back(engine, data)
+            return True
+        tables, sequences = data
+        try:
+            with engine.begin() as connection:
+                connection.execute(text("SET LOCAL session_replication_role = replica"))
+                for name in tables:
+                    connection.execute(text(f'INSERT INTO public."{name}" SELECT * FROM test_built_{key}."{name}"'))
+                for name, value in sequences:
+                    connection.execute(text("SELECT setval(:name, :value)"), {"name": f'public."{name}"',
+                                                                             "value": value})
+        except DBAPIError:
+            return False
+        return True
+
+
+def _sqlite_copy(engine) -> sqlite3.Connection:
+    """An in-memory copy of the SQLite database of ``engine`` (its connections closed first)."""
+    engine.dispose()
+    copy_ = sqlite3.connect(":memory:", check_same_thread=False)
+    with closing(sqlite3.connect(engine.url.database)) as source:
+        source.backup(copy_)
+    return copy_
+
+
+def _sqlite_put_back(engine, copy_: sqlite3.Connection) -> None:
+    """Make the SQLite database of ``engine`` what ``copy_`` holds (its connections closed first)."""
+    engine.dispose()
+    with closing(sqlite3.connect(engine.url.database)) as target:
+        copy_.backup(target)
+
+
+@contextmanager
+def rolled_back(application) -> Iterator[None]:
+    """Undo whatever the block writes to ``application``'s database, so that
+    data built once (a module-scoped fixture) serves every test of a module.
+
+    PostgreSQL: the block runs on one connection inside an outer transaction
+    that is rolled back at the end; each request's session joins it with a
+    SAVEPOINT, so a request's COMMIT (or its ROLLBACK after a refusal) ends
+    only its savepoint. Not for blocks that need other connections (``race``,
+    threads) or that use ``db.engine`` directly (idempotency keys, web sessions).
+    SQLite: the database file is copied before and put back after.
+    """
+    with application.app_context():
+        db.session.remove()
+        engines = db.engines
+        engine = engines[None]
+        if application.config["BACKEND"] == "sqlite":
+            snapshot = _sqlite_copy(engine)
+        else:
+            connection = engine.connect()
+            outer = connection.begin()
+            engines[None] = connection  # type: ignore[index]  (Flask-SQLAlchemy's dict of this app's engines)
+            db.session.configure(join_transaction_mode="create_savepoint")
+    try:
+        yield
+    finally:
+        with application.app_context():
+            db.session.remove()
+            if application.config["BACKEND"] == "sqlite":
+                _sqlite_put_back(engine, snapshot)
+                snapshot.close()
+            else:
+                db.session.session_factory.kw.pop("join_transaction_mode")  # back to SQLAlchemy's default
+                engines[None] = engine  # type: ignore[index]
+                outer.rollback()
+                connection.close()

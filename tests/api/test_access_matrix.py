@@ -1,6 +1,11 @@
 """Who may call what (issue 6): every API endpoint x every role x own/other
 organization -> the expected status, generated from one table.
 
+Access control is the services' and views' own, not the database's, so the
+matrix runs on one backend (``ONE_BACKEND``), against one world built once
+for the module; each row's writes are rolled back (``rolled_back``), so
+every row sees the world as built.
+
 ``ok`` means the request got past access control (a 2xx, or a domain
 answer such as 409 or 422 that only someone allowed can get); otherwise the
 exact status: 401 without a token, 403 for a role that may not, 404 for
@@ -16,7 +21,8 @@ import pytest
 from services import users
 from services.reports import REPORT_FORMATS, REPORT_KINDS
 from tests import documents
-from tests.support import Chain, World
+from tests.conftest import ONE_BACKEND, _dispose, _make_app
+from tests.support import Chain, World, rolled_back
 
 ROLES = ("anonymous", "focal", "other_focal", "technical_reviewer", "budget_analyst", "planning_officer",
          "executive", "admin")
@@ -249,12 +255,30 @@ def fill(value, names: dict):
     return value
 
 
+@pytest.fixture(scope="module")
+def built(request, tmp_path_factory):
+    """The world of ``build`` on ``ONE_BACKEND``, built once for the module: ``(world, names)``."""
+    # Every row's anonymous request fails authentication from one address: more than a minute's worth.
+    application = _make_app(ONE_BACKEND, request, tmp_path_factory.mktemp("matrix"),
+                            FAILED_AUTH_LIMIT="1000000 per minute")
+    world = World(application)
+    yield world, build(world)
+    _dispose(application)
+
+
 @pytest.mark.parametrize("method, path, body, expected", MATRIX, ids=[f"{m} {p}" for m, p, _, _ in MATRIX])
-def test_each_role_gets_the_expected_status(world, method, path, body, expected):
-    names = build(world)
+def test_each_role_gets_the_expected_status(built, method, path, body, expected):
+    world, names = built
     people = {"anonymous": None} | {role: getattr(world, role) for role in ROLES[1:]}
     # Refusals first, so an allowed write cannot change what a later role sees.
     order = sorted(ROLES, key=lambda role: expected[role] == "ok")
+    with rolled_back(world.app):
+        got = _statuses(world, people, order, method, path, body, expected, names)
+    assert got == expected
+
+
+def _statuses(world, people, order, method, path, body, expected, names) -> dict:
+    """What each role of ``order``, in turn, gets from the request (``"ok"`` where expected and allowed)."""
     got = {}
     for role in order:
         headers = people[role].headers if people[role] else {}
@@ -266,10 +290,11 @@ def test_each_role_gets_the_expected_status(world, method, path, body, expected)
         status = response.status_code
         response.close()  # a streamed body (CSV) must be finished before the next request
         got[role] = "ok" if expected[role] == "ok" and status not in (401, 403, 404) and status < 500 else status
-    assert got == expected
+    return got
 
 
-def test_the_matrix_covers_every_api_endpoint(app):
+def test_the_matrix_covers_every_api_endpoint(built):
+    app = built[0].app
     routes = {(method, rule.rule) for rule in app.url_map.iter_rules() if rule.rule.startswith("/api")
               and not rule.rule.startswith(("/api/openapi.json", "/api/docs"))
               for method in rule.methods - {"HEAD", "OPTIONS"}}
@@ -285,3 +310,14 @@ def _matches(rule: str, path: str) -> bool:
     rule_parts, path_parts = rule.strip("/").split("/"), path.strip("/").split("/")
     return len(rule_parts) == len(path_parts) and all(
         r == p or r.startswith("<") for r, p in zip(rule_parts, path_parts, strict=True))
+
+
+def test_a_rows_writes_are_gone_before_the_next_row(built):
+    world, names = built
+    with rolled_back(world.app):
+        closed = world.client.post("/api/period-closures", json={"organization": "MSSD", "fiscal_year": 2025,
+                                                                 "quarter": 1}, headers=world.admin.headers)
+        assert closed.status_code == 200, closed.get_json()
+    closures = world.client.get("/api/period-closures", headers=world.admin.headers).get_json()
+
+    assert [c["id"] for c in closures] == [names["closure"]]

@@ -1,7 +1,10 @@
 """Supporting documents of ORS and DV over the API (issue 12 item 8;
 docs/design.md §12): the same checks as a PPA's (type by content, audited),
 seen by whoever may see the obligation or disbursement, attached by its
-MOA's officers of the money chain and MFBM."""
+MOA's officers of the money chain and MFBM.
+
+Attachments are files and their checks the services', not the database's:
+these tests run on one backend (``ONE_BACKEND``)."""
 
 from __future__ import annotations
 
@@ -10,6 +13,8 @@ import io
 import pytest
 
 from tests import documents
+from tests.conftest import ONE_BACKEND, one_backend_app
+from tests.support import Chain, built_once
 
 
 def upload(world, path: str, who, content: bytes, name: str):
@@ -22,9 +27,21 @@ def listed(world, path: str, who):
     return world.client.get(f"/api/{path}/attachments", headers=who.headers)
 
 
+@pytest.fixture(params=[ONE_BACKEND])
+def app(request, tmp_path):
+    """The application on ``ONE_BACKEND`` only."""
+    yield from one_backend_app(request, tmp_path)
+
+
 @pytest.fixture
-def paid(chain):
-    """An ORS of PHP 300,000.00 and a DV of PHP 100,000.00 paying it: their API paths."""
+def paid(world):
+    """An ORS of PHP 300,000.00 and a DV of PHP 100,000.00 paying it, in a
+    ``chain`` (built once: ``built_once``): their API paths."""
+    return built_once(world, "paid_ors_and_dv", _paid)
+
+
+def _paid(world) -> dict[str, str]:
+    chain = Chain(world)
     allotment = chain.allot("1000000.00")["id"]
     obligation = chain.obligate(allotment, "300000.00")["id"]
     disbursement = chain.disburse(obligation, "100000.00")["id"]

@@ -4,7 +4,9 @@ item 2; docs/design.md §8 "Forms"): ``GET /api/obligations/{id}/form.pdf`` and
 labels, the document's number, amount and payee, who signed each box printed
 in that box (an OIC "under delegation of" the officer), the DRAFT mark on a
 draft only, 8 pt or larger on one page, the peso sign in the bundled font, a
-hostile payee printed as text, and another MOA answered 404."""
+hostile payee printed as text, and another MOA answered 404.
+
+Printing is the services', not the database's: one backend (``ONE_BACKEND``)."""
 
 from __future__ import annotations
 
@@ -12,10 +14,19 @@ import re
 from io import BytesIO
 
 import pdfplumber
+import pytest
 from fontTools.ttLib import TTFont
 
 from services.printing import FONTS
 from tests.api.test_delegations_api import delegate
+from tests.conftest import ONE_BACKEND, one_backend_app
+
+
+@pytest.fixture(params=[ONE_BACKEND])
+def app(request, tmp_path):
+    """The application on ``ONE_BACKEND`` only."""
+    yield from one_backend_app(request, tmp_path)
+
 
 HOSTILE = '=HYPERLINK("http://evil") <b>bold</b><img src="file:///etc/passwd">'
 DRAFT = "DRAFT — NOT SIGNED"

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from services import users
-from tests.conftest import BACKENDS, _dispose, _make_app
+from tests.conftest import ONE_BACKEND, one_backend_app
 from tests.support import Person
 
 PASSWORD = "correct horse battery staple 11"
@@ -44,16 +44,14 @@ class Browser:
 #: both databases through the API (tests/api, tests/integration); the pages
 #: are tested once, on PostgreSQL when it is there (the production database),
 #: which halves their share of CI time.
-PAGE_BACKEND = "postgresql" if "postgresql" in BACKENDS else "sqlite"
+PAGE_BACKEND = ONE_BACKEND
 
 
 @pytest.fixture(params=[PAGE_BACKEND])
 def app(request, tmp_path):
     """The application on a clean database of ``PAGE_BACKEND`` (overrides
     the suite's ``app``, which runs once per backend)."""
-    application = _make_app(request.param, request, tmp_path)
-    yield application
-    _dispose(application)
+    yield from one_backend_app(request, tmp_path)
 
 
 @pytest.fixture
