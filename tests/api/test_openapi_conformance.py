@@ -45,6 +45,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from db import db
+from services.reports import REPORT_FORMATS, REPORT_KINDS
 from tests.conftest import BACKENDS, _dispose, _make_app
 from tests.support import SCHEMATHESIS_CASES, SCHEMATHESIS_STEPS, Chain, World
 from web import create_app
@@ -226,6 +227,9 @@ CROSS_FIELD_RULES: dict[str, dict[str, str]] = {
         "reason": "not whitespace only",
     },
 }
+# issue 13: a statement's fund cluster is one of fund_clusters.yaml (the rule set's, not the document's)
+CROSS_FIELD_RULES.update({f"GET /api/reports/{name}.{fmt}": {"fund_cluster": "a fund cluster of fund_clusters.yaml"}
+                          for name in REPORT_KINDS if name != "mfbm" for fmt in REPORT_FORMATS})
 #: The same, for every operation.
 EVERY_OPERATION_RULES = {"Idempotency-Key": "not used before by the caller for a different request"}
 #: Refusals of valid requests that are about the caller or the stored state, not the request's form.
