@@ -18,7 +18,7 @@ from services.expenditure import DISBURSEMENTS, REPORTED, is_in_chain, tree_open
 from services.ppas import get_ppa_or_raise
 from services.runtime import get_runtime
 from services.trees import apply_allocations, generate_execution_project, load_tree, require_unlocked, settle, sync_ppa
-from services.unit_of_work import transaction
+from services.unit_of_work import rolled_back, transaction
 from workflow.errors import Conflict, Forbidden, ValidationFailed
 from workflow.money import to_centavos
 from workflow.tree import Tree, equal_shares, format_centavos, node_payload, roll_up, weighted_shares
@@ -78,6 +78,33 @@ def enable_tracking(user: User, ppa_id: int, template: str | None = None) -> tup
         root_id = generate_execution_project(session, ppa, user.id, template)
         tree = load_tree(root_id)
     return ppa, tree
+
+
+def enable_tracking_answer(user: User, ppa_id: int, template: str | None = None, *, dry_run: bool = False) -> dict:
+    """The answer of ``POST .../enable_workitem_tracking/``: ``success``,
+    ``dry_run``, the ``execution_project`` (its root work item, as
+    ``work_items.get_work_item`` reads it), the generated
+    ``budget_allocation_tree`` (as ``budget_allocation_tree``) and a message.
+
+    Args:
+        dry_run: run ``enable_tracking`` exactly as for real, checks and
+            all, in a savepoint that is rolled back (``unit_of_work.rolled_back``):
+            the answer is what the real call would answer, and nothing is
+            written, audited or versioned (issue 14, item 6; docs/design.md §6,
+            "Dry runs"). Its ids are provisional: no row keeps them.
+
+    Raises:
+        As ``enable_tracking``, for the dry run too.
+    """
+    from services import work_items  # work_items imports this module
+
+    with rolled_back() if dry_run else transaction():
+        ppa, tree = enable_tracking(user, ppa_id, template)
+        verb = "would be generated" if dry_run else "generated"
+        return {"success": True, "dry_run": dry_run,
+                "execution_project": work_items.get_work_item(user, tree.root.id),
+                "budget_allocation_tree": tree_payload(ppa, tree),
+                "message": f"work item tracking {'previewed' if dry_run else 'enabled'}: {len(tree)} work items {verb}"}
 
 
 def tree_payload(ppa: Ppa, tree: Tree | None) -> dict:

@@ -242,6 +242,9 @@ class EnableTrackingSchema(Schema):
     structure_template = fields.String(validate=validate.Length(min=1, max=50),
                                        metadata={"description": "program, activity, minimal, or any template of "
                                                                 "rules/default/wbs_templates.yaml; default: the PPA's"})
+    dry_run = fields.Boolean(load_default=False, metadata={
+        "description": "true: generate, check and answer exactly as for real (200), and write nothing; the ids "
+                       "in the answer are provisional (a preview)"})
 
 
 class DistributeBudgetSchema(Schema):
@@ -360,10 +363,13 @@ class WorkItemSchema(Reply):
 
 
 class EnableTrackingResultSchema(Reply):
-    """``201`` of ``enable_workitem_tracking/``."""
+    """``201`` of ``enable_workitem_tracking/`` (``200`` of its dry run)."""
 
     success = fields.Boolean()
+    dry_run = fields.Boolean(metadata={"description": "true: nothing was written; the ids are provisional"})
     execution_project = fields.Nested(WorkItemSchema)
+    budget_allocation_tree = fields.Nested(BudgetTreeSchema, metadata={
+        "description": "the generated WBS with its allocations, as GET .../budget_allocation_tree/ answers it"})
     message = fields.String()
 
 
