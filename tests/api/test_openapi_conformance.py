@@ -65,6 +65,9 @@ CROSS_FIELD_RULES: dict[str, dict[str, str]] = {
     "GET /api/rules/diagram": {  # issue 14 item 5
         "workflow": "a workflow of the rule set in force; BPMN not of work_item_status",
     },
+    "GET /api/wbs-templates/{name}/preview": {  # issue 14 item 6
+        "end_date": "on or after start_date",
+    },
     "PATCH /api/organizations/{organization_id}": {
         "name": "not blank",
         **dict.fromkeys(("budget_officer", "chief_accountant", "head_of_agency"),
