@@ -15,33 +15,14 @@ from decimal import Decimal
 
 from db.models import Ppa, User
 from services.access import can_edit_ppas_of
-from services.expenditure import (
-    DISBURSEMENTS,
-    REPORTED,
-    is_in_chain,
-    tree_opening_balance,
-)
+from services.expenditure import DISBURSEMENTS, REPORTED, is_in_chain, tree_opening_balance
 from services.ppas import get_ppa_or_raise
 from services.runtime import get_runtime
-from services.trees import (
-    apply_allocations,
-    generate_execution_project,
-    load_tree,
-    require_unlocked,
-    settle,
-    sync_ppa,
-)
+from services.trees import apply_allocations, generate_execution_project, load_tree, require_unlocked, settle, sync_ppa
 from services.unit_of_work import rolled_back, transaction
 from workflow.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from workflow.money import to_centavos
-from workflow.tree import (
-    Tree,
-    equal_shares,
-    format_centavos,
-    node_payload,
-    roll_up,
-    weighted_shares,
-)
+from workflow.tree import Tree, equal_shares, format_centavos, node_payload, roll_up, weighted_shares
 from workflow.wbs import plan_wbs
 
 
