@@ -207,6 +207,19 @@ class ActionsSchema(Reply):
     actions = fields.List(fields.Nested(ActionSchema))
 
 
+class SimulateActionsSchema(Schema):
+    """``POST .../actions/simulate``."""
+
+    username = fields.String(required=True, validate=validate.Length(min=1, max=150))
+
+
+class SimulatedActionsSchema(ActionsSchema):
+    """``POST .../actions/simulate``: the ``/actions`` that user would read."""
+
+    username = fields.String()
+    visible = fields.Boolean(metadata={"description": "false: the user may not see the PPA (no actions)"})
+
+
 class HistoryEntrySchema(Reply):
     """One approval transition."""
 

@@ -64,6 +64,7 @@ MATRIX = [
     ("GET", "/api/monitoring-entries/{draft}", None, SEE),
     ("PATCH", "/api/monitoring-entries/{draft}", {"summary": "edited"}, MOA_WRITES),
     ("GET", "/api/monitoring-entries/{draft}/actions", None, SEE),
+    ("POST", "/api/monitoring-entries/{draft}/actions/simulate", {"username": "mssd.focal"}, ADMIN_ONLY),
     ("GET", "/api/monitoring-entries/{draft}/history", None, SEE),
     ("GET", "/api/monitoring-entries/{draft}/attachments", None, SEE),
     ("POST", "/api/monitoring-entries/{draft}/attachments", {"file": DOCUMENT}, MOA_WRITES),

@@ -25,6 +25,8 @@ from web.schemas import (
     PpaPatchSchema,
     PpaSchema,
     PpaWriteSchema,
+    SimulateActionsSchema,
+    SimulatedActionsSchema,
     SyncResultSchema,
     TransitionRequestSchema,
     WorkItemSchema,
@@ -120,6 +122,19 @@ class PpaTransitions(MethodView):
         ppa = approvals.fire_transition(current_user(), ppa_id, data["trigger"], comment=data.get("comment"),
                                         if_match=request.headers.get("If-Match"))
         return with_etag(ppa)
+
+
+@blp.route("/<id:ppa_id>/actions/simulate")
+class PpaActionsSimulation(MethodView):
+    @blp.arguments(SimulateActionsSchema)
+    @blp.response(200, SimulatedActionsSchema)
+    def post(self, data, ppa_id):
+        """Administrators: every approval trigger, whether the named user
+        could fire it now, and why not (what their /actions would say);
+        nothing is written. 422 for an unknown username."""
+        ppa, user, visible, actions = approvals.simulate_actions(current_user(), ppa_id, data["username"])
+        return {"ppa_id": ppa.id, "approval_status": ppa.approval_status, "version": ppa.version,
+                "username": user.username, "visible": visible, "actions": actions}
 
 
 @blp.route("/<id:ppa_id>/history")
