@@ -15,14 +15,15 @@ from __future__ import annotations
 from db.models import Ppa, PpaTransition, User
 from db.types import utcnow
 from rules.model import PPA_WORKFLOW
-from services import alerts, notifications, workflows
+from services import alerts, notifications, users, workflows
+from services.access import can_see_ppa
 from services.runtime import get_runtime
 from services.concurrency import check_if_match
 from services.ppas import get_ppa_or_raise
 from services.unit_of_work import transaction
 from services.workflows import PPA_HISTORY, RecordKind
 from workflow.engine import Action, Outcome
-from workflow.errors import PreconditionFailed
+from workflow.errors import PreconditionFailed, ValidationFailed
 
 
 def _entered_stage(ppa: Ppa, user: User, _outcome: Outcome) -> None:
@@ -104,6 +105,31 @@ def available_actions(user: User, ppa_id: int, *, if_match: str | None = None) -
     except PreconditionFailed:
         stale = True
     return ppa, workflows.actions(user, PPA, ppa, stale=stale)
+
+
+def simulate_actions(admin: User, ppa_id: int, username: str) -> tuple[Ppa, User, bool, list[Action]]:
+    """What ``username`` could do with the PPA now, and why not, as the
+    ``/actions`` they would read (issue 14, item 6; docs/design.md §6 "Dry
+    runs"): the same ``workflows.actions`` with them as the actor, their
+    roles, organization and delegations; nothing is written.
+
+    Returns:
+        ``(ppa, user, visible, actions)``: ``visible`` false (and no
+        actions) when the user may not even see the PPA.
+
+    Raises:
+        Forbidden (``RoleMissing``): ``admin`` is not an administrator.
+        NotFound: no such PPA.
+        ValidationFailed: ``username`` names no user.
+    """
+    users.require_administrator(admin)
+    ppa = get_ppa_or_raise(admin, ppa_id)
+    subject = users.get_user(username)
+    if subject is None:
+        raise ValidationFailed({"username": [f"no user {username!r}"]})
+    if not can_see_ppa(subject, ppa):
+        return ppa, subject, False, []
+    return ppa, subject, True, workflows.actions(subject, PPA, ppa, stale=False)
 
 
 def history(user: User, ppa_id: int) -> list[PpaTransition]:

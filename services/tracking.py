@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 
 from db.models import Ppa, User
@@ -18,10 +19,11 @@ from services.expenditure import DISBURSEMENTS, REPORTED, is_in_chain, tree_open
 from services.ppas import get_ppa_or_raise
 from services.runtime import get_runtime
 from services.trees import apply_allocations, generate_execution_project, load_tree, require_unlocked, settle, sync_ppa
-from services.unit_of_work import transaction
-from workflow.errors import Conflict, Forbidden, ValidationFailed
+from services.unit_of_work import rolled_back, transaction
+from workflow.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from workflow.money import to_centavos
 from workflow.tree import Tree, equal_shares, format_centavos, node_payload, roll_up, weighted_shares
+from workflow.wbs import plan_wbs
 
 
 def require_tree_editor(user: User, ppa: Ppa) -> None:
@@ -78,6 +80,33 @@ def enable_tracking(user: User, ppa_id: int, template: str | None = None) -> tup
         root_id = generate_execution_project(session, ppa, user.id, template)
         tree = load_tree(root_id)
     return ppa, tree
+
+
+def enable_tracking_answer(user: User, ppa_id: int, template: str | None = None, *, dry_run: bool = False) -> dict:
+    """The answer of ``POST .../enable_workitem_tracking/``: ``success``,
+    ``dry_run``, the ``execution_project`` (its root work item, as
+    ``work_items.get_work_item`` reads it), the generated
+    ``budget_allocation_tree`` (as ``budget_allocation_tree``) and a message.
+
+    Args:
+        dry_run: run ``enable_tracking`` exactly as for real, checks and
+            all, in a savepoint that is rolled back (``unit_of_work.rolled_back``):
+            the answer is what the real call would answer, and nothing is
+            written, audited or versioned (issue 14, item 6; docs/design.md §6,
+            "Dry runs"). Its ids are provisional: no row keeps them.
+
+    Raises:
+        As ``enable_tracking``, for the dry run too.
+    """
+    from services import work_items  # work_items imports this module
+
+    with rolled_back() if dry_run else transaction():
+        ppa, tree = enable_tracking(user, ppa_id, template)
+        verb = "would be generated" if dry_run else "generated"
+        return {"success": True, "dry_run": dry_run,
+                "execution_project": work_items.get_work_item(user, tree.root.id),
+                "budget_allocation_tree": tree_payload(ppa, tree),
+                "message": f"work item tracking {'previewed' if dry_run else 'enabled'}: {len(tree)} work items {verb}"}
 
 
 def tree_payload(ppa: Ppa, tree: Tree | None) -> dict:
@@ -244,3 +273,37 @@ def sync_from_workitem(user: User, ppa_id: int) -> dict:
     result["message"] = ("PPA synced from its execution project" if changed
                          else "PPA already matches its execution project")
     return result
+
+
+def preview_template(name: str, budget: Decimal, start: date | None = None, end: date | None = None) -> dict:
+    """A WBS template laid out on a budget and date range, written nowhere:
+    the same ``workflow.wbs.plan_wbs`` that ``enable_tracking`` generates
+    with (budgets split exactly at every level by the largest-remainder
+    method, days by the duration percentages), under the rules in force
+    (issue 14, item 6; docs/design.md §4, §6 "Dry runs").
+
+    Args:
+        name: a template of rules/default/wbs_templates.yaml.
+        budget: PHP (Decimal, two places at most), the root's allocation.
+        start, end: the inclusive date range, or ``None``.
+
+    Returns:
+        ``{"template", "label", "budget", "start_date", "end_date", "items",
+        "root"}``: ``root`` the project with nested ``children``, each node
+        ``title``, ``work_type``, ``level``, ``position``,
+        ``allocated_budget`` (PHP string), ``start_date``, ``due_date``.
+
+    Raises:
+        NotFound: no such template.
+    """
+    template = get_runtime().rules.wbs.templates.get(name)
+    if template is None:
+        raise NotFound(f"no WBS template {name!r}")
+    plan = plan_wbs(template, title=template.label, budget=to_centavos(budget), start=start, end=end)
+    nodes = [{"title": p.title, "work_type": p.work_type, "level": p.level, "position": p.position,
+              "allocated_budget": format_centavos(p.allocated), "start_date": p.start_date, "due_date": p.due_date,
+              "children": []} for p in plan]
+    for p in plan[1:]:
+        nodes[p.parent_ref]["children"].append(nodes[p.ref])
+    return {"template": template.name, "label": template.label, "budget": format_centavos(plan[0].allocated),
+            "start_date": start, "end_date": end, "items": len(plan), "root": nodes[0]}

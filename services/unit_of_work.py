@@ -213,3 +213,26 @@ def integrity_problem(exc: IntegrityError) -> Exception:
             field = field.removeprefix(table)
         return Duplicate(f"{field} is already used by another record", field=field)
     return exc
+
+
+@contextmanager
+def rolled_back() -> Iterator[Session]:
+    """Run the block as a dry run: inside the current ``transaction()`` (or a
+    new one), in a SAVEPOINT that is always rolled back, so the block runs
+    the real code (its flushes, the database's checks, the ids it would get)
+    and leaves nothing behind: no row, no audit entry, no version bump, and
+    none of its ``after_commit`` work (docs/design.md §6, "Dry runs").
+
+    What the caller answers must be read inside the block; the objects the
+    block created are gone after it, and those it changed are expired.
+    """
+    with transaction() as session:
+        pending = session.info[_PENDING]
+        queued = len(pending)
+        savepoint = session.begin_nested()
+        try:
+            yield session
+            session.flush()
+        finally:
+            savepoint.rollback()
+            del pending[queued:]

@@ -207,6 +207,19 @@ class ActionsSchema(Reply):
     actions = fields.List(fields.Nested(ActionSchema))
 
 
+class SimulateActionsSchema(Schema):
+    """``POST .../actions/simulate``."""
+
+    username = fields.String(required=True, validate=validate.Length(min=1, max=150))
+
+
+class SimulatedActionsSchema(ActionsSchema):
+    """``POST .../actions/simulate``: the ``/actions`` that user would read."""
+
+    username = fields.String()
+    visible = fields.Boolean(metadata={"description": "false: the user may not see the PPA (no actions)"})
+
+
 class HistoryEntrySchema(Reply):
     """One approval transition."""
 
@@ -242,6 +255,9 @@ class EnableTrackingSchema(Schema):
     structure_template = fields.String(validate=validate.Length(min=1, max=50),
                                        metadata={"description": "program, activity, minimal, or any template of "
                                                                 "rules/default/wbs_templates.yaml; default: the PPA's"})
+    dry_run = fields.Boolean(load_default=False, metadata={
+        "description": "true: generate, check and answer exactly as for real (200), and write nothing; the ids "
+                       "in the answer are provisional (a preview)"})
 
 
 class DistributeBudgetSchema(Schema):
@@ -360,10 +376,13 @@ class WorkItemSchema(Reply):
 
 
 class EnableTrackingResultSchema(Reply):
-    """``201`` of ``enable_workitem_tracking/``."""
+    """``201`` of ``enable_workitem_tracking/`` (``200`` of its dry run)."""
 
     success = fields.Boolean()
+    dry_run = fields.Boolean(metadata={"description": "true: nothing was written; the ids are provisional"})
     execution_project = fields.Nested(WorkItemSchema)
+    budget_allocation_tree = fields.Nested(BudgetTreeSchema, metadata={
+        "description": "the generated WBS with its allocations, as GET .../budget_allocation_tree/ answers it"})
     message = fields.String()
 
 

@@ -61,6 +61,8 @@ MATRIX = [
     ("GET", "/api/rules", None, EVERYONE),
     ("GET", "/api/rules/diagram?format=bpmn", None, EVERYONE),  # issue 14 item 5
     ("GET", "/api/rules/{rule_set}", None, EVERYONE),
+    ("GET", "/api/wbs-templates/activity/preview?budget=5000000.00&start_date=2025-01-01&end_date=2025-12-31",
+     None, EVERYONE),  # issue 14 item 6
     ("GET", "/api/monitoring-entries", None, EVERYONE),
     ("POST", "/api/monitoring-entries", {"title": "New", "category": "moa_ppa", "fiscal_year": 2025,
                                          "budget_allocation": "1.00", "implementing_moa": "MSSD"},
@@ -68,6 +70,7 @@ MATRIX = [
     ("GET", "/api/monitoring-entries/{draft}", None, SEE),
     ("PATCH", "/api/monitoring-entries/{draft}", {"summary": "edited"}, MOA_WRITES),
     ("GET", "/api/monitoring-entries/{draft}/actions", None, SEE),
+    ("POST", "/api/monitoring-entries/{draft}/actions/simulate", {"username": "mssd.focal"}, ADMIN_ONLY),
     ("GET", "/api/monitoring-entries/{draft}/history", None, SEE),
     ("GET", "/api/monitoring-entries/{draft}/attachments", None, SEE),
     ("POST", "/api/monitoring-entries/{draft}/attachments", {"file": DOCUMENT}, MOA_WRITES),

@@ -1,6 +1,7 @@
-"""``POST .../distribute_budget/`` with ``"dry_run": true`` (issue 14, item 6;
-the preview of the web app's Budget tab): the answer a real distribution
-would give, computed by the same code, and nothing written."""
+"""``POST .../distribute_budget/`` and ``.../enable_workitem_tracking/`` with
+``"dry_run": true`` (issue 14, item 6; the preview of the web app's Budget
+tab): the answer the real call would give, computed by the same code, and
+nothing written."""
 
 from __future__ import annotations
 
@@ -27,7 +28,8 @@ def snapshot(app, ppa_id):
     (allocations and versions), the audit log and the alerts."""
     with app.app_context(), db.engine.connect() as connection:
         return {
-            "ppa": connection.execute(text("SELECT version, progress, status FROM ppas WHERE id = :id"),
+            "ppa": connection.execute(text("SELECT version, progress, status, execution_project_id, "
+                                           "enable_workitem_tracking FROM ppas WHERE id = :id"),
                                       {"id": ppa_id}).all(),
             "items": connection.execute(text("SELECT id, allocated_budget, version FROM work_items ORDER BY id")).all(),
             "audit": connection.execute(text("SELECT count(*) FROM audit_log")).scalar_one(),
@@ -107,3 +109,60 @@ def test_a_dry_run_needs_the_same_rights_and_an_unlocked_budget(world):
     assert theirs.status_code == 404
     assert reviewer.status_code == 403
     assert locked.status_code == 409 and locked.get_json()["code"] == "budget_locked"
+
+
+# -- enable_workitem_tracking/ ---------------------------------------------------------
+
+def enable(world, ppa_id, who=None, **body):
+    return world.client.post(f"/api/monitoring-entries/{ppa_id}/enable_workitem_tracking/", json=body,
+                             headers=(who or world.focal).headers)
+
+
+def without_ids(body):
+    """The answer with what a dry run cannot keep (its provisional ids, the
+    rows' timestamps) and the dry-run flag and message left out."""
+    if isinstance(body, list):
+        return [without_ids(value) for value in body]
+    if isinstance(body, dict):
+        return {key: without_ids(value) for key, value in body.items()
+                if key not in {"id", "work_item_id", "created_at", "updated_at", "dry_run", "message"}}
+    return body
+
+
+def test_a_tracking_dry_run_answers_the_generated_tree_and_writes_nothing(app, world):
+    ppa = world.create_ppa()
+    world.advance(ppa["id"], "technical_review")
+    before = snapshot(app, ppa["id"])
+
+    preview = enable(world, ppa["id"], structure_template="program", dry_run=True)
+
+    assert preview.status_code == 200
+    assert snapshot(app, ppa["id"]) == before
+    assert world.get(ppa["id"], world.focal)["execution_project_id"] is None
+    body = preview.get_json()
+    assert body["dry_run"] is True and "13 work items would be generated" in body["message"]
+    assert body["budget_allocation_tree"]["breakdown"][0]["allocated_budget"] == "5000000.00"
+
+    applied = enable(world, ppa["id"], structure_template="program")
+
+    assert applied.status_code == 201
+    assert applied.get_json()["dry_run"] is False
+    assert without_ids(applied.get_json()) == without_ids(body)
+    assert world.tree(ppa["id"]) == applied.get_json()["budget_allocation_tree"]
+
+
+def test_a_tracking_dry_run_is_refused_exactly_as_the_real_call(app, world):
+    ppa = world.create_ppa()
+    draft = enable(world, ppa["id"], dry_run=True)
+    unknown = enable(world, ppa["id"], structure_template="nonesuch", dry_run=True)
+    world.advance(ppa["id"], "technical_review")
+    reviewer = enable(world, ppa["id"], world.technical_reviewer, dry_run=True)
+    enable(world, ppa["id"])
+    before = snapshot(app, ppa["id"])
+    twice = enable(world, ppa["id"], dry_run=True)
+
+    assert draft.status_code == 409 and draft.get_json()["code"] == "not_trackable"
+    assert unknown.status_code == 422 and "structure_template" in unknown.get_json()["errors"]
+    assert reviewer.status_code == 403
+    assert twice.status_code == 409 and twice.get_json()["code"] == "already_tracking"
+    assert snapshot(app, ppa["id"]) == before

@@ -66,6 +66,12 @@ CROSS_FIELD_RULES: dict[str, dict[str, str]] = {
     "GET /api/rules/diagram": {  # issue 14 item 5
         "workflow": "a workflow of the rule set in force; BPMN not of work_item_status",
     },
+    "GET /api/wbs-templates/{name}/preview": {  # issue 14 item 6
+        "end_date": "on or after start_date",
+    },
+    "POST /api/monitoring-entries/{ppa_id}/actions/simulate": {  # issue 14 item 6
+        "username": "a user that exists",
+    },
     "PATCH /api/organizations/{organization_id}": {
         "name": "not blank",
         **dict.fromkeys(("budget_officer", "chief_accountant", "head_of_agency"),

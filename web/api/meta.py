@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Response, current_app
+from flask import Response, current_app, jsonify
 from flask.views import MethodView
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from db import db
 from db.models import User
 from rules import diagrams
-from services import rule_sets
+from services import rule_sets, tracking
 from services.runtime import get_runtime
 from web.auth import current_user
-from web.parsing import Blueprint
+from web.parsing import Blueprint, Money
 from web.schemas import Reply, UserSchema
 
 blp = Blueprint("meta", __name__, url_prefix="/api", description="The caller and the rules in force.")
@@ -282,3 +282,53 @@ class RulesDiagram(MethodView):
         variable after each). 422 for an unknown workflow."""
         text, media_type = diagrams.render(get_runtime().rules, query["fmt"], query["workflow"])
         return Response(text, content_type=media_type)
+
+
+# -- dry runs: a WBS template laid out on a budget (issue 14 item 6; docs/design.md §6 "Dry runs") ----------
+
+
+class TemplatePreviewQuerySchema(Schema):
+    """The budget and date range to lay a template out on."""
+
+    budget = Money(required=True, positive=True, metadata={"description": "PHP: the project's allocation"})
+    start_date = fields.Date(load_default=None)
+    end_date = fields.Date(load_default=None)
+
+    @validates_schema
+    def _dates_in_order(self, data, **_kwargs) -> None:
+        if data.get("start_date") and data.get("end_date") and data["end_date"] < data["start_date"]:
+            raise ValidationError({"end_date": ["must be on or after start_date"]})
+
+
+class PreviewItemSchema(Reply):
+    title = fields.String()
+    work_type = fields.String()
+    level = fields.Integer()
+    position = fields.Integer()
+    allocated_budget = Money()
+    start_date = fields.Date(allow_none=True)
+    due_date = fields.Date(allow_none=True)
+    children = fields.List(fields.Nested(lambda: PreviewItemSchema()))
+
+
+class TemplatePreviewSchema(Reply):
+    template = fields.String()
+    label = fields.String()
+    budget = Money()
+    start_date = fields.Date(allow_none=True)
+    end_date = fields.Date(allow_none=True)
+    items = fields.Integer(metadata={"description": "how many work items it would generate, the project included"})
+    root = fields.Nested(PreviewItemSchema, metadata={"description": "the project, its children nested"})
+
+
+@blp.route("/wbs-templates/<name>/preview")
+class TemplatePreview(MethodView):
+    @blp.arguments(TemplatePreviewQuerySchema, location="query")
+    @blp.response(200, TemplatePreviewSchema)
+    def get(self, query, name: str):
+        """A WBS template of the rules in force laid out on a budget and date
+        range, as enabling tracking would generate it (budgets split exactly
+        by the largest-remainder method, days by the duration shares), with
+        nothing written. 404 for an unknown template."""
+        body = tracking.preview_template(name, query["budget"], query["start_date"], query["end_date"])
+        return jsonify(body)  # money already formatted, as budget_allocation_tree/ answers it

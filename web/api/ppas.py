@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import jsonify, request, url_for
 from flask.views import MethodView
 
-from services import approvals, ppas, tracking, work_items
+from services import approvals, ppas, tracking
 from services.ppas import PpaFilters
 from web.api.work_items import work_item_links
 from web.auth import current_user
@@ -25,8 +25,11 @@ from web.schemas import (
     PpaPatchSchema,
     PpaSchema,
     PpaWriteSchema,
+    SimulateActionsSchema,
+    SimulatedActionsSchema,
     SyncResultSchema,
     TransitionRequestSchema,
+    WorkItemSchema,
 )
 
 blp = Blueprint("monitoring-entries", __name__, url_prefix="/api/monitoring-entries",
@@ -121,6 +124,19 @@ class PpaTransitions(MethodView):
         return with_etag(ppa)
 
 
+@blp.route("/<id:ppa_id>/actions/simulate")
+class PpaActionsSimulation(MethodView):
+    @blp.arguments(SimulateActionsSchema)
+    @blp.response(200, SimulatedActionsSchema)
+    def post(self, data, ppa_id):
+        """Administrators: every approval trigger, whether the named user
+        could fire it now, and why not (what their /actions would say);
+        nothing is written. 422 for an unknown username."""
+        ppa, user, visible, actions = approvals.simulate_actions(current_user(), ppa_id, data["username"])
+        return {"ppa_id": ppa.id, "approval_status": ppa.approval_status, "version": ppa.version,
+                "username": user.username, "visible": visible, "actions": actions}
+
+
 @blp.route("/<id:ppa_id>/history")
 class PpaHistory(MethodView):
     @blp.response(200, HistoryEntrySchema(many=True))
@@ -137,13 +153,18 @@ class EnableTracking(MethodView):
     @blp.links(201, **work_item_links("$response.body#/execution_project/id", with_etag=False))
     @blp.arguments(EnableTrackingSchema)
     @blp.response(201, EnableTrackingResultSchema)
+    @blp.alt_response(200, schema=EnableTrackingResultSchema, description="a dry run: nothing was written")
     def post(self, data, ppa_id):
         """Create the PPA's execution project from a WBS template; 409 when it
-        already has one or is in draft or rejected."""
-        user = current_user()
-        ppa, tree = tracking.enable_tracking(user, ppa_id, data.get("structure_template"))
-        return {"success": True, "execution_project": work_items.get_work_item(user, tree.root.id),
-                "message": f"work item tracking enabled: {len(tree)} work items generated"}
+        already has one or is in draft or rejected. With "dry_run": true
+        (200) nothing is written: the answer (or the refusal) is what the
+        same request would get for real, with provisional ids."""
+        body = tracking.enable_tracking_answer(current_user(), ppa_id, data.get("structure_template"),
+                                               dry_run=data["dry_run"])
+        body["execution_project"] = WorkItemSchema().dump(body["execution_project"])
+        response = jsonify(body)  # the tree's money is already formatted, as budget_allocation_tree/ answers it
+        response.status_code = 200 if data["dry_run"] else 201
+        return response
 
 
 @blp.route("/<id:ppa_id>/budget_allocation_tree/")
