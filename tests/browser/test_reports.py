@@ -4,7 +4,6 @@ its download link appears."""
 
 from __future__ import annotations
 
-import re
 from io import BytesIO
 from pathlib import Path
 
@@ -14,6 +13,7 @@ from playwright.sync_api import expect
 from db import db
 from db.models import User
 from jobs.runner import run_job
+from services.reports import REPORTS
 from services import job_records
 from services.unit_of_work import transaction
 from tests.browser.conftest import sign_in
@@ -27,7 +27,7 @@ def test_a_report_is_downloaded(web, page, check_page):
     page.get_by_role("link", name="Reports").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Reports")
     check_page(page, "/reports")
-    page.get_by_label(re.compile("FAR No. 1 Statement")).check()
+    page.get_by_label(REPORTS["far1"].title, exact=True).check()
     page.get_by_label("Fiscal year").fill("2025")
     with page.expect_download() as download:
         page.get_by_role("button", name="Get the report").click()
