@@ -22,7 +22,7 @@ diagram cannot disagree with the rules that decide.
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from rules.model import PPA_WORKFLOW, MachineRules, RuleSet, Transition, WorkflowRules
 from workflow.errors import ValidationFailed
@@ -98,12 +98,30 @@ def _mermaid_text(text: str) -> str:
     return " ".join(text.split()).translate(_MERMAID_ENTITIES)
 
 
-def mermaid(rules: RuleSet, workflow: str = PPA_WORKFLOW) -> str:
+#: The mermaid classes of a highlighted diagram: the record's stage now, and
+#: the stages it passed through before (``mermaid(..., current=, path=)``).
+CURRENT_CLASS, PATH_CLASS = "current_stage", "path_taken"
+HIGHLIGHT_STYLES: Mapping[str, str] = {
+    CURRENT_CLASS: "fill:#fde68a,stroke:#92400e,stroke-width:4px,color:#000,font-weight:bold",
+    PATH_CLASS: "fill:#dbeafe,stroke:#1e40af,stroke-width:2px,color:#000",
+}
+
+
+def mermaid(rules: RuleSet, workflow: str = PPA_WORKFLOW, *, current: str | None = None,
+            path: Sequence[str] = ()) -> str:
     """A mermaid ``stateDiagram-v2`` of the machine ``workflow`` of ``rules``.
 
     One ``state "Label" as name`` per stage, ``[*] --> initial``, one line
     ``source --> dest : trigger [roles]`` per transition (in file order) and
     ``final --> [*]`` per final stage.
+
+    With ``current`` and/or ``path`` (a record's stage now and the stages it
+    went through, oldest first, as its history says; docs/design.md §11) the
+    diagram also highlights them: a ``classDef`` per class of
+    ``HIGHLIGHT_STYLES``, ``class <stages> path_taken`` for the stages of
+    ``path`` other than ``current``, and ``class <current> current_stage``.
+    Stages this machine does not declare (a history written under another
+    rule set) are left out; nothing is highlighted when neither is given.
 
     Raises:
         KeyError: ``workflow`` is not in ``machines(rules)``.
@@ -114,7 +132,23 @@ def mermaid(rules: RuleSet, workflow: str = PPA_WORKFLOW) -> str:
     lines.append(f"    [*] --> {machine.initial}")
     lines += [f"    {t.source} --> {t.dest} : {edge_label(t)}" for t in machine.transitions]
     lines += [f"    {state.name} --> [*]" for state in machine.states.values() if state.final]
+    lines += highlights(machine, current=current, path=path)
     return "\n".join(lines) + "\n"
+
+
+def highlights(machine: MachineRules, *, current: str | None = None, path: Sequence[str] = ()) -> list[str]:
+    """The mermaid lines that highlight ``current`` and ``path`` on a diagram of
+    ``machine`` (see ``mermaid``); ``[]`` when there is nothing to highlight."""
+    now = current if current in machine.states else None
+    passed = [stage for stage in dict.fromkeys(path) if stage in machine.states and stage != now]
+    if now is None and not passed:
+        return []
+    lines = [f"    classDef {name} {style}" for name, style in HIGHLIGHT_STYLES.items()]
+    if passed:
+        lines.append(f"    class {','.join(passed)} {PATH_CLASS}")
+    if now:
+        lines.append(f"    class {now} {CURRENT_CLASS}")
+    return lines
 
 
 # --- BPMN ----------------------------------------------------------------------------------------

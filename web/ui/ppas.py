@@ -1,6 +1,7 @@
 """The PPA pages (issue 11; docs/design.md §11): the list (``/ppas``, its
 filters, sort order, totals and xlsx export), a new PPA (``/ppas/new``), and
-the PPA page's Details and History tabs, its Actions panel (one form per
+the PPA page's Details and History tabs (the History tab under the approval
+workflow's diagram, rules/diagrams.py), its Actions panel (one form per
 approval trigger, ``/ppas/<id>/transitions``) and its supporting documents
 (``/ppas/<id>/attachments``).
 
@@ -13,12 +14,15 @@ is refused by the service whatever the page showed).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from io import BytesIO
 from typing import Any
 
 from flask import Blueprint, render_template, request, send_file, url_for
 
 from db.models import Ppa
+from rules import diagrams
+from rules.model import PPA_WORKFLOW
 from services import approvals, attachments, calendar, ppas, timelines, workbooks
 from services.ppas import PpaFilters
 from services.runtime import get_runtime
@@ -276,6 +280,32 @@ def _moved_first(user, ppa_id: int) -> str:
 
 @bp.route("/ppas/<id:ppa_id>/history")
 def history(ppa_id: int):
-    """Transitions and audited changes, in one list by time."""
-    return _tab("ppas/history.html", ppa_id, active_tab="history",
-                timeline=timelines.ppa_timeline(signed_in(), ppa_id))
+    """Transitions and audited changes, in one list by time, under the
+    approval workflow's diagram with the PPA's stage and path highlighted."""
+    user = signed_in()
+    timeline = timelines.ppa_timeline(user, ppa_id)
+    stage = ppas.get_ppa_or_raise(user, ppa_id).approval_status
+    steps = path_taken(timeline, stage)
+    rules = get_runtime().rules
+    return _tab("ppas/history.html", ppa_id, active_tab="history", timeline=timeline, steps=steps,
+                rules_hash=rules.hash,
+                diagram=diagrams.mermaid(rules, PPA_WORKFLOW, current=stage, path=[s.stage for s in steps]))
+
+
+@dataclass(frozen=True)
+class Step:
+    """One stage on a PPA's way (the diagram's text alternative): the stage
+    entered, and the transition that entered it (``None`` for where it started)."""
+
+    stage: str
+    entry: timelines.TimelineEntry | None = None
+
+
+def path_taken(timeline: list[timelines.TimelineEntry], stage: str) -> list[Step]:
+    """The stages a PPA went through, oldest first, ending at ``stage`` (its
+    stage now): where its first transition started (or ``stage`` when it has
+    none), then one step per approval transition of ``timeline``."""
+    moves = [entry for entry in timeline if entry.kind == "transition"]
+    if not moves:
+        return [Step(stage)]
+    return [Step(moves[0].from_stage)] + [Step(entry.to_stage, entry) for entry in moves]
