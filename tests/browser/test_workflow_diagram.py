@@ -1,0 +1,32 @@
+"""The approval diagram in a real browser (issue 14 item 5; docs/design.md
+§11): the vendored mermaid draws the PPA's History tab diagram as an SVG with
+the stage now and the path taken highlighted, under no inline script."""
+
+from __future__ import annotations
+
+from playwright.sync_api import expect
+
+from rules.diagrams import CURRENT_CLASS, PATH_CLASS
+from tests.browser.conftest import sign_in
+
+
+def test_the_vendored_mermaid_draws_the_diagram_with_the_budget_review_stage_highlighted(web, page, check_page):
+    world = web.world
+    ppa = world.create_ppa(title="Madrasah Teachers Training")
+    world.advance(ppa["id"], "budget_review")
+    loaded = []
+    page.on("request", lambda request: loaded.append(request.url))
+
+    sign_in(page, web, world.focal)
+    page.goto(f"/ppas/{ppa['id']}/history")
+
+    svg = page.locator(".workflow-diagram pre.mermaid svg")
+    expect(svg).to_be_visible()
+    current = svg.locator(f"g.{CURRENT_CLASS}")
+    expect(current).to_have_count(1)
+    expect(current).to_contain_text("Budget review")
+    expect(svg.locator(f"g.{PATH_CLASS}")).to_have_count(2)  # draft, technical review
+    expect(page.locator("ol.path-taken li[aria-current=step]")).to_contain_text("Budget review")
+    assert any(url.endswith("/static/vendor/mermaid/mermaid.min.js") for url in loaded)
+    assert all(url.startswith(web.base) for url in loaded), "loaded from another site"
+    check_page(page, "/ppas/<id>/history (diagram)")
