@@ -1,6 +1,7 @@
 """The approval diagram in a real browser (issue 14 item 5; docs/design.md
 §11): the vendored mermaid draws the PPA's History tab diagram as an SVG with
-the stage now and the path taken highlighted, under no inline script."""
+the stage now and the path taken highlighted, under no inline script; the
+rules page draws every workflow of the rule set."""
 
 from __future__ import annotations
 
@@ -30,3 +31,10 @@ def test_the_vendored_mermaid_draws_the_diagram_with_the_budget_review_stage_hig
     assert any(url.endswith("/static/vendor/mermaid/mermaid.min.js") for url in loaded)
     assert all(url.startswith(web.base) for url in loaded), "loaded from another site"
     check_page(page, "/ppas/<id>/history (diagram)")
+
+    page.get_by_role("link", name="Every workflow of these rules").click()
+    sections = page.locator("section.workflow-diagram")
+    expect(sections.first).to_be_visible()
+    expect(page.locator("section.workflow-diagram pre.mermaid svg")).to_have_count(sections.count())
+    expect(page.locator("section#workflow-ors svg")).to_contain_text("Box B signed: obligated")
+    check_page(page, "/rules")

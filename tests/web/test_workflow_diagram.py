@@ -33,3 +33,20 @@ def test_a_ppa_in_budget_review_shows_the_diagram_with_its_stage_and_path_highli
     assert [step.split(" (")[0] for step in steps] == [
         "Draft", "Technical review", "Draft", "Technical review", "Budget review"]
     assert steps[2].startswith("Draft (return for revision, ") and steps[-1].endswith("— now")
+
+
+def test_the_rules_page_draws_every_workflow_and_lists_its_transitions_with_who_fires_them(world, browser_for):
+    from rules.diagrams import machines
+    from tests.support import shipped_rules
+
+    page = browser_for(world.technical_reviewer).client.get("/rules").get_data(as_text=True)
+
+    sources = [unescape(source) for source in re.findall(r'<pre class="mermaid"[^>]*>(.*?)</pre>', page, re.S)]
+    names = list(machines(shipped_rules()))
+    assert len(names) >= 5 and [source.splitlines()[1].split()[1].rstrip(",") for source in sources] == names
+    assert not any("classDef" in source for source in sources)  # nothing is highlighted: no record here
+    ors = page.split('id="workflow-ors"')[1].split("</section>")[0]
+    assert "ORS workflow" in ors
+    assert re.search(r'<td data-label="From">Box A signed: charges necessary and lawful</td><td data-label="Transition">certify obligation</td>'
+                     r'<td data-label="Who">MOA budget officer</td><td data-label="To">Box B signed: obligated</td>', ors), ors
+    assert '/static/vendor/mermaid/mermaid.min.js"' in page

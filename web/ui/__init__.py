@@ -5,7 +5,7 @@ Where things go (one module per domain, as in ``web/api/``):
 
 - a page: a view in ``web/ui/<domain>.py`` on that module's blueprint
   ``bp`` (``auth``, ``home``, ``operations``, ``admin``, ``ppas``,
-  ``work_items``, ``budget``, ``proposals``), which is
+  ``work_items``, ``budget``, ``proposals``, ``rules``), which is
   nested in the ``ui`` blueprint below, so its endpoint is
   ``ui.<domain>.<view>``; its template is
   ``web/ui/templates/<domain>/<page>.html`` and extends ``base.html``;
@@ -41,14 +41,14 @@ from services.attachments import megabytes
 from services.my_work import counts
 from web.errors import PROBLEM_TITLES, status_of
 from web.ui import (admin, attachments, auth, budget, filters, home, operations, periods, ppas, printouts, proposals,
-                    reports, work_items)
+                    reports, rules, work_items)
 from web.ui.pages import error_page, keep_form, same_site_path
 from web.ui.sessions import DatabaseSessionInterface
 from workflow.errors import PpaflowError
 
 ui = Blueprint("ui", __name__, template_folder="templates")
 for _module in (auth, home, operations, admin, ppas, attachments, reports, work_items, budget, proposals, periods,
-                printouts):
+                printouts, rules):
     ui.register_blueprint(_module.bp)
 
 #: Pages anyone may open.
