@@ -20,7 +20,7 @@ def test_a_ppa_in_budget_review_shows_the_diagram_with_its_stage_and_path_highli
 
     page = browser_for(world.focal).client.get(f"/ppas/{ppa['id']}/history").get_data(as_text=True)
 
-    source = unescape(re.search(r'<pre class="mermaid"[^>]*>(.*?)</pre>', page, re.S).group(1))
+    source = unescape(re.search(r'<pre class="mermaid"[^>]*>(.*?)</pre>', page, re.DOTALL).group(1))
     assert source.startswith("stateDiagram-v2")
     assert "budget_review --> stakeholder_consultation : approve [budget_analyst]" in source
     assert f"class draft,technical_review {PATH_CLASS}" in source
@@ -29,7 +29,7 @@ def test_a_ppa_in_budget_review_shows_the_diagram_with_its_stage_and_path_highli
     assert not re.search(r"<script(?![^>]*\bsrc=)", page)  # nothing inline
     steps = [re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", step)).strip()
              for step in re.findall(r"<li[^>]*>(.*?)</li>", page.split('class="path-taken"')[1].split("</ol>")[0],
-                                    re.S)]
+                                    re.DOTALL)]
     assert [step.split(" (")[0] for step in steps] == [
         "Draft", "Technical review", "Draft", "Technical review", "Budget review"]
     assert steps[2].startswith("Draft (return for revision, ") and steps[-1].endswith("— now")
@@ -41,7 +41,7 @@ def test_the_rules_page_draws_every_workflow_and_lists_its_transitions_with_who_
 
     page = browser_for(world.technical_reviewer).client.get("/rules").get_data(as_text=True)
 
-    sources = [unescape(source) for source in re.findall(r'<pre class="mermaid"[^>]*>(.*?)</pre>', page, re.S)]
+    sources = [unescape(source) for source in re.findall(r'<pre class="mermaid"[^>]*>(.*?)</pre>', page, re.DOTALL)]
     names = list(machines(shipped_rules()))
     assert len(names) >= 5 and [source.splitlines()[1].split()[1].rstrip(",") for source in sources] == names
     assert not any("classDef" in source for source in sources)  # nothing is highlighted: no record here
