@@ -469,9 +469,26 @@ def rules_check(directory: Path | None) -> None:
     years = loaded.validity.years
     click.echo(f"  validity: {len(years)} fiscal years ({', '.join(f'FY{y}' for y in sorted(years))}), "
                f"{sum(len(entries) - 1 for entries in years.values())} amendments")
+    covered = sorted(loaded.calendar.years)
+    click.echo(f"  calendar: {', '.join(str(y) for y in covered) or 'no years'} "
+               f"({sum(len(days) for days in loaded.calendar.years.values())} non-working days)")
     for rule_file in loaded.files:
         click.echo(f"  {rule_file.name}  sha256 {rule_file.sha256[:16]}")
+    for warning in calendar_warnings(loaded, directory) + list(loaded.warnings):
+        click.echo(f"warning: {warning}")
     click.echo(f"rule-set hash {loaded.hash}")
+
+
+def calendar_warnings(loaded, directory: Path) -> list[str]:
+    """A warning for this year and the next (in the schedule's time zone)
+    when the rule set has no calendar file for it: business days in that
+    year skip weekends only (docs/design.md §7)."""
+    from zoneinfo import ZoneInfo
+
+    this_year = datetime.now(ZoneInfo(loaded.schedule.timezone)).year
+    return [f"{directory / 'calendar' / f'{year}.yaml'}:1: no calendar file for {year}: business days in {year} "
+            "skip weekends only (add the year's non-working days)"
+            for year in loaded.calendar.missing([this_year, this_year + 1])]
 
 
 # -- diagrams of a rule set (issue 14 item 5; docs/design.md §6 "Diagrams") --------------------------------------
