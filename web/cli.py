@@ -543,13 +543,14 @@ def rule_set_from(reference: str | Path):
 
 
 def print_diff(old, new, old_name: str, new_name: str) -> None:
-    """``rules.diff``: one summary line, then every stage, transition, role
-    and template removed (-) and added (+)."""
+    """``rules.diff``: one summary line, then every stage, transition, role,
+    template and non-working day removed (-) and added (+)."""
     from rules.diff import diff_rule_sets
 
     change = diff_rule_sets(old, new)
     click.echo(f"from {old_name} ({old.hash[:12]}) to {new_name} ({new.hash[:12]}): "
-               + ("no stage, transition, role or template added or removed" if change.empty else change.summary()))
+               + ("no stage, transition, role, template or non-working day added or removed" if change.empty
+                  else change.summary()))
     for line in change.lines():
         click.echo(line)
 

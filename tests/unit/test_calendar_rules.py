@@ -161,3 +161,16 @@ def test_holidays_country_is_warned_about_not_refused(rules_dir):
 
     assert len(loaded.warnings) == 1 and "holidays_country is no longer read" in loaded.warnings[0]
     assert f"warning: {schedule}:" in result.output
+
+
+def test_a_moved_islamic_date_shows_in_the_diff_as_one_day_removed_and_one_added(shipped, rules_dir):
+    from rules.diff import diff_rule_sets
+
+    path = rules_dir / "calendar" / "2027.yaml"
+    path.write_text(path.read_text().replace("date: 2027-05-16\n    name: Eid'l Adha", "date: 2027-05-18\n    name: Eid'l Adha"))
+
+    change = diff_rule_sets(shipped, load_rules(rules_dir))
+
+    assert change.removed["days"] == ("2027-05-16 Eid'l Adha (national_regular)",)
+    assert change.added["days"] == ("2027-05-18 Eid'l Adha (national_regular)",)
+    assert "  + non-working day 2027-05-18 Eid'l Adha (national_regular)" in change.lines()
