@@ -570,6 +570,8 @@ def rules_activate(directory: Path | None, username: str | None) -> None:
         current = rule_sets.active()
         if current is not None and current.hash != new.hash:
             print_diff(rule_sets.load_stored(current), new, "the active set", name)
+        for warning in calendar_warnings(new, Path(directory)) + list(new.warnings):
+            click.echo(f"warning: {warning}")
         context = AuditContext(actor_id=actor.id if actor else None, actor=actor.username if actor else "operator",
                                request_id=f"cli:{uuid.uuid4().hex}")
         with audit_context(context):
@@ -586,8 +588,8 @@ def rules_activate(directory: Path | None, username: str | None) -> None:
 @click.argument("new", required=False)
 @fail_on_domain_errors
 def rules_diff(old: str | None, new: str | None) -> None:
-    """The stages, transitions, roles and WBS templates NEW adds to and
-    removes from OLD. Each is a folder or the hash (or its first
+    """The stages, transitions, roles, WBS templates and non-working days
+    NEW adds to and removes from OLD. Each is a folder or the hash (or its first
     characters) of a stored set; OLD defaults to the active set, NEW to
     PPAFLOW_RULES_DIR."""
     with app_context() as app:
