@@ -107,10 +107,10 @@ def test_every_mistake_of_a_calendar_file_is_reported_on_its_line(rules_dir):
 
     assert [e for e in errors if e.startswith(f"{path}:")] == [
         f"{path}:6: date: 2029-12-31 is not in 2030, the year this file covers (move it to calendar/2029.yaml)",
-        f"{path}:9: date: 2030-01-01 is already listed on line 3; one entry per day (name both observances in "
-        "one entry)",
-        f"{path}:14: kind: unknown kind 'barmm_reguler' (known: national_regular, national_special, barmm_regular, "
-        "barmm_special); did you mean 'barmm_regular'?",
+        (f"{path}:9: date: 2030-01-01 is already listed on line 3; one entry per day (name both observances in "
+         "one entry)"),
+        (f"{path}:14: kind: unknown kind 'barmm_reguler' (known: national_regular, national_special, barmm_regular, "
+         "barmm_special); did you mean 'barmm_regular'?"),
         f"{path}:15: date: expected a date written YYYY-MM-DD, got string 'next tuesday'",
         f"{path}:18: days (line 15): unknown key 'holiday' (allowed: date, kind, name, note, proclaimed)",
     ]
@@ -119,16 +119,15 @@ def test_every_mistake_of_a_calendar_file_is_reported_on_its_line(rules_dir):
 def test_a_day_that_does_not_exist_is_named_on_its_line(rules_dir):
     path = write_calendar(rules_dir, "2030.yaml", "  - date: 2030-02-30\n    name: X\n    kind: national_special\n")
 
-    assert errors_of(rules_dir) == [f"{path}:3: 2030-02-30 is not a day of the calendar (day is out of range "
-                                    "for month)"]
+    assert errors_of(rules_dir) == [f"{path}:3: 2030-02-30 is not a day of the calendar (day is out of range for month)"]
 
 
 def test_a_calendar_file_is_named_after_its_year(rules_dir):
     path = write_calendar(rules_dir, "next.yaml", "  []\n")
 
     assert [e for e in errors_of(rules_dir) if "calendar" in e] == [
-        f"{path}:1: a calendar file is named after the year it covers, 2000–2100 (calendar/2026.yaml), "
-        "not 'next.yaml'"]
+        (f"{path}:1: a calendar file is named after the year it covers, 2000–2100 (calendar/2026.yaml), "
+         "not 'next.yaml'")]
 
 
 def test_an_empty_year_loads_and_covers_its_year(rules_dir):
