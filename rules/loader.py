@@ -95,9 +95,10 @@ def load_rule_files(files: Mapping[str, bytes], display: str, *,
         RulesError: as ``load_rules``.
     """
     errors: list[Error] = []
+    warnings: list[Error] = []
 
     def reader_for(file: str) -> FileReader:
-        return FileReader(str(Path(display) / file), errors, file)
+        return FileReader(str(Path(display) / file), errors, file, warnings)
 
     def in_load_order(error: Error) -> tuple[int, str, int, str]:
         """Errors by file in the order the kinds load (roles.yaml first, then
@@ -139,7 +140,8 @@ def load_rule_files(files: Mapping[str, bytes], display: str, *,
     loaded = [RuleFile(name=path, sha256=hashlib.sha256(files[path]).hexdigest(), content=files[path])
               for path in in_hash_order(files)]
     parts: dict[str, Any] = {kind.name: context.results[kind.name] for kind in KINDS}
-    return RuleSet(**parts, hash=rule_set_hash(files), files=tuple(loaded))
+    shown = tuple(f"{path}:{line}: {message}" for path, line, message in sorted(warnings, key=in_load_order))
+    return RuleSet(**parts, hash=rule_set_hash(files), files=tuple(loaded), warnings=shown)
 
 
 def in_hash_order(files: Iterable[str]) -> list[str]:

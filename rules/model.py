@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from types import MappingProxyType
 
+from workflow.calendar import Calendar
 from workflow.validity import ValidityRules
 
 
@@ -401,8 +402,8 @@ class ScheduleRules:
 
     Attributes:
         timezone: IANA name the cron expressions and due dates are read in.
-        business_days: due dates skip weekends and public holidays.
-        holidays_country: ISO country code for the ``holidays`` package.
+        business_days: due dates skip weekends and the non-working days of
+            the calendar files (``RuleSet.calendar``).
         reminder_days_before: remind when a stage is due within this many days.
         retry_intervals: seconds between retries of a failed job.
         jobs: the cron entries.
@@ -410,7 +411,6 @@ class ScheduleRules:
 
     timezone: str
     business_days: bool
-    holidays_country: str
     reminder_days_before: int
     retry_intervals: tuple[int, ...]
     jobs: tuple[ScheduledJob, ...]
@@ -469,7 +469,9 @@ class RuleSet:
         wbs: WBS templates and work type rules.
         sync: progress rollup and status mapping.
         budget: budget thresholds and alert severities.
-        schedule: background job schedule and calendar.
+        schedule: background job schedule, time zone and reminders.
+        calendar: the non-working days business days skip, by year
+            (``calendar/<year>.yaml``; docs/design.md §7).
         validity: until when each fiscal year's appropriations may be
             released, obligated and disbursed (``validity.yaml``).
         fund_clusters: the fund clusters a program budget may name.
@@ -477,6 +479,8 @@ class RuleSet:
         hash: SHA-256 over every file's name and bytes; recorded on each
             transition it governs (docs/design.md §6).
         files: the files it was loaded from.
+        warnings: what ``rules check`` should tell the author although the
+            set loads (``file:line: message``): a key no longer read.
     """
 
     roles: RoleRules
@@ -486,11 +490,13 @@ class RuleSet:
     sync: SyncRules
     budget: BudgetRules
     schedule: ScheduleRules
+    calendar: Calendar
     validity: ValidityRules
     fund_clusters: FundClusters
     uacs_object_codes: ObjectCodeClasses
     hash: str
     files: tuple[RuleFile, ...] = field(default=())
+    warnings: tuple[str, ...] = field(default=(), compare=False)
 
     @property
     def approval(self) -> WorkflowRules:

@@ -14,6 +14,7 @@ import difflib
 import re
 from collections.abc import Container, Iterable
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -47,16 +48,24 @@ class FileReader:
         path: the file as messages show it (the rule set's folder included).
         errors: where errors are recorded, shared by every file of a load.
         file: the file's path inside the rule set (``workflows/approval.yaml``).
+        warnings: where warnings are recorded (problems that do not stop the
+            set loading, shown by ``rules check``); a list of its own if not given.
     """
 
-    def __init__(self, path: str, errors: list[Error], file: str | None = None):
+    def __init__(self, path: str, errors: list[Error], file: str | None = None,
+                 warnings: list[Error] | None = None):
         self.path = path
         self.file = file or path
         self._errors = errors
+        self._warnings = warnings if warnings is not None else []
 
     def error(self, line: int, message: str) -> None:
         """Record ``path:line: message``."""
         self._errors.append((self.path, max(line, 1), message))
+
+    def warn(self, line: int, message: str) -> None:
+        """Record ``path:line: message`` as a warning: the set still loads."""
+        self._warnings.append((self.path, max(line, 1), message))
 
     # -- containers --------------------------------------------------------
     def fields(
@@ -309,6 +318,10 @@ def yaml_problem(exc: Exception, text: str) -> tuple[int, str]:
     problem_mark = getattr(exc, "problem_mark", None)
     context_mark = getattr(exc, "context_mark", None)
     mark = problem_mark or context_mark
+    if mark is None and isinstance(exc, ValueError):
+        impossible = _impossible_date(text)
+        if impossible is not None:
+            return impossible
     line = mark.line + 1 if mark is not None else 1
     problem = str(getattr(exc, "problem", None) or (str(exc).splitlines() or [type(exc).__name__])[0])
     try:
@@ -319,6 +332,24 @@ def yaml_problem(exc: Exception, text: str) -> tuple[int, str]:
     if translated is not None:
         return max(translated[0], 1), translated[1]
     return line, f"this is not valid YAML (the parser says: {problem})"
+
+
+#: A plain YAML date (``2026-02-30``): the parser builds a date of it, and fails when there is no such day.
+_DATE_VALUE = re.compile(r"(?:^|[\s:\[,-])([0-9]{4})-([0-9]{2})-([0-9]{2})\s*(?:#.*)?(?=$|[,\]])")
+
+
+def _impossible_date(text: str) -> tuple[int, str] | None:
+    """``(line, sentence)`` for the first value written as a date that is no
+    day of the calendar (``2026-02-30``), which the parser refuses without a
+    line; ``None`` when there is none."""
+    for number, line in enumerate(text.splitlines(), start=1):
+        for match in _DATE_VALUE.finditer(line.split(" #")[0]):
+            year, month, day = (int(part) for part in match.groups())
+            try:
+                date(year, month, day)
+            except ValueError as exc:
+                return number, f"{match.group(1)}-{match.group(2)}-{match.group(3)} is not a day of the calendar ({exc})"
+    return None
 
 
 def _indent(line: str) -> int:

@@ -1,17 +1,24 @@
-"""The calendar of rules/default/schedule.yaml: today in its time zone, and stage
-due dates in days or business days (weekends and public holidays of the
-configured country skipped, from the ``holidays`` package)."""
+"""The calendar of the rules in force: today in the schedule's time zone, and
+stage due dates in days or business days (weekends and the non-working days
+of the rule set's ``calendar/<year>.yaml`` files skipped; docs/design.md §7).
+
+Due dates, reminders and escalations all count business days here
+(``is_day_off``, ``add_business_days``, ``due_date``), so they agree.
+"""
 
 from __future__ import annotations
 
+import logging
 from datetime import date, datetime
-from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-import holidays
-
 from services.runtime import get_runtime
-from workflow.calendar import add_days
+from workflow.calendar import Calendar, add_days
+
+log = logging.getLogger(__name__)
+
+#: Years already warned about in this process (a year without a calendar file).
+_warned: set[tuple[str, int]] = set()
 
 
 def today() -> date:
@@ -24,15 +31,26 @@ def local_date(moment: datetime) -> date:
     return moment.astimezone(ZoneInfo(get_runtime().rules.schedule.timezone)).date()
 
 
-@lru_cache(maxsize=32)
-def _public_holidays(country: str, year: int) -> frozenset[date]:
-    return frozenset(holidays.country_holidays(country, years=[year, year + 1]))
+def calendar() -> Calendar:
+    """The non-working days of the rules in force, by year."""
+    return get_runtime().rules.calendar
 
 
 def is_day_off(day: date) -> bool:
-    """A Saturday, a Sunday, or a public holiday of the schedule's country."""
-    country = get_runtime().rules.schedule.holidays_country
-    return day.weekday() >= 5 or day in _public_holidays(country, day.year)
+    """A Saturday, a Sunday, or a non-working day of the rule set's calendar
+    file for ``day``'s year. A year without a file counts weekends only, and
+    is logged once per process and rule set."""
+    rules = get_runtime().rules
+    if not rules.calendar.covers(day.year) and (rules.hash, day.year) not in _warned:
+        _warned.add((rules.hash, day.year))
+        log.warning("no calendar/%s.yaml in the rules in force: business days in %s skip weekends only",
+                    day.year, day.year)
+    return rules.calendar.is_day_off(day)
+
+
+def add_business_days(start: date, days: int) -> date:
+    """The date ``days`` business days after ``start`` (never a day off)."""
+    return add_days(start, days, is_day_off=is_day_off)
 
 
 def due_date(entered_at: datetime, due_in_days: int) -> date:
@@ -58,3 +76,25 @@ def stage_due_date(stage: str, entered_at: datetime | None) -> date | None:
     if state is None or not state.due_in_days or entered_at is None:
         return None
     return due_date(entered_at, state.due_in_days)
+
+
+def non_working_days(year: int) -> dict:
+    """The body of ``GET /api/calendar``: the non-working days in force in
+    ``year`` besides weekends.
+
+    Returns:
+        ``{"year", "file"`` (``calendar/<year>.yaml``, ``None`` when the rule
+        set has none: weekends only), ``"business_days"`` (whether due dates
+        count them), ``"rule_set"`` (hash), ``"days"``: ``[{"date", "weekday",
+        "name", "kind", "proclaimed", "note"}]`` in date order``}``.
+    """
+    rules = get_runtime().rules
+    days = rules.calendar.years.get(year, ())
+    return {
+        "year": year,
+        "file": f"calendar/{year}.yaml" if rules.calendar.covers(year) else None,
+        "business_days": rules.schedule.business_days,
+        "rule_set": rules.hash,
+        "days": [{"date": d.day, "weekday": d.day.strftime("%A"), "name": d.name, "kind": d.kind,
+                  "proclaimed": d.proclaimed, "note": d.note} for d in days],
+    }

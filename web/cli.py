@@ -469,9 +469,26 @@ def rules_check(directory: Path | None) -> None:
     years = loaded.validity.years
     click.echo(f"  validity: {len(years)} fiscal years ({', '.join(f'FY{y}' for y in sorted(years))}), "
                f"{sum(len(entries) - 1 for entries in years.values())} amendments")
+    covered = sorted(loaded.calendar.years)
+    click.echo(f"  calendar: {', '.join(str(y) for y in covered) or 'no years'} "
+               f"({sum(len(days) for days in loaded.calendar.years.values())} non-working days)")
     for rule_file in loaded.files:
         click.echo(f"  {rule_file.name}  sha256 {rule_file.sha256[:16]}")
+    for warning in calendar_warnings(loaded, directory) + list(loaded.warnings):
+        click.echo(f"warning: {warning}")
     click.echo(f"rule-set hash {loaded.hash}")
+
+
+def calendar_warnings(loaded, directory: Path) -> list[str]:
+    """A warning for this year and the next (in the schedule's time zone)
+    when the rule set has no calendar file for it: business days in that
+    year skip weekends only (docs/design.md §7)."""
+    from zoneinfo import ZoneInfo
+
+    this_year = datetime.now(ZoneInfo(loaded.schedule.timezone)).year
+    return [f"{directory / 'calendar' / f'{year}.yaml'}:1: no calendar file for {year}: business days in {year} "
+            "skip weekends only (add the year's non-working days)"
+            for year in loaded.calendar.missing([this_year, this_year + 1])]
 
 
 # -- diagrams of a rule set (issue 14 item 5; docs/design.md §6 "Diagrams") --------------------------------------
@@ -526,13 +543,14 @@ def rule_set_from(reference: str | Path):
 
 
 def print_diff(old, new, old_name: str, new_name: str) -> None:
-    """``rules.diff``: one summary line, then every stage, transition, role
-    and template removed (-) and added (+)."""
+    """``rules.diff``: one summary line, then every stage, transition, role,
+    template and non-working day removed (-) and added (+)."""
     from rules.diff import diff_rule_sets
 
     change = diff_rule_sets(old, new)
     click.echo(f"from {old_name} ({old.hash[:12]}) to {new_name} ({new.hash[:12]}): "
-               + ("no stage, transition, role or template added or removed" if change.empty else change.summary()))
+               + ("no stage, transition, role, template or non-working day added or removed" if change.empty
+                  else change.summary()))
     for line in change.lines():
         click.echo(line)
 
@@ -552,6 +570,8 @@ def rules_activate(directory: Path | None, username: str | None) -> None:
         current = rule_sets.active()
         if current is not None and current.hash != new.hash:
             print_diff(rule_sets.load_stored(current), new, "the active set", name)
+        for warning in calendar_warnings(new, Path(directory)) + list(new.warnings):
+            click.echo(f"warning: {warning}")
         context = AuditContext(actor_id=actor.id if actor else None, actor=actor.username if actor else "operator",
                                request_id=f"cli:{uuid.uuid4().hex}")
         with audit_context(context):
@@ -568,8 +588,8 @@ def rules_activate(directory: Path | None, username: str | None) -> None:
 @click.argument("new", required=False)
 @fail_on_domain_errors
 def rules_diff(old: str | None, new: str | None) -> None:
-    """The stages, transitions, roles and WBS templates NEW adds to and
-    removes from OLD. Each is a folder or the hash (or its first
+    """The stages, transitions, roles, WBS templates and non-working days
+    NEW adds to and removes from OLD. Each is a folder or the hash (or its first
     characters) of a stored set; OLD defaults to the active set, NEW to
     PPAFLOW_RULES_DIR."""
     with app_context() as app:

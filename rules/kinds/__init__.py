@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from rules.kinds import (
     budget,
+    calendar,
     chart,
     roles,
     schedule,
@@ -31,6 +32,7 @@ KINDS: tuple[RuleFileKind, ...] = (
     sync.KIND,              # sync.yaml (reads the work item statuses)
     budget.KIND,            # budget.yaml (reads the PPA approval's stages)
     schedule.KIND,          # schedule.yaml
+    calendar.KIND,          # calendar/<year>.yaml (the non-working days business days skip)
     validity.KIND,          # validity.yaml
     chart.FUND_CLUSTERS_KIND,  # fund_clusters.yaml
     chart.OBJECT_CODES_KIND,   # uacs_object_codes.yaml

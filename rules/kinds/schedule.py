@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-import holidays
 from croniter import croniter
 
 from rules.kinds.base import LoadContext, RuleFileKind
@@ -55,8 +54,11 @@ def cron_problem(cron: str) -> str | None:
 
 
 def read_schedule(r: FileReader, doc: Item, context: LoadContext) -> ScheduleRules | None:
-    """Time zone, business days and holidays, reminders, retry intervals and
-    the cron entries (each a job kind the code knows)."""
+    """Time zone, business days, reminders, retry intervals and the cron
+    entries (each a job kind the code knows). The non-working days are the
+    calendar files' (``rules.kinds.calendar``); ``holidays_country``, which
+    named the country of the ``holidays`` package before them, is still
+    accepted (so stored rule sets keep loading) and only warned about."""
     known_jobs = context.known_jobs
     f = r.fields(doc, "schedule.yaml", required=["timezone", "jobs"], optional=[
         "business_days", "holidays_country", "reminders", "retry_intervals_seconds"])
@@ -72,12 +74,9 @@ def read_schedule(r: FileReader, doc: Item, context: LoadContext) -> ScheduleRul
                                         f"{did_you_mean(timezone, available_timezones())}")
             timezone = None
     business = r.boolean(f["business_days"], "business_days") if "business_days" in f else False
-    country = r.text(f["holidays_country"], "holidays_country") if "holidays_country" in f else "PH"
-    if country is not None and country not in holidays.list_supported_countries():
-        r.error(f["holidays_country"].line, f"holidays_country: {country!r} is not a country the holidays "
-                                            "package knows (use an ISO code such as PH)"
-                                            f"{did_you_mean(country, holidays.list_supported_countries())}")
-        country = None
+    if "holidays_country" in f:
+        r.warn(f["holidays_country"].line, "holidays_country is no longer read: business days skip the "
+                                           "non-working days of calendar/<year>.yaml; delete this line")
     days_before = 1
     if "reminders" in f:
         rf = r.fields(f["reminders"], "reminders", required=["days_before_due"])
@@ -106,10 +105,10 @@ def read_schedule(r: FileReader, doc: Item, context: LoadContext) -> ScheduleRul
             cron = None
         if cron is not None:
             jobs.append(ScheduledJob(name=key, cron=cron))
-    if None in (timezone, business, country, days_before) or not ok:
+    if None in (timezone, business, days_before) or not ok:
         return None
-    return ScheduleRules(timezone=timezone, business_days=business, holidays_country=country,
-                         reminder_days_before=days_before, retry_intervals=tuple(intervals), jobs=tuple(jobs))
+    return ScheduleRules(timezone=timezone, business_days=business, reminder_days_before=days_before,
+                         retry_intervals=tuple(intervals), jobs=tuple(jobs))
 
 
 KIND = RuleFileKind(name="schedule", pattern="schedule.yaml", read=read_schedule)

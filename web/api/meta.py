@@ -1,4 +1,5 @@
-"""``/api/me`` and ``/api/rules``: who you are, which rules are in force (and their diagrams)."""
+"""``/api/me``, ``/api/rules`` and ``/api/calendar``: who you are, which rules are in force (and their
+diagrams), and the non-working days business days skip."""
 
 from __future__ import annotations
 
@@ -9,11 +10,13 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from db import db
 from db.models import User
 from rules import diagrams
-from services import rule_sets, tracking
+from services import calendar, rule_sets, tracking
 from services.runtime import get_runtime
 from web.auth import current_user
 from web.parsing import Blueprint, Money
 from web.schemas import Reply, UserSchema
+from workflow.calendar import DAY_KINDS
+from workflow.vocabulary import FIRST_FISCAL_YEAR, LAST_FISCAL_YEAR
 
 blp = Blueprint("meta", __name__, url_prefix="/api", description="The caller and the rules in force.")
 
@@ -332,3 +335,48 @@ class TemplatePreview(MethodView):
         nothing written. 404 for an unknown template."""
         body = tracking.preview_template(name, query["budget"], query["start_date"], query["end_date"])
         return jsonify(body)  # money already formatted, as budget_allocation_tree/ answers it
+
+
+# -- the calendar business days count in (issue 14 item 8; docs/design.md §7) ------------------------------------
+
+
+class CalendarQuerySchema(Schema):
+    """Which year's non-working days."""
+
+    year = fields.Integer(load_default=None, validate=validate.Range(FIRST_FISCAL_YEAR, LAST_FISCAL_YEAR),
+                          metadata={"description": "default: this year in the schedule's time zone"})
+
+
+class NonWorkingDaySchema(Reply):
+    date = fields.Date()
+    weekday = fields.String(metadata={"description": "Monday ... Sunday (a listed day may fall on a weekend)"})
+    name = fields.String()
+    kind = fields.String(validate=validate.OneOf(list(DAY_KINDS)), metadata={
+        "description": "; ".join(f"{kind}: {meaning}" for kind, meaning in DAY_KINDS.items())})
+    proclaimed = fields.Boolean(metadata={"description": "its date is proclaimed each year (Islamic days, Holy "
+                                                         "Week, additional special days): the proclaimed or "
+                                                         "expected date; see note"})
+    note = fields.String(allow_none=True)
+
+
+class CalendarSchema(Reply):
+    year = fields.Integer()
+    file = fields.String(allow_none=True, metadata={
+        "description": "calendar/<year>.yaml of the rules in force; null when there is none (weekends only)"})
+    business_days = fields.Boolean(metadata={"description": "whether stage due dates count business days "
+                                                            "(schedule.yaml business_days)"})
+    rule_set = fields.String(metadata={"description": "hash of the rule set in force"})
+    days = fields.List(fields.Nested(NonWorkingDaySchema), metadata={
+        "description": "the non-working days besides Saturdays and Sundays, in date order"})
+
+
+@blp.route("/calendar")
+class NonWorkingDays(MethodView):
+    @blp.arguments(CalendarQuerySchema, location="query")
+    @blp.response(200, CalendarSchema)
+    def get(self, query):
+        """The non-working days of a year in the rules in force (national and
+        BARMM, from ``calendar/<year>.yaml``), which due dates, reminders and
+        escalations skip besides weekends. A year without a file answers
+        ``file: null`` and no days: it counts weekends only."""
+        return calendar.non_working_days(query["year"] or calendar.today().year)
