@@ -12,6 +12,7 @@ from __future__ import annotations
 from rules.kinds import (
     budget,
     chart,
+    needs,
     roles,
     schedule,
     sync,
@@ -34,6 +35,8 @@ KINDS: tuple[RuleFileKind, ...] = (
     validity.KIND,          # validity.yaml
     chart.FUND_CLUSTERS_KIND,  # fund_clusters.yaml
     chart.OBJECT_CODES_KIND,   # uacs_object_codes.yaml
+    needs.NEEDS_KIND,          # needs.yaml
+    needs.PLACES_KIND,         # psgc_barmm.yaml
 )
 
 __all__ = ["KINDS", "FileRead", "LoadContext", "RuleFileKind"]
