@@ -5,7 +5,7 @@ Who may do what (admins may do all):
 
 | action | roles |
 |---|---|
-| raise a need | ``community_representative``, ``moa_focal`` (for their MOA), ``planning_officer``, ``technical_reviewer`` |
+| raise a need | ``community_representative``, ``moa_focal`` (own MOA), ``planning_officer``, ``technical_reviewer`` |
 | its steps (validate, forward, defer, decline; address) | ``workflows/need.yaml`` |
 | vote, withdraw one's vote | anyone signed in, on a published need |
 | link a PPA to the need it addresses | whoever edits the PPA (its MOA's focal person) |
