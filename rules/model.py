@@ -428,6 +428,38 @@ class FundClusters:
 
 
 @dataclass(frozen=True)
+class NeedRules:
+    """The vocabularies of community needs (``needs.yaml``; docs/design.md §14).
+
+    Attributes:
+        categories, urgencies, submission_types: name -> label (urgencies
+            most pressing first).
+        stakeholder_types: name -> label.
+        weights: stakeholder type -> the weight of its users' votes (1-100).
+    """
+
+    categories: Mapping[str, str]
+    urgencies: Mapping[str, str]
+    submission_types: Mapping[str, str]
+    stakeholder_types: Mapping[str, str]
+    weights: Mapping[str, int]
+
+
+@dataclass(frozen=True)
+class Places:
+    """The PSGC places a need may name (``psgc_barmm.yaml``; docs/design.md §14).
+
+    Attributes:
+        provinces: 10-digit PSGC code -> name (Cotabato City and the Special
+            Geographic Area included, as the PSGC lists them).
+        municipalities: 10-digit code -> (name, its province's code).
+    """
+
+    provinces: Mapping[str, str]
+    municipalities: Mapping[str, tuple[str, str]]
+
+
+@dataclass(frozen=True)
 class ObjectCodeClasses:
     """UACS object-code prefixes by allotment class (``uacs_object_codes.yaml``).
 
@@ -476,6 +508,8 @@ class RuleSet:
             released, obligated and disbursed (``validity.yaml``).
         fund_clusters: the fund clusters a program budget may name.
         uacs_object_codes: object-code prefixes by allotment class.
+        needs: the vocabularies of community needs (``needs.yaml``).
+        psgc_barmm: the places a need may name (``psgc_barmm.yaml``).
         hash: SHA-256 over every file's name and bytes; recorded on each
             transition it governs (docs/design.md §6).
         files: the files it was loaded from.
@@ -494,6 +528,8 @@ class RuleSet:
     validity: ValidityRules
     fund_clusters: FundClusters
     uacs_object_codes: ObjectCodeClasses
+    needs: NeedRules
+    psgc_barmm: Places
     hash: str
     files: tuple[RuleFile, ...] = field(default=())
     warnings: tuple[str, ...] = field(default=(), compare=False)

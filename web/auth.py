@@ -22,7 +22,8 @@ from db.models import User
 from services import users
 from workflow.errors import Unauthenticated
 
-PUBLIC_PREFIXES = ("/api/openapi.json", "/api/docs")
+#: ``/api/public/``: what anyone may read without an account (docs/design.md §14).
+PUBLIC_PREFIXES = ("/api/openapi.json", "/api/docs", "/api/public/")
 REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 
 

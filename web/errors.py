@@ -114,6 +114,11 @@ PROBLEM_TITLES = {
     "examples_invalid": "Example files invalid",
     # money spent (services.expenditure)
     "expenditure_from_disbursements": "Expenditure comes from disbursements",
+    # community needs and votes (services.needs, docs/design.md §14)
+    "already_voted": "Already voted",
+    "not_published": "Need not published",
+    "wrong_moa": "Need forwarded to another MOA",
+    "not_forwarded": "Need not forwarded",
     # delegations (services.delegations)
     "delegation_overlaps": "Overlapping delegation",
     "delegation_ended": "Delegation already ended",

@@ -26,6 +26,7 @@ from db.models.budget import (
 )
 from db.models.idempotency import IdempotencyKey
 from db.models.job import JobRecord
+from db.models.need import Need, NeedVote, PpaNeed
 from db.models.people import ApiToken, Organization, User, UserRole
 from db.models.period import OpeningBalance, PeriodClosure, PeriodClosureSignature, PeriodSnapshotLine
 from db.models.ppa import Ppa, PpaTransition
@@ -37,7 +38,7 @@ from db.types import Money
 
 __all__ = ["Alert", "Allotment", "AllotmentAdjustment", "AppropriationAdjustment", "Attachment", "ApiToken",
            "AuditEntry", "BudgetJustification", "BudgetLineItem", "BudgetProposal", "Delegation", "Delivery", "Disbursement",
-           "DocumentNumberSeries", "ExecutionPlanLine", "IdempotencyKey", "JobRecord",
+           "DocumentNumberSeries", "ExecutionPlanLine", "IdempotencyKey", "JobRecord", "Need", "NeedVote", "PpaNeed",
            "Notification", "Obligation", "ObligationAdjustment", "OpeningBalance", "Organization", "PeriodClosure",
            "PeriodClosureSignature", "PeriodSnapshotLine", "Ppa", "PpaTransition",
            "ProgramBudget", "StoredRuleSet", "SubAllotment", "User", "UserRole", "WebSession", "WorkItem", "WorkflowTransition"]

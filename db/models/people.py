@@ -80,6 +80,8 @@ class User(UserMixin, db.Model):
     password_hash: Mapped[str | None] = mapped_column(String(255))
     full_name: Mapped[str] = mapped_column(String(200), default="")
     email: Mapped[str | None] = mapped_column(String(254))
+    #: Who they vote as (a name of ``stakeholder_types`` in needs.yaml; docs/design.md §14).
+    stakeholder_type: Mapped[str | None] = mapped_column(String(40))
     organization_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"), index=True)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -13,6 +13,7 @@ from rules.kinds import (
     budget,
     calendar,
     chart,
+    needs,
     roles,
     schedule,
     sync,
@@ -36,6 +37,8 @@ KINDS: tuple[RuleFileKind, ...] = (
     validity.KIND,          # validity.yaml
     chart.FUND_CLUSTERS_KIND,  # fund_clusters.yaml
     chart.OBJECT_CODES_KIND,   # uacs_object_codes.yaml
+    needs.NEEDS_KIND,          # needs.yaml
+    needs.PLACES_KIND,         # psgc_barmm.yaml
 )
 
 __all__ = ["KINDS", "FileRead", "LoadContext", "RuleFileKind"]

@@ -190,6 +190,25 @@ MATRIX = [
     ("POST", "/api/users", {"username": "new.{role}", "roles": ["executive"]}, ADMIN_ONLY),
     ("GET", "/api/users/{user}", None, ADMIN_ONLY),
     ("PATCH", "/api/users/{user}", {"full_name": "Renamed"}, ADMIN_ONLY),
+    # community needs (issue 15): raised by community representatives, MOAs and BPDA; voted by anyone signed in;
+    # a need without a MOA yet is validated by BPDA (a MOA's focal person validates their own MOA's)
+    ("GET", "/api/needs", None, EVERYONE),
+    ("POST", "/api/needs", {"title": "Well", "description": "No water", "category": "water_sanitation",
+                            "urgency": "high"}, expect(403, focal="ok", other_focal="ok",
+                                                       technical_reviewer="ok", planning_officer="ok", admin="ok")),
+    ("GET", "/api/needs/priorities", None, EVERYONE),
+    ("GET", "/api/needs/{need}", None, SEE),
+    ("GET", "/api/needs/{need}/actions", None, SEE),
+    ("GET", "/api/needs/{need}/history", None, SEE),
+    ("POST", "/api/needs/{raised_need}/transitions", {"trigger": "validate"},
+     expect(403, technical_reviewer="ok", planning_officer="ok", admin="ok")),
+    ("POST", "/api/needs/{need}/votes", None, SEE),
+    ("DELETE", "/api/needs/{need}/votes", None, expect(404)),  # nobody has voted in the world
+    ("GET", "/api/me/votes", None, EVERYONE),
+    ("GET", "/api/monitoring-entries/{draft}/needs", None, SEE),
+    ("POST", "/api/monitoring-entries/{draft}/needs", {"need_id": "{need}"}, MOA_WRITES),
+    ("GET", "/api/public/needs", None, expect() | {"anonymous": "ok"}),
+    ("GET", "/api/public/needs/{need}", None, expect() | {"anonymous": "ok"}),
     ("GET", "/api/delegations", None, EVERYONE),
     ("POST", "/api/delegations", LEND, expect(403, technical_reviewer="ok", admin="ok")),
     ("GET", "/api/delegations/{delegation}", None, DELEGATOR | {"planning_officer": "ok"}),
@@ -230,7 +249,16 @@ def build(world: World) -> dict[str, object]:
     delegation = world.client.post("/api/delegations", json=LEND | {  # not yet active: lends nothing now
         "delegate": "bpda.planner", "starts_at": "2098-01-01T00:00:00+08:00"},
         headers=world.technical_reviewer.headers).get_json()["id"]
-    return {"draft": draft, "reviewing": reviewing, "tracked": chain.ppa, "attachment": attachment,
+    need = world.client.post("/api/needs", json={  # published and forwarded to MSSD
+        "title": "Health station", "description": "No clinic within 10 km", "category": "health",
+        "urgency": "high"}, headers=world.focal.headers).get_json()["id"]
+    for step, extra in (("validate", {}), ("forward", {"organization": "MSSD"})):
+        world.client.post(f"/api/needs/{need}/transitions", json={"trigger": step, **extra},
+                          headers=world.planning_officer.headers)
+    raised_need = world.client.post("/api/needs", json={  # submitted, no MOA yet
+        "title": "Footbridge", "description": "The river cuts the barangay", "category": "infrastructure",
+        "urgency": "medium"}, headers=world.technical_reviewer.headers).get_json()["id"]
+    return {"need": need, "raised_need": raised_need, "draft": draft, "reviewing": reviewing, "tracked": chain.ppa, "attachment": attachment,
             "root": tree["work_item_id"], "leaf": leaf, "proposal": chain.proposal,
             "draft_proposal": draft_proposal,
             "program_budget": chain.program_budget, "allotment": allotment["id"], "spare_allotment": spare["id"],

@@ -233,6 +233,20 @@ CROSS_FIELD_RULES: dict[str, dict[str, str]] = {
         "reason": "not whitespace only",
     },
 }
+# issue 15: a need's vocabularies and places are the rule set's (needs.yaml, psgc_barmm.yaml), not the document's
+_NEED_RULES = {
+    "category": "a category of needs.yaml",
+    "urgency": "an urgency of needs.yaml",
+    "submission_type": "a submission type of needs.yaml",
+    "province_code": "a province of psgc_barmm.yaml",
+    "municipality_code": "a municipality of psgc_barmm.yaml inside the province",
+    "barangay_code": "inside the municipality given",
+    "organization": "an organization that exists; with a transition, only with forward (which needs one)",
+}
+CROSS_FIELD_RULES.update({"POST /api/needs": _NEED_RULES,
+                          "POST /api/needs/{need_id}/transitions": {
+                              "organization": _NEED_RULES["organization"],
+                              "comment": "given where the step requires one"}})
 # issue 13: a statement's fund cluster is one of fund_clusters.yaml (the rule set's, not the document's)
 CROSS_FIELD_RULES.update({f"GET /api/reports/{name}.{fmt}": {"fund_cluster": "a fund cluster of fund_clusters.yaml"}
                           for name in REPORT_KINDS if name != "mfbm" for fmt in REPORT_FORMATS})

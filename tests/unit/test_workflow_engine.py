@@ -260,8 +260,9 @@ def test_a_second_workflow_file_loads_beside_the_approval(rules_dir):
 
     loaded = _load(rules_dir, required_workflows=["voucher_demo"])
 
-    assert set(loaded.workflows) == {"ppa_approval", "budget_proposal", "ors", "dv", "voucher_demo"}
+    assert set(loaded.workflows) == {"ppa_approval", "budget_proposal", "ors", "dv", "need", "voucher_demo"}
     assert loaded.workflows["voucher_demo"].roles is loaded.roles
-    assert [f.name for f in loaded.files][:6] == ["roles.yaml", "workflows/approval.yaml",
+    assert [f.name for f in loaded.files][:7] == ["roles.yaml", "workflows/approval.yaml",
                                                   "workflows/budget_proposal.yaml", "workflows/dv.yaml",
-                                                  "workflows/ors.yaml", "workflows/voucher.yaml"]
+                                                  "workflows/need.yaml", "workflows/ors.yaml",
+                                                  "workflows/voucher.yaml"]

@@ -145,7 +145,7 @@ def _documented(text: str):
 
 def workflow_views(path: str, name: str, *, id_key: str = "id", actions, actions_schema, actions_doc: str,
                    fire, transition_schema, response_schema, links: dict, transition_doc: str,
-                   render=view, history, history_doc: str) -> None:
+                   render=view, history, history_doc: str, blueprint: Blueprint | None = None) -> None:
     """Register the three workflow routes of a record kind moved by the one
     workflow engine (budget proposals, ORS, DV: docs/design.md §12):
     ``GET {path}/actions`` (every step, open to the caller now or why not),
@@ -164,36 +164,40 @@ def workflow_views(path: str, name: str, *, id_key: str = "id", actions, actions
         history: ``(user, id) -> list``.
         render: the transition's reply from the record (default: with its totals, ``view``).
         actions_doc, transition_doc, history_doc: the operations' descriptions.
+        blueprint: where the routes go (default: this module's ``blp``;
+            community needs pass theirs).
     """
+    bp = blueprint or blp
+
     def record_id(ids: dict) -> int:
         (value,) = ids.values()
         return value
 
-    @blp.accepts_if_match
-    @blp.response(200, actions_schema)
+    @bp.accepts_if_match
+    @bp.response(200, actions_schema)
     @_documented(actions_doc)
     def get_actions(self, **ids):
         record, open_or_not = actions(current_user(), record_id(ids), if_match=request.headers.get("If-Match"))
         return {id_key: record.id, "status": record.status, "version": record.version, "actions": open_or_not}
 
-    @blp.accepts_if_match
-    @blp.links(200, **links)
-    @blp.arguments(transition_schema)
-    @blp.response(200, response_schema, headers=ETAG_HEADER)
+    @bp.accepts_if_match
+    @bp.links(200, **links)
+    @bp.arguments(transition_schema)
+    @bp.response(200, response_schema, headers=ETAG_HEADER)
     @_documented(transition_doc)
     def post_transition(self, data, **ids):
         data = dict(data)
         return render(fire(current_user(), record_id(ids), data.pop("trigger"), comment=data.pop("comment", None),
                            if_match=request.headers.get("If-Match"), **data))
 
-    @blp.response(200, HistoryEntrySchema(many=True))
+    @bp.response(200, HistoryEntrySchema(many=True))
     @_documented(history_doc)
     def get_history(self, **ids):
         return history(current_user(), record_id(ids))
 
     for suffix, method, function in (("actions", "get", get_actions), ("transitions", "post", post_transition),
                                      ("history", "get", get_history)):
-        blp.route(f"{path}/{suffix}")(type(name + suffix.capitalize(), (MethodView,), {method: function}))
+        bp.route(f"{path}/{suffix}")(type(name + suffix.capitalize(), (MethodView,), {method: function}))
 
 
 @blp.route("/budget-proposals")

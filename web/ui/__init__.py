@@ -40,19 +40,34 @@ from db.audit import AuditContext, set_context
 from services.attachments import megabytes
 from services.my_work import counts
 from web.errors import PROBLEM_TITLES, status_of
-from web.ui import (admin, attachments, auth, budget, filters, home, operations, periods, ppas, printouts, proposals,
-                    reports, rules, work_items)
+from web.ui import (
+    admin,
+    attachments,
+    auth,
+    budget,
+    filters,
+    home,
+    needs,
+    operations,
+    periods,
+    ppas,
+    printouts,
+    proposals,
+    reports,
+    rules,
+    work_items,
+)
 from web.ui.pages import error_page, keep_form, same_site_path
 from web.ui.sessions import DatabaseSessionInterface
 from workflow.errors import PpaflowError
 
 ui = Blueprint("ui", __name__, template_folder="templates")
 for _module in (auth, home, operations, admin, ppas, attachments, reports, work_items, budget, proposals, periods,
-                printouts, rules):
+                printouts, rules, needs):
     ui.register_blueprint(_module.bp)
 
 #: Pages anyone may open.
-PUBLIC_ENDPOINTS = frozenset({"ui.auth.login"})
+PUBLIC_ENDPOINTS = frozenset({"ui.auth.login"}) | needs.PUBLIC
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 csrf = CSRFProtect()

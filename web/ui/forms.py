@@ -524,6 +524,21 @@ class TransitionForm(FlaskForm):
     comment = TextAreaField("Comment", validators=[Optional(), Length(max=20_000)], render_kw={"rows": 4})
 
 
+class NeedTransitionForm(TransitionForm):
+    """One step of a community need fired from its Actions panel; forward names the MOA."""
+
+    organization = SelectField("Forward to the MOA", choices=[], validate_choice=False,
+                               validators=[Optional(), Length(max=20)])
+
+
+class NeedFilterForm(FilterForm):
+    """Filters of the lists of needs (docs/design.md §14), from the query string."""
+
+    category = SelectField("Category", choices=[], validate_choice=False, default="")
+    province_code = SelectField("Province", choices=[], validate_choice=False, default="")
+    status = SelectField("Status", choices=[], validate_choice=False, default="")
+
+
 class SignBoxForm(TransitionForm):
     """One box of an ORS or DV signed (or the document cancelled) from the
     Execution tab (docs/design.md §12 "In the web app"). Box E of a DV

@@ -1,0 +1,106 @@
+"""``needs.yaml`` and ``psgc_barmm.yaml``: the vocabularies of community
+needs and the places they may name (docs/design.md §14; issue 15).
+
+``needs.yaml``: ``categories``, ``urgencies``, ``submission_types`` (each a
+mapping name -> label, at least one) and ``stakeholder_types`` (name ->
+``{label, weight}``, weight a whole number 1-100).
+
+``psgc_barmm.yaml``: ``region`` (``{code, name}``) and ``provinces``:
+10-digit PSGC code -> ``{name, municipalities: {code: name}}``; every code
+is 10 digits, a municipality's first five digits are its province's.
+"""
+
+from __future__ import annotations
+
+import re
+
+from rules.kinds.base import LoadContext, RuleFileKind
+from rules.model import NeedRules, Places, frozen_map
+from rules.reading import FileReader, Item
+
+PSGC = re.compile(r"[0-9]{10}")
+LABELLED = ("categories", "urgencies", "submission_types")
+
+
+def _labels(r: FileReader, item: Item, where: str) -> dict[str, str] | None:
+    """A mapping name -> label, at least one entry."""
+    out, ok = {}, True
+    entries = r.mapping(item, where)
+    for key, value, line in entries:
+        label = r.text(value, f"{where}.{key}")
+        if r.name(Item(key, line), where) is None or label is None:
+            ok = False
+        else:
+            out[key] = label
+    if not entries:
+        r.error(item.line, f"{where}: name at least one")
+        ok = False
+    return out if ok else None
+
+
+def read_needs(r: FileReader, doc: Item, context: LoadContext) -> NeedRules | None:
+    """``needs.yaml`` (see the module's docstring)."""
+    f = r.fields(doc, "needs.yaml", required=(*LABELLED, "stakeholder_types"))
+    if f is None or any(key not in f for key in (*LABELLED, "stakeholder_types")):
+        return None
+    read = {key: _labels(r, f[key], key) for key in LABELLED}
+    labels, weights, ok = {}, {}, all(value is not None for value in read.values())
+    for key, value, line in r.mapping(f["stakeholder_types"], "stakeholder_types"):
+        where = f"stakeholder_types.{key}"
+        g = r.fields(value, where, required=("label", "weight"))
+        if r.name(Item(key, line), "stakeholder_types") is None or g is None or len(g) < 2:
+            ok = False
+            continue
+        label, weight = r.text(g["label"], f"{where}.label"), r.integer(g["weight"], f"{where}.weight", 1, 100)
+        if label is None or weight is None:
+            ok = False
+            continue
+        labels[key], weights[key] = label, weight
+    if not ok:
+        return None
+    return NeedRules(categories=frozen_map(read["categories"]), urgencies=frozen_map(read["urgencies"]),
+                     submission_types=frozen_map(read["submission_types"]), stakeholder_types=frozen_map(labels),
+                     weights=frozen_map(weights))
+
+
+def _code(r: FileReader, code: str, line: int, where: str) -> bool:
+    if PSGC.fullmatch(code):
+        return True
+    r.error(line, f"{where}: {code!r} is not a 10-digit PSGC code (quote it: \"1900700000\")")
+    return False
+
+
+def read_places(r: FileReader, doc: Item, context: LoadContext) -> Places | None:
+    """``psgc_barmm.yaml`` (see the module's docstring)."""
+    f = r.fields(doc, "psgc_barmm.yaml", required=("region", "provinces"))
+    if f is None or "provinces" not in f or "region" not in f:
+        return None
+    ok = r.fields(f["region"], "region", required=("code", "name")) is not None
+    provinces: dict[str, str] = {}
+    municipalities: dict[str, tuple[str, str]] = {}
+    for code, value, line in r.mapping(f["provinces"], "provinces"):
+        where = f"provinces.{code}"
+        g = r.fields(value, where, required=("name",), optional=("municipalities",))
+        name = r.text(g["name"], f"{where}.name") if g and "name" in g else None
+        if not _code(r, code, line, "provinces") or name is None:
+            ok = False
+            continue
+        provinces[code] = name
+        for m_code, m_value, m_line in (r.mapping(g["municipalities"], f"{where}.municipalities")
+                                        if "municipalities" in g else []):
+            m_name = r.text(m_value, f"{where}.municipalities.{m_code}")
+            if not _code(r, m_code, m_line, f"{where}.municipalities") or m_name is None:
+                ok = False
+            elif m_code[:5] != code[:5]:
+                r.error(m_line, f"{where}.municipalities: {m_code} is not inside province {code}")
+                ok = False
+            else:
+                municipalities[m_code] = (m_name, code)
+    if not provinces and ok:
+        r.error(f["provinces"].line, "provinces: list at least one")
+        ok = False
+    return Places(frozen_map(provinces), frozen_map(municipalities)) if ok else None
+
+
+NEEDS_KIND = RuleFileKind(name="needs", pattern="needs.yaml", read=read_needs)
+PLACES_KIND = RuleFileKind(name="psgc_barmm", pattern="psgc_barmm.yaml", read=read_places)

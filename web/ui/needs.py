@@ -1,0 +1,121 @@
+"""Community needs on pages (docs/design.md §14; issue 15 items 1-2 and
+the public list of item 5).
+
+``/public/needs`` and ``/public/needs/<id>``: the published needs for
+anyone, no account, no personal data (``services.needs.public_view``).
+``/needs`` and ``/needs/<id>``: for signed-in users, the needs they may see
+with filters (category, province, status), and a need's page with its vote
+button and its Actions panel (validate, forward to a MOA, defer, decline
+with a comment). The views are thin: ``services.needs`` decides.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template, request, url_for
+from sqlalchemy import select
+
+from db import db
+from db.models import NeedVote, Organization
+from services import needs
+from services.needs import NeedFilters
+from services.runtime import get_runtime
+from web.ui.filters import words
+from web.ui.forms import NeedFilterForm, NeedTransitionForm
+from web.ui.pages import first_rows, saved, signed_in, submit
+
+bp = Blueprint("needs", __name__)
+
+#: How many needs a list shows (most voted first).
+LIST_SIZE = 200
+
+#: The endpoints anyone may open (added to ``web.ui.PUBLIC_ENDPOINTS``).
+PUBLIC = frozenset({"ui.needs.public_list", "ui.needs.public_detail"})
+
+
+def need_stage(stage: str) -> str:
+    """The label of a need's stage from the rules (``forwarded`` -> ``Forwarded to a MOA``)."""
+    state = get_runtime().workflow(needs.NEED.workflow).rules.machine.states.get(stage)
+    return state.label if state is not None else words(stage)
+
+
+def _vocabulary() -> dict:
+    rules = get_runtime().rules
+    return {"categories": rules.needs.categories, "urgencies": rules.needs.urgencies,
+            "provinces": rules.psgc_barmm.provinces, "stage": need_stage, "places": needs.place_names}
+
+
+def _filter_form(*, published_only: bool) -> tuple[NeedFilterForm, NeedFilters]:
+    vocab = _vocabulary()
+    form = NeedFilterForm()
+    form.category.choices = [("", "All categories"), *vocab["categories"].items()]
+    form.province_code.choices = [("", "All provinces"), *vocab["provinces"].items()]
+    stages = needs.PUBLISHED if published_only else get_runtime().workflow(needs.NEED.workflow).rules.machine.states
+    form.status.choices = [("", "All stages"), *[(s, need_stage(s)) for s in stages]]
+    return form, NeedFilters(category=form.category.data or None, province_code=form.province_code.data or None,
+                             status=form.status.data or None)
+
+
+@bp.route("/public/needs")
+def public_list():
+    """The published needs, most voted first, for anyone."""
+    form, filters = _filter_form(published_only=True)
+    rows = [needs.public_view(n) for n in first_rows(needs.list_public(filters), LIST_SIZE)]
+    return render_template("needs/public_list.html", needs=rows, form=form, **_vocabulary())
+
+
+@bp.route("/public/needs/<id:need_id>")
+def public_detail(need_id: int):
+    """One published need, with the PPAs addressing it, for anyone."""
+    return render_template("needs/public_detail.html", need=needs.public_view(needs.get_public(need_id)),
+                           **_vocabulary())
+
+
+@bp.route("/needs")
+def need_list():
+    """The needs the user may see, with filters."""
+    form, filters = _filter_form(published_only=False)
+    rows = first_rows(needs.list_needs(signed_in(), filters), LIST_SIZE)
+    return render_template("needs/list.html", needs=rows, form=form, **_vocabulary())
+
+
+def _need_page(need_id: int, form: NeedTransitionForm | None = None, status: int = 200):
+    user = signed_in()
+    need, actions = needs.need_actions(user, need_id)
+    panel_form = form or NeedTransitionForm()
+    panel_form.organization.choices = [(o.code, o.code) for o in db.session.scalars(
+        select(Organization).order_by(Organization.code))]
+    voted = db.session.scalar(select(NeedVote.id).where(NeedVote.need_id == need.id, NeedVote.user_id == user.id))
+    return render_template("needs/detail.html", need=need, actions=[a for a in actions if a.dest],
+                           history=needs.need_history(user, need_id), form=form, panel_form=panel_form,
+                           voted=voted is not None, open_for_votes=need.status in needs.PUBLISHED,
+                           ppas=needs.ppas_of(need.id), **_vocabulary()), status
+
+
+@bp.route("/needs/<id:need_id>")
+def need_detail(need_id: int):
+    """One need: its place, votes, history and Actions panel."""
+    return _need_page(need_id)
+
+
+@bp.route("/needs/<id:need_id>/transitions", methods=["POST"])
+def need_transition(need_id: int):
+    """Fire one step of the need workflow; a refusal is shown on the need's page."""
+    user = signed_in()
+    form = NeedTransitionForm()
+    done, status = submit(form, lambda: needs.fire_need_transition(
+        user, need_id, form.trigger.data, comment=(form.comment.data or "").strip() or None,
+        if_match=form.version.data or None, organization=form.organization.data or None),
+        lambda need: saved(f"Need {words(form.trigger.data)}: it is now {need_stage(need.status)}.",
+                           url_for(".need_detail", need_id=need_id)))
+    return done or _need_page(need_id, form, status)
+
+
+@bp.route("/needs/<id:need_id>/vote", methods=["POST"])
+def need_vote(need_id: int):
+    """Vote for the need, or withdraw one's vote (``withdraw`` in the form)."""
+    user = signed_in()
+    if request.form.get("withdraw"):
+        needs.withdraw_vote(user, need_id)
+        return saved("Your vote is withdrawn.", url_for(".need_detail", need_id=need_id))
+    needs.vote(user, need_id)
+    return saved("Your vote is counted.", url_for(".need_detail", need_id=need_id))
