@@ -17,7 +17,6 @@ from db.types import utcnow
 from rules.model import PPA_WORKFLOW
 from services import alerts, notifications, users, workflows
 from services.access import can_see_ppa
-from services.runtime import get_runtime
 from services.concurrency import check_if_match
 from services.ppas import get_ppa_or_raise
 from services.unit_of_work import transaction
@@ -35,7 +34,7 @@ def _entered_stage(ppa: Ppa, user: User, _outcome: Outcome) -> None:
 #: ``approval_status``, the history in ``ppa_transitions``.
 PPA = workflows.register(RecordKind(
     "ppa", workflow=PPA_WORKFLOW, state="approval_status", organization_of=lambda ppa: ppa.organization_id,
-    preparer_of=lambda ppa: ppa.created_by_id, history=PPA_HISTORY, on_move=_entered_stage))
+    preparer_of=lambda ppa: ppa.created_by_id, history=PPA_HISTORY, on_move=_entered_stage, pin="rules_hash"))
 
 
 def fire_transition(user: User, ppa_id: int, trigger: str, *, comment: str | None = None,
@@ -151,7 +150,7 @@ def returned_by(user: User, ppa_id: int) -> PpaTransition | None:
         NotFound: the PPA is not visible to ``user``.
     """
     ppa = get_ppa_or_raise(user, ppa_id)
-    initial = get_runtime().rules.approval.machine.initial
+    initial = workflows.runtime_of(PPA, ppa).rules.approval.machine.initial
     if ppa.approval_status != initial:
         return None
     past = workflows.history(PPA, ppa.id)
