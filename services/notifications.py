@@ -34,7 +34,7 @@ from db import db
 from db.models import Notification, Ppa, User, UserRole
 from db.types import utcnow
 from services import alerts, calendar
-from services.runtime import get_runtime
+from services.runtime import Runtime, get_runtime
 from services.unit_of_work import transaction
 from workflow.errors import NotFound
 
@@ -102,7 +102,7 @@ def send_deadline_reminders(day: date | None = None) -> dict[str, Any]:
 
 
 def notify_stage_change(session, ppa: Ppa, actor: User, trigger: str, source: str, dest: str,
-                        comment: str | None) -> int:
+                        comment: str | None, runtime: Runtime | None = None) -> int:
     """Queue the notifications of one stage change, in the caller's
     transaction (the transition's own), and have them e-mailed after the
     commit when ``SMTP_URL`` is set.
@@ -113,13 +113,15 @@ def notify_stage_change(session, ppa: Ppa, actor: User, trigger: str, source: st
     ``actor``. One row per recipient, PPA and stage (``uq_notifications_once``,
     which also counts the day): entering the same stage again the same day
     makes that row unread and pending again with the new message.
+    ``runtime``: the rules that decided the change (a pinned PPA's set,
+    docs/design.md §13), by default the rules in force.
 
     Returns:
         How many recipients were notified.
     """
     from jobs.queue import enqueue  # jobs import the services; enqueue only after they are loaded
 
-    runtime = get_runtime()
+    runtime = runtime or get_runtime()
     states = runtime.rules.approval.machine.states
     roles = set(states[dest].reviewers)
     scoped = roles & set(runtime.rules.roles.organization_scoped_roles)

@@ -114,6 +114,8 @@ PROBLEM_TITLES = {
     "examples_invalid": "Example files invalid",
     # money spent (services.expenditure)
     "expenditure_from_disbursements": "Expenditure comes from disbursements",
+    # rule sets (services.rule_migrations, docs/design.md §13)
+    "stage_missing": "A stage the rule set lacks",
     # delegations (services.delegations)
     "delegation_overlaps": "Overlapping delegation",
     "delegation_ended": "Delegation already ended",

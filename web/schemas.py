@@ -216,6 +216,15 @@ class SimulateActionsSchema(Schema):
     username = fields.String(required=True, validate=validate.Length(min=1, max=150))
 
 
+class MoveRequestSchema(Schema):
+    """``POST .../actions/move``: an administrator's escape hatch."""
+
+    stage = fields.String(required=True, validate=validate.Length(min=1, max=40), metadata={
+        "description": "a stage of the PPA's rule set (its pinned set; a draft's, the active set)"})
+    comment = fields.String(required=True, validate=validate.Length(min=1, max=MAX_TEXT), metadata={
+        "description": "why the PPA is moved outside its workflow (kept in its history)"})
+
+
 class SimulatedActionsSchema(ActionsSchema):
     """``POST .../actions/simulate``: the ``/actions`` that user would read."""
 
