@@ -36,8 +36,8 @@ def rules_without_consultation(tmp_path: Path) -> Path:
     shutil.copytree(DEFAULT_RULES_DIR, folder)
     approval = folder / "workflows" / "approval.yaml"
     yaml = approval.read_text()
-    for old, new in [("  stakeholder_consultation:\n    label: Stakeholder consultation\n"
-                      "    reviewers: [planning_officer]\n    due_in_days: 15\n", ""),
+    stage = "  stakeholder_consultation:\n    label: Stakeholder consultation\n    reviewers: [planning_officer]\n"
+    for old, new in [(stage + "    due_in_days: 15\n", ""),
                      ("    source: budget_review\n    dest: stakeholder_consultation\n",
                       "    source: budget_review\n    dest: executive_approval\n"),
                      ("  - trigger: approve\n    source: stakeholder_consultation\n    dest: executive_approval\n\n",
