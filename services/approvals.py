@@ -173,7 +173,7 @@ def administrator_role(user: User) -> str:
         RoleMissing: ``user`` holds none (``users.require_administrator``).
     """
     users.require_administrator(user)
-    return sorted(user.roles & set(get_runtime().rules.roles.superuser_roles))[0]
+    return min(user.roles & set(get_runtime().rules.roles.superuser_roles))
 
 
 def record_move(session, ppa: Ppa, user: User, role: str, stage: str, runtime: Runtime, trigger: str,
@@ -217,8 +217,8 @@ def move_to_stage(admin: User, ppa_id: int, stage: str, comment: str, *, if_matc
         stages = runtime.rules.approval.machine.states
         errors = {}
         if stage not in stages:
-            errors["stage"] = [f"{stage!r} is not a stage of the PPA's rule set {runtime.rules.hash[:12]}; "
-                               f"its stages are {', '.join(stages)}"]
+            errors["stage"] = [(f"{stage!r} is not a stage of the PPA's rule set {runtime.rules.hash[:12]}; "
+                                f"its stages are {', '.join(stages)}")]
         if not comment:
             errors["comment"] = ["required: say why the PPA is moved outside its workflow"]
         if errors:

@@ -10,6 +10,7 @@ Pinning is the services' own logic, the same on both databases: one backend.
 from __future__ import annotations
 
 import shutil
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,7 @@ import pytest
 from db import db
 from db.models import Ppa
 from rules import DEFAULT_RULES_DIR
-from services import rule_sets
+from services import notifications, rule_sets
 from services.runtime import Runtime, get_runtime
 from tests.api.test_rule_sets import rules_with_legal_review
 from tests.conftest import ONE_BACKEND, one_backend_app
@@ -92,12 +93,16 @@ def test_a_ppa_in_a_removed_stage_finishes_under_the_rules_it_was_submitted_unde
     consulting = world.create_ppa()["id"]
     world.advance(consulting, "stakeholder_consultation")
     new = activate(app, rules_without_consultation(tmp_path))
+    with app.app_context():
+        reminded = notifications.send_deadline_reminders(date(2099, 1, 1))
+    due = world.get(consulting, world.admin)["stage_due_at"]
 
     actions = world.client.get(f"/api/monitoring-entries/{consulting}/actions",
                                headers=world.planning_officer.headers).get_json()["actions"]
     approved = world.fire(consulting, "approve", world.planning_officer)
     submitted = world.fire(draft, "submit", world.focal)
 
+    assert due is not None and reminded["ppas_due"] == 1 and reminded["overdue_alerts_opened"] == 1  # its set's 15 days
     assert next(a for a in actions if a["trigger"] == "approve")["open"] is True
     assert approved.status_code == 200, approved.get_json()
     body = approved.get_json()
