@@ -17,9 +17,9 @@ from db.types import utcnow
 from rules.model import PPA_WORKFLOW
 from services import alerts, notifications, users, workflows
 from services.access import can_see_ppa
-from services.runtime import get_runtime
 from services.concurrency import check_if_match
 from services.ppas import get_ppa_or_raise
+from services.runtime import Runtime, get_runtime
 from services.unit_of_work import transaction
 from services.workflows import PPA_HISTORY, RecordKind
 from workflow.engine import Action, Outcome
@@ -35,7 +35,7 @@ def _entered_stage(ppa: Ppa, user: User, _outcome: Outcome) -> None:
 #: ``approval_status``, the history in ``ppa_transitions``.
 PPA = workflows.register(RecordKind(
     "ppa", workflow=PPA_WORKFLOW, state="approval_status", organization_of=lambda ppa: ppa.organization_id,
-    preparer_of=lambda ppa: ppa.created_by_id, history=PPA_HISTORY, on_move=_entered_stage))
+    preparer_of=lambda ppa: ppa.created_by_id, history=PPA_HISTORY, on_move=_entered_stage, pin="rules_hash"))
 
 
 def fire_transition(user: User, ppa_id: int, trigger: str, *, comment: str | None = None,
@@ -55,9 +55,10 @@ def fire_transition(user: User, ppa_id: int, trigger: str, *, comment: str | Non
     with transaction() as session:
         ppa = get_ppa_or_raise(user, ppa_id, for_update=True)
         check_if_match(if_match, ppa.etag)
+        runtime = workflows.runtime_of(PPA, ppa)  # the set that decides (pinned: its own)
         outcome = workflows.fire(user, PPA, ppa, trigger, comment=comment)
         notifications.notify_stage_change(session, ppa, user, outcome.trigger, outcome.source, outcome.dest,
-                                          outcome.comment)
+                                          outcome.comment, runtime)
         alerts.resolve_overdue_for(session, ppa.id)  # it moved on: not overdue any more
     return ppa
 
@@ -151,8 +152,76 @@ def returned_by(user: User, ppa_id: int) -> PpaTransition | None:
         NotFound: the PPA is not visible to ``user``.
     """
     ppa = get_ppa_or_raise(user, ppa_id)
-    initial = get_runtime().rules.approval.machine.initial
+    initial = workflows.runtime_of(PPA, ppa).rules.approval.machine.initial
     if ppa.approval_status != initial:
         return None
     past = workflows.history(PPA, ppa.id)
     return past[-1] if past and past[-1].to_stage == initial else None
+
+
+#: The history trigger of a move by ``ppaflow rules migrate`` or by a
+#: mapping at activation, and of an administrator's escape hatch
+#: (docs/design.md §13): neither is a transition of the rules.
+MIGRATE, MOVE = "migrate", "move"
+
+
+def administrator_role(user: User) -> str:
+    """The superuser role ``user`` signs a migration or an escape-hatch move
+    in (recorded on the history row).
+
+    Raises:
+        RoleMissing: ``user`` holds none (``users.require_administrator``).
+    """
+    users.require_administrator(user)
+    return min(user.roles & set(get_runtime().rules.roles.superuser_roles))
+
+
+def record_move(session, ppa: Ppa, user: User, role: str, stage: str, runtime: Runtime, trigger: str,
+                comment: str) -> None:
+    """Put ``ppa`` in ``stage`` of ``runtime``'s approval, pinned to that set
+    (unpinned in its initial stage, ``workflows.set_stage``), and write the
+    history row (``trigger``: ``MIGRATE`` or ``MOVE``; the hash of the set
+    it now decides under). No transition's effects run and nobody is
+    notified; an overdue alert of the stage it left resolves. In the
+    caller's transaction, on the locked row."""
+    source = ppa.approval_status
+    workflows.set_stage(PPA, ppa, stage, runtime)
+    if stage != source:
+        ppa.stage_entered_at = utcnow()
+        alerts.resolve_overdue_for(session, ppa.id)
+    ppa.updated_by_id = user.id
+    session.add(PpaTransition(ppa_id=ppa.id, actor_id=user.id, role=role, trigger=trigger, from_stage=source,
+                              to_stage=stage, comment=comment, rules_hash=runtime.rules.hash))
+
+
+def move_to_stage(admin: User, ppa_id: int, stage: str, comment: str, *, if_match: str | None = None) -> Ppa:
+    """The administrator's escape hatch (issue 14 item 2, docs/design.md
+    §13): put PPA ``ppa_id`` in ``stage``, any stage its rule set declares
+    (the pinned set, a draft's the rules in force), whatever the
+    transitions say; recorded in the history as ``move`` with the
+    comment. Effects of transitions do not run.
+
+    Raises:
+        RoleMissing: ``admin`` is not an administrator.
+        NotFound: no such PPA.
+        PreconditionFailed: ``if_match`` is stale.
+        ValidationFailed: ``stage`` is not a stage of its set, or the
+            comment is empty (per field).
+    """
+    role = administrator_role(admin)
+    comment = (comment or "").strip()
+    with transaction() as session:
+        ppa = get_ppa_or_raise(admin, ppa_id, for_update=True)
+        check_if_match(if_match, ppa.etag)
+        runtime = workflows.runtime_of(PPA, ppa)
+        stages = runtime.rules.approval.machine.states
+        errors = {}
+        if stage not in stages:
+            errors["stage"] = [(f"{stage!r} is not a stage of the PPA's rule set {runtime.rules.hash[:12]}; "
+                                f"its stages are {', '.join(stages)}")]
+        if not comment:
+            errors["comment"] = ["required: say why the PPA is moved outside its workflow"]
+        if errors:
+            raise ValidationFailed(errors)
+        record_move(session, ppa, admin, role, stage, runtime, MOVE, comment)
+    return ppa

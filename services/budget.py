@@ -88,7 +88,7 @@ from services.document_numbers import number_dv, number_ors
 from services.expenditure import check_work_item, sync_expenditure
 from services.periods import require_open
 from services.ppas import get_ppa_or_raise
-from services.runtime import get_runtime
+from services.runtime import get_runtime, runtime_for
 from services.unit_of_work import transaction
 from services.users import get_organization_or_raise
 from services.workflows import RecordKind
@@ -329,7 +329,7 @@ def _require_past_budget_review(ppa) -> None:
     Raises:
         Conflict: ``not_past_budget_review``.
     """
-    stages = list(get_runtime().rules.approval.machine.states)
+    stages = list(runtime_for(ppa.rules_hash).rules.approval.machine.states)  # its own set's order (§13)
     stage = ppa.approval_status
     if stage in stages and stages.index(stage) > stages.index(AFTER_STAGE) and stage != REJECTED:
         return

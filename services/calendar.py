@@ -12,7 +12,7 @@ import logging
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from services.runtime import get_runtime
+from services.runtime import get_runtime, runtime_for
 from workflow.calendar import Calendar, add_days
 
 log = logging.getLogger(__name__)
@@ -60,19 +60,21 @@ def due_date(entered_at: datetime, due_in_days: int) -> date:
     return add_days(local_date(entered_at), due_in_days, is_day_off=is_day_off if schedule.business_days else None)
 
 
-def stage_due_date(stage: str, entered_at: datetime | None) -> date | None:
+def stage_due_date(stage: str, entered_at: datetime | None, rules_hash: str | None = None) -> date | None:
     """The date an approval stage falls due, as reminders and overdue alerts
     count it (rules/default/workflows/approval.yaml ``due_in_days``, docs/design.md §3, §7).
 
     Args:
         stage: the PPA's approval stage.
         entered_at: when the PPA entered it (aware).
+        rules_hash: the rule set the PPA is pinned to (its ``due_in_days``
+            count; docs/design.md §13), ``None`` for the rules in force.
 
     Returns:
         The due date in the schedule's time zone, or ``None`` for a stage
         without a due time (draft, approved, enacted, rejected).
     """
-    state = get_runtime().rules.approval.machine.states.get(stage)
+    state = runtime_for(rules_hash).rules.approval.machine.states.get(stage)
     if state is None or not state.due_in_days or entered_at is None:
         return None
     return due_date(entered_at, state.due_in_days)

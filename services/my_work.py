@@ -17,6 +17,12 @@ MOAs' drafts.
 For a focal person the same list holds their MOA's drafts (``submit`` is open
 to them there), told apart as ``returned`` (the last transition brought the
 PPA back to draft, with the reviewer's comment) and ``draft``.
+
+Which PPAs are listed is decided with the rules in force; each listed PPA's
+actions and due day with the rule set it is pinned to (docs/design.md §13).
+A PPA pinned to an older set whose stage or reviewers the active set
+changed is listed by the active set's transitions (reading every pinned
+set's would cost a statement per page).
 """
 
 from __future__ import annotations
@@ -31,7 +37,7 @@ from db import db
 from db.models import Alert, Delegation, Notification, Organization, Ppa, PpaTransition, User
 from services import calendar, delegations
 from services.access import is_superuser, roles_in, visible_ppas, visible_rows
-from services.runtime import get_runtime
+from services.runtime import get_runtime, runtime_for
 from rules.model import DutyRule, Transition
 from workflow.engine import Action, Actor, PastTransition
 
@@ -157,7 +163,7 @@ def my_work(user: User, *, page: int = 1, page_size: int = 50) -> WorkPage:
     live = delegations.live_delegations(user)
     rows = db.session.execute(
         select(Ppa.id, Ppa.title, Organization.code, Ppa.organization_id, Ppa.created_by_id, Ppa.approval_status,
-               Ppa.budget_allocation, Ppa.stage_entered_at, func.count().over().label("total"))
+               Ppa.budget_allocation, Ppa.stage_entered_at, Ppa.rules_hash, func.count().over().label("total"))
         .join(Organization, Organization.id == Ppa.organization_id)
         .where(work_condition(user, live)).order_by(Ppa.stage_entered_at, Ppa.id)
         .offset((page - 1) * page_size).limit(page_size)).all()
@@ -172,7 +178,7 @@ def my_work(user: User, *, page: int = 1, page_size: int = 50) -> WorkPage:
             histories[transition.ppa_id].append(transition)
     today = calendar.today()
     actors: dict[int, Actor] = {}  # one actor (roles, delegations) per organization on the page
-    dues: dict[tuple[str, date], date | None] = {}  # PPAs that entered a stage on the same day share a due day
+    dues: dict[tuple[str, date, str | None], date | None] = {}  # same stage, day and rule set: same due day
     entries = []
     for row in rows:
         history = histories[row.id]
@@ -181,9 +187,9 @@ def my_work(user: User, *, page: int = 1, page_size: int = 50) -> WorkPage:
             kind = REVIEW
         else:
             kind = RETURNED if last is not None and last.to_stage == initial else DRAFT
-        key = (row.approval_status, calendar.local_date(row.stage_entered_at))
+        key = (row.approval_status, calendar.local_date(row.stage_entered_at), row.rules_hash)
         if key not in dues:
-            dues[key] = calendar.stage_due_date(row.approval_status, row.stage_entered_at)
+            dues[key] = calendar.stage_due_date(row.approval_status, row.stage_entered_at, row.rules_hash)
         due = dues[key]
         past = [PastTransition(h.actor_id, h.trigger, h.from_stage, h.to_stage, h.delegated_by_id) for h in history]
         if row.organization_id not in actors:
@@ -194,7 +200,7 @@ def my_work(user: User, *, page: int = 1, page_size: int = 50) -> WorkPage:
             ppa_id=row.id, title=row.title, moa=row.code, stage=row.approval_status, kind=kind,
             budget=row.budget_allocation, stage_entered_at=row.stage_entered_at, due=due,
             days_overdue=max(0, (today - due).days) if due else 0,
-            actions=tuple(runtime.approval.actions(row.approval_status, actors[row.organization_id], past,
+            actions=tuple(runtime_for(row.rules_hash).approval.actions(row.approval_status, actors[row.organization_id], past,
                                                  preparer_id=row.created_by_id)),
             last_comment=last.comment if last is not None else None))
     return WorkPage(entries, total, page, page_size)

@@ -34,7 +34,7 @@ from db import db
 from db.models import Notification, Ppa, User, UserRole
 from db.types import utcnow
 from services import alerts, calendar
-from services.runtime import get_runtime
+from services.runtime import Runtime, get_runtime, runtime_for
 from services.unit_of_work import transaction
 from workflow.errors import NotFound
 
@@ -56,21 +56,30 @@ def send_deadline_reminders(day: date | None = None) -> dict[str, Any]:
     """
     from jobs.queue import enqueue  # jobs import the services; enqueue only after they are loaded
 
+    def due_stages(rules_hash: str | None) -> dict:
+        machine = runtime_for(rules_hash).rules.approval.machine
+        return {s.name: s for s in machine.states.values() if s.due_in_days and s.reviewers}
+
     runtime = get_runtime()
     day = day or calendar.today()
-    stages = {s.name: s for s in runtime.rules.approval.machine.states.values() if s.due_in_days and s.reviewers}
     window = runtime.rules.schedule.reminder_days_before
     with transaction() as session:
-        ppas = session.execute(select(Ppa.id, Ppa.title, Ppa.approval_status, Ppa.stage_entered_at, Ppa.created_by_id)
-                               .where(Ppa.approval_status.in_(stages)).order_by(Ppa.id)).all()
-        roles = {role for stage in stages.values() for role in stage.reviewers}
+        # A pinned PPA's stage is due, and reviewed, as its own rule set says (docs/design.md §13).
+        by_set = {None: due_stages(None)}
+        for rules_hash in session.scalars(select(Ppa.rules_hash).distinct().where(Ppa.rules_hash.is_not(None))):
+            by_set[rules_hash] = due_stages(rules_hash)
+        ppas = [row for row in session.execute(
+            select(Ppa.id, Ppa.title, Ppa.approval_status, Ppa.stage_entered_at, Ppa.created_by_id, Ppa.rules_hash)
+            .where(Ppa.approval_status.in_(set().union(*by_set.values()))).order_by(Ppa.id))
+            if row.approval_status in by_set[row.rules_hash]]
+        roles = {role for stages in by_set.values() for stage in stages.values() for role in stage.reviewers}
         reviewers: dict[str, set[int]] = {}
         for user_id, role in session.execute(select(User.id, UserRole.role).join(UserRole, UserRole.user_id == User.id)
                                              .where(UserRole.role.in_(roles), User.is_active.is_(True))):
             reviewers.setdefault(role, set()).add(user_id)
         rows, due_count = [], 0
-        for ppa_id, title, stage_name, entered, owner in ppas:
-            stage = stages[stage_name]
+        for ppa_id, title, stage_name, entered, owner, rules_hash in ppas:
+            stage = by_set[rules_hash][stage_name]
             due = calendar.due_date(entered, stage.due_in_days)
             days_left = (due - day).days
             if days_left > window:
@@ -102,7 +111,7 @@ def send_deadline_reminders(day: date | None = None) -> dict[str, Any]:
 
 
 def notify_stage_change(session, ppa: Ppa, actor: User, trigger: str, source: str, dest: str,
-                        comment: str | None) -> int:
+                        comment: str | None, runtime: Runtime | None = None) -> int:
     """Queue the notifications of one stage change, in the caller's
     transaction (the transition's own), and have them e-mailed after the
     commit when ``SMTP_URL`` is set.
@@ -113,13 +122,15 @@ def notify_stage_change(session, ppa: Ppa, actor: User, trigger: str, source: st
     ``actor``. One row per recipient, PPA and stage (``uq_notifications_once``,
     which also counts the day): entering the same stage again the same day
     makes that row unread and pending again with the new message.
+    ``runtime``: the rules that decided the change (a pinned PPA's set,
+    docs/design.md §13), by default the rules in force.
 
     Returns:
         How many recipients were notified.
     """
     from jobs.queue import enqueue  # jobs import the services; enqueue only after they are loaded
 
-    runtime = get_runtime()
+    runtime = runtime or get_runtime()
     states = runtime.rules.approval.machine.states
     roles = set(states[dest].reviewers)
     scoped = roles & set(runtime.rules.roles.organization_scoped_roles)

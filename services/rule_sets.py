@@ -180,24 +180,42 @@ class Activation:
         previous: the set active before (``None``: none was), possibly the same.
         stored: the set was stored by this activation (it was new).
         changed: the active set changed (``False``: it was active already).
+        moved: the drafts (unpinned PPAs) its mapping moved to another stage.
     """
 
     rule_set: StoredRuleSet
     previous: StoredRuleSet | None
     stored: bool
     changed: bool
+    moved: int = 0
 
 
-def activate(rules: RuleSet, actor_id: int | None = None) -> Activation:
+def activate(rules: RuleSet, actor_id: int | None = None, mapping: Mapping[str, str] | None = None) -> Activation:
     """Store ``rules`` (unless stored) and make it the one active set, in
     one transaction; recorded with the time and ``actor_id`` (the user who
     activated it, ``None`` for an operator). Activating the active set again
     changes nothing.
 
+    The PPAs that follow the active set (unpinned: drafts) follow the new
+    one, so a draft may not sit in a stage the new set lacks: ``mapping``
+    (old stage -> stage of the new set) moves them, each with a history row
+    signed by ``actor_id`` (an administrator), else the activation is
+    refused (docs/design.md §13; ``services.rule_migrations``). Pinned PPAs
+    stay on their set (``ppaflow rules migrate`` moves them).
+
     Raises:
-        Conflict: another activation committed at the same moment (the
-            database allows one active set); nothing was changed.
+        Conflict (``stage_missing``): an unpinned PPA sits in a stage the
+            new set lacks and no mapping moves it (the refusal lists them),
+            or a mapping names a stage the new set lacks; nothing changed.
+        Conflict: drafts are to move and no administrator activates.
+        Conflict (``concurrent_update``): another activation committed at
+            the same moment (the database allows one active set); nothing
+            was changed.
     """
+    from db.models import User
+    from services import rule_migrations
+    from services.runtime import Runtime
+
     try:
         with transaction():
             stored = _insert(rules)
@@ -205,11 +223,16 @@ def activate(rules: RuleSet, actor_id: int | None = None) -> Activation:
             row = get_or_raise(rules.hash)
             if previous is not None and previous.hash == rules.hash:
                 return Activation(row, previous, stored, changed=False)
+            new = Runtime.build(rules)
+            drafts = rule_migrations.draft_moves(previous.hash if previous else None, new, mapping)
+            rule_migrations.refuse(drafts)
+            actor = db.session.get(User, actor_id) if actor_id is not None else None
+            moved = rule_migrations.move_drafts(drafts, new, actor)
             db.session.execute(update(StoredRuleSet).where(StoredRuleSet.active).values(active=False))
             db.session.execute(update(StoredRuleSet).where(StoredRuleSet.hash == rules.hash).values(
                 active=True, activated_at=utcnow(), activated_by_id=actor_id))
             db.session.flush()
-            return Activation(get_or_raise(rules.hash), previous, stored, changed=True)
+            return Activation(get_or_raise(rules.hash), previous, stored, changed=True, moved=moved)
     except Duplicate:
         raise Conflict("another rule set was activated at the same moment; run the activation again",
                        code="concurrent_update") from None

@@ -60,3 +60,28 @@ def init_app(app: Flask, rules: RuleSet) -> None:
 def get_runtime() -> Runtime:
     """The runtime of the current application (needs an app context)."""
     return current_app.extensions["ppaflow"]
+
+
+def runtime_for(rule_hash: str | None) -> Runtime:
+    """The runtime of the stored rule set ``rule_hash`` (a pinned PPA's set,
+    docs/design.md §13): built from its stored files (``rule_sets.
+    load_stored``) once per process and hash, so every PPA pinned to a set
+    shares one Machine per (workflow, hash). ``None``, or the hash of the
+    runtime in force, is that runtime (``get_runtime()``). Needs an app
+    context.
+
+    Raises:
+        NotFound: no rule set with that hash is stored.
+        RulesError: its stored files no longer load with this code.
+    """
+    current = get_runtime()
+    if rule_hash is None or rule_hash == current.rules.hash:
+        return current
+    pinned: dict[str, Runtime] = current_app.extensions.setdefault("ppaflow_pinned", {})
+    runtime = pinned.get(rule_hash)
+    if runtime is None:
+        from services import rule_sets
+
+        built = Runtime.build(rule_sets.load_stored(rule_sets.get_or_raise(rule_hash)))
+        runtime = pinned.setdefault(rule_hash, built)  # two threads building it at once keep the first
+    return runtime

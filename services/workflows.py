@@ -40,7 +40,7 @@ from db.models import PpaTransition, User, WorkflowTransition
 from services.access import roles_in
 from services.delegations import signing_delegations
 from services.effects import EffectContext, run_effects
-from services.runtime import get_runtime
+from services.runtime import Runtime, get_runtime, runtime_for
 from workflow.engine import Action, Actor, Outcome, PastTransition
 
 
@@ -126,6 +126,12 @@ class RecordKind:
         on_move: ``(row, user, outcome) -> None``, run right after the row's
             stage is set and before its history row and effects (PPAs:
             ``stage_entered_at``, ``updated_by``).
+        pin: the row attribute holding the hash of the rule set it is
+            pinned to (docs/design.md §13; PPAs: ``rules_hash``), ``None``
+            for a kind that always follows the rules in force. A pinned row
+            decides with its set (``runtime_for``); an unpinned one with the
+            rules in force, and is pinned to them when it leaves the
+            workflow's initial stage; a return to the initial stage unpins it.
     """
 
     name: str
@@ -135,6 +141,7 @@ class RecordKind:
     preparer_of: Callable[[Any], int | None] = field(default=lambda row: getattr(row, "created_by_id", None))
     history: History = RECORD_HISTORY
     on_move: Callable[[Any, User, Outcome], None] | None = None
+    pin: str | None = None
 
 
 #: Record type -> kind; filled by ``register`` in the service of each kind.
@@ -162,6 +169,26 @@ def actor_for(user: User, organization_id: int | None, *, lock: bool = False) ->
     return Actor(user_id=user.id, roles=roles, held_elsewhere=user.roles - roles, delegations=active, lapsed=lapsed)
 
 
+def runtime_of(kind: RecordKind, row: Any) -> Runtime:
+    """The runtime ``row`` decides with: the rule set it is pinned to, else
+    the rules in force (docs/design.md §13).
+
+    Raises:
+        NotFound: its pinned set is not stored (never, as pins are written).
+    """
+    return runtime_for(getattr(row, kind.pin)) if kind.pin else get_runtime()
+
+
+def set_stage(kind: RecordKind, row: Any, stage: str, runtime: Runtime) -> None:
+    """Put ``row`` in ``stage`` of ``runtime``'s workflow, and pin or unpin
+    it (``RecordKind.pin``): unpinned in the initial stage, else pinned to
+    ``runtime``'s set."""
+    setattr(row, kind.state, stage)
+    if kind.pin:
+        initial = runtime.workflow(kind.workflow).rules.machine.initial
+        setattr(row, kind.pin, None if stage == initial else runtime.rules.hash)
+
+
 def fire(user: User, kind: RecordKind, row: Any, trigger: str, *, comment: str | None = None) -> Outcome:
     """Fire ``trigger`` on ``row`` (a record of ``kind``) as ``user``: decide
     with the workflow engine, set the row's stage, write the history row
@@ -179,12 +206,12 @@ def fire(user: User, kind: RecordKind, row: Any, trigger: str, *, comment: str |
         InvalidTransition: not possible from the row's stage.
         RoleMissing, SeparationOfDuties: ``user`` may not fire it.
     """
-    runtime = get_runtime()
+    runtime = runtime_of(kind, row)
     organization_id = kind.organization_of(row)
     engine = runtime.workflow(kind.workflow)
     outcome = engine.fire(getattr(row, kind.state), trigger, actor_for(user, organization_id, lock=True),
                           kind.history.past(kind, row.id), comment, preparer_id=kind.preparer_of(row))
-    setattr(row, kind.state, outcome.dest)
+    set_stage(kind, row, outcome.dest, runtime)
     if kind.on_move is not None:
         kind.on_move(row, user, outcome)
     session = db.session
@@ -198,7 +225,7 @@ def actions(user: User, kind: RecordKind, row: Any, *, stale: bool = False) -> l
     ``row`` now (under which delegation), and the reasons the closed ones
     are closed (``stale``: the caller's copy is out of date)."""
     organization_id = kind.organization_of(row)
-    return get_runtime().workflow(kind.workflow).actions(
+    return runtime_of(kind, row).workflow(kind.workflow).actions(
         getattr(row, kind.state), actor_for(user, organization_id), kind.history.past(kind, row.id),
         preparer_id=kind.preparer_of(row), stale=stale)
 

@@ -555,17 +555,35 @@ def print_diff(old, new, old_name: str, new_name: str) -> None:
         click.echo(line)
 
 
+def mapping_from(pairs: tuple[str, ...]) -> dict[str, str]:
+    """``--map OLD=NEW`` options as a dict, or a clean exit 1 naming the bad one."""
+    from rules.migration import parse_mapping
+
+    try:
+        return parse_mapping(pairs)
+    except ValueError as exc:
+        click.echo(f"ppaflow: {exc}", err=True)
+        sys.exit(1)
+
+
+MAP_HELP = "OLD=NEW: PPAs in stage OLD go to stage NEW of the new set (repeatable)"
+
+
 @rules.command("activate")
 @click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
 @click.option("--as", "username", help="the user activating it (recorded; default: the operator, no user)")
+@click.option("--map", "pairs", multiple=True, metavar="OLD=NEW", help=MAP_HELP + "; drafts only")
 @fail_on_domain_errors
-def rules_activate(directory: Path | None, username: str | None) -> None:
+def rules_activate(directory: Path | None, username: str | None, pairs: tuple[str, ...]) -> None:
     """Validate the rule set in DIRECTORY (default: PPAFLOW_RULES_DIR), show
     what it changes from the active set, store it and make it the active
-    set. Activating the active set again changes nothing."""
+    set. Activating the active set again changes nothing. Refused while a
+    draft sits in a stage the new set lacks, unless --map moves it (then
+    --as an administrator signs the move)."""
     with app_context() as app:
         directory = directory or rule_sets.rules_dir(app.config["PPAFLOW_RULES_DIR"])
         new, name = rule_set_from(directory)
+        mapping = mapping_from(pairs)
         actor = users.get_active_user_or_raise(username) if username else None
         current = rule_sets.active()
         if current is not None and current.hash != new.hash:
@@ -575,12 +593,55 @@ def rules_activate(directory: Path | None, username: str | None) -> None:
         context = AuditContext(actor_id=actor.id if actor else None, actor=actor.username if actor else "operator",
                                request_id=f"cli:{uuid.uuid4().hex}")
         with audit_context(context):
-            done = rule_sets.activate(new, actor.id if actor else None)
+            done = rule_sets.activate(new, actor.id if actor else None, mapping)
         if not done.changed:
             click.echo(f"rule set {new.hash} is already active; nothing changed")
             return
         click.echo(f"activated rule set {new.hash} from {name} ({'stored now' if done.stored else 'stored before'}"
                    f"{', by ' + actor.username if actor else ''})")
+        if done.moved:
+            click.echo(f"moved {done.moved} draft(s) to their mapped stage (recorded in their history)")
+
+
+@rules.command("migrate")
+@click.option("--to", "to", required=True, metavar="HASH", help="the stored rule set to move to (hash or its start)")
+@click.option("--plan", "mode", flag_value="plan", default=True, help="list what would change; write nothing (default)")
+@click.option("--apply", "mode", flag_value="apply", help="move them, in one transaction")
+@click.option("--map", "pairs", multiple=True, metavar="OLD=NEW", help=MAP_HELP)
+@click.option("--as", "username", help="the administrator signing the moves (required with --apply)")
+@fail_on_domain_errors
+def rules_migrate(to: str, mode: str, pairs: tuple[str, ...], username: str | None) -> None:
+    """Move the PPAs pinned to other rule sets (submitted, not finished) to
+    the stored set TO. --plan lists every one whose stage or next step would
+    change and is refused while one sits in a stage TO lacks unmapped;
+    --apply moves them all and re-pins them, a history row each."""
+    from services import rule_migrations
+
+    with app_context():
+        mapping = mapping_from(pairs)
+        if mode == "apply":
+            if not username:
+                click.echo("ppaflow: --apply needs --as USER, the administrator the history names", err=True)
+                sys.exit(1)
+            actor = users.get_active_user_or_raise(username)
+            context = AuditContext(actor_id=actor.id, actor=actor.username, request_id=f"cli:{uuid.uuid4().hex}")
+            with audit_context(context):
+                done = rule_migrations.apply(actor, to, mapping)
+            click.echo(f"migrated {len(done.moves)} PPA(s) to rule set {done.new_hash}")
+            return
+        target, migration = rule_migrations.plan(to, mapping)
+        for move in migration.changing:
+            click.echo(f"PPA {move.record_id}: rules {move.old_hash[:12]} -> {target.hash[:12]}, stage {move.stage}"
+                       + (f" -> {move.new_stage}" if move.stage_changes else " (kept)"))
+            for step in sorted(move.steps_before - move.steps_after):
+                click.echo(f"  - next step {step}")
+            for step in sorted(move.steps_after - move.steps_before):
+                click.echo(f"  + next step {step}")
+        rule_migrations.refuse(migration)
+        unchanged = len(migration.moves) - len(migration.changing)
+        click.echo(f"plan: {len(migration.moves)} PPA(s) move to rule set {target.hash}: "
+                   f"{len(migration.changing)} change stage or next step, {unchanged} do not; nothing written "
+                   "(--apply moves them)")
 
 
 @rules.command("diff")

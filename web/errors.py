@@ -119,6 +119,8 @@ PROBLEM_TITLES = {
     "not_published": "Need not published",
     "wrong_moa": "Need forwarded to another MOA",
     "not_forwarded": "Need not forwarded",
+    # rule sets (services.rule_migrations, docs/design.md §13)
+    "stage_missing": "A stage the rule set lacks",
     # delegations (services.delegations)
     "delegation_overlaps": "Overlapping delegation",
     "delegation_ended": "Delegation already ended",

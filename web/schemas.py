@@ -141,8 +141,11 @@ class PpaSchema(Reply):
     status = fields.String(**_one_of(PPA_STATUSES))
     approval_status = fields.String()
     stage_entered_at = fields.DateTime()
+    rules_hash = fields.String(allow_none=True, metadata={
+        "description": "the rule set the PPA decides under since it was submitted (GET /api/rules/{hash}; the "
+                       "same hash as its history rows'); null for a draft, which follows the active set"})
     stage_due_at = fields.Function(
-        lambda ppa: _iso(calendar.stage_due_date(ppa.approval_status, ppa.stage_entered_at)),
+        lambda ppa: _iso(calendar.stage_due_date(ppa.approval_status, ppa.stage_entered_at, ppa.rules_hash)),
         metadata={"type": "string", "format": "date", "nullable": True,
                   "description": "the date the current approval stage falls due (business days of the rules' "
                                  "calendar, Asia/Manila); null in a stage without a due time"})
@@ -211,6 +214,15 @@ class SimulateActionsSchema(Schema):
     """``POST .../actions/simulate``."""
 
     username = fields.String(required=True, validate=validate.Length(min=1, max=150))
+
+
+class MoveRequestSchema(Schema):
+    """``POST .../actions/move``: an administrator's escape hatch."""
+
+    stage = fields.String(required=True, validate=validate.Length(min=1, max=40), metadata={
+        "description": "a stage of the PPA's rule set (its pinned set; a draft's, the active set)"})
+    comment = fields.String(required=True, validate=validate.Length(min=1, max=MAX_TEXT), metadata={
+        "description": "why the PPA is moved outside its workflow (kept in its history)"})
 
 
 class SimulatedActionsSchema(ActionsSchema):

@@ -62,6 +62,10 @@ class Ppa(db.Model):
     status: Mapped[str] = mapped_column(String(20), default="planning")
     approval_status: Mapped[str] = mapped_column(String(40), index=True)
     stage_entered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: The hash of the stored rule set this PPA decides under since it was
+    #: submitted (``rule_sets.hash``); ``None`` while in the initial stage:
+    #: a draft follows the active set (docs/design.md §13, migration 0023).
+    rules_hash: Mapped[str | None] = mapped_column(String(64))
     wbs_template: Mapped[str | None] = mapped_column(String(50))
     budget_distribution_policy: Mapped[str] = mapped_column(String(10), default="manual")
     enable_workitem_tracking: Mapped[bool] = mapped_column(Boolean, default=False, index=True)

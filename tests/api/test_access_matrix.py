@@ -72,6 +72,8 @@ MATRIX = [
     ("PATCH", "/api/monitoring-entries/{draft}", {"summary": "edited"}, MOA_WRITES),
     ("GET", "/api/monitoring-entries/{draft}/actions", None, SEE),
     ("POST", "/api/monitoring-entries/{draft}/actions/simulate", {"username": "mssd.focal"}, ADMIN_ONLY),
+    ("POST", "/api/monitoring-entries/{draft}/actions/move", {"stage": "technical_review", "comment": "stuck"},
+     ADMIN_ONLY),  # issue 14 item 2: the escape hatch
     ("GET", "/api/monitoring-entries/{draft}/history", None, SEE),
     ("GET", "/api/monitoring-entries/{draft}/attachments", None, SEE),
     ("POST", "/api/monitoring-entries/{draft}/attachments", {"file": DOCUMENT}, MOA_WRITES),

@@ -72,6 +72,10 @@ CROSS_FIELD_RULES: dict[str, dict[str, str]] = {
     "POST /api/monitoring-entries/{ppa_id}/actions/simulate": {  # issue 14 item 6
         "username": "a user that exists",
     },
+    "POST /api/monitoring-entries/{ppa_id}/actions/move": {  # issue 14 item 2
+        "stage": "a stage of the PPA's rule set",
+        "comment": "not whitespace only",
+    },
     "PATCH /api/organizations/{organization_id}": {
         "name": "not blank",
         **dict.fromkeys(("budget_officer", "chief_accountant", "head_of_agency"),

@@ -21,6 +21,7 @@ from web.schemas import (
     EnableTrackingResultSchema,
     EnableTrackingSchema,
     HistoryEntrySchema,
+    MoveRequestSchema,
     PpaFilterSchema,
     PpaPatchSchema,
     PpaSchema,
@@ -135,6 +136,21 @@ class PpaActionsSimulation(MethodView):
         ppa, user, visible, actions = approvals.simulate_actions(current_user(), ppa_id, data["username"])
         return {"ppa_id": ppa.id, "approval_status": ppa.approval_status, "version": ppa.version,
                 "username": user.username, "visible": visible, "actions": actions}
+
+
+@blp.route("/<id:ppa_id>/actions/move")
+class PpaMove(MethodView):
+    @blp.accepts_if_match
+    @blp.links(200, **PPA_LINKS)
+    @blp.arguments(MoveRequestSchema)
+    @blp.response(200, PpaSchema, headers=ETAG_HEADER)
+    def post(self, data, ppa_id):
+        """Administrators' escape hatch: put the PPA in any stage its rule set
+        declares, whatever the transitions allow, with a required comment;
+        recorded in its history as "move"; no transition's effects run. 422
+        for a stage its set lacks."""
+        return with_etag(approvals.move_to_stage(current_user(), ppa_id, data["stage"], data["comment"],
+                                                 if_match=request.headers.get("If-Match")))
 
 
 @blp.route("/<id:ppa_id>/history")

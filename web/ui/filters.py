@@ -138,7 +138,7 @@ def category_label(category: str | None) -> str:
 def stage_due(ppa) -> date | None:
     """The day the PPA's current stage falls due (``services.calendar``), or
     ``None`` in a stage without a due time."""
-    return calendar.stage_due_date(ppa.approval_status, ppa.stage_entered_at)
+    return calendar.stage_due_date(ppa.approval_status, ppa.stage_entered_at, ppa.rules_hash)
 
 
 def days_overdue(day: date | None) -> int:
