@@ -25,7 +25,7 @@ from rules import diagrams
 from rules.model import PPA_WORKFLOW
 from services import approvals, attachments, calendar, ppas, timelines, workbooks
 from services.ppas import PpaFilters
-from services.runtime import get_runtime
+from services.runtime import get_runtime, runtime_for
 from web.contract import XLSX
 from web.parsing import takes_files
 from web.ui.filters import local_datetime, stage_label, words
@@ -284,9 +284,10 @@ def history(ppa_id: int):
     approval workflow's diagram with the PPA's stage and path highlighted."""
     user = signed_in()
     timeline = timelines.ppa_timeline(user, ppa_id)
-    stage = ppas.get_ppa_or_raise(user, ppa_id).approval_status
+    ppa = ppas.get_ppa_or_raise(user, ppa_id)
+    stage = ppa.approval_status
     steps = path_taken(timeline, stage)
-    rules = get_runtime().rules
+    rules = runtime_for(ppa.rules_hash).rules  # the set it is pinned to (docs/design.md §13)
     return _tab("ppas/history.html", ppa_id, active_tab="history", timeline=timeline, steps=steps,
                 rules_hash=rules.hash,
                 diagram=diagrams.mermaid(rules, PPA_WORKFLOW, current=stage, path=[s.stage for s in steps]))
