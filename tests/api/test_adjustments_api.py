@@ -6,6 +6,8 @@ and posts its reversal in its own quarter, never rewriting the original's."""
 
 from __future__ import annotations
 
+import pytest
+
 from datetime import date
 from decimal import Decimal
 
@@ -13,6 +15,10 @@ from services import users
 from services.money_chain import read_money_chain
 from tests.api.test_audit_api import audit
 from tests.support import Chain, race
+
+#: What these tests check is the services' (the database's own refusals: tests marked ``both_backends``,
+#: tests/integration/test_budget_limits.py): one backend (tests/conftest.py, ``pytest_generate_tests``).
+pytestmark = pytest.mark.one_backend
 
 
 def norsa(chain, obligation, amount, expect=201, day="2025-05-02"):

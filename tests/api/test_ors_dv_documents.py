@@ -18,7 +18,11 @@ from tests.integration.test_budget_limits import (
     refused,
     seed,
 )
-from tests.support import Chain, race
+from tests.support import Chain, built_once, race
+
+#: What these tests check is the services' (the database's own refusals: tests marked ``both_backends``,
+#: tests/integration/test_budget_limits.py): one backend (tests/conftest.py, ``pytest_generate_tests``).
+pytestmark = pytest.mark.one_backend
 
 ORS_STEPS = ("certify_charges", "certify_obligation", "cancel")
 DV_STEPS = ("certify_necessary", "record_entry", "certify_cash", "approve_payment", "pay", "cancel")
@@ -88,12 +92,19 @@ def _document_at(chain: Chain, document: str, step: str, obligation: int, prepar
     return path
 
 
+def _signing_table_chain(world) -> tuple[Chain, int]:
+    """A ``Chain`` with an allotment of PHP 4,000,000.00 (``chain.allotment``)
+    and an ORS of PHP 1,000,000.00 obligated against it (its id): what each
+    row of the table draws its documents on (built once: ``built_once``)."""
+    chain = Chain(world)
+    chain.allotment = chain.allot("4000000.00")["id"]
+    return chain, chain.obligate(chain.allotment, "1000000.00")["id"]
+
+
 @pytest.mark.parametrize("app", ["sqlite"], indirect=True)
 @pytest.mark.parametrize("actor", list(TABLE))
 def test_who_may_sign_each_box_of_an_ors_and_a_dv_comes_from_one_table(world, actor):
-    chain = Chain(world)
-    chain.allotment = chain.allot("4000000.00")["id"]
-    obligation = chain.obligate(chain.allotment, "1000000.00")["id"]
+    chain, obligation = built_once(world, "signing_table", _signing_table_chain)
     org = "MTIT" if actor == "other_moa_budget_officer" else None if actor.startswith("admin") else "MSSD"
     person = world.focal if actor == "preparer" else world.person(f"t.{actor}", *ROLES[actor], org=org)
     preparer = person if actor == "admin_preparer" else world.focal
@@ -309,6 +320,7 @@ def documents(app):
         yield db.engine
 
 
+@pytest.mark.both_backends
 @pytest.mark.parametrize("statement", [
     "UPDATE obligations SET status = 'draft' WHERE id = 1",
     "UPDATE obligations SET status = 'charges_certified' WHERE id = 1",
@@ -326,6 +338,7 @@ def test_raw_sql_cannot_move_a_posted_ors_or_dv_back_to_draft(documents, stateme
                                        )).all() == before
 
 
+@pytest.mark.both_backends
 def test_a_draft_counts_in_no_database_total_and_posting_it_is_checked_by_the_database(documents):
     # ORS 3 (400,000.00) is a draft above what allotment 1 has left (200,000.00): the database let it in
     assert refused(documents, lambda c: c.execute(text(

@@ -15,6 +15,10 @@ from services.money_chain import read_money_chain
 from tests.api.test_audit_api import audit
 from tests.support import Chain, certify_ors, enact_proposal, race
 
+#: What these tests check is the services' (the database's own refusals: tests marked ``both_backends``,
+#: tests/integration/test_budget_limits.py): one backend (tests/conftest.py, ``pytest_generate_tests``).
+pytestmark = pytest.mark.one_backend
+
 BASIS = {"reason": "Realigned to priority programs", "legal_basis": "BAA No. 35 s. 2025, sec. 62"}
 
 
