@@ -113,7 +113,7 @@ def test_a_refused_ors_leaves_its_series_where_it_was(chain):
 
 
 def test_concurrent_ors_and_dv_generations_never_share_a_number(pg_app, pg_world):
-    chain = Chain(pg_world)
+    chain = built_once(pg_world, "chain", Chain)  # the suite's chain, built once
     allotment = chain.allot("1000000.00")["id"]
     focal = pg_world.focal
     paid = obligate(chain, allotment, amount="100000.00")["id"]

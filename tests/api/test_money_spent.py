@@ -5,11 +5,10 @@ the chain the figure stays reported and is labelled so."""
 
 from __future__ import annotations
 
-import pytest
-
 import io
 from decimal import Decimal
 
+import pytest
 from openpyxl import load_workbook
 
 from tests.support import Chain

@@ -227,9 +227,9 @@ def test_a_snapshot_and_its_signatures_are_append_only_in_the_database(app, chai
 
 
 def test_postings_racing_the_closing_signature_are_either_in_the_snapshot_or_refused(pg_app, pg_world):
-    from tests.support import Chain, race
+    from tests.support import Chain, built_once, race
 
-    chain = Chain(pg_world)
+    chain = built_once(pg_world, "chain", Chain)  # the suite's chain, built once
     allotment = chain.allot("1000000.00", quarter=1)["id"]
     officer = pg_world.person("mssd.budget", "budget_officer", org="MSSD")
     accountant = pg_world.person("mssd.accountant", "chief_accountant", org="MSSD")

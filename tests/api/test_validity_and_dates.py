@@ -5,11 +5,10 @@ item 2)."""
 
 from __future__ import annotations
 
-import pytest
-
 from decimal import Decimal
 from io import BytesIO
 
+import pytest
 from openpyxl import load_workbook
 
 from services.money_chain import read_money_chain
