@@ -1,4 +1,4 @@
-"""Test fixtures: every database test runs on SQLite and on PostgreSQL.
+"""Test fixtures: a database test runs on SQLite and on PostgreSQL (but see ``one_backend``).
 
 PostgreSQL is used when ``TEST_DATABASE_URL`` answers, Redis when
 ``TEST_REDIS_URL`` answers. Under ``CI=true`` an unreachable PostgreSQL or
@@ -8,7 +8,10 @@ the Redis database is flushed before and after each test. What many tests
 build alike (the ``chain`` fixture) is built once per backend and copied into
 each clean database (``tests.support.built_once``); a module whose tests only
 read, or whose writes are rolled back (``tests.support.rolled_back``), may
-share one world (tests/api/test_access_matrix.py).
+share one world (tests/api/test_access_matrix.py). A test or module marked
+``one_backend`` runs on ``ONE_BACKEND`` only, unless marked
+``both_backends`` (``pytest_generate_tests``). Every application a test
+builds parses the rule set once per session (``_load_rules_once``).
 """
 
 from __future__ import annotations
