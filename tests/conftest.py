@@ -1,4 +1,4 @@
-"""Test fixtures: every database test runs on SQLite and on PostgreSQL.
+"""Test fixtures: a database test runs on SQLite and on PostgreSQL (but see ``one_backend``).
 
 PostgreSQL is used when ``TEST_DATABASE_URL`` answers, Redis when
 ``TEST_REDIS_URL`` answers. Under ``CI=true`` an unreachable PostgreSQL or
@@ -8,23 +8,29 @@ the Redis database is flushed before and after each test. What many tests
 build alike (the ``chain`` fixture) is built once per backend and copied into
 each clean database (``tests.support.built_once``); a module whose tests only
 read, or whose writes are rolled back (``tests.support.rolled_back``), may
-share one world (tests/api/test_access_matrix.py).
+share one world (tests/api/test_access_matrix.py). A test or module marked
+``one_backend`` runs on ``ONE_BACKEND`` only, unless marked
+``both_backends`` (``pytest_generate_tests``). Every application a test
+builds parses the rule set once per session (``_load_rules_once``).
 """
 
 from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import pytest
 from redis import Redis
 from sqlalchemy import create_engine, text
 
+import web.app
 from db import db
 from db.migrate import recreate, upgrade
 from db.urls import normalize_database_url
+from rules import DEFAULT_RULES_DIR
+from rules.loader import read_rule_files
 from web import create_app
 
 CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -66,10 +72,72 @@ BACKENDS = ["sqlite"] + (["postgresql"] if PG_PROBLEM is None else [])
 ONE_BACKEND = "postgresql" if "postgresql" in BACKENDS else "sqlite"
 
 
+_LOADED_RULES: dict[tuple, object] = {}
+_load_rules = web.app.load_rules
+
+
+def _load_rules_once(directory=None, **code_checks):
+    """``rules.load_rules`` as ``create_app`` calls it, parsed once per session
+    for the same files: a test builds an application, and parsing the YAML
+    of the rule set was most of what that cost (issue 12's CI time). The
+    rule set is a frozen value; the key is every file's bytes and the code's
+    registries, so a test that edits a rules folder gets a fresh load, and
+    a broken one still fails as it would (nothing kept)."""
+    base = Path(directory) if directory is not None else DEFAULT_RULES_DIR
+    if not base.is_dir():
+        return _load_rules(directory, **code_checks)
+    files = read_rule_files(base)
+    key = (str(base), tuple(sorted(files.items())),
+           tuple(sorted((name, _canonical(value)) for name, value in code_checks.items())))
+    if key not in _LOADED_RULES:
+        _LOADED_RULES[key] = _load_rules(directory, **code_checks)
+    return _LOADED_RULES[key]
+
+
+def _canonical(value) -> tuple:
+    """A registry (names, or name -> names) as a sorted tuple, for a key."""
+    if isinstance(value, Mapping):
+        return tuple(sorted((name, _canonical(names)) for name, names in value.items()))
+    return tuple(sorted(value))
+
+
+web.app.load_rules = _load_rules_once
+
+
 def pytest_report_header(config) -> list[str]:
     return [f"database backends: {', '.join(BACKENDS)}"
             + ("" if PG_PROBLEM is None else f" (PostgreSQL left out: {PG_PROBLEM})"),
             "Redis: " + ("yes" if REDIS_PROBLEM is None else f"left out: {REDIS_PROBLEM}")]
+
+
+def pytest_configure(config) -> None:
+    config.addinivalue_line("markers", "one_backend: the test (or every test of the module) checks the services' "
+                                       "behaviour, not the database's: its ``app`` runs on ONE_BACKEND only")
+    config.addinivalue_line("markers", "both_backends: the database is the subject (a trigger, a constraint, "
+                                       "a query whose result type differs): ``app`` on every backend, "
+                                       "even in a ``one_backend`` module")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_generate_tests(metafunc) -> None:
+    """Run a test marked ``one_backend`` (a module: ``pytestmark``) on
+    ``ONE_BACKEND`` only, unless it is marked ``both_backends`` or picks its
+    ``app`` itself (``parametrize("app", ..., indirect=True)``); most of the
+    money chain's API tests check the services, and the database's own
+    refusals keep a test on each backend (issue 12: CI time)."""
+    definition = metafunc.definition
+    if ("app" not in metafunc.fixturenames or definition.get_closest_marker("one_backend") is None
+            or definition.get_closest_marker("both_backends") is not None):
+        return
+    if any("app" in _names(mark.args[0]) for mark in definition.iter_markers("parametrize")):
+        return
+    # As a mark, so that pytest leaves out the ``app`` fixture's own params (BACKENDS).
+    definition.add_marker(pytest.mark.parametrize("app", [ONE_BACKEND], indirect=True))
+
+
+def _names(argnames) -> list[str]:
+    """The argument names of a ``parametrize`` mark (a comma-separated string or a sequence)."""
+    return [name.strip() for name in argnames.split(",")] if isinstance(argnames, str) else list(argnames)
 
 
 def pytest_sessionstart(session) -> None:

@@ -9,10 +9,16 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+import pytest
+
 from services import users
 from services.money_chain import read_money_chain
 from tests.api.test_audit_api import audit
-from tests.support import Chain, race
+from tests.support import Chain, built_once, race
+
+#: What these tests check is the services' (the database's own refusals: tests marked ``both_backends``,
+#: tests/integration/test_budget_limits.py): one backend (tests/conftest.py, ``pytest_generate_tests``).
+pytestmark = pytest.mark.one_backend
 
 
 def norsa(chain, obligation, amount, expect=201, day="2025-05-02"):
@@ -219,7 +225,7 @@ def test_a_cancellation_without_a_date_posts_today_in_manila(app, chain):
 
 def test_racing_dvs_norsas_and_cancellations_on_postgresql_land_exactly_what_fits_and_never_deadlock(
         pg_app, pg_world):
-    chain = Chain(pg_world)
+    chain = built_once(pg_world, "chain", Chain)  # the suite's chain, built once
     allotment = chain.allot("200000.00")["id"]
     obligation = chain.obligate(allotment, "100000.00")["id"]
     spare = chain.obligate(allotment, "10000.00")["id"]

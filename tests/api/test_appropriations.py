@@ -16,6 +16,10 @@ from services.runtime import get_runtime
 from tests.api.test_reports_api import workbook
 from tests.support import Chain, enact_proposal
 
+#: What these tests check is the services' (the database's own refusals: tests marked ``both_backends``,
+#: tests/integration/test_budget_limits.py): one backend (tests/conftest.py, ``pytest_generate_tests``).
+pytestmark = pytest.mark.one_backend
+
 
 def _proposal(world, fiscal_year=2025):
     response = world.client.post("/api/budget-proposals", json={

@@ -6,7 +6,11 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support import Chain, race
+from tests.support import Chain, built_once, race
+
+#: What these tests check is the services' (the database's own refusals: tests marked ``both_backends``,
+#: tests/integration/test_budget_limits.py): one backend (tests/conftest.py, ``pytest_generate_tests``).
+pytestmark = pytest.mark.one_backend
 
 
 def obligate(chain: Chain, allotment: int, expect=201, **body) -> dict:
@@ -30,7 +34,8 @@ def counts(chain: Chain) -> tuple[int, int]:
 
 @pytest.fixture
 def chain(world) -> Chain:
-    chain = Chain(world)
+    """The suite's ``chain`` (built once: ``built_once``) with an allotment of PHP 1,000,000.00."""
+    chain = built_once(world, "chain", Chain)
     chain.allotment = chain.allot("1000000.00")["id"]
     return chain
 
@@ -108,7 +113,7 @@ def test_a_refused_ors_leaves_its_series_where_it_was(chain):
 
 
 def test_concurrent_ors_and_dv_generations_never_share_a_number(pg_app, pg_world):
-    chain = Chain(pg_world)
+    chain = built_once(pg_world, "chain", Chain)  # the suite's chain, built once
     allotment = chain.allot("1000000.00")["id"]
     focal = pg_world.focal
     paid = obligate(chain, allotment, amount="100000.00")["id"]

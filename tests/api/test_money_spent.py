@@ -8,9 +8,14 @@ from __future__ import annotations
 import io
 from decimal import Decimal
 
+import pytest
 from openpyxl import load_workbook
 
 from tests.support import Chain
+
+#: What these tests check is the services' (the database's own refusals: tests marked ``both_backends``,
+#: tests/integration/test_budget_limits.py): one backend (tests/conftest.py, ``pytest_generate_tests``).
+pytestmark = pytest.mark.one_backend
 
 
 def leaves(world, ppa_id: int) -> list[dict]:
@@ -62,8 +67,7 @@ def mfbm_disbursed(world, ppa_id: int) -> str:
     return f"{row[disbursed]:.2f}"
 
 
-def test_disbursements_charged_to_two_leaves_are_their_expenditure_rolled_up_to_the_centavo(world):
-    chain = Chain(world)
+def test_disbursements_charged_to_two_leaves_are_their_expenditure_rolled_up_to_the_centavo(chain, world):
     first, second = (node["work_item_id"] for node in leaves(world, chain.ppa)[:2])
     allotment = chain.allot("3000000.00")["id"]
     one = charge(chain, allotment, "400000.00", first)["id"]
@@ -83,8 +87,7 @@ def test_disbursements_charged_to_two_leaves_are_their_expenditure_rolled_up_to_
         "disbursements", "0.00")
 
 
-def test_the_mfbm_workbook_shows_the_disbursed_figure_and_voiding_a_dv_lowers_it(world):
-    chain = Chain(world)
+def test_the_mfbm_workbook_shows_the_disbursed_figure_and_voiding_a_dv_lowers_it(chain, world):
     leaf = leaves(world, chain.ppa)[0]["work_item_id"]
     allotment = chain.allot("1000000.00")["id"]
     obligation = charge(chain, allotment, "500000.00", leaf)["id"]
@@ -102,8 +105,7 @@ def test_the_mfbm_workbook_shows_the_disbursed_figure_and_voiding_a_dv_lowers_it
     assert mfbm_disbursed(world, chain.ppa) == "200000.00"
 
 
-def test_a_disbursement_on_an_obligation_charged_to_no_work_item_counts_on_the_project(world):
-    chain = Chain(world)
+def test_a_disbursement_on_an_obligation_charged_to_no_work_item_counts_on_the_project(chain, world):
     allotment = chain.allot("1000000.00")["id"]
     obligation = chain.obligate(allotment, "100000.00")["id"]
     chain.disburse(obligation, "75000.00")
@@ -113,8 +115,7 @@ def test_a_disbursement_on_an_obligation_charged_to_no_work_item_counts_on_the_p
     assert (tree["total_expended"], tree["breakdown"][0]["actual_expenditure"]) == ("75000.00", "75000.00")
 
 
-def test_direct_expenditure_on_a_ppa_in_the_chain_is_refused_with_a_sentence(world):
-    chain = Chain(world)
+def test_direct_expenditure_on_a_ppa_in_the_chain_is_refused_with_a_sentence(chain, world):
     leaf = leaves(world, chain.ppa)[0]["work_item_id"]
     chain.allot("1000000.00")
     before = item(world, leaf)
@@ -145,8 +146,7 @@ def test_direct_expenditure_on_a_ppa_outside_the_chain_is_accepted_and_labelled_
         "5000.00", "reported", None)
 
 
-def test_a_ppa_entering_the_chain_mid_year_keeps_its_reported_figure_as_an_opening_balance(world):
-    chain = Chain(world)
+def test_a_ppa_entering_the_chain_mid_year_keeps_its_reported_figure_as_an_opening_balance(chain, world):
     leaf = leaves(world, chain.ppa)[0]["work_item_id"]
     response = world.patch(f"/api/work-items/{leaf}", world.focal, {"actual_expenditure": "1000.50"})
     assert response.status_code == 200, response.get_json()
@@ -163,8 +163,7 @@ def test_a_ppa_entering_the_chain_mid_year_keeps_its_reported_figure_as_an_openi
     assert (tree["opening_balance"], tree["total_expended"]) == ("1000.50", "3000.75")
 
 
-def test_an_obligation_charged_to_another_ppas_work_item_is_refused(world):
-    chain = Chain(world)
+def test_an_obligation_charged_to_another_ppas_work_item_is_refused(chain, world):
     _, stranger = world.tracked_ppa("approved")
     allotment = chain.allot("1000000.00")["id"]
 
@@ -175,8 +174,7 @@ def test_an_obligation_charged_to_another_ppas_work_item_is_refused(world):
     assert chain.get(f"/api/allotments/{allotment}")["obligated"] == "0.00"
 
 
-def test_an_obligation_shows_the_work_item_it_is_charged_to(world):
-    chain = Chain(world)
+def test_an_obligation_shows_the_work_item_it_is_charged_to(chain, world):
     leaf = leaves(world, chain.ppa)[0]["work_item_id"]
     allotment = chain.allot("1000000.00")["id"]
 
@@ -186,8 +184,7 @@ def test_an_obligation_shows_the_work_item_it_is_charged_to(world):
     assert chain.get(f"/api/obligations/{created['id']}")["work_item_id"] == leaf
 
 
-def test_a_disbursement_above_a_leafs_allocation_opens_the_variance_alert_and_its_void_resolves_it(world):
-    chain = Chain(world)
+def test_a_disbursement_above_a_leafs_allocation_opens_the_variance_alert_and_its_void_resolves_it(chain, world):
     leaf = leaves(world, chain.ppa)[0]
     allocated = leaf["allocated_budget"]
     allotment = chain.allot("5000000.00")["id"]

@@ -18,7 +18,11 @@ from tests.integration.test_budget_limits import (
     refused,
     seed,
 )
-from tests.support import Chain, race
+from tests.support import Chain, built_once, race
+
+#: What these tests check is the services' (the database's own refusals: tests marked ``both_backends``,
+#: tests/integration/test_budget_limits.py): one backend (tests/conftest.py, ``pytest_generate_tests``).
+pytestmark = pytest.mark.one_backend
 
 ORS_STEPS = ("certify_charges", "certify_obligation", "cancel")
 DV_STEPS = ("certify_necessary", "record_entry", "certify_cash", "approve_payment", "pay", "cancel")
@@ -88,12 +92,25 @@ def _document_at(chain: Chain, document: str, step: str, obligation: int, prepar
     return path
 
 
-@pytest.mark.parametrize("app", ["sqlite"], indirect=True)
-@pytest.mark.parametrize("actor", list(TABLE))
-def test_who_may_sign_each_box_of_an_ors_and_a_dv_comes_from_one_table(world, actor):
+def _signing_table_chain(world) -> tuple[Chain, int, dict[tuple[str, str], str]]:
+    """What each row of the table draws its documents on, built once
+    (``built_once``): a ``Chain`` with an allotment of PHP 4,000,000.00
+    (``chain.allotment``), an ORS of PHP 1,000,000.00 obligated against it
+    (its id), and for each (document, step) a document prepared by the MOA
+    focal person and signed by the usual signatories up to the box before
+    that step (its API path), as ``_document_at`` makes them."""
     chain = Chain(world)
     chain.allotment = chain.allot("4000000.00")["id"]
     obligation = chain.obligate(chain.allotment, "1000000.00")["id"]
+    ready = {(document, step): _document_at(chain, document, step, obligation, world.focal, None)
+             for document, steps in (("ors", ORS_STEPS), ("dv", DV_STEPS)) for step in steps}
+    return chain, obligation, ready
+
+
+@pytest.mark.parametrize("app", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("actor", list(TABLE))
+def test_who_may_sign_each_box_of_an_ors_and_a_dv_comes_from_one_table(world, actor):
+    chain, obligation, ready = built_once(world, "signing_table", _signing_table_chain)
     org = "MTIT" if actor == "other_moa_budget_officer" else None if actor.startswith("admin") else "MSSD"
     person = world.focal if actor == "preparer" else world.person(f"t.{actor}", *ROLES[actor], org=org)
     preparer = person if actor == "admin_preparer" else world.focal
@@ -102,7 +119,8 @@ def test_who_may_sign_each_box_of_an_ors_and_a_dv_comes_from_one_table(world, ac
     for document, steps in (("ors", ORS_STEPS), ("dv", DV_STEPS)):
         for step in steps:
             earlier = person if SIGNED_BEFORE.get(actor) == (document, step) else None
-            path = _document_at(chain, document, step, obligation, preparer, earlier)
+            path = ready[(document, step)] if preparer == world.focal and earlier is None \
+                else _document_at(chain, document, step, obligation, preparer, earlier)
             extra = {"check_ada_number": "CHK-1", "check_ada_date": "2025-04-15", "jev_number": "JEV-1"} \
                 if step == "pay" else {}
             response = _fire(chain, path, step, person, **extra)
@@ -276,7 +294,7 @@ def test_an_oic_signs_box_b_under_a_delegation_as_recorded_and_an_expired_one_is
 
 
 def test_thirty_dvs_paid_at_once_against_one_ors_pay_exactly_what_fits_never_twice(pg_app, pg_world):
-    chain = Chain(pg_world)
+    chain = built_once(pg_world, "chain", Chain)  # the suite's chain, built once
     allotment = chain.allot("1000000.00")["id"]
     obligation = chain.obligate(allotment, "250000.00")["id"]
     dvs = [chain.dv_ready_to_pay(obligation, "10000.00") for _ in range(30)]
@@ -309,6 +327,7 @@ def documents(app):
         yield db.engine
 
 
+@pytest.mark.both_backends
 @pytest.mark.parametrize("statement", [
     "UPDATE obligations SET status = 'draft' WHERE id = 1",
     "UPDATE obligations SET status = 'charges_certified' WHERE id = 1",
@@ -326,6 +345,7 @@ def test_raw_sql_cannot_move_a_posted_ors_or_dv_back_to_draft(documents, stateme
                                        )).all() == before
 
 
+@pytest.mark.both_backends
 def test_a_draft_counts_in_no_database_total_and_posting_it_is_checked_by_the_database(documents):
     # ORS 3 (400,000.00) is a draft above what allotment 1 has left (200,000.00): the database let it in
     assert refused(documents, lambda c: c.execute(text(

@@ -6,7 +6,13 @@ due and demandable (obligated, not yet accepted), as FAR No. 1 columns
 
 from __future__ import annotations
 
+import pytest
+
 from tests.support import Chain
+
+#: What these tests check is the services' (the database's own refusals: tests marked ``both_backends``,
+#: tests/integration/test_budget_limits.py): one backend (tests/conftest.py, ``pytest_generate_tests``).
+pytestmark = pytest.mark.one_backend
 
 
 def deliver(chain: Chain, obligation: int, amount: str, day: str = "2025-03-20", expect=201) -> dict:
@@ -19,8 +25,7 @@ def split(chain: Chain, obligation: int) -> tuple[str, str, str]:
     return body["accepted"], body["due_and_demandable"], body["not_yet_due_and_demandable"]
 
 
-def test_an_unpaid_obligation_splits_into_due_and_not_yet_due_to_the_centavo(world):
-    chain = Chain(world)
+def test_an_unpaid_obligation_splits_into_due_and_not_yet_due_to_the_centavo(chain, world):
     obligation = chain.obligate(chain.allot("1000000.00")["id"], "500000.00")["id"]
     assert split(chain, obligation) == ("0.00", "0.00", "500000.00")
 
@@ -31,8 +36,7 @@ def test_an_unpaid_obligation_splits_into_due_and_not_yet_due_to_the_centavo(wor
     assert split(chain, obligation) == ("200000.01", "50000.01", "299999.99")
 
 
-def test_an_advance_paid_before_delivery_is_not_a_payable(world):
-    chain = Chain(world)
+def test_an_advance_paid_before_delivery_is_not_a_payable(chain, world):
     obligation = chain.obligate(chain.allot("1000000.00")["id"], "500000.00")["id"]
     chain.disburse(obligation, "100000.00")
     deliver(chain, obligation, "40000.00")
@@ -40,8 +44,7 @@ def test_an_advance_paid_before_delivery_is_not_a_payable(world):
     assert split(chain, obligation) == ("40000.00", "0.00", "400000.00")
 
 
-def test_deliveries_above_the_obligation_are_refused_and_change_nothing(world):
-    chain = Chain(world)
+def test_deliveries_above_the_obligation_are_refused_and_change_nothing(chain, world):
     obligation = chain.obligate(chain.allot("1000000.00")["id"], "500000.00")["id"]
     deliver(chain, obligation, "499999.99")
 
@@ -52,8 +55,7 @@ def test_deliveries_above_the_obligation_are_refused_and_change_nothing(world):
     assert [d["amount"] for d in chain.get(f"/api/obligations/{obligation}/deliveries")] == ["499999.99"]
 
 
-def test_a_delivery_dated_before_its_obligation_or_on_a_cancelled_one_is_refused(world):
-    chain = Chain(world)
+def test_a_delivery_dated_before_its_obligation_or_on_a_cancelled_one_is_refused(chain, world):
     allotment = chain.allot("1000000.00")["id"]
     obligation = chain.obligate(allotment, "500000.00")["id"]
 
@@ -66,8 +68,7 @@ def test_a_delivery_dated_before_its_obligation_or_on_a_cancelled_one_is_refused
     assert split(chain, obligation) == ("0.00", "0.00", "0.00")
 
 
-def test_another_moa_cannot_record_a_delivery(world):
-    chain = Chain(world)
+def test_another_moa_cannot_record_a_delivery(chain, world):
     obligation = chain.obligate(chain.allot("1000000.00")["id"], "500000.00")["id"]
 
     response = world.client.post(f"/api/obligations/{obligation}/deliveries", json={
@@ -77,10 +78,10 @@ def test_another_moa_cannot_record_a_delivery(world):
     assert split(chain, obligation)[0] == "0.00"
 
 
-def test_the_money_chain_totals_its_payables(app, world):
+@pytest.mark.both_backends  # a SUM read back from the database: each driver gives its own type
+def test_the_money_chain_totals_its_payables(app, chain, world):
     from services.money_chain import read_money_chain
 
-    chain = Chain(world)
     allotment = chain.allot("1000000.00")["id"]
     first = chain.obligate(allotment, "300000.00")["id"]
     second = chain.obligate(allotment, "200000.00")["id"]

@@ -14,6 +14,10 @@ from db import db
 from services.calendar import today
 from tests.api.test_audit_api import audit
 
+#: What these tests check is the services' (the database's own refusals: tests marked ``both_backends``,
+#: tests/integration/test_budget_limits.py): one backend (tests/conftest.py, ``pytest_generate_tests``).
+pytestmark = pytest.mark.one_backend
+
 
 @pytest.fixture
 def signers(world):
@@ -209,6 +213,7 @@ def test_another_moas_closures_do_not_exist_for_a_moa_user(chain, world, signers
     assert world.client.get("/api/period-closures?fiscal_year=2024", headers=world.focal.headers).get_json() == []
 
 
+@pytest.mark.both_backends
 def test_a_snapshot_and_its_signatures_are_append_only_in_the_database(app, chain, world, signers):
     first_quarter(chain)
     close(world, signers)
@@ -222,9 +227,9 @@ def test_a_snapshot_and_its_signatures_are_append_only_in_the_database(app, chai
 
 
 def test_postings_racing_the_closing_signature_are_either_in_the_snapshot_or_refused(pg_app, pg_world):
-    from tests.support import Chain, race
+    from tests.support import Chain, built_once, race
 
-    chain = Chain(pg_world)
+    chain = built_once(pg_world, "chain", Chain)  # the suite's chain, built once
     allotment = chain.allot("1000000.00", quarter=1)["id"]
     officer = pg_world.person("mssd.budget", "budget_officer", org="MSSD")
     accountant = pg_world.person("mssd.accountant", "chief_accountant", org="MSSD")
@@ -250,6 +255,7 @@ def test_postings_racing_the_closing_signature_are_either_in_the_snapshot_or_ref
     assert chain.get(f"/api/allotments/{allotment}")["obligated"] == f"{1000 * accepted}.00"
 
 
+@pytest.mark.both_backends
 def test_the_database_itself_refuses_raw_sql_postings_dated_in_a_closed_quarter(app, chain, world, signers):
     from datetime import UTC, date, datetime
 

@@ -13,7 +13,11 @@ import pytest
 from services import users
 from services.money_chain import read_money_chain
 from tests.api.test_audit_api import audit
-from tests.support import Chain, certify_ors, enact_proposal, race
+from tests.support import Chain, built_once, certify_ors, enact_proposal, race
+
+#: What these tests check is the services' (the database's own refusals: tests marked ``both_backends``,
+#: tests/integration/test_budget_limits.py): one backend (tests/conftest.py, ``pytest_generate_tests``).
+pytestmark = pytest.mark.one_backend
 
 BASIS = {"reason": "Realigned to priority programs", "legal_basis": "BAA No. 35 s. 2025, sec. 62"}
 
@@ -34,8 +38,9 @@ def second_program_budget(chain, approved="1000000.00", budget="1000000.00", **p
 
 @pytest.fixture
 def roomy(world):
-    """A chain whose PPA's budget (PHP 6,000,000) is above its appropriation (PHP 5,000,000)."""
-    return Chain(world, budget="6000000.00")
+    """A chain whose PPA's budget (PHP 6,000,000) is above its appropriation
+    (PHP 5,000,000), built once (``built_once``)."""
+    return built_once(world, "roomy_chain", lambda world: Chain(world, budget="6000000.00"))
 
 
 def test_an_augmentation_raises_the_adjusted_appropriation_and_allotments_may_draw_on_it(roomy):
@@ -375,7 +380,7 @@ def test_by_quarter_shows_adjustments_and_transfers_in_their_own_columns(chain):
 
 
 def test_racing_releases_transfers_and_sub_allotments_on_postgresql_land_exactly_what_fits(pg_app, pg_world):
-    chain = Chain(pg_world)
+    chain = built_once(pg_world, "chain", Chain)  # the suite's chain, built once
     other = second_program_budget(chain, approved="500000.00", budget="1000000.00")
     giver = chain.allot("4000000.00")["id"]  # 1,000,000.00 of the appropriation left to allot or transfer
     pg_world.org("MTIT")

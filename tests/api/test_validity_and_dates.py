@@ -8,11 +8,16 @@ from __future__ import annotations
 from decimal import Decimal
 from io import BytesIO
 
+import pytest
 from openpyxl import load_workbook
 
 from services.money_chain import read_money_chain
 from services.users import get_user
 from tests.support import Chain, enact_proposal
+
+#: What these tests check is the services' (the database's own refusals: tests marked ``both_backends``,
+#: tests/integration/test_budget_limits.py): one backend (tests/conftest.py, ``pytest_generate_tests``).
+pytestmark = pytest.mark.one_backend
 
 
 def test_an_allotment_takes_its_quarter_from_its_release_date(chain):
@@ -54,8 +59,7 @@ def test_a_dv_dated_before_its_ors_is_refused_naming_both_dates(chain):
     assert chain.get(f"/api/obligations/{obligation['id']}")["disbursed"] == "0.00"
 
 
-def test_an_ors_of_the_next_year_within_validity_counts_in_that_years_quarter_never_in_this_years_q1(app, world):
-    chain = Chain(world)
+def test_an_ors_of_the_next_year_within_validity_counts_in_that_years_quarter_never_in_this_years_q1(app, chain, world):
     allotment = chain.allot("1000000.00")  # FY2025 MOOE (operations): obligated until 2026-12-31
     this_year = chain.obligate(allotment["id"], "100000.00", day="2025-03-10")
     next_year = chain.obligate(allotment["id"], "250000.00", day="2026-02-16")

@@ -15,6 +15,10 @@ from db import db
 from tests.api.test_audit_api import audit
 from tests.api.test_period_closures import reopen, sign
 
+#: What these tests check is the services' (the database's own refusals: tests marked ``both_backends``,
+#: tests/integration/test_budget_limits.py): one backend (tests/conftest.py, ``pytest_generate_tests``).
+pytestmark = pytest.mark.one_backend
+
 
 @pytest.fixture
 def signers(world):
@@ -55,6 +59,7 @@ def a_year_of_mssd(chain):
     return operations, ors, administration, office_ors
 
 
+@pytest.mark.both_backends
 def test_closing_q4_carries_continuing_appropriations_and_unpaid_obligations_into_the_next_year(
         app, chain, world, signers):
     operations, ors, administration, office_ors = a_year_of_mssd(chain)
