@@ -56,9 +56,10 @@ def fire_transition(user: User, ppa_id: int, trigger: str, *, comment: str | Non
         ppa = get_ppa_or_raise(user, ppa_id, for_update=True)
         check_if_match(if_match, ppa.etag)
         outcome = workflows.fire(user, PPA, ppa, trigger, comment=comment)
-        notifications.notify_stage_change(session, ppa, user, outcome.trigger, outcome.source, outcome.dest,
-                                          outcome.comment)
-        alerts.resolve_overdue_for(session, ppa.id)  # it moved on: not overdue any more
+        if outcome.moved:  # a sign-off short of the K-th keeps the PPA where it is (docs/design.md §6)
+            notifications.notify_stage_change(session, ppa, user, outcome.trigger, outcome.source, outcome.dest,
+                                              outcome.comment)
+            alerts.resolve_overdue_for(session, ppa.id)  # it moved on: not overdue any more
     return ppa
 
 
