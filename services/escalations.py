@@ -83,14 +83,16 @@ def escalate_overdue_stages(day: date | None = None) -> dict[str, Any]:
     nobody twice (one notification per recipient, PPA, stage and escalation day).
 
     Returns:
-        ``{"day", "escalated", "notifications", "fired", "errors"}``.
+        ``{"day", "overdue", "notifications", "fired", "errors"}``: PPAs past
+        their escalation day (escalated now or before), notifications sent
+        now, triggers fired now, PPAs that failed.
     """
     from services.approvals import PPA  # the PPA record kind registers with the approvals service
 
     runtime = get_runtime()
     day = day or calendar.today()
     stages = {s.name: s for s in runtime.rules.approval.machine.states.values() if s.escalate is not None}
-    result = {"day": day.isoformat(), "escalated": 0, "notifications": 0, "fired": 0, "errors": 0}
+    result = {"day": day.isoformat(), "overdue": 0, "notifications": 0, "fired": 0, "errors": 0}
     if not stages:
         return result
     with transaction() as session:
@@ -110,7 +112,7 @@ def escalate_overdue_stages(day: date | None = None) -> dict[str, Any]:
                     continue
                 rule = stages[stage].escalate
                 result["notifications"] += _notify(session, ppa, stages[stage], when)
-                result["escalated"] += 1
+                result["overdue"] += 1
                 if rule.then:
                     system = system_user(session)
                     comment = (f"escalated: {stages[stage].label} was left {rule.after_business_days} business "

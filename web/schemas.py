@@ -199,7 +199,7 @@ class SignOffProgressSchema(Reply):
     required = fields.Integer(metadata={"description": "sign-offs needed to move on"})
     signed = fields.Function(lambda p: [{"signed_for": a, "by": b} for a, b in p.signed],
                              metadata={"type": "array", "items": {"type": "object", "properties": {
-                                 "signed_for": {"type": "string"}, "by": {"type": ["string", "null"]}}}})
+                                 "signed_for": {"type": "string"}, "by": {"type": "string", "nullable": True}}}})
     awaiting = fields.List(fields.String(), metadata={"description": "listed agencies or roles not signed yet"})
 
 

@@ -100,9 +100,10 @@ def test_a_gad_endorsement_left_fifteen_business_days_escalates_once_and_is_deem
     assert shown["escalates_on"] == "2025-06-30" and shown["then"] == "approve"
     assert shown["message"] == ("BWC gender and development endorsement escalated on 2025-06-30 (after 15 business "
                                 "days): gad_endorser and technical_reviewer notified, then approve fires by itself")
-    assert (early["escalated"], early["fired"]) == (0, 0)
-    assert (due["escalated"], due["fired"], due["errors"]) == (2, 1, 0)  # MPW's (no `then`) and BWC's
-    assert (again["notifications"], again["fired"]) == (0, 0)
+    # MPW's endorsement escalates after 10 business days (23 June), without `then`: a notice only.
+    assert (early["overdue"], early["notifications"], early["fired"]) == (1, 1, 0)
+    assert (due["overdue"], due["notifications"], due["fired"], due["errors"]) == (2, 2, 1, 0)
+    assert (again["overdue"], again["notifications"], again["fired"]) == (1, 0, 0)  # nobody is told twice
     assert all(any(n["subject"] == f"[ppaflow] Escalated: BWC gender and development endorsement of PPA {ppa}"
                    for n in inbox) for inbox in inboxes)
     assert world.get(ppa, world.focal)["approval_status"] == "budget_review"
