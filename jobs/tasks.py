@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from services import notifications, reports, sweeps
+from services import escalations, notifications, reports, sweeps
 
 
 def sync_tracked_ppas() -> dict[str, Any]:
@@ -32,6 +32,16 @@ def send_approval_deadline_reminders(today: str | None = None) -> dict[str, Any]
         today: ISO date to act as (default: today in the schedule's time zone).
     """
     return notifications.send_deadline_reminders(date.fromisoformat(today) if today else None)
+
+
+def escalate_overdue_stages(today: str | None = None) -> dict[str, Any]:
+    """Daily: escalate PPAs left in an escalating stage too long (notify,
+    and fire the stage's ``then`` trigger if declared; docs/design.md §6).
+
+    Args:
+        today: ISO date to act as (default: today in the schedule's time zone).
+    """
+    return escalations.escalate_overdue_stages(date.fromisoformat(today) if today else None)
 
 
 def deliver_notifications() -> dict[str, Any]:

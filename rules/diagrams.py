@@ -85,9 +85,24 @@ def render(rules: RuleSet, fmt: str, workflow: str | None = None) -> tuple[str, 
 
 def edge_label(transition: Transition) -> str:
     """``trigger [role, role]``, or the bare trigger when no role is named
-    (work item statuses)."""
+    (work item statuses); a conditional route adds its guard:
+    ``approve [technical_reviewer] [when sector = infrastructure]``."""
     roles = f" [{', '.join(transition.roles)}]" if transition.roles else ""
-    return f"{transition.trigger}{roles}"
+    guard = f" [when {transition.when.describe()}]" if transition.when is not None else ""
+    return f"{transition.trigger}{roles}{guard}"
+
+
+def stage_notes(state) -> list[str]:
+    """What a stage adds in words: ``sign-off: 2 of BPDA, MPW, MFBM, MILG``,
+    ``escalates after 15 business days to ...``."""
+    notes = []
+    if getattr(state, "sign_off", None) is not None:
+        notes.append(f"sign-off: {state.sign_off.required} of {', '.join(state.sign_off.of)}")
+    if getattr(state, "escalate", None) is not None:
+        rule = state.escalate
+        then = f", then {rule.then}" if rule.then else ""
+        notes.append(f"escalates after {rule.after_business_days} business days to {', '.join(rule.notify)}{then}")
+    return notes
 
 
 _MERMAID_ENTITIES = str.maketrans({"#": "#35;", '"': "#quot;", ";": "#59;"})
@@ -112,8 +127,9 @@ def mermaid(rules: RuleSet, workflow: str = PPA_WORKFLOW, *, current: str | None
     """A mermaid ``stateDiagram-v2`` of the machine ``workflow`` of ``rules``.
 
     One ``state "Label" as name`` per stage, ``[*] --> initial``, one line
-    ``source --> dest : trigger [roles]`` per transition (in file order) and
-    ``final --> [*]`` per final stage.
+    ``source --> dest : trigger [roles]`` per transition (in file order; a
+    conditional route ends ``[when <condition>]``), ``final --> [*]`` per
+    final stage, and a note on each n-of-m sign-off or escalating stage.
 
     With ``current`` and/or ``path`` (a record's stage now and the stages it
     went through, oldest first, as its history says; docs/design.md §11) the
@@ -130,8 +146,11 @@ def mermaid(rules: RuleSet, workflow: str = PPA_WORKFLOW, *, current: str | None
     lines = ["stateDiagram-v2", f"    %% {workflow}, rule set {rules.hash[:12]}"]
     lines += [f'    state "{_mermaid_text(state.label)}" as {state.name}' for state in machine.states.values()]
     lines.append(f"    [*] --> {machine.initial}")
-    lines += [f"    {t.source} --> {t.dest} : {edge_label(t)}" for t in machine.transitions]
+    lines += [f"    {t.source} --> {t.dest} : {_mermaid_text(edge_label(t))}" for t in machine.transitions]
     lines += [f"    {state.name} --> [*]" for state in machine.states.values() if state.final]
+    for state in machine.states.values():
+        for note in stage_notes(state):
+            lines.append(f"    note right of {state.name} : {_mermaid_text(note)}")
     lines += highlights(machine, current=current, path=path)
     return "\n".join(lines) + "\n"
 
@@ -170,6 +189,17 @@ def performers(workflow: WorkflowRules, stage: str) -> tuple[str, ...]:
 def condition(trigger: str) -> str:
     """The condition of a gateway's flow: the ``decision`` variable names the trigger."""
     return f'decision == "{trigger}"'
+
+
+def route_condition(transition: Transition, routes: tuple[Transition, ...]) -> str:
+    """A flow's condition: the decision, and for a conditional route its
+    ``when`` over process variables named as the record's fields; the
+    unconditional route holds when none of the others does."""
+    text = condition(transition.trigger)
+    if transition.when is not None:
+        return f"{text} and ({transition.when.python()})"
+    others = [t.when.python() for t in routes if t.when is not None]
+    return text + "".join(f" and not ({other})" for other in others)
 
 
 def _el(parent: ET.Element, tag: str, ns: str = BPMN, **attrs: object) -> ET.Element:
@@ -215,9 +245,11 @@ def bpmn(rules: RuleSet, workflow: str = PPA_WORKFLOW) -> str:
         flows.append((f"Flow_{state.name}_decide", node[state.name], f"Gateway_{state.name}", None, None))
         for t in machine.transitions:
             if t.source == state.name:
-                flows.append((f"Flow_{state.name}_{t.trigger}", f"Gateway_{state.name}", node[t.dest],
+                routes = machine.routes(t.trigger, t.source)
+                flow_id = f"Flow_{state.name}_{t.trigger}" + (f"_{t.dest}" if len(routes) > 1 else "")
+                flows.append((flow_id, f"Gateway_{state.name}", node[t.dest],
                               edge_label(t) + (" (comment required)" if t.comment_required else ""),
-                              condition(t.trigger)))
+                              route_condition(t, routes)))
     incoming: dict[str, list[str]] = {}
     outgoing: dict[str, list[str]] = {}
     for flow_id, source, target, _, _ in flows:

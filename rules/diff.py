@@ -18,6 +18,7 @@ def _stages(rules: RuleSet) -> set[str]:
 
 def _transitions(rules: RuleSet) -> set[str]:
     return {f"{name}: {t.source} --{t.trigger}--> {t.dest} [{', '.join(t.roles)}]"
+            + (f" when {t.when.describe()}" if t.when is not None else "")
             for name, workflow in rules.workflows.items() for t in workflow.machine.transitions}
 
 
@@ -38,7 +39,8 @@ class RuleSetDiff:
         old_hash, new_hash: the two sets' hashes.
         added, removed: part (``PARTS``) -> its items the new set adds or
             lacks, sorted. A stage is ``workflow: stage``; a transition
-            ``workflow: source --trigger--> dest [roles]`` (so a transition
+            ``workflow: source --trigger--> dest [roles]``, plus ``when <condition>``
+            for a conditional route (so a transition
             whose destination or roles changed is removed and added); a
             role or a WBS template is its name; a non-working day of the
             calendar files ``2027-05-16 Eid'l Adha (national_regular)`` (a

@@ -6,15 +6,21 @@ effects) and the work item status file (no people).
 
 from __future__ import annotations
 
+import re
 from collections import deque
+from decimal import Decimal, InvalidOperation
 from collections.abc import Container
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import pairwise
 
 from ruamel.yaml.comments import CommentedMap
 
-from rules.model import MachineRules, State, Transition, frozen_map
+from rules.model import Escalation, MachineRules, SignOff, State, Transition, frozen_map
 from rules.reading import FileReader, Item, did_you_mean
+from workflow.conditions import COMBINATORS, FIELDS, OPERATORS, Combine, Compare, Condition
+
+#: An organization code in a sign-off list (``MPW``, ``BWC``, ``BPDA``).
+ORGANIZATION_CODE = re.compile(r"[A-Z][A-Z0-9-]{1,19}")
 
 
 @dataclass
@@ -24,6 +30,8 @@ class StateSpec:
     state: State
     line: int
     declares_reviewers: bool = False  # even if some were unknown (no cascade of errors)
+    sign_off_item: Item | None = None  # checked against the transitions once they are read
+    escalate_item: Item | None = None
 
 
 @dataclass
@@ -39,6 +47,7 @@ class TransitionSpec:
     comment_required: bool
     effects: list[Item]
     line: int
+    when: Condition | None = None
 
 
 def read_states(
@@ -51,7 +60,7 @@ def read_states(
     statuses) only ``label`` and ``final``.
     """
     states: dict[str, StateSpec] = {}
-    optional = ["label", "final"] + (["reviewers", "due_in_days"] if people else [])
+    optional = ["label", "final"] + (["reviewers", "due_in_days", "sign_off", "escalate"] if people else [])
     for key, value, key_line in r.mapping(item, where):
         name = r.name(Item(key, key_line), f"{where} name")
         if name is None:
@@ -76,15 +85,18 @@ def read_states(
                   reviewers=tuple(reviewers), due_in_days=due),
             key_line,
             declares_reviewers="reviewers" in f,
+            sign_off_item=f.get("sign_off"),
+            escalate_item=f.get("escalate"),
         )
     return states
 
 
-def read_transitions(r: FileReader, item: Item, *, people: bool) -> list[TransitionSpec]:
+def read_transitions(r: FileReader, item: Item, *, people: bool, workflow: str = "") -> list[TransitionSpec]:
     """The transition entries of ``item`` (a list); with ``people`` each may
-    name ``roles``, ``comment_required`` and ``effects``."""
+    name ``roles``, ``comment_required``, ``effects`` and ``when`` (a
+    condition on the fields ``workflow`` declares, ``read_condition``)."""
     specs = []
-    optional = ["roles", "comment_required", "effects"] if people else []
+    optional = ["roles", "comment_required", "effects", "when"] if people else []
     for element in r.sequence(item, "transitions"):
         f = r.fields(element, "transition", required=["trigger", "source", "dest"], optional=optional)
         if f is None:
@@ -97,9 +109,201 @@ def read_transitions(r: FileReader, item: Item, *, people: bool) -> list[Transit
         roles = r.names(f["roles"], f"{trigger}.roles") if "roles" in f else []
         comment = bool(r.boolean(f["comment_required"], f"{trigger}.comment_required")) if "comment_required" in f else False
         effects = r.names(f["effects"], f"{trigger}.effects") if "effects" in f else []
+        when = read_condition(r, f["when"], f"transition {trigger}: when", workflow) if "when" in f else None
+        if "when" in f and when is None:  # reported; a condition that never holds keeps the graph checks quiet
+            when = Combine("any", ())
         specs.append(TransitionSpec(trigger, sources, Item(dest_name, f["dest"].line), roles, "roles" in f,
-                                     comment, effects, element.line))
+                                     comment, effects, element.line, when))
     return specs
+
+
+def read_condition(r: FileReader, item: Item, where: str, workflow: str) -> Condition | None:
+    """A ``when:`` condition: a mapping of ``field: {op: value}`` entries
+    (all must hold), or ``all: [...]`` / ``any: [...]`` of such mappings.
+    Fields are those ``workflow`` declares (``workflow.conditions.FIELDS``);
+    money values are quoted decimal strings, compared as ``Decimal``."""
+    known = FIELDS.get(workflow, {})
+    if not known:
+        r.error(item.line, f"{where}: workflow {workflow!r} declares no fields a condition may name")
+        return None
+    if not isinstance(item.value, CommentedMap) or not item.value:
+        r.error(item.line, f"{where}: expected a mapping such as {{budget_allocation: {{gt: \"50000000.00\"}}}}, "
+                           f"or all:/any: with a list of them")
+        return None
+    parts: list[Condition] = []
+    ok = True
+    for key, value, key_line in r.entries(item):
+        if key in COMBINATORS:
+            items = []
+            for element in r.sequence(value, f"{where}.{key}"):
+                part = read_condition(r, element, f"{where}.{key}", workflow)
+                ok = ok and part is not None
+                items.append(part)
+            if not items:
+                r.error(key_line, f"{where}.{key}: name at least one condition")
+                ok = False
+            elif ok:
+                parts.append(Combine(key, tuple(items)))
+            continue
+        if key not in known:
+            r.error(key_line, f"{where}: unknown field {key!r} (conditions of {workflow} may name: "
+                              f"{', '.join(known)}){did_you_mean(key, known)}")
+            ok = False
+            continue
+        compare = _read_compare(r, key, known[key], value, f"{where}.{key}")
+        ok = ok and compare is not None
+        parts.extend(compare or ())
+    if not ok:
+        return None
+    return parts[0] if len(parts) == 1 else Combine("all", tuple(parts))
+
+
+def _read_compare(r: FileReader, name: str, kind: str, item: Item, where: str) -> list[Compare] | None:
+    """``{op: value, ...}`` on one field: one ``Compare`` per operator."""
+    if not isinstance(item.value, CommentedMap) or not item.value:
+        r.error(item.line, f"{where}: expected a mapping of operator to value, e.g. {{eq: ...}} "
+                           f"(operators: {', '.join(OPERATORS)})")
+        return None
+    out, ok = [], True
+    for op, value, line in r.entries(item):
+        if op not in OPERATORS:
+            r.error(line, f"{where}: unknown operator {op!r} (operators: {', '.join(OPERATORS)})"
+                          f"{did_you_mean(op, OPERATORS)}")
+            ok = False
+            continue
+        if op in ("gt", "ge", "lt", "le") and kind in ("text", "boolean"):
+            r.error(line, f"{where}: {op} compares numbers; {name} is {kind} (use eq, ne or in)")
+            ok = False
+            continue
+        if op == "in":
+            values = [_read_value(r, element, kind, f"{where}.in") for element in r.sequence(value, f"{where}.in")]
+            if any(v is None for v in values) or not values:
+                if not values and isinstance(value.value, list):
+                    r.error(line, f"{where}.in: list at least one value")
+                ok = False
+                continue
+            out.append(Compare(name, op, tuple(values)))
+            continue
+        single = _read_value(r, value, kind, f"{where}.{op}")
+        if single is None:
+            ok = False
+            continue
+        out.append(Compare(name, op, single))
+    return out if ok else None
+
+
+def _read_value(r: FileReader, item: Item, kind: str, where: str):
+    """One value of a field of ``kind``; ``None`` (after an error) when it does not fit."""
+    value = item.value
+    if kind == "money":
+        if isinstance(value, float) or isinstance(value, bool) or not isinstance(value, (str, int)):
+            r.error(item.line, f"{where}: write money as a quoted amount, e.g. \"50000000.00\" "
+                               f"(got {describe_value(value)})")
+            return None
+        try:
+            amount = Decimal(str(value).replace(",", ""))
+        except InvalidOperation:
+            amount = None
+        if amount is None or not amount.is_finite() or amount.as_tuple().exponent < -2:
+            r.error(item.line, f"{where}: {value!r} is not an amount in pesos with at most 2 decimals")
+            return None
+        return amount
+    if kind == "integer":
+        return r.integer(item, where)
+    if kind == "boolean":
+        return r.boolean(item, where)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        value = str(value)
+    return r.text(Item(value, item.line), where)
+
+
+def describe_value(value) -> str:
+    """A YAML value's type in words (``rules.reading.describe``)."""
+    from rules.reading import describe
+    return describe(value)
+
+
+def read_stage_extras(r: FileReader, states: dict[str, StateSpec], specs: list[TransitionSpec],
+                      known_roles: Container[str]) -> None:
+    """Read each stage's ``sign_off`` and ``escalate`` (they name the
+    stage's triggers, known once the transitions are read) into its ``State``."""
+    triggers_from: dict[str, set[str]] = {}
+    for spec in specs:
+        for source in spec.sources:
+            triggers_from.setdefault(source.value, set()).add(spec.trigger)
+    for name, spec in states.items():
+        own = triggers_from.get(name, set())
+        sign_off = _read_sign_off(r, spec.sign_off_item, name, own, known_roles) if spec.sign_off_item else None
+        escalate = _read_escalate(r, spec.escalate_item, name, own, known_roles) if spec.escalate_item else None
+        if sign_off is not None or escalate is not None:
+            spec.state = replace(spec.state, sign_off=sign_off, escalate=escalate)
+
+
+def _read_sign_off(r: FileReader, item: Item, stage: str, triggers: set[str],
+                   known_roles: Container[str]) -> SignOff | None:
+    where = f"stage {stage}: sign_off"
+    f = r.fields(item, where, required=["required", "of"], optional=["trigger"])
+    if f is None or "of" not in f or "required" not in f:
+        return None
+    entries = r.sequence(f["of"], f"{where}.of")
+    of, roles, ok = [], [], True
+    for entry in entries:
+        value = entry.value
+        if not isinstance(value, str) or not value.strip():
+            r.error(entry.line, f"{where}.of: expected an organization code (MPW) or a role, got {describe_value(value)}")
+            ok = False
+        elif value in of:
+            r.error(entry.line, f"{where}.of: {value!r} is listed twice")
+            ok = False
+        elif value in known_roles:
+            of.append(value)
+            roles.append(value)
+        elif ORGANIZATION_CODE.fullmatch(value):
+            of.append(value)
+        else:
+            r.error(entry.line, f"{where}.of: {value!r} is neither a role nor an organization code (capitals, "
+                                f"e.g. MPW){did_you_mean(value, known_roles)}")
+            ok = False
+    required = r.integer(f["required"], f"{where}.required", minimum=1)
+    if required is not None and ok and required > len(of):
+        r.error(f["required"].line, f"{where}: required {required} is more than the {len(of)} listed "
+                                    f"({', '.join(of)}); the stage could never advance")
+        ok = False
+    trigger = r.name(f["trigger"], f"{where}.trigger") if "trigger" in f else "approve"
+    if trigger is not None and trigger not in triggers:
+        r.error((f.get("trigger") or item).line,
+                f"{where}: no transition {trigger!r} leaves {stage!r}{did_you_mean(trigger, triggers)}")
+        ok = False
+    if not ok or required is None or trigger is None:
+        return None
+    return SignOff(required=required, of=tuple(of), roles=tuple(roles), trigger=trigger)
+
+
+def _read_escalate(r: FileReader, item: Item, stage: str, triggers: set[str],
+                   known_roles: Container[str]) -> Escalation | None:
+    where = f"stage {stage}: escalate"
+    f = r.fields(item, where, required=["after_business_days", "notify"], optional=["then"])
+    if f is None or "after_business_days" not in f or "notify" not in f:
+        return None
+    days = r.integer(f["after_business_days"], f"{where}.after_business_days", minimum=1, maximum=365)
+    notify, ok = [], True
+    for role in r.names(f["notify"], f"{where}.notify"):
+        if role.value not in known_roles:
+            r.error(role.line, f"{where}.notify: unknown role {role.value!r}{did_you_mean(role.value, known_roles)}")
+            ok = False
+        else:
+            notify.append(role.value)
+    if ok and not notify:
+        r.error(f["notify"].line, f"{where}.notify: name at least one role")
+        ok = False
+    then = r.name(f["then"], f"{where}.then") if "then" in f else None
+    if then is not None and then not in triggers:
+        r.error(f["then"].line, f"{where}.then: no transition {then!r} leaves {stage!r}"
+                                f"{did_you_mean(then, triggers)}")
+        ok = False
+    if not ok or days is None or ("then" in f and then is None):
+        return None
+    return Escalation(after_business_days=days, notify=tuple(notify), then=then)
 
 
 def build_machine(
@@ -124,6 +328,7 @@ def build_machine(
     """
     transitions: list[Transition] = []
     seen: dict[tuple[str, str], int] = {}
+    seen_when: dict[tuple[str, str], Condition | None] = {}
     for spec in specs:
         if spec.dest.value not in states:
             r.error(spec.dest.line, f"transition {spec.trigger}: unknown {noun} {spec.dest.value!r} in dest"
@@ -155,11 +360,14 @@ def build_machine(
                 r.error(source.line, f"transition {spec.trigger}: exits {source.value!r}, which is final")
                 continue
             key = (spec.trigger, source.value)
-            if key in seen:
+            if key in seen and seen_when.get(key) is None:
                 r.error(source.line, f"transition {spec.trigger} from {source.value!r} is declared twice "
-                                     f"(first on line {seen[key]})")
+                                     f"(first on line {seen[key]})" + (
+                                         "; a conditional route (when) must come before the route taken "
+                                         "otherwise" if spec.when is not None else ""))
                 continue
             seen[key] = source.line
+            seen_when[key] = spec.when
             allowed_roles = tuple(roles)
             if known_roles is not None and not spec.roles_given:
                 allowed_roles = state.state.reviewers
@@ -168,8 +376,12 @@ def build_machine(
                                          f"{source.value!r} has no reviewers")
             transitions.append(Transition(
                 trigger=spec.trigger, source=source.value, dest=spec.dest.value, roles=allowed_roles,
-                comment_required=spec.comment_required, effects=tuple(effects),
+                comment_required=spec.comment_required, effects=tuple(effects), when=spec.when,
             ))
+    for key, when in seen_when.items():
+        if when is not None:
+            r.error(seen[key], f"transition {key[0]} from {key[1]!r} has only conditional routes; add one "
+                               f"without when after them, taken when no condition holds")
     if initial is None:
         return None
     if initial.value not in states:
@@ -207,7 +419,9 @@ def read_machine(r: FileReader, f: dict[str, Item], name: str, *, noun: str, peo
     states_key, initial_key = f"{'stages' if noun == 'stage' else 'statuses'}", f"initial_{noun}"
     states = read_states(r, f[states_key], states_key, noun=noun, people=people, known_roles=known_roles or {}) \
         if states_key in f else {}
-    specs = read_transitions(r, f["transitions"], people=people) if "transitions" in f else []
+    specs = read_transitions(r, f["transitions"], people=people, workflow=name) if "transitions" in f else []
+    if people:
+        read_stage_extras(r, states, specs, known_roles or {})
     initial = None
     if initial_key in f:
         value = r.name(f[initial_key], initial_key)

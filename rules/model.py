@@ -14,12 +14,58 @@ from decimal import Decimal
 from types import MappingProxyType
 
 from workflow.calendar import Calendar
+from workflow.conditions import Condition
 from workflow.validity import ValidityRules
 
 
 def frozen_map(data: Mapping) -> Mapping:
     """A read-only view of ``data`` (insertion order kept)."""
     return MappingProxyType(dict(data))
+
+
+@dataclass(frozen=True)
+class SignOff:
+    """An n-of-m sign-off stage (``sign_off:`` of a stage; docs/design.md §6).
+
+    The stage's ``trigger`` (``approve``) is a sign-off: each one is recorded
+    as a history row that keeps the record in the stage, naming whom it was
+    signed for; the ``required``-th moves it on. One sign-off per listed
+    agency (organization code) or role.
+
+    Attributes:
+        required: sign-offs needed (K), 1 <= K <= len(of).
+        of: the listed agencies' organization codes (``MPW``) and/or roles.
+        roles: those entries of ``of`` that are roles (the signer signs for
+            the role they sign in); the others are organization codes (the
+            signer signs for their own organization).
+        trigger: the trigger that signs off.
+    """
+
+    required: int
+    of: tuple[str, ...]
+    roles: tuple[str, ...] = ()
+    trigger: str = "approve"
+
+    def signs_for(self, organization: str | None, role: str | None) -> str | None:
+        """What a signer of ``organization`` signing as ``role`` signs for:
+        the role when it is listed, else the organization when listed, else ``None``."""
+        if role is not None and role in self.roles:
+            return role
+        if organization is not None and organization in self.of and organization not in self.roles:
+            return organization
+        return None
+
+
+@dataclass(frozen=True)
+class Escalation:
+    """What happens to a record left in a stage too long (``escalate:``;
+    docs/design.md §6): after ``after_business_days`` business days the
+    holders of the ``notify`` roles are told, once per stay; with ``then``
+    the trigger fires by itself, recorded as by the system."""
+
+    after_business_days: int
+    notify: tuple[str, ...]
+    then: str | None = None
 
 
 @dataclass(frozen=True)
@@ -34,6 +80,8 @@ class State:
             stages only); transitions from the stage that name no roles use them.
         due_in_days: days a record may stay in this stage before it is overdue
             (workflow stages only; docs/design.md §3, §7).
+        sign_off: an n-of-m sign-off stage (``SignOff``), else ``None``.
+        escalate: what happens when a record stays too long (``Escalation``).
     """
 
     name: str
@@ -41,6 +89,8 @@ class State:
     final: bool = False
     reviewers: tuple[str, ...] = ()
     due_in_days: int | None = None
+    sign_off: SignOff | None = None
+    escalate: Escalation | None = None
 
 
 @dataclass(frozen=True)
@@ -55,6 +105,10 @@ class Transition:
             the source stage's reviewers when the file names none).
         comment_required: firing it needs a non-empty comment.
         effects: side effects to run in the same transaction, by registry name.
+        when: the condition on the record's fields under which this edge is
+            the one taken (``workflow.conditions``); several edges may share a
+            (trigger, source) when all but the last have one: the first whose
+            condition holds is taken, else the last (docs/design.md §6).
     """
 
     trigger: str
@@ -63,6 +117,7 @@ class Transition:
     roles: tuple[str, ...] = ()
     comment_required: bool = False
     effects: tuple[str, ...] = ()
+    when: Condition | None = None
 
 
 @dataclass(frozen=True)
@@ -73,7 +128,8 @@ class MachineRules:
         name: workflow name, e.g. ``ppa_approval``.
         initial: state new records start in.
         states: state name -> ``State``, in file order.
-        transitions: every edge, one per (trigger, source).
+        transitions: every edge; one per (trigger, source), or several
+            chosen between by their ``when`` conditions.
     """
 
     name: str
@@ -86,12 +142,19 @@ class MachineRules:
         """Every trigger name, in file order, without repeats."""
         return tuple(dict.fromkeys(t.trigger for t in self.transitions))
 
-    def transition_from(self, trigger: str, source: str) -> Transition | None:
-        """The edge ``trigger`` takes from ``source``, or ``None``."""
-        for t in self.transitions:
-            if t.trigger == trigger and t.source == source:
+    def transition_from(self, trigger: str, source: str, facts=None) -> Transition | None:
+        """The edge ``trigger`` takes from ``source`` for a record with the
+        field values ``facts`` (the first whose ``when`` holds, else the
+        unconditional one), or ``None``. Without ``facts`` no condition holds."""
+        for t in self.routes(trigger, source):
+            if t.when is None or (facts is not None and t.when.holds(facts)):
                 return t
         return None
+
+    def routes(self, trigger: str, source: str) -> tuple[Transition, ...]:
+        """Every edge of ``trigger`` from ``source``, in file order (the
+        conditional ones first, the unconditional one last)."""
+        return tuple(t for t in self.transitions if t.trigger == trigger and t.source == source)
 
 
 #: The workflow PPAs follow (``workflows/approval.yaml``); other rule files

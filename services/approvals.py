@@ -57,9 +57,10 @@ def fire_transition(user: User, ppa_id: int, trigger: str, *, comment: str | Non
         check_if_match(if_match, ppa.etag)
         runtime = workflows.runtime_of(PPA, ppa)  # the set that decides (pinned: its own)
         outcome = workflows.fire(user, PPA, ppa, trigger, comment=comment)
-        notifications.notify_stage_change(session, ppa, user, outcome.trigger, outcome.source, outcome.dest,
-                                          outcome.comment, runtime)
-        alerts.resolve_overdue_for(session, ppa.id)  # it moved on: not overdue any more
+        if outcome.moved:  # a sign-off short of the K-th keeps the PPA where it is (docs/design.md §6)
+            notifications.notify_stage_change(session, ppa, user, outcome.trigger, outcome.source, outcome.dest,
+                                              outcome.comment, runtime)
+            alerts.resolve_overdue_for(session, ppa.id)  # it moved on: not overdue any more
     return ppa
 
 

@@ -35,11 +35,15 @@ from sqlalchemy import ColumnElement, and_, exists, false, func, or_, select
 
 from db import db
 from db.models import Alert, Delegation, Notification, Organization, Ppa, PpaTransition, User
+from rules.model import PPA_WORKFLOW, DutyRule, Transition
 from services import calendar, delegations
 from services.access import is_superuser, roles_in, visible_ppas, visible_rows
 from services.runtime import get_runtime, runtime_for
-from rules.model import DutyRule, Transition
+from workflow.conditions import FIELDS, facts_of
 from workflow.engine import Action, Actor, PastTransition
+
+#: The PPA columns conditional routes may name (``workflow.conditions.FIELDS``), besides the budget read anyway.
+FACT_COLUMNS = tuple(getattr(Ppa, name) for name in FIELDS[PPA_WORKFLOW] if name != "budget_allocation")
 
 REVIEW, RETURNED, DRAFT = "review", "returned", "draft"
 
@@ -161,9 +165,11 @@ def my_work(user: User, *, page: int = 1, page_size: int = 50) -> WorkPage:
     runtime = get_runtime()
     initial = runtime.rules.approval.machine.initial
     live = delegations.live_delegations(user)
+    own_code = user.organization.code if getattr(user, "organization", None) is not None else None
     rows = db.session.execute(
         select(Ppa.id, Ppa.title, Organization.code, Ppa.organization_id, Ppa.created_by_id, Ppa.approval_status,
-               Ppa.budget_allocation, Ppa.stage_entered_at, Ppa.rules_hash, func.count().over().label("total"))
+               Ppa.budget_allocation, Ppa.stage_entered_at, Ppa.rules_hash, *FACT_COLUMNS,
+               func.count().over().label("total"))
         .join(Organization, Organization.id == Ppa.organization_id)
         .where(work_condition(user, live)).order_by(Ppa.stage_entered_at, Ppa.id)
         .offset((page - 1) * page_size).limit(page_size)).all()
@@ -173,7 +179,8 @@ def my_work(user: User, *, page: int = 1, page_size: int = 50) -> WorkPage:
         for transition in db.session.execute(
                 select(PpaTransition.ppa_id, PpaTransition.actor_id, PpaTransition.trigger,
                        PpaTransition.from_stage, PpaTransition.to_stage, PpaTransition.comment,
-                       PpaTransition.delegated_by_id)
+                       PpaTransition.delegated_by_id, PpaTransition.signed_for, User.username)
+                .join(User, User.id == PpaTransition.actor_id)
                 .where(PpaTransition.ppa_id.in_(histories)).order_by(PpaTransition.id)):
             histories[transition.ppa_id].append(transition)
     today = calendar.today()
@@ -191,17 +198,19 @@ def my_work(user: User, *, page: int = 1, page_size: int = 50) -> WorkPage:
         if key not in dues:
             dues[key] = calendar.stage_due_date(row.approval_status, row.stage_entered_at, row.rules_hash)
         due = dues[key]
-        past = [PastTransition(h.actor_id, h.trigger, h.from_stage, h.to_stage, h.delegated_by_id) for h in history]
+        past = [PastTransition(h.actor_id, h.trigger, h.from_stage, h.to_stage, h.delegated_by_id, h.signed_for,
+                               h.username) for h in history]
         if row.organization_id not in actors:
             roles = roles_in(user, row.organization_id)
             actors[row.organization_id] = Actor(user.id, roles, user.roles - roles, delegations.counting_delegations(
-                user, row.organization_id, live))
+                user, row.organization_id, live), organization=own_code, username=user.username)
         entries.append(WorkEntry(
             ppa_id=row.id, title=row.title, moa=row.code, stage=row.approval_status, kind=kind,
             budget=row.budget_allocation, stage_entered_at=row.stage_entered_at, due=due,
             days_overdue=max(0, (today - due).days) if due else 0,
-            actions=tuple(runtime_for(row.rules_hash).approval.actions(row.approval_status, actors[row.organization_id], past,
-                                                 preparer_id=row.created_by_id)),
+            actions=tuple(runtime_for(row.rules_hash).approval.actions(
+                row.approval_status, actors[row.organization_id], past, preparer_id=row.created_by_id,
+                facts=facts_of(PPA_WORKFLOW, row))),
             last_comment=last.comment if last is not None else None))
     return WorkPage(entries, total, page, page_size)
 

@@ -41,6 +41,7 @@ from services.access import roles_in
 from services.delegations import signing_delegations
 from services.effects import EffectContext, run_effects
 from services.runtime import Runtime, get_runtime, runtime_for
+from workflow.conditions import facts_of
 from workflow.engine import Action, Actor, Outcome, PastTransition
 
 
@@ -63,7 +64,9 @@ class RecordHistory:
 
     def past(self, kind: RecordKind, record_id: int) -> list[PastTransition]:
         t = WorkflowTransition
-        query = (select(t.actor_id, t.trigger, t.from_stage, t.to_stage, t.delegated_by_id)
+        query = (select(t.actor_id, t.trigger, t.from_stage, t.to_stage, t.delegated_by_id, t.signed_for,
+                        User.username)
+                 .join(User, User.id == t.actor_id)
                  .where(t.record_type == kind.name, t.record_id == record_id, t.workflow == kind.workflow)
                  .order_by(t.id))
         return [PastTransition(*row) for row in db.session.execute(query)]
@@ -75,7 +78,7 @@ class RecordHistory:
             from_stage=outcome.source, to_stage=outcome.dest, actor_id=user.id, role=outcome.role,
             delegated_by_id=outcome.delegated_by,
             delegation_id=outcome.delegation.id if outcome.delegation else None, comment=outcome.comment,
-            rules_hash=rules_hash, organization_id=organization_id))
+            rules_hash=rules_hash, organization_id=organization_id, signed_for=outcome.signed_for))
 
     def rows(self, kind: RecordKind, record_id: int) -> list[WorkflowTransition]:
         t = WorkflowTransition
@@ -88,7 +91,9 @@ class PpaHistory:
 
     def past(self, kind: RecordKind, record_id: int) -> list[PastTransition]:
         t = PpaTransition
-        query = (select(t.actor_id, t.trigger, t.from_stage, t.to_stage, t.delegated_by_id)
+        query = (select(t.actor_id, t.trigger, t.from_stage, t.to_stage, t.delegated_by_id, t.signed_for,
+                        User.username)
+                 .join(User, User.id == t.actor_id)
                  .where(t.ppa_id == record_id).order_by(t.id))
         return [PastTransition(*row) for row in db.session.execute(query)]
 
@@ -98,7 +103,7 @@ class PpaHistory:
             ppa_id=row.id, actor_id=user.id, role=outcome.role, trigger=outcome.trigger,
             from_stage=outcome.source, to_stage=outcome.dest, comment=outcome.comment, rules_hash=rules_hash,
             delegated_by_id=outcome.delegated_by,
-            delegation_id=outcome.delegation.id if outcome.delegation else None))
+            delegation_id=outcome.delegation.id if outcome.delegation else None, signed_for=outcome.signed_for))
 
     def rows(self, kind: RecordKind, record_id: int) -> list[PpaTransition]:
         return list(db.session.scalars(
@@ -166,7 +171,15 @@ def actor_for(user: User, organization_id: int | None, *, lock: bool = False) ->
     (``services.delegations.signing_delegations``; ``lock`` on write paths)."""
     roles = roles_in(user, organization_id)
     active, lapsed = signing_delegations(user, organization_id, lock=lock)
-    return Actor(user_id=user.id, roles=roles, held_elsewhere=user.roles - roles, delegations=active, lapsed=lapsed)
+    organization = user.organization.code if getattr(user, "organization", None) is not None else None
+    return Actor(user_id=user.id, roles=roles, held_elsewhere=user.roles - roles, delegations=active, lapsed=lapsed,
+                 organization=organization, username=user.username)
+
+
+def facts(kind: RecordKind, row: Any) -> dict[str, Any]:
+    """The fields of ``row`` that conditions of ``kind``'s workflow may
+    name (``workflow.conditions.FIELDS``), for conditional routes."""
+    return facts_of(kind.workflow, row)
 
 
 def runtime_of(kind: RecordKind, row: Any) -> Runtime:
@@ -210,14 +223,33 @@ def fire(user: User, kind: RecordKind, row: Any, trigger: str, *, comment: str |
     organization_id = kind.organization_of(row)
     engine = runtime.workflow(kind.workflow)
     outcome = engine.fire(getattr(row, kind.state), trigger, actor_for(user, organization_id, lock=True),
-                          kind.history.past(kind, row.id), comment, preparer_id=kind.preparer_of(row))
+                          kind.history.past(kind, row.id), comment, preparer_id=kind.preparer_of(row),
+                          facts=facts(kind, row))
+    return _record(runtime, kind, row, user, outcome, organization_id)
+
+
+def _record(runtime: Runtime, kind: RecordKind, row: Any, user: User, outcome: Outcome,
+            organization_id: int | None) -> Outcome:
+    """Set the row's stage (and its pin), write the history row, run the effects."""
     set_stage(kind, row, outcome.dest, runtime)
-    if kind.on_move is not None:
+    if kind.on_move is not None and outcome.moved:
         kind.on_move(row, user, outcome)
     session = db.session
     kind.history.append(session, kind, row, user, outcome, runtime.rules.hash, organization_id)
     run_effects(kind.workflow, outcome.effects, EffectContext(session, row, user, outcome, runtime))
     return outcome
+
+
+def fire_by_system(system_user: User, kind: RecordKind, row: Any, trigger: str, comment: str) -> Outcome:
+    """Fire ``trigger`` on ``row`` by itself (an escalation's ``then``,
+    docs/design.md §6): no role or separation-of-duties check; the history
+    row names ``system_user`` (the ``system`` account) with the role
+    ``system``. In the caller's transaction, on the locked row; decided
+    with the set ``row`` is pinned to (docs/design.md §13)."""
+    runtime = runtime_of(kind, row)
+    engine = runtime.workflow(kind.workflow)
+    outcome = engine.fire_by_system(getattr(row, kind.state), trigger, comment, facts=facts(kind, row))
+    return _record(runtime, kind, row, system_user, outcome, kind.organization_of(row))
 
 
 def actions(user: User, kind: RecordKind, row: Any, *, stale: bool = False) -> list[Action]:
@@ -227,7 +259,7 @@ def actions(user: User, kind: RecordKind, row: Any, *, stale: bool = False) -> l
     organization_id = kind.organization_of(row)
     return runtime_of(kind, row).workflow(kind.workflow).actions(
         getattr(row, kind.state), actor_for(user, organization_id), kind.history.past(kind, row.id),
-        preparer_id=kind.preparer_of(row), stale=stale)
+        preparer_id=kind.preparer_of(row), stale=stale, facts=facts(kind, row))
 
 
 def history(kind: RecordKind, record_id: int) -> list:

@@ -124,6 +124,7 @@ PROBLEM_TITLES = {
     # delegations (services.delegations)
     "delegation_overlaps": "Overlapping delegation",
     "delegation_ended": "Delegation already ended",
+    "sign_off_duplicate": "Already signed off",
     # planning and scheduling (workflow.critical_path, workflow.optimiser)
     "dependency_cycle": "Dependencies form a cycle",
     "infeasible_constraints": "Constraints cannot all be met",

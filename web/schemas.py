@@ -184,7 +184,35 @@ class TransitionRequestSchema(Schema):
 class ReasonSchema(Reply):
     """Why an action is closed."""
 
-    code = fields.String(metadata={"description": "wrong_stage, role_missing, separation_of_duties, stale_version"})
+    code = fields.String(metadata={"description": "wrong_stage, role_missing, separation_of_duties, stale_version, "
+                                                  "sign_off_not_listed, sign_off_duplicate"})
+    message = fields.String()
+
+
+class SignOffSignatureSchema(Reply):
+    """One sign-off of an n-of-m stage."""
+
+    signed_for = fields.String(metadata={"description": "the agency (organization code) or role signed for"})
+    by = fields.String(allow_none=True, metadata={"description": "who signed"})
+
+
+class SignOffProgressSchema(Reply):
+    """Where an n-of-m sign-off stage stands (docs/design.md §6)."""
+
+    required = fields.Integer(metadata={"description": "sign-offs needed to move on"})
+    signed = fields.Function(lambda p: [{"signed_for": a, "by": b} for a, b in p.signed],
+                             metadata={"type": "array", "items": {"type": "object", "properties": {
+                                 "signed_for": {"type": "string"}, "by": {"type": "string", "nullable": True}}}})
+    awaiting = fields.List(fields.String(), metadata={"description": "listed agencies or roles not signed yet"})
+
+
+class EscalationSchema(Reply):
+    """When the PPA's current stage escalates (``escalate:`` of the stage)."""
+
+    after_business_days = fields.Integer()
+    escalates_on = fields.Date()
+    notify = fields.List(fields.String())
+    then = fields.String(allow_none=True, metadata={"description": "the trigger fired by itself, if any"})
     message = fields.String()
 
 
@@ -199,6 +227,10 @@ class ActionSchema(Reply):
     reasons = fields.List(fields.Nested(ReasonSchema))
     acting_for = fields.String(allow_none=True, metadata={
         "description": "the delegator you would sign for, when you may fire it only under a delegation"})
+    route = fields.String(allow_none=True, metadata={
+        "description": "why it leads to dest, when a condition on the PPA's fields chooses (when:)"})
+    sign_off = fields.Nested(SignOffProgressSchema, allow_none=True, metadata={
+        "description": "n-of-m sign-off stage: how many of the required so far, and who is still awaited"})
 
 
 class ActionsSchema(Reply):
@@ -208,6 +240,8 @@ class ActionsSchema(Reply):
     approval_status = fields.String()
     version = fields.Integer()
     actions = fields.List(fields.Nested(ActionSchema))
+    escalation = fields.Nested(EscalationSchema, allow_none=True, metadata={
+        "description": "when the current stage escalates (null: it does not)"})
 
 
 class SimulateActionsSchema(Schema):
@@ -232,6 +266,22 @@ class SimulatedActionsSchema(ActionsSchema):
     visible = fields.Boolean(metadata={"description": "false: the user may not see the PPA (no actions)"})
 
 
+def signed_in_words(step) -> str:
+    """A history step's signature in words: ``signed by ana as planning_officer``,
+    ``signed by ben for ana (delegation)``, ``... for MPW (sign-off)``, ``by the system``."""
+    actor = step.actor.username if step.actor is not None else "?"
+    if step.role == "system":
+        return "by the system (automatic)"
+    words = f"signed by {actor}"
+    if step.delegated_by is not None:
+        words += f" for {step.delegated_by.username} (delegation)"
+    else:
+        words += f" as {step.role}"
+    if getattr(step, "signed_for", None):
+        words += f", sign-off for {step.signed_for}"
+    return words
+
+
 class HistoryEntrySchema(Reply):
     """One approval transition."""
 
@@ -244,6 +294,10 @@ class HistoryEntrySchema(Reply):
     role = fields.String()
     delegated_by = fields.String(attribute="delegated_by.username", allow_none=True, metadata={
         "description": "the delegator, when the step was signed under a delegation of their role"})
+    signed_for = fields.String(allow_none=True, metadata={
+        "description": "in an n-of-m sign-off stage: the agency or role this sign-off counts for"})
+    signed = fields.Function(lambda h: signed_in_words(h), metadata={
+        "type": "string", "description": "who signed, in words: 'signed by X for Y (delegation)'"})
     comment = fields.String(allow_none=True)
     created_at = fields.DateTime()
     rules_hash = fields.String()

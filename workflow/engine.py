@@ -37,10 +37,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from rules.model import DutyRule, Transition, WorkflowRules
-from workflow.errors import RoleMissing, SeparationOfDuties, ValidationFailed
+from rules.model import DutyRule, SignOff, Transition, WorkflowRules
+from workflow.errors import Conflict, RoleMissing, SeparationOfDuties, ValidationFailed
 from workflow.machine import SharedMachine
 from workflow.text import is_blank, text_problem
+
+
+#: The role recorded on a step no person signed (an escalation's automatic transition).
+SYSTEM_ROLE = "system"
 
 
 @dataclass(frozen=True)
@@ -77,6 +81,9 @@ class Actor:
         lapsed: ``(role, why)`` for delegations of a role to the user that do
             not count now (expired, revoked, not yet started), named in a
             ``role_missing`` refusal.
+        organization: the code of the user's organization (``MPW``): what
+            they sign for in an n-of-m sign-off stage listing agencies.
+        username: for sign-off progress (who signed for whom).
     """
 
     user_id: int
@@ -84,6 +91,8 @@ class Actor:
     held_elsewhere: frozenset[str] = frozenset()
     delegations: tuple[Delegation, ...] = ()
     lapsed: tuple[tuple[str, str], ...] = ()
+    organization: str | None = None
+    username: str | None = None
 
 
 @dataclass(frozen=True)
@@ -94,6 +103,9 @@ class PastTransition:
         actor_id: who signed it.
         trigger, from_stage, to_stage: what it did.
         delegated_by: the delegator when it was signed under a delegation.
+        signed_for: in an n-of-m sign-off stage, the agency or role the
+            step signed off for (docs/design.md §6).
+        actor: the signer's username, when known (sign-off progress).
     """
 
     actor_id: int
@@ -101,6 +113,8 @@ class PastTransition:
     from_stage: str
     to_stage: str
     delegated_by: int | None = None
+    signed_for: str | None = None
+    actor: str | None = None
 
     @property
     def people(self) -> frozenset[int]:
@@ -131,6 +145,9 @@ class Action:
             ``role_missing``, ``separation_of_duties``, ``stale_version``.
         acting_for: the delegator's username when the actor would sign it
             under a delegation, else ``None``.
+        route: why it leads to ``dest`` when its edge is chosen by a
+            condition on the record's fields (``when``), in words; else ``None``.
+        sign_off: the n-of-m progress when it signs off the stage.
     """
 
     trigger: str
@@ -140,6 +157,23 @@ class Action:
     comment_required: bool
     reasons: tuple[Reason, ...]
     acting_for: str | None = None
+    route: str | None = None
+    sign_off: SignOffProgress | None = None
+
+
+@dataclass(frozen=True)
+class SignOffProgress:
+    """Where an n-of-m sign-off stage stands (docs/design.md §6).
+
+    Attributes:
+        required: sign-offs needed to move on (K).
+        signed: ``(agency or role, username)`` of each sign-off so far, oldest first.
+        awaiting: the listed agencies or roles that have not signed off yet.
+    """
+
+    required: int
+    signed: tuple[tuple[str, str | None], ...]
+    awaiting: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -154,6 +188,12 @@ class Outcome:
     comment: str | None
     effects: tuple[str, ...]
     delegation: Delegation | None = None
+    signed_for: str | None = None
+
+    @property
+    def moved(self) -> bool:
+        """The record changed stage (a sign-off short of K keeps it where it is)."""
+        return self.source != self.dest
 
     @property
     def delegated_by(self) -> int | None:
@@ -275,7 +315,7 @@ class WorkflowEngine:
 
     # -- decisions -----------------------------------------------------------------
     def actions(self, stage: str, actor: Actor, history: Sequence[PastTransition], *,
-                preparer_id: int | None = None, stale: bool = False) -> list[Action]:
+                preparer_id: int | None = None, stale: bool = False, facts=None) -> list[Action]:
         """Every trigger of the workflow, whether ``actor`` may fire it on a
         record in ``stage``, and the reasons it is closed.
 
@@ -287,31 +327,100 @@ class WorkflowEngine:
                 ``preparer_may_not_fire`` rules.
             stale: the caller's copy of the record is out of date (``If-Match``);
                 every action is then closed with ``stale_version``.
+            facts: the record's condition fields (``workflow.conditions``),
+                which choose between conditional routes.
         """
         out = []
         record = self.rules.record
         article = "an" if record[:1].lower() in "aeiou" else "a"
         for trigger in self.rules.machine.triggers:
-            transition = self.rules.machine.transition_from(trigger, stage)
+            transition = self.rules.machine.transition_from(trigger, stage, facts)
             if transition is None:
                 out.append(Action(trigger, None, False, (), False, (
                     Reason("wrong_stage", f"cannot {trigger} {article} {record} in {stage}"),)))
                 continue
             signing, reasons = self._decide(trigger, stage, transition, actor, history, preparer_id)
+            dest, progress = transition.dest, None
+            sign_off = self._sign_off(stage, trigger)
+            if sign_off is not None:
+                progress = self.sign_off_progress(stage, history)
+                if signing is not None:
+                    reasons += self._sign_off_reasons(sign_off, progress, actor, signing, stage, history)
+                if len(progress.signed) + 1 < sign_off.required:
+                    dest = stage
             if stale:
                 reasons.append(Reason("stale_version", f"the {record} changed since you read it; read it again"))
             acting_for = signing.delegation.delegator if signing and signing.delegation and not reasons else None
-            out.append(Action(trigger, transition.dest, not reasons, transition.roles,
-                              transition.comment_required, tuple(reasons), acting_for))
+            out.append(Action(trigger, dest, not reasons, transition.roles, transition.comment_required,
+                              tuple(reasons), acting_for, self.route_reason(trigger, stage, transition), progress))
         return out
 
+    # -- conditional routes and n-of-m sign-off (docs/design.md §6) ----------------------------------
+    def route_reason(self, trigger: str, stage: str, transition: Transition) -> str | None:
+        """Why ``trigger`` from ``stage`` leads where it does, when conditions
+        choose: ``to mpw_endorsement because sector = infrastructure``, or
+        ``to budget_review: no condition holds (sector = infrastructure → mpw_endorsement)``."""
+        routes = self.rules.machine.routes(trigger, stage)
+        if len(routes) < 2:
+            return None
+        if transition.when is not None:
+            return f"to {transition.dest} because {transition.when.describe()}"
+        others = "; ".join(f"{t.when.describe()} → {t.dest}" for t in routes if t.when is not None)
+        return f"to {transition.dest}: no condition holds ({others})"
+
+    def _sign_off(self, stage: str, trigger: str) -> SignOff | None:
+        state = self.rules.machine.states.get(stage)
+        sign_off = state.sign_off if state is not None else None
+        return sign_off if sign_off is not None and sign_off.trigger == trigger else None
+
+    def sign_off_progress(self, stage: str, history: Sequence[PastTransition]) -> SignOffProgress | None:
+        """The sign-offs of the record's current stay in ``stage`` (the steps
+        after it last entered the stage that kept it there), or ``None`` when
+        ``stage`` is no sign-off stage."""
+        state = self.rules.machine.states.get(stage)
+        if state is None or state.sign_off is None:
+            return None
+        stay: list[PastTransition] = []
+        for h in history:
+            if h.to_stage == stage and h.from_stage != stage:
+                stay = []  # entered (again): earlier sign-offs no longer count
+            elif h.from_stage == stage and h.to_stage == stage and h.signed_for is not None:
+                stay.append(h)
+        signed = tuple((h.signed_for, h.actor) for h in stay)
+        done = {agency for agency, _ in signed}
+        return SignOffProgress(state.sign_off.required, signed,
+                               tuple(a for a in state.sign_off.of if a not in done))
+
+    def _signs_for(self, sign_off: SignOff, actor: Actor, signing: _Signing) -> str | None:
+        return sign_off.signs_for(actor.organization, signing.role)
+
+    def _sign_off_reasons(self, sign_off: SignOff, progress: SignOffProgress, actor: Actor, signing: _Signing,
+                          stage: str, history: Sequence[PastTransition]) -> list[Reason]:
+        """What keeps ``actor`` from signing off: not a listed agency or
+        role, their agency already signed, or they signed already."""
+        agency = self._signs_for(sign_off, actor, signing)
+        if agency is None:
+            org = actor.organization or "no organization"
+            return [Reason("sign_off_not_listed",
+                           f"this stage needs sign-offs of {', '.join(sign_off.of)}; you sign as {signing.role} "
+                           f"of {org}, which is not listed")]
+        for done, who in progress.signed:
+            if done == agency:
+                return [Reason("sign_off_duplicate", f"{agency} has already signed off"
+                                                     + (f" (by {who})" if who else "") + "; one sign-off each")]
+        if actor.username is not None and any(who == actor.username for _, who in progress.signed):
+            return [Reason("sign_off_duplicate", "you have already signed off this stage; one sign-off each")]
+        return []
+
     def fire(self, stage: str, trigger: str, actor: Actor, history: Sequence[PastTransition],
-             comment: str | None, *, preparer_id: int | None = None) -> Outcome:
+             comment: str | None, *, preparer_id: int | None = None, facts=None) -> Outcome:
         """Decide and perform one transition.
 
         Checks, in order: the trigger exists (422), it can fire from ``stage``
         (409), the actor holds a role for it, their own or delegated (403),
-        separation of duties (403), and the required comment (422): one that
+        separation of duties (403), in an n-of-m sign-off stage the actor's
+        agency is listed (403) and has not signed yet (409
+        ``sign_off_duplicate``), and the required comment (422): one that
         is only whitespace or invisible characters (U+200B, U+FEFF, ...) is no
         comment (``workflow.text.is_blank``), and refused characters are
         refused here too, so the CLI gets the API's checks.
@@ -322,16 +431,40 @@ class WorkflowEngine:
         Raises:
             ValidationFailed, InvalidTransition, RoleMissing, SeparationOfDuties.
         """
-        dest, transition = self.machine.fire(stage, trigger)
+        transition = self.machine.edge(trigger, stage, facts)
         signing, reasons = self._decide(trigger, stage, transition, actor, history, preparer_id)
         if signing is None:
             raise RoleMissing(f"{trigger} from {stage} {reasons[0].message}", required_roles=list(transition.roles))
         if reasons:
             raise SeparationOfDuties("; ".join(r.message for r in reasons))
+        sign_off, signed_for = self._sign_off(stage, trigger), None
+        if sign_off is not None:
+            progress = self.sign_off_progress(stage, history)
+            refusals = self._sign_off_reasons(sign_off, progress, actor, signing, stage, history)
+            if refusals and refusals[0].code == "sign_off_duplicate":
+                raise Conflict(refusals[0].message, code="sign_off_duplicate")
+            if refusals:
+                raise RoleMissing(refusals[0].message, required_roles=list(transition.roles))
+            signed_for = self._signs_for(sign_off, actor, signing)
         if comment is not None and (problem := text_problem(comment)):
             raise ValidationFailed({"comment": [problem]})
         comment = None if is_blank(comment) else comment.strip()
         if transition.comment_required and comment is None:
             raise ValidationFailed({"comment": [f"a comment is required to {trigger}; whitespace and "
                                                 "invisible characters alone do not count"]})
-        return Outcome(trigger, stage, dest, signing.role, comment, transition.effects, signing.delegation)
+        if sign_off is not None and len(progress.signed) + 1 < sign_off.required:
+            return Outcome(trigger, stage, stage, signing.role, comment, (), signing.delegation, signed_for)
+        dest, _ = self.machine.fire(stage, trigger, facts)
+        return Outcome(trigger, stage, dest, signing.role, comment, transition.effects, signing.delegation,
+                       signed_for)
+
+    def fire_by_system(self, stage: str, trigger: str, comment: str, *, facts=None) -> Outcome:
+        """Fire ``trigger`` from ``stage`` by itself (an escalation's
+        ``then``; docs/design.md §6): no person signs, so no role or
+        separation-of-duties check; recorded with the role ``system``.
+
+        Raises:
+            ValidationFailed, InvalidTransition: as ``fire``.
+        """
+        dest, transition = self.machine.fire(stage, trigger, facts)
+        return Outcome(trigger, stage, dest, SYSTEM_ROLE, comment, transition.effects)

@@ -23,6 +23,13 @@ class StateHolder:
     state: str
 
 
+def _holds(transition: Transition):
+    """The ``transitions`` condition of a conditional edge: its ``when`` on the ``facts`` passed to the event."""
+    def holds(facts=None, **_ignored) -> bool:
+        return facts is not None and transition.when.holds(facts)
+    return holds
+
+
 class SharedMachine:
     """A ``transitions.Machine`` built from ``MachineRules``, shared by every
     record of that workflow.
@@ -38,7 +45,9 @@ class SharedMachine:
         self._machine = Machine(
             model=None,
             states=list(rules.states),
-            transitions=[{"trigger": t.trigger, "source": t.source, "dest": t.dest} for t in rules.transitions],
+            transitions=[{"trigger": t.trigger, "source": t.source, "dest": t.dest,
+                          **({"conditions": [_holds(t)]} if t.when is not None else {})}
+                         for t in rules.transitions],
             initial=rules.initial,
             auto_transitions=False,
             ignore_invalid_triggers=False,
@@ -51,15 +60,16 @@ class SharedMachine:
             raise ValidationFailed({"trigger": [
                 f"unknown trigger {trigger!r}; {self.rules.name} has: {', '.join(self.rules.triggers)}"]})
 
-    def edge(self, trigger: str, state: str) -> Transition:
-        """The transition ``trigger`` takes from ``state``.
+    def edge(self, trigger: str, state: str, facts=None) -> Transition:
+        """The transition ``trigger`` takes from ``state`` for a record with
+        field values ``facts`` (its conditional routes, docs/design.md §6).
 
         Raises:
             ValidationFailed: unknown trigger.
             InvalidTransition: the trigger exists but not from ``state``.
         """
         self.require_trigger(trigger)
-        transition = self.rules.transition_from(trigger, state)
+        transition = self.rules.transition_from(trigger, state, facts)
         if transition is None:
             sources = sorted({t.source for t in self.rules.transitions if t.trigger == trigger})
             raise InvalidTransition(
@@ -68,8 +78,10 @@ class SharedMachine:
             )
         return transition
 
-    def fire(self, state: str, trigger: str) -> tuple[str, Transition]:
-        """Fire ``trigger`` on a record currently in ``state``.
+    def fire(self, state: str, trigger: str, facts=None) -> tuple[str, Transition]:
+        """Fire ``trigger`` on a record currently in ``state`` whose
+        condition fields are ``facts`` (``workflow.conditions``; ``None``: no
+        condition holds, the unconditional route is taken).
 
         Returns:
             ``(new_state, transition)``.
@@ -78,10 +90,10 @@ class SharedMachine:
             ValidationFailed: unknown trigger.
             InvalidTransition: not possible from ``state``.
         """
-        transition = self.edge(trigger, state)
+        transition = self.edge(trigger, state, facts)
         holder = StateHolder(state)
         try:
-            self._machine.events[trigger].trigger(holder)
+            self._machine.events[trigger].trigger(holder, facts=facts)
         except MachineError as exc:  # the rules and the machine disagree: still a 409, never a 500
             raise InvalidTransition(str(exc.value), trigger=trigger, current=state) from None
         return holder.state, transition

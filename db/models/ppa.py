@@ -120,6 +120,8 @@ class PpaTransition(db.Model):
     rules_hash: Mapped[str] = mapped_column(String(64))
     delegated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     delegation_id: Mapped[int | None] = mapped_column(ForeignKey("delegations.id"))
+    #: In an n-of-m sign-off stage: the agency or role this sign-off was signed for (docs/design.md §6).
+    signed_for: Mapped[str | None] = mapped_column(String(40))
 
     actor: Mapped[User] = relationship(foreign_keys=[actor_id], lazy="joined")
     delegated_by: Mapped[User | None] = relationship(foreign_keys=[delegated_by_id], lazy="joined")

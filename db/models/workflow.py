@@ -89,6 +89,8 @@ class WorkflowTransition(db.Model):
     role: Mapped[str] = mapped_column(String(40))
     delegated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     delegation_id: Mapped[int | None] = mapped_column(ForeignKey("delegations.id"))
+    #: In an n-of-m sign-off stage: the agency or role this sign-off was signed for (docs/design.md §6).
+    signed_for: Mapped[str | None] = mapped_column(String(40))
     comment: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     rules_hash: Mapped[str] = mapped_column(String(64))

@@ -13,7 +13,15 @@ TRANSITIONS = [(t.trigger, t.source, t.dest, t.roles, t.comment_required)
                for t in RULES.approval.machine.transitions]
 ROLE_PEOPLE = {
     "moa_focal": "focal", "technical_reviewer": "technical_reviewer", "budget_analyst": "budget_analyst",
-    "planning_officer": "planning_officer", "executive": "executive",
+    "planning_officer": "planning_officer", "executive": "executive", "mpw_engineer": "mpw_engineer",
+    "gad_endorser": "gad_endorser", "plan_certifier": "plan_certifier",
+}
+#: PPA fields that take the default rules' conditional routes to a stage (and through it).
+ROUTE_TO = {
+    "mpw_endorsement": {"sector": "infrastructure"},
+    "bwc_endorsement": {"sector": "gad"},
+    "inter_agency_consultation": {"budget_allocation": "75000000.00"},
+    "bpda_certification": {"budget_allocation": "75000000.00"},
 }
 
 
@@ -29,19 +37,21 @@ def _wrong_person(world, allowed_roles):
                          ids=[f"{t[0]}-from-{t[1]}" for t in TRANSITIONS])
 def test_each_transition_fires_for_its_role_and_is_refused_to_others(world, trigger, source, dest, roles,
                                                                      comment_required):
-    ppa = world.create_ppa()
+    ppa = world.create_ppa(**ROUTE_TO.get(source, ROUTE_TO.get(dest, {})))
     world.advance(ppa["id"], source)
     comment = "Reason given by the reviewer." if comment_required else None
     wrong = _wrong_person(world, roles)
+    sign_off = RULES.approval.machine.states[source].sign_off
+    signers = world.signers_for(source) if sign_off is not None and trigger == sign_off.trigger else [
+        getattr(world, ROLE_PEOPLE[roles[0]])]
 
     refused = world.fire(ppa["id"], trigger, wrong, comment)
-    right = getattr(world, ROLE_PEOPLE[roles[0]])
-    fired = world.fire(ppa["id"], trigger, right, comment)
+    fired = [world.fire(ppa["id"], trigger, signer, comment) for signer in signers]
 
     assert refused.status_code == 403
     assert refused.get_json()["code"] == "role_missing"
-    assert fired.status_code == 200, fired.get_json()
-    assert fired.get_json()["approval_status"] == dest
+    assert [f.status_code for f in fired] == [200] * len(signers), fired[-1].get_json()
+    assert [f.get_json()["approval_status"] for f in fired] == [source] * (len(signers) - 1) + [dest]
 
 
 def test_trigger_that_cannot_fire_from_the_stage_is_409(world):

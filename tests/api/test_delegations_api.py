@@ -58,6 +58,8 @@ def test_a_reviewer_on_leave_delegates_and_the_colleague_approves_as_recorded(wo
     assert [(h["trigger"], h["actor"], h["role"], h["delegated_by"]) for h in history] == [
         ("submit", "mssd.focal", "moa_focal", None),
         ("approve", "bpda.planner", "technical_reviewer", "bpda.reviewer")]
+    assert [h["signed"] for h in history] == ["signed by mssd.focal as moa_focal",
+                                              "signed by bpda.planner for bpda.reviewer (delegation)"]
 
 
 def test_after_its_expiry_a_delegation_is_refused_and_says_so(world):

@@ -44,7 +44,8 @@ REVIEW_LOOP = """  approved:
     reviewers: [moa_focal]
 """
 REVIEW_LOOP_EDGES = """  - trigger: reject
-    source: [technical_review, budget_review, stakeholder_consultation, executive_approval]
+    source: [technical_review, mpw_endorsement, bwc_endorsement, budget_review, stakeholder_consultation,
+             inter_agency_consultation, bpda_certification, executive_approval]
 """
 
 

@@ -38,15 +38,21 @@ def test_the_mermaid_diagram_of_each_machine_has_every_transition_with_its_roles
         assert f"    [*] --> {machine.initial}" in lines
         for t in machine.transitions:
             roles = f" [{', '.join(t.roles)}]" if t.roles else ""
-            assert f"    {t.source} --> {t.dest} : {t.trigger}{roles}" in lines, (name, t)
+            guard = f" [when {t.when.describe()}]" if t.when is not None else ""
+            assert f"    {t.source} --> {t.dest} : {t.trigger}{roles}{guard}" in lines, (name, t)
         assert {line.split()[0] for line in lines if line.endswith("--> [*]")} == {
             s.name for s in machine.states.values() if s.final}
-        assert len([line for line in lines if " : " in line]) == len(machine.transitions)
+        assert len([line for line in lines if " : " in line and " note " not in line]) == len(machine.transitions)
 
     approval = mermaid(rules).splitlines()
     assert "    technical_review --> budget_review : approve [technical_reviewer]" in approval
     assert "    enacted --> [*]" in approval and "    rejected --> [*]" in approval
     assert '    state "Technical review" as technical_review' in approval
+    assert ("    stakeholder_consultation --> inter_agency_consultation : approve [planning_officer] "
+            "[when budget_allocation > 50000000.00]") in approval
+    assert "    note right of inter_agency_consultation : sign-off: 2 of BPDA, MPW, MFBM, MILG" in approval
+    assert any(line.startswith("    note right of bwc_endorsement : escalates after 15 business days")
+               for line in approval)
 
 
 def test_a_label_an_author_wrote_cannot_break_out_of_its_mermaid_string(tmp_path):
@@ -66,9 +72,15 @@ def spiff_workflow(xml: str, process: str) -> BpmnWorkflow:
     return BpmnWorkflow(parser.get_spec(process))
 
 
-def run_in_spiff(xml: str, process: str, decisions: list[str]) -> tuple[list[tuple[str, str]], str]:
-    """Complete each ready user task with the next decision; returns the
-    (task id, lane) of each task run and the id of the end event reached."""
+#: An ordinary PPA's fields, as the BPMN's conditional routes read them (process variables).
+ORDINARY = {"sector": "social", "funding_source": "GAAB 2026", "budget_allocation": 1_000_000.0}
+
+
+def run_in_spiff(xml: str, process: str, decisions: list[str],
+                 facts: dict | None = None) -> tuple[list[tuple[str, str]], str]:
+    """Complete each ready user task with the next decision, the record's
+    fields ``facts`` set as process variables; returns the (task id, lane)
+    of each task run and the id of the end event reached."""
     workflow, seen, pending = spiff_workflow(xml, process), [], list(decisions)
     while True:
         workflow.do_engine_steps()
@@ -78,6 +90,7 @@ def run_in_spiff(xml: str, process: str, decisions: list[str]) -> tuple[list[tup
         assert len(ready) == 1, ready
         task = ready[0]
         seen.append((task.task_spec.bpmn_id, task.task_spec.lane))
+        task.data.update(ORDINARY if facts is None else facts)
         task.data["decision"] = pending.pop(0)
         task.run()
     assert workflow.is_completed() and not pending
@@ -86,25 +99,29 @@ def run_in_spiff(xml: str, process: str, decisions: list[str]) -> tuple[list[tup
     return seen, end
 
 
+BIG_ROAD = {"sector": "infrastructure", "funding_source": "GAAB 2026", "budget_allocation": 75_000_000.0}
+
 PATHS = {
-    "approved and enacted": ["submit", "approve", "approve", "approve", "approve", "enact"],
-    "returned, resubmitted, enacted": ["submit", "approve", "return_for_revision", "submit", "approve", "approve",
-                                       "approve", "approve", "enact"],
-    "rejected": ["submit", "approve", "approve", "reject"],
+    "approved and enacted": (ORDINARY, ["submit", "approve", "approve", "approve", "approve", "enact"]),
+    "returned, resubmitted, enacted": (ORDINARY, ["submit", "approve", "return_for_revision", "submit", "approve",
+                                                  "approve", "approve", "approve", "enact"]),
+    "a big road through MPW, the consultation and BPDA": (BIG_ROAD, [
+        "submit", "approve", "approve", "approve", "approve", "approve", "approve", "approve", "enact"]),
+    "rejected": (ORDINARY, ["submit", "approve", "approve", "reject"]),
 }
 
 
 def test_the_bpmn_runs_each_path_of_the_approval_through_the_same_stages_as_the_state_machine(rules):
     xml = bpmn(rules)
     machine = SharedMachine(rules.approval.machine, noun="stage")
-    for path, triggers in PATHS.items():
+    for path, (facts, triggers) in PATHS.items():
         stages, lanes, stage = [machine.rules.initial], [], machine.rules.initial
         for trigger in triggers:
-            stage, transition = machine.fire(stage, trigger)
+            stage, transition = machine.fire(stage, trigger, facts)
             stages.append(stage)
             lanes.append(" or ".join(transition.roles))
 
-        tasks, end = run_in_spiff(xml, PPA_WORKFLOW, triggers)
+        tasks, end = run_in_spiff(xml, PPA_WORKFLOW, triggers, facts)
 
         assert [task for task, _ in tasks] == [f"Task_{s}" for s in stages[:-1]], path
         assert end == f"End_{stages[-1]}", path

@@ -175,7 +175,7 @@ def test_rules_check_prints_a_summary_and_the_hash_when_valid(rules_dir):
 
     assert result.exit_code == 0
     assert f"rule-set hash {load_rules(rules_dir).hash}" in result.output
-    assert "8 stages" in result.output
+    assert "12 stages" in result.output
 
 
 def test_server_refuses_to_start_on_broken_rules(rules_dir, tmp_path):

@@ -32,6 +32,21 @@ class StageSchema(Reply):
     final = fields.Boolean()
     reviewers = fields.List(fields.String())
     due_in_days = fields.Integer(allow_none=True)
+    sign_off = fields.Function(lambda s: _sign_off(s), metadata={
+        "type": "object", "nullable": True, "description": "n-of-m sign-off: {required, of} (null: none)"})
+    escalate = fields.Function(lambda s: _escalate(s), metadata={
+        "type": "object", "nullable": True, "description": "escalation: {after_business_days, notify, then} (null: none)"})
+
+
+def _sign_off(state) -> dict | None:
+    rule = getattr(state, "sign_off", None)
+    return {"required": rule.required, "of": list(rule.of)} if rule is not None else None
+
+
+def _escalate(state) -> dict | None:
+    rule = getattr(state, "escalate", None)
+    return None if rule is None else {"after_business_days": rule.after_business_days, "notify": list(rule.notify),
+                                      "then": rule.then}
 
 
 class DeadlinesSchema(Reply):
@@ -62,6 +77,10 @@ class RuleTransitionSchema(Reply):
     dest = fields.String()
     roles = fields.List(fields.String())
     comment_required = fields.Boolean()
+    when = fields.Function(lambda t: t.when.describe() if t.when is not None else None, metadata={
+        "type": "string", "nullable": True,
+        "description": "the condition on the record's fields under which this route is taken, in words "
+                       "(null: the ordinary route)"})
 
 
 class RuleWorkflowSchema(Reply):

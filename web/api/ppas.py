@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import jsonify, request, url_for
 from flask.views import MethodView
 
-from services import approvals, ppas, tracking
+from services import approvals, escalations, ppas, tracking
 from services.ppas import PpaFilters
 from web.api.work_items import work_item_links
 from web.auth import current_user
@@ -108,7 +108,7 @@ class PpaActions(MethodView):
         """Every approval trigger, whether it is open to you now, and why not."""
         ppa, actions = approvals.available_actions(current_user(), ppa_id, if_match=request.headers.get("If-Match"))
         return {"ppa_id": ppa.id, "approval_status": ppa.approval_status, "version": ppa.version,
-                "actions": actions}
+                "actions": actions, "escalation": escalations.escalation_of(ppa)}
 
 
 @blp.route("/<id:ppa_id>/transitions")
@@ -135,7 +135,8 @@ class PpaActionsSimulation(MethodView):
         nothing is written. 422 for an unknown username."""
         ppa, user, visible, actions = approvals.simulate_actions(current_user(), ppa_id, data["username"])
         return {"ppa_id": ppa.id, "approval_status": ppa.approval_status, "version": ppa.version,
-                "username": user.username, "visible": visible, "actions": actions}
+                "username": user.username, "visible": visible, "actions": actions,
+                "escalation": escalations.escalation_of(ppa)}
 
 
 @blp.route("/<id:ppa_id>/actions/move")

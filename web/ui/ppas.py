@@ -23,7 +23,7 @@ from flask import Blueprint, render_template, request, send_file, url_for
 from db.models import Ppa
 from rules import diagrams
 from rules.model import PPA_WORKFLOW
-from services import approvals, attachments, calendar, ppas, timelines, workbooks
+from services import approvals, attachments, calendar, escalations, ppas, timelines, workbooks
 from services.ppas import PpaFilters
 from services.runtime import get_runtime, runtime_for
 from web.contract import XLSX
@@ -169,7 +169,7 @@ def tab_context(user, ppa_id: int, tab: str | None) -> dict:
         NotFound: the PPA is not visible to ``user`` (a 404 page).
     """
     ppa, actions = approvals.available_actions(user, ppa_id)
-    return {"ppa": ppa, "actions": actions, "active_tab": tab}
+    return {"ppa": ppa, "actions": actions, "active_tab": tab, "escalation": escalations.escalation_of(ppa)}
 
 
 def _tab(template: str, ppa_id: int, status: int = 200, *, active_tab: str | None, **context):
