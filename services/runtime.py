@@ -19,7 +19,7 @@ from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from flask import Flask, current_app, g, has_request_context, request
+from flask import Flask, current_app, g, has_app_context, has_request_context, request
 from sqlalchemy import select
 
 from rules.model import PPA_WORKFLOW, RuleSet
@@ -115,8 +115,11 @@ class Runtimes:
 def init_app(app: Flask, rules: RuleSet) -> None:
     """Attach the runtimes to ``app``, starting with the one of ``rules``
     (the set loaded from ``PPAFLOW_RULES_DIR``)."""
+    from db import audit
+
     app.extensions["ppaflow_runtimes"] = Runtimes(rules)
     app.extensions["ppaflow"] = app.extensions["ppaflow_runtimes"].loaded  # the loaded set (what older code read)
+    audit.use_rules_hash(current_hash)
 
 
 def runtimes(app: Flask | None = None) -> Runtimes:
@@ -179,6 +182,19 @@ def get_runtime() -> Runtime:
         runtime = _active_runtime()
         setattr(g, _KEY, runtime)
     return runtime
+
+
+def current_hash() -> str | None:
+    """The hash of the rule set the current request or job has decided
+    with so far, ``None`` when it consulted no rule (never reads the
+    database: the audit trail asks it while flushing)."""
+    if has_request_context():
+        runtime = request.environ.get(_KEY)
+    elif has_app_context():
+        runtime = g.get(_KEY)
+    else:
+        return None
+    return runtime.rules.hash if runtime is not None else None
 
 
 def request_runtime(environ: Mapping) -> Runtime | None:
