@@ -5,17 +5,21 @@ read per request and per job, and the CLI and the API always agree."""
 from __future__ import annotations
 
 import json
+import shutil
 import time
+from pathlib import Path
 
 import httpx
 import pytest
 
 from db import db
+from jobs.clock import build_local_scheduler
 from jobs.runner import _in_app
+from rules import DEFAULT_RULES_DIR
 from services import rule_sets
 from services.runtime import get_runtime, runtimes
 from tests.api.test_rule_sets import rules_with_legal_review
-from tests.conftest import ONE_BACKEND, one_backend_app
+from tests.conftest import ONE_BACKEND, REDIS_PROBLEM, REDIS_URL, _make_app, one_backend_app
 from tests.integration.test_schedule import free_port, running, wait_for
 from tests.support import cli
 
@@ -23,6 +27,31 @@ from tests.support import cli
 @pytest.fixture(params=[ONE_BACKEND])
 def app(request, tmp_path):
     yield from one_backend_app(request, tmp_path)
+
+
+@pytest.fixture(params=[ONE_BACKEND] if REDIS_PROBLEM is None else [])
+def redis_app(request, tmp_path):
+    application = _make_app(request.param, request, tmp_path, REDIS_URL=REDIS_URL)
+    yield application
+    with application.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def rules_with_sync_at_half_past_three(tmp_path: Path) -> Path:
+    """A copy of the shipped rules whose nightly sync runs at 03:30, not 02:00."""
+    folder = tmp_path / "rules-sync"
+    shutil.copytree(DEFAULT_RULES_DIR, folder)
+    schedule = folder / "schedule.yaml"
+    schedule.write_text(schedule.read_text().replace('cron: "0 2 * * *"', 'cron: "30 3 * * *"'))
+    return folder
+
+
+def activate(app, folder: Path) -> str:
+    with app.app_context():
+        activated = rule_sets.activate(rule_sets.load_directory(folder)).rule_set.hash
+        db.session.remove()
+    return activated
 
 
 def actions(world, ppa: int, who) -> dict[str, tuple[bool, str | None]]:
@@ -111,9 +140,7 @@ def test_both_gunicorn_workers_decide_with_a_newly_activated_set_at_their_next_r
         assert wait_for(lambda: log.read_text().count("runs in-process") >= 2, 30), log.read_text()[-3000:]
         old = answers(1)[0]
         assert wait_for(lambda: answers(4) and len(served()) == 2, 10), log.read_text()[-3000:]  # both warm
-        with pg_app.app_context():  # as ppaflow rules activate does, from another process than the server's
-            new = rule_sets.activate(rule_sets.load_directory(folder)).rule_set.hash
-            db.session.remove()
+        new = activate(pg_app, folder)  # as ppaflow rules activate does, from another process than the server's
         mark = time.monotonic()
         first = answers(1)
         after = answers(20)
@@ -123,3 +150,30 @@ def test_both_gunicorn_workers_decide_with_a_newly_activated_set_at_their_next_r
     assert old != new and first == [new] and set(after) == {new}, (old, new, first, set(after))
     assert len(lines_before) == 2 and all(hashes == {old, new} for hashes in lines_before.values()), lines_before
     assert seconds < 10
+
+
+def test_a_running_in_process_schedule_takes_the_cron_entries_of_a_newly_activated_set(app, tmp_path):
+    scheduler = build_local_scheduler(app)
+    follow = scheduler.get_job("follow-active-rules")
+    unchanged = follow.func(*follow.args)
+    activate(app, rules_with_sync_at_half_past_three(tmp_path))
+    changed = follow.func(*follow.args)
+
+    assert (unchanged, changed) == (False, True)
+    assert scheduler.get_job("sync_tracked_ppas").trigger.cron == "30 3 * * *"
+    assert scheduler.get_job("send_approval_deadline_reminders").trigger.cron == "0 8 * * *"
+
+
+def test_the_rq_cron_scheduler_takes_the_cron_entries_of_a_newly_activated_set(redis_app, tmp_path):
+    from jobs.worker import build_scheduler
+
+    with redis_app.app_context():
+        scheduler = build_scheduler()
+        unchanged = scheduler.follow_rules()
+    activate(redis_app, rules_with_sync_at_half_past_three(tmp_path))
+    with redis_app.app_context():
+        changed = scheduler.follow_rules()
+
+    assert (unchanged, changed) == (False, True)
+    assert [(j.name, j.cron) for j in scheduler.get_jobs()][0] == ("sync_tracked_ppas", "30 3 * * *")
+    assert len(scheduler.get_jobs()) == 4
