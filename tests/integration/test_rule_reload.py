@@ -175,5 +175,5 @@ def test_the_rq_cron_scheduler_takes_the_cron_entries_of_a_newly_activated_set(r
         changed = scheduler.follow_rules()
 
     assert (unchanged, changed) == (False, True)
-    assert [(j.name, j.cron) for j in scheduler.get_jobs()][0] == ("sync_tracked_ppas", "30 3 * * *")
+    assert next((j.name, j.cron) for j in scheduler.get_jobs()) == ("sync_tracked_ppas", "30 3 * * *")
     assert len(scheduler.get_jobs()) == 4
