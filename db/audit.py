@@ -51,6 +51,8 @@ class AuditEntry(db.Model):
     request_id: Mapped[str | None] = mapped_column(String(64), index=True)
     organization_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: the rule set in force for the request or job that made the change, when it consulted the rules
+    rules_hash: Mapped[str | None] = mapped_column(String(64))
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,20 @@ def audit_context(context: AuditContext) -> Iterator[None]:
         _context.reset(token)
 
 
+def _no_rules() -> str | None:
+    return None
+
+
+_rules_hash: list[Callable[[], str | None]] = [_no_rules]
+
+
+def use_rules_hash(source: Callable[[], str | None]) -> None:
+    """Record on each audit row the hash ``source()`` returns: the rule set
+    the current request or job decided with, ``None`` when it consulted no
+    rule (``services.runtime.current_hash``; docs/design.md §13)."""
+    _rules_hash[0] = source
+
+
 #: Fields never recorded: bookkeeping that changes with every write.
 IGNORED = frozenset({"version", "updated_at", "updated_by_id"})
 
@@ -105,11 +121,12 @@ def _plain(value: Any) -> Any:
 
 
 def _row(context: AuditContext, now: datetime, entity: str, entity_id: int, action: str, field: str | None,
-         old: str | None, new: str | None, organization_id: int | None) -> dict[str, Any]:
+         old: str | None, new: str | None, organization_id: int | None, rules_hash: str | None) -> dict[str, Any]:
     """One ``audit_log`` row as an INSERT parameter set."""
     return {"entity": entity, "entity_id": entity_id, "action": action, "field": field, "old_value": old,
             "new_value": new, "actor_id": context.actor_id, "actor": context.actor,
-            "request_id": context.request_id, "organization_id": organization_id, "created_at": now}
+            "request_id": context.request_id, "organization_id": organization_id, "created_at": now,
+            "rules_hash": rules_hash}
 
 
 def record(session: Session, entity: str, changes: Iterable[tuple[int, str, Any, Any, int | None]]) -> int:
@@ -121,8 +138,8 @@ def record(session: Session, entity: str, changes: Iterable[tuple[int, str, Any,
     Returns:
         The number of audit rows written (one INSERT).
     """
-    context, now = get_context(), utcnow()
-    rows = [_row(context, now, entity, entity_id, "update", field, render(old), render(new), organization)
+    context, now, rules_hash = get_context(), utcnow(), _rules_hash[0]()
+    rows = [_row(context, now, entity, entity_id, "update", field, render(old), render(new), organization, rules_hash)
             for entity_id, field, old, new, organization in changes if old != new]
     if rows:
         session.execute(insert(AuditEntry), rows)
@@ -164,7 +181,7 @@ def _changes(obj) -> list[tuple[str, str | None, str | None]]:
 
 
 def _after_flush(session: Session, _flush_context) -> None:
-    context, now = get_context(), utcnow()
+    context, now, rules_hash = get_context(), utcnow(), _rules_hash[0]()
     rows = []
 
     def add(obj, action: str, changes: Iterable[tuple[str | None, str | None, str | None]]) -> None:
@@ -172,7 +189,7 @@ def _after_flush(session: Session, _flush_context) -> None:
         changes = list(changes)
         if changes:
             organization = organization_of(session, obj)
-            rows.extend(_row(context, now, entity, obj.id, action, field, old, new, organization)
+            rows.extend(_row(context, now, entity, obj.id, action, field, old, new, organization, rules_hash)
                         for field, old, new in changes)
 
     for obj in session.new:

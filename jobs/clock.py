@@ -46,6 +46,29 @@ SWEEP = "redispatch_lost_jobs"
 #: A firing missed by at most this many seconds (a busy or sleeping machine) still runs.
 MISFIRE_GRACE_SECONDS = 600
 
+#: How often a running schedule looks for a newly activated rule set whose
+#: ``schedule.yaml`` differs (docs/design.md §13 "Reload").
+FOLLOW_SECONDS = 60
+
+
+def active_schedule():
+    """The ``schedule.yaml`` of the database's active rule set, read afresh
+    (``services.runtime.forget``; needs an app context; leaves no
+    transaction open: a scheduler idles between firings)."""
+    from db import db
+    from services.runtime import forget
+
+    forget()
+    try:
+        return get_runtime().rules.schedule
+    finally:
+        db.session.remove()
+
+
+def entries(schedule) -> tuple:
+    """What a schedule fires, comparable: its time zone and ``(kind, cron)`` per entry."""
+    return schedule.timezone, tuple((entry.name, entry.cron) for entry in schedule.jobs)
+
 
 def next_run(cron: str, zone: ZoneInfo, after: datetime) -> datetime:
     """The first time strictly after ``after`` that ``cron`` (five fields,
@@ -112,18 +135,49 @@ def build_local_scheduler(app: Flask, lease: ScheduleLease | None = None, *, blo
     lease = lease or ScheduleLease(app.config["DATABASE_URL"])
     logging.getLogger("apscheduler").setLevel(logging.WARNING)  # "running job ..." every firing: ours says more
     with app.app_context():
-        schedule = get_runtime().rules.schedule
+        schedule = active_schedule()
     zone = ZoneInfo(schedule.timezone)
     scheduler_class = BlockingScheduler if blocking else BackgroundScheduler
     scheduler = scheduler_class(
         timezone=zone, executors={"default": ThreadPoolExecutor(2)},
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": MISFIRE_GRACE_SECONDS})
-    for entry in schedule.jobs:
-        scheduler.add_job(fire, ZonedCronTrigger(entry.cron, zone), args=(app, lease, entry.name), id=entry.name,
-                          name=entry.name)
+    _add_entries(scheduler, app, lease, schedule)
     scheduler.add_job(fire, args=(app, lease, SWEEP), id=f"{SWEEP}:at-start", name=f"{SWEEP} at start",
                       next_run_time=datetime.now(zone))
+    following = {"entries": entries(schedule)}
+    scheduler.add_job(follow_rules, "interval", seconds=FOLLOW_SECONDS, args=(scheduler, app, lease, following),
+                      id="follow-active-rules", name="follow the active rule set's schedule")
     return scheduler
+
+
+def _add_entries(scheduler: BaseScheduler, app: Flask, lease: ScheduleLease, schedule) -> None:
+    zone = ZoneInfo(schedule.timezone)
+    for entry in schedule.jobs:
+        scheduler.add_job(fire, ZonedCronTrigger(entry.cron, zone), args=(app, lease, entry.name), id=entry.name,
+                          name=entry.name, replace_existing=True)
+
+
+def follow_rules(scheduler: BaseScheduler, app: Flask, lease: ScheduleLease, following: dict) -> bool:
+    """Replace the cron entries of a running in-process schedule by those
+    of the active rule set when an activation changed them (every
+    ``FOLLOW_SECONDS``; the jobs themselves always run under the active set).
+
+    Returns:
+        Whether the entries changed.
+    """
+    with app.app_context():
+        schedule = active_schedule()
+    wanted = entries(schedule)
+    if wanted == following["entries"]:
+        return False
+    for name, _cron in following["entries"][1]:
+        if scheduler.get_job(name) is not None:
+            scheduler.remove_job(name)
+    _add_entries(scheduler, app, lease, schedule)
+    following["entries"] = wanted
+    log.info("schedule: the active rule set's entries are now in force: %s",
+             ", ".join(f"{name} {cron!r}" for name, cron in wanted[1]))
+    return True
 
 
 def start_local_scheduler(app: Flask) -> BackgroundScheduler | None:

@@ -29,8 +29,13 @@ def run_job(job_id: str) -> Any:
 
 def _in_app(function: Callable[..., Any], *args: Any) -> Any:
     """``function(*args)`` in the current app context, or in a fresh app
-    configured from the environment (a worker, the scheduler) when there is none."""
+    configured from the environment (a worker, the scheduler) when there is none.
+    Either way it decides with the rule set active when it starts
+    (``services.runtime.forget``: a worker's context outlives its jobs)."""
     if has_app_context():
+        from services.runtime import forget
+
+        forget()
         return function(*args)
     from web.app import create_app
 

@@ -20,10 +20,9 @@ from rq.cron import CronJob, CronScheduler
 from rq.utils import now
 
 from db import db
-from jobs.clock import next_run
+from jobs.clock import active_schedule, entries, next_run
 from jobs.queue import QUEUE_NAME, get_redis
 from jobs.runner import enqueue_scheduled
-from services.runtime import get_runtime
 
 
 class Worker(rq.Worker):
@@ -58,7 +57,31 @@ class ZonedCronJob(CronJob):
 
 
 class ZonedCronScheduler(CronScheduler):
-    """RQ's cron scheduler registering ``ZonedCronJob`` entries."""
+    """RQ's cron scheduler registering ``ZonedCronJob`` entries, following
+    the active rule set: before each round (at most a minute apart) it
+    reads the active set's schedule and, when an activation changed it,
+    replaces its entries (docs/design.md §13)."""
+
+    following: tuple | None = None
+
+    def enqueue_jobs(self):
+        """Follow the active set's schedule, then enqueue what is due (RQ's)."""
+        self.follow_rules()
+        return super().enqueue_jobs()
+
+    def follow_rules(self) -> bool:
+        """Replace the entries by those of the active rule set's schedule
+        if they differ from the ones registered. Returns whether they did."""
+        schedule = active_schedule()
+        wanted = entries(schedule)
+        if self.following is None or wanted == self.following:
+            self.following = wanted
+            return False
+        self._cron_jobs = []
+        register_schedule(self, schedule)
+        self.following = wanted
+        self.log.info("the active rule set's schedule is now in force")
+        return True
 
     def register_zoned(self, func, queue_name: str, *, cron: str, timezone: ZoneInfo, kwargs: dict,
                        name: str) -> ZonedCronJob:
@@ -85,13 +108,19 @@ def build_scheduler() -> ZonedCronScheduler:
     Each entry enqueues ``jobs.runner.enqueue_scheduled(kind=...)``, which
     records the run and enqueues the job kind with the usual retry policy.
     """
-    schedule = get_runtime().rules.schedule
+    schedule = active_schedule()
     scheduler = ZonedCronScheduler(connection=require_redis(), name=f"ppaflow-scheduler:{socket.gethostname()}")
+    register_schedule(scheduler, schedule)
+    scheduler.following = entries(schedule)
+    return scheduler
+
+
+def register_schedule(scheduler: ZonedCronScheduler, schedule) -> None:
+    """Register every entry of ``schedule`` (a ``rules.model.ScheduleRules``)."""
     zone = ZoneInfo(schedule.timezone)
     for entry in schedule.jobs:
         scheduler.register_zoned(enqueue_scheduled, QUEUE_NAME, cron=entry.cron, timezone=zone,
                                  kwargs={"kind": entry.name}, name=entry.name)
-    return scheduler
 
 
 def build_worker(*, name: str | None = None, worker_class: type[rq.Worker] = Worker) -> rq.Worker:

@@ -83,11 +83,12 @@ def reconcile(session: Session, ppa_ids: Sequence[int], types: Sequence[str],
     open_now = {(t, s): i for i, t, s in session.execute(
         select(Alert.id, Alert.type, Alert.subject).where(
             Alert.ppa_id.in_(ppa_ids), Alert.type.in_(types), Alert.resolved_at.is_(None)))}
-    severities = get_runtime().rules.budget.alert_severities
+    rules = get_runtime().rules
+    severities = rules.budget.alert_severities
     now = utcnow()
     missing = [{"type": c.type, "severity": severities[c.type], "subject": c.subject, "ppa_id": c.ppa_id,
                 "work_item_id": c.work_item_id, "organization_id": c.organization_id, "message": c.message,
-                "details": json.dumps(c.details), "opened_at": now}
+                "details": json.dumps(c.details), "opened_at": now, "rules_hash": rules.hash}
                for key, c in wanted.items() if key not in open_now]
     if missing:
         dialect_insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert

@@ -23,7 +23,7 @@ from workflow.text import csv_field
 AUDITED_ENTITIES = tuple(sorted(entity for entity, _ in AUDITED.values()))
 
 CSV_COLUMNS = ("id", "created_at", "entity", "entity_id", "action", "field", "old_value", "new_value", "actor",
-               "request_id")
+               "request_id", "rules_hash")
 
 
 @dataclass(frozen=True)
@@ -69,5 +69,5 @@ def csv_lines(query: Select, batch: int = 1000) -> Iterator[str]:
         for row in rows:
             writer.writerow([csv_field(value) for value in (
                 row.id, row.created_at.isoformat(), row.entity, row.entity_id, row.action, row.field or "",
-                row.old_value or "", row.new_value or "", row.actor, row.request_id or "")])
+                row.old_value or "", row.new_value or "", row.actor, row.request_id or "", row.rules_hash or "")])
         last_id = rows[-1].id

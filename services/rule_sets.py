@@ -145,11 +145,11 @@ def load_stored(stored: StoredRuleSet) -> RuleSet:
         RulesError: the files no longer load with this code (an effect or a
             job kind it named was removed since).
     """
-    from services.runtime import get_runtime
+    from services.runtime import runtimes
 
-    running = get_runtime().rules
-    if stored.hash == running.hash:  # the set this process decides with: loaded already
-        return running
+    built = runtimes().cached(stored.hash)
+    if built is not None:  # a set this process decides with: loaded already
+        return built.rules
     return _load_cached(stored.hash, tuple(sorted(stored.contents.items())))
 
 
@@ -265,8 +265,7 @@ def record_loaded(rules: RuleSet) -> bool:
         Whether the set is stored now.
     """
     try:
-        keep_loaded(rules)
-        return True
+        _, current = keep_loaded(rules)
     except (SQLAlchemyError, PpaflowError) as exc:
         db.session.rollback()
         cause = exc.__cause__ if isinstance(exc, PpaflowError) and exc.__cause__ is not None else exc
@@ -275,18 +274,25 @@ def record_loaded(rules: RuleSet) -> bool:
         log.log(logging.DEBUG if unmigrated else logging.WARNING, "rule set %s not stored yet: %s",
                 rules.hash[:12], first)
         return False
+    if current.hash != rules.hash:
+        log.warning("the database's active rule set %s is in force; the files of PPAFLOW_RULES_DIR (%s) differ "
+                    "(ppaflow rules activate makes them the active set)", current.hash[:12], rules.hash[:12])
+    return True
 
 
 def init_app(app: Flask) -> None:
     """Keep the rule set ``app`` loaded (``record_loaded``) when it is
     built; if the database could not take it then, try again before each
-    request until it does (one flag test per request once stored)."""
-    from services.runtime import get_runtime
+    request until it does (one flag test per request once stored). Once
+    stored, the app decides with the database's active set
+    (``services.runtime.get_runtime``)."""
+    from services.runtime import runtimes
 
+    registry = runtimes(app)
     with app.app_context():
-        stored = {"done": record_loaded(get_runtime().rules)}
+        registry.stored = record_loaded(registry.loaded.rules)
 
     @app.before_request
     def _store_rule_set() -> None:
-        if not stored["done"]:
-            stored["done"] = record_loaded(get_runtime().rules)
+        if not registry.stored:
+            registry.stored = record_loaded(registry.loaded.rules)

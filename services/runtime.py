@@ -1,16 +1,36 @@
-"""What every service needs besides the database: the loaded rule set and
-the shared state machines built from it, created once per application."""
+"""What every service needs besides the database: the rule set in force and
+the shared state machines built from it (docs/design.md §13 "Reload").
+
+The database's active rule set is the one in force, in every process: the
+web workers, the RQ workers, the scheduler and each command. A process
+keeps one ``Runtime`` per rule-set hash (built once from the stored files,
+a few kept), and each request or job asks the database once which hash is
+active (one indexed read of ``rule_sets WHERE active``), on its first use
+of the rules; so an activation reaches every running process with its next
+request or job, without a restart. Until the database holds a set (a fresh
+database before ``init-db``), the set the process loaded from
+``PPAFLOW_RULES_DIR`` is used.
+"""
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from flask import Flask, current_app
+from flask import Flask, current_app, g, has_app_context, has_request_context, request
+from sqlalchemy import select
 
 from rules.model import PPA_WORKFLOW, RuleSet
 from workflow.engine import WorkflowEngine
 from workflow.machine import SharedMachine
+
+#: How many rule sets besides the loaded one a process keeps built (the active
+#: set, and those PPAs pinned to older sets decide with).
+CACHED_RULE_SETS = 8
+
+_KEY = "ppaflow.runtime"  # the runtime of the current request (request.environ) or job (flask.g)
 
 
 @dataclass(frozen=True)
@@ -29,7 +49,7 @@ class Runtime:
 
     @classmethod
     def build(cls, rules: RuleSet) -> Runtime:
-        """Build the machines of ``rules`` (once per application)."""
+        """Build the machines of ``rules`` (once per rule set and process)."""
         return cls(
             rules=rules,
             workflows={name: WorkflowEngine(workflow) for name, workflow in rules.workflows.items()},
@@ -52,36 +72,144 @@ class Runtime:
         return self.workflows[name]
 
 
+class Runtimes:
+    """One application's runtimes: the one of the set it loaded at start,
+    and one per stored set used since (least recently used dropped beyond
+    ``CACHED_RULE_SETS``). Thread-safe.
+
+    Attributes:
+        loaded: the runtime of the rule files the process loaded at start.
+        stored: the database holds the loaded set (``services.rule_sets``
+            sets it once it could store it); before that, no process asks
+            the database which set is active (it may not be migrated yet).
+    """
+
+    def __init__(self, loaded: RuleSet):
+        self.loaded = Runtime.build(loaded)
+        self.stored = False
+        self._built: OrderedDict[str, Runtime] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def cached(self, rule_hash: str) -> Runtime | None:
+        """The runtime of ``rule_hash`` if this process has built it."""
+        if rule_hash == self.loaded.rules.hash:
+            return self.loaded
+        with self._lock:
+            runtime = self._built.get(rule_hash)
+            if runtime is not None:
+                self._built.move_to_end(rule_hash)
+            return runtime
+
+    def keep(self, runtime: Runtime) -> Runtime:
+        """Keep ``runtime`` (a concurrent build of the same hash wins once:
+        the kept one is returned)."""
+        rule_hash = runtime.rules.hash
+        with self._lock:
+            kept = self._built.setdefault(rule_hash, runtime)
+            self._built.move_to_end(rule_hash)
+            while len(self._built) > CACHED_RULE_SETS:
+                self._built.popitem(last=False)
+            return kept
+
+
 def init_app(app: Flask, rules: RuleSet) -> None:
-    """Attach the runtime for ``rules`` to ``app``."""
-    app.extensions["ppaflow"] = Runtime.build(rules)
+    """Attach the runtimes to ``app``, starting with the one of ``rules``
+    (the set loaded from ``PPAFLOW_RULES_DIR``)."""
+    from db import audit
+
+    app.extensions["ppaflow_runtimes"] = Runtimes(rules)
+    app.extensions["ppaflow"] = app.extensions["ppaflow_runtimes"].loaded  # the loaded set (what older code read)
+    audit.use_rules_hash(current_hash)
 
 
-def get_runtime() -> Runtime:
-    """The runtime of the current application (needs an app context)."""
-    return current_app.extensions["ppaflow"]
+def runtimes(app: Flask | None = None) -> Runtimes:
+    """The runtimes of ``app`` (default: the current application)."""
+    return (app or current_app).extensions["ppaflow_runtimes"]
 
 
 def runtime_for(rule_hash: str | None) -> Runtime:
     """The runtime of the stored rule set ``rule_hash`` (a pinned PPA's set,
-    docs/design.md §13): built from its stored files (``rule_sets.
-    load_stored``) once per process and hash, so every PPA pinned to a set
-    shares one Machine per (workflow, hash). ``None``, or the hash of the
-    runtime in force, is that runtime (``get_runtime()``). Needs an app
-    context.
+    docs/design.md §13), built once per process from its stored files
+    (``rule_sets.load_stored``) and kept, so every PPA pinned to a set shares
+    one Machine per (workflow, hash). ``None`` (a record not pinned: a
+    draft) is the rules in force, ``get_runtime()``. Needs an app context.
 
     Raises:
         NotFound: no rule set with that hash is stored.
         RulesError: its stored files no longer load with this code.
     """
-    current = get_runtime()
-    if rule_hash is None or rule_hash == current.rules.hash:
-        return current
-    pinned: dict[str, Runtime] = current_app.extensions.setdefault("ppaflow_pinned", {})
-    runtime = pinned.get(rule_hash)
-    if runtime is None:
-        from services import rule_sets
+    if rule_hash is None:
+        return get_runtime()
+    from services import rule_sets
 
-        built = Runtime.build(rule_sets.load_stored(rule_sets.get_or_raise(rule_hash)))
-        runtime = pinned.setdefault(rule_hash, built)  # two threads building it at once keep the first
+    registry = runtimes()
+    runtime = registry.cached(rule_hash)
+    if runtime is None:
+        runtime = registry.keep(Runtime.build(rule_sets.load_stored(rule_sets.get_or_raise(rule_hash))))
     return runtime
+
+
+def active_hash() -> str | None:
+    """The hash of the database's active rule set, ``None`` when none is
+    (one indexed read; joins the session's transaction)."""
+    from db import db
+    from db.models import StoredRuleSet
+
+    return db.session.scalar(select(StoredRuleSet.hash).where(StoredRuleSet.active))
+
+
+def _active_runtime() -> Runtime:
+    registry = runtimes()
+    if not registry.stored:
+        return registry.loaded
+    rule_hash = active_hash()
+    return registry.loaded if rule_hash is None else runtime_for(rule_hash)
+
+
+def get_runtime() -> Runtime:
+    """The runtime of the rule set in force for the current request or job:
+    the database's active set, read once per request (or job, or command)
+    on first use, so an activation reaches running processes without a
+    restart (docs/design.md §13). Needs an app context.
+
+    Raises:
+        ServiceUnavailable, SQLAlchemyError: the database did not answer.
+    """
+    if has_request_context():
+        environ = request.environ
+        runtime = environ.get(_KEY)
+        if runtime is None:
+            runtime = environ[_KEY] = _active_runtime()
+        return runtime
+    runtime = g.get(_KEY)
+    if runtime is None:
+        runtime = _active_runtime()
+        setattr(g, _KEY, runtime)
+    return runtime
+
+
+def current_hash() -> str | None:
+    """The hash of the rule set the current request or job has decided
+    with so far, ``None`` when it consulted no rule (never reads the
+    database: the audit trail asks it while flushing)."""
+    if has_request_context():
+        runtime = request.environ.get(_KEY)
+    elif has_app_context():
+        runtime = g.get(_KEY)
+    else:
+        return None
+    return runtime.rules.hash if runtime is not None else None
+
+
+def request_runtime(environ: Mapping) -> Runtime | None:
+    """The runtime a request (its WSGI ``environ``) decided with, ``None``
+    when it did not read the rules."""
+    return environ.get(_KEY)
+
+
+def forget() -> None:
+    """Read the active set afresh at the next ``get_runtime()`` of this app
+    context (a job starting in a long-lived worker's context). Inside a
+    request nothing changes: a request decides with one set throughout."""
+    if not has_request_context():
+        g.pop(_KEY, None)

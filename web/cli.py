@@ -27,7 +27,7 @@ from rules import DEFAULT_RULES_DIR, load_rules
 from services import approvals, delegations, reports, rule_sets, users
 from services.access import Operator
 from services.effects import known_effects
-from services.runtime import get_runtime
+from services.runtime import get_runtime, runtimes
 from services.workflows import required_workflows
 from web.app import create_app, tune_gc
 from web.config import ConfigurationError
@@ -96,7 +96,7 @@ def init_db() -> None:
             click.echo(f"granted {role} the app's privileges: no UPDATE, DELETE or TRUNCATE of "
                        f"{', '.join(APPEND_ONLY_TABLES)}")
         # issue 14: a fresh database starts with PPAFLOW_RULES_DIR's set active
-        loaded, current = rule_sets.keep_loaded(get_runtime().rules)
+        loaded, current = rule_sets.keep_loaded(runtimes().loaded.rules)
         if current.hash == loaded.hash:
             click.echo(f"active rule set {loaded.hash} ({app.config['PPAFLOW_RULES_DIR'] or 'rules/default'})")
         else:
@@ -501,19 +501,21 @@ def calendar_warnings(loaded, directory: Path) -> list[str]:
               help="a workflow of workflows/*.yaml, or work_item_status (mermaid only); default ppa_approval.")
 @click.argument("directory", required=False, type=click.Path(path_type=Path))
 def rules_diagram(fmt: str, workflow: str | None, directory: Path | None) -> None:
-    """Print a diagram of the rule files in DIRECTORY (default: the rules in
-    force): the mermaid state diagram of a machine (roles on its edges, final
-    stages marked) or the BPMN 2.0 XML of a workflow. Exits 1 with the errors
-    when the rule set is broken or the workflow unknown.
+    """Print a diagram of the rule files in DIRECTORY (default: the
+    database's active rule set, the one in force): the mermaid state diagram
+    of a machine (roles on its edges, final stages marked) or the BPMN 2.0
+    XML of a workflow. Exits 1 with the errors when the rule set is broken
+    or the workflow unknown.
     """
-    import os
-
     from rules import diagrams
 
-    directory = directory or Path(os.environ.get("PPAFLOW_RULES_DIR") or DEFAULT_RULES_DIR)
     try:
-        loaded = load_rules(directory, known_effects=known_effects(), known_jobs=known_jobs(),
-                            required_workflows=required_workflows())
+        if directory is None:  # the database's active set, as the API's diagram
+            with app_context():
+                loaded = get_runtime().rules
+        else:
+            loaded = load_rules(directory, known_effects=known_effects(), known_jobs=known_jobs(),
+                                required_workflows=required_workflows())
         text, _ = diagrams.render(loaded, fmt, workflow)
     except RulesError as exc:
         for line in exc.errors:

@@ -1,5 +1,7 @@
 """Structured JSON logs (issue 6): one JSON object per line, each with the
-request id of the request it belongs to, and one access line per request.
+process id and the request id of the request it belongs to, and one access
+line per request (with the hash of the rule set it decided with, when it
+read the rules: docs/design.md §13).
 
 ``configure()`` is called by the commands that run servers and workers, not
 at import; tests and the demo keep Python's default logging.
@@ -30,12 +32,21 @@ class RequestIdFilter(logging.Filter):
 def configure(level: str = "INFO") -> None:
     """Send every log record to stderr as JSON."""
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter("%(asctime)s %(levelname)s %(name)s %(message)s",
+    handler.setFormatter(JsonFormatter("%(asctime)s %(levelname)s %(name)s %(process)d %(message)s",
                                        rename_fields={"asctime": "time", "levelname": "level", "name": "logger"}))
     handler.addFilter(RequestIdFilter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+
+
+def rules_hash(environ: dict) -> str | None:
+    """The hash of the rule set the request decided with, ``None`` when it
+    did not read the rules (``services.runtime.get_runtime``)."""
+    from services.runtime import request_runtime
+
+    runtime = request_runtime(environ)
+    return runtime.rules.hash if runtime is not None else None
 
 
 def init_app(app: Flask) -> None:
@@ -50,5 +61,6 @@ def init_app(app: Flask) -> None:
         if access.isEnabledFor(logging.INFO):
             access.info("request", extra={
                 "method": request.method, "path": request.path, "status": response.status_code,
-                "duration_ms": round((time.perf_counter() - g.get("started", time.perf_counter())) * 1000, 1)})
+                "duration_ms": round((time.perf_counter() - g.get("started", time.perf_counter())) * 1000, 1),
+                "rules_hash": rules_hash(request.environ)})
         return response

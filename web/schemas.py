@@ -537,6 +537,8 @@ class AlertSchema(Reply):
     resolved_at = fields.DateTime(allow_none=True)
     acknowledged_at = fields.DateTime(allow_none=True)
     acknowledged_by = fields.String(attribute="acknowledged_by.username", allow_none=True)
+    rules_hash = fields.String(allow_none=True, metadata={
+        "description": "the rule set whose variance bands and severities opened the alert (GET /api/rules/{hash})"})
 
 
 class AlertFilterSchema(Schema):
@@ -1227,6 +1229,9 @@ class AuditEntrySchema(Reply):
     actor = fields.String()
     request_id = fields.String(allow_none=True)
     created_at = fields.DateTime()
+    rules_hash = fields.String(allow_none=True, metadata={
+        "description": "the rule set in force for the request or job that made the change, when it consulted "
+                       "the rules (GET /api/rules/{hash} reads it); null otherwise"})
 
 
 class ReportQuerySchema(Schema):

@@ -42,6 +42,8 @@ class Alert(db.Model):
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     acknowledged_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    #: the rule set whose variance bands and severities opened it (None: opened before migration 0025)
+    rules_hash: Mapped[str | None] = mapped_column(String(64))
 
     organization: Mapped[Organization] = relationship(lazy="joined")
     acknowledged_by: Mapped[User | None] = relationship(lazy="joined")

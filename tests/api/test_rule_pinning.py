@@ -19,7 +19,7 @@ from db import db
 from db.models import Ppa
 from rules import DEFAULT_RULES_DIR
 from services import notifications, rule_sets
-from services.runtime import Runtime, get_runtime
+from services.runtime import get_runtime
 from tests.api.test_rule_sets import rules_with_legal_review
 from tests.conftest import ONE_BACKEND, one_backend_app
 from tests.support import cli
@@ -69,12 +69,11 @@ def rules_with_preparation(tmp_path: Path) -> Path:
 
 
 def activate(app, folder: Path, **options) -> str:
-    """Activate the rules in ``folder`` and let the app decide with them, as
-    every process does once it sees the new active set; returns its hash."""
+    """Activate the rules in ``folder``; the app's next request decides with
+    them, as every process does (docs/design.md §13). Returns its hash."""
     with app.app_context():
         new = rule_sets.load_directory(folder)
         rule_sets.activate(new, **options)
-        app.extensions["ppaflow"] = Runtime.build(new)
         return new.hash
 
 

@@ -13,7 +13,8 @@ from sqlalchemy import text
 from db import db
 from jobs.tasks import send_approval_deadline_reminders
 from rules import DEFAULT_RULES_DIR
-from services import calendar
+from services import calendar, rule_sets
+from services.runtime import runtimes
 from tests.support import STAGE_ENTERED
 from web import create_app
 
@@ -87,6 +88,9 @@ def test_with_business_days_off_due_dates_count_calendar_days(app, world, tmp_pa
     schedule.write_text(schedule.read_text().replace("business_days: true", "business_days: false"))
     calendar_app = create_app({"DATABASE_URL": app.config["DATABASE_URL"], "PPAFLOW_RULES_DIR": str(rules),
                                "REDIS_URL": None})
+    with calendar_app.app_context():  # the database's active set is the one in force (docs/design.md §13)
+        rule_sets.activate(runtimes().loaded.rules)
+        db.session.remove()
     reviewers(world)
     ppa_in_technical_review(app, world)
 

@@ -15,8 +15,8 @@ from sqlalchemy.exc import DBAPIError
 from db import db
 from db.models import BudgetProposal, WorkflowTransition
 from rules import DEFAULT_RULES_DIR
-from services import users, workflows
-from services.runtime import get_runtime
+from services import rule_sets, users, workflows
+from services.runtime import get_runtime, runtimes
 from services.unit_of_work import transaction
 from services.workflows import RecordKind
 from web import create_app
@@ -51,6 +51,9 @@ def proposals_app(app, tmp_path):
     (rules / "workflows" / "proposal.yaml").write_text(PROPOSAL)
     other = create_app({"DATABASE_URL": app.config["DATABASE_URL"], "PPAFLOW_RULES_DIR": str(rules),
                         "REDIS_URL": None, "TESTING": True})
+    with other.app_context():  # the database's active set is the one in force (docs/design.md §13)
+        rule_sets.activate(runtimes().loaded.rules)
+        db.session.remove()
     yield other
     with other.app_context():
         db.session.remove()

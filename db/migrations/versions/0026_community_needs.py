@@ -12,7 +12,7 @@ New tables and one added nullable column: no table is rebuilt, so SQLite
 keeps every trigger.
 
 Revision ID: 0026
-Revises: 0024
+Revises: 0025
 Create Date: 2026-11-30
 """
 
@@ -22,7 +22,7 @@ from alembic import op
 import db.types
 
 revision = '0026'
-down_revision = '0024'
+down_revision = '0025'
 branch_labels = None
 depends_on = None
 
