@@ -38,12 +38,19 @@ def rules_without_consultation(tmp_path: Path) -> Path:
     approval = folder / "workflows" / "approval.yaml"
     yaml = approval.read_text()
     stage = "  stakeholder_consultation:\n    label: Stakeholder consultation\n    reviewers: [planning_officer]\n"
+    big = '    when: {budget_allocation: {gt: "50000000.00"}}\n'
     for old, new in [(stage + "    due_in_days: 15\n", ""),
-                     ("    source: budget_review\n    dest: stakeholder_consultation\n",
-                      "    source: budget_review\n    dest: executive_approval\n"),
+                     ("    source: budget_review\n    dest: stakeholder_consultation\n"
+                      "    effects: [lock_budget_allocations]\n",
+                      "    source: budget_review\n    dest: inter_agency_consultation\n" + big
+                      + "    effects: [lock_budget_allocations]\n\n  - trigger: approve\n"
+                      "    source: budget_review\n    dest: executive_approval\n"
+                      "    effects: [lock_budget_allocations]\n"),
+                     ("  - trigger: approve\n    source: stakeholder_consultation\n    dest: inter_agency_consultation\n"
+                      + big + "\n", ""),
                      ("  - trigger: approve\n    source: stakeholder_consultation\n    dest: executive_approval\n\n",
                       ""),
-                     ("budget_review, stakeholder_consultation, executive_approval", "budget_review, executive_approval")]:
+                     ("budget_review, stakeholder_consultation,\n", "budget_review,\n")]:  # reject and return
         assert old in yaml, old
         yaml = yaml.replace(old, new)
     approval.write_text(yaml)
