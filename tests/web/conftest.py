@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from argon2 import PasswordHasher
 
 from services import users
 from tests.conftest import ONE_BACKEND, one_backend_app
@@ -52,6 +53,26 @@ def app(request, tmp_path):
     """The application on a clean database of ``PAGE_BACKEND`` (overrides
     the suite's ``app``, which runs once per backend)."""
     yield from one_backend_app(request, tmp_path)
+
+
+#: argon2id with the least work argon2 allows (about a millisecond a hash),
+#: for tests whose subject is a page and not the password hash: the default
+#: parameters (RFC 9106, what production uses) cost about a second per
+#: sign-in (set_password + verify). tests/integration/test_users.py tests
+#: those parameters and the rehash.
+QUICK_PASSWORDS = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+
+
+@pytest.fixture(scope="module")
+def quick_passwords():
+    """Hash passwords with ``QUICK_PASSWORDS`` for a module (a sign-in still
+    checks the password against its argon2id hash). Opt in with
+    ``pytestmark = pytest.mark.usefixtures("quick_passwords")``."""
+    with pytest.MonkeyPatch.context() as patch:
+        users._decoy_hash.cache_clear()
+        patch.setattr(users, "_PASSWORDS", QUICK_PASSWORDS)
+        yield
+    users._decoy_hash.cache_clear()  # the decoy of later modules is the production one again
 
 
 @pytest.fixture

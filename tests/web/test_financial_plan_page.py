@@ -7,8 +7,11 @@ from __future__ import annotations
 
 import re
 
-from tests.support import Chain
+import pytest
+
 from tests.web.test_ppa_tabs import tree_rows
+
+pytestmark = pytest.mark.usefixtures("quick_passwords")  # sign-in is not the subject: tests/web/conftest.py
 
 
 def _grid(**amounts: tuple[str, str]) -> dict[str, str]:
@@ -24,8 +27,7 @@ def _grid(**amounts: tuple[str, str]) -> dict[str, str]:
 
 
 def test_the_plan_is_saved_from_the_grid_and_a_refusal_is_shown_next_to_its_input_with_the_values_kept(
-        app, world, browser_for):
-    chain = Chain(world)
+        app, world, chain, browser_for):
     page = f"/ppas/{chain.ppa}/execution"
     browser = browser_for(world.focal)
 
