@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import re
+import shutil
+from collections.abc import Iterator
 
 import pytest
 from argon2 import PasswordHasher
 
+from db import db
 from services import users
-from tests.conftest import ONE_BACKEND, one_backend_app
+from tests.conftest import (
+    ONE_BACKEND,
+    _dispose,
+    _make_app,
+    _truncate_all,
+    one_backend_app,
+)
 from tests.support import Person
 
 PASSWORD = "correct horse battery staple 11"
@@ -73,6 +82,33 @@ def quick_passwords():
         patch.setattr(users, "_PASSWORDS", QUICK_PASSWORDS)
         yield
     users._decoy_hash.cache_clear()  # the decoy of later modules is the production one again
+
+
+@pytest.fixture(scope="module", params=[PAGE_BACKEND])
+def module_app(request, tmp_path_factory) -> Iterator:
+    """The application on ``PAGE_BACKEND``, created once for a module
+    (``create_app`` costs about a second: the rules, the OpenAPI document):
+    a module's ``app`` fixture gives it to each test on an emptied database
+    with ``yield from emptied_after(request, module_app)``."""
+    application = _make_app(request.param, request, tmp_path_factory.mktemp("pages"))
+    yield application
+    _dispose(application)
+
+
+def emptied_after(request, application) -> Iterator:
+    """Yield ``application`` (a ``module_app``), then leave its database as
+    the suite's ``app`` finds one: PostgreSQL truncated, SQLite a copy of the
+    migrated template again; and its sign-in counters reset."""
+    yield application
+    with application.app_context():
+        db.session.remove()
+        if application.config["BACKEND"] == "postgresql":
+            _truncate_all(application)
+        else:
+            db.engine.dispose()
+            shutil.copy(request.getfixturevalue("sqlite_template"),
+                        application.config["DATABASE_URL"][len("sqlite:///"):])
+    application.extensions["ppaflow_signin_guard"].windows.storage.reset()
 
 
 @pytest.fixture

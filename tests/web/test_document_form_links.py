@@ -8,7 +8,15 @@ import re
 
 import pytest
 
+from tests.web.conftest import emptied_after
+
 pytestmark = pytest.mark.usefixtures("quick_passwords")  # sign-in is not the subject: tests/web/conftest.py
+
+
+@pytest.fixture
+def app(request, module_app):
+    """The module's one application, on a database emptied after each test."""
+    yield from emptied_after(request, module_app)
 
 
 def test_each_ors_and_dv_on_the_execution_tab_links_to_its_printable_form(world, chain, browser_for):

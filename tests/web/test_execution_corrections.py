@@ -13,9 +13,16 @@ from dataclasses import dataclass
 import pytest
 
 from tests.support import Chain
+from tests.web.conftest import emptied_after
 from tests.web.test_ppa_tabs import tree_rows
 
 pytestmark = pytest.mark.usefixtures("quick_passwords")  # sign-in is not the subject: tests/web/conftest.py
+
+
+@pytest.fixture
+def app(request, module_app):
+    """The module's one application, on a database emptied after each test."""
+    yield from emptied_after(request, module_app)
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,15 @@ import re
 import pytest
 
 from tests import documents
+from tests.web.conftest import emptied_after
 
 pytestmark = pytest.mark.usefixtures("quick_passwords")  # sign-in is not the subject: tests/web/conftest.py
+
+
+@pytest.fixture
+def app(request, module_app):
+    """The module's one application, on a database emptied after each test."""
+    yield from emptied_after(request, module_app)
 
 
 def test_a_document_attached_to_an_ors_on_the_execution_tab_is_listed_under_it_and_downloads(world, chain, browser_for):

@@ -10,9 +10,16 @@ from html import escape
 
 import pytest
 
+from tests.web.conftest import emptied_after
 from tests.web.test_ppa_tabs import leaf_of, tree_rows
 
 pytestmark = pytest.mark.usefixtures("quick_passwords")  # sign-in is not the subject: tests/web/conftest.py
+
+
+@pytest.fixture
+def app(request, module_app):
+    """The module's one application, on a database emptied after each test."""
+    yield from emptied_after(request, module_app)
 
 
 def test_a_ppa_in_the_chain_is_labelled_disbursed_and_offers_no_expenditure_form(app, world, chain, browser_for):
