@@ -99,15 +99,16 @@ def emptied_after(request, application) -> Iterator:
     """Yield ``application`` (a ``module_app``), then leave its database as
     the suite's ``app`` finds one: PostgreSQL truncated, SQLite a copy of the
     migrated template again; and its sign-in counters reset."""
+    sqlite = application.config["BACKEND"] == "sqlite"
+    template = request.getfixturevalue("sqlite_template") if sqlite else None
     yield application
     with application.app_context():
         db.session.remove()
-        if application.config["BACKEND"] == "postgresql":
-            _truncate_all(application)
-        else:
+        if sqlite:
             db.engine.dispose()
-            shutil.copy(request.getfixturevalue("sqlite_template"),
-                        application.config["DATABASE_URL"][len("sqlite:///"):])
+            shutil.copy(template, application.config["DATABASE_URL"][len("sqlite:///"):])
+        else:
+            _truncate_all(application)
     application.extensions["ppaflow_signin_guard"].windows.storage.reset()
 
 
