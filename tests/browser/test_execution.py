@@ -6,11 +6,15 @@ by the wrong person is closed with the reason shown."""
 
 from __future__ import annotations
 
+import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import sign_in
 from tests.browser.harness import DESKTOP
-from tests.support import Chain
+from tests.support import Chain, built_once
+from tests.web.conftest import quick_passwords  # noqa: F401 - the fixture
+
+pytestmark = pytest.mark.usefixtures("quick_passwords")  # sign-in is not the subject: tests/web/conftest.py
 
 
 def signer(browser, web, person, ppa: int):
@@ -40,7 +44,7 @@ def obligate(page, ors: str, day: str, payee: str, amount: str) -> None:
 def test_allotment_obligation_and_disbursement_through_forms_and_an_over_obligation_refused(
         web, browser, page, check_page):
     world = web.world
-    chain = Chain(world)  # an enacted PPA with a PHP 5,000,000.00 program budget
+    chain = built_once(world, "chain", Chain)  # an enacted PPA with a PHP 5,000,000.00 program budget
 
     sign_in(page, web, world.budget_analyst)
     page.goto(f"/ppas/{chain.ppa}/execution")
@@ -145,7 +149,7 @@ def test_allotment_obligation_and_disbursement_through_forms_and_an_over_obligat
 def test_an_over_reduction_is_refused_next_to_the_amount_and_a_norsa_is_recorded_through_the_form(
         web, browser, page, check_page):
     world = web.world
-    chain = Chain(world)
+    chain = built_once(world, "chain", Chain)  # copied in: built once per run
     obligation = chain.obligate(chain.allot("100000.00")["id"], "60000.00")["id"]  # SARO-…-0001, ORS 02-01-2025-03-00001
 
     sign_in(page, web, world.budget_analyst)
@@ -191,7 +195,7 @@ def test_an_over_reduction_is_refused_next_to_the_amount_and_a_norsa_is_recorded
 def test_a_certification_by_the_right_person_succeeds_and_by_the_wrong_person_is_closed_with_the_reason(
         web, browser, page, check_page):
     world = web.world
-    chain = Chain(world)
+    chain = built_once(world, "chain", Chain)  # copied in: built once per run
     preparer = world.person("mssd.focal_head", "moa_focal", "head_of_office", org="MSSD")
     ors = chain.post("/api/obligations", preparer, 201, allotment_id=chain.allot("100000.00")["id"],
                      payee="Supplier", obligation_date="2025-03-10", amount="60000.00")

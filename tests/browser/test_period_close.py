@@ -5,10 +5,14 @@ chief accountant's signature closes it."""
 
 from __future__ import annotations
 
+import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import sign_in
 from tests.browser.harness import DESKTOP
+from tests.web.conftest import quick_passwords  # noqa: F401 - the fixture
+
+pytestmark = pytest.mark.usefixtures("quick_passwords")  # sign-in is not the subject: tests/web/conftest.py
 
 
 def test_the_right_people_close_a_quarter_and_the_same_person_twice_is_refused(web, browser, page, check_page):

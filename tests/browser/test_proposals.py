@@ -5,10 +5,14 @@ they may not review their own proposal."""
 
 from __future__ import annotations
 
+import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import sign_in
 from tests.browser.harness import DESKTOP
+from tests.web.conftest import quick_passwords  # noqa: F401 - the fixture
+
+pytestmark = pytest.mark.usefixtures("quick_passwords")  # sign-in is not the subject: tests/web/conftest.py
 
 
 def _proposal(world, person) -> int:

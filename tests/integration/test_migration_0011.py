@@ -12,7 +12,9 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from db.migrate import downgrade, upgrade
-from tests.integration.test_migration_0007 import engine  # noqa: F401 - the fixture: an empty database
+from tests.integration.migrated import engine_at
+
+engine = engine_at("0010")  # SQLite: a copy of a database migrated to it (tests/integration/migrated.py)
 
 NOW = datetime(2025, 3, 1, tzinfo=UTC)
 
@@ -41,7 +43,7 @@ def rows_before_0011(connection) -> None:
         else "2025-06-30 17:00:00.000000")
 
 
-def test_migration_0011_dates_old_cancellations_in_manila_fixes_posted_rows_and_goes_down_and_up(engine):  # noqa: F811
+def test_migration_0011_dates_old_cancellations_in_manila_fixes_posted_rows_and_goes_down_and_up(engine):
     upgrade(engine, "0010")
     with engine.begin() as connection:
         rows_before_0011(connection)

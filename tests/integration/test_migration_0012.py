@@ -11,9 +11,11 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from db.migrate import alembic_config, upgrade
-from tests.integration.test_migration_0007 import NOW, engine  # noqa: F401  (the fixture)
+from tests.integration.migrated import engine_at
+from tests.integration.test_migration_0007 import NOW
 
 BEFORE = ScriptDirectory.from_config(alembic_config()).get_revision("0012").down_revision
+engine = engine_at(BEFORE)  # SQLite: a copy of a database migrated to it (tests/integration/migrated.py)
 
 
 def rows_before_0012(connection) -> None:
@@ -36,7 +38,7 @@ def rows_before_0012(connection) -> None:
         ":now, :now, 1), (2, 7, 2, 1, '2025-02-01', 'S-2', 50000, 'released', :now, :now, 1)")
 
 
-def test_migration_0012_gives_allotments_their_class_and_category_and_keeps_the_limits(engine):  # noqa: F811
+def test_migration_0012_gives_allotments_their_class_and_category_and_keeps_the_limits(engine):
     upgrade(engine, BEFORE)
     with engine.begin() as connection:
         rows_before_0012(connection)

@@ -13,10 +13,11 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from db.migrate import alembic_config, upgrade
-from tests.integration.test_migration_0007 import engine  # noqa: F401  (the fixture: an empty database per backend)
+from tests.integration.migrated import engine_at
 
 NOW = datetime(2025, 3, 1, tzinfo=UTC)
 BEFORE = ScriptDirectory.from_config(alembic_config()).get_revision("0013").down_revision
+engine = engine_at(BEFORE)  # SQLite: a copy of a database migrated to it (tests/integration/migrated.py)
 
 
 def old_rows(connection) -> None:
@@ -42,7 +43,7 @@ def old_rows(connection) -> None:
         ":now, :now, 1)")
 
 
-def test_migration_0013_enacts_approved_proposals_classes_amounts_and_keeps_the_limits(engine):  # noqa: F811
+def test_migration_0013_enacts_approved_proposals_classes_amounts_and_keeps_the_limits(engine):
     upgrade(engine, BEFORE)
     with engine.begin() as connection:
         old_rows(connection)

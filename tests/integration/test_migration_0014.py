@@ -9,9 +9,10 @@ from __future__ import annotations
 from sqlalchemy import text
 
 from db.migrate import upgrade
-from tests.integration.test_migration_0007 import BEFORE, engine, old_rows
+from tests.integration.migrated import engine_at
+from tests.integration.test_migration_0007 import BEFORE, old_rows
 
-__all__ = ["engine"]
+engine = engine_at(BEFORE)  # SQLite: a copy of a database migrated to it (tests/integration/migrated.py)
 
 
 def test_migration_0014_opens_the_balances_of_ppas_in_the_chain_and_charges_their_disbursements(engine):

@@ -10,11 +10,17 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from db.migrate import downgrade, upgrade
-from tests.integration.test_budget_limits import insert_disbursement, insert_obligation, seed
-from tests.integration.test_migration_0007 import engine  # noqa: F401 - the fixture: an empty database
+from tests.integration.migrated import engine_at
+from tests.integration.test_budget_limits import (
+    insert_disbursement,
+    insert_obligation,
+    seed,
+)
+
+engine = engine_at("0015")  # SQLite: a copy of a database migrated to it (tests/integration/migrated.py)
 
 
-def test_migration_0016_keeps_posted_rows_posted_lets_drafts_count_nowhere_and_goes_down_and_up(engine):  # noqa: F811
+def test_migration_0016_keeps_posted_rows_posted_lets_drafts_count_nowhere_and_goes_down_and_up(engine):
     upgrade(engine, "0015")
     with engine.begin() as connection:  # allotment 500,000.00, ORS 300,000.00 paid 100,000.00 (centavos)
         seed(connection, approved=100_000_000, allotment=50_000_000, obligation=30_000_000)

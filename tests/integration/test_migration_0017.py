@@ -13,9 +13,10 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from db.migrate import downgrade, upgrade
-from tests.integration.test_migration_0007 import BEFORE, NOW, engine, old_rows
+from tests.integration.migrated import engine_at
+from tests.integration.test_migration_0007 import BEFORE, NOW, old_rows
 
-__all__ = ["engine"]
+engine = engine_at(BEFORE)  # SQLite: a copy of a database migrated to it (tests/integration/migrated.py)
 
 
 def test_migration_0017_maps_the_modes_of_payment_keeps_old_numbers_and_starts_the_series_after_them(engine):

@@ -13,10 +13,11 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from db.migrate import alembic_config, downgrade, upgrade
-from tests.integration.test_migration_0007 import engine  # noqa: F401  (the fixture: an empty database per backend)
+from tests.integration.migrated import engine_at
 from tests.integration.test_migration_0013 import NOW
 
 BEFORE = ScriptDirectory.from_config(alembic_config()).get_revision("0018").down_revision
+engine = engine_at(BEFORE)  # SQLite: a copy of a database migrated to it (tests/integration/migrated.py)
 
 
 def old_rows(connection) -> None:
@@ -42,7 +43,7 @@ def old_rows(connection) -> None:
 
 
 def test_migration_0018_keeps_posted_adjustments_and_limits_the_allotments_by_the_adjusted_appropriation(
-        engine):  # noqa: F811
+        engine):
     upgrade(engine, BEFORE)
     with engine.begin() as connection:
         old_rows(connection)
@@ -89,7 +90,7 @@ def _kind_length(connection) -> int:
 
 
 def test_undoing_migration_0018_is_refused_while_it_holds_posted_adjustments_and_restores_kind_otherwise(
-        engine):  # noqa: F811
+        engine):
     upgrade(engine, BEFORE)
     with engine.begin() as connection:
         old_rows(connection)
@@ -108,7 +109,7 @@ def test_undoing_migration_0018_is_refused_while_it_holds_posted_adjustments_and
         assert _kind_length(connection) == 20
 
 
-def test_undoing_migration_0018_without_new_rows_keeps_the_old_adjustments_and_kind_of_12(engine):  # noqa: F811
+def test_undoing_migration_0018_without_new_rows_keeps_the_old_adjustments_and_kind_of_12(engine):
     upgrade(engine, BEFORE)
     with engine.begin() as connection:
         old_rows(connection)

@@ -10,15 +10,16 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import text
 
 from db.migrate import alembic_config, upgrade
-from tests.integration.test_migration_0007 import engine  # noqa: F401  (the fixture: an empty database per backend)
+from tests.integration.migrated import engine_at
 
 NOW = datetime(2025, 3, 1, tzinfo=UTC)
 BEFORE = ScriptDirectory.from_config(alembic_config()).get_revision("0020").down_revision
+engine = engine_at(BEFORE)  # SQLite: a copy of a database migrated to it (tests/integration/migrated.py)
 COLUMNS = ("department", "agency", "operating_unit", "budget_officer_name", "budget_officer_position",
            "chief_accountant_name", "chief_accountant_position", "head_of_agency_name", "head_of_agency_position")
 
 
-def test_migration_0020_gives_existing_organizations_an_empty_header_and_no_signatories(engine):  # noqa: F811
+def test_migration_0020_gives_existing_organizations_an_empty_header_and_no_signatories(engine):
     upgrade(engine, BEFORE)
     with engine.begin() as connection:
         connection.execute(text("INSERT INTO organizations (id, code, name, uacs_code, created_at) VALUES "

@@ -6,6 +6,8 @@ log; through the ORM the same refusal is a 409 with a sentence."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 
 import pytest
@@ -15,37 +17,84 @@ from db import db
 from db.audit import AuditEntry
 from db.models import Obligation
 from services.unit_of_work import transaction
-from tests.integration.test_budget_limits import insert_allotment, insert_disbursement, insert_obligation, refused, seed
+from tests.conftest import BACKENDS, _dispose, _make_app
+from tests.integration.test_budget_limits import (
+    insert_allotment,
+    insert_disbursement,
+    insert_obligation,
+    refused,
+    seed,
+)
+from tests.support import rolled_back
 from workflow.errors import PostedRowImmutable
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def app(request, tmp_path_factory):
+    """The application on a database holding the posted rows (``seed_posted``),
+    written once per module and backend: each test's writes are rolled back
+    (``posted``), and a refused statement writes nothing anyway."""
+    application = _make_app(request.param, request, tmp_path_factory.mktemp("posted"))
+    with application.app_context(), db.engine.begin() as connection:
+        seed_posted(connection)
+    yield application
+    _dispose(application)
+
+
+def seed_posted(connection) -> None:
+    """An allotment, obligation, disbursement (paid 250,000.00), a voided and
+    a cancelled row, and one adjustment of each kind, by raw SQL."""
+    seed(connection, approved=100_000_000, allotment=50_000_000, obligation=30_000_000)
+    insert_disbursement(connection, 1, 25_000_000)
+    insert_disbursement(connection, 2, 100)
+    connection.execute(text("UPDATE disbursements SET status = 'voided', voided_on = '2025-06-30' WHERE id = 2"))
+    insert_obligation(connection, 2, 100)
+    connection.execute(text("UPDATE obligations SET status = 'cancelled', cancelled_on = '2025-09-30' WHERE id = 2"))
+    insert_allotment(connection, 2, 100)
+    connection.execute(text("UPDATE allotments SET status = 'cancelled', cancelled_on = '2025-09-30' WHERE id = 2"))
+    now = "2025-03-01 00:00:00"
+    connection.execute(text(
+        "INSERT INTO allotment_adjustments (id, allotment_id, organization_id, kind, amount, "
+        "adjustment_date, reason, legal_basis, created_at) "
+        "VALUES (1, 1, 1, 'reduction', -100, '2025-03-01', 'r', 'DBM letter', :now)"), {"now": now})
+    connection.execute(text(
+        "INSERT INTO obligation_adjustments (id, obligation_id, organization_id, amount, adjustment_date, "
+        "reason, legal_basis, created_at) VALUES (1, 1, 1, -100, '2025-03-01', 'r', 'NORSA 1', :now)"),
+        {"now": now})
+
+
+class OneConnection:
+    """What a test uses of an engine (``begin()``, ``connect()``), on the one
+    connection that ``rolled_back`` holds inside an outer transaction on
+    PostgreSQL: ``begin()`` is a SAVEPOINT, released when the block ends and
+    rolled back when it raises, as the block's own transaction would be."""
+
+    def __init__(self, connection):
+        self.connection = connection
+
+    @contextmanager
+    def begin(self) -> Iterator:
+        with self.connection.begin_nested():
+            yield self.connection
+
+    @contextmanager
+    def connect(self) -> Iterator:
+        yield self.connection
+
+
+@contextmanager
+def undone(app) -> Iterator:
+    """An engine (``OneConnection`` on PostgreSQL) on ``app``'s database whose
+    writes are undone when the block ends (``rolled_back``)."""
+    with rolled_back(app), app.app_context():
+        yield db.engine if app.config["BACKEND"] == "sqlite" else OneConnection(db.engine)
 
 
 @pytest.fixture
 def posted(app):
-    """An allotment, obligation, disbursement (paid 250,000.00), a voided and
-    a cancelled row, and one adjustment of each kind, by raw SQL."""
-    with app.app_context():
-        with db.engine.begin() as connection:
-            seed(connection, approved=100_000_000, allotment=50_000_000, obligation=30_000_000)
-            insert_disbursement(connection, 1, 25_000_000)
-            insert_disbursement(connection, 2, 100)
-            connection.execute(text("UPDATE disbursements SET status = 'voided', voided_on = '2025-06-30' "
-                                    "WHERE id = 2"))
-            insert_obligation(connection, 2, 100)
-            connection.execute(text("UPDATE obligations SET status = 'cancelled', cancelled_on = '2025-09-30' "
-                                    "WHERE id = 2"))
-            insert_allotment(connection, 2, 100)
-            connection.execute(text("UPDATE allotments SET status = 'cancelled', cancelled_on = '2025-09-30' "
-                                    "WHERE id = 2"))
-            now = "2025-03-01 00:00:00"
-            connection.execute(text(
-                "INSERT INTO allotment_adjustments (id, allotment_id, organization_id, kind, amount, "
-                "adjustment_date, reason, legal_basis, created_at) "
-                "VALUES (1, 1, 1, 'reduction', -100, '2025-03-01', 'r', 'DBM letter', :now)"), {"now": now})
-            connection.execute(text(
-                "INSERT INTO obligation_adjustments (id, obligation_id, organization_id, amount, adjustment_date, "
-                "reason, legal_basis, created_at) VALUES (1, 1, 1, -100, '2025-03-01', 'r', 'NORSA 1', :now)"),
-                {"now": now})
-        yield db.engine
+    """The posted rows (``seed_posted``), through an engine whose writes are undone after the test."""
+    with undone(app) as engine:
+        yield engine
 
 
 def _sql(statement):

@@ -10,7 +10,9 @@ import pytest
 from sqlalchemy import text
 
 from db import db
+from tests.conftest import BACKENDS, _dispose, _make_app
 from tests.integration.test_budget_limits import insert_allotment, refused, seed
+from tests.integration.test_posted_rows import undone
 
 NOW = "2025-03-01 00:00:00"
 APPROPRIATION = ("INSERT INTO appropriation_adjustments (program_budget_id, organization_id, kind, allotment_class, "
@@ -18,30 +20,45 @@ APPROPRIATION = ("INSERT INTO appropriation_adjustments (program_budget_id, orga
                  "{amount}, {pair}, '2025-05-01', 'r', 'BAA sec. 62', '" + NOW + "')")
 
 
-@pytest.fixture
-def posted(app):
+@pytest.fixture(scope="module", params=BACKENDS)
+def app(request, tmp_path_factory):
+    """The application on a database holding the posted rows (``seed_transfers``),
+    written once per module and backend: each test's writes are undone
+    (``posted``), and a refused statement writes nothing anyway."""
+    application = _make_app(request.param, request, tmp_path_factory.mktemp("transfers"))
+    with application.app_context(), db.engine.begin() as connection:
+        seed_transfers(connection)
+    yield application
+    _dispose(application)
+
+
+def seed_transfers(connection) -> None:
     """A program budget of PHP 1,000,000.00 with PHP 500,000.00 allotted, an
     augmentation of PHP 100.00, a sub-allotment of PHP 1.00 to another MOA,
     by raw SQL."""
-    with app.app_context():
-        with db.engine.begin() as connection:
-            seed(connection, approved=100_000_000, allotment=50_000_000, obligation=100)
-            connection.execute(text(APPROPRIATION.format(kind="augmentation", amount=10_000, pair="NULL")))
-            connection.execute(text("INSERT INTO organizations (id, code, name, created_at) "
-                                    "VALUES (2, 'MTIT', 'MTIT', '" + NOW + "')"))
-            connection.execute(text(
-                "INSERT INTO allotment_adjustments (id, allotment_id, organization_id, kind, amount, adjustment_date, "
-                "reason, legal_basis, created_at) VALUES (1, 1, 1, 'sub_allotment', -100, '2025-05-01', 'r', 'SARO', "
-                "'" + NOW + "')"))
-            connection.execute(text(
-                "INSERT INTO allotments (id, organization_id, program_budget_id, quarter, release_date, saro_number, "
-                "amount, status, created_at, updated_at, version) VALUES (2, 2, 1, 2, '2025-05-01', 'SUB-1', 100, "
-                "'released', '" + NOW + "', '" + NOW + "', 1)"))
-            connection.execute(text(
-                "INSERT INTO sub_allotments (id, allotment_id, adjustment_id, recipient_allotment_id, organization_id, "
-                "recipient_organization_id, amount, sub_allotment_date, reason, legal_basis, created_at) "
-                "VALUES (1, 1, 1, 2, 1, 2, 100, '2025-05-01', 'r', 'SARO', '" + NOW + "')"))
-        yield db.engine
+    seed(connection, approved=100_000_000, allotment=50_000_000, obligation=100)
+    connection.execute(text(APPROPRIATION.format(kind="augmentation", amount=10_000, pair="NULL")))
+    connection.execute(text("INSERT INTO organizations (id, code, name, created_at) "
+                            "VALUES (2, 'MTIT', 'MTIT', '" + NOW + "')"))
+    connection.execute(text(
+        "INSERT INTO allotment_adjustments (id, allotment_id, organization_id, kind, amount, adjustment_date, "
+        "reason, legal_basis, created_at) VALUES (1, 1, 1, 'sub_allotment', -100, '2025-05-01', 'r', 'SARO', "
+        "'" + NOW + "')"))
+    connection.execute(text(
+        "INSERT INTO allotments (id, organization_id, program_budget_id, quarter, release_date, saro_number, "
+        "amount, status, created_at, updated_at, version) VALUES (2, 2, 1, 2, '2025-05-01', 'SUB-1', 100, "
+        "'released', '" + NOW + "', '" + NOW + "', 1)"))
+    connection.execute(text(
+        "INSERT INTO sub_allotments (id, allotment_id, adjustment_id, recipient_allotment_id, organization_id, "
+        "recipient_organization_id, amount, sub_allotment_date, reason, legal_basis, created_at) "
+        "VALUES (1, 1, 1, 2, 1, 2, 100, '2025-05-01', 'r', 'SARO', '" + NOW + "')"))
+
+
+@pytest.fixture
+def posted(app):
+    """The rows of ``seed_transfers``, through an engine whose writes are undone after the test."""
+    with undone(app) as engine:
+        yield engine
 
 
 REFUSED = {

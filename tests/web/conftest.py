@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 import re
+import shutil
+from collections.abc import Iterator
 
 import pytest
+from argon2 import PasswordHasher
 
+from db import db
 from services import users
-from tests.conftest import ONE_BACKEND, one_backend_app
+from tests.conftest import (
+    ONE_BACKEND,
+    _dispose,
+    _make_app,
+    _truncate_all,
+    one_backend_app,
+)
 from tests.support import Person
 
 PASSWORD = "correct horse battery staple 11"
@@ -52,6 +62,54 @@ def app(request, tmp_path):
     """The application on a clean database of ``PAGE_BACKEND`` (overrides
     the suite's ``app``, which runs once per backend)."""
     yield from one_backend_app(request, tmp_path)
+
+
+#: argon2id with the least work argon2 allows (about a millisecond a hash),
+#: for tests whose subject is a page and not the password hash: the default
+#: parameters (RFC 9106, what production uses) cost about a second per
+#: sign-in (set_password + verify). tests/integration/test_users.py tests
+#: those parameters and the rehash.
+QUICK_PASSWORDS = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+
+
+@pytest.fixture(scope="module")
+def quick_passwords():
+    """Hash passwords with ``QUICK_PASSWORDS`` for a module (a sign-in still
+    checks the password against its argon2id hash). Opt in with
+    ``pytestmark = pytest.mark.usefixtures("quick_passwords")``."""
+    with pytest.MonkeyPatch.context() as patch:
+        users._decoy_hash.cache_clear()
+        patch.setattr(users, "_PASSWORDS", QUICK_PASSWORDS)
+        yield
+    users._decoy_hash.cache_clear()  # the decoy of later modules is the production one again
+
+
+@pytest.fixture(scope="module", params=[PAGE_BACKEND])
+def module_app(request, tmp_path_factory) -> Iterator:
+    """The application on ``PAGE_BACKEND``, created once for a module
+    (``create_app`` costs about a second: the rules, the OpenAPI document):
+    a module's ``app`` fixture gives it to each test on an emptied database
+    with ``yield from emptied_after(request, module_app)``."""
+    application = _make_app(request.param, request, tmp_path_factory.mktemp("pages"))
+    yield application
+    _dispose(application)
+
+
+def emptied_after(request, application) -> Iterator:
+    """Yield ``application`` (a ``module_app``), then leave its database as
+    the suite's ``app`` finds one: PostgreSQL truncated, SQLite a copy of the
+    migrated template again; and its sign-in counters reset."""
+    sqlite = application.config["BACKEND"] == "sqlite"
+    template = request.getfixturevalue("sqlite_template") if sqlite else None
+    yield application
+    with application.app_context():
+        db.session.remove()
+        if sqlite:
+            db.engine.dispose()
+            shutil.copy(template, application.config["DATABASE_URL"][len("sqlite:///"):])
+        else:
+            _truncate_all(application)
+    application.extensions["ppaflow_signin_guard"].windows.storage.reset()
 
 
 @pytest.fixture

@@ -6,11 +6,20 @@ from __future__ import annotations
 
 import re
 
-from tests.support import Chain
+import pytest
+
+from tests.web.conftest import emptied_after
+
+pytestmark = pytest.mark.usefixtures("quick_passwords")  # sign-in is not the subject: tests/web/conftest.py
 
 
-def test_each_ors_and_dv_on_the_execution_tab_links_to_its_printable_form(world, browser_for):
-    chain = Chain(world)
+@pytest.fixture
+def app(request, module_app):
+    """The module's one application, on a database emptied after each test."""
+    yield from emptied_after(request, module_app)
+
+
+def test_each_ors_and_dv_on_the_execution_tab_links_to_its_printable_form(world, chain, browser_for):
     ors = chain.obligate(chain.allot("100000.00")["id"], "60000.00")
     dv = chain.disburse(ors["id"], "1000.00")
     browser = browser_for(world.focal)

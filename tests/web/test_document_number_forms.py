@@ -7,13 +7,22 @@ from __future__ import annotations
 
 import html as markup
 
-from tests.support import Chain
+import pytest
+
+from tests.web.conftest import emptied_after
 from tests.web.test_ppa_tabs import tree_rows
+
+pytestmark = pytest.mark.usefixtures("quick_passwords")  # sign-in is not the subject: tests/web/conftest.py
+
+
+@pytest.fixture
+def app(request, module_app):
+    """The module's one application, on a database emptied after each test."""
+    yield from emptied_after(request, module_app)
 
 
 def test_an_ors_number_not_in_the_appendix_form_is_refused_next_to_it_and_a_blank_dv_number_is_generated(
-        app, world, browser_for):
-    chain = Chain(world)
+        app, world, chain, browser_for):
     allotment = chain.allot("1000.00")["id"]
     obligation = chain.obligate(allotment, "100.00")["id"]
     browser = browser_for(world.focal)

@@ -13,7 +13,16 @@ from dataclasses import dataclass
 import pytest
 
 from tests.support import Chain
+from tests.web.conftest import emptied_after
 from tests.web.test_ppa_tabs import tree_rows
+
+pytestmark = pytest.mark.usefixtures("quick_passwords")  # sign-in is not the subject: tests/web/conftest.py
+
+
+@pytest.fixture
+def app(request, module_app):
+    """The module's one application, on a database emptied after each test."""
+    yield from emptied_after(request, module_app)
 
 
 @dataclass(frozen=True)
@@ -78,9 +87,7 @@ def _correct(world, browser_for, chain: Chain, form: Form, fields: dict[str, str
                  id="a NORSA on an obligation"),
 ])
 def test_a_correction_is_recorded_through_its_form_and_listed_under_its_document(
-        app, world, browser_for, form, fields, saved_sql, saved, listed_under, shown):
-    chain = Chain(world)
-
+        app, world, chain, browser_for, form, fields, saved_sql, saved, listed_under, shown):
     browser, response = _correct(world, browser_for, chain, form, fields)
 
     assert response.status_code == 302, response.get_data(as_text=True)[:2000]
@@ -98,10 +105,8 @@ def test_a_correction_is_recorded_through_its_form_and_listed_under_its_document
                          "legal_basis": "NORSA No. 2025-05-0002"},
                  "obligation_adjustments", id="a NORSA above the allotment"),
 ])
-def test_a_correction_beyond_what_is_left_is_refused_next_to_the_amount(app, world, browser_for, form, fields,
-                                                                          table):
-    chain = Chain(world)
-
+def test_a_correction_beyond_what_is_left_is_refused_next_to_the_amount(
+        app, world, chain, browser_for, form, fields, table):
     # PHP 100,000.00 allotted, 60,000.00 obligated: 40,000.00 left either way
     _, response = _correct(world, browser_for, chain, form, fields, down_to="obligation")
 
@@ -126,10 +131,8 @@ def test_a_correction_beyond_what_is_left_is_refused_next_to_the_amount(app, wor
                  "SELECT count(*) FROM disbursements WHERE status = 'voided'",
                  id="a disbursement voided before its DV date"),
 ])
-def test_a_correction_dated_before_its_document_is_refused_next_to_the_date(app, world, browser_for, form, quarter,
-                                                                              fields, field, message, saved_sql):
-    chain = Chain(world)
-
+def test_a_correction_dated_before_its_document_is_refused_next_to_the_date(
+        app, world, chain, browser_for, form, quarter, fields, field, message, saved_sql):
     _, response = _correct(world, browser_for, chain, form, fields, quarter=quarter)
 
     assert response.status_code == 422
@@ -149,10 +152,8 @@ def test_a_correction_dated_before_its_document_is_refused_next_to_the_date(app,
                  "SELECT status, void_reason, CAST(voided_on AS TEXT) FROM disbursements",
                  [("voided", "Check stale", "2025-07-02")], id="a disbursement voided"),
 ])
-def test_a_document_is_cancelled_through_its_form_on_the_date_given_with_its_reason(app, world, browser_for, form,
-                                                                                      fields, saved_sql, saved):
-    chain = Chain(world)
-
+def test_a_document_is_cancelled_through_its_form_on_the_date_given_with_its_reason(
+        app, world, chain, browser_for, form, fields, saved_sql, saved):
     browser, response = _correct(world, browser_for, chain, form, fields)
 
     assert response.status_code == 302, response.get_data(as_text=True)[:2000]
@@ -160,9 +161,7 @@ def test_a_document_is_cancelled_through_its_form_on_the_date_given_with_its_rea
     assert fields["reason"] in browser.client.get(_page(chain)).get_data(as_text=True)
 
 
-def test_a_cancellation_without_a_reason_is_refused_next_to_the_reason(app, world, browser_for):
-    chain = Chain(world)
-
+def test_a_cancellation_without_a_reason_is_refused_next_to_the_reason(app, world, chain, browser_for):
     _, response = _correct(world, browser_for, chain, CANCEL_ALLOTMENT, {"cancelled_on": "2025-03-05", "reason": ""})
 
     assert response.status_code == 422
@@ -171,10 +170,8 @@ def test_a_cancellation_without_a_reason_is_refused_next_to_the_reason(app, worl
     assert tree_rows(app, "SELECT status FROM allotments") == [("released",)]
 
 
-def test_the_cancel_form_offers_today_as_the_business_date(app, world, browser_for):
+def test_the_cancel_form_offers_today_as_the_business_date(app, world, chain, browser_for):
     from services.calendar import today
-
-    chain = Chain(world)
     chain.allot("100000.00")
     with app.app_context():
         day = today().isoformat()
@@ -184,8 +181,7 @@ def test_the_cancel_form_offers_today_as_the_business_date(app, world, browser_f
     assert re.search(rf'id="allotment_cancellation-cancelled_on"[^>]*value="{day}"', html)
 
 
-def test_the_moa_is_not_offered_the_allotment_corrections(world, browser_for):
-    chain = Chain(world)
+def test_the_moa_is_not_offered_the_allotment_corrections(world, chain, browser_for):
     chain.allot("100000.00")
 
     html = browser_for(world.focal).client.get(_page(chain)).get_data(as_text=True)

@@ -8,12 +8,21 @@ from __future__ import annotations
 import io
 import re
 
+import pytest
+
 from tests import documents
-from tests.support import Chain
+from tests.web.conftest import emptied_after
+
+pytestmark = pytest.mark.usefixtures("quick_passwords")  # sign-in is not the subject: tests/web/conftest.py
 
 
-def test_a_document_attached_to_an_ors_on_the_execution_tab_is_listed_under_it_and_downloads(world, browser_for):
-    chain = Chain(world)
+@pytest.fixture
+def app(request, module_app):
+    """The module's one application, on a database emptied after each test."""
+    yield from emptied_after(request, module_app)
+
+
+def test_a_document_attached_to_an_ors_on_the_execution_tab_is_listed_under_it_and_downloads(world, chain, browser_for):
     ors = chain.obligate(chain.allot("100000.00")["id"], "60000.00")
     obligation, number = ors["id"], ors["ors_number"]
     page = f"/ppas/{chain.ppa}/execution"
@@ -34,8 +43,7 @@ def test_a_document_attached_to_an_ors_on_the_execution_tab_is_listed_under_it_a
     assert browser_for(world.other_focal).client.get(link).status_code == 404
 
 
-def test_a_program_attached_to_a_dv_is_refused_next_to_its_file_field_and_nothing_is_listed(world, browser_for):
-    chain = Chain(world)
+def test_a_program_attached_to_a_dv_is_refused_next_to_its_file_field_and_nothing_is_listed(world, chain, browser_for):
     obligation = chain.obligate(chain.allot("100000.00")["id"], "60000.00")["id"]
     dv = chain.disburse(obligation, "10000.00")
     disbursement = dv["id"]
@@ -53,8 +61,7 @@ def test_a_program_attached_to_a_dv_is_refused_next_to_its_file_field_and_nothin
     assert f"DV {dv['dv_number']}: 0 documents" in html
 
 
-def test_a_reviewer_sees_the_documents_of_an_ors_but_no_upload_form(world, browser_for):
-    chain = Chain(world)
+def test_a_reviewer_sees_the_documents_of_an_ors_but_no_upload_form(world, chain, browser_for):
     number = chain.obligate(chain.allot("100000.00")["id"], "60000.00")["ors_number"]
 
     html = browser_for(world.technical_reviewer).client.get(f"/ppas/{chain.ppa}/execution").get_data(as_text=True)
@@ -63,8 +70,7 @@ def test_a_reviewer_sees_the_documents_of_an_ors_but_no_upload_form(world, brows
     assert "Attach the document" not in html
 
 
-def test_an_ors_of_another_ppa_takes_no_document_through_this_ppas_tab(world, browser_for):
-    chain = Chain(world)
+def test_an_ors_of_another_ppa_takes_no_document_through_this_ppas_tab(world, chain, browser_for):
     other = world.create_ppa(budget_allocation="1000000.00")["id"]
     obligation = chain.obligate(chain.allot("100000.00")["id"], "60000.00")["id"]
     focal = browser_for(world.focal)

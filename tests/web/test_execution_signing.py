@@ -9,9 +9,20 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from tests.api.test_delegations_api import delegate
 from tests.support import Chain
+from tests.web.conftest import emptied_after
 from tests.web.test_ppa_tabs import tree_rows
+
+pytestmark = pytest.mark.usefixtures("quick_passwords")  # sign-in is not the subject: tests/web/conftest.py
+
+
+@pytest.fixture
+def app(request, module_app):
+    """The module's one application, on a database emptied after each test."""
+    yield from emptied_after(request, module_app)
 
 
 def _page(chain: Chain) -> str:
@@ -30,8 +41,7 @@ def _prepare_ors(chain: Chain, allotment: int, who=None) -> dict:
 
 
 def test_the_head_of_office_signs_box_a_and_the_budget_officer_box_b_on_the_tab_and_the_ors_is_obligated(
-        app, world, browser_for):
-    chain = Chain(world)
+        app, world, chain, browser_for):
     ors = _prepare_ors(chain, chain.allot("100000.00")["id"])
     obligation, page = ors["id"], _page(chain)
     head, officer = browser_for(world.office_head), browser_for(world.budget_officer)
@@ -57,8 +67,7 @@ def test_the_head_of_office_signs_box_a_and_the_budget_officer_box_b_on_the_tab_
 
 
 def test_the_preparer_sees_box_a_closed_with_the_reason_and_a_forced_post_is_refused_and_changes_nothing(
-        app, world, browser_for):
-    chain = Chain(world)
+        app, world, chain, browser_for):
     preparer = world.person("mssd.focal_head", "moa_focal", "head_of_office", org="MSSD")
     obligation = _prepare_ors(chain, chain.allot("100000.00")["id"], preparer)["id"]
     page = _page(chain)
@@ -79,8 +88,8 @@ def test_the_preparer_sees_box_a_closed_with_the_reason_and_a_forced_post_is_ref
     assert tree_rows(app, "SELECT count(*) FROM workflow_transitions WHERE record_type = 'ors'") == [(0,)]
 
 
-def test_box_e_without_its_check_and_jev_numbers_is_refused_next_to_each_field_then_paid(app, world, browser_for):
-    chain = Chain(world)
+def test_box_e_without_its_check_and_jev_numbers_is_refused_next_to_each_field_then_paid(
+        app, world, chain, browser_for):
     obligation = chain.obligate(chain.allot("100000.00")["id"], "60000.00")["id"]
     disbursement = chain.dv_ready_to_pay(obligation, "10000.00")
     page, cashier = _page(chain), browser_for(world.cashier)
@@ -103,8 +112,7 @@ def test_box_e_without_its_check_and_jev_numbers_is_refused_next_to_each_field_t
                           "WHERE id = :id", id=disbursement)[0][:3] == ("disbursed", "CHK-0042", "JEV-2025-04-0042")
 
 
-def test_a_box_signed_by_an_oic_says_under_whose_delegation(app, world, browser_for):
-    chain = Chain(world)
+def test_a_box_signed_by_an_oic_says_under_whose_delegation(app, world, chain, browser_for):
     world.person("mssd.oic", "moa_focal", org="MSSD")
     delegate(world, world.budget_officer, "mssd.oic", "budget_officer")
     obligation = chain.ors_ready_for_box_b(chain.allot("100000.00")["id"], "1000.00")
@@ -119,8 +127,7 @@ def test_a_box_signed_by_an_oic_says_under_whose_delegation(app, world, browser_
 
 
 def test_a_draft_ors_cancelled_without_a_comment_is_refused_in_its_entry_and_with_one_it_is_cancelled(
-        app, world, browser_for):
-    chain = Chain(world)
+        app, world, chain, browser_for):
     obligation = _prepare_ors(chain, chain.allot("100000.00")["id"])["id"]
     page, focal = _page(chain), browser_for(world.focal)
     path = f"{page}/obligations/{obligation}/transitions"

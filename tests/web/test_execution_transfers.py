@@ -20,11 +20,13 @@ from tests.support import Chain, World
 from tests.web.conftest import PAGE_BACKEND, PASSWORD, Browser
 from tests.web.test_ppa_tabs import tree_rows
 
+pytestmark = pytest.mark.usefixtures("quick_passwords")  # sign-in is not the subject: tests/web/conftest.py
+
 BASIS = {"reason": "Realigned to priority programs", "legal_basis": "BAA No. 35 s. 2025, sec. 62"}
 
 
 @pytest.fixture(scope="module")
-def tab(request, tmp_path_factory):
+def tab(request, tmp_path_factory, quick_passwords):
     """MSSD's enacted PPA (budget PHP 6,000,000.00, appropriation PHP
     5,000,000.00) with two Q1 allotments, the first of PHP 100,000.00 with
     an ORS of PHP 60,000.00 obligated against it, the second of PHP

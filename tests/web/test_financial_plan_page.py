@@ -7,8 +7,18 @@ from __future__ import annotations
 
 import re
 
-from tests.support import Chain
+import pytest
+
+from tests.web.conftest import emptied_after
 from tests.web.test_ppa_tabs import tree_rows
+
+pytestmark = pytest.mark.usefixtures("quick_passwords")  # sign-in is not the subject: tests/web/conftest.py
+
+
+@pytest.fixture
+def app(request, module_app):
+    """The module's one application, on a database emptied after each test."""
+    yield from emptied_after(request, module_app)
 
 
 def _grid(**amounts: tuple[str, str]) -> dict[str, str]:
@@ -24,8 +34,7 @@ def _grid(**amounts: tuple[str, str]) -> dict[str, str]:
 
 
 def test_the_plan_is_saved_from_the_grid_and_a_refusal_is_shown_next_to_its_input_with_the_values_kept(
-        app, world, browser_for):
-    chain = Chain(world)
+        app, world, chain, browser_for):
     page = f"/ppas/{chain.ppa}/execution"
     browser = browser_for(world.focal)
 

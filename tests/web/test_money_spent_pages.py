@@ -8,12 +8,21 @@ from __future__ import annotations
 import re
 from html import escape
 
-from tests.support import Chain
+import pytest
+
+from tests.web.conftest import emptied_after
 from tests.web.test_ppa_tabs import leaf_of, tree_rows
 
+pytestmark = pytest.mark.usefixtures("quick_passwords")  # sign-in is not the subject: tests/web/conftest.py
 
-def test_a_ppa_in_the_chain_is_labelled_disbursed_and_offers_no_expenditure_form(app, world, browser_for):
-    chain = Chain(world)
+
+@pytest.fixture
+def app(request, module_app):
+    """The module's one application, on a database emptied after each test."""
+    yield from emptied_after(request, module_app)
+
+
+def test_a_ppa_in_the_chain_is_labelled_disbursed_and_offers_no_expenditure_form(app, world, chain, browser_for):
     chain.allot("100000.00")
     browser = browser_for(world.focal)
 
@@ -25,8 +34,7 @@ def test_a_ppa_in_the_chain_is_labelled_disbursed_and_offers_no_expenditure_form
 
 
 def test_expenditure_posted_by_hand_on_a_ppa_in_the_chain_is_refused_in_words_next_to_the_amount(
-        app, world, browser_for):
-    chain = Chain(world)
+        app, world, chain, browser_for):
     chain.allot("100000.00")
     leaf = leaf_of(world, chain.ppa)
     browser = browser_for(world.focal)
@@ -51,8 +59,7 @@ def test_a_ppa_outside_the_chain_is_labelled_reported_not_disbursed(app, world, 
     assert "Record expenditure" in browser.client.get(f"/ppas/{ppa['id']}/work-items").get_data(as_text=True)
 
 
-def test_an_obligation_recorded_on_the_execution_tab_is_charged_to_the_chosen_work_item(app, world, browser_for):
-    chain = Chain(world)
+def test_an_obligation_recorded_on_the_execution_tab_is_charged_to_the_chosen_work_item(app, world, chain, browser_for):
     allotment = chain.allot("100000.00")["id"]
     leaf = leaf_of(world, chain.ppa)
     browser = browser_for(world.focal)
@@ -69,8 +76,7 @@ def test_an_obligation_recorded_on_the_execution_tab_is_charged_to_the_chosen_wo
     assert f"Charged to “{escape(title)}”" in browser.client.get(page).get_data(as_text=True)
 
 
-def test_the_execution_tab_splits_unpaid_obligations_into_due_and_not_yet_due(app, world, browser_for):
-    chain = Chain(world)
+def test_the_execution_tab_splits_unpaid_obligations_into_due_and_not_yet_due(app, world, chain, browser_for):
     obligation = chain.obligate(chain.allot("1000000.00")["id"], "500000.00")["id"]
     chain.post(f"/api/obligations/{obligation}/deliveries", world.focal, amount="120000.50", accepted_on="2025-03-20")
 

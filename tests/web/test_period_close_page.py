@@ -8,7 +8,18 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
+from tests.web.conftest import emptied_after
 from tests.web.test_ppa_tabs import tree_rows
+
+pytestmark = pytest.mark.usefixtures("quick_passwords")  # sign-in is not the subject: tests/web/conftest.py
+
+
+@pytest.fixture
+def app(request, module_app):
+    """The module's one application, on a database emptied after each test."""
+    yield from emptied_after(request, module_app)
 
 PAGE = "/period-closures?organization=MSSD&fiscal_year=2025"
 

@@ -6,8 +6,18 @@ from __future__ import annotations
 
 import re
 
-from tests.support import Chain
+import pytest
+
+from tests.web.conftest import emptied_after
 from tests.web.test_ppa_tabs import tree_rows
+
+pytestmark = pytest.mark.usefixtures("quick_passwords")  # sign-in is not the subject: tests/web/conftest.py
+
+
+@pytest.fixture
+def app(request, module_app):
+    """The module's one application, on a database emptied after each test."""
+    yield from emptied_after(request, module_app)
 
 
 def _proposal(world, title: str = "MSSD FY2026 budget proposal") -> int:
@@ -48,9 +58,7 @@ def test_people_who_do_not_use_proposals_get_no_link_to_them(world, browser_for)
     assert 'href="/budget-proposals"' not in html
 
 
-def test_a_proposal_shows_its_program_budgets_and_its_history(world, browser_for):
-    chain = Chain(world)
-
+def test_a_proposal_shows_its_program_budgets_and_its_history(world, chain, browser_for):
     html = browser_for(world.focal).client.get(f"/budget-proposals/{chain.proposal}").get_data(as_text=True)
 
     assert "Nothing more to do: the proposal is Included in the enacted GAAB." in html

@@ -8,12 +8,21 @@ from __future__ import annotations
 import html as markup
 import re
 
-from tests.support import Chain
+import pytest
+
+from tests.web.conftest import emptied_after
 from tests.web.test_ppa_tabs import tree_rows
 
+pytestmark = pytest.mark.usefixtures("quick_passwords")  # sign-in is not the subject: tests/web/conftest.py
 
-def test_an_ors_dated_after_its_deadline_is_refused_next_to_its_date(app, world, browser_for):
-    chain = Chain(world)
+
+@pytest.fixture
+def app(request, module_app):
+    """The module's one application, on a database emptied after each test."""
+    yield from emptied_after(request, module_app)
+
+
+def test_an_ors_dated_after_its_deadline_is_refused_next_to_its_date(app, world, chain, browser_for):
     allotment = chain.post("/api/allotments", world.budget_analyst, 201, program_budget_id=chain.program_budget,
                            release_date="2025-02-03", saro_number="SARO-BARMM-2025-0001", amount="1000.00",
                            allotment_class="ps")
@@ -33,8 +42,7 @@ def test_an_ors_dated_after_its_deadline_is_refused_next_to_its_date(app, world,
     assert tree_rows(app, "SELECT count(*) FROM obligations") == [(0,)]
 
 
-def test_a_later_years_quarter_is_labelled_with_its_year(world, browser_for):
-    chain = Chain(world)
+def test_a_later_years_quarter_is_labelled_with_its_year(world, chain, browser_for):
     allotment = chain.allot("1000.00")
     chain.obligate(allotment["id"], "100.00", day="2026-02-16")
 
