@@ -9,7 +9,7 @@ here it runs once per run and revision, into a template file that each
 test gets a copy of, so the test's own ``upgrade(engine, revision)`` finds
 nothing to do. A template is built from the nearest lower one, so the
 templates of a run cost one upgrade in all. PostgreSQL gets an empty schema
-of its own, as in tests/integration/test_migration_0007.py, and the test
+of its own (``empty_schema``, which test_migration_0007 uses too), and the test
 migrates it.
 """
 
@@ -18,6 +18,7 @@ from __future__ import annotations
 import shutil
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -67,18 +68,26 @@ def engine_at(revision: str) -> Callable:
                 yield db.engine
                 db.engine.dispose()
             return
-        schema = f"ppaflow_test_migration_{uuid.uuid4().hex[:8]}"
-        url = normalize_database_url(PG_URL)
-        admin = create_engine(url, poolclass=NullPool)
-        with admin.begin() as connection:
-            connection.exec_driver_sql(f"CREATE SCHEMA {schema}")
-        engine = create_engine(url, connect_args={"options": f"-csearch_path={schema}"})
-        try:
+        with empty_schema() as engine:
             yield engine
-        finally:
-            engine.dispose()
-            with admin.begin() as connection:
-                connection.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
-            admin.dispose()
 
     return engine
+
+
+@contextmanager
+def empty_schema() -> Iterator:
+    """An engine on a new, empty PostgreSQL schema of its own (``PG_URL``),
+    dropped with everything in it afterwards."""
+    schema = f"ppaflow_test_migration_{uuid.uuid4().hex[:8]}"
+    url = normalize_database_url(PG_URL)
+    admin = create_engine(url, poolclass=NullPool)
+    with admin.begin() as connection:
+        connection.exec_driver_sql(f"CREATE SCHEMA {schema}")
+    engine = create_engine(url, connect_args={"options": f"-csearch_path={schema}"})
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+        with admin.begin() as connection:
+            connection.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
+        admin.dispose()

@@ -7,20 +7,18 @@ PostgreSQL gets a schema of its own for the test, dropped afterwards."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.pool import NullPool
 
 from db import db
 from db.migrate import alembic_config, upgrade
-from db.urls import normalize_database_url
-from tests.conftest import BACKENDS, PG_URL
+from tests.conftest import BACKENDS
+from tests.integration.migrated import empty_schema
 from web import create_app
 
 NOW = datetime(2025, 3, 1, tzinfo=UTC)
@@ -37,19 +35,8 @@ def engine(request, tmp_path) -> Iterator:
             yield db.engine
             db.engine.dispose()
         return
-    schema = f"ppaflow_test_migration_{uuid.uuid4().hex[:8]}"
-    url = normalize_database_url(PG_URL)
-    admin = create_engine(url, poolclass=NullPool)
-    with admin.begin() as connection:
-        connection.exec_driver_sql(f"CREATE SCHEMA {schema}")
-    engine = create_engine(url, connect_args={"options": f"-csearch_path={schema}"})
-    try:
+    with empty_schema() as engine:
         yield engine
-    finally:
-        engine.dispose()
-        with admin.begin() as connection:
-            connection.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
-        admin.dispose()
 
 
 def old_rows(connection) -> None:

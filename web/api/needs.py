@@ -70,30 +70,6 @@ class PpaRefSchema(Reply):
     title = fields.String()
 
 
-class NeedSchema(Reply):
-    """A need as its MOA and reviewers see it."""
-
-    id = fields.Integer()
-    title = fields.String()
-    description = fields.String()
-    category = fields.String()
-    urgency = fields.String()
-    submission_type = fields.String()
-    province_code = fields.String(allow_none=True)
-    municipality_code = fields.String(allow_none=True)
-    barangay_code = fields.String(allow_none=True)
-    population_affected = fields.Integer(allow_none=True)
-    estimated_cost = Money(allow_none=True)
-    status = fields.String()
-    organization = fields.String(attribute="organization.code", allow_none=True)
-    submitted_by_id = fields.Integer(allow_none=True)
-    submitted_on = fields.Date()
-    budget_included_on = fields.Date(allow_none=True)
-    votes = fields.Integer(metadata={"description": "how many users voted for it"})
-    vote_weight = fields.Integer(metadata={"description": "the votes' total weight (stakeholder types, needs.yaml)"})
-    version = fields.Integer()
-
-
 class PublicNeedSchema(Reply):
     """What anyone may read of a published need: no personal data."""
 
@@ -104,18 +80,31 @@ class PublicNeedSchema(Reply):
     urgency = fields.String()
     submission_type = fields.String()
     province_code = fields.String(allow_none=True)
-    province = fields.String(allow_none=True)
     municipality_code = fields.String(allow_none=True)
-    municipality = fields.String(allow_none=True)
     barangay_code = fields.String(allow_none=True)
     population_affected = fields.Integer(allow_none=True)
     estimated_cost = Money(allow_none=True)
     status = fields.String()
-    moa = fields.String(allow_none=True)
-    votes = fields.Integer()
+    votes = fields.Integer(metadata={"description": "how many users voted for it"})
     submitted_on = fields.Date()
     budget_included_on = fields.Date(allow_none=True)
+    province = fields.String(allow_none=True)
+    municipality = fields.String(allow_none=True)
+    moa = fields.String(allow_none=True)
     ppas = fields.List(fields.Nested(PpaRefSchema), metadata={"description": "the PPAs addressing it"})
+
+
+class NeedSchema(PublicNeedSchema):
+    """A need as its MOA and reviewers see it: the public fields, and who
+    submitted it, its MOA, the votes' weight and its version."""
+
+    class Meta:
+        exclude = ("province", "municipality", "moa", "ppas")
+
+    organization = fields.String(attribute="organization.code", allow_none=True)
+    submitted_by_id = fields.Integer(allow_none=True)
+    vote_weight = fields.Integer(metadata={"description": "the votes' total weight (stakeholder types, needs.yaml)"})
+    version = fields.Integer()
 
 
 class NeedActionsSchema(Reply):
