@@ -390,11 +390,18 @@ def build_machine(
     if states[initial.value].state.final:
         r.error(initial.line, f"initial {noun} {initial.value!r} is final: nothing could ever happen")
     reached = reachable(initial.value, transitions)
+    dead_ends = [s for s, spec in states.items()
+                 if s in reached and not spec.state.final and not any(t.source == s for t in transitions)]
+    lost = [s for s in states if s not in reached]
+    cut_off = [s for s in lost if not any(t.dest == s and t.source != s for t in transitions)]
     for state_name, spec in states.items():
-        if state_name not in reached:
-            r.error(spec.line, f"{noun} {state_name!r} is unreachable from {initial.value!r}")
-        elif not spec.state.final and not any(t.source == state_name for t in transitions):
-            r.error(spec.line, f"{noun} {state_name!r} is not final but no transition leaves it")
+        if state_name in lost:
+            r.error(spec.line, f"{noun} {state_name!r} is unreachable from {initial.value!r}"
+                               + _why_unreachable(state_name, cut_off, dead_ends, transitions, noun))
+        elif state_name in dead_ends:
+            r.error(spec.line, f"{noun} {state_name!r} is not final but no transition leaves it"
+                               + (f"; its missing exit is likely the transition to {_names(cut_off)}, which "
+                                  f"nothing leads to any more" if cut_off else ""))
     for loop, words in trap_loops(list(states), {s for s, spec in states.items() if spec.state.final}, reached,
                                   transitions):
         r.error(states[loop[0]].line, f"{words}: no transition leads out to a final {noun}")
@@ -429,6 +436,27 @@ def read_machine(r: FileReader, f: dict[str, Item], name: str, *, noun: str, peo
     machine = build_machine(r, name, initial, states, specs, noun=noun, known_roles=known_roles,
                             known_effects=known_effects)
     return machine, states, {spec.trigger for spec in specs}
+
+
+def _names(states: list[str]) -> str:
+    """``'a'``, ``'a' or 'b'``: states in a message."""
+    quoted = [repr(s) for s in states]
+    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]
+
+
+def _why_unreachable(state: str, cut_off: list[str], dead_ends: list[str], transitions: list[Transition],
+                     noun: str) -> str:
+    """Why ``state`` cannot be reached, so that a removed transition is named
+    by its two ends rather than by every stage it cut off (issue 14 item 4):
+    nothing leads into it (and, if a reachable stage became a dead end, that
+    stage's exit is the missing transition), or only stages that are
+    themselves unreachable do."""
+    if state in cut_off:
+        missing = f" (the transition from {_names(dead_ends)} to it is missing?)" if dead_ends else ""
+        return f": no transition leads to it{missing}"
+    sources = sorted({t.source for t in transitions if t.dest == state and t.source != state})
+    return f": only {_names(sources)} lead{'s' if len(sources) == 1 else ''} to it, and {noun}s cut off " \
+           f"from the start are {_names(cut_off)}" if cut_off else ""
 
 
 def reachable(initial: str, transitions: list[Transition]) -> set[str]:

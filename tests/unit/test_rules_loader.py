@@ -121,6 +121,26 @@ def test_a_stage_nobody_leaves_is_a_dead_end(rules_dir):
     assert any("stage 'enacted' is unreachable" in e for e in errors)
 
 
+def test_a_removed_exit_is_named_by_its_two_ends_not_only_by_the_stages_it_cut_off(rules_dir):
+    edit(rules_dir, "workflows/approval.yaml", "  - trigger: approve\n    source: executive_approval\n    dest: approved\n", "")
+
+    errors = errors_of(rules_dir)
+
+    assert any("stage 'approved' is unreachable from 'draft': no transition leads to it" in e for e in errors)
+    assert any("stage 'enacted' is unreachable from 'draft': only 'approved' leads to it, and stages cut off from "
+               "the start are 'approved'" in e for e in errors), errors
+
+
+def test_a_dead_end_names_the_exit_it_lost(rules_dir):
+    edit(rules_dir, "workflows/approval.yaml", "  - trigger: enact\n    source: approved\n    dest: enacted\n    roles: [budget_analyst]\n", "")
+
+    errors = errors_of(rules_dir)
+
+    assert any("its missing exit is likely the transition to 'enacted'" in e for e in errors), errors
+    assert any("'enacted' is unreachable from 'draft': no transition leads to it (the transition from 'approved' "
+               "to it is missing?)" in e for e in errors), errors
+
+
 def test_effects_must_be_registered(rules_dir):
     line = edit(rules_dir, "workflows/approval.yaml", "    roles: [moa_focal]", "    roles: [moa_focal]\n    effects: [send_fax]")
 
