@@ -105,7 +105,7 @@ def stage_notes(state) -> list[str]:
     return notes
 
 
-_MERMAID_ENTITIES = str.maketrans({"#": "#35;", '"': "#quot;", ";": "#59;"})
+_MERMAID_ENTITIES = str.maketrans({"#": "#35;", '"': "#quot;", ";": "#59;", ":": "#58;"})
 
 
 def _mermaid_text(text: str) -> str:

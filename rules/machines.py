@@ -235,6 +235,11 @@ def read_stage_extras(r: FileReader, states: dict[str, StateSpec], specs: list[T
         own = triggers_from.get(name, set())
         sign_off = _read_sign_off(r, spec.sign_off_item, name, own, known_roles) if spec.sign_off_item else None
         escalate = _read_escalate(r, spec.escalate_item, name, own, known_roles) if spec.escalate_item else None
+        if sign_off is not None and escalate is not None and escalate.then == sign_off.trigger:
+            r.error(spec.escalate_item.line,
+                    f"stage {name}: escalate.then fires {escalate.then!r}, the trigger its sign_off counts; "
+                    f"that would move it on with fewer than {sign_off.required} sign-offs: fire another "
+                    f"trigger (e.g. return_for_revision) or leave then out")
         if sign_off is not None or escalate is not None:
             spec.state = replace(spec.state, sign_off=sign_off, escalate=escalate)
 

@@ -27,7 +27,8 @@ from db.models import Alert, Organization, Ppa, User
 from db.types import utcnow
 from services import calendar
 from services.access import visible_organization, visible_rows
-from services.runtime import get_runtime, runtime_for
+from services.pins import approval_stages_by_pin
+from services.runtime import get_runtime
 from services.unit_of_work import transaction
 from workflow.errors import NotFound
 from workflow.tree import CANCELLED, Tree, format_centavos
@@ -112,20 +113,14 @@ def overdue_conditions(session: Session, day: date) -> tuple[list[int], list[Con
     Returns:
         ``(ids of PPAs with a due date, conditions for the overdue ones)``.
     """
-    def due_stages(rules_hash: str | None) -> dict:
-        machine = runtime_for(rules_hash).rules.approval.machine
-        return {s.name: s for s in machine.states.values() if s.due_in_days}
-
     # A pinned PPA's stage falls due as its own rule set says (docs/design.md §13).
-    by_set = {None: due_stages(None)}
-    for rules_hash in session.scalars(select(Ppa.rules_hash).distinct().where(Ppa.rules_hash.is_not(None))):
-        by_set[rules_hash] = due_stages(rules_hash)
+    by_set = approval_stages_by_pin(session, lambda state: bool(state.due_in_days))
     rows = session.execute(select(Ppa.id, Ppa.organization_id, Ppa.title, Ppa.approval_status, Ppa.stage_entered_at,
                                   Ppa.rules_hash)
                            .where(Ppa.approval_status.in_(set().union(*by_set.values())))).all()
     in_scope, conditions = [], []
     for ppa_id, organization_id, title, stage, entered, rules_hash in rows:
-        stages = by_set[rules_hash]
+        stages = by_set.get(rules_hash, {})
         if stage not in stages:
             continue
         in_scope.append(ppa_id)

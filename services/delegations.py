@@ -253,7 +253,7 @@ def signing_delegations(user: User, organization_id: int | None, *, lock: bool =
     for d in db.session.scalars(query):
         why = _does_not_count(d, user, organization_id, roles)
         if why is None:
-            active.append(engine.Delegation(d.id, d.delegator_id, d.delegator.username, d.role))
+            active.append(_engine_delegation(d))
         else:
             lapsed.setdefault(d.role, why)
     recent = db.session.scalars(select(Delegation).where(
@@ -283,8 +283,7 @@ def counting_delegations(user: User, organization_id: int | None,
     """Those of ``live`` (``live_delegations``) that ``user`` may sign under
     on a record of ``organization_id``."""
     roles = get_runtime().rules.roles
-    return tuple(engine.Delegation(d.id, d.delegator_id, d.delegator.username, d.role) for d in live
-                 if _does_not_count(d, user, organization_id, roles) is None)
+    return tuple(_engine_delegation(d) for d in live if _does_not_count(d, user, organization_id, roles) is None)
 
 
 def _does_not_count(d: Delegation, user: User, organization_id: int | None, roles) -> str | None:
@@ -300,3 +299,10 @@ def _does_not_count(d: Delegation, user: User, organization_id: int | None, role
         org = d.organization.code if d.organization else "their organization"
         return f"{prefix} counts only on {org}'s records"
     return None
+
+
+def _engine_delegation(d: Delegation) -> engine.Delegation:
+    """``d`` as the workflow engine sees it, with the delegator's
+    organization (what a sign-off under it signs for, docs/design.md §6)."""
+    organization = d.delegator.organization.code if d.delegator.organization is not None else None
+    return engine.Delegation(d.id, d.delegator_id, d.delegator.username, d.role, organization)

@@ -23,6 +23,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from db.models import Notification, Ppa, User, UserRole
 from db.types import utcnow
 from services import alerts, calendar, notifications, workflows
+from services.pins import approval_stages_by_pin
 from services.runtime import runtime_for
 from services.unit_of_work import transaction
 from workflow.calendar import add_days
@@ -100,8 +101,7 @@ def escalate_overdue_stages(day: date | None = None) -> dict[str, Any]:
     result = {"day": day.isoformat(), "overdue": 0, "notifications": 0, "fired": 0, "errors": 0}
     with transaction() as session:
         # each PPA escalates by the rule set it is pinned to (None: the rules in force)
-        escalating = {pin: [s.name for s in runtime_for(pin).rules.approval.machine.states.values() if s.escalate]
-                      for pin in session.scalars(select(Ppa.rules_hash).distinct())}
+        escalating = approval_stages_by_pin(session, lambda state: state.escalate is not None)
         where = [(Ppa.rules_hash.is_(None) if pin is None else Ppa.rules_hash == pin) & Ppa.approval_status.in_(names)
                  for pin, names in escalating.items() if names]
         if not where:

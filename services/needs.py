@@ -249,9 +249,14 @@ def vote(user: User, need_id: int) -> NeedVote:
             row = NeedVote(need_id=need.id, user_id=user.id, weight=weight, stakeholder_type=user.stakeholder_type)
             session.add(row)
             session.flush()
-            session.execute(update(Need).where(Need.id == need.id).values(
+            # Counted only while still published: a decline committed since the read above waits no
+            # longer than its row lock, and PostgreSQL re-checks the condition after it.
+            counted = session.execute(update(Need).where(Need.id == need.id, Need.status.in_(PUBLISHED)).values(
                 votes=Need.votes + 1, vote_weight=Need.vote_weight + weight).execution_options(
-                synchronize_session=False))
+                synchronize_session=False)).rowcount
+            if counted != 1:
+                raise Conflict(f"need {need_id} was just closed to votes; nothing was recorded",
+                               code="not_published")
     except Duplicate as exc:
         raise Conflict(f"you have already voted for need {need_id}", code="already_voted") from exc
     return row
@@ -376,7 +381,9 @@ def get_public(need_id: int) -> Need:
 
 def public_view(need: Need) -> dict[str, Any]:
     """What anyone may read of a published need: never who raised it or who
-    voted (Data Privacy Act, RA 10173): no names, e-mails or user ids."""
+    voted (Data Privacy Act, RA 10173): no names, e-mails or user ids; of the
+    PPAs addressing it, only the enacted ones (budget.yaml
+    ``report_remarks.enacted_stages``): a draft PPA is not public."""
     _, places = _rules()
     municipality = places.municipalities.get(need.municipality_code or "")
     return {"id": need.id, "title": need.title, "description": need.description, "category": need.category,
@@ -386,7 +393,8 @@ def public_view(need: Need) -> dict[str, Any]:
             "population_affected": need.population_affected, "estimated_cost": need.estimated_cost,
             "status": need.status, "moa": need.organization.code if need.organization else None,
             "votes": need.votes, "submitted_on": need.submitted_on, "budget_included_on": need.budget_included_on,
-            "ppas": [{"id": ppa.id, "title": ppa.title} for ppa in ppas_of(need.id)]}
+            "ppas": [{"id": ppa.id, "title": ppa.title} for ppa in ppas_of(need.id)
+                     if ppa.approval_status in get_runtime().rules.budget.remarks.enacted_stages]}
 
 
 def place_names(need: Need) -> tuple[str | None, str | None]:

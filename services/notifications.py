@@ -34,7 +34,8 @@ from db import db
 from db.models import Notification, Ppa, User, UserRole
 from db.types import utcnow
 from services import alerts, calendar
-from services.runtime import Runtime, get_runtime, runtime_for
+from services.pins import approval_stages_by_pin
+from services.runtime import Runtime, get_runtime
 from services.unit_of_work import transaction
 from workflow.errors import NotFound
 
@@ -56,22 +57,16 @@ def send_deadline_reminders(day: date | None = None) -> dict[str, Any]:
     """
     from jobs.queue import enqueue  # jobs import the services; enqueue only after they are loaded
 
-    def due_stages(rules_hash: str | None) -> dict:
-        machine = runtime_for(rules_hash).rules.approval.machine
-        return {s.name: s for s in machine.states.values() if s.due_in_days and s.reviewers}
-
     runtime = get_runtime()
     day = day or calendar.today()
     window = runtime.rules.schedule.reminder_days_before
     with transaction() as session:
         # A pinned PPA's stage is due, and reviewed, as its own rule set says (docs/design.md §13).
-        by_set = {None: due_stages(None)}
-        for rules_hash in session.scalars(select(Ppa.rules_hash).distinct().where(Ppa.rules_hash.is_not(None))):
-            by_set[rules_hash] = due_stages(rules_hash)
+        by_set = approval_stages_by_pin(session, lambda state: bool(state.due_in_days and state.reviewers))
         ppas = [row for row in session.execute(
             select(Ppa.id, Ppa.title, Ppa.approval_status, Ppa.stage_entered_at, Ppa.created_by_id, Ppa.rules_hash)
             .where(Ppa.approval_status.in_(set().union(*by_set.values()))).order_by(Ppa.id))
-            if row.approval_status in by_set[row.rules_hash]]
+            if row.approval_status in by_set.get(row.rules_hash, {})]
         roles = {role for stages in by_set.values() for stage in stages.values() for role in stage.reviewers}
         reviewers: dict[str, set[int]] = {}
         for user_id, role in session.execute(select(User.id, UserRole.role).join(UserRole, UserRole.user_id == User.id)

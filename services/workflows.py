@@ -34,6 +34,7 @@ from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import flag_modified
 
 from db import db
 from db.models import PpaTransition, User, WorkflowTransition
@@ -234,6 +235,8 @@ def _record(runtime: Runtime, kind: RecordKind, row: Any, user: User, outcome: O
     set_stage(kind, row, outcome.dest, runtime)
     if kind.on_move is not None and outcome.moved:
         kind.on_move(row, user, outcome)
+    if not outcome.moved:  # a sign-off short of the K-th: the row is written anyway, so its version (ETag) moves on
+        flag_modified(row, kind.state)
     session = db.session
     kind.history.append(session, kind, row, user, outcome, runtime.rules.hash, organization_id)
     run_effects(kind.workflow, outcome.effects, EffectContext(session, row, user, outcome, runtime))

@@ -58,12 +58,16 @@ class Delegation:
         delegator_id: who delegated the role (recorded as ``delegated_by``).
         delegator: their username, for messages.
         role: the delegated role.
+        delegator_organization: the code of the delegator's organization:
+            what a sign-off under this delegation signs for (the delegate
+            stands in for the delegator's agency, not their own).
     """
 
     id: int
     delegator_id: int
     delegator: str
     role: str
+    delegator_organization: str | None = None
 
 
 @dataclass(frozen=True)
@@ -392,7 +396,10 @@ class WorkflowEngine:
                                tuple(a for a in state.sign_off.of if a not in done))
 
     def _signs_for(self, sign_off: SignOff, actor: Actor, signing: _Signing) -> str | None:
-        return sign_off.signs_for(actor.organization, signing.role)
+        """The agency (or role) ``signing`` signs off for: under a delegation,
+        the delegator's organization; else the actor's own."""
+        organization = signing.delegation.delegator_organization if signing.delegation else actor.organization
+        return sign_off.signs_for(organization, signing.role)
 
     def _sign_off_reasons(self, sign_off: SignOff, progress: SignOffProgress, actor: Actor, signing: _Signing,
                           stage: str, history: Sequence[PastTransition]) -> list[Reason]:

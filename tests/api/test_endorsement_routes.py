@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 
 from jobs.tasks import escalate_overdue_stages
+from tests.api.test_delegations_api import delegate
 from tests.conftest import ONE_BACKEND, one_backend_app
 
 BIG = {"budget_allocation": "75000000.00"}
@@ -59,6 +60,7 @@ def test_a_big_ppa_moves_on_at_the_second_agencys_sign_off_and_then_needs_bpda_c
     mpw, milg = world.signers_for("inter_agency_consultation")
     second_mpw = world.person("mpw.planner2", "planning_officer", org="MPW")
     moh = world.person("moh.planner", "planning_officer", org="MOH")
+    before = world.get(ppa, world.admin)["version"]
 
     first = world.fire(ppa, "approve", mpw)
     awaiting = approve_action(world, ppa, milg)
@@ -68,6 +70,7 @@ def test_a_big_ppa_moves_on_at_the_second_agencys_sign_off_and_then_needs_bpda_c
     certified = world.fire(ppa, "approve", world.plan_certifier)
 
     assert first.status_code == 200 and first.get_json()["approval_status"] == "inter_agency_consultation"
+    assert first.get_json()["version"] == before + 1  # a sign-off is a write: a client's old ETag is stale
     assert awaiting["open"] and awaiting["dest"] == "bpda_certification"
     assert awaiting["sign_off"] == {"required": 2, "signed": [{"signed_for": "MPW", "by": "mpw.planner"}],
                                     "awaiting": ["BPDA", "MFBM", "MILG"]}
@@ -110,3 +113,20 @@ def test_a_gad_endorsement_left_fifteen_business_days_escalates_once_and_is_deem
     assert world.get(road, world.focal)["approval_status"] == "mpw_endorsement"
     assert (last["actor"], last["role"], last["signed"]) == ("system", "system", "by the system (automatic)")
     assert last["comment"].startswith("escalated: BWC gender and development endorsement was left 15 business days")
+
+
+def test_a_sign_off_under_a_delegation_counts_for_the_delegators_agency(world):
+    ppa = world.create_ppa(**BIG)["id"]
+    world.advance(ppa, "inter_agency_consultation")
+    mpw, milg = world.signers_for("inter_agency_consultation")
+    stand_in = world.person("moh.staff", "technical_reviewer", org="MOH")  # not a planning officer; MOH is not listed
+    delegate(world, milg, "moh.staff", "planning_officer")
+
+    for_milg = world.fire(ppa, "approve", stand_in)
+    milg_again = world.fire(ppa, "approve", milg)
+    kth = world.fire(ppa, "approve", mpw)
+
+    assert for_milg.status_code == 200, for_milg.get_json()
+    assert history(world, ppa)[-2]["signed_for"] == "MILG"
+    assert milg_again.status_code == 409 and "MILG has already signed off (by moh.staff)" in milg_again.get_json()["detail"]
+    assert kth.get_json()["approval_status"] == "bpda_certification"

@@ -50,7 +50,7 @@ def test_the_vendored_mermaid_draws_the_diagram_with_the_budget_review_stage_hig
     expect(page.locator(f".workflow-diagram svg g.{CURRENT_CLASS}")).to_have_count(1)
     check_page(page, "/ppas/<id>/history (diagram)")
 
-    page.get_by_role("link", name="Every workflow of these rules").click()
+    page.get_by_role("link", name="Every workflow of the rules in force").click()
     sections = page.locator("section.workflow-diagram")
     expect(sections.first).to_be_visible()
     expect(page.locator("section.workflow-diagram pre.mermaid svg")).to_have_count(sections.count())

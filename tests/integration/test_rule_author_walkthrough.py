@@ -91,7 +91,7 @@ def test_a_rule_author_adds_a_stage_a_template_a_route_and_a_sign_off_and_nothin
 
     assert checked.exit_code == 0, checked.output
     assert drawn.exit_code == 0 and "budget_review --> climate_review" in drawn.output
-    assert "[when sector = environment]" in drawn.output and "sign-off: 2 of MPW, MILG" in drawn.output
+    assert "[when sector = environment]" in drawn.output and "sign-off#58; 2 of MPW, MILG" in drawn.output
     assert activated.exit_code == 0, activated.output
     assert "+ stage ppa_approval: climate_review" in activated.output and "climate_adaptation" in activated.output
     assert preview.status_code == 200, preview.get_json()

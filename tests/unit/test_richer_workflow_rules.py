@@ -100,6 +100,15 @@ def test_an_escalation_names_known_roles_and_a_trigger_of_its_stage(rules_dir):
     assert any("escalate.then: no transition 'enact' leaves 'bwc_endorsement'" in e for e in errors), errors
 
 
+def test_an_escalation_may_not_approve_a_sign_off_stage_past_its_missing_sign_offs(rules_dir):
+    errors = errors_after(rules_dir, "      of: [BPDA, MPW, MFBM, MILG]\n",
+                          "      of: [BPDA, MPW, MFBM, MILG]\n    escalate:\n      after_business_days: 5\n"
+                          "      notify: [executive]\n      then: approve\n")
+
+    assert len(errors) == 1, errors
+    assert "escalate.then fires 'approve', the trigger its sign_off counts" in errors[0]
+
+
 # -- conditions ------------------------------------------------------------------------------------------------
 
 def test_money_compares_as_decimal_and_text_ignores_case_and_an_empty_field_meets_nothing():
