@@ -61,6 +61,23 @@ def test_a_ppa_due_tomorrow_gets_one_reminder_per_reviewer_and_its_owner(app, wo
     assert len(world.client.get("/api/notifications", headers=world.focal.headers).get_json()) == 1
 
 
+def test_a_ppa_pinned_to_a_rule_set_that_no_longer_loads_is_skipped_and_the_others_are_reminded(app, world):
+    world.technical_reviewer  # noqa: B018  (the reviewer of the stage)
+    served = ppa_in_technical_review(app, world)
+    stranded = ppa_in_technical_review(app, world)
+    broken = "f" * 64  # stored files that hash to something else: the set cannot be loaded by this code
+    with app.app_context(), db.engine.begin() as connection:
+        connection.execute(text("INSERT INTO rule_sets (hash, files, loaded_at, active) "
+                                "VALUES (:hash, '[]', CURRENT_TIMESTAMP, false)"), {"hash": broken})
+        connection.execute(text("UPDATE ppas SET rules_hash = :hash WHERE id = :id"), {"hash": broken, "id": stranded})
+
+    result = remind(app, "2025-06-22")
+    inbox = world.client.get("/api/notifications", headers=world.technical_reviewer.headers).get_json()
+
+    assert result["ppas_due"] == 1
+    assert {n["ppa_id"] for n in inbox if n["kind"] == "approval_deadline"} == {served}
+
+
 def test_reminders_repeat_on_a_later_day_while_the_stage_is_overdue(app, world):
     reviewers(world)
     ppa_in_technical_review(app, world)
