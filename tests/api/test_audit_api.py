@@ -79,5 +79,6 @@ def test_the_csv_export_has_every_row_with_a_header(world):
     rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
     assert response.mimetype == "text/csv"
     assert [(r["action"], r["field"]) for r in rows] == [("create", ""), ("update", "approval_status"),
-                                                        ("update", "stage_entered_at")]
+                                                        ("update", "stage_entered_at"),
+                                                        ("update", "rules_hash")]  # submit pins it (§13)
     assert rows[1]["old_value"] == '"draft"' and rows[1]["new_value"] == '"technical_review"'
