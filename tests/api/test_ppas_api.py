@@ -248,7 +248,9 @@ def test_rules_endpoint_reports_the_hash_in_force(app, world):
     with app.app_context():
         assert body["hash"] == get_runtime().rules.hash
     assert [f["name"] for f in body["files"]] == ["roles.yaml", "workflows/approval.yaml",
-                                                 "workflows/budget_proposal.yaml", "workflows/dv.yaml", "workflows/ors.yaml",
-                                                 "work_item_status.yaml",
+                                                 "workflows/budget_proposal.yaml", "workflows/dv.yaml",
+                                                 "workflows/need.yaml", "workflows/ors.yaml", "work_item_status.yaml",
                                                  "wbs_templates.yaml", "sync.yaml", "budget.yaml", "schedule.yaml",
-                                                 "validity.yaml", "fund_clusters.yaml", "uacs_object_codes.yaml"]
+                                                 "calendar/2025.yaml", "calendar/2026.yaml", "calendar/2027.yaml",
+                                                 "validity.yaml", "fund_clusters.yaml", "uacs_object_codes.yaml",
+                                                 "needs.yaml", "psgc_barmm.yaml"]
