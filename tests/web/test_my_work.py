@@ -106,10 +106,11 @@ def test_my_work_costs_the_same_statements_for_few_and_for_many_ppas(app, world)
         world.fire(world.create_ppa(title=f"PPA {number}")["id"], "submit", world.focal)
     with statements(app) as many:
         assert my_work(user).total == 30
-    assert len(few) == len(many) == 3  # delegations lent to the user, the page and its total, the histories
+    # the active rule set (docs/design.md §13), delegations lent to the user, the page and its total, the histories
+    assert len(few) == len(many) == 4
     with statements(app) as navigation:
         assert counts(user).work == 30
-    assert len(navigation) == 2  # delegations lent to the user, the three counts
+    assert len(navigation) == 3  # the active rule set, delegations lent to the user, the three counts
 
 
 def test_my_work_pages_hold_fifty_ppas_and_the_total(app, world):
