@@ -77,6 +77,8 @@ APPROVAL_SCRIPT: tuple[Step, ...] = (
     Step("coconut", "mafar.focal", "submit"),
     # Mosque repair, resubmitted: approved through enactment (minimal WBS generated on the way).
     Step("mosque", "bpda.reviewer", "approve", "Cost estimate and barangay resolution attached."),
+    # Infrastructure: the Ministry of Public Works' technical endorsement (a conditional route of the rules).
+    Step("mosque", "mpw.engineer", "approve", "Structural assessment of the repair scope endorsed."),
     Step("mosque", "mfbm.analyst", "approve"),
     Step("mosque", "bpda.planner", "approve", "Community association and barangay council consulted."),
     Step("mosque", "ocm.executive", "approve"),

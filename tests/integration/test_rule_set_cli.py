@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from db import db
 from db.models import StoredRuleSet
+from services import rule_sets
 from services.runtime import get_runtime, runtimes
 from tests.api.test_rule_sets import rules_with_legal_review
 from tests.support import cli
@@ -24,10 +25,12 @@ def test_activating_a_folder_twice_stores_and_activates_it_once(app, world, tmp_
     assert "activated rule set" in first.output and "stored now, by admin" in first.output
     assert second.exit_code == 0 and "is already active; nothing changed" in second.output
     with app.app_context():
-        stored = db.session.scalars(select(StoredRuleSet).order_by(StoredRuleSet.loaded_at)).all()
-        assert len(stored) == 2 and stored[0].hash == runtimes().loaded.rules.hash
-        assert [s.active for s in stored] == [False, True] and stored[1].activated_by_id == world.admin.id
-        assert get_runtime().rules.hash == stored[1].hash  # the running app follows the database at once
+        folder_hash, loaded_hash = rule_sets.load_directory(folder).hash, runtimes().loaded.rules.hash
+        stored = {s.hash: s for s in db.session.scalars(select(StoredRuleSet))}
+        assert stored[loaded_hash].active is False and stored[folder_hash].active is True  # stored once each
+        assert [s.hash for s in stored.values() if s.active] == [folder_hash]
+        assert stored[folder_hash].activated_by_id == world.admin.id
+        assert get_runtime().rules.hash == folder_hash  # the running app follows the database at once
 
 
 def test_diff_from_the_active_set_to_the_folder_lists_a_removed_stage(app, tmp_path):
