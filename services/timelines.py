@@ -23,8 +23,9 @@ from db.audit import AuditEntry
 from db.models import Attachment, Organization, PpaTransition, User
 from services.ppas import get_ppa_or_raise
 
-#: PPA fields a transition changes, shown by the transition rather than as field changes.
-TRANSITION_FIELDS = frozenset({"approval_status", "stage_entered_at"})
+#: PPA fields a transition changes, shown by the transition rather than as field changes (the pin,
+#: ``rules_hash``, is the rule set each transition row names; docs/design.md §13).
+TRANSITION_FIELDS = frozenset({"approval_status", "stage_entered_at", "rules_hash"})
 TRANSITION, CREATED, CHANGED, ATTACHED = "transition", "created", "changed", "attached"
 
 

@@ -164,7 +164,7 @@ def test_seed_prints_the_same_working_tokens_and_passwords_on_every_run(app, wor
     cli(app, "token", "revoke", "mssd.focal")
     second = _credentials(cli(app, "seed", "--credentials", str(path)).output)
 
-    assert len(first) == 15 and first.keys() == second.keys()
+    assert len(first) == 16 and first.keys() == second.keys()
     assert [u for u in first if second[u][0] != first[u][0]] == ["mssd.focal"]  # only the revoked one is new
     assert [u for u in first if second[u][1] != first[u][1]] == ["oobc.focal"]
     assert second["oobc.focal"][1] == "(changed)"  # no longer ours to print

@@ -48,9 +48,9 @@ def test_seed_loads_examples_once_and_prints_a_token_per_user(app, tmp_path):
     second = cli(app, "seed", "--credentials", str(tmp_path / "credentials.json"))
 
     assert first.exit_code == 0, first.output
-    assert "15 new users, 11 new PPAs" in first.output
+    assert "16 new users, 11 new PPAs" in first.output
     assert "0 new users, 0 new PPAs (11 example PPAs in the database)" in second.output
-    assert second.output.count("ppa_") >= 15
+    assert second.output.count("ppa_") >= 16
 
 
 def test_demo_runs_the_examples_through_the_workflow():
