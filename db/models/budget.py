@@ -46,11 +46,12 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.ext.hybrid import hybrid_property
-from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from db import db
 from db.models.people import Organization
 from db.models.ppa import Ppa
+from db.models.versioned import Authored
 from db.types import Money, UTCDateTime, utcnow
 from workflow.validity import ALLOTMENT_CLASSES, VALIDITY_CATEGORIES, categories_of
 from workflow.vocabulary import sql_in
@@ -88,22 +89,8 @@ APPROPRIATION_ADJUSTMENT_KINDS = ("augmentation", "modification", "transfer")
 PROPOSAL_STATUSES = ("draft", "submitted", "reviewed", "enacted")
 
 
-class _Versioned:
-    """Columns every budget row has: who made it, when, and its version."""
-
-    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
-    version: Mapped[int] = mapped_column(Integer, default=1)
-
-    @declared_attr.directive
-    def __mapper_args__(cls) -> dict:
-        return {"version_id_col": cls.__table__.c.version}
-
-    @property
-    def etag(self) -> str:
-        """The entity tag of this version: ``"<table>-<id>-v<version>"``."""
-        return f'"{self.__tablename__}-{self.id}-v{self.version}"'
+#: Kept under its old name: every budget row says who made it (docs/design.md §12).
+_Versioned = Authored
 
 
 class _Spending:

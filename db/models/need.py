@@ -12,15 +12,24 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from db import db
 from db.models.people import Organization
+from db.models.versioned import Versioned
 from db.types import Money, UTCDateTime, utcnow
 
 
-class Need(db.Model):
+class Need(Versioned, db.Model):
     """A community need: what, where (PSGC codes), for how many, how urgent,
     at what estimated cost (PHP, ``Decimal``; centavos in the database), how
     it came in and by whom, and where it is in its workflow.
@@ -56,25 +65,13 @@ class Need(db.Model):
     budget_included_on: Mapped[date | None] = mapped_column(Date)
     votes: Mapped[int] = mapped_column(Integer, default=0)
     vote_weight: Mapped[int] = mapped_column(Integer, default=0)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
-    version: Mapped[int] = mapped_column(Integer, default=1)
 
     organization: Mapped[Organization | None] = relationship(lazy="joined")
-
-    @declared_attr.directive
-    def __mapper_args__(cls) -> dict:
-        return {"version_id_col": cls.__table__.c.version}
 
     @property
     def created_by_id(self) -> int | None:
         """Who raised it (the workflow's preparer)."""
         return self.submitted_by_id
-
-    @property
-    def etag(self) -> str:
-        """The entity tag of this version: ``"needs-<id>-v<version>"``."""
-        return f'"needs-{self.id}-v{self.version}"'
 
 
 class NeedVote(db.Model):
