@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from types import MappingProxyType
+from typing import Any
 
 from workflow.calendar import Calendar
 from workflow.conditions import Condition
@@ -437,6 +438,11 @@ class BudgetRules:
         allotments_need_stage: the approval stage a PPA must be in before
             allotments are released against it (``enacted``).
         remarks: thresholds of the MFBM report's remarks.
+        pv_method, eac_method: how earned value plans value within an item's
+            dates and forecasts the estimate at completion
+            (``workflow.earned_value.PV_METHODS``, ``EAC_METHODS``).
+        spi_alert_below, cpi_alert_below: an SPI or CPI strictly below
+            these raises an alert (``None``: never).
     """
 
     on_budget_threshold_pct: Decimal
@@ -444,6 +450,10 @@ class BudgetRules:
     alert_severities: Mapping[str, str] = field(default_factory=dict)
     allotments_need_stage: str | None = None
     remarks: ReportRemarks | None = None
+    pv_method: str = "linear"
+    eac_method: str = "cpi"
+    spi_alert_below: Decimal | None = None
+    cpi_alert_below: Decimal | None = None
 
 
 @dataclass(frozen=True)
@@ -506,6 +516,27 @@ class NeedRules:
     submission_types: Mapping[str, str]
     stakeholder_types: Mapping[str, str]
     weights: Mapping[str, int]
+
+
+@dataclass(frozen=True)
+class GoalRules:
+    """Strategic goals, policies and the public PPA page (``goals.yaml``;
+    docs/design.md §16).
+
+    Attributes:
+        goal_statuses, policy_statuses: name -> label (the first is a new
+            record's).
+        progress: how a goal's progress follows from its PPAs'
+            (``budget_weighted`` or ``average``).
+        public_stages: approval stages whose PPAs anyone may read.
+        public_fields: what of such a PPA the public page shows.
+    """
+
+    goal_statuses: Mapping[str, str]
+    policy_statuses: Mapping[str, str]
+    progress: str
+    public_stages: tuple[str, ...]
+    public_fields: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -573,6 +604,9 @@ class RuleSet:
         uacs_object_codes: object-code prefixes by allotment class.
         needs: the vocabularies of community needs (``needs.yaml``).
         psgc_barmm: the places a need may name (``psgc_barmm.yaml``).
+        goals: strategic goals, policies and the public PPA page (``goals.yaml``).
+        scenarios: the budget scenarios' objective, funding and constraints
+            (``scenarios.yaml``, optional; ``rules.kinds.scenarios``).
         hash: SHA-256 over every file's name and bytes; recorded on each
             transition it governs (docs/design.md §6).
         files: the files it was loaded from.
@@ -593,6 +627,8 @@ class RuleSet:
     uacs_object_codes: ObjectCodeClasses
     needs: NeedRules
     psgc_barmm: Places
+    goals: GoalRules
+    scenarios: Any
     hash: str
     files: tuple[RuleFile, ...] = field(default=())
     warnings: tuple[str, ...] = field(default=(), compare=False)

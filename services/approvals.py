@@ -15,7 +15,7 @@ from __future__ import annotations
 from db.models import Ppa, PpaTransition, User
 from db.types import utcnow
 from rules.model import PPA_WORKFLOW
-from services import alerts, notifications, users, workflows
+from services import alerts, notifications, performance, users, workflows
 from services.access import can_see_ppa
 from services.concurrency import check_if_match
 from services.ppas import get_ppa_or_raise
@@ -61,6 +61,8 @@ def fire_transition(user: User, ppa_id: int, trigger: str, *, comment: str | Non
             notifications.notify_stage_change(session, ppa, user, outcome.trigger, outcome.source, outcome.dest,
                                               outcome.comment, runtime)
             alerts.resolve_overdue_for(session, ppa.id)  # it moved on: not overdue any more
+            if outcome.dest in (runtime.rules.budget.remarks.enacted_stages if runtime.rules.budget.remarks else ()):
+                performance.capture_baseline(session, ppa)  # the earned value baseline (issue 16 §3)
     return ppa
 
 

@@ -17,11 +17,12 @@ from sqlalchemy import select
 
 from db import audit
 from db.bulk import update_rows
-from db.models import Ppa, WorkItem
-from services import alerts, calendar
+from db.models import EvBaseline, Ppa, WorkItem
+from services import alerts, calendar, performance
 from services.runtime import get_runtime
 from services.trees import load_trees
 from services.unit_of_work import transaction
+from workflow.errors import ValidationFailed
 from workflow.sync import follow_project
 
 log = logging.getLogger("ppaflow.jobs")
@@ -62,6 +63,20 @@ def sweep_alerts(day: date | None = None, *, batch_size: int = 500) -> dict[str,
         counts = alerts.reconcile_overdue(session, day)
     totals["opened"] += counts["opened"]
     totals["resolved"] += counts["resolved"]
+    # SPI/CPI alerts of the baselined PPAs, one PPA at a time.
+    with transaction() as session:
+        baselined = session.scalars(select(Ppa).join(EvBaseline, EvBaseline.ppa_id == Ppa.id)
+                                    .order_by(Ppa.id)).all()
+        for ppa in baselined:
+            try:
+                with session.begin_nested():
+                    counts = performance.reconcile_performance(session, ppa, day)
+            except ValidationFailed as error:
+                log.error("alert sweep: earned value of PPA %s skipped: %s", ppa.id, error)
+                totals["errors"] += 1
+                continue
+            totals["opened"] += counts["opened"]
+            totals["resolved"] += counts["resolved"]
     return totals
 
 

@@ -222,7 +222,7 @@ def mfbm_workbook(report: MfbmReport) -> bytes:
         _write_row(pipeline, row, [item.code, item.title, item.moa, item.appropriation_class, item.proposed,
                                    item.stage], formats)
     _finish(pipeline, header_row, row, PIPELINE_COLUMNS, freeze_columns=2)
-    return _bytes(workbook)
+    return workbook_bytes(workbook)
 
 
 def mfbm_lines(report: MfbmReport) -> list[MfbmLine]:
@@ -284,7 +284,7 @@ def statements_workbook(statements: Sequence[Statement], title: str = "") -> byt
     workbook.properties.title = title or f"{first.form} - {first.title.title()}, {first.period} - {first.scope}"
     workbook.properties.creator = "ppaflow"
     workbook.properties.lastModifiedBy = "ppaflow"
-    return _bytes(workbook)
+    return workbook_bytes(workbook)
 
 
 def _sheet_name(wanted: str, taken: set[str]) -> str:
@@ -377,7 +377,8 @@ def _runs(groups: Sequence[str]) -> list[tuple[str, list[int]]]:
     return runs
 
 
-def _bytes(workbook: Workbook) -> bytes:
+def workbook_bytes(workbook: Workbook) -> bytes:
+    """The workbook as the bytes of an .xlsx file."""
     buffer = BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
@@ -417,4 +418,4 @@ def ppa_list_workbook(ppas: Iterable[Ppa], filters_text: str, total_budget: Deci
     _write_row(ws, last_data_row + 1, ["TOTAL", "", "", "", None, "", "", "", None, total_budget, None, None],
                formats, bold=True, fill=TOTAL_FILL)
     _finish(ws, header_row, last_data_row, PPA_LIST_COLUMNS, freeze_columns=3)
-    return _bytes(workbook)
+    return workbook_bytes(workbook)

@@ -118,6 +118,9 @@ PROBLEM_TITLES = {
     "already_voted": "Already voted",
     "not_published": "Need not published",
     "wrong_moa": "Need forwarded to another MOA",
+    # strategic goals and planning cycles (services.goals)
+    "already_linked": "PPA already serves the goal",
+    "cycle_exists": "Planning cycle exists for the fiscal year",
     "not_forwarded": "Need not forwarded",
     # rule sets (services.rule_migrations, docs/design.md §13)
     "stage_missing": "A stage the rule set lacks",
@@ -127,8 +130,10 @@ PROBLEM_TITLES = {
     "sign_off_duplicate": "Already signed off",
     # planning and scheduling (workflow.critical_path, workflow.optimiser)
     "dependency_cycle": "Dependencies form a cycle",
+    "not_tracked": "PPA not tracked yet",
     "infeasible_constraints": "Constraints cannot all be met",
     "optimiser_time_limit": "Optimiser time limit reached",
+    "nothing_to_optimise": "Nothing to optimise",
     # Idempotency-Key (web.idempotency)
     "bad_idempotency_key": "Bad idempotency key",
     "idempotency_key_in_progress": "Request in progress",

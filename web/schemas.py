@@ -1412,3 +1412,102 @@ class AttachmentSchema(Reply):
     sha256 = fields.String(metadata={"description": "hex SHA-256 of the content"})
     uploaded_by = fields.String(attribute="uploaded_by.username")
     created_at = fields.DateTime()
+
+
+# -- earned value and critical path (docs/design.md "Earned value and critical path") --
+
+
+def _index(description: str) -> fields.String:
+    return fields.String(allow_none=True, metadata={
+        "pattern": r"^-?[0-9]+\.[0-9]{4}$", "example": "0.8929",
+        "description": f"{description}, 4 decimals rounded half-up; null when its denominator is zero"})
+
+
+class EarnedValueFiguresSchema(Reply):
+    """Earned value figures of one node or of the whole PPA (PHP)."""
+
+    bac = Money(metadata={"description": "budget at completion: the sum of its leaves' baselined budgets"})
+    pv = Money(metadata={"description": "planned value as of the day"})
+    ev = Money(metadata={"description": "earned value: leaf progress x leaf budget, summed from the leaves"})
+    ac = Money(metadata={"description": "actual cost: expenditure (disbursements charged, for a PPA in the chain)"})
+    sv = Money(allow_negative=True, metadata={"description": "schedule variance EV - PV"})
+    cv = Money(allow_negative=True, metadata={"description": "cost variance EV - AC"})
+    spi = _index("schedule performance index EV / PV")
+    cpi = _index("cost performance index EV / AC")
+    tcpi = _index("to-complete performance index (BAC - EV) / (BAC - AC)")
+    eac = Money(allow_none=True, metadata={"description": "estimate at completion (method in budget.yaml)"})
+    etc = Money(allow_none=True, allow_negative=True, metadata={"description": "estimate to complete EAC - AC"})
+    vac = Money(allow_none=True, allow_negative=True, metadata={"description": "variance at completion BAC - EAC"})
+
+
+class EarnedValueNodeSchema(EarnedValueFiguresSchema):
+    """One baselined work item's earned value figures."""
+
+    work_item_id = fields.Integer()
+    parent_id = fields.Integer(allow_none=True)
+    title = fields.String()
+
+
+class EarnedValueSchema(Reply):
+    """``GET /api/monitoring-entries/{id}/earned_value``."""
+
+    ppa_id = fields.Integer()
+    as_of = fields.Date()
+    baseline_captured_at = fields.DateTime()
+    baseline_captured_late = fields.Boolean(metadata={
+        "description": "the PPA was enacted before baselines existed: its WBS was baselined at the first "
+                       "computation"})
+    pv_method = fields.String()
+    eac_method = fields.String()
+    ppa = fields.Nested(EarnedValueFiguresSchema)
+    nodes = fields.List(fields.Nested(EarnedValueNodeSchema))
+
+
+class EarnedValueQuerySchema(Schema):
+    as_of = fields.Date(metadata={"description": "as of the end of this day (default today, Asia/Manila)"})
+
+
+class DependencyCreateSchema(Schema):
+    """``POST /api/work-items/{id}/dependencies``: the item starts after ``predecessor_id`` finishes."""
+
+    predecessor_id = RowId(required=True)
+
+
+class DependenciesSchema(Reply):
+    """A work item's finish-to-start dependencies."""
+
+    work_item_id = fields.Integer()
+    predecessors = fields.List(fields.Integer())
+    successors = fields.List(fields.Integer())
+
+
+class DependencyPairSchema(Reply):
+    predecessor_id = fields.Integer()
+    successor_id = fields.Integer()
+
+
+class ScheduledItemSchema(Reply):
+    """A work item's place in the schedule (dates; floats in days)."""
+
+    work_item_id = fields.Integer()
+    title = fields.String()
+    duration = fields.Integer()
+    early_start = fields.Date()
+    early_finish = fields.Date()
+    late_start = fields.Date()
+    late_finish = fields.Date()
+    total_float = fields.Integer()
+    free_float = fields.Integer()
+    critical = fields.Boolean()
+
+
+class CriticalPathSchema(Reply):
+    """``GET /api/monitoring-entries/{id}/critical_path``."""
+
+    ppa_id = fields.Integer()
+    project_start = fields.Date()
+    project_finish = fields.Date()
+    duration_days = fields.Integer()
+    critical_paths = fields.List(fields.List(fields.Integer()))
+    dependencies = fields.List(fields.Nested(DependencyPairSchema))
+    items = fields.List(fields.Nested(ScheduledItemSchema))

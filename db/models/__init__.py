@@ -24,6 +24,7 @@ from db.models.budget import (
     ProgramBudget,
     SubAllotment,
 )
+from db.models.goal import GoalPolicy, GoalPpa, PlanningCycle, Policy, StrategicGoal
 from db.models.idempotency import IdempotencyKey
 from db.models.job import JobRecord
 from db.models.need import Need, NeedVote, PpaNeed
@@ -31,6 +32,8 @@ from db.models.people import ApiToken, Organization, User, UserRole
 from db.models.period import OpeningBalance, PeriodClosure, PeriodClosureSignature, PeriodSnapshotLine
 from db.models.ppa import Ppa, PpaTransition
 from db.models.rule_set import StoredRuleSet
+from db.models.scenario import Scenario, ScenarioAllocation
+from db.models.schedule import EvBaseline, EvBaselineItem, WorkItemDependency
 from db.models.web_session import WebSession
 from db.models.work_item import WorkItem
 from db.models.workflow import Delegation, WorkflowTransition
@@ -38,10 +41,12 @@ from db.types import Money
 
 __all__ = ["Alert", "Allotment", "AllotmentAdjustment", "AppropriationAdjustment", "Attachment", "ApiToken",
            "AuditEntry", "BudgetJustification", "BudgetLineItem", "BudgetProposal", "Delegation", "Delivery", "Disbursement",
-           "DocumentNumberSeries", "ExecutionPlanLine", "IdempotencyKey", "JobRecord", "Need", "NeedVote", "PpaNeed",
+           "DocumentNumberSeries", "EvBaseline", "EvBaselineItem", "ExecutionPlanLine", "GoalPolicy", "GoalPpa",
+           "PlanningCycle", "Policy", "StrategicGoal", "IdempotencyKey", "JobRecord", "Need", "NeedVote", "PpaNeed",
            "Notification", "Obligation", "ObligationAdjustment", "OpeningBalance", "Organization", "PeriodClosure",
            "PeriodClosureSignature", "PeriodSnapshotLine", "Ppa", "PpaTransition",
-           "ProgramBudget", "StoredRuleSet", "SubAllotment", "User", "UserRole", "WebSession", "WorkItem", "WorkflowTransition"]
+           "ProgramBudget", "Scenario", "ScenarioAllocation", "StoredRuleSet", "SubAllotment", "User", "UserRole",
+           "WebSession", "WorkItem", "WorkItemDependency", "WorkflowTransition"]
 
 
 def _ppa_organization(session, ppa_id):

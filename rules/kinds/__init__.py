@@ -13,8 +13,10 @@ from rules.kinds import (
     budget,
     calendar,
     chart,
+    goals,
     needs,
     roles,
+    scenarios,
     schedule,
     sync,
     validity,
@@ -39,6 +41,8 @@ KINDS: tuple[RuleFileKind, ...] = (
     chart.OBJECT_CODES_KIND,   # uacs_object_codes.yaml
     needs.NEEDS_KIND,          # needs.yaml
     needs.PLACES_KIND,         # psgc_barmm.yaml
+    goals.KIND,                # goals.yaml (reads the PPA approval's stages)
+    scenarios.KIND,            # scenarios.yaml (optional: defaults without it)
 )
 
 __all__ = ["KINDS", "FileRead", "LoadContext", "RuleFileKind"]

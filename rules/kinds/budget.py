@@ -13,6 +13,7 @@ from rules.model import (
     frozen_map,
 )
 from rules.reading import HUNDRED, FileReader, Item, did_you_mean
+from workflow.earned_value import EAC_METHODS, PV_METHODS
 from workflow.vocabulary import ALERT_TYPES, SEVERITIES
 
 
@@ -21,7 +22,8 @@ def read_budget(r: FileReader, doc: Item, context: LoadContext) -> BudgetRules |
     stage allotments need and the MFBM report's remarks; stages are checked
     against the PPA approval's."""
     stages = context.stages()
-    f = r.fields(doc, "budget.yaml", required=["variance", "distribution", "alerts", "execution", "report_remarks"])
+    f = r.fields(doc, "budget.yaml", required=["variance", "distribution", "alerts", "execution", "report_remarks"],
+                 optional=["earned_value"])
     if f is None:
         return None
     threshold = tolerance = None
@@ -62,10 +64,40 @@ def read_budget(r: FileReader, doc: Item, context: LoadContext) -> BudgetRules |
                                                           f"{did_you_mean(stage, stages)}")
                 stage = None
     remarks = _read_remarks(r, f["report_remarks"], stages) if "report_remarks" in f else None
-    if None in (threshold, tolerance, stage, remarks) or len(severities) != len(ALERT_TYPES):
+    earned = _read_earned_value(r, f["earned_value"]) if "earned_value" in f else {}
+    if None in (threshold, tolerance, stage, remarks, earned) or len(severities) != len(ALERT_TYPES):
         return None
     return BudgetRules(on_budget_threshold_pct=threshold, weights_tolerance=tolerance,
-                       alert_severities=frozen_map(severities), allotments_need_stage=stage, remarks=remarks)
+                       alert_severities=frozen_map(severities), allotments_need_stage=stage, remarks=remarks,
+                       **earned)
+
+
+def _read_earned_value(r: FileReader, item: Item) -> dict | None:
+    """``earned_value`` (optional; defaults: linear, cpi, no alerts): the
+    planned value and EAC methods (``workflow.earned_value``) and the SPI and
+    CPI alert thresholds (ratios, 0-10)."""
+    where = "earned_value"
+    names = ("pv_method", "eac_method", "spi_alert_below", "cpi_alert_below")
+    ef = r.fields(item, where, required=(), optional=names)
+    if ef is None:
+        return None
+    out: dict = {}
+    ok = True
+    for key, known in (("pv_method", PV_METHODS), ("eac_method", EAC_METHODS)):
+        if key in ef:
+            value = r.name(ef[key], f"{where}.{key}")
+            if value is not None and value not in known:
+                r.error(ef[key].line, f"{where}.{key}: unknown method {value!r} (known: {', '.join(known)})"
+                                      f"{did_you_mean(value, known)}")
+                value = None
+            ok = ok and value is not None
+            out[key] = value
+    for key in ("spi_alert_below", "cpi_alert_below"):
+        if key in ef:
+            value = r.decimal(ef[key], f"{where}.{key}", Decimal(0), Decimal(10))
+            ok = ok and value is not None
+            out[key] = value
+    return out if ok else None
 
 
 def _read_remarks(r: FileReader, item: Item, stages) -> ReportRemarks | None:

@@ -48,7 +48,9 @@ PREPARE = expect(other_focal=404, reviewers=403, budget_analyst="ok")
 EVERYONE = expect()
 REQUESTER = expect(404, focal="ok", admin="ok")                      # a report job: who asked for it (issue 10)
 ADMIN_ONLY = expect(403, admin="ok")                                 # administration (issue 10)
+PLANNER = expect(403, planning_officer="ok", admin="ok")             # the development plan (issue 15)
 DELEGATOR = expect(404, technical_reviewer="ok", admin="ok")         # a delegation: its delegator (issue 14)
+SCENARIOS = expect(403, budget_analyst="ok", planning_officer="ok", executive="ok", admin="ok")
 LEND = {"role": "technical_reviewer", "delegator": "bpda.reviewer", "delegate": "ocm.executive",
         "expires_at": "2099-06-14T17:00:00+08:00", "reason": "on leave"}
 
@@ -96,6 +98,11 @@ MATRIX = [
     ("GET", "/api/work-items/{root}/children", None, SEE),
     ("POST", "/api/work-items/{leaf}/expenditures", {"amount": "1.00"}, MOA_WRITES),
     ("POST", "/api/work-items/{leaf}/transitions", {"trigger": "start"}, MOA_WRITES),
+    ("GET", "/api/work-items/{leaf}/dependencies", None, SEE),
+    ("POST", "/api/work-items/{leaf}/dependencies", {"predecessor_id": "{root}"}, MOA_WRITES),
+    ("DELETE", "/api/work-items/{leaf}/dependencies/{root}", None, MOA_WRITES),
+    ("GET", "/api/monitoring-entries/{tracked}/earned_value", None, SEE),
+    ("GET", "/api/monitoring-entries/{tracked}/critical_path", None, SEE),
     ("GET", "/api/budget-proposals", None, EVERYONE),
     ("POST", "/api/budget-proposals", {"organization": "MSSD", "fiscal_year": 2026, "title": "FY2026"},
      expect(other_focal=403, reviewers=403, budget_analyst="ok")),
@@ -211,6 +218,38 @@ MATRIX = [
     ("POST", "/api/monitoring-entries/{draft}/needs", {"need_id": "{need}"}, MOA_WRITES),
     ("GET", "/api/public/needs", None, expect() | {"anonymous": "ok"}),
     ("GET", "/api/public/needs/{need}", None, expect() | {"anonymous": "ok"}),
+    # strategic goals, policies, planning cycles (issue 15 item 4): BPDA planners write, everyone signed in reads;
+    # a PPA is linked to a goal by a planner or by the PPA's own MOA
+    ("GET", "/api/strategic-goals", None, EVERYONE),
+    ("POST", "/api/strategic-goals", {"title": "Safe water", "target_year": 2028}, PLANNER),
+    ("GET", "/api/strategic-goals/{goal}", None, EVERYONE),
+    ("PATCH", "/api/strategic-goals/{goal}", {"status": "on_track"}, PLANNER),
+    ("GET", "/api/strategic-goals/{goal}/ppas", None, EVERYONE),
+    ("POST", "/api/strategic-goals/{goal}/ppas", {"ppa_id": "{draft}"},
+     expect(403, focal="ok", other_focal=404, planning_officer="ok", admin="ok")),
+    ("GET", "/api/policies", None, EVERYONE),
+    ("POST", "/api/policies", {"title": "Water act", "goal_ids": ["{goal}"]}, PLANNER),
+    ("GET", "/api/policies/{policy}", None, EVERYONE),
+    ("PATCH", "/api/policies/{policy}", {"status": "adopted"}, PLANNER),
+    ("GET", "/api/planning-cycles", None, EVERYONE),
+    ("POST", "/api/planning-cycles", {"fiscal_year": 2029, "planning_starts_on": "2028-01-15"}, PLANNER),
+    ("GET", "/api/planning-cycles/{cycle}", None, EVERYONE),
+    ("PATCH", "/api/planning-cycles/{cycle}", {"budget_approved_on": "2027-12-01"}, PLANNER),
+    ("GET", "/api/alignment", None, EVERYONE),
+    ("GET", "/api/alignment/matrix", None, EVERYONE),
+    ("GET", "/api/public/ppas", None, expect() | {"anonymous": "ok"}),
+    ("GET", "/api/public/ppas/{tracked}", None, expect() | {"anonymous": "ok"}),
+    # budget scenarios and the optimiser (issue 16 items 1-2): MFBM analysts, BPDA planners and executives
+    ("GET", "/api/scenarios", None, SCENARIOS),
+    ("POST", "/api/scenarios", {"name": "What if", "ceiling": "1000000.00"}, SCENARIOS),
+    ("GET", "/api/scenarios/{scenario}", None, SCENARIOS),
+    ("PATCH", "/api/scenarios/{scenario}", {"name": "Renamed"}, SCENARIOS),
+    ("GET", "/api/scenarios/{scenario}/allocations", None, SCENARIOS),
+    ("PUT", "/api/scenarios/{scenario}/allocations/{draft}", {"amount": "100.00"}, SCENARIOS),
+    ("POST", "/api/scenarios/{scenario}/adjustments", {"scope": "all", "percent": "5"}, SCENARIOS),
+    ("POST", "/api/scenarios/{scenario}/optimise", {"save": False}, SCENARIOS),
+    ("GET", "/api/scenarios/compare?ids={scenario},{other_scenario}", None, SCENARIOS),
+    ("GET", "/api/scenarios/compare.xlsx?ids={scenario},{other_scenario}", None, SCENARIOS),
     ("GET", "/api/delegations", None, EVERYONE),
     ("POST", "/api/delegations", LEND, expect(403, technical_reviewer="ok", admin="ok")),
     ("GET", "/api/delegations/{delegation}", None, DELEGATOR | {"planning_officer": "ok"}),
@@ -227,6 +266,8 @@ def build(world: World) -> dict[str, object]:
     leaf = tree["children"][0]["children"][0]["work_item_id"]
     # Reported before the PPA enters the money chain (which then refuses it), so the alert opens.
     world.client.post(f"/api/work-items/{leaf}/expenditures", json={"amount": "999999.00"},
+                      headers=world.focal.headers)
+    world.client.post(f"/api/work-items/{leaf}/dependencies", json={"predecessor_id": tree["work_item_id"]},
                       headers=world.focal.headers)
     spare = chain.allot("10.00", quarter=2)
     allotment = chain.allot("100000.00")
@@ -260,7 +301,17 @@ def build(world: World) -> dict[str, object]:
     raised_need = world.client.post("/api/needs", json={  # submitted, no MOA yet
         "title": "Footbridge", "description": "The river cuts the barangay", "category": "infrastructure",
         "urgency": "medium"}, headers=world.technical_reviewer.headers).get_json()["id"]
-    return {"need": need, "raised_need": raised_need, "draft": draft, "reviewing": reviewing, "tracked": chain.ppa, "attachment": attachment,
+    goal = world.client.post("/api/strategic-goals", json={"title": "Safe water", "target_year": 2028},
+                             headers=world.planning_officer.headers).get_json()["id"]
+    policy = world.client.post("/api/policies", json={"title": "Water act"},
+                               headers=world.planning_officer.headers).get_json()["id"]
+    cycle = world.client.post("/api/planning-cycles", json={"fiscal_year": 2027, "planning_starts_on": "2026-01-15"},
+                              headers=world.planning_officer.headers).get_json()["id"]
+    scenario, other_scenario = (world.client.post("/api/scenarios", json=body, headers=world.budget_analyst.headers)
+                                .get_json()["id"] for body in ({"from_fiscal_year": 2025},
+                                                               {"name": "Empty", "ceiling": "1.00"}))
+    return {"goal": goal, "policy": policy, "cycle": cycle, "scenario": scenario, "other_scenario": other_scenario,
+            "need": need, "raised_need": raised_need, "draft": draft, "reviewing": reviewing, "tracked": chain.ppa, "attachment": attachment,
             "root": tree["work_item_id"], "leaf": leaf, "proposal": chain.proposal,
             "draft_proposal": draft_proposal,
             "program_budget": chain.program_budget, "allotment": allotment["id"], "spare_allotment": spare["id"],
@@ -286,6 +337,8 @@ def fill(value, names: dict):
         return int(text) if text.isdigit() and value.startswith("{") and value.endswith("}") else text
     if isinstance(value, dict):
         return {k: fill(v, names) for k, v in value.items()}
+    if isinstance(value, list):
+        return [fill(v, names) for v in value]
     return value
 
 

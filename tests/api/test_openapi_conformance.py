@@ -251,9 +251,30 @@ CROSS_FIELD_RULES.update({"POST /api/needs": _NEED_RULES,
                           "POST /api/needs/{need_id}/transitions": {
                               "organization": _NEED_RULES["organization"],
                               "comment": "given where the step requires one"}})
+# issue 15 item 4: statuses are goals.yaml's, agencies and goals must exist, a cycle's dates are in order
+_GOAL_RULES = {"status": "a goal status of goals.yaml", "lead_agency": "an organization that exists",
+               "indicators": "baseline and target of at most 32 digits, exponent within ±32 (web.parsing.Weight)"}
+_POLICY_RULES = {"status": "a policy status of goals.yaml", "goal_ids": "strategic goals that exist"}
+_CYCLE_RULES = {"budget_approved_on": "not before planning_starts_on"}
+CROSS_FIELD_RULES.update({"POST /api/strategic-goals": _GOAL_RULES, "PATCH /api/strategic-goals/{goal_id}": _GOAL_RULES,
+                          "POST /api/policies": _POLICY_RULES, "PATCH /api/policies/{policy_id}": _POLICY_RULES,
+                          "POST /api/planning-cycles": _CYCLE_RULES,
+                          "PATCH /api/planning-cycles/{cycle_id}": _CYCLE_RULES})
+# issue 16: a scenario is named or copied; an adjustment's selection and sign are the scenario's
+CROSS_FIELD_RULES.update({
+    "POST /api/scenarios": {"name": "given unless copying a fiscal year",
+                            "ceiling": "given unless copying a fiscal year",
+                            "from_fiscal_year": "a year with an enacted appropriation"},
+    "POST /api/scenarios/{scenario_id}/adjustments": {
+        "percent": "percent or amount, not both; -100 to 1000",
+        "value": "given unless scope is all; names a PPA, MOA, sector or class of the scenario's allocations",
+        "amount": "keeps every allocation at 0 or more"}})
 # issue 13: a statement's fund cluster is one of fund_clusters.yaml (the rule set's, not the document's)
 CROSS_FIELD_RULES.update({f"GET /api/reports/{name}.{fmt}": {"fund_cluster": "a fund cluster of fund_clusters.yaml"}
                           for name in REPORT_KINDS if name != "mfbm" for fmt in REPORT_FORMATS})
+# issue 16 item 4: a dependency links two items of one PPA and closes no cycle
+CROSS_FIELD_RULES["POST /api/work-items/{item_id}/dependencies"] = {
+    "predecessor_id": "another work item of the same PPA's WBS", "dependencies": "closes no cycle"}
 #: The same, for every operation.
 EVERY_OPERATION_RULES = {"Idempotency-Key": "not used before by the caller for a different request"}
 #: Refusals of valid requests that are about the caller or the stored state, not the request's form.

@@ -304,3 +304,15 @@ def test_without_limits_the_documented_defaults_apply(rules_dir):
     path.write_text(re.sub(r"\nlimits:\n(  .*\n)+", "\n", path.read_text()))
 
     assert load_rules(rules_dir).wbs.limits == TemplateLimits() == TemplateLimits(max_depth=4, max_items=200)
+
+
+def test_goals_yaml_names_its_mistakes_by_line_a_progress_method_a_stage_and_a_public_field(rules_dir):
+    method = edit(rules_dir, "goals.yaml", "progress: budget_weighted", "progress: by_headcount")
+    stage = edit(rules_dir, "goals.yaml", "stages: [enacted]", "stages: [enactd]")
+    field = edit(rules_dir, "goals.yaml", "fields: [title,", "fields: [preparer_email,")
+
+    errors = errors_of(rules_dir)
+
+    assert any(f"goals.yaml:{method}:" in e and "by_headcount" in e for e in errors)
+    assert any(f"goals.yaml:{stage}:" in e and "enactd" in e for e in errors)
+    assert any(f"goals.yaml:{field}:" in e and "preparer_email" in e for e in errors)

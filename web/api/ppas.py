@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import jsonify, request, url_for
 from flask.views import MethodView
 
-from services import approvals, escalations, ppas, tracking
+from services import approvals, escalations, performance, ppas, tracking
 from services.ppas import PpaFilters
 from web.api.work_items import work_item_links
 from web.auth import current_user
@@ -16,8 +16,11 @@ from web.parsing import Blueprint
 from web.schemas import (
     ActionsSchema,
     BudgetTreeSchema,
+    CriticalPathSchema,
     DistributeBudgetSchema,
     DistributionSchema,
+    EarnedValueQuerySchema,
+    EarnedValueSchema,
     EnableTrackingResultSchema,
     EnableTrackingSchema,
     HistoryEntrySchema,
@@ -213,3 +216,24 @@ class SyncFromWorkItem(MethodView):
     def post(self, ppa_id):
         """Sync the PPA's progress and status from its execution project now."""
         return tracking.sync_from_workitem(current_user(), ppa_id)
+
+
+@blp.route("/<id:ppa_id>/earned_value")
+class PpaEarnedValue(MethodView):
+    @blp.arguments(EarnedValueQuerySchema, location="query")
+    @blp.response(200, EarnedValueSchema)
+    def get(self, query, ppa_id):
+        """Earned value of the PPA and of each baselined work item as of the end of as_of: BAC, PV, EV, AC, SV,
+        CV, EAC, ETC, VAC (PHP strings) and SPI, CPI, TCPI (4-decimal strings, null when undefined). The
+        baseline is captured at enactment; a PPA enacted earlier gets one now (baseline_captured_late).
+        409 not_tracked without a WBS; 422 when a budgeted leaf has no dates."""
+        return performance.earned_value(current_user(), ppa_id, query.get("as_of"))
+
+
+@blp.route("/<id:ppa_id>/critical_path")
+class PpaCriticalPath(MethodView):
+    @blp.response(200, CriticalPathSchema)
+    def get(self, ppa_id):
+        """The schedule of the PPA's dated work items and their finish-to-start dependencies: early and late
+        dates, total and free float (days), the critical items and paths. 409 not_tracked without a WBS."""
+        return performance.critical_path(current_user(), ppa_id)

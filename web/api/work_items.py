@@ -5,11 +5,13 @@ from __future__ import annotations
 from flask import request, url_for
 from flask.views import MethodView
 
-from services import work_items
+from services import performance, work_items
 from web.auth import current_user
 from web.contract import ETAG_HEADER, LOCATION_HEADER, link
 from web.parsing import Blueprint
 from web.schemas import (
+    DependenciesSchema,
+    DependencyCreateSchema,
     ExpenditureSchema,
     WorkItemCreateSchema,
     WorkItemPatchSchema,
@@ -107,3 +109,28 @@ class WorkItemTransitions(MethodView):
         """Fire a status trigger; the PPA follows when auto-sync is on."""
         return with_etag(work_items.fire_work_item_transition(current_user(), item_id, data["trigger"],
                                                               if_match=request.headers.get("If-Match")))
+
+
+@blp.route("/<id:item_id>/dependencies")
+class WorkItemDependencies(MethodView):
+    @blp.response(200, DependenciesSchema)
+    def get(self, item_id):
+        """The work item's finish-to-start predecessors and successors."""
+        return performance.list_dependencies(current_user(), item_id)
+
+    @blp.arguments(DependencyCreateSchema)
+    @blp.response(200, DependenciesSchema)
+    def post(self, data, item_id):
+        """Make the item start after predecessor_id finishes (the PPA's focal person). Both must be in one PPA's
+        WBS (422 on predecessor_id); a dependency that would close a cycle is refused with 422
+        dependency_cycle naming the cycle. Adding an existing one changes nothing."""
+        return performance.add_dependency(current_user(), item_id, data["predecessor_id"])
+
+
+@blp.route("/<id:item_id>/dependencies/<id:predecessor_id>")
+class WorkItemDependency(MethodView):
+    @blp.response(204)
+    def delete(self, item_id, predecessor_id):
+        """Remove the item's dependency on predecessor_id (idempotent: none there, nothing changes)."""
+        performance.remove_dependency(current_user(), item_id, predecessor_id)
+        return None, 204

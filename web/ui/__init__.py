@@ -46,6 +46,7 @@ from web.ui import (
     auth,
     budget,
     filters,
+    goals,
     home,
     needs,
     operations,
@@ -63,11 +64,11 @@ from workflow.errors import PpaflowError
 
 ui = Blueprint("ui", __name__, template_folder="templates")
 for _module in (auth, home, operations, admin, ppas, attachments, reports, work_items, budget, proposals, periods,
-                printouts, rules, needs):
+                printouts, rules, needs, goals):
     ui.register_blueprint(_module.bp)
 
 #: Pages anyone may open.
-PUBLIC_ENDPOINTS = frozenset({"ui.auth.login"}) | needs.PUBLIC
+PUBLIC_ENDPOINTS = frozenset({"ui.auth.login"}) | needs.PUBLIC | goals.PUBLIC
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 csrf = CSRFProtect()

@@ -48,7 +48,8 @@ from workflow.vocabulary import (
 )
 
 ALERT_LABELS = {"workitem_budget_variance": "Over budget", "workitem_execution_blocked": "Blocked",
-                "approval_overdue": "Approval overdue"}
+                "approval_overdue": "Approval overdue", "workitem_schedule_performance": "Behind schedule (SPI)",
+                "workitem_cost_performance": "Over cost (CPI)"}
 
 
 def choices(pairs) -> list[SelectChoice]:

@@ -1,0 +1,65 @@
+"""``goals.yaml``: strategic goals, policies and the public PPA page
+(docs/design.md §16; issue 15 items 4-5).
+
+Keys: ``goal_statuses`` and ``policy_statuses`` (name -> label, at least
+one; the first is a new record's), ``progress`` (``budget_weighted`` or
+``average``: how a goal's progress follows from its PPAs') and
+``public_ppa`` (``stages``: approval stages of the PPA workflow whose PPAs
+are public; ``fields``: which of ``PUBLIC_PPA_FIELDS`` the public page
+shows). Reads the approval workflow (stages are checked against it).
+"""
+
+from __future__ import annotations
+
+from rules.kinds.base import LoadContext, RuleFileKind
+from rules.kinds.needs import _labels
+from rules.model import GoalRules, frozen_map
+from rules.reading import FileReader, Item
+
+#: How a goal's progress may follow from its PPAs'.
+PROGRESS_METHODS = ("budget_weighted", "average")
+
+#: Every field the public PPA page can show (``services.goals.public_ppa``);
+#: none of them names a person.
+PUBLIC_PPA_FIELDS = ("title", "summary", "moa", "fiscal_year", "category", "sector", "funding_source",
+                     "start_date", "target_end_date", "status", "budget", "obligated", "disbursed", "progress",
+                     "needs", "goals")
+
+
+def _choices(r: FileReader, item: Item, where: str, known: tuple[str, ...] | list[str]) -> tuple[str, ...] | None:
+    out, ok = [], True
+    for element in r.names(item, where):
+        if element.value not in known:
+            r.error(element.line, f"{where}: unknown {element.value!r} (known: {', '.join(known)})")
+            ok = False
+        else:
+            out.append(element.value)
+    if ok and not out:
+        r.error(item.line, f"{where}: name at least one")
+    return tuple(out) if ok and out else None
+
+
+def read_goals(r: FileReader, doc: Item, context: LoadContext) -> GoalRules | None:
+    """``goals.yaml`` (see the module's docstring)."""
+    f = r.fields(doc, "goals.yaml", required=("goal_statuses", "policy_statuses", "progress", "public_ppa"))
+    if f is None or len(f) < 4:
+        return None
+    goal_statuses = _labels(r, f["goal_statuses"], "goal_statuses")
+    policy_statuses = _labels(r, f["policy_statuses"], "policy_statuses")
+    progress = r.name(f["progress"], "progress")
+    if progress is not None and progress not in PROGRESS_METHODS:
+        r.error(f["progress"].line, f"progress: unknown method {progress!r} (known: {', '.join(PROGRESS_METHODS)})")
+        progress = None
+    public = r.fields(f["public_ppa"], "public_ppa", required=("stages", "fields"))
+    stages = fields = None
+    if public is not None and len(public) == 2:
+        known = context.stages()
+        stages = _choices(r, public["stages"], "public_ppa.stages", known) if known else None
+        fields = _choices(r, public["fields"], "public_ppa.fields", PUBLIC_PPA_FIELDS)
+    if None in (goal_statuses, policy_statuses, progress, stages, fields):
+        return None
+    return GoalRules(goal_statuses=frozen_map(goal_statuses), policy_statuses=frozen_map(policy_statuses),
+                     progress=progress, public_stages=stages, public_fields=fields)
+
+
+KIND = RuleFileKind(name="goals", pattern="goals.yaml", read=read_goals)

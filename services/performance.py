@@ -1,0 +1,320 @@
+"""Earned value and critical path of a tracked PPA's WBS (issue 16 items
+3-4; docs/design.md "Earned value and critical path"). Thin over the pure
+cores ``workflow.earned_value`` and ``workflow.critical_path``: load the
+baseline, progress, actual costs and dependencies, call the core, shape the
+answer.
+
+- The baseline (each item's allocation and dates) is captured when the PPA
+  is enacted (``capture_baseline``, from ``services.approvals``); a PPA
+  enacted before this feature gets one at its first computation, flagged
+  ``baseline_captured_late``.
+- Progress is each baselined leaf's rolled-up progress now (an item split
+  after the baseline earns by its children's progress).
+- Actual cost is each item's ``actual_expenditure`` (for a PPA in the money
+  chain: its opening balance + the disbursements charged, the single source
+  of ``services.expenditure``), less disbursements dated after ``as_of``;
+  an item added after the baseline charges its nearest baselined ancestor.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any
+
+from sqlalchemy import BigInteger, func, select, type_coerce
+
+from db import db
+from db.models import (
+    Allotment,
+    Disbursement,
+    Obligation,
+    Ppa,
+    ProgramBudget,
+    User,
+    WorkItem,
+)
+from db.models.schedule import EvBaseline, EvBaselineItem, WorkItemDependency
+from services import alerts, calendar
+from services.access import can_see_ppa
+from services.expenditure import is_in_chain
+from services.ppas import get_ppa_or_raise
+from services.runtime import get_runtime
+from services.tracking import require_tree_editor
+from services.trees import ITEMS, in_tree, load_tree
+from services.unit_of_work import transaction
+from workflow import critical_path as cp
+from workflow.earned_value import Baseline, BaselineItem, performance_alerts
+from workflow.errors import Conflict, NotFound, ValidationFailed
+from workflow.money import from_centavos
+from workflow.tree import CANCELLED
+
+SPI_LOW, CPI_LOW = "workitem_schedule_performance", "workitem_cost_performance"
+EV_TYPES = (SPI_LOW, CPI_LOW)
+
+
+def _money(value: Decimal | None) -> Decimal | None:
+    return value
+
+
+def _ratio(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def _require_tracked(ppa: Ppa) -> int:
+    if ppa.execution_project_id is None:
+        raise Conflict(f"PPA {ppa.id} has no work-breakdown structure yet", code="not_tracked")
+    return ppa.execution_project_id
+
+
+def capture_baseline(session, ppa: Ppa, *, late: bool = False) -> EvBaseline | None:
+    """Store the PPA's WBS as its earned value baseline (allocation and dates
+    of every item), once; later calls return the stored one. ``None`` when
+    the PPA has no WBS. Runs in the caller's transaction."""
+    existing = session.get(EvBaseline, ppa.id)
+    if existing is not None or ppa.execution_project_id is None:
+        return existing
+    baseline = EvBaseline(ppa_id=ppa.id, captured_late=late)
+    session.add(baseline)
+    session.flush()
+    rows = session.execute(select(ITEMS.c.id, ITEMS.c.parent_id, ITEMS.c.allocated_budget, ITEMS.c.start_date,
+                                  ITEMS.c.due_date).where(in_tree(ppa.execution_project_id))).all()
+    session.add_all([EvBaselineItem(ppa_id=ppa.id, work_item_id=i, parent_id=p, budget=b, start_date=s, due_date=d)
+                     for i, p, b, s, d in rows])
+    session.flush()
+    return baseline
+
+
+def _baseline_rows(session, ppa: Ppa) -> tuple[EvBaseline, list[EvBaselineItem]]:
+    baseline = session.get(EvBaseline, ppa.id) or capture_baseline(session, ppa, late=True)
+    items = session.scalars(select(EvBaselineItem).where(EvBaselineItem.ppa_id == ppa.id)).all()
+    return baseline, list(items)
+
+
+def _disbursed_after(ppa: Ppa, as_of: date) -> dict[int, int]:
+    """Active disbursements of the PPA dated after ``as_of``, by work item (centavos)."""
+    rows = db.session.execute(
+        select(Obligation.work_item_id, func.sum(type_coerce(Disbursement.amount, BigInteger)))
+        .join(Obligation, Disbursement.obligation_id == Obligation.id)
+        .join(Allotment, Obligation.allotment_id == Allotment.id)
+        .join(ProgramBudget, Allotment.program_budget_id == ProgramBudget.id)
+        .where(ProgramBudget.ppa_id == ppa.id, Disbursement.active, Disbursement.disbursement_date > as_of)
+        .group_by(Obligation.work_item_id))
+    out: dict[int, int] = defaultdict(int)
+    for item_id, centavos in rows:
+        out[item_id if item_id is not None else ppa.execution_project_id] += int(centavos)
+    return out
+
+
+def _measure(session, ppa: Ppa, day: date, *, late_costs: bool = True):
+    """The baseline row, the loaded tree, the core baseline and its figures
+    as of ``day`` (see the module's docstring for progress and actual cost)."""
+    rules = get_runtime().rules.budget
+    baseline_row, rows = _baseline_rows(session, ppa)
+    core = Baseline(BaselineItem(r.work_item_id, r.parent_id, r.budget, r.start_date, r.due_date) for r in rows)
+    tree = load_tree(ppa.execution_project_id)
+    progress = {}
+    for leaf in core.leaves:
+        if leaf in tree.by_id:
+            value = tree.by_id[leaf].rolled_progress
+            progress[leaf] = Decimal(value.numerator) / Decimal(value.denominator) \
+                if isinstance(value, Fraction) else value
+    later = _disbursed_after(ppa, day) if late_costs and is_in_chain(ppa.id) else {}
+    actual: dict[int, int] = defaultdict(int)
+    for node in tree.preorder():
+        target = node.id
+        while target not in core.parent:  # added after the baseline: charges its baselined ancestor
+            target = tree.by_id[target].parent_id
+        actual[target] += max(node.spent - later.get(node.id, 0), 0)
+    results = core.measure(day, progress, {k: from_centavos(v) for k, v in actual.items()},
+                           method=rules.pv_method, eac_method=rules.eac_method)
+    return baseline_row, tree, core, results
+
+
+def _figures(f) -> dict[str, Any]:
+    return {"bac": _money(f.bac), "pv": _money(f.pv), "ev": _money(f.ev), "ac": _money(f.ac),
+            "sv": _money(f.sv), "cv": _money(f.cv), "spi": _ratio(f.spi), "cpi": _ratio(f.cpi),
+            "tcpi": _ratio(f.tcpi), "eac": _money(f.eac), "etc": _money(f.etc), "vac": _money(f.vac)}
+
+
+def earned_value(user: User, ppa_id: int, as_of: date | None = None) -> dict[str, Any]:
+    """The PPA's earned value as of the end of ``as_of`` (default today,
+    Asia/Manila): the PPA's figures and each baselined node's. The first
+    computation of a PPA without a baseline captures one (late); a
+    computation as of today also opens or resolves the SPI/CPI alerts.
+
+    Returns:
+        ``{ppa_id, as_of, baseline_captured_at, baseline_captured_late,
+        pv_method, eac_method, ppa: figures, nodes: [figures with
+        work_item_id, parent_id, title]}``; figures: ``bac pv ev ac sv cv
+        eac etc vac`` PHP ``Decimal``s (strings in JSON), ``spi cpi tcpi`` ratio strings with 4
+        decimals (``None`` when the denominator is zero).
+
+    Raises:
+        NotFound; Conflict ``not_tracked`` (no WBS); ValidationFailed (a
+        baseline the core refuses, e.g. a budgeted leaf without dates).
+    """
+    rules = get_runtime().rules.budget
+    with transaction() as session:
+        ppa = get_ppa_or_raise(user, ppa_id)
+        _require_tracked(ppa)
+        day = as_of or calendar.today()
+        baseline_row, tree, core, results = _measure(session, ppa, day)
+        if day == calendar.today():
+            _reconcile(session, ppa, tree, results, day)
+    titles = {n.id: n.title for n in tree.preorder()}
+    return {
+        "ppa_id": ppa.id, "as_of": day, "baseline_captured_at": baseline_row.captured_at,
+        "baseline_captured_late": baseline_row.captured_late, "pv_method": rules.pv_method,
+        "eac_method": rules.eac_method, "ppa": _figures(results[core.root_id]),
+        "nodes": [{"work_item_id": node, "parent_id": core.parent[node], "title": titles.get(node, ""),
+                   **_figures(f)} for node, f in results.items()],
+    }
+
+
+def reconcile_performance(session, ppa: Ppa, as_of: date) -> dict[str, int]:
+    """Open or resolve the SPI/CPI alerts of a baselined PPA's WBS as of
+    ``as_of`` (the sweep). A PPA without WBS or baseline is left alone.
+
+    Returns:
+        ``{"opened", "resolved"}``.
+    """
+    if ppa.execution_project_id is None or session.get(EvBaseline, ppa.id) is None:
+        return {"opened": 0, "resolved": 0}
+    _, tree, _, results = _measure(session, ppa, as_of)
+    return _reconcile(session, ppa, tree, results, as_of)
+
+
+def _reconcile(session, ppa: Ppa, tree, results, as_of: date) -> dict[str, int]:
+    """Alerts for the nodes whose SPI or CPI is below the thresholds of
+    rules/default/budget.yaml ``earned_value`` (cancelled items raise none)."""
+    rules = get_runtime().rules.budget
+    wanted = []
+    for alert in performance_alerts(results, spi_below=rules.spi_alert_below, cpi_below=rules.cpi_alert_below):
+        node = tree.by_id.get(alert.id)
+        if node is None or node.status == CANCELLED:
+            continue
+        wanted.append(alerts.Condition(
+            SPI_LOW if alert.index == "spi" else CPI_LOW, f"work_item:{node.id}", ppa.id, ppa.organization_id,
+            f"{node.title!r} has {alert.index.upper()} {alert.value} as of {as_of.isoformat()}, below "
+            f"{alert.threshold}", node.id,
+            {"index": alert.index, "value": str(alert.value), "threshold": str(alert.threshold),
+             "as_of": as_of.isoformat()}))
+    return alerts.reconcile(session, [ppa.id], EV_TYPES, wanted)
+
+
+# -- dependencies and the critical path --------------------------------------
+
+
+def _item_and_ppa(user: User, item_id: int) -> tuple[WorkItem, Ppa, int]:
+    root_id = db.session.scalar(select(func.coalesce(ITEMS.c.root_id, ITEMS.c.id)).where(ITEMS.c.id == item_id))
+    ppa = db.session.scalar(select(Ppa).where(Ppa.execution_project_id == root_id)) if root_id else None
+    if ppa is None or not can_see_ppa(user, ppa):
+        raise NotFound(f"work item {item_id} not found")
+    return db.session.get(WorkItem, item_id), ppa, root_id
+
+
+def list_dependencies(user: User, item_id: int) -> dict[str, list[int]]:
+    """The work item's predecessors and successors (ids).
+
+    Raises:
+        NotFound: unknown, or its PPA is not visible to ``user``.
+    """
+    _item_and_ppa(user, item_id)
+    rows = db.session.execute(select(WorkItemDependency.predecessor_id, WorkItemDependency.successor_id).where(
+        (WorkItemDependency.successor_id == item_id) | (WorkItemDependency.predecessor_id == item_id))).all()
+    return {"work_item_id": item_id,
+            "predecessors": sorted(p for p, s in rows if s == item_id),
+            "successors": sorted(s for p, s in rows if p == item_id)}
+
+
+def add_dependency(user: User, item_id: int, predecessor_id: int) -> dict[str, list[int]]:
+    """Make ``item_id`` start at the earliest the day after ``predecessor_id``
+    finishes (finish-to-start); the tree editor of the PPA only.
+
+    Raises:
+        NotFound, Forbidden,
+        NotFound: either item unknown (or not visible);
+        ValidationFailed: under ``predecessor_id``: itself, or of another
+            PPA's WBS; ``DependencyCycle`` (422, ``cycle``): it would
+            close a cycle, named in dependency order.
+    """
+    with transaction() as session:
+        _, ppa, root_id = _item_and_ppa(user, item_id)
+        session.scalar(select(Ppa.id).where(Ppa.id == ppa.id).with_for_update())
+        require_tree_editor(user, ppa)
+        if predecessor_id == item_id:
+            raise ValidationFailed({"predecessor_id": ["a work item cannot depend on itself"]})
+        other_root = session.scalar(select(func.coalesce(ITEMS.c.root_id, ITEMS.c.id))
+                                    .where(ITEMS.c.id == predecessor_id))
+        if other_root is None:
+            raise NotFound(f"work item {predecessor_id} not found")
+        if other_root != root_id:
+            raise ValidationFailed({"predecessor_id": [(
+                f"work item {predecessor_id} belongs to another PPA's work-breakdown structure; dependencies link "
+                "work items of one PPA")]})
+        pairs = _pairs(session, root_id)
+        if (predecessor_id, item_id) not in pairs:
+            ids = {i for pair in pairs for i in pair} | {item_id, predecessor_id}
+            cp.dependency_order(ids, [*pairs, (predecessor_id, item_id)])  # raises DependencyCycle
+            session.add(WorkItemDependency(root_id=root_id, predecessor_id=predecessor_id, successor_id=item_id,
+                                           created_by_id=user.id))
+            session.flush()
+    return list_dependencies(user, item_id)
+
+
+def remove_dependency(user: User, item_id: int, predecessor_id: int) -> None:
+    """Remove the dependency of ``item_id`` on ``predecessor_id``;
+    idempotent (removing one that is not there changes nothing).
+
+    Raises:
+        NotFound: unknown item, or its PPA not visible; Forbidden.
+    """
+    with transaction() as session:
+        _, ppa, _ = _item_and_ppa(user, item_id)
+        require_tree_editor(user, ppa)
+        row = session.scalar(select(WorkItemDependency).where(WorkItemDependency.successor_id == item_id,
+                                                              WorkItemDependency.predecessor_id == predecessor_id))
+        if row is not None:
+            session.delete(row)
+
+
+def _pairs(session, root_id: int) -> list[tuple[int, int]]:
+    return [tuple(r) for r in session.execute(
+        select(WorkItemDependency.predecessor_id, WorkItemDependency.successor_id)
+        .where(WorkItemDependency.root_id == root_id)).all()]
+
+
+def critical_path(user: User, ppa_id: int) -> dict[str, Any]:
+    """The PPA's schedule over its dated leaf work items and their
+    dependencies (``workflow.critical_path.schedule``): early and late
+    dates, total and free float, the critical items and paths.
+
+    Raises:
+        NotFound; Conflict ``not_tracked``; ValidationFailed (no dated item).
+    """
+    ppa = get_ppa_or_raise(user, ppa_id)
+    root_id = _require_tracked(ppa)
+    tree = load_tree(root_id)
+    rows = db.session.execute(select(ITEMS.c.id, ITEMS.c.start_date, ITEMS.c.due_date)
+                              .where(in_tree(root_id))).all()
+    leaves = {n.id for n in tree.preorder() if not n.children and n.status != CANCELLED}
+    pairs = _pairs(db.session, root_id)
+    linked = {i for pair in pairs for i in pair}
+    dated = [(i, s, d) for i, s, d in rows if s is not None and d is not None and (i in leaves or i in linked)]
+    if not dated:
+        raise ValidationFailed({"work_items": ["no work item has both a start and a due date to schedule"]})
+    ids = {i for i, _, _ in dated}
+    plan = cp.schedule(cp.activities_from_work_items(dated), [(p, s) for p, s in pairs if p in ids and s in ids])
+    titles = {n.id: n.title for n in tree.preorder()}
+    return {
+        "ppa_id": ppa.id, "project_start": plan.project_start, "project_finish": plan.project_finish,
+        "duration_days": plan.duration_days, "critical_paths": [list(p) for p in plan.critical_paths],
+        "dependencies": [{"predecessor_id": p, "successor_id": s} for p, s in sorted(pairs)],
+        "items": [{"work_item_id": i.id, "title": titles.get(i.id, ""), "duration": i.duration,
+                   "early_start": i.early_start, "early_finish": i.early_finish, "late_start": i.late_start,
+                   "late_finish": i.late_finish, "total_float": i.total_float, "free_float": i.free_float,
+                   "critical": i.critical} for i in plan.items.values()],
+    }
