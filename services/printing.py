@@ -200,7 +200,10 @@ def rate(value: Decimal | None) -> str:
 
 def cell(value: Any, kind: str) -> str:
     """The text of one cell: money in accounting format, a percent as
-    ``rate``, anything else as written (``None`` as nothing)."""
+    ``rate``, anything else as written (``None`` as nothing); a value
+    already given as text prints as it is, whatever its column's kind."""
+    if isinstance(value, str):
+        return value
     if kind == MONEY:
         return accounting(value)
     if kind == PERCENT:

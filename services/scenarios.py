@@ -19,11 +19,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from openpyxl import Workbook
-from openpyxl.styles import Font
+from openpyxl.styles import Font, PatternFill
 from sqlalchemy import BigInteger, Select, func, select, type_coerce
 
 from db import db
@@ -45,6 +46,7 @@ from services.access import require_role
 from services.budget import ENACTED, active_amount_sql
 from services.concurrency import check_if_match
 from services.runtime import get_runtime
+from services.printing import MONEY, Column, Line, PrintedReport, render_pdf
 from services.unit_of_work import transaction
 from services.workbooks import put, workbook_bytes
 from workflow import optimiser
@@ -391,37 +393,83 @@ def compare(user: User, ids: Iterable[int]) -> dict[str, Any]:
     return {"scenarios": summaries, "differences": differences}
 
 
-def comparison_workbook(comparison: dict[str, Any]) -> bytes:
-    """The comparison as an xlsx workbook: one row per MOA, sector and
-    class, one column per scenario and one per difference from the first;
-    then totals, needs addressed and population served."""
+@dataclass(frozen=True)
+class ComparisonRow:
+    """One row of a printed comparison: its group (MOA, Sector, Class, or
+    the label of a total: Total, Needs addressed, Population served), its key, one value per scenario and
+    then one per difference from the first scenario; ``money`` says the
+    values are PHP (else counts: needs, people)."""
+
+    group: str
+    key: str
+    values: tuple[Decimal | int, ...]
+    money: bool = True
+    total: bool = False
+
+    def changed(self, column: int) -> bool:
+        """Whether value ``column`` (0-based) is a difference that is not zero."""
+        return column >= (len(self.values) + 1) // 2 and self.values[column] != 0
+
+
+def comparison_rows(comparison: dict[str, Any]) -> tuple[list[str], list[ComparisonRow]]:
+    """The comparison of ``compare`` as a table, the one definition the
+    workbook and the PDF both print: the value headings (each scenario's
+    name, then "<name> − <first name>" per difference) and the rows, per
+    MOA, sector and class (a key absent from a scenario counts 0), then
+    the totals, needs addressed and population served."""
     scenarios, differences = comparison["scenarios"], comparison["differences"]
+    first = scenarios[0]["name"]
+    headings = [s["name"] for s in scenarios] + [f"{s['name']} − {first}" for s in scenarios[1:]]
+    rows = []
+    for group, dim in (("MOA", "by_moa"), ("Sector", "by_sector"), ("Class", "by_class")):
+        for key in sorted({k for s in scenarios for k in s[dim]}):
+            values = [s[dim].get(key, Decimal(0)) for s in scenarios]
+            rows.append(ComparisonRow(group, key, tuple(values + [v - values[0] for v in values[1:]])))
+    for label, key, money in (("Total", "total", True), ("Needs addressed", "needs_addressed", False),
+                              ("Population served", "population_served", False)):
+        values = [s[key] for s in scenarios] + [d[key] for d in differences]
+        rows.append(ComparisonRow(label, "", tuple(values), money=money, total=True))
+    return headings, rows
+
+
+#: The fill of a difference that is not zero, in the workbook.
+CHANGED_FILL = PatternFill("solid", start_color="FFF2CC", end_color="FFF2CC")
+
+
+def comparison_workbook(comparison: dict[str, Any]) -> bytes:
+    """The comparison as an xlsx workbook (``comparison_rows``): one row per
+    MOA, sector and class, one column per scenario and one per difference
+    from the first, a difference that is not zero shaded; then totals,
+    needs addressed and population served."""
+    headings, rows = comparison_rows(comparison)
     wb = Workbook()
     ws = wb.active
     ws.title = "Comparison"
     put(ws, 1, 1, "Budget scenarios compared").font = Font(bold=True, size=13)
-    headers = ["Group", "Key"] + [s["name"] for s in scenarios] + [f"{s['name']} − {scenarios[0]['name']}"
-                                                                     for s in scenarios[1:]]
-    for column, text in enumerate(headers, start=1):
+    for column, text in enumerate(["Group", "Key", *headings], start=1):
         put(ws, 3, column, text).font = Font(bold=True)
-    row = 4
-    money = "#,##0.00;(#,##0.00)"
-    for group, dim in (("MOA", "by_moa"), ("Sector", "by_sector"), ("Class", "by_class")):
-        for key in sorted({k for s in scenarios for k in s[dim]}):
-            values = [s[dim].get(key, Decimal(0)) for s in scenarios]
-            values += [v - values[0] for v in values[1:]]
-            put(ws, row, 1, group), put(ws, row, 2, key)
-            for column, value in enumerate(values, start=3):
-                put(ws, row, column, value).number_format = money
-            row += 1
-    for label, key, fmt in (("Total", "total", money), ("Needs addressed", "needs_addressed", "0"),
-                            ("Population served", "population_served", "#,##0")):
-        values = [s[key] for s in scenarios] + [d[key] for d in differences]
-        put(ws, row, 1, label).font = Font(bold=True)
-        for column, value in enumerate(values, start=3):
-            put(ws, row, column, value).number_format = fmt
-        row += 1
+    for row, line in enumerate(rows, start=4):
+        put(ws, row, 1, line.group).font = Font(bold=line.total)
+        put(ws, row, 2, line.key)
+        for index, value in enumerate(line.values):
+            written = put(ws, row, 3 + index, value)
+            written.number_format = "#,##0.00;(#,##0.00)" if line.money else "#,##0;(#,##0)"
+            if line.changed(index):
+                written.fill = CHANGED_FILL
     return workbook_bytes(wb)
+
+
+def comparison_pdf(comparison: dict[str, Any]) -> bytes:
+    """The comparison as a PDF (Legal landscape, ``services.printing``):
+    the same rows and columns as ``comparison_workbook``; counts print as
+    whole numbers, PHP in accounting format."""
+    headings, rows = comparison_rows(comparison)
+    columns = [Column("Group"), Column("Key", wide=True), *(Column(h, MONEY) for h in headings)]
+    lines = [Line((row.group, row.key, *(v if row.money else f"{v:,}" for v in row.values)),
+                  "total" if row.total else "detail") for row in rows]
+    names = ", ".join(s["name"] for s in comparison["scenarios"])
+    return render_pdf(PrintedReport(titles=(f"Scenarios: {names}", "Budget scenarios compared"),
+                                    columns=columns, lines=lines, key_columns=2))
 
 
 # -- the optimiser ---------------------------------------------------------------------

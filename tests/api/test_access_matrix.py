@@ -250,6 +250,7 @@ MATRIX = [
     ("POST", "/api/scenarios/{scenario}/optimise", {"save": False}, SCENARIOS),
     ("GET", "/api/scenarios/compare?ids={scenario},{other_scenario}", None, SCENARIOS),
     ("GET", "/api/scenarios/compare.xlsx?ids={scenario},{other_scenario}", None, SCENARIOS),
+    ("GET", "/api/scenarios/compare.pdf?ids={scenario},{other_scenario}", None, SCENARIOS),
     ("GET", "/api/delegations", None, EVERYONE),
     ("POST", "/api/delegations", LEND, expect(403, technical_reviewer="ok", admin="ok")),
     ("GET", "/api/delegations/{delegation}", None, DELEGATOR | {"planning_officer": "ok"}),

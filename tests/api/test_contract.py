@@ -137,7 +137,8 @@ def test_binary_responses_declare_their_media_type_as_binary(spec):
                ("/api/reports/files/{job_id}", xlsx), ("/api/reports/files/{job_id}", "application/pdf")}
     forms = {("/api/obligations/{row_id}/form.pdf", "application/pdf"),  # issue 13: the ORS and DV as GAM forms
              ("/api/disbursements/{row_id}/form.pdf", "application/pdf")}
-    comparisons = {("/api/scenarios/compare.xlsx", xlsx)}  # issue 16: budget scenarios compared
+    comparisons = {("/api/scenarios/compare.xlsx", xlsx),  # issue 16: budget scenarios compared
+                   ("/api/scenarios/compare.pdf", "application/pdf")}
     assert files == {("/api/audit.csv", "text/csv")} | reports | documents | forms | comparisons
     assert {media_type for _, media_type in documents} == {
         "application/pdf", "image/png", "image/jpeg", "image/gif", "image/webp", xlsx,

@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 from decimal import Decimal
 
+import pdfplumber
 import pytest
 from openpyxl import load_workbook
 
@@ -114,6 +115,16 @@ def test_an_analyst_copies_the_enacted_year_adjusts_it_lets_the_optimiser_propos
     rows = {sheet.cell(r, 1).value: [sheet.cell(r, c).value for c in range(3, 6)] for r in range(4, sheet.max_row + 1)}
     assert [Decimal(str(v)) for v in rows["Total"]] == [Decimal(9000000), Decimal(4000000), Decimal(-5000000)]
     assert rows["Population served"][:2] == [5800, 5800]
+    shaded = [sheet.cell(r, c).value for r in range(4, sheet.max_row + 1) for c in range(3, 6)
+              if sheet.cell(r, c).fill.start_color.rgb.endswith("FFF2CC")]
+    assert Decimal(-5000000) in [Decimal(str(v)) for v in shaded]  # the differences stand out
+
+    printed = _call(world, "GET", f"/api/scenarios/compare.pdf?ids={baseline['id']},{proposed}", analyst)
+    assert printed.mimetype == "application/pdf"
+    with pdfplumber.open(io.BytesIO(printed.data)) as document:
+        text = " ".join(page.extract_text() for page in document.pages)
+    assert "Budget scenarios compared" in text and "Proposed" in text
+    assert "9,000,000.00" in text and "(5,000,000.00)" in text and "5,800" in text
 
 
 def test_a_focal_person_may_not_see_scenarios_and_an_empty_scenario_needs_a_ceiling(world):

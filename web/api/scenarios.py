@@ -2,7 +2,7 @@
 16 items 1-2): ``/api/scenarios`` (list, create — empty or a copy of a
 fiscal year's enacted appropriations —, read, patch with If-Match),
 ``/allocations`` (list; put one per PPA), ``/adjustments``, ``/optimise``,
-``/compare?ids=`` and its xlsx export."""
+``/compare?ids=`` and its xlsx and PDF exports."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from services import scenarios
 from web.auth import current_user
-from web.contract import BINARY, ETAG_HEADER, XLSX
+from web.contract import BINARY, ETAG_HEADER, PDF, XLSX
 from web.pagination import SQLPage
 from web.parsing import Blueprint, Money
 from web.schemas import MAX_TEXT, Reply
@@ -233,6 +233,16 @@ class CompareWorkbook(MethodView):
         """The comparison as an Excel workbook."""
         data = scenarios.comparison_workbook(scenarios.compare(current_user(), _ids(query)))
         return send_file(BytesIO(data), mimetype=XLSX, as_attachment=True, download_name="scenarios.xlsx")
+
+
+@blp.route("/scenarios/compare.pdf")
+class ComparePdf(MethodView):
+    @blp.arguments(CompareQuerySchema, location="query")
+    @blp.response(200, BINARY, content_type=PDF, description="the comparison as a PDF (Legal landscape)")
+    def get(self, query):
+        """The comparison as a PDF: the workbook's rows and columns."""
+        data = scenarios.comparison_pdf(scenarios.compare(current_user(), _ids(query)))
+        return send_file(BytesIO(data), mimetype=PDF, as_attachment=True, download_name="scenarios.pdf")
 
 
 @blp.route("/scenarios/<id:scenario_id>")
