@@ -1,7 +1,8 @@
 """Bearer-token authentication for ``/api`` (docs/design.md §5), and the request id.
 
 Every ``/api`` request except the OpenAPI document needs
-``Authorization: Bearer <token>``; without a valid one the answer is 401.
+``Authorization: Bearer <token>``; without a valid one the answer is 401,
+and a token offered in the URL (``?access_token=``) is refused the same way.
 The authenticated user is ``g.user`` for the rest of the request, and the
 audit trail records changes as theirs.
 
@@ -24,6 +25,8 @@ from workflow.errors import Unauthenticated
 
 #: ``/api/public/``: what anyone may read without an account (docs/design.md §14).
 PUBLIC_PREFIXES = ("/api/openapi.json", "/api/docs", "/api/public/")
+#: Query parameters a client might put a token in: refused outright, even beside a good header.
+URL_TOKEN_PARAMETERS = frozenset({"access_token", "api_token", "token", "apikey", "api_key"})
 REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 
 
@@ -74,6 +77,9 @@ def init_app(app: Flask) -> None:
     def authenticate_request() -> None:
         if is_public_path():
             return
+        if URL_TOKEN_PARAMETERS.intersection(request.args):
+            raise Unauthenticated("an API token is never taken from a URL (it would leak into logs and "
+                                  "histories): send it as 'Authorization: Bearer <token>'")
         token = bearer_token()
         if token is None:
             raise Unauthenticated("send your API token as 'Authorization: Bearer <token>'")

@@ -8,6 +8,7 @@ from db import audit
 from db.audit import AuditEntry
 from db.models.alert import Alert, Notification
 from db.models.attachment import Attachment
+from db.models.calendar_feed import CalendarFeed
 from db.models.budget import (
     Allotment,
     AllotmentAdjustment,
@@ -39,7 +40,7 @@ from db.models.work_item import WorkItem
 from db.models.workflow import Delegation, WorkflowTransition
 from db.types import Money
 
-__all__ = ["Alert", "Allotment", "AllotmentAdjustment", "AppropriationAdjustment", "Attachment", "ApiToken",
+__all__ = ["Alert", "Allotment", "AllotmentAdjustment", "AppropriationAdjustment", "Attachment", "CalendarFeed", "ApiToken",
            "AuditEntry", "BudgetJustification", "BudgetLineItem", "BudgetProposal", "Delegation", "Delivery", "Disbursement",
            "DocumentNumberSeries", "EvBaseline", "EvBaselineItem", "ExecutionPlanLine", "GoalPolicy", "GoalPpa",
            "PlanningCycle", "Policy", "StrategicGoal", "IdempotencyKey", "JobRecord", "Need", "NeedVote", "PpaNeed",

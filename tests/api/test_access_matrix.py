@@ -64,6 +64,8 @@ MATRIX = [
     ("GET", "/api/rules/diagram?format=bpmn", None, EVERYONE),  # issue 14 item 5
     ("GET", "/api/rules/{rule_set}", None, EVERYONE),
     ("GET", "/api/calendar?year=2026", None, EVERYONE),  # issue 14 item 8
+    ("GET", "/api/me/calendar", None, EVERYONE),  # issue 16 item 5
+    ("POST", "/api/me/calendar/rotate", None, EVERYONE),
     ("GET", "/api/wbs-templates/activity/preview?budget=5000000.00&start_date=2025-01-01&end_date=2025-12-31",
      None, EVERYONE),  # issue 14 item 6
     ("GET", "/api/monitoring-entries", None, EVERYONE),

@@ -3,14 +3,14 @@ diagrams), and the non-working days business days skip."""
 
 from __future__ import annotations
 
-from flask import Response, current_app, jsonify
+from flask import Response, current_app, jsonify, request
 from flask.views import MethodView
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from db import db
 from db.models import User
 from rules import diagrams
-from services import calendar, rule_sets, tracking
+from services import calendar, calendar_feeds, rule_sets, tracking
 from services.runtime import get_runtime
 from web.auth import current_user
 from web.parsing import Blueprint, Money
@@ -250,6 +250,43 @@ class Me(MethodView):
     def get(self):
         """The authenticated user: name, organization, roles."""
         return current_user()
+
+
+class CalendarFeedSchema(Reply):
+    """A calendar feed the caller may subscribe to (iCalendar, RFC 5545)."""
+
+    scope = fields.String(metadata={"enum": ["mine", "moa"], "description": (
+        "mine: the approval steps waiting for you and the work items of the PPAs you prepared; "
+        "moa: every work item and approval due date of your MOA's PPAs")})
+    moa = fields.String(allow_none=True, metadata={"description": "the MOA's code, for a moa feed"})
+    url = fields.String(metadata={"format": "uri", "description": (
+        "subscribe to it in a calendar client; it is a secret: anyone with it reads the feed, until rotated")})
+    rotated_at = fields.DateTime(allow_none=True)
+
+
+def _feed_replies(links: list) -> list[dict]:
+    root = request.host_url.rstrip("/")
+    return [{"scope": link.scope, "moa": link.moa, "url": root + link.path, "rotated_at": link.rotated_at}
+            for link in links]
+
+
+@blp.route("/me/calendar")
+class MyCalendar(MethodView):
+    @blp.response(200, CalendarFeedSchema(many=True))
+    def get(self):
+        """Your calendar feeds' URLs: your own, and your MOA's when you belong
+        to one (docs/design.md §15, "Calendar feeds"). The URL carries the
+        feed's own secret, never an API token."""
+        return _feed_replies(calendar_feeds.feed_links(current_user()))
+
+
+@blp.route("/me/calendar/rotate")
+class RotateMyCalendar(MethodView):
+    @blp.response(200, CalendarFeedSchema(many=True))
+    def post(self):
+        """Replace your feeds' secrets: the URLs you had stop answering (404)
+        and these replace them."""
+        return _feed_replies(calendar_feeds.rotate(current_user()))
 
 
 @blp.route("/rules")

@@ -45,6 +45,7 @@ from web.ui import (
     attachments,
     auth,
     budget,
+    calendar,
     filters,
     goals,
     home,
@@ -64,11 +65,11 @@ from workflow.errors import PpaflowError
 
 ui = Blueprint("ui", __name__, template_folder="templates")
 for _module in (auth, home, operations, admin, ppas, attachments, reports, work_items, budget, proposals, periods,
-                printouts, rules, needs, goals):
+                printouts, rules, needs, goals, calendar):
     ui.register_blueprint(_module.bp)
 
 #: Pages anyone may open.
-PUBLIC_ENDPOINTS = frozenset({"ui.auth.login"}) | needs.PUBLIC | goals.PUBLIC
+PUBLIC_ENDPOINTS = frozenset({"ui.auth.login"}) | needs.PUBLIC | goals.PUBLIC | calendar.PUBLIC
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 csrf = CSRFProtect()
