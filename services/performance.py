@@ -19,7 +19,7 @@ answer.
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
@@ -172,6 +172,45 @@ def earned_value(user: User, ppa_id: int, as_of: date | None = None) -> dict[str
         "nodes": [{"work_item_id": node, "parent_id": core.parent[node], "title": titles.get(node, ""),
                    **_figures(f)} for node, f in results.items()],
     }
+
+
+def s_curve(user: User, ppa_id: int, points: int = 24) -> dict[str, Any]:
+    """The S-curve of the PPA's earned value (the web app's Performance tab):
+    planned value over the whole baseline, actual cost up to today, and
+    today's earned value.
+
+    PV is planned on ``points`` days spread evenly from the day before the
+    first baselined start to the last finish (or today, if later). AC on a
+    past day is today's less what was disbursed after that day (PPAs in the
+    money chain); a PPA that reports its expenditure has only today's AC.
+    EV is today's alone: progress has no history to draw a line from.
+
+    Returns:
+        ``{"as_of", "bac", "planned": [(day, PHP)], "actual": [(day, PHP)],
+        "today": figures of ``earned_value``}``, PHP as ``Decimal``.
+
+    Raises:
+        NotFound; Conflict ``not_tracked``; ValidationFailed (no budgeted,
+        dated work item to plan, or a baseline the core refuses).
+    """
+    rules = get_runtime().rules.budget
+    with transaction() as session:
+        ppa = get_ppa_or_raise(user, ppa_id)
+        _require_tracked(ppa)
+        today = calendar.today()
+        _, _, core, results = _measure(session, ppa, today)
+        if core.span is None:
+            raise ValidationFailed({"baseline": ["no work item has a budget and dates to plan its value from"]})
+        first, last = core.span[0] - timedelta(days=1), max(core.span[1], today)
+        step = max((last - first).days / max(points - 1, 1), 1)
+        days = sorted({first + timedelta(days=round(step * n)) for n in range(points)} | {last, today})
+        today_ac = results[core.root_id].ac
+        actual = [(today, today_ac)]
+        if is_in_chain(ppa.id):
+            actual = [(day, max(today_ac - from_centavos(sum(_disbursed_after(ppa, day).values())), Decimal(0)))
+                      for day in days if day <= today]
+        return {"as_of": today, "bac": results[core.root_id].bac, "planned": core.planned_curve(days, rules.pv_method),
+                "actual": actual, "today": _figures(results[core.root_id])}
 
 
 def reconcile_performance(session, ppa: Ppa, as_of: date) -> dict[str, int]:

@@ -219,6 +219,15 @@ class Baseline:
             raise ValueError(f"unknown planned value method {method!r}; use one of {', '.join(PV_METHODS)}")
         return pv
 
+    @property
+    def span(self) -> tuple[date, date] | None:
+        """The first start and the last finish of the budgeted leaves (the
+        planned line's extent), ``None`` when no leaf has a budget."""
+        if not self._spans:
+            return None
+        return (date.fromordinal(min(first for first, _ in self._spans.values())),
+                date.fromordinal(max(last for _, last in self._spans.values())))
+
     def planned_curve(self, days: Sequence[date], method: str = "linear") -> list[tuple[date, Decimal]]:
         """The whole PPA's PV on each of ``days`` (the S-curve's planned line)."""
         return [(day, from_centavos(sum(self.planned_value(day, method).values()))) for day in days]

@@ -23,7 +23,15 @@ from flask import Blueprint, render_template, request, send_file, url_for
 from db.models import Ppa
 from rules import diagrams
 from rules.model import PPA_WORKFLOW
-from services import approvals, attachments, calendar, escalations, ppas, timelines, workbooks
+from services import (
+    approvals,
+    attachments,
+    calendar,
+    escalations,
+    ppas,
+    timelines,
+    workbooks,
+)
 from services.ppas import PpaFilters
 from services.runtime import get_runtime, runtime_for
 from web.contract import XLSX
@@ -40,6 +48,7 @@ from web.ui.pages import (
     signed_in,
     submit,
 )
+from web.ui.performance import performance_context
 
 bp = Blueprint("ppas", __name__)
 
@@ -291,6 +300,12 @@ def history(ppa_id: int):
     return _tab("ppas/history.html", ppa_id, active_tab="history", timeline=timeline, steps=steps,
                 rules_hash=rules.hash,
                 diagram=diagrams.mermaid(rules, PPA_WORKFLOW, current=stage, path=[s.stage for s in steps]))
+
+
+@bp.route("/ppas/<id:ppa_id>/performance")
+def performance_tab(ppa_id: int):
+    """Earned value (SPI, CPI), the S-curve and the critical path."""
+    return _tab("ppas/performance.html", ppa_id, active_tab="performance", **performance_context(ppa_id))
 
 
 @dataclass(frozen=True)

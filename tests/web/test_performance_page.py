@@ -1,0 +1,35 @@
+"""The PPA page's Performance tab (issue 16 items 3-4, docs/design.md §15):
+a focal person sees SPI and CPI, the S-curve and the critical path of their
+PPA, and a PPA without a WBS says why there is nothing to measure."""
+
+from __future__ import annotations
+
+import re
+
+from tests.api.test_earned_value_api import _two_task_ppa
+
+
+def test_a_focal_person_sees_spi_cpi_the_s_curve_and_the_critical_path_of_their_ppa(world, browser_for):
+    ppa, a, b = _two_task_ppa(world)
+    assert world.client.post(f"/api/work-items/{b}/dependencies", json={"predecessor_id": a},
+                             headers=world.focal.headers).status_code == 200
+    assert world.patch(f"/api/work-items/{a}", world.focal, {"progress": 100}).status_code == 200
+    browser = browser_for(world.focal)
+
+    html = browser.client.get(f"/ppas/{ppa}/performance").get_data(as_text=True)
+
+    assert "<h2 id=\"tab-heading\">Performance</h2>" in html
+    assert re.search(r"<dt>SPI</dt><dd class=\"index\">\d\.\d{4}</dd>", html)
+    assert re.search(r"<dt>Earned value</dt><dd>₱600,000.00</dd>", html)  # A done: 100% of 600,000
+    assert "<polyline points=\"" in html and "class=\"planned\"" in html and "<circle" in html
+    rows = re.findall(r"<tr class=\"(critical)?\"><td>(A|B)</td>", html)
+    assert sorted(rows) == [("critical", "A"), ("critical", "B")]  # B waits for A: both on the path
+
+
+def test_a_ppa_without_a_wbs_says_there_is_nothing_to_measure(world, browser_for):
+    ppa = world.create_ppa()
+    browser = browser_for(world.focal)
+
+    html = browser.client.get(f"/ppas/{ppa['id']}/performance").get_data(as_text=True)
+
+    assert "Nothing to measure yet" in html
