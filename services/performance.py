@@ -52,7 +52,9 @@ from workflow.money import from_centavos
 from workflow.tree import CANCELLED
 
 SPI_LOW, CPI_LOW = "workitem_schedule_performance", "workitem_cost_performance"
-EV_TYPES = (SPI_LOW, CPI_LOW)
+#: A critical item of the baseline schedule that now finishes later (docs/design.md §15).
+SLIPPED = "workitem_critical_slip"
+EV_TYPES = (SPI_LOW, CPI_LOW, SLIPPED)
 
 
 def _money(value: Decimal | None) -> Decimal | None:
@@ -241,6 +243,15 @@ def _reconcile(session, ppa: Ppa, tree, results, as_of: date) -> dict[str, int]:
             f"{alert.threshold}", node.id,
             {"index": alert.index, "value": str(alert.value), "threshold": str(alert.threshold),
              "as_of": as_of.isoformat()}))
+    for slip in _slips(session, ppa, tree):
+        node = tree.by_id[slip.id]
+        wanted.append(alerts.Condition(
+            SLIPPED, f"work_item:{node.id}", ppa.id, ppa.organization_id,
+            f"{node.title!r} is on the critical path and now finishes {slip.current_finish.isoformat()}, "
+            f"{slip.days} day(s) after its baseline {slip.baseline_finish.isoformat()}: the PPA finishes late "
+            f"unless the time is made up", node.id,
+            {"days": slip.days, "baseline_finish": slip.baseline_finish.isoformat(),
+             "current_finish": slip.current_finish.isoformat()}))
     return alerts.reconcile(session, [ppa.id], EV_TYPES, wanted)
 
 
@@ -326,6 +337,34 @@ def _pairs(session, root_id: int) -> list[tuple[int, int]]:
         .where(WorkItemDependency.root_id == root_id)).all()]
 
 
+def _scheduled_items(session, tree, root_id: int, pairs) -> list[tuple[int, date, date]]:
+    """``(id, start, due)`` of what the schedule covers now: the
+    not-cancelled leaves with both dates, and any dated item in a dependency."""
+    rows = session.execute(select(ITEMS.c.id, ITEMS.c.start_date, ITEMS.c.due_date).where(in_tree(root_id))).all()
+    leaves = {n.id for n in tree.preorder() if not n.children and n.status != CANCELLED}
+    linked = {i for pair in pairs for i in pair}
+    return [(i, s, d) for i, s, d in rows if s is not None and d is not None and (i in leaves or i in linked)]
+
+
+def _schedule(dated, pairs) -> cp.Schedule:
+    ids = {i for i, _, _ in dated}
+    return cp.schedule(cp.activities_from_work_items(dated), [(p, s) for p, s in pairs if p in ids and s in ids])
+
+
+def _slips(session, ppa: Ppa, tree) -> list[cp.Slip]:
+    """The critical items of the baseline's schedule (the baselined leaves'
+    dates, today's dependencies) that now finish later; none without dated work."""
+    _, rows = _baseline_rows(session, ppa)
+    parents = {r.parent_id for r in rows}
+    pairs = _pairs(session, ppa.execution_project_id)
+    planned = [(r.work_item_id, r.start_date, r.due_date) for r in rows
+               if r.work_item_id not in parents and r.start_date is not None and r.due_date is not None]
+    current = _scheduled_items(session, tree, ppa.execution_project_id, pairs)
+    if not planned or not current:
+        return []
+    return cp.slipped_critical_items(_schedule(planned, pairs), _schedule(current, pairs))
+
+
 def critical_path(user: User, ppa_id: int) -> dict[str, Any]:
     """The PPA's schedule over its dated leaf work items and their
     dependencies (``workflow.critical_path.schedule``): early and late
@@ -337,16 +376,11 @@ def critical_path(user: User, ppa_id: int) -> dict[str, Any]:
     ppa = get_ppa_or_raise(user, ppa_id)
     root_id = _require_tracked(ppa)
     tree = load_tree(root_id)
-    rows = db.session.execute(select(ITEMS.c.id, ITEMS.c.start_date, ITEMS.c.due_date)
-                              .where(in_tree(root_id))).all()
-    leaves = {n.id for n in tree.preorder() if not n.children and n.status != CANCELLED}
     pairs = _pairs(db.session, root_id)
-    linked = {i for pair in pairs for i in pair}
-    dated = [(i, s, d) for i, s, d in rows if s is not None and d is not None and (i in leaves or i in linked)]
+    dated = _scheduled_items(db.session, tree, root_id, pairs)
     if not dated:
         raise ValidationFailed({"work_items": ["no work item has both a start and a due date to schedule"]})
-    ids = {i for i, _, _ in dated}
-    plan = cp.schedule(cp.activities_from_work_items(dated), [(p, s) for p, s in pairs if p in ids and s in ids])
+    plan = _schedule(dated, pairs)
     titles = {n.id: n.title for n in tree.preorder()}
     return {
         "ppa_id": ppa.id, "project_start": plan.project_start, "project_finish": plan.project_finish,

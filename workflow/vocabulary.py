@@ -30,7 +30,7 @@ BUDGET_STATUSES = ("over_budget", "on_budget", "under_budget")
 #: Alert types (docs/design.md §7): an item spends more than its allocation, an item
 #: is blocked, an approval stage is past its due date.
 ALERT_TYPES = ("workitem_budget_variance", "workitem_execution_blocked", "approval_overdue",
-               "workitem_schedule_performance", "workitem_cost_performance")
+               "workitem_schedule_performance", "workitem_cost_performance", "workitem_critical_slip")
 
 #: Alert severities, lowest first.
 SEVERITIES = ("low", "medium", "high", "critical")

@@ -102,3 +102,25 @@ def test_a_dependency_sets_the_critical_path_and_a_cycle_or_another_ppa_is_refus
     assert world.client.delete(f"/api/work-items/{b}/dependencies/{a}", headers=world.focal.headers).status_code == 204
     assert world.client.get(f"/api/work-items/{b}/dependencies", headers=world.focal.headers).get_json()[
         "predecessors"] == []
+
+
+def test_a_critical_item_that_slips_past_its_baseline_opens_an_alert_that_clears_when_it_is_back(world):
+    ppa, a, b = _two_task_ppa(world)  # baselined at enactment: A 1-10 Jan, B 6-15 Jan
+    assert world.client.post(f"/api/work-items/{b}/dependencies", json={"predecessor_id": a},
+                             headers=world.focal.headers).status_code == 200  # B after A: both critical
+
+    def slips():
+        assert world.client.get(f"/api/monitoring-entries/{ppa}/earned_value",
+                                headers=world.focal.headers).status_code == 200
+        rows = world.client.get(f"/api/alerts?ppa={ppa}&status=open&type=workitem_critical_slip",
+                                headers=world.focal.headers).get_json()
+        return {row["work_item_id"]: row["message"] for row in rows}
+
+    assert slips() == {}  # a dependency alone moves the plan and the baseline alike
+    assert world.patch(f"/api/work-items/{a}", world.focal, {"due_date": "2025-01-14"}).status_code == 200
+    slipped = slips()
+    assert set(slipped) == {a, b}
+    assert "now finishes 2025-01-24, 4 day(s) after its baseline 2025-01-20" in slipped[b]
+
+    assert world.patch(f"/api/work-items/{a}", world.focal, {"due_date": "2025-01-10"}).status_code == 200
+    assert slips() == {}

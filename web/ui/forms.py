@@ -49,7 +49,7 @@ from workflow.vocabulary import (
 
 ALERT_LABELS = {"workitem_budget_variance": "Over budget", "workitem_execution_blocked": "Blocked",
                 "approval_overdue": "Approval overdue", "workitem_schedule_performance": "Behind schedule (SPI)",
-                "workitem_cost_performance": "Over cost (CPI)"}
+                "workitem_cost_performance": "Over cost (CPI)", "workitem_critical_slip": "Critical item slipped"}
 
 
 def choices(pairs) -> list[SelectChoice]:
