@@ -231,8 +231,7 @@ class CompareWorkbook(MethodView):
     @blp.response(200, BINARY, content_type=XLSX, description="the comparison as a workbook")
     def get(self, query):
         """The comparison as an Excel workbook."""
-        data = scenarios.comparison_workbook(scenarios.compare(current_user(), _ids(query)))
-        return send_file(BytesIO(data), mimetype=XLSX, as_attachment=True, download_name="scenarios.xlsx")
+        return _comparison_file(query, scenarios.comparison_workbook, XLSX, "scenarios.xlsx")
 
 
 @blp.route("/scenarios/compare.pdf")
@@ -241,8 +240,13 @@ class ComparePdf(MethodView):
     @blp.response(200, BINARY, content_type=PDF, description="the comparison as a PDF (Legal landscape)")
     def get(self, query):
         """The comparison as a PDF: the workbook's rows and columns."""
-        data = scenarios.comparison_pdf(scenarios.compare(current_user(), _ids(query)))
-        return send_file(BytesIO(data), mimetype=PDF, as_attachment=True, download_name="scenarios.pdf")
+        return _comparison_file(query, scenarios.comparison_pdf, PDF, "scenarios.pdf")
+
+
+def _comparison_file(query: dict, render, mimetype: str, name: str):
+    """The comparison of the query's scenarios rendered as a file download."""
+    data = render(scenarios.compare(current_user(), _ids(query)))
+    return send_file(BytesIO(data), mimetype=mimetype, as_attachment=True, download_name=name)
 
 
 @blp.route("/scenarios/<id:scenario_id>")
