@@ -17,7 +17,9 @@ What a feed shows:
 - ``moa``: every dated work item of the MOA's tracked PPAs and the due day
   of each of its PPAs in an approval stage with a due time.
 A work item is an all-day event from its start date to its due date
-(either alone makes a one-day event); cancelled items are left out.
+(either alone makes a one-day event); cancelled items and those due before
+1 January of last year are left out, and the due times of the newest PPAs
+first, at most ``FEED_LIMIT`` of each.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -32,12 +35,13 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from icalendar import Alarm, Calendar, Event
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, func, or_, select
 
 from db import db
 from db.models import CalendarFeed, Organization, Ppa, User, WorkItem
 from db.types import utcnow
 from services import calendar
+from services.access import visible_ppas
 from services.my_work import my_work
 from services.runtime import get_runtime, runtime_for
 from services.unit_of_work import transaction
@@ -47,6 +51,8 @@ from workflow.errors import NotFound
 CLOSE_OF_BUSINESS = time(17, 0)
 #: At most this many approval steps and work items per feed (the oldest first are kept).
 FEED_LIMIT = 2000
+#: The shape of a feed token: the feed's id, a dot, the base64url HMAC-SHA256 (43 characters).
+TOKEN = re.compile(r"(?P<id>[0-9]{1,12})\.(?P<signature>[A-Za-z0-9_-]{43})", re.ASCII)
 #: The iCalendar product id of the feeds.
 PRODID = "-//ppaflow//PPA calendar//EN"
 
@@ -105,11 +111,12 @@ def token_of(feed: CalendarFeed) -> str:
 def get_feed_by_token(token: str) -> CalendarFeed | None:
     """The feed the token opens, or ``None``: an unknown or malformed token,
     a rotated one, an inactive owner, or an owner who left the feed's MOA."""
-    feed_id, _, signature = token.partition(".")
-    if not feed_id.isdigit() or len(feed_id) > 12 or not signature:
+    match = TOKEN.fullmatch(token)
+    if match is None:
         return None
-    feed = db.session.get(CalendarFeed, int(feed_id))
-    if feed is None or not hmac.compare_digest(signature, _signature(feed.id, feed.generation)):
+    feed = db.session.get(CalendarFeed, int(match["id"]))
+    if feed is None or not hmac.compare_digest(match["signature"].encode(),
+                                               _signature(feed.id, feed.generation).encode()):
         return None
     if not feed.user.is_active or (feed.scope == "moa" and feed.user.organization_id != feed.organization_id):
         return None
@@ -192,7 +199,7 @@ def _due_event(ppa_id: int, title: str, moa: str, stage: str, due: date, rules_h
         alarm_days=get_runtime().rules.schedule.reminder_days_before)
 
 
-def _work_item_events(condition) -> list[CalendarEvent]:
+def _work_item_events(condition, first: date | None = None, last: date | None = None) -> list[CalendarEvent]:
     root = WorkItem.__table__.alias("root")
     items = WorkItem.__table__
     rows = db.session.execute(
@@ -202,7 +209,9 @@ def _work_item_events(condition) -> list[CalendarEvent]:
         .join(root, root.c.id == func.coalesce(items.c.root_id, items.c.id))
         .join(Ppa, Ppa.execution_project_id == root.c.id)
         .where(condition, items.c.status != "cancelled",
-               or_(items.c.start_date.is_not(None), items.c.due_date.is_not(None)))
+               or_(items.c.start_date.is_not(None), items.c.due_date.is_not(None)),
+               func.coalesce(items.c.due_date, items.c.start_date) >= (first or _window_start()),
+               *([func.coalesce(items.c.start_date, items.c.due_date) <= last] if last else []))
         .order_by(func.coalesce(items.c.start_date, items.c.due_date), items.c.id).limit(FEED_LIMIT)).all()
     events = []
     for row in rows:
@@ -215,11 +224,26 @@ def _work_item_events(condition) -> list[CalendarEvent]:
     return events
 
 
+def _window_start() -> date:
+    """How far back a feed reaches: work items due before 1 January of last
+    year (the fiscal year before this one) are left out."""
+    return date(calendar.today().year - 1, 1, 1)
+
+
 def _moa_due_events(organization_id: int) -> list[CalendarEvent]:
+    """The due times of the organization's PPAs in a stage with one (the
+    stages with ``due_in_days`` of the rules in force and of any pinned set,
+    filtered in SQL before the limit)."""
+    timed = {name for name, state in get_runtime().rules.approval.machine.states.items() if state.due_in_days}
+    pins = db.session.scalars(select(Ppa.rules_hash).distinct().where(
+        Ppa.organization_id == organization_id, Ppa.rules_hash.is_not(None))).all()
+    for pin in pins:
+        timed |= {n for n, s in runtime_for(pin).rules.approval.machine.states.items() if s.due_in_days}
     rows = db.session.execute(
         select(Ppa.id, Ppa.title, Organization.code, Ppa.approval_status, Ppa.stage_entered_at, Ppa.rules_hash)
         .join(Organization, Organization.id == Ppa.organization_id)
-        .where(Ppa.organization_id == organization_id).order_by(Ppa.id).limit(FEED_LIMIT)).all()
+        .where(Ppa.organization_id == organization_id, Ppa.approval_status.in_(sorted(timed)))
+        .order_by(Ppa.stage_entered_at.desc(), Ppa.id).limit(FEED_LIMIT)).all()
     events = []
     for row in rows:
         due = calendar.stage_due_date(row.approval_status, row.stage_entered_at, row.rules_hash)
@@ -228,14 +252,17 @@ def _moa_due_events(organization_id: int) -> list[CalendarEvent]:
     return events
 
 
-def feed_events(feed: CalendarFeed) -> list[CalendarEvent]:
-    """The events of a feed (see the module docstring), due dates first."""
+def feed_events(feed: CalendarFeed, first: date | None = None, last: date | None = None) -> list[CalendarEvent]:
+    """The events of a feed (see the module docstring), due dates first;
+    work items touching ``first``-``last`` only, when given (else those due
+    since 1 January of last year)."""
     if feed.scope == "moa":
-        return _moa_due_events(feed.organization_id) + _work_item_events(Ppa.organization_id == feed.organization_id)
+        return _moa_due_events(feed.organization_id) + _work_item_events(
+            Ppa.organization_id == feed.organization_id, first, last)
     waiting = [entry for entry in my_work(feed.user, page_size=FEED_LIMIT).entries if entry.due]
     pins = dict(db.session.execute(select(Ppa.id, Ppa.rules_hash).where(Ppa.id.in_([e.ppa_id for e in waiting]))).all())
     due = [_due_event(e.ppa_id, e.title, e.moa, e.stage, e.due, pins.get(e.ppa_id)) for e in waiting]
-    return due + _work_item_events(Ppa.created_by_id == feed.user_id)
+    return due + _work_item_events(and_(Ppa.created_by_id == feed.user_id, visible_ppas(feed.user)), first, last)
 
 
 def month_events(user: User, year: int, month: int) -> list[CalendarEvent]:
@@ -247,7 +274,7 @@ def month_events(user: User, year: int, month: int) -> list[CalendarEvent]:
         feeds = _ensure_feeds(session, user)
         seen: dict[str, CalendarEvent] = {}
         for feed in feeds:
-            for event in feed_events(feed):
+            for event in feed_events(feed, first, last):
                 if event.start <= last and event.end >= first:
                     seen.setdefault(event.uid, event)
     return sorted(seen.values(), key=lambda e: (e.start, e.uid))

@@ -37,6 +37,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import BigInteger, ColumnElement, exists, func, select, type_coerce
@@ -139,16 +140,20 @@ def check_work_item(ppa: Ppa, work_item_id: int | None) -> None:
             "charged to a work item of its own PPA")]})
 
 
-def disbursed_by_item(ppa: Ppa) -> dict[int, int]:
+def disbursed_by_item(ppa: Ppa, *, after: date | None = None) -> dict[int, int]:
     """Active disbursements of the PPA by the work item their obligation is
-    charged to (centavos); those charged to no item go to the project."""
-    rows = db.session.execute(
-        select(Obligation.work_item_id, func.sum(type_coerce(Disbursement.amount, BigInteger)))
-        .join(Obligation, Disbursement.obligation_id == Obligation.id)
-        .join(Allotment, Obligation.allotment_id == Allotment.id)
-        .join(ProgramBudget, Allotment.program_budget_id == ProgramBudget.id)
-        .where(ProgramBudget.ppa_id == ppa.id, Disbursement.active)
-        .group_by(Obligation.work_item_id))
+    charged to (centavos); those charged to no item go to the project.
+    With ``after``, only those dated after that day (earned value's actual
+    cost as of a past day, ``services.performance``)."""
+    query = (select(Obligation.work_item_id, func.sum(type_coerce(Disbursement.amount, BigInteger)))
+             .join(Obligation, Disbursement.obligation_id == Obligation.id)
+             .join(Allotment, Obligation.allotment_id == Allotment.id)
+             .join(ProgramBudget, Allotment.program_budget_id == ProgramBudget.id)
+             .where(ProgramBudget.ppa_id == ppa.id, Disbursement.active)
+             .group_by(Obligation.work_item_id))
+    if after is not None:
+        query = query.where(Disbursement.disbursement_date > after)
+    rows = db.session.execute(query)
     out: dict[int, int] = defaultdict(int)
     for item_id, centavos in rows:
         out[item_id if item_id is not None else ppa.execution_project_id] += int(centavos)

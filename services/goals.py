@@ -34,7 +34,6 @@ from db.models import (
     GoalPpa,
     Need,
     Obligation,
-    ObligationAdjustment,
     Organization,
     PlanningCycle,
     Policy,
@@ -44,7 +43,9 @@ from db.models import (
     StrategicGoal,
     User,
 )
+from db.types import utcnow
 from services.access import can_edit_ppas_of, require_role, visible_ppas
+from services.budget import active_amount_sql
 from services.concurrency import check_if_match
 from services.needs import PUBLISHED
 from services.ppas import get_ppa_or_raise
@@ -208,9 +209,10 @@ def _counted() -> Any:
     return Ppa.approval_status.not_in(NOT_COUNTED)
 
 
-def progress_by_goal(goal_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
-    """goal id -> ``{progress, budget, ppas}`` over every PPA serving it
-    (not rejected), in one aggregate statement; progress by goals.yaml's
+def progress_by_goal(user: User, goal_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
+    """goal id -> ``{progress, budget, ppas}`` over the PPAs serving it that
+    ``user`` may see (not rejected; a MOA's user sees their MOA's, as
+    everywhere), in one aggregate statement; progress by goals.yaml's
     method (``combine_progress``)."""
     ids = list(goal_ids)
     if not ids:
@@ -219,7 +221,8 @@ def progress_by_goal(goal_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
     rows = db.session.execute(
         select(GoalPpa.goal_id, func.count(Ppa.id), func.sum(budget), func.sum(budget * Ppa.progress),
                func.sum(Ppa.progress))
-        .join(Ppa, Ppa.id == GoalPpa.ppa_id).where(GoalPpa.goal_id.in_(ids), _counted()).group_by(GoalPpa.goal_id))
+        .join(Ppa, Ppa.id == GoalPpa.ppa_id).where(GoalPpa.goal_id.in_(ids), _counted(), visible_ppas(user))
+        .group_by(GoalPpa.goal_id))
     return {goal_id: _figures(count, centavos, weighted, plain) for goal_id, count, centavos, weighted, plain in rows}
 
 
@@ -236,9 +239,10 @@ def _figures(count: int, centavos: int | None, weighted: int | None, plain: int 
     return {"ppas": int(count), "budget": from_centavos(centavos), "progress": progress}
 
 
-def goal_view(goal: StrategicGoal, figures: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """A goal as the API shows it, with its progress, budget and PPA count."""
-    figures = figures if figures is not None else progress_by_goal([goal.id]).get(goal.id)
+def goal_view(user: User, goal: StrategicGoal, figures: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """A goal as the API shows it to ``user``, with the progress, budget and
+    count of the PPAs serving it that they may see (``progress_by_goal``)."""
+    figures = figures if figures is not None else progress_by_goal(user, [goal.id]).get(goal.id)
     figures = figures or {"ppas": 0, "budget": ZERO, "progress": None}
     return {"id": goal.id, "title": goal.title, "description": goal.description, "target_year": goal.target_year,
             "lead_agency": goal.lead_organization.code if goal.lead_organization else None,
@@ -246,10 +250,10 @@ def goal_view(goal: StrategicGoal, figures: Mapping[str, Any] | None = None) -> 
             "progress_method": _rules().progress} | figures
 
 
-def goal_views(goals: list[StrategicGoal]) -> list[dict[str, Any]]:
+def goal_views(user: User, goals: list[StrategicGoal]) -> list[dict[str, Any]]:
     """``goal_view`` of each goal, their figures in one statement."""
-    figures = progress_by_goal(goal.id for goal in goals)
-    return [goal_view(goal, figures.get(goal.id) or {}) for goal in goals]
+    figures = progress_by_goal(user, (goal.id for goal in goals))
+    return [goal_view(user, goal, figures.get(goal.id) or {}) for goal in goals]
 
 
 # -- policies -----------------------------------------------------------------------------
@@ -312,7 +316,7 @@ def update_policy(user: User, policy_id: int, changes: Mapping[str, Any], *, if_
             setattr(policy, name, value)
         if goal_ids is not None:
             _set_goals(session, policy, goal_ids)
-            policy.updated_at = policy.updated_at  # a change of links is a change of the policy
+            policy.updated_at = utcnow()  # a change of links is a change of the policy: a new version
     return policy
 
 
@@ -418,10 +422,11 @@ def list_cycles() -> Select:
 
 def alignment(user: User, fiscal_year: int | None = None) -> dict[str, list]:
     """The alignment check (docs/design.md §16): ``goals_without_ppas``, the
-    goals (not dropped) no PPA serves; ``ppas_without_goals``, the PPAs
-    ``user`` may see (not rejected; of ``fiscal_year`` when given) that
+    goals (not dropped) no PPA that ``user`` may see serves (for a MOA's
+    user: the goals their MOA does not serve); ``ppas_without_goals``, the
+    PPAs ``user`` may see (not rejected; of ``fiscal_year`` when given) that
     serve no goal. Two statements."""
-    served = select(GoalPpa.goal_id).join(Ppa, Ppa.id == GoalPpa.ppa_id).where(_counted())
+    served = select(GoalPpa.goal_id).join(Ppa, Ppa.id == GoalPpa.ppa_id).where(_counted(), visible_ppas(user))
     if fiscal_year:
         served = served.where(Ppa.fiscal_year == fiscal_year)
     goals = list(db.session.scalars(select(StrategicGoal).where(
@@ -482,58 +487,68 @@ def get_public_ppa(ppa_id: int) -> Ppa:
 
 def spent(ppa_ids: Iterable[int]) -> dict[int, tuple[Decimal, Decimal]]:
     """ppa id -> ``(obligated, disbursed)`` PHP: the active ORS with their
-    adjustments, the active DVs (as the money chain counts them,
-    docs/design.md §12); three statements whatever the number of PPAs."""
+    adjustments (``services.budget.active_amount_sql``), the active DVs (as
+    the money chain counts them, docs/design.md §12); two statements
+    whatever the number of PPAs."""
     ids = list(ppa_ids)
     out = {ppa_id: [0, 0] for ppa_id in ids}
     if not ids:
         return {}
     chain = (select(ProgramBudget.ppa_id).join(Allotment, Allotment.program_budget_id == ProgramBudget.id)
              .join(Obligation, Obligation.allotment_id == Allotment.id)
-             .where(ProgramBudget.ppa_id.in_(ids), Obligation.active).group_by(ProgramBudget.ppa_id))
+             .where(ProgramBudget.ppa_id.in_(ids)).group_by(ProgramBudget.ppa_id))
     for ppa_id, centavos in db.session.execute(
-            chain.add_columns(func.sum(type_coerce(Obligation.amount, BigInteger)))):
-        out[ppa_id][0] += int(centavos or 0)
+            chain.where(Obligation.active).add_columns(func.sum(active_amount_sql(Obligation)))):
+        out[ppa_id][0] = int(centavos or 0)
     for ppa_id, centavos in db.session.execute(
-            chain.join(ObligationAdjustment, ObligationAdjustment.obligation_id == Obligation.id)
-            .add_columns(func.sum(type_coerce(ObligationAdjustment.amount, BigInteger)))):
-        out[ppa_id][0] += int(centavos or 0)
-    for ppa_id, centavos in db.session.execute(
-            select(ProgramBudget.ppa_id, func.sum(type_coerce(Disbursement.amount, BigInteger)))
-            .join(Allotment, Allotment.program_budget_id == ProgramBudget.id)
-            .join(Obligation, Obligation.allotment_id == Allotment.id)
-            .join(Disbursement, Disbursement.obligation_id == Obligation.id)
-            .where(ProgramBudget.ppa_id.in_(ids), Disbursement.active).group_by(ProgramBudget.ppa_id)):
-        out[ppa_id][1] += int(centavos or 0)
+            chain.join(Disbursement, Disbursement.obligation_id == Obligation.id).where(Disbursement.active)
+            .add_columns(func.sum(active_amount_sql(Disbursement)))):
+        out[ppa_id][1] = int(centavos or 0)
     return {ppa_id: (from_centavos(o), from_centavos(d)) for ppa_id, (o, d) in out.items()}
 
 
-def public_ppa(ppa: Ppa, money: tuple[Decimal, Decimal] | None = None) -> dict[str, Any]:
+def _links(ppa_ids: Iterable[int]) -> tuple[dict[int, list[dict]], dict[int, list[dict]]]:
+    """ppa id -> its published needs and -> its goals, each ``{id, title}``
+    in link order; two statements whatever the number of PPAs."""
+    ids = list(ppa_ids)
+    needs: dict[int, list[dict]] = {i: [] for i in ids}
+    goals: dict[int, list[dict]] = {i: [] for i in ids}
+    if ids:
+        for ppa_id, need_id, title in db.session.execute(
+                select(PpaNeed.ppa_id, Need.id, Need.title).join(Need, PpaNeed.need_id == Need.id)
+                .where(PpaNeed.ppa_id.in_(ids), Need.status.in_(PUBLISHED)).order_by(PpaNeed.id)):
+            needs[ppa_id].append({"id": need_id, "title": title})
+        for ppa_id, goal_id, title in db.session.execute(
+                select(GoalPpa.ppa_id, StrategicGoal.id, StrategicGoal.title)
+                .join(StrategicGoal, GoalPpa.goal_id == StrategicGoal.id)
+                .where(GoalPpa.ppa_id.in_(ids)).order_by(GoalPpa.id)):
+            goals[ppa_id].append({"id": goal_id, "title": title})
+    return needs, goals
+
+
+def public_ppa(ppa: Ppa, money: tuple[Decimal, Decimal] | None = None,
+               links: tuple[dict, dict] | None = None) -> dict[str, Any]:
     """What anyone may read of a public PPA: ``id`` and the fields
     goals.yaml's ``public_ppa.fields`` lists; every other field is ``None``
     (present, as every reply field is: docs/design.md §5); never a person
     (no preparer, reviewer or signatory: there is no field for one). Needs
-    are shown when published, by id and title; goals by id and title."""
+    are shown when published, by id and title; goals by id and title.
+    ``money`` (``spent``) and ``links`` (``_links``) may come batched."""
     obligated, disbursed = money if money is not None else spent([ppa.id]).get(ppa.id, (ZERO, ZERO))
+    needs, goals = links if links is not None else _links([ppa.id])
     wanted = set(_rules().public_fields)
-    candidates = {
-        "title": lambda: ppa.title, "summary": lambda: ppa.summary, "moa": lambda: ppa.organization.code,
-        "fiscal_year": lambda: ppa.fiscal_year, "category": lambda: ppa.category, "sector": lambda: ppa.sector,
-        "funding_source": lambda: ppa.funding_source, "start_date": lambda: ppa.start_date,
-        "target_end_date": lambda: ppa.target_end_date, "status": lambda: ppa.status,
-        "budget": lambda: ppa.budget_allocation, "obligated": lambda: obligated, "disbursed": lambda: disbursed,
-        "progress": lambda: ppa.progress,
-        "needs": lambda: [{"id": i, "title": t} for i, t in db.session.execute(
-            select(Need.id, Need.title).join(PpaNeed, PpaNeed.need_id == Need.id)
-            .where(PpaNeed.ppa_id == ppa.id, Need.status.in_(PUBLISHED)).order_by(PpaNeed.id))],
-        "goals": lambda: [{"id": i, "title": t} for i, t in db.session.execute(
-            select(StrategicGoal.id, StrategicGoal.title).join(GoalPpa, GoalPpa.goal_id == StrategicGoal.id)
-            .where(GoalPpa.ppa_id == ppa.id).order_by(GoalPpa.id))],
+    fields = {
+        "title": ppa.title, "summary": ppa.summary, "moa": ppa.organization.code, "fiscal_year": ppa.fiscal_year,
+        "category": ppa.category, "sector": ppa.sector, "funding_source": ppa.funding_source,
+        "start_date": ppa.start_date, "target_end_date": ppa.target_end_date, "status": ppa.status,
+        "budget": ppa.budget_allocation, "obligated": obligated, "disbursed": disbursed, "progress": ppa.progress,
+        "needs": needs.get(ppa.id, []), "goals": goals.get(ppa.id, []),
     }
-    return {"id": ppa.id} | {name: read() if name in wanted else None for name, read in candidates.items()}
+    return {"id": ppa.id} | {name: value if name in wanted else None for name, value in fields.items()}
 
 
 def public_ppas(ppas: list[Ppa]) -> list[dict[str, Any]]:
-    """``public_ppa`` of each PPA, their money in three statements."""
-    money = spent(p.id for p in ppas)
-    return [public_ppa(p, money.get(p.id)) for p in ppas]
+    """``public_ppa`` of each PPA: four statements whatever their number."""
+    ids = [p.id for p in ppas]
+    money, links = spent(ids), _links(ids)
+    return [public_ppa(p, money.get(p.id), links) for p in ppas]

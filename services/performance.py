@@ -24,24 +24,21 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
-from sqlalchemy import BigInteger, func, select, type_coerce
+from sqlalchemy import func, select
 
 from db import db
 from db.models import (
-    Allotment,
-    Disbursement,
-    Obligation,
     Ppa,
-    ProgramBudget,
     User,
     WorkItem,
 )
 from db.models.schedule import EvBaseline, EvBaselineItem, WorkItemDependency
+from db.types import utcnow
 from services import alerts, calendar
 from services.access import can_see_ppa
-from services.expenditure import is_in_chain
+from services.expenditure import disbursed_by_item, is_in_chain
 from services.ppas import get_ppa_or_raise
-from services.runtime import get_runtime
+from services.runtime import get_runtime, runtime_for
 from services.tracking import require_tree_editor
 from services.trees import ITEMS, in_tree, load_tree
 from services.unit_of_work import transaction
@@ -71,6 +68,15 @@ def _require_tracked(ppa: Ppa) -> int:
     return ppa.execution_project_id
 
 
+def _plan_items(session, ppa: Ppa) -> list[EvBaselineItem]:
+    """The WBS as it stands (allocation and dates of every item), as
+    baseline rows not yet added to the session."""
+    rows = session.execute(select(ITEMS.c.id, ITEMS.c.parent_id, ITEMS.c.allocated_budget, ITEMS.c.start_date,
+                                  ITEMS.c.due_date).where(in_tree(ppa.execution_project_id))).all()
+    return [EvBaselineItem(ppa_id=ppa.id, work_item_id=i, parent_id=p, budget=b, start_date=s, due_date=d)
+            for i, p, b, s, d in rows]
+
+
 def capture_baseline(session, ppa: Ppa, *, late: bool = False) -> EvBaseline | None:
     """Store the PPA's WBS as its earned value baseline (allocation and dates
     of every item), once; later calls return the stored one. ``None`` when
@@ -81,33 +87,24 @@ def capture_baseline(session, ppa: Ppa, *, late: bool = False) -> EvBaseline | N
     baseline = EvBaseline(ppa_id=ppa.id, captured_late=late)
     session.add(baseline)
     session.flush()
-    rows = session.execute(select(ITEMS.c.id, ITEMS.c.parent_id, ITEMS.c.allocated_budget, ITEMS.c.start_date,
-                                  ITEMS.c.due_date).where(in_tree(ppa.execution_project_id))).all()
-    session.add_all([EvBaselineItem(ppa_id=ppa.id, work_item_id=i, parent_id=p, budget=b, start_date=s, due_date=d)
-                     for i, p, b, s, d in rows])
+    session.add_all(_plan_items(session, ppa))
     session.flush()
     return baseline
 
 
 def _baseline_rows(session, ppa: Ppa) -> tuple[EvBaseline, list[EvBaselineItem]]:
-    baseline = session.get(EvBaseline, ppa.id) or capture_baseline(session, ppa, late=True)
+    """The stored baseline and its items. An enacted PPA without one (enacted
+    before baselines existed) gets one now, flagged late; a PPA not enacted
+    yet is measured against its plan as it stands, and nothing is stored,
+    so the baseline taken at enactment is the plan then."""
+    baseline = session.get(EvBaseline, ppa.id)
+    if baseline is None:
+        remarks = runtime_for(ppa.rules_hash).rules.budget.remarks
+        if ppa.approval_status not in (remarks.enacted_stages if remarks else ()):
+            return EvBaseline(ppa_id=ppa.id, captured_late=False, captured_at=utcnow()), _plan_items(session, ppa)
+        baseline = capture_baseline(session, ppa, late=True)
     items = session.scalars(select(EvBaselineItem).where(EvBaselineItem.ppa_id == ppa.id)).all()
     return baseline, list(items)
-
-
-def _disbursed_after(ppa: Ppa, as_of: date) -> dict[int, int]:
-    """Active disbursements of the PPA dated after ``as_of``, by work item (centavos)."""
-    rows = db.session.execute(
-        select(Obligation.work_item_id, func.sum(type_coerce(Disbursement.amount, BigInteger)))
-        .join(Obligation, Disbursement.obligation_id == Obligation.id)
-        .join(Allotment, Obligation.allotment_id == Allotment.id)
-        .join(ProgramBudget, Allotment.program_budget_id == ProgramBudget.id)
-        .where(ProgramBudget.ppa_id == ppa.id, Disbursement.active, Disbursement.disbursement_date > as_of)
-        .group_by(Obligation.work_item_id))
-    out: dict[int, int] = defaultdict(int)
-    for item_id, centavos in rows:
-        out[item_id if item_id is not None else ppa.execution_project_id] += int(centavos)
-    return out
 
 
 def _measure(session, ppa: Ppa, day: date, *, late_costs: bool = True):
@@ -123,7 +120,7 @@ def _measure(session, ppa: Ppa, day: date, *, late_costs: bool = True):
             value = tree.by_id[leaf].rolled_progress
             progress[leaf] = Decimal(value.numerator) / Decimal(value.denominator) \
                 if isinstance(value, Fraction) else value
-    later = _disbursed_after(ppa, day) if late_costs and is_in_chain(ppa.id) else {}
+    later = disbursed_by_item(ppa, after=day) if late_costs and is_in_chain(ppa.id) else {}
     actual: dict[int, int] = defaultdict(int)
     for node in tree.preorder():
         target = node.id
@@ -209,7 +206,7 @@ def s_curve(user: User, ppa_id: int, points: int = 24) -> dict[str, Any]:
         today_ac = results[core.root_id].ac
         actual = [(today, today_ac)]
         if is_in_chain(ppa.id):
-            actual = [(day, max(today_ac - from_centavos(sum(_disbursed_after(ppa, day).values())), Decimal(0)))
+            actual = [(day, max(today_ac - from_centavos(sum(disbursed_by_item(ppa, after=day).values())), Decimal(0)))
                       for day in days if day <= today]
         return {"as_of": today, "bac": results[core.root_id].bac, "planned": core.planned_curve(days, rules.pv_method),
                 "actual": actual, "today": _figures(results[core.root_id])}

@@ -45,14 +45,16 @@ from rules.kinds.scenarios import DEFAULT_SCENARIO_RULES, ScenarioRules
 from services.access import require_role
 from services.budget import ENACTED, active_amount_sql
 from services.concurrency import check_if_match
-from services.runtime import get_runtime
 from services.printing import MONEY, Column, Line, PrintedReport, render_pdf
+from services.runtime import get_runtime
 from services.unit_of_work import transaction
 from services.workbooks import put, workbook_bytes
 from workflow import optimiser
 from workflow.errors import Conflict, NotFound, ValidationFailed
 from workflow.money import from_centavos, split_centavos, to_centavos
 
+#: The longest scenario name (the column's length).
+NAME_LENGTH = 200
 #: Who may read and build scenarios (docs/design.md §17).
 ANALYSTS = ("budget_analyst", "planning_officer", "executive")
 #: What an adjustment may select by.
@@ -504,7 +506,9 @@ def optimise(user: User, scenario_id: int, *, save: bool = True, name: str | Non
                                       time_limit=time_limit)
         saved = None
         if save:
-            saved = Scenario(name=name or f"{scenario.name} — optimised", ceiling=scenario.ceiling, baseline=False,
+            suffix = " — optimised"
+            saved = Scenario(name=name or scenario.name[:NAME_LENGTH - len(suffix)] + suffix,
+                             ceiling=scenario.ceiling, baseline=False,
                              description=f"Proposed by the optimiser from scenario {scenario.id}",
                              fiscal_year=scenario.fiscal_year, created_by_id=user.id)
             session.add(saved)

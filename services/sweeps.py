@@ -22,7 +22,7 @@ from services import alerts, calendar, performance
 from services.runtime import get_runtime
 from services.trees import load_trees
 from services.unit_of_work import transaction
-from workflow.errors import ValidationFailed
+from workflow.errors import PpaflowError
 from workflow.sync import follow_project
 
 log = logging.getLogger("ppaflow.jobs")
@@ -71,7 +71,7 @@ def sweep_alerts(day: date | None = None, *, batch_size: int = 500) -> dict[str,
             try:
                 with session.begin_nested():
                     counts = performance.reconcile_performance(session, ppa, day)
-            except ValidationFailed as error:
+            except (PpaflowError, ValueError) as error:  # a refused baseline, a broken tree: that PPA only
                 log.error("alert sweep: earned value of PPA %s skipped: %s", ppa.id, error)
                 totals["errors"] += 1
                 continue

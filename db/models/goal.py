@@ -26,11 +26,11 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from db import db
 from db.models.people import Organization
-from db.models.versioned import Versioned
+from db.models.versioned import Authored, Versioned
 from db.types import UTCDateTime, utcnow
 
 
-class StrategicGoal(Versioned, db.Model):
+class StrategicGoal(Authored, db.Model):
     """A goal of the development plan: what, by when (``target_year``), led
     by which agency, where it stands, and its indicators (a JSON list of
     ``{name, unit, baseline, target}``, the figures as decimal strings)."""
@@ -45,12 +45,11 @@ class StrategicGoal(Versioned, db.Model):
     lead_organization_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"))
     status: Mapped[str] = mapped_column(String(30))
     indicators: Mapped[list] = mapped_column(JSON, default=list)
-    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     lead_organization: Mapped[Organization | None] = relationship(lazy="joined")
 
 
-class Policy(Versioned, db.Model):
+class Policy(Authored, db.Model):
     """A policy and its implementation milestones (a JSON list of
     ``{title, due_on, done_on}``, ISO dates)."""
 
@@ -61,7 +60,6 @@ class Policy(Versioned, db.Model):
     description: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[str] = mapped_column(String(30))
     milestones: Mapped[list] = mapped_column(JSON, default=list)
-    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
 
 class PlanningCycle(Versioned, db.Model):

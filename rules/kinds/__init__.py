@@ -41,7 +41,7 @@ KINDS: tuple[RuleFileKind, ...] = (
     chart.OBJECT_CODES_KIND,   # uacs_object_codes.yaml
     needs.NEEDS_KIND,          # needs.yaml
     needs.PLACES_KIND,         # psgc_barmm.yaml
-    goals.KIND,                # goals.yaml (reads the PPA approval's stages)
+    goals.KIND,                # goals.yaml (reads the PPA approval's stages; optional: defaults without it)
     scenarios.KIND,            # scenarios.yaml (optional: defaults without it)
 )
 

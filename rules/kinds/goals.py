@@ -7,11 +7,13 @@ one; the first is a new record's), ``progress`` (``budget_weighted`` or
 ``public_ppa`` (``stages``: approval stages of the PPA workflow whose PPAs
 are public; ``fields``: which of ``PUBLIC_PPA_FIELDS`` the public page
 shows). Reads the approval workflow (stages are checked against it).
+Optional: a set without it (stored before it existed) gets
+``DEFAULT_GOAL_RULES``, the shipped values.
 """
 
 from __future__ import annotations
 
-from rules.kinds.base import LoadContext, RuleFileKind
+from rules.kinds.base import FileRead, LoadContext, RuleFileKind
 from rules.kinds.needs import _labels
 from rules.model import GoalRules, frozen_map
 from rules.reading import FileReader, Item
@@ -62,4 +64,23 @@ def read_goals(r: FileReader, doc: Item, context: LoadContext) -> GoalRules | No
                      progress=progress, public_stages=stages, public_fields=fields)
 
 
-KIND = RuleFileKind(name="goals", pattern="goals.yaml", read=read_goals)
+#: The rules of a set without ``goals.yaml`` (one stored before the file
+#: existed, to which PPAs may still be pinned): the shipped file's values.
+DEFAULT_GOAL_RULES = GoalRules(
+    goal_statuses=frozen_map({"planned": "Planned", "on_track": "On track", "at_risk": "At risk",
+                              "achieved": "Achieved", "dropped": "Dropped"}),
+    policy_statuses=frozen_map({"draft": "Draft", "adopted": "Adopted", "in_implementation": "In implementation",
+                                "completed": "Completed", "repealed": "Repealed"}),
+    progress="budget_weighted", public_stages=("enacted",),
+    public_fields=("title", "summary", "moa", "fiscal_year", "category", "sector", "start_date", "target_end_date",
+                   "status", "budget", "obligated", "disbursed", "progress", "needs", "goals"))
+
+
+def combine_goals(files: list[FileRead], context: LoadContext) -> GoalRules | None:
+    """The one file's rules, or ``DEFAULT_GOAL_RULES`` when the set has none."""
+    if any(f.result is None for f in files):
+        return None
+    return files[0].result if files else DEFAULT_GOAL_RULES
+
+
+KIND = RuleFileKind(name="goals", pattern="goals.yaml", read=read_goals, combine=combine_goals)

@@ -35,7 +35,7 @@ def _events(world, path: str) -> dict[str, object]:
     assert response.status_code == 200, response.get_data(as_text=True)[:300]
     assert response.mimetype == "text/calendar"
     calendar = vobject.readOne(response.get_data(as_text=True))
-    return {event.uid.value: event for event in calendar.vevent_list}
+    return {event.uid.value: event for event in calendar.contents.get("vevent", [])}
 
 
 def _dated_ppa(world) -> tuple[int, int]:
@@ -93,7 +93,8 @@ def test_rotating_retires_the_old_urls_and_no_other_secret_opens_a_feed(world):
     assert world.client.get(after["moa"]).status_code == 200
     feed_id = after["moa"].split("/")[-1].split(".")[0]
     api_token = world.focal.headers["Authorization"].split()[-1]
-    for forged in (f"{feed_id}.{'A' * 43}", api_token, f"{feed_id}", "0.x", "../../etc/passwd"):
+    for forged in (f"{feed_id}.{'A' * 43}", api_token, f"{feed_id}", "0.x", "../../etc/passwd", "1.%C3%A9",
+                   "%C2%B2.x", f"{feed_id}.{'é' * 43}"):
         assert world.client.get(f"/calendar/{forged}.ics").status_code == 404
 
 
@@ -115,3 +116,18 @@ def test_the_api_refuses_a_token_in_a_url_even_beside_a_good_header(world):
     response = world.client.get(f"/api/me/calendar?access_token={token}", headers=world.focal.headers)
 
     assert response.status_code == 401 and "never taken from a URL" in response.get_json()["detail"]
+
+
+def test_a_focal_person_moved_to_another_moa_no_longer_sees_the_old_moas_ppas_in_any_feed(world):
+    _, task = _dated_ppa(world)
+    world.other_focal  # noqa: B018 - MTIT exists
+    before = _feeds(world, world.focal)
+    assert f"work-item-{task}@ppaflow" in _events(world, before["mine"])  # a PPA they prepared
+    me = world.client.get("/api/me", headers=world.focal.headers).get_json()
+
+    assert world.patch(f"/api/users/{me['id']}", world.admin, {"organization": "MTIT"}).status_code == 200
+
+    after = _feeds(world, world.focal)
+    assert world.client.get(before["moa"]).status_code == 404 and after["moa"] != before["moa"]
+    assert f"work-item-{task}@ppaflow" not in _events(world, after["mine"])
+    assert f"work-item-{task}@ppaflow" not in _events(world, after["moa"])

@@ -124,3 +124,19 @@ def test_a_critical_item_that_slips_past_its_baseline_opens_an_alert_that_clears
 
     assert world.patch(f"/api/work-items/{a}", world.focal, {"due_date": "2025-01-10"}).status_code == 200
     assert slips() == {}
+
+
+def test_earned_value_before_enactment_stores_no_baseline_so_enactment_baselines_the_plan_then(world):
+    ppa, task = world.tracked_ppa("budget_review", budget_allocation="1000000.00")
+    assert world.patch(f"/api/work-items/{task}", world.focal, {
+        "allocated_budget": "600000.00", "start_date": "2025-01-01", "due_date": "2025-01-10"}).status_code == 200
+    early = world.client.get(f"/api/monitoring-entries/{ppa['id']}/earned_value?as_of=2025-01-31",
+                             headers=world.focal.headers).get_json()
+    assert early["ppa"]["bac"] == "600000.00"  # measured against the plan as it stands
+
+    assert world.patch(f"/api/work-items/{task}", world.focal, {"allocated_budget": "800000.00"}).status_code == 200
+    world.advance(ppa["id"], "enacted")
+    body = world.client.get(f"/api/monitoring-entries/{ppa['id']}/earned_value?as_of=2025-01-31",
+                            headers=world.focal.headers).get_json()
+
+    assert body["ppa"]["bac"] == "800000.00" and body["baseline_captured_late"] is False

@@ -168,6 +168,10 @@ def test_a_policy_keeps_its_milestones_and_the_goals_it_serves(w):
     changed = world.client.patch(f"/api/policies/{body['id']}", json={"goal_ids": []},
                                  headers=planner | {"If-Match": response.headers["ETag"]})
     assert changed.get_json()["goal_ids"] == []
+    assert changed.headers["ETag"] != response.headers["ETag"]  # a change of goals alone is a new version
+    stale = world.client.patch(f"/api/policies/{body['id']}", json={"goal_ids": [names["goal"]]},
+                               headers=planner | {"If-Match": response.headers["ETag"]})
+    assert stale.status_code == 412
     assert (unknown.status_code, list(unknown.get_json()["errors"])) == (422, ["goal_ids"])
 
 
@@ -216,3 +220,16 @@ def test_the_public_ppa_pages_show_no_personal_data(w):
     assert "PHP" in pages[3].get_data(as_text=True) or "5,000,000.00" in pages[3].get_data(as_text=True)
     texts = [p.get_data(as_text=True) for p in pages]
     assert personal and not [(value, i) for value in personal for i, t in enumerate(texts) if value in t]
+
+
+def test_a_moa_sees_a_goals_figures_and_gaps_from_the_ppas_it_may_see_only(w):
+    world, names = w
+    assert _link(world, names["goal"], names["other"], world.planning_officer).status_code == 201  # MTIT's draft
+
+    reviewer = world.client.get(f"/api/strategic-goals/{names['goal']}", headers=world.planning_officer.headers)
+    mssd = world.client.get(f"/api/strategic-goals/{names['goal']}", headers=world.focal.headers)
+    gaps = world.client.get("/api/alignment", headers=world.focal.headers).get_json()
+
+    assert reviewer.get_json()["ppas"] == 1 and reviewer.get_json()["budget"] != "0.00"
+    assert (mssd.get_json()["ppas"], mssd.get_json()["budget"], mssd.get_json()["progress"]) == (0, "0.00", None)
+    assert names["goal"] in [g["id"] for g in gaps["goals_without_ppas"]]  # MSSD serves it with none of its own

@@ -316,3 +316,18 @@ def test_goals_yaml_names_its_mistakes_by_line_a_progress_method_a_stage_and_a_p
     assert any(f"goals.yaml:{method}:" in e and "by_headcount" in e for e in errors)
     assert any(f"goals.yaml:{stage}:" in e and "enactd" in e for e in errors)
     assert any(f"goals.yaml:{field}:" in e and "preparer_email" in e for e in errors)
+
+
+def test_a_rule_set_stored_before_goals_and_the_later_alert_types_still_loads_with_their_defaults(rules_dir):
+    """PPAs stay pinned to the set they were submitted under (docs/design.md §13):
+    one stored before goals.yaml and the earned value alerts existed must load."""
+    (rules_dir / "goals.yaml").unlink()
+    for line in ("  workitem_schedule_performance: {severity: medium}", "  workitem_cost_performance: {severity: high}",
+                 "  workitem_critical_slip: {severity: high}"):
+        edit(rules_dir, "budget.yaml", line, "")
+
+    rules = load_rules(rules_dir)
+
+    assert rules.goals.progress == "budget_weighted" and rules.goals.public_stages == ("enacted",)
+    assert rules.budget.alert_severities["workitem_critical_slip"] == "high"
+    assert rules.budget.alert_severities["approval_overdue"] == "medium"

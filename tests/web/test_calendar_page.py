@@ -16,3 +16,11 @@ def test_the_month_view_shows_the_work_items_of_the_month(world, browser_for):
 
     assert "Calendar: March 2025" in march and march.count("Water system survey") == 10  # each of its 10 days
     assert "Water system survey" not in april and "/calendar/" in april  # the feed URLs to subscribe to
+
+
+def test_months_out_of_range_or_malformed_show_this_month(world, browser_for):
+    browser = browser_for(world.focal)
+
+    for month in ("9999-12", "0001-01", "2025-13", "x"):
+        response = browser.client.get(f"/calendar?month={month}")
+        assert response.status_code == 200 and "Calendar:" in response.get_data(as_text=True)

@@ -242,7 +242,7 @@ class PublicPpaSchema(Reply):
 class Goals(MethodView):
     @blp.arguments(GoalFilterSchema, location="query")
     @blp.response(200, GoalSchema(many=True))
-    @blp.paginate(_batch(goals.goal_views))
+    @blp.paginate(_batch(lambda rows: goals.goal_views(current_user(), rows)))
     def get(self, filters):
         """Strategic goals of the development plan, by target year, each with
         its progress from its PPAs' (filters: status, target_year)."""
@@ -252,7 +252,7 @@ class Goals(MethodView):
     @blp.response(201, GoalSchema, headers=ETAG_HEADER)
     def post(self, data):
         """Create a strategic goal: BPDA planning officers and admins."""
-        return _with_etag(goals.goal_view(goals.create_goal(current_user(), data)), 201)
+        return _with_etag(goals.goal_view(current_user(), goals.create_goal(current_user(), data)), 201)
 
 
 @blp.route("/strategic-goals/<id:goal_id>")
@@ -260,14 +260,15 @@ class GoalOne(MethodView):
     @blp.response(200, GoalSchema, headers=ETAG_HEADER)
     def get(self, goal_id):
         """One goal, with its progress, budget and PPA count."""
-        return _with_etag(goals.goal_view(goals.get_goal_or_raise(goal_id)))
+        return _with_etag(goals.goal_view(current_user(), goals.get_goal_or_raise(goal_id)))
 
     @blp.arguments(GoalPatchSchema(partial=True))
     @blp.response(200, GoalSchema, headers=ETAG_HEADER)
     def patch(self, data, goal_id):
         """Change a goal; send If-Match with the ETag you read (stale: 412)."""
-        return _with_etag(goals.goal_view(goals.update_goal(current_user(), goal_id, data,
-                                                            if_match=request.headers.get("If-Match"))))
+        user = current_user()
+        changed = goals.update_goal(user, goal_id, data, if_match=request.headers.get("If-Match"))
+        return _with_etag(goals.goal_view(user, changed))
 
 
 @blp.route("/strategic-goals/<id:goal_id>/ppas")

@@ -16,7 +16,7 @@ from services import scenarios
 from web.auth import current_user
 from web.contract import BINARY, ETAG_HEADER, PDF, XLSX
 from web.pagination import SQLPage
-from web.parsing import Blueprint, Money
+from web.parsing import Blueprint, Money, Weight
 from web.schemas import MAX_TEXT, Reply
 
 blp = Blueprint("scenarios", __name__, url_prefix="/api",
@@ -84,7 +84,7 @@ class AdjustmentSchema(Schema):
     scope = fields.String(required=True, validate=validate.OneOf(scenarios.SCOPES))
     value = fields.String(validate=validate.Length(min=1, max=50),
                           metadata={"description": "the PPA id, MOA code, sector or class (not for all)"})
-    percent = fields.Decimal(as_string=True, metadata={"description": "-100 to 1000, e.g. \"-5\" or \"12.5\""})
+    percent = Weight(as_string=True, metadata={"description": "-100 to 1000, e.g. \"-5\" or \"12.5\""})
     amount = Money(allow_negative=True, metadata={"description": "signed PHP, spread in proportion"})
     justification = fields.String(validate=validate.Length(max=MAX_TEXT), load_default="")
 

@@ -33,13 +33,20 @@ def feed(token: str):
     return response
 
 
+#: The years the month view shows (fiscal years of the budget, with room either side).
+FIRST_YEAR, LAST_YEAR = 1900, 2999
+
+
 def _month(text: str | None) -> date:
-    """The first day of ``YYYY-MM`` (this month when absent or malformed)."""
+    """The first day of ``YYYY-MM`` (this month when absent, malformed or
+    outside ``FIRST_YEAR``-``LAST_YEAR``)."""
     try:
         year, month = (int(part) for part in (text or "").split("-"))
-        return date(year, month, 1)
+        if FIRST_YEAR <= year <= LAST_YEAR:
+            return date(year, month, 1)
     except ValueError:
-        return calendar.today().replace(day=1)
+        pass
+    return calendar.today().replace(day=1)
 
 
 @bp.route("/calendar")

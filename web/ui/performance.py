@@ -67,14 +67,18 @@ def s_curve_chart(curve: dict) -> Chart:
 
 def performance_context(ppa_id: int) -> dict:
     """What the Performance tab shows: ``figures`` (``earned_value``),
-    ``chart``, ``schedule`` (``critical_path``), or ``problem``, the reason
-    there is nothing to show yet (no WBS, no dated work item)."""
+    ``chart``, ``schedule`` (``critical_path``), each when it can be
+    computed, with ``problems`` naming why a section cannot (no budgeted or
+    dated work); or ``problem`` alone when the PPA has no WBS."""
     user = signed_in()
-    try:
-        figures = performance.earned_value(user, ppa_id)
-        chart = s_curve_chart(performance.s_curve(user, ppa_id))
-        schedule = performance.critical_path(user, ppa_id)
-    except (Conflict, ValidationFailed) as refusal:
-        return {"problem": refusal}
-    return {"figures": figures, "chart": chart, "schedule": schedule,
-            "titles": {node["work_item_id"]: node["title"] for node in figures["nodes"]}}
+    shown: dict = {}
+    for key, compute in (("figures", lambda: performance.earned_value(user, ppa_id)),
+                         ("chart", lambda: s_curve_chart(performance.s_curve(user, ppa_id))),
+                         ("schedule", lambda: performance.critical_path(user, ppa_id))):
+        try:
+            shown[key] = compute()
+        except Conflict as refusal:  # not tracked: nothing at all to show
+            return {"problem": refusal}
+        except ValidationFailed as refusal:  # this section has nothing to show; the others may
+            shown.setdefault("problems", {})[key] = refusal
+    return shown
