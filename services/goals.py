@@ -48,6 +48,7 @@ from services.access import can_edit_ppas_of, require_role, visible_ppas
 from services.concurrency import check_if_match
 from services.needs import PUBLISHED
 from services.ppas import get_ppa_or_raise
+from services.privacy import notice
 from services.runtime import get_runtime
 from services.unit_of_work import transaction
 from services.users import get_organization_or_raise
@@ -513,7 +514,8 @@ def public_ppa(ppa: Ppa, money: tuple[Decimal, Decimal] | None = None) -> dict[s
     goals.yaml's ``public_ppa.fields`` lists; every other field is ``None``
     (present, as every reply field is: docs/design.md §5); never a person
     (no preparer, reviewer or signatory: there is no field for one). Needs
-    are shown when published, by id and title; goals by id and title."""
+    are shown when published, by id and title; goals by id and title; the
+    privacy notice always (``privacy_notice``; issue 15 item 7)."""
     obligated, disbursed = money if money is not None else spent([ppa.id]).get(ppa.id, (ZERO, ZERO))
     wanted = set(_rules().public_fields)
     candidates = {
@@ -530,7 +532,8 @@ def public_ppa(ppa: Ppa, money: tuple[Decimal, Decimal] | None = None) -> dict[s
             select(StrategicGoal.id, StrategicGoal.title).join(GoalPpa, GoalPpa.goal_id == StrategicGoal.id)
             .where(GoalPpa.ppa_id == ppa.id).order_by(GoalPpa.id))],
     }
-    return {"id": ppa.id} | {name: read() if name in wanted else None for name, read in candidates.items()}
+    return ({"id": ppa.id} | {name: read() if name in wanted else None for name, read in candidates.items()}
+            | {"privacy_notice": notice()})
 
 
 def public_ppas(ppas: list[Ppa]) -> list[dict[str, Any]]:
