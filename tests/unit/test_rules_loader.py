@@ -316,3 +316,16 @@ def test_goals_yaml_names_its_mistakes_by_line_a_progress_method_a_stage_and_a_p
     assert any(f"goals.yaml:{method}:" in e and "by_headcount" in e for e in errors)
     assert any(f"goals.yaml:{stage}:" in e and "enactd" in e for e in errors)
     assert any(f"goals.yaml:{field}:" in e and "preparer_email" in e for e in errors)
+
+
+def test_needs_yaml_names_a_retention_out_of_range_by_line_and_without_privacy_the_defaults_apply(rules_dir):
+    from rules.model import PrivacyRules
+
+    assert load_rules(rules_dir).needs.privacy.retention_years == 5
+    line = edit(rules_dir, "needs.yaml", "retention_years: 5", "retention_years: 0")
+
+    assert any(f"needs.yaml:{line}:" in e and "retention_years" in e for e in errors_of(rules_dir))
+
+    path = rules_dir / "needs.yaml"
+    path.write_text(re.sub(r"\nprivacy:\n(  .*\n)+", "\n", path.read_text()))
+    assert load_rules(rules_dir).needs.privacy == PrivacyRules()
