@@ -501,6 +501,28 @@ class FundClusters:
 
 
 @dataclass(frozen=True)
+class PrivacyRules:
+    """What ppaflow tells people about their personal data and how long it
+    keeps it (``needs.yaml`` ``privacy``; Data Privacy Act of 2012, RA 10173;
+    issue 15 item 7, docs/design.md §14).
+
+    Attributes:
+        notice_version: the version of the privacy notice a person consents
+            to when raising a need (stored on the need with ``consent_at``).
+        notice: the notice in a few sentences, shown on the public pages and
+            in the public API's ``privacy_notice``.
+        retention_years: whole years after which ``ppaflow privacy purge``
+            detaches needs and votes from the people who raised or cast them
+            (the counts stay).
+    """
+
+    notice_version: str = "1"
+    notice: str = ("ppaflow records who raised a need and who voted, with their consent, only to run the "
+                   "participatory budget; it never shows their names or contact details publicly.")
+    retention_years: int = 5
+
+
+@dataclass(frozen=True)
 class NeedRules:
     """The vocabularies of community needs (``needs.yaml``; docs/design.md §14).
 
@@ -509,6 +531,8 @@ class NeedRules:
             most pressing first).
         stakeholder_types: name -> label.
         weights: stakeholder type -> the weight of its users' votes (1-100).
+        privacy: the privacy notice and retention period (``privacy``; the
+            defaults of ``PrivacyRules`` for a needs.yaml written without one).
     """
 
     categories: Mapping[str, str]
@@ -516,6 +540,7 @@ class NeedRules:
     submission_types: Mapping[str, str]
     stakeholder_types: Mapping[str, str]
     weights: Mapping[str, int]
+    privacy: PrivacyRules = PrivacyRules()
 
 
 @dataclass(frozen=True)

@@ -19,8 +19,12 @@ from db.models import User  # noqa: F401  (registers the audited models)
 from services.access import visible_rows
 from workflow.text import csv_field
 
+#: Entities whose rows a use case writes itself rather than the ORM:
+#: ``personal_data`` (an erasure or purge, ``services.privacy``; issue 15 item 7).
+RECORDED_ENTITIES = ("personal_data",)
+
 #: Every audited entity name (``ppa``, ``work_item``, ``allotment``, ...).
-AUDITED_ENTITIES = tuple(sorted(entity for entity, _ in AUDITED.values()))
+AUDITED_ENTITIES = tuple(sorted({entity for entity, _ in AUDITED.values()} | set(RECORDED_ENTITIES)))
 
 CSV_COLUMNS = ("id", "created_at", "entity", "entity_id", "action", "field", "old_value", "new_value", "actor",
                "request_id", "rules_hash")

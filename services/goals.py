@@ -49,6 +49,7 @@ from services.budget import active_amount_sql
 from services.concurrency import check_if_match
 from services.needs import PUBLISHED
 from services.ppas import get_ppa_or_raise
+from services.privacy import notice
 from services.runtime import get_runtime
 from services.unit_of_work import transaction
 from services.users import get_organization_or_raise
@@ -532,8 +533,9 @@ def public_ppa(ppa: Ppa, money: tuple[Decimal, Decimal] | None = None,
     goals.yaml's ``public_ppa.fields`` lists; every other field is ``None``
     (present, as every reply field is: docs/design.md §5); never a person
     (no preparer, reviewer or signatory: there is no field for one). Needs
-    are shown when published, by id and title; goals by id and title.
-    ``money`` (``spent``) and ``links`` (``_links``) may come batched."""
+    are shown when published, by id and title; goals by id and title; the
+    privacy notice always (``privacy_notice``; issue 15 item 7). ``money``
+    (``spent``) and ``links`` (``_links``) may come batched."""
     obligated, disbursed = money if money is not None else spent([ppa.id]).get(ppa.id, (ZERO, ZERO))
     needs, goals = links if links is not None else _links([ppa.id])
     wanted = set(_rules().public_fields)
@@ -544,7 +546,8 @@ def public_ppa(ppa: Ppa, money: tuple[Decimal, Decimal] | None = None,
         "budget": ppa.budget_allocation, "obligated": obligated, "disbursed": disbursed, "progress": ppa.progress,
         "needs": needs.get(ppa.id, []), "goals": goals.get(ppa.id, []),
     }
-    return {"id": ppa.id} | {name: value if name in wanted else None for name, value in fields.items()}
+    return ({"id": ppa.id} | {name: value if name in wanted else None for name, value in fields.items()}
+            | {"privacy_notice": notice()})
 
 
 def public_ppas(ppas: list[Ppa]) -> list[dict[str, Any]]:

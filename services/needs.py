@@ -34,11 +34,13 @@ from sqlalchemy import Select, delete, func, or_, select, update
 
 from db import db
 from db.models import Need, NeedVote, Organization, Ppa, PpaNeed, User
+from db.types import utcnow
 from services import workflows
 from services.access import can_edit_ppas_of, require_role, sees_all_organizations
 from services.calendar import today
 from services.concurrency import check_if_match
 from services.ppas import get_ppa_or_raise
+from services.privacy import notice
 from services.runtime import get_runtime
 from services.unit_of_work import transaction
 from services.users import get_organization_or_raise
@@ -91,16 +93,24 @@ def _check(data: Mapping[str, Any]) -> dict[str, list[str]]:
     return errors
 
 
-def create_need(user: User, *, organization: str | None = None, **data: Any) -> Need:
+#: The message of a need raised without consent (issue 15 item 7).
+CONSENT_REQUIRED = "consent is required to record personal data"
+
+
+def create_need(user: User, *, consent: bool = False, organization: str | None = None, **data: Any) -> Need:
     """Raise a community need (stage ``submitted``): title, description,
     category and urgency required (checked by the schema); category, urgency
     and submission type from needs.yaml; province, municipality (inside the
     province) and barangay (inside the municipality) as PSGC codes from
     psgc_barmm.yaml; estimated cost PHP (``Decimal``). ``organization``: the
-    MOA it concerns (a MOA focal person's own by default).
+    MOA it concerns (a MOA focal person's own by default). ``consent``
+    must be ``True``: the person agrees to the privacy notice of needs.yaml
+    (``privacy``), whose version is stored with the time (``consent_at``,
+    UTC; Data Privacy Act, RA 10173; issue 15 item 7).
 
     Raises:
-        ValidationFailed: per field; Forbidden: a role that may not raise one.
+        ValidationFailed: per field (``consent`` when not given);
+        Forbidden: a role that may not raise one.
     """
     with transaction() as session:
         org_id = get_organization_or_raise(organization).id if organization else None
@@ -108,10 +118,13 @@ def create_need(user: User, *, organization: str | None = None, **data: Any) -> 
             org_id = user.organization_id
         require_role(user, RAISE, org_id if org_id is not None else user.organization_id, "raise a community need")
         errors = _check(data)
+        if consent is not True:
+            errors["consent"] = [CONSENT_REQUIRED]
         if errors:
             raise ValidationFailed(errors)
         need = Need(**{k: v for k, v in data.items() if k in FIELDS and v is not None}, organization_id=org_id,
-                    submitted_by_id=user.id, submitted_on=today(), status=_initial_stage(), votes=0, vote_weight=0)
+                    submitted_by_id=user.id, submitted_on=today(), status=_initial_stage(), votes=0, vote_weight=0,
+                    consent_at=utcnow(), privacy_notice_version=_rules()[0].privacy.notice_version)
         session.add(need)
     return need
 
@@ -383,7 +396,8 @@ def public_view(need: Need) -> dict[str, Any]:
     """What anyone may read of a published need: never who raised it or who
     voted (Data Privacy Act, RA 10173): no names, e-mails or user ids; of the
     PPAs addressing it, only the enacted ones (budget.yaml
-    ``report_remarks.enacted_stages``): a draft PPA is not public."""
+    ``report_remarks.enacted_stages``): a draft PPA is not public; and the
+    privacy notice (``privacy_notice``: ``services.privacy.notice``)."""
     _, places = _rules()
     municipality = places.municipalities.get(need.municipality_code or "")
     return {"id": need.id, "title": need.title, "description": need.description, "category": need.category,
@@ -394,7 +408,8 @@ def public_view(need: Need) -> dict[str, Any]:
             "status": need.status, "moa": need.organization.code if need.organization else None,
             "votes": need.votes, "submitted_on": need.submitted_on, "budget_included_on": need.budget_included_on,
             "ppas": [{"id": ppa.id, "title": ppa.title} for ppa in ppas_of(need.id)
-                     if ppa.approval_status in get_runtime().rules.budget.remarks.enacted_stages]}
+                     if ppa.approval_status in get_runtime().rules.budget.remarks.enacted_stages],
+            "privacy_notice": notice()}
 
 
 def place_names(need: Need) -> tuple[str | None, str | None]:

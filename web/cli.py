@@ -25,6 +25,7 @@ from db.types import utcnow
 from jobs.registry import known_jobs
 from rules import DEFAULT_RULES_DIR, load_rules
 from services import approvals, delegations, reports, rule_sets, users
+from services import privacy as privacy_service
 from services.access import Operator
 from services.effects import known_effects
 from services.runtime import get_runtime, runtimes
@@ -363,6 +364,57 @@ def ppa_transition(ppa_id: int, trigger: str, username: str, comment: str | None
         with audit_context(context):
             moved = approvals.fire_transition(actor, ppa_id, trigger, comment=comment)
             click.echo(f"PPA {moved.id} is now in {moved.approval_status}")
+
+
+@main.group()
+def privacy() -> None:
+    """Personal data of community needs (Data Privacy Act, RA 10173; issue 15 item 7)."""
+
+
+def print_outcome(done, verb: str) -> None:
+    """One line per kind of row an erasure or purge detached (or would)."""
+    for what, count in sorted(done.counts.items()):
+        click.echo(f"  {what}: {count} {'would be ' if done.dry_run else ''}{verb}")
+    if done.dry_run:
+        click.echo("dry run: nothing written")
+
+
+@privacy.command("erase")
+@click.option("--user", "username", required=True, help="the person whose needs and votes are detached from them")
+@click.option("--as", "admin", required=True, help="the administrator acting on the request (recorded in the audit)")
+@click.option("--dry-run", is_flag=True, help="count what would change; write nothing")
+@fail_on_domain_errors
+def privacy_erase(username: str, admin: str, dry_run: bool) -> None:
+    """Erase a person's personal data on their request, in one transaction:
+    their needs lose who raised them, their votes lose their voter (the
+    needs' vote counts stay), and one audit row records the erasure and its
+    counts, without the person's data."""
+    with app_context():
+        actor = users.get_active_user_or_raise(admin)
+        context = AuditContext(actor_id=actor.id, actor=actor.username, request_id=f"cli:{uuid.uuid4().hex}")
+        with audit_context(context):
+            done = privacy_service.erase(actor, username, dry_run=dry_run)
+        click.echo(f"{'would erase' if dry_run else 'erased'} the personal data of {username}:")
+        print_outcome(done, "detached")
+
+
+@privacy.command("purge")
+@click.option("--as", "admin", help="the administrator running it (recorded; default: the operator, for a schedule)")
+@click.option("--dry-run", is_flag=True, help="count what would change; write nothing")
+@fail_on_domain_errors
+def privacy_purge(admin: str | None, dry_run: bool) -> None:
+    """Detach needs and votes older than the retention period of needs.yaml
+    (privacy.retention_years) from the people who raised or cast them; the
+    needs and their counts stay. Safe to run nightly."""
+    with app_context():
+        actor = users.get_active_user_or_raise(admin) if admin else None
+        context = (AuditContext(actor_id=actor.id, actor=actor.username, request_id=f"cli:{uuid.uuid4().hex}")
+                   if actor else AuditContext(actor="operator", request_id=f"cli:{uuid.uuid4().hex}"))
+        with audit_context(context):
+            done = privacy_service.purge(actor, dry_run=dry_run)
+        click.echo(f"retention {get_runtime().rules.needs.privacy.retention_years} years: personal data from "
+                   f"before {done.cutoff.isoformat()}")
+        print_outcome(done, "detached")
 
 
 @main.group()

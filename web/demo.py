@@ -123,6 +123,7 @@ def run_demo(echo: Callable[[str], None], out_dir: Path = Path("out")) -> int:
                 _print_approvals(echo, loaded.ppa_ids, attempts)
                 problems = run_tracking_script(echo, loaded.ppa_ids)
                 problems += run_budget_script(echo, loaded.ppa_ids, out_dir)
+                problems += run_needs_script(echo, loaded.ppa_ids)
             finally:
                 db.session.remove()
                 db.engine.dispose()
@@ -311,6 +312,75 @@ def run_budget_script(echo, ppa_ids: dict[str, int], out_dir: Path) -> list[str]
         path = out_dir / reports.file_name(kind, 2025, None)
         path.write_bytes(data)
         echo(f"wrote {path} ({count} rows)")
+    return problems
+
+
+#: The community representative of the needs script (created by the demo, as the signatories are).
+COMMUNITY_REP = ("lamitan.rep", "Hadja Fatima Akbar (Lamitan community representative)")
+
+#: Who votes for the demo's need besides the representative (the weights are their stakeholder types').
+VOTERS = ("bpda.planner", "mssd.focal", "oobc.focal", "mtit.focal")
+
+
+def run_needs_script(echo, ppa_ids: dict[str, int]) -> list[str]:
+    """A community need through to a funded PPA (issue 15; docs/design.md
+    §14): a community representative raises it with consent, a BPDA planner
+    validates it, five users vote, the planner forwards it to MSSD, and
+    MSSD's focal person addresses it with the enacted livelihood program
+    (which the budget script paid from); then the public need and PPA pages,
+    which name nobody.
+
+    Returns:
+        What did not turn out as expected (empty when all is well).
+    """
+    from services import goals, needs
+
+    problems: list[str] = []
+    echo("")
+    echo("== community needs: from a barangay to a funded PPA ==")
+    username, full_name = COMMUNITY_REP
+    try:
+        rep = users.get_user_or_raise(username)
+    except PpaflowError:
+        rep = users.add_user(username, ["community_representative"], full_name=full_name, with_token=False)[0]
+        rep.stakeholder_type = "community_leader"  # votes weigh 2 (needs.yaml)
+        db.session.commit()
+    with as_actor(rep):
+        need = needs.create_need(rep, consent=True, title="Skills training for out-of-school youth in Lamitan",
+                                 description="About 300 out-of-school youth in Lamitan City have no access to "
+                                             "vocational training; families ask for livelihood skills courses.",
+                                 category="livelihood", urgency="high", province_code="1900700000",
+                                 municipality_code="1900702000", population_affected=300,
+                                 estimated_cost=Decimal("1500000.00"))
+    echo(f"need {need.id} raised by a community representative (consent recorded, notice "
+         f"{need.privacy_notice_version}): {need.title}")
+    planner = users.get_user_or_raise("bpda.planner")
+    with as_actor(planner):
+        needs.fire_need_transition(planner, need.id, "validate")  # published: anyone signed in may vote
+    for voter in (rep, *(users.get_user_or_raise(name) for name in VOTERS)):
+        with as_actor(voter):
+            needs.vote(voter, need.id)
+    with as_actor(planner):
+        needs.fire_need_transition(planner, need.id, "forward", organization="MSSD")
+    focal = users.get_user_or_raise("mssd.focal")
+    with as_actor(focal):
+        needs.link_ppa(focal, ppa_ids["livelihood"], need.id)
+    public_need = needs.public_view(needs.get_public(need.id))
+    public_ppa = goals.public_ppa(goals.get_public_ppa(ppa_ids["livelihood"]))
+    echo(f"need {need.id}: {public_need['status']} by {public_need['moa']}, {public_need['votes']} votes, in the "
+         f"budget since {public_need['budget_included_on']}")
+    echo(table(("public PPA page", "budget", "obligated", "disbursed", "progress", "needs addressed"), [
+        (_short(public_ppa["title"], 44), _php(str(public_ppa["budget"])), _php(str(public_ppa["obligated"])),
+         _php(str(public_ppa["disbursed"])), f"{public_ppa['progress']}%",
+         ", ".join(n["title"] for n in public_ppa["needs"]))], align="lrrrrl"))
+    echo(f"public pages: /public/needs/{need.id} and /public/ppas/{ppa_ids['livelihood']} (no account needed)")
+    if public_need["status"] != "addressed" or public_need["votes"] != len(VOTERS) + 1:
+        problems.append(f"the demo need ended {public_need['status']} with {public_need['votes']} votes")
+    if not public_ppa["disbursed"] or [n["id"] for n in public_ppa["needs"]] != [need.id]:
+        problems.append("the public PPA page does not show the need it addresses and its disbursements")
+    shown = repr(public_need) + repr(public_ppa)
+    if any(value in shown for value in (username, full_name)):
+        problems.append("a public page names the community representative")
     return problems
 
 

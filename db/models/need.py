@@ -38,6 +38,10 @@ class Need(Versioned, db.Model):
     when forwarded); ``votes`` and ``vote_weight`` are kept by the vote use
     cases in the same transaction as the vote rows (their count and sum).
     ``budget_included_on`` is the day the first PPA addressing it was linked.
+    ``consent_at`` (UTC) and ``privacy_notice_version`` record the consent
+    of whoever raised it (issue 15 item 7; ``None``: raised before consent
+    was asked). ``submitted_by_id`` becomes ``None`` when the person's link is
+    erased or purged (``services.privacy``).
     """
 
     __tablename__ = "needs"
@@ -65,6 +69,8 @@ class Need(Versioned, db.Model):
     budget_included_on: Mapped[date | None] = mapped_column(Date)
     votes: Mapped[int] = mapped_column(Integer, default=0)
     vote_weight: Mapped[int] = mapped_column(Integer, default=0)
+    consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    privacy_notice_version: Mapped[str | None] = mapped_column(String(20))
 
     organization: Mapped[Organization | None] = relationship(lazy="joined")
 
@@ -76,7 +82,12 @@ class Need(Versioned, db.Model):
 
 class NeedVote(db.Model):
     """One user's vote for one need (at most one: a unique constraint), with
-    the weight of their stakeholder type when they voted (``needs.yaml``)."""
+    the weight of their stakeholder type when they voted (``needs.yaml``).
+
+    ``user_id`` is ``None`` once the voter's link is erased or purged
+    (``services.privacy``; issue 15 item 7): the row stays, so the need's
+    counts still add up, and the unique constraint does not bind it (NULLs
+    are distinct on PostgreSQL and SQLite)."""
 
     __tablename__ = "need_votes"
     __table_args__ = (
@@ -86,7 +97,7 @@ class NeedVote(db.Model):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     need_id: Mapped[int] = mapped_column(ForeignKey("needs.id", ondelete="CASCADE"))
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     weight: Mapped[int] = mapped_column(Integer, default=1)
     stakeholder_type: Mapped[str | None] = mapped_column(String(40))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -3,7 +3,10 @@ needs and the places they may name (docs/design.md §14; issue 15).
 
 ``needs.yaml``: ``categories``, ``urgencies``, ``submission_types`` (each a
 mapping name -> label, at least one) and ``stakeholder_types`` (name ->
-``{label, weight}``, weight a whole number 1-100).
+``{label, weight}``, weight a whole number 1-100), and optionally
+``privacy`` (issue 15 item 7): ``{notice_version, notice, retention_years}``,
+the version a string, the notice a non-empty text of at most 1,000
+characters, the retention a whole number of years from 1 to 100.
 
 ``psgc_barmm.yaml``: ``region`` (``{code, name}``) and ``provinces``:
 10-digit PSGC code -> ``{name, municipalities: {code: name}}``; every code
@@ -15,7 +18,7 @@ from __future__ import annotations
 import re
 
 from rules.kinds.base import LoadContext, RuleFileKind
-from rules.model import NeedRules, Places, frozen_map
+from rules.model import NeedRules, Places, PrivacyRules, frozen_map
 from rules.reading import FileReader, Item
 
 PSGC = re.compile(r"[0-9]{10}")
@@ -38,9 +41,25 @@ def _labels(r: FileReader, item: Item, where: str) -> dict[str, str] | None:
     return out if ok else None
 
 
+def _privacy(r: FileReader, item: Item) -> PrivacyRules | None:
+    """``privacy``: the notice (version, text) and the retention in years."""
+    g = r.fields(item, "privacy", required=("notice_version", "notice", "retention_years"))
+    if g is None or len(g) < 3:
+        return None
+    version = r.text(Item(str(g["notice_version"].value), g["notice_version"].line), "privacy.notice_version")
+    notice = r.text(g["notice"], "privacy.notice")
+    years = r.integer(g["retention_years"], "privacy.retention_years", 1, 100)
+    if notice is not None and len(notice) > 1000:
+        r.error(g["notice"].line, "privacy.notice: at most 1,000 characters (link to the full notice instead)")
+        notice = None
+    if version is None or notice is None or years is None:
+        return None
+    return PrivacyRules(notice_version=version[:20], notice=" ".join(notice.split()), retention_years=years)
+
+
 def read_needs(r: FileReader, doc: Item, context: LoadContext) -> NeedRules | None:
     """``needs.yaml`` (see the module's docstring)."""
-    f = r.fields(doc, "needs.yaml", required=(*LABELLED, "stakeholder_types"))
+    f = r.fields(doc, "needs.yaml", required=(*LABELLED, "stakeholder_types"), optional=("privacy",))
     if f is None or any(key not in f for key in (*LABELLED, "stakeholder_types")):
         return None
     read = {key: _labels(r, f[key], key) for key in LABELLED}
@@ -56,9 +75,10 @@ def read_needs(r: FileReader, doc: Item, context: LoadContext) -> NeedRules | No
             ok = False
             continue
         labels[key], weights[key] = label, weight
-    if not ok:
+    privacy = _privacy(r, f["privacy"]) if "privacy" in f else PrivacyRules()
+    if not ok or privacy is None:
         return None
-    return NeedRules(categories=frozen_map(read["categories"]), urgencies=frozen_map(read["urgencies"]),
+    return NeedRules(privacy=privacy, categories=frozen_map(read["categories"]), urgencies=frozen_map(read["urgencies"]),
                      submission_types=frozen_map(read["submission_types"]), stakeholder_types=frozen_map(labels),
                      weights=frozen_map(weights))
 

@@ -205,7 +205,7 @@ MATRIX = [
     # a need without a MOA yet is validated by BPDA (a MOA's focal person validates their own MOA's)
     ("GET", "/api/needs", None, EVERYONE),
     ("POST", "/api/needs", {"title": "Well", "description": "No water", "category": "water_sanitation",
-                            "urgency": "high"}, expect(403, focal="ok", other_focal="ok",
+                            "urgency": "high", "consent": True}, expect(403, focal="ok", other_focal="ok",
                                                        technical_reviewer="ok", planning_officer="ok", admin="ok")),
     ("GET", "/api/needs/priorities", None, EVERYONE),
     ("GET", "/api/needs/{need}", None, SEE),
@@ -297,13 +297,13 @@ def build(world: World) -> dict[str, object]:
         headers=world.technical_reviewer.headers).get_json()["id"]
     need = world.client.post("/api/needs", json={  # published and forwarded to MSSD
         "title": "Health station", "description": "No clinic within 10 km", "category": "health",
-        "urgency": "high"}, headers=world.focal.headers).get_json()["id"]
+        "urgency": "high", "consent": True}, headers=world.focal.headers).get_json()["id"]
     for step, extra in (("validate", {}), ("forward", {"organization": "MSSD"})):
         world.client.post(f"/api/needs/{need}/transitions", json={"trigger": step, **extra},
                           headers=world.planning_officer.headers)
     raised_need = world.client.post("/api/needs", json={  # submitted, no MOA yet
         "title": "Footbridge", "description": "The river cuts the barangay", "category": "infrastructure",
-        "urgency": "medium"}, headers=world.technical_reviewer.headers).get_json()["id"]
+        "urgency": "medium", "consent": True}, headers=world.technical_reviewer.headers).get_json()["id"]
     goal = world.client.post("/api/strategic-goals", json={"title": "Safe water", "target_year": 2028},
                              headers=world.planning_officer.headers).get_json()["id"]
     policy = world.client.post("/api/policies", json={"title": "Water act"},

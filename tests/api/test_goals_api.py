@@ -199,7 +199,8 @@ def test_an_enacted_ppas_money_progress_and_goals_are_public_and_a_draft_is_not(
     assert body["goals"] == [{"id": names["goal"], "title": GOAL["title"]}] and body["needs"] == []
     with world.app.app_context():
         listed = set(world.app.extensions["ppaflow"].rules.goals.public_fields)
-    assert {name for name, value in body.items() if value is not None} <= {"id"} | listed  # only what goals.yaml lists
+    # only what goals.yaml lists, and the privacy notice (needs.yaml)
+    assert {name for name, value in body.items() if value is not None} <= {"id", "privacy_notice"} | listed
     assert {"budget", "obligated", "disbursed", "progress", "goals"} <= listed
     assert world.client.get(f"/api/public/ppas/{names['draft']}").status_code == 404
     assert [p["id"] for p in world.client.get("/api/public/ppas").get_json()] == [names["enacted"]]

@@ -23,7 +23,7 @@ LAMITAN, BASILAN, ARCO = "1900702000", "1900700000", "1900702001"
 RAISED = {"title": "Water system for Arco", "description": "Households fetch water 2 km away.",
           "category": "water_sanitation", "urgency": "high", "province_code": BASILAN,
           "municipality_code": LAMITAN, "barangay_code": ARCO, "population_affected": 1200,
-          "estimated_cost": "2500000.50"}
+          "estimated_cost": "2500000.50", "consent": True}
 
 
 def _community(world: World, name: str = "arco.rep", *, stakeholder_type: str | None = None):

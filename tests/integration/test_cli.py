@@ -63,3 +63,7 @@ def test_demo_runs_the_examples_through_the_workflow():
     assert "Livelihood Training Program for OBCs FY2025" in output
     assert "enacted" in output and "rejected" in output
     assert "separation_of_duties: you submitted this PPA" in output
+    # a community need raised with consent, voted for, addressed by the paid livelihood program (issue 15)
+    assert "consent recorded" in output and "addressed by MSSD, 5 votes" in output
+    assert "Skills training for out-of-school youth in Lamitan" in output.split("public PPA page")[1]
+    assert "Hadja Fatima Akbar" not in output

@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from rules import DEFAULT_RULES_DIR
+from rules.model import PrivacyRules
 from tests.support import shipped_rules as load_rules
 from web.cli import main
 from workflow.errors import RulesError
@@ -331,3 +332,14 @@ def test_a_rule_set_stored_before_goals_and_the_later_alert_types_still_loads_wi
     assert rules.goals.progress == "budget_weighted" and rules.goals.public_stages == ("enacted",)
     assert rules.budget.alert_severities["workitem_critical_slip"] == "high"
     assert rules.budget.alert_severities["approval_overdue"] == "medium"
+
+
+def test_needs_yaml_names_a_retention_out_of_range_by_line_and_without_privacy_the_defaults_apply(rules_dir):
+    assert load_rules(rules_dir).needs.privacy.retention_years == 5
+    line = edit(rules_dir, "needs.yaml", "retention_years: 5", "retention_years: 0")
+
+    assert any(f"needs.yaml:{line}:" in e and "retention_years" in e for e in errors_of(rules_dir))
+
+    path = rules_dir / "needs.yaml"
+    path.write_text(re.sub(r"\nprivacy:\n(  .*\n)+", "\n", path.read_text()))
+    assert load_rules(rules_dir).needs.privacy == PrivacyRules()

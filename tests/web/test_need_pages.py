@@ -6,7 +6,7 @@ from __future__ import annotations
 
 RAISED = {"title": "Water system for Arco", "description": "Households fetch water 2 km away.",
           "category": "water_sanitation", "urgency": "high", "province_code": "1900700000",
-          "estimated_cost": "2500000.00"}
+          "estimated_cost": "2500000.00", "consent": True}
 
 
 def _need(world, **extra) -> int:

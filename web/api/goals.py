@@ -11,6 +11,7 @@ from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
 from services import goals
+from web.api.needs import PrivacyNoticeSchema
 from web.auth import current_user
 from web.contract import ETAG_HEADER
 from web.pagination import SQLPage
@@ -233,6 +234,7 @@ class PublicPpaSchema(Reply):
     needs = fields.List(fields.Nested(RefSchema), allow_none=True,
                         metadata={"description": "published needs it addresses"})
     goals = fields.List(fields.Nested(RefSchema), allow_none=True, metadata={"description": "strategic goals it serves"})
+    privacy_notice = fields.Nested(PrivacyNoticeSchema, metadata={"description": "RA 10173: what is kept and shown"})
 
 
 # -- goals --------------------------------------------------------------------------------

@@ -48,6 +48,11 @@ class NeedCreateSchema(Schema):
     population_affected = fields.Integer(strict=True, validate=validate.Range(0, 100_000_000))
     estimated_cost = Money(metadata={"description": "PHP, a decimal string"})
     organization = _organization_code(metadata={"description": "the MOA it concerns, e.g. MSSD"})
+    consent = fields.Boolean(
+        required=True, validate=validate.Equal(True, error=needs.CONSENT_REQUIRED),
+        error_messages={"required": needs.CONSENT_REQUIRED, "null": needs.CONSENT_REQUIRED},
+        metadata={"description": "true: the person raising it agrees to the privacy notice "
+                                 "(GET /api/public/needs, privacy_notice; Data Privacy Act, RA 10173)"})
 
 
 class NeedFilterSchema(Schema):
@@ -68,6 +73,13 @@ class PublicNeedFilterSchema(NeedFilterSchema):
 class PpaRefSchema(Reply):
     id = fields.Integer()
     title = fields.String()
+
+
+class PrivacyNoticeSchema(Reply):
+    """The privacy notice of the public pages (needs.yaml ``privacy``)."""
+
+    version = fields.String(metadata={"description": "the version a person consents to when raising a need"})
+    text = fields.String()
 
 
 class PublicNeedSchema(Reply):
@@ -92,6 +104,7 @@ class PublicNeedSchema(Reply):
     municipality = fields.String(allow_none=True)
     moa = fields.String(allow_none=True)
     ppas = fields.List(fields.Nested(PpaRefSchema), metadata={"description": "the PPAs addressing it"})
+    privacy_notice = fields.Nested(PrivacyNoticeSchema, metadata={"description": "RA 10173: what is kept and shown"})
 
 
 class NeedSchema(PublicNeedSchema):
@@ -99,10 +112,13 @@ class NeedSchema(PublicNeedSchema):
     submitted it, its MOA, the votes' weight and its version."""
 
     class Meta:
-        exclude = ("province", "municipality", "moa", "ppas")
+        exclude = ("province", "municipality", "moa", "ppas", "privacy_notice")
 
     organization = fields.String(attribute="organization.code", allow_none=True)
-    submitted_by_id = fields.Integer(allow_none=True)
+    submitted_by_id = fields.Integer(allow_none=True, metadata={"description": "null once erased or purged"})
+    consent_at = fields.DateTime(allow_none=True, metadata={"description": "when its submitter consented (UTC); "
+                                                                           "null: raised before consent was asked"})
+    privacy_notice_version = fields.String(allow_none=True, metadata={"description": "the notice consented to"})
     vote_weight = fields.Integer(metadata={"description": "the votes' total weight (stakeholder types, needs.yaml)"})
     version = fields.Integer()
 

@@ -39,6 +39,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from db.audit import AuditContext, set_context
 from services.attachments import megabytes
 from services.my_work import counts
+from services.privacy import notice
 from web.errors import PROBLEM_TITLES, status_of
 from web.ui import (
     admin,
@@ -120,6 +121,13 @@ def init_app(app: Flask, limiter: Limiter, api) -> None:
 def navigation() -> dict:
     """``nav_counts()`` for the navigation, computed only when a page shows it."""
     return {"nav_counts": lambda: counts(current_user._get_current_object())}
+
+
+@ui.app_context_processor
+def privacy():
+    """``privacy_notice()`` for ``_privacy_notice.html``: the notice of
+    needs.yaml (``services.privacy.notice``; issue 15 item 7)."""
+    return {"privacy_notice": notice}
 
 
 @ui.before_request

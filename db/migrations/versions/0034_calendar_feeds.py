@@ -3,7 +3,7 @@ one row per user and scope (``mine`` or ``moa``); the URL's secret is an
 HMAC of the row's id and generation, so no secret is stored. New table only.
 
 Revision ID: 0034
-Revises: 0029
+Revises: 0032
 Create Date: 2026-11-30
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import db.types
 
 revision = '0034'
-down_revision = '0029'
+down_revision = '0032'
 branch_labels = None
 depends_on = None
 
