@@ -30,7 +30,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import BigInteger, Select, case, delete, exists, func, or_, select, type_coerce, update
+from sqlalchemy import BigInteger, Select, case, delete, func, or_, select, type_coerce, update
 
 from db import db
 from db.models import Need, NeedVote, Organization, Ppa, PpaNeed, User
@@ -318,11 +318,12 @@ def priorities(*, category: str | None = None, province_code: str | None = None,
 GAP_FIGURES = ("raised", "validated", "funded", "unfunded")
 
 
-def _funded():
-    """EXISTS: the need is addressed by a PPA with a budget (allocation above
-    zero, not rejected)."""
-    return exists(select(PpaNeed.id).join(Ppa, Ppa.id == PpaNeed.ppa_id).where(
-        PpaNeed.need_id == Need.id, type_coerce(Ppa.budget_allocation, BigInteger) > 0, Ppa.approval_status != "rejected"))
+def _funded_ids():
+    """Subquery: the ids of the needs addressed by a PPA with a budget
+    (allocation above zero, not rejected), each once."""
+    return (select(PpaNeed.need_id).join(Ppa, Ppa.id == PpaNeed.ppa_id)
+            .where(type_coerce(Ppa.budget_allocation, BigInteger) > 0, Ppa.approval_status != "rejected")
+            .distinct().subquery("funded"))
 
 
 def _gap_row(key: str | None, name: str | None) -> dict[str, Any]:
@@ -350,7 +351,8 @@ def gap_analysis(user: User, filters: NeedFilters = NeedFilters()) -> dict[str, 
         provinces in psgc_barmm.yaml's, unknown ones after.
     """
     published = Need.status.in_(PUBLISHED)
-    funded = _funded()
+    funded_ids = _funded_ids()
+    funded = funded_ids.c.need_id.is_not(None)
     cost = func.coalesce(type_coerce(Need.estimated_cost, BigInteger), 0, type_=BigInteger)
 
     def count_sum(condition):
@@ -358,7 +360,8 @@ def gap_analysis(user: User, filters: NeedFilters = NeedFilters()) -> dict[str, 
 
     columns = [func.count(Need.id), func.sum(cost), *count_sum(published), *count_sum(funded),
                *count_sum(published & ~funded)]
-    query = _filtered(select(Need.category, Need.province_code, *columns).where(_visible(user)), filters)
+    query = _filtered(select(Need.category, Need.province_code, *columns)
+                      .outerjoin(funded_ids, funded_ids.c.need_id == Need.id).where(_visible(user)), filters)
     rows = db.session.execute(query.group_by(Need.category, Need.province_code)).all()
     vocab, places = _rules()
     total = _gap_row(None, "All needs")
