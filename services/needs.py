@@ -30,7 +30,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, delete, func, or_, select, update
+from sqlalchemy import BigInteger, Select, case, delete, func, or_, select, type_coerce, update
 
 from db import db
 from db.models import Need, NeedVote, Organization, Ppa, PpaNeed, User
@@ -47,6 +47,7 @@ from services.users import get_organization_or_raise
 from services.workflows import RecordKind
 from workflow.engine import Action
 from workflow.errors import Conflict, Duplicate, NotFound, PreconditionFailed, ValidationFailed
+from workflow.money import from_centavos
 
 #: Needs as the workflow service sees them: the ``need`` workflow
 #: (rules/default/workflows/need.yaml), the stage in ``status``, the steps in
@@ -324,6 +325,78 @@ def priorities(*, category: str | None = None, province_code: str | None = None,
     return list(groups.values())
 
 
+# -- gap analysis -----------------------------------------------------------------------
+
+#: The figures of a row of the gap analysis: counts, then estimated costs (PHP).
+GAP_FIGURES = ("raised", "validated", "funded", "unfunded")
+
+
+def _funded_ids():
+    """Subquery: the ids of the needs addressed by a PPA with a budget
+    (allocation above zero, not rejected), each once."""
+    return (select(PpaNeed.need_id).join(Ppa, Ppa.id == PpaNeed.ppa_id)
+            .where(type_coerce(Ppa.budget_allocation, BigInteger) > 0, Ppa.approval_status != "rejected")
+            .distinct().subquery("funded"))
+
+
+def _gap_row(key: str | None, name: str | None) -> dict[str, Any]:
+    return {"key": key, "name": name} | {f: 0 for f in GAP_FIGURES} | {f"{f}_cost": 0 for f in GAP_FIGURES}
+
+
+def gap_analysis(user: User, filters: NeedFilters = NeedFilters()) -> dict[str, Any]:
+    """The gap-analysis dashboard (issue 15 item 8, docs/design.md §14): of
+    the needs ``user`` may see (``filters`` as ``list_needs``), per category
+    and per area (province), how many were ``raised`` (all, whatever their
+    stage), ``validated`` (published: validated or later, not declined),
+    ``funded`` (addressed by a PPA with a budget allocation above zero, not
+    rejected) and ``unfunded`` (validated, not funded), each with the sum of
+    their estimated costs (``<figure>_cost``, PHP ``Decimal``; a need
+    without an estimate counts 0). One aggregate statement, grouped by
+    category and province; the two breakdowns and the totals are summed
+    from its rows.
+
+    Returns:
+        ``{by_category: [row], by_area: [row], total: row}``, each row
+        ``{key, name, raised, validated, funded, unfunded, raised_cost,
+        validated_cost, funded_cost, unfunded_cost}``; ``key`` the category
+        or the PSGC province code (``None``: no province), ``name`` its label
+        in needs.yaml or psgc_barmm.yaml; categories in needs.yaml's order,
+        provinces in psgc_barmm.yaml's, unknown ones after.
+    """
+    published = Need.status.in_(PUBLISHED)
+    funded_ids = _funded_ids()
+    funded = funded_ids.c.need_id.is_not(None)
+    cost = func.coalesce(type_coerce(Need.estimated_cost, BigInteger), 0, type_=BigInteger)
+
+    def count_sum(condition):
+        return (func.sum(case((condition, 1), else_=0)), func.sum(case((condition, cost), else_=0)))
+
+    columns = [func.count(Need.id), func.sum(cost), *count_sum(published), *count_sum(funded),
+               *count_sum(published & ~funded)]
+    query = _filtered(select(Need.category, Need.province_code, *columns)
+                      .outerjoin(funded_ids, funded_ids.c.need_id == Need.id).where(_visible(user)), filters)
+    rows = db.session.execute(query.group_by(Need.category, Need.province_code)).all()
+    vocab, places = _rules()
+    total = _gap_row(None, "All needs")
+    by_category = {key: _gap_row(key, name) for key, name in vocab.categories.items()}
+    by_area = {key: _gap_row(key, name) for key, name in places.provinces.items()}
+    for category, province, *figures in rows:
+        targets = (total, by_category.setdefault(category, _gap_row(category, category)),
+                   by_area.setdefault(province, _gap_row(province, places.provinces.get(province or "")
+                                                         or ("No province" if province is None else province))))
+        for index, figure in enumerate(GAP_FIGURES):
+            count, centavos = int(figures[2 * index] or 0), int(figures[2 * index + 1] or 0)
+            for row in targets:
+                row[figure] += count
+                row[f"{figure}_cost"] += centavos
+
+    def money(row):
+        return row | {f"{f}_cost": from_centavos(row[f"{f}_cost"]) for f in GAP_FIGURES}
+
+    return {"by_category": [money(r) for r in by_category.values()],
+            "by_area": [money(r) for r in by_area.values()], "total": money(total)}
+
+
 # -- PPAs that address needs ------------------------------------------------------------
 
 
@@ -362,6 +435,21 @@ def needs_addressed(user: User, ppa_id: int) -> list[Need]:
     ppa = get_ppa_or_raise(user, ppa_id)
     return list(db.session.scalars(select(Need).join(PpaNeed, PpaNeed.need_id == Need.id)
                                    .where(PpaNeed.ppa_id == ppa.id).order_by(PpaNeed.id)))
+
+
+def need_trail(need_id: int) -> list[dict[str, Any]]:
+    """A need's trail (issue 15 item 8): for each PPA addressing it (oldest
+    link first), ``{ppa, stage, progress, budget, obligated, disbursed}``:
+    its approval stage, its physical (WBS) progress in percent, its budget
+    allocation, and what was obligated and disbursed on it (PHP ``Decimal``,
+    as the public PPA page counts them: ``services.goals.spent``). Four
+    statements whatever the number of PPAs."""
+    from services.goals import spent  # services.goals imports this module
+
+    ppas = ppas_of(need_id)
+    money = spent(p.id for p in ppas)
+    return [{"ppa": p, "stage": p.approval_status, "progress": p.progress, "budget": p.budget_allocation,
+             "obligated": money[p.id][0], "disbursed": money[p.id][1]} for p in ppas]
 
 
 def ppas_of(need_id: int) -> list[Ppa]:

@@ -208,6 +208,7 @@ MATRIX = [
                             "urgency": "high", "consent": True}, expect(403, focal="ok", other_focal="ok",
                                                        technical_reviewer="ok", planning_officer="ok", admin="ok")),
     ("GET", "/api/needs/priorities", None, EVERYONE),
+    ("GET", "/api/needs/gap-analysis", None, EVERYONE),  # each counts the needs they may see
     ("GET", "/api/needs/{need}", None, SEE),
     ("GET", "/api/needs/{need}/actions", None, SEE),
     ("GET", "/api/needs/{need}/history", None, SEE),

@@ -3,7 +3,8 @@
 ``python -m tests.bench [NAME ...] [--quick]`` runs some of them (names: the
 keys of ``BENCHES``); ``--quick`` runs them on small data (WBSs of 100 and
 1,000 items, 1,000 children, 20 PPAs, the PPA page on WBSs of 100 and 1,000
-items), to check that the benchmarks run, not to measure. The load test of
+items, 10,000 needs with 100,000 votes), to check that the benchmarks run, not
+to measure. The load test of
 the whole service is separate: ``make load`` (``tests/bench/load.py``).
 """
 
@@ -11,7 +12,7 @@ import os
 import sys
 
 from db.urls import normalize_database_url
-from tests.bench import far1, hostile, my_work, nightly_sync, optimiser, ppa_page, wbs
+from tests.bench import far1, hostile, my_work, needs, nightly_sync, optimiser, ppa_page, wbs
 from web.app import tune_gc
 
 #: Benchmark name -> how to run it, given the PostgreSQL URL (or None), a
@@ -27,9 +28,10 @@ BENCHES = {
     "ppa_page": lambda postgres, out, quick: ppa_page.run(postgres, out,
                                                           sizes=(100, 1_000) if quick else ppa_page.SIZES),
     "far1": lambda postgres, out, quick: far1.run(postgres, out, quick=quick),
+    "needs": lambda postgres, out, quick: needs.run(postgres, out, quick=quick),
 }
 #: What ``--quick`` runs when no name is given (the ones that take a size).
-QUICK = ("wbs", "nightly_sync", "ppa_page", "far1")
+QUICK = ("wbs", "nightly_sync", "ppa_page", "far1", "needs")
 
 
 def main(argv: list[str] | None = None) -> int:

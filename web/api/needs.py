@@ -1,6 +1,7 @@
 """Community needs and participatory voting over HTTP (docs/design.md §14;
 issue 15 items 1-2): ``/api/needs`` (+ ``/actions``, ``/transitions``,
-``/history``, ``/votes``), ``/api/needs/priorities``, ``/api/me/votes``,
+``/history``, ``/votes``), ``/api/needs/priorities``,
+``/api/needs/gap-analysis`` (item 8), ``/api/me/votes``,
 the needs a PPA addresses, and ``/api/public/needs`` for anyone, without a
 token and without personal data."""
 
@@ -176,6 +177,41 @@ class PriorityGroupSchema(Reply):
     needs = fields.List(fields.Nested(PriorityNeedSchema))
 
 
+class GapQuerySchema(Schema):
+    """Filters of the gap analysis (the needs counted)."""
+
+    category = _text(40)
+    urgency = _text(40)
+    province_code = _psgc("PSGC province code")
+    municipality_code = _psgc("PSGC municipality code")
+    moa = _organization_code(metadata={"description": "organization code, e.g. MSSD"})
+
+
+class GapRowSchema(Reply):
+    """One row of the gap analysis: a category, a province, or the totals."""
+
+    key = fields.String(allow_none=True, metadata={"description": "the category (needs.yaml) or the PSGC province "
+                                                                  "code; null: no province, or the totals"})
+    name = fields.String(metadata={"description": "its label (needs.yaml, psgc_barmm.yaml)"})
+    raised = fields.Integer(metadata={"description": "needs raised, whatever their stage"})
+    validated = fields.Integer(metadata={"description": "needs published: validated or later, not declined"})
+    funded = fields.Integer(metadata={"description": "needs addressed by a PPA with a budget allocation "
+                                                     "(not rejected)"})
+    unfunded = fields.Integer(metadata={"description": "validated needs not funded"})
+    raised_cost = Money(metadata={"description": "estimated cost of the needs raised, PHP"})
+    validated_cost = Money(metadata={"description": "estimated cost of the validated needs, PHP"})
+    funded_cost = Money(metadata={"description": "estimated cost of the funded needs, PHP"})
+    unfunded_cost = Money(metadata={"description": "estimated cost of the unfunded needs, PHP (the gap)"})
+
+
+class GapAnalysisSchema(Reply):
+    """``GET /api/needs/gap-analysis``."""
+
+    by_category = fields.List(fields.Nested(GapRowSchema), metadata={"description": "one row per category"})
+    by_area = fields.List(fields.Nested(GapRowSchema), metadata={"description": "one row per province"})
+    total = fields.Nested(GapRowSchema, metadata={"description": "every need counted"})
+
+
 class NeedLinkSchema(Schema):
     need_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
 
@@ -221,6 +257,18 @@ class Priorities(MethodView):
         """The community's top priorities: per province and category, the
         published needs with the most votes (one aggregate query)."""
         return needs.priorities(**query)
+
+
+@blp.route("/needs/gap-analysis")
+class GapAnalysis(MethodView):
+    @blp.arguments(GapQuerySchema, location="query")
+    @blp.response(200, GapAnalysisSchema)
+    def get(self, filters):
+        """The gap analysis of the needs you may see: per category and per
+        province, needs raised, validated, funded (by a PPA with a budget)
+        and unfunded, with their estimated costs and the totals (one
+        aggregate query)."""
+        return needs.gap_analysis(current_user(), _filters(filters))
 
 
 @blp.route("/needs/<id:need_id>")

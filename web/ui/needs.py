@@ -4,9 +4,14 @@ the public list of item 5).
 ``/public/needs`` and ``/public/needs/<id>``: the published needs for
 anyone, no account, no personal data (``services.needs.public_view``).
 ``/needs`` and ``/needs/<id>``: for signed-in users, the needs they may see
-with filters (category, province, status), and a need's page with its vote
-button and its Actions panel (validate, forward to a MOA, defer, decline
-with a comment). The views are thin: ``services.needs`` decides.
+with filters (category, province, status) and vote buttons (HTMX), and a
+need's page with its vote button, its trail (each PPA addressing it: stage,
+WBS progress, budget, obligated, disbursed) and its Actions panel
+(validate, forward to a MOA, defer, decline with a comment).
+``/needs/gap-analysis`` (raised, validated, funded, unfunded per category
+and province, with a chart drawn on the server as SVG) and
+``/needs/priorities`` (issue 15 item 8). The views are thin:
+``services.needs`` decides.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from services.needs import NeedFilters
 from services.runtime import get_runtime
 from web.ui.filters import words
 from web.ui.forms import NeedFilterForm, NeedTransitionForm
-from web.ui.pages import first_rows, saved, signed_in, submit
+from web.ui.pages import first_rows, is_htmx, saved, signed_in, submit
 
 bp = Blueprint("needs", __name__)
 
@@ -74,8 +79,49 @@ def public_detail(need_id: int):
 def need_list():
     """The needs the user may see, with filters."""
     form, filters = _filter_form(published_only=False)
-    rows = first_rows(needs.list_needs(signed_in(), filters), LIST_SIZE)
-    return render_template("needs/list.html", needs=rows, form=form, **_vocabulary())
+    user = signed_in()
+    rows = first_rows(needs.list_needs(user, filters), LIST_SIZE)
+    return render_template("needs/list.html", needs=rows, form=form, voted=_voted(user, [n.id for n in rows]),
+                           published=needs.PUBLISHED, **_vocabulary())
+
+
+def _voted(user, need_ids: list[int]) -> set[int]:
+    """The ids among ``need_ids`` of the needs ``user`` has voted for (one statement)."""
+    if not need_ids:
+        return set()
+    return set(db.session.scalars(select(NeedVote.need_id).where(NeedVote.user_id == user.id,
+                                                                 NeedVote.need_id.in_(need_ids))))
+
+
+#: The segments of the gap-analysis chart: (name, colour), in the order of ``_bars``.
+GAP_SERIES = (("Funded", "#2e7d32"), ("Unfunded", "#c62828"), ("Not yet validated", "#9e9e9e"))
+
+
+def _bars(row: dict) -> dict:
+    """A gap-analysis row with its chart bar: (label, [funded, unfunded, raised but not validated])."""
+    return row | {"bars": (row["name"], [row["funded"], row["unfunded"], row["raised"] - row["validated"]])}
+
+
+@bp.route("/needs/gap-analysis")
+def gap_analysis():
+    """The gap analysis of the needs the user may see, by category and by province."""
+    form, filters = _filter_form(published_only=False)
+    gaps = needs.gap_analysis(signed_in(), NeedFilters(category=filters.category,
+                                                       province_code=filters.province_code))
+    gaps = {"by_category": [_bars(r) for r in gaps["by_category"]], "by_area": [_bars(r) for r in gaps["by_area"]],
+            "total": gaps["total"]}
+    return render_template("needs/gap_analysis.html", gaps=gaps, form=form, series=GAP_SERIES, **_vocabulary())
+
+
+@bp.route("/needs/priorities")
+def priorities():
+    """The community's top priorities, per province and category, with vote buttons."""
+    form, filters = _filter_form(published_only=True)
+    weighted = bool(request.args.get("weighted"))
+    groups = needs.priorities(category=filters.category, province_code=filters.province_code, weighted=weighted)
+    shown = [n.id for g in groups for n in g["needs"]]
+    return render_template("needs/priorities.html", groups=groups, form=form, weighted=weighted,
+                           voted=_voted(signed_in(), shown), **_vocabulary())
 
 
 def _need_page(need_id: int, form: NeedTransitionForm | None = None, status: int = 200):
@@ -88,7 +134,7 @@ def _need_page(need_id: int, form: NeedTransitionForm | None = None, status: int
     return render_template("needs/detail.html", need=need, actions=[a for a in actions if a.dest],
                            history=needs.need_history(user, need_id), form=form, panel_form=panel_form,
                            voted=voted is not None, open_for_votes=need.status in needs.PUBLISHED,
-                           ppas=needs.ppas_of(need.id), **_vocabulary()), status
+                           trail=needs.need_trail(need.id), **_vocabulary()), status
 
 
 @bp.route("/needs/<id:need_id>")
@@ -112,10 +158,17 @@ def need_transition(need_id: int):
 
 @bp.route("/needs/<id:need_id>/vote", methods=["POST"])
 def need_vote(need_id: int):
-    """Vote for the need, or withdraw one's vote (``withdraw`` in the form)."""
+    """Vote for the need, or withdraw one's vote (``withdraw`` in the form);
+    from HTMX, the answer is the need's vote button alone."""
     user = signed_in()
-    if request.form.get("withdraw"):
+    withdraw = bool(request.form.get("withdraw"))
+    if withdraw:
         needs.withdraw_vote(user, need_id)
-        return saved("Your vote is withdrawn.", url_for(".need_detail", need_id=need_id))
-    needs.vote(user, need_id)
-    return saved("Your vote is counted.", url_for(".need_detail", need_id=need_id))
+    else:
+        needs.vote(user, need_id)
+    if is_htmx():
+        db.session.expire_all()
+        return render_template("needs/_vote_button.html", need=needs.get_need_or_raise(user, need_id),
+                               voted=not withdraw)
+    return saved("Your vote is withdrawn." if withdraw else "Your vote is counted.",
+                 url_for(".need_detail", need_id=need_id))
