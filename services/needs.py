@@ -98,6 +98,12 @@ def _check(data: Mapping[str, Any]) -> dict[str, list[str]]:
 CONSENT_REQUIRED = "consent is required to record personal data"
 
 
+def may_raise(user: User) -> bool:
+    """Whether ``user`` may raise a need at all (``RAISE`` roles, in any
+    organization; ``create_need`` checks the organization itself)."""
+    return bool(user.roles & set(RAISE)) or "admin" in user.roles
+
+
 def create_need(user: User, *, consent: bool = False, organization: str | None = None, **data: Any) -> Need:
     """Raise a community need (stage ``submitted``): title, description,
     category and urgency required (checked by the schema); category, urgency

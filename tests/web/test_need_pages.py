@@ -51,3 +51,22 @@ def test_the_public_page_opens_without_signing_in(world, app):
     response = app.test_client().get("/public/needs")
 
     assert response.status_code == 200 and "No published need matches." in response.get_data(as_text=True)
+
+
+def test_a_focal_person_raises_a_need_on_a_form_and_consent_is_asked_next_to_its_box(world, browser_for):
+    browser = browser_for(world.focal)
+    form = {"title": "Footbridge for Sitio Lumbia", "description": "Children cross the river on foot.",
+            "category": "water_sanitation", "urgency": "high", "submission_type": "community_submission",
+            "province_code": "1900700000", "estimated_cost": "1,250,000.50", "population_affected": "420"}
+
+    assert "Raise a need" in browser.client.get("/needs").get_data(as_text=True)
+    refused = browser.post_form("/needs/new", form)
+    raised = browser.post_form("/needs/new", form | {"consent": "y"})
+
+    assert refused.status_code == 422
+    assert 'id="consent-error"' in refused.get_data(as_text=True)
+    assert "consent is required to record personal data" in refused.get_data(as_text=True)
+    assert 'value="Footbridge for Sitio Lumbia"' in refused.get_data(as_text=True)  # nothing typed is lost
+    assert raised.status_code == 302
+    page = browser.client.get(raised.headers["Location"]).get_data(as_text=True)
+    assert "Footbridge for Sitio Lumbia" in page and "₱1,250,000.50" in page

@@ -532,6 +532,28 @@ class NeedTransitionForm(TransitionForm):
                                validators=[Optional(), Length(max=20)])
 
 
+class NeedForm(FlaskForm):
+    """Raise a community need (docs/design.md §14): what, where (PSGC codes),
+    for how many, how urgent, at what estimated cost, and the person's
+    consent to the privacy notice. Choices come from needs.yaml and
+    psgc_barmm.yaml; the service checks them and the consent (messages
+    next to the fields)."""
+
+    title = StringField("Title", validators=[InputRequired(), Length(max=200), storable_text])
+    description = TextAreaField("Description", validators=[InputRequired(), Length(max=5000), storable_text],
+                                description="What is lacking, for whom, and what has been tried.")
+    category = SelectField("Category", choices=[], validate_choice=False, validators=[InputRequired()])
+    urgency = SelectField("Urgency", choices=[], validate_choice=False, validators=[InputRequired()])
+    submission_type = SelectField("How it came in", choices=[], validate_choice=False)
+    province_code = SelectField("Province", choices=[], validate_choice=False, validators=[Optional()])
+    municipality_code = StringField("Municipality (PSGC code)", validators=[Optional(), Length(max=10)],
+                                    description="10 digits, e.g. 1900703000; leave empty if it concerns the province.")
+    barangay_code = StringField("Barangay (PSGC code)", validators=[Optional(), Length(max=10)])
+    population_affected = IntegerField("People affected", validators=[Optional(), NumberRange(min=0)])
+    estimated_cost = MoneyField("Estimated cost (PHP)", validators=[Optional()])
+    consent = BooleanField("I agree that ppaflow records who raised this need, as the privacy notice below says.")
+
+
 class NeedFilterForm(FilterForm):
     """Filters of the lists of needs (docs/design.md §14), from the query string."""
 

@@ -25,8 +25,8 @@ from services import needs
 from services.needs import NeedFilters
 from services.runtime import get_runtime
 from web.ui.filters import words
-from web.ui.forms import NeedFilterForm, NeedTransitionForm
-from web.ui.pages import first_rows, is_htmx, saved, signed_in, submit
+from web.ui.forms import NeedFilterForm, NeedForm, NeedTransitionForm
+from web.ui.pages import error_page, first_rows, is_htmx, saved, signed_in, submit
 
 bp = Blueprint("needs", __name__)
 
@@ -75,6 +75,32 @@ def public_detail(need_id: int):
                            **_vocabulary())
 
 
+@bp.route("/needs/new", methods=["GET", "POST"])
+def new():
+    """Raise a community need (community representatives, MOA focal persons,
+    BPDA planners and reviewers), with the person's consent to the privacy
+    notice; a refusal shows each message next to its field."""
+    user = signed_in()
+    if not needs.may_raise(user):
+        return error_page(403, "Forbidden", "Community representatives, MOA focal persons and BPDA planners "
+                                            "and reviewers raise needs.")
+    vocab, form = _vocabulary(), NeedForm()
+    form.category.choices = [("", "Choose a category"), *vocab["categories"].items()]
+    form.urgency.choices = [("", "Choose an urgency"), *vocab["urgencies"].items()]
+    form.submission_type.choices = list(get_runtime().rules.needs.submission_types.items())
+    form.province_code.choices = [("", "Not in one province"), *vocab["provinces"].items()]
+    values = {name: form[name].data or None for name in NEED_FIELDS}
+    done, status = submit(form, lambda: needs.create_need(user, consent=form.consent.data is True, **values),
+                          lambda need: saved(f"Need {need.id} raised. BPDA validates it before it is published.",
+                                             url_for(".need_detail", need_id=need.id)))
+    return done or (render_template("needs/new.html", form=form), status)
+
+
+#: The fields of ``NeedForm`` that ``services.needs.create_need`` takes as they are.
+NEED_FIELDS = ("title", "description", "category", "urgency", "submission_type", "province_code",
+               "municipality_code", "barangay_code", "population_affected", "estimated_cost")
+
+
 @bp.route("/needs")
 def need_list():
     """The needs the user may see, with filters."""
@@ -82,6 +108,7 @@ def need_list():
     user = signed_in()
     rows = first_rows(needs.list_needs(user, filters), LIST_SIZE)
     return render_template("needs/list.html", needs=rows, form=form, voted=_voted(user, [n.id for n in rows]),
+                           may_raise=needs.may_raise(user),
                            published=needs.PUBLISHED, **_vocabulary())
 
 
