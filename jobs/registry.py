@@ -12,6 +12,7 @@ KINDS: dict[str, Callable[..., Any]] = {
     "detect_budget_variances": tasks.detect_budget_variances,
     "send_approval_deadline_reminders": tasks.send_approval_deadline_reminders,
     "escalate_overdue_stages": tasks.escalate_overdue_stages,
+    "purge_personal_data": tasks.purge_personal_data,
     "deliver_notifications": tasks.deliver_notifications,
     "generate_report": tasks.generate_report,
     "redispatch_lost_jobs": tasks.redispatch_lost_jobs,

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from services import escalations, notifications, reports, sweeps
+from services import escalations, notifications, privacy, reports, sweeps
 
 
 def sync_tracked_ppas() -> dict[str, Any]:
@@ -42,6 +42,21 @@ def escalate_overdue_stages(today: str | None = None) -> dict[str, Any]:
         today: ISO date to act as (default: today in the schedule's time zone).
     """
     return escalations.escalate_overdue_stages(date.fromisoformat(today) if today else None)
+
+
+def purge_personal_data(today: str | None = None) -> dict[str, Any]:
+    """Nightly: detach the personal data of needs and votes older than
+    needs.yaml's ``privacy.retention_years`` (``services.privacy.purge``;
+    docs/design.md §14, "Consent, retention and erasure").
+
+    Args:
+        today: ISO date to act as (default: today in the schedule's time zone).
+
+    Returns:
+        ``{"before": ISO cutoff date, <what>: rows detached, ...}``.
+    """
+    outcome = privacy.purge(on=date.fromisoformat(today) if today else None)
+    return {"before": outcome.cutoff.isoformat(), **outcome.counts}
 
 
 def deliver_notifications() -> dict[str, Any]:

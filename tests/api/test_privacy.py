@@ -17,6 +17,7 @@ from sqlalchemy import func, select, text
 from db import db
 from db.audit import AuditEntry
 from db.models import Need, NeedVote, User
+from jobs.tasks import purge_personal_data
 from tests.support import Chain, cli
 
 BASILAN, LAMITAN = "1900700000", "1900702000"
@@ -249,3 +250,10 @@ def test_the_full_trail_a_need_raised_voted_validated_forwarded_addressed_funded
     assert public_ppa["title"] in need_page and "Addressed" in need_page
     assert all(figure in ppa_page for figure in ("5,000,000.00", "400,000.00", "250,000.00", f"{progress}%"))
     assert RAISED["title"] in ppa_page and f"/public/needs/{need}" in ppa_page
+
+
+def test_the_nightly_job_purges_what_the_command_would(world):
+    with world.app.app_context():
+        done = purge_personal_data(today="2025-06-30")
+
+    assert done["before"] == "2020-06-30" and set(done) >= {"needs", "votes"}

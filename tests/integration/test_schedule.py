@@ -55,13 +55,14 @@ def test_the_in_process_schedule_has_the_cron_entries_of_the_rules_in_manila(app
     triggers = {job.id: job.trigger for job in scheduler.get_jobs()}
 
     at_8am_manila = datetime(2026, 1, 1, 0, 0, tzinfo=UTC)
-    assert [(name, triggers[name].cron) for name in list(triggers)[:5]] == [
+    assert [(name, triggers[name].cron) for name in list(triggers)[:6]] == [
         (entry.name, entry.cron) for entry in RULES.schedule.jobs]
     assert [triggers[entry.name].get_next_fire_time(None, at_8am_manila) for entry in RULES.schedule.jobs] == [
         datetime(2026, 1, 1, 18, 0, tzinfo=UTC),  # sync: 02:00 on 2 January in Manila
         datetime(2026, 1, 1, 4, 0, tzinfo=UTC),  # variances: 12:00 in Manila
         datetime(2026, 1, 2, 0, 0, tzinfo=UTC),  # reminders: 08:00 on 2 January in Manila
         datetime(2026, 1, 1, 0, 30, tzinfo=UTC),  # escalations: 08:30 in Manila
+        datetime(2026, 1, 1, 18, 30, tzinfo=UTC),  # retention purge: 02:30 on 2 January in Manila
         datetime(2026, 1, 1, 0, 15, tzinfo=UTC),  # lost-job sweep: every 15 minutes
     ]
     assert "redispatch_lost_jobs:at-start" in triggers  # and the sweep, once, at start
