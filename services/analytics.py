@@ -362,7 +362,7 @@ def projection(user: User, fiscal_year: int, as_of: date | None = None, moa: str
 VIEWS = {"trends": "Multi-year trends", "velocity": "Execution velocity against BED No. 3",
          "needs-fulfilment": "Needs fulfilment by province and category",
          "projection": "Year-end projection of obligations and disbursements"}
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 def table(view: str, data) -> tuple[list, list]:
@@ -385,7 +385,7 @@ def table(view: str, data) -> tuple[list, list]:
         columns = [Column("Month", TEXT), Column("Programmed (BED No. 3)", MONEY), Column("Disbursed", MONEY),
                    Column("Programmed to date", MONEY), Column("Disbursed to date", MONEY),
                    Column("Disbursed / programmed", PERCENT)]
-        lines = [Line([_MONTHS[m.month - 1], m.programmed, m.actual, m.cumulative_programmed, m.cumulative_actual,
+        lines = [Line([MONTHS[m.month - 1], m.programmed, m.actual, m.cumulative_programmed, m.cumulative_actual,
                        fraction(m.ratio)]) for m in data]
     elif view == "needs-fulfilment":
         columns = [Column("Province", TEXT, wide=True), Column("Category", TEXT), Column("Raised", TEXT),
