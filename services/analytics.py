@@ -35,7 +35,15 @@ from db.models import Need, Ppa, User
 from services import bed, reports
 from services.calendar import today
 from services.needs import PUBLISHED, _visible
-from services.printing import MONEY, PERCENT, TEXT, Column, Line, PrintedReport, render_pdf
+from services.printing import (
+    MONEY,
+    PERCENT,
+    TEXT,
+    Column,
+    Line,
+    PrintedReport,
+    render_pdf,
+)
 from services.runtime import get_runtime
 from services.statements import reporting_entity
 from workflow.errors import ValidationFailed
@@ -47,7 +55,7 @@ GROUPINGS = ("moa", "sector", "class")
 MAX_YEARS = 10
 #: The z-value of the projection's band: about 95 % of a normal spread.
 Z = Decimal("1.96")
-PERCENT = Decimal("0.01")
+PLACES = Decimal("0.01")
 #: The projection's method, as stated in every projection and in docs/design.md §18.
 METHOD = ("Linear extrapolation of the year-to-date monthly pattern: the months January through the as-of "
           "month (n of them) have the monthly amounts x1..xn (postings dated in the month, reversals "
@@ -60,11 +68,11 @@ METHOD = ("Linear extrapolation of the year-to-date monthly pattern: the months 
 
 def percent(part: Decimal, whole: Decimal) -> Decimal | None:
     """``part / whole`` as a percentage to two places (``Decimal("85.00")``), ``None`` when ``whole`` is 0."""
-    return (part * 100 / whole).quantize(PERCENT, ROUND_HALF_UP) if whole else None
+    return (part * 100 / whole).quantize(PLACES, ROUND_HALF_UP) if whole else None
 
 
 def _as_percent(fraction: Decimal | None) -> Decimal | None:
-    return None if fraction is None else (fraction * 100).quantize(PERCENT, ROUND_HALF_UP)
+    return None if fraction is None else (fraction * 100).quantize(PLACES, ROUND_HALF_UP)
 
 
 def _enacted(user: User, fiscal_year: int, moa: str | None) -> list[Ppa]:
@@ -184,8 +192,8 @@ def monthly_actuals(user: User, fiscal_year: int, moa: str | None, as_of: date) 
                                  lambda day: day.month if day.year == fiscal_year else None)
     out = {"obligated": [ZERO] * 12, "disbursed": [ZERO] * 12}
     for (_ppa, _klass, month), sums in posted.items():
-        for level in out:
-            out[level][month - 1] += sums[level]
+        for level, months in out.items():
+            months[month - 1] += sums[level]
     return out
 
 

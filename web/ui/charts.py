@@ -54,11 +54,11 @@ def _label(value: Decimal) -> str:
 
 def _frame(title: str, labels: Sequence[str], series: Sequence[Series], top: Decimal, unit: str) -> list[str]:
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
-             f'class="chart" {FONT} font-size="11">',
+    parts = [(f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
+              f'class="chart" {FONT} font-size="11">'),
              f"<title>{escape(title)}</title>",
-             f"<desc>{escape(title)}: {escape(', '.join(name for name, _ in series))} by "
-             f"{escape(', '.join(labels[:1] + labels[-1:]))}</desc>",
+             (f"<desc>{escape(title)}: {escape(', '.join(name for name, _ in series))} by "
+              f"{escape(', '.join(labels[:1] + labels[-1:]))}</desc>"),
              f'<text x="{LEFT}" y="16" font-size="13" font-weight="bold">{escape(title)}</text>']
     for i in range(5):
         value = top * i / 4
@@ -182,7 +182,7 @@ def analytics_charts(view: str, data) -> list[Markup]:
         out.append((f"{name}, actual", actual + [None] * (12 - n)))
         if 0 < n < 12:
             def towards(end: Decimal, start: Decimal = actual[-1]) -> list[Decimal | None]:
-                return [None] * (n - 1) + [start + (end - start) * k / (12 - n) for k in range(0, 13 - n)]
+                return [None] * (n - 1) + [start + (end - start) * k / (12 - n) for k in range(13 - n)]
 
             out += [(f"{name}, projected", towards(figure.projected)), (f"{name}, band low", towards(figure.low)),
                     (f"{name}, band high", towards(figure.high))]
