@@ -185,6 +185,15 @@ def _posted(ppas: list[Ppa], as_of: date) -> dict[tuple[int, str], dict[str, Dec
     money chain's postings (originals, adjustments, cancellations' and voids'
     reversals) dated on or before ``as_of`` (docs/design.md §12 "Posted rows
     never change"; ``services.periods.chain_postings``)."""
+    return posted_sums(ppas, as_of)
+
+
+def posted_sums(ppas: list[Ppa], as_of: date, period=None) -> dict[tuple, dict[str, Decimal]]:
+    """The MFBM report's sums (``_posted``), optionally split by period:
+    with ``period`` (a function of a posting's date returning a key, or
+    ``None`` to leave the posting out) the keys are ``(PPA id, allotment
+    class, period(day))``, e.g. the month for the analytics of issue 16
+    item 6 (``services.analytics``). PHP ``Decimal``, exact."""
     from services.periods import chain_postings
 
     ids = {p.id for p in ppas}
@@ -193,10 +202,15 @@ def _posted(ppas: list[Ppa], as_of: date) -> dict[tuple[int, str], dict[str, Dec
     budget_ids = {key[0] for key, _ in keyed}
     ppa_of = dict(db.session.execute(select(ProgramBudget.id, ProgramBudget.ppa_id).where(
         ProgramBudget.id.in_(budget_ids))).all()) if budget_ids else {}
-    out: dict[tuple[int, str], dict[str, Decimal]] = {}
+    out: dict[tuple, dict[str, Decimal]] = {}
     for (budget_id, klass), posting in keyed:
         if ppa_of.get(budget_id) in ids:
-            sums = out.setdefault((ppa_of[budget_id], klass), {"allotted": ZERO, "obligated": ZERO, "disbursed": ZERO})
+            key = (ppa_of[budget_id], klass)
+            if period is not None:
+                if (bucket := period(posting.day)) is None:
+                    continue
+                key = (*key, bucket)
+            sums = out.setdefault(key, {"allotted": ZERO, "obligated": ZERO, "disbursed": ZERO})
             sums[posting.level] += posting.amount
     return out
 
@@ -395,10 +409,6 @@ def first_page_png(user: User, kind: str, fiscal_year: int, moa: str | None, *, 
     page is laid out (the first statement's first ``PREVIEW_LINES`` lines,
     the MFBM report's first rows), so a preview costs the same whatever the
     size of the year."""
-    from io import BytesIO
-
-    import pypdfium2
-
     from dataclasses import replace
 
     from services.printing import mfbm_pdf, statements_pdf
@@ -410,9 +420,20 @@ def first_page_png(user: User, kind: str, fiscal_year: int, moa: str | None, *, 
         check_fund_cluster(fund_cluster)
         first = REPORTS[kind].statements(user, fiscal_year, moa, quarter=quarter, fund_cluster=fund_cluster)[0]
         data = statements_pdf([replace(first, lines=first.lines[:PREVIEW_LINES])])
+    return png_of_first_page(data)
+
+
+def png_of_first_page(data: bytes, scale: float = PREVIEW_SCALE) -> bytes:
+    """The first page of the PDF ``data`` as PNG bytes, drawn by PDFium
+    (pypdfium2) at ``scale`` × 72 dpi: the report previews' and the
+    analytics charts' PNG (``services.analytics``)."""
+    from io import BytesIO
+
+    import pypdfium2
+
     document = pypdfium2.PdfDocument(data)
     try:
-        image = document[0].render(scale=PREVIEW_SCALE).to_pil()
+        image = document[0].render(scale=scale).to_pil()
     finally:
         document.close()
     buffer = BytesIO()

@@ -193,6 +193,16 @@ MATRIX = [
     *(("GET", f"/api/reports/{name}.{fmt}?fiscal_year=2025", None, EVERYONE)
       for name in REPORT_KINDS for fmt in REPORT_FORMATS),  # issue 13: every report, both formats
     ("GET", "/api/reports/files/{job}", None, REQUESTER),
+    # analytics (issue 16 item 6): scoped as the reports; another MOA's figures are not found
+    ("GET", "/api/analytics/trends?from_year=2024&to_year=2025&by=moa", None, EVERYONE),
+    ("GET", "/api/analytics/trends?from_year=2025&to_year=2025&moa=MSSD", None, SEE),
+    ("GET", "/api/analytics/velocity?fiscal_year=2025&moa=MSSD", None, SEE),
+    ("GET", "/api/analytics/needs-fulfilment", None, EVERYONE),
+    ("GET", "/api/analytics/projection?fiscal_year=2025", None, EVERYONE),
+    *(("GET", f"/api/analytics/{view}.{fmt}?{query}", None, EVERYONE)
+      for view, query in (("trends", "from_year=2025&to_year=2025"), ("velocity", "fiscal_year=2025"),
+                          ("needs-fulfilment", ""), ("projection", "fiscal_year=2025"))
+      for fmt in ("pdf", "png")),
     ("GET", "/api/organizations", None, ADMIN_ONLY),
     ("POST", "/api/organizations", {"code": "NEW", "name": "New office"}, ADMIN_ONLY),
     ("GET", "/api/organizations/{organization}", None, ADMIN_ONLY | {"budget_analyst": "ok"}),

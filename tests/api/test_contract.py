@@ -139,7 +139,10 @@ def test_binary_responses_declare_their_media_type_as_binary(spec):
              ("/api/disbursements/{row_id}/form.pdf", "application/pdf")}
     comparisons = {("/api/scenarios/compare.xlsx", xlsx),  # issue 16: budget scenarios compared
                    ("/api/scenarios/compare.pdf", "application/pdf")}
-    assert files == {("/api/audit.csv", "text/csv")} | reports | documents | forms | comparisons
+    analytics = {(f"/api/analytics/{view}.{fmt}", media)  # issue 16 item 6: each view's charts as PDF and PNG
+                 for view in ("trends", "velocity", "needs-fulfilment", "projection")
+                 for fmt, media in (("pdf", "application/pdf"), ("png", "image/png"))}
+    assert files == {("/api/audit.csv", "text/csv")} | reports | documents | forms | comparisons | analytics
     assert {media_type for _, media_type in documents} == {
         "application/pdf", "image/png", "image/jpeg", "image/gif", "image/webp", xlsx,
         "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}

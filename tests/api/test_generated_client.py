@@ -34,6 +34,7 @@ post_hooks: []
 content_type_overrides:
   {XLSX}: application/octet-stream
   application/pdf: application/octet-stream
+  image/png: application/octet-stream
 """
 
 

@@ -275,6 +275,9 @@ CROSS_FIELD_RULES.update({f"GET /api/reports/{name}.{fmt}": {"fund_cluster": "a 
 # issue 16 item 4: a dependency links two items of one PPA and closes no cycle
 CROSS_FIELD_RULES["POST /api/work-items/{item_id}/dependencies"] = {
     "predecessor_id": "another work item of the same PPA's WBS", "dependencies": "closes no cycle"}
+# issue 16 item 6: a trend runs forward over at most ten fiscal years
+CROSS_FIELD_RULES.update({f"GET /api/analytics/trends{suffix}": {
+    "to_year": "not before from_year, at most ten fiscal years from it"} for suffix in ("", ".pdf", ".png")})
 #: The same, for every operation.
 EVERY_OPERATION_RULES = {"Idempotency-Key": "not used before by the caller for a different request"}
 #: Refusals of valid requests that are about the caller or the stored state, not the request's form.

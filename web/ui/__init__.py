@@ -43,6 +43,7 @@ from services.privacy import notice
 from web.errors import PROBLEM_TITLES, status_of
 from web.ui import (
     admin,
+    analytics,
     attachments,
     auth,
     budget,
@@ -66,7 +67,7 @@ from workflow.errors import PpaflowError
 
 ui = Blueprint("ui", __name__, template_folder="templates")
 for _module in (auth, home, operations, admin, ppas, attachments, reports, work_items, budget, proposals, periods,
-                printouts, rules, needs, goals, calendar):
+                printouts, rules, needs, goals, calendar, analytics):
     ui.register_blueprint(_module.bp)
 
 #: Pages anyone may open.
