@@ -1,68 +1,33 @@
 """The PPA page's Performance tab (docs/design.md §15; issue 16 items 3-4):
 earned value as of today with SPI and CPI, the S-curve of planned value,
 actual cost and today's earned value, and the critical path. The view is
-thin: ``services.performance`` computes; ``s_curve_chart`` only turns its
-points into SVG coordinates."""
+thin: ``services.performance`` computes; ``s_curve_chart`` draws its
+points with the analytics' line chart."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from markupsafe import Markup
 
 from services import performance
+from web.ui.charts import line_chart
 from web.ui.pages import signed_in
 from workflow.errors import Conflict, ValidationFailed
 
-#: The chart's size and margins, in SVG user units.
-WIDTH, HEIGHT, LEFT, RIGHT, TOP, BOTTOM = 720, 280, 96, 16, 16, 40
-TENTH = Decimal("0.1")
 
-
-@dataclass(frozen=True)
-class Chart:
-    """An S-curve ready to draw: polyline points (``"x,y x,y"``) of planned
-    value and actual cost, today's earned value as a point, the axis ticks
-    as ``(position, label)``; figures are PHP ``Decimal``s."""
-
-    planned: str
-    actual: str
-    earned: tuple[Decimal, Decimal] | None
-    today_x: Decimal
-    x_ticks: Sequence[tuple[Decimal, date]]
-    y_ticks: Sequence[tuple[Decimal, Decimal]]
-    width: int = WIDTH
-    height: int = HEIGHT
-    left: int = LEFT
-    bottom: int = HEIGHT - BOTTOM
-
-
-def s_curve_chart(curve: dict) -> Chart:
-    """Scale ``services.performance.s_curve``'s points to the chart: days
-    along x, PHP up y from zero to the budget at completion (or the largest
-    figure, if above it), coordinates to a tenth of a unit."""
-    days = [day for day, _ in curve["planned"]] + [day for day, _ in curve["actual"]]
-    first, last = min(days), max(days)
-    values = [v for _, v in curve["planned"]] + [v for _, v in curve["actual"]] + [curve["bac"], curve["today"]["ev"]]
-    top = max(max(values), Decimal(1))
-    span = max((last - first).days, 1)
-
-    def x(day: date) -> Decimal:
-        return (LEFT + Decimal((day - first).days) * (WIDTH - LEFT - RIGHT) / span).quantize(TENTH, ROUND_HALF_UP)
-
-    def y(value: Decimal) -> Decimal:
-        return (HEIGHT - BOTTOM - value * (HEIGHT - TOP - BOTTOM) / top).quantize(TENTH, ROUND_HALF_UP)
-
-    def line(points) -> str:
-        return " ".join(f"{x(day)},{y(value)}" for day, value in points)
-
-    ticks = [first + (last - first) * n // 4 for n in range(5)]
+def s_curve_chart(curve: dict) -> Markup:
+    """The S-curve of ``services.performance.s_curve`` as an SVG line chart
+    (``web.ui.charts.line_chart``, the analytics' charts): planned value on
+    every planned day, actual cost up to today, earned value as today's
+    single point; PHP ``Decimal`` throughout."""
+    days = [day for day, _ in curve["planned"]]
+    actual = dict(curve["actual"])
     today = curve["as_of"]
-    return Chart(planned=line(curve["planned"]), actual=line(curve["actual"]),
-                 earned=(x(today), y(curve["today"]["ev"])), today_x=x(today),
-                 x_ticks=[(x(day), day) for day in ticks],
-                 y_ticks=[(y(top * n / 4), (top * n / 4).quantize(Decimal("0.01"))) for n in range(5)])
+    return line_chart(
+        f"S-curve as of {today:%d %b %Y}: planned value, actual cost and earned value (PHP)",
+        [f"{day:%d %b %Y}" for day in days],
+        [("Planned value (PV)", [value for _, value in curve["planned"]]),
+         ("Actual cost (AC)", [actual.get(day) for day in days]),
+         ("Earned value (EV), today", [curve["today"]["ev"] if day == today else None for day in days])])
 
 
 def performance_context(ppa_id: int) -> dict:
