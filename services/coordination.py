@@ -302,6 +302,15 @@ def meeting_view(meeting: CoordinationMeeting) -> dict[str, Any]:
             "version": meeting.version, "etag": meeting.etag}
 
 
+def visible_organizations(user: User) -> list[Organization]:
+    """The organizations whose focal persons ``user`` may read, by code (a
+    MOA's own staff: their MOA only)."""
+    query = select(Organization).order_by(Organization.code)
+    if not sees_all_organizations(user):
+        query = query.where(Organization.id == user.organization_id)
+    return list(db.session.scalars(query))
+
+
 def _count(query: Select) -> int:
     return int(db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0)
 
@@ -320,7 +329,7 @@ def pre_meeting_report(user: User, meeting_id: int) -> dict[str, Any]:
       answer and those it addressed (``services.needs.list_needs``), and its
       open alerts (``services.alerts.list_alerts``).
 
-    Returns ``{meeting, as_of, moas: [{moa, name, ppas: [...], totals,
+    Returns ``{meeting, as_of, moas: [{moa, organization_id, name, ppas: [...], totals,
     needs_forwarded, needs_addressed, open_alerts}]}``, amounts ``Decimal``.
 
     Raises:
@@ -331,7 +340,8 @@ def pre_meeting_report(user: User, meeting_id: int) -> dict[str, Any]:
     moa = meeting.organization.code if meeting.organization else None
     rows = reports.ppa_money(user, meeting.fiscal_year, moa, as_of)
     codes = [moa] if moa else list(dict.fromkeys(ppa.organization.code for ppa, _ in rows))
-    names = dict(db.session.execute(select(Organization.code, Organization.name).where(Organization.code.in_(codes))).all())
+    known = {code: (organization_id, name) for code, organization_id, name in db.session.execute(
+        select(Organization.code, Organization.id, Organization.name).where(Organization.code.in_(codes)))}
     moas = []
     for code in codes:
         ppas = [{"id": ppa.id, "program_code": ppa.program_code, "title": ppa.title,
@@ -340,7 +350,8 @@ def pre_meeting_report(user: User, meeting_id: int) -> dict[str, Any]:
                 for ppa, money in rows if ppa.organization.code == code]
         totals = {key: sum((p[key] for p in ppas), ZERO)
                   for key in ("budget", "allotted", "obligated", "disbursed")}
-        moas.append({"moa": code, "name": names.get(code, code), "ppas": ppas, "totals": totals,
+        organization_id, name = known[code]
+        moas.append({"moa": code, "organization_id": organization_id, "name": name, "ppas": ppas, "totals": totals,
                      "needs_forwarded": _count(needs.list_needs(user, needs.NeedFilters(moa=code, status="forwarded"))),
                      "needs_addressed": _count(needs.list_needs(user, needs.NeedFilters(moa=code, status="addressed"))),
                      "open_alerts": _count(alerts.list_alerts(user, alerts.AlertFilters(status="open", moa=code)))})

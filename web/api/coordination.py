@@ -159,6 +159,7 @@ class ReportMoaSchema(Reply):
     """One MOA of the pre-meeting report."""
 
     moa = fields.String()
+    organization_id = fields.Integer(metadata={"description": "for /api/organizations/{id}/focal-persons"})
     name = fields.String()
     ppas = fields.List(fields.Nested(ReportPpaSchema))
     totals = fields.Nested(ReportTotalsSchema)

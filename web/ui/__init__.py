@@ -45,6 +45,7 @@ from web.ui import (
     attachments,
     auth,
     budget,
+    coordination,
     filters,
     goals,
     home,
@@ -64,7 +65,7 @@ from workflow.errors import PpaflowError
 
 ui = Blueprint("ui", __name__, template_folder="templates")
 for _module in (auth, home, operations, admin, ppas, attachments, reports, work_items, budget, proposals, periods,
-                printouts, rules, needs, goals):
+                printouts, rules, needs, goals, coordination):
     ui.register_blueprint(_module.bp)
 
 #: Pages anyone may open.
