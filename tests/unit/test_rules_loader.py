@@ -316,3 +316,22 @@ def test_goals_yaml_names_its_mistakes_by_line_a_progress_method_a_stage_and_a_p
     assert any(f"goals.yaml:{method}:" in e and "by_headcount" in e for e in errors)
     assert any(f"goals.yaml:{stage}:" in e and "enactd" in e for e in errors)
     assert any(f"goals.yaml:{field}:" in e and "preparer_email" in e for e in errors)
+
+
+def test_goals_yaml_coordination_must_name_a_primary_and_a_lead_time_of_at_most_90_days(rules_dir):
+    edit(rules_dir, "goals.yaml", "    primary: Primary focal person", "    principal: Principal")
+    days = edit(rules_dir, "goals.yaml", "report_lead_days: 7", "report_lead_days: 365")
+
+    errors = errors_of(rules_dir)
+
+    assert any("goals.yaml:" in e and "must name primary" in e for e in errors), errors
+    assert any(f"goals.yaml:{days}:" in e and "365" in e for e in errors)
+
+
+def test_goals_yaml_without_coordination_keeps_the_three_focal_person_kinds_and_seven_days(rules_dir):
+    path = rules_dir / "goals.yaml"
+    path.write_text(path.read_text().split("\ncoordination:")[0] + "\n")
+
+    goals = load_rules(rules_dir).goals
+
+    assert (list(goals.focal_person_kinds), goals.report_lead_days) == (["primary", "alternate", "technical"], 7)
