@@ -214,7 +214,10 @@ def _meeting_values(data: Mapping[str, Any], current: CoordinationMeeting | None
         values["agenda"] = ""
     held = values.get("held_on", current.held_on if current else None)
     if values.get("report_due_on") is None and (current is None or "held_on" in values or "report_due_on" in values):
-        values["report_due_on"] = held - timedelta(days=_rules().report_lead_days)
+        try:
+            values["report_due_on"] = held - timedelta(days=_rules().report_lead_days)
+        except OverflowError as exc:
+            raise ValidationFailed({"held_on": ["too early for the report's lead time"]}) from exc
     due = values.get("report_due_on", current.report_due_on if current else None)
     if held is not None and due is not None and due > held:
         raise ValidationFailed({"report_due_on": ["must not be after held_on"]})

@@ -138,7 +138,8 @@ def test_binary_responses_declare_their_media_type_as_binary(spec):
     forms = {("/api/obligations/{row_id}/form.pdf", "application/pdf"),  # issue 13: the ORS and DV as GAM forms
              ("/api/disbursements/{row_id}/form.pdf", "application/pdf")}
     comparisons = {("/api/scenarios/compare.xlsx", xlsx)}  # issue 16: budget scenarios compared
-    assert files == {("/api/audit.csv", "text/csv")} | reports | documents | forms | comparisons
+    meetings = {("/api/coordination-meetings/{meeting_id}/pre-meeting-report.xlsx", xlsx)}  # issue 15 item 6
+    assert files == {("/api/audit.csv", "text/csv")} | reports | documents | forms | comparisons | meetings
     assert {media_type for _, media_type in documents} == {
         "application/pdf", "image/png", "image/jpeg", "image/gif", "image/webp", xlsx,
         "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}
