@@ -25,6 +25,7 @@ same moment cannot both land; the loser is 409 ``primary_exists``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import date, timedelta
 from typing import Any
@@ -46,6 +47,10 @@ MANAGERS = ("planning_officer",)
 
 #: The last day of each quarter of a fiscal year (month, day).
 QUARTER_ENDS = {1: (3, 31), 2: (6, 30), 3: (9, 30), 4: (12, 31)}
+
+#: The shapes of a focal person's contacts (the API's schema checks them too).
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+PHONE = re.compile(r"[0-9+()\- ]+")
 
 FOCAL_FIELDS = ("kind", "name", "position", "email", "phone", "user_id", "appointed_on", "ended_on")
 MEETING_FIELDS = ("fiscal_year", "quarter", "held_on", "report_due_on", "agenda")
@@ -82,6 +87,10 @@ def _focal_values(organization_id: int, data: Mapping[str, Any], current: FocalP
     kinds = _rules().focal_person_kinds
     if data.get("kind") is not None and data["kind"] not in kinds:
         errors["kind"] = [f"unknown kind {data['kind']!r} (known: {', '.join(kinds)})"]
+    if data.get("email") and not EMAIL.fullmatch(data["email"]):
+        errors["email"] = ["not a valid e-mail address"]
+    if data.get("phone") and not PHONE.fullmatch(data["phone"]):
+        errors["phone"] = ["must be a phone number: digits, spaces, '+', '(', ')' or '-'"]
     if data.get("user_id") is not None:
         person = db.session.get(User, data["user_id"])
         if person is None:

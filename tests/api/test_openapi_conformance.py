@@ -262,6 +262,7 @@ CROSS_FIELD_RULES.update({"POST /api/strategic-goals": _GOAL_RULES, "PATCH /api/
                           "PATCH /api/planning-cycles/{cycle_id}": _CYCLE_RULES})
 # issue 15 item 6: a focal person's kind is goals.yaml's, their user one of the MOA; a report is due before the meeting
 _FOCAL_RULES = {"kind": "a focal person kind of goals.yaml coordination", "user_id": "a user of the MOA",
+                "email": "a domain with a dot (no user@localhost)",
                 "ended_on": "not before appointed_on"}
 _MEETING_RULES = {"organization": "an organization that exists",
                   "report_due_on": "not after held_on", "held_on": "late enough to hold the default lead time"}

@@ -53,3 +53,13 @@ def test_a_meetings_page_shows_its_pre_meeting_report(world, browser_for):
 
     assert "Day care centres" in html and "₱1,250,000.00" in html and "2025-06-30" in html
     assert "2025-07-03" in html  # due seven days before, by goals.yaml
+
+
+def test_a_bad_email_on_the_form_is_shown_next_to_it_and_nothing_is_saved(world, browser_for):
+    page = f"/organizations/{_mssd(world)}/focal-persons"
+    planner = browser_for(world.planning_officer)
+
+    refused = planner.post_form(page, FORM | {"email": "norhaya at example"})
+
+    assert refused.status_code == 422 and 'id="email-error"' in refused.get_data(as_text=True)
+    assert "No focal person is recorded" in planner.client.get(page).get_data(as_text=True)

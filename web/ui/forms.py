@@ -591,11 +591,11 @@ class FocalPersonForm(FlaskForm):
     service checks the kind, the user and the one current primary."""
 
     kind = SelectField("Kind", choices=[], validate_choice=False, validators=[DataRequired(), Length(max=30)])
-    name = StringField("Name", validators=[DataRequired(), Length(max=120)])
-    position = StringField("Position", validators=[Optional(), Length(max=120)])
-    email = StringField("E-mail", validators=[Optional(), Length(max=254)],
+    name = StringField("Name", validators=[DataRequired(), Length(max=120), storable_text])
+    position = StringField("Position", validators=[Optional(), Length(max=120), storable_text])
+    email = StringField("E-mail", validators=[Optional(), Length(max=254), storable_text],
                         description="Personal data: shown only to signed-in users who may see the MOA")
-    phone = StringField("Phone", validators=[Optional(), Length(max=40)])
+    phone = StringField("Phone", validators=[Optional(), Length(max=40), storable_text])
     appointed_on = DateField("Appointed on", validators=[InputRequired()])
 
 
@@ -609,4 +609,5 @@ class MeetingForm(FlaskForm):
     held_on = DateField("Held on", validators=[InputRequired()])
     report_due_on = DateField("Pre-meeting report due on", validators=[Optional()],
                               description="Leave empty for the rules' default lead time")
-    agenda = TextAreaField("Agenda", validators=[Optional(), Length(max=20_000)], render_kw={"rows": 3})
+    agenda = TextAreaField("Agenda", validators=[Optional(), Length(max=20_000), storable_text],
+                          render_kw={"rows": 3})
