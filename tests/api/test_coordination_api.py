@@ -279,5 +279,5 @@ def test_the_pre_meeting_report_workbook_holds_the_same_figures(w):
     sheet = load_workbook(BytesIO(response.data)).active
     rows = [[c.value for c in row] for row in sheet.iter_rows(min_row=5)]
     (ppa,) = [r for r in rows if r[1] == names["ppa"]]
-    assert [Decimal(str(v)) for v in ppa[7:11]] == [Decimal("5000000"), Decimal("100000"), Decimal("50000"),
-                                                    Decimal("100")]
+    assert [Decimal(str(v)) for v in ppa[7:11]] == [Decimal(5000000), Decimal(100000), Decimal(50000),
+                                                    Decimal(100)]
