@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from db import db
 from db.models import FocalPerson
+from services import users
 from tests.conftest import ONE_BACKEND, _dispose, _make_app
 from tests.support import Chain, World, rolled_back
 
@@ -58,7 +59,6 @@ def built(request, tmp_path_factory):
 
 
 def _organization_id(world: World, code: str) -> int:
-    from services import users
     with world.app.app_context():
         return users.get_organization(code).id
 
@@ -133,11 +133,21 @@ def test_ending_the_primarys_appointment_lets_a_new_primary_be_appointed(w):
     assert [p["name"] for p in current] == ["Datu Ali"]
 
 
-def test_the_database_itself_keeps_one_current_primary_per_moa(w):
-    world, names = w
+def test_the_database_itself_keeps_one_current_primary_per_moa_and_lets_ended_ones_be(world):
+    """On each backend: the partial unique index, not the service, is the last word (a race)."""
+    world.focal  # noqa: B018 - MSSD exists
     with world.app.app_context():
-        db.session.add(FocalPerson(organization_id=names["mssd"], kind="primary", name="Racing insert",
-                                   position="", email="", phone="", appointed_on=date(2025, 2, 1)))
+        mssd = users.get_organization("MSSD").id
+
+        def primary(name: str, ended_on: date | None = None) -> FocalPerson:
+            return FocalPerson(organization_id=mssd, kind="primary", name=name, position="", email="", phone="",
+                               appointed_on=date(2025, 1, 6), ended_on=ended_on)
+
+        db.session.add_all([primary("Ended", date(2025, 3, 31)), primary("Current"),
+                            FocalPerson(organization_id=mssd, kind="alternate", name="Alternate", position="",
+                                        email="", phone="", appointed_on=date(2025, 1, 6))])
+        db.session.commit()
+        db.session.add(primary("Racing insert"))
         with pytest.raises(IntegrityError):
             db.session.commit()
         db.session.rollback()
