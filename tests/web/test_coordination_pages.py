@@ -53,6 +53,8 @@ def test_a_meetings_page_shows_its_pre_meeting_report(world, browser_for):
 
     assert "Day care centres" in html and "₱1,250,000.00" in html and "2025-06-30" in html
     assert "2025-07-03" in html  # due seven days before, by goals.yaml
+    workbook = planner.client.get(f"{called.headers['Location']}/pre-meeting-report.xlsx")
+    assert workbook.status_code == 200 and workbook.data[:2] == b"PK"  # an xlsx is a zip
 
 
 def test_a_bad_email_on_the_form_is_shown_next_to_it_and_nothing_is_saved(world, browser_for):

@@ -9,7 +9,9 @@ are thin: parse, call the service, render."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, url_for
+from io import BytesIO
+
+from flask import Blueprint, render_template, send_file, url_for
 from sqlalchemy import select
 
 from db import db
@@ -71,3 +73,11 @@ def meeting_detail(meeting_id: int):
     """One meeting and its pre-meeting report."""
     report = coordination.pre_meeting_report(signed_in(), meeting_id)
     return render_template("coordination/meeting.html", meeting=report["meeting"], report=report)
+
+
+@bp.route("/coordination-meetings/<id:meeting_id>/pre-meeting-report.xlsx")
+def meeting_workbook(meeting_id: int):
+    """The meeting's pre-meeting report as an Excel workbook (the API's own)."""
+    data = coordination.report_workbook(coordination.pre_meeting_report(signed_in(), meeting_id))
+    return send_file(BytesIO(data), as_attachment=True, download_name=f"pre-meeting-report-{meeting_id}.xlsx",
+                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
