@@ -10,16 +10,12 @@ One backend, one world built for the module, each test's writes rolled back.
 from __future__ import annotations
 
 import json
-from datetime import date
 from decimal import Decimal
 from io import BytesIO
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy.exc import IntegrityError
 
-from db import db
-from db.models import FocalPerson
 from services import users
 from tests.conftest import ONE_BACKEND, _dispose, _make_app
 from tests.support import Chain, World, rolled_back
@@ -131,26 +127,6 @@ def test_ending_the_primarys_appointment_lets_a_new_primary_be_appointed(w):
     assert stale.status_code == 412
     assert new.status_code == 201, new.get_json()
     assert [p["name"] for p in current] == ["Datu Ali"]
-
-
-def test_the_database_itself_keeps_one_current_primary_per_moa_and_lets_ended_ones_be(world):
-    """On each backend: the partial unique index, not the service, is the last word (a race)."""
-    world.focal  # noqa: B018 - MSSD exists
-    with world.app.app_context():
-        mssd = users.get_organization("MSSD").id
-
-        def primary(name: str, ended_on: date | None = None) -> FocalPerson:
-            return FocalPerson(organization_id=mssd, kind="primary", name=name, position="", email="", phone="",
-                               appointed_on=date(2025, 1, 6), ended_on=ended_on)
-
-        db.session.add_all([primary("Ended", date(2025, 3, 31)), primary("Current"),
-                            FocalPerson(organization_id=mssd, kind="alternate", name="Alternate", position="",
-                                        email="", phone="", appointed_on=date(2025, 1, 6))])
-        db.session.commit()
-        db.session.add(primary("Racing insert"))
-        with pytest.raises(IntegrityError):
-            db.session.commit()
-        db.session.rollback()
 
 
 @pytest.mark.parametrize("field, value", [
