@@ -543,6 +543,12 @@ class NeedRules:
     privacy: PrivacyRules = PrivacyRules()
 
 
+#: The focal persons of a MOA when goals.yaml has no ``coordination`` block
+#: (issue 15 item 6: primary, alternate and technical).
+DEFAULT_FOCAL_PERSON_KINDS = {"primary": "Primary focal person", "alternate": "Alternate focal person",
+                              "technical": "Technical focal person"}
+
+
 @dataclass(frozen=True)
 class GoalRules:
     """Strategic goals, policies and the public PPA page (``goals.yaml``;
@@ -555,6 +561,12 @@ class GoalRules:
             (``budget_weighted`` or ``average``).
         public_stages: approval stages whose PPAs anyone may read.
         public_fields: what of such a PPA the public page shows.
+        focal_person_kinds: name -> label of a MOA's focal persons
+            (``coordination.focal_person_kinds``; docs/design.md §16
+            "Focal persons and coordination meetings", issue 15 item 6).
+        report_lead_days: how many calendar days before a coordination
+            meeting its pre-meeting report is due by default
+            (``coordination.report_lead_days``).
     """
 
     goal_statuses: Mapping[str, str]
@@ -562,6 +574,8 @@ class GoalRules:
     progress: str
     public_stages: tuple[str, ...]
     public_fields: tuple[str, ...]
+    focal_person_kinds: Mapping[str, str] = field(default_factory=lambda: frozen_map(DEFAULT_FOCAL_PERSON_KINDS))
+    report_lead_days: int = 7
 
 
 @dataclass(frozen=True)

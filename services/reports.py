@@ -215,6 +215,25 @@ def posted_sums(ppas: list[Ppa], as_of: date, period=None) -> dict[tuple, dict[s
     return out
 
 
+def ppa_money(user: User, fiscal_year: int, moa: str | None, as_of: date) -> list[tuple[Ppa, dict[str, Decimal]]]:
+    """The PPAs of ``fiscal_year`` that ``user`` may see (of one MOA, by
+    code, or all), by MOA code, program code and id, each with
+    ``{allotted, obligated, disbursed}`` PHP: the money chain's postings
+    dated on or before ``as_of``, summed over allotment classes — the MFBM
+    report's own figures (``_posted``; docs/design.md §8, §12). Used by the
+    pre-meeting report of a coordination meeting (docs/design.md §16)."""
+    ppas = _ppas(user, fiscal_year, moa)
+    posted = _posted(ppas, as_of)
+    out = []
+    for ppa in ppas:
+        sums = {"allotted": ZERO, "obligated": ZERO, "disbursed": ZERO}
+        for klass in CLASS_CODES:
+            for level, amount in posted.get((ppa.id, klass), {}).items():
+                sums[level] += amount
+        out.append((ppa, sums))
+    return out
+
+
 def _percent(fraction: Decimal | None) -> Decimal | None:
     return None if fraction is None else fraction * 100
 

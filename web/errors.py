@@ -121,6 +121,8 @@ PROBLEM_TITLES = {
     # strategic goals and planning cycles (services.goals)
     "already_linked": "PPA already serves the goal",
     "cycle_exists": "Planning cycle exists for the fiscal year",
+    # focal persons (services.coordination)
+    "primary_exists": "MOA already has a current primary focal person",
     "not_forwarded": "Need not forwarded",
     # rule sets (services.rule_migrations, docs/design.md §13)
     "stage_missing": "A stage the rule set lacks",

@@ -25,6 +25,7 @@ from db.models.budget import (
     ProgramBudget,
     SubAllotment,
 )
+from db.models.coordination import CoordinationMeeting, FocalPerson
 from db.models.goal import GoalPolicy, GoalPpa, PlanningCycle, Policy, StrategicGoal
 from db.models.idempotency import IdempotencyKey
 from db.models.job import JobRecord
@@ -41,7 +42,7 @@ from db.models.workflow import Delegation, WorkflowTransition
 from db.types import Money
 
 __all__ = ["Alert", "Allotment", "AllotmentAdjustment", "AppropriationAdjustment", "Attachment", "CalendarFeed", "ApiToken",
-           "AuditEntry", "BudgetJustification", "BudgetLineItem", "BudgetProposal", "Delegation", "Delivery", "Disbursement",
+           "AuditEntry", "BudgetJustification", "CoordinationMeeting", "FocalPerson", "BudgetLineItem", "BudgetProposal", "Delegation", "Delivery", "Disbursement",
            "DocumentNumberSeries", "EvBaseline", "EvBaselineItem", "ExecutionPlanLine", "GoalPolicy", "GoalPpa",
            "PlanningCycle", "Policy", "StrategicGoal", "IdempotencyKey", "JobRecord", "Need", "NeedVote", "PpaNeed",
            "Notification", "Obligation", "ObligationAdjustment", "OpeningBalance", "Organization", "PeriodClosure",
@@ -93,6 +94,7 @@ audit.register(PeriodClosure, "period_closure", lambda s, o: o.organization_id)
 audit.register(PeriodClosureSignature, "period_closure_signature",
                lambda s, o: s.get(PeriodClosure, o.closure_id).organization_id)
 audit.register(OpeningBalance, "opening_balance", lambda s, o: o.organization_id)
+audit.register(FocalPerson, "focal_person", lambda s, o: o.organization_id)
 audit.register(Delegation, "delegation", lambda s, o: _user_organization(s, o.delegator_id))
 
 

@@ -6,7 +6,12 @@ one; the first is a new record's), ``progress`` (``budget_weighted`` or
 ``average``: how a goal's progress follows from its PPAs') and
 ``public_ppa`` (``stages``: approval stages of the PPA workflow whose PPAs
 are public; ``fields``: which of ``PUBLIC_PPA_FIELDS`` the public page
-shows). Reads the approval workflow (stages are checked against it).
+shows), and optionally ``coordination`` (``focal_person_kinds``: name ->
+label, must hold ``primary``; ``report_lead_days``: 0-90, the default lead
+time of a coordination meeting's pre-meeting report; docs/design.md §16
+"Focal persons and coordination meetings", issue 15 item 6; defaults
+``rules.model.DEFAULT_FOCAL_PERSON_KINDS`` and 7 days without it). Reads
+the approval workflow (stages are checked against it).
 Optional: a set without it (stored before it existed) gets
 ``DEFAULT_GOAL_RULES``, the shipped values.
 """
@@ -43,8 +48,12 @@ def _choices(r: FileReader, item: Item, where: str, known: tuple[str, ...] | lis
 
 def read_goals(r: FileReader, doc: Item, context: LoadContext) -> GoalRules | None:
     """``goals.yaml`` (see the module's docstring)."""
-    f = r.fields(doc, "goals.yaml", required=("goal_statuses", "policy_statuses", "progress", "public_ppa"))
-    if f is None or len(f) < 4:
+    f = r.fields(doc, "goals.yaml", required=("goal_statuses", "policy_statuses", "progress", "public_ppa"),
+                 optional=("coordination",))
+    if f is None or any(key not in f for key in ("goal_statuses", "policy_statuses", "progress", "public_ppa")):
+        return None
+    coordination = _coordination(r, f["coordination"]) if "coordination" in f else {}
+    if coordination is None:
         return None
     goal_statuses = _labels(r, f["goal_statuses"], "goal_statuses")
     policy_statuses = _labels(r, f["policy_statuses"], "policy_statuses")
@@ -61,7 +70,24 @@ def read_goals(r: FileReader, doc: Item, context: LoadContext) -> GoalRules | No
     if None in (goal_statuses, policy_statuses, progress, stages, fields):
         return None
     return GoalRules(goal_statuses=frozen_map(goal_statuses), policy_statuses=frozen_map(policy_statuses),
-                     progress=progress, public_stages=stages, public_fields=fields)
+                     progress=progress, public_stages=stages, public_fields=fields, **coordination)
+
+
+def _coordination(r: FileReader, item: Item) -> dict | None:
+    """The ``coordination`` block: ``{focal_person_kinds, report_lead_days}``
+    for ``GoalRules``, or ``None`` after recording its mistakes by line."""
+    c = r.fields(item, "coordination", required=("focal_person_kinds", "report_lead_days"))
+    if c is None or len(c) < 2:
+        return None
+    kinds = _labels(r, c["focal_person_kinds"], "coordination.focal_person_kinds")
+    if kinds is not None and "primary" not in kinds:
+        r.error(c["focal_person_kinds"].line, "coordination.focal_person_kinds: must name primary "
+                                              "(the one current focal person of a MOA)")
+        kinds = None
+    days = r.integer(c["report_lead_days"], "coordination.report_lead_days", minimum=0, maximum=90)
+    if kinds is None or days is None:
+        return None
+    return {"focal_person_kinds": frozen_map(kinds), "report_lead_days": days}
 
 
 #: The rules of a set without ``goals.yaml`` (one stored before the file

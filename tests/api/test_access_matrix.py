@@ -49,6 +49,7 @@ EVERYONE = expect()
 REQUESTER = expect(404, focal="ok", admin="ok")                      # a report job: who asked for it (issue 10)
 ADMIN_ONLY = expect(403, admin="ok")                                 # administration (issue 10)
 PLANNER = expect(403, planning_officer="ok", admin="ok")             # the development plan (issue 15)
+APPOINT = PLANNER | {"other_focal": 404}                              # a MOA's focal persons, meetings (issue 15)
 DELEGATOR = expect(404, technical_reviewer="ok", admin="ok")         # a delegation: its delegator (issue 14)
 SCENARIOS = expect(403, budget_analyst="ok", planning_officer="ok", executive="ok", admin="ok")
 LEND = {"role": "technical_reviewer", "delegator": "bpda.reviewer", "delegate": "ocm.executive",
@@ -252,6 +253,19 @@ MATRIX = [
     ("GET", "/api/alignment/matrix", None, EVERYONE),
     ("GET", "/api/public/ppas", None, expect() | {"anonymous": "ok"}),
     ("GET", "/api/public/ppas/{tracked}", None, expect() | {"anonymous": "ok"}),
+    # focal persons and coordination meetings (issue 15 item 6): BPDA planners write; whoever may see the MOA
+    # reads its focal persons (contacts are personal data) and its meetings
+    ("GET", "/api/organizations/{organization}/focal-persons", None, SEE),
+    ("POST", "/api/organizations/{organization}/focal-persons",
+     {"kind": "alternate", "name": "Amina", "appointed_on": "2025-01-06"}, APPOINT),
+    ("GET", "/api/focal-persons/{focal_person}", None, SEE),
+    ("PATCH", "/api/focal-persons/{focal_person}", {"position": "Director"}, APPOINT),
+    ("GET", "/api/coordination-meetings", None, EVERYONE),
+    ("POST", "/api/coordination-meetings", {"fiscal_year": 2025, "quarter": 2, "held_on": "2025-07-10"}, PLANNER),
+    ("GET", "/api/coordination-meetings/{meeting}", None, SEE),
+    ("PATCH", "/api/coordination-meetings/{meeting}", {"agenda": "Q1 review"}, APPOINT),
+    ("GET", "/api/coordination-meetings/{meeting}/pre-meeting-report", None, SEE),
+    ("GET", "/api/coordination-meetings/{meeting}/pre-meeting-report.xlsx", None, SEE),
     # budget scenarios and the optimiser (issue 16 items 1-2): MFBM analysts, BPDA planners and executives
     ("GET", "/api/scenarios", None, SCENARIOS),
     ("POST", "/api/scenarios", {"name": "What if", "ceiling": "1000000.00"}, SCENARIOS),
@@ -321,10 +335,16 @@ def build(world: World) -> dict[str, object]:
                                headers=world.planning_officer.headers).get_json()["id"]
     cycle = world.client.post("/api/planning-cycles", json={"fiscal_year": 2027, "planning_starts_on": "2026-01-15"},
                               headers=world.planning_officer.headers).get_json()["id"]
+    focal_person = world.client.post(f"/api/organizations/{_organization_id(world, 'MSSD')}/focal-persons", json={
+        "kind": "primary", "name": "Bai Norhaya", "email": "norhaya@example.org", "appointed_on": "2025-01-06"},
+        headers=world.planning_officer.headers).get_json()["id"]
+    meeting = world.client.post("/api/coordination-meetings", json={
+        "organization": "MSSD", "fiscal_year": 2025, "quarter": 1, "held_on": "2025-04-10"},
+        headers=world.planning_officer.headers).get_json()["id"]
     scenario, other_scenario = (world.client.post("/api/scenarios", json=body, headers=world.budget_analyst.headers)
                                 .get_json()["id"] for body in ({"from_fiscal_year": 2025},
                                                                {"name": "Empty", "ceiling": "1.00"}))
-    return {"goal": goal, "policy": policy, "cycle": cycle, "scenario": scenario, "other_scenario": other_scenario,
+    return {"focal_person": focal_person, "meeting": meeting, "goal": goal, "policy": policy, "cycle": cycle, "scenario": scenario, "other_scenario": other_scenario,
             "need": need, "raised_need": raised_need, "draft": draft, "reviewing": reviewing, "tracked": chain.ppa, "attachment": attachment,
             "root": tree["work_item_id"], "leaf": leaf, "proposal": chain.proposal,
             "draft_proposal": draft_proposal,

@@ -142,7 +142,9 @@ def test_binary_responses_declare_their_media_type_as_binary(spec):
     analytics = {(f"/api/analytics/{view}.{fmt}", media)  # issue 16 item 6: each view's charts as PDF and PNG
                  for view in ("trends", "velocity", "needs-fulfilment", "projection")
                  for fmt, media in (("pdf", "application/pdf"), ("png", "image/png"))}
-    assert files == {("/api/audit.csv", "text/csv")} | reports | documents | forms | comparisons | analytics
+    meetings = {("/api/coordination-meetings/{meeting_id}/pre-meeting-report.xlsx", xlsx)}  # issue 15 item 6
+    assert files == ({("/api/audit.csv", "text/csv")} | reports | documents | forms | comparisons | analytics
+                     | meetings)
     assert {media_type for _, media_type in documents} == {
         "application/pdf", "image/png", "image/jpeg", "image/gif", "image/webp", xlsx,
         "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}

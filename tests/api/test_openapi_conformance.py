@@ -260,6 +260,16 @@ CROSS_FIELD_RULES.update({"POST /api/strategic-goals": _GOAL_RULES, "PATCH /api/
                           "POST /api/policies": _POLICY_RULES, "PATCH /api/policies/{policy_id}": _POLICY_RULES,
                           "POST /api/planning-cycles": _CYCLE_RULES,
                           "PATCH /api/planning-cycles/{cycle_id}": _CYCLE_RULES})
+# issue 15 item 6: a focal person's kind is goals.yaml's, their user one of the MOA; a report is due before the meeting
+_FOCAL_RULES = {"kind": "a focal person kind of goals.yaml coordination", "user_id": "a user of the MOA",
+                "email": "a domain with a dot (no user@localhost)",
+                "ended_on": "not before appointed_on"}
+_MEETING_RULES = {"organization": "an organization that exists",
+                  "report_due_on": "not after held_on", "held_on": "late enough to hold the default lead time"}
+CROSS_FIELD_RULES.update({"POST /api/organizations/{organization_id}/focal-persons": _FOCAL_RULES,
+                          "PATCH /api/focal-persons/{focal_person_id}": _FOCAL_RULES,
+                          "POST /api/coordination-meetings": _MEETING_RULES,
+                          "PATCH /api/coordination-meetings/{meeting_id}": _MEETING_RULES})
 # issue 16: a scenario is named or copied; an adjustment's selection and sign are the scenario's
 CROSS_FIELD_RULES.update({
     "POST /api/scenarios": {"name": "given unless copying a fiscal year",

@@ -343,3 +343,22 @@ def test_needs_yaml_names_a_retention_out_of_range_by_line_and_without_privacy_t
     path = rules_dir / "needs.yaml"
     path.write_text(re.sub(r"\nprivacy:\n(  .*\n)+", "\n", path.read_text()))
     assert load_rules(rules_dir).needs.privacy == PrivacyRules()
+
+
+def test_goals_yaml_coordination_must_name_a_primary_and_a_lead_time_of_at_most_90_days(rules_dir):
+    edit(rules_dir, "goals.yaml", "    primary: Primary focal person", "    principal: Principal")
+    days = edit(rules_dir, "goals.yaml", "report_lead_days: 7", "report_lead_days: 365")
+
+    errors = errors_of(rules_dir)
+
+    assert any("goals.yaml:" in e and "must name primary" in e for e in errors), errors
+    assert any(f"goals.yaml:{days}:" in e and "365" in e for e in errors)
+
+
+def test_goals_yaml_without_coordination_keeps_the_three_focal_person_kinds_and_seven_days(rules_dir):
+    path = rules_dir / "goals.yaml"
+    path.write_text(path.read_text().split("\ncoordination:")[0] + "\n")
+
+    goals = load_rules(rules_dir).goals
+
+    assert (list(goals.focal_person_kinds), goals.report_lead_days) == (["primary", "alternate", "technical"], 7)

@@ -48,6 +48,7 @@ from web.ui import (
     auth,
     budget,
     calendar,
+    coordination,
     filters,
     goals,
     home,
@@ -67,7 +68,8 @@ from workflow.errors import PpaflowError
 
 ui = Blueprint("ui", __name__, template_folder="templates")
 for _module in (auth, home, operations, admin, ppas, attachments, reports, work_items, budget, proposals, periods,
-                printouts, rules, needs, goals, calendar, analytics):
+                printouts, rules, needs, goals, calendar, analytics,
+                coordination):
     ui.register_blueprint(_module.bp)
 
 #: Pages anyone may open.

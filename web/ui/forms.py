@@ -605,3 +605,31 @@ class ReportForm(FlaskForm):
                                                         ("pdf", "PDF to print (Legal landscape)")]),
                              default="xlsx", validate_choice=True)
     background = BooleanField("Run in the background and tell me when it is ready")
+
+
+class FocalPersonForm(FlaskForm):
+    """A MOA's focal person appointed from ``/organizations/<id>/focal-persons``
+    (docs/design.md §16 "Focal persons and coordination meetings"); the
+    service checks the kind, the user and the one current primary."""
+
+    kind = SelectField("Kind", choices=[], validate_choice=False, validators=[DataRequired(), Length(max=30)])
+    name = StringField("Name", validators=[DataRequired(), Length(max=120), storable_text])
+    position = StringField("Position", validators=[Optional(), Length(max=120), storable_text])
+    email = StringField("E-mail", validators=[Optional(), Length(max=254), storable_text],
+                        description="Personal data: shown only to signed-in users who may see the MOA")
+    phone = StringField("Phone", validators=[Optional(), Length(max=40), storable_text])
+    appointed_on = DateField("Appointed on", validators=[InputRequired()])
+
+
+class MeetingForm(FlaskForm):
+    """A quarterly coordination meeting called from ``/coordination-meetings``."""
+
+    organization = SelectField("MOA", choices=[], validate_choice=False, validators=[Optional(), Length(max=20)])
+    fiscal_year = IntegerField("Fiscal year", validators=[InputRequired(), NumberRange(2000, 2100)])
+    quarter = SelectField("Quarter", choices=choices([("1", "Q1"), ("2", "Q2"), ("3", "Q3"), ("4", "Q4")]),
+                          validators=[DataRequired()])
+    held_on = DateField("Held on", validators=[InputRequired()])
+    report_due_on = DateField("Pre-meeting report due on", validators=[Optional()],
+                              description="Leave empty for the rules' default lead time")
+    agenda = TextAreaField("Agenda", validators=[Optional(), Length(max=20_000), storable_text],
+                          render_kw={"rows": 3})

@@ -11,7 +11,7 @@ SQLite rebuilds ``need_votes`` to drop NOT NULL (it has no triggers);
 ``needs`` only gains columns.
 
 Revision ID: 0032
-Revises: 0029
+Revises: 0031
 Create Date: 2026-11-30
 """
 
@@ -21,7 +21,7 @@ from alembic import op
 import db.types
 
 revision = '0032'
-down_revision = '0029'
+down_revision = '0031'
 branch_labels = None
 depends_on = None
 
