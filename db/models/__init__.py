@@ -25,6 +25,7 @@ from db.models.budget import (
     ProgramBudget,
     SubAllotment,
 )
+from db.models.feedback import NeedFeedback
 from db.models.goal import GoalPolicy, GoalPpa, PlanningCycle, Policy, StrategicGoal
 from db.models.idempotency import IdempotencyKey
 from db.models.job import JobRecord
@@ -43,7 +44,7 @@ from db.types import Money
 __all__ = ["Alert", "Allotment", "AllotmentAdjustment", "AppropriationAdjustment", "Attachment", "CalendarFeed", "ApiToken",
            "AuditEntry", "BudgetJustification", "BudgetLineItem", "BudgetProposal", "Delegation", "Delivery", "Disbursement",
            "DocumentNumberSeries", "EvBaseline", "EvBaselineItem", "ExecutionPlanLine", "GoalPolicy", "GoalPpa",
-           "PlanningCycle", "Policy", "StrategicGoal", "IdempotencyKey", "JobRecord", "Need", "NeedVote", "PpaNeed",
+           "PlanningCycle", "Policy", "StrategicGoal", "IdempotencyKey", "JobRecord", "Need", "NeedFeedback", "NeedVote", "PpaNeed",
            "Notification", "Obligation", "ObligationAdjustment", "OpeningBalance", "Organization", "PeriodClosure",
            "PeriodClosureSignature", "PeriodSnapshotLine", "Ppa", "PpaTransition",
            "ProgramBudget", "Scenario", "ScenarioAllocation", "StoredRuleSet", "SubAllotment", "User", "UserRole",
