@@ -249,6 +249,30 @@ def clean_image(content: bytes, media_type: str) -> bytes:
     return out.getvalue()
 
 
+def read_photo(stream: IO[bytes]) -> tuple[bytes, str]:
+    """Read an uploaded photo and check it against ``feedback.yaml``: not
+    empty, at most ``photo_max_bytes``, JPEG or PNG by its content
+    (``photo_types``); returns ``(clean_image(...), media type)``. Writes
+    nothing (a page checks the photo before saving the feedback with it).
+
+    Raises:
+        ValidationFailed: ``file``, saying which of these it fails.
+    """
+    rules = _rules()
+    limit = rules.photo_max_bytes
+    content = stream.read(limit + 1)
+    if not content:
+        raise ValidationFailed({"file": ["the file is empty; choose the photo to add"]})
+    if len(content) > limit:
+        raise ValidationFailed({"file": [f"the photo is larger than {limit:,} bytes ({attachments.megabytes(limit)}), "
+                                         "the most feedback.yaml accepts"]})
+    media_type = attachments.detect_type(content)
+    if media_type not in rules.media_types:
+        raise ValidationFailed({"file": [f"the file's content is {attachments.describe_type(media_type)}, whatever "
+                                         f"its name says; add a {_words(rules.media_types)} photo"]})
+    return clean_image(content, media_type), media_type
+
+
 def add_photo(user: User, need_id: int, feedback_id: int, stream: IO[bytes], file_name: str | None) -> Attachment:
     """Add a photo to one's feedback: checked by its content, re-encoded
     without EXIF (``clean_image``), stored with the attachments
@@ -273,18 +297,7 @@ def add_photo(user: User, need_id: int, feedback_id: int, stream: IO[bytes], fil
     row = get_feedback_or_raise(user, need_id, feedback_id)
     if row.user_id != user.id:
         raise Forbidden("only who left the feedback adds photos to it")
-    limit = rules.photo_max_bytes
-    content = stream.read(limit + 1)
-    if not content:
-        raise ValidationFailed({"file": ["the file is empty; choose the photo to add"]})
-    if len(content) > limit:
-        raise ValidationFailed({"file": [f"the photo is larger than {limit:,} bytes ({attachments.megabytes(limit)}), "
-                                         "the most feedback.yaml accepts"]})
-    media_type = attachments.detect_type(content)
-    if media_type not in rules.media_types:
-        raise ValidationFailed({"file": [f"the file's content is {attachments.describe_type(media_type)}, whatever "
-                                         f"its name says; add a {_words(rules.media_types)} photo"]})
-    clean = clean_image(content, media_type)
+    clean, media_type = read_photo(stream)
     storage_name = uuid.uuid4().hex
     path = attachments.storage_dir() / storage_name
     attachments._write(path, clean)  # noqa: SLF001 - the attachments' one way to store a file

@@ -47,6 +47,7 @@ from web.ui import (
     auth,
     budget,
     calendar,
+    feedback,
     filters,
     goals,
     home,
@@ -66,7 +67,7 @@ from workflow.errors import PpaflowError
 
 ui = Blueprint("ui", __name__, template_folder="templates")
 for _module in (auth, home, operations, admin, ppas, attachments, reports, work_items, budget, proposals, periods,
-                printouts, rules, needs, goals, calendar):
+                printouts, rules, needs, goals, calendar, feedback):
     ui.register_blueprint(_module.bp)
 
 #: Pages anyone may open.
