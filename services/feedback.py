@@ -6,10 +6,10 @@ After a PPA that addressed a need is completed, the community rates it
 quarterly report of the ratings per MOA beside the MOA's budget utilisation.
 
 - **Completed** is the PPA's implementation status ``completed``
-  (``Ppa.status``, ``workflow.vocabulary.PPA_STATUSES``), the one the sync
-  rules set from its WBS root reaching the work-item status ``completed``
-  (sync.yaml, docs/design.md §4): not its progress (100 % of a cancelled
-  item's siblings is not a finished project) nor its approval stage.
+  (``Ppa.status``, ``workflow.vocabulary.PPA_STATUSES``), the one sync.yaml
+  ``work_item_to_ppa`` sets when its WBS root reaches the work-item status
+  ``completed`` (docs/design.md §4): not its progress (a rolled-up figure,
+  not a state) nor its approval stage.
 - **Who**: anyone signed in who may see the need (``services.needs``
   scoping), once per need: the database's ``uq_need_feedback_need_user``
   refuses a second one (409 ``already_rated``). 409 ``not_completed`` while
