@@ -139,7 +139,10 @@ def test_binary_responses_declare_their_media_type_as_binary(spec):
              ("/api/disbursements/{row_id}/form.pdf", "application/pdf")}
     comparisons = {("/api/scenarios/compare.xlsx", xlsx),  # issue 16: budget scenarios compared
                    ("/api/scenarios/compare.pdf", "application/pdf")}
-    assert files == {("/api/audit.csv", "text/csv")} | reports | documents | forms | comparisons
+    feedback = {("/api/reports/feedback.xlsx", xlsx),  # issue 15 item 3: the quarterly report, and the photos
+                *(("/api/needs/{need_id}/feedback/{feedback_id}/photos/{photo_id}", media_type)
+                  for media_type in ("image/jpeg", "image/png"))}
+    assert files == {("/api/audit.csv", "text/csv")} | reports | documents | forms | comparisons | feedback
     assert {media_type for _, media_type in documents} == {
         "application/pdf", "image/png", "image/jpeg", "image/gif", "image/webp", xlsx,
         "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}
