@@ -135,9 +135,9 @@ def leave_feedback(user: User, need_id: int, *, rating: int, comment: str = "",
                                code="not_completed")
             if ppa_id is None:
                 if len(addressing) != 1:
+                    ids = ", ".join(str(p.id) for p in addressing)
                     raise ValidationFailed({"ppa_id": [
-                        f"need {need_id} is addressed by {len(addressing)} PPAs "
-                        f"({', '.join(str(p.id) for p in addressing)}): name the one you rate"]})
+                        f"need {need_id} is addressed by {len(addressing)} PPAs ({ids}): name the one you rate"]})
                 ppa = addressing[0]
             else:
                 ppa = next((p for p in addressing if p.id == ppa_id), None)
@@ -264,12 +264,12 @@ def read_photo(stream: IO[bytes]) -> tuple[bytes, str]:
     if not content:
         raise ValidationFailed({"file": ["the file is empty; choose the photo to add"]})
     if len(content) > limit:
-        raise ValidationFailed({"file": [f"the photo is larger than {limit:,} bytes ({attachments.megabytes(limit)}), "
-                                         "the most feedback.yaml accepts"]})
+        raise ValidationFailed({"file": [(f"the photo is larger than {limit:,} bytes "
+                                          f"({attachments.megabytes(limit)}), the most feedback.yaml accepts")]})
     media_type = attachments.detect_type(content)
     if media_type not in rules.media_types:
-        raise ValidationFailed({"file": [f"the file's content is {attachments.describe_type(media_type)}, whatever "
-                                         f"its name says; add a {_words(rules.media_types)} photo"]})
+        raise ValidationFailed({"file": [(f"the file's content is {attachments.describe_type(media_type)}, "
+                                          f"whatever its name says; add a {_words(rules.media_types)} photo")]})
     return clean_image(content, media_type), media_type
 
 
@@ -300,15 +300,15 @@ def add_photo(user: User, need_id: int, feedback_id: int, stream: IO[bytes], fil
     clean, media_type = read_photo(stream)
     storage_name = uuid.uuid4().hex
     path = attachments.storage_dir() / storage_name
-    attachments._write(path, clean)  # noqa: SLF001 - the attachments' one way to store a file
+    attachments._write(path, clean)
     try:
         with transaction() as session:
             row = get_feedback_or_raise(user, need_id, feedback_id, for_update=True)
             held = session.scalar(select(func.count()).select_from(Attachment).where(
                 Attachment.record_type == RECORD_TYPE, Attachment.record_id == row.id))
             if held >= rules.max_photos_per_feedback:
-                raise ValidationFailed({"file": [f"a feedback carries at most {rules.max_photos_per_feedback} "
-                                                 "photos; delete one first"]})
+                raise ValidationFailed({"file": [(f"a feedback carries at most {rules.max_photos_per_feedback} "
+                                                  "photos; delete one first")]})
             photo = Attachment(
                 record_type=RECORD_TYPE, record_id=row.id,
                 organization_id=db.session.get(Need, need_id).organization_id,

@@ -270,4 +270,4 @@ def test_the_quarterly_report_as_a_workbook_holds_the_same_figures(w):
     sheet = load_workbook(BytesIO(response.data)).active
     row = [cell.value for cell in sheet[4]]
     assert row[0] == "MSSD" and row[2:9] == [1, 5, 0, 0, 0, 0, 1]
-    assert [Decimal(str(v)) for v in row[9:12]] == [Decimal("200000"), Decimal("12345.67"), Decimal("6.17")]
+    assert [Decimal(str(v)) for v in row[9:12]] == [Decimal(200000), Decimal("12345.67"), Decimal("6.17")]

@@ -17,7 +17,7 @@ from services import feedback
 from web.auth import current_user
 from web.contract import BINARY, LOCATION_HEADER, XLSX
 from web.downloads import send_attachment
-from web.pagination import SQLPage, viewed
+from web.pagination import viewed
 from web.parsing import Blueprint, Money, takes_files
 from web.schemas import FISCAL_YEAR, Reply
 

@@ -13,7 +13,6 @@ from typing import Any
 from flask import Blueprint, g, url_for
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from sqlalchemy import select
 from wtforms import SelectField, TextAreaField
 from wtforms.validators import InputRequired, Length
 
