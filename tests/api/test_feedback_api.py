@@ -23,7 +23,7 @@ from tests.conftest import ONE_BACKEND, _dispose, _make_app
 from tests.support import Chain, World, rolled_back
 
 NEED = {"title": "Footbridge for Arco", "description": "The river cuts the barangay in two.",
-        "category": "infrastructure", "urgency": "high"}
+        "category": "infrastructure", "urgency": "high", "consent": True}
 
 
 def _sql(world: World, statement: str, **values) -> None:

@@ -13,7 +13,7 @@ from sqlalchemy import text
 from db import db
 
 NEED = {"title": "Footbridge for Arco", "description": "The river cuts the barangay in two.",
-        "category": "infrastructure", "urgency": "high"}
+        "category": "infrastructure", "urgency": "high", "consent": True}
 
 
 def _completed_need(world) -> int:

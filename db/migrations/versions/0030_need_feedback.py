@@ -5,7 +5,7 @@ rows of ``attachments`` (record type ``feedback``): no table for them.
 A new table only: no table is rebuilt, so SQLite keeps every trigger.
 
 Revision ID: 0030
-Revises: 0029
+Revises: 0034
 Create Date: 2026-11-30
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 import db.types
 
 revision = '0030'
-down_revision = '0029'
+down_revision = '0034'
 branch_labels = None
 depends_on = None
 
