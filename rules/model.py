@@ -646,6 +646,8 @@ class RuleSet:
         goals: strategic goals, policies and the public PPA page (``goals.yaml``).
         scenarios: the budget scenarios' objective, funding and constraints
             (``scenarios.yaml``, optional; ``rules.kinds.scenarios``).
+        feedback: the photo limits of community feedback (``feedback.yaml``,
+            optional; ``rules.kinds.feedback``).
         hash: SHA-256 over every file's name and bytes; recorded on each
             transition it governs (docs/design.md §6).
         files: the files it was loaded from.
@@ -668,6 +670,7 @@ class RuleSet:
     psgc_barmm: Places
     goals: GoalRules
     scenarios: Any
+    feedback: Any
     hash: str
     files: tuple[RuleFile, ...] = field(default=())
     warnings: tuple[str, ...] = field(default=(), compare=False)

@@ -117,6 +117,8 @@ PROBLEM_TITLES = {
     # community needs and votes (services.needs, docs/design.md §14)
     "already_voted": "Already voted",
     "not_published": "Need not published",
+    "already_rated": "Feedback already left",
+    "not_completed": "PPA not completed",
     "wrong_moa": "Need forwarded to another MOA",
     # strategic goals and planning cycles (services.goals)
     "already_linked": "PPA already serves the goal",

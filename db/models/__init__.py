@@ -26,6 +26,7 @@ from db.models.budget import (
     SubAllotment,
 )
 from db.models.coordination import CoordinationMeeting, FocalPerson
+from db.models.feedback import NeedFeedback
 from db.models.goal import GoalPolicy, GoalPpa, PlanningCycle, Policy, StrategicGoal
 from db.models.idempotency import IdempotencyKey
 from db.models.job import JobRecord
@@ -44,7 +45,7 @@ from db.types import Money
 __all__ = ["Alert", "Allotment", "AllotmentAdjustment", "AppropriationAdjustment", "Attachment", "CalendarFeed", "ApiToken",
            "AuditEntry", "BudgetJustification", "CoordinationMeeting", "FocalPerson", "BudgetLineItem", "BudgetProposal", "Delegation", "Delivery", "Disbursement",
            "DocumentNumberSeries", "EvBaseline", "EvBaselineItem", "ExecutionPlanLine", "GoalPolicy", "GoalPpa",
-           "PlanningCycle", "Policy", "StrategicGoal", "IdempotencyKey", "JobRecord", "Need", "NeedVote", "PpaNeed",
+           "PlanningCycle", "Policy", "StrategicGoal", "IdempotencyKey", "JobRecord", "Need", "NeedFeedback", "NeedVote", "PpaNeed",
            "Notification", "Obligation", "ObligationAdjustment", "OpeningBalance", "Organization", "PeriodClosure",
            "PeriodClosureSignature", "PeriodSnapshotLine", "Ppa", "PpaTransition",
            "ProgramBudget", "Scenario", "ScenarioAllocation", "StoredRuleSet", "SubAllotment", "User", "UserRole",

@@ -13,6 +13,7 @@ from rules.kinds import (
     budget,
     calendar,
     chart,
+    feedback,
     goals,
     needs,
     roles,
@@ -43,6 +44,7 @@ KINDS: tuple[RuleFileKind, ...] = (
     needs.PLACES_KIND,         # psgc_barmm.yaml
     goals.KIND,                # goals.yaml (reads the PPA approval's stages; optional: defaults without it)
     scenarios.KIND,            # scenarios.yaml (optional: defaults without it)
+    feedback.KIND,             # feedback.yaml (optional: defaults without it)
 )
 
 __all__ = ["KINDS", "FileRead", "LoadContext", "RuleFileKind"]

@@ -17,7 +17,11 @@ from __future__ import annotations
 import io
 
 import pytest
+from PIL import Image
+from sqlalchemy import update
 
+from db import db
+from db.models import Ppa
 from services import users
 from services.reports import REPORT_FORMATS, REPORT_KINDS
 from tests import documents
@@ -232,6 +236,17 @@ MATRIX = [
     ("POST", "/api/monitoring-entries/{draft}/needs", {"need_id": "{need}"}, MOA_WRITES),
     ("GET", "/api/public/needs", None, expect() | {"anonymous": "ok"}),
     ("GET", "/api/public/needs/{need}", None, expect() | {"anonymous": "ok"}),
+    # feedback on completed PPAs (issue 15 item 3): anyone who may see the need; photos by the feedback's author
+    ("GET", "/api/needs/{need}/feedback", None, SEE),
+    ("POST", "/api/needs/{need}/feedback", {"rating": 4}, SEE),  # 409 not_completed for those who may
+    ("GET", "/api/needs/{need}/feedback/summary", None, SEE),
+    ("POST", "/api/needs/{rated_need}/feedback/{feedback}/photos", {"file": DOCUMENT},
+     expect(403, focal="ok", other_focal=404)),
+    ("GET", "/api/needs/{rated_need}/feedback/{feedback}/photos/{photo}", None, SEE),
+    ("DELETE", "/api/needs/{rated_need}/feedback/{feedback}/photos/{photo}", None,
+     expect(403, focal="ok", other_focal=404)),
+    ("GET", "/api/reports/feedback?fiscal_year=2025&quarter=2", None, EVERYONE),
+    ("GET", "/api/reports/feedback.xlsx?fiscal_year=2025&quarter=2", None, EVERYONE),
     # strategic goals, policies, planning cycles (issue 15 item 4): BPDA planners write, everyone signed in reads;
     # a PPA is linked to a goal by a planner or by the PPA's own MOA
     ("GET", "/api/strategic-goals", None, EVERYONE),
@@ -329,6 +344,7 @@ def build(world: World) -> dict[str, object]:
     raised_need = world.client.post("/api/needs", json={  # submitted, no MOA yet
         "title": "Footbridge", "description": "The river cuts the barangay", "category": "infrastructure",
         "urgency": "medium", "consent": True}, headers=world.technical_reviewer.headers).get_json()["id"]
+    rated_need, feedback, photo = _feedback(world)
     goal = world.client.post("/api/strategic-goals", json={"title": "Safe water", "target_year": 2028},
                              headers=world.planning_officer.headers).get_json()["id"]
     policy = world.client.post("/api/policies", json={"title": "Water act"},
@@ -344,8 +360,10 @@ def build(world: World) -> dict[str, object]:
     scenario, other_scenario = (world.client.post("/api/scenarios", json=body, headers=world.budget_analyst.headers)
                                 .get_json()["id"] for body in ({"from_fiscal_year": 2025},
                                                                {"name": "Empty", "ceiling": "1.00"}))
-    return {"focal_person": focal_person, "meeting": meeting, "goal": goal, "policy": policy, "cycle": cycle, "scenario": scenario, "other_scenario": other_scenario,
-            "need": need, "raised_need": raised_need, "draft": draft, "reviewing": reviewing, "tracked": chain.ppa, "attachment": attachment,
+    return {"focal_person": focal_person, "meeting": meeting, "goal": goal, "policy": policy, "cycle": cycle,
+            "scenario": scenario, "other_scenario": other_scenario, "need": need, "raised_need": raised_need,
+            "rated_need": rated_need, "feedback": feedback, "photo": photo, "draft": draft, "reviewing": reviewing,
+            "tracked": chain.ppa, "attachment": attachment,
             "root": tree["work_item_id"], "leaf": leaf, "proposal": chain.proposal,
             "draft_proposal": draft_proposal,
             "program_budget": chain.program_budget, "allotment": allotment["id"], "spare_allotment": spare["id"],
@@ -353,6 +371,31 @@ def build(world: World) -> dict[str, object]:
             "disbursement": disbursement["id"], "draft_ors": draft_ors, "draft_dv": draft_dv, "alert": alert, "job": job, "user": world.focal.id,
             "organization": _organization_id(world, "MSSD"), "delegation": delegation,
             "closure": closure, "rule_set": world.app.extensions["ppaflow"].rules.hash}
+
+
+def _feedback(world: World) -> tuple[int, int, int]:
+    """A need of MSSD addressed by a completed PPA, the focal person's
+    feedback on it and its photo (issue 15 item 3)."""
+    need = world.client.post("/api/needs", json={
+        "title": "Footbridge", "description": "Done", "category": "infrastructure", "urgency": "high",
+        "consent": True},
+        headers=world.focal.headers).get_json()["id"]
+    for step, extra in (("validate", {}), ("forward", {"organization": "MSSD"})):
+        world.client.post(f"/api/needs/{need}/transitions", json={"trigger": step, **extra},
+                          headers=world.planning_officer.headers)
+    finished = world.create_ppa(title="Finished")["id"]
+    world.client.post(f"/api/monitoring-entries/{finished}/needs", json={"need_id": need}, headers=world.focal.headers)
+    with world.app.app_context():
+        db.session.execute(update(Ppa).where(Ppa.id == finished).values(status="completed"))
+        db.session.commit()
+    feedback = world.client.post(f"/api/needs/{need}/feedback", json={"rating": 5},
+                                 headers=world.focal.headers).get_json()["id"]
+    image = io.BytesIO()
+    Image.new("RGB", (4, 4)).save(image, "PNG")
+    photo = world.client.post(f"/api/needs/{need}/feedback/{feedback}/photos", headers=world.focal.headers,
+                              data={"file": (io.BytesIO(image.getvalue()), "site.png")},
+                              content_type="multipart/form-data").get_json()["id"]
+    return need, feedback, photo
 
 
 def _upload() -> dict:

@@ -143,8 +143,11 @@ def test_binary_responses_declare_their_media_type_as_binary(spec):
                  for view in ("trends", "velocity", "needs-fulfilment", "projection")
                  for fmt, media in (("pdf", "application/pdf"), ("png", "image/png"))}
     meetings = {("/api/coordination-meetings/{meeting_id}/pre-meeting-report.xlsx", xlsx)}  # issue 15 item 6
+    feedback = {("/api/reports/feedback.xlsx", xlsx),  # issue 15 item 3: the quarterly report, and the photos
+                *(("/api/needs/{need_id}/feedback/{feedback_id}/photos/{photo_id}", media_type)
+                  for media_type in ("image/jpeg", "image/png"))}
     assert files == ({("/api/audit.csv", "text/csv")} | reports | documents | forms | comparisons | analytics
-                     | meetings)
+                     | meetings | feedback)
     assert {media_type for _, media_type in documents} == {
         "application/pdf", "image/png", "image/jpeg", "image/gif", "image/webp", xlsx,
         "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}

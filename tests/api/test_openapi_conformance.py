@@ -288,6 +288,12 @@ CROSS_FIELD_RULES["POST /api/work-items/{item_id}/dependencies"] = {
 # issue 16 item 6: a trend runs forward over at most ten fiscal years
 CROSS_FIELD_RULES.update({f"GET /api/analytics/trends{suffix}": {
     "to_year": "not before from_year, at most ten fiscal years from it"} for suffix in ("", ".pdf", ".png")})
+# issue 15 item 3: the PPA rated addresses the need; a photo is a JPEG or PNG by its content, within feedback.yaml
+CROSS_FIELD_RULES.update({
+    "POST /api/needs/{need_id}/feedback": {"ppa_id": "a PPA addressing the need; given when several address it"},
+    "POST /api/needs/{need_id}/feedback/{feedback_id}/photos": {
+        "file": "a JPEG or PNG by its content, not empty, within feedback.yaml photo_max_bytes and "
+                "max_photos_per_feedback"}})
 #: The same, for every operation.
 EVERY_OPERATION_RULES = {"Idempotency-Key": "not used before by the caller for a different request"}
 #: Refusals of valid requests that are about the caller or the stored state, not the request's form.

@@ -253,4 +253,5 @@ def test_rules_endpoint_reports_the_hash_in_force(app, world):
                                                  "wbs_templates.yaml", "sync.yaml", "budget.yaml", "schedule.yaml",
                                                  "calendar/2025.yaml", "calendar/2026.yaml", "calendar/2027.yaml",
                                                  "validity.yaml", "fund_clusters.yaml", "uacs_object_codes.yaml",
-                                                 "needs.yaml", "psgc_barmm.yaml"]
+                                                 "needs.yaml", "psgc_barmm.yaml", "goals.yaml", "scenarios.yaml",
+                                                 "feedback.yaml"]

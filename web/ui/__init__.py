@@ -49,6 +49,7 @@ from web.ui import (
     budget,
     calendar,
     coordination,
+    feedback,
     filters,
     goals,
     home,
@@ -68,8 +69,7 @@ from workflow.errors import PpaflowError
 
 ui = Blueprint("ui", __name__, template_folder="templates")
 for _module in (auth, home, operations, admin, ppas, attachments, reports, work_items, budget, proposals, periods,
-                printouts, rules, needs, goals, calendar, analytics,
-                coordination):
+                printouts, rules, needs, goals, calendar, analytics, coordination, feedback):
     ui.register_blueprint(_module.bp)
 
 #: Pages anyone may open.

@@ -5,7 +5,7 @@ docs/design.md §16 "Focal persons and coordination meetings").
 New tables only: no table is rebuilt, so SQLite keeps every trigger.
 
 Revision ID: 0031
-Revises: 0029
+Revises: 0030
 Create Date: 2026-11-30
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 import db.types
 
 revision = '0031'
-down_revision = '0029'
+down_revision = '0030'
 branch_labels = None
 depends_on = None
 

@@ -2,7 +2,7 @@
 one row per user and scope (``mine`` or ``moa``); the URL's secret is an
 HMAC of the row's id and generation, so no secret is stored. New table only.
 
-Revision ID: 0034
+Revision ID: 0033
 Revises: 0032
 Create Date: 2026-11-30
 """
@@ -12,7 +12,7 @@ from alembic import op
 
 import db.types
 
-revision = '0034'
+revision = '0033'
 down_revision = '0032'
 branch_labels = None
 depends_on = None
