@@ -533,6 +533,8 @@ class NeedRules:
         weights: stakeholder type -> the weight of its users' votes (1-100).
         privacy: the privacy notice and retention period (``privacy``; the
             defaults of ``PrivacyRules`` for a needs.yaml written without one).
+        vote_milestones: vote counts at which the MOA a need was forwarded
+            to is notified (``vote_milestones``, ascending; issue 15 item 2).
     """
 
     categories: Mapping[str, str]
@@ -541,6 +543,7 @@ class NeedRules:
     stakeholder_types: Mapping[str, str]
     weights: Mapping[str, int]
     privacy: PrivacyRules = PrivacyRules()
+    vote_milestones: tuple[int, ...] = (10, 50, 100)
 
 
 #: The focal persons of a MOA when goals.yaml has no ``coordination`` block

@@ -35,7 +35,7 @@ from sqlalchemy import BigInteger, Select, case, delete, func, or_, select, type
 from db import db
 from db.models import Need, NeedVote, Organization, Ppa, PpaNeed, User
 from db.types import utcnow
-from services import workflows
+from services import notifications, workflows
 from services.access import can_edit_ppas_of, require_role, sees_all_organizations
 from services.calendar import today
 from services.concurrency import check_if_match
@@ -277,6 +277,9 @@ def vote(user: User, need_id: int) -> NeedVote:
             if counted != 1:
                 raise Conflict(f"need {need_id} was just closed to votes; nothing was recorded",
                                code="not_published")
+            votes = session.scalar(select(Need.votes).where(Need.id == need.id))
+            if votes in vocab.vote_milestones:
+                notifications.notify_vote_milestone(session, need, votes)
     except Duplicate as exc:
         raise Conflict(f"you have already voted for need {need_id}", code="already_voted") from exc
     return row

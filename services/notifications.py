@@ -43,6 +43,8 @@ log = logging.getLogger("ppaflow.notifications")
 
 REMINDER = "approval_deadline"
 STAGE_CHANGED = "stage_changed"
+#: A need forwarded to a MOA reached a vote count of needs.yaml ``vote_milestones``.
+VOTE_MILESTONE = "need_vote_milestone"
 MAX_ATTEMPTS = 5
 
 
@@ -158,6 +160,36 @@ def notify_stage_change(session, ppa: Ppa, actor: User, trigger: str, source: st
     if current_app.config.get("SMTP_URL"):
         enqueue("deliver_notifications")
     return len(rows)
+
+
+def notify_vote_milestone(session, need, votes: int) -> int:
+    """Tell the focal persons of the MOA a need was forwarded to that its
+    votes reached ``votes``, one of needs.yaml ``vote_milestones`` (issue 15
+    item 2), in the caller's transaction (the vote's), once per need and
+    count whoever votes and withdraws around it; e-mailed after the commit
+    when ``SMTP_URL`` is set. A need with no MOA yet notifies no one.
+
+    Returns:
+        How many people were notified.
+    """
+    from jobs.queue import enqueue  # jobs import the services; enqueue only after they are loaded
+
+    marker = f"need-{need.id}:{votes}"
+    if need.organization_id is None or session.scalar(select(Notification.id).where(
+            Notification.kind == VOTE_MILESTONE, Notification.stage == marker).limit(1)) is not None:
+        return 0
+    recipients = session.scalars(select(User.id).join(UserRole, UserRole.user_id == User.id).where(
+        User.is_active.is_(True), UserRole.role == "moa_focal", User.organization_id == need.organization_id)).all()
+    now = utcnow()
+    session.add_all([Notification(
+        recipient_id=recipient, kind=VOTE_MILESTONE, ppa_id=None, stage=marker, day=calendar.today(),
+        status="pending", attempts=0, created_at=now,
+        subject=f"[ppaflow] Need {need.id} reached {votes} votes",
+        body=f"The community need '{need.title}' forwarded to your MOA now has {votes} votes.\n"
+             f"Open it: /needs/{need.id}\n") for recipient in sorted(set(recipients))])
+    if recipients and current_app.config.get("SMTP_URL"):
+        enqueue("deliver_notifications")
+    return len(set(recipients))
 
 
 def deliver_pending(limit: int = 500) -> dict[str, int]:

@@ -57,9 +57,20 @@ def _privacy(r: FileReader, item: Item) -> PrivacyRules | None:
     return PrivacyRules(notice_version=version[:20], notice=" ".join(notice.split()), retention_years=years)
 
 
+def _milestones(r: FileReader, item: Item) -> tuple[int, ...] | None:
+    """``vote_milestones``: whole vote counts 1-1,000,000, strictly ascending."""
+    values = [r.integer(element, "vote_milestones", 1, 1_000_000) for element in r.sequence(item, "vote_milestones")]
+    if None in values:
+        return None
+    if values != sorted(set(values)):
+        r.error(item.line, "vote_milestones: list each count once, smallest first")
+        return None
+    return tuple(values)
+
+
 def read_needs(r: FileReader, doc: Item, context: LoadContext) -> NeedRules | None:
     """``needs.yaml`` (see the module's docstring)."""
-    f = r.fields(doc, "needs.yaml", required=(*LABELLED, "stakeholder_types"), optional=("privacy",))
+    f = r.fields(doc, "needs.yaml", required=(*LABELLED, "stakeholder_types"), optional=("privacy", "vote_milestones"))
     if f is None or any(key not in f for key in (*LABELLED, "stakeholder_types")):
         return None
     read = {key: _labels(r, f[key], key) for key in LABELLED}
@@ -76,9 +87,10 @@ def read_needs(r: FileReader, doc: Item, context: LoadContext) -> NeedRules | No
             continue
         labels[key], weights[key] = label, weight
     privacy = _privacy(r, f["privacy"]) if "privacy" in f else PrivacyRules()
-    if not ok or privacy is None:
+    milestones = _milestones(r, f["vote_milestones"]) if "vote_milestones" in f else NeedRules.vote_milestones
+    if not ok or privacy is None or milestones is None:
         return None
-    return NeedRules(privacy=privacy, categories=frozen_map(read["categories"]), urgencies=frozen_map(read["urgencies"]),
+    return NeedRules(privacy=privacy, vote_milestones=milestones, categories=frozen_map(read["categories"]), urgencies=frozen_map(read["urgencies"]),
                      submission_types=frozen_map(read["submission_types"]), stakeholder_types=frozen_map(labels),
                      weights=frozen_map(weights))
 

@@ -206,3 +206,25 @@ def test_the_public_list_needs_no_account_shows_published_needs_only_and_no_pers
              need_page.get_data(as_text=True)]
     assert personal and not [(value, i) for value in personal for i, text in enumerate(texts) if value in text]
     assert "submitted_by" not in one.get_json() and "user_id" not in listed.get_data(as_text=True)
+
+
+def test_the_moa_a_need_was_forwarded_to_hears_once_when_its_votes_reach_a_milestone(w):
+    world, names = w
+    need = names["published"]  # forwarded to MSSD
+    voters = [_community(world, f"voter{i}") for i in range(10)]  # needs.yaml vote_milestones starts at 10
+
+    def milestones():
+        rows = world.client.get("/api/notifications", headers=world.focal.headers).get_json()
+        return [row["subject"] for row in rows if row["kind"] == "need_vote_milestone"]
+
+    for voter in voters[:9]:
+        assert _post(world, f"/api/needs/{need}/votes", voter).status_code == 201
+    assert milestones() == []
+    assert _post(world, f"/api/needs/{need}/votes", voters[9]).status_code == 201
+    assert milestones() == [f"[ppaflow] Need {need} reached 10 votes"]
+
+    assert world.client.delete(f"/api/needs/{need}/votes", headers=voters[9].headers).status_code == 204
+    assert _post(world, f"/api/needs/{need}/votes", voters[9]).status_code == 201
+    assert milestones() == [f"[ppaflow] Need {need} reached 10 votes"]  # once, however often it is crossed
+    assert not any(row["kind"] == "need_vote_milestone" for row in world.client.get(
+        "/api/notifications", headers=world.other_focal.headers).get_json())  # MTIT is not told

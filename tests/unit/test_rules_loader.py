@@ -362,3 +362,11 @@ def test_goals_yaml_without_coordination_keeps_the_three_focal_person_kinds_and_
     goals = load_rules(rules_dir).goals
 
     assert (list(goals.focal_person_kinds), goals.report_lead_days) == (["primary", "alternate", "technical"], 7)
+
+
+def test_vote_milestones_must_be_counts_listed_once_smallest_first(rules_dir):
+    line = edit(rules_dir, "needs.yaml", "vote_milestones: [10, 50, 100, 500]", "vote_milestones: [50, 10, 0]")
+
+    errors = errors_of(rules_dir)
+
+    assert any(f"needs.yaml:{line}:" in e and "vote_milestones" in e for e in errors), errors
