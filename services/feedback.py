@@ -480,9 +480,22 @@ def erase_feedback(session, user_id: int, dry_run: bool) -> dict[str, int]:
     """A person's feedback loses who left it and its comment (its rating
     stays, so the averages do), and their photos are deleted with their
     files once the erasure commits."""
-    mine = NeedFeedback.user_id == user_id
-    photos = list(session.scalars(select(Attachment).where(Attachment.record_type == RECORD_TYPE,
-                                                           Attachment.uploaded_by_id == user_id)))
+    return _detach(session, NeedFeedback.user_id == user_id, Attachment.uploaded_by_id == user_id, dry_run)
+
+
+@privacy.purger
+def purge_feedback(session, cutoff, dry_run: bool) -> dict[str, int]:
+    """Feedback left before the retention cutoff loses its author and
+    comment, and photos added before it are deleted (needs.yaml
+    ``privacy.retention_years``)."""
+    return _detach(session, NeedFeedback.user_id.is_not(None) & (NeedFeedback.submitted_on < cutoff.day),
+                   Attachment.created_at < cutoff.moment, dry_run)
+
+
+def _detach(session, mine, their_photos, dry_run: bool) -> dict[str, int]:
+    """Detach the feedback ``mine`` selects and delete the photos
+    ``their_photos`` selects (files after the commit); counts only in a dry run."""
+    photos = list(session.scalars(select(Attachment).where(Attachment.record_type == RECORD_TYPE, their_photos)))
     if dry_run:
         return {"feedback": session.scalar(select(func.count()).select_from(NeedFeedback).where(mine)) or 0,
                 "photos": len(photos)}
