@@ -28,6 +28,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -293,25 +294,40 @@ def add_photo(user: User, need_id: int, feedback_id: int, stream: IO[bytes], fil
         (``feedback.yaml`` ``photo_types``), unreadable, or the feedback
         already has ``max_photos_per_feedback`` photos.
     """
-    rules = _rules()
     row = get_feedback_or_raise(user, need_id, feedback_id)
     if row.user_id != user.id:
         raise Forbidden("only who left the feedback adds photos to it")
+    return store_photo(user, RECORD_TYPE, row.id, db.session.get(Need, need_id).organization_id, stream, file_name,
+                       limit=_rules().max_photos_per_feedback, holder="a feedback",
+                       lock=lambda: get_feedback_or_raise(user, need_id, feedback_id, for_update=True))
+
+
+def store_photo(user: User, record_type: str, record_id: int, organization_id: int | None, stream: IO[bytes],
+                file_name: str | None, *, limit: int, holder: str, lock: Callable[[], Any]) -> Attachment:
+    """Check a photo (``read_photo``: JPEG or PNG by its content, within
+    feedback.yaml's size), store it re-encoded without EXIF under a
+    generated name, and record it as an ``Attachment`` of ``record_type``
+    ``record_id``, in one transaction that first calls ``lock()`` (re-reads
+    the record for update) and refuses a photo beyond ``limit``. The file
+    is removed again if the transaction fails.
+
+    Raises:
+        ValidationFailed ``file``: the photo refused, or ``holder`` (e.g.
+            "a feedback") already carries ``limit`` photos.
+    """
     clean, media_type = read_photo(stream)
     storage_name = uuid.uuid4().hex
     path = attachments.storage_dir() / storage_name
     attachments._write(path, clean)
     try:
         with transaction() as session:
-            row = get_feedback_or_raise(user, need_id, feedback_id, for_update=True)
+            lock()
             held = session.scalar(select(func.count()).select_from(Attachment).where(
-                Attachment.record_type == RECORD_TYPE, Attachment.record_id == row.id))
-            if held >= rules.max_photos_per_feedback:
-                raise ValidationFailed({"file": [(f"a feedback carries at most {rules.max_photos_per_feedback} "
-                                                  "photos; delete one first")]})
+                Attachment.record_type == record_type, Attachment.record_id == record_id))
+            if held >= limit:
+                raise ValidationFailed({"file": [f"{holder} carries at most {limit} photos; delete one first"]})
             photo = Attachment(
-                record_type=RECORD_TYPE, record_id=row.id,
-                organization_id=db.session.get(Need, need_id).organization_id,
+                record_type=record_type, record_id=record_id, organization_id=organization_id,
                 file_name=attachments.clean_file_name(file_name, media_type), media_type=media_type,
                 size=len(clean), sha256=hashlib.sha256(clean).hexdigest(), storage_name=storage_name,
                 uploaded_by_id=user.id)

@@ -29,6 +29,7 @@ from sqlalchemy import BigInteger, Select, func, select, type_coerce
 from db import db
 from db.models import (
     Allotment,
+    Attachment,
     Disbursement,
     GoalPolicy,
     GoalPpa,
@@ -474,6 +475,25 @@ def list_public_ppas(fiscal_year: int | None = None) -> Select:
     return query.order_by(Ppa.id.desc())
 
 
+#: The ``record_type`` of a PPA's completion photos (``services.completion_photos``).
+COMPLETION_PHOTOS = "completion"
+
+
+def get_public_photo(ppa_id: int, photo_id: int) -> Attachment:
+    """A completion photo of a public PPA, while goals.yaml lists ``photos``
+    among the public fields.
+
+    Raises:
+        NotFound: the PPA is not public, the photo is not its, or photos are not public.
+    """
+    ppa = get_public_ppa(ppa_id)
+    photo = db.session.get(Attachment, photo_id)
+    if ("photos" not in _rules().public_fields or photo is None or photo.record_type != COMPLETION_PHOTOS
+            or photo.record_id != ppa.id):
+        raise NotFound(f"photo {photo_id} of PPA {ppa_id} not found")
+    return photo
+
+
 def get_public_ppa(ppa_id: int) -> Ppa:
     """A public PPA.
 
@@ -508,13 +528,20 @@ def spent(ppa_ids: Iterable[int]) -> dict[int, tuple[Decimal, Decimal]]:
     return {ppa_id: (from_centavos(o), from_centavos(d)) for ppa_id, (o, d) in out.items()}
 
 
-def _links(ppa_ids: Iterable[int]) -> tuple[dict[int, list[dict]], dict[int, list[dict]]]:
-    """ppa id -> its published needs and -> its goals, each ``{id, title}``
-    in link order; two statements whatever the number of PPAs."""
+def _links(ppa_ids: Iterable[int]) -> tuple[dict[int, list[dict]], ...]:
+    """ppa id -> its published needs, -> its goals, each ``{id, title}`` in
+    link order, and -> its completion photos ``{id, file_name}`` (oldest
+    first); three statements whatever the number of PPAs."""
     ids = list(ppa_ids)
     needs: dict[int, list[dict]] = {i: [] for i in ids}
     goals: dict[int, list[dict]] = {i: [] for i in ids}
+    photos: dict[int, list[dict]] = {i: [] for i in ids}
     if ids:
+        for ppa_id, photo_id, file_name in db.session.execute(
+                select(Attachment.record_id, Attachment.id, Attachment.file_name)
+                .where(Attachment.record_type == COMPLETION_PHOTOS, Attachment.record_id.in_(ids))
+                .order_by(Attachment.id)):
+            photos[ppa_id].append({"id": photo_id, "file_name": file_name})
         for ppa_id, need_id, title in db.session.execute(
                 select(PpaNeed.ppa_id, Need.id, Need.title).join(Need, PpaNeed.need_id == Need.id)
                 .where(PpaNeed.ppa_id.in_(ids), Need.status.in_(PUBLISHED)).order_by(PpaNeed.id)):
@@ -524,11 +551,11 @@ def _links(ppa_ids: Iterable[int]) -> tuple[dict[int, list[dict]], dict[int, lis
                 .join(StrategicGoal, GoalPpa.goal_id == StrategicGoal.id)
                 .where(GoalPpa.ppa_id.in_(ids)).order_by(GoalPpa.id)):
             goals[ppa_id].append({"id": goal_id, "title": title})
-    return needs, goals
+    return needs, goals, photos
 
 
 def public_ppa(ppa: Ppa, money: tuple[Decimal, Decimal] | None = None,
-               links: tuple[dict, dict] | None = None) -> dict[str, Any]:
+               links: tuple[dict, ...] | None = None) -> dict[str, Any]:
     """What anyone may read of a public PPA: ``id`` and the fields
     goals.yaml's ``public_ppa.fields`` lists; every other field is ``None``
     (present, as every reply field is: docs/design.md §5); never a person
@@ -537,14 +564,14 @@ def public_ppa(ppa: Ppa, money: tuple[Decimal, Decimal] | None = None,
     privacy notice always (``privacy_notice``; issue 15 item 7). ``money``
     (``spent``) and ``links`` (``_links``) may come batched."""
     obligated, disbursed = money if money is not None else spent([ppa.id]).get(ppa.id, (ZERO, ZERO))
-    needs, goals = links if links is not None else _links([ppa.id])
+    needs, goals, photos = links if links is not None else _links([ppa.id])
     wanted = set(_rules().public_fields)
     fields = {
         "title": ppa.title, "summary": ppa.summary, "moa": ppa.organization.code, "fiscal_year": ppa.fiscal_year,
         "category": ppa.category, "sector": ppa.sector, "funding_source": ppa.funding_source,
         "start_date": ppa.start_date, "target_end_date": ppa.target_end_date, "status": ppa.status,
         "budget": ppa.budget_allocation, "obligated": obligated, "disbursed": disbursed, "progress": ppa.progress,
-        "needs": needs.get(ppa.id, []), "goals": goals.get(ppa.id, []),
+        "needs": needs.get(ppa.id, []), "goals": goals.get(ppa.id, []), "photos": photos.get(ppa.id, []),
     }
     return ({"id": ppa.id} | {name: value if name in wanted else None for name, value in fields.items()}
             | {"privacy_notice": notice()})

@@ -30,7 +30,7 @@ PROGRESS_METHODS = ("budget_weighted", "average")
 #: none of them names a person.
 PUBLIC_PPA_FIELDS = ("title", "summary", "moa", "fiscal_year", "category", "sector", "funding_source",
                      "start_date", "target_end_date", "status", "budget", "obligated", "disbursed", "progress",
-                     "needs", "goals")
+                     "needs", "goals", "photos")
 
 
 def _choices(r: FileReader, item: Item, where: str, known: tuple[str, ...] | list[str]) -> tuple[str, ...] | None:
@@ -100,6 +100,7 @@ DEFAULT_GOAL_RULES = GoalRules(
     progress="budget_weighted", public_stages=("enacted",),
     public_fields=("title", "summary", "moa", "fiscal_year", "category", "sector", "start_date", "target_end_date",
                    "status", "budget", "obligated", "disbursed", "progress", "needs", "goals"))
+# A set stored before completion photos existed shows none: ``photos`` is not in its fields.
 
 
 def combine_goals(files: list[FileRead], context: LoadContext) -> GoalRules | None:

@@ -268,6 +268,10 @@ MATRIX = [
     ("GET", "/api/alignment/matrix", None, EVERYONE),
     ("GET", "/api/public/ppas", None, expect() | {"anonymous": "ok"}),
     ("GET", "/api/public/ppas/{tracked}", None, expect() | {"anonymous": "ok"}),
+    # completion photos of an enacted PPA (issue 15 item 5): its MOA adds and removes them, anyone reads them
+    ("GET", "/api/public/ppas/{tracked}/photos/{completion_photo}", None, expect() | {"anonymous": "ok"}),
+    ("POST", "/api/monitoring-entries/{tracked}/completion-photos", {"file": DOCUMENT}, MOA_WRITES),
+    ("DELETE", "/api/monitoring-entries/{tracked}/completion-photos/{completion_photo}", None, MOA_WRITES),
     # focal persons and coordination meetings (issue 15 item 6): BPDA planners write; whoever may see the MOA
     # reads its focal persons (contacts are personal data) and its meetings
     ("GET", "/api/organizations/{organization}/focal-persons", None, SEE),
@@ -345,6 +349,9 @@ def build(world: World) -> dict[str, object]:
         "title": "Footbridge", "description": "The river cuts the barangay", "category": "infrastructure",
         "urgency": "medium", "consent": True}, headers=world.technical_reviewer.headers).get_json()["id"]
     rated_need, feedback, photo = _feedback(world)
+    completion_photo = world.client.post(
+        f"/api/monitoring-entries/{chain.ppa}/completion-photos", headers=world.focal.headers,
+        data={"file": (io.BytesIO(_png()), "done.png")}, content_type="multipart/form-data").get_json()["id"]
     goal = world.client.post("/api/strategic-goals", json={"title": "Safe water", "target_year": 2028},
                              headers=world.planning_officer.headers).get_json()["id"]
     policy = world.client.post("/api/policies", json={"title": "Water act"},
@@ -362,7 +369,8 @@ def build(world: World) -> dict[str, object]:
                                                                {"name": "Empty", "ceiling": "1.00"}))
     return {"focal_person": focal_person, "meeting": meeting, "goal": goal, "policy": policy, "cycle": cycle,
             "scenario": scenario, "other_scenario": other_scenario, "need": need, "raised_need": raised_need,
-            "rated_need": rated_need, "feedback": feedback, "photo": photo, "draft": draft, "reviewing": reviewing,
+            "rated_need": rated_need, "feedback": feedback, "photo": photo, "completion_photo": completion_photo,
+            "draft": draft, "reviewing": reviewing,
             "tracked": chain.ppa, "attachment": attachment,
             "root": tree["work_item_id"], "leaf": leaf, "proposal": chain.proposal,
             "draft_proposal": draft_proposal,
@@ -390,12 +398,17 @@ def _feedback(world: World) -> tuple[int, int, int]:
         db.session.commit()
     feedback = world.client.post(f"/api/needs/{need}/feedback", json={"rating": 5},
                                  headers=world.focal.headers).get_json()["id"]
-    image = io.BytesIO()
-    Image.new("RGB", (4, 4)).save(image, "PNG")
     photo = world.client.post(f"/api/needs/{need}/feedback/{feedback}/photos", headers=world.focal.headers,
-                              data={"file": (io.BytesIO(image.getvalue()), "site.png")},
+                              data={"file": (io.BytesIO(_png()), "site.png")},
                               content_type="multipart/form-data").get_json()["id"]
     return need, feedback, photo
+
+
+def _png() -> bytes:
+    """A 4 x 4 PNG photo."""
+    image = io.BytesIO()
+    Image.new("RGB", (4, 4)).save(image, "PNG")
+    return image.getvalue()
 
 
 def _upload() -> dict:

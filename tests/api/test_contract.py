@@ -145,6 +145,8 @@ def test_binary_responses_declare_their_media_type_as_binary(spec):
     meetings = {("/api/coordination-meetings/{meeting_id}/pre-meeting-report.xlsx", xlsx)}  # issue 15 item 6
     feedback = {("/api/reports/feedback.xlsx", xlsx),  # issue 15 item 3: the quarterly report, and the photos
                 *(("/api/needs/{need_id}/feedback/{feedback_id}/photos/{photo_id}", media_type)
+                  for media_type in ("image/jpeg", "image/png")),
+                *(("/api/public/ppas/{ppa_id}/photos/{photo_id}", media_type)  # issue 15 item 5: completion photos
                   for media_type in ("image/jpeg", "image/png"))}
     assert files == ({("/api/audit.csv", "text/csv")} | reports | documents | forms | comparisons | analytics
                      | meetings | feedback)

@@ -11,9 +11,11 @@ backend, one world built for the module, each test's writes rolled back.
 
 from __future__ import annotations
 
+import io
 from decimal import Decimal
 
 import pytest
+from PIL import ExifTags, Image
 from sqlalchemy import text
 
 from db import db
@@ -234,3 +236,40 @@ def test_a_moa_sees_a_goals_figures_and_gaps_from_the_ppas_it_may_see_only(w):
     assert reviewer.get_json()["ppas"] == 1 and reviewer.get_json()["budget"] != "0.00"
     assert (mssd.get_json()["ppas"], mssd.get_json()["budget"], mssd.get_json()["progress"]) == (0, "0.00", None)
     assert names["goal"] in [g["id"] for g in gaps["goals_without_ppas"]]  # MSSD serves it with none of its own
+
+
+def _jpeg_with_gps() -> bytes:
+    image, exif = Image.new("RGB", (30, 20), "green"), Image.Exif()
+    exif[ExifTags.Base.GPSInfo] = {ExifTags.GPS.GPSLatitude: (6.0, 41.0, 0.0), ExifTags.GPS.GPSLatitudeRef: "N"}
+    out = io.BytesIO()
+    image.save(out, "JPEG", exif=exif)
+    return out.getvalue()
+
+
+def test_the_moa_adds_completion_photos_anyone_sees_them_without_gps_and_a_draft_takes_none(w):
+    world, names = w
+
+    def upload(ppa, who, content=None):
+        return world.client.post(f"/api/monitoring-entries/{ppa}/completion-photos", headers=who.headers,
+                                 data={"file": (io.BytesIO(content or _jpeg_with_gps()), "done.jpg")},
+                                 content_type="multipart/form-data")
+
+    added = upload(names["enacted"], world.focal)
+    assert added.status_code == 201, added.get_json()
+    body = world.client.get(f"/api/public/ppas/{names['enacted']}").get_json()
+    assert body["photos"] == [{"id": added.get_json()["id"], "file_name": "done.jpg"}]
+    served = world.client.get(added.headers["Location"])  # no token
+    assert served.status_code == 200 and served.mimetype == "image/jpeg" and b"Exif" not in served.data
+    page = world.client.get(f"/public/ppas/{names['enacted']}").get_data(as_text=True)
+    assert f'src="/api/public/ppas/{names["enacted"]}/photos/{added.get_json()["id"]}"' in page
+
+    assert upload(names["enacted"], world.other_focal).status_code == 404  # another MOA's PPA
+    assert upload(names["enacted"], world.planning_officer).status_code == 403
+    assert upload(names["draft"], world.focal).status_code == 404  # not public: no completion photos
+    assert upload(names["enacted"], world.focal, b"%PDF-1.4 not a photo").status_code == 422
+    removed = world.client.delete(f"/api/monitoring-entries/{names['enacted']}/completion-photos/"
+                                  f"{added.get_json()['id']}", headers=world.focal.headers)
+    assert removed.status_code == 204 and world.client.get(added.headers["Location"]).status_code == 404
+    again = world.client.delete(f"/api/monitoring-entries/{names['enacted']}/completion-photos/"
+                                f"{added.get_json()['id']}", headers=world.focal.headers)
+    assert again.status_code == 204  # idempotent

@@ -293,7 +293,10 @@ CROSS_FIELD_RULES.update({
     "POST /api/needs/{need_id}/feedback": {"ppa_id": "a PPA addressing the need; given when several address it"},
     "POST /api/needs/{need_id}/feedback/{feedback_id}/photos": {
         "file": "a JPEG or PNG by its content, not empty, within feedback.yaml photo_max_bytes and "
-                "max_photos_per_feedback"}})
+                "max_photos_per_feedback"},
+    # issue 15 item 5: a completion photo, checked as a feedback photo is, on an enacted PPA
+    "POST /api/monitoring-entries/{ppa_id}/completion-photos": {
+        "file": "a JPEG or PNG by its content, not empty, within feedback.yaml photo_max_bytes, at most 12"}})
 #: The same, for every operation.
 EVERY_OPERATION_RULES = {"Idempotency-Key": "not used before by the caller for a different request"}
 #: Refusals of valid requests that are about the caller or the stored state, not the request's form.

@@ -6,14 +6,17 @@ without personal data."""
 
 from __future__ import annotations
 
-from flask import request
+from flask import request, url_for
 from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
-from services import goals
+from services import completion_photos, goals
+from web.api.feedback import PhotoSchema, PhotoUploadSchema
 from web.api.needs import PrivacyNoticeSchema
 from web.auth import current_user
-from web.contract import ETAG_HEADER
+from web.contract import BINARY, ETAG_HEADER, LOCATION_HEADER
+from web.downloads import send_attachment
+from web.parsing import takes_files
 from web.pagination import SQLPage
 from web.parsing import Blueprint, Money, Percent, Weight
 from web.schemas import FISCAL_YEAR, MAX_TEXT, Reply, _organization_code
@@ -212,6 +215,13 @@ class RefSchema(Reply):
     title = fields.String()
 
 
+class PublicPhotoSchema(Reply):
+    """A completion photo on the public page: its id and file name (no uploader)."""
+
+    id = fields.Integer()
+    file_name = fields.String()
+
+
 class PublicPpaSchema(Reply):
     """What anyone may read of an enacted PPA: every field is present, and
     ``null`` unless goals.yaml lists it (``public_ppa.fields``); never a person."""
@@ -234,6 +244,8 @@ class PublicPpaSchema(Reply):
     needs = fields.List(fields.Nested(RefSchema), allow_none=True,
                         metadata={"description": "published needs it addresses"})
     goals = fields.List(fields.Nested(RefSchema), allow_none=True, metadata={"description": "strategic goals it serves"})
+    photos = fields.List(fields.Nested(PublicPhotoSchema), allow_none=True, metadata={
+        "description": "completion photos (GET /api/public/ppas/{ppa_id}/photos/{photo_id})"})
     privacy_notice = fields.Nested(PrivacyNoticeSchema, metadata={"description": "RA 10173: what is kept and shown"})
 
 
@@ -404,3 +416,38 @@ class PublicPpa(MethodView):
         """One enacted PPA: budget, obligated, disbursed, physical progress,
         the needs it addresses and the goals it serves; no personal data."""
         return goals.public_ppa(goals.get_public_ppa(ppa_id))
+
+
+@blp.route("/public/ppas/<id:ppa_id>/photos/<id:photo_id>")
+class PublicPpaPhoto(MethodView):
+    @blp.doc(security=[], responses={200: {"description": "the photo, re-encoded without EXIF",
+                                           "content": {t: {"schema": BINARY} for t in ("image/jpeg", "image/png")}}})
+    def get(self, ppa_id, photo_id):
+        """A completion photo of an enacted PPA, for anyone (404 unless the
+        PPA is public and goals.yaml lists photos)."""
+        return send_attachment(goals.get_public_photo(ppa_id, photo_id))
+
+
+@blp.route("/monitoring-entries/<id:ppa_id>/completion-photos")
+class CompletionPhotos(MethodView):
+    @takes_files
+    @blp.arguments(PhotoUploadSchema, location="files")
+    @blp.response(201, PhotoSchema, headers=LOCATION_HEADER)
+    def post(self, files, ppa_id):
+        """Add a photo of the finished work to an enacted PPA, for its public
+        page (multipart/form-data, field ``file``; the MOA's focal persons and
+        administrators): JPEG or PNG by its content, within feedback.yaml
+        photo_max_bytes, at most 12 a PPA; stored without EXIF (no GPS)."""
+        upload = files["file"]
+        photo = completion_photos.add_completion_photo(current_user(), ppa_id, upload.stream, upload.filename)
+        return photo, 201, {"Location": url_for("goals.PublicPpaPhoto", ppa_id=ppa_id, photo_id=photo.id)}
+
+
+@blp.route("/monitoring-entries/<id:ppa_id>/completion-photos/<id:photo_id>")
+class CompletionPhoto(MethodView):
+    @blp.response(204)
+    def delete(self, ppa_id, photo_id):
+        """Remove a completion photo (the MOA's focal persons and
+        administrators); idempotent: 204 also when it is already gone."""
+        completion_photos.delete_completion_photo(current_user(), ppa_id, photo_id)
+        return None, 204
