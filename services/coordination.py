@@ -30,11 +30,11 @@ from collections.abc import Mapping
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, func, or_, select, update
 
 from db import db
 from db.models import CoordinationMeeting, FocalPerson, Organization, User
-from services import alerts, needs, reports
+from services import alerts, needs, privacy, reports
 from services.access import require_role, sees_all_organizations, visible_organization
 from services.concurrency import check_if_match
 from services.runtime import get_runtime
@@ -416,3 +416,20 @@ def report_workbook(report: dict[str, Any]) -> bytes:
             put(ws, row, len(REPORT_COLUMNS) + 1 + offset, moa[key])
         row += 2
     return workbook_bytes(wb)
+
+
+# -- privacy (docs/design.md §14, "Consent, retention and erasure") --------------------------
+
+
+@privacy.eraser
+def erase_focal_person_contacts(session, user_id: int, dry_run: bool) -> dict[str, int]:
+    """A person's entries in the focal-person registry lose their e-mail,
+    phone and link to the account; the appointment itself (name, kind,
+    dates) stays, as a public officer's record."""
+    theirs = FocalPerson.user_id == user_id
+    if dry_run:
+        return {"focal_person_contacts": session.scalar(select(func.count()).select_from(FocalPerson)
+                                                        .where(theirs)) or 0}
+    return {"focal_person_contacts": session.execute(
+        update(FocalPerson).where(theirs).values(email="", phone="", user_id=None, version=FocalPerson.version + 1)
+        .execution_options(synchronize_session=False)).rowcount}

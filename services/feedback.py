@@ -36,7 +36,7 @@ from io import BytesIO
 from typing import IO, Any
 
 from PIL import Image, ImageOps, UnidentifiedImageError
-from sqlalchemy import Select, and_, event, func, select, update
+from sqlalchemy import Select, and_, func, select, update
 
 from db import db
 from db.models import Attachment, Need, NeedFeedback, Organization, Ppa, User
@@ -46,7 +46,7 @@ from services.calendar import today
 from services.goals import spent
 from services.needs import get_need_or_raise, ppas_of
 from services.runtime import get_runtime
-from services.unit_of_work import transaction
+from services.unit_of_work import after_commit, transaction
 from workflow.errors import Conflict, Duplicate, Forbidden, NotFound, ValidationFailed
 from workflow.money import ZERO, percent
 
@@ -521,9 +521,10 @@ def _detach(session, mine, their_photos, dry_run: bool) -> dict[str, int]:
     detached = session.execute(update(NeedFeedback).where(mine).values(user_id=None, comment="")
                                .execution_options(synchronize_session=False)).rowcount
 
-    @event.listens_for(session, "after_commit", once=True)
-    def _unlink(_session) -> None:
+    def _unlink() -> None:
         for name in names:
             (attachments.storage_dir() / name).unlink(missing_ok=True)
+
+    after_commit(_unlink)  # never if the erasure or purge rolls back
 
     return {"feedback": detached, "photos": len(photos)}

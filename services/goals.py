@@ -479,6 +479,12 @@ def list_public_ppas(fiscal_year: int | None = None) -> Select:
 COMPLETION_PHOTOS = "completion"
 
 
+def public_photo_name(ppa_id: int, photo_id: int, media_type: str) -> str:
+    """The name a completion photo goes by in public (``ppa-7-photo-12.jpg``):
+    never the uploader's own file name, which may name a person."""
+    return f"ppa-{ppa_id}-photo-{photo_id}.{'png' if media_type == 'image/png' else 'jpg'}"
+
+
 def get_public_photo(ppa_id: int, photo_id: int) -> Attachment:
     """A completion photo of a public PPA, while goals.yaml lists ``photos``
     among the public fields.
@@ -531,17 +537,18 @@ def spent(ppa_ids: Iterable[int]) -> dict[int, tuple[Decimal, Decimal]]:
 def _links(ppa_ids: Iterable[int]) -> tuple[dict[int, list[dict]], ...]:
     """ppa id -> its published needs, -> its goals, each ``{id, title}`` in
     link order, and -> its completion photos ``{id, file_name}`` (oldest
-    first); three statements whatever the number of PPAs."""
+    first; a generated name, never the uploader's); three statements
+    whatever the number of PPAs."""
     ids = list(ppa_ids)
     needs: dict[int, list[dict]] = {i: [] for i in ids}
     goals: dict[int, list[dict]] = {i: [] for i in ids}
     photos: dict[int, list[dict]] = {i: [] for i in ids}
     if ids:
-        for ppa_id, photo_id, file_name in db.session.execute(
-                select(Attachment.record_id, Attachment.id, Attachment.file_name)
+        for ppa_id, photo_id, media_type in db.session.execute(
+                select(Attachment.record_id, Attachment.id, Attachment.media_type)
                 .where(Attachment.record_type == COMPLETION_PHOTOS, Attachment.record_id.in_(ids))
                 .order_by(Attachment.id)):
-            photos[ppa_id].append({"id": photo_id, "file_name": file_name})
+            photos[ppa_id].append({"id": photo_id, "file_name": public_photo_name(ppa_id, photo_id, media_type)})
         for ppa_id, need_id, title in db.session.execute(
                 select(PpaNeed.ppa_id, Need.id, Need.title).join(Need, PpaNeed.need_id == Need.id)
                 .where(PpaNeed.ppa_id.in_(ids), Need.status.in_(PUBLISHED)).order_by(PpaNeed.id)):

@@ -36,7 +36,7 @@ from db import db
 from db.models import Need, NeedVote, Organization, Ppa, PpaNeed, User
 from db.types import utcnow
 from services import notifications, workflows
-from services.access import can_edit_ppas_of, require_role, sees_all_organizations
+from services.access import can_edit_ppas_of, can_see_ppa, require_role, sees_all_organizations
 from services.calendar import today
 from services.concurrency import check_if_match
 from services.ppas import get_ppa_or_raise
@@ -446,16 +446,17 @@ def needs_addressed(user: User, ppa_id: int) -> list[Need]:
                                    .where(PpaNeed.ppa_id == ppa.id).order_by(PpaNeed.id)))
 
 
-def need_trail(need_id: int) -> list[dict[str, Any]]:
-    """A need's trail (issue 15 item 8): for each PPA addressing it (oldest
-    link first), ``{ppa, stage, progress, budget, obligated, disbursed}``:
+def need_trail(user: User, need_id: int) -> list[dict[str, Any]]:
+    """A need's trail (issue 15 item 8): for each PPA addressing it that
+    ``user`` may see (oldest link first; another MOA's PPAs stay hidden, as
+    everywhere), ``{ppa, stage, progress, budget, obligated, disbursed}``:
     its approval stage, its physical (WBS) progress in percent, its budget
     allocation, and what was obligated and disbursed on it (PHP ``Decimal``,
     as the public PPA page counts them: ``services.goals.spent``). Four
     statements whatever the number of PPAs."""
     from services.goals import spent  # services.goals imports this module
 
-    ppas = ppas_of(need_id)
+    ppas = [p for p in ppas_of(need_id) if can_see_ppa(user, p)]
     money = spent(p.id for p in ppas)
     return [{"ppa": p, "stage": p.approval_status, "progress": p.progress, "budget": p.budget_allocation,
              "obligated": money[p.id][0], "disbursed": money[p.id][1]} for p in ppas]

@@ -45,6 +45,8 @@ REMINDER = "approval_deadline"
 STAGE_CHANGED = "stage_changed"
 #: A need forwarded to a MOA reached a vote count of needs.yaml ``vote_milestones``.
 VOTE_MILESTONE = "need_vote_milestone"
+#: The stages of a need forwarded to a MOA (rules/default/workflows/need.yaml).
+FORWARDED_STAGES = ("forwarded", "addressed")
 MAX_ATTEMPTS = 5
 
 
@@ -175,7 +177,7 @@ def notify_vote_milestone(session, need, votes: int) -> int:
     from jobs.queue import enqueue  # jobs import the services; enqueue only after they are loaded
 
     marker = f"need-{need.id}:{votes}"
-    if need.organization_id is None or session.scalar(select(Notification.id).where(
+    if need.organization_id is None or need.status not in FORWARDED_STAGES or session.scalar(select(Notification.id).where(
             Notification.kind == VOTE_MILESTONE, Notification.stage == marker).limit(1)) is not None:
         return 0
     recipients = session.scalars(select(User.id).join(UserRole, UserRole.user_id == User.id).where(

@@ -12,14 +12,15 @@ from db.models import Attachment
 from services import attachments
 
 
-def send_attachment(attachment: Attachment) -> Response:
-    """The file of ``attachment`` as a download response.
+def send_attachment(attachment: Attachment, download_name: str | None = None) -> Response:
+    """The file of ``attachment`` as a download response, named
+    ``download_name`` (default: its own sanitised file name).
 
     Raises:
         NotFound: the file is missing from storage.
     """
     response = send_file(attachments.file_path(attachment), mimetype=attachment.media_type, as_attachment=True,
-                         download_name=attachment.file_name, max_age=0)
+                         download_name=download_name or attachment.file_name, max_age=0)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response.headers["Cache-Control"] = "private, no-cache"

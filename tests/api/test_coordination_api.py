@@ -16,7 +16,9 @@ from io import BytesIO
 import pytest
 from openpyxl import load_workbook
 
-from services import users
+from db import db
+from db.models import FocalPerson
+from services import privacy, users
 from tests.conftest import ONE_BACKEND, _dispose, _make_app
 from tests.support import Chain, World, rolled_back
 
@@ -267,3 +269,17 @@ def test_the_pre_meeting_report_workbook_holds_the_same_figures(w):
     (ppa,) = [r for r in rows if r[1] == names["ppa"]]
     assert [Decimal(str(v)) for v in ppa[7:11]] == [Decimal(5000000), Decimal(100000), Decimal(50000),
                                                     Decimal(100)]
+
+
+def test_erasing_a_person_blanks_their_contacts_in_the_registry_but_keeps_the_appointment(w):
+    world, names = w
+    with world.app.app_context():
+        person = db.session.get(FocalPerson, names["primary"])
+        person.user_id = users.get_user(world.focal.username).id
+        db.session.commit()
+        outcome = privacy.erase(users.get_user(world.admin.username), world.focal.username)
+        db.session.expire_all()
+        person = db.session.get(FocalPerson, names["primary"])
+
+    assert outcome.counts["focal_person_contacts"] == 1
+    assert (person.email, person.phone, person.user_id) == ("", "", None) and person.name and person.appointed_on

@@ -257,9 +257,11 @@ def test_the_moa_adds_completion_photos_anyone_sees_them_without_gps_and_a_draft
     added = upload(names["enacted"], world.focal)
     assert added.status_code == 201, added.get_json()
     body = world.client.get(f"/api/public/ppas/{names['enacted']}").get_json()
-    assert body["photos"] == [{"id": added.get_json()["id"], "file_name": "done.jpg"}]
+    photo = added.get_json()["id"]
+    assert body["photos"] == [{"id": photo, "file_name": f"ppa-{names['enacted']}-photo-{photo}.jpg"}]
     served = world.client.get(added.headers["Location"])  # no token
     assert served.status_code == 200 and served.mimetype == "image/jpeg" and b"Exif" not in served.data
+    assert "done.jpg" not in served.headers["Content-Disposition"]  # not the uploader's own file name
     page = world.client.get(f"/public/ppas/{names['enacted']}").get_data(as_text=True)
     assert f'src="/api/public/ppas/{names["enacted"]}/photos/{added.get_json()["id"]}"' in page
 

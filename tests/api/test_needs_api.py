@@ -228,3 +228,14 @@ def test_the_moa_a_need_was_forwarded_to_hears_once_when_its_votes_reach_a_miles
     assert milestones() == [f"[ppaflow] Need {need} reached 10 votes"]  # once, however often it is crossed
     assert not any(row["kind"] == "need_vote_milestone" for row in world.client.get(
         "/api/notifications", headers=world.other_focal.headers).get_json())  # MTIT is not told
+
+
+def test_a_need_not_yet_forwarded_notifies_no_moa_at_its_milestone(w):
+    world, names = w
+    need = _post(world, "/api/needs", world.focal, RAISED | {"title": "MSSD's own"}).get_json()["id"]  # MSSD's
+    assert _fire(world, need, "validate", world.planning_officer).status_code == 200  # published, not forwarded
+    for i in range(10):
+        assert _post(world, f"/api/needs/{need}/votes", _community(world, f"early{i}")).status_code == 201
+
+    rows = world.client.get("/api/notifications", headers=world.focal.headers).get_json()
+    assert not [row for row in rows if row["kind"] == "need_vote_milestone"]

@@ -122,7 +122,8 @@ def test_erasing_a_person_detaches_their_needs_and_votes_keeps_the_counts_and_au
     with world.app.app_context():
         entry = db.session.scalar(select(AuditEntry).where(AuditEntry.entity == "personal_data"))
         assert (entry.action, entry.entity_id, entry.actor) == ("erase", persons["arco.rep"].id, "admin")
-        assert json.loads(entry.new_value) == {"needs": 2, "votes": 2, "feedback": 0, "photos": 0}
+        assert json.loads(entry.new_value) == {"needs": 2, "votes": 2, "feedback": 0, "photos": 0,
+                                               "focal_person_contacts": 0}
         assert not any(value in (entry.new_value or "") for value in (*PEOPLE["arco.rep"], "arco.rep"))
     # the others' votes and a second erasure still pass the one-vote rule (NULL voters are distinct)
     assert cli(world.app, "privacy", "erase", "--user", "voter.one", "--as", world.admin.username).exit_code == 0

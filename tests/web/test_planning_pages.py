@@ -10,6 +10,7 @@ from flask import render_template
 from sqlalchemy import text
 
 from db import db
+from services import needs, users
 
 NEED = {"title": "Water system for Arco", "description": "Households fetch water 2 km away.",
         "category": "water_sanitation", "urgency": "high", "province_code": "1900700000",
@@ -51,6 +52,9 @@ def test_a_needs_page_follows_it_to_its_ppa_stage_progress_and_money_spent(chain
     assert f'href="/ppas/{chain.ppa}"' in trail and "Enacted" in trail
     assert 'value="60"' in trail and "60%" in trail
     assert "₱5,000,000.00" in trail and "₱50,000.00" in trail and "₱100.00" in trail
+    assert world.client.post(f"/api/needs/{need}/votes", headers=world.other_focal.headers).status_code == 404
+    with world.app.app_context():
+        assert needs.need_trail(users.get_user(world.other_focal.username), need) == []  # MSSD's PPA stays hidden
 
 
 def test_the_gap_analysis_page_shows_its_figures_in_a_table_and_a_chart_drawn_on_the_server(world, browser_for):

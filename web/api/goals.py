@@ -425,7 +425,8 @@ class PublicPpaPhoto(MethodView):
     def get(self, ppa_id, photo_id):
         """A completion photo of an enacted PPA, for anyone (404 unless the
         PPA is public and goals.yaml lists photos)."""
-        return send_attachment(goals.get_public_photo(ppa_id, photo_id))
+        photo = goals.get_public_photo(ppa_id, photo_id)
+        return send_attachment(photo, goals.public_photo_name(ppa_id, photo_id, photo.media_type))
 
 
 @blp.route("/monitoring-entries/<id:ppa_id>/completion-photos")

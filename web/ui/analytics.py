@@ -17,13 +17,15 @@ from services.access import sees_all_organizations
 from web.ui.charts import analytics_charts
 from web.ui.pages import signed_in
 from workflow.errors import ValidationFailed
+from workflow.vocabulary import FIRST_FISCAL_YEAR, LAST_FISCAL_YEAR
 
 bp = Blueprint("analytics", __name__)
 
 
 def _int(name: str, default: int) -> int:
     value = request.args.get(name, "")
-    return int(value) if value.isdigit() and len(value) == 4 else default
+    year = int(value) if value.isdigit() and len(value) == 4 else default
+    return year if FIRST_FISCAL_YEAR <= year <= LAST_FISCAL_YEAR else default
 
 
 def _day(name: str) -> date | None:

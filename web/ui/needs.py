@@ -161,7 +161,7 @@ def _need_page(need_id: int, form: NeedTransitionForm | None = None, status: int
     return render_template("needs/detail.html", need=need, actions=[a for a in actions if a.dest],
                            history=needs.need_history(user, need_id), form=form, panel_form=panel_form,
                            voted=voted is not None, open_for_votes=need.status in needs.PUBLISHED,
-                           trail=needs.need_trail(need.id), **_vocabulary()), status
+                           trail=needs.need_trail(user, need.id), **_vocabulary()), status
 
 
 @bp.route("/needs/<id:need_id>")
