@@ -67,3 +67,22 @@ def test_feedback_waits_for_a_completed_ppa(world, browser_for):
 
     assert "Feedback opens once a PPA addressing this need is completed." in html
     assert "Rate the completed PPA" not in html
+
+
+def test_with_two_completed_ppas_the_form_asks_which_one_is_rated(world, browser_for):
+    need = _completed_need(world)
+    second = world.create_ppa(title="Arco footbridge railings")["id"]
+    assert world.client.post(f"/api/monitoring-entries/{second}/needs", json={"need_id": need},
+                             headers=world.focal.headers).status_code == 201
+    with world.app.app_context(), db.engine.begin() as connection:
+        connection.execute(text("UPDATE ppas SET status = 'completed' WHERE id = :id"), {"id": second})
+    rep = browser_for(world.person("arco.rep", "community_representative"))
+    page = f"/needs/{need}"
+    assert "The PPA you rate" in rep.client.get(page).get_data(as_text=True)
+
+    unnamed = rep.post_form(f"{page}/feedback", {"rating": "5"}, page=page)
+    named = rep.post_form(f"{page}/feedback", {"rating": "5", "ppa_id": str(second)}, page=page)
+
+    assert unnamed.status_code == 422 and 'id="ppa_id-error"' in unnamed.get_data(as_text=True)
+    assert named.status_code == 302
+    assert "Arco footbridge railings" in rep.client.get(page).get_data(as_text=True)

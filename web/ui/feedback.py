@@ -14,11 +14,12 @@ from flask import Blueprint, g, url_for
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import SelectField, TextAreaField
-from wtforms.validators import InputRequired, Length
+from wtforms.validators import InputRequired, Length, Optional
 
 from db import db
 from db.models import Need
 from services import feedback
+from services.access import can_see_ppa
 from services.attachments import megabytes
 from services.runtime import get_runtime
 from web.parsing import takes_files
@@ -39,6 +40,8 @@ class FeedbackForm(FlaskForm):
                          validators=[InputRequired("Choose a rating from 1 to 5.")])
     comment = TextAreaField("Comment", validators=[Length(max=feedback.MAX_COMMENT)],
                             description=f"What changed for your community (at most {feedback.MAX_COMMENT} characters)")
+    ppa_id = SelectField("The PPA you rate", choices=[], validate_choice=False, validators=[Optional()],
+                         description="Several completed PPAs address this need: say which one your rating is for.")
     file = FileField("Photo (optional)")
 
 
@@ -52,6 +55,9 @@ def feedback_section(need: Need) -> dict[str, Any]:
     form = getattr(g, "feedback_form", None) or (FeedbackForm(formdata=None) if open_ else None)
     rules = get_runtime().rules.feedback
     if form is not None:
+        completed = [p for p in feedback.completed_ppas(need.id) if can_see_ppa(user, p)]
+        form.ppa_id.choices = [("", "Choose…"), *((str(p.id), p.title) for p in completed)] if len(completed) > 1 \
+            else []
         form.file.description = (f"JPEG or PNG, up to {megabytes(rules.photo_max_bytes)}; "
                                  "its location and camera data are removed")
     return {"rows": rows, "photos": feedback.photos_of([r.id for r in rows]),
@@ -81,7 +87,8 @@ def leave(need_id: int):
                 feedback.read_photo(upload.stream)  # refused before anything is saved
                 upload.stream.seek(0)
             row = feedback.leave_feedback(user, need_id, rating=int(form.rating.data),
-                                          comment=(form.comment.data or "").strip())
+                                          comment=(form.comment.data or "").strip(),
+                                          ppa_id=int(form.ppa_id.data) if (form.ppa_id.data or "").isdigit() else None)
             if upload is not None:
                 feedback.add_photo(user, need_id, row.id, upload.stream, upload.filename)
             return saved("Thank you: your feedback is saved.", url_for("ui.needs.need_detail", need_id=need_id)
