@@ -215,6 +215,7 @@ def test_scheduler_registers_exactly_the_cron_entries_of_the_rules_in_manila(red
         datetime(2026, 1, 1, 4, 0, tzinfo=UTC),   # variances: 12:00 in Manila, the next 6-hour mark
         datetime(2026, 1, 2, 0, 0, tzinfo=UTC),   # reminders: 08:00 on 2 January in Manila
         datetime(2026, 1, 1, 0, 30, tzinfo=UTC),  # escalations: 08:30 in Manila
+        datetime(2026, 1, 1, 18, 30, tzinfo=UTC),  # retention purge: 02:30 on 2 January in Manila
         datetime(2026, 1, 1, 0, 15, tzinfo=UTC),  # lost-job sweep: every 15 minutes
     ]
 
