@@ -99,7 +99,7 @@ def read_transitions(r: FileReader, item: Item, *, people: bool, workflow: str =
     optional = ["roles", "comment_required", "effects", "when"] if people else []
     for element in r.sequence(item, "transitions"):
         f = r.fields(element, "transition", required=["trigger", "source", "dest"], optional=optional)
-        if f is None:
+        if f is None or "trigger" not in f:  # a missing key is already reported, on its line
             continue
         trigger = r.name(f["trigger"], "transition trigger")
         sources = r.names(f["source"], "transition source") if "source" in f else []

@@ -76,7 +76,7 @@ def read_scenarios(r: FileReader, doc: Item, context: LoadContext) -> ScenarioRu
     shares: list[MinimumShare] = []
     for element in r.sequence(f["minimum_shares"], "minimum_shares") if "minimum_shares" in f else []:
         sf = r.fields(element, "minimum_shares[]", required=["dimension", "value", "percent"], optional=["basis"])
-        if not sf or len(sf) < 3:
+        if not sf or any(key not in sf for key in ("dimension", "value", "percent")):
             ok = False
             continue
         dimension, value = r.text(sf["dimension"], "minimum_shares.dimension"), r.text(sf["value"], "minimum_shares.value")

@@ -370,3 +370,12 @@ def test_vote_milestones_must_be_counts_listed_once_smallest_first(rules_dir):
     errors = errors_of(rules_dir)
 
     assert any(f"needs.yaml:{line}:" in e and "vote_milestones" in e for e in errors), errors
+
+
+def test_a_transition_without_a_trigger_is_a_line_error_not_a_crash(rules_dir):
+    line = edit(rules_dir, "workflows/budget_proposal.yaml", "  - trigger: submit\n    source: draft",
+                "  - source: draft")
+
+    errors = errors_of(rules_dir)
+
+    assert any(f"budget_proposal.yaml:{line}:" in e and "missing required key 'trigger'" in e for e in errors), errors
