@@ -245,7 +245,7 @@ def add_attachment(user: User, record_type: str, record_id: int, stream: IO[byte
                                           f"says; attach {ACCEPTED_WORDS}")]})
     storage_name = uuid.uuid4().hex
     path = storage_dir() / storage_name
-    _write(path, content)
+    write_file(path, content)
     try:
         with transaction() as session:
             attachment = Attachment(
@@ -259,7 +259,7 @@ def add_attachment(user: User, record_type: str, record_id: int, stream: IO[byte
     return attachment
 
 
-def _write(path: Path, content: bytes) -> None:
+def write_file(path: Path, content: bytes) -> None:
     """Write ``content`` to ``path`` whole or not at all (a temporary name,
     then a rename), readable by the server's user only."""
     partial = path.with_name(path.name + ".part")

@@ -318,7 +318,7 @@ def store_photo(user: User, record_type: str, record_id: int, organization_id: i
     clean, media_type = read_photo(stream)
     storage_name = uuid.uuid4().hex
     path = attachments.storage_dir() / storage_name
-    attachments._write(path, clean)
+    attachments.write_file(path, clean)
     try:
         with transaction() as session:
             lock()

@@ -24,6 +24,7 @@ from services.attachments import megabytes
 from services.runtime import get_runtime
 from web.parsing import takes_files
 from web.ui.forms import choices
+from web.ui.needs import need_page
 from web.ui.pages import FORM_REFUSALS, refuse, saved, signed_in
 
 bp = Blueprint("feedback", __name__)
@@ -75,8 +76,6 @@ def _globals() -> dict[str, Any]:
 def leave(need_id: int):
     """Save the feedback (and its photo, checked first); a refusal is shown
     next to its field on the need's page."""
-    from web.ui.needs import _need_page  # the need's page, as its own view renders it
-
     user = signed_in()
     form = FeedbackForm()
     status = 422
@@ -96,5 +95,5 @@ def leave(need_id: int):
         except FORM_REFUSALS as error:
             status = refuse(form, error)
     g.feedback_form = form
-    page, _ = _need_page(need_id)
+    page, _ = need_page(need_id)
     return page, status

@@ -151,7 +151,10 @@ def priorities():
                            voted=_voted(signed_in(), shown), **_vocabulary())
 
 
-def _need_page(need_id: int, form: NeedTransitionForm | None = None, status: int = 200):
+def need_page(need_id: int, form: NeedTransitionForm | None = None, status: int = 200):
+    """A need's page as ``(response, status)``: its place, votes, trail,
+    feedback and Actions panel (``form``: a refused transition to show
+    again); also rendered by the feedback view on a refusal."""
     user = signed_in()
     need, actions = needs.need_actions(user, need_id)
     panel_form = form or NeedTransitionForm()
@@ -167,7 +170,7 @@ def _need_page(need_id: int, form: NeedTransitionForm | None = None, status: int
 @bp.route("/needs/<id:need_id>")
 def need_detail(need_id: int):
     """One need: its place, votes, history and Actions panel."""
-    return _need_page(need_id)
+    return need_page(need_id)
 
 
 @bp.route("/needs/<id:need_id>/transitions", methods=["POST"])
@@ -180,7 +183,7 @@ def need_transition(need_id: int):
         if_match=form.version.data or None, organization=form.organization.data or None),
         lambda need: saved(f"Need {words(form.trigger.data)}: it is now {need_stage(need.status)}.",
                            url_for(".need_detail", need_id=need_id)))
-    return done or _need_page(need_id, form, status)
+    return done or need_page(need_id, form, status)
 
 
 @bp.route("/needs/<id:need_id>/vote", methods=["POST"])
