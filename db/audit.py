@@ -102,7 +102,9 @@ def use_rules_hash(source: Callable[[], str | None]) -> None:
 
 
 #: Fields never recorded: bookkeeping that changes with every write.
-IGNORED = frozenset({"version", "updated_at", "updated_by_id"})
+IGNORED = frozenset({"version", "updated_at", "updated_by_id",
+                     # stored rollups (docs/design.md §4): derived from audited fields, never entered
+                     "rolled_expended", "rolled_progress", "rollup", "rollup_key"})
 
 
 def render(value: Any) -> str | None:

@@ -17,11 +17,12 @@ from db.types import utcnow
 #: Columns that may be written in bulk, and their PostgreSQL array types.
 ARRAY_TYPES = {"allocated_budget": "bigint", "actual_expenditure": "bigint", "expenditure_opening_balance": "bigint",
                "status": "text", "progress": "int",
-               "execution_flag": "text"}
+               "execution_flag": "text",
+               "rolled_expended": "bigint", "rolled_progress": "text", "rollup": "text"}
 
 
 def update_rows(session: Session, table: Table, rows: Sequence[Mapping[str, object]], columns: Sequence[str], *,
-                check_version: bool = False) -> list[int]:
+                check_version: bool = False, bump: bool = True) -> list[int]:
     """Write ``columns`` of many rows, bumping each row's ``version`` and ``updated_at``.
 
     Args:
@@ -32,6 +33,9 @@ def update_rows(session: Session, table: Table, rows: Sequence[Mapping[str, obje
         columns: names from ``ARRAY_TYPES``.
         check_version: skip rows whose version changed since they were read
             (optimistic concurrency).
+        bump: bump ``version`` and ``updated_at``; ``False`` for derived
+            columns that are not the row's content (stored rollups,
+            docs/design.md §4), so an ``If-Match`` on the row still holds.
 
     Returns:
         The ids of the rows written.
@@ -44,6 +48,7 @@ def update_rows(session: Session, table: Table, rows: Sequence[Mapping[str, obje
     dialect = session.get_bind().dialect
     now = utcnow()
     assignments = ", ".join(f"{c} = v.{c}" for c in columns)
+    stamp_sql = ", version = t.version + 1, updated_at = :now" if bump else ""
     version_check = " AND t.version = v.version" if check_version else ""
     if dialect.name == "postgresql":
         names = ["id", *columns] + (["version"] if check_version else [])
@@ -51,15 +56,15 @@ def update_rows(session: Session, table: Table, rows: Sequence[Mapping[str, obje
         arrays = ", ".join(f"CAST(:{n} AS {t}[])" for n, t in zip(names, types, strict=True))
         params = {n: [row[n] for row in rows] for n in names} | {"now": now}
         return list(session.scalars(text(
-            f"UPDATE {table.name} AS t SET {assignments}, version = t.version + 1, updated_at = :now "
+            f"UPDATE {table.name} AS t SET {assignments}{stamp_sql} "
             f"FROM unnest({arrays}) AS v({', '.join(names)}) WHERE t.id = v.id{version_check} RETURNING t.id"),
             params))
     # The timestamp is rendered once, by the column's own type, as it stores it.
     stamp = table.c.updated_at.type.process_bind_param(now, dialect)
     render = table.c.updated_at.type.impl.dialect_impl(dialect).bind_processor(dialect)
     stamp = render(stamp) if render else stamp
-    sets = ", ".join(f"{c} = :{c}" for c in columns)
-    statement = f"UPDATE {table.name} SET {sets}, version = version + 1, updated_at = :now WHERE id = :id"
+    sets = ", ".join(f"{c} = :{c}" for c in columns) + (", version = version + 1, updated_at = :now" if bump else "")
+    statement = f"UPDATE {table.name} SET {sets} WHERE id = :id"
     parameters = [dict(row) | {"now": stamp} for row in rows]
     if not check_version:  # SQLite runs in process: one executemany
         session.execute(text(statement), parameters)

@@ -13,7 +13,7 @@ Severities come from rules/default/budget.yaml. Cancelled items raise nothing.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -31,7 +31,7 @@ from services.pins import approval_stages_by_pin
 from services.runtime import get_runtime
 from services.unit_of_work import transaction
 from workflow.errors import NotFound
-from workflow.tree import CANCELLED, Tree, format_centavos
+from workflow.tree import CANCELLED, Node, Tree, format_centavos
 
 VARIANCE, BLOCKED, OVERDUE = "workitem_budget_variance", "workitem_execution_blocked", "approval_overdue"
 TREE_TYPES = (VARIANCE, BLOCKED)
@@ -52,8 +52,13 @@ class Condition:
 
 def tree_conditions(ppa_id: int, organization_id: int, tree: Tree) -> list[Condition]:
     """Overspent and blocked items of a rolled-up tree (cancelled ones left out)."""
+    return item_conditions(ppa_id, organization_id, tree.preorder())
+
+
+def item_conditions(ppa_id: int, organization_id: int, nodes: Iterable[Node]) -> list[Condition]:
+    """Overspent and blocked items among ``nodes`` (rolled up; cancelled ones left out)."""
     out = []
-    for node in tree.preorder():
+    for node in nodes:
         if node.status == CANCELLED:
             continue
         allocated = node.allocated or 0
@@ -71,9 +76,13 @@ def tree_conditions(ppa_id: int, organization_id: int, tree: Tree) -> list[Condi
 
 
 def reconcile(session: Session, ppa_ids: Sequence[int], types: Sequence[str],
-              wanted: Iterable[Condition]) -> dict[str, int]:
+              wanted: Iterable[Condition], *, subjects: Collection[str] | None = None) -> dict[str, int]:
     """Make the open alerts of ``types`` on ``ppa_ids`` match ``wanted``:
     open the missing ones, resolve those whose condition cleared.
+
+    Args:
+        subjects: only these subjects are reconciled (``wanted`` holds their
+            conditions); ``None``: every subject of ``ppa_ids``.
 
     Returns:
         ``{"opened", "resolved"}``.
@@ -81,9 +90,11 @@ def reconcile(session: Session, ppa_ids: Sequence[int], types: Sequence[str],
     wanted = {(c.type, c.subject): c for c in wanted}
     if not ppa_ids:
         return {"opened": 0, "resolved": 0}
-    open_now = {(t, s): i for i, t, s in session.execute(
-        select(Alert.id, Alert.type, Alert.subject).where(
-            Alert.ppa_id.in_(ppa_ids), Alert.type.in_(types), Alert.resolved_at.is_(None)))}
+    query = select(Alert.id, Alert.type, Alert.subject).where(
+        Alert.ppa_id.in_(ppa_ids), Alert.type.in_(types), Alert.resolved_at.is_(None))
+    if subjects is not None:
+        query = query.where(Alert.subject.in_(subjects))
+    open_now = {(t, s): i for i, t, s in session.execute(query)}
     rules = get_runtime().rules
     severities = rules.budget.alert_severities
     now = utcnow()
@@ -105,6 +116,14 @@ def reconcile(session: Session, ppa_ids: Sequence[int], types: Sequence[str],
 def reconcile_tree(session: Session, ppa: Ppa, tree: Tree) -> dict[str, int]:
     """Alerts of one rolled-up tree, right after a change to it."""
     return reconcile(session, [ppa.id], TREE_TYPES, tree_conditions(ppa.id, ppa.organization_id, tree))
+
+
+def reconcile_items(session: Session, ppa: Ppa, nodes: Collection[Node]) -> dict[str, int]:
+    """Alerts of some rolled-up items of one tree (the ancestor path of a
+    change, the only items whose figures it can move), leaving the alerts of
+    the others as they are."""
+    return reconcile(session, [ppa.id], TREE_TYPES, item_conditions(ppa.id, ppa.organization_id, nodes),
+                     subjects=[f"work_item:{node.id}" for node in nodes])
 
 
 def overdue_conditions(session: Session, day: date) -> tuple[list[int], list[Condition]]:

@@ -40,13 +40,13 @@ from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, ColumnElement, exists, func, select, type_coerce
+from sqlalchemy import BigInteger, ColumnElement, exists, func, or_, select, type_coerce
 from sqlalchemy.orm import Session
 
 from db import db
 from db.bulk import update_rows
 from db.models import Allotment, Disbursement, Obligation, Ppa, ProgramBudget, WorkItem
-from services.trees import ITEMS, in_tree, load_tree, record_item_changes, settle
+from services.trees import ITEMS, in_tree, load_path, record_item_changes, settle_path
 from workflow.errors import ExpenditureFromDisbursements, ValidationFailed
 from workflow.money import from_centavos
 from workflow.tree import Tree
@@ -179,10 +179,15 @@ def sync_expenditure(session: Session, ppa_id: int) -> None:
         return
     session.flush()
     root_id = ppa.execution_project_id
+    paid = disbursed_by_item(ppa)
+    # Only the items the chain can have moved: not yet captured, paid before, or paid now
+    # (the others keep actual = opening balance); rows locked in the chain's order.
     items = session.execute(select(ITEMS.c.id, type_coerce(ITEMS.c.actual_expenditure, BigInteger),
                                    type_coerce(ITEMS.c.expenditure_opening_balance, BigInteger))
-                            .where(in_tree(root_id)).with_for_update()).all()
-    paid = disbursed_by_item(ppa)
+                            .where(in_tree(root_id), or_(ITEMS.c.expenditure_opening_balance.is_(None),
+                                                         ITEMS.c.actual_expenditure != ITEMS.c.expenditure_opening_balance,
+                                                         ITEMS.c.id.in_(list(paid))))
+                            .with_for_update()).all()
     rows, changes = [], {}
     for item_id, actual, stored in items:
         opening = actual if stored is None else int(stored)
@@ -190,9 +195,14 @@ def sync_expenditure(session: Session, ppa_id: int) -> None:
         if wanted != actual or stored is None:
             rows.append({"id": item_id, "actual_expenditure": wanted, "expenditure_opening_balance": opening})
         if wanted != actual:
-            changes[item_id] = (from_centavos(actual), from_centavos(wanted))
+            changes[item_id] = (actual, wanted)
     if not rows:
         return
+    path = load_path(list(changes)) if changes else None
     update_rows(session, ITEMS, rows, ["actual_expenditure", "expenditure_opening_balance"])
-    record_item_changes(session, ppa, "actual_expenditure", changes)
-    settle(session, ppa, load_tree(root_id, rolled=False))
+    record_item_changes(session, ppa, "actual_expenditure", {
+        i: (from_centavos(before), from_centavos(after)) for i, (before, after) in changes.items()})
+    if path is not None:
+        for item_id, (_, after) in changes.items():
+            path.nodes[item_id].spent = after
+        settle_path(session, ppa, path)

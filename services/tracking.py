@@ -18,7 +18,8 @@ from services.access import can_edit_ppas_of
 from services.expenditure import DISBURSEMENTS, REPORTED, is_in_chain, tree_opening_balance
 from services.ppas import get_ppa_or_raise
 from services.runtime import get_runtime
-from services.trees import apply_allocations, generate_execution_project, load_tree, require_unlocked, settle, sync_ppa
+from services.trees import (apply_allocations, generate_execution_project, load_project, load_tree, require_unlocked,
+                            settle, sync_ppa)
 from services.unit_of_work import rolled_back, transaction
 from workflow.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from workflow.money import to_centavos
@@ -265,9 +266,9 @@ def sync_from_workitem(user: User, ppa_id: int) -> dict:
     with transaction():
         ppa = get_ppa_or_raise(user, ppa_id, for_update=True)
         require_tree_editor(user, ppa)
-        tree = load_tree(require_project(ppa))
+        project = load_project(require_project(ppa))
         before = (ppa.progress, ppa.status)
-        sync_ppa(ppa, tree, force=True)
+        sync_ppa(ppa, project.status, project.rolled_progress, force=True)
         result = {"progress": ppa.progress, "status": ppa.status}
         changed = before != (ppa.progress, ppa.status)
     result["message"] = ("PPA synced from its execution project" if changed

@@ -4,42 +4,67 @@ by the approval effects; callers own the transaction."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
 
 from sqlalchemy import BigInteger, func, or_, select, type_coerce, update
 from sqlalchemy.orm import Session
 
 from db import audit, db
-from db.bulk import update_column
+from db.bulk import update_column, update_rows
 from db.models import Ppa, WorkItem
 from services import alerts
 from services.runtime import get_runtime
 from workflow.errors import Conflict, ValidationFailed
 from workflow.money import from_centavos, to_centavos
 from workflow.sync import PpaSync, follow_project
-from workflow.tree import Tree, envelope_violations, format_centavos, reallocate, roll_up, roll_up_statuses
+from workflow.rollups import Aggregate, Method, Share, decode_exact, encode_exact, expended, rolled_progress, share
+from workflow.rollups import settle_path as settle_path_rollups
+from workflow.tree import (Node, Tree, envelope_violations, format_centavos, machine_method, reallocate, roll_up,
+                           settle_tree)
 from workflow.wbs import plan_wbs
 
 ITEMS = WorkItem.__table__
 
-#: The columns of ``workflow.tree.ROW_FIELDS``, money as raw centavos.
+#: The columns of ``workflow.tree.ROW_FIELDS`` before ``stored``, money as raw centavos.
 TREE_COLUMNS = (
     ITEMS.c.id, ITEMS.c.parent_id, ITEMS.c.position, ITEMS.c.work_type, ITEMS.c.title, ITEMS.c.level,
     ITEMS.c.status, ITEMS.c.progress, type_coerce(ITEMS.c.allocated_budget, BigInteger),
     type_coerce(ITEMS.c.actual_expenditure, BigInteger), ITEMS.c.budget_locked,
 )
+#: The stored rollups (docs/design.md §4 "Stored rollups"), as ``Node.stored``.
+STORED_COLUMNS = (ITEMS.c.rolled_expended, ITEMS.c.rolled_progress, ITEMS.c.rollup)
+
+
+def current_method() -> Method:
+    """How the rules in force roll a tree up (rules/default/sync.yaml,
+    rules/default/work_item_status.yaml), as ``workflow.rollups`` takes it."""
+    rules = get_runtime().rules
+    return machine_method(rules.work_item_status, rules.sync.progress_method, follow=rules.sync.roll_up_status)
 
 
 def load_tree(root_id: int, *, rolled: bool = True) -> Tree:
-    """The whole tree under ``root_id``: one indexed query, then (unless
-    ``rolled`` is false, for writers that settle afterwards) one pass of
-    rollups."""
-    rows = db.session.execute(
-        select(*TREE_COLUMNS).where(in_tree(root_id))
-        .order_by(ITEMS.c.position, ITEMS.c.id)
-    ).all()
-    tree = Tree.from_rows(rows)
-    return roll_up(tree, get_runtime().rules.sync.progress_method) if rolled else tree
+    """The whole tree under ``root_id`` in one indexed query.
+
+    Args:
+        rolled: fill every node's rolled-up figures (``expended``,
+            ``rolled_progress``): from the stored rollups when they were
+            computed under the rules in force, else in one pass in memory.
+            ``False`` for writers, which load the stored rollups too
+            (``Node.stored``) and settle afterwards.
+    """
+    key = db.session.scalar(select(ITEMS.c.rollup_key).where(ITEMS.c.id == root_id)) if rolled else None
+    method = current_method()
+    if rolled and key == method.key:
+        rows = db.session.execute(select(*TREE_COLUMNS, ITEMS.c.rolled_expended, ITEMS.c.rolled_progress)
+                                  .where(in_tree(root_id)).order_by(ITEMS.c.position, ITEMS.c.id)).all()
+        return Tree.from_stored_rows(rows)
+    columns = TREE_COLUMNS if rolled else (*TREE_COLUMNS, *STORED_COLUMNS)
+    rows = db.session.execute(select(*columns).where(in_tree(root_id)).order_by(ITEMS.c.position, ITEMS.c.id)).all()
+    if rolled:
+        return roll_up(Tree.from_rows(rows), method.progress)
+    return Tree.from_rows([(*row[:-3], tuple(row[-3:])) for row in rows])
 
 
 def load_trees(root_ids: Sequence[int]) -> dict[int, Tree | ValueError]:
@@ -83,8 +108,9 @@ def record_item_changes(session: Session, ppa: Ppa, field: str, changes: Mapping
     audit.record(session, "work_item", [(i, field, old, new, ppa.organization_id) for i, (old, new) in changes.items()])
 
 
-def sync_ppa(ppa: Ppa, tree: Tree, *, force: bool = False) -> PpaSync:
-    """Make the PPA follow its rolled-up execution project.
+def sync_ppa(ppa: Ppa, status: str, progress: int | Fraction, *, force: bool = False) -> PpaSync:
+    """Make the PPA follow its execution project, whose root is in ``status``
+    with rolled-up ``progress`` (percent, exact).
 
     Args:
         force: sync progress and status even where the PPA's auto-sync flags
@@ -95,7 +121,7 @@ def sync_ppa(ppa: Ppa, tree: Tree, *, force: bool = False) -> PpaSync:
         written only when something changes.
     """
     rules = get_runtime().rules.sync
-    wanted = follow_project(rules, tree.root.status, tree.root.rolled_progress,
+    wanted = follow_project(rules, status, progress,
                             progress=force or ppa.auto_sync_progress, status=force or ppa.auto_sync_status)
     if wanted.progress is not None and ppa.progress != wanted.progress:
         ppa.progress = wanted.progress
@@ -106,18 +132,146 @@ def sync_ppa(ppa: Ppa, tree: Tree, *, force: bool = False) -> PpaSync:
 
 
 def settle(session: Session, ppa: Ppa, tree: Tree) -> None:
-    """After any change to a tree: let parents follow their children's
-    statuses (rules/default/sync.yaml ``roll_up_status``; the changed statuses are
-    written in one statement), roll progress and expenditure up, let the PPA
-    follow its project, and open or resolve the tree's alerts at once."""
-    rules = get_runtime().rules
-    if rules.sync.roll_up_status:
-        statuses = roll_up_statuses(tree, rules.work_item_status)
+    """After a change to a whole loaded tree (``load_tree(rolled=False)``):
+    roll it up from scratch, letting parents follow their children's
+    statuses (rules/default/sync.yaml ``roll_up_status``); write the changed
+    statuses (one statement, audited) and the stored rollups that changed
+    (one statement); let the PPA follow its project, and open or resolve the
+    tree's alerts at once. For a change to one item, ``settle_path`` does
+    the same along its ancestors only (docs/design.md §4 "Stored rollups")."""
+    method = current_method()
+    statuses = settle_tree(tree, method)
+    _write_statuses(session, ppa, statuses)
+    rows = []
+    for node in tree.preorder():
+        stored = (node.expended, encode_exact(node.rolled_progress), node.agg.encode())
+        if stored != node.stored:
+            rows.append({"id": node.id, "rolled_expended": stored[0], "rolled_progress": stored[1],
+                         "rollup": stored[2]})
+            node.stored = stored
+    update_rows(session, ITEMS, rows, ["rolled_expended", "rolled_progress", "rollup"], bump=False)
+    session.execute(update(ITEMS).where(ITEMS.c.id == tree.root.id, or_(
+        ITEMS.c.rollup_key.is_(None), ITEMS.c.rollup_key != method.key)).values(rollup_key=method.key))
+    sync_ppa(ppa, tree.root.status, tree.root.rolled_progress)
+    alerts.reconcile_tree(session, ppa, tree)
+
+
+def _write_statuses(session: Session, ppa: Ppa, statuses: Mapping[int, tuple[str, str]]) -> None:
+    """Write the statuses the roll-up changed (one statement) and audit them."""
+    if statuses:
         update_column(session, ITEMS, "status", {i: new for i, (_, new) in statuses.items()})
         record_item_changes(session, ppa, "status", statuses)
-    roll_up(tree, rules.sync.progress_method)
-    sync_ppa(ppa, tree)
-    alerts.reconcile_tree(session, ppa, tree)
+
+
+#: The columns of an ancestor path: ``TREE_COLUMNS`` and ``STORED_COLUMNS``, then the root's ``rollup_key``.
+PATH_COLUMNS = (*TREE_COLUMNS, *STORED_COLUMNS, ITEMS.c.rollup_key)
+
+
+@dataclass
+class Path:
+    """Some work items of one tree and all their ancestors, with their
+    stored rollups: what a change to those items can move
+    (docs/design.md §4 "Stored rollups").
+
+    Attributes:
+        nodes: item id -> ``workflow.tree.Node`` (``agg`` decoded from the
+            store, ``expended`` and ``rolled_progress`` as stored;
+            ``children`` not filled).
+        root: the tree's root project.
+        current: the stored rollups were computed under the rules in force
+            (``False``: a writer must settle the whole tree instead).
+        before: each node's share in its parent before the change.
+    """
+
+    nodes: dict[int, Node]
+    root: Node
+    current: bool
+    method: Method
+    before: dict[int, Share] = field(default_factory=dict)
+
+
+def load_path(item_ids: Collection[int]) -> Path:
+    """``item_ids`` (of one tree) and every ancestor of theirs, with their
+    stored rollups, in one statement (a recursive query up the parents).
+
+    Raises:
+        ValueError: no such items.
+    """
+    up = select(ITEMS.c.id, ITEMS.c.parent_id).where(ITEMS.c.id.in_(item_ids)).cte("up", recursive=True)
+    up = up.union(select(ITEMS.c.id, ITEMS.c.parent_id).join(up, ITEMS.c.id == up.c.parent_id))
+    rows = db.session.execute(select(*PATH_COLUMNS).where(ITEMS.c.id.in_(select(up.c.id)))).all()
+    method = current_method()
+    nodes, root, key = {}, None, None
+    for row in rows:
+        node = _stored_node(row)
+        nodes[node.id] = node
+        if node.parent_id is None:
+            root, key = node, row[-1]
+    if root is None:
+        raise ValueError(f"work items {sorted(item_ids)} are not in a tree")
+    path = Path(nodes, root, key == method.key, method)
+    path.before = {i: share(node, method) for i, node in nodes.items()} if path.current else {}
+    return path
+
+
+def load_project(root_id: int) -> Node:
+    """The root project of a tree with its rolled-up figures (``status``,
+    ``expended``, ``rolled_progress``): its stored rollups, one statement,
+    when current; else the whole tree rolled up in memory."""
+    path = load_path([root_id])
+    return path.root if path.current else load_tree(root_id).root
+
+
+def load_children(item_id: int) -> list[Node]:
+    """The direct children of ``item_id``, in order, with their stored
+    rollups (``expended``, ``rolled_progress``, ``agg``), in one statement."""
+    rows = db.session.execute(select(*PATH_COLUMNS).where(ITEMS.c.parent_id == item_id)
+                              .order_by(ITEMS.c.position, ITEMS.c.id)).all()
+    return [_stored_node(row) for row in rows]
+
+
+def _stored_node(row) -> Node:
+    """A ``Node`` from a row of ``PATH_COLUMNS``, its stored rollups decoded."""
+    rolled, progress, aggregate = row[-4:-1]
+    return Node(*row[:-4], stored=(rolled, progress, aggregate), expended=rolled,
+                rolled_progress=decode_exact(progress), agg=Aggregate.decode(aggregate))
+
+
+def last_child_position(item_id: int) -> int:
+    """The largest ``position`` among the direct children of ``item_id``, -1 without any."""
+    return db.session.scalar(select(func.coalesce(func.max(ITEMS.c.position), -1))
+                             .where(ITEMS.c.parent_id == item_id))
+
+
+def settle_path(session: Session, ppa: Ppa, path: Path) -> None:
+    """After a change to the own fields (status, progress, expenditure,
+    allocation) of some items of ``path``, already written: update their
+    ancestors' stored rollups, one share at a time up the path
+    (``workflow.rollups.settle_path``), write what changed (statuses in one
+    statement, audited; rollups in one more), let the PPA follow its
+    project's stored figures, and reconcile the alerts of the path's items.
+    Statements and time depend on the depth of the tree, not its size.
+
+    A tree whose stored rollups are not current (never computed, or under
+    other rules) is settled whole instead (``settle``)."""
+    if not path.current:
+        settle(session, ppa, load_tree(path.root.id, rolled=False))
+        return
+    method = path.method
+    statuses = settle_path_rollups(path.nodes, path.before, method)
+    _write_statuses(session, ppa, statuses)
+    rows = []
+    for node in path.nodes.values():
+        node.expended = expended(node)
+        node.rolled_progress = rolled_progress(node, method.progress)
+        stored = (node.expended, encode_exact(node.rolled_progress), node.agg.encode())
+        if stored != node.stored:
+            rows.append({"id": node.id, "rolled_expended": stored[0], "rolled_progress": stored[1],
+                         "rollup": stored[2]})
+            node.stored = stored
+    update_rows(session, ITEMS, rows, ["rolled_expended", "rolled_progress", "rollup"], bump=False)
+    sync_ppa(ppa, path.root.status, path.root.rolled_progress)
+    alerts.reconcile_items(session, ppa, list(path.nodes.values()))
 
 
 def generate_execution_project(session: Session, ppa: Ppa, user_id: int, template_name: str | None = None) -> int:
@@ -206,6 +360,11 @@ def _php(centavos: int | None):
 def require_unlocked(tree: Tree) -> None:
     """Raises ``Conflict`` (``budget_locked``) while the tree's allocations
     are frozen (after budget review approval, until returned for revision)."""
-    if tree.root.locked:
+    require_unlocked_root(tree.root)
+
+
+def require_unlocked_root(root: Node) -> None:
+    """``require_unlocked`` given the tree's root project only."""
+    if root.locked:
         raise Conflict("allocations are locked since budget review approval; they unlock if the PPA is "
                        "returned for revision", code="budget_locked")

@@ -22,7 +22,8 @@ from services.concurrency import check_if_match
 from services.expenditure import DISBURSEMENTS, REPORTED, is_in_chain, opening_balance, require_reported
 from services.runtime import get_runtime
 from services.tracking import require_tree_editor
-from services.trees import ITEMS, apply_allocations, in_tree, load_tree, record_item_changes, require_unlocked, settle
+from services.trees import (ITEMS, Path, apply_allocations, in_tree, last_child_position, load_children, load_path,
+                            load_tree, record_item_changes, require_unlocked_root, settle, settle_path)
 from services.unit_of_work import transaction
 from workflow.errors import Conflict, NotFound, ValidationFailed
 from workflow.money import MAX_AMOUNT, MAX_CENTAVOS, from_centavos, to_centavos
@@ -35,17 +36,36 @@ EDITABLE = frozenset({"title", "description", "priority", "start_date", "due_dat
 
 @dataclass
 class Located:
-    """A work item with its PPA and its whole (rolled-up) tree."""
+    """A work item with its PPA and its ancestor path (stored rollups); the
+    whole tree only for the writes that need it (allocations, which check
+    every envelope, and cancellations, which reach every descendant)."""
 
     item: WorkItem
     ppa: Ppa
-    tree: Tree
+    path: Path
     #: Whether the PPA is in the money chain (``services.expenditure``); read once, when first asked.
     chain: bool | None = None
+    #: The whole tree, once ``whole_tree`` loaded it (or a read rolled it up in memory).
+    tree: Tree | None = None
 
     @property
     def node(self) -> Node:
-        return self.tree.by_id[self.item.id]
+        """The item's node: in the whole tree when loaded, else on its path."""
+        return self.tree.by_id[self.item.id] if self.tree is not None else self.path.nodes[self.item.id]
+
+    @property
+    def root(self) -> Node:
+        """The tree's root project (its stored figures)."""
+        return self.tree.root if self.tree is not None else self.path.root
+
+    def whole_tree(self) -> Tree:
+        """The whole tree as it is now (pending changes flushed first), for
+        a write that reaches beyond the ancestor path; ``finish`` then
+        settles the whole tree."""
+        if self.tree is None:
+            db.session.flush()
+            self.tree = load_tree(self.path.root.id, rolled=False)
+        return self.tree
 
     @property
     def in_chain(self) -> bool:
@@ -56,7 +76,9 @@ class Located:
 
 
 def locate(user: User, item_id: int, *, for_update: bool = False) -> Located:
-    """The work item ``item_id``, its PPA and its tree, if ``user`` may see the PPA.
+    """The work item ``item_id``, its PPA and its ancestor path, if ``user``
+    may see the PPA. Reads of a tree whose stored rollups are not current
+    (docs/design.md §4 "Stored rollups") roll the whole tree up in memory.
 
     Args:
         for_update: lock the PPA row (serialises every write to the tree).
@@ -74,7 +96,11 @@ def locate(user: User, item_id: int, *, for_update: bool = False) -> Located:
     if ppa is None or not can_see_ppa(user, ppa):
         raise NotFound(f"work item {item_id} not found")
     item = db.session.get(WorkItem, item_id, populate_existing=for_update)
-    return Located(item, ppa, load_tree(root_id))
+    path = load_path([item_id])
+    located = Located(item, ppa, path)
+    if not path.current and not for_update:
+        located.tree = load_tree(root_id)
+    return located
 
 
 def view(located: Located, node: Node | None = None) -> dict[str, Any]:
@@ -102,7 +128,7 @@ def view(located: Located, node: Node | None = None) -> dict[str, Any]:
         "variance_pct": None if pct is None else Decimal(pct) / 100,
         "budget_status": budget_status(node.allocated, node.expended, threshold),
         "budget_notes": item.budget_notes, "budget_locked": item.budget_locked,
-        "children_count": len(node.children), "version": item.version, "etag": item.etag,
+        "children_count": node.agg.children, "version": item.version, "etag": item.etag,
         "created_at": item.created_at, "updated_at": item.updated_at,
     }
 
@@ -123,11 +149,14 @@ def list_children(user: User, item_id: int) -> list[dict[str, Any]]:
         NotFound: unknown, or its PPA is not visible to ``user``.
     """
     located = locate(user, item_id)
-    children = {c.id: c for c in located.node.children}
+    if located.tree is not None:
+        children = {c.id: c for c in located.node.children}
+    else:
+        children = {c.id: c for c in load_children(item_id)}
     rows = db.session.scalars(select(WorkItem).where(WorkItem.id.in_(children))).all() if children else []
     by_id = {row.id: row for row in rows}
-    return [view(Located(by_id[child_id], located.ppa, located.tree, located.in_chain), children[child_id])
-            for child_id in children]
+    return [view(Located(by_id[child_id], located.ppa, located.path, located.in_chain, located.tree),
+                 children[child_id]) for child_id in children]
 
 
 def create_work_item(user: User, fields: Mapping[str, Any]) -> dict[str, Any]:
@@ -160,22 +189,23 @@ def create_work_item(user: User, fields: Mapping[str, Any]) -> dict[str, Any]:
             raise Conflict(f"work item {node.id} is cancelled; nothing can be added under it", code="parent_cancelled")
         _check_dates(values)
         amount = values.pop("allocated_budget", None)
+        root = parent.root
         if amount is not None:
-            require_unlocked(parent.tree)
+            require_unlocked_root(root)
         position = values.pop("position", None)
         if position is None:
-            position = max((c.position for c in node.children), default=-1) + 1
-        item = WorkItem(**values, parent_id=node.id, root_id=parent.tree.root.id, position=position,
+            position = last_child_position(node.id) + 1
+        item = WorkItem(**values, parent_id=node.id, root_id=root.id, position=position,
                         level=node.level + 1, status=rules.work_item_status.initial,
-                        budget_locked=parent.tree.root.locked, created_by_id=user.id, updated_by_id=user.id)
+                        budget_locked=root.locked, created_by_id=user.id, updated_by_id=user.id)
         session.add(item)
         session.flush()
-        child = Node(item.id, node.id, position, item.work_type, item.title, item.level, item.status, 0, None, 0,
-                     item.budget_locked)
-        parent.tree.add(child)
+        parent.path.nodes[item.id] = Node(item.id, node.id, position, item.work_type, item.title, item.level,
+                                          item.status, 0, None, 0, item.budget_locked)
+        located = Located(item, parent.ppa, parent.path, parent.chain)
         if amount is not None:
-            apply_allocations(session, parent.ppa, parent.tree, {item.id: to_centavos(amount)})
-        return finish(session, Located(item, parent.ppa, parent.tree))
+            apply_allocations(session, located.ppa, located.whole_tree(), {item.id: to_centavos(amount)})
+        return finish(session, located)
 
 
 def update_work_item(user: User, item_id: int, changes: Mapping[str, Any], *,
@@ -200,13 +230,13 @@ def update_work_item(user: User, item_id: int, changes: Mapping[str, Any], *,
         require_tree_editor(user, located.ppa)
         check_if_match(if_match, located.item.etag)
         item, node = located.item, located.node
-        if "progress" in values and node.children:
+        if "progress" in values and node.agg.children:
             raise ValidationFailed({"progress": ["this item has children: its progress is rolled up from them"]})
         _check_dates({"start_date": item.start_date, "due_date": item.due_date} | values)
         if "actual_expenditure" in values and values["actual_expenditure"] != item.actual_expenditure:
             require_reported(located.ppa, "actual_expenditure")
         if "actual_expenditure" in values:
-            _require_total_within_maximum(located.tree, to_centavos(values["actual_expenditure"]) - node.spent,
+            _require_total_within_maximum(located.root, to_centavos(values["actual_expenditure"]) - node.spent,
                                           "actual_expenditure")
         if "actual_expenditure" in values and values["actual_expenditure"] != item.actual_expenditure:
             item.expenditure_opening_balance = None  # a reported figure; captured again if the PPA enters the chain
@@ -218,11 +248,11 @@ def update_work_item(user: User, item_id: int, changes: Mapping[str, Any], *,
         node.title, node.progress = item.title, item.progress
         node.spent = to_centavos(item.actual_expenditure)
         if amount is not None and to_centavos(amount) != node.allocated:
-            require_unlocked(located.tree)
-            if node is located.tree.root:
+            require_unlocked_root(located.root)
+            if node is located.root:
                 raise ValidationFailed({"allocated_budget": [
                     "the project's allocation is the PPA's budget; change the PPA instead"]})
-            apply_allocations(session, located.ppa, located.tree, {item.id: to_centavos(amount)})
+            apply_allocations(session, located.ppa, located.whole_tree(), {item.id: to_centavos(amount)})
         return finish(session, located)
 
 
@@ -246,7 +276,7 @@ def record_expenditure(user: User, item_id: int, amount: Decimal) -> dict[str, A
         if located.node.spent + centavos < 0:
             raise ValidationFailed({"amount": [
                 f"would make the expenditure negative (it is {located.item.actual_expenditure})"]})
-        _require_total_within_maximum(located.tree, centavos, "amount")
+        _require_total_within_maximum(located.root, centavos, "amount")
         session.execute(update(WorkItem).where(WorkItem.id == item_id).values(
             actual_expenditure=WorkItem.actual_expenditure + amount, expenditure_opening_balance=None,
             version=WorkItem.version + 1,
@@ -277,15 +307,22 @@ def fire_work_item_transition(user: User, item_id: int, trigger: str, *, if_matc
         located.item.updated_by_id = user.id
         located.node.status = new_status
         if new_status == CANCELLED:
-            cancel_open_items(session, located.ppa, located.tree, located.node)
+            cancel_open_items(session, located.ppa, located.whole_tree(), located.node)
         return finish(session, located)
 
 
 def finish(session, located: Located) -> dict[str, Any]:
-    """Settle the changed tree (status roll-up, rollups, PPA sync), re-read
-    the item (set-based writes may have changed it) and return its view."""
+    """Settle the change (status roll-up, stored rollups, PPA sync, alerts)
+    along the item's ancestor path, or over the whole tree when the write
+    loaded it or the stored rollups are not current; re-read the item
+    (set-based writes may have changed it) and return its view."""
     session.flush()
-    settle(session, located.ppa, located.tree)
+    if located.tree is None and not located.path.current:
+        located.whole_tree()
+    if located.tree is not None:
+        settle(session, located.ppa, located.tree)
+    else:
+        settle_path(session, located.ppa, located.path)
     session.flush()
     session.refresh(located.item)
     return view(located)
@@ -310,7 +347,7 @@ def cancel_open_items(session, ppa: Ppa, tree: Tree, top: Node, *, include_top: 
     return list(changes)
 
 
-def _require_total_within_maximum(tree: Tree, added: int, field: str) -> None:
+def _require_total_within_maximum(root: Node, added: int, field: str) -> None:
     """Refuse a change of expenditure by ``added`` centavos that would take
     the project's rolled-up expenditure above ``MAX_AMOUNT``: no total
     ppaflow shows may exceed the largest amount it accepts (docs/design.md
@@ -320,7 +357,7 @@ def _require_total_within_maximum(tree: Tree, added: int, field: str) -> None:
     Raises:
         ValidationFailed: under ``field``, with the total it would reach.
     """
-    total = tree.root.expended + added
+    total = root.expended + added
     if total > MAX_CENTAVOS:
         raise ValidationFailed({field: [
             f"would bring the project's total expenditure to {from_centavos(total):,}, above the maximum "

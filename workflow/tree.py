@@ -32,9 +32,10 @@ from fractions import Fraction
 from rules.model import MachineRules
 from workflow.errors import ValidationFailed
 from workflow.money import split_centavos
+from workflow.rollups import (CANCELLED, COMPLETED, Aggregate, Method, decode_exact, exact_ratio, expended, fold,
+                              rolled_progress)
 
-COMPLETED = "completed"
-CANCELLED = "cancelled"
+__all__ = ["CANCELLED", "COMPLETED", "Node", "Tree", "exact_ratio", "roll_up", "roll_up_statuses", "settle_tree"]
 
 
 @dataclass(slots=True, eq=False)
@@ -57,14 +58,19 @@ class Node:
     allocated: int | None
     spent: int
     locked: bool = False
+    #: As stored (``rolled_expended``, ``rolled_progress``, the aggregate's
+    #: JSON), when loaded with them: a writer compares and writes what changed.
+    stored: tuple | None = None
     children: list[Node] = field(default_factory=list)
     expended: int = 0
     rolled_progress: int | Fraction = 0
+    #: The aggregate of its direct children (``workflow.rollups``), filled by ``roll_up``.
+    agg: Aggregate = field(default_factory=Aggregate)
 
 
-#: The columns, in order, that ``Tree.from_rows`` expects.
+#: The columns, in order, that ``Tree.from_rows`` expects (``stored`` optional).
 ROW_FIELDS = ("id", "parent_id", "position", "work_type", "title", "level", "status", "progress",
-              "allocated", "spent", "locked")
+              "allocated", "spent", "locked", "stored")
 
 
 class Tree:
@@ -97,6 +103,21 @@ class Tree:
     def from_rows(cls, rows: Iterable[Sequence]) -> Tree:
         """Build from rows with the columns of ``ROW_FIELDS``."""
         return cls([Node(*row) for row in rows])
+
+    @classmethod
+    def from_stored_rows(cls, rows: Iterable[Sequence]) -> Tree:
+        """Build a rolled-up tree from rows with the columns of ``ROW_FIELDS``
+        up to ``locked``, then the stored ``rolled_expended`` (centavos) and
+        ``rolled_progress`` (exact percent as text): no roll-up pass
+        (docs/design.md §4 "Stored rollups")."""
+        nodes = []
+        for row in rows:
+            node = Node(*row[:11])
+            node.expended = row[11]
+            progress = row[12]
+            node.rolled_progress = int(progress) if "/" not in progress else decode_exact(progress)
+            nodes.append(node)
+        return cls(nodes)
 
     def add(self, node: Node) -> None:
         """Attach a new node under its parent (kept in position order)."""
@@ -132,16 +153,6 @@ def div_half_up(numerator: int, denominator: int) -> int:
     return quotient if numerator >= 0 else -quotient
 
 
-def exact_ratio(numerator: int | Fraction, denominator: int) -> int | Fraction:
-    """``numerator / denominator`` exactly: an ``int`` when it divides evenly
-    (the common case, and cheap), else a ``Fraction`` (denominator > 0)."""
-    if isinstance(numerator, int):
-        whole, rest = divmod(numerator, denominator)
-        return whole if not rest else Fraction(numerator, denominator)
-    ratio = numerator / denominator
-    return ratio.numerator if ratio.denominator == 1 else ratio
-
-
 def shown_progress(progress: int | Fraction) -> int:
     """Exact rolled-up progress as shown (API, PPA column): a whole percent,
     rounded once, half-up (docs/design.md §4: 800/21 = 38.10 shows as 38)."""
@@ -151,8 +162,9 @@ def shown_progress(progress: int | Fraction) -> int:
 
 
 def roll_up(tree: Tree, method: str = "average") -> Tree:
-    """Fill ``expended`` and ``rolled_progress`` of every node, in one
-    post-order pass.
+    """Fill ``expended``, ``rolled_progress`` and ``agg`` of every node, in
+    one post-order pass (``workflow.rollups.fold``; statuses are left as
+    they are).
 
     Progress stays exact through every level (no rounding before a parent
     averages its children, which could read a point high); round it with
@@ -162,63 +174,48 @@ def roll_up(tree: Tree, method: str = "average") -> Tree:
         method: ``average``, ``budget_weighted`` or ``completed_count``
             (rules/default/sync.yaml ``progress_method``).
     """
-    weighted, by_count = method == "budget_weighted", method == "completed_count"
-    for node in reversed(tree.preorder()):
-        children = node.children
-        expended = node.spent
-        counted = progress_sum = weighted_sum = weight_sum = completed = 0
-        for child in children:
-            expended += child.expended
-            if child.status != CANCELLED:
-                counted += 1
-                progress_sum += child.rolled_progress
-                if child.status == COMPLETED:
-                    completed += 1
-                if weighted and child.allocated:
-                    weighted_sum += child.rolled_progress * child.allocated
-                    weight_sum += child.allocated
-        node.expended = expended
-        if not counted:
-            node.rolled_progress = 100 if node.status == COMPLETED else node.progress
-        elif by_count:
-            node.rolled_progress = exact_ratio(100 * completed, counted)
-        elif weight_sum:
-            node.rolled_progress = exact_ratio(weighted_sum, weight_sum)
-        else:
-            node.rolled_progress = exact_ratio(progress_sum, counted)
+    settle_tree(tree, Method(method, ""))
     return tree
+
+
+def settle_tree(tree: Tree, method: Method) -> dict[int, tuple[str, str]]:
+    """Roll the whole tree up from scratch: let parents follow their
+    children's statuses when ``method`` says so (rules/default/sync.yaml
+    ``roll_up_status``), and fill every node's ``agg``, ``expended`` and
+    ``rolled_progress``.
+
+    Returns:
+        item id -> ``(old status, new status)``, for the items whose status
+        the roll-up changed (also updated in the tree).
+    """
+    order = tree.preorder()
+    changes = fold(order, method)
+    for node in order:
+        node.expended = expended(node)
+        node.rolled_progress = rolled_progress(node, method.progress)
+    return changes
 
 
 def roll_up_statuses(tree: Tree, machine: MachineRules) -> dict[int, tuple[str, str]]:
     """Let parents follow their children's statuses (rules/default/sync.yaml
-    ``roll_up_status``), in one post-order pass so a change ripples up.
-
-    A not-started parent starts when any of its children has left the
-    initial status; a parent completes when all its non-cancelled children
-    are completed. Each change is a trigger of the status machine (``start``,
-    ``complete``) and happens only where the machine allows it; nothing is
-    ever reopened or cancelled automatically.
+    ``roll_up_status``), in one post-order pass so a change ripples up
+    (``workflow.rollups.follow_children``); rolls the tree up on the way.
 
     Returns:
         item id -> ``(old status, new status)``, for the items that changed
         (also updated in the tree).
     """
-    changes: dict[int, tuple[str, str]] = {}
-    for node in reversed(tree.preorder()):
-        counted = [c for c in node.children if c.status != CANCELLED]
-        if not counted:
-            continue
-        if all(c.status == COMPLETED for c in counted):
-            trigger = "complete"
-        elif node.status == machine.initial and any(c.status != machine.initial for c in counted):
-            trigger = "start"
-        else:
-            continue
-        edge = machine.transition_from(trigger, node.status)
-        if edge is not None:
-            changes[node.id] = (node.status, edge.dest)
-            node.status = edge.dest
-    return changes
+    return settle_tree(tree, machine_method(machine, "average"))
+
+
+def machine_method(machine: MachineRules, progress_method: str, *, follow: bool = True) -> Method:
+    """The ``workflow.rollups.Method`` of a status machine and a progress
+    method; ``follow`` false: parents do not follow their children's statuses."""
+    def transition(trigger: str, status: str) -> str | None:
+        edge = machine.transition_from(trigger, status)
+        return None if edge is None else edge.dest
+
+    return Method(progress_method, machine.initial, transition if follow else None)
 
 
 def variance_pct_hundredths(allocated: int | None, expended: int) -> int | None:

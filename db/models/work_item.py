@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from db import db
@@ -64,6 +64,16 @@ class WorkItem(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1)
+    #: Stored rollups (docs/design.md §4 "Stored rollups", ``workflow.rollups``),
+    #: maintained along the ancestor path by ``services.rollups``: the
+    #: rolled-up expenditure (centavos), the exact rolled-up progress
+    #: (``"38"`` or ``"800/21"``, percent) and the children's aggregate (JSON).
+    rolled_expended: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    rolled_progress: Mapped[str] = mapped_column(Text, default="0", server_default="0")
+    rollup: Mapped[str | None] = mapped_column(Text)
+    #: On a root: the rules the tree's stored rollups were computed under
+    #: (``workflow.rollups.Method.key``); ``None`` until first computed.
+    rollup_key: Mapped[str | None] = mapped_column(String(80))
 
     __mapper_args__ = {"version_id_col": version}
 
