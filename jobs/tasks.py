@@ -11,12 +11,16 @@ from services import escalations, notifications, privacy, reports, sweeps
 
 
 def sync_tracked_ppas() -> dict[str, Any]:
-    """Nightly: every tracked PPA's progress and status from its project.
+    """Nightly: check every tree's stored rollups against a full
+    recomputation and repair drift (docs/design.md §4, "Stored rollups"),
+    then sync every tracked PPA's progress and status from its project.
 
     Returns:
-        ``{"synced", "errors", "changed", "failed_ppa_ids"}``.
+        ``{"synced", "errors", "changed", "failed_ppa_ids", "rollups"}``;
+        ``rollups`` is what ``sweeps.verify_rollups`` found and repaired.
     """
-    return sweeps.sync_tracked_ppas()
+    checked = sweeps.verify_rollups(repair=True)
+    return sweeps.sync_tracked_ppas() | {"rollups": {k: v for k, v in checked.items() if k != "drift"}}
 
 
 def detect_budget_variances() -> dict[str, Any]:

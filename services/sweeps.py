@@ -4,12 +4,14 @@ query, one batch per transaction, one broken tree never stopping the rest.
 - ``sweep_alerts``: every tree's variance and blocked alerts, and overdue
   approval stages (every 6 hours);
 - ``sync_tracked_ppas``: every tracked PPA's progress and status from its
-  project (nightly).
+  project (nightly), after ``verify_rollups`` has checked and repaired every
+  tree's stored rollups.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -20,7 +22,7 @@ from db.bulk import update_rows
 from db.models import EvBaseline, Ppa, WorkItem
 from services import alerts, calendar, performance
 from services.runtime import get_runtime
-from services.trees import load_trees
+from services.trees import Drift, load_tree, load_trees, rollup_drift, settle
 from services.unit_of_work import transaction
 from workflow.errors import PpaflowError
 from workflow.sync import follow_project
@@ -78,6 +80,50 @@ def sweep_alerts(day: date | None = None, *, batch_size: int = 500) -> dict[str,
             totals["opened"] += counts["opened"]
             totals["resolved"] += counts["resolved"]
     return totals
+
+
+def verify_rollups(ppa_id: int | None = None, *, repair: bool = False,
+                   progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
+    """Recompute every tracked PPA's tree (or ``ppa_id``'s) from scratch and
+    compare it with its stored rollups (docs/design.md §4, "Stored
+    rollups"); with ``repair``, settle each drifted tree whole, which writes
+    the right figures (and the statuses the roll-up owes, audited).
+
+    One transaction per PPA, so a broken tree is counted and the others go
+    on. ``progress(done, total)`` is called after each PPA.
+
+    Returns:
+        ``{"trees", "drifted", "repaired", "errors", "drift"}``; ``drift``
+        lists ``{"ppa_id", "items", "statuses", "current"}`` per drifted tree.
+    """
+    with transaction() as session:
+        query = select(Ppa.id, WorkItem.id).join(WorkItem, WorkItem.ppa_id == Ppa.id).order_by(Ppa.id)
+        if ppa_id is not None:
+            query = query.where(Ppa.id == ppa_id)
+        projects = session.execute(query).all()
+    result: dict[str, Any] = {"trees": 0, "drifted": 0, "repaired": 0, "errors": 0, "drift": []}
+    for done, (ppa, root) in enumerate(projects, 1):
+        try:
+            with transaction() as session:
+                if repair:  # writers lock the PPA first: so does the repair
+                    session.execute(select(Ppa.id).where(Ppa.id == ppa).with_for_update())
+                drift: Drift = rollup_drift(root)
+                if not drift.clean:
+                    result["drifted"] += 1
+                    result["drift"].append({"ppa_id": ppa, "items": drift.items, "statuses": drift.statuses,
+                                            "current": drift.current})
+                    log.warning("rollup check: PPA %s: %d item(s) and %d status(es) drifted%s", ppa,
+                                drift.items, drift.statuses, "" if drift.current else " (computed under other rules)")
+                    if repair:
+                        settle(session, session.get(Ppa, ppa), load_tree(root, rolled=False))
+                        result["repaired"] += 1
+        except (KeyError, ValueError) as exc:
+            log.error("rollup check: PPA %s skipped: %s", ppa, exc)
+            result["errors"] += 1
+        result["trees"] += 1
+        if progress is not None:
+            progress(done, len(projects))
+    return result
 
 
 def sync_tracked_ppas(*, batch_size: int = 500) -> dict[str, Any]:

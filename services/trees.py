@@ -1,6 +1,13 @@
-"""Loading a PPA's WBS in one query, rolling it up, and keeping the PPA in
-step with it (docs/design.md §4). Used by the tracking and work item services and
-by the approval effects; callers own the transaction."""
+"""Loading a PPA's WBS in one query, keeping its stored rollups, and keeping
+the PPA in step with it (docs/design.md §4, "Stored rollups").
+
+Two ways to settle a change: ``settle_path`` for changes to some items' own
+fields (their ancestors' stored rollups move, nothing else is read), and
+``settle`` for writes that loaded the whole tree (allocations, cancellations,
+generation). ``rollup_drift`` recomputes a tree from scratch to check the
+stored figures (``ppaflow wbs verify``, the nightly sync). Used by the
+tracking, work item and expenditure services and by the approval effects;
+callers own the transaction."""
 
 from __future__ import annotations
 
@@ -154,6 +161,41 @@ def settle(session: Session, ppa: Ppa, tree: Tree) -> None:
         ITEMS.c.rollup_key.is_(None), ITEMS.c.rollup_key != method.key)).values(rollup_key=method.key))
     sync_ppa(ppa, tree.root.status, tree.root.rolled_progress)
     alerts.reconcile_tree(session, ppa, tree)
+
+
+@dataclass(frozen=True)
+class Drift:
+    """How a tree's stored rollups differ from a full recomputation
+    (``rollup_drift``).
+
+    Attributes:
+        items: items whose stored rolled-up expenditure, progress or
+            aggregate differ.
+        statuses: parents whose status should follow their children's and
+            does not (rules/default/sync.yaml ``roll_up_status``).
+        current: the stored rollups were computed under the rules in force.
+    """
+
+    items: int
+    statuses: int
+    current: bool
+
+    @property
+    def clean(self) -> bool:
+        """Nothing to repair."""
+        return self.current and not self.items and not self.statuses
+
+
+def rollup_drift(root_id: int) -> Drift:
+    """Recompute the tree under ``root_id`` from scratch, in memory, and
+    compare with what is stored (two statements; nothing written)."""
+    key = db.session.scalar(select(ITEMS.c.rollup_key).where(ITEMS.c.id == root_id))
+    tree = load_tree(root_id, rolled=False)
+    method = current_method()
+    statuses = settle_tree(tree, method)
+    items = sum(1 for node in tree.preorder()
+                if (node.expended, encode_exact(node.rolled_progress), node.agg.encode()) != node.stored)
+    return Drift(items, len(statuses), key == method.key)
 
 
 def _write_statuses(session: Session, ppa: Ppa, statuses: Mapping[int, tuple[str, str]]) -> None:

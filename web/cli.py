@@ -24,7 +24,7 @@ from db.migrate import APPEND_ONLY_TABLES, init_database
 from db.types import utcnow
 from jobs.registry import known_jobs
 from rules import DEFAULT_RULES_DIR, load_rules
-from services import approvals, delegations, reports, rule_sets, users
+from services import approvals, delegations, reports, rule_sets, sweeps, users
 from services import privacy as privacy_service
 from services.access import Operator
 from services.effects import known_effects
@@ -364,6 +364,34 @@ def ppa_transition(ppa_id: int, trigger: str, username: str, comment: str | None
         with audit_context(context):
             moved = approvals.fire_transition(actor, ppa_id, trigger, comment=comment)
             click.echo(f"PPA {moved.id} is now in {moved.approval_status}")
+
+
+@main.group()
+def wbs() -> None:
+    """Work-breakdown structures: checking their stored rollups."""
+
+
+@wbs.command("verify")
+@click.argument("ppa_id", type=int, required=False)
+@click.option("--repair", is_flag=True, help="write the recomputed figures where they drifted (as the nightly job does)")
+def wbs_verify(ppa_id: int | None, repair: bool) -> None:
+    """Recompute every WBS (or PPA_ID's) from scratch and compare it with its
+    stored rollups (docs/design.md §4, "Stored rollups"). Exits 1 when drift
+    is found and not repaired."""
+    with app_context(), audit_context(AuditContext(actor="cli:wbs-verify", request_id=f"cli:{uuid.uuid4().hex}")):
+        def progress(done: int, total: int) -> None:
+            if done == total or done % 100 == 0:
+                click.echo(f"  checked {done}/{total} trees", err=True)
+
+        found = sweeps.verify_rollups(ppa_id, repair=repair, progress=progress)
+        if found["drift"]:
+            click.echo(table(("PPA", "items drifted", "statuses owed", "rules"), [
+                (row["ppa_id"], row["items"], row["statuses"], "current" if row["current"] else "other rules")
+                for row in found["drift"]], align="rrrl"))
+        click.echo(f"{found['trees']} tree(s) checked: {found['drifted']} drifted, {found['repaired']} repaired, "
+                   f"{found['errors']} could not be loaded")
+        if found["errors"] or (found["drifted"] and not repair):
+            sys.exit(1)
 
 
 @main.group()

@@ -1,6 +1,8 @@
 """Property-based: after any sequence of API operations on a WBS, no parent's
-children sum above it, a locked tree's allocations never change, and every
-rollup equals a brute-force recomputation from the stored rows (docs/design.md §4).
+children sum above it, a locked tree's allocations never change, every
+rollup equals a brute-force recomputation from the stored rows, and the
+stored rollups, kept along the ancestor path, equal a full recomputation
+(docs/design.md §4).
 
 The brute force below is written independently of ``workflow.tree``: plain
 recursion, ``Decimal`` with ROUND_HALF_UP, exact ``Fraction`` progress rounded
@@ -20,6 +22,7 @@ from sqlalchemy import or_, select
 
 from db import db
 from db.models import WorkItem
+from services.trees import rollup_drift
 from tests.support import World, shipped_rules
 
 RULES = shipped_rules()
@@ -214,6 +217,12 @@ class WbsOperations(RuleBasedStateMachine):
             if all(c["status"] == "completed" for c in counted) and node["status"] in ("not_started", "in_progress",
                                                                                        "at_risk"):
                 raise AssertionError(f"{node['title']} should have completed with its children")
+
+    @invariant()
+    def stored_rollups_equal_a_full_recomputation(self):
+        root = self.tree()["work_item_id"]
+        with self.world.app.app_context():
+            assert rollup_drift(root).clean  # docs/design.md §4, "Stored rollups"
 
     @invariant()
     def rollups_equal_a_brute_force_recomputation(self):
