@@ -25,7 +25,8 @@ from sqlalchemy import event, text
 
 from db import db
 from db.migrate import recreate, upgrade
-from services import users
+from services import users, work_items
+from services.sweeps import verify_rollups
 from web import create_app
 from workflow.money import split_centavos
 
@@ -143,6 +144,7 @@ def bench_backend(url: str, label: str, echo: Callable[[str], None], sizes=SIZES
             root = insert_tree(ppa["id"], n, None if size == "wide" else 20, 99_999_999_999, next_id)
             ppa_ids[size] = (ppa["id"], root, n)
             next_id += n
+        verify_rollups(repair=True)  # the rows went in behind the services' back: store their rollups
         engine = db.engine
         raw = engine.raw_connection()
         cursor = raw.cursor()
@@ -214,11 +216,67 @@ def bench_backend(url: str, label: str, echo: Callable[[str], None], sizes=SIZES
                         "statements": counted["n"], "ms": median_ms(lambda: client.post(url_sync, headers=headers), 9),
                         "baseline": "bare SELECT", "baseline_ms": median_ms(
                             lambda: (cursor.execute(bare_sql, (root, root)), cursor.fetchall()), 9)})
+        results += bench_path_writes(client, headers, engine, ppa_ids[10_000 if 10_000 in sizes else
+                                                                    max(s for s in sizes if s <= 10_000)], label)
         cursor.close()
         raw.close()
         db.session.remove()
         engine.dispose()
     return results
+
+
+def bench_path_writes(client, headers: dict, engine, tree: tuple[int, int, int], label: str) -> list[dict]:
+    """Writes that cost the depth of the tree (issue 17 item 1; docs/design.md
+    §4, "Stored rollups"), on the tree ``(ppa id, root id, size)``:
+
+    - completing one leaf (``complete`` through the service, in its own
+      transaction, its user loaded as a request would) beside an O(depth) baseline: the leaf and each ancestor
+      updated with plain UPDATEs in one transaction, each ancestor's
+      progress averaged from its children, as a parent-chain walk does;
+    - ``sync_from_workitem`` (the request) beside reading the root work
+      item (``GET /api/work-items/{root}``, the same stack).
+    """
+    ppa_id, root, n = tree
+    leaf = root + n - 1
+    chain, current = [], leaf
+    with engine.connect() as connection:
+        while current is not None:
+            chain.append(current)
+            current = connection.execute(text("SELECT parent_id FROM work_items WHERE id = :id"),
+                                         {"id": current}).scalar()
+    def fire(trigger: str):  # the user loaded as a request's authentication would
+        work_items.fire_work_item_transition(users.get_active_user_or_raise("bench.focal"), leaf, trigger)
+        db.session.remove()
+
+    def baseline():
+        with engine.begin() as connection:
+            connection.execute(text("UPDATE work_items SET status = 'completed', progress = 100 WHERE id = :id"),
+                               {"id": leaf})
+            for ancestor in chain[1:]:
+                connection.execute(text(
+                    "UPDATE work_items SET progress = (SELECT CAST(avg(progress) AS integer) FROM work_items AS c "
+                    "WHERE c.parent_id = :id) WHERE id = :id"), {"id": ancestor})
+
+    fire("start")
+    with count_statements(engine) as counted:
+        fire("complete")
+    complete_ms = median_ms(lambda: fire("complete"), 15, setup=lambda: fire("reopen"))
+    with count_statements(engine) as counted_baseline:
+        baseline()
+    baseline_ms = median_ms(baseline, 15)
+    fire("reopen")
+    url_sync = f"/api/monitoring-entries/{ppa_id}/sync_from_workitem/"
+    with count_statements(engine) as counted_sync:
+        client.post(url_sync, headers=headers)
+    sync_ms = median_ms(lambda: client.post(url_sync, headers=headers), 15)
+    read_ms = median_ms(lambda: client.get(f"/api/work-items/{root}", headers=headers), 15)
+    return [
+        {"backend": label, "what": f"complete one leaf, {n:,} items (depth {len(chain) - 1})",
+         "statements": counted["n"], "ms": complete_ms,
+         "baseline": f"plain UPDATEs up the path ({counted_baseline['n']})", "baseline_ms": baseline_ms},
+        {"backend": label, "what": f"sync_from_workitem (stored root), {n:,} items", "statements": counted_sync["n"],
+         "ms": sync_ms, "baseline": "GET the root work item", "baseline_ms": read_ms},
+    ]
 
 
 def run_backends(postgres_url: str | None, echo: Callable[[str], None], name: str,
@@ -245,5 +303,6 @@ def run(postgres_url: str | None, echo: Callable[[str], None], sizes=SIZES, wide
     (``sizes``, ``wide`` as ``bench_backend``)."""
     run_backends(postgres_url, echo, "WBS", lambda url, label, out: bench_backend(url, label, out, sizes, wide))
     echo("targets: statements per tree request constant (<= 3); tree <= 3x the bare read at 10,000 items; "
-         "distribution over 10,000 children < 50 ms")
+         "distribution over 10,000 children < 50 ms; complete one leaf <= 1.5x the plain UPDATEs up its path "
+         "(statements independent of the tree's size); sync <= 1.2x reading the root")
     echo("(statements of a request: the token, the PPA, the tree; a distribution adds its one UPDATE)")
