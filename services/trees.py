@@ -252,7 +252,7 @@ def load_path(item_ids: Collection[int]) -> Path:
     if root is None:
         raise ValueError(f"work items {sorted(item_ids)} are not in a tree")
     path = Path(nodes, root, key == method.key, method)
-    path.before = {i: share(node, method) for i, node in nodes.items()} if path.current else {}
+    path.before = {i: share(node, method, keep=True) for i, node in nodes.items()} if path.current else {}
     return path
 
 
