@@ -14,7 +14,7 @@ from sqlalchemy import func, select, text, update
 
 import jobs.queue
 from db import db
-from db.models import Alert, JobRecord, Notification, Ppa
+from db.models import Alert, JobRecord, Notification, Ppa, WorkItem
 from jobs.queue import QUEUE_NAME, enqueue, redispatch_lost
 from jobs.registry import KINDS
 from jobs.worker import Worker, build_scheduler, build_worker
@@ -51,6 +51,9 @@ def state(app) -> dict:
                 select(Notification.recipient_id, Notification.ppa_id, Notification.stage, Notification.day)).all()),
             "ppas": sorted(db.session.execute(
                 select(Ppa.id, Ppa.progress, Ppa.status, Ppa.execution_flag, Ppa.version)).all()),
+            "work_items": sorted(db.session.execute(select(
+                WorkItem.id, WorkItem.status, WorkItem.rolled_expended, WorkItem.rolled_progress, WorkItem.rollup,
+                WorkItem.rollup_key)).all()),
         }
 
 
@@ -87,7 +90,10 @@ def test_a_job_waits_in_redis_until_a_worker_runs_it_and_its_record_tells_how_it
     done = world.client.get(f"/api/jobs/{job_id}", headers=world.admin.headers).get_json()
     assert (queued.status, waiting) == ("queued", 1)
     assert (done["status"], done["runner"], done["attempts"]) == ("finished", "rq", 1)
-    assert done["result"] == {"synced": 1, "errors": 0, "changed": 1, "failed_ppa_ids": []}
+    # The overspending behind the services' back is drift in the stored rollups: the job repairs it first,
+    # and that repair lets the PPA follow its project (docs/design.md §4, "Stored rollups").
+    assert done["result"] == {"synced": 1, "errors": 0, "changed": 0, "failed_ppa_ids": [],
+                              "rollups": {"trees": 1, "drifted": 1, "repaired": 1, "errors": 0}}
     assert world.get(world.tracked, world.focal)["progress"] == 100
 
 
@@ -174,6 +180,10 @@ def _reset(app, world, start) -> None:
         for ppa_id, progress, status, flag, _ in start["ppas"]:
             connection.execute(text("UPDATE ppas SET progress = :p, status = :s, execution_flag = :f WHERE id = :id"),
                                {"p": progress, "s": status, "f": flag, "id": ppa_id})
+        for item_id, status, expended, progress, rollup, key in start["work_items"]:  # the drift, back again
+            connection.execute(text("UPDATE work_items SET status = :s, rolled_expended = :e, rolled_progress = :p, "
+                                    "rollup = :r, rollup_key = :k WHERE id = :id"),
+                               {"s": status, "e": expended, "p": progress, "r": rollup, "k": key, "id": item_id})
 
 
 def _without_versions(snapshot: dict) -> dict:
