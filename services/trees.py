@@ -76,6 +76,17 @@ def set_tree_locked(session: Session, ppa: Ppa, locked: bool) -> None:
     ids = session.scalars(update(ITEMS).where(in_tree(ppa.execution_project_id), ITEMS.c.budget_locked != locked)
                           .values(budget_locked=locked, version=ITEMS.c.version + 1).returning(ITEMS.c.id)).all()
     audit.record(session, "work_item", [(i, "budget_locked", not locked, locked, ppa.organization_id) for i in ids])
+    bump_tree_version(session, ppa.execution_project_id)
+
+
+def bump_tree_version(session: Session, root_id: int) -> None:
+    """Count a write to the tree rooted at ``root_id``: one UPDATE of the
+    root's ``tree_version`` (not its ``version``, the root item's own ETag),
+    in the caller's transaction, so the cached budget tree keyed by it
+    (``services.tree_cache``; docs/design.md §5, "The budget tree is
+    cached") is never served after the write commits. Every writer of a
+    tree's rows calls it: through ``settle``, or itself."""
+    session.execute(update(ITEMS).where(ITEMS.c.id == root_id).values(tree_version=ITEMS.c.tree_version + 1))
 
 
 def record_item_changes(session: Session, ppa: Ppa, field: str, changes: Mapping[int, tuple[object, object]]) -> None:
@@ -118,6 +129,7 @@ def settle(session: Session, ppa: Ppa, tree: Tree) -> None:
     roll_up(tree, rules.sync.progress_method)
     sync_ppa(ppa, tree)
     alerts.reconcile_tree(session, ppa, tree)
+    bump_tree_version(session, tree.root.id)
 
 
 def generate_execution_project(session: Session, ppa: Ppa, user_id: int, template_name: str | None = None) -> int:

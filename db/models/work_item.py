@@ -64,6 +64,11 @@ class WorkItem(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1)
+    #: On the root project only: counts the writes to any row of its tree
+    #: (``services.trees.bump_tree_version``), so the cached budget tree is
+    #: keyed by one column (docs/design.md §5, "The budget tree is cached").
+    #: Not an ETag of the row; the other items keep 1.
+    tree_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     __mapper_args__ = {"version_id_col": version}
 
