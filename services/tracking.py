@@ -8,21 +8,21 @@ loaded in one query, changed in memory, and written set-based.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import aliased
 
 from db import db
 from db.models import Ppa, User, WorkItem
-from services import calendar, tree_cache
+from services import calendar, expenditure, tree_cache
 from services.access import can_edit_ppas_of, can_see_ppa
 from services.expenditure import DISBURSEMENTS, REPORTED, is_in_chain, tree_opening_balance
-from services.expenditure import in_chain as in_chain_sql
 from services.ppas import get_ppa_or_raise
 from services.runtime import active_hash_column, adopt_active_hash, get_runtime
 from services.tree_cache import TreeKey
@@ -194,6 +194,17 @@ class TreeRead:
         return body
 
 
+@functools.cache
+def _ppa_and_tree_key() -> Select:
+    """The one query of ``read_budget_tree`` (built once per process on first
+    use: building it costs more than running it): the PPA ``:ppa_id``, its
+    root's ``tree_version``, whether it is in the money chain, and the
+    active rule set's hash."""
+    root = aliased(WorkItem)
+    return (select(Ppa, root.tree_version, expenditure.in_chain(Ppa.id), active_hash_column())
+            .outerjoin(root, root.id == Ppa.execution_project_id).where(Ppa.id == bindparam("ppa_id")))
+
+
 def read_budget_tree(user: User, ppa_id: int, encode: Callable[[dict], bytes]) -> TreeRead:
     """What ``GET .../budget_allocation_tree/`` needs before deciding
     between 304 and 200 (docs/design.md §5, "The budget tree is cached"):
@@ -210,10 +221,7 @@ def read_budget_tree(user: User, ppa_id: int, encode: Callable[[dict], bytes]) -
     Raises:
         NotFound: the PPA does not exist or is not visible to ``user``.
     """
-    root = aliased(WorkItem)
-    row = db.session.execute(
-        select(Ppa, root.tree_version, in_chain_sql(Ppa.id), active_hash_column())
-        .outerjoin(root, root.id == Ppa.execution_project_id).where(Ppa.id == ppa_id)).first()
+    row = db.session.execute(_ppa_and_tree_key(), {"ppa_id": ppa_id}).first()
     if row is None:
         raise NotFound(f"PPA {ppa_id} not found")
     ppa, tree_version, chain, rule_hash = row
