@@ -158,12 +158,48 @@ def active_hash() -> str | None:
     return db.session.scalar(select(StoredRuleSet.hash).where(StoredRuleSet.active))
 
 
-def _active_runtime() -> Runtime:
+def active_hash_column():
+    """The active rule set's hash as a scalar subquery, for a caller that
+    reads it with its own row instead of in a statement of its own (then
+    ``adopt_active_hash``)."""
+    from db.models import StoredRuleSet
+
+    return select(StoredRuleSet.hash).where(StoredRuleSet.active).scalar_subquery()
+
+
+_UNREAD = object()
+
+
+def _active_runtime(rule_hash=_UNREAD) -> Runtime:
     registry = runtimes()
     if not registry.stored:
         return registry.loaded
-    rule_hash = active_hash()
+    if rule_hash is _UNREAD:
+        rule_hash = active_hash()
     return registry.loaded if rule_hash is None else runtime_for(rule_hash)
+
+
+def adopt_active_hash(rule_hash: str | None) -> Runtime:
+    """The runtime of the current request or job, as ``get_runtime()``, when
+    the caller has read the active set's hash itself (``active_hash_column``
+    in its own query, docs/design.md §5 "The budget tree is cached"): the
+    request then decides with that set and saves get_runtime's read. A
+    request that has already decided keeps its set. Needs an app context.
+
+    Args:
+        rule_hash: the active set's hash as just read, ``None`` when none is.
+    """
+    if has_request_context():
+        environ = request.environ
+        runtime = environ.get(_KEY)
+        if runtime is None:
+            runtime = environ[_KEY] = _active_runtime(rule_hash)
+        return runtime
+    runtime = g.get(_KEY)
+    if runtime is None:
+        runtime = _active_runtime(rule_hash)
+        setattr(g, _KEY, runtime)
+    return runtime
 
 
 def get_runtime() -> Runtime:

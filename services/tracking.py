@@ -8,16 +8,24 @@ loaded in one query, changed in memory, and written set-based.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import functools
+import hashlib
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from db.models import Ppa, User
-from services.access import can_edit_ppas_of
+from sqlalchemy import Select, bindparam, select
+from sqlalchemy.orm import aliased
+
+from db import db
+from db.models import Ppa, User, WorkItem
+from services import calendar, expenditure, tree_cache
+from services.access import can_edit_ppas_of, can_see_ppa
 from services.expenditure import DISBURSEMENTS, REPORTED, is_in_chain, tree_opening_balance
 from services.ppas import get_ppa_or_raise
-from services.runtime import get_runtime
+from services.runtime import active_hash_column, adopt_active_hash, get_runtime
+from services.tree_cache import TreeKey
 from services.trees import (apply_allocations, generate_execution_project, load_project, load_tree, require_unlocked,
                             settle, sync_ppa)
 from services.unit_of_work import rolled_back, transaction
@@ -110,15 +118,16 @@ def enable_tracking_answer(user: User, ppa_id: int, template: str | None = None,
                 "message": f"work item tracking {'previewed' if dry_run else 'enabled'}: {len(tree)} work items {verb}"}
 
 
-def tree_payload(ppa: Ppa, tree: Tree | None) -> dict:
+def tree_payload(ppa: Ppa, tree: Tree | None, *, in_chain: bool | None = None) -> dict:
     """The ``budget_allocation_tree`` response (docs/design.md §5); ``tree`` rolled up.
     ``total_expended`` is the PPA's actual expenditure: the rolled-up work
     item expenditure, or the disbursements of a PPA without a WBS.
     ``expenditure_source`` says where it comes from (``"disbursements"`` in
     the money chain, else ``"reported"``) and ``opening_balance`` what the
     work items had reported before the PPA entered the chain (null outside
-    it); docs/design.md §12, "Money spent and payables"."""
-    chain = is_in_chain(ppa.id)
+    it); docs/design.md §12, "Money spent and payables". ``in_chain``: whether
+    the PPA is in the chain, when the caller has read it (else one query)."""
+    chain = is_in_chain(ppa.id) if in_chain is None else in_chain
     budget = to_centavos(ppa.budget_allocation)
     allocated = tree.allocated_to_children() if tree else 0
     threshold = get_runtime().rules.budget.on_budget_threshold_pct
@@ -145,6 +154,90 @@ def budget_allocation_tree(user: User, ppa_id: int) -> dict:
     ppa = get_ppa_or_raise(user, ppa_id)
     tree = load_tree(ppa.execution_project_id) if ppa.execution_project_id is not None else None
     return tree_payload(ppa, tree)
+
+
+@dataclass(frozen=True)
+class TreeRead:
+    """A read of a PPA's budget tree, before its body is needed
+    (``read_budget_tree``).
+
+    Attributes:
+        etag: the answer's strong entity tag: a client holding it gets 304.
+        ppa: the PPA (visible to the reader).
+        key: where its encoded answer is cached, ``None`` for a PPA without
+            a WBS (never cached: its expenditure is its disbursements, which
+            no version counts).
+        in_chain: the PPA is in the money chain, as read with it.
+    """
+
+    etag: str
+    ppa: Ppa
+    key: TreeKey | None
+    in_chain: bool
+    _built: bytes | None = None
+    #: the root's ``rollup_key`` as read with the PPA (docs/design.md §4, "Stored rollups")
+    rollup_key: str | None = None
+
+    def body(self, encode: Callable[[dict], bytes]) -> bytes:
+        """The encoded answer: from the cache on a hit, else built (one tree
+        query, one rollup pass, one payload pass), encoded with ``encode``
+        and kept for the next reader.
+
+        Args:
+            encode: the payload dict -> the response bytes (``web.jsonio.encode``).
+        """
+        if self._built is not None:
+            return self._built
+        cache = tree_cache.store()
+        body = cache.get(self.key.text)
+        if body is None:
+            tree = load_tree(self.ppa.execution_project_id, rollup_key=self.rollup_key)
+            body = encode(tree_payload(self.ppa, tree, in_chain=self.in_chain))
+            cache.put(self.key.text, body)
+        return body
+
+
+@functools.cache
+def _ppa_and_tree_key() -> Select:
+    """The one query of ``read_budget_tree`` (built once per process on first
+    use: building it costs more than running it): the PPA ``:ppa_id``, its
+    root's ``tree_version``, whether it is in the money chain, and the
+    active rule set's hash."""
+    root = aliased(WorkItem)
+    return (select(Ppa, root.tree_version, expenditure.in_chain(Ppa.id), active_hash_column(), root.rollup_key)
+            .outerjoin(root, root.id == Ppa.execution_project_id).where(Ppa.id == bindparam("ppa_id")))
+
+
+def read_budget_tree(user: User, ppa_id: int, encode: Callable[[dict], bytes]) -> TreeRead:
+    """What ``GET .../budget_allocation_tree/`` needs before deciding
+    between 304 and 200 (docs/design.md §5, "The budget tree is cached"):
+    one query reads the PPA, its project's ``tree_version``, whether it is
+    in the money chain and the active rule set's hash; the visibility of
+    the PPA is checked on every read, cached or not. The body, when wanted,
+    is ``TreeRead.body``: a cache get on a hit.
+
+    Args:
+        encode: as ``TreeRead.body`` (used here only for a PPA without a
+            WBS, whose small answer is built at once and tagged by its
+            content).
+
+    Raises:
+        NotFound: the PPA does not exist or is not visible to ``user``.
+    """
+    row = db.session.execute(_ppa_and_tree_key(), {"ppa_id": ppa_id}).first()
+    if row is None:
+        raise NotFound(f"PPA {ppa_id} not found")
+    ppa, tree_version, chain, rule_hash, rollup_key = row
+    rules_hash = adopt_active_hash(rule_hash).rules.hash
+    if not can_see_ppa(user, ppa):
+        raise NotFound(f"PPA {ppa_id} not found")
+    chain = bool(chain)
+    if tree_version is None:
+        body = encode(tree_payload(ppa, None, in_chain=chain))
+        etag = f'"tree-{ppa.id}-{hashlib.blake2b(body, digest_size=12).hexdigest()}"'
+        return TreeRead(etag, ppa, None, chain, body)
+    key = TreeKey(ppa.id, ppa.created_at, ppa.version, tree_version, chain, rules_hash, calendar.today())
+    return TreeRead(key.etag, ppa, key, chain, rollup_key=rollup_key)
 
 
 @dataclass(frozen=True)

@@ -51,7 +51,11 @@ def current_method() -> Method:
     return machine_method(rules.work_item_status, rules.sync.progress_method, follow=rules.sync.roll_up_status)
 
 
-def load_tree(root_id: int, *, rolled: bool = True) -> Tree:
+#: ``load_tree``'s ``rollup_key`` when the caller has not read it.
+UNREAD = object()
+
+
+def load_tree(root_id: int, *, rolled: bool = True, rollup_key: str | None | object = UNREAD) -> Tree:
     """The whole tree under ``root_id`` in one indexed query.
 
     Args:
@@ -60,8 +64,12 @@ def load_tree(root_id: int, *, rolled: bool = True) -> Tree:
             computed under the rules in force, else in one pass in memory.
             ``False`` for writers, which load the stored rollups too
             (``Node.stored``) and settle afterwards.
+        rollup_key: the root's ``rollup_key``, when the caller read it
+            with something else (else one more statement reads it).
     """
-    key = db.session.scalar(select(ITEMS.c.rollup_key).where(ITEMS.c.id == root_id)) if rolled else None
+    key = rollup_key
+    if rolled and key is UNREAD:
+        key = db.session.scalar(select(ITEMS.c.rollup_key).where(ITEMS.c.id == root_id))
     method = current_method()
     if rolled and key == method.key:
         rows = db.session.execute(select(*TREE_COLUMNS, ITEMS.c.rolled_expended, ITEMS.c.rolled_progress)
@@ -108,6 +116,17 @@ def set_tree_locked(session: Session, ppa: Ppa, locked: bool) -> None:
     ids = session.scalars(update(ITEMS).where(in_tree(ppa.execution_project_id), ITEMS.c.budget_locked != locked)
                           .values(budget_locked=locked, version=ITEMS.c.version + 1).returning(ITEMS.c.id)).all()
     audit.record(session, "work_item", [(i, "budget_locked", not locked, locked, ppa.organization_id) for i in ids])
+    bump_tree_version(session, ppa.execution_project_id)
+
+
+def bump_tree_version(session: Session, root_id: int) -> None:
+    """Count a write to the tree rooted at ``root_id``: one UPDATE of the
+    root's ``tree_version`` (not its ``version``, the root item's own ETag),
+    in the caller's transaction, so the cached budget tree keyed by it
+    (``services.tree_cache``; docs/design.md §5, "The budget tree is
+    cached") is never served after the write commits. Every writer of a
+    tree's rows calls it: through ``settle``, or itself."""
+    session.execute(update(ITEMS).where(ITEMS.c.id == root_id).values(tree_version=ITEMS.c.tree_version + 1))
 
 
 def record_item_changes(session: Session, ppa: Ppa, field: str, changes: Mapping[int, tuple[object, object]]) -> None:
@@ -161,6 +180,7 @@ def settle(session: Session, ppa: Ppa, tree: Tree) -> None:
         ITEMS.c.rollup_key.is_(None), ITEMS.c.rollup_key != method.key)).values(rollup_key=method.key))
     sync_ppa(ppa, tree.root.status, tree.root.rolled_progress)
     alerts.reconcile_tree(session, ppa, tree)
+    bump_tree_version(session, tree.root.id)
 
 
 @dataclass(frozen=True)
@@ -314,6 +334,7 @@ def settle_path(session: Session, ppa: Ppa, path: Path) -> None:
     update_rows(session, ITEMS, rows, ["rolled_expended", "rolled_progress", "rollup"], bump=False)
     sync_ppa(ppa, path.root.status, path.root.rolled_progress)
     alerts.reconcile_items(session, ppa, list(path.nodes.values()))
+    bump_tree_version(session, path.root.id)
 
 
 def generate_execution_project(session: Session, ppa: Ppa, user_id: int, template_name: str | None = None) -> int:

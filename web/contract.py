@@ -38,6 +38,16 @@ BINARY = {"type": "string", "format": "binary"}
 
 ETAG_HEADER = {"ETag": {"description": "the version of the returned record; send it back as If-Match",
                         "required": True, "schema": {"type": "string", "example": '"3"'}}}
+#: The ETag of a read answered 304 while it is current (``If-None-Match``; the budget tree, docs/design.md §5).
+READ_ETAG_HEADER = {"ETag": {"description": "the version of this answer (a strong tag); send it back as "
+                                            "If-None-Match to be answered 304, without a body, while it is current",
+                             "required": True, "schema": {"type": "string", "example": '"tree-12-0f3c9a51d2e47b86aa10c3d4"'}}}
+IF_NONE_MATCH = "If-None-Match"
+IF_NONE_MATCH_PARAMETER = {
+    "name": IF_NONE_MATCH, "in": "header", "required": False, "schema": {"type": "string", "minLength": 1},
+    "description": "the ETag of an answer you hold (several, comma-separated, or *): when one is still current "
+                   "the answer is 304 with no body",
+}
 LOCATION_HEADER = {"Location": {"description": "where the created record can be read", "required": True,
                                 "schema": {"type": "string"}}}
 

@@ -25,6 +25,13 @@ def _default(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
+def encode(obj: Any) -> bytes:
+    """``obj`` as the bytes of a JSON response body (what ``jsonify`` sends,
+    trailing newline included): for answers kept encoded (the budget tree
+    cache, docs/design.md §5)."""
+    return orjson.dumps(obj, default=_default, option=OPTIONS) + b"\n"
+
+
 class JSONProvider(DefaultJSONProvider):
     """Flask's JSON provider with orjson for output."""
 
@@ -33,5 +40,4 @@ class JSONProvider(DefaultJSONProvider):
 
     def response(self, *args: Any, **kwargs: Any):
         obj = self._prepare_response_obj(args, kwargs)
-        return self._app.response_class(orjson.dumps(obj, default=_default, option=OPTIONS) + b"\n",
-                                        mimetype=self.mimetype)
+        return self._app.response_class(encode(obj), mimetype=self.mimetype)

@@ -257,44 +257,52 @@ def format_centavos(centavos: int | None) -> str | None:
 def node_payload(node: Node, threshold_pct: Decimal) -> dict:
     """One node of ``budget_allocation_tree`` (docs/design.md §5) with its subtree;
     ``actual_expenditure`` is the rolled-up expended amount. Built in one
-    post-order pass over the subtree (a 10,000-item tree is 10,000 dicts)."""
+    pre-order pass over the subtree, each node's dict made once and put
+    straight into its parent's ``children`` (a 10,000-item tree is 10,000
+    dicts; no intermediate list or map of them: issue 17 item 2)."""
     band = Fraction(threshold_pct) * 100  # |variance %| band, in hundredths
     band_num, band_den = band.numerator, band.denominator
-    order, stack = [], [node]
+    top: list[dict] = []
+    stack = [(node, top)]
+    pop, push = stack.pop, stack.append
     while stack:
-        current = stack.pop()
-        order.append(current)
-        stack.extend(current.children)
-    built: dict[int, dict] = {}
-    for current in reversed(order):
-        allocated = current.allocated or 0
+        current, siblings = pop()
+        allocated = current.allocated
         expended = current.expended
-        variance = allocated - expended
+        progress = current.rolled_progress
+        if progress.__class__ is not int:  # shown_progress, inline: a Fraction rounded once, half-up
+            progress = div_half_up(progress.numerator, progress.denominator)
         if allocated:
-            pct = (2 * abs(variance) * 10000 + allocated) // (2 * allocated)  # |variance %| in hundredths, half-up
-            if expended > allocated:
-                status, pct = "over_budget", -pct
+            variance = allocated - expended
+            if expended > allocated:  # |variance %| in hundredths, half-up, then negative
+                status, pct = "over_budget", -((-20000 * variance + allocated) // (2 * allocated)) / 100
             else:
-                status = "on_budget" if pct * band_den <= band_num else "under_budget"
-            pct /= 100  # percent with 2 decimals: a display number, not money
+                hundredths = (20000 * variance + allocated) // (2 * allocated)
+                status = "on_budget" if hundredths * band_den <= band_num else "under_budget"
+                pct = hundredths / 100  # percent with 2 decimals: a display number, not money
+            shown = "%d.%02d" % divmod(allocated, 100)
         else:
+            variance = -expended
             status, pct = ("over_budget" if expended > 0 else "on_budget"), None
-        payload = {
+            shown = None if allocated is None else "0.00"
+        children: list[dict] = []
+        siblings.append({
             "work_item_id": current.id,
             "title": current.title,
             "work_type": current.work_type,
             "level": current.level,
             "status": current.status,
-            "progress": shown_progress(current.rolled_progress),
-            "allocated_budget": None if current.allocated is None else "%d.%02d" % divmod(allocated, 100),
+            "progress": progress,
+            "allocated_budget": shown,
             "actual_expenditure": "%d.%02d" % divmod(expended, 100),
             "variance": "%d.%02d" % divmod(variance, 100) if variance >= 0 else "-%d.%02d" % divmod(-variance, 100),
             "variance_pct": pct,
             "budget_status": status,
-            "children": [built.pop(c.id) for c in current.children],
-        }
-        built[current.id] = payload
-    return built[node.id]
+            "children": children,
+        })
+        for child in reversed(current.children):  # popped in sibling order
+            push((child, children))
+    return top[0]
 
 
 def status_counts(tree: Tree) -> dict[str, int]:

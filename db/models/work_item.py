@@ -74,6 +74,11 @@ class WorkItem(db.Model):
     #: On a root: the rules the tree's stored rollups were computed under
     #: (``workflow.rollups.Method.key``); ``None`` until first computed.
     rollup_key: Mapped[str | None] = mapped_column(String(80))
+    #: On the root project only: counts the writes to any row of its tree
+    #: (``services.trees.bump_tree_version``), so the cached budget tree is
+    #: keyed by one column (docs/design.md §5, "The budget tree is cached").
+    #: Not an ETag of the row; the other items keep 1.
+    tree_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     __mapper_args__ = {"version_id_col": version}
 

@@ -3,14 +3,21 @@
 
 from __future__ import annotations
 
-from flask import jsonify, request, url_for
+from flask import Response, jsonify, request, url_for
 from flask.views import MethodView
 
 from services import approvals, escalations, performance, ppas, tracking
 from services.ppas import PpaFilters
+from web import jsonio
 from web.api.work_items import work_item_links
 from web.auth import current_user
-from web.contract import ETAG_HEADER, LOCATION_HEADER, link
+from web.contract import (
+    ETAG_HEADER,
+    IF_NONE_MATCH_PARAMETER,
+    LOCATION_HEADER,
+    READ_ETAG_HEADER,
+    link,
+)
 from web.pagination import SQLPage
 from web.parsing import Blueprint
 from web.schemas import (
@@ -189,10 +196,19 @@ class EnableTracking(MethodView):
 
 @blp.route("/<id:ppa_id>/budget_allocation_tree/")
 class BudgetAllocationTree(MethodView):
-    @blp.response(200, BudgetTreeSchema)
+    @blp.doc(parameters=[IF_NONE_MATCH_PARAMETER])
+    @blp.response(200, BudgetTreeSchema, headers=READ_ETAG_HEADER)
+    @blp.alt_response(304, description="not modified: the ETag sent in If-None-Match is current; no body",
+                      headers=READ_ETAG_HEADER, success=True)
     def get(self, ppa_id):
-        """The WBS with allocations, rolled-up expenditure, variance and progress."""
-        return jsonify(tracking.budget_allocation_tree(current_user(), ppa_id))
+        """The WBS with allocations, rolled-up expenditure, variance and progress. The ETag names this answer:
+        sent back in If-None-Match while the tree, the PPA, the rule set in force and the day (Asia/Manila)
+        are unchanged, it gets 304 without a body. Answers are cached (docs/design.md §5)."""
+        read = tracking.read_budget_tree(current_user(), ppa_id, jsonio.encode)
+        headers = {"ETag": read.etag}
+        if request.if_none_match.contains_weak(read.etag[1:-1]):  # weak comparison, as RFC 9110 §13.1.2 asks
+            return Response(status=304, headers=headers)
+        return Response(read.body(jsonio.encode), status=200, headers=headers, mimetype="application/json")
 
 
 @blp.route("/<id:ppa_id>/distribute_budget/")
