@@ -1,7 +1,7 @@
 """The MFBM Budget Execution Report's SPI and CPI columns (issue 16 item 3,
 "the MFBM report shows SPI/CPI per PPA"; docs/design.md §8 and §15): each
 PPA's indices as of the report's date equal what its earned value endpoint
-answers for that day, in the workbook and the PDF; blank without a baseline; and
+answers for that day, in the workbook, the PDF and the JSON; blank without a baseline; and
 computed for all the report's PPAs in as many statements for two PPAs as
 for six."""
 
@@ -163,3 +163,17 @@ def test_the_indices_of_many_ppas_take_as_many_statements_as_those_of_two(app, w
     assert len(large) == 7 and all(spi is not None for spi, _ in large.values())
     assert small == {ppas[0].id: large[ppas[0].id], ppas[-1].id: large[ppas[-1].id]}
     assert len(few) == len(many) == 5  # baselines, their items, the trees, the chain, later disbursements
+
+
+def test_the_mfbm_report_as_json_carries_the_same_indices_and_the_footnote(year, world):
+    response = world.client.get(f"/api/reports/mfbm?fiscal_year=2025&as_of={AS_OF}",
+                                headers=world.budget_analyst.headers)
+    assert response.status_code == 200, response.get_json()
+    body = response.get_json()
+    details = {line["title"]: (line["spi"], line["cpi"]) for line in body["lines"] if line["kind"] == "detail"}
+
+    assert details == {name: _endpoint(world, ppa) if name != "Sports Fest" else (None, None)
+                       for name, ppa in year.items()}
+    assert all(line["spi"] is None for line in body["lines"] if line["kind"] != "detail")
+    assert body["as_of"] == AS_OF and body["note"].startswith("SPI and CPI:")
+    assert body["lines"][-1]["kind"] == "total"
