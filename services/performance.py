@@ -19,6 +19,7 @@ answer.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
@@ -36,11 +37,16 @@ from db.models.schedule import EvBaseline, EvBaselineItem, WorkItemDependency
 from db.types import utcnow
 from services import alerts, calendar
 from services.access import can_see_ppa
-from services.expenditure import disbursed_by_item, is_in_chain
+from services.expenditure import (
+    chain_ppa_ids,
+    disbursed_by_item,
+    disbursed_by_item_of,
+    is_in_chain,
+)
 from services.ppas import get_ppa_or_raise
 from services.runtime import get_runtime, runtime_for
 from services.tracking import require_tree_editor
-from services.trees import ITEMS, in_tree, load_tree
+from services.trees import ITEMS, in_tree, load_tree, load_trees
 from services.unit_of_work import transaction
 from workflow import critical_path as cp
 from workflow.earned_value import Baseline, BaselineItem, performance_alerts
@@ -110,17 +116,29 @@ def _baseline_rows(session, ppa: Ppa) -> tuple[EvBaseline, list[EvBaselineItem]]
 def _measure(session, ppa: Ppa, day: date, *, late_costs: bool = True):
     """The baseline row, the loaded tree, the core baseline and its figures
     as of ``day`` (see the module's docstring for progress and actual cost)."""
-    rules = get_runtime().rules.budget
     baseline_row, rows = _baseline_rows(session, ppa)
-    core = Baseline(BaselineItem(r.work_item_id, r.parent_id, r.budget, r.start_date, r.due_date) for r in rows)
     tree = load_tree(ppa.execution_project_id)
+    later = disbursed_by_item(ppa, after=day) if late_costs and is_in_chain(ppa.id) else {}
+    core, results = _measure_loaded(rows, tree, later, day)
+    return baseline_row, tree, core, results
+
+
+def _measure_loaded(rows, tree, later: dict[int, int], day: date):
+    """The core baseline of the baseline ``rows`` and its figures as of
+    ``day``, from the PPA's loaded (rolled-up) ``tree`` and the centavos
+    disbursed after ``day`` by work item (``later``); no statement.
+
+    Raises:
+        ValidationFailed: a baseline the core refuses.
+    """
+    rules = get_runtime().rules.budget
+    core = Baseline(BaselineItem(r.work_item_id, r.parent_id, r.budget, r.start_date, r.due_date) for r in rows)
     progress = {}
     for leaf in core.leaves:
         if leaf in tree.by_id:
             value = tree.by_id[leaf].rolled_progress
             progress[leaf] = Decimal(value.numerator) / Decimal(value.denominator) \
                 if isinstance(value, Fraction) else value
-    later = disbursed_by_item(ppa, after=day) if late_costs and is_in_chain(ppa.id) else {}
     actual: dict[int, int] = defaultdict(int)
     for node in tree.preorder():
         target = node.id
@@ -129,7 +147,52 @@ def _measure(session, ppa: Ppa, day: date, *, late_costs: bool = True):
         actual[target] += max(node.spent - later.get(node.id, 0), 0)
     results = core.measure(day, progress, {k: from_centavos(v) for k, v in actual.items()},
                            method=rules.pv_method, eac_method=rules.eac_method)
-    return baseline_row, tree, core, results
+    return core, results
+
+
+def spi_cpi(ppas: Sequence[Ppa], day: date) -> dict[int, tuple[Decimal | None, Decimal | None]]:
+    """The SPI and CPI of many PPAs as of the end of ``day``, each equal to
+    the ``ppa`` figures of ``earned_value`` for that PPA and day, in a fixed
+    number of statements whatever the number of PPAs (the MFBM report's
+    columns, docs/design.md §8 and §15): the stored baselines and their
+    items, the trees (``services.trees.load_trees``), which PPAs are in the
+    money chain and what they disbursed after ``day`` (one statement each).
+
+    Read-only: unlike ``earned_value`` it captures no baseline and touches
+    no alert. A PPA without a WBS, without a stored baseline, whose tree
+    cannot be loaded or whose baseline the core refuses maps to ``(None,
+    None)``; SPI is ``None`` when PV is zero, CPI when AC is.
+
+    Returns:
+        ``{ppa id: (spi, cpi)}`` for every PPA given: ``Decimal`` ratios to
+        4 decimals (``workflow.earned_value.RATIO_PLACES``) or ``None``.
+    """
+    out: dict[int, tuple[Decimal | None, Decimal | None]] = {ppa.id: (None, None) for ppa in ppas}
+    tracked = [ppa for ppa in ppas if ppa.execution_project_id is not None]
+    if not tracked:
+        return out
+    session = db.session
+    baselined = set(session.scalars(select(EvBaseline.ppa_id).where(EvBaseline.ppa_id.in_([p.id for p in tracked]))))
+    tracked = [ppa for ppa in tracked if ppa.id in baselined]
+    if not tracked:
+        return out
+    rows: dict[int, list[EvBaselineItem]] = defaultdict(list)
+    for row in session.scalars(select(EvBaselineItem).where(EvBaselineItem.ppa_id.in_([p.id for p in tracked]))):
+        rows[row.ppa_id].append(row)
+    trees = load_trees([ppa.execution_project_id for ppa in tracked])
+    in_chain = chain_ppa_ids(ppa.id for ppa in tracked)
+    later = disbursed_by_item_of([ppa for ppa in tracked if ppa.id in in_chain], after=day)
+    for ppa in tracked:
+        tree = trees.get(ppa.execution_project_id)
+        if tree is None or isinstance(tree, ValueError):
+            continue
+        try:
+            core, results = _measure_loaded(rows[ppa.id], tree, later.get(ppa.id, {}), day)
+        except ValidationFailed:
+            continue
+        figures = results[core.root_id]
+        out[ppa.id] = (figures.spi, figures.cpi)
+    return out
 
 
 def _figures(f) -> dict[str, Any]:

@@ -23,9 +23,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -109,6 +109,8 @@ class PrintedReport:
     #: How many leading columns identify a line (e.g. code and title): when
     #: the table is wider than the page, they are repeated on each part.
     key_columns: int = 1
+    #: Footnotes printed after the table (e.g. what a blank SPI means).
+    notes: Sequence[str] = ()
 
     def layout(self) -> list[list[tuple[int, float]]]:
         """Each printed part (``parts``) as ``(column index, width in pt)``
@@ -192,7 +194,7 @@ def rate(value: Decimal | None) -> str:
     in parentheses; nothing for ``None``."""
     if value is None:
         return ""
-    if isinstance(value, float) or isinstance(value, bool):
+    if isinstance(value, (float, bool)):
         raise TypeError("percentages are shown from a Decimal, never a float")
     shown = (Decimal(value) * 100).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
     return f"({abs(shown):,.2f}%)" if shown < 0 else f"{shown:,.2f}%"
@@ -284,15 +286,22 @@ def _scope(moa: str | None) -> str:
 def mfbm_pdf(report: MfbmReport) -> bytes:
     """The MFBM Budget Execution Report's main sheet as PDF bytes: the
     workbook's columns, lines and figures (``services.workbooks.MFBM_COLUMNS``,
-    ``mfbm_lines``: PPA lines, MOA and class subtotals, the grand total)."""
-    from services.workbooks import MFBM_COLUMNS, _mfbm_values, mfbm_lines, mfbm_titles
+    ``mfbm_lines``: PPA lines, MOA and class subtotals, the grand total),
+    with the SPI/CPI footnote (``MFBM_NOTE``) after the table."""
+    from services.workbooks import (
+        MFBM_COLUMNS,
+        MFBM_NOTE,
+        _mfbm_values,
+        mfbm_lines,
+        mfbm_titles,
+    )
 
     kinds = {"detail": "detail", "moa": "subtotal", "class": "subtotal", "total": "total"}
     lines = [Line(_mfbm_values(line), kinds[line.kind]) for line in mfbm_lines(report)]
     *titles, as_of = mfbm_titles(report)
     return render_pdf(PrintedReport(
         titles=tuple(titles), columns=_columns(MFBM_COLUMNS), lines=lines,
-        scope=f"{report.organization or 'All MOAs'} - {as_of}", key_columns=2))
+        scope=f"{report.organization or 'All MOAs'} - {as_of}", key_columns=2, notes=(MFBM_NOTE,)))
 
 
 @dataclass
@@ -307,7 +316,6 @@ class StatementPrinted(PrintedReport):
     numbers: Sequence[str] = ()
     formulas: Sequence[str] = ()
     signatories: Sequence[tuple[str, str, str, str]] = ()
-    notes: Sequence[str] = ()
 
 
 _KINDS = {MONEY: MONEY, PERCENT: PERCENT}

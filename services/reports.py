@@ -12,7 +12,6 @@ exactly, before anything is written.
 from __future__ import annotations
 
 import importlib
-
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -33,6 +32,7 @@ from db.models import (
 )
 from services.access import sees_all_organizations, visible_ppas
 from services.calendar import today
+from services.performance import spi_cpi
 from services.runtime import get_runtime
 from workflow.errors import Conflict, NotFound, ValidationFailed
 from workflow.money import ZERO
@@ -78,6 +78,12 @@ class MfbmLine:
     physical_progress: Decimal | None = None
     remarks: str = ""
     kind: str = "detail"
+    #: The PPA's schedule and cost performance indices as of the report's
+    #: date (earned value, docs/design.md §15; ``services.performance.spi_cpi``),
+    #: on each of its lines; ``None`` without WBS or baseline, or when PV
+    #: (SPI) or AC (CPI) is zero, and on subtotals.
+    spi: Decimal | None = None
+    cpi: Decimal | None = None
 
     @property
     def unreleased(self) -> Decimal:
@@ -258,8 +264,10 @@ def mfbm_report(user: User, fiscal_year: int, moa: str | None = None, *, as_of: 
     program budgets), allotments, obligations and disbursements from the
     money chain's postings dated on or before ``as_of`` (a cancellation or
     void counts from its own date), the balances and rates from those, the
-    PPA's physical progress and its remarks. Every other PPA of the year is
-    in ``pipeline`` only.
+    PPA's physical progress, its SPI and CPI as of ``as_of``
+    (``services.performance.spi_cpi``: a fixed number of statements for all
+    the PPAs) and its remarks. Every other PPA of the year is in
+    ``pipeline`` only.
 
     Args:
         moa: an organization code (``report_scope`` decides it for the caller).
@@ -271,6 +279,7 @@ def mfbm_report(user: User, fiscal_year: int, moa: str | None = None, *, as_of: 
     enacted = [p for p in ppas if p.approval_status in enacted_stages]
     appropriations = _appropriations([p.id for p in enacted], as_of)
     posted = _posted(enacted, as_of)
+    indices = spi_cpi(enacted, as_of)
     rows = []
     for ppa in enacted:
         classes = [k for k in CLASS_CODES if appropriations.get((ppa.id, k)) or (ppa.id, k) in posted]
@@ -279,7 +288,8 @@ def mfbm_report(user: User, fiscal_year: int, moa: str | None = None, *, as_of: 
             line = MfbmLine(ppa.program_code or f"PPA-{ppa.id}", ppa.title, ppa.organization.code, CLASS_CODES[klass],
                             appropriations.get((ppa.id, klass), ZERO), sums.get("allotted", ZERO),
                             sums.get("obligated", ZERO), sums.get("disbursed", ZERO),
-                            physical_progress=Decimal(ppa.progress) / 100)
+                            physical_progress=Decimal(ppa.progress) / 100, spi=indices[ppa.id][0],
+                            cpi=indices[ppa.id][1])
             line.remarks = mfbm_remarks(line)
             rows.append(line)
     states = rules.approval.machine.states

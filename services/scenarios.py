@@ -344,10 +344,51 @@ def _check(name: str, description: str, value: Decimal, limit: Decimal, *, at_mo
             "satisfied": slack >= 0}
 
 
+#: The area of an allocation whose PPA addresses no need with a province.
+NO_AREA = "(no area)"
+
+
+def area_totals(funded: list[ScenarioAllocation]) -> dict[str, Decimal]:
+    """The funded allocations' totals per area (PHP), in one statement.
+
+    PPAs have no place of their own; the place is the need's (docs/design.md
+    §14: a PSGC province code). A PPA's amount goes to the provinces of the
+    needs it addresses, each need an equal share, split by the largest
+    remainder (``workflow.money.split_centavos``) so the areas add up to the
+    total exactly; a PPA addressing no need with a province counts under
+    ``NO_AREA``. Areas are named as ``psgc_barmm.yaml`` names the province
+    (its code when it does not).
+
+    Returns:
+        ``{area name: PHP}`` in name order, ``NO_AREA`` last.
+    """
+    provinces: dict[int, list[str]] = defaultdict(list)
+    if funded:
+        rows = db.session.execute(
+            select(PpaNeed.ppa_id, Need.province_code).join(Need, PpaNeed.need_id == Need.id)
+            .where(PpaNeed.ppa_id.in_([a.ppa_id for a in funded]), Need.province_code.is_not(None))
+            .order_by(PpaNeed.ppa_id, Need.province_code, Need.id)).all()
+        for ppa_id, code in rows:
+            provinces[ppa_id].append(code)
+    names = get_runtime().rules.psgc_barmm.provinces
+    totals: dict[str, Decimal] = defaultdict(Decimal)
+    for a in funded:
+        codes = provinces.get(a.ppa_id)
+        if not codes:
+            totals[NO_AREA] += a.amount
+            continue
+        counted = dict.fromkeys(codes, 0)
+        for code in codes:
+            counted[code] += 1
+        for code, part in zip(counted, split_centavos(to_centavos(a.amount), list(counted.values())), strict=True):
+            totals[names.get(code, code)] += from_centavos(part)
+    return dict(sorted(totals.items(), key=lambda item: (item[0] == NO_AREA, item[0])))
+
+
 def summary(scenario: Scenario, allocations: list[ScenarioAllocation] | None = None) -> dict[str, Any]:
-    """A scenario's totals per MOA, sector and allotment class (PHP), the
-    needs its funded PPAs address (a need counts once) and the population of
-    those needs, and its constraint checks."""
+    """A scenario's totals per MOA, sector, allotment class and area (PHP;
+    ``area_totals``), the needs its funded PPAs address (a need counts once)
+    and the population of those needs, and its constraint checks."""
     allocations = allocations if allocations is not None else list(db.session.scalars(
         select(ScenarioAllocation).where(ScenarioAllocation.scenario_id == scenario.id)
         .order_by(ScenarioAllocation.ppa_id)))
@@ -364,15 +405,15 @@ def summary(scenario: Scenario, allocations: list[ScenarioAllocation] | None = N
     return {"id": scenario.id, "name": scenario.name, "baseline": scenario.baseline, "ceiling": scenario.ceiling,
             "total": sum((a.amount for a in funded), Decimal(0)),
             "by_moa": dict(sorted(totals["moa"].items())), "by_sector": dict(sorted(totals["sector"].items())),
-            "by_class": dict(sorted(totals["class"].items())),
+            "by_class": dict(sorted(totals["class"].items())), "by_area": area_totals(funded),
             "needs_addressed": len(need_rows), "population_served": sum(p or 0 for _, p in need_rows),
             "constraints": constraint_checks(scenario, allocations)}
 
 
 def compare(user: User, ids: Iterable[int]) -> dict[str, Any]:
-    """Scenarios side by side: each one's ``summary``, and per MOA, sector
-    and class the difference of each scenario from the first (PHP; a key
-    absent from a scenario counts 0).
+    """Scenarios side by side: each one's ``summary``, and per MOA, sector,
+    class and area the difference of each scenario from the first (PHP; a
+    key absent from a scenario counts 0).
 
     Raises:
         ValidationFailed: fewer than two ids; NotFound: an unknown one.
@@ -387,7 +428,7 @@ def compare(user: User, ids: Iterable[int]) -> dict[str, Any]:
         diff: dict[str, Any] = {"id": s["id"], "total": s["total"] - first["total"],
                                 "needs_addressed": s["needs_addressed"] - first["needs_addressed"],
                                 "population_served": s["population_served"] - first["population_served"]}
-        for dim in ("by_moa", "by_sector", "by_class"):
+        for dim in DIMENSIONS.values():
             keys = sorted(set(first[dim]) | set(s[dim]))
             diff[dim] = {k: s[dim].get(k, Decimal(0)) - first[dim].get(k, Decimal(0)) for k in keys
                          if s[dim].get(k, Decimal(0)) != first[dim].get(k, Decimal(0))}
@@ -395,9 +436,13 @@ def compare(user: User, ids: Iterable[int]) -> dict[str, Any]:
     return {"scenarios": summaries, "differences": differences}
 
 
+#: The groups of a comparison, as printed, and their keys in ``summary``.
+DIMENSIONS = {"MOA": "by_moa", "Sector": "by_sector", "Class": "by_class", "Area": "by_area"}
+
+
 @dataclass(frozen=True)
 class ComparisonRow:
-    """One row of a printed comparison: its group (MOA, Sector, Class, or
+    """One row of a printed comparison: its group (MOA, Sector, Class, Area, or
     the label of a total: Total, Needs addressed, Population served), its key, one value per scenario and
     then one per difference from the first scenario; ``money`` says the
     values are PHP (else counts: needs, people)."""
@@ -417,14 +462,14 @@ def comparison_rows(comparison: dict[str, Any]) -> tuple[list[str], list[Compari
     """The comparison of ``compare`` as a table, the one definition the
     workbook and the PDF both print: the value headings (each scenario's
     name, then "<name> − <first name>" per difference) and the rows, per
-    MOA, sector and class (a key absent from a scenario counts 0), then
+    MOA, sector, class and area (a key absent from a scenario counts 0), then
     the totals, needs addressed and population served."""
     scenarios, differences = comparison["scenarios"], comparison["differences"]
     first = scenarios[0]["name"]
     headings = [s["name"] for s in scenarios] + [f"{s['name']} − {first}" for s in scenarios[1:]]
     rows = []
-    for group, dim in (("MOA", "by_moa"), ("Sector", "by_sector"), ("Class", "by_class")):
-        for key in sorted({k for s in scenarios for k in s[dim]}):
+    for group, dim in DIMENSIONS.items():
+        for key in sorted({k for s in scenarios for k in s[dim]}, key=lambda k: (k == NO_AREA, k)):
             values = [s[dim].get(key, Decimal(0)) for s in scenarios]
             rows.append(ComparisonRow(group, key, tuple(values + [v - values[0] for v in values[1:]])))
     for label, key, money in (("Total", "total", True), ("Needs addressed", "needs_addressed", False),
@@ -440,7 +485,7 @@ CHANGED_FILL = PatternFill("solid", start_color="FFF2CC", end_color="FFF2CC")
 
 def comparison_workbook(comparison: dict[str, Any]) -> bytes:
     """The comparison as an xlsx workbook (``comparison_rows``): one row per
-    MOA, sector and class, one column per scenario and one per difference
+    MOA, sector, class and area, one column per scenario and one per difference
     from the first, a difference that is not zero shaded; then totals,
     needs addressed and population served."""
     headings, rows = comparison_rows(comparison)

@@ -29,14 +29,14 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from db.models import Ppa
+from services.reports import MfbmLine, MfbmReport
+from services.runtime import get_runtime
 from services.statements import DATE as DATE_KIND
 from services.statements import INTEGER as INTEGER_KIND
 from services.statements import INTERIM, Statement
 from services.statements import MONEY as MONEY_KIND
 from services.statements import PERCENT as PERCENT_KIND
 from services.statements import TEXT as TEXT_KIND
-from services.reports import MfbmLine, MfbmReport
-from services.runtime import get_runtime
 from workflow.text import printable
 
 #: Money in accounting format, as the PDFs print it (workflow.money.accounting):
@@ -49,6 +49,8 @@ TITLE_SPAN = 8
 #: 8.25 pt, the smallest issue 13 allows being 8 pt.
 PRINT_SCALE = 75
 PERCENT = "0.00%"
+#: A ratio such as SPI or CPI, to 4 decimals as earned value rounds it.
+RATIO = "0.0000"
 HEADER_FILL = PatternFill("solid", start_color="1F4788", end_color="1F4788")
 TOTAL_FILL = PatternFill("solid", start_color="D9E1F2", end_color="D9E1F2")
 SUBTOTAL_FILL = PatternFill("solid", start_color="EEF2F8", end_color="EEF2F8")
@@ -63,8 +65,15 @@ MFBM_COLUMNS = (
     ("Allotment Class", 10, None), ("Appropriation", 20, MONEY), ("Allotments", 20, MONEY),
     ("Obligations", 20, MONEY), ("Disbursements", 20, MONEY), ("Unreleased Appropriation", 20, MONEY),
     ("Unobligated Allotments", 20, MONEY), ("Unpaid Obligations", 20, MONEY), ("Obligation Rate", 12, PERCENT),
-    ("Disbursement Rate", 13, PERCENT), ("Physical Progress %", 11, PERCENT), ("Remarks", 48, None),
+    ("Disbursement Rate", 13, PERCENT), ("Physical Progress %", 11, PERCENT), ("SPI", 8, RATIO), ("CPI", 8, RATIO),
+    ("Remarks", 48, None),
 )
+#: The footnote under the MFBM report's main table (the workbook's and the PDF's).
+MFBM_NOTE = ("SPI and CPI: the PPA's schedule and cost performance indices (earned value of its work-breakdown "
+             "structure, SPI = EV / PV, CPI = EV / AC) as of the report's date. Blank when the PPA has no "
+             "work-breakdown structure, no earned value baseline yet (one is taken at enactment; a PPA enacted "
+             "earlier gets one when its Performance tab is first opened), or when its planned value (SPI) or actual "
+             "cost (CPI) is zero.")
 #: The columns of the MFBM report's "Pipeline" sheet: PPAs of the year not enacted.
 PIPELINE_COLUMNS = (
     ("PPA Code", 24, None), ("PPA Title", 60, None), ("Implementing MOA", 16, None),
@@ -210,6 +219,7 @@ def mfbm_workbook(report: MfbmReport) -> bytes:
         if line.kind in ("detail", "moa"):
             last_data_row = row
     _finish(ws, header_row, last_data_row, MFBM_COLUMNS, freeze_columns=2)
+    put(ws, row + 2, 1, MFBM_NOTE).font = Font(italic=True)
 
     pipeline = workbook.create_sheet(PIPELINE_SHEET)
     header_row = _titles(pipeline, (*TITLES, f"PIPELINE - PPAs OF FY {report.fiscal_year} NOT ENACTED",
@@ -251,7 +261,7 @@ def _mfbm_values(line: MfbmLine) -> list[Any]:
     return [line.code, line.title, line.moa, line.allotment_class, line.appropriation, line.allotments,
             line.obligations, line.disbursements, line.unreleased, line.unobligated, line.unpaid,
             line.obligation_rate, line.disbursement_rate, line.physical_progress if detail else None,
-            line.remarks]
+            line.spi, line.cpi, line.remarks]
 
 
 INTERIM_FONT = Font(bold=True, color="C00000", size=12)

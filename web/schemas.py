@@ -1249,6 +1249,65 @@ class ReportQuerySchema(Schema):
                                 metadata={"description": "generate in the background: 202 with the job"})
 
 
+class MfbmQuerySchema(Schema):
+    """``GET /api/reports/mfbm``: the MFBM report's parameters."""
+
+    fiscal_year = fields.Integer(required=True, validate=FISCAL_YEAR)
+    moa = _organization_code(metadata={"description": "one MOA's rows only"})
+    as_of = fields.Date(metadata={"description": "count only what is dated on or before this day "
+                                                 "(default: today, Asia/Manila)"})
+
+
+class MfbmLineSchema(Reply):
+    """One line of the MFBM Budget Execution Report (docs/design.md §8)."""
+
+    kind = fields.String(validate=validate.OneOf(("detail", "moa", "class", "total")), metadata={
+        "description": "a PPA's line in one allotment class, a MOA's or a class's subtotal, the grand total"})
+    code = fields.String()
+    title = fields.String()
+    moa = fields.String()
+    allotment_class = fields.String()
+    appropriation = Money()
+    allotments = Money()
+    obligations = Money()
+    disbursements = Money()
+    unreleased = Money(allow_negative=True)
+    unobligated = Money(allow_negative=True)
+    unpaid = Money(allow_negative=True)
+    obligation_rate = fields.Decimal(as_string=True, allow_none=True, metadata={"description": "a fraction"})
+    disbursement_rate = fields.Decimal(as_string=True, allow_none=True, metadata={"description": "a fraction"})
+    physical_progress = fields.Decimal(as_string=True, allow_none=True, metadata={"description": "a fraction"})
+    spi = fields.Decimal(as_string=True, allow_none=True, metadata={
+        "description": "the PPA's schedule performance index as of as_of (docs/design.md §15); null without an "
+                       "earned value baseline, when PV is zero, and on subtotals"})
+    cpi = fields.Decimal(as_string=True, allow_none=True, metadata={
+        "description": "the PPA's cost performance index as of as_of; null without a baseline, when AC is zero, "
+                       "and on subtotals"})
+    remarks = fields.String()
+
+
+class PipelineRowSchema(Reply):
+    code = fields.String()
+    title = fields.String()
+    moa = fields.String()
+    appropriation_class = fields.String()
+    proposed = Money()
+    stage = fields.String()
+
+
+class MfbmReportSchema(Reply):
+    """The MFBM Budget Execution Report as JSON: the lines in the order the
+    workbook prints them, the pipeline, and the footnote on SPI and CPI."""
+
+    fiscal_year = fields.Integer()
+    moa = fields.String(allow_none=True)
+    organization = fields.String(allow_none=True)
+    as_of = fields.Date()
+    lines = fields.List(fields.Nested(MfbmLineSchema))
+    pipeline = fields.List(fields.Nested(PipelineRowSchema))
+    note = fields.String()
+
+
 class ReportJobSchema(Reply):
     job_id = fields.String()
     status = fields.String(**_one_of(JOB_STATUSES))

@@ -194,6 +194,7 @@ MATRIX = [
     ("GET", "/api/audit", None, EVERYONE),
     ("GET", "/api/audit.csv", None, EVERYONE),
     ("GET", "/api/reports/mfbm-budget-execution.xlsx?fiscal_year=2025", None, EVERYONE),
+    ("GET", "/api/reports/mfbm?fiscal_year=2025", None, EVERYONE),
     ("GET", "/api/reports/mfbm-budget-execution.pdf?fiscal_year=2025", None, EVERYONE),
     *(("GET", f"/api/reports/{name}.{fmt}?fiscal_year=2025", None, EVERYONE)
       for name in REPORT_KINDS for fmt in REPORT_FORMATS),  # issue 13: every report, both formats

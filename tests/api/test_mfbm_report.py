@@ -19,7 +19,8 @@ from tests.support import Chain, certify_ors, cli, enact_proposal, pay_dv
 
 HEADERS = ["PPA Code", "PPA Title", "Implementing MOA", "Allotment Class", "Appropriation", "Allotments",
            "Obligations", "Disbursements", "Unreleased Appropriation", "Unobligated Allotments", "Unpaid Obligations",
-           "Obligation Rate", "Disbursement Rate", "Physical Progress %", "Remarks"]
+           "Obligation Rate", "Disbursement Rate", "Physical Progress %", "SPI", "CPI", "Remarks"]
+REMARKS = HEADERS.index("Remarks")
 MONEY = slice(4, 11)  # Appropriation .. Unpaid Obligations
 ZERO = Decimal("0.00")
 LEVELS = ("allotted", "obligated", "disbursed")
@@ -113,10 +114,15 @@ def fetch(world, who, query: str):
 
 
 def table(ws):
-    """(titles, headers, rows) of a sheet: the rows below its header, values exact."""
+    """(titles, headers, rows) of a sheet: the rows below its header up to
+    the first blank one (a footnote follows), values exact."""
     header_row = next(r for r in range(1, 20) if ws.cell(r, 1).value == "PPA Code")
     titles = [ws.cell(r, 1).value for r in range(1, header_row)]
-    rows = [[exact(c.value) for c in ws[r]] for r in range(header_row + 1, ws.max_row + 1)]
+    rows = []
+    for r in range(header_row + 1, ws.max_row + 1):
+        if ws.cell(r, 1).value is None:
+            break
+        rows.append([exact(c.value) for c in ws[r]])
     return titles, [c.value for c in ws[header_row]], rows
 
 
@@ -162,10 +168,10 @@ def test_enacted_ppas_by_moa_and_class_with_subtotals_and_grand_total_to_the_cen
     # the cancelled ORS is reversed: 1,234,567.89 obligated in MOOE, and 1,834,567.90 in all of MSSD
     assert by_code["Subtotal MSSD"][6] == Decimal("1834567.90")
     assert details[("MSSD", "MOOE")][13] == 0  # physical progress of a PPA not started
-    assert details[("MSSD", "MOOE")][14] == "Physical progress behind obligations"
+    assert details[("MSSD", "MOOE")][REMARKS] == "Physical progress behind obligations"
     # nothing paid of MTIT's ORS; 250,000.50 of 600,000.01 in MSSD's CO (rules/default/budget.yaml)
-    assert details[("MTIT", "MOOE")][14] == "Low disbursement rate; Physical progress behind obligations"
-    assert details[("MSSD", "CO")][14] == "Low disbursement rate; Physical progress behind obligations"
+    assert details[("MTIT", "MOOE")][REMARKS] == "Low disbursement rate; Physical progress behind obligations"
+    assert details[("MSSD", "CO")][REMARKS] == "Low disbursement rate; Physical progress behind obligations"
 
 
 def test_figures_count_only_what_is_dated_on_or_before_the_as_of_date(execution, world):
@@ -177,7 +183,7 @@ def test_figures_count_only_what_is_dated_on_or_before_the_as_of_date(execution,
     march = {r[3]: r for r in table(fetch(world, world.admin, "&moa=MSSD&as_of=2025-03-31").worksheets[0])[2][:2]}
 
     assert march["CO"][4:8] == [Decimal("1500000.00"), 0, 0, 0]  # appropriated; nothing allotted until April
-    assert march["CO"][14] == "No allotment released yet"
+    assert march["CO"][REMARKS] == "No allotment released yet"
     assert march["MOOE"][6] == Decimal("1334567.89")  # the ORS cancelled on 1 August still counts in March
 
 

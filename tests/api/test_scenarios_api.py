@@ -176,3 +176,44 @@ def test_an_moa_is_capped_by_its_past_obligation_rate(world):
 def _empty(world) -> int:
     return _call(world, "POST", "/api/scenarios", world.budget_analyst, {"name": "Empty", "ceiling": "0.00"},
                  expect=201).get_json()["id"]
+
+
+def test_the_comparison_totals_each_area_by_the_provinces_of_the_needs_its_ppas_address(world):
+    world, ppas = world
+    analyst = world.budget_analyst
+    with world.app.app_context():  # the clinic's need is in Basilan; the school addresses one there and one in
+        needs = {n.title: n for n in db.session.query(Need)}  # Lanao del Sur: half each, to the centavo
+        needs["Clinic"].province_code = "1900700000"
+        needs["Classrooms"].province_code = "1903600000"
+        library = Need(title="Library", description="Library", category="health", urgency="high",
+                       status="forwarded", votes=1, vote_weight=1, population_affected=100,
+                       submitted_on="2025-01-02", province_code="1900700000")
+        db.session.add(library)
+        db.session.flush()
+        db.session.add(PpaNeed(ppa_id=ppas["school"], need_id=library.id))
+        db.session.commit()
+    baseline = _call(world, "POST", "/api/scenarios", analyst, {"from_fiscal_year": 2025}, expect=201).get_json()
+    cut = _call(world, "POST", "/api/scenarios", analyst, {"from_fiscal_year": 2025, "name": "No school"},
+                expect=201)
+    _call(world, "PUT", f"/api/scenarios/{cut.get_json()['id']}/allocations/{ppas['school']}", analyst,
+          {"amount": "0.00"}, headers={"If-Match": cut.headers["ETag"]})
+    ids = f"{baseline['id']},{cut.get_json()['id']}"
+
+    comparison = _call(world, "GET", f"/api/scenarios/compare?ids={ids}", analyst).get_json()
+
+    # 2,999,999.99 split over two needs: 1,500,000.00 and 1,499,999.99 (the odd centavo to the earlier code)
+    assert comparison["scenarios"][0]["by_area"] == {
+        "Basilan": "2500000.01", "Lanao del Sur": "1499999.99", "(no area)": "5000000.00"}
+    assert sum(Decimal(v) for v in comparison["scenarios"][0]["by_area"].values()) == Decimal("9000000.00")
+    assert comparison["scenarios"][1]["by_area"] == {"Basilan": "1000000.01", "(no area)": "5000000.00"}
+    assert comparison["differences"][0]["by_area"] == {"Basilan": "-1500000.00", "Lanao del Sur": "-1499999.99"}
+    sheet = load_workbook(io.BytesIO(_call(world, "GET", f"/api/scenarios/compare.xlsx?ids={ids}",
+                                           analyst).data)).active
+    areas = {sheet.cell(r, 2).value: [Decimal(str(sheet.cell(r, c).value)) for c in range(3, 6)]
+             for r in range(4, sheet.max_row + 1) if sheet.cell(r, 1).value == "Area"}
+    assert list(areas) == ["Basilan", "Lanao del Sur", "(no area)"]
+    assert areas["Lanao del Sur"] == [Decimal("1499999.99"), Decimal(0), Decimal("-1499999.99")]
+    printed = _call(world, "GET", f"/api/scenarios/compare.pdf?ids={ids}", analyst)
+    with pdfplumber.open(io.BytesIO(printed.data)) as document:
+        text = " ".join(page.extract_text() for page in document.pages)
+    assert "Area Lanao del Sur 1,499,999.99" in text and "(1,499,999.99)" in text

@@ -15,7 +15,14 @@ from web.auth import current_user
 from web.contract import BINARY, CSV, PDF, XLSX
 from web.pagination import SQLPage
 from web.parsing import Blueprint
-from web.schemas import AuditEntrySchema, AuditFilterSchema, ReportJobSchema, ReportQuerySchema
+from web.schemas import (
+    AuditEntrySchema,
+    AuditFilterSchema,
+    MfbmQuerySchema,
+    MfbmReportSchema,
+    ReportJobSchema,
+    ReportQuerySchema,
+)
 
 blp = Blueprint("records", __name__, url_prefix="/api",
                 description="The audit trail and the reports (Excel workbooks and PDFs).")
@@ -129,6 +136,23 @@ for _kind in reports.REPORT_KINDS:
         _report_route(f"{_kind}.{_fmt}", _kind, _fmt)
         if _kind == "mfbm":  # the report's first URL, kept
             _report_route(f"mfbm-budget-execution.{_fmt}", _kind, _fmt)
+
+
+@blp.route("/reports/mfbm")
+class MfbmReportJson(MethodView):
+    @blp.arguments(MfbmQuerySchema, location="query")
+    @blp.response(200, MfbmReportSchema)
+    def get(self, query):
+        """The MFBM Budget Execution Report as JSON: the workbook's lines
+        (PPA lines, MOA and class subtotals, the grand total) with each
+        PPA's SPI and CPI as of the day, the pipeline and the footnote."""
+        from services.workbooks import MFBM_NOTE, mfbm_lines
+
+        user = current_user()
+        report = reports.mfbm_report(user, query["fiscal_year"], reports.report_scope(user, query.get("moa")),
+                                     as_of=query.get("as_of"))
+        return {"fiscal_year": report.fiscal_year, "moa": report.moa, "organization": report.organization,
+                "as_of": report.as_of, "lines": mfbm_lines(report), "pipeline": report.pipeline, "note": MFBM_NOTE}
 
 
 @blp.route("/reports/files/<job:job_id>")

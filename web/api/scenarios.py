@@ -107,6 +107,9 @@ class SummarySchema(Reply):
     by_moa = fields.Dict(keys=fields.String(), values=Money())
     by_sector = fields.Dict(keys=fields.String(), values=Money())
     by_class = fields.Dict(keys=fields.String(), values=Money())
+    by_area = fields.Dict(keys=fields.String(), values=Money(), metadata={
+        "description": "per province of the needs the funded PPAs address (each need an equal share of its "
+                       "PPA's amount), \"(no area)\" for PPAs addressing none"})
     needs_addressed = fields.Integer()
     population_served = fields.Integer()
     constraints = fields.List(fields.Nested(ScenarioCheckSchema))
@@ -120,6 +123,7 @@ class DifferenceSchema(Reply):
     by_moa = fields.Dict(keys=fields.String(), values=Money(allow_negative=True))
     by_sector = fields.Dict(keys=fields.String(), values=Money(allow_negative=True))
     by_class = fields.Dict(keys=fields.String(), values=Money(allow_negative=True))
+    by_area = fields.Dict(keys=fields.String(), values=Money(allow_negative=True))
 
 
 class ComparisonSchema(Reply):
@@ -219,8 +223,8 @@ class Compare(MethodView):
     @blp.arguments(CompareQuerySchema, location="query")
     @blp.response(200, ComparisonSchema)
     def get(self, query):
-        """Scenarios side by side: totals per MOA, sector and allotment
-        class, needs addressed, population served, constraint checks, and
+        """Scenarios side by side: totals per MOA, sector, allotment class
+        and area (the provinces of the needs their PPAs address), needs addressed, population served, constraint checks, and
         each one's differences from the first."""
         return scenarios.compare(current_user(), _ids(query))
 

@@ -5,7 +5,7 @@ Where things go (one module per domain, as in ``web/api/``):
 
 - a page: a view in ``web/ui/<domain>.py`` on that module's blueprint
   ``bp`` (``auth``, ``home``, ``operations``, ``admin``, ``ppas``,
-  ``work_items``, ``budget``, ``proposals``, ``rules``), which is
+  ``work_items``, ``budget``, ``proposals``, ``rules``, ``scenarios``, ...), which is
   nested in the ``ui`` blueprint below, so its endpoint is
   ``ui.<domain>.<view>``; its template is
   ``web/ui/templates/<domain>/<page>.html`` and extends ``base.html``;
@@ -61,6 +61,7 @@ from web.ui import (
     proposals,
     reports,
     rules,
+    scenarios,
     work_items,
 )
 from web.ui.pages import error_page, keep_form, same_site_path
@@ -69,7 +70,7 @@ from workflow.errors import PpaflowError
 
 ui = Blueprint("ui", __name__, template_folder="templates")
 for _module in (auth, home, operations, admin, ppas, attachments, reports, work_items, budget, proposals, periods,
-                printouts, rules, needs, goals, calendar, analytics, coordination, feedback):
+                printouts, rules, needs, goals, calendar, analytics, coordination, feedback, scenarios):
     ui.register_blueprint(_module.bp)
 
 #: Pages anyone may open.

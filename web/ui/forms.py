@@ -7,6 +7,8 @@ the CSRF token (``{{ form.csrf_token }}``); filter forms (GET) do not.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
@@ -26,7 +28,13 @@ from wtforms import (
     ValidationError,
 )
 from wtforms.fields import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+)
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from db.models.budget import PAYMENT_METHOD_NAMES, PAYMENT_METHODS
@@ -633,3 +641,64 @@ class MeetingForm(FlaskForm):
                               description="Leave empty for the rules' default lead time")
     agenda = TextAreaField("Agenda", validators=[Optional(), Length(max=20_000), storable_text],
                           render_kw={"rows": 3})
+
+
+# -- budget scenarios (docs/design.md §17) ------------------------------------------
+
+
+class ScenarioCopyForm(FlaskForm):
+    """A scenario copied from a fiscal year's enacted appropriations
+    (``/scenarios``); the service refuses a year with none, on the field."""
+
+    from_fiscal_year = IntegerField("Fiscal year to copy", validators=[
+        InputRequired("Enter the fiscal year whose enacted appropriations to copy."),
+        NumberRange(FIRST_FISCAL_YEAR, LAST_FISCAL_YEAR)], render_kw={"inputmode": "numeric"})
+    name = StringField("Name", validators=[Optional(), Length(max=200), storable_text],
+                       description='Leave it blank for "Enacted FY <year>"')
+    ceiling = MoneyField("Ceiling (PHP)", validators=[Optional()],
+                         description="Leave it blank for the total of the copied appropriations")
+    baseline = BooleanField("Mark it as the baseline", default=True)
+    description = TextAreaField("Description", validators=[Optional(), Length(max=20_000), storable_text],
+                                render_kw={"rows": 2})
+
+
+#: What an adjustment may select by, as the page words it (``services.scenarios.SCOPES``).
+SCOPE_LABELS = (("all", "Every PPA"), ("moa", "One MOA"), ("sector", "One sector"),
+                ("class", "One allotment class"), ("ppa", "One PPA"))
+
+
+class PercentField(WeightField):
+    """A percent as a person types it (``-5``, ``12.5``), read as a ``Decimal``
+    within ``workflow.money.bounded_number``'s bounds. Empty is ``None``."""
+
+    def process_formdata(self, valuelist):
+        self.data = None
+        text = (valuelist[0] if valuelist else "").strip().removesuffix("%").strip()
+        if text:
+            try:
+                self.data = Decimal(bounded_number(text))
+            except AmountError:
+                raise ValueError("Not a percent: use a number such as -5 or 12.5.") from None
+
+
+class ScenarioAdjustForm(FlaskForm):
+    """An adjustment of a scenario's allocations by percent or amount
+    (``/scenarios/<id>``); the service checks the rest (one of the two,
+    nothing below zero, something selected), next to the fields."""
+
+    scope = SelectField("Adjust", choices=choices(SCOPE_LABELS), default="all")
+    value = StringField("Which one", validators=[Optional(), Length(max=50), storable_text],
+                        description="The MOA code (MSSD), sector (health), class (mooe) or PPA id; "
+                                    "empty for every PPA")
+    percent = PercentField("By percent", description="e.g. -5 or 12.5; or give an amount")
+    amount = MoneyField("By amount (PHP)", allow_negative=True,
+                        description="Signed, spread in proportion to the allocations; or give a percent")
+    justification = StringField("Justification", validators=[Optional(), Length(max=2000), storable_text])
+
+
+class ScenarioOptimiseForm(FlaskForm):
+    """Ask the optimiser for a proposal from a scenario's PPAs (``/scenarios/<id>/optimise``)."""
+
+    name = StringField("Name of the proposal", validators=[Optional(), Length(max=200), storable_text],
+                       description='Leave it blank for "<this scenario> — optimised"')
+    save = BooleanField("Keep the proposal as a new scenario", default=True)
