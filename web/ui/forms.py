@@ -7,6 +7,7 @@ the CSRF token (``{{ form.csrf_token }}``); filter forms (GET) do not.
 
 from __future__ import annotations
 
+from flask import request
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
@@ -64,8 +65,6 @@ class FilterForm(FlaskForm):
         csrf = False
 
     def __init__(self, *args, **kwargs):
-        from flask import request
-
         super().__init__(*args, formdata=request.args, **kwargs)
 
 
