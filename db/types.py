@@ -16,6 +16,10 @@ from sqlalchemy.types import TypeDecorator
 
 from workflow.money import from_centavos, to_centavos
 
+MAX_ROW_ID = 2**31 - 1
+"""Largest id a row can have: ids are PostgreSQL ``integer`` columns (db/models);
+the URL converters and id fields (``web.parsing``) and paging (``web.pagination``) stop there."""
+
 
 class Money(TypeDecorator):
     """PHP amount: ``Decimal`` in Python, integer centavos in the database."""

@@ -33,9 +33,10 @@ from apscheduler.triggers.base import BaseTrigger
 from croniter import croniter
 from flask import Flask
 
+from db import db
 from jobs.lease import ScheduleLease
 from jobs.runner import enqueue_scheduled
-from services.runtime import get_runtime
+from services.runtime import forget, get_runtime
 
 log = logging.getLogger("ppaflow.jobs")
 
@@ -55,9 +56,6 @@ def active_schedule():
     """The ``schedule.yaml`` of the database's active rule set, read afresh
     (``services.runtime.forget``; needs an app context; leaves no
     transaction open: a scheduler idles between firings)."""
-    from db import db
-    from services.runtime import forget
-
     forget()
     try:
         return get_runtime().rules.schedule

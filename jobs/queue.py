@@ -28,6 +28,7 @@ from rq.job import Job
 
 from db.models import JobRecord, User
 from db.types import utcnow
+from jobs.runner import kinds, run_job
 from services import job_records
 from services.runtime import get_runtime
 from services.unit_of_work import after_commit
@@ -62,7 +63,7 @@ def enqueue(kind: str, *, requested_by: User | None = None, **arguments: Any) ->
     """Record a job in the current transaction; dispatch it after the commit.
 
     Args:
-        kind: a job kind of ``jobs.registry.KINDS``.
+        kind: a job kind of ``jobs.registry.KINDS`` (as handed to ``jobs.runner.use_kinds``).
         requested_by: the user asking (the job is visible to them and, for
             organization-scoped users, to their organization).
         arguments: plain, JSON-serialisable values (ids, dates as strings).
@@ -74,9 +75,7 @@ def enqueue(kind: str, *, requested_by: User | None = None, **arguments: Any) ->
         ValueError: unknown kind.
         RuntimeError: no ``transaction()`` is open.
     """
-    from jobs.registry import KINDS  # the kinds import the services that import this module
-
-    if kind not in KINDS:
+    if kind not in kinds():
         raise ValueError(f"unknown job kind {kind!r}")
     job_id = uuid.uuid4().hex
     record = job_records.new_record(job_id, kind, arguments, requested_by)
@@ -132,8 +131,6 @@ def redispatch_lost(older_than: timedelta = LOST_AFTER) -> dict[str, int]:
 
 def run_inline(job_id: str, note: str | None = None) -> None:
     """Run a job now, in this process; a failure is recorded, not raised."""
-    from jobs.runner import run_job
-
     job_records.mark_runner(job_id, "inline", note)
     try:
         run_job(job_id)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from jobs.queue import redispatch_lost
 from services import escalations, notifications, privacy, reports, sweeps
 
 
@@ -85,6 +86,4 @@ def redispatch_lost_jobs() -> dict[str, Any]:
     Returns:
         ``{"waiting", "redispatched"}``.
     """
-    from jobs.queue import redispatch_lost  # jobs.queue loads the registry, which loads this module
-
     return redispatch_lost()

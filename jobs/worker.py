@@ -7,6 +7,12 @@ Redis the schedule runs in-process: ``jobs.clock``).
 - RQ evaluates cron expressions in UTC; ``ZonedCronJob`` evaluates them in
   the time zone of rules/default/schedule.yaml (Asia/Manila), so "0 2 * * *" means
   02:00 in Manila.
+
+``build_worker`` and ``build_scheduler`` are the entry points of a worker
+process: called with the app ``ppaflow worker`` or ``ppaflow scheduler``
+built (the current one by default), they hand it to the jobs
+(``jobs.runner.use_app``), so every job runs in that app whatever RQ's
+process does with the app context (docs/design.md §1, §7).
 """
 
 from __future__ import annotations
@@ -16,10 +22,12 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import rq
+from flask import Flask, current_app
 from rq.cron import CronJob, CronScheduler
 from rq.utils import now
 
 from db import db
+from jobs import runner
 from jobs.clock import active_schedule, entries, next_run
 from jobs.queue import QUEUE_NAME, get_redis
 from jobs.runner import enqueue_scheduled
@@ -102,12 +110,15 @@ def require_redis():
     return redis
 
 
-def build_scheduler() -> ZonedCronScheduler:
+def build_scheduler(app: Flask | None = None) -> ZonedCronScheduler:
     """A cron scheduler with exactly the entries of rules/default/schedule.yaml.
 
     Each entry enqueues ``jobs.runner.enqueue_scheduled(kind=...)``, which
     records the run and enqueues the job kind with the usual retry policy.
+    ``app`` (default: the current app) is handed to the jobs
+    (``jobs.runner.use_app``).
     """
+    runner.use_app(app or current_app._get_current_object())
     schedule = active_schedule()
     scheduler = ZonedCronScheduler(connection=require_redis(), name=f"ppaflow-scheduler:{socket.gethostname()}")
     register_schedule(scheduler, schedule)
@@ -123,6 +134,9 @@ def register_schedule(scheduler: ZonedCronScheduler, schedule) -> None:
                                  kwargs={"kind": entry.name}, name=entry.name)
 
 
-def build_worker(*, name: str | None = None, worker_class: type[rq.Worker] = Worker) -> rq.Worker:
-    """A worker on ppaflow's queue (``SimpleWorker`` for in-process runs)."""
+def build_worker(app: Flask | None = None, *, name: str | None = None,
+                 worker_class: type[rq.Worker] = Worker) -> rq.Worker:
+    """A worker on ppaflow's queue (``SimpleWorker`` for in-process runs);
+    its jobs run in ``app`` (default: the current app; ``jobs.runner.use_app``)."""
+    runner.use_app(app or current_app._get_current_object())
     return worker_class([QUEUE_NAME], connection=require_redis(), name=name)

@@ -16,7 +16,7 @@ from itertools import pairwise
 from ruamel.yaml.comments import CommentedMap
 
 from rules.model import Escalation, MachineRules, SignOff, State, Transition, frozen_map
-from rules.reading import FileReader, Item, did_you_mean
+from rules.reading import FileReader, Item, describe, did_you_mean
 from workflow.conditions import COMBINATORS, FIELDS, OPERATORS, Combine, Compare, Condition
 
 #: An organization code in a sign-off list (``MPW``, ``BWC``, ``BPDA``).
@@ -219,7 +219,6 @@ def _read_value(r: FileReader, item: Item, kind: str, where: str):
 
 def describe_value(value) -> str:
     """A YAML value's type in words (``rules.reading.describe``)."""
-    from rules.reading import describe
     return describe(value)
 
 

@@ -107,3 +107,13 @@ class Operator:
     username = "operator"
     organization_id = None
     roles = frozenset({"admin"})
+
+
+def require_tree_editor(user: User, ppa: Ppa) -> None:
+    """Only the MOA's focal persons and administrators change a WBS.
+
+    Raises:
+        Forbidden: ``user`` may not.
+    """
+    if not can_edit_ppas_of(user, ppa.organization_id):
+        raise Forbidden("only the MOA's focal persons and administrators change a PPA's work items")

@@ -6,7 +6,7 @@ obligations and disbursements from the year-to-date monthly pattern.
 
 No money is summed here that another report already sums: the
 appropriations and the postings are the MFBM Budget Execution Report's
-(``services.reports._appropriations``, ``services.reports.posted_sums``,
+(``services.mfbm._appropriations``, ``services.mfbm.posted_sums``,
 split by quarter or month), its rates are ``MfbmLine``'s (obligations ÷
 allotments, disbursements ÷ obligations), and the programmed disbursements
 are BED No. 3's (``services.bed._plans``). What is added is the grouping
@@ -32,7 +32,7 @@ from sqlalchemy import func, select
 
 from db import db
 from db.models import Need, Ppa, User
-from services import bed, reports
+from services import bed, mfbm, reports
 from services.calendar import today
 from services.needs import PUBLISHED, _visible
 from services.printing import (
@@ -78,7 +78,7 @@ def _as_percent(fraction: Decimal | None) -> Decimal | None:
 def _enacted(user: User, fiscal_year: int, moa: str | None) -> list[Ppa]:
     """The enacted PPAs of the year ``user`` sees (the MFBM report's main lines), of ``moa`` when given."""
     stages = get_runtime().rules.budget.remarks.enacted_stages
-    return [p for p in reports._ppas(user, fiscal_year, moa) if p.approval_status in stages]
+    return [p for p in mfbm._ppas(user, fiscal_year, moa) if p.approval_status in stages]
 
 
 def _scope(user: User, moa: str | None) -> str | None:
@@ -116,7 +116,7 @@ def _group_of(by: str, ppa: Ppa, klass: str) -> str:
         return ppa.organization.code
     if by == "sector":
         return ppa.sector or "(no sector)"
-    return reports.CLASS_CODES[klass]
+    return mfbm.CLASS_CODES[klass]
 
 
 def _quarter_end(year: int, quarter: int) -> date:
@@ -155,7 +155,7 @@ def trends(user: User, from_year: int, to_year: int, by: str, moa: str | None = 
     for year in range(from_year, to_year + 1):
         ppas = {p.id: p for p in _enacted(user, year, moa)}
         # quarter 0: posted before the fiscal year began (in the cumulative figures only)
-        posted = reports.posted_sums(list(ppas.values()), date(year, 12, 31),
+        posted = mfbm.posted_sums(list(ppas.values()), date(year, 12, 31),
                                      lambda day, y=year: (day.month - 1) // 3 + 1 if day.year == y else 0)
         groups: dict[str, dict[int, dict[str, Decimal]]] = defaultdict(lambda: defaultdict(_nothing))
         for (ppa_id, klass, quarter), sums in posted.items():
@@ -163,7 +163,7 @@ def trends(user: User, from_year: int, to_year: int, by: str, moa: str | None = 
                 groups[_group_of(by, ppas[ppa_id], klass)][quarter][level] += amount
         appropriated: dict[str, dict[int, Decimal]] = defaultdict(lambda: defaultdict(lambda: ZERO))
         for quarter in (1, 2, 3, 4):
-            for (ppa_id, klass), amount in reports._appropriations(list(ppas), _quarter_end(year, quarter)).items():
+            for (ppa_id, klass), amount in mfbm._appropriations(list(ppas), _quarter_end(year, quarter)).items():
                 if amount:
                     appropriated[_group_of(by, ppas[ppa_id], klass)][quarter] += amount
         for group in sorted(set(groups) | set(appropriated)):
@@ -173,7 +173,7 @@ def trends(user: User, from_year: int, to_year: int, by: str, moa: str | None = 
                 moved = by_quarter.get(quarter, _nothing())
                 for level in cumulative:
                     cumulative[level] += moved[level]
-                line = reports.MfbmLine(group, "", "", "", appropriated[group][quarter], cumulative["allotted"],
+                line = mfbm.MfbmLine(group, "", "", "", appropriated[group][quarter], cumulative["allotted"],
                                         cumulative["obligated"], cumulative["disbursed"])
                 rows.append(TrendRow(group, year, quarter, line.appropriation, moved["allotted"], moved["obligated"],
                                      moved["disbursed"], line.allotments, line.obligations, line.disbursements,
@@ -187,8 +187,8 @@ def monthly_actuals(user: User, fiscal_year: int, moa: str | None, as_of: date) 
     """PHP obligated and disbursed in each month of ``fiscal_year`` (January
     first, twelve each; ``{"obligated": [...], "disbursed": [...]}``) by the
     enacted PPAs of the year, on postings dated on or before ``as_of``
-    (``services.reports.posted_sums`` by month); ``moa`` already scoped."""
-    posted = reports.posted_sums(_enacted(user, fiscal_year, moa), as_of,
+    (``services.mfbm.posted_sums`` by month); ``moa`` already scoped."""
+    posted = mfbm.posted_sums(_enacted(user, fiscal_year, moa), as_of,
                                  lambda day: day.month if day.year == fiscal_year else None)
     out = {"obligated": [ZERO] * 12, "disbursed": [ZERO] * 12}
     for (_ppa, _klass, month), sums in posted.items():

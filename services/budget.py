@@ -53,7 +53,7 @@ enacted; allotments are released only against one that counts.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -1186,6 +1186,28 @@ def adjusted_amount(row: Allotment | Obligation | Disbursement) -> Decimal:
     centavos = db.session.scalar(select(func.coalesce(func.sum(type_coerce(adjustment.amount, BigInteger)), 0))
                                  .where(column == row.id))
     return row.amount + from_centavos(int(centavos))
+
+
+def spent(ppa_ids: Iterable[int]) -> dict[int, tuple[Decimal, Decimal]]:
+    """ppa id -> ``(obligated, disbursed)`` PHP: the active ORS with their
+    adjustments (``services.budget.active_amount_sql``), the active DVs (as
+    the money chain counts them, docs/design.md §12); two statements
+    whatever the number of PPAs."""
+    ids = list(ppa_ids)
+    out = {ppa_id: [0, 0] for ppa_id in ids}
+    if not ids:
+        return {}
+    chain = (select(ProgramBudget.ppa_id).join(Allotment, Allotment.program_budget_id == ProgramBudget.id)
+             .join(Obligation, Obligation.allotment_id == Allotment.id)
+             .where(ProgramBudget.ppa_id.in_(ids)).group_by(ProgramBudget.ppa_id))
+    for ppa_id, centavos in db.session.execute(
+            chain.where(Obligation.active).add_columns(func.sum(active_amount_sql(Obligation)))):
+        out[ppa_id][0] = int(centavos or 0)
+    for ppa_id, centavos in db.session.execute(
+            chain.join(Disbursement, Disbursement.obligation_id == Obligation.id).where(Disbursement.active)
+            .add_columns(func.sum(active_amount_sql(Disbursement)))):
+        out[ppa_id][1] = int(centavos or 0)
+    return {ppa_id: (from_centavos(o), from_centavos(d)) for ppa_id, (o, d) in out.items()}
 
 
 def appropriation_adjustments_by_class(program_budget_id: int) -> dict[str, Decimal]:

@@ -30,15 +30,18 @@ from collections.abc import Mapping
 from datetime import date, timedelta
 from typing import Any
 
+from openpyxl import Workbook
+from openpyxl.styles import Font
 from sqlalchemy import Select, func, or_, select, update
 
 from db import db
 from db.models import CoordinationMeeting, FocalPerson, Organization, User
-from services import alerts, needs, privacy, reports
+from services import alerts, mfbm, needs, privacy
 from services.access import require_role, sees_all_organizations, visible_organization
 from services.concurrency import check_if_match
 from services.runtime import get_runtime
 from services.unit_of_work import transaction
+from services.workbooks import put, workbook_bytes
 from workflow.errors import Conflict, Duplicate, NotFound, ValidationFailed
 from workflow.money import ZERO
 
@@ -334,7 +337,7 @@ def pre_meeting_report(user: User, meeting_id: int) -> dict[str, Any]:
 
     - each PPA of the fiscal year: budget allocation; allotted, obligated
       and disbursed as of the quarter's last day (the MFBM report's
-      postings, ``services.reports.ppa_money``); physical progress and
+      postings, ``services.mfbm.ppa_money``); physical progress and
       status (as they stand: ppaflow keeps no progress history); approval
       stage;
     - per MOA: those sums, the needs forwarded to it still awaiting its
@@ -350,7 +353,7 @@ def pre_meeting_report(user: User, meeting_id: int) -> dict[str, Any]:
     meeting = get_meeting_or_raise(user, meeting_id)
     as_of = quarter_end(meeting.fiscal_year, meeting.quarter)
     moa = meeting.organization.code if meeting.organization else None
-    rows = reports.ppa_money(user, meeting.fiscal_year, moa, as_of)
+    rows = mfbm.ppa_money(user, meeting.fiscal_year, moa, as_of)
     codes = [moa] if moa else list(dict.fromkeys(ppa.organization.code for ppa, _ in rows))
     known = {code: (organization_id, name) for code, organization_id, name in db.session.execute(
         select(Organization.code, Organization.id, Organization.name).where(Organization.code.in_(codes)))}
@@ -382,11 +385,6 @@ def report_workbook(report: dict[str, Any]) -> bytes:
     """The pre-meeting report as an xlsx workbook: one row per PPA, a total
     row per MOA with its needs and open alerts; every text through
     ``services.workbooks.put`` (inert)."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
-    from services.workbooks import put, workbook_bytes
-
     meeting = report["meeting"]
     wb = Workbook()
     ws = wb.active

@@ -23,9 +23,11 @@ from sqlalchemy.dialects import postgresql, sqlite
 from db.models import Notification, Ppa, User, UserRole
 from db.types import utcnow
 from services import alerts, calendar, notifications, workflows
+from services.approvals import PPA
 from services.pins import approval_stages_by_pin
 from services.runtime import runtime_for
 from services.unit_of_work import transaction
+from services.users import username_skeleton
 from workflow.calendar import add_days
 
 log = logging.getLogger("ppaflow.jobs")
@@ -75,7 +77,6 @@ def system_user(session) -> User:
     """The ``system`` account (inactive, no roles), created when first needed."""
     user = session.scalar(select(User).where(User.username == SYSTEM_USERNAME))
     if user is None:
-        from services.users import username_skeleton
         user = User(username=SYSTEM_USERNAME, username_skeleton=username_skeleton(SYSTEM_USERNAME),
                     full_name="ppaflow (automatic transitions)", is_active=False)
         session.add(user)
@@ -95,8 +96,6 @@ def escalate_overdue_stages(day: date | None = None) -> dict[str, Any]:
         their escalation day (escalated now or before), notifications sent
         now, triggers fired now, PPAs that failed.
     """
-    from services.approvals import PPA  # the PPA record kind registers with the approvals service
-
     day = day or calendar.today()
     result = {"day": day.isoformat(), "overdue": 0, "notifications": 0, "fired": 0, "errors": 0}
     with transaction() as session:

@@ -35,6 +35,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from io import BytesIO
 from typing import IO, Any
 
+from openpyxl import Workbook
+from openpyxl.styles import Font
 from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy import Select, and_, func, select, update
 
@@ -42,11 +44,12 @@ from db import db
 from db.models import Attachment, Need, NeedFeedback, Organization, Ppa, User
 from services import attachments, privacy
 from services.access import visible_ppas
+from services.budget import spent
 from services.calendar import today
-from services.goals import spent
 from services.needs import get_need_or_raise, ppas_of
 from services.runtime import get_runtime
 from services.unit_of_work import after_commit, transaction
+from services.workbooks import put, workbook_bytes
 from workflow.errors import Conflict, Duplicate, Forbidden, NotFound, ValidationFailed
 from workflow.money import ZERO, percent
 
@@ -380,7 +383,7 @@ class MoaFeedback:
         average_rating: their mean, 0.01 half up (``None`` without any).
         distribution: rating ("1".."5") -> how many.
         budget: PHP, the budget allocation of its enacted PPAs of the year.
-        disbursed: PHP, their active DVs (``services.goals.spent``).
+        disbursed: PHP, their active DVs (``services.budget.spent``).
         utilisation: disbursed / budget as a percent, 2 decimals half up
             (``None`` when the budget is zero).
     """
@@ -408,7 +411,7 @@ def quarterly_report(user: User, fiscal_year: int, quarter: int) -> list[MoaFeed
     distribution 1-5), and beside it the budget utilisation of its enacted
     PPAs of the fiscal year (budget.yaml ``report_remarks.enacted_stages``):
     active disbursements over budget allocations, the disbursed figure being
-    the money chain's (``services.goals.spent``, as the public PPA page
+    the money chain's (``services.budget.spent``, as the public PPA page
     shows it). Only PPAs ``user`` may see count (a MOA's focal person gets
     their MOA's row). MOAs with neither feedback nor enacted PPAs are left
     out; rows by MOA code. Three aggregate statements plus ``spent``'s three.
@@ -463,11 +466,6 @@ def report_workbook(rows: list[MoaFeedback], fiscal_year: int, quarter: int) -> 
     row per MOA in ``quarterly_report``'s order; amounts and averages as
     exact numbers with their formats, every text an inert string cell
     (``services.workbooks.put``)."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
-    from services.workbooks import put, workbook_bytes
-
     workbook = Workbook()
     ws = workbook.active
     ws.title = f"Feedback FY{fiscal_year} Q{quarter}"

@@ -28,25 +28,21 @@ from sqlalchemy import BigInteger, Select, func, select, type_coerce
 
 from db import db
 from db.models import (
-    Allotment,
     Attachment,
-    Disbursement,
     GoalPolicy,
     GoalPpa,
     Need,
-    Obligation,
     Organization,
     PlanningCycle,
     Policy,
     Ppa,
     PpaNeed,
-    ProgramBudget,
     StrategicGoal,
     User,
 )
 from db.types import utcnow
 from services.access import can_edit_ppas_of, require_role, visible_ppas
-from services.budget import active_amount_sql
+from services.budget import spent
 from services.concurrency import check_if_match
 from services.needs import PUBLISHED
 from services.ppas import get_ppa_or_raise
@@ -510,28 +506,6 @@ def get_public_ppa(ppa_id: int) -> Ppa:
     if ppa is None:
         raise NotFound(f"PPA {ppa_id} not found")
     return ppa
-
-
-def spent(ppa_ids: Iterable[int]) -> dict[int, tuple[Decimal, Decimal]]:
-    """ppa id -> ``(obligated, disbursed)`` PHP: the active ORS with their
-    adjustments (``services.budget.active_amount_sql``), the active DVs (as
-    the money chain counts them, docs/design.md §12); two statements
-    whatever the number of PPAs."""
-    ids = list(ppa_ids)
-    out = {ppa_id: [0, 0] for ppa_id in ids}
-    if not ids:
-        return {}
-    chain = (select(ProgramBudget.ppa_id).join(Allotment, Allotment.program_budget_id == ProgramBudget.id)
-             .join(Obligation, Obligation.allotment_id == Allotment.id)
-             .where(ProgramBudget.ppa_id.in_(ids)).group_by(ProgramBudget.ppa_id))
-    for ppa_id, centavos in db.session.execute(
-            chain.where(Obligation.active).add_columns(func.sum(active_amount_sql(Obligation)))):
-        out[ppa_id][0] = int(centavos or 0)
-    for ppa_id, centavos in db.session.execute(
-            chain.join(Disbursement, Disbursement.obligation_id == Obligation.id).where(Disbursement.active)
-            .add_columns(func.sum(active_amount_sql(Disbursement)))):
-        out[ppa_id][1] = int(centavos or 0)
-    return {ppa_id: (from_centavos(o), from_centavos(d)) for ppa_id, (o, d) in out.items()}
 
 
 def _links(ppa_ids: Iterable[int]) -> tuple[dict[int, list[dict]], ...]:

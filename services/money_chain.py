@@ -37,6 +37,7 @@ from db.models import (
     Disbursement,
     Obligation,
     ObligationAdjustment,
+    OpeningBalance,
     Ppa,
     ProgramBudget,
     SubAllotment,
@@ -412,6 +413,38 @@ def read_money_chain(user: User, ppa_id: int) -> MoneyChain:
                       in_chain=is_in_chain(ppa.id), work_items=items, received_allotments=received,
                       may_adjust_appropriations=has_role(user, ADJUST_APPROPRIATION, ppa.organization_id),
                       may_transfer=has_role(user, CORRECT_ALLOTMENT, ppa.organization_id))
+
+
+def balances_now(rows: Iterable[OpeningBalance]) -> dict[int, Decimal]:
+    """What is left now of each opening balance (PHP), by its id (the rows
+    of ``services.periods.opening_balances``): for a
+    continuing appropriation, its allotment's unobligated balance
+    (``MoneyChain``'s ``AllotmentLine.available``: the active amount less
+    its active ORS); for an unpaid obligation, its ORS's unpaid balance
+    (``ObligationLine.balance``: the active amount less its DVs not voided).
+    Every posting counts, whatever its date: the carried amount plus what
+    the new year (and later) did with it."""
+    rows = list(rows)
+    allotment_ids = {r.allotment_id for r in rows if r.obligation_id is None}
+    obligation_ids = {r.obligation_id for r in rows if r.obligation_id is not None}
+    allotments = {a.id: a for a in db.session.scalars(select(Allotment).where(Allotment.id.in_(allotment_ids)))}
+    obligations = list(db.session.scalars(select(Obligation).where(
+        Obligation.allotment_id.in_(allotment_ids) | Obligation.id.in_(obligation_ids))))
+    norsa = _by_parent(db.session.scalars(select(ObligationAdjustment).where(
+        ObligationAdjustment.obligation_id.in_({o.id for o in obligations}))), lambda j: j.obligation_id)
+    adjustments = _by_parent(db.session.scalars(select(AllotmentAdjustment).where(
+        AllotmentAdjustment.allotment_id.in_(allotment_ids))), lambda j: j.allotment_id)
+    paid = _by_parent((d for d in db.session.scalars(select(Disbursement).where(
+        Disbursement.obligation_id.in_(obligation_ids))) if d.active), lambda d: d.obligation_id)
+    lines = {o.id: ObligationLine(o, sum((d.amount for d in paid.get(o.id, ())), ZERO), tuple(norsa.get(o.id, ())))
+             for o in obligations}
+    obligated: dict[int, Decimal] = {}
+    for line in lines.values():
+        if line.row.active:
+            obligated[line.row.allotment_id] = obligated.get(line.row.allotment_id, ZERO) + line.amount
+    return {r.id: (lines[r.obligation_id].balance if r.obligation_id is not None else AllotmentLine(
+        allotments[r.allotment_id], obligated.get(r.allotment_id, ZERO),
+        tuple(adjustments.get(r.allotment_id, ()))).available) for r in rows}
 
 
 def transfer_targets(user: User, ppa: Ppa) -> list[ProgramBudget]:

@@ -37,6 +37,7 @@ from db.models import Need, NeedVote, Organization, Ppa, PpaNeed, User
 from db.types import utcnow
 from services import notifications, workflows
 from services.access import can_edit_ppas_of, can_see_ppa, require_role, sees_all_organizations
+from services.budget import spent
 from services.calendar import today
 from services.concurrency import check_if_match
 from services.ppas import get_ppa_or_raise
@@ -452,10 +453,8 @@ def need_trail(user: User, need_id: int) -> list[dict[str, Any]]:
     everywhere), ``{ppa, stage, progress, budget, obligated, disbursed}``:
     its approval stage, its physical (WBS) progress in percent, its budget
     allocation, and what was obligated and disbursed on it (PHP ``Decimal``,
-    as the public PPA page counts them: ``services.goals.spent``). Four
+    as the public PPA page counts them: ``services.budget.spent``). Four
     statements whatever the number of PPAs."""
-    from services.goals import spent  # services.goals imports this module
-
     ppas = [p for p in ppas_of(need_id) if can_see_ppa(user, p)]
     money = spent(p.id for p in ppas)
     return [{"ppa": p, "stage": p.approval_status, "progress": p.progress, "budget": p.budget_allocation,

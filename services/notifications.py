@@ -34,6 +34,7 @@ from db import db
 from db.models import Notification, Ppa, User, UserRole
 from db.types import utcnow
 from services import alerts, calendar
+from services.background import enqueue
 from services.pins import approval_stages_by_pin
 from services.runtime import Runtime, get_runtime
 from services.unit_of_work import transaction
@@ -59,8 +60,6 @@ def send_deadline_reminders(day: date | None = None) -> dict[str, Any]:
         ``{"day", "ppas_due", "notifications", "overdue_alerts_opened"}``
         (``notifications`` counts only the ones created now).
     """
-    from jobs.queue import enqueue  # jobs import the services; enqueue only after they are loaded
-
     runtime = get_runtime()
     day = day or calendar.today()
     window = runtime.rules.schedule.reminder_days_before
@@ -127,8 +126,6 @@ def notify_stage_change(session, ppa: Ppa, actor: User, trigger: str, source: st
     Returns:
         How many recipients were notified.
     """
-    from jobs.queue import enqueue  # jobs import the services; enqueue only after they are loaded
-
     runtime = runtime or get_runtime()
     states = runtime.rules.approval.machine.states
     roles = set(states[dest].reviewers)
@@ -174,8 +171,6 @@ def notify_vote_milestone(session, need, votes: int) -> int:
     Returns:
         How many people were notified.
     """
-    from jobs.queue import enqueue  # jobs import the services; enqueue only after they are loaded
-
     marker = f"need-{need.id}:{votes}"
     if need.organization_id is None or need.status not in FORWARDED_STAGES or session.scalar(select(Notification.id).where(
             Notification.kind == VOTE_MILESTONE, Notification.stage == marker).limit(1)) is not None:

@@ -36,7 +36,7 @@ from db.models import (
 from db.models.schedule import EvBaseline, EvBaselineItem, WorkItemDependency
 from db.types import utcnow
 from services import alerts, calendar
-from services.access import can_see_ppa
+from services.access import can_see_ppa, require_tree_editor
 from services.expenditure import (
     chain_ppa_ids,
     disbursed_by_item,
@@ -45,7 +45,6 @@ from services.expenditure import (
 )
 from services.ppas import get_ppa_or_raise
 from services.runtime import get_runtime, runtime_for
-from services.tracking import require_tree_editor
 from services.trees import ITEMS, in_tree, load_tree, load_trees
 from services.unit_of_work import transaction
 from workflow import critical_path as cp

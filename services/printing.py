@@ -27,15 +27,27 @@ from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 from urllib.parse import unquote
 from zoneinfo import ZoneInfo
 
+from fontTools.ttLib import TTFont
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
+from sqlalchemy import select
 
-from services.reports import MfbmReport
+from db import db
+from db.models import BudgetLineItem, Disbursement, Obligation, Organization
+from db.models.budget import DV_DRAFT_STAGES, ORS_DRAFT_STAGES, PAYMENT_METHOD_NAMES
+from services.budget import get_or_raise
+from services.documents import DV, ORS, workflows
+from services.mfbm import MfbmReport
+from services.runtime import get_runtime
 from services.statements import Statement
+from services.workbooks import MFBM_COLUMNS, MFBM_NOTE, mfbm_lines, mfbm_titles, mfbm_values
+from services.workbooks import MONEY as XLSX_MONEY
+from services.workbooks import PERCENT as XLSX_PERCENT
 from workflow.money import accounting
 
 _WEB = Path(__file__).resolve().parents[1] / "web"
@@ -55,8 +67,6 @@ TEXT_EM, WIDE_EM = 3, 10
 
 @lru_cache(maxsize=2)
 def _advances(bold: bool) -> tuple[dict[int, int], dict[str, int], int]:
-    from fontTools.ttLib import TTFont
-
     font = TTFont(FONTS / ("DejaVuSansCondensed-Bold.ttf" if bold else "DejaVuSansCondensed.ttf"), lazy=True)
     return font.getBestCmap(), {name: advance for name, (advance, _lsb) in font["hmtx"].metrics.items()}, \
         font["head"].unitsPerEm
@@ -236,7 +246,7 @@ _ENV = _environment()
 def _fetcher():
     """WeasyPrint's URL fetcher: the bundled fonts, nothing else (no
     network, no other file), so no text in a report can make it read one."""
-    from weasyprint.urls import URLFetcher
+    from weasyprint.urls import URLFetcher  # lazy: WeasyPrint loads Pango (native); only a PDF needs it
 
     allowed = FONTS.as_uri() + "/"
 
@@ -260,7 +270,7 @@ def render_html(report: PrintedReport, template: str = "print/table.html") -> st
 def render_pdf(report: PrintedReport, template: str = "print/table.html") -> bytes:
     """The report as PDF bytes: Legal landscape, 8 pt body text, title and
     headings on every page, "Page X of Y" footer (docs/design.md §8)."""
-    from weasyprint import HTML
+    from weasyprint import HTML  # lazy: WeasyPrint loads Pango (native); only a PDF needs it
 
     html = render_html(report, template)
     return HTML(string=html, base_url=FONTS.as_uri() + "/", url_fetcher=_fetcher()).write_pdf()
@@ -271,9 +281,6 @@ def render_pdf(report: PrintedReport, template: str = "print/table.html") -> byt
 def _columns(definitions) -> list[Column]:
     """``Column``s from a workbook's ``(header, width cap, number format)``
     columns (a text column capped at 40 characters or more is ``wide``)."""
-    from services.workbooks import MONEY as XLSX_MONEY
-    from services.workbooks import PERCENT as XLSX_PERCENT
-
     kinds = {XLSX_MONEY: MONEY, XLSX_PERCENT: PERCENT}
     return [Column(header, kinds.get(number_format, TEXT), wide=width >= 40)
             for header, width, number_format in definitions]
@@ -286,18 +293,9 @@ def _scope(moa: str | None) -> str:
 def mfbm_pdf(report: MfbmReport) -> bytes:
     """The MFBM Budget Execution Report's main sheet as PDF bytes: the
     workbook's columns, lines and figures (``services.workbooks.MFBM_COLUMNS``,
-    ``mfbm_lines``: PPA lines, MOA and class subtotals, the grand total),
-    with the SPI/CPI footnote (``MFBM_NOTE``) after the table."""
-    from services.workbooks import (
-        MFBM_COLUMNS,
-        MFBM_NOTE,
-        _mfbm_values,
-        mfbm_lines,
-        mfbm_titles,
-    )
-
+    ``mfbm_lines``: PPA lines, MOA and class subtotals, the grand total)."""
     kinds = {"detail": "detail", "moa": "subtotal", "class": "subtotal", "total": "total"}
-    lines = [Line(_mfbm_values(line), kinds[line.kind]) for line in mfbm_lines(report)]
+    lines = [Line(mfbm_values(line), kinds[line.kind]) for line in mfbm_lines(report)]
     *titles, as_of = mfbm_titles(report)
     return render_pdf(PrintedReport(
         titles=tuple(titles), columns=_columns(MFBM_COLUMNS), lines=lines,
@@ -329,7 +327,7 @@ def statements_pdf(statements: Sequence[Statement]) -> bytes:
     mark and header block on every page, grouped headings, column numbers
     and formula row, notes and the signature block at the end. Statements
     follow one another, each numbered "Page X of Y" on its own."""
-    from weasyprint import HTML
+    from weasyprint import HTML  # lazy: WeasyPrint loads Pango (native); only a PDF needs it
 
     documents = []
     for statement in statements:
@@ -440,8 +438,6 @@ def _person(user) -> str:
 def _position(role: str) -> str:
     """The position a signer signed as: their role's description in the
     rules (``rules/default/roles.yaml``) up to its first ';', capitalized."""
-    from services.runtime import get_runtime
-
     description = get_runtime().rules.roles.descriptions.get(role) or role.replace("_", " ")
     text = description.split(";")[0].strip()
     return text[:1].upper() + text[1:]
@@ -475,11 +471,6 @@ def _mark(status: str, draft_stages, cancelled: dict[str, str]) -> str:
 def _object_codes(allotment) -> str:
     """The UACS object codes of the program budget's line items of the
     allotment's class (the codes the obligation may be charged to), joined."""
-    from sqlalchemy import select
-
-    from db import db
-    from db.models import BudgetLineItem
-
     codes = db.session.scalars(select(BudgetLineItem.uacs_code).where(
         BudgetLineItem.program_budget_id == allotment.program_budget_id,
         BudgetLineItem.allotment_class == allotment.allotment_class).order_by(BudgetLineItem.id))
@@ -488,9 +479,7 @@ def _object_codes(allotment) -> str:
 
 def _render_form(template: str, title: str, **context: Any) -> bytes:
     """A one-page form as PDF bytes (the bundled fonts only, ``_fetcher``)."""
-    from types import SimpleNamespace
-
-    from weasyprint import HTML
+    from weasyprint import HTML  # lazy: WeasyPrint loads Pango (native); only a PDF needs it
 
     generated = datetime.now(ZONE)
     html = _ENV.get_template(template).render(
@@ -518,12 +507,6 @@ def ors_form_pdf(user, obligation_id: int) -> bytes:
     Raises:
         NotFound: the ORS is unknown or ``user`` may not see it (404).
     """
-    from db import db
-    from db.models import Obligation, Organization
-    from db.models.budget import ORS_DRAFT_STAGES
-    from services.budget import get_or_raise
-    from services.documents import ORS, workflows
-
     obligation = get_or_raise(user, Obligation, obligation_id)
     organization = db.session.get(Organization, obligation.organization_id)
     allotment = obligation.allotment
@@ -550,12 +533,6 @@ def dv_form_pdf(user, disbursement_id: int) -> bytes:
     Raises:
         NotFound: the DV is unknown or ``user`` may not see it (404).
     """
-    from db import db
-    from db.models import Disbursement, Organization
-    from db.models.budget import DV_DRAFT_STAGES, PAYMENT_METHOD_NAMES
-    from services.budget import get_or_raise
-    from services.documents import DV, workflows
-
     disbursement = get_or_raise(user, Disbursement, disbursement_id)
     obligation = disbursement.obligation
     organization = db.session.get(Organization, disbursement.organization_id)

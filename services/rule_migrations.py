@@ -25,8 +25,8 @@ from sqlalchemy import select
 from db import db
 from db.models import Ppa, StoredRuleSet, User
 from rules.migration import MigrationPlan, plan_moves
-from services import approvals, rule_sets
-from services.runtime import Runtime, runtime_for
+from services import approvals
+from services.runtime import Runtime, find, runtime_for
 from services.unit_of_work import transaction
 from workflow.errors import Conflict
 
@@ -61,7 +61,7 @@ def plan(to: str, mapping: Mapping[str, str] | None = None, *, lock: bool = Fals
         NotFound: no stored set matches ``to``.
         RulesError: a set's stored files no longer load.
     """
-    target = rule_sets.find(to)
+    target = find(to)
     new = runtime_for(target.hash).rules
     return target, plan_moves(_in_flight(target.hash, lock=lock), target.hash, new.approval.machine,
                               dict(mapping or {}))

@@ -11,7 +11,9 @@ the one in force; ``PPAFLOW_RULES_DIR`` is only the default input of
   allows at most one active row);
 - ``record_loaded``: at app start, keep the set the process loaded, and
   activate it only when no set is active yet;
-- ``load_stored``, ``active``, ``disk_hash``: read them back.
+- ``load_stored``, ``active``, ``disk_hash``: read them back (the reads
+  live in ``services.runtime``, which builds the runtimes from them; they
+  are named here too, where callers look for them).
 """
 
 from __future__ import annotations
@@ -19,50 +21,33 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 from flask import Flask
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
 
 from db import db
-from db.models import StoredRuleSet
+from db.models import StoredRuleSet, User
 from db.types import utcnow
 from rules import DEFAULT_RULES_DIR
-from rules.loader import load_rule_files, read_rule_files, rule_set_hash
+from rules.loader import read_rule_files, rule_set_hash
 from rules.model import RuleSet
+from services import rule_migrations
+from services.runtime import Runtime, runtimes
+from services.runtime import (  # noqa: F401  (the reads of stored sets, named here too)
+    active, code_checks, find, get, get_or_raise, load_files, load_stored)
 from services.unit_of_work import transaction
-from workflow.errors import Conflict, Duplicate, NotFound, PpaflowError, RulesError
+from workflow.errors import Conflict, Duplicate, PpaflowError, RulesError
 
 log = logging.getLogger("ppaflow.rules")
-
-
-def code_checks() -> dict:
-    """What the loader checks against the code: the effects, job kinds and
-    workflows it registers (the same as at app start)."""
-    from jobs.registry import known_jobs
-    from services.effects import known_effects
-    from services.workflows import required_workflows
-
-    return {"known_effects": known_effects(), "known_jobs": known_jobs(), "required_workflows": required_workflows()}
 
 
 def rules_dir(configured: str | Path | None) -> Path:
     """``PPAFLOW_RULES_DIR`` as configured, else the shipped ``rules/default/``."""
     return Path(configured) if configured else DEFAULT_RULES_DIR
-
-
-def load_files(files: Mapping[str, bytes], display: str) -> RuleSet:
-    """Load and validate a rule set given as its files (``rules.load_rule_files``
-    with the code's checks).
-
-    Raises:
-        RulesError: every problem, as ``file:line: message``.
-    """
-    return load_rule_files(files, display, **code_checks())
 
 
 def load_directory(directory: str | Path) -> RuleSet:
@@ -86,71 +71,6 @@ def disk_hash(directory: str | Path) -> str | None:
 
 def _files_json(rules: RuleSet) -> list[dict[str, str]]:
     return [{"name": f.name, "content": f.content.decode()} for f in rules.files]
-
-
-def get(rule_hash: str) -> StoredRuleSet | None:
-    """The stored set with hash ``rule_hash``, or ``None``."""
-    return db.session.get(StoredRuleSet, rule_hash)
-
-
-def get_or_raise(rule_hash: str) -> StoredRuleSet:
-    """The stored set with hash ``rule_hash``.
-
-    Raises:
-        NotFound: no rule set with that hash is stored.
-    """
-    stored = get(rule_hash)
-    if stored is None:
-        raise NotFound(f"no rule set with hash {rule_hash} is stored")
-    return stored
-
-
-def find(reference: str) -> StoredRuleSet:
-    """The stored set whose hash is ``reference`` or starts with it (at
-    least 6 characters; for the command line).
-
-    Raises:
-        NotFound: no stored set, or more than one, matches.
-    """
-    reference = reference.lower()
-    if len(reference) >= 6:
-        matches = db.session.scalars(select(StoredRuleSet).where(StoredRuleSet.hash.startswith(reference, autoescape=True))
-                                     .limit(2)).all()
-        if len(matches) == 1:
-            return matches[0]
-        if matches:
-            raise NotFound(f"more than one stored rule set has a hash starting {reference}; give more of it")
-    raise NotFound(f"no stored rule set has a hash starting {reference}")
-
-
-def active() -> StoredRuleSet | None:
-    """The active set (the one the database says is in force), or ``None``
-    before any set was stored."""
-    return db.session.scalars(select(StoredRuleSet).where(StoredRuleSet.active)).one_or_none()
-
-
-@lru_cache(maxsize=8)
-def _load_cached(rule_hash: str, files: tuple[tuple[str, bytes], ...]) -> RuleSet:
-    loaded = load_files(dict(files), f"rule set {rule_hash[:12]}")
-    if loaded.hash != rule_hash:  # the row's files do not make the set its key names
-        raise RulesError([f"rule set {rule_hash[:12]}:1: its stored files hash to {loaded.hash}"])
-    return loaded
-
-
-def load_stored(stored: StoredRuleSet) -> RuleSet:
-    """The ``RuleSet`` of a stored set, loaded from its stored files (kept
-    in memory per process: a stored set never changes; needs an app context).
-
-    Raises:
-        RulesError: the files no longer load with this code (an effect or a
-            job kind it named was removed since).
-    """
-    from services.runtime import runtimes
-
-    built = runtimes().cached(stored.hash)
-    if built is not None:  # a set this process decides with: loaded already
-        return built.rules
-    return _load_cached(stored.hash, tuple(sorted(stored.contents.items())))
 
 
 def _insert(rules: RuleSet) -> bool:
@@ -212,10 +132,6 @@ def activate(rules: RuleSet, actor_id: int | None = None, mapping: Mapping[str, 
             the same moment (the database allows one active set); nothing
             was changed.
     """
-    from db.models import User
-    from services import rule_migrations
-    from services.runtime import Runtime
-
     try:
         with transaction():
             stored = _insert(rules)
@@ -286,8 +202,6 @@ def init_app(app: Flask) -> None:
     request until it does (one flag test per request once stored). Once
     stored, the app decides with the database's active set
     (``services.runtime.get_runtime``)."""
-    from services.runtime import runtimes
-
     registry = runtimes(app)
     with app.app_context():
         registry.stored = record_loaded(registry.loaded.rules)

@@ -10,20 +10,33 @@ of the rules; so an activation reaches every running process with its next
 request or job, without a restart. Until the database holds a set (a fresh
 database before ``init-db``), the set the process loaded from
 ``PPAFLOW_RULES_DIR`` is used.
+
+The stored sets are read here too (``get``, ``find``, ``active``,
+``load_stored``; ``services.rule_sets`` stores and activates them), and the
+loader's checks against the code (the effects, job kinds and workflows it
+registers) are handed in when the app is built (``use_code_checks``, by
+``web.create_app``): those registries import the services that import this
+module (docs/design.md §1 "Direction of imports").
 """
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
 
 from flask import Flask, current_app, g, has_app_context, has_request_context, request
 from sqlalchemy import select
 
+from db import audit, db
+from db.models import StoredRuleSet
+from rules.loader import load_rule_files
 from rules.model import PPA_WORKFLOW, RuleSet
 from workflow.engine import WorkflowEngine
+from workflow.errors import NotFound, RulesError
 from workflow.machine import SharedMachine
 
 #: How many rule sets besides the loaded one a process keeps built (the active
@@ -115,8 +128,6 @@ class Runtimes:
 def init_app(app: Flask, rules: RuleSet) -> None:
     """Attach the runtimes to ``app``, starting with the one of ``rules``
     (the set loaded from ``PPAFLOW_RULES_DIR``)."""
-    from db import audit
-
     app.extensions["ppaflow_runtimes"] = Runtimes(rules)
     app.extensions["ppaflow"] = app.extensions["ppaflow_runtimes"].loaded  # the loaded set (what older code read)
     audit.use_rules_hash(current_hash)
@@ -130,7 +141,7 @@ def runtimes(app: Flask | None = None) -> Runtimes:
 def runtime_for(rule_hash: str | None) -> Runtime:
     """The runtime of the stored rule set ``rule_hash`` (a pinned PPA's set,
     docs/design.md §13), built once per process from its stored files
-    (``rule_sets.load_stored``) and kept, so every PPA pinned to a set shares
+    (``load_stored``) and kept, so every PPA pinned to a set shares
     one Machine per (workflow, hash). ``None`` (a record not pinned: a
     draft) is the rules in force, ``get_runtime()``. Needs an app context.
 
@@ -140,21 +151,16 @@ def runtime_for(rule_hash: str | None) -> Runtime:
     """
     if rule_hash is None:
         return get_runtime()
-    from services import rule_sets
-
     registry = runtimes()
     runtime = registry.cached(rule_hash)
     if runtime is None:
-        runtime = registry.keep(Runtime.build(rule_sets.load_stored(rule_sets.get_or_raise(rule_hash))))
+        runtime = registry.keep(Runtime.build(load_stored(get_or_raise(rule_hash))))
     return runtime
 
 
 def active_hash() -> str | None:
     """The hash of the database's active rule set, ``None`` when none is
     (one indexed read; joins the session's transaction)."""
-    from db import db
-    from db.models import StoredRuleSet
-
     return db.session.scalar(select(StoredRuleSet.hash).where(StoredRuleSet.active))
 
 
@@ -162,8 +168,6 @@ def active_hash_column():
     """The active rule set's hash as a scalar subquery, for a caller that
     reads it with its own row instead of in a statement of its own (then
     ``adopt_active_hash``)."""
-    from db.models import StoredRuleSet
-
     return select(StoredRuleSet.hash).where(StoredRuleSet.active).scalar_subquery()
 
 
@@ -249,3 +253,100 @@ def forget() -> None:
     request nothing changes: a request decides with one set throughout."""
     if not has_request_context():
         g.pop(_KEY, None)
+
+
+# -- the stored rule sets (docs/design.md §13) -------------------------------------------------
+
+_code_checks: dict[str, Any] = {}
+
+
+def use_code_checks(*, known_effects: Mapping[str, Iterable[str]], known_jobs: Iterable[str],
+                    required_workflows: Iterable[str]) -> None:
+    """Hand in what the loader checks a rule set against: the effects
+    (``services.effects.known_effects()``), job kinds
+    (``jobs.registry.known_jobs()``) and workflows
+    (``services.workflows.required_workflows()``) the code registers; called
+    by ``web.create_app`` before it loads the rules (docs/design.md §1)."""
+    _code_checks.update(known_effects=dict(known_effects), known_jobs=frozenset(known_jobs),
+                        required_workflows=frozenset(required_workflows))
+
+
+def code_checks() -> dict:
+    """What the loader checks against the code: the effects, job kinds and
+    workflows it registers (the same as at app start), as handed in by
+    ``use_code_checks``; before any app is built in the process, nothing
+    (the loader then checks no name against the code)."""
+    return dict(_code_checks)
+
+
+def load_files(files: Mapping[str, bytes], display: str) -> RuleSet:
+    """Load and validate a rule set given as its files (``rules.load_rule_files``
+    with the code's checks).
+
+    Raises:
+        RulesError: every problem, as ``file:line: message``.
+    """
+    return load_rule_files(files, display, **code_checks())
+
+
+def get(rule_hash: str) -> StoredRuleSet | None:
+    """The stored set with hash ``rule_hash``, or ``None``."""
+    return db.session.get(StoredRuleSet, rule_hash)
+
+
+def get_or_raise(rule_hash: str) -> StoredRuleSet:
+    """The stored set with hash ``rule_hash``.
+
+    Raises:
+        NotFound: no rule set with that hash is stored.
+    """
+    stored = get(rule_hash)
+    if stored is None:
+        raise NotFound(f"no rule set with hash {rule_hash} is stored")
+    return stored
+
+
+def find(reference: str) -> StoredRuleSet:
+    """The stored set whose hash is ``reference`` or starts with it (at
+    least 6 characters; for the command line).
+
+    Raises:
+        NotFound: no stored set, or more than one, matches.
+    """
+    reference = reference.lower()
+    if len(reference) >= 6:
+        matches = db.session.scalars(select(StoredRuleSet).where(StoredRuleSet.hash.startswith(reference, autoescape=True))
+                                     .limit(2)).all()
+        if len(matches) == 1:
+            return matches[0]
+        if matches:
+            raise NotFound(f"more than one stored rule set has a hash starting {reference}; give more of it")
+    raise NotFound(f"no stored rule set has a hash starting {reference}")
+
+
+def active() -> StoredRuleSet | None:
+    """The active set (the one the database says is in force), or ``None``
+    before any set was stored."""
+    return db.session.scalars(select(StoredRuleSet).where(StoredRuleSet.active)).one_or_none()
+
+
+@lru_cache(maxsize=8)
+def _load_cached(rule_hash: str, files: tuple[tuple[str, bytes], ...]) -> RuleSet:
+    loaded = load_files(dict(files), f"rule set {rule_hash[:12]}")
+    if loaded.hash != rule_hash:  # the row's files do not make the set its key names
+        raise RulesError([f"rule set {rule_hash[:12]}:1: its stored files hash to {loaded.hash}"])
+    return loaded
+
+
+def load_stored(stored: StoredRuleSet) -> RuleSet:
+    """The ``RuleSet`` of a stored set, loaded from its stored files (kept
+    in memory per process: a stored set never changes; needs an app context).
+
+    Raises:
+        RulesError: the files no longer load with this code (an effect or a
+            job kind it named was removed since).
+    """
+    built = runtimes().cached(stored.hash)
+    if built is not None:  # a set this process decides with: loaded already
+        return built.rules
+    return _load_cached(stored.hash, tuple(sorted(stored.contents.items())))

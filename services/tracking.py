@@ -20,8 +20,8 @@ from sqlalchemy.orm import aliased
 
 from db import db
 from db.models import Ppa, User, WorkItem
-from services import calendar, expenditure, tree_cache
-from services.access import can_edit_ppas_of, can_see_ppa
+from services import calendar, expenditure, tree_cache, work_items
+from services.access import can_see_ppa, require_tree_editor
 from services.expenditure import DISBURSEMENTS, REPORTED, is_in_chain, tree_opening_balance
 from services.ppas import get_ppa_or_raise
 from services.runtime import active_hash_column, adopt_active_hash, get_runtime
@@ -33,16 +33,6 @@ from workflow.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from workflow.money import to_centavos
 from workflow.tree import Tree, equal_shares, format_centavos, node_payload, roll_up, weighted_shares
 from workflow.wbs import plan_wbs
-
-
-def require_tree_editor(user: User, ppa: Ppa) -> None:
-    """Only the MOA's focal persons and administrators change a WBS.
-
-    Raises:
-        Forbidden: ``user`` may not.
-    """
-    if not can_edit_ppas_of(user, ppa.organization_id):
-        raise Forbidden("only the MOA's focal persons and administrators change a PPA's work items")
 
 
 def require_project(ppa: Ppa) -> int:
@@ -107,7 +97,6 @@ def enable_tracking_answer(user: User, ppa_id: int, template: str | None = None,
     Raises:
         As ``enable_tracking``, for the dry run too.
     """
-    from services import work_items  # work_items imports this module
 
     with rolled_back() if dry_run else transaction():
         ppa, tree = enable_tracking(user, ppa_id, template)

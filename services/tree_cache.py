@@ -7,8 +7,8 @@ stored under a key that names everything the answer is made of
 never needs deleting: a write changes the key (the tree's ``tree_version``,
 the PPA's ``version``, ...), and old entries age out.
 
-The store is the app's Redis when it has one (``REDIS_URL``; the connection
-pool of ``jobs.queue.get_redis``), shared by every worker process, each
+The store is the app's Redis when it has one (``REDIS_URL``; its own client,
+with half-second timeouts), shared by every worker process, each
 entry kept a day (``TTL_SECONDS``); else a bounded least-recently-used map
 in the process (``MEMORY_BYTES`` of answers). Both live on the application
 (``app.extensions``), made on first use. A cache that does not answer
@@ -155,11 +155,11 @@ class MemoryStore:
 def store() -> TreeStore:
     """The current application's store: Redis when ``REDIS_URL`` is set,
     else the process's own (made on first use, kept in ``app.extensions``)."""
-    from jobs.queue import get_redis  # jobs import the services
-
     app = current_app
     kept = app.extensions.get(_EXTENSION)
     if kept is None:
-        redis = get_redis()
+        url = app.config.get("REDIS_URL")
+        # Its own client with short timeouts: a hung Redis costs a read half a second, then counts as a miss.
+        redis = Redis.from_url(url, socket_connect_timeout=0.5, socket_timeout=0.5) if url else None
         kept = app.extensions.setdefault(_EXTENSION, RedisStore(redis) if redis is not None else MemoryStore())
     return kept

@@ -17,11 +17,10 @@ from sqlalchemy import func, select, update
 
 from db import db
 from db.models import Ppa, User, WorkItem
-from services.access import can_see_ppa
+from services.access import can_see_ppa, require_tree_editor
 from services.concurrency import check_if_match
 from services.expenditure import DISBURSEMENTS, REPORTED, is_in_chain, opening_balance, require_reported
 from services.runtime import get_runtime
-from services.tracking import require_tree_editor
 from services.trees import (ITEMS, Path, apply_allocations, in_tree, last_child_position, load_children, load_path,
                             load_tree, record_item_changes, require_unlocked_root, settle, settle_path)
 from services.unit_of_work import transaction

@@ -6,7 +6,7 @@ never a formula, whatever its first character, so a PPA titled
 ``=HYPERLINK(...)`` stays a title in the all-MOA report an analyst opens.
 Money cells hold exact numbers (``Decimal``) formatted ``#,##0.00``;
 percentages are Excel percentages (``0.00%``). Totals arrive computed
-(``services.reports``); nothing is summed by formulas. Each sheet has its
+(``services.mfbm``, ``services.far1``, ...); nothing is summed by formulas. Each sheet has its
 title rows, a frozen header, an autofilter over the data, the header
 repeated on every printed page, landscape pages fitted to the width, and
 column widths that fit their content.
@@ -29,14 +29,14 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from db.models import Ppa
-from services.reports import MfbmLine, MfbmReport
-from services.runtime import get_runtime
 from services.statements import DATE as DATE_KIND
 from services.statements import INTEGER as INTEGER_KIND
 from services.statements import INTERIM, Statement
 from services.statements import MONEY as MONEY_KIND
 from services.statements import PERCENT as PERCENT_KIND
 from services.statements import TEXT as TEXT_KIND
+from services.mfbm import MfbmLine, MfbmReport
+from services.runtime import get_runtime
 from workflow.text import printable
 
 #: Money in accounting format, as the PDFs print it (workflow.money.accounting):
@@ -212,9 +212,9 @@ def mfbm_workbook(report: MfbmReport) -> bytes:
     for line in mfbm_lines(report):
         row += 1
         if line.kind == "detail":
-            _write_row(ws, row, _mfbm_values(line), formats)
+            _write_row(ws, row, mfbm_values(line), formats)
         else:
-            _write_row(ws, row, _mfbm_values(line), formats, bold=True,
+            _write_row(ws, row, mfbm_values(line), formats, bold=True,
                        fill=TOTAL_FILL if line.kind == "total" else SUBTOTAL_FILL)
         if line.kind in ("detail", "moa"):
             last_data_row = row
@@ -256,7 +256,9 @@ def mfbm_titles(report: MfbmReport) -> tuple[str, ...]:
             f"As of {report.as_of.day} {report.as_of:%B %Y}")
 
 
-def _mfbm_values(line: MfbmLine) -> list[Any]:
+def mfbm_values(line: MfbmLine) -> list[Any]:
+    """The cells of one line of the MFBM report's main sheet, in
+    ``MFBM_COLUMNS`` order (the PDF prints the same, ``services.printing``)."""
     detail = line.kind == "detail"
     return [line.code, line.title, line.moa, line.allotment_class, line.appropriation, line.allotments,
             line.obligations, line.disbursements, line.unreleased, line.unobligated, line.unpaid,

@@ -13,9 +13,11 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 import db.models  # noqa: F401  (registers the models)
 from db import audit, db
-from jobs.registry import known_jobs
+from jobs import runner
+from jobs.queue import enqueue
+from jobs.registry import KINDS, known_jobs
 from rules import load_rules
-from services import rule_sets, runtime, unit_of_work
+from services import background, rule_sets, runtime, unit_of_work
 from services.effects import known_effects
 from services.workflows import required_workflows
 from services.unit_of_work import transaction
@@ -89,8 +91,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         hops = values["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
-    runtime.init_app(app, load_rules(values["PPAFLOW_RULES_DIR"], known_effects=known_effects(),
-                                     known_jobs=known_jobs(), required_workflows=required_workflows()))
+    # The services reach the jobs only through what is handed in here (docs/design.md §1 "Direction of imports").
+    background.use_enqueue(enqueue)
+    runner.use_kinds(KINDS)
+    runtime.use_code_checks(known_effects=known_effects(), known_jobs=known_jobs(),
+                            required_workflows=required_workflows())
+    runtime.init_app(app, load_rules(values["PPAFLOW_RULES_DIR"], **runtime.code_checks()))
     db.init_app(app)
     audit.install()
     unit_of_work.install()

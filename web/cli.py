@@ -6,6 +6,8 @@ environment) and calls the same service functions as the API.
 
 from __future__ import annotations
 
+import json
+import os
 import sys
 import uuid
 from collections.abc import Iterator
@@ -16,24 +18,35 @@ from zoneinfo import ZoneInfo
 
 import click
 from flask import Flask
+from redis.exceptions import RedisError
 from sqlalchemy.engine import make_url
 
 from db import db
 from db.audit import AuditContext, audit_context
 from db.migrate import APPEND_ONLY_TABLES, init_database
+from db.models import JobRecord
 from db.types import utcnow
-from jobs.registry import known_jobs
-from rules import DEFAULT_RULES_DIR, load_rules
-from services import approvals, delegations, reports, rule_sets, sweeps, users
+from jobs.clock import build_local_scheduler, start_local_scheduler, upcoming
+from jobs.queue import enqueue, redispatch_lost
+from jobs.registry import KINDS, known_jobs
+from jobs.worker import build_scheduler, build_worker
+from rules import DEFAULT_RULES_DIR, diagrams, load_rules
+from rules.diff import diff_rule_sets
+from rules.migration import parse_mapping
+from services import approvals, delegations, reports, rule_migrations, rule_sets, sweeps, users
 from services import privacy as privacy_service
 from services.access import Operator
 from services.effects import known_effects
 from services.runtime import get_runtime, runtimes
+from services.unit_of_work import transaction
 from services.workflows import required_workflows
 from web.app import create_app, tune_gc
 from web.config import ConfigurationError
 from web.console import table
+from web.demo import run_demo
+from web.examples import CREDENTIALS_FILE, example_credentials, load_examples
 from web.logs import configure as configure_logging
+from web.server import Server
 from workflow.errors import PpaflowError, RulesError
 from workflow.vocabulary import FIRST_FISCAL_YEAR, LAST_FISCAL_YEAR
 
@@ -118,8 +131,6 @@ def seed(directory: Path | None, tokens: bool, credentials: Path | None) -> None
     """Load the example organizations, users and PPAs (once, all or
     nothing), and print each example user's API token and password: the
     same ones as last time while they still work."""
-    from web.examples import CREDENTIALS_FILE, example_credentials, load_examples
-
     with app_context() as app:
         loaded = load_examples(directory)
         click.echo(f"examples: {len(loaded.new_users)} new users, {len(loaded.new_ppas)} new PPAs "
@@ -527,8 +538,6 @@ def rules_check(directory: Path | None) -> None:
     Prints every error as file:line: message and exits 1, or prints a
     summary and the rule-set hash and exits 0.
     """
-    import os
-
     directory = directory or Path(os.environ.get("PPAFLOW_RULES_DIR") or DEFAULT_RULES_DIR)
     try:
         loaded = load_rules(directory, known_effects=known_effects(), known_jobs=known_jobs(),
@@ -563,8 +572,6 @@ def calendar_warnings(loaded, directory: Path) -> list[str]:
     """A warning for this year and the next (in the schedule's time zone)
     when the rule set has no calendar file for it: business days in that
     year skip weekends only (docs/design.md §7)."""
-    from zoneinfo import ZoneInfo
-
     this_year = datetime.now(ZoneInfo(loaded.schedule.timezone)).year
     return [f"{directory / 'calendar' / f'{year}.yaml'}:1: no calendar file for {year}: business days in {year} "
             "skip weekends only (add the year's non-working days)"
@@ -587,8 +594,6 @@ def rules_diagram(fmt: str, workflow: str | None, directory: Path | None) -> Non
     XML of a workflow. Exits 1 with the errors when the rule set is broken
     or the workflow unknown.
     """
-    from rules import diagrams
-
     try:
         if directory is None:  # the database's active set, as the API's diagram
             with app_context():
@@ -627,8 +632,6 @@ def rule_set_from(reference: str | Path):
 def print_diff(old, new, old_name: str, new_name: str) -> None:
     """``rules.diff``: one summary line, then every stage, transition, role,
     template and non-working day removed (-) and added (+)."""
-    from rules.diff import diff_rule_sets
-
     change = diff_rule_sets(old, new)
     click.echo(f"from {old_name} ({old.hash[:12]}) to {new_name} ({new.hash[:12]}): "
                + ("no stage, transition, role, template or non-working day added or removed" if change.empty
@@ -639,8 +642,6 @@ def print_diff(old, new, old_name: str, new_name: str) -> None:
 
 def mapping_from(pairs: tuple[str, ...]) -> dict[str, str]:
     """``--map OLD=NEW`` options as a dict, or a clean exit 1 naming the bad one."""
-    from rules.migration import parse_mapping
-
     try:
         return parse_mapping(pairs)
     except ValueError as exc:
@@ -697,8 +698,6 @@ def rules_migrate(to: str, mode: str, pairs: tuple[str, ...], username: str | No
     the stored set TO. --plan lists every one whose stage or next step would
     change and is refused while one sits in a stage TO lacks unmapped;
     --apply moves them all and re-pins them, a history row each."""
-    from services import rule_migrations
-
     with app_context():
         mapping = mapping_from(pairs)
         if mode == "apply":
@@ -764,8 +763,6 @@ def serve(host: str, port: int, workers: int | None, threads: int) -> None:
         url = safe_url(app.config["DATABASE_URL"])
         click.echo(f"web app: sign in at http://{host}:{port}/login")
         if workers is None:
-            from jobs.clock import start_local_scheduler
-
             tune_gc()
             configure_logging()
             click.echo(f"ppaflow serving on http://{host}:{port}/api (database {url})")
@@ -773,8 +770,6 @@ def serve(host: str, port: int, workers: int | None, threads: int) -> None:
                 click.echo("schedule of rules/default/schedule.yaml: in this process (no REDIS_URL)")
             app.run(host=host, port=port, threaded=True, use_reloader=False)
             return
-    from web.server import Server
-
     click.echo(f"ppaflow serving on http://{host}:{port}/api with gunicorn, {workers} workers x {threads} threads "
                f"(database {url})")
     Server(bind=f"{host}:{port}", workers=workers, threads=threads).run()
@@ -786,8 +781,6 @@ def serve(host: str, port: int, workers: int | None, threads: int) -> None:
 def worker(burst: bool, name: str | None) -> None:
     """Run an RQ worker for ppaflow's jobs on REDIS_URL (each job in a forked
     work horse that disposes inherited database connections)."""
-    from jobs.worker import build_worker
-
     with app_context():
         tune_gc()
         configure_logging()
@@ -803,10 +796,6 @@ def worker(burst: bool, name: str | None) -> None:
 
 def sweep_lost_jobs() -> None:
     """Dispatch again the jobs lost with a Redis restart (at worker and scheduler start)."""
-    from redis.exceptions import RedisError
-
-    from jobs.queue import redispatch_lost
-
     try:
         swept = redispatch_lost()
     except RedisError as exc:
@@ -821,9 +810,6 @@ def scheduler(list_only: bool) -> None:
     """Run the schedule of rules/default/schedule.yaml (cron read in its time zone,
     Asia/Manila): RQ's cron scheduler with REDIS_URL, else in this process
     (jobs run inline; one process at a time fires, see docs/design.md §7)."""
-    from jobs.clock import build_local_scheduler, upcoming
-    from jobs.worker import build_scheduler
-
     with app_context() as app:
         click.echo(table(("job", "cron", "time zone", "next run"), [
             (name, cron, zone.key, moment.strftime("%Y-%m-%d %H:%M %Z")) for name, cron, zone, moment in upcoming()]))
@@ -849,13 +835,6 @@ def job() -> None:
 @fail_on_domain_errors
 def job_enqueue(kind: str, arguments: tuple[str, ...]) -> None:
     """Enqueue job KIND now (run inline when REDIS_URL is unset) and print its id."""
-    import json
-
-    from db.models import JobRecord
-    from jobs.queue import enqueue
-    from jobs.registry import KINDS
-    from services.unit_of_work import transaction
-
     if kind not in KINDS:
         click.echo(f"ppaflow: unknown job {kind!r}; known: {', '.join(sorted(KINDS))}", err=True)
         sys.exit(1)
@@ -906,8 +885,6 @@ def report(kind: str, fiscal_year: int, moa: str | None, fmt: str, as_of, quarte
 def demo() -> None:
     """Run the examples through the workflow on a fresh temporary database
     and print each PPA's stage and history."""
-    from web.demo import run_demo
-
     sys.exit(run_demo(click.echo))
 
 

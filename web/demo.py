@@ -17,7 +17,8 @@ from pathlib import Path
 from db import db
 from db.audit import AuditContext, audit_context
 from db.migrate import upgrade
-from services import approvals, ppas, tracking, users, work_items
+from services import approvals, budget, documents, goals, needs, ppas, reports, tracking, users, work_items
+from services.access import Operator
 from web.app import create_app
 from web.console import table
 from web.examples import load_examples
@@ -230,9 +231,6 @@ def run_budget_script(echo, ppa_ids: dict[str, int], out_dir: Path) -> list[str]
     """Money down the chain for the enacted PPAs: proposals, program
     budgets, quarterly allotments, obligations, disbursements; one refused
     over-obligation; both reports written to ``out_dir``."""
-    from services import budget, documents, reports
-    from services.access import Operator
-
     problems: list[str] = []
     analyst = users.get_user_or_raise("mfbm.analyst")
     echo("")
@@ -333,8 +331,6 @@ def run_needs_script(echo, ppa_ids: dict[str, int]) -> list[str]:
     Returns:
         What did not turn out as expected (empty when all is well).
     """
-    from services import goals, needs
-
     problems: list[str] = []
     echo("")
     echo("== community needs: from a barangay to a funded PPA ==")

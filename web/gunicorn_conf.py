@@ -24,6 +24,7 @@ accesslog = None  # ppaflow logs one JSON access line per request itself
 
 
 def post_worker_init(worker):  # noqa: D103 - gunicorn hook
+    # lazy: gunicorn reads this file in its master, which never loads the app; each worker loads it here
     from flask import Flask
 
     from jobs.clock import start_local_scheduler

@@ -16,6 +16,8 @@ import time
 from flask import Flask, g, has_request_context, request
 from pythonjsonlogger.json import JsonFormatter
 
+from services.runtime import request_runtime
+
 access = logging.getLogger("ppaflow.access")
 
 
@@ -43,8 +45,6 @@ def configure(level: str = "INFO") -> None:
 def rules_hash(environ: dict) -> str | None:
     """The hash of the rule set the request decided with, ``None`` when it
     did not read the rules (``services.runtime.get_runtime``)."""
-    from services.runtime import request_runtime
-
     runtime = request_runtime(environ)
     return runtime.rules.hash if runtime is not None else None
 

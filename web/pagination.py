@@ -28,6 +28,7 @@ from flask_smorest import Page
 from sqlalchemy import func, select
 
 from db import db
+from db.types import MAX_ROW_ID
 
 HEADER = "X-Pagination"
 FIELDS = ("total", "total_pages", "page", "page_size", "first_page", "last_page", "previous_page", "next_page")
@@ -69,8 +70,6 @@ class SQLPage(Page):
         """The rows of the requested page; past the last possible row (a
         ``page`` of 10^17, say) the page is empty rather than an offset the
         database cannot hold."""
-        from web.parsing import MAX_ROW_ID  # web.parsing's Blueprint uses this module
-
         if self.page_params.first_item > MAX_ROW_ID:
             return []
         query = self.collection.offset(self.page_params.first_item).limit(self.page_params.page_size)

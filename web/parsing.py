@@ -29,6 +29,7 @@ from werkzeug.routing import BaseConverter, IntegerConverter
 from werkzeug.utils import cached_property
 from werkzeug.wsgi import LimitedStream
 
+from db.types import MAX_ROW_ID
 from web import contract, pagination
 from workflow.errors import ValidationFailed
 from workflow.money import AmountError, NumberError, bounded_number, format_amount, parse_amount
@@ -216,10 +217,6 @@ class Blueprint(flask_smorest.Blueprint):
 
     def _document_pagination_metadata(self, spec, resp_doc):
         resp_doc.setdefault("headers", {})[pagination.HEADER] = pagination.HEADER_DOC
-
-
-MAX_ROW_ID = 2**31 - 1
-"""Largest id a row can have: ids are PostgreSQL ``integer`` columns (db/models)."""
 
 
 class RowIdConverter(IntegerConverter):

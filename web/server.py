@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from gunicorn.app.base import BaseApplication
 
+from web import gunicorn_conf
+from web.app import create_app
+
 
 class Server(BaseApplication):
     """gunicorn with ppaflow's settings (``web/gunicorn_conf.py``) and the
@@ -14,14 +17,10 @@ class Server(BaseApplication):
         super().__init__()
 
     def load_config(self) -> None:
-        from web import gunicorn_conf
-
         settings = {k: getattr(gunicorn_conf, k) for k in ("worker_class", "preload_app", "timeout",
                                                             "graceful_timeout", "keepalive", "post_worker_init")}
         for key, value in (settings | self.options).items():
             self.cfg.set(key, value)
 
     def load(self):
-        from web.app import create_app
-
         return create_app()

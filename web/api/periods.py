@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from flask.views import MethodView
 
-from services import periods
+from services import money_chain, periods
 from web.auth import current_user
 from web.contract import ETAG_HEADER, link
 from web.pagination import SQLPage
@@ -96,7 +96,7 @@ class OpeningBalances(MethodView):
         balances still valid) and unpaid obligations, PHP, each with what is left
         of it now. 409 year_not_closed while that Q4 is not closed."""
         closure, rows = periods.opening_balances(current_user(), **filters)
-        balances = periods.balances_now(rows)
+        balances = money_chain.balances_now(rows)
         for row in rows:
             row.balance = balances[row.id]
         return {"organization": closure.organization.code, "fiscal_year": filters["fiscal_year"],

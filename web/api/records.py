@@ -11,6 +11,7 @@ from flask.views import MethodView
 from db.models import JobRecord
 from services import audit_log, reports
 from services.audit_log import AuditFilters
+from services.workbooks import MFBM_NOTE, mfbm_lines
 from web.auth import current_user
 from web.contract import BINARY, CSV, PDF, XLSX
 from web.pagination import SQLPage
@@ -146,8 +147,6 @@ class MfbmReportJson(MethodView):
         """The MFBM Budget Execution Report as JSON: the workbook's lines
         (PPA lines, MOA and class subtotals, the grand total) with each
         PPA's SPI and CPI as of the day, the pipeline and the footnote."""
-        from services.workbooks import MFBM_NOTE, mfbm_lines
-
         user = current_user()
         report = reports.mfbm_report(user, query["fiscal_year"], reports.report_scope(user, query.get("moa")),
                                      as_of=query.get("as_of"))

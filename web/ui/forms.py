@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from flask import request
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
@@ -72,8 +73,6 @@ class FilterForm(FlaskForm):
         csrf = False
 
     def __init__(self, *args, **kwargs):
-        from flask import request
-
         super().__init__(*args, formdata=request.args, **kwargs)
 
 

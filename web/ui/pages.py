@@ -27,6 +27,7 @@ from werkzeug.datastructures import MultiDict
 
 from db import db
 from db.models import User
+from web.errors import status_of
 from workflow.errors import Conflict, PpaflowError, PreconditionFailed, ValidationFailed
 
 PAGE_SIZE = 25
@@ -147,8 +148,6 @@ def refuse(form: FlaskForm, error: PpaflowError, stale: Callable[[], str] | None
     field it names (``extra["field"]``: a duplicate SARO number, an amount
     above what is available); a stale version says someone else saved first
     (``stale()``: who and when, if the page can say)."""
-    from web.errors import status_of
-
     if isinstance(error, ValidationFailed):
         show_errors(form, error)
     elif isinstance(error, PreconditionFailed):

@@ -24,6 +24,8 @@ Create Date: 2026-11-29
 import sqlalchemy as sa
 from alembic import op
 
+from workflow.names import canonical_username, skeleton_key
+
 revision = '0006'
 down_revision = '0005'
 branch_labels = None
@@ -31,14 +33,10 @@ depends_on = None
 
 
 def _canonical(name: str) -> str:
-    from workflow.names import canonical_username
-
     return canonical_username(name)
 
 
 def _skeleton_key(name: str) -> str:
-    from workflow.names import skeleton_key
-
     return skeleton_key(name)
 
 
