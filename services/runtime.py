@@ -44,6 +44,7 @@ from workflow.machine import SharedMachine
 CACHED_RULE_SETS = 8
 
 _KEY = "ppaflow.runtime"  # the runtime of the current request (request.environ) or job (flask.g)
+_NOTED = "ppaflow.active_hash"  # the active hash, read along with the request's token (request.environ)
 
 
 @dataclass(frozen=True)
@@ -167,8 +168,27 @@ def active_hash() -> str | None:
 def active_hash_column():
     """The active rule set's hash as a scalar subquery, for a caller that
     reads it with its own row instead of in a statement of its own (then
-    ``adopt_active_hash``)."""
+    ``adopt_active_hash``, or ``note_active_hash`` when ``may_note_active_hash()``:
+    the token lookup, ``services.users.token_user``)."""
     return select(StoredRuleSet.hash).where(StoredRuleSet.active).scalar_subquery()
+
+
+def may_note_active_hash() -> bool:
+    """True inside a request of a process that asks the database which set
+    is active (``Runtimes.stored``), before the request has decided with one."""
+    return has_request_context() and _KEY not in request.environ and runtimes().stored
+
+
+def note_active_hash(rule_hash: str | None) -> None:
+    """Keep the active hash a statement of this request read along with
+    ``active_hash_column()``: the request's first ``get_runtime()`` then
+    uses it instead of reading it by a statement of its own (one round
+    trip fewer per request; it is still read once per request, in the
+    request's transaction: docs/design.md §13). Unlike ``adopt_active_hash``
+    it does not decide: a request that never consults the rules still
+    records no rule set (``current_hash``). Outside a request, nothing."""
+    if has_request_context():
+        request.environ[_NOTED] = rule_hash
 
 
 _UNREAD = object()
@@ -179,7 +199,10 @@ def _active_runtime(rule_hash=_UNREAD) -> Runtime:
     if not registry.stored:
         return registry.loaded
     if rule_hash is _UNREAD:
-        rule_hash = active_hash()
+        if has_request_context() and _NOTED in request.environ:
+            rule_hash = request.environ[_NOTED]
+        else:
+            rule_hash = active_hash()
     return registry.loaded if rule_hash is None else runtime_for(rule_hash)
 
 

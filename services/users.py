@@ -36,7 +36,7 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy import Select, bindparam, func, or_, select, update
 from sqlalchemy.orm import joinedload
 
 from db import db
@@ -44,7 +44,7 @@ from db.models import ApiToken, Organization, User, UserRole
 from db.types import utcnow
 from services.access import is_superuser
 from services.concurrency import check_if_match
-from services.runtime import get_runtime
+from services.runtime import active_hash_column, get_runtime, may_note_active_hash, note_active_hash
 from services.unit_of_work import transaction
 from workflow.errors import Conflict, Forbidden, NotFound, RoleMissing, Unauthenticated, ValidationFailed
 from workflow.names import canonical_username, skeleton_key
@@ -676,13 +676,15 @@ def token_user(token: str, *, now: datetime | None = None) -> tuple[User | None,
         or ``deactivated``.
     """
     now = now or utcnow()
-    # One statement: token, user, organization and roles together.
-    row = db.session.execute(
-        select(ApiToken).where(ApiToken.token_hash == hash_token(token))
-        .options(joinedload(ApiToken.user).joinedload(User.role_rows))
-    ).unique().scalar_one_or_none()
-    if row is None:
+    # One statement: token, user, organization and roles together, and in a request the active rule
+    # set's hash, which the request would otherwise read by a statement of its own (services.runtime).
+    with_hash = may_note_active_hash()
+    found = db.session.execute(_token_query(with_hash), {"token_hash": hash_token(token)}).unique().first()
+    if found is None:
         return None, "unknown"
+    row = found[0]
+    if with_hash:
+        note_active_hash(found[1])
     if row.revoked_at is not None:
         return None, "revoked"
     if row.expires_at is not None and row.expires_at <= now:
@@ -690,6 +692,17 @@ def token_user(token: str, *, now: datetime | None = None) -> tuple[User | None,
     if not row.user.is_active:
         return None, "deactivated"
     return row.user, None
+
+
+@functools.cache
+def _token_query(with_active_hash: bool) -> Select:
+    """The token lookup of ``token_user`` (built once: every request runs it),
+    with the active rule set's hash as a second column when asked."""
+    query = (select(ApiToken).where(ApiToken.token_hash == bindparam("token_hash"))
+             .options(joinedload(ApiToken.user).joinedload(User.role_rows)))
+    if with_active_hash:
+        query = query.add_columns(active_hash_column())
+    return query
 
 
 def authenticate(token: str, *, now: datetime | None = None) -> User:

@@ -19,7 +19,7 @@ import flask
 import flask_smorest
 from flask import request
 from flask_smorest import abort
-from marshmallow import ValidationError, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate
 from webargs import core
 from webargs.flaskparser import FlaskParser, is_json_request
 from webargs.multidictproxy import MultiDictProxy
@@ -112,6 +112,10 @@ def field_name(name: str) -> str:
     return name.encode("unicode_escape").decode("ascii") if text_problem(name) else name
 
 
+#: Argument schema class -> its one instance (``Parser._get_schema``).
+_SCHEMAS: dict[type, Any] = {}
+
+
 class Parser(FlaskParser):
     """webargs' Flask parser with ``Decimal`` numbers and JSON-only bodies.
 
@@ -155,6 +159,17 @@ class Parser(FlaskParser):
         if errors:
             raise ValidationError(errors)
         return data
+
+    def _get_schema(self, argmap, req: flask.Request):
+        """One instance per argument schema class (``@blp.arguments(SomeSchema)``),
+        built at its first request, instead of one per request: a schema is
+        not changed by loading, and building one costs more than the load."""
+        if isinstance(argmap, type) and issubclass(argmap, Schema):
+            schema = _SCHEMAS.get(argmap)
+            if schema is None:
+                schema = _SCHEMAS.setdefault(argmap, argmap())
+            return schema
+        return super()._get_schema(argmap, req)
 
     def _handle_invalid_json_error(self, error, req, *args, **kwargs):
         abort(400, message=f"malformed JSON body: {error}")

@@ -76,6 +76,10 @@ class Reply(Schema):
     def get_attribute(self, obj, attr: str, default):
         """``obj``'s ``attr``; a dotted ``attr`` through a ``None`` (the
         ``organization.code`` of a user without one) is ``None``, not left out."""
+        if "." not in attr and not hasattr(obj, "__getitem__"):
+            # A model's attribute (most of every reply): what marshmallow's get_value
+            # ends up doing for an object without item access, minus its calls (issue 17).
+            return getattr(obj, attr, default)
         value = super().get_attribute(obj, attr, default)
         if value is missing and "." in attr and get_value(obj, attr.rsplit(".", 1)[0]) is None:
             return None

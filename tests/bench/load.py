@@ -18,6 +18,12 @@ create           5      ``POST /api/monitoring-entries`` with an ``Idempotency-K
                         three sent twice at once (a racing retry)
 ==============  ======  ==================================================
 
+Then the same clients send only ``GET /api/me`` (an authenticated no-op:
+token lookup, hooks, a small JSON answer) for ``ME_SECONDS``, and the server
+CPU per request of the mix is printed beside that of the no-op, measured in
+the same run on the same machine: the mix should cost at most ``2x`` the
+no-op (issue 17), what a request costs beyond the work it asks for.
+
 Two clients may pick the same PPA at the same moment: the loser of that race
 gets 409 (wrong stage) or 403 (separation of duties), which is counted as
 *refused*, not as an error. An *error* is a transport failure, a 5xx, or any
@@ -34,14 +40,17 @@ server of ``TEST_DATABASE_URL``, created when missing, emptied each run),
 ``LOAD_REDIS_URL`` (default ``redis://127.0.0.1:6379/14``; used for rate
 limits and the job queue when it answers), ``LOAD_SECONDS`` (60),
 ``LOAD_CLIENTS`` (50), ``LOAD_WORKERS`` (2 x cores + 1), ``LOAD_THREADS`` (4),
-``LOAD_WARMUP_SECONDS`` (5, measured for consistency but not for latency).
-Exits 1 on any error or inconsistency.
+``LOAD_WARMUP_SECONDS`` (5, measured for consistency but not for latency),
+``LOAD_ME_SECONDS`` (15; the ``GET /api/me`` phase, after a 2 s warm-up).
+Exits 1 on any error or inconsistency (not on the CPU ratio: the figures
+of a shared machine are too noisy to fail on).
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import math
 import os
 import random
 import signal
@@ -73,11 +82,16 @@ CLIENTS = int(os.environ.get("LOAD_CLIENTS", 50))
 WORKERS = int(os.environ.get("LOAD_WORKERS", 2 * (os.cpu_count() or 1) + 1))
 THREADS = int(os.environ.get("LOAD_THREADS", 4))
 WARMUP = float(os.environ.get("LOAD_WARMUP_SECONDS", 5))
+ME_SECONDS = float(os.environ.get("LOAD_ME_SECONDS", "15"))
+ME_WARMUP = 2.0
 TRACKED_PPAS = 20
 PPAS_IN_REVIEW = 300
 REVIEWERS_PER_ROLE = 5
 
 WEIGHTS = {"list": 25, "read": 10, "history": 5, "tree": 20, "transition": 20, "expenditure": 15, "create": 5}
+ME_WEIGHTS = {"me": 1}
+#: The mix may cost at most this many times the server CPU of ``GET /api/me`` per request (issue 17).
+TARGET_RATIO = 2.0
 REVIEWER_ROLE = {"draft": "moa_focal", "technical_review": "technical_reviewer", "budget_review": "budget_analyst",
                  "stakeholder_consultation": "planning_officer", "executive_approval": "executive",
                  "approved": "budget_analyst"}
@@ -243,6 +257,12 @@ class Workload:
     def __init__(self, client: httpx.AsyncClient, cast: Cast, state: State):
         self.client, self.cast, self.state = client, cast, state
 
+    async def me(self):
+        """``GET /api/me`` as anyone of the cast: the authenticated no-op."""
+        who = random.choice([self.cast.focal, self.cast.admin, *self.cast.reviewers["budget_analyst"]])
+        response = await self.client.get("/api/me", headers=who.headers)
+        return response, response.status_code == 200
+
     async def list(self):
         who = random.choice([self.cast.focal, self.cast.admin])
         response = await self.client.get(f"/api/monitoring-entries?page={random.randint(1, 5)}",
@@ -330,21 +350,23 @@ def cpu_seconds(server_pid: int, database: str) -> dict[str, float]:
     return totals
 
 
-async def drive(port: int, cast: Cast, state: State, cpu) -> tuple[dict[str, Tally], float, dict[str, float]]:
-    """Run ``CLIENTS`` clients for ``WARMUP + SECONDS``; returns the tallies,
-    the measured (post-warm-up) duration in seconds and the CPU seconds
-    each party used meanwhile (``cpu()`` reads the counters)."""
-    tallies = {name: Tally() for name in WEIGHTS}
-    names, weights = list(WEIGHTS), list(WEIGHTS.values())
+async def drive(port: int, cast: Cast, state: State, cpu, *, mix: dict[str, int] = WEIGHTS,
+                seconds: float = SECONDS, warmup: float = WARMUP) -> tuple[dict[str, Tally], float, dict[str, float]]:
+    """Run ``CLIENTS`` clients sending the operations of ``mix`` (name ->
+    weight) for ``warmup + seconds``; returns the tallies, the measured
+    (post-warm-up) duration in seconds and the CPU seconds each party used
+    meanwhile (``cpu()`` reads the counters)."""
+    tallies = {name: Tally() for name in mix}
+    names, weights = list(mix), list(mix.values())
     # Clients drop idle connections (1 s) before gunicorn would (keepalive 5 s), or a request
     # sent on a connection the server is closing fails: the classic keep-alive race.
     limits = httpx.Limits(max_connections=CLIENTS, max_keepalive_connections=CLIENTS, keepalive_expiry=1)
     start = time.perf_counter()
-    measured_from, end = start + WARMUP, start + WARMUP + SECONDS
+    measured_from, end = start + warmup, start + warmup + seconds
     used = {}
 
     async def measure() -> None:
-        await asyncio.sleep(WARMUP)
+        await asyncio.sleep(warmup)
         used.update(cpu())
 
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", limits=limits, timeout=30) as client:
@@ -423,9 +445,39 @@ def check(url: str, port: int, cast: Cast, state: State, baseline: dict[str, int
     return results
 
 
-def report(tallies: dict[str, Tally], seconds: float, used: dict[str, float], checks: list[tuple[str, bool, str]],
-           log: Path) -> bool:
-    """Print the table and the checks; True when all is well."""
+def report(tallies: dict[str, Tally], seconds: float, used: dict[str, float],
+           me: tuple[dict[str, Tally], float, dict[str, float]], checks: list[tuple[str, bool, str]], log: Path) -> bool:
+    """Print the tables of both phases, the server CPU per request of the
+    mix beside that of ``GET /api/me`` (``me``: the second phase's
+    tallies, seconds and CPU) and the checks; True when all is well."""
+    mixed = _table(tallies, seconds, used, WARMUP)
+    print("\nGET /api/me alone (same clients, same server):", end="")
+    alone = _table(*me, ME_WARMUP)
+    ratio = mixed.server_ms / alone.server_ms if alone.server_ms else math.inf
+    print(f"\nserver CPU per request: mixed {mixed.server_ms:.1f} ms, GET /api/me {alone.server_ms:.1f} ms: "
+          f"{ratio:.2f}x (target <= {TARGET_RATIO:g}x: {'met' if ratio <= TARGET_RATIO else 'NOT met'})")
+    for tally in [*tallies.values(), *me[0].values()]:
+        for sample in tally.samples:
+            print(f"  error: {sample}")
+    server_errors = sum(_is_error(line) for line in log.open())
+    print(f"server log: {server_errors} error lines ({log})")
+    print("\nconsistency:")
+    for name, passed, figures in checks:
+        print(f"  {'ok ' if passed else 'BAD'} {name}: {figures}")
+    return mixed.errors == 0 and alone.errors == 0 and server_errors == 0 and all(passed for _, passed, _ in checks)
+
+
+@dataclass
+class Phase:
+    """What a phase's table adds up to."""
+
+    errors: int
+    server_ms: float     # server CPU per measured request, milliseconds
+
+
+def _table(tallies: dict[str, Tally], seconds: float, used: dict[str, float], warmup: float) -> Phase:
+    """Print one phase: requests, outcomes and latencies by operation, then
+    throughput and CPU per request of each party."""
     print(f"\n{'operation':<12} {'requests':>9} {'ok':>7} {'refused':>8} {'errors':>7} "
           f"{'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}")
     everything = []
@@ -436,20 +488,13 @@ def report(tallies: dict[str, Tally], seconds: float, used: dict[str, float], ch
     total = Tally(sum(t.ok for t in tallies.values()), sum(t.refused for t in tallies.values()),
                   sum(t.errors for t in tallies.values()))
     print(_row("all", total.ok + total.refused + total.errors, total.ok, total.refused, total.errors, everything))
+    measured = max(len(everything), 1)
     print(f"\nthroughput: {len(everything) / seconds:,.1f} requests/s over {seconds:.1f} s "
-          f"(after a {WARMUP:g} s warm-up), {CLIENTS} clients")
-    print("CPU per request: " + ", ".join(f"{party} {seconds_ / len(everything) * 1000:.1f} ms"
+          f"(after a {warmup:g} s warm-up), {CLIENTS} clients")
+    print("CPU per request: " + ", ".join(f"{party} {seconds_ / measured * 1000:.1f} ms"
                                          for party, seconds_ in used.items())
           + f"; {sum(used.values()) / seconds:.2f} of {os.cpu_count()} cores busy")
-    for tally in tallies.values():
-        for sample in tally.samples:
-            print(f"  error: {sample}")
-    server_errors = sum(_is_error(line) for line in log.open())
-    print(f"server log: {server_errors} error lines ({log})")
-    print("\nconsistency:")
-    for name, passed, figures in checks:
-        print(f"  {'ok ' if passed else 'BAD'} {name}: {figures}")
-    return total.errors == 0 and server_errors == 0 and all(passed for _, passed, _ in checks)
+    return Phase(total.errors, used["server"] / measured * 1000)
 
 
 def _is_error(line: str) -> bool:
@@ -481,11 +526,14 @@ def main() -> int:
     try:
         print(f"running on 127.0.0.1:{port} ...", flush=True)
         database = make_url(url).database
-        tallies, seconds, used = asyncio.run(drive(port, cast, state, lambda: cpu_seconds(server.pid, database)))
+        cpu = lambda: cpu_seconds(server.pid, database)
+        tallies, seconds, used = asyncio.run(drive(port, cast, state, cpu))
+        print(f"then GET /api/me alone for {ME_SECONDS:g} s ...", flush=True)
+        me = asyncio.run(drive(port, cast, state, cpu, mix=ME_WEIGHTS, seconds=ME_SECONDS, warmup=ME_WARMUP))
         checks = check(url, port, cast, state, baseline)
     finally:
         stop_server(server)
-    healthy = report(tallies, seconds, used, checks, log)
+    healthy = report(tallies, seconds, used, me, checks, log)
     print("\nresult: " + ("no errors, no inconsistencies" if healthy else "FAILED"))
     return 0 if healthy else 1
 
