@@ -11,7 +11,7 @@ callers own the transaction."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -168,14 +168,7 @@ def settle(session: Session, ppa: Ppa, tree: Tree) -> None:
     method = current_method()
     statuses = settle_tree(tree, method)
     _write_statuses(session, ppa, statuses)
-    rows = []
-    for node in tree.preorder():
-        stored = (node.expended, encode_exact(node.rolled_progress), node.agg.encode())
-        if stored != node.stored:
-            rows.append({"id": node.id, "rolled_expended": stored[0], "rolled_progress": stored[1],
-                         "rollup": stored[2]})
-            node.stored = stored
-    update_rows(session, ITEMS, rows, ["rolled_expended", "rolled_progress", "rollup"], bump=False)
+    _write_rollups(session, tree.preorder())
     session.execute(update(ITEMS).where(ITEMS.c.id == tree.root.id, or_(
         ITEMS.c.rollup_key.is_(None), ITEMS.c.rollup_key != method.key)).values(rollup_key=method.key))
     sync_ppa(ppa, tree.root.status, tree.root.rolled_progress)
@@ -223,6 +216,19 @@ def _write_statuses(session: Session, ppa: Ppa, statuses: Mapping[int, tuple[str
     if statuses:
         update_column(session, ITEMS, "status", {i: new for i, (_, new) in statuses.items()})
         record_item_changes(session, ppa, "status", statuses)
+
+
+def _write_rollups(session: Session, nodes: Iterable[Node]) -> None:
+    """Write the stored rollups of ``nodes`` (rolled up) that differ from
+    what they were loaded with, in one statement; the rows' versions stay."""
+    rows = []
+    for node in nodes:
+        stored = (node.expended, encode_exact(node.rolled_progress), node.agg.encode())
+        if stored != node.stored:
+            rows.append({"id": node.id, "rolled_expended": stored[0], "rolled_progress": stored[1],
+                         "rollup": stored[2]})
+            node.stored = stored
+    update_rows(session, ITEMS, rows, ["rolled_expended", "rolled_progress", "rollup"], bump=False)
 
 
 #: The columns of an ancestor path: ``TREE_COLUMNS`` and ``STORED_COLUMNS``, then the root's ``rollup_key``.
@@ -322,16 +328,10 @@ def settle_path(session: Session, ppa: Ppa, path: Path) -> None:
     method = path.method
     statuses = settle_path_rollups(path.nodes, path.before, method)
     _write_statuses(session, ppa, statuses)
-    rows = []
     for node in path.nodes.values():
         node.expended = expended(node)
         node.rolled_progress = rolled_progress(node, method.progress)
-        stored = (node.expended, encode_exact(node.rolled_progress), node.agg.encode())
-        if stored != node.stored:
-            rows.append({"id": node.id, "rolled_expended": stored[0], "rolled_progress": stored[1],
-                         "rollup": stored[2]})
-            node.stored = stored
-    update_rows(session, ITEMS, rows, ["rolled_expended", "rolled_progress", "rollup"], bump=False)
+    _write_rollups(session, path.nodes.values())
     sync_ppa(ppa, path.root.status, path.root.rolled_progress)
     alerts.reconcile_items(session, ppa, list(path.nodes.values()))
     bump_tree_version(session, path.root.id)
