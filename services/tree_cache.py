@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
+import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -93,26 +94,42 @@ class TreeStore(Protocol):
 
 
 class RedisStore:
-    """Entries in Redis, each kept ``ttl`` seconds."""
+    """Entries in Redis, each kept ``ttl`` seconds. After Redis fails to
+    answer, it is left alone for ``pause`` seconds (every read a miss, no
+    write), so a Redis that is down costs one timeout, not one per read."""
 
-    def __init__(self, redis: Redis, ttl: int = TTL_SECONDS):
+    def __init__(self, redis: Redis, ttl: int = TTL_SECONDS, pause: float = 30.0):
         self.redis = redis
         self.ttl = ttl
+        self.pause = pause
+        self._down_until = 0.0
+
+    def _up(self) -> bool:
+        return time.monotonic() >= self._down_until
+
+    def _failed(self, what: str, exc: RedisError) -> None:
+        self._down_until = time.monotonic() + self.pause
+        log.warning("budget tree cache: Redis unreachable on %s (%s); building trees without it for %d s",
+                    what, exc, self.pause)
 
     def get(self, key: str) -> bytes | None:
         """The entry, or ``None`` (also when Redis does not answer: logged)."""
+        if not self._up():
+            return None
         try:
             return self.redis.get(key)
         except RedisError as exc:
-            log.warning("budget tree cache: Redis unreachable on read (%s); building the tree", exc)
+            self._failed("read", exc)
             return None
 
     def put(self, key: str, body: bytes) -> None:
         """Keep the entry (nothing happens when Redis does not answer: logged)."""
+        if not self._up():
+            return
         try:
             self.redis.set(key, body, ex=self.ttl)
         except RedisError as exc:
-            log.warning("budget tree cache: Redis unreachable on write (%s)", exc)
+            self._failed("write", exc)
 
 
 class MemoryStore:

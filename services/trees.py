@@ -126,7 +126,8 @@ def bump_tree_version(session: Session, root_id: int) -> None:
     (``services.tree_cache``; docs/design.md §5, "The budget tree is
     cached") is never served after the write commits. Every writer of a
     tree's rows calls it: through ``settle``, or itself."""
-    session.execute(update(ITEMS).where(ITEMS.c.id == root_id).values(tree_version=ITEMS.c.tree_version + 1))
+    session.execute(update(ITEMS).where(ITEMS.c.id == root_id).values(  # not the row's content: updated_at stays
+        tree_version=ITEMS.c.tree_version + 1, updated_at=ITEMS.c.updated_at))
 
 
 def record_item_changes(session: Session, ppa: Ppa, field: str, changes: Mapping[int, tuple[object, object]]) -> None:
@@ -170,7 +171,8 @@ def settle(session: Session, ppa: Ppa, tree: Tree) -> None:
     _write_statuses(session, ppa, statuses)
     _write_rollups(session, tree.preorder())
     session.execute(update(ITEMS).where(ITEMS.c.id == tree.root.id, or_(
-        ITEMS.c.rollup_key.is_(None), ITEMS.c.rollup_key != method.key)).values(rollup_key=method.key))
+        ITEMS.c.rollup_key.is_(None), ITEMS.c.rollup_key != method.key)).values(
+            rollup_key=method.key, updated_at=ITEMS.c.updated_at))
     sync_ppa(ppa, tree.root.status, tree.root.rolled_progress)
     alerts.reconcile_tree(session, ppa, tree)
     bump_tree_version(session, tree.root.id)

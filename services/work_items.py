@@ -21,12 +21,12 @@ from services.access import can_see_ppa, require_tree_editor
 from services.concurrency import check_if_match
 from services.expenditure import DISBURSEMENTS, REPORTED, is_in_chain, opening_balance, require_reported
 from services.runtime import get_runtime
-from services.trees import (ITEMS, Path, apply_allocations, in_tree, last_child_position, load_children, load_path,
-                            load_tree, record_item_changes, require_unlocked_root, settle, settle_path)
+from services.trees import (ITEMS, Path, apply_allocations, current_method, in_tree, last_child_position, load_children,
+                            load_path, load_tree, record_item_changes, require_unlocked_root, settle, settle_path)
 from services.unit_of_work import transaction
 from workflow.errors import Conflict, NotFound, ValidationFailed
 from workflow.money import MAX_AMOUNT, MAX_CENTAVOS, from_centavos, to_centavos
-from workflow.tree import CANCELLED, Node, Tree, budget_status, shown_progress, variance_pct_hundredths
+from workflow.tree import CANCELLED, Node, Tree, budget_status, roll_up, shown_progress, variance_pct_hundredths
 
 #: Fields ``update_work_item`` accepts.
 EDITABLE = frozenset({"title", "description", "priority", "start_date", "due_date", "budget_notes", "progress",
@@ -97,8 +97,9 @@ def locate(user: User, item_id: int, *, for_update: bool = False) -> Located:
     item = db.session.get(WorkItem, item_id, populate_existing=for_update)
     path = load_path([item_id])
     located = Located(item, ppa, path)
-    if not path.current and not for_update:
-        located.tree = load_tree(root_id)
+    if not path.current:  # stored under other rules, or never: the whole tree, rolled up in memory
+        located.tree = load_tree(root_id) if not for_update else roll_up(
+            load_tree(root_id, rolled=False), current_method().progress)
     return located
 
 

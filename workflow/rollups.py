@@ -190,12 +190,17 @@ class Method:
     progress: str
     initial: str
     transition: Callable[[str, str], str | None] | None = None
+    #: A digest of the transitions the status roll-up may take (``machine_method``).
+    edges: str = ""
 
     @property
     def key(self) -> str:
-        """What the stored aggregates depend on besides the rows: stamped on
-        the root, so rollups stored under other rules are recomputed."""
-        return f"{self.progress}:{self.initial}"
+        """What the stored figures depend on besides the rows (the progress
+        method, the initial status, whether and how parents follow their
+        children): stamped on the root, so a tree stored under other rules
+        is recomputed (docs/design.md §4, "Stored rollups")."""
+        follow = f"follow-{self.edges}" if self.transition is not None else "stay"
+        return f"{self.progress}:{self.initial}:{follow}"
 
 
 def expended(item: Item) -> int:

@@ -24,6 +24,7 @@ Rollups:
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -215,7 +216,10 @@ def machine_method(machine: MachineRules, progress_method: str, *, follow: bool 
         edge = machine.transition_from(trigger, status)
         return None if edge is None else edge.dest
 
-    return Method(progress_method, machine.initial, transition if follow else None)
+    taken = sorted(f"{trigger}:{status}>{transition(trigger, status)}" for trigger in ("start", "complete")
+                   for status in machine.states)
+    edges = hashlib.sha256(" ".join(taken).encode()).hexdigest()[:12]
+    return Method(progress_method, machine.initial, transition if follow else None, edges)
 
 
 def variance_pct_hundredths(allocated: int | None, expended: int) -> int | None:

@@ -157,6 +157,7 @@ def test_a_completed_leaf_moves_its_ancestors_figures_and_nothing_else(world):
     world.client.post(f"/api/work-items/{leaf}/transitions", json={"trigger": "start"}, headers=world.focal.headers)
     with world.app.app_context():
         before = dict(db.session.execute(select(WorkItem.id, WorkItem.rolled_progress)).all())
+        stamped = dict(db.session.execute(select(WorkItem.id, WorkItem.updated_at)).all())
     response = world.client.post(f"/api/work-items/{leaf}/transitions", json={"trigger": "complete"},
                                  headers=world.focal.headers)
     assert response.status_code == 200, response.get_json()
@@ -164,8 +165,10 @@ def test_a_completed_leaf_moves_its_ancestors_figures_and_nothing_else(world):
         after = dict(db.session.execute(select(WorkItem.id, WorkItem.rolled_progress)).all())
         parent = db.session.scalar(select(WorkItem.parent_id).where(WorkItem.id == leaf))
         root = db.session.scalar(select(WorkItem.id).where(WorkItem.ppa_id == ppa))
+        restamped = {i for i, at in db.session.execute(select(WorkItem.id, WorkItem.updated_at)) if at != stamped[i]}
     changed = {i for i in after if after[i] != before.get(i)}
     assert changed == {leaf, parent, root}
+    assert restamped == {leaf}  # the ancestors' figures moved, not their content: their updated_at stays
     assert (after[leaf], after[parent]) == ("100", "100/9")
     assert world.get(ppa, world.focal)["progress"] == 1  # (100/9) / 20 children = 0.56 %, shown as 1
 
@@ -210,6 +213,12 @@ def test_a_tree_stored_under_other_rules_reads_right_and_its_next_write_recomput
         db.session.commit()
     assert world.tree(ppa) == expected  # rolled up in memory, not read from the stale store
     assert not drift_of(world, ppa).current
+
+    with world.app.app_context():  # a parent's progress is still refused: it has children, stored or not
+        parent = db.session.scalar(select(WorkItem.parent_id).where(WorkItem.id == leaf))
+    response = world.patch(f"/api/work-items/{parent}", world.focal, {"progress": 80})
+    assert response.status_code == 422, response.get_json()
+    assert "has children" in response.get_json()["errors"]["progress"][0]
 
     response = world.patch(f"/api/work-items/{leaf}", world.focal, {"progress": 40})
     assert response.status_code == 200, response.get_json()

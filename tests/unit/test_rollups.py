@@ -131,3 +131,11 @@ def test_the_fold_gives_what_the_definitions_give(items, method_name):
     fold(items, Method(method_name, RULES.work_item_status.initial))
     for item in items:
         assert (item.spent + item.agg.children_expended, rolled_progress(item, method_name)) == expected[item.id]
+
+
+def test_rollups_stored_under_another_status_roll_up_are_not_current():
+    follows = machine_method(RULES.work_item_status, "average")
+    stays = machine_method(RULES.work_item_status, "average", follow=False)
+    weighted = machine_method(RULES.work_item_status, "budget_weighted")
+    assert len({follows.key, stays.key, weighted.key}) == 3
+    assert follows.key == machine_method(RULES.work_item_status, "average").key
