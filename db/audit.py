@@ -9,6 +9,11 @@ Two paths write it, both inside the transaction that makes the change:
 - set-based writes (``db.bulk``, tree locks, cancellations): their callers
   pass the old and new values to ``record``.
 
+Either path writes all its rows in one INSERT (``db.bulk.insert_rows``: one
+``INSERT ... SELECT FROM unnest(...)`` on PostgreSQL, one ``executemany``
+on SQLite), so a distribution over 10,000 work items sends one statement
+for its 10,000 audit rows (issue 17, item 3; docs/design.md §9).
+
 Who and which request come from ``audit_context`` (set per request by the
 web layer, per job by the runner, per command by the CLI). The table is
 append-only at the database level (migration triggers).
@@ -25,10 +30,11 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, event, insert, inspect
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, event, inspect
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from db import db
+from db.bulk import insert_rows
 from db.types import UTCDateTime, utcnow
 
 
@@ -109,7 +115,14 @@ IGNORED = frozenset({"version", "updated_at", "updated_by_id",
 
 def render(value: Any) -> str | None:
     """A value as the audit log stores it: JSON text (money as a string)."""
-    return None if value is None else json.dumps(_plain(value))
+    if value is None:
+        return None
+    kind = type(value)
+    if kind is Decimal:  # the text json.dumps gives, without its cost (a Decimal's text needs no escapes)
+        return '"' + str(value) + '"'
+    if kind is int:
+        return str(value)
+    return json.dumps(_plain(value))
 
 
 def _plain(value: Any) -> Any:
@@ -122,30 +135,40 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _row(context: AuditContext, now: datetime, entity: str, entity_id: int, action: str, field: str | None,
-         old: str | None, new: str | None, organization_id: int | None, rules_hash: str | None) -> dict[str, Any]:
-    """One ``audit_log`` row as an INSERT parameter set."""
-    return {"entity": entity, "entity_id": entity_id, "action": action, "field": field, "old_value": old,
-            "new_value": new, "actor_id": context.actor_id, "actor": context.actor,
-            "request_id": context.request_id, "organization_id": organization_id, "created_at": now,
-            "rules_hash": rules_hash}
+def _constants(context: AuditContext, now: datetime, rules_hash: str | None) -> dict[str, Any]:
+    """The columns every row of one write shares: who, when, which request and rule set."""
+    return {"actor_id": context.actor_id, "actor": context.actor, "request_id": context.request_id,
+            "created_at": now, "rules_hash": rules_hash}
 
 
 def record(session: Session, entity: str, changes: Iterable[tuple[int, str, Any, Any, int | None]]) -> int:
     """Record field changes made by a set-based write.
 
     Args:
-        changes: ``(entity_id, field, old, new, organization_id)`` per change.
+        changes: ``(entity_id, field, old, new, organization_id)`` per change;
+            a change whose old and new values are equal is left out.
 
     Returns:
-        The number of audit rows written (one INSERT).
+        The number of audit rows written, in one INSERT whatever their count
+        (``db.bulk.insert_rows``; none when nothing changed). Pending ORM
+        changes are flushed first, as any statement of the session would.
     """
     context, now, rules_hash = get_context(), utcnow(), _rules_hash[0]()
-    rows = [_row(context, now, entity, entity_id, "update", field, render(old), render(new), organization, rules_hash)
-            for entity_id, field, old, new, organization in changes if old != new]
-    if rows:
-        session.execute(insert(AuditEntry), rows)
-    return len(rows)
+    ids, fields, olds, news, organizations = [], [], [], [], []
+    for entity_id, field, old, new, organization in changes:
+        if old != new:
+            ids.append(entity_id)
+            fields.append(field)
+            olds.append(render(old))
+            news.append(render(new))
+            organizations.append(organization)
+    if not ids:
+        return 0
+    if session.autoflush:
+        session.flush()
+    return insert_rows(session, AuditEntry.__table__, {
+        "entity_id": ids, "field": fields, "old_value": olds, "new_value": news, "organization_id": organizations,
+    }, {"entity": entity, "action": "update"} | _constants(context, now, rules_hash))
 
 
 # -- the ORM path ------------------------------------------------------------------
@@ -184,15 +207,17 @@ def _changes(obj) -> list[tuple[str, str | None, str | None]]:
 
 def _after_flush(session: Session, _flush_context) -> None:
     context, now, rules_hash = get_context(), utcnow(), _rules_hash[0]()
-    rows = []
+    columns: dict[str, list[Any]] = {name: [] for name in (
+        "entity", "entity_id", "action", "field", "old_value", "new_value", "organization_id")}
 
     def add(obj, action: str, changes: Iterable[tuple[str | None, str | None, str | None]]) -> None:
         entity, organization_of = AUDITED[type(obj)]
         changes = list(changes)
         if changes:
             organization = organization_of(session, obj)
-            rows.extend(_row(context, now, entity, obj.id, action, field, old, new, organization, rules_hash)
-                        for field, old, new in changes)
+            for field, old, new in changes:
+                for name, value in zip(columns, (entity, obj.id, action, field, old, new, organization), strict=True):
+                    columns[name].append(value)
 
     for obj in session.new:
         if type(obj) in AUDITED:
@@ -203,8 +228,8 @@ def _after_flush(session: Session, _flush_context) -> None:
     for obj in session.deleted:
         if type(obj) in AUDITED:
             add(obj, "delete", [(None, _snapshot(obj), None)])
-    if rows:
-        session.connection().execute(insert(AuditEntry.__table__), rows)
+    if columns["entity"]:  # one INSERT for the whole flush, whatever its size (db.bulk.insert_rows)
+        insert_rows(session.connection(), AuditEntry.__table__, columns, _constants(context, now, rules_hash))
 
 
 def install() -> None:

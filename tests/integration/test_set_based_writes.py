@@ -1,0 +1,125 @@
+"""Set-based writes (issue 17, item 3): a distribution or a set-based
+change writes its audit rows in one INSERT and its allocations in one
+UPDATE, so the statements of a request do not grow with the WBS."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC
+
+from sqlalchemy import event, func, select, text
+
+from db import audit, db
+from db.audit import AuditContext, AuditEntry, audit_context
+from db.models import WorkItem
+from services import users
+from services.runtime import get_runtime
+
+
+def _wide_ppa(world, children: int) -> tuple[int, int]:
+    """A tracked PPA whose project gets ``children`` more direct children
+    (written behind the services' back, as a large WBS would be imported),
+    each allocated one centavo. Returns ``(ppa id, project id)``."""
+    ppa, _ = world.tracked_ppa("budget_review", budget_allocation="3000000.00")
+    root = world.tree(ppa["id"])["breakdown"][0]["work_item_id"]
+    with world.app.app_context(), db.engine.begin() as connection:
+        first = connection.scalar(text("SELECT max(id) FROM work_items")) + 1
+        connection.execute(text(
+            "INSERT INTO work_items (id, root_id, parent_id, work_type, title, description, position, level, "
+            "status, priority, progress, allocated_budget, actual_expenditure, budget_notes, budget_locked, "
+            "created_at, updated_at, version) VALUES (:id, :root, :root, 'sub_project', :title, '', :position, 1, "
+            "'not_started', 'medium', 0, 1, 0, '', false, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, 1)"),
+            [{"id": first + n, "root": root, "title": f"Barangay {n}", "position": 100 + n} for n in range(children)])
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SELECT setval('work_items_id_seq', (SELECT max(id) FROM work_items))"))
+    return ppa["id"], root
+
+
+@contextmanager
+def _sent(engine) -> Iterator[list[str]]:
+    """The statements the database receives inside the block, as a list of
+    their SQL: an ``executemany`` is one statement on SQLite (it runs in
+    process) but one per parameter set on PostgreSQL (psycopg sends each)."""
+    sent: list[str] = []
+
+    def before(_connection, _cursor, statement, parameters, _context, executemany):
+        copies = len(parameters) if executemany and engine.dialect.name == "postgresql" else 1
+        sent.extend([" ".join(statement.split()).upper()] * copies)
+
+    event.listen(engine, "before_cursor_execute", before)
+    try:
+        yield sent
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
+
+
+def _starting(sent: list[str], sql: str) -> int:
+    return sum(statement.startswith(sql) for statement in sent)
+
+
+def test_an_equal_distribution_over_500_children_sends_as_many_statements_as_over_50(world):
+    counts, writes = {}, {}
+    for children in (50, 500):
+        ppa_id, _ = _wide_ppa(world, children)
+        with world.app.app_context():
+            with _sent(db.engine) as sent:
+                response = world.client.post(f"/api/monitoring-entries/{ppa_id}/distribute_budget/",
+                                             json={"method": "equal"}, headers=world.focal.headers)
+            assert response.status_code == 200, response.get_json()
+            changes = response.get_json()["changes"]
+            audited = db.session.scalar(select(func.count()).select_from(AuditEntry).where(
+                AuditEntry.entity == "work_item", AuditEntry.field == "allocated_budget",
+                AuditEntry.entity_id.in_([c["work_item_id"] for c in changes])))
+            db.session.remove()
+        counts[children] = len(sent)
+        writes[children] = (_starting(sent, "INSERT INTO AUDIT_LOG"), _starting(sent, "UPDATE WORK_ITEMS"))
+        assert len(changes) >= children  # every new child got its share (and the old ones' subtrees rescaled)
+        assert audited == len(changes)  # each change is in the audit log
+
+    assert counts[500] == counts[50]
+    assert writes[50] == writes[500] == (1, 1)
+
+
+def test_a_set_based_change_is_audited_in_one_insert_with_every_column(world):
+    focal = world.focal
+    _, root = _wide_ppa(world, 300)
+    with world.app.app_context():
+        organization = users.get_user(focal.username).organization_id
+        ids = db.session.scalars(select(WorkItem.id).where(WorkItem.root_id == root).order_by(WorkItem.id)).all()
+        context = AuditContext(actor_id=focal.id, actor=focal.username, request_id="req-set-based")
+        rules_hash = get_runtime().rules.hash  # the rule set this "job" decided with
+        with audit_context(context), _sent(db.engine) as sent:
+            written = audit.record(db.session, "work_item", [
+                (i, "budget_notes", "", f"note {n}", organization) for n, i in enumerate(ids)]
+                + [(ids[0], "progress", 5, 5, organization)])  # unchanged: not recorded
+        db.session.commit()
+        rows = db.session.scalars(select(AuditEntry).where(AuditEntry.request_id == "req-set-based")
+                                  .order_by(AuditEntry.id)).all()
+
+    assert len(sent) == 1
+    assert written == len(rows) == len(ids) >= 300
+    first = rows[0]
+    assert (first.entity, first.entity_id, first.action, first.field, first.old_value, first.new_value) == (
+        "work_item", ids[0], "update", "budget_notes", '""', '"note 0"')
+    assert {(r.actor_id, r.actor, r.organization_id, r.rules_hash) for r in rows} == {
+        (focal.id, focal.username, organization, rules_hash)}
+    assert len({r.created_at for r in rows}) == 1 and first.created_at.tzinfo == UTC
+
+
+def test_a_flush_of_many_audited_changes_writes_them_in_one_insert(world):
+    _, root = _wide_ppa(world, 40)
+    with world.app.app_context():
+        items = db.session.scalars(select(WorkItem).where(WorkItem.root_id == root, WorkItem.level == 1)).all()
+        for item in items:
+            item.title = f"{item.title} (renamed)"
+        expected = sorted((item.id, f'"{item.title}"') for item in items)
+        with audit_context(AuditContext(actor="flush test", request_id="req-flush")), _sent(db.engine) as sent:
+            db.session.flush()
+        db.session.commit()
+        titles = db.session.execute(select(AuditEntry.entity_id, AuditEntry.new_value)
+                                    .where(AuditEntry.request_id == "req-flush", AuditEntry.field == "title")).all()
+
+    assert _starting(sent, "INSERT INTO AUDIT_LOG") == 1
+    assert sorted(titles) == expected
+    assert len(titles) >= 40
