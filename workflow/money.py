@@ -142,7 +142,16 @@ def to_centavos(amount: Decimal) -> int:
 
 def from_centavos(centavos: int) -> Decimal:
     """Convert integer centavos to a PHP ``Decimal`` quantized to 0.01."""
+    if -_EXACT_SCALE < centavos < _EXACT_SCALE:
+        # Moving the decimal point two places is exact here and gives the same
+        # Decimal as dividing by 100 and quantizing, at half the cost.
+        return Decimal(centavos).scaleb(-2)
     return (Decimal(centavos) / 100).quantize(CENT)
+
+
+#: Below this many centavos ``from_centavos`` shifts the decimal point
+#: (well within the default context's 28 digits; any real amount is).
+_EXACT_SCALE = 10**26
 
 
 def format_amount(amount: Decimal | None) -> str | None:
@@ -204,6 +213,13 @@ def split_centavos(total: int, weights: Sequence[int | Decimal | Fraction]) -> l
     weight_sum = sum(integer_weights)
     if weight_sum == 0:
         raise ValueError("at least one weight must be positive")
+    first = integer_weights[0]
+    if all(w == first for w in integer_weights):
+        # Equal weights (an equal split): every remainder is the same, so the
+        # extra centavos go to the first parts; the same result as below
+        # without a divmod per part.
+        share, missing = divmod(total, len(integer_weights))
+        return [share + 1] * missing + [share] * (len(integer_weights) - missing)
     # Exact integer arithmetic: part i is floor(total * w_i / W) plus maybe one
     # centavo; the remainders (total * w_i mod W) rank who gets the extras.
     parts, remainders = [], []
@@ -213,7 +229,8 @@ def split_centavos(total: int, weights: Sequence[int | Decimal | Fraction]) -> l
         remainders.append(remainder)
     missing = total - sum(parts)
     if missing:
-        for i in sorted(range(len(parts)), key=lambda i: (-remainders[i], i))[:missing]:
+        # Largest remainders first; a stable sort keeps ties in part order.
+        for i in sorted(range(len(parts)), key=remainders.__getitem__, reverse=True)[:missing]:
             parts[i] += 1
     return parts
 

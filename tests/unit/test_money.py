@@ -66,6 +66,30 @@ def test_decimal_weights_also_sum_exactly(total, weights):
     assert sum(split_centavos(total, weights)) == total
 
 
+def _largest_remainder_as_written(total: int, weights: list[int]) -> list[int]:
+    """docs/design.md §2 word for word: floors first, then one centavo each
+    to the largest remainders, ties to the earlier part."""
+    weight_sum = sum(weights)
+    parts = [total * w // weight_sum for w in weights]
+    ranked = sorted(range(len(weights)), key=lambda i: (-(total * weights[i] % weight_sum), i))
+    for i in ranked[:total - sum(parts)]:
+        parts[i] += 1
+    return parts
+
+
+@given(total=st.integers(min_value=0, max_value=99_999_999_999_999),
+       weights=st.one_of(
+           st.lists(st.integers(min_value=0, max_value=50), min_size=1, max_size=60),
+           st.builds(lambda w, n: [w] * n, st.integers(min_value=1, max_value=10**9), st.integers(1, 500))))
+def test_any_split_gives_exactly_the_centavos_the_largest_remainder_rule_gives(total, weights):
+    if sum(weights):
+        assert split_centavos(total, weights) == _largest_remainder_as_written(total, weights)
+
+
+def test_an_equal_split_gives_the_extra_centavos_to_the_first_parts():
+    assert split_centavos(10_002, [7] * 10_000) == [2, 2] + [1] * 9_998
+
+
 def test_split_refuses_nonsense():
     with pytest.raises(ValueError):
         split_centavos(100, [0, 0])
@@ -95,6 +119,12 @@ def test_parse_amount_refuses_inexact_or_out_of_range(value):
 def test_centavos_round_trip_at_the_edges():
     for text in ("0.00", "0.01", "999999999999.99"):
         assert from_centavos(php(text)) == Decimal(text)
+
+
+@given(st.integers(min_value=-(10**27), max_value=10**27))
+def test_centavos_become_the_decimal_that_dividing_by_100_and_quantizing_gives(centavos):
+    expected = (Decimal(centavos) / 100).quantize(Decimal("0.01"))
+    assert from_centavos(centavos).as_tuple() == expected.as_tuple()
 
 
 def test_percent_is_rounded_half_up_and_undefined_for_zero():
