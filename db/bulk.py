@@ -50,17 +50,18 @@ def update_rows(session: Session, table: Table, rows: Sequence[Mapping[str, obje
     dialect = session.get_bind().dialect
     now = utcnow()
     assignments = ", ".join(f"{c} = v.{c}" for c in columns)
-    stamp_sql = ", version = t.version + 1, updated_at = :now" if bump else ""
+    stamp_sql = ", version = t.version + 1, updated_at = %(now)s" if bump else ""  # PostgreSQL's (driver SQL)
     version_check = " AND t.version = v.version" if check_version else ""
     if dialect.name == "postgresql":
         names = ["id", *columns] + (["version"] if check_version else [])
         types = ["integer", *(ARRAY_TYPES[c] for c in columns)] + (["integer"] if check_version else [])
-        arrays = ", ".join(f"CAST(:{n} AS {t}[])" for n, t in zip(names, types, strict=True))
+        # %(name)b: the arrays travel in binary (see insert_rows).
+        arrays = ", ".join(f"CAST(%({n})b AS {t}[])" for n, t in zip(names, types, strict=True))
         params = {n: [row[n] for row in rows] for n in names} | {"now": now}
-        return list(session.scalars(text(
+        return session.connection().exec_driver_sql(
             f"UPDATE {table.name} AS t SET {assignments}{stamp_sql} "
-            f"FROM unnest({arrays}) AS v({', '.join(names)}) WHERE t.id = v.id{version_check} RETURNING t.id"),
-            params))
+            f"FROM unnest({arrays}) AS v({', '.join(names)}) WHERE t.id = v.id{version_check} RETURNING t.id",
+            params).scalars().all()
     # The timestamp is rendered once, by the column's own type, as it stores it.
     stamp = table.c.updated_at.type.process_bind_param(now, dialect)
     render = table.c.updated_at.type.impl.dialect_impl(dialect).bind_processor(dialect)
