@@ -240,11 +240,12 @@ def _as_integers(weights: Sequence[int | Decimal | Fraction]) -> list[int]:
     if all(type(w) is int for w in weights):
         return list(weights)
     if all(type(w) is int or (type(w) is Decimal and w.is_finite()) for w in weights):
-        # Scale every weight by 10**places, places being the most decimals any has.
-        parts = [Decimal(w).as_tuple() for w in weights]
-        places = max(0, max(-p.exponent for p in parts))
-        return [(-1 if p.sign else 1) * int("".join(map(str, p.digits)) or "0") * 10 ** (p.exponent + places)
-                for p in parts]
+        # Scale every weight by 10**places, places being the most decimals any has
+        # (its exact ratio's denominator divides 10**places).
+        places = max(0, *(-w.as_tuple().exponent for w in weights if type(w) is Decimal))
+        scale = 10**places
+        return [numerator * (scale // denominator)
+                for numerator, denominator in (w.as_integer_ratio() for w in weights)]
     fractions = [Fraction(w) for w in weights]
     common = 1
     for f in fractions:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from fractions import Fraction
+from math import lcm
 
 import pytest
 from hypothesis import given
@@ -84,6 +86,18 @@ def _largest_remainder_as_written(total: int, weights: list[int]) -> list[int]:
 def test_any_split_gives_exactly_the_centavos_the_largest_remainder_rule_gives(total, weights):
     if sum(weights):
         assert split_centavos(total, weights) == _largest_remainder_as_written(total, weights)
+
+
+@given(total=st.integers(min_value=0, max_value=10**12),
+       weights=st.lists(st.one_of(st.integers(min_value=0, max_value=9), st.builds(
+           lambda digits, exponent: Decimal(digits).scaleb(exponent),  # 0.25, 1E+2, 0.000003, 0.50 ...
+           st.integers(0, 10**6), st.integers(-20, 3))), min_size=1, max_size=30))
+def test_decimal_weights_split_exactly_as_the_rule_on_their_exact_ratios(total, weights):
+    fractions = [Fraction(w) for w in weights]
+    common = lcm(*(f.denominator for f in fractions))
+    if sum(fractions):
+        assert split_centavos(total, weights) == _largest_remainder_as_written(
+            total, [int(f * common) for f in fractions])
 
 
 def test_an_equal_split_gives_the_extra_centavos_to_the_first_parts():
