@@ -117,7 +117,7 @@ def insert_rows(session: Session | Connection, table: Table, columns: Mapping[st
     dialect = connection.dialect
 
     def processed(name: str, values: Sequence[object]) -> list[object]:
-        process = table.c[name].type._cached_bind_processor(dialect)
+        process = table.c[name].type.bind_processor(dialect)
         return [process(v) for v in values] if process else list(values)
 
     names = [*columns, *constants]
