@@ -24,7 +24,7 @@ from pathlib import Path
 
 from sqlalchemy import event, text
 
-from db import db
+from db import audit, db
 from db.migrate import recreate, upgrade
 from services import users, work_items
 from services.sweeps import verify_rollups
@@ -123,8 +123,6 @@ def audit_rows(item_ids: list[int], organization_id: int | None) -> Callable[[],
     """One ``audit.record`` of an allocation change of each item, as a
     distribution writes them (one INSERT), rolled back: the audit log is
     append-only."""
-    from db import audit
-
     changes = [(i, "allocated_budget", Decimal("0.01"), Decimal("10.00"), organization_id) for i in item_ids]
 
     def record() -> None:
