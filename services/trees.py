@@ -208,8 +208,7 @@ def rollup_drift(root_id: int) -> Drift:
     tree = load_tree(root_id, rolled=False)
     method = current_method()
     statuses = settle_tree(tree, method)
-    items = sum(1 for node in tree.preorder()
-                if (node.expended, encode_exact(node.rolled_progress), node.agg.encode()) != node.stored)
+    items = sum(1 for node in tree.preorder() if _stored_figures(node) != node.stored)
     return Drift(items, len(statuses), key == method.key)
 
 
@@ -220,12 +219,17 @@ def _write_statuses(session: Session, ppa: Ppa, statuses: Mapping[int, tuple[str
         record_item_changes(session, ppa, "status", statuses)
 
 
+def _stored_figures(node: Node) -> tuple[int, str, str]:
+    """A rolled-up node's figures as the ``STORED_COLUMNS`` hold them."""
+    return node.expended, encode_exact(node.rolled_progress), node.agg.encode()
+
+
 def _write_rollups(session: Session, nodes: Iterable[Node]) -> None:
     """Write the stored rollups of ``nodes`` (rolled up) that differ from
     what they were loaded with, in one statement; the rows' versions stay."""
     rows = []
     for node in nodes:
-        stored = (node.expended, encode_exact(node.rolled_progress), node.agg.encode())
+        stored = _stored_figures(node)
         if stored != node.stored:
             rows.append({"id": node.id, "rolled_expended": stored[0], "rolled_progress": stored[1],
                          "rollup": stored[2]})

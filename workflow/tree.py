@@ -36,7 +36,7 @@ from workflow.money import split_centavos
 from workflow.rollups import (CANCELLED, COMPLETED, Aggregate, Method, decode_exact, exact_ratio, expended, fold,
                               rolled_progress)
 
-__all__ = ["CANCELLED", "COMPLETED", "Node", "Tree", "exact_ratio", "roll_up", "roll_up_statuses", "settle_tree"]
+__all__ = ["CANCELLED", "COMPLETED", "Node", "Tree", "exact_ratio", "roll_up", "settle_tree"]
 
 
 @dataclass(slots=True, eq=False)
@@ -115,8 +115,7 @@ class Tree:
         for row in rows:
             node = Node(*row[:11])
             node.expended = row[11]
-            progress = row[12]
-            node.rolled_progress = int(progress) if "/" not in progress else decode_exact(progress)
+            node.rolled_progress = decode_exact(row[12])
             nodes.append(node)
         return cls(nodes)
 
@@ -195,18 +194,6 @@ def settle_tree(tree: Tree, method: Method) -> dict[int, tuple[str, str]]:
         node.expended = expended(node)
         node.rolled_progress = rolled_progress(node, method.progress)
     return changes
-
-
-def roll_up_statuses(tree: Tree, machine: MachineRules) -> dict[int, tuple[str, str]]:
-    """Let parents follow their children's statuses (rules/default/sync.yaml
-    ``roll_up_status``), in one post-order pass so a change ripples up
-    (``workflow.rollups.follow_children``); rolls the tree up on the way.
-
-    Returns:
-        item id -> ``(old status, new status)``, for the items that changed
-        (also updated in the tree).
-    """
-    return settle_tree(tree, machine_method(machine, "average"))
 
 
 def machine_method(machine: MachineRules, progress_method: str, *, follow: bool = True) -> Method:

@@ -13,10 +13,11 @@ from workflow.tree import (
     Node,
     Tree,
     envelope_violations,
+    machine_method,
     overspent,
     reallocate,
     roll_up,
-    roll_up_statuses,
+    settle_tree,
     status_counts,
     unallocated,
 )
@@ -76,11 +77,12 @@ def test_budget_weighted_and_completed_count_methods():
 def test_status_rollup_starts_and_completes_parents_through_the_machine():
     tree = small_tree(("completed", "completed", "cancelled"))
 
-    changes = roll_up_statuses(tree, RULES.work_item_status)
+    changes = settle_tree(tree, machine_method(RULES.work_item_status, "average"))
 
     assert changes == {1: ("not_started", "completed")}
     started = small_tree(("blocked", "not_started", "not_started"))
-    assert roll_up_statuses(started, RULES.work_item_status) == {1: ("not_started", "in_progress")}
+    assert settle_tree(started, machine_method(RULES.work_item_status, "average")) == {
+        1: ("not_started", "in_progress")}
 
 
 def test_reallocating_a_parent_rescales_the_levels_below_and_keeps_unallocated_ones_empty():
