@@ -19,7 +19,7 @@ from rules import DEFAULT_RULES_DIR
 from services import rule_sets
 from services.runtime import get_runtime, runtimes
 from tests.api.test_rule_sets import rules_with_legal_review
-from tests.conftest import ONE_BACKEND, REDIS_PROBLEM, REDIS_URL, _make_app, one_backend_app
+from tests.conftest import ONE_BACKEND, REDIS_PROBLEM, REDIS_URL, _dispose, _make_app, one_backend_app
 from tests.integration.test_schedule import free_port, running, wait_for
 from tests.support import cli
 
@@ -33,9 +33,7 @@ def app(request, tmp_path):
 def redis_app(request, tmp_path):
     application = _make_app(request.param, request, tmp_path, REDIS_URL=REDIS_URL)
     yield application
-    with application.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    _dispose(application)  # empties the database: the set activated here must not stay in force for later tests
 
 
 def rules_with_sync_at_half_past_three(tmp_path: Path) -> Path:
