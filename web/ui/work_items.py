@@ -1,7 +1,9 @@
 """``/ppas/<id>/work-items``: the Work items tab of a PPA (issue 11;
 docs/design.md §4, §11) — the WBS as a collapsible tree of nested lists,
 each item with its type, allocation, expenditure, variance, budget status
-(in words, not colour alone), progress, status and due date, and for the
+(in words, not colour alone), progress, status, due date, SPI and CPI as of
+today, and "Critical path" (in words and a class) on the critical items
+(docs/design.md §15), and for the
 MOA's focal persons the status buttons open from its status, a form to
 record expenditure and one to add a work item under it; without a WBS,
 "Enable execution tracking" with a template picker.
@@ -18,12 +20,13 @@ that item's branch open; nothing was saved. What each item offers comes from
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from decimal import Decimal
 
 from flask import Blueprint, render_template, request, url_for
 from flask_wtf import FlaskForm
 
-from services import alerts, tracking, work_items
+from services import alerts, calendar, performance, tracking, work_items
 from services.alerts import AlertFilters
 from services.outline import Outline, get_outline, require_item_of
 from web.ui.filters import money, work_status
@@ -68,6 +71,29 @@ def opened_items(outline: Outline, focus: int | None = None) -> set[int]:
     return opened
 
 
+@dataclass(frozen=True)
+class NodePerformance:
+    """What the Work items tab shows of an item's schedule and cost
+    performance as of today (``services.performance.tree_figures``, the
+    budget tree API's ``?include=``): ``spi`` and ``cpi`` as 4-decimal
+    strings (``None``: not measured or undefined), ``critical`` (on the
+    critical path) and its ``total_float_days`` (``None``: not scheduled)."""
+
+    spi: str | None = None
+    cpi: str | None = None
+    critical: bool = False
+    total_float_days: int | None = None
+
+    @property
+    def css_class(self) -> str:
+        """The item's classes: ``wbs-item``, and ``wbs-critical`` on the
+        critical path (the page says so in words too)."""
+        return "wbs-item wbs-critical" if self.critical else "wbs-item"
+
+
+NOT_MEASURED = NodePerformance()
+
+
 class TreeView:
     """What one rendering of a WBS tree shows (display only): which items
     are open, the page of children under each, each item's dates and forms.
@@ -92,6 +118,7 @@ class TreeView:
         self.opened = opened
         self.form = form
         self._dates = {}
+        self._performance: dict[int, NodePerformance] = {}
         self._urls: dict[tuple, str] = {}
 
     def url(self, endpoint: str, node: Node, **args) -> str:
@@ -126,7 +153,10 @@ class TreeView:
         return node.id in self.opened
 
     def prepare(self, nodes: Iterable[Node]) -> TreeView:
-        """Read the dates of everything that ``nodes`` show (one statement)."""
+        """Read the dates of everything that ``nodes`` show (one statement)
+        and, on the Work items tab, every item's SPI, CPI and place on the
+        critical path as of today (a few statements whatever the size of
+        the tree: ``services.performance.tree_figures``)."""
         shown, stack = [], list(nodes)
         while stack:
             node = stack.pop()
@@ -134,7 +164,20 @@ class TreeView:
             if node.children and self.is_open(node):
                 stack.extend(self.page(node))
         self._dates = self.outline.dates(shown)
+        if self.mode == "work":
+            outline = self.outline
+            figures = performance.tree_figures(outline.ppa, outline.tree, calendar.today(),
+                                               performance.TREE_FIGURES, in_chain=outline.in_chain)
+            self._performance = {item: NodePerformance(
+                spi=(extras["earned_value"] or {}).get("spi"), cpi=(extras["earned_value"] or {}).get("cpi"),
+                critical=extras["critical"], total_float_days=extras["total_float_days"])
+                for item, extras in figures.items()}
         return self
+
+    def performance(self, node: Node) -> NodePerformance:
+        """``node``'s SPI, CPI and place on the critical path, read by
+        ``prepare`` (nothing measured on the Budget tab)."""
+        return self._performance.get(node.id, NOT_MEASURED)
 
     def dates(self, node: Node):
         """``node``'s planned dates (``services.outline.WorkItemDates``), read by ``prepare``."""
