@@ -195,9 +195,8 @@ class EnableTracking(MethodView):
         return response
 
 
-@blp.route("/<id:ppa_id>/budget_allocation_tree/")
+@blp.route("/<id:ppa_id>/budget_allocation_tree/", parameters=[IF_NONE_MATCH_PARAMETER])  # beside the query's
 class BudgetAllocationTree(MethodView):
-    @blp.doc(parameters=[IF_NONE_MATCH_PARAMETER])
     @blp.arguments(BudgetTreeQuerySchema, location="query")
     @blp.response(200, BudgetTreeSchema, headers=READ_ETAG_HEADER)
     @blp.alt_response(304, description="not modified: the ETag sent in If-None-Match is current; no body",
