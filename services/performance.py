@@ -73,13 +73,29 @@ def _require_tracked(ppa: Ppa) -> int:
     return ppa.execution_project_id
 
 
+def _plan_rows(session, ppa: Ppa) -> list:
+    """The WBS as it stands (allocation and dates of every item), as plain
+    rows with the attributes of a baseline item (``work_item_id``,
+    ``parent_id``, ``budget``, ``start_date``, ``due_date``): what
+    ``_measure_loaded`` reads, without building an ORM object per item."""
+    return session.execute(select(ITEMS.c.id.label("work_item_id"), ITEMS.c.parent_id,
+                                  ITEMS.c.allocated_budget.label("budget"), ITEMS.c.start_date, ITEMS.c.due_date)
+                           .where(in_tree(ppa.execution_project_id))).all()
+
+
+def _stored_rows(session, ppa: Ppa) -> list:
+    """The PPA's stored baseline items as plain rows (the attributes of
+    ``_plan_rows``), one statement."""
+    return session.execute(select(EvBaselineItem.work_item_id, EvBaselineItem.parent_id, EvBaselineItem.budget,
+                                  EvBaselineItem.start_date, EvBaselineItem.due_date)
+                           .where(EvBaselineItem.ppa_id == ppa.id)).all()
+
+
 def _plan_items(session, ppa: Ppa) -> list[EvBaselineItem]:
     """The WBS as it stands (allocation and dates of every item), as
     baseline rows not yet added to the session."""
-    rows = session.execute(select(ITEMS.c.id, ITEMS.c.parent_id, ITEMS.c.allocated_budget, ITEMS.c.start_date,
-                                  ITEMS.c.due_date).where(in_tree(ppa.execution_project_id))).all()
-    return [EvBaselineItem(ppa_id=ppa.id, work_item_id=i, parent_id=p, budget=b, start_date=s, due_date=d)
-            for i, p, b, s, d in rows]
+    return [EvBaselineItem(ppa_id=ppa.id, work_item_id=r.work_item_id, parent_id=r.parent_id, budget=r.budget,
+                           start_date=r.start_date, due_date=r.due_date) for r in _plan_rows(session, ppa)]
 
 
 def capture_baseline(session, ppa: Ppa, *, late: bool = False) -> EvBaseline | None:
@@ -100,24 +116,25 @@ def capture_baseline(session, ppa: Ppa, *, late: bool = False) -> EvBaseline | N
     return baseline
 
 
-def _readable_baseline(session, ppa: Ppa) -> tuple[EvBaseline, list[EvBaselineItem]] | None:
-    """The baseline and its items as far as they can be read without a
-    write: the stored one; for a PPA not enacted yet, its plan as it stands
-    (an unsaved baseline row, nothing stored, so the baseline taken at
-    enactment is the plan then); ``None`` for an enacted PPA without one
-    (enacted before baselines existed: ``_baseline_rows`` captures it)."""
+def _readable_baseline(session, ppa: Ppa) -> tuple[EvBaseline, list] | None:
+    """The baseline and its items (rows of ``_stored_rows``/``_plan_rows``)
+    as far as they can be read without a write: the stored one; for a PPA
+    not enacted yet, its plan as it stands (an unsaved baseline row,
+    nothing stored, so the baseline taken at enactment is the plan then);
+    ``None`` for an enacted PPA without one (enacted before baselines
+    existed: ``_baseline_rows`` captures it)."""
     baseline = session.get(EvBaseline, ppa.id)
     if baseline is None:
         remarks = runtime_for(ppa.rules_hash).rules.budget.remarks
         if ppa.approval_status not in (remarks.enacted_stages if remarks else ()):
-            return EvBaseline(ppa_id=ppa.id, captured_late=False, captured_at=utcnow()), _plan_items(session, ppa)
+            return EvBaseline(ppa_id=ppa.id, captured_late=False, captured_at=utcnow()), _plan_rows(session, ppa)
         return None
-    items = session.scalars(select(EvBaselineItem).where(EvBaselineItem.ppa_id == ppa.id)).all()
-    return baseline, list(items)
+    return baseline, _stored_rows(session, ppa)
 
 
-def _baseline_rows(session, ppa: Ppa) -> tuple[EvBaseline, list[EvBaselineItem]]:
-    """The stored baseline and its items. An enacted PPA without one (enacted
+def _baseline_rows(session, ppa: Ppa) -> tuple[EvBaseline, list]:
+    """The stored baseline and its items (rows with the attributes of a
+    baseline item). An enacted PPA without one (enacted
     before baselines existed) gets one now, flagged late; a PPA not enacted
     yet is measured against its plan as it stands, and nothing is stored,
     so the baseline taken at enactment is the plan then."""
@@ -125,8 +142,7 @@ def _baseline_rows(session, ppa: Ppa) -> tuple[EvBaseline, list[EvBaselineItem]]
     if readable is not None:
         return readable
     baseline = capture_baseline(session, ppa, late=True)
-    items = session.scalars(select(EvBaselineItem).where(EvBaselineItem.ppa_id == ppa.id)).all()
-    return baseline, list(items)
+    return baseline, _stored_rows(session, ppa)
 
 
 def _measure(session, ppa: Ppa, day: date, *, late_costs: bool = True):

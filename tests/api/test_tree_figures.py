@@ -158,7 +158,7 @@ def test_an_unknown_include_is_refused_with_422_under_include(world):
 def test_a_ppa_enacted_without_a_baseline_has_null_figures_until_one_is_captured(world):
     from sqlalchemy import text
 
-    ppa, a, _ = _two_task_ppa(world)
+    ppa, _, _ = _two_task_ppa(world)
     with world.app.app_context(), db.engine.begin() as connection:  # as if enacted before baselines existed
         connection.execute(text("DELETE FROM ev_baseline_items WHERE ppa_id = :id"), {"id": ppa})
         connection.execute(text("DELETE FROM ev_baselines WHERE ppa_id = :id"), {"id": ppa})
