@@ -239,6 +239,7 @@ def read_budget_tree(user: User, ppa_id: int, encode: Callable[[dict], bytes],
 
     Raises:
         NotFound: the PPA does not exist or is not visible to ``user``.
+        ValidationFailed: an ``include`` name it does not know.
     """
     row = db.session.execute(_ppa_and_tree_key(), {"ppa_id": ppa_id}).first()
     if row is None:
@@ -253,6 +254,9 @@ def read_budget_tree(user: User, ppa_id: int, encode: Callable[[dict], bytes],
         etag = f'"tree-{ppa.id}-{hashlib.blake2b(body, digest_size=12).hexdigest()}"'
         return TreeRead(etag, ppa, None, chain, body)
     wanted = tuple(sorted(set(include)))
+    if unknown := [name for name in wanted if name not in performance.TREE_FIGURES]:
+        raise ValidationFailed({"include": [f"unknown {', '.join(map(repr, unknown))}; known: "
+                                            f"{', '.join(performance.TREE_FIGURES)}"]})
     key = TreeKey(ppa.id, ppa.created_at, ppa.version, tree_version, chain, rules_hash, calendar.today(), wanted)
     return TreeRead(key.etag, ppa, key, chain, rollup_key=rollup_key, include=wanted)
 
