@@ -19,7 +19,7 @@ answer.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
@@ -45,12 +45,12 @@ from services.expenditure import (
 )
 from services.ppas import get_ppa_or_raise
 from services.runtime import get_runtime, runtime_for
-from services.trees import ITEMS, in_tree, load_tree, load_trees
+from services.trees import ITEMS, bump_tree_version, in_tree, load_tree, load_trees
 from services.unit_of_work import transaction
 from workflow import critical_path as cp
 from workflow.earned_value import Baseline, BaselineItem, performance_alerts
 from workflow.errors import Conflict, NotFound, ValidationFailed
-from workflow.money import from_centavos
+from workflow.money import format_amount, from_centavos
 from workflow.tree import CANCELLED
 
 SPI_LOW, CPI_LOW = "workitem_schedule_performance", "workitem_cost_performance"
@@ -73,19 +73,37 @@ def _require_tracked(ppa: Ppa) -> int:
     return ppa.execution_project_id
 
 
+def _plan_rows(session, ppa: Ppa) -> list:
+    """The WBS as it stands (allocation and dates of every item), as plain
+    rows with the attributes of a baseline item (``work_item_id``,
+    ``parent_id``, ``budget``, ``start_date``, ``due_date``): what
+    ``_measure_loaded`` reads, without building an ORM object per item."""
+    return session.execute(select(ITEMS.c.id.label("work_item_id"), ITEMS.c.parent_id,
+                                  ITEMS.c.allocated_budget.label("budget"), ITEMS.c.start_date, ITEMS.c.due_date)
+                           .where(in_tree(ppa.execution_project_id))).all()
+
+
+def _stored_rows(session, ppa: Ppa) -> list:
+    """The PPA's stored baseline items as plain rows (the attributes of
+    ``_plan_rows``), one statement."""
+    return session.execute(select(EvBaselineItem.work_item_id, EvBaselineItem.parent_id, EvBaselineItem.budget,
+                                  EvBaselineItem.start_date, EvBaselineItem.due_date)
+                           .where(EvBaselineItem.ppa_id == ppa.id)).all()
+
+
 def _plan_items(session, ppa: Ppa) -> list[EvBaselineItem]:
     """The WBS as it stands (allocation and dates of every item), as
     baseline rows not yet added to the session."""
-    rows = session.execute(select(ITEMS.c.id, ITEMS.c.parent_id, ITEMS.c.allocated_budget, ITEMS.c.start_date,
-                                  ITEMS.c.due_date).where(in_tree(ppa.execution_project_id))).all()
-    return [EvBaselineItem(ppa_id=ppa.id, work_item_id=i, parent_id=p, budget=b, start_date=s, due_date=d)
-            for i, p, b, s, d in rows]
+    return [EvBaselineItem(ppa_id=ppa.id, work_item_id=r.work_item_id, parent_id=r.parent_id, budget=r.budget,
+                           start_date=r.start_date, due_date=r.due_date) for r in _plan_rows(session, ppa)]
 
 
 def capture_baseline(session, ppa: Ppa, *, late: bool = False) -> EvBaseline | None:
     """Store the PPA's WBS as its earned value baseline (allocation and dates
     of every item), once; later calls return the stored one. ``None`` when
-    the PPA has no WBS. Runs in the caller's transaction."""
+    the PPA has no WBS. Runs in the caller's transaction; a capture bumps
+    the tree's ``tree_version``, so a budget tree read with its earned
+    value (docs/design.md §5) is not served from before it."""
     existing = session.get(EvBaseline, ppa.id)
     if existing is not None or ppa.execution_project_id is None:
         return existing
@@ -94,22 +112,37 @@ def capture_baseline(session, ppa: Ppa, *, late: bool = False) -> EvBaseline | N
     session.flush()
     session.add_all(_plan_items(session, ppa))
     session.flush()
+    bump_tree_version(session, ppa.execution_project_id)  # the tree's earned value figures now use it
     return baseline
 
 
-def _baseline_rows(session, ppa: Ppa) -> tuple[EvBaseline, list[EvBaselineItem]]:
-    """The stored baseline and its items. An enacted PPA without one (enacted
-    before baselines existed) gets one now, flagged late; a PPA not enacted
-    yet is measured against its plan as it stands, and nothing is stored,
-    so the baseline taken at enactment is the plan then."""
+def _readable_baseline(session, ppa: Ppa) -> tuple[EvBaseline, list] | None:
+    """The baseline and its items (rows of ``_stored_rows``/``_plan_rows``)
+    as far as they can be read without a write: the stored one; for a PPA
+    not enacted yet, its plan as it stands (an unsaved baseline row,
+    nothing stored, so the baseline taken at enactment is the plan then);
+    ``None`` for an enacted PPA without one (enacted before baselines
+    existed: ``_baseline_rows`` captures it)."""
     baseline = session.get(EvBaseline, ppa.id)
     if baseline is None:
         remarks = runtime_for(ppa.rules_hash).rules.budget.remarks
         if ppa.approval_status not in (remarks.enacted_stages if remarks else ()):
-            return EvBaseline(ppa_id=ppa.id, captured_late=False, captured_at=utcnow()), _plan_items(session, ppa)
-        baseline = capture_baseline(session, ppa, late=True)
-    items = session.scalars(select(EvBaselineItem).where(EvBaselineItem.ppa_id == ppa.id)).all()
-    return baseline, list(items)
+            return EvBaseline(ppa_id=ppa.id, captured_late=False, captured_at=utcnow()), _plan_rows(session, ppa)
+        return None
+    return baseline, _stored_rows(session, ppa)
+
+
+def _baseline_rows(session, ppa: Ppa) -> tuple[EvBaseline, list]:
+    """The stored baseline and its items (rows with the attributes of a
+    baseline item). An enacted PPA without one (enacted
+    before baselines existed) gets one now, flagged late; a PPA not enacted
+    yet is measured against its plan as it stands, and nothing is stored,
+    so the baseline taken at enactment is the plan then."""
+    readable = _readable_baseline(session, ppa)
+    if readable is not None:
+        return readable
+    baseline = capture_baseline(session, ppa, late=True)
+    return baseline, _stored_rows(session, ppa)
 
 
 def _measure(session, ppa: Ppa, day: date, *, late_costs: bool = True):
@@ -341,7 +374,9 @@ def list_dependencies(user: User, item_id: int) -> dict[str, list[int]]:
 
 def add_dependency(user: User, item_id: int, predecessor_id: int) -> dict[str, list[int]]:
     """Make ``item_id`` start at the earliest the day after ``predecessor_id``
-    finishes (finish-to-start); the tree editor of the PPA only.
+    finishes (finish-to-start); the tree editor of the PPA only. A new
+    dependency bumps the tree's ``tree_version`` (the budget tree's
+    critical flags, docs/design.md §5).
 
     Raises:
         NotFound, Forbidden,
@@ -371,23 +406,26 @@ def add_dependency(user: User, item_id: int, predecessor_id: int) -> dict[str, l
             session.add(WorkItemDependency(root_id=root_id, predecessor_id=predecessor_id, successor_id=item_id,
                                            created_by_id=user.id))
             session.flush()
+            bump_tree_version(session, root_id)  # the tree's critical flags (docs/design.md §5)
     return list_dependencies(user, item_id)
 
 
 def remove_dependency(user: User, item_id: int, predecessor_id: int) -> None:
     """Remove the dependency of ``item_id`` on ``predecessor_id``;
-    idempotent (removing one that is not there changes nothing).
+    idempotent (removing one that is not there changes nothing). A removal
+    bumps the tree's ``tree_version``, as ``add_dependency`` does.
 
     Raises:
         NotFound: unknown item, or its PPA not visible; Forbidden.
     """
     with transaction() as session:
-        _, ppa, _ = _item_and_ppa(user, item_id)
+        _, ppa, root_id = _item_and_ppa(user, item_id)
         require_tree_editor(user, ppa)
         row = session.scalar(select(WorkItemDependency).where(WorkItemDependency.successor_id == item_id,
                                                               WorkItemDependency.predecessor_id == predecessor_id))
         if row is not None:
             session.delete(row)
+            bump_tree_version(session, root_id)  # the tree's critical flags (docs/design.md §5)
 
 
 def _pairs(session, root_id: int) -> list[tuple[int, int]]:
@@ -450,3 +488,80 @@ def critical_path(user: User, ppa_id: int) -> dict[str, Any]:
                    "late_finish": i.late_finish, "total_float": i.total_float, "free_float": i.free_float,
                    "critical": i.critical} for i in plan.items.values()],
     }
+
+
+# -- the budget tree's per-node figures (docs/design.md §5, §15) ----------------
+
+#: What ``GET .../budget_allocation_tree/?include=`` may add to every node.
+EARNED_VALUE, CRITICAL_PATH = "earned_value", "critical_path"
+TREE_FIGURES = (CRITICAL_PATH, EARNED_VALUE)
+
+
+def tree_figures(ppa: Ppa, tree, day: date, include: Collection[str], *, in_chain: bool) -> dict[int, dict[str, Any]]:
+    """What the budget tree's nodes carry beside their own figures when a
+    reader asks for them (``include``), by work item id, for every node of
+    ``tree`` (the PPA's loaded, rolled-up tree: not read again). Read-only,
+    and a fixed number of statements whatever the size of the tree (at most
+    five: the baseline, its items or the plan, the disbursements after
+    ``day``, the dependencies, the items' dates).
+
+    - ``earned_value``: ``{"pv", "ev", "ac"}`` (PHP strings) and ``{"spi",
+      "cpi"}`` (4-decimal strings, ``None`` when undefined) as of the end of
+      ``day``, the node's figures of ``earned_value`` (``_measure_loaded``,
+      the same computation). ``None`` for a node the baseline does not hold
+      (added after it), and for every node when there is nothing to
+      measure without a write — an enacted PPA without a stored baseline,
+      which ``earned_value`` would capture late — or when the core refuses
+      the baseline (``earned_value`` answers 422 then).
+    - ``critical_path``: ``critical`` (bool) and ``total_float_days``
+      (calendar days; ``None`` for an item the schedule does not hold) as
+      ``critical_path`` computes them; every node not critical when
+      nothing is dated.
+
+    Args:
+        day: the as-of day (the tree's: ``calendar.today()``).
+        include: names of ``TREE_FIGURES``.
+        in_chain: the PPA is in the money chain (as read with it).
+
+    Returns:
+        ``{work item id: {"earned_value": figures | None, "critical": bool,
+        "total_float_days": int | None}}``, with the keys of what was asked.
+    """
+    out: dict[int, dict[str, Any]] = {node.id: {} for node in tree.preorder()}
+    if EARNED_VALUE in include:
+        values = _tree_earned_value(ppa, tree, day, in_chain)
+        for node_id, extras in out.items():
+            extras[EARNED_VALUE] = values.get(node_id)
+    if CRITICAL_PATH in include:
+        items = _tree_schedule(tree)
+        for node_id, extras in out.items():
+            item = items.get(node_id)
+            extras["critical"] = bool(item is not None and item.critical)
+            extras["total_float_days"] = None if item is None else item.total_float
+    return out
+
+
+def _tree_earned_value(ppa: Ppa, tree, day: date, in_chain: bool) -> dict[int, dict[str, str | None]]:
+    session = db.session
+    readable = _readable_baseline(session, ppa)
+    if readable is None:
+        return {}
+    later = disbursed_by_item(ppa, after=day) if in_chain else {}
+    try:
+        _, results = _measure_loaded(readable[1], tree, later, day)
+    except ValidationFailed:
+        return {}
+    return {node: {"pv": format_amount(f.pv), "ev": format_amount(f.ev), "ac": format_amount(f.ac),
+                   "spi": _ratio(f.spi), "cpi": _ratio(f.cpi)} for node, f in results.items()}
+
+
+def _tree_schedule(tree) -> dict[int, cp.ScheduledItem]:
+    root_id = tree.root.id
+    pairs = _pairs(db.session, root_id)
+    dated = _scheduled_items(db.session, tree, root_id, pairs)
+    if not dated:
+        return {}
+    try:
+        return dict(_schedule(dated, pairs).items)
+    except ValidationFailed:  # a cycle the writes refuse: nothing to schedule
+        return {}

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -20,7 +20,7 @@ from sqlalchemy.orm import aliased
 
 from db import db
 from db.models import Ppa, User, WorkItem
-from services import calendar, expenditure, tree_cache, work_items
+from services import calendar, expenditure, performance, tree_cache, work_items
 from services.access import can_see_ppa, require_tree_editor
 from services.expenditure import DISBURSEMENTS, REPORTED, is_in_chain, tree_opening_balance
 from services.ppas import get_ppa_or_raise
@@ -157,6 +157,8 @@ class TreeRead:
             a WBS (never cached: its expenditure is its disbursements, which
             no version counts).
         in_chain: the PPA is in the money chain, as read with it.
+        include: the per-node figures asked for (``key.include``), merged
+            into the nodes after they are built (``merge_node_figures``).
     """
 
     etag: str
@@ -166,11 +168,13 @@ class TreeRead:
     _built: bytes | None = None
     #: the root's ``rollup_key`` as read with the PPA (docs/design.md §4, "Stored rollups")
     rollup_key: str | None = None
+    include: tuple[str, ...] = ()
 
     def body(self, encode: Callable[[dict], bytes]) -> bytes:
         """The encoded answer: from the cache on a hit, else built (one tree
         query, one rollup pass, one payload pass), encoded with ``encode``
-        and kept for the next reader.
+        and kept for the next reader. With ``include``, each node also
+        carries ``services.performance.tree_figures`` as of the key's day.
 
         Args:
             encode: the payload dict -> the response bytes (``web.jsonio.encode``).
@@ -181,7 +185,11 @@ class TreeRead:
         body = cache.get(self.key.text)
         if body is None:
             tree = load_tree(self.ppa.execution_project_id, rollup_key=self.rollup_key)
-            body = encode(tree_payload(self.ppa, tree, in_chain=self.in_chain))
+            payload = tree_payload(self.ppa, tree, in_chain=self.in_chain)
+            if self.include:
+                merge_node_figures(payload["breakdown"], performance.tree_figures(
+                    self.ppa, tree, self.key.as_of, self.include, in_chain=self.in_chain))
+            body = encode(payload)
             cache.put(self.key.text, body)
         return body
 
@@ -197,7 +205,22 @@ def _ppa_and_tree_key() -> Select:
             .outerjoin(root, root.id == Ppa.execution_project_id).where(Ppa.id == bindparam("ppa_id")))
 
 
-def read_budget_tree(user: User, ppa_id: int, encode: Callable[[dict], bytes]) -> TreeRead:
+def merge_node_figures(breakdown: list[dict], figures: Mapping[int, Mapping]) -> None:
+    """Add to every node dict of ``breakdown`` (as ``tree_payload`` builds
+    it, children nested) the entries of its ``figures`` (by
+    ``work_item_id``; ``services.performance.tree_figures``), in place.
+    No statement; one pass over the nodes."""
+    stack = list(breakdown)
+    while stack:
+        node = stack.pop()
+        extras = figures.get(node["work_item_id"])
+        if extras:
+            node.update(extras)
+        stack.extend(node["children"])
+
+
+def read_budget_tree(user: User, ppa_id: int, encode: Callable[[dict], bytes],
+                     include: Collection[str] = ()) -> TreeRead:
     """What ``GET .../budget_allocation_tree/`` needs before deciding
     between 304 and 200 (docs/design.md §5, "The budget tree is cached"):
     one query reads the PPA, its project's ``tree_version``, whether it is
@@ -209,9 +232,14 @@ def read_budget_tree(user: User, ppa_id: int, encode: Callable[[dict], bytes]) -
         encode: as ``TreeRead.body`` (used here only for a PPA without a
             WBS, whose small answer is built at once and tagged by its
             content).
+        include: per-node figures to add (``services.performance.TREE_FIGURES``:
+            ``earned_value``, ``critical_path``), each node's as of today;
+            part of the cache key and so of the ETag. Without them the
+            answer is the plain tree, byte for byte.
 
     Raises:
         NotFound: the PPA does not exist or is not visible to ``user``.
+        ValidationFailed: an ``include`` name it does not know.
     """
     row = db.session.execute(_ppa_and_tree_key(), {"ppa_id": ppa_id}).first()
     if row is None:
@@ -225,8 +253,12 @@ def read_budget_tree(user: User, ppa_id: int, encode: Callable[[dict], bytes]) -
         body = encode(tree_payload(ppa, None, in_chain=chain))
         etag = f'"tree-{ppa.id}-{hashlib.blake2b(body, digest_size=12).hexdigest()}"'
         return TreeRead(etag, ppa, None, chain, body)
-    key = TreeKey(ppa.id, ppa.created_at, ppa.version, tree_version, chain, rules_hash, calendar.today())
-    return TreeRead(key.etag, ppa, key, chain, rollup_key=rollup_key)
+    wanted = tuple(sorted(set(include)))
+    if unknown := [name for name in wanted if name not in performance.TREE_FIGURES]:
+        raise ValidationFailed({"include": [f"unknown {', '.join(map(repr, unknown))}; known: "
+                                            f"{', '.join(performance.TREE_FIGURES)}"]})
+    key = TreeKey(ppa.id, ppa.created_at, ppa.version, tree_version, chain, rules_hash, calendar.today(), wanted)
+    return TreeRead(key.etag, ppa, key, chain, rollup_key=rollup_key, include=wanted)
 
 
 @dataclass(frozen=True)

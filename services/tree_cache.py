@@ -62,6 +62,9 @@ class TreeKey:
             cancelled moves it in or out without touching the tree).
         rules_hash: the rule set in force (progress method, on-budget band).
         as_of: today in the schedule's time zone (Asia/Manila).
+        include: the per-node figures asked for (``?include=``, sorted,
+            each once; ``services.performance.TREE_FIGURES``); none for the
+            plain tree, whose key text is the same as before they existed.
     """
 
     ppa_id: int
@@ -71,12 +74,14 @@ class TreeKey:
     in_chain: bool
     rules_hash: str
     as_of: date
+    include: tuple[str, ...] = ()
 
     @property
     def text(self) -> str:
         """The key in the store (readable, prefix included)."""
-        return (f"{PREFIX}{FORMAT}:{self.ppa_id}:{self.ppa_created.isoformat()}:{self.ppa_version}:"
+        text = (f"{PREFIX}{FORMAT}:{self.ppa_id}:{self.ppa_created.isoformat()}:{self.ppa_version}:"
                 f"{self.tree_version}:{int(self.in_chain)}:{self.rules_hash}:{self.as_of.isoformat()}")
+        return f"{text}:{'+'.join(self.include)}" if self.include else text
 
     @property
     def etag(self) -> str:

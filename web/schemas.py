@@ -8,7 +8,7 @@ import json
 from decimal import Decimal
 
 from flask_smorest.fields import Upload
-from marshmallow import Schema, fields, missing, validate
+from marshmallow import Schema, ValidationError, fields, missing, validate
 from marshmallow.utils import get_value
 
 from db.models.budget import (
@@ -26,6 +26,7 @@ from services import calendar
 from services.attachments import ACCEPTED, RECORD_KINDS
 from services.audit_log import AUDITED_ENTITIES
 from services.budget import UACS_CODE
+from services.performance import TREE_FIGURES
 from web.parsing import Money, Percent, RowId, Weight
 from workflow.validity import ALLOTMENT_CLASSES, VALIDITY_CATEGORIES
 from workflow.vocabulary import (
@@ -61,6 +62,11 @@ def _organization_code(**kwargs) -> fields.String:
         **kwargs)
 
 
+#: OpenAPI extension of a response field present only when the request asks
+#: for it (``?include=`` of the budget tree): its value says how to ask.
+ONLY_WITH = "x-only-with"
+
+
 class Reply(Schema):
     """A response body (docs/design.md §5). Every field is always present,
     ``null`` when it has no value and never left out, so the OpenAPI
@@ -69,7 +75,8 @@ class Reply(Schema):
     documented as response amounts (``Money.as_reply``)."""
 
     def on_bind_field(self, field_name: str, field_obj: fields.Field) -> None:
-        field_obj.required = True
+        # The one exception: a field a reader asks for (``ONLY_WITH``) is there only when asked.
+        field_obj.required = ONLY_WITH not in field_obj.metadata
         if isinstance(field_obj, Money):
             field_obj.as_reply()
 
@@ -360,6 +367,48 @@ class TreeNodeSchema(Reply):
     variance_pct = fields.Float(allow_none=True)
     budget_status = fields.String(**_one_of(BUDGET_STATUSES))
     children = fields.List(fields.Nested(lambda: TreeNodeSchema()))
+    earned_value = fields.Nested(lambda: TreeEarnedValueSchema(), allow_none=True, metadata={
+        ONLY_WITH: "include=earned_value",
+        "description": "only with include=earned_value: the node's figures of GET .../earned_value as of today "
+                       "(Asia/Manila); null for a node the baseline does not hold, and for every node of an "
+                       "enacted PPA without a stored baseline or whose baseline cannot be measured"})
+    critical = fields.Boolean(metadata={
+        ONLY_WITH: "include=critical_path",
+        "description": "only with include=critical_path: the item is critical in GET .../critical_path"})
+    total_float_days = fields.Integer(allow_none=True, metadata={
+        ONLY_WITH: "include=critical_path",
+        "description": "only with include=critical_path: its total float in calendar days, as GET "
+                       ".../critical_path computes it; null when the schedule does not hold it (not a dated "
+                       "leaf nor in a dependency)"})
+
+
+class IncludeList(fields.List):
+    """A query list of names given as repeated parameters, comma-separated,
+    or both (``?include=a,b`` = ``?include=a&include=b``), each kept once in
+    the order given; an unknown name is refused under the field, named with
+    the known ones (the item field's ``OneOf``, which the OpenAPI document
+    shows as the items' enum)."""
+
+    def _deserialize(self, value, attr, data, **kwargs) -> list:
+        values = value if isinstance(value, list | tuple) else [value]
+        if not all(isinstance(item, str) for item in values):
+            raise ValidationError("names, repeated or comma-separated")
+        parts = [part.strip() for item in values for part in item.split(",")]
+        known = [v.choices for v in self.inner.validators if isinstance(v, validate.OneOf)]
+        unknown = [part for part in parts if known and part not in known[0]]
+        if unknown:
+            raise ValidationError(f"unknown {', '.join(repr(part) for part in dict.fromkeys(unknown))}; "
+                                  f"known: {', '.join(known[0])}")
+        return list(dict.fromkeys(super()._deserialize(parts, attr, data, **kwargs)))
+
+
+class BudgetTreeQuerySchema(Schema):
+    """``GET .../budget_allocation_tree/`` query."""
+
+    include = IncludeList(fields.String(validate=validate.OneOf(TREE_FIGURES)), load_default=list, metadata={
+        "description": "per-node figures to add, as of today (Asia/Manila): earned_value (pv, ev, ac, spi, cpi "
+                       "of GET .../earned_value), critical_path (critical, total_float_days of GET "
+                       ".../critical_path); repeated or comma-separated. Without it the tree is as before"})
 
 
 class BudgetTreeSchema(Reply):
@@ -1501,6 +1550,16 @@ class EarnedValueFiguresSchema(Reply):
     eac = Money(allow_none=True, metadata={"description": "estimate at completion (method in budget.yaml)"})
     etc = Money(allow_none=True, allow_negative=True, metadata={"description": "estimate to complete EAC - AC"})
     vac = Money(allow_none=True, allow_negative=True, metadata={"description": "variance at completion BAC - EAC"})
+
+
+class TreeEarnedValueSchema(Reply):
+    """A budget tree node's earned value as of today (``?include=earned_value``)."""
+
+    pv = Money(metadata={"description": "planned value as of today"})
+    ev = Money(metadata={"description": "earned value: leaf progress x leaf budget, summed from the leaves"})
+    ac = Money(metadata={"description": "actual cost as of today"})
+    spi = _index("schedule performance index EV / PV")
+    cpi = _index("cost performance index EV / AC")
 
 
 class EarnedValueNodeSchema(EarnedValueFiguresSchema):

@@ -22,6 +22,7 @@ from web.pagination import SQLPage
 from web.parsing import Blueprint
 from web.schemas import (
     ActionsSchema,
+    BudgetTreeQuerySchema,
     BudgetTreeSchema,
     CriticalPathSchema,
     DistributeBudgetSchema,
@@ -194,17 +195,19 @@ class EnableTracking(MethodView):
         return response
 
 
-@blp.route("/<id:ppa_id>/budget_allocation_tree/")
+@blp.route("/<id:ppa_id>/budget_allocation_tree/", parameters=[IF_NONE_MATCH_PARAMETER])  # beside the query's
 class BudgetAllocationTree(MethodView):
-    @blp.doc(parameters=[IF_NONE_MATCH_PARAMETER])
+    @blp.arguments(BudgetTreeQuerySchema, location="query")
     @blp.response(200, BudgetTreeSchema, headers=READ_ETAG_HEADER)
     @blp.alt_response(304, description="not modified: the ETag sent in If-None-Match is current; no body",
                       headers=READ_ETAG_HEADER, success=True)
-    def get(self, ppa_id):
-        """The WBS with allocations, rolled-up expenditure, variance and progress. The ETag names this answer:
-        sent back in If-None-Match while the tree, the PPA, the rule set in force and the day (Asia/Manila)
-        are unchanged, it gets 304 without a body. Answers are cached (docs/design.md §5)."""
-        read = tracking.read_budget_tree(current_user(), ppa_id, jsonio.encode)
+    def get(self, query, ppa_id):
+        """The WBS with allocations, rolled-up expenditure, variance and progress; with include=earned_value each
+        node's PV, EV, AC, SPI and CPI as of today, with include=critical_path whether it is critical and its
+        total float. The ETag names this answer: sent back in If-None-Match while the tree, the PPA, the rule
+        set in force, the day (Asia/Manila) and include are unchanged, it gets 304 without a body. Answers are
+        cached (docs/design.md §5)."""
+        read = tracking.read_budget_tree(current_user(), ppa_id, jsonio.encode, query["include"])
         headers = {"ETag": read.etag}
         if request.if_none_match.contains_weak(read.etag[1:-1]):  # weak comparison, as RFC 9110 §13.1.2 asks
             return Response(status=304, headers=headers)

@@ -1,7 +1,9 @@
 """``/ppas/<id>/work-items``: the Work items tab of a PPA (issue 11;
 docs/design.md §4, §11) — the WBS as a collapsible tree of nested lists,
 each item with its type, allocation, expenditure, variance, budget status
-(in words, not colour alone), progress, status and due date, and for the
+(in words, not colour alone), progress, status, due date, SPI and CPI as of
+today, and "Critical path" (in words and a class) on the critical items
+(docs/design.md §15), and for the
 MOA's focal persons the status buttons open from its status, a form to
 record expenditure and one to add a work item under it; without a WBS,
 "Enable execution tracking" with a template picker.
@@ -17,15 +19,19 @@ that item's branch open; nothing was saved. What each item offers comes from
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from decimal import Decimal
 
 from flask import Blueprint, render_template, request, url_for
 from flask_wtf import FlaskForm
 
-from services import alerts, tracking, work_items
+from db.models import User
+from services import alerts, performance, tracking, work_items
 from services.alerts import AlertFilters
 from services.outline import Outline, get_outline, require_item_of
+from web import jsonio
 from web.ui.filters import money, work_status
 from web.ui.forms import EnableTrackingForm, ExpenditureForm, WorkItemForm, choices
 from web.ui.pages import first_rows, saved, signed_in, submit
@@ -68,6 +74,29 @@ def opened_items(outline: Outline, focus: int | None = None) -> set[int]:
     return opened
 
 
+@dataclass(frozen=True)
+class NodePerformance:
+    """What the Work items tab shows of an item's schedule and cost
+    performance as of today (``services.performance.tree_figures``, the
+    budget tree API's ``?include=``): ``spi`` and ``cpi`` as 4-decimal
+    strings (``None``: not measured or undefined), ``critical`` (on the
+    critical path) and its ``total_float_days`` (``None``: not scheduled)."""
+
+    spi: str | None = None
+    cpi: str | None = None
+    critical: bool = False
+    total_float_days: int | None = None
+
+    @property
+    def css_class(self) -> str:
+        """The item's classes: ``wbs-item``, and ``wbs-critical`` on the
+        critical path (the page says so in words too)."""
+        return "wbs-item wbs-critical" if self.critical else "wbs-item"
+
+
+NOT_MEASURED = NodePerformance()
+
+
 class TreeView:
     """What one rendering of a WBS tree shows (display only): which items
     are open, the page of children under each, each item's dates and forms.
@@ -92,6 +121,7 @@ class TreeView:
         self.opened = opened
         self.form = form
         self._dates = {}
+        self._performance: dict[int, NodePerformance] = {}
         self._urls: dict[tuple, str] = {}
 
     def url(self, endpoint: str, node: Node, **args) -> str:
@@ -125,8 +155,11 @@ class TreeView:
         """``node``'s children are shown (else its branch opens on request)."""
         return node.id in self.opened
 
-    def prepare(self, nodes: Iterable[Node]) -> TreeView:
-        """Read the dates of everything that ``nodes`` show (one statement)."""
+    def prepare(self, nodes: Iterable[Node], user: User | None = None) -> TreeView:
+        """Read the dates of everything that ``nodes`` show (one statement)
+        and, on the Work items tab (given the ``user`` reading it), every
+        item's SPI, CPI and place on the critical path as of today
+        (``tree_performance``)."""
         shown, stack = [], list(nodes)
         while stack:
             node = stack.pop()
@@ -134,7 +167,14 @@ class TreeView:
             if node.children and self.is_open(node):
                 stack.extend(self.page(node))
         self._dates = self.outline.dates(shown)
+        if self.mode == "work" and user is not None:
+            self._performance = tree_performance(user, self.outline.ppa.id)
         return self
+
+    def performance(self, node: Node) -> NodePerformance:
+        """``node``'s SPI, CPI and place on the critical path, read by
+        ``prepare`` (nothing measured on the Budget tab)."""
+        return self._performance.get(node.id, NOT_MEASURED)
 
     def dates(self, node: Node):
         """``node``'s planned dates (``services.outline.WorkItemDates``), read by ``prepare``."""
@@ -162,6 +202,29 @@ class TreeView:
         return form
 
 
+def tree_performance(user: User, ppa_id: int) -> dict[int, NodePerformance]:
+    """Every work item's SPI, CPI and place on the critical path as of
+    today, as the budget tree API gives them
+    (``?include=earned_value,critical_path``): read through
+    ``services.tracking.read_budget_tree``, so that a page shown again the
+    same day, the tree unchanged, takes them from the tree's cache (one
+    statement and a cache get) instead of measuring the WBS again
+    (``services.performance.tree_figures``; docs/design.md §5, §15).
+
+    Raises:
+        NotFound: the PPA is not visible to ``user``.
+    """
+    read = tracking.read_budget_tree(user, ppa_id, jsonio.encode, performance.TREE_FIGURES)
+    out, stack = {}, list(json.loads(read.body(jsonio.encode))["breakdown"])
+    while stack:
+        node = stack.pop()
+        value = node["earned_value"] or {}
+        out[node["work_item_id"]] = NodePerformance(value.get("spi"), value.get("cpi"), node["critical"],
+                                                    node["total_float_days"])
+        stack.extend(node["children"])
+    return out
+
+
 def over_allocations(error: ValidationFailed) -> dict[str, str]:
     """The items a refused allocation would overfill (``over_allocated`` of
     ``services.trees.apply_allocations``), by id, each as a sentence with
@@ -182,7 +245,7 @@ def _page(ppa_id: int, *, focus: int | None = None, form: tuple[int, str, FlaskF
     outline = get_outline(user, ppa_id)
     view = None
     if outline.tree is not None:
-        view = TreeView(outline, "work", opened_items(outline, focus), form=form).prepare([outline.tree.root])
+        view = TreeView(outline, "work", opened_items(outline, focus), form=form).prepare([outline.tree.root], user)
     elif enable_form is None:
         enable_form = EnableTrackingForm(template=outline.default_template())
     if enable_form is not None:
@@ -221,11 +284,12 @@ def item_form(ppa_id: int, item_id: int, kind: str):
 def children(ppa_id: int, item_id: int):
     """An item's children as a list (HTMX, when its branch is first opened),
     or, with ``?offset=``, the next page of them."""
-    outline = get_outline(signed_in(), ppa_id)
+    user = signed_in()
+    outline = get_outline(user, ppa_id)
     node = outline.item(item_id)
     offset = max(0, request.args.get("offset", 0, type=int))
     mode = "budget" if request.args.get("mode") == "budget" else "work"
-    view = TreeView(outline, mode, set()).prepare(node.children[offset:offset + CHILDREN_PAGE])
+    view = TreeView(outline, mode, set()).prepare(node.children[offset:offset + CHILDREN_PAGE], user)
     return render_template("_wbs_children.html", view=view, parent=node, offset=offset)
 
 
