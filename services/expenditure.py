@@ -49,7 +49,6 @@ from db.models import Allotment, Disbursement, Obligation, Ppa, ProgramBudget, W
 from services.trees import ITEMS, in_tree, load_path, record_item_changes, settle_path
 from workflow.errors import ExpenditureFromDisbursements, ValidationFailed
 from workflow.money import from_centavos
-from workflow.tree import Tree
 
 #: ``expenditure_source`` values: paid through the chain, or as the MOA reports it.
 DISBURSEMENTS, REPORTED = "disbursements", "reported"
@@ -115,13 +114,14 @@ def opening_balance(item: WorkItem, in_the_chain: bool) -> Decimal | None:
         else item.actual_expenditure
 
 
-def tree_opening_balance(tree: Tree) -> int:
-    """The opening balances of a chain PPA's whole WBS (centavos; one
-    statement): what its work items had reported when it entered the chain
-    (an item not yet captured counts its figure now, as ``opening_balance``)."""
+def tree_opening_balance(root_id: int) -> int:
+    """The opening balances of a chain PPA's whole WBS, rooted at
+    ``root_id`` (centavos; one statement): what its work items had reported
+    when it entered the chain (an item not yet captured counts its figure
+    now, as ``opening_balance``)."""
     return int(db.session.scalar(select(func.coalesce(func.sum(type_coerce(
         func.coalesce(ITEMS.c.expenditure_opening_balance, ITEMS.c.actual_expenditure), BigInteger)), 0))
-        .where(in_tree(tree.root.id))))
+        .where(in_tree(root_id))))
 
 
 def check_work_item(ppa: Ppa, work_item_id: int | None) -> None:

@@ -266,7 +266,7 @@ class Outline:
         PPA entered it (PHP, part of the expenditure); else ``None``."""
         if not self.in_chain or self.tree is None:
             return None
-        return from_centavos(tree_opening_balance(self.tree))
+        return from_centavos(tree_opening_balance(self.tree.root.id))
 
     @property
     def may_record_expenditure(self) -> bool:

@@ -26,12 +26,12 @@ from services.expenditure import DISBURSEMENTS, REPORTED, is_in_chain, tree_open
 from services.ppas import get_ppa_or_raise
 from services.runtime import active_hash_column, adopt_active_hash, get_runtime
 from services.tree_cache import TreeKey
-from services.trees import (apply_allocations, generate_execution_project, load_project, load_tree, require_unlocked,
-                            settle, sync_ppa)
+from services.trees import (apply_allocations, generate_execution_project, load_breakdown, load_project, load_tree,
+                            require_unlocked, settle, sync_ppa)
 from services.unit_of_work import rolled_back, transaction
 from workflow.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from workflow.money import to_centavos
-from workflow.tree import Tree, equal_shares, format_centavos, node_payload, roll_up, weighted_shares
+from workflow.tree import Breakdown, Tree, equal_shares, format_centavos, roll_up, tree_breakdown, weighted_shares
 from workflow.wbs import plan_wbs
 
 
@@ -108,9 +108,17 @@ def enable_tracking_answer(user: User, ppa_id: int, template: str | None = None,
 
 
 def tree_payload(ppa: Ppa, tree: Tree | None, *, in_chain: bool | None = None) -> dict:
-    """The ``budget_allocation_tree`` response (docs/design.md §5); ``tree`` rolled up.
-    ``total_expended`` is the PPA's actual expenditure: the rolled-up work
-    item expenditure, or the disbursements of a PPA without a WBS.
+    """The ``budget_allocation_tree`` response (docs/design.md §5) of a
+    rolled-up ``tree`` (``None``: the PPA has no WBS), as ``breakdown_payload``."""
+    threshold = get_runtime().rules.budget.on_budget_threshold_pct
+    return breakdown_payload(ppa, tree_breakdown(tree, threshold) if tree else None, in_chain=in_chain)
+
+
+def breakdown_payload(ppa: Ppa, shown: Breakdown | None, *, in_chain: bool | None = None) -> dict:
+    """The ``budget_allocation_tree`` response (docs/design.md §5) around
+    the PPA's WBS as shown (``workflow.tree.Breakdown``, ``None`` without a
+    WBS). ``total_expended`` is the PPA's actual expenditure: the rolled-up
+    work item expenditure, or the disbursements of a PPA without a WBS.
     ``expenditure_source`` says where it comes from (``"disbursements"`` in
     the money chain, else ``"reported"``) and ``opening_balance`` what the
     work items had reported before the PPA entered the chain (null outside
@@ -118,31 +126,32 @@ def tree_payload(ppa: Ppa, tree: Tree | None, *, in_chain: bool | None = None) -
     the PPA is in the chain, when the caller has read it (else one query)."""
     chain = is_in_chain(ppa.id) if in_chain is None else in_chain
     budget = to_centavos(ppa.budget_allocation)
-    allocated = tree.allocated_to_children() if tree else 0
-    threshold = get_runtime().rules.budget.on_budget_threshold_pct
+    allocated = shown.allocated_to_children if shown else 0
     return {
         "ppa_id": ppa.id,
         "ppa_budget": format_centavos(budget),
         "allocated_to_workitems": format_centavos(allocated),
         "unallocated": format_centavos(budget - allocated),
         "allocation_percentage": round(allocated * 100 / budget, 2) if budget else 0.0,  # percent, not money
-        "total_expended": format_centavos(tree.root.expended if tree else to_centavos(ppa.actual_expenditure)),
+        "total_expended": format_centavos(shown.expended if shown else to_centavos(ppa.actual_expenditure)),
         "expenditure_source": DISBURSEMENTS if chain else REPORTED,
-        "opening_balance": format_centavos(tree_opening_balance(tree) if tree else 0) if chain else None,
-        "breakdown": [node_payload(tree.root, threshold)] if tree else [],
+        "opening_balance": format_centavos(tree_opening_balance(shown.root_id) if shown else 0) if chain else None,
+        "breakdown": [shown.payload] if shown else [],
     }
 
 
 def budget_allocation_tree(user: User, ppa_id: int) -> dict:
-    """The PPA's budget tree with rollups: one query for the PPA, one for
-    the whole tree, one pass to roll it up.
+    """The PPA's budget tree with rollups, uncached: one query for the PPA,
+    and the tree as ``services.trees.load_breakdown`` reads it.
 
     Raises:
         NotFound: the PPA is not visible to ``user``.
     """
     ppa = get_ppa_or_raise(user, ppa_id)
-    tree = load_tree(ppa.execution_project_id) if ppa.execution_project_id is not None else None
-    return tree_payload(ppa, tree)
+    if ppa.execution_project_id is None:
+        return breakdown_payload(ppa, None)
+    return breakdown_payload(ppa, load_breakdown(ppa.execution_project_id,
+                                                 get_runtime().rules.budget.on_budget_threshold_pct))
 
 
 @dataclass(frozen=True)
@@ -172,9 +181,11 @@ class TreeRead:
 
     def body(self, encode: Callable[[dict], bytes]) -> bytes:
         """The encoded answer: from the cache on a hit, else built (one tree
-        query, one rollup pass, one payload pass), encoded with ``encode``
-        and kept for the next reader. With ``include``, each node also
-        carries ``services.performance.tree_figures`` as of the key's day.
+        query; without ``include``, the payload made from the stored rollups
+        in one pass, ``services.trees.load_breakdown``; with it, the tree
+        loaded and each node also carrying ``services.performance.tree_figures``
+        as of the key's day), encoded with ``encode`` and kept for the next
+        reader.
 
         Args:
             encode: the payload dict -> the response bytes (``web.jsonio.encode``).
@@ -184,12 +195,16 @@ class TreeRead:
         cache = tree_cache.store()
         body = cache.get(self.key.text)
         if body is None:
-            tree = load_tree(self.ppa.execution_project_id, rollup_key=self.rollup_key)
-            payload = tree_payload(self.ppa, tree, in_chain=self.in_chain)
             if self.include:
+                tree = load_tree(self.ppa.execution_project_id, rollup_key=self.rollup_key)
+                payload = tree_payload(self.ppa, tree, in_chain=self.in_chain)
                 merge_node_figures(payload["breakdown"], performance.tree_figures(
                     self.ppa, tree, self.key.as_of, self.include, in_chain=self.in_chain))
-            body = encode(payload)
+                body = encode(payload)
+            else:
+                shown = load_breakdown(self.ppa.execution_project_id,
+                                       get_runtime().rules.budget.on_budget_threshold_pct, rollup_key=self.rollup_key)
+                body = encode(breakdown_payload(self.ppa, shown, in_chain=self.in_chain))
             cache.put(self.key.text, body)
         return body
 

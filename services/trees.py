@@ -11,11 +11,13 @@ callers own the transaction."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from fractions import Fraction
 
-from sqlalchemy import BigInteger, func, or_, select, type_coerce, update
+from sqlalchemy import BigInteger, Select, bindparam, func, or_, select, type_coerce, update
 from sqlalchemy.orm import Session
 
 from db import audit, db
@@ -28,8 +30,8 @@ from workflow.money import from_centavos, to_centavos
 from workflow.sync import PpaSync, follow_project
 from workflow.rollups import Aggregate, Method, Share, decode_exact, encode_exact, expended, rolled_progress, share
 from workflow.rollups import settle_path as settle_path_rollups
-from workflow.tree import (Node, Tree, envelope_violations, format_centavos, machine_method, reallocate, roll_up,
-                           settle_tree)
+from workflow.tree import (Breakdown, Node, Tree, envelope_violations, format_centavos, machine_method, reallocate,
+                           roll_up, settle_tree, stored_breakdown, tree_breakdown)
 from workflow.wbs import plan_wbs
 
 ITEMS = WorkItem.__table__
@@ -80,6 +82,43 @@ def load_tree(root_id: int, *, rolled: bool = True, rollup_key: str | None | obj
     if rolled:
         return roll_up(Tree.from_rows(rows), method.progress)
     return Tree.from_rows([(*row[:-3], tuple(row[-3:])) for row in rows])
+
+
+#: The columns of ``workflow.tree.STORED_PAYLOAD_FIELDS``: what the budget
+#: tree shows of each item, nothing more (``load_breakdown``).
+PAYLOAD_COLUMNS = (
+    ITEMS.c.id, ITEMS.c.parent_id, ITEMS.c.title, ITEMS.c.work_type, ITEMS.c.level, ITEMS.c.status,
+    type_coerce(ITEMS.c.allocated_budget, BigInteger), ITEMS.c.rolled_expended, ITEMS.c.rolled_progress,
+)
+
+
+@functools.cache
+def _stored_payload_rows() -> Select:
+    """The query of ``load_breakdown``, for the tree rooted at ``:root_id``
+    (built once per process on first use)."""
+    return (select(*PAYLOAD_COLUMNS).where(in_tree(bindparam("root_id")))
+            .order_by(ITEMS.c.position, ITEMS.c.id))
+
+
+def load_breakdown(root_id: int, threshold_pct: Decimal, *, rollup_key: str | None | object = UNREAD) -> Breakdown:
+    """The tree under ``root_id`` as the budget tree shows it
+    (``workflow.tree.Breakdown``): when its stored rollups were computed
+    under the rules in force, one query of the columns shown, made into
+    the payload in one pass with no ``Node`` (``stored_breakdown``;
+    docs/design.md §4 "Stored rollups", §5 "The budget tree is cached");
+    else ``load_tree`` rolls it up in memory.
+
+    Args:
+        threshold_pct: the on-budget band, percent (rules/default/budget.yaml).
+        rollup_key: as ``load_tree``.
+    """
+    key = rollup_key
+    if key is UNREAD:
+        key = db.session.scalar(select(ITEMS.c.rollup_key).where(ITEMS.c.id == root_id))
+    if key == current_method().key:
+        rows = db.session.execute(_stored_payload_rows(), {"root_id": root_id}).all()
+        return stored_breakdown(rows, threshold_pct)
+    return tree_breakdown(load_tree(root_id, rollup_key=key), threshold_pct)
 
 
 def load_trees(root_ids: Sequence[int]) -> dict[int, Tree | ValueError]:

@@ -236,64 +236,176 @@ def _budget_status(allocated: int, expended: int, band_hundredths: Fraction) -> 
     return "on_budget" if abs(pct) <= band_hundredths else "under_budget"
 
 
+#: ``".00"`` to ``".99"``: the centavos of a money string by index, so a
+#: whole number of pesos and its centavos are joined without a format
+#: (three times as fast as ``"%d.%02d" % divmod(...)``; a 10,000-item budget
+#: tree shows 30,000 amounts: issue 17 item 2).
+CENTS = tuple(f".{cents:02d}" for cents in range(100))
+
+
 def format_centavos(centavos: int | None) -> str | None:
-    """Centavos as a JSON money string: ``123456`` -> ``"1234.56"``."""
+    """Centavos as a JSON money string: ``123456`` -> ``"1234.56"``,
+    ``-5`` -> ``"-0.05"`` (integer arithmetic only)."""
     if centavos is None:
         return None
     if centavos < 0:
         return "-" + format_centavos(-centavos)
-    return "%d.%02d" % divmod(centavos, 100)
+    return str(centavos // 100) + CENTS[centavos % 100]
 
 
-def node_payload(node: Node, threshold_pct: Decimal) -> dict:
-    """One node of ``budget_allocation_tree`` (docs/design.md §5) with its subtree;
-    ``actual_expenditure`` is the rolled-up expended amount. Built in one
-    pre-order pass over the subtree, each node's dict made once and put
-    straight into its parent's ``children`` (a 10,000-item tree is 10,000
-    dicts; no intermediate list or map of them: issue 17 item 2)."""
-    band = Fraction(threshold_pct) * 100  # |variance %| band, in hundredths
-    band_num, band_den = band.numerator, band.denominator
+def payload_band(threshold_pct: Decimal) -> tuple[int, int]:
+    """The on-budget band as ``node_payload`` takes it: the threshold
+    (percent, rules/default/budget.yaml) in hundredths of a percent, as the
+    numerator and denominator of an exact fraction."""
+    band = Fraction(threshold_pct) * 100
+    return band.numerator, band.denominator
+
+
+def node_payload(item_id: int, title: str, work_type: str, level: int, status: str, progress: int,
+                 allocated: int | None, expended: int, band: tuple[int, int]) -> dict:
+    """One node of ``budget_allocation_tree`` (docs/design.md §5), its
+    ``children`` an empty list for the caller to fill (``tree_breakdown``,
+    ``stored_breakdown``): the one place a node's fields are made.
+
+    Args:
+        progress: the rolled-up progress as shown (``shown_progress``).
+        allocated: the item's own allocation (centavos, ``None`` when none).
+        expended: its rolled-up expended amount (centavos), shown as
+            ``actual_expenditure``.
+        band: ``payload_band`` of the on-budget threshold.
+
+    Money is formatted as ``format_centavos`` does, inline (a 10,000-item
+    tree makes 30,000 of these strings: issue 17 item 2); ``variance_pct``
+    is percent with 2 decimals, half-up, a display number, not money.
+    """
+    if allocated:
+        variance = allocated - expended
+        if expended > allocated:  # |variance %| in hundredths, half-up, then negative
+            budget, pct = "over_budget", -((-20000 * variance + allocated) // (2 * allocated)) / 100
+        else:
+            hundredths = (20000 * variance + allocated) // (2 * allocated)
+            budget = "on_budget" if hundredths * band[1] <= band[0] else "under_budget"
+            pct = hundredths / 100
+        shown = str(allocated // 100) + CENTS[allocated % 100]
+    else:
+        variance = -expended
+        budget, pct = ("over_budget" if expended > 0 else "on_budget"), None
+        shown = None if allocated is None else "0.00"
+    return {
+        "work_item_id": item_id,
+        "title": title,
+        "work_type": work_type,
+        "level": level,
+        "status": status,
+        "progress": progress,
+        "allocated_budget": shown,
+        "actual_expenditure": str(expended // 100) + CENTS[expended % 100],
+        "variance": (str(variance // 100) + CENTS[variance % 100] if variance >= 0
+                     else "-" + str(-variance // 100) + CENTS[-variance % 100]),
+        "variance_pct": pct,
+        "budget_status": budget,
+        "children": [],
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class Breakdown:
+    """A WBS as ``budget_allocation_tree`` shows it (docs/design.md §5).
+
+    Attributes:
+        root_id: the project's id.
+        expended: the project's rolled-up expended amount (centavos).
+        allocated_to_children: the sum of the project's children's
+            allocations (centavos; ``Tree.allocated_to_children``).
+        payload: the project's node (``node_payload``) with its whole
+            subtree nested in ``children``, siblings by position then id.
+    """
+
+    root_id: int
+    expended: int
+    allocated_to_children: int
+    payload: dict
+
+
+def tree_breakdown(tree: Tree, threshold_pct: Decimal) -> Breakdown:
+    """The ``Breakdown`` of a rolled-up tree: one pre-order pass, each
+    node's dict made once and put straight into its parent's ``children``.
+
+    Args:
+        threshold_pct: the on-budget band, percent (rules/default/budget.yaml).
+    """
+    band = payload_band(threshold_pct)
     top: list[dict] = []
-    stack = [(node, top)]
+    stack = [(tree.root, top)]
     pop, push = stack.pop, stack.append
     while stack:
-        current, siblings = pop()
-        allocated = current.allocated
-        expended = current.expended
-        progress = current.rolled_progress
+        node, siblings = pop()
+        progress = node.rolled_progress
         if progress.__class__ is not int:  # shown_progress, inline: a Fraction rounded once, half-up
             progress = div_half_up(progress.numerator, progress.denominator)
-        if allocated:
-            variance = allocated - expended
-            if expended > allocated:  # |variance %| in hundredths, half-up, then negative
-                status, pct = "over_budget", -((-20000 * variance + allocated) // (2 * allocated)) / 100
-            else:
-                hundredths = (20000 * variance + allocated) // (2 * allocated)
-                status = "on_budget" if hundredths * band_den <= band_num else "under_budget"
-                pct = hundredths / 100  # percent with 2 decimals: a display number, not money
-            shown = "%d.%02d" % divmod(allocated, 100)
-        else:
-            variance = -expended
-            status, pct = ("over_budget" if expended > 0 else "on_budget"), None
-            shown = None if allocated is None else "0.00"
-        children: list[dict] = []
-        siblings.append({
-            "work_item_id": current.id,
-            "title": current.title,
-            "work_type": current.work_type,
-            "level": current.level,
-            "status": current.status,
-            "progress": progress,
-            "allocated_budget": shown,
-            "actual_expenditure": "%d.%02d" % divmod(expended, 100),
-            "variance": "%d.%02d" % divmod(variance, 100) if variance >= 0 else "-%d.%02d" % divmod(-variance, 100),
-            "variance_pct": pct,
-            "budget_status": status,
-            "children": children,
-        })
-        for child in reversed(current.children):  # popped in sibling order
+        payload = node_payload(node.id, node.title, node.work_type, node.level, node.status, progress,
+                               node.allocated, node.expended, band)
+        siblings.append(payload)
+        children = payload["children"]
+        for child in reversed(node.children):  # popped in sibling order
             push((child, children))
-    return top[0]
+    return Breakdown(tree.root.id, tree.root.expended, tree.allocated_to_children(), top[0])
+
+
+#: The columns, in order, of the rows ``stored_breakdown`` takes: an item's
+#: own fields (``allocated`` in centavos) and its stored ``rolled_expended``
+#: (centavos) and ``rolled_progress`` (exact percent as text, ``"38"`` or ``"800/21"``).
+STORED_PAYLOAD_FIELDS = ("id", "parent_id", "title", "work_type", "level", "status", "allocated",
+                         "rolled_expended", "rolled_progress")
+
+
+def stored_breakdown(rows: Iterable[Sequence], threshold_pct: Decimal) -> Breakdown:
+    """The ``Breakdown`` of a tree straight from its rows and their stored
+    rollups (docs/design.md §4 "Stored rollups"), with no ``Node`` and no
+    roll-up: the same answer as ``tree_breakdown`` of the tree rolled up
+    from scratch. One pass makes each row's dict, a second puts it in its
+    parent's ``children``.
+
+    Args:
+        rows: every item of one tree with the columns of
+            ``STORED_PAYLOAD_FIELDS``, ordered by position then id (the
+            order children are listed in), as ``Tree`` takes its nodes.
+        threshold_pct: the on-budget band, percent (rules/default/budget.yaml).
+
+    Raises:
+        ValueError: not exactly one root. KeyError: a parent missing.
+    """
+    band = payload_band(threshold_pct)
+    by_id: dict[int, dict] = {}
+    parents: list[int | None] = []
+    payloads: list[dict] = []
+    allocations: list[int | None] = []
+    root = None
+    for item_id, parent_id, title, work_type, level, status, allocated, rolled, progress in rows:
+        if "/" in progress:  # decode_exact and shown_progress at once: numerator/denominator, half-up
+            numerator, _, denominator = progress.partition("/")
+            shown = div_half_up(int(numerator), int(denominator))
+        else:
+            shown = int(progress)
+        payload = node_payload(item_id, title, work_type, level, status, shown, allocated, rolled, band)
+        by_id[item_id] = payload
+        parents.append(parent_id)
+        payloads.append(payload)
+        allocations.append(allocated)
+        if parent_id is None:
+            if root is not None:
+                raise ValueError("a tree has exactly one root, found more than one")
+            root = (item_id, rolled)
+    if root is None:
+        raise ValueError("a tree has exactly one root, found 0")
+    root_id = root[0]
+    allocated_to_children = 0
+    for parent_id, payload, allocated in zip(parents, payloads, allocations):
+        if parent_id is not None:
+            by_id[parent_id]["children"].append(payload)
+            if parent_id == root_id and allocated:
+                allocated_to_children += allocated
+    return Breakdown(root_id, root[1], allocated_to_children, by_id[root_id])
 
 
 def status_counts(tree: Tree) -> dict[str, int]:

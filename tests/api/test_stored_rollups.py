@@ -6,6 +6,7 @@ the whole tree from scratch; ``ppaflow wbs verify`` finds drift and, with
 
 from __future__ import annotations
 
+import random
 from decimal import Decimal
 
 import pytest
@@ -15,9 +16,13 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_stat
 from sqlalchemy import event, select, text, update
 
 from db import db
-from db.models import WorkItem
+from db.models import Ppa, WorkItem
 from jobs import tasks
-from services.trees import rollup_drift
+from services import tree_cache
+from services.tracking import tree_payload
+from services.trees import current_method, load_tree, rollup_drift
+from web import jsonio
+from workflow.tree import settle_tree
 from tests.bench.wbs import insert_tree
 from tests.support import cli, shipped_rules
 
@@ -223,3 +228,58 @@ def test_a_tree_stored_under_other_rules_reads_right_and_its_next_write_recomput
     response = world.patch(f"/api/work-items/{leaf}", world.focal, {"progress": 40})
     assert response.status_code == 200, response.get_json()
     assert drift_of(world, ppa).clean
+
+
+def mixed_tree(world, size: int, seed: int) -> int:
+    """A PPA whose ``size``-item WBS (a ternary tree, five levels deep at
+    120 items) mixes every status, own progress, expenditure below, at and
+    above the allocation, items without an allocation or with a zero one,
+    and titles JSON must escape; its rollups stored by ``ppaflow wbs verify
+    --repair`` (parents follow their children). Returns the PPA's id."""
+    ppa = world.create_ppa(budget_allocation="999999999.99")["id"]
+    rng = random.Random(seed)
+    statuses = list(RULES.work_item_status.states)
+    with world.app.app_context():
+        first = (db.session.scalar(select(db.func.max(WorkItem.id))) or 0) + 1
+        db.session.remove()
+        insert_tree(ppa, size, 3, 99_999_999_999, first)
+        rows = []
+        for item_id in range(first + 1, first + size):
+            allocated = rng.choice([None, 0, rng.randrange(1, 10**6), rng.randrange(10**6, 10**9)])
+            rows.append({"id": item_id, "status": rng.choice(statuses),
+                         "progress": rng.randrange(101), "spent": rng.choice([0, rng.randrange(1, 10**7)]),
+                         "allocated": allocated, "title": rng.choice(["Plain", 'Say "hi"\\ \u00f1 \U0001f600 \u2028',
+                                                                       "Tab\there"])})
+        with db.engine.begin() as connection:
+            connection.execute(text("UPDATE work_items SET status = :status, progress = :progress, "
+                                    "actual_expenditure = :spent, allocated_budget = :allocated, title = :title "
+                                    "WHERE id = :id"), rows)
+    assert cli(world.app, "wbs", "verify", str(ppa), "--repair").exit_code == 0
+    return ppa
+
+
+def recomputed_bytes(world, ppa_id: int) -> bytes:
+    """The PPA's budget tree answer from a roll-up of its rows from scratch,
+    in memory (no stored figure read), encoded as the API encodes it."""
+    with world.app.test_request_context():
+        ppa = db.session.get(Ppa, ppa_id)
+        tree = load_tree(ppa.execution_project_id, rolled=False)
+        assert settle_tree(tree, current_method()) == {}  # the store is settled: no status left to follow
+        return jsonio.encode(tree_payload(ppa, tree))
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_a_cold_read_is_byte_for_byte_the_answer_of_a_full_recomputation(world, seed):
+    ppa = mixed_tree(world, 120, seed)
+    expected = recomputed_bytes(world, ppa)
+    with world.app.app_context():
+        tree_cache.store().clear()
+    cold = world.client.get(f"/api/monitoring-entries/{ppa}/budget_allocation_tree/", headers=world.focal.headers)
+    assert cold.status_code == 200, cold.get_json()
+    assert cold.data == expected
+    shown = {node["budget_status"] for node in nodes(world, ppa)}
+    assert shown == {"over_budget", "on_budget", "under_budget"}  # the tree exercises every branch
+    assert {node["status"] for node in nodes(world, ppa)} >= {"completed", "cancelled", "in_progress"}
+    assert any(node["allocated_budget"] is None for node in nodes(world, ppa))
+    with world.app.app_context():
+        assert any("/" in progress for progress in db.session.scalars(select(WorkItem.rolled_progress)))

@@ -143,13 +143,13 @@ def seven_activities() -> Tree:
 def test_progress_stays_exact_through_the_levels_and_is_rounded_once_where_shown():
     from fractions import Fraction
 
-    from workflow.tree import node_payload, shown_progress
+    from workflow.tree import shown_progress, tree_breakdown
 
     tree = roll_up(seven_activities())
 
     assert tree.root.rolled_progress == Fraction(800, 21)  # 38.0952...
     assert shown_progress(tree.root.rolled_progress) == 38  # rounding each activity first would read 39
-    assert node_payload(tree.root, Decimal(5))["progress"] == 38
+    assert tree_breakdown(tree, Decimal(5)).payload["progress"] == 38
     assert [shown_progress(a.rolled_progress) for a in tree.root.children] == [42] + [38] * 6  # 41.67, 37.5 half-up
 
 
@@ -185,3 +185,48 @@ def test_unallocated_is_what_an_item_has_left_for_its_children():
     assert unallocated(tree.root) == 1000 - 300 - 300
     assert unallocated(tree.by_id[10]) == 300  # no children: all of it
     assert unallocated(tree.by_id[11]) is None
+
+
+@st.composite
+def rolled_trees(draw):
+    """A random tree of 1–40 nodes, positions drawn so that a child may sort
+    before its parent, every field random, rolled up under the shipped
+    status machine with a random progress method."""
+    size = draw(st.integers(1, 40))
+    statuses = sorted(RULES.work_item_status.states)
+    nodes = []
+    for i in range(size):
+        parent = None if i == 0 else draw(st.integers(0, i - 1))
+        nodes.append(Node(i + 1, None if parent is None else parent + 1, draw(st.integers(0, 5)), "task",
+                          draw(st.text(max_size=5)), 0 if parent is None else nodes[parent].level + 1,
+                          draw(st.sampled_from(statuses)), draw(st.integers(0, 100)),
+                          draw(st.one_of(st.none(), st.just(0), st.integers(1, 10**9))), draw(st.integers(0, 10**7))))
+    tree = Tree(sorted(nodes, key=lambda n: (n.position, n.id)))
+    method = machine_method(RULES.work_item_status, draw(st.sampled_from(["average", "budget_weighted",
+                                                                            "completed_count"])))
+    settle_tree(tree, method)
+    return tree
+
+
+@given(tree=rolled_trees(), threshold=st.sampled_from([Decimal(0), Decimal(5), Decimal("2.5")]))
+def test_the_budget_tree_from_stored_rows_is_the_one_shown_from_a_rolled_up_tree(tree, threshold):
+    import json
+
+    from workflow.rollups import encode_exact
+    from workflow.tree import stored_breakdown, tree_breakdown
+
+    rows = [(n.id, n.parent_id, n.title, n.work_type, n.level, n.status, n.allocated, n.expended,
+             encode_exact(n.rolled_progress)) for n in sorted(tree.by_id.values(), key=lambda n: (n.position, n.id))]
+    stored, rolled = stored_breakdown(rows, threshold), tree_breakdown(tree, threshold)
+
+    assert (stored.root_id, stored.expended, stored.allocated_to_children) == (
+        rolled.root_id, rolled.expended, rolled.allocated_to_children)
+    assert json.dumps(stored.payload) == json.dumps(rolled.payload)  # key order too: the same bytes
+
+
+def test_money_strings_are_exact_for_every_centavo_and_sign():
+    from workflow.tree import format_centavos
+
+    assert [format_centavos(c) for c in (0, 5, 99, 100, 123456, -5, -100, -123456, None)] == [
+        "0.00", "0.05", "0.99", "1.00", "1234.56", "-0.05", "-1.00", "-1234.56", None]
+    assert format_centavos(99_999_999_999_999_999) == "999999999999999.99"
