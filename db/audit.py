@@ -193,8 +193,9 @@ def _changes(obj) -> list[tuple[str, str | None, str | None]]:
     """``(field, old, new)`` rendered, for each recorded column ``obj`` changed."""
     state = inspect(obj)
     out = []
+    changed = state.committed_state  # an attribute not in it has no history to show: skip it unasked
     for attr in state.mapper.column_attrs:
-        if attr.key in IGNORED:
+        if attr.key in IGNORED or attr.key not in changed:
             continue
         history = state.attrs[attr.key].history
         if history.has_changes():

@@ -18,7 +18,7 @@ from rules.model import PPA_WORKFLOW
 from services import alerts, notifications, performance, users, workflows
 from services.access import can_see_ppa
 from services.concurrency import check_if_match
-from services.ppas import get_ppa_or_raise
+from services.ppas import committed_ppa, get_ppa_or_raise
 from services.runtime import Runtime, get_runtime
 from services.unit_of_work import transaction
 from services.workflows import PPA_HISTORY, RecordKind
@@ -63,7 +63,7 @@ def fire_transition(user: User, ppa_id: int, trigger: str, *, comment: str | Non
             alerts.resolve_overdue_for(session, ppa.id)  # it moved on: not overdue any more
             if outcome.dest in (runtime.rules.budget.remarks.enacted_stages if runtime.rules.budget.remarks else ()):
                 performance.capture_baseline(session, ppa)  # the earned value baseline (issue 16 §3)
-    return ppa
+    return committed_ppa(ppa_id)
 
 
 def submit(user: User, ppa_id: int, **options) -> Ppa:

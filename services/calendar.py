@@ -8,6 +8,7 @@ Due dates, reminders and escalations all count business days here
 
 from __future__ import annotations
 
+import functools
 import logging
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -56,8 +57,17 @@ def add_business_days(start: date, days: int) -> date:
 def due_date(entered_at: datetime, due_in_days: int) -> date:
     """The date a stage entered at ``entered_at`` falls due: ``due_in_days``
     days later, business days when rules/default/schedule.yaml asks for them."""
+    return _due_date(get_runtime().rules.hash, local_date(entered_at), due_in_days)
+
+
+@functools.lru_cache(maxsize=4096)
+def _due_date(rules_hash: str, start: date, days: int) -> date:
+    """``due_date`` from the local date a stage was entered, under the rules
+    in force (``rules_hash``: their hash, which names their schedule and
+    calendar files). Cached: a page of PPAs asks it once per PPA in review,
+    mostly for the same few days."""
     schedule = get_runtime().rules.schedule
-    return add_days(local_date(entered_at), due_in_days, is_day_off=is_day_off if schedule.business_days else None)
+    return add_days(start, days, is_day_off=is_day_off if schedule.business_days else None)
 
 
 def stage_due_date(stage: str, entered_at: datetime | None, rules_hash: str | None = None) -> date | None:

@@ -246,19 +246,30 @@ def signing_delegations(user: User, organization_id: int | None, *, lock: bool =
     now = utcnow()
     roles = get_runtime().rules.roles
     live = (Delegation.revoked_at.is_(None) & (Delegation.starts_at <= now) & (Delegation.expires_at > now))
-    query = select(Delegation).where(Delegation.delegate_id == user.id, live).order_by(Delegation.id)
-    if lock:
-        query = query.with_for_update(read=True, of=Delegation).execution_options(populate_existing=True)
+    recently = ~live & (Delegation.expires_at > now - LAPSED_WINDOW)
+    # One statement in the usual case: every delegation lent to ``user`` that is live or ended (or
+    # starts) inside the window, each marked live or not (a live one expires in the future, so
+    # inside the window too). When some are live and ``lock`` is asked, both are read again: the
+    # live ones locked, which may wait for a revocation, and then the others, which may now
+    # include one just revoked.
+    found = db.session.execute(select(Delegation, live.label("live")).where(
+        Delegation.delegate_id == user.id, live | recently)).all()
+    current = sorted((d for d, is_live in found if is_live), key=lambda d: d.id)
+    recent = sorted((d for d, is_live in found if not is_live), key=lambda d: d.id, reverse=True)
+    if lock and current:
+        current = list(db.session.scalars(
+            select(Delegation).where(Delegation.delegate_id == user.id, live).order_by(Delegation.id)
+            .with_for_update(read=True, of=Delegation).execution_options(populate_existing=True)))
+        recent = list(db.session.scalars(
+            select(Delegation).where(Delegation.delegate_id == user.id, recently).order_by(Delegation.id.desc())
+            .execution_options(populate_existing=True)))
     active, lapsed = [], {}
-    for d in db.session.scalars(query):
+    for d in current:
         why = _does_not_count(d, user, organization_id, roles)
         if why is None:
             active.append(_engine_delegation(d))
         else:
             lapsed.setdefault(d.role, why)
-    recent = db.session.scalars(select(Delegation).where(
-        Delegation.delegate_id == user.id, ~live, Delegation.expires_at > now - LAPSED_WINDOW,
-    ).order_by(Delegation.id.desc()))
     for d in recent:
         state = d.state_at(now)
         moment = {"revoked": d.revoked_at, "scheduled": d.starts_at}.get(state, d.expires_at)

@@ -19,6 +19,7 @@ are delivered by SMTP; otherwise they stay in the outbox, readable through
 
 from __future__ import annotations
 
+import functools
 import logging
 import smtplib
 from datetime import date
@@ -108,6 +109,21 @@ def send_deadline_reminders(day: date | None = None) -> dict[str, Any]:
             "overdue_alerts_opened": overdue["opened"]}
 
 
+@functools.cache
+def _stage_change_upsert(dialect: str):
+    """The INSERT of ``notify_stage_change``'s rows: a row already there
+    (same recipient, kind, PPA, stage and day) takes the new subject, body
+    and time and is pending and unread again. Built once per dialect on
+    first use: building it (the ``excluded`` pseudo-table) costs more than
+    running it."""
+    statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(Notification)
+    return statement.on_conflict_do_update(
+        index_elements=["recipient_id", "kind", "ppa_id", "stage", "day"],
+        set_={"subject": statement.excluded.subject, "body": statement.excluded.body,
+              "created_at": statement.excluded.created_at, "status": "pending", "attempts": 0, "error": None,
+              "sent_at": None, "read_at": None})
+
+
 def notify_stage_change(session, ppa: Ppa, actor: User, trigger: str, source: str, dest: str,
                         comment: str | None, runtime: Runtime | None = None) -> int:
     """Queue the notifications of one stage change, in the caller's
@@ -150,12 +166,7 @@ def notify_stage_change(session, ppa: Ppa, actor: User, trigger: str, source: st
              "day": calendar.today(), "status": "pending", "attempts": 0, "created_at": now,
              "subject": f"[ppaflow] PPA {ppa.id} is now in {dest_label}", "body": body}
             for recipient in sorted(recipients)]
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    statement = insert(Notification)
-    session.execute(statement.on_conflict_do_update(
-        index_elements=["recipient_id", "kind", "ppa_id", "stage", "day"],
-        set_={"subject": statement.excluded.subject, "body": statement.excluded.body, "created_at": now,
-              "status": "pending", "attempts": 0, "error": None, "sent_at": None, "read_at": None}), rows)
+    session.execute(_stage_change_upsert(session.get_bind().dialect.name), rows)
     if current_app.config.get("SMTP_URL"):
         enqueue("deliver_notifications")
     return len(rows)

@@ -92,6 +92,16 @@ def get_ppa_or_raise(user: User, ppa_id: int, *, for_update: bool = False, with_
     return ppa
 
 
+def committed_ppa(ppa_id: int) -> Ppa:
+    """PPA ``ppa_id`` as committed, with ``actual_expenditure``, in one
+    statement: the answer of a write (a transition, a create), whose commit
+    expired the row. Read on first use instead, it would take one statement
+    for the row and one more for the expenditure. The caller checked that
+    the user may see it."""
+    return db.session.scalar(select(Ppa).where(Ppa.id == ppa_id).options(undefer(Ppa.actual_expenditure))
+                             .execution_options(populate_existing=True))
+
+
 def find_ppa(organization_id: int, fiscal_year: int, title: str) -> Ppa | None:
     """The PPA of an organization with this title in this fiscal year, or
     ``None`` (used to load examples only once)."""
@@ -255,7 +265,9 @@ def create_ppa(user: User, fields: Mapping[str, Any]) -> Ppa:
                   approval_status=runtime.rules.approval.machine.initial,
                   stage_entered_at=utcnow(), created_by_id=user.id, updated_by_id=user.id)
         session.add(ppa)
-    return ppa
+        session.flush()
+        ppa_id = ppa.id
+    return committed_ppa(ppa_id)
 
 
 def update_ppa(user: User, ppa_id: int, changes: Mapping[str, Any], *, if_match: str | None = None) -> Ppa:

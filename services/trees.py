@@ -401,6 +401,10 @@ def generate_execution_project(session: Session, ppa: Ppa, user_id: int, templat
     status = rules.sync.ppa_to_work_item[ppa.status]
     ids: dict[int, int] = {}
     root_id: int | None = None
+    # Held until the end: the session keeps unmodified objects only weakly, and each flush's audit
+    # hook reads its items' root project (db/models: work_item's organization) from the identity
+    # map; a root dropped after its own flush would be read again, one SELECT per item.
+    created: list[WorkItem] = []
     for level in sorted({p.level for p in plan}):
         rows = [p for p in plan if p.level == level]
         items = [WorkItem(
@@ -411,6 +415,7 @@ def generate_execution_project(session: Session, ppa: Ppa, user_id: int, templat
             allocated_budget=from_centavos(p.allocated), created_by_id=user_id, updated_by_id=user_id,
         ) for p in rows]
         session.add_all(items)
+        created += items
         session.flush()
         ids.update({p.ref: item.id for p, item in zip(rows, items, strict=True)})
         root_id = ids[0]
