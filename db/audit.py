@@ -7,7 +7,8 @@ Two paths write it, both inside the transaction that makes the change:
 - ORM changes: an ``after_flush`` listener compares every audited object's
   attributes with their loaded values;
 - set-based writes (``db.bulk``, tree locks, cancellations): their callers
-  pass the old and new values to ``record``.
+  pass the old and new values to ``record`` (or, for one field of many
+  rows, already rendered and column by column, to ``record_field``).
 
 Either path writes all its rows in one INSERT (``db.bulk.insert_rows``: one
 ``INSERT ... SELECT FROM unnest(...)`` on PostgreSQL, one ``executemany``

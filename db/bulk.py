@@ -2,7 +2,8 @@
 
 PostgreSQL gets one ``UPDATE ... FROM unnest(...)`` or ``INSERT ... SELECT
 FROM unnest(...)`` (one array parameter per column, whatever the row count);
-SQLite, which runs in process, gets one ``executemany`` of plain values.
+SQLite, which runs in process, gets one ``executemany`` of plain tuples
+through the driver (no per-row work on bound parameters in SQLAlchemy).
 Money columns are written as raw centavos.
 """
 
