@@ -346,7 +346,7 @@ class WeightMap(fields.Dict):
         super().__init__(keys=RowId(strict=False), values=Weight(), **kwargs)
 
     def _deserialize(self, value: Any, attr, data, **kwargs) -> dict[int, Decimal]:
-        if type(value) is dict:  # noqa: E721 - a decoded JSON object, exactly
+        if type(value) is dict:  # a decoded JSON object, exactly
             try:
                 return {_row_id_key(key): Decimal(str(bounded_number(weight))) for key, weight in value.items()}
             except (ValueError, TypeError, ArithmeticError):  # something to refuse: fields.Dict names it
@@ -357,7 +357,7 @@ class WeightMap(fields.Dict):
 def _row_id_key(key: Any) -> int:
     """A row id given as a JSON object key, as ``RowId(strict=False)``
     reads it; raises ``ValueError`` for anything it would refuse."""
-    if type(key) is not str:  # noqa: E721
+    if type(key) is not str:
         raise TypeError(key)
     number = int(key)
     if not 1 <= number <= MAX_ROW_ID:
