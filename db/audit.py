@@ -7,7 +7,8 @@ Two paths write it, both inside the transaction that makes the change:
 - ORM changes: an ``after_flush`` listener compares every audited object's
   attributes with their loaded values;
 - set-based writes (``db.bulk``, tree locks, cancellations): their callers
-  pass the old and new values to ``record``.
+  pass the old and new values to ``record`` (or, for one field of many
+  rows, already rendered and column by column, to ``record_field``).
 
 Either path writes all its rows in one INSERT (``db.bulk.insert_rows``: one
 ``INSERT ... SELECT FROM unnest(...)`` on PostgreSQL, one ``executemany``
@@ -22,7 +23,7 @@ append-only at the database level (migration triggers).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -169,6 +170,44 @@ def record(session: Session, entity: str, changes: Iterable[tuple[int, str, Any,
     return insert_rows(session, AuditEntry.__table__, {
         "entity_id": ids, "field": fields, "old_value": olds, "new_value": news, "organization_id": organizations,
     }, {"entity": entity, "action": "update"} | _constants(context, now, rules_hash))
+
+
+def record_field(session: Session, entity: str, field: str, organization_id: int | None, ids: Sequence[int],
+                 olds: Sequence[str | None], news: Sequence[str | None]) -> int:
+    """``record`` for changes of one field of many rows of one organization
+    (a distribution's allocations), given column by column and already
+    rendered as the log stores them (``render``, ``render_centavos``): the
+    same audit rows, without a tuple and two ``render`` calls per change.
+
+    Args:
+        ids, olds, news: the id, old and new text of each change, of the same
+            length; a change whose old and new text are equal is left out.
+
+    Returns:
+        The number of audit rows written, in one INSERT (none when nothing changed).
+    """
+    if any(old == new for old, new in zip(olds, news, strict=True)):
+        kept = [k for k, (old, new) in enumerate(zip(olds, news, strict=True)) if old != new]
+        ids, olds, news = [ids[k] for k in kept], [olds[k] for k in kept], [news[k] for k in kept]
+    if not ids:
+        return 0
+    context, now, rules_hash = get_context(), utcnow(), _rules_hash[0]()
+    if session.autoflush:
+        session.flush()
+    return insert_rows(session, AuditEntry.__table__, {"entity_id": ids, "old_value": olds, "new_value": news}, {
+        "entity": entity, "action": "update", "field": field, "organization_id": organization_id,
+    } | _constants(context, now, rules_hash))
+
+
+def render_centavos(centavos: int | None) -> str | None:
+    """An amount in centavos as the log stores money: exactly
+    ``render(workflow.money.from_centavos(centavos))`` (``"1234.56"`` with
+    its quotes), without building the ``Decimal``."""
+    if centavos is None:
+        return None
+    if centavos < 0:
+        return '"-%d.%02d"' % divmod(-centavos, 100)
+    return '"%d.%02d"' % divmod(centavos, 100)
 
 
 # -- the ORM path ------------------------------------------------------------------

@@ -2,7 +2,8 @@
 
 PostgreSQL gets one ``UPDATE ... FROM unnest(...)`` or ``INSERT ... SELECT
 FROM unnest(...)`` (one array parameter per column, whatever the row count);
-SQLite, which runs in process, gets one ``executemany`` of plain values.
+SQLite, which runs in process, gets one ``executemany`` of plain tuples
+through the driver (no per-row work on bound parameters in SQLAlchemy).
 Money columns are written as raw centavos.
 """
 
@@ -11,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 
-from sqlalchemy import Connection, Table, text
+from sqlalchemy import Connection, Table
 from sqlalchemy.orm import Session
 
 from db.types import utcnow
@@ -44,20 +45,38 @@ def update_rows(session: Session, table: Table, rows: Sequence[Mapping[str, obje
     """
     if not rows:
         return []
+    values = {c: [row[c] for row in rows] for c in columns}
+    versions = [row["version"] for row in rows] if check_version else None
+    return _update(session, table, [row["id"] for row in rows], values, versions, bump)
+
+
+def update_column(session: Session, table: Table, column: str, values: Mapping[int, object]) -> list[int]:
+    """``SET column = values[id]`` for every id (see ``update_rows``)."""
+    if not values:
+        return []
+    return _update(session, table, list(values), {column: list(values.values())}, None, True)
+
+
+def _update(session: Session, table: Table, ids: list[int], values: Mapping[str, list[object]],
+            versions: list[int] | None, bump: bool) -> list[int]:
+    """``update_rows`` given column by column: ``ids[k]`` gets ``values[c][k]``
+    for each column ``c`` (and is skipped unless its version is
+    ``versions[k]``, when given)."""
+    columns = list(values)
     unknown = [c for c in columns if c not in ARRAY_TYPES]
     if unknown:
         raise ValueError(f"bulk update of {unknown} is not supported")
     dialect = session.get_bind().dialect
     now = utcnow()
-    assignments = ", ".join(f"{c} = v.{c}" for c in columns)
-    stamp_sql = ", version = t.version + 1, updated_at = %(now)s" if bump else ""  # PostgreSQL's (driver SQL)
-    version_check = " AND t.version = v.version" if check_version else ""
     if dialect.name == "postgresql":
-        names = ["id", *columns] + (["version"] if check_version else [])
-        types = ["integer", *(ARRAY_TYPES[c] for c in columns)] + (["integer"] if check_version else [])
+        assignments = ", ".join(f"{c} = v.{c}" for c in columns)
+        stamp_sql = ", version = t.version + 1, updated_at = %(now)s" if bump else ""  # PostgreSQL's (driver SQL)
+        version_check = " AND t.version = v.version" if versions is not None else ""
+        names = ["id", *columns] + (["version"] if versions is not None else [])
+        types = ["integer", *(ARRAY_TYPES[c] for c in columns)] + (["integer"] if versions is not None else [])
         # %(name)b: the arrays travel in binary (see insert_rows).
         arrays = ", ".join(f"CAST(%({n})b AS {t}[])" for n, t in zip(names, types, strict=True))
-        params = {n: [row[n] for row in rows] for n in names} | {"now": now}
+        params = {"id": ids, **values} | ({"version": versions} if versions is not None else {}) | {"now": now}
         return session.connection().exec_driver_sql(
             f"UPDATE {table.name} AS t SET {assignments}{stamp_sql} "
             f"FROM unnest({arrays}) AS v({', '.join(names)}) WHERE t.id = v.id{version_check} RETURNING t.id",
@@ -66,21 +85,22 @@ def update_rows(session: Session, table: Table, rows: Sequence[Mapping[str, obje
     stamp = table.c.updated_at.type.process_bind_param(now, dialect)
     render = table.c.updated_at.type.impl.dialect_impl(dialect).bind_processor(dialect)
     stamp = render(stamp) if render else stamp
-    sets = ", ".join(f"{c} = :{c}" for c in columns) + (", version = version + 1, updated_at = :now" if bump else "")
-    statement = f"UPDATE {table.name} SET {sets} WHERE id = :id"
-    parameters = [dict(row) | {"now": stamp} for row in rows]
-    if not check_version:  # SQLite runs in process: one executemany
-        session.execute(text(statement), parameters)
-        return [row["id"] for row in rows]
+    # SQLite runs in process: one executemany of plain tuples (``?`` placeholders, driver SQL), which
+    # SQLAlchemy passes through as they are, with no per-row work on bound parameters.
+    sets = ", ".join(f"{c} = ?" for c in columns) + (", version = version + 1, updated_at = ?" if bump else "")
+    statement = f"UPDATE {table.name} SET {sets} WHERE id = ?"
+    tail = (stamp,) if bump else ()
+    connection = session.connection()
+    if versions is None:
+        connection.exec_driver_sql(statement, [(*row, *tail, i) for i, row in zip(
+            ids, zip(*values.values(), strict=True), strict=True)])
+        return list(ids)
     written = []
-    for row in parameters:  # the version check may skip rows: find out which, one by one
-        written += session.scalars(text(statement + " AND version = :version RETURNING id"), row).all()
+    for i, row, version in zip(ids, zip(*values.values(), strict=True), versions, strict=True):
+        # the version check may skip rows: find out which, one by one
+        written += connection.exec_driver_sql(statement + " AND version = ? RETURNING id",
+                                              (*row, *tail, i, version)).scalars().all()
     return written
-
-
-def update_column(session: Session, table: Table, column: str, values: Mapping[int, object]) -> list[int]:
-    """``SET column = values[id]`` for every id (see ``update_rows``)."""
-    return update_rows(session, table, [{"id": i, column: v} for i, v in values.items()], [column])
 
 
 def insert_rows(session: Session | Connection, table: Table, columns: Mapping[str, Sequence[object]],
@@ -117,7 +137,9 @@ def insert_rows(session: Session | Connection, table: Table, columns: Mapping[st
     dialect = connection.dialect
 
     def processed(name: str, values: Sequence[object]) -> list[object]:
-        process = table.c[name].type.bind_processor(dialect)
+        # The type as this dialect runs it: a TypeDecorator's own bind processor chains only the generic
+        # type's, which on SQLite leaves a datetime to the driver's (deprecated) adapter.
+        process = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
         return [process(v) for v in values] if process else list(values)
 
     names = [*columns, *constants]

@@ -21,6 +21,7 @@ from sqlalchemy import BigInteger, Select, bindparam, func, or_, select, type_co
 from sqlalchemy.orm import Session
 
 from db import audit, db
+from db.audit import render_centavos
 from db.bulk import update_column, update_rows
 from db.models import Ppa, WorkItem
 from services import alerts
@@ -456,18 +457,16 @@ def apply_allocations(session, ppa: Ppa, tree: Tree, explicit: Mapping[int, int]
             for node, total, limit in violations}, over_allocated=[
             {"work_item_id": node.id, "title": node.title, "children_total": format_centavos(total),
              "allocation": format_centavos(limit)} for node, total, limit in violations])
-    moved = {i: (tree.by_id[i].allocated, amount) for i, amount in changes.items()}
+    by_id = tree.by_id
+    moved = {i: (by_id[i].allocated, amount) for i, amount in changes.items()}
     if write:
         update_column(session, ITEMS, "allocated_budget", changes)
-        record_item_changes(session, ppa, "allocated_budget", {
-            i: (_php(before), _php(after)) for i, (before, after) in moved.items()})
+        audit.record_field(session, "work_item", "allocated_budget", ppa.organization_id, list(changes),
+                           [render_centavos(before) for before, _ in moved.values()],
+                           [render_centavos(after) for after in changes.values()])
     for item_id, amount in changes.items():
-        tree.by_id[item_id].allocated = amount
+        by_id[item_id].allocated = amount
     return moved
-
-
-def _php(centavos: int | None):
-    return None if centavos is None else from_centavos(centavos)
 
 
 def require_unlocked(tree: Tree) -> None:

@@ -27,7 +27,7 @@ from services.attachments import ACCEPTED, RECORD_KINDS
 from services.audit_log import AUDITED_ENTITIES
 from services.budget import UACS_CODE
 from services.performance import TREE_FIGURES
-from web.parsing import Money, Percent, RowId, Weight
+from web.parsing import Money, Percent, RowId, WeightMap
 from workflow.validity import ALLOTMENT_CLASSES, VALIDITY_CATEGORIES
 from workflow.vocabulary import (
     ALERT_TYPES,
@@ -384,8 +384,7 @@ class DistributeBudgetSchema(Schema):
     method = fields.String(validate=validate.OneOf(DISTRIBUTION_POLICIES),
                            metadata={"description": "default: the PPA's budget_distribution_policy"})
     parent_id = RowId(metadata={"description": "whose children to split over (default the root)"})
-    weights = fields.Dict(keys=RowId(strict=False), values=Weight(),
-                          metadata={"description": "work item id -> weight, summing to 1"})
+    weights = WeightMap(metadata={"description": "work item id -> weight, summing to 1"})
     allocations = fields.Dict(keys=RowId(strict=False), values=Money(),
                               metadata={"description": "work item id -> amount (manual)"})
     dry_run = fields.Boolean(load_default=False, metadata={

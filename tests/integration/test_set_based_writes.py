@@ -13,9 +13,11 @@ from sqlalchemy import event, func, select, text
 
 from db import audit, db
 from db.audit import AuditContext, AuditEntry, audit_context
+from db.bulk import update_rows
 from db.models import WorkItem
 from services import users
 from services.runtime import get_runtime
+from workflow.money import from_centavos
 
 
 def _wide_ppa(world, children: int) -> tuple[int, int]:
@@ -125,3 +127,58 @@ def test_a_flush_of_many_audited_changes_writes_them_in_one_insert(world):
     assert _starting(sent, "INSERT INTO AUDIT_LOG") == 1
     assert sorted(titles) == expected
     assert len(titles) >= 40
+
+
+def _php(centavos):
+    return None if centavos is None else from_centavos(centavos)
+
+
+def test_a_field_recorded_column_by_column_gives_the_rows_record_gives(world):
+    _, root = _wide_ppa(world, 30)
+    with world.app.app_context():
+        organization = users.get_user(world.focal.username).organization_id
+        ids = db.session.scalars(select(WorkItem.id).where(WorkItem.root_id == root).order_by(WorkItem.id)).all()
+        olds = [None if n % 7 == 0 else n * 101 for n in range(len(ids))]
+        news = [n * 99 if n % 5 else olds[n] for n in range(len(ids))]  # every fifth unchanged: left out
+        by_record = AuditContext(actor="record", request_id="req-record")
+        by_field = AuditContext(actor="record", request_id="req-field")
+        with audit_context(by_record):
+            counted = audit.record(db.session, "work_item", [
+                (i, "allocated_budget", _php(old), _php(new), organization)
+                for i, old, new in zip(ids, olds, news, strict=True)])
+        with audit_context(by_field), _sent(db.engine) as sent:
+            written = audit.record_field(db.session, "work_item", "allocated_budget", organization, ids,
+                                         [audit.render_centavos(old) for old in olds],
+                                         [audit.render_centavos(new) for new in news])
+        db.session.commit()
+
+        def rows(request_id):
+            return db.session.execute(select(
+                AuditEntry.entity, AuditEntry.entity_id, AuditEntry.action, AuditEntry.field, AuditEntry.old_value,
+                AuditEntry.new_value, AuditEntry.actor, AuditEntry.organization_id, AuditEntry.rules_hash)
+                .where(AuditEntry.request_id == request_id).order_by(AuditEntry.id)).all()
+
+        recorded, fielded = rows("req-record"), rows("req-field")
+
+    assert _starting(sent, "INSERT INTO AUDIT_LOG") == len(sent) == 1
+    assert written == counted == len(fielded) == len(ids) - len(range(0, len(ids), 5))
+    assert fielded == recorded
+
+
+def test_a_bulk_update_with_a_version_check_skips_the_rows_changed_since_they_were_read(world):
+    _, root = _wide_ppa(world, 6)
+    with world.app.app_context():
+        read = db.session.execute(select(WorkItem.id, WorkItem.version).where(WorkItem.root_id == root)
+                                  .order_by(WorkItem.id)).all()
+        moved = read[1].id
+        db.session.execute(text("UPDATE work_items SET version = version + 1 WHERE id = :id"), {"id": moved})
+        written = update_rows(db.session, WorkItem.__table__, [
+            {"id": i, "version": version, "allocated_budget": 700 + n, "status": "in_progress"}
+            for n, (i, version) in enumerate(read)], ["allocated_budget", "status"], check_version=True)
+        db.session.commit()
+        after = db.session.execute(select(WorkItem.id, WorkItem.version, WorkItem.status)
+                                   .where(WorkItem.root_id == root).order_by(WorkItem.id)).all()
+
+    assert sorted(written) == [i for i, _ in read if i != moved]
+    assert [(i, version, status) for i, version, status in after] == [
+        (i, version + 1, "not_started" if i == moved else "in_progress") for i, version in read]

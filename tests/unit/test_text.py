@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from workflow.text import CSV_FORMULA_STARTS, csv_field, is_blank, printable, text_problem
+from workflow.text import CSV_FORMULA_STARTS, FORBIDDEN, csv_field, is_blank, printable, text_problem
 
 
 @pytest.mark.parametrize("character, kind", [
@@ -68,3 +68,8 @@ def test_csv_fields_round_trip_and_never_start_a_formula(values):
 
     assert all(field[:1] not in CSV_FORMULA_STARTS - {"'"} for field in read)
     assert [field[1:] if field.startswith("'") else field for field in read] == [printable(v) for v in values]
+
+
+@given(st.text() | st.text(st.characters(max_codepoint=0x7f)))
+def test_the_printable_ascii_shortcut_answers_as_the_full_check_does(text):
+    assert (text_problem(text) is None) == (FORBIDDEN.search(text) is None)

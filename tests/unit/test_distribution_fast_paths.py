@@ -1,0 +1,54 @@
+"""The shortcuts of a large distribution (issue 17 item 3) answer exactly
+as the general code they stand in for: money rendered for the audit log
+from centavos, and the weights of a weighted distribution read in one loop."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from hypothesis import given
+from hypothesis import strategies as st
+from marshmallow import ValidationError, fields
+
+from db.audit import render, render_centavos
+from db.types import MAX_ROW_ID
+from web.parsing import RefusedNumber, RowId, Weight, WeightMap
+from workflow.money import from_centavos
+
+BIGINT = st.integers(-(2**63), 2**63 - 1)
+
+
+@given(BIGINT | st.none())
+def test_an_amount_in_centavos_is_rendered_for_the_audit_log_as_its_decimal_is(centavos):
+    assert render_centavos(centavos) == render(None if centavos is None else from_centavos(centavos))
+
+
+def _read(field: fields.Field, value) -> tuple:
+    """What ``field`` makes of ``value``: the result with each value's exact
+    text (a Decimal's exponent included), or the error messages."""
+    try:
+        result = field.deserialize(value)
+    except ValidationError as error:
+        return "refused", error.messages
+    return "read", [(type(key), key, type(weight), str(weight)) for key, weight in result.items()]
+
+
+KEYS = (st.integers(-5, MAX_ROW_ID + 5).map(str) | st.sampled_from(["01", " 7 ", "+3", "1_0", "x", "", "2147483647"])
+        | st.text(max_size=4))
+WEIGHTS = (st.decimals(allow_nan=True, allow_infinity=True) | st.decimals(allow_nan=False).map(str)
+           | st.integers(-(10**40), 10**40) | st.sampled_from(["0.25", " 0.5 ", "1E-20000000", "1e3", "NaN", "", "-0"])
+           | st.none() | st.booleans() | st.floats() | st.text(max_size=6)
+           | st.builds(RefusedNumber, st.just("must be a number")))
+
+
+@given(st.dictionaries(KEYS, WEIGHTS, max_size=6) | st.lists(st.integers(), max_size=2) | st.text(max_size=3))
+def test_weights_are_read_as_a_dict_of_row_ids_and_weights_reads_them(value):
+    assert _read(WeightMap(), value) == _read(fields.Dict(keys=RowId(strict=False), values=Weight()), value)
+
+
+def test_ten_thousand_well_formed_weights_are_read_as_exact_decimals_by_id():
+    weights = {str(i): str(Decimal(1 + i % 2) / Decimal(15000)) for i in range(2, 10002)}
+
+    read = WeightMap().deserialize(weights)
+
+    assert read == {int(key): Decimal(value) for key, value in weights.items()}
