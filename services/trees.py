@@ -224,17 +224,26 @@ def _stored_figures(node: Node) -> tuple[int, str, str]:
     return node.expended, encode_exact(node.rolled_progress), node.agg.encode()
 
 
-def _write_rollups(session: Session, nodes: Iterable[Node]) -> None:
+def _write_rollups(session: Session, nodes: Iterable[Node], *, bump: Node | None = None) -> None:
     """Write the stored rollups of ``nodes`` (rolled up) that differ from
-    what they were loaded with, in one statement; the rows' versions stay."""
+    what they were loaded with, in one statement; the rows' versions stay.
+
+    Args:
+        bump: the tree's root, to count the write in its ``tree_version``
+            in the same statement (``bump_tree_version``'s effect: its row
+            is written even when its figures did not move).
+    """
     rows = []
     for node in nodes:
         stored = _stored_figures(node)
-        if stored != node.stored:
-            rows.append({"id": node.id, "rolled_expended": stored[0], "rolled_progress": stored[1],
-                         "rollup": stored[2]})
+        if stored != node.stored or node is bump:
+            row = {"id": node.id, "rolled_expended": stored[0], "rolled_progress": stored[1], "rollup": stored[2]}
+            rows.append(row if bump is None else row | {"tree_version": int(node is bump)})
             node.stored = stored
-    update_rows(session, ITEMS, rows, ["rolled_expended", "rolled_progress", "rollup"], bump=False)
+    if bump is not None and not any(row["id"] == bump.id for row in rows):
+        raise ValueError(f"the root {bump.id} is not among the nodes written")
+    update_rows(session, ITEMS, rows, ["rolled_expended", "rolled_progress", "rollup"], bump=False,
+                increments=("tree_version",) if bump is not None else ())
 
 
 #: The columns of an ancestor path: ``TREE_COLUMNS`` and ``STORED_COLUMNS``, then the root's ``rollup_key``.
@@ -255,6 +264,11 @@ class Path:
         current: the stored rollups were computed under the rules in force
             (``False``: a writer must settle the whole tree instead).
         before: each node's share in its parent before the change.
+        open_alerts: the open tree alerts of the path's items, as
+            ``alerts.reconcile`` reads them (``(type, subject)`` -> alert
+            id), when the statement that read the path read them too
+            (``services.work_items.locate``); ``None``: ``settle_path``
+            reads them.
     """
 
     nodes: dict[int, Node]
@@ -262,6 +276,17 @@ class Path:
     current: bool
     method: Method
     before: dict[int, Share] = field(default_factory=dict)
+    open_alerts: dict[tuple[str, str], int] | None = None
+
+
+def path_query(item_ids):
+    """The recursive query up the parents: the ids of ``item_ids`` (a
+    collection, or a bound parameter for one id) and of their ancestors, as
+    a subquery for ``ITEMS.c.id.in_(...)``."""
+    start = ITEMS.c.id.in_(item_ids) if isinstance(item_ids, Collection) else ITEMS.c.id == item_ids
+    up = select(ITEMS.c.id, ITEMS.c.parent_id).where(start).cte("up", recursive=True)
+    up = up.union(select(ITEMS.c.id, ITEMS.c.parent_id).join(up, ITEMS.c.id == up.c.parent_id))
+    return select(up.c.id)
 
 
 def load_path(item_ids: Collection[int]) -> Path:
@@ -271,16 +296,26 @@ def load_path(item_ids: Collection[int]) -> Path:
     Raises:
         ValueError: no such items.
     """
-    up = select(ITEMS.c.id, ITEMS.c.parent_id).where(ITEMS.c.id.in_(item_ids)).cte("up", recursive=True)
-    up = up.union(select(ITEMS.c.id, ITEMS.c.parent_id).join(up, ITEMS.c.id == up.c.parent_id))
-    rows = db.session.execute(select(*PATH_COLUMNS).where(ITEMS.c.id.in_(select(up.c.id)))).all()
+    rows = db.session.execute(select(*PATH_COLUMNS).where(ITEMS.c.id.in_(path_query(item_ids)))).all()
+    return path_of(rows, item_ids)
+
+
+def path_of(rows: Iterable[Sequence], item_ids: Collection[int]) -> Path:
+    """The ``Path`` of rows of ``PATH_COLUMNS`` (a row may come more than
+    once: the first is kept), for ``item_ids``.
+
+    Raises:
+        ValueError: no root among the rows.
+    """
     method = current_method()
     nodes, root, key = {}, None, None
     for row in rows:
+        if row[0] in nodes:
+            continue
         node = _stored_node(row)
         nodes[node.id] = node
         if node.parent_id is None:
-            root, key = node, row[-1]
+            root, key = node, row[len(PATH_COLUMNS) - 1]
     if root is None:
         raise ValueError(f"work items {sorted(item_ids)} are not in a tree")
     path = Path(nodes, root, key == method.key, method)
@@ -305,9 +340,11 @@ def load_children(item_id: int) -> list[Node]:
 
 
 def _stored_node(row) -> Node:
-    """A ``Node`` from a row of ``PATH_COLUMNS``, its stored rollups decoded."""
-    rolled, progress, aggregate = row[-4:-1]
-    return Node(*row[:-4], stored=(rolled, progress, aggregate), expended=rolled,
+    """A ``Node`` from a row of ``PATH_COLUMNS`` (further columns after
+    them ignored), its stored rollups decoded."""
+    end = len(PATH_COLUMNS)
+    rolled, progress, aggregate = row[end - 4:end - 1]
+    return Node(*row[:end - 4], stored=(rolled, progress, aggregate), expended=rolled,
                 rolled_progress=decode_exact(progress), agg=Aggregate.decode(aggregate))
 
 
@@ -317,30 +354,38 @@ def last_child_position(item_id: int) -> int:
                              .where(ITEMS.c.parent_id == item_id))
 
 
-def settle_path(session: Session, ppa: Ppa, path: Path) -> None:
+def settle_path(session: Session, ppa: Ppa, path: Path) -> set[int] | None:
     """After a change to the own fields (status, progress, expenditure,
     allocation) of some items of ``path``, already written: update their
     ancestors' stored rollups, one share at a time up the path
     (``workflow.rollups.settle_path``), write what changed (statuses in one
     statement, audited; rollups in one more), let the PPA follow its
-    project's stored figures, and reconcile the alerts of the path's items.
+    project's stored figures, and reconcile the alerts of the path's items
+    (from ``path.open_alerts`` when the path was read with them). The
+    tree's ``tree_version`` is bumped by the rollups' statement itself.
     Statements and time depend on the depth of the tree, not its size.
 
     A tree whose stored rollups are not current (never computed, or under
-    other rules) is settled whole instead (``settle``)."""
+    other rules) is settled whole instead (``settle``).
+
+    Returns:
+        The ids of the items whose own row (status, ``version``) was
+        rewritten behind the ORM's back: a loaded ``WorkItem`` among them
+        must be read again. ``None``: the whole tree was settled.
+    """
     if not path.current:
         settle(session, ppa, load_tree(path.root.id, rolled=False))
-        return
+        return None
     method = path.method
     statuses = settle_path_rollups(path.nodes, path.before, method)
     _write_statuses(session, ppa, statuses)
     for node in path.nodes.values():
         node.expended = expended(node)
         node.rolled_progress = rolled_progress(node, method.progress)
-    _write_rollups(session, path.nodes.values())
+    _write_rollups(session, path.nodes.values(), bump=path.root)
     sync_ppa(ppa, path.root.status, path.root.rolled_progress)
-    alerts.reconcile_items(session, ppa, list(path.nodes.values()))
-    bump_tree_version(session, path.root.id)
+    alerts.reconcile_items(session, ppa, list(path.nodes.values()), open_now=path.open_alerts)
+    return set(statuses)
 
 
 def generate_execution_project(session: Session, ppa: Ppa, user_id: int, template_name: str | None = None) -> int:
