@@ -20,11 +20,11 @@ from db.types import utcnow
 ARRAY_TYPES = {"allocated_budget": "bigint", "actual_expenditure": "bigint", "expenditure_opening_balance": "bigint",
                "status": "text", "progress": "int",
                "execution_flag": "text",
-               "rolled_expended": "bigint", "rolled_progress": "text", "rollup": "text", "tree_version": "int"}
+               "rolled_expended": "bigint", "rolled_progress": "text", "rollup": "text"}
 
 
 def update_rows(session: Session, table: Table, rows: Sequence[Mapping[str, object]], columns: Sequence[str], *,
-                check_version: bool = False, bump: bool = True, increments: Sequence[str] = ()) -> list[int]:
+                check_version: bool = False, bump: bool = True) -> list[int]:
     """Write ``columns`` of many rows, bumping each row's ``version`` and ``updated_at``.
 
     Args:
@@ -38,27 +38,23 @@ def update_rows(session: Session, table: Table, rows: Sequence[Mapping[str, obje
         bump: bump ``version`` and ``updated_at``; ``False`` for derived
             columns that are not the row's content (stored rollups,
             docs/design.md §4), so an ``If-Match`` on the row still holds.
-        increments: integer columns (names from ``ARRAY_TYPES``) each row
-            adds its value to (``SET c = c + value``; 0 leaves the row's as
-            it is), in the same statement: a counter such as the root's
-            ``tree_version`` (docs/design.md §5) rides along the write.
 
     Returns:
         The ids of the rows written.
     """
     if not rows:
         return []
-    unknown = [c for c in (*columns, *increments) if c not in ARRAY_TYPES]
+    unknown = [c for c in columns if c not in ARRAY_TYPES]
     if unknown:
         raise ValueError(f"bulk update of {unknown} is not supported")
     dialect = session.get_bind().dialect
     now = utcnow()
-    assignments = ", ".join([f"{c} = v.{c}" for c in columns] + [f"{c} = t.{c} + v.{c}" for c in increments])
+    assignments = ", ".join(f"{c} = v.{c}" for c in columns)
     stamp_sql = ", version = t.version + 1, updated_at = %(now)s" if bump else ""  # PostgreSQL's (driver SQL)
     version_check = " AND t.version = v.version" if check_version else ""
     if dialect.name == "postgresql":
-        names = ["id", *columns, *increments] + (["version"] if check_version else [])
-        types = ["integer", *(ARRAY_TYPES[c] for c in (*columns, *increments))] + (["integer"] if check_version else [])
+        names = ["id", *columns] + (["version"] if check_version else [])
+        types = ["integer", *(ARRAY_TYPES[c] for c in columns)] + (["integer"] if check_version else [])
         # %(name)b: the arrays travel in binary (see insert_rows).
         arrays = ", ".join(f"CAST(%({n})b AS {t}[])" for n, t in zip(names, types, strict=True))
         params = {n: [row[n] for row in rows] for n in names} | {"now": now}
@@ -66,12 +62,8 @@ def update_rows(session: Session, table: Table, rows: Sequence[Mapping[str, obje
             f"UPDATE {table.name} AS t SET {assignments}{stamp_sql} "
             f"FROM unnest({arrays}) AS v({', '.join(names)}) WHERE t.id = v.id{version_check} RETURNING t.id",
             params).scalars().all()
-    # The timestamp is rendered once, by the column's own type, as it stores it.
-    stamp = table.c.updated_at.type.process_bind_param(now, dialect)
-    render = table.c.updated_at.type.impl.dialect_impl(dialect).bind_processor(dialect)
-    stamp = render(stamp) if render else stamp
-    sets = ", ".join([f"{c} = :{c}" for c in columns] + [f"{c} = {c} + :{c}" for c in increments]) + (
-        ", version = version + 1, updated_at = :now" if bump else "")
+    stamp = rendered_stamp(table, dialect, now)
+    sets = ", ".join(f"{c} = :{c}" for c in columns) + (", version = version + 1, updated_at = :now" if bump else "")
     statement = f"UPDATE {table.name} SET {sets} WHERE id = :id"
     parameters = [dict(row) | {"now": stamp} for row in rows]
     if not check_version:  # SQLite runs in process: one executemany
@@ -81,6 +73,15 @@ def update_rows(session: Session, table: Table, rows: Sequence[Mapping[str, obje
     for row in parameters:  # the version check may skip rows: find out which, one by one
         written += session.scalars(text(statement + " AND version = :version RETURNING id"), row).all()
     return written
+
+
+def rendered_stamp(table: Table, dialect, now) -> object:
+    """``now`` as the driver takes it for ``table.updated_at`` in SQL sent
+    as text on SQLite (rendered once, by the column's own type, as it
+    stores it)."""
+    stamp = table.c.updated_at.type.process_bind_param(now, dialect)
+    render = table.c.updated_at.type.impl.dialect_impl(dialect).bind_processor(dialect)
+    return render(stamp) if render else stamp
 
 
 def update_column(session: Session, table: Table, column: str, values: Mapping[int, object]) -> list[int]:

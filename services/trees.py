@@ -13,14 +13,16 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from fractions import Fraction
 
-from sqlalchemy import BigInteger, func, or_, select, type_coerce, update
+from sqlalchemy import BigInteger, func, or_, select, text, type_coerce, update
 from sqlalchemy.orm import Session
 
 from db import audit, db
-from db.bulk import update_column, update_rows
+from db.bulk import rendered_stamp, update_column, update_rows
 from db.models import Ppa, WorkItem
+from db.types import utcnow
 from services import alerts
 from services.runtime import get_runtime
 from workflow.errors import Conflict, ValidationFailed
@@ -224,26 +226,17 @@ def _stored_figures(node: Node) -> tuple[int, str, str]:
     return node.expended, encode_exact(node.rolled_progress), node.agg.encode()
 
 
-def _write_rollups(session: Session, nodes: Iterable[Node], *, bump: Node | None = None) -> None:
+def _write_rollups(session: Session, nodes: Iterable[Node]) -> None:
     """Write the stored rollups of ``nodes`` (rolled up) that differ from
-    what they were loaded with, in one statement; the rows' versions stay.
-
-    Args:
-        bump: the tree's root, to count the write in its ``tree_version``
-            in the same statement (``bump_tree_version``'s effect: its row
-            is written even when its figures did not move).
-    """
+    what they were loaded with, in one statement; the rows' versions stay."""
     rows = []
     for node in nodes:
         stored = _stored_figures(node)
-        if stored != node.stored or node is bump:
-            row = {"id": node.id, "rolled_expended": stored[0], "rolled_progress": stored[1], "rollup": stored[2]}
-            rows.append(row if bump is None else row | {"tree_version": int(node is bump)})
+        if stored != node.stored:
+            rows.append({"id": node.id, "rolled_expended": stored[0], "rolled_progress": stored[1],
+                         "rollup": stored[2]})
             node.stored = stored
-    if bump is not None and not any(row["id"] == bump.id for row in rows):
-        raise ValueError(f"the root {bump.id} is not among the nodes written")
-    update_rows(session, ITEMS, rows, ["rolled_expended", "rolled_progress", "rollup"], bump=False,
-                increments=("tree_version",) if bump is not None else ())
+    update_rows(session, ITEMS, rows, ["rolled_expended", "rolled_progress", "rollup"], bump=False)
 
 
 #: The columns of an ancestor path: ``TREE_COLUMNS`` and ``STORED_COLUMNS``, then the root's ``rollup_key``.
@@ -354,38 +347,131 @@ def last_child_position(item_id: int) -> int:
                              .where(ITEMS.c.parent_id == item_id))
 
 
-def settle_path(session: Session, ppa: Ppa, path: Path) -> set[int] | None:
+@dataclass(frozen=True)
+class OwnStatus:
+    """A change of one item's own status that ``settle_path`` writes with
+    its path's rollups, in the same statement, instead of the ORM's flush:
+    the same row change (``status``, ``updated_by_id``, ``version`` + 1,
+    ``updated_at``), the same optimistic check (the row must still have
+    ``version``, else ``Conflict``) and the same audit row.
+
+    Attributes:
+        item_id: the item.
+        old, new: its status before and after (different).
+        version: the row's version as read.
+        user_id: the author (``updated_by_id``).
+        at: the time written to ``updated_at`` (UTC).
+    """
+
+    item_id: int
+    old: str
+    new: str
+    version: int
+    user_id: int
+    at: datetime
+
+
+def settle_path(session: Session, ppa: Ppa, path: Path, *, own: OwnStatus | None = None) -> set[int] | None:
     """After a change to the own fields (status, progress, expenditure,
-    allocation) of some items of ``path``, already written: update their
-    ancestors' stored rollups, one share at a time up the path
-    (``workflow.rollups.settle_path``), write what changed (statuses in one
-    statement, audited; rollups in one more), let the PPA follow its
-    project's stored figures, and reconcile the alerts of the path's items
-    (from ``path.open_alerts`` when the path was read with them). The
-    tree's ``tree_version`` is bumped by the rollups' statement itself.
-    Statements and time depend on the depth of the tree, not its size.
+    allocation) of some items of ``path``, already written (or, for a
+    status, handed over as ``own``): update their ancestors' stored
+    rollups, one share at a time up the path (``workflow.rollups.settle_path``),
+    audit the statuses that changed (one INSERT), write them, the stored
+    rollups that changed and the root's ``tree_version`` bump in one
+    statement (``_write_path``), let the PPA follow its project's stored
+    figures, and reconcile the alerts of the path's items (from
+    ``path.open_alerts`` when the path was read with them). Statements and
+    time depend on the depth of the tree, not its size.
 
     A tree whose stored rollups are not current (never computed, or under
-    other rules) is settled whole instead (``settle``).
+    other rules) is settled whole instead (``settle``); ``own`` is then
+    refused: its caller writes the status through the ORM.
 
     Returns:
         The ids of the items whose own row (status, ``version``) was
         rewritten behind the ORM's back: a loaded ``WorkItem`` among them
-        must be read again. ``None``: the whole tree was settled.
+        must be read again (or be told, for ``own``). ``None``: the whole
+        tree was settled.
+
+    Raises:
+        Conflict: ``concurrent_update``, a row of the path changed
+            version since it was read (``own``) or is gone.
+        ValueError: ``own`` given for a tree that is not current.
     """
     if not path.current:
+        if own is not None:
+            raise ValueError("a status handed to settle_path needs a tree whose stored rollups are current")
         settle(session, ppa, load_tree(path.root.id, rolled=False))
         return None
     method = path.method
     statuses = settle_path_rollups(path.nodes, path.before, method)
-    _write_statuses(session, ppa, statuses)
+    if own is not None:  # the item's own change first, then what the roll-up made of it
+        statuses = {own.item_id: (own.old, statuses.get(own.item_id, (None, own.new))[1])} | {
+            i: change for i, change in statuses.items() if i != own.item_id}
+    record_item_changes(session, ppa, "status", statuses)
     for node in path.nodes.values():
         node.expended = expended(node)
         node.rolled_progress = rolled_progress(node, method.progress)
-    _write_rollups(session, path.nodes.values(), bump=path.root)
+    _write_path(session, path, statuses, own)
     sync_ppa(ppa, path.root.status, path.root.rolled_progress)
     alerts.reconcile_items(session, ppa, list(path.nodes.values()), open_now=path.open_alerts)
     return set(statuses)
+
+
+#: ``_write_path``'s columns and their PostgreSQL array types.
+_PATH_WRITE = {"id": "integer", "status": "text", "updated_by_id": "integer", "stamp": "integer",
+               "version": "integer", "rolled_expended": "bigint", "rolled_progress": "text", "rollup": "text",
+               "tree_version": "integer"}
+#: ``_write_path``'s assignments: a status (with ``stamp``: a change of the row's content, which bumps its
+#: ``version`` and ``updated_at``, as ``db.bulk.update_rows`` does) only where given, the stored rollups
+#: always (not the row's content), the root's ``tree_version`` (``bump_tree_version``'s effect).
+_PATH_SETS = ("status = coalesce({v}status, {t}status), updated_by_id = coalesce({v}updated_by_id, {t}updated_by_id), "
+              "version = {t}version + {v}stamp, updated_at = CASE WHEN {v}stamp = 1 THEN {now} ELSE {t}updated_at END, "
+              "rolled_expended = {v}rolled_expended, rolled_progress = {v}rolled_progress, rollup = {v}rollup, "
+              "tree_version = {t}tree_version + {v}tree_version")
+
+
+def _write_path(session: Session, path: Path, statuses: Mapping[int, tuple[str, str]], own: OwnStatus | None) -> None:
+    """Write, in one statement (``UPDATE ... FROM unnest`` on PostgreSQL,
+    one ``executemany`` on SQLite, as ``db.bulk.update_rows``), every row of
+    the path that moved: the statuses of ``statuses`` (``version`` and
+    ``updated_at`` bumped), the stored rollups that differ from what was
+    loaded, the root's ``tree_version`` + 1, and ``own`` (its version
+    checked).
+
+    Raises:
+        Conflict: ``concurrent_update``: a row was not written (``own``'s
+            version moved, or a row is gone).
+    """
+    rows = []
+    for node in path.nodes.values():
+        stored = _stored_figures(node)
+        change = statuses.get(node.id)
+        mine = own is not None and node.id == own.item_id
+        if stored != node.stored or change is not None or node is path.root or mine:
+            rows.append({"id": node.id, "status": change[1] if change else None,
+                         "updated_by_id": own.user_id if mine else None, "stamp": int(change is not None or mine),
+                         "version": own.version if mine else None, "rolled_expended": stored[0],
+                         "rolled_progress": stored[1], "rollup": stored[2], "tree_version": int(node is path.root)})
+            node.stored = stored
+    now = own.at if own is not None else utcnow()
+    dialect = session.get_bind().dialect
+    if dialect.name == "postgresql":
+        arrays = ", ".join(f"CAST(%({n})b AS {t}[])" for n, t in _PATH_WRITE.items())
+        sets = _PATH_SETS.format(v="v.", t="t.", now="%(now)s")
+        written = session.connection().exec_driver_sql(
+            f"UPDATE work_items AS t SET {sets} FROM unnest({arrays}) AS v({', '.join(_PATH_WRITE)}) "
+            "WHERE t.id = v.id AND (v.version IS NULL OR t.version = v.version)",
+            {n: [row[n] for row in rows] for n in _PATH_WRITE} | {"now": now}).rowcount
+    else:  # SQLite runs in process: one executemany
+        stamp = rendered_stamp(ITEMS, dialect, now)
+        sets = _PATH_SETS.format(v=":", t="", now=":now")
+        written = session.execute(text(
+            f"UPDATE work_items SET {sets} WHERE id = :id AND (:version IS NULL OR version = :version)"),
+            [row | {"now": stamp} for row in rows]).rowcount
+    if written != len(rows):
+        raise Conflict("the record was changed by another request at the same time; read it again and retry",
+                       code="concurrent_update")
 
 
 def generate_execution_project(session: Session, ppa: Ppa, user_id: int, template_name: str | None = None) -> int:

@@ -16,17 +16,19 @@ from typing import Any
 
 from sqlalchemy import Select, and_, bindparam, func, or_, select, update
 from sqlalchemy.orm import aliased
+from sqlalchemy.orm.attributes import set_committed_value
 
 from db import db
 from db.models import Ppa, User, WorkItem
+from db.types import utcnow
 from services import alerts
 from services.access import can_see_ppa, require_tree_editor
 from services.concurrency import check_if_match
 from services.expenditure import DISBURSEMENTS, REPORTED, in_chain, is_in_chain, opening_balance, require_reported
 from services.runtime import get_runtime
-from services.trees import (ITEMS, PATH_COLUMNS, Path, apply_allocations, current_method, in_tree, last_child_position,
-                            load_children, load_tree, path_of, path_query, record_item_changes, require_unlocked_root,
-                            settle, settle_path)
+from services.trees import (ITEMS, PATH_COLUMNS, OwnStatus, Path, apply_allocations, current_method, in_tree,
+                            last_child_position, load_children, load_tree, path_of, path_query, record_item_changes,
+                            require_unlocked_root, settle, settle_path)
 from services.unit_of_work import transaction
 from workflow.errors import Conflict, NotFound, ValidationFailed
 from workflow.money import MAX_AMOUNT, MAX_CENTAVOS, from_centavos, to_centavos
@@ -347,22 +349,34 @@ def fire_work_item_transition(user: User, item_id: int, trigger: str, *, if_matc
         located = locate(user, item_id, for_update=True)
         require_tree_editor(user, located.ppa)
         check_if_match(if_match, located.item.etag)
-        new_status, _ = runtime.work_item_status.fire(located.item.status, trigger)
-        located.item.status = new_status
-        located.item.updated_by_id = user.id
+        item = located.item
+        old_status = item.status
+        new_status, _ = runtime.work_item_status.fire(old_status, trigger)
         located.node.status = new_status
+        if located.tree is None and new_status not in (CANCELLED, old_status):  # the path's one write carries it
+            return finish(session, located, own=OwnStatus(item.id, old_status, new_status, item.version, user.id,
+                                                          utcnow()))
+        item.status = new_status
+        item.updated_by_id = user.id
         if new_status == CANCELLED:
             cancel_open_items(session, located.ppa, located.whole_tree(), located.node)
         return finish(session, located)
 
 
-def finish(session, located: Located) -> dict[str, Any]:
+def finish(session, located: Located, *, own: OwnStatus | None = None) -> dict[str, Any]:
     """Settle the change (status roll-up, stored rollups, PPA sync, alerts)
     along the item's ancestor path, or over the whole tree when the write
     loaded it or the stored rollups are not current; re-read the item when
     a set-based write may have changed it behind the ORM's back (a whole
     tree's settling, or its own status rolled up along the path; an
-    attribute a Core write expired loads by itself), and return its view."""
+    attribute a Core write expired loads by itself), and return its view.
+
+    Args:
+        own: the item's change of status, not made on the ORM object but
+            written by ``settle_path`` with the path (only for a tree whose
+            stored rollups are current and not loaded whole); the object is
+            then told what was written.
+    """
     session.flush()
     if located.tree is None and not located.path.current:
         located.whole_tree()
@@ -370,10 +384,15 @@ def finish(session, located: Located) -> dict[str, Any]:
         settle(session, located.ppa, located.tree)
         rewritten = None
     else:
-        rewritten = settle_path(session, located.ppa, located.path)
+        rewritten = settle_path(session, located.ppa, located.path, own=own)
     session.flush()
-    if rewritten is None or located.item.id in rewritten:
-        session.refresh(located.item)
+    item = located.item
+    if own is not None:
+        for name, value in (("status", located.node.status), ("updated_by_id", own.user_id),
+                            ("version", own.version + 1), ("updated_at", own.at)):
+            set_committed_value(item, name, value)
+    elif rewritten is None or item.id in rewritten:
+        session.refresh(item)
     return view(located)
 
 
