@@ -17,6 +17,7 @@ from sqlalchemy import event, select, text, update
 from db import db
 from db.models import WorkItem
 from jobs import tasks
+from services import work_items
 from services.trees import rollup_drift
 from tests.bench.wbs import insert_tree
 from tests.support import cli, shipped_rules
@@ -225,4 +226,25 @@ def test_a_tree_stored_under_other_rules_reads_right_and_its_next_write_recomput
 
     response = world.patch(f"/api/work-items/{leaf}", world.focal, {"progress": 40})
     assert response.status_code == 200, response.get_json()
+    assert drift_of(world, ppa).clean
+
+
+def test_a_status_written_with_its_path_is_refused_when_its_row_moved_since_it_was_read(world, monkeypatch):
+    ppa, leaf = big_tree(world, 30)
+    real_locate = work_items.locate
+
+    def locate_then_another_write(user, item_id, **kwargs):  # a write that slipped in between the read and the UPDATE
+        located = real_locate(user, item_id, **kwargs)
+        db.session.execute(update(WorkItem).where(WorkItem.id == item_id).values(version=WorkItem.version + 1)
+                           .execution_options(synchronize_session=False))
+        return located
+
+    with world.app.app_context():
+        before = db.session.execute(select(WorkItem.id, WorkItem.status, WorkItem.rolled_progress)).all()
+    monkeypatch.setattr(work_items, "locate", locate_then_another_write)
+    response = world.client.post(f"/api/work-items/{leaf}/transitions", json={"trigger": "start"},
+                                 headers=world.focal.headers)
+    assert response.status_code == 409 and response.get_json()["code"] == "concurrent_update", response.get_json()
+    with world.app.app_context():
+        assert db.session.execute(select(WorkItem.id, WorkItem.status, WorkItem.rolled_progress)).all() == before
     assert drift_of(world, ppa).clean
