@@ -127,7 +127,8 @@ def bump_tree_version(session: Session, root_id: int) -> None:
     in the caller's transaction, so the cached budget tree keyed by it
     (``services.tree_cache``; docs/design.md §5, "The budget tree is
     cached") is never served after the write commits. Every writer of a
-    tree's rows calls it: through ``settle``, or itself."""
+    tree's rows calls it: through ``settle``, or itself; ``settle_path``
+    bumps the counter in its path's one UPDATE instead (``_write_path``)."""
     session.execute(update(ITEMS).where(ITEMS.c.id == root_id).values(  # not the row's content: updated_at stays
         tree_version=ITEMS.c.tree_version + 1, updated_at=ITEMS.c.updated_at))
 

@@ -2,8 +2,10 @@
 expenditure, move through the status machine (docs/design.md §4, §5).
 
 Every write locks the owning PPA's row first (all writes to one WBS are
-serialised), checks ``If-Match`` when given, applies the change, rolls the
-tree up again in memory and lets the PPA follow it when auto-sync is on.
+serialised), checks ``If-Match`` when given, applies the change, settles
+the stored rollups along the item's ancestor path (the whole tree for
+allocations and cancellations) and lets the PPA follow it when auto-sync is
+on (docs/design.md §4, "Stored rollups").
 """
 
 from __future__ import annotations
