@@ -81,10 +81,7 @@ def _update(session: Session, table: Table, ids: list[int], values: Mapping[str,
             f"UPDATE {table.name} AS t SET {assignments}{stamp_sql} "
             f"FROM unnest({arrays}) AS v({', '.join(names)}) WHERE t.id = v.id{version_check} RETURNING t.id",
             params).scalars().all()
-    # The timestamp is rendered once, by the column's own type, as it stores it.
-    stamp = table.c.updated_at.type.process_bind_param(now, dialect)
-    render = table.c.updated_at.type.impl.dialect_impl(dialect).bind_processor(dialect)
-    stamp = render(stamp) if render else stamp
+    stamp = rendered_stamp(table, dialect, now)  # rendered once, by the column's own type, as it stores it
     # SQLite runs in process: one executemany of plain tuples (``?`` placeholders, driver SQL), which
     # SQLAlchemy passes through as they are, with no per-row work on bound parameters.
     sets = ", ".join(f"{c} = ?" for c in columns) + (", version = version + 1, updated_at = ?" if bump else "")
@@ -101,6 +98,15 @@ def _update(session: Session, table: Table, ids: list[int], values: Mapping[str,
         written += connection.exec_driver_sql(statement + " AND version = ? RETURNING id",
                                               (*row, *tail, i, version)).scalars().all()
     return written
+
+
+def rendered_stamp(table: Table, dialect, now) -> object:
+    """``now`` as the driver takes it for ``table.updated_at`` in SQL sent
+    as text on SQLite (rendered once, by the column's own type, as it
+    stores it)."""
+    stamp = table.c.updated_at.type.process_bind_param(now, dialect)
+    render = table.c.updated_at.type.impl.dialect_impl(dialect).bind_processor(dialect)
+    return render(stamp) if render else stamp
 
 
 def insert_rows(session: Session | Connection, table: Table, columns: Mapping[str, Sequence[object]],

@@ -13,12 +13,12 @@ Severities come from rules/default/budget.yaml. Cancelled items raise nothing.
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import ColumnElement, Select, String, Table, and_, cast, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -35,6 +35,7 @@ from workflow.tree import CANCELLED, Node, Tree, format_centavos
 
 VARIANCE, BLOCKED, OVERDUE = "workitem_budget_variance", "workitem_execution_blocked", "approval_overdue"
 TREE_TYPES = (VARIANCE, BLOCKED)
+ALERTS: Table = Alert.__table__
 
 
 @dataclass(frozen=True)
@@ -76,13 +77,18 @@ def item_conditions(ppa_id: int, organization_id: int, nodes: Iterable[Node]) ->
 
 
 def reconcile(session: Session, ppa_ids: Sequence[int], types: Sequence[str],
-              wanted: Iterable[Condition], *, subjects: Collection[str] | None = None) -> dict[str, int]:
+              wanted: Iterable[Condition], *, subjects: Collection[str] | None = None,
+              open_now: Mapping[tuple[str, str], int] | None = None) -> dict[str, int]:
     """Make the open alerts of ``types`` on ``ppa_ids`` match ``wanted``:
     open the missing ones, resolve those whose condition cleared.
 
     Args:
         subjects: only these subjects are reconciled (``wanted`` holds their
             conditions); ``None``: every subject of ``ppa_ids``.
+        open_now: the open alerts of ``types`` on ``ppa_ids`` (of
+            ``subjects``), ``(type, subject)`` -> id, when the caller read
+            them earlier in this transaction (``open_alerts_column``); else
+            one SELECT reads them.
 
     Returns:
         ``{"opened", "resolved"}``.
@@ -90,11 +96,12 @@ def reconcile(session: Session, ppa_ids: Sequence[int], types: Sequence[str],
     wanted = {(c.type, c.subject): c for c in wanted}
     if not ppa_ids:
         return {"opened": 0, "resolved": 0}
-    query = select(Alert.id, Alert.type, Alert.subject).where(
-        Alert.ppa_id.in_(ppa_ids), Alert.type.in_(types), Alert.resolved_at.is_(None))
-    if subjects is not None:
-        query = query.where(Alert.subject.in_(subjects))
-    open_now = {(t, s): i for i, t, s in session.execute(query)}
+    if open_now is None:
+        query = select(Alert.id, Alert.type, Alert.subject).where(
+            Alert.ppa_id.in_(ppa_ids), Alert.type.in_(types), Alert.resolved_at.is_(None))
+        if subjects is not None:
+            query = query.where(Alert.subject.in_(subjects))
+        open_now = {(t, s): i for i, t, s in session.execute(query)}
     rules = get_runtime().rules
     severities = rules.budget.alert_severities
     now = utcnow()
@@ -118,12 +125,34 @@ def reconcile_tree(session: Session, ppa: Ppa, tree: Tree) -> dict[str, int]:
     return reconcile(session, [ppa.id], TREE_TYPES, tree_conditions(ppa.id, ppa.organization_id, tree))
 
 
-def reconcile_items(session: Session, ppa: Ppa, nodes: Collection[Node]) -> dict[str, int]:
+def reconcile_items(session: Session, ppa: Ppa, nodes: Collection[Node], *,
+                    open_now: Mapping[tuple[str, str], int] | None = None) -> dict[str, int]:
     """Alerts of some rolled-up items of one tree (the ancestor path of a
     change, the only items whose figures it can move), leaving the alerts of
-    the others as they are."""
+    the others as they are.
+
+    Args:
+        open_now: the open tree alerts of ``nodes`` when the caller read
+            them in this transaction, as ``item_alerts`` rows give them (an
+            item without a row among them has none open); else one SELECT.
+    """
     return reconcile(session, [ppa.id], TREE_TYPES, item_conditions(ppa.id, ppa.organization_id, nodes),
-                     subjects=[f"work_item:{node.id}" for node in nodes])
+                     subjects=[item_subject(node.id) for node in nodes], open_now=open_now)
+
+
+def item_subject(item_id: int) -> str:
+    """The subject of a work item's alerts (``work_item:<id>``)."""
+    return f"work_item:{item_id}"
+
+
+def item_alerts(ppa_id, item_id) -> tuple[Table, ColumnElement[bool]]:
+    """The open tree alerts (``TREE_TYPES``) of the PPA ``ppa_id`` on the
+    work item ``item_id`` (values or columns: a column of an enclosing
+    query), as ``(table, ON clause)`` to join outer: ``reconcile_items``'s SELECT folded
+    into the statement that reads the items (``services.work_items.locate``)."""
+    subject = literal("work_item:", String) + cast(item_id, String)
+    return ALERTS, and_(ALERTS.c.ppa_id == ppa_id, ALERTS.c.subject == subject, ALERTS.c.type.in_(TREE_TYPES),
+                        ALERTS.c.resolved_at.is_(None))
 
 
 def overdue_conditions(session: Session, day: date) -> tuple[list[int], list[Condition]]:

@@ -14,16 +14,18 @@ from __future__ import annotations
 import functools
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 from fractions import Fraction
 
-from sqlalchemy import BigInteger, Select, bindparam, func, or_, select, type_coerce, update
+from sqlalchemy import BigInteger, Select, bindparam, func, or_, select, text, type_coerce, update
 from sqlalchemy.orm import Session
 
 from db import audit, db
 from db.audit import render_centavos
-from db.bulk import update_column, update_rows
+from db.bulk import rendered_stamp, update_column, update_rows
 from db.models import Ppa, WorkItem
+from db.types import utcnow
 from services import alerts
 from services.runtime import get_runtime
 from workflow.errors import Conflict, ValidationFailed
@@ -165,7 +167,8 @@ def bump_tree_version(session: Session, root_id: int) -> None:
     in the caller's transaction, so the cached budget tree keyed by it
     (``services.tree_cache``; docs/design.md §5, "The budget tree is
     cached") is never served after the write commits. Every writer of a
-    tree's rows calls it: through ``settle``, or itself."""
+    tree's rows calls it: through ``settle``, or itself; ``settle_path``
+    bumps the counter in its path's one UPDATE instead (``_write_path``)."""
     session.execute(update(ITEMS).where(ITEMS.c.id == root_id).values(  # not the row's content: updated_at stays
         tree_version=ITEMS.c.tree_version + 1, updated_at=ITEMS.c.updated_at))
 
@@ -295,6 +298,11 @@ class Path:
         current: the stored rollups were computed under the rules in force
             (``False``: a writer must settle the whole tree instead).
         before: each node's share in its parent before the change.
+        open_alerts: the open tree alerts of the path's items, as
+            ``alerts.reconcile`` reads them (``(type, subject)`` -> alert
+            id), when the statement that read the path read them too
+            (``services.work_items.locate``); ``None``: ``settle_path``
+            reads them.
     """
 
     nodes: dict[int, Node]
@@ -302,6 +310,17 @@ class Path:
     current: bool
     method: Method
     before: dict[int, Share] = field(default_factory=dict)
+    open_alerts: dict[tuple[str, str], int] | None = None
+
+
+def path_query(item_ids):
+    """The recursive query up the parents: the ids of ``item_ids`` (a
+    collection, or a bound parameter for one id) and of their ancestors, as
+    a subquery for ``ITEMS.c.id.in_(...)``."""
+    start = ITEMS.c.id.in_(item_ids) if isinstance(item_ids, Collection) else ITEMS.c.id == item_ids
+    up = select(ITEMS.c.id, ITEMS.c.parent_id).where(start).cte("up", recursive=True)
+    up = up.union(select(ITEMS.c.id, ITEMS.c.parent_id).join(up, ITEMS.c.id == up.c.parent_id))
+    return select(up.c.id)
 
 
 def load_path(item_ids: Collection[int]) -> Path:
@@ -311,16 +330,26 @@ def load_path(item_ids: Collection[int]) -> Path:
     Raises:
         ValueError: no such items.
     """
-    up = select(ITEMS.c.id, ITEMS.c.parent_id).where(ITEMS.c.id.in_(item_ids)).cte("up", recursive=True)
-    up = up.union(select(ITEMS.c.id, ITEMS.c.parent_id).join(up, ITEMS.c.id == up.c.parent_id))
-    rows = db.session.execute(select(*PATH_COLUMNS).where(ITEMS.c.id.in_(select(up.c.id)))).all()
+    rows = db.session.execute(select(*PATH_COLUMNS).where(ITEMS.c.id.in_(path_query(item_ids)))).all()
+    return path_of(rows, item_ids)
+
+
+def path_of(rows: Iterable[Sequence], item_ids: Collection[int]) -> Path:
+    """The ``Path`` of rows of ``PATH_COLUMNS`` (a row may come more than
+    once: the first is kept), for ``item_ids``.
+
+    Raises:
+        ValueError: no root among the rows.
+    """
     method = current_method()
     nodes, root, key = {}, None, None
     for row in rows:
+        if row[0] in nodes:
+            continue
         node = _stored_node(row)
         nodes[node.id] = node
         if node.parent_id is None:
-            root, key = node, row[-1]
+            root, key = node, row[len(PATH_COLUMNS) - 1]
     if root is None:
         raise ValueError(f"work items {sorted(item_ids)} are not in a tree")
     path = Path(nodes, root, key == method.key, method)
@@ -345,9 +374,11 @@ def load_children(item_id: int) -> list[Node]:
 
 
 def _stored_node(row) -> Node:
-    """A ``Node`` from a row of ``PATH_COLUMNS``, its stored rollups decoded."""
-    rolled, progress, aggregate = row[-4:-1]
-    return Node(*row[:-4], stored=(rolled, progress, aggregate), expended=rolled,
+    """A ``Node`` from a row of ``PATH_COLUMNS`` (further columns after
+    them ignored), its stored rollups decoded."""
+    end = len(PATH_COLUMNS)
+    rolled, progress, aggregate = row[end - 4:end - 1]
+    return Node(*row[:end - 4], stored=(rolled, progress, aggregate), expended=rolled,
                 rolled_progress=decode_exact(progress), agg=Aggregate.decode(aggregate))
 
 
@@ -357,30 +388,131 @@ def last_child_position(item_id: int) -> int:
                              .where(ITEMS.c.parent_id == item_id))
 
 
-def settle_path(session: Session, ppa: Ppa, path: Path) -> None:
+@dataclass(frozen=True)
+class OwnStatus:
+    """A change of one item's own status that ``settle_path`` writes with
+    its path's rollups, in the same statement, instead of the ORM's flush:
+    the same row change (``status``, ``updated_by_id``, ``version`` + 1,
+    ``updated_at``), the same optimistic check (the row must still have
+    ``version``, else ``Conflict``) and the same audit row.
+
+    Attributes:
+        item_id: the item.
+        old, new: its status before and after (different).
+        version: the row's version as read.
+        user_id: the author (``updated_by_id``).
+        at: the time written to ``updated_at`` (UTC).
+    """
+
+    item_id: int
+    old: str
+    new: str
+    version: int
+    user_id: int
+    at: datetime
+
+
+def settle_path(session: Session, ppa: Ppa, path: Path, *, own: OwnStatus | None = None) -> set[int] | None:
     """After a change to the own fields (status, progress, expenditure,
-    allocation) of some items of ``path``, already written: update their
-    ancestors' stored rollups, one share at a time up the path
-    (``workflow.rollups.settle_path``), write what changed (statuses in one
-    statement, audited; rollups in one more), let the PPA follow its
-    project's stored figures, and reconcile the alerts of the path's items.
-    Statements and time depend on the depth of the tree, not its size.
+    allocation) of some items of ``path``, already written (or, for a
+    status, handed over as ``own``): update their ancestors' stored
+    rollups, one share at a time up the path (``workflow.rollups.settle_path``),
+    audit the statuses that changed (one INSERT), write them, the stored
+    rollups that changed and the root's ``tree_version`` bump in one
+    statement (``_write_path``), let the PPA follow its project's stored
+    figures, and reconcile the alerts of the path's items (from
+    ``path.open_alerts`` when the path was read with them). Statements and
+    time depend on the depth of the tree, not its size.
 
     A tree whose stored rollups are not current (never computed, or under
-    other rules) is settled whole instead (``settle``)."""
+    other rules) is settled whole instead (``settle``); ``own`` is then
+    refused: its caller writes the status through the ORM.
+
+    Returns:
+        The ids of the items whose own row (status, ``version``) was
+        rewritten behind the ORM's back: a loaded ``WorkItem`` among them
+        must be read again (or be told, for ``own``). ``None``: the whole
+        tree was settled.
+
+    Raises:
+        Conflict: ``concurrent_update``, a row of the path changed
+            version since it was read (``own``) or is gone.
+        ValueError: ``own`` given for a tree that is not current.
+    """
     if not path.current:
+        if own is not None:
+            raise ValueError("a status handed to settle_path needs a tree whose stored rollups are current")
         settle(session, ppa, load_tree(path.root.id, rolled=False))
-        return
+        return None
     method = path.method
     statuses = settle_path_rollups(path.nodes, path.before, method)
-    _write_statuses(session, ppa, statuses)
+    if own is not None:  # the item's own change first, then what the roll-up made of it
+        statuses = {own.item_id: (own.old, statuses.get(own.item_id, (None, own.new))[1])} | {
+            i: change for i, change in statuses.items() if i != own.item_id}
+    record_item_changes(session, ppa, "status", statuses)
     for node in path.nodes.values():
         node.expended = expended(node)
         node.rolled_progress = rolled_progress(node, method.progress)
-    _write_rollups(session, path.nodes.values())
+    _write_path(session, path, statuses, own)
     sync_ppa(ppa, path.root.status, path.root.rolled_progress)
-    alerts.reconcile_items(session, ppa, list(path.nodes.values()))
-    bump_tree_version(session, path.root.id)
+    alerts.reconcile_items(session, ppa, list(path.nodes.values()), open_now=path.open_alerts)
+    return set(statuses)
+
+
+#: ``_write_path``'s columns and their PostgreSQL array types.
+_PATH_WRITE = {"id": "integer", "status": "text", "updated_by_id": "integer", "stamp": "integer",
+               "version": "integer", "rolled_expended": "bigint", "rolled_progress": "text", "rollup": "text",
+               "tree_version": "integer"}
+#: ``_write_path``'s assignments: a status (with ``stamp``: a change of the row's content, which bumps its
+#: ``version`` and ``updated_at``, as ``db.bulk.update_rows`` does) only where given, the stored rollups
+#: always (not the row's content), the root's ``tree_version`` (``bump_tree_version``'s effect).
+_PATH_SETS = ("status = coalesce({v}status, {t}status), updated_by_id = coalesce({v}updated_by_id, {t}updated_by_id), "
+              "version = {t}version + {v}stamp, updated_at = CASE WHEN {v}stamp = 1 THEN {now} ELSE {t}updated_at END, "
+              "rolled_expended = {v}rolled_expended, rolled_progress = {v}rolled_progress, rollup = {v}rollup, "
+              "tree_version = {t}tree_version + {v}tree_version")
+
+
+def _write_path(session: Session, path: Path, statuses: Mapping[int, tuple[str, str]], own: OwnStatus | None) -> None:
+    """Write, in one statement (``UPDATE ... FROM unnest`` on PostgreSQL,
+    one ``executemany`` on SQLite, as ``db.bulk.update_rows``), every row of
+    the path that moved: the statuses of ``statuses`` (``version`` and
+    ``updated_at`` bumped), the stored rollups that differ from what was
+    loaded, the root's ``tree_version`` + 1, and ``own`` (its version
+    checked).
+
+    Raises:
+        Conflict: ``concurrent_update``: a row was not written (``own``'s
+            version moved, or a row is gone).
+    """
+    rows = []
+    for node in path.nodes.values():
+        stored = _stored_figures(node)
+        change = statuses.get(node.id)
+        mine = own is not None and node.id == own.item_id
+        if stored != node.stored or change is not None or node is path.root or mine:
+            rows.append({"id": node.id, "status": change[1] if change else None,
+                         "updated_by_id": own.user_id if mine else None, "stamp": int(change is not None or mine),
+                         "version": own.version if mine else None, "rolled_expended": stored[0],
+                         "rolled_progress": stored[1], "rollup": stored[2], "tree_version": int(node is path.root)})
+            node.stored = stored
+    now = own.at if own is not None else utcnow()
+    dialect = session.get_bind().dialect
+    if dialect.name == "postgresql":
+        arrays = ", ".join(f"CAST(%({n})b AS {t}[])" for n, t in _PATH_WRITE.items())
+        sets = _PATH_SETS.format(v="v.", t="t.", now="%(now)s")
+        written = session.connection().exec_driver_sql(
+            f"UPDATE work_items AS t SET {sets} FROM unnest({arrays}) AS v({', '.join(_PATH_WRITE)}) "
+            "WHERE t.id = v.id AND (v.version IS NULL OR t.version = v.version)",
+            {n: [row[n] for row in rows] for n in _PATH_WRITE} | {"now": now}).rowcount
+    else:  # SQLite runs in process: one executemany
+        stamp = rendered_stamp(ITEMS, dialect, now)
+        sets = _PATH_SETS.format(v=":", t="", now=":now")
+        written = session.execute(text(
+            f"UPDATE work_items SET {sets} WHERE id = :id AND (:version IS NULL OR version = :version)"),
+            [row | {"now": stamp} for row in rows]).rowcount
+    if written != len(rows):
+        raise Conflict("the record was changed by another request at the same time; read it again and retry",
+                       code="concurrent_update")
 
 
 def generate_execution_project(session: Session, ppa: Ppa, user_id: int, template_name: str | None = None) -> int:

@@ -2,27 +2,35 @@
 expenditure, move through the status machine (docs/design.md §4, §5).
 
 Every write locks the owning PPA's row first (all writes to one WBS are
-serialised), checks ``If-Match`` when given, applies the change, rolls the
-tree up again in memory and lets the PPA follow it when auto-sync is on.
+serialised), checks ``If-Match`` when given, applies the change, settles
+the stored rollups along the item's ancestor path (the whole tree for
+allocations and cancellations) and lets the PPA follow it when auto-sync is
+on (docs/design.md §4, "Stored rollups").
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, and_, bindparam, func, or_, select, update
+from sqlalchemy.orm import aliased
+from sqlalchemy.orm.attributes import set_committed_value
 
 from db import db
 from db.models import Ppa, User, WorkItem
+from db.types import utcnow
+from services import alerts
 from services.access import can_see_ppa, require_tree_editor
 from services.concurrency import check_if_match
-from services.expenditure import DISBURSEMENTS, REPORTED, is_in_chain, opening_balance, require_reported
+from services.expenditure import DISBURSEMENTS, REPORTED, in_chain, is_in_chain, opening_balance, require_reported
 from services.runtime import get_runtime
-from services.trees import (ITEMS, Path, apply_allocations, current_method, in_tree, last_child_position, load_children,
-                            load_path, load_tree, record_item_changes, require_unlocked_root, settle, settle_path)
+from services.trees import (ITEMS, PATH_COLUMNS, OwnStatus, Path, apply_allocations, current_method, in_tree,
+                            last_child_position, load_children, load_tree, path_of, path_query, record_item_changes,
+                            require_unlocked_root, settle, settle_path)
 from services.unit_of_work import transaction
 from workflow.errors import Conflict, NotFound, ValidationFailed
 from workflow.money import MAX_AMOUNT, MAX_CENTAVOS, from_centavos, to_centavos
@@ -46,6 +54,8 @@ class Located:
     chain: bool | None = None
     #: The whole tree, once ``whole_tree`` loaded it (or a read rolled it up in memory).
     tree: Tree | None = None
+    #: The root's ``WorkItem`` as ``locate`` loaded it, held here because the session holds it only weakly.
+    root_item: WorkItem | None = None
 
     @property
     def node(self) -> Node:
@@ -76,31 +86,70 @@ class Located:
 
 def locate(user: User, item_id: int, *, for_update: bool = False) -> Located:
     """The work item ``item_id``, its PPA and its ancestor path, if ``user``
-    may see the PPA. Reads of a tree whose stored rollups are not current
+    may see the PPA, in two statements: the PPA (found through the item's
+    root, locked for a write), then, once it is locked, the item, its
+    ancestors' stored rollups, their open tree alerts and whether the PPA is
+    in the money chain. Reads of a tree whose stored rollups are not current
     (docs/design.md §4 "Stored rollups") roll the whole tree up in memory.
 
     Args:
-        for_update: lock the PPA row (serialises every write to the tree).
+        for_update: lock the PPA row (serialises every write to the tree;
+            the lock order of docs/design.md §12: the PPA before its work
+            items, whose rows are read only after it is held, in a
+            statement of their own, so they are read as the last writer
+            committed them).
 
     Raises:
         NotFound: no such item, or its PPA is not visible to ``user``.
     """
-    root_id = db.session.scalar(select(func.coalesce(ITEMS.c.root_id, ITEMS.c.id)).where(ITEMS.c.id == item_id))
-    ppa = None
-    if root_id is not None:
-        query = select(Ppa).where(Ppa.execution_project_id == root_id)
-        if for_update:
-            query = query.with_for_update(of=Ppa).execution_options(populate_existing=True)
-        ppa = db.session.scalar(query)
+    ppa = db.session.scalar(_ppa_of_item(for_update), {"item_id": item_id})
     if ppa is None or not can_see_ppa(user, ppa):
         raise NotFound(f"work item {item_id} not found")
-    item = db.session.get(WorkItem, item_id, populate_existing=for_update)
-    path = load_path([item_id])
-    located = Located(item, ppa, path)
+    rows = db.session.execute(_item_and_path(for_update), {"item_id": item_id, "ppa_id": ppa.id}).all()
+    end = len(PATH_COLUMNS)
+    item = next((row[end] for row in rows if row[0] == item_id), None)
+    if item is None:
+        raise NotFound(f"work item {item_id} not found")
+    path = path_of(rows, [item_id])
+    path.open_alerts = {(row[end + 2], alerts.item_subject(row[0])): row[end + 1]
+                        for row in rows if row[end + 1] is not None}
+    root_item = next(row[end] for row in rows if row[0] == path.root.id)
+    located = Located(item, ppa, path, bool(rows[0][end + 3]), root_item=root_item)
     if not path.current:  # stored under other rules, or never: the whole tree, rolled up in memory
-        located.tree = load_tree(root_id) if not for_update else roll_up(
-            load_tree(root_id, rolled=False), current_method().progress)
+        located.tree = load_tree(path.root.id) if not for_update else roll_up(
+            load_tree(path.root.id, rolled=False), current_method().progress)
     return located
+
+
+@functools.cache
+def _ppa_of_item(for_update: bool) -> Select:
+    """``locate``'s first statement (built once per process): the PPA whose
+    execution project holds the item ``:item_id``, locked ``for_update``."""
+    root_id = select(func.coalesce(ITEMS.c.root_id, ITEMS.c.id)).where(ITEMS.c.id == bindparam("item_id"))
+    query = select(Ppa).where(Ppa.execution_project_id == root_id.scalar_subquery())
+    if for_update:
+        query = query.with_for_update(of=Ppa).execution_options(populate_existing=True)
+    return query
+
+
+@functools.cache
+def _item_and_path(for_update: bool) -> Select:
+    """``locate``'s second statement (built once per process): one row per
+    item of the path of ``:item_id`` and per open tree alert of it
+    (``PATH_COLUMNS``, then the ``WorkItem`` for the item itself and for the
+    root, else ``None``; the alert's id and type, else ``None``; whether the
+    PPA ``:ppa_id`` is in the money chain). The root is loaded as an entity
+    so that the audit of the item's flush finds the item's organization
+    through it (``db.models``) without a statement of its own."""
+    item = aliased(WorkItem)
+    alert_table, alert_on = alerts.item_alerts(bindparam("ppa_id"), ITEMS.c.id)
+    query = (select(*PATH_COLUMNS, item, alert_table.c.id, alert_table.c.type, in_chain(bindparam("ppa_id")))
+             .select_from(ITEMS)
+             .outerjoin(item, and_(item.id == ITEMS.c.id,
+                                   or_(ITEMS.c.id == bindparam("item_id"), ITEMS.c.parent_id.is_(None))))
+             .outerjoin(alert_table, alert_on)
+             .where(ITEMS.c.id.in_(path_query(bindparam("item_id")))))
+    return query.execution_options(populate_existing=True) if for_update else query
 
 
 def view(located: Located, node: Node | None = None) -> dict[str, Any]:
@@ -302,29 +351,50 @@ def fire_work_item_transition(user: User, item_id: int, trigger: str, *, if_matc
         located = locate(user, item_id, for_update=True)
         require_tree_editor(user, located.ppa)
         check_if_match(if_match, located.item.etag)
-        new_status, _ = runtime.work_item_status.fire(located.item.status, trigger)
-        located.item.status = new_status
-        located.item.updated_by_id = user.id
+        item = located.item
+        old_status = item.status
+        new_status, _ = runtime.work_item_status.fire(old_status, trigger)
         located.node.status = new_status
+        if located.tree is None and new_status not in (CANCELLED, old_status):  # the path's one write carries it
+            return finish(session, located, own=OwnStatus(item.id, old_status, new_status, item.version, user.id,
+                                                          utcnow()))
+        item.status = new_status
+        item.updated_by_id = user.id
         if new_status == CANCELLED:
             cancel_open_items(session, located.ppa, located.whole_tree(), located.node)
         return finish(session, located)
 
 
-def finish(session, located: Located) -> dict[str, Any]:
+def finish(session, located: Located, *, own: OwnStatus | None = None) -> dict[str, Any]:
     """Settle the change (status roll-up, stored rollups, PPA sync, alerts)
     along the item's ancestor path, or over the whole tree when the write
-    loaded it or the stored rollups are not current; re-read the item
-    (set-based writes may have changed it) and return its view."""
+    loaded it or the stored rollups are not current; re-read the item when
+    a set-based write may have changed it behind the ORM's back (a whole
+    tree's settling, or its own status rolled up along the path; an
+    attribute a Core write expired loads by itself), and return its view.
+
+    Args:
+        own: the item's change of status, not made on the ORM object but
+            written by ``settle_path`` with the path (only for a tree whose
+            stored rollups are current and not loaded whole); the object is
+            then told what was written.
+    """
     session.flush()
     if located.tree is None and not located.path.current:
         located.whole_tree()
     if located.tree is not None:
         settle(session, located.ppa, located.tree)
+        rewritten = None
     else:
-        settle_path(session, located.ppa, located.path)
+        rewritten = settle_path(session, located.ppa, located.path, own=own)
     session.flush()
-    session.refresh(located.item)
+    item = located.item
+    if own is not None:
+        for name, value in (("status", located.node.status), ("updated_by_id", own.user_id),
+                            ("version", own.version + 1), ("updated_at", own.at)):
+            set_committed_value(item, name, value)
+    elif rewritten is None or item.id in rewritten:
+        session.refresh(item)
     return view(located)
 
 

@@ -18,7 +18,7 @@ from sqlalchemy import event, select, text, update
 from db import db
 from db.models import Ppa, WorkItem
 from jobs import tasks
-from services import tree_cache
+from services import tree_cache, work_items
 from services.tracking import tree_payload
 from services.trees import current_method, load_tree, rollup_drift
 from web import jsonio
@@ -154,7 +154,10 @@ def test_completing_a_leaf_costs_the_same_statements_in_a_small_and_a_large_tree
             counts.append(statements_of(world, lambda: world.client.post(
                 f"/api/work-items/{leaf}/transitions", json={"trigger": trigger}, headers=world.focal.headers)))
         assert drift_of(world, ppa).clean
-    assert counts[:2] == counts[2:], counts
+    # complete: the token, the PPA (locked, found through the item's root), the item with its path, their open
+    # alerts and the chain flag, the audit rows, one UPDATE of the path (statuses, stored rollups, tree_version);
+    # start also moves the PPA's status (its UPDATE and its audit row).
+    assert counts == [7, 5] * 2, counts
 
 
 def test_a_completed_leaf_moves_its_ancestors_figures_and_nothing_else(world):
@@ -283,3 +286,24 @@ def test_a_cold_read_is_byte_for_byte_the_answer_of_a_full_recomputation(world, 
     assert any(node["allocated_budget"] is None for node in nodes(world, ppa))
     with world.app.app_context():
         assert any("/" in progress for progress in db.session.scalars(select(WorkItem.rolled_progress)))
+
+
+def test_a_status_written_with_its_path_is_refused_when_its_row_moved_since_it_was_read(world, monkeypatch):
+    ppa, leaf = big_tree(world, 30)
+    real_locate = work_items.locate
+
+    def locate_then_another_write(user, item_id, **kwargs):  # a write that slipped in between the read and the UPDATE
+        located = real_locate(user, item_id, **kwargs)
+        db.session.execute(update(WorkItem).where(WorkItem.id == item_id).values(version=WorkItem.version + 1)
+                           .execution_options(synchronize_session=False))
+        return located
+
+    with world.app.app_context():
+        before = db.session.execute(select(WorkItem.id, WorkItem.status, WorkItem.rolled_progress)).all()
+    monkeypatch.setattr(work_items, "locate", locate_then_another_write)
+    response = world.client.post(f"/api/work-items/{leaf}/transitions", json={"trigger": "start"},
+                                 headers=world.focal.headers)
+    assert response.status_code == 409 and response.get_json()["code"] == "concurrent_update", response.get_json()
+    with world.app.app_context():
+        assert db.session.execute(select(WorkItem.id, WorkItem.status, WorkItem.rolled_progress)).all() == before
+    assert drift_of(world, ppa).clean
