@@ -17,6 +17,11 @@ from sqlalchemy.orm import Session
 
 from db.types import utcnow
 
+#: ``Session.info`` key set when the session's transaction has written
+#: (``note_write``; read by ``services.unit_of_work`` to tell a COMMIT whose
+#: outcome is unknown from one that had nothing to lose).
+WROTE = "ppaflow_wrote"
+
 #: Columns that may be written in bulk, and their PostgreSQL array types.
 ARRAY_TYPES = {"allocated_budget": "bigint", "actual_expenditure": "bigint", "expenditure_opening_balance": "bigint",
                "status": "text", "progress": "int",
@@ -57,6 +62,16 @@ def update_column(session: Session, table: Table, column: str, values: Mapping[i
     return _update(session, table, list(values), {column: list(values.values())}, None, True)
 
 
+def note_write(session: Session) -> None:
+    """Note in ``session.info`` (``WROTE``) that its transaction wrote: SQL
+    sent through the driver (``exec_driver_sql``, as every writer here
+    does) passes neither the ORM's flush nor its ``do_orm_execute`` event,
+    which note the others. A connection lost during the COMMIT of such a
+    transaction is then reported as of unknown outcome, not as "nothing was
+    saved" (docs/design.md §5, the commit outcome)."""
+    session.info[WROTE] = True
+
+
 def _update(session: Session, table: Table, ids: list[int], values: Mapping[str, list[object]],
             versions: list[int] | None, bump: bool) -> list[int]:
     """``update_rows`` given column by column: ``ids[k]`` gets ``values[c][k]``
@@ -66,6 +81,7 @@ def _update(session: Session, table: Table, ids: list[int], values: Mapping[str,
     unknown = [c for c in columns if c not in ARRAY_TYPES]
     if unknown:
         raise ValueError(f"bulk update of {unknown} is not supported")
+    note_write(session)
     dialect = session.get_bind().dialect
     now = utcnow()
     if dialect.name == "postgresql":
@@ -139,7 +155,11 @@ def insert_rows(session: Session | Connection, table: Table, columns: Mapping[st
     count = lengths.pop() if lengths else 0
     if not count:
         return 0
-    connection = session if isinstance(session, Connection) else session.connection()
+    if isinstance(session, Connection):  # a flush's audit rows: the flush has noted the write
+        connection = session
+    else:
+        connection = session.connection()
+        note_write(session)
     dialect = connection.dialect
 
     def processed(name: str, values: Sequence[object]) -> list[object]:

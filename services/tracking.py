@@ -264,14 +264,14 @@ def read_budget_tree(user: User, ppa_id: int, encode: Callable[[dict], bytes],
     if not can_see_ppa(user, ppa):
         raise NotFound(f"PPA {ppa_id} not found")
     chain = bool(chain)
-    if tree_version is None:
-        body = encode(tree_payload(ppa, None, in_chain=chain))
-        etag = f'"tree-{ppa.id}-{hashlib.blake2b(body, digest_size=12).hexdigest()}"'
-        return TreeRead(etag, ppa, None, chain, body)
     wanted = tuple(sorted(set(include)))
     if unknown := [name for name in wanted if name not in performance.TREE_FIGURES]:
         raise ValidationFailed({"include": [f"unknown {', '.join(map(repr, unknown))}; known: "
                                             f"{', '.join(performance.TREE_FIGURES)}"]})
+    if tree_version is None:
+        body = encode(tree_payload(ppa, None, in_chain=chain))
+        etag = f'"tree-{ppa.id}-{hashlib.blake2b(body, digest_size=12).hexdigest()}"'
+        return TreeRead(etag, ppa, None, chain, body)
     key = TreeKey(ppa.id, ppa.created_at, ppa.version, tree_version, chain, rules_hash, calendar.today(), wanted)
     return TreeRead(key.etag, ppa, key, chain, rollup_key=rollup_key, include=wanted)
 

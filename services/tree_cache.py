@@ -60,7 +60,8 @@ class TreeKey:
             the tree's rows: ``services.trees.bump_tree_version``).
         in_chain: the PPA is in the money chain (an allotment released or
             cancelled moves it in or out without touching the tree).
-        rules_hash: the rule set in force (progress method, on-budget band).
+        rules_hash: the rule set in force (progress method, on-budget band,
+            earned value methods).
         as_of: today in the schedule's time zone (Asia/Manila).
         include: the per-node figures asked for (``?include=``, sorted,
             each once; ``services.performance.TREE_FIGURES``); none for the

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from db import audit, db
 from db.audit import render_centavos
-from db.bulk import rendered_stamp, update_column, update_rows
+from db.bulk import note_write, rendered_stamp, update_column, update_rows
 from db.models import Ppa, WorkItem
 from db.types import utcnow
 from services import alerts
@@ -496,6 +496,7 @@ def _write_path(session: Session, path: Path, statuses: Mapping[int, tuple[str, 
                          "rolled_progress": stored[1], "rollup": stored[2], "tree_version": int(node is path.root)})
             node.stored = stored
     now = own.at if own is not None else utcnow()
+    note_write(session)  # driver SQL: no ORM event notes it
     dialect = session.get_bind().dialect
     if dialect.name == "postgresql":
         arrays = ", ".join(f"CAST(%({n})b AS {t}[])" for n, t in _PATH_WRITE.items())

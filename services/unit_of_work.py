@@ -28,6 +28,7 @@ from sqlalchemy.orm import ORMExecuteState, Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from db import db
+from db.bulk import WROTE
 from workflow.errors import (
     BudgetLimitExceeded,
     CommitOutcomeUnknown,
@@ -41,7 +42,7 @@ log = logging.getLogger("ppaflow.services")
 
 _PENDING = "ppaflow_after_commit"
 _DEPTH = "ppaflow_transaction_depth"
-_WROTE = "ppaflow_wrote"
+_WROTE = WROTE  # set by the events below and by db.bulk.note_write
 
 
 @contextmanager

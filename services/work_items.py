@@ -50,7 +50,7 @@ class Located:
     item: WorkItem
     ppa: Ppa
     path: Path
-    #: Whether the PPA is in the money chain (``services.expenditure``); read once, when first asked.
+    #: Whether the PPA is in the money chain (``services.expenditure``): read by ``locate`` with the path, else when first asked.
     chain: bool | None = None
     #: The whole tree, once ``whole_tree`` loaded it (or a read rolled it up in memory).
     tree: Tree | None = None

@@ -21,6 +21,7 @@ from sqlalchemy import create_engine, event, text
 from sqlalchemy.pool import NullPool
 
 from db import db
+from tests.api.test_stored_rollups import big_tree
 from tests.support import Chain
 
 
@@ -222,3 +223,18 @@ def test_a_request_that_fails_while_building_its_response_saves_nothing_and_its_
 
     assert retried.status_code == 201 and "Idempotent-Replayed" not in retried.headers
     assert count(app, "SELECT count(*) FROM ppas") == 1
+
+
+def test_a_leaf_completed_by_set_based_writes_alone_is_500_commit_outcome_unknown_when_the_commit_is_lost(
+        pg_app, pg_world, restart):
+    # Completing a leaf writes its audit row and its path in driver SQL only (docs/design.md §4, "Stored
+    # rollups"): no ORM flush notes the write, so the writers note it themselves.
+    ppa, leaf = big_tree(pg_world, 30)
+    url = f"/api/work-items/{leaf}/transitions"
+    assert pg_world.client.post(url, json={"trigger": "start"}, headers=pg_world.focal.headers).status_code == 200
+
+    with restart.around("work_items", "during"):
+        response = pg_world.client.post(url, json={"trigger": "complete"}, headers=pg_world.focal.headers)
+
+    problem = response.get_json()
+    assert (response.status_code, problem["code"]) == (500, "commit_outcome_unknown"), problem

@@ -13,7 +13,7 @@ from sqlalchemy import event, func, select, text
 
 from db import audit, db
 from db.audit import AuditContext, AuditEntry, audit_context
-from db.bulk import update_rows
+from db.bulk import WROTE, update_rows
 from db.models import WorkItem
 from services import users
 from services.runtime import get_runtime
@@ -182,3 +182,21 @@ def test_a_bulk_update_with_a_version_check_skips_the_rows_changed_since_they_we
     assert sorted(written) == [i for i, _ in read if i != moved]
     assert [(i, version, status) for i, version, status in after] == [
         (i, version + 1, "not_started" if i == moved else "in_progress") for i, version in read]
+
+
+def test_a_transaction_whose_only_writes_are_set_based_is_known_to_have_written(world):
+    # A COMMIT lost with the connection is "outcome unknown" only for a transaction that wrote
+    # (services.unit_of_work); set-based writes go through the driver, past the ORM events that note it.
+    _, root = _wide_ppa(world, 3)
+    with world.app.app_context():
+        ids = db.session.scalars(select(WorkItem.id).where(WorkItem.root_id == root)).all()
+        db.session.commit()
+        db.session.info.pop(WROTE, None)
+        update_rows(db.session, WorkItem.__table__, [{"id": i, "allocated_budget": 5} for i in ids],
+                    ["allocated_budget"])
+        by_update = db.session.info.pop(WROTE, False)
+        audit.record_field(db.session, "work_item", "progress", None, ids, ["1"] * len(ids), ["2"] * len(ids))
+        by_insert = db.session.info.pop(WROTE, False)
+        db.session.rollback()
+
+    assert (by_update, by_insert) == (True, True)
