@@ -308,8 +308,16 @@ def require_administrator(actor: User) -> None:
 
 def get_user(username: str) -> User | None:
     """The user called ``username`` (compared canonically: ``Admin`` is
-    ``admin``), or ``None``."""
-    return db.session.scalar(select(User).where(User.username == canonical_username(username)))
+    ``admin``), or ``None``; with their organization and roles, in one
+    statement (as the token lookup loads them: ``token_user``)."""
+    return db.session.execute(_user_query(), {"username": canonical_username(username)}).unique().scalar()
+
+
+@functools.cache
+def _user_query() -> Select:
+    """``get_user``'s statement (built once): the user ``:username`` with
+    their roles joined, not read by a statement of their own afterwards."""
+    return select(User).where(User.username == bindparam("username")).options(joinedload(User.role_rows))
 
 
 def get_user_or_raise(username: str) -> User:
