@@ -35,7 +35,7 @@ from sqlalchemy import ForeignKey, Index, Integer, String, Text, event, inspect
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from db import db
-from db.bulk import insert_rows
+from db.bulk import insert_rows, insert_select
 from db.types import UTCDateTime, utcnow
 
 
@@ -154,6 +154,43 @@ def record(session: Session, entity: str, changes: Iterable[tuple[int, str, Any,
         (``db.bulk.insert_rows``; none when nothing changed). Pending ORM
         changes are flushed first, as any statement of the session would.
     """
+    rows = _rows(entity, changes)
+    if rows is None:
+        return 0
+    if session.autoflush:
+        session.flush()
+    return insert_rows(session, AuditEntry.__table__, *rows)
+
+
+def record_statement(session: Session, entity: str, changes: Iterable[tuple[int, str, Any, Any, int | None]], *,
+                     prefix: str = "audit_") -> tuple[str, dict[str, Any]] | None:
+    """What ``record`` would send, unsent, for a caller on PostgreSQL that
+    sends it inside a statement of its own (``WITH audited AS (<INSERT>)
+    UPDATE ...``: the audit rows and the change they record in one round
+    trip; ``services.trees._write_path``): the same rows, the same flush
+    of pending ORM changes first (``db.bulk.insert_select``).
+
+    Args:
+        changes: as ``record``.
+        prefix: put before every parameter name (``db.bulk.insert_select``).
+
+    Returns:
+        The INSERT as driver SQL and its parameters; ``None`` when nothing
+        changed (nothing to insert).
+    """
+    rows = _rows(entity, changes)
+    if rows is None:
+        return None
+    if session.autoflush:
+        session.flush()
+    return insert_select(session.get_bind().dialect, AuditEntry.__table__, *rows, prefix=prefix)
+
+
+def _rows(entity: str, changes: Iterable[tuple[int, str, Any, Any, int | None]]
+          ) -> tuple[dict[str, list[Any]], dict[str, Any]] | None:
+    """``record``'s rows, column by column, and the columns they share
+    (``db.bulk.insert_rows``'s ``columns`` and ``constants``); ``None`` when
+    no change is left."""
     context, now, rules_hash = get_context(), utcnow(), _rules_hash[0]()
     ids, fields, olds, news, organizations = [], [], [], [], []
     for entity_id, field, old, new, organization in changes:
@@ -164,12 +201,9 @@ def record(session: Session, entity: str, changes: Iterable[tuple[int, str, Any,
             news.append(render(new))
             organizations.append(organization)
     if not ids:
-        return 0
-    if session.autoflush:
-        session.flush()
-    return insert_rows(session, AuditEntry.__table__, {
-        "entity_id": ids, "field": fields, "old_value": olds, "new_value": news, "organization_id": organizations,
-    }, {"entity": entity, "action": "update"} | _constants(context, now, rules_hash))
+        return None
+    return ({"entity_id": ids, "field": fields, "old_value": olds, "new_value": news, "organization_id": organizations},
+            {"entity": entity, "action": "update"} | _constants(context, now, rules_hash))
 
 
 def record_field(session: Session, entity: str, field: str, organization_id: int | None, ids: Sequence[int],

@@ -9,6 +9,7 @@ Money columns are written as raw centavos.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping, Sequence
 
@@ -161,31 +162,64 @@ def insert_rows(session: Session | Connection, table: Table, columns: Mapping[st
         connection = session.connection()
         note_write(session)
     dialect = connection.dialect
-
-    def processed(name: str, values: Sequence[object]) -> list[object]:
-        # The type as this dialect runs it: a TypeDecorator's own bind processor chains only the generic
-        # type's, which on SQLite leaves a datetime to the driver's (deprecated) adapter.
-        process = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
-        return [process(v) for v in values] if process else list(values)
-
-    names = [*columns, *constants]
-    fixed = {name: processed(name, [value])[0] for name, value in constants.items()}
     if dialect.name == "postgresql":
-        def sql_type(name: str) -> str:  # VARCHAR(40) -> VARCHAR: a too long value fails the INSERT, not the cast
-            return re.sub(r"\(.*\)", "", table.c[name].type.compile(dialect=dialect))
-
-        # %(name)b: psycopg sends the arrays in binary, which neither side has to escape or parse as text
-        # (several times faster for 10,000 strings than the text format).
-        arrays = ", ".join(f"CAST(%({n})b AS {sql_type(n)}[])" for n in columns)
-        selected = [f"v.{n}" for n in columns] + [f"CAST(%({n})s AS {sql_type(n)})" for n in constants]
-        connection.exec_driver_sql(
-            f"INSERT INTO {table.name} ({', '.join(names)}) SELECT {', '.join(selected)} "
-            f"FROM unnest({arrays}) AS v({', '.join(columns)})",
-            {n: processed(n, values) for n, values in columns.items()} | fixed)
+        sql, params = insert_select(dialect, table, columns, constants)
+        connection.exec_driver_sql(sql, params)
         return count
+    names = [*columns, *constants]
+    fixed = {name: _processed(table, dialect, name, [value])[0] for name, value in constants.items()}
     placeholders = ", ".join("?" for _ in names)
-    rows = zip(*(processed(n, values) for n, values in columns.items()), strict=True)
+    rows = zip(*(_processed(table, dialect, n, values) for n, values in columns.items()), strict=True)
     tail = tuple(fixed.values())
     connection.exec_driver_sql(f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({placeholders})",
                                [(*row, *tail) for row in rows])
     return count
+
+
+def insert_select(dialect, table: Table, columns: Mapping[str, Sequence[object]],
+                  constants: Mapping[str, object] | None = None, *, prefix: str = "") -> tuple[str, dict[str, object]]:
+    """PostgreSQL's ``INSERT ... SELECT ... FROM unnest(...)`` of
+    ``insert_rows`` as driver SQL and its parameters, unsent: for a caller
+    that sends it inside a statement of its own (``WITH inserted AS (...)
+    UPDATE ...``: one round trip for both; ``services.trees._write_path``).
+    The caller notes the write (``note_write``).
+
+    Args:
+        dialect: a PostgreSQL dialect (``connection.dialect``).
+        columns, constants: as ``insert_rows`` (the columns not empty, of
+            the same length).
+        prefix: put before every parameter name, so that they do not clash
+            with the enclosing statement's.
+    """
+    constants = dict(constants or {})
+    # %(name)b: psycopg sends the arrays in binary, which neither side has to escape or parse as text
+    # (several times faster for 10,000 strings than the text format).
+    arrays = ", ".join(f"CAST(%({prefix}{n})b AS {_sql_type(table.c[n], dialect)}[])" for n in columns)
+    selected = [f"v.{n}" for n in columns] + [f"CAST(%({prefix}{n})s AS {_sql_type(table.c[n], dialect)})"
+                                              for n in constants]
+    sql = (f"INSERT INTO {table.name} ({', '.join([*columns, *constants])}) SELECT {', '.join(selected)} "
+           f"FROM unnest({arrays}) AS v({', '.join(columns)})")
+    params = {prefix + n: _processed(table, dialect, n, values) for n, values in columns.items()}
+    return sql, params | {prefix + n: _processed(table, dialect, n, [value])[0] for n, value in constants.items()}
+
+
+@functools.lru_cache(maxsize=512)
+def _sql_type(column, dialect) -> str:
+    """The column's type as PostgreSQL casts to it, without a length
+    (VARCHAR(40) -> VARCHAR: a too long value fails the INSERT, not the cast)."""
+    return re.sub(r"\(.*\)", "", column.type.compile(dialect=dialect))
+
+
+@functools.lru_cache(maxsize=512)
+def _processor(column, dialect):
+    """The column's bind processor as this dialect runs it (``None``: none)."""
+    return column.type.dialect_impl(dialect).bind_processor(dialect)
+
+
+def _processed(table: Table, dialect, name: str, values: Sequence[object]) -> list[object]:
+    """``values`` of ``table.name`` as the driver takes them: through the
+    type as this dialect runs it (a TypeDecorator's own bind processor
+    chains only the generic type's, which on SQLite leaves a datetime to
+    the driver's (deprecated) adapter)."""
+    process = _processor(table.c[name], dialect)
+    return [process(v) for v in values] if process else list(values)

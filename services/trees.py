@@ -449,11 +449,16 @@ def settle_path(session: Session, ppa: Ppa, path: Path, *, own: OwnStatus | None
     if own is not None:  # the item's own change first, then what the roll-up made of it
         statuses = {own.item_id: (own.old, statuses.get(own.item_id, (None, own.new))[1])} | {
             i: change for i, change in statuses.items() if i != own.item_id}
-    record_item_changes(session, ppa, "status", statuses)
+    changes = [(i, "status", old, new, ppa.organization_id) for i, (old, new) in statuses.items()]
+    audited = None
+    if session.get_bind().dialect.name == "postgresql":  # the audit rows go in with the path's UPDATE
+        audited = audit.record_statement(session, "work_item", changes)
+    else:
+        audit.record(session, "work_item", changes)
     for node in path.nodes.values():
         node.expended = expended(node)
         node.rolled_progress = rolled_progress(node, method.progress)
-    _write_path(session, path, statuses, own)
+    _write_path(session, path, statuses, own, audited)
     sync_ppa(ppa, path.root.status, path.root.rolled_progress)
     alerts.reconcile_items(session, ppa, list(path.nodes.values()), open_now=path.open_alerts)
     return set(statuses)
@@ -472,13 +477,21 @@ _PATH_SETS = ("status = coalesce({v}status, {t}status), updated_by_id = coalesce
               "tree_version = {t}tree_version + {v}tree_version")
 
 
-def _write_path(session: Session, path: Path, statuses: Mapping[int, tuple[str, str]], own: OwnStatus | None) -> None:
+def _write_path(session: Session, path: Path, statuses: Mapping[int, tuple[str, str]], own: OwnStatus | None,
+                audited: tuple[str, Mapping[str, object]] | None = None) -> None:
     """Write, in one statement (``UPDATE ... FROM unnest`` on PostgreSQL,
     one ``executemany`` on SQLite, as ``db.bulk.update_rows``), every row of
     the path that moved: the statuses of ``statuses`` (``version`` and
     ``updated_at`` bumped), the stored rollups that differ from what was
     loaded, the root's ``tree_version`` + 1, and ``own`` (its version
     checked).
+
+    Args:
+        audited: on PostgreSQL, the INSERT of the statuses' audit rows
+            (``db.audit.record_statement``), sent in the same statement
+            (``WITH audited AS (INSERT ...) UPDATE ...``): one round trip
+            for both. Should the UPDATE miss a row, the ``Conflict`` rolls
+            the transaction back, audit rows with it.
 
     Raises:
         Conflict: ``concurrent_update``: a row was not written (``own``'s
@@ -501,10 +514,11 @@ def _write_path(session: Session, path: Path, statuses: Mapping[int, tuple[str, 
     if dialect.name == "postgresql":
         arrays = ", ".join(f"CAST(%({n})b AS {t}[])" for n, t in _PATH_WRITE.items())
         sets = _PATH_SETS.format(v="v.", t="t.", now="%(now)s")
+        insert, inserted = (f"WITH audited AS ({audited[0]}) ", audited[1]) if audited else ("", {})
         written = session.connection().exec_driver_sql(
-            f"UPDATE work_items AS t SET {sets} FROM unnest({arrays}) AS v({', '.join(_PATH_WRITE)}) "
+            f"{insert}UPDATE work_items AS t SET {sets} FROM unnest({arrays}) AS v({', '.join(_PATH_WRITE)}) "
             "WHERE t.id = v.id AND (v.version IS NULL OR t.version = v.version)",
-            {n: [row[n] for row in rows] for n in _PATH_WRITE} | {"now": now}).rowcount
+            {n: [row[n] for row in rows] for n in _PATH_WRITE} | {"now": now} | inserted).rowcount
     else:  # SQLite runs in process: one executemany
         stamp = rendered_stamp(ITEMS, dialect, now)
         sets = _PATH_SETS.format(v=":", t="", now=":now")

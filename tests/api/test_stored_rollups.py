@@ -156,8 +156,11 @@ def test_completing_a_leaf_costs_the_same_statements_in_a_small_and_a_large_tree
         assert drift_of(world, ppa).clean
     # complete: the token, the PPA (locked, found through the item's root), the item with its path, their open
     # alerts and the chain flag, the audit rows, one UPDATE of the path (statuses, stored rollups, tree_version);
-    # start also moves the PPA's status (its UPDATE and its audit row).
-    assert counts == [7, 5] * 2, counts
+    # on PostgreSQL the audit rows go in with the UPDATE, in one statement. Start also moves the PPA's status
+    # (its UPDATE and its audit row).
+    with world.app.app_context():
+        postgresql = db.engine.dialect.name == "postgresql"
+    assert counts == ([6, 4] if postgresql else [7, 5]) * 2, counts
 
 
 def test_a_completed_leaf_moves_its_ancestors_figures_and_nothing_else(world):

@@ -60,7 +60,8 @@ class Restart:
 
     # -- engine hooks ---------------------------------------------------------
     def saw_statement(self, conn, _cursor, statement, *_args) -> None:
-        if self.table and re.match(rf"\s*(INSERT INTO|UPDATE) {self.table}\b", statement):
+        # A write may follow a WITH clause (``WITH audited AS (INSERT ...) UPDATE work_items ...``).
+        if self.table and re.match(rf"\s*(WITH .*\)\s*)?(INSERT INTO|UPDATE) {self.table}\b", statement, re.DOTALL):
             self.doomed.add(id(conn.connection))  # the pool's proxy, which do_commit is given
 
     def refuse_connections(self, *_args) -> None:
