@@ -8,13 +8,14 @@ given and locks the row.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, Select, case, func, select, type_coerce
+from sqlalchemy import BigInteger, Select, bindparam, case, func, select, type_coerce
 from sqlalchemy.orm import undefer
 
 from db import db
@@ -69,15 +70,22 @@ def get_ppa(user: User, ppa_id: int, *, for_update: bool = False, with_expenditu
         with_expenditure: load ``actual_expenditure`` (two sums) in the same
             query, for a caller that shows it; otherwise it loads on first use.
     """
-    query = select(Ppa).where(Ppa.id == ppa_id)
+    ppa = db.session.scalar(_ppa_query(for_update, with_expenditure and not for_update), {"ppa_id": ppa_id})
+    if ppa is None or not can_see_ppa(user, ppa):
+        return None
+    return ppa
+
+
+@functools.cache
+def _ppa_query(for_update: bool, with_expenditure: bool) -> Select:
+    """``get_ppa``'s statement for the PPA ``:ppa_id`` (built once per
+    process for each pair of options: most requests run one)."""
+    query = select(Ppa).where(Ppa.id == bindparam("ppa_id"))
     if for_update:
         query = query.with_for_update(of=Ppa).execution_options(populate_existing=True)
     elif with_expenditure:
         query = query.options(undefer(Ppa.actual_expenditure))
-    ppa = db.session.scalar(query)
-    if ppa is None or not can_see_ppa(user, ppa):
-        return None
-    return ppa
+    return query
 
 
 def get_ppa_or_raise(user: User, ppa_id: int, *, for_update: bool = False, with_expenditure: bool = False) -> Ppa:

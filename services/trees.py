@@ -315,9 +315,10 @@ class Path:
 
 def path_query(item_ids):
     """The recursive query up the parents: the ids of ``item_ids`` (a
-    collection, or a bound parameter for one id) and of their ancestors, as
-    a subquery for ``ITEMS.c.id.in_(...)``."""
-    start = ITEMS.c.id.in_(item_ids) if isinstance(item_ids, Collection) else ITEMS.c.id == item_ids
+    collection, or a bound parameter: for one id, or expanding for a list)
+    and of their ancestors, as a subquery for ``ITEMS.c.id.in_(...)``."""
+    many = isinstance(item_ids, Collection) or getattr(item_ids, "expanding", False)
+    start = ITEMS.c.id.in_(item_ids) if many else ITEMS.c.id == item_ids
     up = select(ITEMS.c.id, ITEMS.c.parent_id).where(start).cte("up", recursive=True)
     up = up.union(select(ITEMS.c.id, ITEMS.c.parent_id).join(up, ITEMS.c.id == up.c.parent_id))
     return select(up.c.id)
@@ -330,8 +331,20 @@ def load_path(item_ids: Collection[int]) -> Path:
     Raises:
         ValueError: no such items.
     """
-    rows = db.session.execute(select(*PATH_COLUMNS).where(ITEMS.c.id.in_(path_query(item_ids)))).all()
+    rows = db.session.execute(_path_rows(), {"item_ids": list(item_ids)}).all()
     return path_of(rows, item_ids)
+
+
+@functools.cache
+def _path_rows() -> Select:
+    """``load_path``'s statement, for the ids ``:item_ids`` (built once per process)."""
+    return select(*PATH_COLUMNS).where(ITEMS.c.id.in_(path_query(bindparam("item_ids", expanding=True))))
+
+
+@functools.cache
+def _root_row() -> Select:
+    """``load_project``'s statement: the root ``:root_id`` alone, its path (built once per process)."""
+    return select(*PATH_COLUMNS).where(ITEMS.c.id == bindparam("root_id"))
 
 
 def path_of(rows: Iterable[Sequence], item_ids: Collection[int]) -> Path:
@@ -359,9 +372,13 @@ def path_of(rows: Iterable[Sequence], item_ids: Collection[int]) -> Path:
 
 def load_project(root_id: int) -> Node:
     """The root project of a tree with its rolled-up figures (``status``,
-    ``expended``, ``rolled_progress``): its stored rollups, one statement,
-    when current; else the whole tree rolled up in memory."""
-    path = load_path([root_id])
+    ``expended``, ``rolled_progress``): its stored rollups, one statement
+    (of its row alone: a root is its own path, no recursive query), when
+    current; else the whole tree rolled up in memory.
+
+    Raises:
+        ValueError: ``root_id`` is not a tree's root."""
+    path = path_of(db.session.execute(_root_row(), {"root_id": root_id}).all(), [root_id])
     return path.root if path.current else load_tree(root_id).root
 
 
