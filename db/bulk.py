@@ -194,8 +194,8 @@ def insert_select(dialect, table: Table, columns: Mapping[str, Sequence[object]]
     constants = dict(constants or {})
     # %(name)b: psycopg sends the arrays in binary, which neither side has to escape or parse as text
     # (several times faster for 10,000 strings than the text format).
-    arrays = ", ".join(f"CAST(%({prefix}{n})b AS {_sql_type(table.c[n], dialect)}[])" for n in columns)
-    selected = [f"v.{n}" for n in columns] + [f"CAST(%({prefix}{n})s AS {_sql_type(table.c[n], dialect)})"
+    arrays = ", ".join(f"CAST(%({prefix}{n})b AS {_column_type(table, n, dialect)}[])" for n in columns)
+    selected = [f"v.{n}" for n in columns] + [f"CAST(%({prefix}{n})s AS {_column_type(table, n, dialect)})"
                                               for n in constants]
     sql = (f"INSERT INTO {table.name} ({', '.join([*columns, *constants])}) SELECT {', '.join(selected)} "
            f"FROM unnest({arrays}) AS v({', '.join(columns)})")
@@ -204,16 +204,17 @@ def insert_select(dialect, table: Table, columns: Mapping[str, Sequence[object]]
 
 
 @functools.lru_cache(maxsize=512)
-def _sql_type(column, dialect) -> str:
+def _column_type(table: Table, name: str, dialect) -> str:
     """The column's type as PostgreSQL casts to it, without a length
-    (VARCHAR(40) -> VARCHAR: a too long value fails the INSERT, not the cast)."""
-    return re.sub(r"\(.*\)", "", column.type.compile(dialect=dialect))
+    (VARCHAR(40) -> VARCHAR: a too long value fails the INSERT, not the cast).
+    Cached by table and column name (a ``Column``'s ``==`` builds SQL: no key)."""
+    return re.sub(r"\(.*\)", "", table.c[name].type.compile(dialect=dialect))
 
 
 @functools.lru_cache(maxsize=512)
-def _processor(column, dialect):
+def _processor(table: Table, name: str, dialect):
     """The column's bind processor as this dialect runs it (``None``: none)."""
-    return column.type.dialect_impl(dialect).bind_processor(dialect)
+    return table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
 
 
 def _processed(table: Table, dialect, name: str, values: Sequence[object]) -> list[object]:
@@ -221,5 +222,5 @@ def _processed(table: Table, dialect, name: str, values: Sequence[object]) -> li
     type as this dialect runs it (a TypeDecorator's own bind processor
     chains only the generic type's, which on SQLite leaves a datetime to
     the driver's (deprecated) adapter)."""
-    process = _processor(table.c[name], dialect)
+    process = _processor(table, name, dialect)
     return [process(v) for v in values] if process else list(values)
