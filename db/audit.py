@@ -199,6 +199,11 @@ def record_field(session: Session, entity: str, field: str, organization_id: int
     } | _constants(context, now, rules_hash))
 
 
+#: ``'.00"'`` to ``'.99"'``: the centavos of a rendered amount by index, with the closing quote
+#: (as ``workflow.tree.CENTS``: a distribution renders 20,000 amounts).
+_CENTS_CLOSED = tuple(f'.{cents:02d}"' for cents in range(100))
+
+
 def render_centavos(centavos: int | None) -> str | None:
     """An amount in centavos as the log stores money: exactly
     ``render(workflow.money.from_centavos(centavos))`` (``"1234.56"`` with
@@ -206,8 +211,8 @@ def render_centavos(centavos: int | None) -> str | None:
     if centavos is None:
         return None
     if centavos < 0:
-        return '"-%d.%02d"' % divmod(-centavos, 100)
-    return '"%d.%02d"' % divmod(centavos, 100)
+        return '"-' + str(-centavos // 100) + _CENTS_CLOSED[-centavos % 100]
+    return '"' + str(centavos // 100) + _CENTS_CLOSED[centavos % 100]  # twice as fast as '"%d.%02d"' % divmod
 
 
 # -- the ORM path ------------------------------------------------------------------
