@@ -11,8 +11,8 @@ Two paths write it, both inside the transaction that makes the change:
   rows, already rendered and column by column, to ``record_field``).
 
 Either path writes all its rows in one INSERT (``db.bulk.insert_rows``: one
-``INSERT ... SELECT FROM unnest(...)`` on PostgreSQL, one ``executemany``
-on SQLite), so a distribution over 10,000 work items sends one statement
+``INSERT ... SELECT FROM unnest(...)`` on PostgreSQL, one ``INSERT ...
+SELECT FROM json_each(?)`` on SQLite), so a distribution over 10,000 work items sends one statement
 for its 10,000 audit rows (issue 17, item 3; docs/design.md §9).
 
 Who and which request come from ``audit_context`` (set per request by the

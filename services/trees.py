@@ -493,7 +493,7 @@ _PATH_SETS = ("status = coalesce({v}status, {t}status), updated_by_id = coalesce
 
 def _write_path(session: Session, path: Path, statuses: Mapping[int, tuple[str, str]], own: OwnStatus | None) -> None:
     """Write, in one statement (``UPDATE ... FROM unnest`` on PostgreSQL,
-    one ``executemany`` on SQLite, as ``db.bulk.update_rows``), every row of
+    one ``executemany`` on SQLite: a path is a few rows), every row of
     the path that moved: the statuses of ``statuses`` (``version`` and
     ``updated_at`` bumped), the stored rollups that differ from what was
     loaded, the root's ``tree_version`` + 1, and ``own`` (its version
