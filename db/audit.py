@@ -11,8 +11,8 @@ Two paths write it, both inside the transaction that makes the change:
   rows, already rendered and column by column, to ``record_field``).
 
 Either path writes all its rows in one INSERT (``db.bulk.insert_rows``: one
-``INSERT ... SELECT FROM unnest(...)`` on PostgreSQL, one ``executemany``
-on SQLite), so a distribution over 10,000 work items sends one statement
+``INSERT ... SELECT FROM unnest(...)`` on PostgreSQL, one ``INSERT ...
+SELECT FROM json_each(?)`` on SQLite), so a distribution over 10,000 work items sends one statement
 for its 10,000 audit rows (issue 17, item 3; docs/design.md §9).
 
 Who and which request come from ``audit_context`` (set per request by the
@@ -233,6 +233,11 @@ def record_field(session: Session, entity: str, field: str, organization_id: int
     } | _constants(context, now, rules_hash))
 
 
+#: ``'.00"'`` to ``'.99"'``: the centavos of a rendered amount by index, with the closing quote
+#: (as ``workflow.tree.CENTS``: a distribution renders 20,000 amounts).
+_CENTS_CLOSED = tuple(f'.{cents:02d}"' for cents in range(100))
+
+
 def render_centavos(centavos: int | None) -> str | None:
     """An amount in centavos as the log stores money: exactly
     ``render(workflow.money.from_centavos(centavos))`` (``"1234.56"`` with
@@ -240,8 +245,8 @@ def render_centavos(centavos: int | None) -> str | None:
     if centavos is None:
         return None
     if centavos < 0:
-        return '"-%d.%02d"' % divmod(-centavos, 100)
-    return '"%d.%02d"' % divmod(centavos, 100)
+        return '"-' + str(-centavos // 100) + _CENTS_CLOSED[-centavos % 100]
+    return '"' + str(centavos // 100) + _CENTS_CLOSED[centavos % 100]  # twice as fast as '"%d.%02d"' % divmod
 
 
 # -- the ORM path ------------------------------------------------------------------

@@ -2,9 +2,14 @@
 
 PostgreSQL gets one ``UPDATE ... FROM unnest(...)`` or ``INSERT ... SELECT
 FROM unnest(...)`` (one array parameter per column, whatever the row count);
-SQLite, which runs in process, gets one ``executemany`` of plain tuples
-through the driver (no per-row work on bound parameters in SQLAlchemy).
-Money columns are written as raw centavos.
+SQLite, which runs in process, gets the rows as one JSON array of arrays
+bound once, read back by ``json_each`` (``UPDATE ... FROM`` and ``INSERT ...
+SELECT``, driver SQL): no per-row statement step, reset and binding, about
+a fifth cheaper than an ``executemany`` of 10,000 rows (issue 17 item 3;
+docs/design.md §9). Rows with a value JSON cannot carry exactly (a float,
+a bool, bytes, an integer beyond 64 bits, text with a NUL) go as one
+``executemany`` of plain tuples instead. Money columns are written as raw
+centavos.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import functools
 import re
 from collections.abc import Mapping, Sequence
 
+import orjson
 from sqlalchemy import Connection, Table
 from sqlalchemy.orm import Session
 
@@ -99,12 +105,21 @@ def _update(session: Session, table: Table, ids: list[int], values: Mapping[str,
             f"FROM unnest({arrays}) AS v({', '.join(names)}) WHERE t.id = v.id{version_check} RETURNING t.id",
             params).scalars().all()
     stamp = rendered_stamp(table, dialect, now)  # rendered once, by the column's own type, as it stores it
-    # SQLite runs in process: one executemany of plain tuples (``?`` placeholders, driver SQL), which
-    # SQLAlchemy passes through as they are, with no per-row work on bound parameters.
-    sets = ", ".join(f"{c} = ?" for c in columns) + (", version = version + 1, updated_at = ?" if bump else "")
-    statement = f"UPDATE {table.name} SET {sets} WHERE id = ?"
     tail = (stamp,) if bump else ()
     connection = session.connection()
+    stamp_sql = ", version = version + 1, updated_at = ?" if bump else ""
+    if versions is None:
+        rows = json_rows([ids, *values.values()])
+        if rows is not None:  # one statement reads every row from one JSON parameter (json_each)
+            picked = ", ".join(f"json_extract(value, '$[{k}]') AS {n}" for k, n in enumerate(["id", *columns]))
+            connection.exec_driver_sql(
+                f"UPDATE {table.name} SET {', '.join(f'{c} = v.{c}' for c in columns)}{stamp_sql} "
+                f"FROM (SELECT {picked} FROM json_each(?)) AS v WHERE {table.name}.id = v.id", (*tail, rows))
+            return list(ids)
+    # SQLite runs in process: one executemany of plain tuples (``?`` placeholders, driver SQL), which
+    # SQLAlchemy passes through as they are, with no per-row work on bound parameters.
+    sets = ", ".join(f"{c} = ?" for c in columns) + stamp_sql
+    statement = f"UPDATE {table.name} SET {sets} WHERE id = ?"
     if versions is None:
         connection.exec_driver_sql(statement, [(*row, *tail, i) for i, row in zip(
             ids, zip(*values.values(), strict=True), strict=True)])
@@ -117,13 +132,33 @@ def _update(session: Session, table: Table, ids: list[int], values: Mapping[str,
     return written
 
 
+#: The types of the values ``json_rows`` passes: JSON holds them exactly, and SQLite's ``json_extract``
+#: gives them back as the driver would have bound them (INTEGER, TEXT, NULL).
+JSON_EXACT = frozenset({int, str, type(None)})
+
+
+def json_rows(columns: Sequence[Sequence[object]]) -> str | None:
+    """Rows given column by column, as one JSON array of arrays (row ``k``
+    is ``[columns[0][k], columns[1][k], ...]``) for SQLite's ``json_each``;
+    ``None`` when some value would not come back exactly as the driver binds
+    it (anything but ``int``, ``str`` and ``None``; an integer beyond 64
+    bits; text holding a NUL), for the caller to send an ``executemany``."""
+    if not all(set(map(type, column)) <= JSON_EXACT for column in columns):
+        return None
+    try:
+        data = orjson.dumps(list(zip(*columns, strict=True)))
+    except orjson.JSONEncodeError:  # an int beyond 64 bits, a lone surrogate
+        return None
+    if b"\\u0000" in data:  # json_extract would give text cut at the NUL
+        return None
+    return data.decode()
+
+
 def rendered_stamp(table: Table, dialect, now) -> object:
     """``now`` as the driver takes it for ``table.updated_at`` in SQL sent
-    as text on SQLite (rendered once, by the column's own type, as it
-    stores it)."""
-    stamp = table.c.updated_at.type.process_bind_param(now, dialect)
-    render = table.c.updated_at.type.impl.dialect_impl(dialect).bind_processor(dialect)
-    return render(stamp) if render else stamp
+    as text on SQLite (rendered once, by the column's own type as this
+    dialect runs it, as ``insert_rows`` renders its values)."""
+    return _processed(table, dialect, "updated_at", [now])[0]
 
 
 def insert_rows(session: Session | Connection, table: Table, columns: Mapping[str, Sequence[object]],
@@ -132,8 +167,9 @@ def insert_rows(session: Session | Connection, table: Table, columns: Mapping[st
 
     PostgreSQL gets one ``INSERT ... SELECT ... FROM unnest(...)`` with one
     array parameter per column of ``columns``, whatever the row count (a
-    plain ``executemany`` would send one INSERT per row); SQLite gets one
-    ``executemany``. Values go through each column's own type (so
+    plain ``executemany`` would send one INSERT per row); SQLite one
+    ``INSERT ... SELECT ... FROM json_each(?)`` (``json_rows``; else one
+    ``executemany``). Values go through each column's own type (so
     ``UTCDateTime`` stores UTC), constants once. Length limits and checks
     apply as for any INSERT (the arrays are cast to the unbounded types).
 
@@ -168,11 +204,17 @@ def insert_rows(session: Session | Connection, table: Table, columns: Mapping[st
         return count
     names = [*columns, *constants]
     fixed = {name: _processed(table, dialect, name, [value])[0] for name, value in constants.items()}
-    placeholders = ", ".join("?" for _ in names)
-    rows = zip(*(_processed(table, dialect, n, values) for n, values in columns.items()), strict=True)
+    given = [_processed(table, dialect, n, values) for n, values in columns.items()]
     tail = tuple(fixed.values())
+    rows = json_rows(given)
+    if rows is not None:  # one statement reads every row from one JSON parameter (json_each)
+        picked = [f"json_extract(value, '$[{k}]')" for k in range(len(columns))] + ["?"] * len(constants)
+        connection.exec_driver_sql(f"INSERT INTO {table.name} ({', '.join(names)}) SELECT {', '.join(picked)} "
+                                   "FROM json_each(?)", (*tail, rows))
+        return count
+    placeholders = ", ".join("?" for _ in names)
     connection.exec_driver_sql(f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({placeholders})",
-                               [(*row, *tail) for row in rows])
+                               [(*row, *tail) for row in zip(*given, strict=True)])
     return count
 
 

@@ -29,7 +29,7 @@ from services.tree_cache import TreeKey
 from services.trees import (apply_allocations, generate_execution_project, load_breakdown, load_project, load_tree,
                             require_unlocked, settle, sync_ppa)
 from services.unit_of_work import rolled_back, transaction
-from workflow.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from workflow.errors import Conflict, NotFound, ValidationFailed
 from workflow.money import to_centavos
 from workflow.tree import Breakdown, Tree, equal_shares, format_centavos, roll_up, tree_breakdown, weighted_shares
 from workflow.wbs import plan_wbs
@@ -302,13 +302,8 @@ class Distribution:
         body = tree_payload(self.ppa, self.tree)
         body["dry_run"] = self.dry_run
         by_id = self.tree.by_id
-
-        def money(centavos: int | None) -> str | None:  # format_centavos, inline for the usual amount
-            return "%d.%02d" % divmod(centavos, 100) if centavos is not None and centavos >= 0 else \
-                format_centavos(centavos)
-
         body["changes"] = [{"work_item_id": item_id, "title": by_id[item_id].title,
-                            "allocated_before": money(before), "allocated_after": money(after)}
+                            "allocated_before": format_centavos(before), "allocated_after": format_centavos(after)}
                            for item_id, (before, after) in self.changes.items()]
         return body
 

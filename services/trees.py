@@ -12,6 +12,7 @@ callers own the transaction."""
 from __future__ import annotations
 
 import functools
+import operator
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -77,14 +78,32 @@ def load_tree(root_id: int, *, rolled: bool = True, rollup_key: str | None | obj
         key = db.session.scalar(select(ITEMS.c.rollup_key).where(ITEMS.c.id == root_id))
     method = current_method()
     if rolled and key == method.key:
-        rows = db.session.execute(select(*TREE_COLUMNS, ITEMS.c.rolled_expended, ITEMS.c.rolled_progress)
-                                  .where(in_tree(root_id)).order_by(ITEMS.c.position, ITEMS.c.id)).all()
+        rows = _in_tree_order(select(*TREE_COLUMNS, ITEMS.c.rolled_expended, ITEMS.c.rolled_progress)
+                              .where(in_tree(root_id)))
         return Tree.from_stored_rows(rows)
     columns = TREE_COLUMNS if rolled else (*TREE_COLUMNS, *STORED_COLUMNS)
-    rows = db.session.execute(select(*columns).where(in_tree(root_id)).order_by(ITEMS.c.position, ITEMS.c.id)).all()
+    rows = _in_tree_order(select(*columns).where(in_tree(root_id)))
     if rolled:
         return roll_up(Tree.from_rows(rows), method.progress)
     return Tree.from_rows([(*row[:-3], tuple(row[-3:])) for row in rows])
+
+
+#: ``(position, id)`` of a row that starts with ``TREE_COLUMNS``.
+_POSITION_ID = operator.itemgetter(2, 0)
+
+
+def _in_tree_order(query: Select) -> list:
+    """The rows of ``query`` (its columns starting with ``TREE_COLUMNS``) by
+    position, then id, as ``Tree`` takes them. PostgreSQL sorts them; SQLite
+    returns them as its indexes give them (the root, then by id: nearly in
+    order already) and Python sorts them, which costs a few milliseconds
+    for 10,000 rows where SQLite's sort of the wide rows in a temporary
+    B-tree cost about three times that (issue 17 item 3; docs/design.md §9)."""
+    if db.session.get_bind().dialect.name != "sqlite":
+        return db.session.execute(query.order_by(ITEMS.c.position, ITEMS.c.id)).all()
+    rows = db.session.execute(query).all()
+    rows.sort(key=_POSITION_ID)
+    return rows
 
 
 #: The columns of ``workflow.tree.STORED_PAYLOAD_FIELDS``: what the budget
@@ -497,7 +516,7 @@ _PATH_SETS = ("status = coalesce({v}status, {t}status), updated_by_id = coalesce
 def _write_path(session: Session, path: Path, statuses: Mapping[int, tuple[str, str]], own: OwnStatus | None,
                 audited: tuple[str, Mapping[str, object]] | None = None) -> None:
     """Write, in one statement (``UPDATE ... FROM unnest`` on PostgreSQL,
-    one ``executemany`` on SQLite, as ``db.bulk.update_rows``), every row of
+    one ``executemany`` on SQLite: a path is a few rows), every row of
     the path that moved: the statuses of ``statuses`` (``version`` and
     ``updated_at`` bumped), the stored rollups that differ from what was
     loaded, the root's ``tree_version`` + 1, and ``own`` (its version

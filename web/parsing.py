@@ -348,10 +348,17 @@ class WeightMap(fields.Dict):
     def _deserialize(self, value: Any, attr, data, **kwargs) -> dict[int, Decimal]:
         if type(value) is dict:  # a decoded JSON object, exactly
             try:
-                return {_row_id_key(key): Decimal(str(bounded_number(weight))) for key, weight in value.items()}
+                return {_row_id_key(key): _decimal(bounded_number(weight)) for key, weight in value.items()}
             except (ValueError, TypeError, ArithmeticError):  # something to refuse: fields.Dict names it
                 pass
         return super()._deserialize(value, attr, data, **kwargs)
+
+
+def _decimal(number: int | Decimal) -> Decimal:
+    """``Decimal(str(number))`` of ``bounded_number``'s number, exactly (a
+    ``Decimal``'s text gives back the same digits and exponent), without
+    the round trip through text for one that is a ``Decimal`` already."""
+    return number if type(number) is Decimal else Decimal(number)
 
 
 def _row_id_key(key: Any) -> int:

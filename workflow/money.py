@@ -17,7 +17,7 @@ import re
 from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
-from math import gcd
+from math import gcd, lcm
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
@@ -240,12 +240,12 @@ def _as_integers(weights: Sequence[int | Decimal | Fraction]) -> list[int]:
     if all(type(w) is int for w in weights):
         return list(weights)
     if all(type(w) is int or (type(w) is Decimal and w.is_finite()) for w in weights):
-        # Scale every weight by 10**places, places being the most decimals any has
-        # (its exact ratio's denominator divides 10**places).
-        places = max(0, *(-w.as_tuple().exponent for w in weights if type(w) is Decimal))
-        scale = 10**places
-        return [numerator * (scale // denominator)
-                for numerator, denominator in (w.as_integer_ratio() for w in weights)]
+        # Scale every weight's exact ratio by the least common multiple of their denominators (powers
+        # of 2 and 5): no digit tuple per weight, as scaling by 10**(most decimals) needed. Any common
+        # scale gives the same split: the parts and the order of the remainders keep their proportions.
+        ratios = [w.as_integer_ratio() for w in weights]
+        scale = lcm(*(denominator for _, denominator in ratios))
+        return [numerator * (scale // denominator) for numerator, denominator in ratios]
     fractions = [Fraction(w) for w in weights]
     common = 1
     for f in fractions:

@@ -110,7 +110,11 @@ class Aggregate:
                 self.weight_sum += sign * weight
         self.children_expended += sign * expended_
         statuses = self.statuses
-        _count(statuses, status, sign)
+        left = statuses.get(status, 0) + sign  # _count, inline: once per child of a whole tree's fold
+        if left:
+            statuses[status] = left
+        else:
+            del statuses[status]
         for name, count in below.items():
             _count(statuses, name, sign * count)
 
@@ -231,7 +235,9 @@ def share(item: Item, method: Method, *, keep: bool = False) -> Share:
     below = dict(agg.statuses) if keep else agg.statuses
     if status == CANCELLED:
         return 0, 0, 0, 0, 0, 0, item.spent + agg.children_expended, status, below
-    progress = rolled_progress(item, method.progress)
+    # rolled_progress, its first case inline (every leaf of a tree comes here)
+    progress = (100 if status == COMPLETED else item.progress) if not agg.counted else \
+        rolled_progress(item, method.progress)
     weight = item.allocated or 0
     weighted = progress * weight if weight else 0
     if type(weighted) is not int:  # noqa: E721
@@ -273,7 +279,8 @@ def fold(items: Iterable[Item], method: Method) -> dict[int, tuple[str, str]]:
         item.agg = Aggregate()
     changes: dict[int, tuple[str, str]] = {}
     for item in reversed(ordered):
-        _follow(item, method, changes)
+        if item.agg.counted:  # an item with no counted child follows none (follow_children)
+            _follow(item, method, changes)
         if item.parent_id is not None:
             by_id[item.parent_id].agg.add(share(item, method))
     return changes

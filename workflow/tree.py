@@ -33,7 +33,7 @@ from fractions import Fraction
 from rules.model import MachineRules
 from workflow.errors import ValidationFailed
 from workflow.money import split_centavos
-from workflow.rollups import (CANCELLED, COMPLETED, Aggregate, Method, decode_exact, exact_ratio, expended, fold,
+from workflow.rollups import (CANCELLED, COMPLETED, Aggregate, Method, decode_exact, exact_ratio, fold,
                               rolled_progress)
 
 __all__ = ["CANCELLED", "COMPLETED", "Node", "Tree", "exact_ratio", "roll_up", "settle_tree"]
@@ -190,9 +190,13 @@ def settle_tree(tree: Tree, method: Method) -> dict[int, tuple[str, str]]:
     """
     order = tree.preorder()
     changes = fold(order, method)
+    progress_method = method.progress
     for node in order:
-        node.expended = expended(node)
-        node.rolled_progress = rolled_progress(node, method.progress)
+        agg = node.agg
+        node.expended = node.spent + agg.children_expended  # expended(node), inline
+        # rolled_progress(node, ...), its first case (every leaf) inline
+        node.rolled_progress = (100 if node.status == COMPLETED else node.progress) if not agg.counted else \
+            rolled_progress(node, progress_method)
     return changes
 
 

@@ -5,15 +5,16 @@ from centavos, and the weights of a weighted distribution read in one loop."""
 from __future__ import annotations
 
 from decimal import Decimal
+from fractions import Fraction
 
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 from marshmallow import ValidationError, fields
 
 from db.audit import render, render_centavos
 from db.types import MAX_ROW_ID
 from web.parsing import RefusedNumber, RowId, Weight, WeightMap
-from workflow.money import from_centavos
+from workflow.money import from_centavos, split_centavos
 
 BIGINT = st.integers(-(2**63), 2**63 - 1)
 
@@ -52,3 +53,13 @@ def test_ten_thousand_well_formed_weights_are_read_as_exact_decimals_by_id():
     read = WeightMap().deserialize(weights)
 
     assert read == {int(key): Decimal(value) for key, value in weights.items()}
+
+
+DECIMAL_WEIGHTS = st.lists(st.decimals(min_value=0, max_value=10**6, allow_nan=False, allow_infinity=False)
+                           | st.integers(0, 10**6), min_size=1, max_size=30)
+
+
+@given(st.integers(0, 10**15), DECIMAL_WEIGHTS)
+def test_decimal_weights_split_a_total_as_their_exact_fractions_do(total, weights):
+    assume(any(weights))
+    assert split_centavos(total, weights) == split_centavos(total, [Fraction(w) for w in weights])
