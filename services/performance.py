@@ -177,8 +177,7 @@ def _measure_loaded(rows, tree, later: dict[int, int], day: date):
         while target not in core.parent:  # added after the baseline: charges its baselined ancestor
             target = tree.by_id[target].parent_id
         actual[target] += max(node.spent - later.get(node.id, 0), 0)
-    results = core.measure(day, progress, {k: from_centavos(v) for k, v in actual.items()},
-                           method=rules.pv_method, eac_method=rules.eac_method)
+    results = core.measure_centavos(day, progress, actual, method=rules.pv_method, eac_method=rules.eac_method)
     return core, results
 
 
