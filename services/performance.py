@@ -50,8 +50,8 @@ from services.unit_of_work import transaction
 from workflow import critical_path as cp
 from workflow.earned_value import Baseline, BaselineItem, performance_alerts
 from workflow.errors import Conflict, NotFound, ValidationFailed
-from workflow.money import format_amount, from_centavos
-from workflow.tree import CANCELLED
+from workflow.money import from_centavos
+from workflow.tree import CANCELLED, format_centavos
 
 SPI_LOW, CPI_LOW = "workitem_schedule_performance", "workitem_cost_performance"
 #: A critical item of the baseline schedule that now finishes later (docs/design.md §15).
@@ -177,8 +177,7 @@ def _measure_loaded(rows, tree, later: dict[int, int], day: date):
         while target not in core.parent:  # added after the baseline: charges its baselined ancestor
             target = tree.by_id[target].parent_id
         actual[target] += max(node.spent - later.get(node.id, 0), 0)
-    results = core.measure(day, progress, {k: from_centavos(v) for k, v in actual.items()},
-                           method=rules.pv_method, eac_method=rules.eac_method)
+    results = core.measure_centavos(day, progress, actual, method=rules.pv_method, eac_method=rules.eac_method)
     return core, results
 
 
@@ -551,8 +550,10 @@ def _tree_earned_value(ppa: Ppa, tree, day: date, in_chain: bool) -> dict[int, d
         _, results = _measure_loaded(readable[1], tree, later, day)
     except ValidationFailed:
         return {}
-    return {node: {"pv": format_amount(f.pv), "ev": format_amount(f.ev), "ac": format_amount(f.ac),
-                   "spi": _ratio(f.spi), "cpi": _ratio(f.cpi)} for node, f in results.items()}
+    # Money straight from the centavos: the strings format_amount makes of the same figures, without a Decimal.
+    return {node: {"pv": format_centavos(f.pv_centavos), "ev": format_centavos(f.ev_centavos),
+                   "ac": format_centavos(f.ac_centavos), "spi": _ratio(f.spi), "cpi": _ratio(f.cpi)}
+            for node, f in results.items()}
 
 
 def _tree_schedule(tree) -> dict[int, cp.ScheduledItem]:

@@ -29,7 +29,7 @@ def encode(obj: Any) -> bytes:
     """``obj`` as the bytes of a JSON response body (what ``jsonify`` sends,
     trailing newline included): for answers kept encoded (the budget tree
     cache, docs/design.md §5)."""
-    return orjson.dumps(obj, default=_default, option=OPTIONS) + b"\n"
+    return orjson.dumps(obj, default=_default, option=OPTIONS | orjson.OPT_APPEND_NEWLINE)  # no copy of a large body
 
 
 class JSONProvider(DefaultJSONProvider):

@@ -37,11 +37,10 @@ half-up, to the centavo. A ratio or forecast whose denominator is zero is
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from fractions import Fraction
 
 from workflow.errors import ValidationFailed
 from workflow.money import from_centavos, to_centavos
@@ -76,22 +75,86 @@ class BaselineItem:
 
 @dataclass(frozen=True, slots=True)
 class EarnedValue:
-    """The earned value figures of one node as of a day (PHP ``Decimal``s,
-    ratios ``Decimal`` or ``None`` when undefined)."""
+    """The earned value figures of one node as of a day: its four sums and
+    its EAC kept in integer centavos, each figure made a PHP ``Decimal``
+    (ratios: ``Decimal`` or ``None`` when undefined) when it is read, so a
+    caller reading some figures of many nodes (the budget tree's, the
+    MFBM report's root SPI and CPI) pays for those only.
+
+    Attributes:
+        id: the node.
+        bac_centavos, pv_centavos, ev_centavos, ac_centavos: BAC, PV, EV
+            and AC in centavos.
+        eac_centavos: EAC in centavos (rounded once, half-up), ``None``
+            when undefined.
+    """
 
     id: int
-    bac: Decimal
-    pv: Decimal
-    ev: Decimal
-    ac: Decimal
-    sv: Decimal
-    cv: Decimal
-    spi: Decimal | None
-    cpi: Decimal | None
-    tcpi: Decimal | None
-    eac: Decimal | None
-    etc: Decimal | None
-    vac: Decimal | None
+    bac_centavos: int
+    pv_centavos: int
+    ev_centavos: int
+    ac_centavos: int
+    eac_centavos: int | None
+
+    @property
+    def bac(self) -> Decimal:
+        """Budget at completion, PHP."""
+        return from_centavos(self.bac_centavos)
+
+    @property
+    def pv(self) -> Decimal:
+        """Planned value, PHP."""
+        return from_centavos(self.pv_centavos)
+
+    @property
+    def ev(self) -> Decimal:
+        """Earned value, PHP."""
+        return from_centavos(self.ev_centavos)
+
+    @property
+    def ac(self) -> Decimal:
+        """Actual cost, PHP."""
+        return from_centavos(self.ac_centavos)
+
+    @property
+    def sv(self) -> Decimal:
+        """Schedule variance EV - PV, PHP."""
+        return from_centavos(self.ev_centavos - self.pv_centavos)
+
+    @property
+    def cv(self) -> Decimal:
+        """Cost variance EV - AC, PHP."""
+        return from_centavos(self.ev_centavos - self.ac_centavos)
+
+    @property
+    def spi(self) -> Decimal | None:
+        """EV / PV to ``RATIO_PLACES``, ``None`` when PV is zero."""
+        return _ratio(self.ev_centavos, self.pv_centavos)
+
+    @property
+    def cpi(self) -> Decimal | None:
+        """EV / AC to ``RATIO_PLACES``, ``None`` when AC is zero."""
+        return _ratio(self.ev_centavos, self.ac_centavos)
+
+    @property
+    def tcpi(self) -> Decimal | None:
+        """(BAC - EV) / (BAC - AC) to ``RATIO_PLACES``, ``None`` when BAC = AC."""
+        return _ratio(self.bac_centavos - self.ev_centavos, self.bac_centavos - self.ac_centavos)
+
+    @property
+    def eac(self) -> Decimal | None:
+        """Estimate at completion, PHP, ``None`` when undefined."""
+        return None if self.eac_centavos is None else from_centavos(self.eac_centavos)
+
+    @property
+    def etc(self) -> Decimal | None:
+        """Estimate to complete EAC - AC, PHP, ``None`` when EAC is."""
+        return None if self.eac_centavos is None else from_centavos(self.eac_centavos - self.ac_centavos)
+
+    @property
+    def vac(self) -> Decimal | None:
+        """Variance at completion BAC - EAC, PHP, ``None`` when EAC is."""
+        return None if self.eac_centavos is None else from_centavos(self.bac_centavos - self.eac_centavos)
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,11 +315,23 @@ class Baseline:
                 negative, sub-centavo or for an unknown item.
             ValueError: an unknown method.
         """
+        return self._measure(as_of, progress, lambda: self._actual(actual_cost), method, eac_method)
+
+    def measure_centavos(self, as_of: date, progress: Mapping[int, int | Decimal], actual_cost: Mapping[int, int],
+                         *, method: str = "linear", eac_method: str = "cpi") -> dict[int, EarnedValue]:
+        """``measure`` with the actual costs in integer centavos (what the
+        services read), not converted to PHP and back per item; the same
+        figures and the same refusals (no sub-centavo amount to refuse).
+        """
+        return self._measure(as_of, progress, lambda: self._actual_centavos(actual_cost), method, eac_method)
+
+    def _measure(self, as_of: date, progress: Mapping[int, int | Decimal], actual: Callable[[], dict[int, int]],
+                 method: str, eac_method: str) -> dict[int, EarnedValue]:
         if eac_method not in EAC_METHODS:
             raise ValueError(f"unknown EAC method {eac_method!r}; use one of {', '.join(EAC_METHODS)}")
         pv = self.planned_value(as_of, method)
         ev = self._earned(progress)
-        ac = self._actual(actual_cost)
+        ac = actual()
         bac = dict(self._budget)
         totals: dict[int, tuple[int, int, int, int]] = {}
         results: dict[int, EarnedValue] = {}
@@ -276,11 +351,22 @@ class Baseline:
             if not 0 <= percent <= 100:
                 errors[f"progress.{leaf}"] = ["must be between 0 and 100"]
                 continue
-            share = Fraction(percent)
-            ev[leaf] = div_half_up(budget * share.numerator, 100 * share.denominator)
+            numerator, denominator = percent.as_integer_ratio()  # exact, as Fraction(percent), without making one
+            ev[leaf] = div_half_up(budget * numerator, 100 * denominator)
         if errors:
             raise ValidationFailed(errors)
         return ev
+
+    def _actual_centavos(self, actual_cost: Mapping[int, int]) -> Mapping[int, int]:
+        errors = {}
+        for item_id, centavos in actual_cost.items():
+            if item_id not in self.parent:
+                errors[f"actual_cost.{item_id}"] = [f"work item {item_id} is not in the baseline"]
+            elif centavos < 0:
+                errors[f"actual_cost.{item_id}"] = ["must not be negative"]
+        if errors:
+            raise ValidationFailed(errors)
+        return actual_cost
 
     def _actual(self, actual_cost: Mapping[int, Decimal]) -> dict[int, int]:
         ac, errors = {}, {}
@@ -344,9 +430,4 @@ def _figures(node: int, bac: int, pv: int, ev: int, ac: int, eac_method: str) ->
         eac = div_half_up(bac * ac, ev)
     else:
         eac = ac + div_half_up((bac - ev) * ac * pv, ev * ev)
-    return EarnedValue(
-        id=node, bac=from_centavos(bac), pv=from_centavos(pv), ev=from_centavos(ev), ac=from_centavos(ac),
-        sv=from_centavos(ev - pv), cv=from_centavos(ev - ac), spi=_ratio(ev, pv), cpi=_ratio(ev, ac),
-        tcpi=_ratio(bac - ev, bac - ac),
-        eac=None if eac is None else from_centavos(eac), etc=None if eac is None else from_centavos(eac - ac),
-        vac=None if eac is None else from_centavos(bac - eac))
+    return EarnedValue(node, bac, pv, ev, ac, eac)

@@ -25,6 +25,7 @@ Rollups:
 from __future__ import annotations
 
 import hashlib
+from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -265,53 +266,6 @@ def payload_band(threshold_pct: Decimal) -> tuple[int, int]:
     return band.numerator, band.denominator
 
 
-def node_payload(item_id: int, title: str, work_type: str, level: int, status: str, progress: int,
-                 allocated: int | None, expended: int, band: tuple[int, int]) -> dict:
-    """One node of ``budget_allocation_tree`` (docs/design.md §5), its
-    ``children`` an empty list for the caller to fill (``tree_breakdown``,
-    ``stored_breakdown``): the one place a node's fields are made.
-
-    Args:
-        progress: the rolled-up progress as shown (``shown_progress``).
-        allocated: the item's own allocation (centavos, ``None`` when none).
-        expended: its rolled-up expended amount (centavos), shown as
-            ``actual_expenditure``.
-        band: ``payload_band`` of the on-budget threshold.
-
-    Money is formatted as ``format_centavos`` does, inline (a 10,000-item
-    tree makes 30,000 of these strings: issue 17 item 2); ``variance_pct``
-    is percent with 2 decimals, half-up, a display number, not money.
-    """
-    if allocated:
-        variance = allocated - expended
-        if expended > allocated:  # |variance %| in hundredths, half-up, then negative
-            budget, pct = "over_budget", -((-20000 * variance + allocated) // (2 * allocated)) / 100
-        else:
-            hundredths = (20000 * variance + allocated) // (2 * allocated)
-            budget = "on_budget" if hundredths * band[1] <= band[0] else "under_budget"
-            pct = hundredths / 100
-        shown = str(allocated // 100) + CENTS[allocated % 100]
-    else:
-        variance = -expended
-        budget, pct = ("over_budget" if expended > 0 else "on_budget"), None
-        shown = None if allocated is None else "0.00"
-    return {
-        "work_item_id": item_id,
-        "title": title,
-        "work_type": work_type,
-        "level": level,
-        "status": status,
-        "progress": progress,
-        "allocated_budget": shown,
-        "actual_expenditure": str(expended // 100) + CENTS[expended % 100],
-        "variance": (str(variance // 100) + CENTS[variance % 100] if variance >= 0
-                     else "-" + str(-variance // 100) + CENTS[-variance % 100]),
-        "variance_pct": pct,
-        "budget_status": budget,
-        "children": [],
-    }
-
-
 @dataclass(frozen=True, slots=True)
 class Breakdown:
     """A WBS as ``budget_allocation_tree`` shows it (docs/design.md §5).
@@ -321,7 +275,7 @@ class Breakdown:
         expended: the project's rolled-up expended amount (centavos).
         allocated_to_children: the sum of the project's children's
             allocations (centavos; ``Tree.allocated_to_children``).
-        payload: the project's node (``node_payload``) with its whole
+        payload: the project's node (``payload_breakdown``) with its whole
             subtree nested in ``children``, siblings by position then id.
     """
 
@@ -332,28 +286,15 @@ class Breakdown:
 
 
 def tree_breakdown(tree: Tree, threshold_pct: Decimal) -> Breakdown:
-    """The ``Breakdown`` of a rolled-up tree: one pre-order pass, each
-    node's dict made once and put straight into its parent's ``children``.
+    """The ``Breakdown`` of a rolled-up tree: its nodes in pre-order made
+    into the payload by ``payload_breakdown``.
 
     Args:
         threshold_pct: the on-budget band, percent (rules/default/budget.yaml).
     """
-    band = payload_band(threshold_pct)
-    top: list[dict] = []
-    stack = [(tree.root, top)]
-    pop, push = stack.pop, stack.append
-    while stack:
-        node, siblings = pop()
-        progress = node.rolled_progress
-        if progress.__class__ is not int:  # shown_progress, inline: a Fraction rounded once, half-up
-            progress = div_half_up(progress.numerator, progress.denominator)
-        payload = node_payload(node.id, node.title, node.work_type, node.level, node.status, progress,
-                               node.allocated, node.expended, band)
-        siblings.append(payload)
-        children = payload["children"]
-        for child in reversed(node.children):  # popped in sibling order
-            push((child, children))
-    return Breakdown(tree.root.id, tree.root.expended, tree.allocated_to_children(), top[0])
+    return payload_breakdown([(node.id, node.parent_id, node.title, node.work_type, node.level, node.status,
+                               node.allocated, node.expended, node.rolled_progress) for node in tree.preorder()],
+                             threshold_pct)
 
 
 #: The columns, in order, of the rows ``stored_breakdown`` takes: an item's
@@ -363,12 +304,11 @@ STORED_PAYLOAD_FIELDS = ("id", "parent_id", "title", "work_type", "level", "stat
                          "rolled_expended", "rolled_progress")
 
 
-def stored_breakdown(rows: Iterable[Sequence], threshold_pct: Decimal) -> Breakdown:
+def stored_breakdown(rows: Sequence[Sequence], threshold_pct: Decimal) -> Breakdown:
     """The ``Breakdown`` of a tree straight from its rows and their stored
     rollups (docs/design.md §4 "Stored rollups"), with no ``Node`` and no
     roll-up: the same answer as ``tree_breakdown`` of the tree rolled up
-    from scratch. One pass makes each row's dict, a second puts it in its
-    parent's ``children``.
+    from scratch (``payload_breakdown`` of the rows as they are).
 
     Args:
         rows: every item of one tree with the columns of
@@ -379,37 +319,98 @@ def stored_breakdown(rows: Iterable[Sequence], threshold_pct: Decimal) -> Breakd
     Raises:
         ValueError: not exactly one root. KeyError: a parent missing.
     """
-    band = payload_band(threshold_pct)
-    by_id: dict[int, dict] = {}
-    parents: list[int | None] = []
-    payloads: list[dict] = []
-    allocations: list[int | None] = []
-    root = None
+    return payload_breakdown(rows, threshold_pct)
+
+
+def _shown(progress: int | Fraction | str) -> int:
+    """``shown_progress`` of an exact progress, also as stored (text:
+    ``"38"``, ``"800/21"``, ``workflow.rollups.encode_exact``)."""
+    if progress.__class__ is str:
+        numerator, _, denominator = progress.partition("/")
+        return div_half_up(int(numerator), int(denominator)) if denominator else int(numerator)
+    return shown_progress(progress)
+
+
+def payload_breakdown(rows: Sequence[Sequence], threshold_pct: Decimal) -> Breakdown:
+    """The ``Breakdown`` of a tree whose rolled-up figures are known: one
+    pass over ``rows`` makes each node of ``budget_allocation_tree``
+    (docs/design.md §5) and appends it to its parent's ``children``; the one
+    place a node's fields are made (``tree_breakdown``, ``stored_breakdown``).
+
+    Args:
+        rows: every item of one tree as ``(id, parent_id, title, work_type,
+            level, status, allocated, expended, progress)``: ``allocated`` the
+            item's own allocation (centavos, ``None`` when none), ``expended``
+            its rolled-up expended amount (centavos, shown as
+            ``actual_expenditure``), ``progress`` its exact rolled-up
+            progress (``int``, ``Fraction``, or as stored: text), shown
+            rounded once, half-up (``shown_progress``); siblings in the order
+            they are listed (position then id), parents before or after
+            their children.
+        threshold_pct: the on-budget band, percent (rules/default/budget.yaml).
+
+    Money is formatted as ``format_centavos`` does, inline (a 10,000-item
+    tree makes 30,000 of these strings; this loop is most of a cold read of
+    the budget tree: issue 17 item 2); ``variance_pct`` is percent with 2
+    decimals, half-up, a display number, not money.
+
+    Raises:
+        ValueError: not exactly one root. KeyError: a parent missing.
+    """
+    band, band_denominator = payload_band(threshold_pct)
+    cents = CENTS
+    children_of: dict[int | None, list[dict]] = defaultdict(list)  # the root is the child of None
+    shown_of: dict[int | Fraction | str, int] = {}  # progress -> as shown: few distinct values in a tree
     for item_id, parent_id, title, work_type, level, status, allocated, rolled, progress in rows:
-        if "/" in progress:  # decode_exact and shown_progress at once: numerator/denominator, half-up
-            numerator, _, denominator = progress.partition("/")
-            shown = div_half_up(int(numerator), int(denominator))
+        shown_progress_ = shown_of.get(progress)
+        if shown_progress_ is None:
+            shown_progress_ = shown_of[progress] = _shown(progress)
+        spent = f"{rolled // 100}{cents[rolled % 100]}" if rolled else "0.00"
+        if allocated:
+            shown = f"{allocated // 100}{cents[allocated % 100]}"
+            if rolled > allocated:  # |variance %| in hundredths, half-up, then negative
+                variance = rolled - allocated
+                budget, pct = "over_budget", -((20000 * variance + allocated) // (2 * allocated)) / 100
+                shown_variance = f"-{variance // 100}{cents[variance % 100]}"
+            else:
+                variance = allocated - rolled
+                hundredths = (20000 * variance + allocated) // (2 * allocated)
+                budget = "on_budget" if hundredths * band_denominator <= band else "under_budget"
+                pct = hundredths / 100
+                shown_variance = f"{variance // 100}{cents[variance % 100]}" if rolled else shown
         else:
-            shown = int(progress)
-        payload = node_payload(item_id, title, work_type, level, status, shown, allocated, rolled, band)
-        by_id[item_id] = payload
-        parents.append(parent_id)
-        payloads.append(payload)
-        allocations.append(allocated)
-        if parent_id is None:
-            if root is not None:
-                raise ValueError("a tree has exactly one root, found more than one")
-            root = (item_id, rolled)
-    if root is None:
-        raise ValueError("a tree has exactly one root, found 0")
-    root_id = root[0]
-    allocated_to_children = 0
-    for parent_id, payload, allocated in zip(parents, payloads, allocations):
-        if parent_id is not None:
-            by_id[parent_id]["children"].append(payload)
-            if parent_id == root_id and allocated:
-                allocated_to_children += allocated
-    return Breakdown(root_id, root[1], allocated_to_children, by_id[root_id])
+            budget, pct = ("over_budget" if rolled > 0 else "on_budget"), None
+            shown = None if allocated is None else "0.00"
+            shown_variance = ("-" + spent if rolled > 0
+                              else f"{-rolled // 100}{cents[-rolled % 100]}")
+        children_of[parent_id].append({
+            "work_item_id": item_id,
+            "title": title,
+            "work_type": work_type,
+            "level": level,
+            "status": status,
+            "progress": shown_progress_,
+            "allocated_budget": shown,
+            "actual_expenditure": spent,
+            "variance": shown_variance,
+            "variance_pct": pct,
+            "budget_status": budget,
+            "children": children_of[item_id],
+        })
+    roots = children_of.pop(None, ())
+    if len(roots) != 1:
+        raise ValueError(f"a tree has exactly one root, found {len(roots)}")
+    if len(children_of) != len(rows):  # a list for each item, and one for each parent that is not one
+        known = {row[0] for row in rows}
+        raise KeyError(next(parent for parent in children_of if parent not in known))
+    root_id = roots[0]["work_item_id"]
+    root_expended = allocated_to_children = 0
+    for row in rows:
+        if row[1] == root_id:
+            allocated_to_children += row[6] or 0
+        elif row[0] == root_id:
+            root_expended = row[7]
+    return Breakdown(root_id, root_expended, allocated_to_children, roots[0])
 
 
 def status_counts(tree: Tree) -> dict[str, int]:

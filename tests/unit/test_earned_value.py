@@ -280,3 +280,22 @@ def test_a_generated_1000_item_wbs_matches_an_independent_computation(seed):
             assert node.etc == node.eac - node.ac and node.vac == node.bac - node.eac
     root = figures[1]
     assert root.ev == sum(figures[i].ev for i in figures if i not in {item.parent_id for item in items})
+
+
+def test_costs_given_in_centavos_give_the_same_figures_and_the_same_refusals():
+    items, progress, actual = generated_wbs(4, size=300)
+    baseline, as_of = Baseline(items), date(2026, 7, 15)
+    fields = ("bac", "pv", "ev", "ac", "sv", "cv", "spi", "cpi", "tcpi", "eac", "etc", "vac")
+
+    for eac_method in ("cpi", "plan_rate", "cpi_spi"):
+        in_pesos = baseline.measure(as_of, progress, actual, eac_method=eac_method)
+        in_centavos = baseline.measure_centavos(as_of, progress, {k: int(v * 100) for k, v in actual.items()},
+                                                eac_method=eac_method)
+        assert list(in_centavos) == list(in_pesos)
+        assert [[str(getattr(f, name)) for name in fields] for f in in_centavos.values()] == [
+            [str(getattr(f, name)) for name in fields] for f in in_pesos.values()]
+
+    with pytest.raises(ValidationFailed) as refused:
+        baseline.measure_centavos(as_of, {}, {9999: 100, 1: -1})
+    assert refused.value.errors == {"actual_cost.9999": ["work item 9999 is not in the baseline"],
+                                    "actual_cost.1": ["must not be negative"]}

@@ -224,6 +224,50 @@ def test_the_budget_tree_from_stored_rows_is_the_one_shown_from_a_rolled_up_tree
     assert json.dumps(stored.payload) == json.dumps(rolled.payload)  # key order too: the same bytes
 
 
+@given(tree=rolled_trees(), threshold=st.sampled_from([Decimal(0), Decimal(5), Decimal("2.5")]))
+def test_every_node_of_the_budget_tree_shows_its_figures_as_the_field_rules_give_them(tree, threshold):
+    import json
+
+    from workflow.tree import (
+        budget_status,
+        format_centavos,
+        shown_progress,
+        tree_breakdown,
+        variance_pct_hundredths,
+    )
+
+    def expected(node) -> dict:  # each field by its own rule, one at a time (docs/design.md §5)
+        hundredths = variance_pct_hundredths(node.allocated, node.expended)
+        return {"work_item_id": node.id, "title": node.title, "work_type": node.work_type, "level": node.level,
+                "status": node.status, "progress": shown_progress(node.rolled_progress),
+                "allocated_budget": format_centavos(node.allocated),
+                "actual_expenditure": format_centavos(node.expended),
+                "variance": format_centavos((node.allocated or 0) - node.expended),
+                "variance_pct": None if hundredths is None else hundredths / 100,
+                "budget_status": budget_status(node.allocated, node.expended, threshold),
+                "children": [expected(child) for child in node.children]}
+
+    assert json.dumps(tree_breakdown(tree, threshold).payload) == json.dumps(expected(tree.root))
+
+
+def test_the_budget_tree_draws_the_on_budget_band_inclusively_and_shows_negative_variance_exactly():
+    from workflow.tree import tree_breakdown
+
+    spent = {2: (10_000, 10_000), 3: (10_000, 9_500), 4: (10_000, 9_499), 5: (10_000, 10_001), 6: (None, 0),
+             7: (0, 5), 8: (None, 123_456)}  # id: (allocated, spent), centavos
+    tree = roll_up(Tree([Node(1, None, 0, "project", "P", 0, "in_progress", 0, 100_000, 0)] + [
+        Node(i, 1, i, "task", f"T{i}", 1, "in_progress", 0, allocated, amount)
+        for i, (allocated, amount) in spent.items()]))
+
+    shown = tree_breakdown(tree, Decimal(5)).payload
+    assert [(c["budget_status"], c["variance"], c["variance_pct"]) for c in shown["children"]] == [
+        ("on_budget", "0.00", 0.0), ("on_budget", "5.00", 5.0), ("under_budget", "5.01", 5.01),
+        ("over_budget", "-0.01", -0.01), ("on_budget", "0.00", None), ("over_budget", "-0.05", None),
+        ("over_budget", "-1234.56", None)]
+    assert (shown["actual_expenditure"], shown["variance"], shown["variance_pct"]) == ("1624.61", "-624.61", -62.46)
+    assert tree_breakdown(tree, Decimal(0)).payload["children"][0]["budget_status"] == "on_budget"
+
+
 def test_money_strings_are_exact_for_every_centavo_and_sign():
     from workflow.tree import format_centavos
 
