@@ -43,8 +43,7 @@ from datetime import date
 from decimal import Decimal
 
 from workflow.errors import ValidationFailed
-from workflow.money import from_centavos, to_centavos
-from workflow.tree import div_half_up
+from workflow.money import div_half_up, from_centavos, to_centavos
 
 #: How planned value accrues within a leaf's dates.
 PV_METHODS = ("linear", "start", "finish", "fifty_fifty")

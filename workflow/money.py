@@ -259,3 +259,9 @@ def percent(part: Decimal | int, whole: Decimal | int) -> Decimal | None:
     if whole == 0:
         return None
     return (Decimal(part) * 100 / Decimal(whole)).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def div_half_up(numerator: int, denominator: int) -> int:
+    """``numerator / denominator`` rounded half away from zero (denominator > 0)."""
+    quotient = (2 * abs(numerator) + denominator) // (2 * denominator)
+    return quotient if numerator >= 0 else -quotient

@@ -33,7 +33,7 @@ from fractions import Fraction
 
 from rules.model import MachineRules
 from workflow.errors import ValidationFailed
-from workflow.money import split_centavos
+from workflow.money import div_half_up, split_centavos
 from workflow.rollups import (CANCELLED, COMPLETED, Aggregate, Method, decode_exact, exact_ratio, fold,
                               rolled_progress)
 
@@ -146,12 +146,6 @@ class Tree:
     def allocated_to_children(self) -> int:
         """Sum of the root's children's allocations (centavos)."""
         return sum(c.allocated or 0 for c in self.root.children)
-
-
-def div_half_up(numerator: int, denominator: int) -> int:
-    """``numerator / denominator`` rounded half away from zero (denominator > 0)."""
-    quotient = (2 * abs(numerator) + denominator) // (2 * denominator)
-    return quotient if numerator >= 0 else -quotient
 
 
 def shown_progress(progress: int | Fraction) -> int:

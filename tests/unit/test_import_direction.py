@@ -149,8 +149,21 @@ def _graph() -> dict[str, set[str]]:
     graph: dict[str, set[str]] = {module: set() for module in MODULES}
     for imported in IMPORTS:
         if not imported.type_checking:
-            graph[imported.module].update(t for t in imported.targets if (imported.path, t) not in PENDING)
+            graph[imported.module].update(
+                loaded for t in imported.targets if (imported.path, t) not in PENDING
+                for loaded in _initialised(imported.module, t))
     return graph
+
+
+def _initialised(importer: str, target: str) -> list[str]:
+    """What importing ``target`` from ``importer`` runs: ``target`` and the
+    packages above it whose ``__init__`` is not already running (those of
+    ``importer`` itself): ``from rules.model import X`` first runs
+    ``rules/__init__.py``, and whatever that imports."""
+    parts = target.split(".")
+    above = {".".join(parts[:k]) for k in range(1, len(parts))}
+    running = {".".join(importer.split(".")[:k]) for k in range(1, importer.count(".") + 2)}
+    return [target, *sorted(p for p in above - running if p in MODULES)]
 
 
 def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
