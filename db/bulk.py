@@ -7,7 +7,7 @@ bound once, read back by ``json_each`` (``UPDATE ... FROM`` and ``INSERT ...
 SELECT``, driver SQL): no per-row statement step, reset and binding, about
 a fifth cheaper than an ``executemany`` of 10,000 rows (issue 17 item 3;
 docs/design.md §9). Rows with a value JSON cannot carry exactly (a float,
-a bool, bytes, an integer beyond 64 bits, text with a NUL) go as one
+a bool, bytes, an integer beyond 53 bits, text with a NUL) go as one
 ``executemany`` of plain tuples instead. Money columns are written as raw
 centavos.
 """
@@ -133,7 +133,8 @@ def _update(session: Session, table: Table, ids: list[int], values: Mapping[str,
 
 
 #: The types of the values ``json_rows`` passes: JSON holds them exactly, and SQLite's ``json_extract``
-#: gives them back as the driver would have bound them (INTEGER, TEXT, NULL).
+#: gives them back as the driver would have bound them (INTEGER, TEXT, NULL); integers only within 53 bits
+#: (``orjson.OPT_STRICT_INTEGER``): ``json_extract`` reads 2**63 and above as a REAL.
 JSON_EXACT = frozenset({int, str, type(None)})
 
 
@@ -141,13 +142,15 @@ def json_rows(columns: Sequence[Sequence[object]]) -> str | None:
     """Rows given column by column, as one JSON array of arrays (row ``k``
     is ``[columns[0][k], columns[1][k], ...]``) for SQLite's ``json_each``;
     ``None`` when some value would not come back exactly as the driver binds
-    it (anything but ``int``, ``str`` and ``None``; an integer beyond 64
-    bits; text holding a NUL), for the caller to send an ``executemany``."""
+    it (anything but ``int``, ``str`` and ``None``; an integer beyond 53
+    bits, which SQLite could read back as a REAL; text holding a NUL), for
+    the caller to send an ``executemany`` (which refuses an integer beyond
+    64 bits, as before)."""
     if not all(set(map(type, column)) <= JSON_EXACT for column in columns):
         return None
     try:
-        data = orjson.dumps(list(zip(*columns, strict=True)))
-    except orjson.JSONEncodeError:  # an int beyond 64 bits, a lone surrogate
+        data = orjson.dumps(list(zip(*columns, strict=True)), option=orjson.OPT_STRICT_INTEGER)
+    except orjson.JSONEncodeError:  # an int beyond 53 bits, a lone surrogate
         return None
     if b"\\u0000" in data:  # json_extract would give text cut at the NUL
         return None
@@ -222,7 +225,7 @@ def insert_select(dialect, table: Table, columns: Mapping[str, Sequence[object]]
                   constants: Mapping[str, object] | None = None, *, prefix: str = "") -> tuple[str, dict[str, object]]:
     """PostgreSQL's ``INSERT ... SELECT ... FROM unnest(...)`` of
     ``insert_rows`` as driver SQL and its parameters, unsent: for a caller
-    that sends it inside a statement of its own (``WITH inserted AS (...)
+    that sends it inside a statement of its own (``WITH audited AS (...)
     UPDATE ...``: one round trip for both; ``services.trees._write_path``).
     The caller notes the write (``note_write``).
 

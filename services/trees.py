@@ -457,9 +457,10 @@ def settle_path(session: Session, ppa: Ppa, path: Path, *, own: OwnStatus | None
     allocation) of some items of ``path``, already written (or, for a
     status, handed over as ``own``): update their ancestors' stored
     rollups, one share at a time up the path (``workflow.rollups.settle_path``),
-    audit the statuses that changed (one INSERT), write them, the stored
-    rollups that changed and the root's ``tree_version`` bump in one
-    statement (``_write_path``), let the PPA follow its project's stored
+    audit the statuses that changed and write them, the stored rollups
+    that changed and the root's ``tree_version`` bump (``_write_path``: one
+    statement on PostgreSQL, the audit INSERT inside the UPDATE's ``WITH``;
+    two on SQLite), let the PPA follow its project's stored
     figures, and reconcile the alerts of the path's items (from
     ``path.open_alerts`` when the path was read with them). Statements and
     time depend on the depth of the tree, not its size.

@@ -253,7 +253,7 @@ def format_centavos(centavos: int | None) -> str | None:
 
 
 def payload_band(threshold_pct: Decimal) -> tuple[int, int]:
-    """The on-budget band as ``node_payload`` takes it: the threshold
+    """The on-budget band as ``payload_breakdown`` takes it: the threshold
     (percent, rules/default/budget.yaml) in hundredths of a percent, as the
     numerator and denominator of an exact fraction."""
     band = Fraction(threshold_pct) * 100
@@ -396,7 +396,8 @@ def payload_breakdown(rows: Sequence[Sequence], threshold_pct: Decimal) -> Break
         raise ValueError(f"a tree has exactly one root, found {len(roots)}")
     if len(children_of) != len(rows):  # a list for each item, and one for each parent that is not one
         known = {row[0] for row in rows}
-        raise KeyError(next(parent for parent in children_of if parent not in known))
+        missing = [parent for parent in children_of if parent not in known]
+        raise KeyError(missing[0]) if missing else ValueError("a work item is listed twice")
     root_id = roots[0]["work_item_id"]
     root_expended = allocated_to_children = 0
     for row in rows:

@@ -4,6 +4,7 @@ from centavos, and the weights of a weighted distribution read in one loop."""
 
 from __future__ import annotations
 
+import sqlite3
 from decimal import Decimal
 from fractions import Fraction
 
@@ -12,6 +13,7 @@ from hypothesis import strategies as st
 from marshmallow import ValidationError, fields
 
 from db.audit import render, render_centavos
+from db.bulk import json_rows
 from db.types import MAX_ROW_ID
 from web.parsing import RefusedNumber, RowId, Weight, WeightMap
 from workflow.money import from_centavos, split_centavos
@@ -63,3 +65,23 @@ DECIMAL_WEIGHTS = st.lists(st.decimals(min_value=0, max_value=10**6, allow_nan=F
 def test_decimal_weights_split_a_total_as_their_exact_fractions_do(total, weights):
     assume(any(weights))
     assert split_centavos(total, weights) == split_centavos(total, [Fraction(w) for w in weights])
+
+
+@given(st.lists(st.one_of(st.integers(min_value=-2**64, max_value=2**64), st.text(), st.none()), min_size=1))
+def test_rows_sent_to_sqlite_as_json_come_back_as_the_driver_would_bind_them(values):
+    """The SQLite set-based writes read their rows back from one JSON
+    parameter (``db.bulk.json_rows``); whatever JSON would not give back
+    exactly (2**63 and above come back as a REAL, text is cut at a NUL)
+    must go by ``executemany`` instead (``None``)."""
+    rows = json_rows([values])
+    if rows is None:
+        return
+    with sqlite3.connect(":memory:") as connection:
+        back = [row[0] for row in connection.execute("SELECT json_extract(value, '$[0]') FROM json_each(?)", (rows,))]
+    assert [(type(v), v) for v in back] == [(type(v), v) for v in values]
+
+
+def test_an_integer_sqlite_would_read_back_from_json_as_a_real_is_not_sent_as_json():
+    assert json_rows([[2**63]]) is None
+    assert json_rows([[2**53 + 1]]) is None
+    assert json_rows([[10**14, "a", None]]) == '[[100000000000000],["a"],[null]]'
