@@ -19,7 +19,7 @@ from datetime import datetime
 from decimal import Decimal
 from fractions import Fraction
 
-from sqlalchemy import BigInteger, Select, bindparam, func, or_, select, text, type_coerce, update
+from sqlalchemy import BigInteger, Select, bindparam, func, insert, or_, select, text, type_coerce, update
 from sqlalchemy.orm import Session
 
 from db import audit, db
@@ -589,29 +589,42 @@ def generate_execution_project(session: Session, ppa: Ppa, user_id: int, templat
     status = rules.sync.ppa_to_work_item[ppa.status]
     ids: dict[int, int] = {}
     root_id: int | None = None
-    # Held until the end: the session keeps unmodified objects only weakly, and each flush's audit
-    # hook reads its items' root project (db/models: work_item's organization) from the identity
-    # map; a root dropped after its own flush would be read again, one SELECT per item.
-    created: list[WorkItem] = []
+    now = utcnow()
+    # Core INSERTs, one per level (a level's parents must have their ids), and one audit INSERT for
+    # all the items, with the rows the ORM's flush would have audited (issue 17: the ORM's unit of
+    # work cost more than the rest of the transition that generates the tree).
+    created: list[dict] = []
     for level in sorted({p.level for p in plan}):
         rows = [p for p in plan if p.level == level]
-        items = [WorkItem(
-            root_id=root_id, parent_id=ids.get(p.parent_ref) if p.parent_ref is not None else None,
-            ppa_id=ppa.id if p.parent_ref is None else None, work_type=p.work_type, title=p.title,
-            description=ppa.summary if p.parent_ref is None else "", position=p.position, level=p.level,
-            status=status, priority=ppa.priority, start_date=p.start_date, due_date=p.due_date,
-            allocated_budget=from_centavos(p.allocated), created_by_id=user_id, updated_by_id=user_id,
-        ) for p in rows]
-        session.add_all(items)
-        created += items
-        session.flush()
-        ids.update({p.ref: item.id for p, item in zip(rows, items, strict=True)})
+        values = [{
+            "root_id": root_id, "parent_id": ids.get(p.parent_ref) if p.parent_ref is not None else None,
+            "ppa_id": ppa.id if p.parent_ref is None else None, "work_type": p.work_type, "title": p.title,
+            "description": ppa.summary if p.parent_ref is None else "", "position": p.position, "level": p.level,
+            "status": status, "priority": ppa.priority, "progress": 0, "start_date": p.start_date,
+            "due_date": p.due_date, "allocated_budget": from_centavos(p.allocated),
+            "actual_expenditure": Decimal("0.00"), "expenditure_opening_balance": None, "budget_notes": "",
+            "budget_locked": False, "created_by_id": user_id, "updated_by_id": user_id, "created_at": now,
+            "updated_at": now, "version": 1, "tree_version": 1,
+        } for p in rows]
+        written = session.execute(_insert_items(), values).scalars().all()
+        for row, item_id in zip(values, written, strict=True):
+            row["id"] = item_id
+        created += values
+        ids.update({p.ref: row["id"] for p, row in zip(rows, values, strict=True)})
         root_id = ids[0]
+    audit.record_creates(session, WorkItem, ppa.organization_id, created)
     ppa.execution_project_id = root_id
     ppa.enable_workitem_tracking = True
     session.flush()
     settle(session, ppa, load_tree(root_id, rolled=False))
     return root_id
+
+
+@functools.cache
+def _insert_items():
+    """``generate_execution_project``'s INSERT of one level's items (built
+    once per process), returning their ids in the order of the rows given."""
+    return insert(ITEMS).returning(ITEMS.c.id, sort_by_parameter_order=True)
 
 
 def apply_allocations(session, ppa: Ppa, tree: Tree, explicit: Mapping[int, int], *,
