@@ -19,12 +19,12 @@ from datetime import datetime
 from decimal import Decimal
 from fractions import Fraction
 
-from sqlalchemy import BigInteger, Select, bindparam, func, insert, or_, select, text, type_coerce, update
+from sqlalchemy import BigInteger, Select, bindparam, func, or_, select, text, type_coerce, update
 from sqlalchemy.orm import Session
 
 from db import audit, db
 from db.audit import render_centavos
-from db.bulk import note_write, rendered_stamp, update_column, update_rows
+from db.bulk import insert_rows_returning, note_write, rendered_stamp, update_column, update_rows
 from db.models import Ppa, WorkItem
 from db.types import utcnow
 from services import alerts
@@ -590,25 +590,29 @@ def generate_execution_project(session: Session, ppa: Ppa, user_id: int, templat
     ids: dict[int, int] = {}
     root_id: int | None = None
     now = utcnow()
-    # Core INSERTs, one per level (a level's parents must have their ids), and one audit INSERT for
-    # all the items, with the rows the ORM's flush would have audited (issue 17: the ORM's unit of
-    # work cost more than the rest of the transition that generates the tree).
+    # One INSERT per level (a level's parents must have their ids; db.bulk.insert_rows_returning) and
+    # one audit INSERT for all the items, with the rows the ORM's flush would have audited (issue 17:
+    # the ORM's unit of work cost more than the rest of the transition that generates the tree).
+    constants = {"root_id": None, "status": status, "priority": ppa.priority, "progress": 0,
+                 "actual_expenditure": Decimal("0.00"), "expenditure_opening_balance": None, "budget_notes": "",
+                 "budget_locked": False, "created_by_id": user_id, "updated_by_id": user_id, "created_at": now,
+                 "updated_at": now, "version": 1, "tree_version": 1}
     created: list[dict] = []
     for level in sorted({p.level for p in plan}):
         rows = [p for p in plan if p.level == level]
         values = [{
-            "root_id": root_id, "parent_id": ids.get(p.parent_ref) if p.parent_ref is not None else None,
+            "parent_id": ids.get(p.parent_ref) if p.parent_ref is not None else None,
             "ppa_id": ppa.id if p.parent_ref is None else None, "work_type": p.work_type, "title": p.title,
             "description": ppa.summary if p.parent_ref is None else "", "position": p.position, "level": p.level,
-            "status": status, "priority": ppa.priority, "progress": 0, "start_date": p.start_date,
-            "due_date": p.due_date, "allocated_budget": from_centavos(p.allocated),
-            "actual_expenditure": Decimal("0.00"), "expenditure_opening_balance": None, "budget_notes": "",
-            "budget_locked": False, "created_by_id": user_id, "updated_by_id": user_id, "created_at": now,
-            "updated_at": now, "version": 1, "tree_version": 1,
-        } for p in rows]
-        written = session.execute(_insert_items(), values).scalars().all()
-        for row, item_id in zip(values, written, strict=True):
-            row["id"] = item_id
+            "start_date": p.start_date, "due_date": p.due_date, "allocated_budget": from_centavos(p.allocated),
+        } | constants | {"root_id": root_id} for p in rows]
+        columns = {name: [row[name] for row in values] for name in _LEVEL_COLUMNS}
+        written = {(parent, position): item_id for item_id, parent, position in insert_rows_returning(
+            session, ITEMS, columns, constants | {"root_id": root_id}, ("id", "parent_id", "position"))}
+        if len(written) != len(values):  # siblings of a plan have distinct positions (workflow.wbs)
+            raise ValueError(f"the WBS plan has siblings at one position on level {level}")
+        for row in values:
+            row["id"] = written[row["parent_id"], row["position"]]
         created += values
         ids.update({p.ref: row["id"] for p, row in zip(rows, values, strict=True)})
         root_id = ids[0]
@@ -620,11 +624,9 @@ def generate_execution_project(session: Session, ppa: Ppa, user_id: int, templat
     return root_id
 
 
-@functools.cache
-def _insert_items():
-    """``generate_execution_project``'s INSERT of one level's items (built
-    once per process), returning their ids in the order of the rows given."""
-    return insert(ITEMS).returning(ITEMS.c.id, sort_by_parameter_order=True)
+#: The columns of ``generate_execution_project``'s items that differ from item to item of a level.
+_LEVEL_COLUMNS = ("parent_id", "ppa_id", "work_type", "title", "description", "position", "level", "start_date",
+                  "due_date", "allocated_budget")
 
 
 def apply_allocations(session, ppa: Ppa, tree: Tree, explicit: Mapping[int, int], *,
