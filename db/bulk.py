@@ -221,6 +221,31 @@ def insert_rows(session: Session | Connection, table: Table, columns: Mapping[st
     return count
 
 
+def insert_rows_returning(session: Session, table: Table, columns: Mapping[str, Sequence[object]],
+                          constants: Mapping[str, object], returning: Sequence[str]) -> list[tuple]:
+    """``insert_rows``, returning the columns ``returning`` of every row
+    inserted, in no particular order (the caller tells the rows apart by
+    what it returns): one ``INSERT ... SELECT FROM unnest(...) RETURNING``
+    on PostgreSQL (``insert_select``); on SQLite, which runs in process,
+    one INSERT per row. Values are returned as the driver gives them (no
+    result processing: ask for plain columns such as ids and integers)."""
+    if not columns or not len(next(iter(columns.values()))):
+        return []
+    connection = session.connection()
+    note_write(session)
+    dialect = connection.dialect
+    if dialect.name == "postgresql":
+        sql, params = insert_select(dialect, table, columns, constants)
+        return [tuple(row) for row in connection.exec_driver_sql(f"{sql} RETURNING {', '.join(returning)}",
+                                                                 params).all()]
+    names = [*columns, *constants]
+    tail = tuple(_processed(table, dialect, name, [value])[0] for name, value in constants.items())
+    given = [_processed(table, dialect, n, values) for n, values in columns.items()]
+    sql = (f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)}) "
+           f"RETURNING {', '.join(returning)}")
+    return [tuple(connection.exec_driver_sql(sql, (*row, *tail)).one()) for row in zip(*given, strict=True)]
+
+
 def insert_select(dialect, table: Table, columns: Mapping[str, Sequence[object]],
                   constants: Mapping[str, object] | None = None, *, prefix: str = "") -> tuple[str, dict[str, object]]:
     """PostgreSQL's ``INSERT ... SELECT ... FROM unnest(...)`` of

@@ -22,7 +22,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, or_, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, lazyload
 
 from db import db
 from db.models import Delegation, User
@@ -228,6 +228,13 @@ def revoke_delegation(actor: User, delegation_id: int) -> Delegation:
 
 # -- signing under a delegation (services.workflows) -----------------------------------------------------------
 
+#: What ``signing_delegations`` reads of a delegation beside its row: its delegator (with the
+#: delegator's organization) and its organization, joined as the model loads them; not the
+#: delegate (``user``, already loaded) nor who revoked it, whose joins would double the statement
+#: that every transition sends (issue 17), for columns it never reads.
+_SIGNING_LOADS = (lazyload(Delegation.delegate), lazyload(Delegation.revoked_by))
+
+
 def signing_delegations(user: User, organization_id: int | None, *, lock: bool = False
                         ) -> tuple[tuple[engine.Delegation, ...], tuple[tuple[str, str], ...]]:
     """The delegations ``user`` may sign under on a record of
@@ -253,16 +260,17 @@ def signing_delegations(user: User, organization_id: int | None, *, lock: bool =
     # live ones locked, which may wait for a revocation, and then the others, which may now
     # include one just revoked.
     found = db.session.execute(select(Delegation, live.label("live")).where(
-        Delegation.delegate_id == user.id, live | recently)).all()
+        Delegation.delegate_id == user.id, live | recently).options(*_SIGNING_LOADS)).all()
     current = sorted((d for d, is_live in found if is_live), key=lambda d: d.id)
     recent = sorted((d for d, is_live in found if not is_live), key=lambda d: d.id, reverse=True)
     if lock and current:
         current = list(db.session.scalars(
             select(Delegation).where(Delegation.delegate_id == user.id, live).order_by(Delegation.id)
+            .options(*_SIGNING_LOADS)
             .with_for_update(read=True, of=Delegation).execution_options(populate_existing=True)))
         recent = list(db.session.scalars(
             select(Delegation).where(Delegation.delegate_id == user.id, recently).order_by(Delegation.id.desc())
-            .execution_options(populate_existing=True)))
+            .options(*_SIGNING_LOADS).execution_options(populate_existing=True)))
     active, lapsed = [], {}
     for d in current:
         why = _does_not_count(d, user, organization_id, roles)

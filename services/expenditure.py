@@ -90,14 +90,19 @@ def source_of(ppa_id: int) -> str:
     return DISBURSEMENTS if is_in_chain(ppa_id) else REPORTED
 
 
-def require_reported(ppa: Ppa, field: str) -> None:
+def require_reported(ppa: Ppa, field: str, *, in_the_chain: bool | None = None) -> None:
     """Refuse direct entry of expenditure on a PPA in the chain.
+
+    Args:
+        in_the_chain: whether the PPA is in the chain, when the caller read
+            it already (``services.work_items.locate`` reads it with the
+            item's path); ``None``: one statement reads it (``is_in_chain``).
 
     Raises:
         ExpenditureFromDisbursements: 409 ``expenditure_from_disbursements``, naming ``field``,
             with a sentence saying why and what to do instead.
     """
-    if is_in_chain(ppa.id):
+    if in_the_chain if in_the_chain is not None else is_in_chain(ppa.id):
         raise ExpenditureFromDisbursements(
             f"PPA {ppa.id} is in the money chain (it has released allotments), so its actual expenditure is "
             "the disbursements (DV) charged to its work items and cannot be entered directly; record an "

@@ -28,7 +28,7 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from flask import current_app
-from sqlalchemy import Select, select, update
+from sqlalchemy import Integer, Select, bindparam, select, true, union, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from db import db
@@ -109,19 +109,45 @@ def send_deadline_reminders(day: date | None = None) -> dict[str, Any]:
             "overdue_alerts_opened": overdue["opened"]}
 
 
+#: The columns ``notify_stage_change`` writes, in the order its INSERT ... SELECT gives them.
+_STAGE_CHANGE_COLUMNS = ("recipient_id", "kind", "ppa_id", "stage", "day", "status", "attempts", "created_at",
+                         "subject", "body")
+
+
 @functools.cache
-def _stage_change_upsert(dialect: str):
-    """The INSERT of ``notify_stage_change``'s rows: a row already there
-    (same recipient, kind, PPA, stage and day) takes the new subject, body
-    and time and is pending and unread again. Built once per dialect on
-    first use: building it (the ``excluded`` pseudo-table) costs more than
-    running it."""
-    statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(Notification)
+def _stage_change_upsert(dialect: str, reviewers: bool, scoped: bool):
+    """``notify_stage_change``'s one statement (built once per shape and
+    dialect on first use): an ``INSERT ... SELECT`` of one row per
+    recipient, in the order of their ids: the owner ``:owner_id`` (when not
+    ``None``) and, with ``reviewers``, every active user holding one of
+    ``:roles`` (a role of ``:scoped_roles``, with ``scoped``, only in the
+    organization ``:organization_id``), except ``:actor_id``. A row already
+    there (same recipient, kind, PPA, stage and day) takes the new subject,
+    body and time and is pending and unread again. Returns one row per
+    recipient."""
+    table = Notification.__table__
+    owner_id = bindparam("owner_id", type_=Integer)
+    owner = select(owner_id.label("recipient_id")).where(owner_id.is_not(None), owner_id != bindparam("actor_id"))
+    people = owner
+    if reviewers:
+        holders = (select(User.id.label("recipient_id")).join(UserRole, UserRole.user_id == User.id)
+                   .where(User.is_active.is_(True), UserRole.role.in_(bindparam("roles", expanding=True)),
+                          User.id != bindparam("actor_id")))
+        if scoped:
+            holders = holders.where(UserRole.role.not_in(bindparam("scoped_roles", expanding=True))
+                                    | (User.organization_id == bindparam("organization_id")))
+        people = union(owner, holders)
+    recipients = people.subquery("recipients")
+    constants = [bindparam(name, type_=table.c[name].type) for name in _STAGE_CHANGE_COLUMNS[1:]]
+    # WHERE true: SQLite reads an upsert's INSERT ... SELECT unambiguously only with a WHERE clause.
+    rows = select(recipients.c.recipient_id, *constants).where(true()).order_by(recipients.c.recipient_id)
+    statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)  # Core: the rows are SQL's
+    statement = statement.from_select(list(_STAGE_CHANGE_COLUMNS), rows)
     return statement.on_conflict_do_update(
         index_elements=["recipient_id", "kind", "ppa_id", "stage", "day"],
         set_={"subject": statement.excluded.subject, "body": statement.excluded.body,
               "created_at": statement.excluded.created_at, "status": "pending", "attempts": 0, "error": None,
-              "sent_at": None, "read_at": None})
+              "sent_at": None, "read_at": None}).returning(table.c.recipient_id)
 
 
 def notify_stage_change(session, ppa: Ppa, actor: User, trigger: str, source: str, dest: str,
@@ -135,7 +161,9 @@ def notify_stage_change(session, ppa: Ppa, actor: User, trigger: str, source: st
     organization-scoped role only in the PPA's organization), except
     ``actor``. One row per recipient, PPA and stage (``uq_notifications_once``,
     which also counts the day): entering the same stage again the same day
-    makes that row unread and pending again with the new message.
+    makes that row unread and pending again with the new message. The
+    recipients are found and written in one statement (an
+    ``INSERT ... SELECT``, issue 17).
     ``runtime``: the rules that decided the change (a pinned PPA's set,
     docs/design.md §13), by default the rules in force.
 
@@ -146,30 +174,23 @@ def notify_stage_change(session, ppa: Ppa, actor: User, trigger: str, source: st
     states = runtime.rules.approval.machine.states
     roles = set(states[dest].reviewers)
     scoped = roles & set(runtime.rules.roles.organization_scoped_roles)
-    recipients = {ppa.created_by_id} - {None}
-    if roles:
-        query = (select(User.id).join(UserRole, UserRole.user_id == User.id)
-                 .where(User.is_active.is_(True), UserRole.role.in_(roles)))
-        if scoped:
-            query = query.where((UserRole.role.not_in(scoped)) | (User.organization_id == ppa.organization_id))
-        recipients |= set(session.scalars(query))
-    recipients.discard(actor.id)
-    if not recipients:
+    if not roles and ppa.created_by_id in (None, actor.id):
         return 0
     source_label, dest_label = states[source].label, states[dest].label
     body = (f"PPA {ppa.id} '{ppa.title}' ({ppa.organization.code}) moved from {source_label} to {dest_label}: "
             f"{trigger.replace('_', ' ')} by {actor.username}.\n"
             + (f"Comment: {comment}\n" if comment else "")
             + f"Open it: /ppas/{ppa.id}\n")
-    now = utcnow()
-    rows = [{"recipient_id": recipient, "kind": STAGE_CHANGED, "ppa_id": ppa.id, "stage": dest,
-             "day": calendar.today(), "status": "pending", "attempts": 0, "created_at": now,
-             "subject": f"[ppaflow] PPA {ppa.id} is now in {dest_label}", "body": body}
-            for recipient in sorted(recipients)]
-    session.execute(_stage_change_upsert(session.get_bind().dialect.name), rows)
-    if current_app.config.get("SMTP_URL"):
+    parameters = {"owner_id": ppa.created_by_id, "actor_id": actor.id, "roles": sorted(roles),
+                  "scoped_roles": sorted(scoped), "organization_id": ppa.organization_id,
+                  "kind": STAGE_CHANGED, "ppa_id": ppa.id, "stage": dest, "day": calendar.today(),
+                  "status": "pending", "attempts": 0, "created_at": utcnow(),
+                  "subject": f"[ppaflow] PPA {ppa.id} is now in {dest_label}", "body": body}
+    notified = len(session.execute(_stage_change_upsert(session.get_bind().dialect.name, bool(roles), bool(scoped)),
+                                   parameters).all())
+    if notified and current_app.config.get("SMTP_URL"):
         enqueue("deliver_notifications")
-    return len(rows)
+    return notified
 
 
 def notify_vote_milestone(session, need, votes: int) -> int:

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from db import audit, db
 from db.audit import render_centavos
-from db.bulk import note_write, rendered_stamp, update_column, update_rows
+from db.bulk import insert_rows_returning, note_write, rendered_stamp, update_column, update_rows
 from db.models import Ppa, WorkItem
 from db.types import utcnow
 from services import alerts
@@ -590,29 +590,44 @@ def generate_execution_project(session: Session, ppa: Ppa, user_id: int, templat
     status = rules.sync.ppa_to_work_item[ppa.status]
     ids: dict[int, int] = {}
     root_id: int | None = None
-    # Held until the end: the session keeps unmodified objects only weakly, and each flush's audit
-    # hook reads its items' root project (db/models: work_item's organization) from the identity
-    # map; a root dropped after its own flush would be read again, one SELECT per item.
-    created: list[WorkItem] = []
+    now = utcnow()
+    # One INSERT per level (a level's parents must have their ids; db.bulk.insert_rows_returning) and
+    # one audit INSERT for all the items, with the rows the ORM's flush would have audited (issue 17:
+    # the ORM's unit of work cost more than the rest of the transition that generates the tree).
+    constants = {"root_id": None, "status": status, "priority": ppa.priority, "progress": 0,
+                 "actual_expenditure": Decimal("0.00"), "expenditure_opening_balance": None, "budget_notes": "",
+                 "budget_locked": False, "created_by_id": user_id, "updated_by_id": user_id, "created_at": now,
+                 "updated_at": now, "version": 1, "tree_version": 1}
+    created: list[dict] = []
     for level in sorted({p.level for p in plan}):
         rows = [p for p in plan if p.level == level]
-        items = [WorkItem(
-            root_id=root_id, parent_id=ids.get(p.parent_ref) if p.parent_ref is not None else None,
-            ppa_id=ppa.id if p.parent_ref is None else None, work_type=p.work_type, title=p.title,
-            description=ppa.summary if p.parent_ref is None else "", position=p.position, level=p.level,
-            status=status, priority=ppa.priority, start_date=p.start_date, due_date=p.due_date,
-            allocated_budget=from_centavos(p.allocated), created_by_id=user_id, updated_by_id=user_id,
-        ) for p in rows]
-        session.add_all(items)
-        created += items
-        session.flush()
-        ids.update({p.ref: item.id for p, item in zip(rows, items, strict=True)})
+        values = [{
+            "parent_id": ids.get(p.parent_ref) if p.parent_ref is not None else None,
+            "ppa_id": ppa.id if p.parent_ref is None else None, "work_type": p.work_type, "title": p.title,
+            "description": ppa.summary if p.parent_ref is None else "", "position": p.position, "level": p.level,
+            "start_date": p.start_date, "due_date": p.due_date, "allocated_budget": from_centavos(p.allocated),
+        } | constants | {"root_id": root_id} for p in rows]
+        columns = {name: [row[name] for row in values] for name in _LEVEL_COLUMNS}
+        written = {(parent, position): item_id for item_id, parent, position in insert_rows_returning(
+            session, ITEMS, columns, constants | {"root_id": root_id}, ("id", "parent_id", "position"))}
+        if len(written) != len(values):  # siblings of a plan have distinct positions (workflow.wbs)
+            raise ValueError(f"the WBS plan has siblings at one position on level {level}")
+        for row in values:
+            row["id"] = written[row["parent_id"], row["position"]]
+        created += values
+        ids.update({p.ref: row["id"] for p, row in zip(rows, values, strict=True)})
         root_id = ids[0]
+    audit.record_creates(session, WorkItem, ppa.organization_id, created)
     ppa.execution_project_id = root_id
     ppa.enable_workitem_tracking = True
     session.flush()
     settle(session, ppa, load_tree(root_id, rolled=False))
     return root_id
+
+
+#: The columns of ``generate_execution_project``'s items that differ from item to item of a level.
+_LEVEL_COLUMNS = ("parent_id", "ppa_id", "work_type", "title", "description", "position", "level", "start_date",
+                  "due_date", "allocated_budget")
 
 
 def apply_allocations(session, ppa: Ppa, tree: Tree, explicit: Mapping[int, int], *,

@@ -283,7 +283,7 @@ def update_work_item(user: User, item_id: int, changes: Mapping[str, Any], *,
             raise ValidationFailed({"progress": ["this item has children: its progress is rolled up from them"]})
         _check_dates({"start_date": item.start_date, "due_date": item.due_date} | values)
         if "actual_expenditure" in values and values["actual_expenditure"] != item.actual_expenditure:
-            require_reported(located.ppa, "actual_expenditure")
+            require_reported(located.ppa, "actual_expenditure", in_the_chain=located.in_chain)
         if "actual_expenditure" in values:
             _require_total_within_maximum(located.root, to_centavos(values["actual_expenditure"]) - node.spent,
                                           "actual_expenditure")
@@ -320,20 +320,41 @@ def record_expenditure(user: User, item_id: int, amount: Decimal) -> dict[str, A
     with transaction() as session:
         located = locate(user, item_id, for_update=True)
         require_tree_editor(user, located.ppa)
-        require_reported(located.ppa, "amount")
+        require_reported(located.ppa, "amount", in_the_chain=located.in_chain)
         centavos = to_centavos(amount)
         if located.node.spent + centavos < 0:
             raise ValidationFailed({"amount": [
                 f"would make the expenditure negative (it is {located.item.actual_expenditure})"]})
         _require_total_within_maximum(located.root, centavos, "amount")
-        session.execute(update(WorkItem).where(WorkItem.id == item_id).values(
-            actual_expenditure=WorkItem.actual_expenditure + amount, expenditure_opening_balance=None,
-            version=WorkItem.version + 1,
-            updated_by_id=user.id).execution_options(synchronize_session="fetch"))
+        # A Core UPDATE (the row's onupdate stamp included) whose RETURNING tells the loaded item what
+        # was written: what the ORM's "fetch" synchronisation did, without its per-statement work (issue 17).
+        written = session.execute(_add_expenditure(), {
+            "item_id": item_id, "amount": amount, "user_id": user.id}).one()
+        for name, value in zip(_EXPENDITURE_RETURNED, written, strict=True):
+            set_committed_value(located.item, name, value)
         record_item_changes(session, located.ppa, "actual_expenditure", {
             item_id: (from_centavos(located.node.spent), from_centavos(located.node.spent + centavos))})
         located.node.spent += centavos
         return finish(session, located)
+
+
+#: The columns ``record_expenditure``'s UPDATE writes and returns.
+_EXPENDITURE_RETURNED = ("actual_expenditure", "expenditure_opening_balance", "version", "updated_by_id",
+                         "updated_at")
+
+
+@functools.cache
+def _add_expenditure():
+    """``record_expenditure``'s UPDATE (built once per process): add
+    ``:amount`` (PHP) to the item ``:item_id``'s actual expenditure, clear
+    its opening balance, bump its version, stamp ``:user_id`` and the time;
+    returns ``_EXPENDITURE_RETURNED``."""
+    spent = ITEMS.c.actual_expenditure
+    return (update(ITEMS).where(ITEMS.c.id == bindparam("item_id"))
+            .values(actual_expenditure=spent + bindparam("amount", type_=spent.type),
+                    expenditure_opening_balance=None, version=ITEMS.c.version + 1,
+                    updated_by_id=bindparam("user_id"))
+            .returning(*(ITEMS.c[name] for name in _EXPENDITURE_RETURNED)))
 
 
 def fire_work_item_transition(user: User, item_id: int, trigger: str, *, if_match: str | None = None) -> dict:

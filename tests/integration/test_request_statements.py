@@ -2,8 +2,8 @@
 (issue 17 item 4: less work per request). A transition, the history and the
 list of PPAs send a fixed number, whatever the PPA's history, the number of
 PPAs on the page or how many reviewers are notified; a transition that
-generates the execution project adds one INSERT and one audit INSERT per
-level of the template, not per item."""
+generates the execution project adds one INSERT per level of the template
+and one audit INSERT, not per item; recording expenditure on a leaf sends six."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ def statements(app):
         yield counter
 
 
-def test_a_transition_sends_eleven_statements_whatever_the_history_before_it(pg_app, pg_world):
+def test_a_transition_sends_ten_statements_whatever_the_history_before_it(pg_app, pg_world):
     world = pg_world
     world.focal, world.technical_reviewer  # tokens made (and used once) before counting
     world.client.get("/api/me", headers=world.focal.headers)
@@ -42,9 +42,10 @@ def test_a_transition_sends_eleven_statements_whatever_the_history_before_it(pg_
         assert response.status_code == 200, response.get_json()
         counted.append(sent["n"])
 
-    # token; the PPA locked; delegations; past steps; the step; the PPA; audit; reviewers;
-    # notifications; overdue alerts resolved; the committed PPA with its expenditure
-    assert counted == [11, 11]
+    # token; the PPA locked; delegations; past steps; the step; the PPA; audit; the notifications
+    # (their recipients found by the INSERT itself); overdue alerts resolved; the committed PPA
+    # with its expenditure
+    assert counted == [10, 10]
 
 
 def test_the_approval_that_generates_the_execution_project_sends_statements_by_level_not_by_item(
@@ -61,8 +62,8 @@ def test_the_approval_that_generates_the_execution_project_sends_statements_by_l
         assert response.get_json()["execution_project_id"] is not None
         counted[template] = sent["n"]
 
-    assert counted["program"] <= 23
-    assert counted["program"] - counted[None] <= 2 * 3  # at most an INSERT and an audit INSERT per extra level
+    assert counted["program"] <= 19
+    assert counted["program"] - counted[None] <= 3  # at most an INSERT per extra level (one audit INSERT for all)
 
 
 def test_the_history_sends_three_statements_however_many_signers(pg_app, pg_world):
@@ -93,3 +94,28 @@ def test_a_page_of_the_list_sends_three_statements_for_one_ppa_as_for_twenty(pg_
             world.create_ppa(title=f"PPA {n}")
 
     assert counted == [(1, 3), (20, 3)]  # token; the count; the page (each PPA with its expenditure)
+
+
+def test_recording_expenditure_on_a_leaf_sends_six_statements(pg_app, pg_world):
+    world = pg_world
+    ppa = world.create_ppa(wbs_template="program")["id"]
+    world.advance(ppa, "enacted")
+    tree = world.client.get(f"/api/monitoring-entries/{ppa}/budget_allocation_tree/",
+                            headers=world.focal.headers).get_json()
+    leaf = tree["breakdown"][0]
+    while leaf["children"]:
+        leaf = leaf["children"][0]
+    world.client.get("/api/me", headers=world.focal.headers)
+
+    counted = []
+    for amount in ("12.50", "0.75"):
+        with statements(pg_app) as sent:
+            response = world.client.post(f"/api/work-items/{leaf['work_item_id']}/expenditures",
+                                         json={"amount": amount}, headers=world.focal.headers)
+        assert response.status_code == 200, response.get_json()
+        counted.append(sent["n"])
+
+    assert response.get_json()["actual_expenditure"] == "13.25"
+    # token; the PPA locked; the path (with its alerts and whether the PPA is in the money chain);
+    # the item's expenditure; its audit row; the path's stored rollups
+    assert counted == [6, 6]
