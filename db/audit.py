@@ -8,7 +8,9 @@ Two paths write it, both inside the transaction that makes the change:
   attributes with their loaded values;
 - set-based writes (``db.bulk``, tree locks, cancellations): their callers
   pass the old and new values to ``record`` (or, for one field of many
-  rows, already rendered and column by column, to ``record_field``).
+  rows, already rendered and column by column, to ``record_field``; for
+  rows created by Core INSERTs, such as a generated execution project, to
+  ``record_creates``).
 
 Either path writes all its rows in one INSERT (``db.bulk.insert_rows``: one
 ``INSERT ... SELECT FROM unnest(...)`` on PostgreSQL, one ``INSERT ...
