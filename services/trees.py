@@ -198,7 +198,15 @@ def bump_tree_version(session: Session, root_id: int) -> None:
 
 def record_item_changes(session: Session, ppa: Ppa, field: str, changes: Mapping[int, tuple[object, object]]) -> None:
     """Audit a set-based change of one field of many work items."""
-    audit.record(session, "work_item", [(i, field, old, new, ppa.organization_id) for i, (old, new) in changes.items()])
+    audit.record(session, "work_item", item_changes(ppa, field, changes))
+
+
+def item_changes(ppa: Ppa, field: str, changes: Mapping[int, tuple[object, object]]
+                 ) -> list[tuple[int, str, object, object, int | None]]:
+    """Work item id -> ``(old, new)`` of ``field`` as the audit log takes
+    them (``db.audit.record``'s ``changes``: id, field, old, new, the PPA's
+    organization)."""
+    return [(i, field, old, new, ppa.organization_id) for i, (old, new) in changes.items()]
 
 
 def sync_ppa(ppa: Ppa, status: str, progress: int | Fraction, *, force: bool = False) -> PpaSync:
@@ -490,7 +498,7 @@ def settle_path(session: Session, ppa: Ppa, path: Path, *, own: OwnStatus | None
     if own is not None:  # the item's own change first, then what the roll-up made of it
         statuses = {own.item_id: (own.old, statuses.get(own.item_id, (None, own.new))[1])} | {
             i: change for i, change in statuses.items() if i != own.item_id}
-    changes = [(i, "status", old, new, ppa.organization_id) for i, (old, new) in statuses.items()]
+    changes = item_changes(ppa, "status", statuses)
     audited = None
     if session.get_bind().dialect.name == "postgresql":  # the audit rows go in with the path's UPDATE
         audited = audit.record_statement(session, "work_item", changes)
@@ -594,22 +602,23 @@ def generate_execution_project(session: Session, ppa: Ppa, user_id: int, templat
     # One INSERT per level (a level's parents must have their ids; db.bulk.insert_rows_returning) and
     # one audit INSERT for all the items, with the rows the ORM's flush would have audited (issue 17:
     # the ORM's unit of work cost more than the rest of the transition that generates the tree).
-    constants = {"root_id": None, "status": status, "priority": ppa.priority, "progress": 0,
+    constants = {"status": status, "priority": ppa.priority, "progress": 0,
                  "actual_expenditure": Decimal("0.00"), "expenditure_opening_balance": None, "budget_notes": "",
                  "budget_locked": False, "created_by_id": user_id, "updated_by_id": user_id, "created_at": now,
                  "updated_at": now, "version": 1, "tree_version": 1}
     created: list[dict] = []
     for level in sorted({p.level for p in plan}):
         rows = [p for p in plan if p.level == level]
+        fixed = constants | {"root_id": root_id}  # None on the first level: the root has no root above it
         values = [{
             "parent_id": ids.get(p.parent_ref) if p.parent_ref is not None else None,
             "ppa_id": ppa.id if p.parent_ref is None else None, "work_type": p.work_type, "title": p.title,
             "description": ppa.summary if p.parent_ref is None else "", "position": p.position, "level": p.level,
             "start_date": p.start_date, "due_date": p.due_date, "allocated_budget": from_centavos(p.allocated),
-        } | constants | {"root_id": root_id} for p in rows]
+        } | fixed for p in rows]
         columns = {name: [row[name] for row in values] for name in _LEVEL_COLUMNS}
         written = {(parent, position): item_id for item_id, parent, position in insert_rows_returning(
-            session, ITEMS, columns, constants | {"root_id": root_id}, ("id", "parent_id", "position"))}
+            session, ITEMS, columns, fixed, ("id", "parent_id", "position"))}
         if len(written) != len(values):  # siblings of a plan have distinct positions (workflow.wbs)
             raise ValueError(f"the WBS plan has siblings at one position on level {level}")
         for row in values:
