@@ -31,7 +31,8 @@ from services.pins import approval_stages_by_pin
 from services.runtime import get_runtime
 from services.unit_of_work import transaction
 from workflow.errors import NotFound
-from workflow.tree import CANCELLED, Node, Tree, format_centavos
+from workflow.money import format_centavos
+from workflow.tree import CANCELLED, Node, Tree
 
 VARIANCE, BLOCKED, OVERDUE = "workitem_budget_variance", "workitem_execution_blocked", "approval_overdue"
 TREE_TYPES = (VARIANCE, BLOCKED)

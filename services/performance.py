@@ -50,8 +50,8 @@ from services.unit_of_work import transaction
 from workflow import critical_path as cp
 from workflow.earned_value import Baseline, BaselineItem, performance_alerts
 from workflow.errors import Conflict, NotFound, ValidationFailed
-from workflow.money import from_centavos
-from workflow.tree import CANCELLED, format_centavos
+from workflow.money import format_centavos, from_centavos
+from workflow.tree import CANCELLED
 
 SPI_LOW, CPI_LOW = "workitem_schedule_performance", "workitem_cost_performance"
 #: A critical item of the baseline schedule that now finishes later (docs/design.md §15).

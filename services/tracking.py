@@ -30,8 +30,8 @@ from services.trees import (apply_allocations, generate_execution_project, load_
                             require_unlocked, settle, sync_ppa)
 from services.unit_of_work import rolled_back, transaction
 from workflow.errors import Conflict, NotFound, ValidationFailed
-from workflow.money import to_centavos
-from workflow.tree import Breakdown, Tree, equal_shares, format_centavos, roll_up, tree_breakdown, weighted_shares
+from workflow.money import format_centavos, to_centavos
+from workflow.tree import Breakdown, Tree, equal_shares, roll_up, tree_breakdown, weighted_shares
 from workflow.wbs import plan_wbs
 
 

@@ -30,11 +30,11 @@ from db.types import utcnow
 from services import alerts
 from services.runtime import get_runtime
 from workflow.errors import Conflict, ValidationFailed
-from workflow.money import from_centavos, to_centavos
+from workflow.money import format_centavos, from_centavos, to_centavos
 from workflow.sync import PpaSync, follow_project
 from workflow.rollups import Aggregate, Method, Share, decode_exact, encode_exact, expended, rolled_progress, share
 from workflow.rollups import settle_path as settle_path_rollups
-from workflow.tree import (Breakdown, Node, Tree, envelope_violations, format_centavos, machine_method, reallocate,
+from workflow.tree import (Breakdown, Node, Tree, envelope_violations, machine_method, reallocate,
                            roll_up, settle_tree, stored_breakdown, tree_breakdown)
 from workflow.wbs import plan_wbs
 

@@ -161,6 +161,25 @@ def format_amount(amount: Decimal | None) -> str | None:
     return str(amount.quantize(CENT))
 
 
+#: ``".00"`` to ``".99"``: the centavos of a money string by index, so a
+#: whole number of pesos and its centavos are joined without a format
+#: (three times as fast as ``"%d.%02d" % divmod(...)``; a 10,000-item budget
+#: tree shows 30,000 amounts and a distribution's audit rows 20,000:
+#: docs/design.md §9).
+CENTS = tuple(f".{cents:02d}" for cents in range(100))
+
+
+def format_centavos(centavos: int | None) -> str | None:
+    """Centavos as a JSON money string, exactly ``format_amount(from_centavos(centavos))``
+    without building the ``Decimal``: ``123456`` -> ``"1234.56"``, ``-5`` ->
+    ``"-0.05"``, ``None`` -> ``None`` (integer arithmetic only)."""
+    if centavos is None:
+        return None
+    if centavos < 0:
+        return "-" + str(-centavos // 100) + CENTS[-centavos % 100]
+    return str(centavos // 100) + CENTS[centavos % 100]
+
+
 def accounting(amount: Decimal | int | None) -> str:
     """A PHP amount in accounting format, as the printed reports show it
     (docs/design.md §8, "Print"): thousands separators and two decimals

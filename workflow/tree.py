@@ -33,7 +33,7 @@ from fractions import Fraction
 
 from rules.model import MachineRules
 from workflow.errors import ValidationFailed
-from workflow.money import div_half_up, split_centavos
+from workflow.money import CENTS, div_half_up, split_centavos
 from workflow.rollups import (CANCELLED, COMPLETED, Aggregate, Method, decode_exact, exact_ratio, fold,
                               rolled_progress)
 
@@ -233,23 +233,6 @@ def _budget_status(allocated: int, expended: int, band_hundredths: Fraction) -> 
         return "on_budget"
     pct = div_half_up((allocated - expended) * 10000, allocated)
     return "on_budget" if abs(pct) <= band_hundredths else "under_budget"
-
-
-#: ``".00"`` to ``".99"``: the centavos of a money string by index, so a
-#: whole number of pesos and its centavos are joined without a format
-#: (three times as fast as ``"%d.%02d" % divmod(...)``; a 10,000-item budget
-#: tree shows 30,000 amounts: issue 17 item 2).
-CENTS = tuple(f".{cents:02d}" for cents in range(100))
-
-
-def format_centavos(centavos: int | None) -> str | None:
-    """Centavos as a JSON money string: ``123456`` -> ``"1234.56"``,
-    ``-5`` -> ``"-0.05"`` (integer arithmetic only)."""
-    if centavos is None:
-        return None
-    if centavos < 0:
-        return "-" + format_centavos(-centavos)
-    return str(centavos // 100) + CENTS[centavos % 100]
 
 
 def payload_band(threshold_pct: Decimal) -> tuple[int, int]:

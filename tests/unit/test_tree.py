@@ -228,9 +228,9 @@ def test_the_budget_tree_from_stored_rows_is_the_one_shown_from_a_rolled_up_tree
 def test_every_node_of_the_budget_tree_shows_its_figures_as_the_field_rules_give_them(tree, threshold):
     import json
 
+    from workflow.money import format_centavos
     from workflow.tree import (
         budget_status,
-        format_centavos,
         shown_progress,
         tree_breakdown,
         variance_pct_hundredths,
@@ -269,7 +269,7 @@ def test_the_budget_tree_draws_the_on_budget_band_inclusively_and_shows_negative
 
 
 def test_money_strings_are_exact_for_every_centavo_and_sign():
-    from workflow.tree import format_centavos
+    from workflow.money import format_centavos
 
     assert [format_centavos(c) for c in (0, 5, 99, 100, 123456, -5, -100, -123456, None)] == [
         "0.00", "0.05", "0.99", "1.00", "1234.56", "-0.05", "-1.00", "-1234.56", None]
