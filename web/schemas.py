@@ -425,15 +425,17 @@ class TreeNodeSchema(Reply):
 class IncludeList(fields.List):
     """A query list of names given as repeated parameters, comma-separated,
     or both (``?include=a,b`` = ``?include=a&include=b``), each kept once in
-    the order given; an unknown name is refused under the field, named with
-    the known ones (the item field's ``OneOf``, which the OpenAPI document
-    shows as the items' enum)."""
+    the order given; an empty name is no name (``?include=`` as a form with
+    nothing chosen sends it = no ``include``; ``?include=a,`` = ``a``); an
+    unknown name is refused under the field, named with the known ones (the
+    item field's ``OneOf``, which the OpenAPI document shows as the items'
+    enum)."""
 
     def _deserialize(self, value, attr, data, **kwargs) -> list:
         values = value if isinstance(value, list | tuple) else [value]
         if not all(isinstance(item, str) for item in values):
             raise ValidationError("names, repeated or comma-separated")
-        parts = [part.strip() for item in values for part in item.split(",")]
+        parts = [part for item in values for part in map(str.strip, item.split(",")) if part]
         known = [v.choices for v in self.inner.validators if isinstance(v, validate.OneOf)]
         unknown = [part for part in parts if known and part not in known[0]]
         if unknown:

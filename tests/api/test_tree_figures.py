@@ -145,6 +145,17 @@ def test_without_include_the_tree_is_the_plain_tree_and_each_include_set_has_its
     assert read(world, ppa, "?include=earned_value", **{"If-None-Match": ev_only.headers["ETag"]}).status_code == 304
 
 
+def test_an_empty_include_asks_for_nothing_more_as_a_form_with_nothing_chosen_sends_it(world):
+    ppa, _, _ = _two_task_ppa(world)
+    plain, ev_only = read(world, ppa), read(world, ppa, "?include=earned_value")
+
+    for query in ("?include=", "?include=,", "?include=&include= "):
+        answer = read(world, ppa, query)
+        assert answer.status_code == 200 and answer.data == plain.data, (query, answer.get_json())
+        assert answer.headers["ETag"] == plain.headers["ETag"], query
+    assert read(world, ppa, "?include=earned_value,").headers["ETag"] == ev_only.headers["ETag"]
+
+
 def test_an_unknown_include_is_refused_with_422_under_include(world):
     ppa, _, _ = _two_task_ppa(world)
 
