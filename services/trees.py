@@ -19,12 +19,12 @@ from datetime import datetime
 from decimal import Decimal
 from fractions import Fraction
 
-from sqlalchemy import BigInteger, Select, bindparam, func, or_, select, text, type_coerce, update
+from sqlalchemy import BigInteger, Row, Select, bindparam, func, or_, select, text, type_coerce, update
 from sqlalchemy.orm import Session
 
 from db import audit, db
 from db.audit import render_centavos
-from db.bulk import insert_rows_returning, note_write, rendered_stamp, update_column, update_rows
+from db.bulk import attach, insert_rows_returning, note_write, rendered_stamp, update_column, update_rows
 from db.models import Ppa, WorkItem
 from db.types import utcnow
 from services import alerts
@@ -209,11 +209,15 @@ def item_changes(ppa: Ppa, field: str, changes: Mapping[int, tuple[object, objec
     return [(i, field, old, new, ppa.organization_id) for i, (old, new) in changes.items()]
 
 
-def sync_ppa(ppa: Ppa, status: str, progress: int | Fraction, *, force: bool = False) -> PpaSync:
+def sync_ppa(ppa: Ppa | Row, status: str, progress: int | Fraction, *, force: bool = False) -> PpaSync:
     """Make the PPA follow its execution project, whose root is in ``status``
     with rolled-up ``progress`` (percent, exact).
 
     Args:
+        ppa: the ``Ppa``, or a row of its columns as ``db.bulk.loaded_columns``
+            reads them (``services.work_items.locate``): made the session's
+            ORM object (``db.bulk.attach``, no statement) only when it
+            changes, so that its flush writes and audits it as usual.
         force: sync progress and status even where the PPA's auto-sync flags
             are off (the on-demand ``sync_from_workitem``).
 
@@ -224,6 +228,10 @@ def sync_ppa(ppa: Ppa, status: str, progress: int | Fraction, *, force: bool = F
     rules = get_runtime().rules.sync
     wanted = follow_project(rules, status, progress,
                             progress=force or ppa.auto_sync_progress, status=force or ppa.auto_sync_status)
+    moves = (wanted.progress is not None and ppa.progress != wanted.progress) or (
+        wanted.status is not None and (ppa.status, ppa.execution_flag) != (wanted.status, wanted.execution_flag))
+    if moves and not isinstance(ppa, Ppa):
+        ppa = attach(db.session, Ppa, ppa)
     if wanted.progress is not None and ppa.progress != wanted.progress:
         ppa.progress = wanted.progress
     if wanted.status is not None and (ppa.status, ppa.execution_flag) != (wanted.status, wanted.execution_flag):
@@ -460,7 +468,7 @@ class OwnStatus:
     at: datetime
 
 
-def settle_path(session: Session, ppa: Ppa, path: Path, *, own: OwnStatus | None = None) -> set[int] | None:
+def settle_path(session: Session, ppa: Ppa | Row, path: Path, *, own: OwnStatus | None = None) -> set[int] | None:
     """After a change to the own fields (status, progress, expenditure,
     allocation) of some items of ``path``, already written (or, for a
     status, handed over as ``own``): update their ancestors' stored
@@ -471,7 +479,8 @@ def settle_path(session: Session, ppa: Ppa, path: Path, *, own: OwnStatus | None
     two on SQLite), let the PPA follow its project's stored
     figures, and reconcile the alerts of the path's items (from
     ``path.open_alerts`` when the path was read with them). Statements and
-    time depend on the depth of the tree, not its size.
+    time depend on the depth of the tree, not its size. ``ppa`` may be a
+    row of its columns (``sync_ppa``).
 
     A tree whose stored rollups are not current (never computed, or under
     other rules) is settled whole instead (``settle``); ``own`` is then
@@ -491,7 +500,7 @@ def settle_path(session: Session, ppa: Ppa, path: Path, *, own: OwnStatus | None
     if not path.current:
         if own is not None:
             raise ValueError("a status handed to settle_path needs a tree whose stored rollups are current")
-        settle(session, ppa, load_tree(path.root.id, rolled=False))
+        settle(session, ppa if isinstance(ppa, Ppa) else attach(session, Ppa, ppa), load_tree(path.root.id, rolled=False))
         return None
     method = path.method
     statuses = settle_path_rollups(path.nodes, path.before, method)
