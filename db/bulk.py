@@ -308,6 +308,12 @@ def loaded_columns(model: type) -> tuple:
 
 
 @functools.cache
+def _keys(model: type) -> tuple[str, ...]:
+    """The attribute names of ``loaded_columns(model)``."""
+    return tuple(key for key, _ in _loaded(model))
+
+
+@functools.cache
 def _loaded(model: type) -> tuple:
     """``(attribute name, column)`` of each of ``loaded_columns(model)``."""
     return tuple((attr.key, attr.columns[0]) for attr in inspect(model).column_attrs if not attr.deferred)
@@ -325,8 +331,9 @@ def attach(session: Session, model: type, row) -> object:
     if held is not None:
         return held
     obj = inspect(model).class_manager.new_instance()
-    for (key, _), value in zip(_loaded(model), row, strict=True):
-        set_committed_value(obj, key, value)
+    # The values go straight into the object's dict, as the ORM's own loading puts them; the next call
+    # marks them all as loaded (no history) and every other attribute as expired.
+    obj.__dict__.update(zip(_keys(model), row, strict=True))
     make_transient_to_detached(obj)
     session.add(obj)
     return obj

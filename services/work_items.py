@@ -68,6 +68,13 @@ class Located:
             self.record = attach(db.session, Ppa, self.record)
         return self.record
 
+    def hold_ppa(self) -> None:
+        """Make the PPA an object of the session (``ppa``; no statement)
+        before the item is changed through the ORM: the audit of the flush
+        finds the item's organization through its root and the PPA
+        (``db.models``), which it then finds held, instead of reading it."""
+        self.ppa  # noqa: B018 (made and held, for the audit's session.get)
+
     @property
     def node(self) -> Node:
         """The item's node: in the whole tree when loaded, else on its path."""
@@ -258,6 +265,7 @@ def create_work_item(user: User, fields: Mapping[str, Any]) -> dict[str, Any]:
         position = values.pop("position", None)
         if position is None:
             position = last_child_position(node.id) + 1
+        parent.hold_ppa()
         item = WorkItem(**values, parent_id=node.id, root_id=root.id, position=position,
                         level=node.level + 1, status=rules.work_item_status.initial,
                         budget_locked=root.locked, created_by_id=user.id, updated_by_id=user.id)
@@ -304,6 +312,7 @@ def update_work_item(user: User, item_id: int, changes: Mapping[str, Any], *,
         if "actual_expenditure" in values and values["actual_expenditure"] != item.actual_expenditure:
             item.expenditure_opening_balance = None  # a reported figure; captured again if the PPA enters the chain
         amount = values.pop("allocated_budget", None)
+        located.hold_ppa()
         for name, value in values.items():
             setattr(item, name, value)
         item.updated_by_id = user.id
@@ -393,6 +402,7 @@ def fire_work_item_transition(user: User, item_id: int, trigger: str, *, if_matc
         if located.tree is None and new_status not in (CANCELLED, old_status):  # the path's one write carries it
             return finish(session, located, own=OwnStatus(item.id, old_status, new_status, item.version, user.id,
                                                           utcnow()))
+        located.hold_ppa()
         item.status = new_status
         item.updated_by_id = user.id
         if new_status == CANCELLED:
