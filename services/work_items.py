@@ -108,8 +108,9 @@ def locate(user: User, item_id: int, *, for_update: bool = False) -> Located:
     root, locked for a write; read as a row, the ORM object made from it
     only if a write needs it: ``Located.ppa``), then, once it is locked,
     the item, its ancestors' stored rollups, their open tree alerts and
-    whether the PPA is in the money chain. Reads of a tree whose stored rollups are not current
-    (docs/design.md §4 "Stored rollups") roll the whole tree up in memory.
+    whether the PPA is in the money chain. Reads of a tree whose stored
+    rollups are not current (docs/design.md §4 "Stored rollups") roll the
+    whole tree up in memory.
 
     Args:
         for_update: lock the PPA row (serialises every write to the tree;
