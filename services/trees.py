@@ -19,6 +19,7 @@ from datetime import datetime
 from decimal import Decimal
 from fractions import Fraction
 
+import orjson
 from sqlalchemy import BigInteger, Row, Select, bindparam, func, or_, select, text, type_coerce, update
 from sqlalchemy.orm import Session
 
@@ -522,7 +523,7 @@ def settle_path(session: Session, ppa: Ppa | Row, path: Path, *, own: OwnStatus 
     return set(statuses)
 
 
-#: ``_write_path``'s columns and their PostgreSQL array types.
+#: ``_write_path``'s columns and their PostgreSQL types.
 _PATH_WRITE = {"id": "integer", "status": "text", "updated_by_id": "integer", "stamp": "integer",
                "version": "integer", "rolled_expended": "bigint", "rolled_progress": "text", "rollup": "text",
                "tree_version": "integer"}
@@ -533,6 +534,14 @@ _PATH_SETS = ("status = coalesce({v}status, {t}status), updated_by_id = coalesce
               "version = {t}version + {v}stamp, updated_at = CASE WHEN {v}stamp = 1 THEN {now} ELSE {t}updated_at END, "
               "rolled_expended = {v}rolled_expended, rolled_progress = {v}rolled_progress, rollup = {v}rollup, "
               "tree_version = {t}tree_version + {v}tree_version")
+
+
+#: ``_write_path``'s UPDATE on PostgreSQL, after the optional ``WITH audited AS (...)``: the rows from the
+#: JSON array ``%(rows)s`` (``json_to_recordset``, typed by ``_PATH_WRITE``).
+_PATH_UPDATE = (f"UPDATE work_items AS t SET {_PATH_SETS.format(v='v.', t='t.', now='%(now)s')} "
+                f"FROM json_to_recordset(CAST(%(rows)s AS json)) AS v("
+                f"{', '.join(f'{n} {t}' for n, t in _PATH_WRITE.items())}) "
+                "WHERE t.id = v.id AND (v.version IS NULL OR t.version = v.version)")
 
 
 def _write_path(session: Session, path: Path, statuses: Mapping[int, tuple[str, str]], own: OwnStatus | None,
@@ -569,14 +578,10 @@ def _write_path(session: Session, path: Path, statuses: Mapping[int, tuple[str, 
     now = own.at if own is not None else utcnow()
     note_write(session)  # driver SQL: no ORM event notes it
     dialect = session.get_bind().dialect
-    if dialect.name == "postgresql":
-        arrays = ", ".join(f"CAST(%({n})b AS {t}[])" for n, t in _PATH_WRITE.items())
-        sets = _PATH_SETS.format(v="v.", t="t.", now="%(now)s")
+    if dialect.name == "postgresql":  # the rows as one JSON parameter: one value to adapt, not nine arrays
         insert, inserted = (f"WITH audited AS ({audited[0]}) ", audited[1]) if audited else ("", {})
         written = session.connection().exec_driver_sql(
-            f"{insert}UPDATE work_items AS t SET {sets} FROM unnest({arrays}) AS v({', '.join(_PATH_WRITE)}) "
-            "WHERE t.id = v.id AND (v.version IS NULL OR t.version = v.version)",
-            {n: [row[n] for row in rows] for n in _PATH_WRITE} | {"now": now} | inserted).rowcount
+            f"{insert}{_PATH_UPDATE}", {"rows": orjson.dumps(rows).decode(), "now": now} | inserted).rowcount
     else:  # SQLite runs in process: one executemany
         stamp = rendered_stamp(ITEMS, dialect, now)
         sets = _PATH_SETS.format(v=":", t="", now=":now")
