@@ -546,8 +546,9 @@ _PATH_UPDATE = (f"UPDATE work_items AS t SET {_PATH_SETS.format(v='v.', t='t.', 
 
 def _write_path(session: Session, path: Path, statuses: Mapping[int, tuple[str, str]], own: OwnStatus | None,
                 audited: tuple[str, Mapping[str, object]] | None = None) -> None:
-    """Write, in one statement (``UPDATE ... FROM unnest`` on PostgreSQL,
-    one ``executemany`` on SQLite: a path is a few rows), every row of
+    """Write, in one statement (``UPDATE ... FROM json_to_recordset`` on
+    PostgreSQL, the rows as one JSON parameter; one ``executemany`` on
+    SQLite: a path is a few rows), every row of
     the path that moved: the statuses of ``statuses`` (``version`` and
     ``updated_at`` bumped), the stored rollups that differ from what was
     loaded, the root's ``tree_version`` + 1, and ``own`` (its version
