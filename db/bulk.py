@@ -19,8 +19,9 @@ import re
 from collections.abc import Mapping, Sequence
 
 import orjson
-from sqlalchemy import Connection, Table
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, Table, inspect
+from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 
 from db.types import utcnow
 
@@ -294,3 +295,69 @@ def _processed(table: Table, dialect, name: str, values: Sequence[object]) -> li
     the driver's (deprecated) adapter)."""
     process = _processor(table, name, dialect)
     return [process(v) for v in values] if process else list(values)
+
+
+# -- rows read by Core, ORM objects only when needed ----------------------------------------------
+
+@functools.cache
+def loaded_columns(model: type) -> tuple:
+    """The columns the ORM loads for ``model`` (its column attributes that
+    are not deferred, in the mapper's order): what a Core read selects when
+    ``attach`` may turn its row into the object later. Cached per model."""
+    return tuple(column for _, column in _loaded(model))
+
+
+@functools.cache
+def _keys(model: type) -> tuple[str, ...]:
+    """The attribute names of ``loaded_columns(model)``."""
+    return tuple(key for key, _ in _loaded(model))
+
+
+@functools.cache
+def _loaded(model: type) -> tuple:
+    """``(attribute name, column)`` of each of ``loaded_columns(model)``."""
+    return tuple((attr.key, attr.columns[0]) for attr in inspect(model).column_attrs if not attr.deferred)
+
+
+def attach(session: Session, model: type, row) -> object:
+    """The ``model`` object of ``row`` (a row of ``loaded_columns(model)``,
+    read in this transaction), as the session would have loaded it, with
+    no statement: the object the session already holds under the row's
+    primary key, else a new one built from the row's values, persistent and
+    unchanged (its deferred attributes expired: they load when read). A
+    reader that needs the object only in some cases (a write that changes
+    it) reads the row alone and pays for the object then (issue 17)."""
+    held = _held(session, model, row)
+    if held is not None:
+        return held
+    obj = inspect(model).class_manager.new_instance()
+    # The values go straight into the object's dict, as the ORM's own loading puts them; the next call
+    # marks them all as loaded (no history) and every other attribute as expired.
+    obj.__dict__.update(zip(_keys(model), row, strict=True))
+    make_transient_to_detached(obj)
+    session.add(obj)
+    return obj
+
+
+def refresh_held(session: Session, model: type, row) -> None:
+    """Give the ``model`` object the session holds for ``row`` (if any) the
+    row's values, as a read with ``populate_existing`` would: for a row
+    just read under a lock, which is newer than what the object was loaded
+    with."""
+    held = _held(session, model, row)
+    if held is not None:
+        for (key, _), value in zip(_loaded(model), row, strict=True):
+            set_committed_value(held, key, value)
+
+
+def _held(session: Session, model: type, row) -> object | None:
+    """The ``model`` object the session holds under ``row``'s primary key, if any."""
+    mapper = inspect(model)
+    return session.identity_map.get(mapper.identity_key_from_primary_key([row[k] for k in _key_positions(model)]))
+
+
+@functools.cache
+def _key_positions(model: type) -> tuple[int, ...]:
+    """Where the primary key's columns are in a row of ``loaded_columns(model)``."""
+    columns = loaded_columns(model)
+    return tuple(next(k for k, column in enumerate(columns) if column is key) for key in inspect(model).primary_key)

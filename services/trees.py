@@ -19,12 +19,13 @@ from datetime import datetime
 from decimal import Decimal
 from fractions import Fraction
 
-from sqlalchemy import BigInteger, Select, bindparam, func, or_, select, text, type_coerce, update
+import orjson
+from sqlalchemy import BigInteger, Row, Select, bindparam, func, or_, select, text, type_coerce, update
 from sqlalchemy.orm import Session
 
 from db import audit, db
 from db.audit import render_centavos
-from db.bulk import insert_rows_returning, note_write, rendered_stamp, update_column, update_rows
+from db.bulk import attach, insert_rows_returning, note_write, rendered_stamp, update_column, update_rows
 from db.models import Ppa, WorkItem
 from db.types import utcnow
 from services import alerts
@@ -209,11 +210,15 @@ def item_changes(ppa: Ppa, field: str, changes: Mapping[int, tuple[object, objec
     return [(i, field, old, new, ppa.organization_id) for i, (old, new) in changes.items()]
 
 
-def sync_ppa(ppa: Ppa, status: str, progress: int | Fraction, *, force: bool = False) -> PpaSync:
+def sync_ppa(ppa: Ppa | Row, status: str, progress: int | Fraction, *, force: bool = False) -> PpaSync:
     """Make the PPA follow its execution project, whose root is in ``status``
     with rolled-up ``progress`` (percent, exact).
 
     Args:
+        ppa: the ``Ppa``, or a row of its columns as ``db.bulk.loaded_columns``
+            reads them (``services.work_items.locate``): made the session's
+            ORM object (``db.bulk.attach``, no statement) only when it
+            changes, so that its flush writes and audits it as usual.
         force: sync progress and status even where the PPA's auto-sync flags
             are off (the on-demand ``sync_from_workitem``).
 
@@ -224,6 +229,10 @@ def sync_ppa(ppa: Ppa, status: str, progress: int | Fraction, *, force: bool = F
     rules = get_runtime().rules.sync
     wanted = follow_project(rules, status, progress,
                             progress=force or ppa.auto_sync_progress, status=force or ppa.auto_sync_status)
+    moves = (wanted.progress is not None and ppa.progress != wanted.progress) or (
+        wanted.status is not None and (ppa.status, ppa.execution_flag) != (wanted.status, wanted.execution_flag))
+    if moves and not isinstance(ppa, Ppa):
+        ppa = attach(db.session, Ppa, ppa)
     if wanted.progress is not None and ppa.progress != wanted.progress:
         ppa.progress = wanted.progress
     if wanted.status is not None and (ppa.status, ppa.execution_flag) != (wanted.status, wanted.execution_flag):
@@ -460,7 +469,7 @@ class OwnStatus:
     at: datetime
 
 
-def settle_path(session: Session, ppa: Ppa, path: Path, *, own: OwnStatus | None = None) -> set[int] | None:
+def settle_path(session: Session, ppa: Ppa | Row, path: Path, *, own: OwnStatus | None = None) -> set[int] | None:
     """After a change to the own fields (status, progress, expenditure,
     allocation) of some items of ``path``, already written (or, for a
     status, handed over as ``own``): update their ancestors' stored
@@ -471,7 +480,8 @@ def settle_path(session: Session, ppa: Ppa, path: Path, *, own: OwnStatus | None
     two on SQLite), let the PPA follow its project's stored
     figures, and reconcile the alerts of the path's items (from
     ``path.open_alerts`` when the path was read with them). Statements and
-    time depend on the depth of the tree, not its size.
+    time depend on the depth of the tree, not its size. ``ppa`` may be a
+    row of its columns (``sync_ppa``).
 
     A tree whose stored rollups are not current (never computed, or under
     other rules) is settled whole instead (``settle``); ``own`` is then
@@ -491,7 +501,7 @@ def settle_path(session: Session, ppa: Ppa, path: Path, *, own: OwnStatus | None
     if not path.current:
         if own is not None:
             raise ValueError("a status handed to settle_path needs a tree whose stored rollups are current")
-        settle(session, ppa, load_tree(path.root.id, rolled=False))
+        settle(session, ppa if isinstance(ppa, Ppa) else attach(session, Ppa, ppa), load_tree(path.root.id, rolled=False))
         return None
     method = path.method
     statuses = settle_path_rollups(path.nodes, path.before, method)
@@ -513,7 +523,7 @@ def settle_path(session: Session, ppa: Ppa, path: Path, *, own: OwnStatus | None
     return set(statuses)
 
 
-#: ``_write_path``'s columns and their PostgreSQL array types.
+#: ``_write_path``'s columns and their PostgreSQL types.
 _PATH_WRITE = {"id": "integer", "status": "text", "updated_by_id": "integer", "stamp": "integer",
                "version": "integer", "rolled_expended": "bigint", "rolled_progress": "text", "rollup": "text",
                "tree_version": "integer"}
@@ -526,10 +536,19 @@ _PATH_SETS = ("status = coalesce({v}status, {t}status), updated_by_id = coalesce
               "tree_version = {t}tree_version + {v}tree_version")
 
 
+#: ``_write_path``'s UPDATE on PostgreSQL, after the optional ``WITH audited AS (...)``: the rows from the
+#: JSON array ``%(rows)s`` (``json_to_recordset``, typed by ``_PATH_WRITE``).
+_PATH_UPDATE = (f"UPDATE work_items AS t SET {_PATH_SETS.format(v='v.', t='t.', now='%(now)s')} "
+                f"FROM json_to_recordset(CAST(%(rows)s AS json)) AS v("
+                f"{', '.join(f'{n} {t}' for n, t in _PATH_WRITE.items())}) "
+                "WHERE t.id = v.id AND (v.version IS NULL OR t.version = v.version)")
+
+
 def _write_path(session: Session, path: Path, statuses: Mapping[int, tuple[str, str]], own: OwnStatus | None,
                 audited: tuple[str, Mapping[str, object]] | None = None) -> None:
-    """Write, in one statement (``UPDATE ... FROM unnest`` on PostgreSQL,
-    one ``executemany`` on SQLite: a path is a few rows), every row of
+    """Write, in one statement (``UPDATE ... FROM json_to_recordset`` on
+    PostgreSQL, the rows as one JSON parameter; one ``executemany`` on
+    SQLite: a path is a few rows), every row of
     the path that moved: the statuses of ``statuses`` (``version`` and
     ``updated_at`` bumped), the stored rollups that differ from what was
     loaded, the root's ``tree_version`` + 1, and ``own`` (its version
@@ -560,14 +579,10 @@ def _write_path(session: Session, path: Path, statuses: Mapping[int, tuple[str, 
     now = own.at if own is not None else utcnow()
     note_write(session)  # driver SQL: no ORM event notes it
     dialect = session.get_bind().dialect
-    if dialect.name == "postgresql":
-        arrays = ", ".join(f"CAST(%({n})b AS {t}[])" for n, t in _PATH_WRITE.items())
-        sets = _PATH_SETS.format(v="v.", t="t.", now="%(now)s")
+    if dialect.name == "postgresql":  # the rows as one JSON parameter: one value to adapt, not nine arrays
         insert, inserted = (f"WITH audited AS ({audited[0]}) ", audited[1]) if audited else ("", {})
         written = session.connection().exec_driver_sql(
-            f"{insert}UPDATE work_items AS t SET {sets} FROM unnest({arrays}) AS v({', '.join(_PATH_WRITE)}) "
-            "WHERE t.id = v.id AND (v.version IS NULL OR t.version = v.version)",
-            {n: [row[n] for row in rows] for n in _PATH_WRITE} | {"now": now} | inserted).rowcount
+            f"{insert}{_PATH_UPDATE}", {"rows": orjson.dumps(rows).decode(), "now": now} | inserted).rowcount
     else:  # SQLite runs in process: one executemany
         stamp = rendered_stamp(ITEMS, dialect, now)
         sets = _PATH_SETS.format(v=":", t="", now=":now")

@@ -21,6 +21,7 @@ from sqlalchemy.orm import aliased
 from sqlalchemy.orm.attributes import set_committed_value
 
 from db import db
+from db.bulk import attach, loaded_columns, refresh_held
 from db.models import Ppa, User, WorkItem
 from db.types import utcnow
 from services import alerts
@@ -48,7 +49,9 @@ class Located:
     every envelope, and cancellations, which reach every descendant)."""
 
     item: WorkItem
-    ppa: Ppa
+    #: The PPA as ``locate`` read it: a row of its columns (``db.bulk.loaded_columns``), which reads as the
+    #: ``Ppa`` does; or the ``Ppa`` itself. ``ppa`` gives the ORM object, for a write that changes it.
+    record: Any
     path: Path
     #: Whether the PPA is in the money chain (``services.expenditure``): read by ``locate`` with the path, else when first asked.
     chain: bool | None = None
@@ -56,6 +59,21 @@ class Located:
     tree: Tree | None = None
     #: The root's ``WorkItem`` as ``locate`` loaded it, held here because the session holds it only weakly.
     root_item: WorkItem | None = None
+
+    @property
+    def ppa(self) -> Ppa:
+        """The PPA as an ORM object of the session, made from ``record``
+        when first asked (no statement: ``db.bulk.attach``)."""
+        if not isinstance(self.record, Ppa):
+            self.record = attach(db.session, Ppa, self.record)
+        return self.record
+
+    def hold_ppa(self) -> None:
+        """Make the PPA an object of the session (``ppa``; no statement)
+        before the item is changed through the ORM: the audit of the flush
+        finds the item's organization through its root and the PPA
+        (``db.models``), which it then finds held, instead of reading it."""
+        self.ppa  # noqa: B018 (made and held, for the audit's session.get)
 
     @property
     def node(self) -> Node:
@@ -80,17 +98,19 @@ class Located:
     def in_chain(self) -> bool:
         """The PPA is in the money chain: its expenditure comes from disbursements."""
         if self.chain is None:
-            self.chain = is_in_chain(self.ppa.id)
+            self.chain = is_in_chain(self.record.id)
         return self.chain
 
 
 def locate(user: User, item_id: int, *, for_update: bool = False) -> Located:
     """The work item ``item_id``, its PPA and its ancestor path, if ``user``
     may see the PPA, in two statements: the PPA (found through the item's
-    root, locked for a write), then, once it is locked, the item, its
-    ancestors' stored rollups, their open tree alerts and whether the PPA is
-    in the money chain. Reads of a tree whose stored rollups are not current
-    (docs/design.md §4 "Stored rollups") roll the whole tree up in memory.
+    root, locked for a write; read as a row, the ORM object made from it
+    only if a write needs it: ``Located.ppa``), then, once it is locked,
+    the item, its ancestors' stored rollups, their open tree alerts and
+    whether the PPA is in the money chain. Reads of a tree whose stored
+    rollups are not current (docs/design.md §4 "Stored rollups") roll the
+    whole tree up in memory.
 
     Args:
         for_update: lock the PPA row (serialises every write to the tree;
@@ -102,9 +122,11 @@ def locate(user: User, item_id: int, *, for_update: bool = False) -> Located:
     Raises:
         NotFound: no such item, or its PPA is not visible to ``user``.
     """
-    ppa = db.session.scalar(_ppa_of_item(for_update), {"item_id": item_id})
+    ppa = db.session.execute(_ppa_of_item(for_update), {"item_id": item_id}).first()
     if ppa is None or not can_see_ppa(user, ppa):
         raise NotFound(f"work item {item_id} not found")
+    if for_update:  # a PPA the session already holds gets what was read under the lock (populate_existing)
+        refresh_held(db.session, Ppa, ppa)
     rows = db.session.execute(_item_and_path(for_update), {"item_id": item_id, "ppa_id": ppa.id}).all()
     end = len(PATH_COLUMNS)
     item = next((row[end] for row in rows if row[0] == item_id), None)
@@ -123,13 +145,13 @@ def locate(user: User, item_id: int, *, for_update: bool = False) -> Located:
 
 @functools.cache
 def _ppa_of_item(for_update: bool) -> Select:
-    """``locate``'s first statement (built once per process): the PPA whose
-    execution project holds the item ``:item_id``, locked ``for_update``."""
+    """``locate``'s first statement (built once per process): the columns of
+    the PPA whose execution project holds the item ``:item_id``
+    (``db.bulk.loaded_columns``), locked ``for_update``."""
+    ppas = Ppa.__table__
     root_id = select(func.coalesce(ITEMS.c.root_id, ITEMS.c.id)).where(ITEMS.c.id == bindparam("item_id"))
-    query = select(Ppa).where(Ppa.execution_project_id == root_id.scalar_subquery())
-    if for_update:
-        query = query.with_for_update(of=Ppa).execution_options(populate_existing=True)
-    return query
+    query = select(*loaded_columns(Ppa)).where(ppas.c.execution_project_id == root_id.scalar_subquery())
+    return query.with_for_update(of=ppas) if for_update else query
 
 
 @functools.cache
@@ -165,7 +187,7 @@ def view(located: Located, node: Node | None = None) -> dict[str, Any]:
     threshold = get_runtime().rules.budget.on_budget_threshold_pct
     pct = variance_pct_hundredths(node.allocated, node.expended)
     return {
-        "id": item.id, "parent_id": item.parent_id, "ppa_id": located.ppa.id, "work_type": item.work_type,
+        "id": item.id, "parent_id": item.parent_id, "ppa_id": located.record.id, "work_type": item.work_type,
         "title": item.title, "description": item.description, "position": item.position, "level": item.level,
         "status": node.status, "priority": item.priority, "progress": shown_progress(node.rolled_progress),
         "own_progress": item.progress, "start_date": item.start_date, "due_date": item.due_date,
@@ -204,7 +226,7 @@ def list_children(user: User, item_id: int) -> list[dict[str, Any]]:
         children = {c.id: c for c in load_children(item_id)}
     rows = db.session.scalars(select(WorkItem).where(WorkItem.id.in_(children))).all() if children else []
     by_id = {row.id: row for row in rows}
-    return [view(Located(by_id[child_id], located.ppa, located.path, located.in_chain, located.tree),
+    return [view(Located(by_id[child_id], located.record, located.path, located.in_chain, located.tree),
                  children[child_id]) for child_id in children]
 
 
@@ -227,7 +249,7 @@ def create_work_item(user: User, fields: Mapping[str, Any]) -> dict[str, Any]:
     rules = get_runtime().rules
     with transaction() as session:
         parent = locate(user, values.pop("parent_id"), for_update=True)
-        require_tree_editor(user, parent.ppa)
+        require_tree_editor(user, parent.record)
         node = parent.node
         allowed = rules.wbs.allowed_children.get(node.work_type, ())
         if values["work_type"] not in allowed:
@@ -244,6 +266,7 @@ def create_work_item(user: User, fields: Mapping[str, Any]) -> dict[str, Any]:
         position = values.pop("position", None)
         if position is None:
             position = last_child_position(node.id) + 1
+        parent.hold_ppa()
         item = WorkItem(**values, parent_id=node.id, root_id=root.id, position=position,
                         level=node.level + 1, status=rules.work_item_status.initial,
                         budget_locked=root.locked, created_by_id=user.id, updated_by_id=user.id)
@@ -251,7 +274,7 @@ def create_work_item(user: User, fields: Mapping[str, Any]) -> dict[str, Any]:
         session.flush()
         parent.path.nodes[item.id] = Node(item.id, node.id, position, item.work_type, item.title, item.level,
                                           item.status, 0, None, 0, item.budget_locked)
-        located = Located(item, parent.ppa, parent.path, parent.chain)
+        located = Located(item, parent.record, parent.path, parent.chain)
         if amount is not None:
             apply_allocations(session, located.ppa, located.whole_tree(), {item.id: to_centavos(amount)})
         return finish(session, located)
@@ -276,20 +299,21 @@ def update_work_item(user: User, item_id: int, changes: Mapping[str, Any], *,
     values = dict(changes)
     with transaction() as session:
         located = locate(user, item_id, for_update=True)
-        require_tree_editor(user, located.ppa)
+        require_tree_editor(user, located.record)
         check_if_match(if_match, located.item.etag)
         item, node = located.item, located.node
         if "progress" in values and node.agg.children:
             raise ValidationFailed({"progress": ["this item has children: its progress is rolled up from them"]})
         _check_dates({"start_date": item.start_date, "due_date": item.due_date} | values)
         if "actual_expenditure" in values and values["actual_expenditure"] != item.actual_expenditure:
-            require_reported(located.ppa, "actual_expenditure", in_the_chain=located.in_chain)
+            require_reported(located.record, "actual_expenditure", in_the_chain=located.in_chain)
         if "actual_expenditure" in values:
             _require_total_within_maximum(located.root, to_centavos(values["actual_expenditure"]) - node.spent,
                                           "actual_expenditure")
         if "actual_expenditure" in values and values["actual_expenditure"] != item.actual_expenditure:
             item.expenditure_opening_balance = None  # a reported figure; captured again if the PPA enters the chain
         amount = values.pop("allocated_budget", None)
+        located.hold_ppa()
         for name, value in values.items():
             setattr(item, name, value)
         item.updated_by_id = user.id
@@ -319,8 +343,8 @@ def record_expenditure(user: User, item_id: int, amount: Decimal) -> dict[str, A
     """
     with transaction() as session:
         located = locate(user, item_id, for_update=True)
-        require_tree_editor(user, located.ppa)
-        require_reported(located.ppa, "amount", in_the_chain=located.in_chain)
+        require_tree_editor(user, located.record)
+        require_reported(located.record, "amount", in_the_chain=located.in_chain)
         centavos = to_centavos(amount)
         if located.node.spent + centavos < 0:
             raise ValidationFailed({"amount": [
@@ -332,7 +356,7 @@ def record_expenditure(user: User, item_id: int, amount: Decimal) -> dict[str, A
             "item_id": item_id, "amount": amount, "user_id": user.id}).one()
         for name, value in zip(_EXPENDITURE_RETURNED, written, strict=True):
             set_committed_value(located.item, name, value)
-        record_item_changes(session, located.ppa, "actual_expenditure", {
+        record_item_changes(session, located.record, "actual_expenditure", {
             item_id: (from_centavos(located.node.spent), from_centavos(located.node.spent + centavos))})
         located.node.spent += centavos
         return finish(session, located)
@@ -370,7 +394,7 @@ def fire_work_item_transition(user: User, item_id: int, trigger: str, *, if_matc
     runtime = get_runtime()
     with transaction() as session:
         located = locate(user, item_id, for_update=True)
-        require_tree_editor(user, located.ppa)
+        require_tree_editor(user, located.record)
         check_if_match(if_match, located.item.etag)
         item = located.item
         old_status = item.status
@@ -379,6 +403,7 @@ def fire_work_item_transition(user: User, item_id: int, trigger: str, *, if_matc
         if located.tree is None and new_status not in (CANCELLED, old_status):  # the path's one write carries it
             return finish(session, located, own=OwnStatus(item.id, old_status, new_status, item.version, user.id,
                                                           utcnow()))
+        located.hold_ppa()
         item.status = new_status
         item.updated_by_id = user.id
         if new_status == CANCELLED:
@@ -407,7 +432,7 @@ def finish(session, located: Located, *, own: OwnStatus | None = None) -> dict[s
         settle(session, located.ppa, located.tree)
         rewritten = None
     else:
-        rewritten = settle_path(session, located.ppa, located.path, own=own)
+        rewritten = settle_path(session, located.record, located.path, own=own)
     session.flush()
     item = located.item
     if own is not None:

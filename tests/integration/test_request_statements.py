@@ -3,7 +3,8 @@
 list of PPAs send a fixed number, whatever the PPA's history, the number of
 PPAs on the page or how many reviewers are notified; a transition that
 generates the execution project adds one INSERT per level of the template
-and one audit INSERT, not per item; recording expenditure on a leaf sends six."""
+and one audit INSERT, not per item; recording expenditure on a leaf, or
+editing a work item, sends six."""
 
 from __future__ import annotations
 
@@ -118,4 +119,30 @@ def test_recording_expenditure_on_a_leaf_sends_six_statements(pg_app, pg_world):
     assert response.get_json()["actual_expenditure"] == "13.25"
     # token; the PPA locked; the path (with its alerts and whether the PPA is in the money chain);
     # the item's expenditure; its audit row; the path's stored rollups
+    assert counted == [6, 6]
+
+
+def test_editing_a_work_item_sends_six_statements(pg_app, pg_world):
+    world = pg_world
+    ppa = world.create_ppa(wbs_template="program")["id"]
+    world.advance(ppa, "enacted")
+    tree = world.client.get(f"/api/monitoring-entries/{ppa}/budget_allocation_tree/",
+                            headers=world.focal.headers).get_json()
+    leaf = tree["breakdown"][0]
+    while leaf["children"]:
+        leaf = leaf["children"][0]
+    world.client.get("/api/me", headers=world.focal.headers)
+
+    counted = []
+    for title in ("Survey the site", "Survey the site again"):
+        with statements(pg_app) as sent:
+            response = world.client.patch(f"/api/work-items/{leaf['work_item_id']}", json={"title": title},
+                                          headers=world.focal.headers | {"If-Match": "*"})
+        assert response.status_code == 200, response.get_json()
+        counted.append(sent["n"])
+
+    assert response.get_json()["title"] == "Survey the site again"
+    # token; the PPA locked; the path (with its alerts and whether the PPA is in the money chain); the item's
+    # UPDATE; its audit row (its organization found through the PPA already read, not read again); the path's
+    # stored rollups
     assert counted == [6, 6]
