@@ -23,7 +23,6 @@ from sqlalchemy import BigInteger, Select, bindparam, func, or_, select, text, t
 from sqlalchemy.orm import Session
 
 from db import audit, db
-from db.audit import render_centavos
 from db.bulk import insert_rows_returning, note_write, rendered_stamp, update_column, update_rows
 from db.models import Ppa, WorkItem
 from db.types import utcnow
@@ -671,11 +670,8 @@ def apply_allocations(session, ppa: Ppa, tree: Tree, explicit: Mapping[int, int]
              "allocation": format_centavos(limit)} for node, total, limit in violations])
     by_id = tree.by_id
     moved = {i: (by_id[i].allocated, amount) for i, amount in changes.items()}
-    if write:
-        update_column(session, ITEMS, "allocated_budget", changes)
-        audit.record_field(session, "work_item", "allocated_budget", ppa.organization_id, list(changes),
-                           [render_centavos(before) for before, _ in moved.values()],
-                           [render_centavos(after) for after in changes.values()])
+    if write:  # the audit rows read the old allocations in the database: none travels back
+        audit.update_amounts(session, "work_item", ITEMS, "allocated_budget", ppa.organization_id, changes)
     for item_id, amount in changes.items():
         by_id[item_id].allocated = amount
     return moved
