@@ -5,8 +5,9 @@ Two ways to settle a change: ``settle_path`` for changes to some items' own
 fields (their ancestors' stored rollups move, nothing else is read), and
 ``settle`` for writes that loaded the whole tree (allocations, cancellations,
 generation); a distribution, which loads the whole tree to check its
-envelopes, settles only the changed items' ancestors (``settle_allocations``). ``rollup_drift`` recomputes a tree from scratch to check the
-stored figures (``ppaflow wbs verify``, the nightly sync). Used by the
+envelopes, settles only the changed items' ancestors (``settle_allocations``).
+``rollup_drift`` recomputes a tree from scratch to check the stored figures
+(``ppaflow wbs verify``, the nightly sync). Used by the
 tracking, work item and expenditure services and by the approval effects;
 callers own the transaction."""
 
@@ -698,8 +699,9 @@ _LEVEL_COLUMNS = ("parent_id", "ppa_id", "work_type", "title", "description", "p
 def apply_allocations(session, ppa: Ppa, tree: Tree, explicit: Mapping[int, int], *,
                       write: bool = True) -> dict[int, tuple[int | None, int | None]]:
     """Set ``explicit`` allocations, rescale descendants, check every
-    envelope, and write (and audit) in one statement each; the caller
-    settles the tree.
+    envelope, and write them with their audit rows (``db.audit.update_amounts``:
+    the old allocations rendered by the database); the caller settles the
+    tree (``settle``, or ``settle_allocations`` after ``load_stored_tree``).
 
     Args:
         explicit: item id -> new allocation (centavos).

@@ -254,7 +254,8 @@ def test_the_database_renders_amounts_as_the_audit_log_does(world):
     with world.app.app_context():
         dialect = db.engine.dialect
         placeholder = "%(amount)s" if dialect.name == "postgresql" else "?"
-        sql = f"SELECT {audit._rendered_sql('v.amount', dialect)} FROM (SELECT CAST({placeholder} AS BIGINT) AS amount) AS v"
+        sql = (f"SELECT {audit._rendered_sql('v.amount', dialect)} "
+               f"FROM (SELECT CAST({placeholder} AS BIGINT) AS amount) AS v")
         with db.engine.connect() as connection:
             rendered = [connection.exec_driver_sql(sql, {"amount": a} if dialect.name == "postgresql" else (a,))
                         .scalar() for a in amounts]
