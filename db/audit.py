@@ -33,11 +33,12 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, event, inspect
+from sqlalchemy import ForeignKey, Index, Integer, String, Table, Text, event, inspect
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from db import db
-from db.bulk import insert_rows, insert_select
+from db.bulk import (insert_rows, insert_select, json_by_id, note_write, rendered_stamp, rendered_value,
+                     sql_type)
 from db.types import UTCDateTime, utcnow
 from workflow.money import format_centavos
 
@@ -234,6 +235,87 @@ def record_field(session: Session, entity: str, field: str, organization_id: int
     return insert_rows(session, AuditEntry.__table__, {"entity_id": ids, "old_value": olds, "new_value": news}, {
         "entity": entity, "action": "update", "field": field, "organization_id": organization_id,
     } | _constants(context, now, rules_hash))
+
+
+def update_amounts(session: Session, entity: str, table: Table, column: str, organization_id: int | None,
+                   amounts: Mapping[int, int | None]) -> None:
+    """Set an amount column of many rows and audit each change, with the
+    old amounts never leaving the database: ``SET column = amounts[id]``
+    on every row named (``version`` + 1, ``updated_at`` now, as
+    ``db.bulk.update_column``) and, in the order of ``amounts``, one
+    ``update`` audit row of ``column`` per row whose amount changes, its
+    old and new values rendered by the database exactly as
+    ``render_centavos`` renders them: the rows ``record_field`` writes for
+    the same change. The INSERT reads the old amounts before the UPDATE
+    writes the new ones. SQLite gets the two statements, both reading the
+    amounts from one JSON object bound once (``db.bulk.json_by_id``; an
+    amount beyond 53 bits goes as two ``executemany`` of the same SQL);
+    PostgreSQL one (``WITH audited AS (INSERT ...) UPDATE ...``, the
+    amounts as binary arrays). Pending ORM changes are flushed first, as
+    ``record`` does (docs/design.md §9, the distribution's audit rows).
+
+    Args:
+        entity: the audited entity (``work_item``).
+        table: a table with ``id``, ``version``, ``updated_at`` and
+            ``column``, an amount as integer centavos (``db.types.Money``).
+        amounts: row id -> its new amount (centavos, or ``None``).
+    """
+    if not amounts:
+        return
+    if session.autoflush:
+        session.flush()
+    connection = session.connection()
+    note_write(session)
+    dialect = connection.dialect
+    entries = AuditEntry.__table__
+    now = utcnow()
+    constants = {"entity": entity, "action": "update", "field": column, "organization_id": organization_id} \
+        | _constants(get_context(), now, _rules_hash[0]())
+    names = ", ".join(["entity_id", "old_value", "new_value", *constants])
+    if dialect.name == "postgresql":
+        fixed = ", ".join(f"CAST(%(audit_{n})s AS {sql_type(entries, n, dialect)})" for n in constants)
+        connection.exec_driver_sql(
+            "WITH v AS (SELECT * FROM unnest(CAST(%(ids)b AS integer[]), CAST(%(amounts)b AS bigint[])) "
+            "WITH ORDINALITY AS v(id, amount, k)), "
+            f"audited AS (INSERT INTO {entries.name} ({names}) SELECT t.id, {_rendered_sql(f't.{column}', dialect)}, "
+            f"{_rendered_sql('v.amount', dialect)}, {fixed} FROM v JOIN {table.name} AS t ON t.id = v.id "
+            f"WHERE t.{column} IS DISTINCT FROM v.amount ORDER BY v.k) "
+            f"UPDATE {table.name} AS t SET {column} = v.amount, version = t.version + 1, updated_at = %(now)s "
+            "FROM v WHERE t.id = v.id",
+            {"ids": list(amounts), "amounts": list(amounts.values()), "now": now}
+            | {f"audit_{n}": rendered_value(entries, dialect, n, value) for n, value in constants.items()})
+        return
+    # SQLite: the rows as ``v`` (``key``: the id as text, ``value``: the amount), read by json_each from
+    # one parameter, its rows in the order given (CROSS JOIN: SQLite keeps it the outer loop)
+    rows = json_by_id(amounts)
+    source = "json_each(?) AS v" if rows is not None else "(SELECT ? AS key, ? AS value) AS v"
+    fixed = tuple(rendered_value(entries, dialect, n, value) for n, value in constants.items())
+    insert = (f"INSERT INTO {entries.name} ({names}) SELECT t.id, {_rendered_sql(f't.{column}', dialect)}, "
+              f"{_rendered_sql('v.value', dialect)}, {', '.join('?' for _ in constants)} "
+              f"FROM {source} CROSS JOIN {table.name} AS t ON t.id = CAST(v.key AS INTEGER) "
+              f"WHERE t.{column} IS NOT v.value")
+    update = (f"UPDATE {table.name} SET {column} = v.value, version = version + 1, updated_at = ? "
+              f"FROM {source} WHERE {table.name}.id = CAST(v.key AS INTEGER)")
+    stamp = rendered_stamp(table, dialect, now)
+    if rows is not None:
+        connection.exec_driver_sql(insert, (*fixed, rows))
+        connection.exec_driver_sql(update, (stamp, rows))
+    else:
+        connection.exec_driver_sql(insert, [(*fixed, i, amount) for i, amount in amounts.items()])
+        connection.exec_driver_sql(update, [(stamp, i, amount) for i, amount in amounts.items()])
+
+
+def _rendered_sql(amount: str, dialect) -> str:
+    """SQL rendering the integer centavos ``amount`` (an expression) as
+    ``render_centavos`` does: ``'"1234.56"'``, ``'"-0.05"'``, NULL for NULL."""
+    if dialect.name == "postgresql":  # mod(), not %: the statement goes with pyformat parameters
+        def pesos(sign: str, value: str) -> str:
+            return f"'\"{sign}' || ({value} / 100) || '.' || lpad(mod({value}, 100)::text, 2, '0') || '\"'"
+    else:
+        def pesos(sign: str, value: str) -> str:
+            return f"printf('\"{sign}%d.%02d\"', {value} / 100, {value} % 100)"
+    return (f"CASE WHEN {amount} IS NULL THEN NULL WHEN {amount} < 0 THEN {pesos('-', f'-{amount}')} "
+            f"ELSE {pesos('', amount)} END")
 
 
 def record_creates(session: Session, model: type, organization_id: int | None, rows: Sequence[Mapping[str, Any]]

@@ -158,6 +158,31 @@ def json_rows(columns: Sequence[Sequence[object]]) -> str | None:
     return data.decode()
 
 
+def json_by_id(values: Mapping[int, object]) -> str | None:
+    """Row id -> value as one JSON object (``{"<id>": value, ...}``, in the
+    mapping's order) for SQLite's ``json_each``, which gives each row's id
+    as its ``key`` and the value as its ``value``: no ``json_extract`` per
+    row (``db.audit.update_amounts``). ``None`` when some value would not
+    come back exactly (``json_rows``: only ``int`` within 53 bits, ``str``
+    without a NUL and ``None`` travel), for the caller to write another way."""
+    if not set(map(type, values.values())) <= JSON_EXACT:
+        return None
+    try:
+        data = orjson.dumps(values, option=orjson.OPT_NON_STR_KEYS | orjson.OPT_STRICT_INTEGER)
+    except orjson.JSONEncodeError:  # an int beyond 53 bits, a lone surrogate
+        return None
+    if b"\\u0000" in data:  # json_each would give text cut at the NUL
+        return None
+    return data.decode()
+
+
+def rendered_value(table: Table, dialect, name: str, value: object) -> object:
+    """``value`` of the column ``table.name`` as the driver takes it, for
+    SQL sent as text (through the column's own type as this dialect runs
+    it, as ``insert_rows`` renders its constants)."""
+    return _processed(table, dialect, name, [value])[0]
+
+
 def rendered_stamp(table: Table, dialect, now) -> object:
     """``now`` as the driver takes it for ``table.updated_at`` in SQL sent
     as text on SQLite (rendered once, by the column's own type as this
@@ -272,6 +297,12 @@ def insert_select(dialect, table: Table, columns: Mapping[str, Sequence[object]]
            f"FROM unnest({arrays}) AS v({', '.join(columns)})")
     params = {prefix + n: _processed(table, dialect, n, values) for n, values in columns.items()}
     return sql, params | {prefix + n: _processed(table, dialect, n, [value])[0] for n, value in constants.items()}
+
+
+def sql_type(table: Table, name: str, dialect) -> str:
+    """The column ``table.name``'s type as PostgreSQL casts a parameter to
+    it in SQL sent as text (``CAST(%(x)s AS <type>)``), without a length."""
+    return _column_type(table, name, dialect)
 
 
 @functools.lru_cache(maxsize=512)

@@ -26,8 +26,8 @@ from services.expenditure import DISBURSEMENTS, REPORTED, is_in_chain, tree_open
 from services.ppas import get_ppa_or_raise
 from services.runtime import active_hash_column, adopt_active_hash, get_runtime
 from services.tree_cache import TreeKey
-from services.trees import (apply_allocations, generate_execution_project, load_breakdown, load_project, load_tree,
-                            require_unlocked, settle, sync_ppa)
+from services.trees import (apply_allocations, generate_execution_project, load_breakdown, load_project,
+                            load_stored_tree, load_tree, require_unlocked, settle_allocations, sync_ppa)
 from services.unit_of_work import rolled_back, transaction
 from workflow.errors import Conflict, NotFound, ValidationFailed
 from workflow.money import format_centavos, to_centavos
@@ -341,7 +341,7 @@ def distribute_budget(user: User, ppa_id: int, method: str | None = None, *, par
     with transaction() as session:
         ppa = get_ppa_or_raise(user, ppa_id, for_update=not dry_run)
         require_tree_editor(user, ppa)
-        tree = load_tree(require_project(ppa), rolled=False)
+        tree, current = load_stored_tree(require_project(ppa))
         require_unlocked(tree)
         method = method or ppa.budget_distribution_policy
         parent = parent_id if parent_id is not None else tree.root.id
@@ -359,7 +359,7 @@ def distribute_budget(user: User, ppa_id: int, method: str | None = None, *, par
         if dry_run:
             roll_up(tree, rules.sync.progress_method)
         else:
-            settle(session, ppa, tree)
+            settle_allocations(session, ppa, tree, changes, current=current)
         in_order = {node.id: changes[node.id] for node in tree.preorder() if node.id in changes}
         return Distribution(ppa, tree, in_order, dry_run)
 

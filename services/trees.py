@@ -4,8 +4,10 @@ the PPA in step with it (docs/design.md §4, "Stored rollups").
 Two ways to settle a change: ``settle_path`` for changes to some items' own
 fields (their ancestors' stored rollups move, nothing else is read), and
 ``settle`` for writes that loaded the whole tree (allocations, cancellations,
-generation). ``rollup_drift`` recomputes a tree from scratch to check the
-stored figures (``ppaflow wbs verify``, the nightly sync). Used by the
+generation); a distribution, which loads the whole tree to check its
+envelopes, settles only the changed items' ancestors (``settle_allocations``).
+``rollup_drift`` recomputes a tree from scratch to check the stored figures
+(``ppaflow wbs verify``, the nightly sync). Used by the
 tracking, work item and expenditure services and by the approval effects;
 callers own the transaction."""
 
@@ -24,7 +26,6 @@ from sqlalchemy import BigInteger, Row, Select, bindparam, func, or_, select, te
 from sqlalchemy.orm import Session
 
 from db import audit, db
-from db.audit import render_centavos
 from db.bulk import attach, insert_rows_returning, note_write, rendered_stamp, update_column, update_rows
 from db.models import Ppa, WorkItem
 from db.types import utcnow
@@ -36,7 +37,7 @@ from workflow.sync import PpaSync, follow_project
 from workflow.rollups import Aggregate, Method, Share, decode_exact, encode_exact, expended, rolled_progress, share
 from workflow.rollups import settle_path as settle_path_rollups
 from workflow.tree import (Breakdown, Node, Tree, envelope_violations, machine_method, reallocate,
-                           roll_up, settle_tree, stored_breakdown, tree_breakdown)
+                           roll_up, settle_reallocation, settle_tree, stored_breakdown, tree_breakdown)
 from workflow.wbs import plan_wbs
 
 ITEMS = WorkItem.__table__
@@ -87,6 +88,30 @@ def load_tree(root_id: int, *, rolled: bool = True, rollup_key: str | None | obj
     if rolled:
         return roll_up(Tree.from_rows(rows), method.progress)
     return Tree.from_rows([(*row[:-3], tuple(row[-3:])) for row in rows])
+
+
+def load_stored_tree(root_id: int) -> tuple[Tree, bool]:
+    """The whole tree under ``root_id`` in one indexed query, for a writer
+    that changes allocations (``settle_allocations``): every node with its
+    stored rollups (``Node.stored``, as ``load_tree(rolled=False)``) and
+    whether they were computed under the rules in force. When they were,
+    each node's rolled-up figures are the stored ones (``expended``,
+    ``rolled_progress``; its aggregate is decoded only where a write needs
+    it); else nothing is rolled up (settle the whole tree).
+
+    Returns:
+        ``(tree, current)``.
+    """
+    rows = _in_tree_order(select(*TREE_COLUMNS, *STORED_COLUMNS, ITEMS.c.rollup_key).where(in_tree(root_id)))
+    key = next((row[-1] for row in rows if row[0] == root_id), None)
+    current = key == current_method().key
+    nodes = []
+    for row in rows:
+        node = Node(*row[:11], stored=tuple(row[11:14]))
+        if current:
+            node.expended, node.rolled_progress = row[11], decode_exact(row[12])
+        nodes.append(node)
+    return Tree(nodes), current
 
 
 #: ``(position, id)`` of a row that starts with ``TREE_COLUMNS``.
@@ -259,6 +284,38 @@ def settle(session: Session, ppa: Ppa, tree: Tree) -> None:
     sync_ppa(ppa, tree.root.status, tree.root.rolled_progress)
     alerts.reconcile_tree(session, ppa, tree)
     bump_tree_version(session, tree.root.id)
+
+
+def settle_allocations(session: Session, ppa: Ppa, tree: Tree, moved: Mapping[int, tuple[int | None, int | None]],
+                       *, current: bool) -> None:
+    """After ``apply_allocations`` on a tree read by ``load_stored_tree``:
+    when its stored rollups are ``current``, settle only the changed items'
+    ancestors from their stored aggregates (``workflow.tree.settle_reallocation``:
+    the changed items' own figures do not move), audit the statuses that
+    changed and write them, the stored rollups that changed and the root's
+    ``tree_version`` bump in one statement (``_write_path``, as
+    ``settle_path`` does), let the PPA follow its project and reconcile the
+    tree's alerts; else ``settle`` the whole tree (docs/design.md §4
+    "Stored rollups").
+
+    Args:
+        moved: item id -> ``(allocation before, allocation after)``
+            (centavos), as ``apply_allocations`` returns it.
+    """
+    if not current:
+        settle(session, ppa, tree)
+        return
+    method = current_method()
+    nodes, statuses = settle_reallocation(tree, moved, method)
+    changes = item_changes(ppa, "status", statuses)
+    audited = None
+    if session.get_bind().dialect.name == "postgresql":  # the audit rows go in with the path's UPDATE
+        audited = audit.record_statement(session, "work_item", changes)
+    else:
+        audit.record(session, "work_item", changes)
+    _write_path(session, Path(nodes, tree.root, True, method), statuses, None, audited)
+    sync_ppa(ppa, tree.root.status, tree.root.rolled_progress)
+    alerts.reconcile_tree(session, ppa, tree)
 
 
 @dataclass(frozen=True)
@@ -657,8 +714,9 @@ _LEVEL_COLUMNS = ("parent_id", "ppa_id", "work_type", "title", "description", "p
 def apply_allocations(session, ppa: Ppa, tree: Tree, explicit: Mapping[int, int], *,
                       write: bool = True) -> dict[int, tuple[int | None, int | None]]:
     """Set ``explicit`` allocations, rescale descendants, check every
-    envelope, and write (and audit) in one statement each; the caller
-    settles the tree.
+    envelope, and write them with their audit rows (``db.audit.update_amounts``:
+    the old allocations rendered by the database); the caller settles the
+    tree (``settle``, or ``settle_allocations`` after ``load_stored_tree``).
 
     Args:
         explicit: item id -> new allocation (centavos).
@@ -686,11 +744,8 @@ def apply_allocations(session, ppa: Ppa, tree: Tree, explicit: Mapping[int, int]
              "allocation": format_centavos(limit)} for node, total, limit in violations])
     by_id = tree.by_id
     moved = {i: (by_id[i].allocated, amount) for i, amount in changes.items()}
-    if write:
-        update_column(session, ITEMS, "allocated_budget", changes)
-        audit.record_field(session, "work_item", "allocated_budget", ppa.organization_id, list(changes),
-                           [render_centavos(before) for before, _ in moved.values()],
-                           [render_centavos(after) for after in changes.values()])
+    if write:  # the audit rows read the old allocations in the database: none travels back
+        audit.update_amounts(session, "work_item", ITEMS, "allocated_budget", ppa.organization_id, changes)
     for item_id, amount in changes.items():
         by_id[item_id].allocated = amount
     return moved

@@ -245,6 +245,20 @@ def share(item: Item, method: Method, *, keep: bool = False) -> Share:
     return (1, int(status == COMPLETED), int(status != method.initial), progress, weighted, weight, item.spent + agg.children_expended, status, below)
 
 
+def reweigh(agg: Aggregate, progress: Exact, old: int, new: int) -> None:
+    """Move a parent's aggregate by one counted child's allocation changing
+    from ``old`` to ``new`` (centavos, 0 for none) while the child's rolled
+    ``progress`` stays as it is: the only part of the child's ``share`` that
+    moves (its weight and weighted progress), as taking the old share out
+    and putting the new one in would (``Aggregate.add``), without making
+    either (a distribution over 10,000 children: issue 17 item 3)."""
+    if old == new:
+        return
+    total = agg.weighted_sum + progress * (new - old)
+    agg.weighted_sum = total if type(total) is int else _plain(total)  # noqa: E721
+    agg.weight_sum += new - old
+
+
 def follow_children(item: Item, method: Method) -> str | None:
     """The status a parent takes from its children, or ``None`` to stay
     (rules/default/sync.yaml ``roll_up_status``; docs/design.md §4): it

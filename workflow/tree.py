@@ -34,8 +34,8 @@ from fractions import Fraction
 from rules.model import MachineRules
 from workflow.errors import ValidationFailed
 from workflow.money import CENTS, div_half_up, split_centavos
-from workflow.rollups import (CANCELLED, COMPLETED, Aggregate, Method, decode_exact, exact_ratio, fold,
-                              rolled_progress)
+from workflow.rollups import (CANCELLED, COMPLETED, Aggregate, Method, decode_exact, exact_ratio, expended, fold,
+                              reweigh, rolled_progress, settle_path, share)
 
 __all__ = ["CANCELLED", "COMPLETED", "Node", "Tree", "exact_ratio", "roll_up", "settle_tree"]
 
@@ -507,6 +507,61 @@ def reallocate(tree: Tree, explicit: Mapping[int, int]) -> dict[int, int | None]
         for child, amount in zip(group, split_centavos(target, [c.allocated for c in group]), strict=True):
             new[child.id] = amount
     return {i: v for i, v in new.items() if v != tree.by_id[i].allocated}
+
+
+def settle_reallocation(tree: Tree, moved: Mapping[int, tuple[int | None, int | None]], method: Method
+                        ) -> tuple[dict[int, Node], dict[int, tuple[str, str]]]:
+    """Bring a tree's stored rollups up to date after allocations changed,
+    touching only the changed items' ancestors (docs/design.md §4 "Stored
+    rollups").
+
+    An allocation is part of an item's share in its parent (its weight in
+    a budget-weighted progress), so the aggregates of the changed items'
+    ancestors move, and nothing else: a changed item with no changed item
+    below it keeps its own figures, and only the weight of its share moves
+    (``reweigh``: no share made for each of 10,000 children); every
+    ancestor of a changed item is settled from its stored aggregate, deepest
+    first (``workflow.rollups.settle_path``), with the share it had before.
+
+    Args:
+        tree: the whole tree, the new allocations applied, every node
+            with its stored rollups (``Node.stored``) and its rolled-up
+            figures read from them; the stored rollups must be current
+            (computed under ``method``).
+        moved: item id -> ``(allocation before, allocation after)``
+            (centavos), every item whose allocation changed.
+        method: how the tree rolls up (``workflow.rollups.Method``).
+
+    Returns:
+        ``(path, statuses)``: the root and every ancestor of a changed
+        item, by id, with their aggregates (decoded from ``stored``) and
+        rolled-up figures updated (the nodes whose stored rollups may
+        differ now); item id -> ``(old status, new status)`` for those
+        whose status the roll-up changed.
+    """
+    by_id = tree.by_id
+    path = {tree.root.id: tree.root}
+    for item_id in moved:
+        parent_id = by_id[item_id].parent_id
+        while parent_id is not None and parent_id not in path:
+            path[parent_id] = by_id[parent_id]
+            parent_id = by_id[parent_id].parent_id
+    before = {}
+    for item_id, node in path.items():
+        node.agg = Aggregate.decode(node.stored[2])
+        after = node.allocated
+        node.allocated = moved[item_id][0] if item_id in moved else after  # its share as it was stored
+        before[item_id] = share(node, method, keep=True)
+        node.allocated = after
+    for item_id, (old, new) in moved.items():
+        node = by_id[item_id]
+        if item_id not in path and node.parent_id is not None and node.status != CANCELLED:
+            reweigh(by_id[node.parent_id].agg, node.rolled_progress, old or 0, new or 0)
+    statuses = settle_path(path, before, method)
+    for node in path.values():
+        node.expended = expended(node)
+        node.rolled_progress = rolled_progress(node, method.progress)
+    return path, statuses
 
 
 def envelope_violations(tree: Tree, changes: Mapping[int, int | None]) -> list[tuple[Node, int, int]]:

@@ -61,6 +61,12 @@ def _starting(sent: list[str], sql: str) -> int:
     return sum(statement.startswith(sql) for statement in sent)
 
 
+def _containing(sent: list[str], sql: str) -> int:
+    """Statements holding ``sql``, also inside a ``WITH`` (PostgreSQL sends a
+    distribution's audit INSERT inside the UPDATE of the allocations)."""
+    return sum(sql in statement for statement in sent)
+
+
 def test_an_equal_distribution_over_500_children_sends_as_many_statements_as_over_50(world):
     counts, writes = {}, {}
     for children in (50, 500):
@@ -76,7 +82,7 @@ def test_an_equal_distribution_over_500_children_sends_as_many_statements_as_ove
                 AuditEntry.entity_id.in_([c["work_item_id"] for c in changes])))
             db.session.remove()
         counts[children] = len(sent)
-        writes[children] = (_starting(sent, "INSERT INTO AUDIT_LOG"), _starting(sent, "UPDATE WORK_ITEMS"))
+        writes[children] = (_containing(sent, "INSERT INTO AUDIT_LOG"), _containing(sent, "UPDATE WORK_ITEMS"))
         assert len(changes) >= children  # every new child got its share (and the old ones' subtrees rescaled)
         assert audited == len(changes)  # each change is in the audit log
 
@@ -200,3 +206,58 @@ def test_a_transaction_whose_only_writes_are_set_based_is_known_to_have_written(
         db.session.rollback()
 
     assert (by_update, by_insert) == (True, True)
+
+
+def test_amounts_set_with_their_audit_rows_give_the_rows_a_field_recorded_column_by_column_gives(world):
+    # The database renders the old and new amounts (update_amounts); Python rendered them (record_field).
+    _, root = _wide_ppa(world, 30)
+    with world.app.app_context():
+        organization = users.get_user(world.focal.username).organization_id
+        ids = db.session.scalars(select(WorkItem.id).where(WorkItem.root_id == root).order_by(WorkItem.id)).all()
+        olds = [None if n % 7 == 0 else n * 101 + (n % 3) for n in range(len(ids))]
+        news = [n * 99 if n % 5 else olds[n] for n in range(len(ids))]  # every fifth unchanged: left out
+        news[1] = 2**60 + 7  # beyond what JSON carries exactly: SQLite gets the rows one by one
+        news[2] = None
+        amounts = dict(zip(reversed(ids), reversed(news), strict=True))  # the audit rows follow this order
+        db.session.execute(text("UPDATE work_items SET allocated_budget = :amount WHERE id = :id"),
+                           [{"id": i, "amount": old} for i, old in zip(ids, olds, strict=True)])
+        versions = dict(db.session.execute(select(WorkItem.id, WorkItem.version).where(WorkItem.root_id == root)).all())
+        with audit_context(AuditContext(actor="record", request_id="req-field")):
+            audit.record_field(db.session, "work_item", "allocated_budget", organization, list(amounts),
+                               [audit.render_centavos(olds[ids.index(i)]) for i in amounts],
+                               [audit.render_centavos(new) for new in amounts.values()])
+        with audit_context(AuditContext(actor="record", request_id="req-amounts")), _sent(db.engine) as sent:
+            audit.update_amounts(db.session, "work_item", WorkItem.__table__, "allocated_budget", organization,
+                                 amounts)
+        db.session.commit()
+
+        def rows(request_id):
+            return db.session.execute(select(
+                AuditEntry.entity, AuditEntry.entity_id, AuditEntry.action, AuditEntry.field, AuditEntry.old_value,
+                AuditEntry.new_value, AuditEntry.actor, AuditEntry.organization_id, AuditEntry.rules_hash)
+                .where(AuditEntry.request_id == request_id).order_by(AuditEntry.id)).all()
+
+        written = dict(db.session.execute(select(WorkItem.id, WorkItem.allocated_budget)
+                                          .where(WorkItem.root_id == root)).all())
+        after = dict(db.session.execute(select(WorkItem.id, WorkItem.version).where(WorkItem.root_id == root)).all())
+        recorded, amounted = rows("req-field"), rows("req-amounts")
+
+    assert amounted == recorded and len(amounted) == len(ids) - len(range(0, len(ids), 5))
+    assert {i: written[i] for i in amounts} == {i: None if new is None else from_centavos(new)
+                                                for i, new in amounts.items()}
+    assert {i: after[i] - versions[i] for i in amounts} == {i: 1 for i in amounts}  # every row named is written
+    assert _containing(sent, "INSERT INTO AUDIT_LOG") == 1  # the JSON rows, or one executemany of them
+
+
+def test_the_database_renders_amounts_as_the_audit_log_does(world):
+    amounts = [None, 0, 5, 99, 100, 123456, -5, -100, -123456, 2**62]
+    with world.app.app_context():
+        dialect = db.engine.dialect
+        placeholder = "%(amount)s" if dialect.name == "postgresql" else "?"
+        sql = (f"SELECT {audit._rendered_sql('v.amount', dialect)} "
+               f"FROM (SELECT CAST({placeholder} AS BIGINT) AS amount) AS v")
+        with db.engine.connect() as connection:
+            rendered = [connection.exec_driver_sql(sql, {"amount": a} if dialect.name == "postgresql" else (a,))
+                        .scalar() for a in amounts]
+
+    assert rendered == [audit.render_centavos(a) for a in amounts]

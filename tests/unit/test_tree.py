@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.support import shipped_rules
+from workflow.rollups import encode_exact
 from workflow.tree import (
     Node,
     Tree,
@@ -17,6 +18,7 @@ from workflow.tree import (
     overspent,
     reallocate,
     roll_up,
+    settle_reallocation,
     settle_tree,
     status_counts,
     unallocated,
@@ -274,3 +276,62 @@ def test_money_strings_are_exact_for_every_centavo_and_sign():
     assert [format_centavos(c) for c in (0, 5, 99, 100, 123456, -5, -100, -123456, None)] == [
         "0.00", "0.05", "0.99", "1.00", "1234.56", "-0.05", "-1.00", "-1234.56", None]
     assert format_centavos(99_999_999_999_999_999) == "999999999999999.99"
+
+
+@st.composite
+def rolled_trees_and_methods(draw):
+    """A random rolled-up tree (as ``rolled_trees``: every field random,
+    allocations too, so a level may sum above its parent) and the method it
+    was rolled up under."""
+    method = machine_method(RULES.work_item_status, draw(st.sampled_from(["average", "budget_weighted",
+                                                                            "completed_count"])),
+                            follow=draw(st.booleans()))
+    size = draw(st.integers(1, 40))
+    nodes = []
+    for i in range(size):
+        parent = None if i == 0 else draw(st.integers(0, i - 1))
+        nodes.append(Node(i + 1, None if parent is None else parent + 1, draw(st.integers(0, 5)), "task", "T",
+                          0 if parent is None else nodes[parent].level + 1,
+                          draw(st.sampled_from(sorted(RULES.work_item_status.states))), draw(st.integers(0, 100)),
+                          draw(st.one_of(st.none(), st.just(0), st.integers(1, 10**9))), draw(st.integers(0, 10**7))))
+    tree = Tree(sorted(nodes, key=lambda n: (n.position, n.id)))
+    settle_tree(tree, method)
+    return tree, method
+
+
+def read_back(tree: Tree, *, stored: bool = True) -> Tree:
+    """A fresh copy of ``tree``'s own fields; ``stored``: each node with its
+    rolled-up figures as stored and read back (``services.trees.load_stored_tree``:
+    ``Node.stored``, ``expended`` and ``rolled_progress``, the aggregate not decoded)."""
+    copies = []
+    for n in sorted(tree.by_id.values(), key=lambda n: (n.position, n.id)):
+        copy = Node(n.id, n.parent_id, n.position, n.work_type, n.title, n.level, n.status, n.progress, n.allocated,
+                    n.spent, n.locked)
+        if stored:
+            copy.stored = (n.expended, encode_exact(n.rolled_progress), n.agg.encode())
+            copy.expended, copy.rolled_progress = n.expended, n.rolled_progress
+        copies.append(copy)
+    return Tree(copies)
+
+
+@given(drawn=rolled_trees_and_methods(), data=st.data())
+def test_settling_a_reallocation_along_its_ancestors_gives_what_rolling_up_the_whole_tree_gives(drawn, data):
+    rolled, method = drawn
+    tree = read_back(rolled)
+    explicit = data.draw(st.dictionaries(st.sampled_from(sorted(tree.by_id)),
+                                         st.one_of(st.just(0), st.integers(1, 10**9)), max_size=4))
+    changes = reallocate(tree, explicit)
+    moved = {i: (tree.by_id[i].allocated, amount) for i, amount in changes.items()}
+    for item_id, amount in changes.items():
+        tree.by_id[item_id].allocated = amount
+    expected = read_back(tree, stored=False)
+
+    path, statuses = settle_reallocation(tree, moved, method)
+
+    assert statuses == settle_tree(expected, method)
+    for node in tree.by_id.values():
+        aggregate = node.agg.encode() if node.id in path else node.stored[2]  # the others keep what is stored
+        shown = expected.by_id[node.id]
+        assert (node.status, node.expended, node.rolled_progress, aggregate) == (
+            shown.status, shown.expended, shown.rolled_progress, shown.agg.encode()), node.id
+    assert tree.root.id in path and all(tree.by_id[i].parent_id in path for i in moved if i != tree.root.id)
