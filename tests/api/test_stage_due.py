@@ -4,7 +4,7 @@ calendar as reminders and overdue alerts, so clients never reimplement it."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from jobs.tasks import send_approval_deadline_reminders
 
