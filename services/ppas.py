@@ -105,9 +105,15 @@ def committed_ppa(ppa_id: int) -> Ppa:
     statement: the answer of a write (a transition, a create), whose commit
     expired the row. Read on first use instead, it would take one statement
     for the row and one more for the expenditure. The caller checked that
-    the user may see it."""
-    return db.session.scalar(select(Ppa).where(Ppa.id == ppa_id).options(undefer(Ppa.actual_expenditure))
-                             .execution_options(populate_existing=True))
+    the user may see it. The statement is built once per process."""
+    return db.session.scalar(_committed_ppa_query(), {"ppa_id": ppa_id})
+
+
+@functools.cache
+def _committed_ppa_query() -> Select:
+    """``committed_ppa``'s statement for the PPA ``:ppa_id``."""
+    return (select(Ppa).where(Ppa.id == bindparam("ppa_id")).options(undefer(Ppa.actual_expenditure))
+            .execution_options(populate_existing=True))
 
 
 def find_ppa(organization_id: int, fiscal_year: int, title: str) -> Ppa | None:
