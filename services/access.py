@@ -41,14 +41,26 @@ def is_superuser(user: User) -> bool:
     return bool(user.roles & set(get_runtime().rules.roles.superuser_roles))
 
 
+def visible_organizations_of(user: User) -> bool | int:
+    """Whose rows ``user`` may see: ``True`` every organization's (a role
+    that is not organization-scoped), ``False`` none (scoped roles only and
+    no organization), else the id of their own organization."""
+    if sees_all_organizations(user):
+        return True
+    if user.organization_id is None:
+        return False
+    return user.organization_id
+
+
 def visible_rows(user: User, organization_column) -> ColumnElement[bool]:
     """A WHERE clause selecting the rows ``user`` may see, by the column
     holding each row's organization id (PPAs, alerts, audit rows, ...)."""
-    if sees_all_organizations(user):
+    seen = visible_organizations_of(user)
+    if seen is True:
         return true()
-    if user.organization_id is None:
+    if seen is False:
         return false()
-    return organization_column == user.organization_id
+    return organization_column == seen
 
 
 def visible_ppas(user: User) -> ColumnElement[bool]:

@@ -12,13 +12,14 @@ Severities come from rules/default/budget.yaml. Cancelled items raise nothing.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, String, Table, and_, cast, literal, select, update
+from sqlalchemy import ColumnElement, Select, String, Table, and_, bindparam, cast, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -191,9 +192,20 @@ def reconcile_overdue(session: Session, day: date) -> dict[str, int]:
 
 
 def resolve_overdue_for(session: Session, ppa_id: int) -> None:
-    """A PPA moved on: its overdue alert, if any, resolves at once."""
-    session.execute(update(Alert).where(Alert.ppa_id == ppa_id, Alert.type == OVERDUE, Alert.resolved_at.is_(None))
-                    .values(resolved_at=utcnow()))
+    """A PPA moved on: its overdue alert, if any, resolves at once (one
+    UPDATE of the table, built once: every transition sends it, and the
+    ORM's UPDATE of the entity cost more than the statement; issue 17)."""
+    session.execute(_resolve_overdue(), {"moved_ppa_id": ppa_id, "resolved_now": utcnow()})
+
+
+@functools.cache
+def _resolve_overdue():
+    """``resolve_overdue_for``'s statement: the open overdue alert of PPA
+    ``:moved_ppa_id`` resolved at ``:resolved_now``."""
+    table = Alert.__table__
+    return (update(table).where(table.c.ppa_id == bindparam("moved_ppa_id"), table.c.type == OVERDUE,
+                                table.c.resolved_at.is_(None))
+            .values(resolved_at=bindparam("resolved_now", type_=table.c.resolved_at.type)))
 
 
 # -- reading and acknowledging ---------------------------------------------------------

@@ -28,11 +28,12 @@ Example (a budget proposal's service)::
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session, defaultload
 from sqlalchemy.orm.attributes import flag_modified
 
@@ -92,12 +93,7 @@ class PpaHistory:
     """``ppa_transitions``: the PPA approval's history (kept as it was)."""
 
     def past(self, kind: RecordKind, record_id: int) -> list[PastTransition]:
-        t = PpaTransition
-        query = (select(t.actor_id, t.trigger, t.from_stage, t.to_stage, t.delegated_by_id, t.signed_for,
-                        User.username)
-                 .join(User, User.id == t.actor_id)
-                 .where(t.ppa_id == record_id).order_by(t.id))
-        return [PastTransition(*row) for row in db.session.execute(query)]
+        return [PastTransition(*row) for row in db.session.execute(_ppa_past(), {"ppa_id": record_id})]
 
     def append(self, session: Session, kind: RecordKind, row: Any, user: User, outcome: Outcome, rules_hash: str,
                organization_id: int | None) -> None:
@@ -108,9 +104,26 @@ class PpaHistory:
             delegation_id=outcome.delegation.id if outcome.delegation else None, signed_for=outcome.signed_for))
 
     def rows(self, kind: RecordKind, record_id: int) -> list[PpaTransition]:
-        return list(db.session.scalars(
-            select(PpaTransition).where(PpaTransition.ppa_id == record_id).order_by(PpaTransition.id)
-            .options(*_signers_without_roles(PpaTransition))))
+        return list(db.session.scalars(_ppa_rows(), {"ppa_id": record_id}))
+
+
+@functools.cache
+def _ppa_past() -> Select:
+    """``PpaHistory.past``'s statement for PPA ``:ppa_id`` (built once: every
+    transition and every ``/actions`` sends it; issue 17)."""
+    t, users = PpaTransition.__table__, User.__table__
+    return (select(t.c.actor_id, t.c.trigger, t.c.from_stage, t.c.to_stage, t.c.delegated_by_id, t.c.signed_for,
+                   users.c.username)
+            .join(users, users.c.id == t.c.actor_id)
+            .where(t.c.ppa_id == bindparam("ppa_id")).order_by(t.c.id))
+
+
+@functools.cache
+def _ppa_rows() -> Select:
+    """``PpaHistory.rows``' statement for PPA ``:ppa_id`` (built once: ``GET
+    .../history`` sends it)."""
+    return (select(PpaTransition).where(PpaTransition.ppa_id == bindparam("ppa_id")).order_by(PpaTransition.id)
+            .options(*_signers_without_roles(PpaTransition)))
 
 
 def _signers_without_roles(model) -> tuple:

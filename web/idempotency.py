@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import Flask, Response, g, has_request_context, request
-from sqlalchemy import delete, event, insert, select, update
+from sqlalchemy import bindparam, delete, event, insert, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
@@ -84,10 +84,9 @@ def claim(user_id: int, key: str, print_: str, wait_seconds: float) -> Claim:
         now = utcnow()
         try:
             with db.engine.begin() as connection:
-                connection.execute(delete(TABLE).where(TABLE.c.user_id == user_id, TABLE.c.created_at < now - TTL))
-                row_id = connection.execute(insert(TABLE).values(
-                    user_id=user_id, key=key, fingerprint=print_, status="pending", created_at=now)
-                    .returning(TABLE.c.id)).scalar_one()
+                connection.execute(_PURGE, {"purged_user_id": user_id, "purged_before": now - TTL})
+                row_id = connection.execute(_CLAIM, {"user_id": user_id, "key": key, "fingerprint": print_,
+                                                     "status": "pending", "created_at": now}).scalar_one()
             return Claim(row_id=row_id)
         except IntegrityError:
             pass  # someone has it: look at it
@@ -115,6 +114,16 @@ def claim(user_id: int, key: str, print_: str, wait_seconds: float) -> Claim:
         time.sleep(POLL_SECONDS)
 
 
+#: ``claim``'s statements, built once (every POST with a key sends them): the user's keys older
+#: than ``TTL`` purged, then the claim inserted (its columns as parameters of the same names).
+_PURGE = delete(TABLE).where(TABLE.c.user_id == bindparam("purged_user_id"),
+                             TABLE.c.created_at < bindparam("purged_before", type_=TABLE.c.created_at.type))
+_CLAIM = insert(TABLE).returning(TABLE.c.id)
+#: ``mark_committed``'s UPDATE of the claim ``:claim_id`` while still pending.
+_MARK_COMMITTED = (update(TABLE).where(TABLE.c.id == bindparam("claim_id"), TABLE.c.status == "pending")
+                   .values(status="committed"))
+
+
 def _older_than(moment, age: timedelta) -> bool:
     return moment.replace(tzinfo=None) < (utcnow() - age).replace(tzinfo=None)
 
@@ -123,8 +132,7 @@ def mark_committed(session: Session) -> None:
     """``before_commit`` of every session: inside a request that holds a
     claim, mark it ``committed`` in the same transaction as the work."""
     if has_request_context() and (row_id := g.get("idempotency_row")) is not None:
-        session.execute(update(TABLE).where(TABLE.c.id == row_id, TABLE.c.status == "pending")
-                        .values(status="committed"))
+        session.execute(_MARK_COMMITTED, {"claim_id": row_id})
 
 
 def is_transient(response: Response) -> bool:
@@ -138,7 +146,13 @@ def settle(row_id: int, response: Response | None) -> None:
     """End the claim ``row_id`` with the request's ``response`` (None: it
     has none). A transient failure of a request that committed nothing
     drops the claim; a request that committed but has no proper response
-    stores 409 ``response_lost``; any other response is stored."""
+    stores 409 ``response_lost``; any other response is stored: in one
+    UPDATE of a claim still pending or committed (a stored one stays as
+    it is), the common case, where the row need not be read first."""
+    if response is not None and not is_transient(response):
+        with db.engine.begin() as connection:
+            connection.execute(_STORE, _stored(row_id, response))
+        return
     with db.engine.begin() as connection:
         status = connection.execute(select(TABLE.c.status).where(TABLE.c.id == row_id).with_for_update()).scalar()
         if status is None or status == "done":
@@ -150,10 +164,20 @@ def settle(row_id: int, response: Response | None) -> None:
             response = problem(409, "response_lost", "Response lost",
                                f"the request first sent with this {HEADER} was carried out but its response was "
                                "lost; read the resource to see the result instead of retrying")
-        headers = {name: response.headers[name] for name in REPLAYED_HEADERS if name in response.headers}
-        connection.execute(update(TABLE).where(TABLE.c.id == row_id).values(
-            status="done", response_status=response.status_code, response_body=response.get_data(),
-            response_headers=json.dumps(headers), completed_at=utcnow()))
+        connection.execute(_STORE, _stored(row_id, response))
+
+
+#: ``settle``'s UPDATE storing the response of the claim ``:claim_id`` unless it is stored already
+#: (or gone): its new columns as parameters of the same names.
+_STORE = (update(TABLE).where(TABLE.c.id == bindparam("claim_id"), TABLE.c.status.in_(("pending", "committed")))
+          .values(status="done"))
+
+
+def _stored(row_id: int, response: Response) -> dict:
+    """``_STORE``'s parameters: the claim ``row_id`` and what is kept of ``response``."""
+    headers = {name: response.headers[name] for name in REPLAYED_HEADERS if name in response.headers}
+    return {"claim_id": row_id, "response_status": response.status_code, "response_body": response.get_data(),
+            "response_headers": json.dumps(headers), "completed_at": utcnow()}
 
 
 def init_app(app: Flask) -> None:

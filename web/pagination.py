@@ -29,6 +29,7 @@ from sqlalchemy import func, select
 
 from db import db
 from db.types import MAX_ROW_ID
+from services.ppas import PreparedList
 
 HEADER = "X-Pagination"
 FIELDS = ("total", "total_pages", "page", "page_size", "first_page", "last_page", "previous_page", "next_page")
@@ -59,10 +60,14 @@ def metadata(page: int, page_size: int, item_count: int) -> dict[str, int]:
 
 
 class SQLPage(Page):
-    """A page of a SQLAlchemy ``Select``: one COUNT and one bounded SELECT."""
+    """A page of a SQLAlchemy ``Select``, or of a ``PreparedList`` (its
+    statements built once, with this request's values): one COUNT and one
+    bounded SELECT."""
 
     @property
     def item_count(self) -> int:
+        if isinstance(self.collection, PreparedList):
+            return db.session.scalar(self.collection.count, self.collection.params)
         return db.session.scalar(select(func.count()).select_from(self.collection.order_by(None).subquery()))
 
     @property
@@ -72,6 +77,10 @@ class SQLPage(Page):
         database cannot hold."""
         if self.page_params.first_item > MAX_ROW_ID:
             return []
+        if isinstance(self.collection, PreparedList):
+            return list(db.session.scalars(self.collection.page, {
+                **self.collection.params, "first_item": self.page_params.first_item,
+                "page_size": self.page_params.page_size}))
         query = self.collection.offset(self.page_params.first_item).limit(self.page_params.page_size)
         return list(db.session.scalars(query))
 

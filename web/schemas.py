@@ -93,45 +93,91 @@ class Reply(Schema):
         return value
 
     def _serialize(self, obj, *, many: bool = False):
-        """marshmallow's ``Schema._serialize``, with one shortcut for a model
-        (an object without item access): a field that reads one plain
-        attribute and formats it as marshmallow's ``Field.serialize`` does
-        gets ``getattr`` and its ``_serialize`` directly, without the two
-        calls and the checks in between (issue 17: a page of 20 PPAs is 680
-        fields). Every other field, and any other object, goes marshmallow's
-        way; the reply is the same either way."""
+        """marshmallow's ``Schema._serialize``, with shortcuts for a model
+        (an object without item access), each giving what marshmallow's
+        ``Field.serialize`` gives (issue 17: a page of 20 PPAs is 680
+        fields):
+
+        - a field that reads one plain attribute, or a dotted path of them
+          (``organization.code``), gets ``getattr`` and its ``_serialize``
+          directly, without the accessor calls and checks in between (a
+          ``None`` on the path gives ``None``, as ``get_attribute`` does);
+        - a ``String``, ``Integer`` or ``Boolean`` field whose value is
+          already what its ``_serialize`` would return (a ``str``, an
+          ``int``, anything for ``Boolean``, or ``None``) keeps it;
+        - a field that reads no attribute (``Function``) gets its
+          ``_serialize`` alone.
+
+        Every other field, and any other object, goes marshmallow's way; the
+        reply is the same either way."""
         if many and obj is not None:
             return [self._serialize(item, many=False) for item in obj]
         if obj is None or hasattr(obj, "__getitem__"):
             return super()._serialize(obj, many=False)
         ret = self.dict_class()
-        for key, name, attribute, field_obj in self._dump_plan():
-            if attribute is not None:
-                value = getattr(obj, attribute, missing)
-                value = field_obj.serialize(name, obj, accessor=self.get_attribute) if value is missing \
-                    else field_obj._serialize(value, name, obj)
-            else:
+        for key, name, path, field_obj, kept in self._dump_plan():
+            if path is None:
                 value = field_obj.serialize(name, obj, accessor=self.get_attribute)
-            if value is not missing:
+                if value is not missing:
+                    ret[key] = value
+                continue
+            if not path:  # Function: formats the object itself
+                ret[key] = field_obj._serialize(None, name, obj)
+                continue
+            value = getattr(obj, path[0], missing)
+            for attribute in path[1:]:
+                if value is None or value is missing:
+                    break
+                if hasattr(value, "__getitem__"):
+                    value = missing  # marshmallow reads items first: let it
+                    break
+                value = getattr(value, attribute, missing)
+            if value is missing:
+                value = field_obj.serialize(name, obj, accessor=self.get_attribute)
+                if value is not missing:
+                    ret[key] = value
+            elif kept is not None and (value is None or kept is True or type(value) is kept):
                 ret[key] = value
+            else:
+                ret[key] = field_obj._serialize(value, name, obj)
         return ret
 
-    def _dump_plan(self) -> list[tuple[str, str, str | None, fields.Field]]:
-        """``(key, field name, attribute read directly or None, field)`` per
-        dumped field, worked out once per schema instance (``_serialize``)."""
+    def _dump_plan(self) -> list[tuple[str, str, tuple[str, ...] | None, fields.Field, type | bool | None]]:
+        """``(key, field name, attributes read directly (empty: none) or
+        None, field, the value type kept as it is)`` per dumped field,
+        worked out once per schema instance (``_serialize``)."""
         plan = self.__dict__.get("_plan")
         if plan is None:
             plain = type(self).get_attribute is Reply.get_attribute
             plan = []
             for name, field_obj in self.dump_fields.items():
                 attribute = field_obj.attribute if field_obj.attribute is not None else name
-                direct = (plain and field_obj._CHECK_ATTRIBUTE and "." not in attribute
-                          and type(field_obj).serialize is fields.Field.serialize
-                          and type(field_obj).get_value is fields.Field.get_value)
+                ours = (plain and type(field_obj).serialize is fields.Field.serialize
+                        and type(field_obj).get_value is fields.Field.get_value)
+                if not ours:
+                    path = None
+                elif field_obj._CHECK_ATTRIBUTE:
+                    path = tuple(attribute.split("."))
+                else:
+                    path = ()
                 key = field_obj.data_key if field_obj.data_key is not None else name
-                plan.append((key, name, attribute if direct else None, field_obj))
+                plan.append((key, name, path, field_obj, _kept_as_is(field_obj)))
             self.__dict__["_plan"] = plan
         return plan
+
+
+def _kept_as_is(field_obj: fields.Field) -> type | bool | None:
+    """The type of value ``field_obj._serialize`` returns unchanged (with
+    ``None``), ``True`` for a field that returns every value unchanged, or
+    ``None`` (``Reply._serialize``)."""
+    kind = type(field_obj)
+    if kind is fields.String:
+        return str
+    if kind is fields.Integer and not field_obj.as_string:
+        return int
+    if kind is fields.Boolean:
+        return True
+    return None
 
 
 def _one_of(values) -> dict:

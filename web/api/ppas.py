@@ -81,7 +81,7 @@ class PpaCollection(MethodView):
     def get(self, filters):
         """List the PPAs you may see (filters: fiscal_year, approval_status,
         status, category, moa, q; paginated with page and page_size)."""
-        return ppas.list_ppas(current_user(), PpaFilters(**filters))
+        return ppas.list_ppas_prepared(current_user(), PpaFilters(**filters))
 
     @blp.links(201, **PPA_LINKS)
     @blp.arguments(PpaWriteSchema)
