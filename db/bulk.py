@@ -357,7 +357,14 @@ def attach(session: Session, model: type, row) -> object:
     primary key, else a new one built from the row's values, persistent and
     unchanged (its deferred attributes expired: they load when read). A
     reader that needs the object only in some cases (a write that changes
-    it) reads the row alone and pays for the object then (issue 17)."""
+    it) reads the row alone and pays for the object then (issue 17).
+
+    The session holds a clean object only weakly: once a change to the
+    object made here is flushed and the object dropped, a second ``attach``
+    of the same row builds it again from the row's values, which are then
+    older than the database's (its next flush fails its version check).
+    Keep the object for the rest of the transaction (as
+    ``services.work_items.Located.ppa`` does), not the row."""
     held = _held(session, model, row)
     if held is not None:
         return held

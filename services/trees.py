@@ -97,7 +97,10 @@ def load_stored_tree(root_id: int) -> tuple[Tree, bool]:
     whether they were computed under the rules in force. When they were,
     each node's rolled-up figures are the stored ones (``expended``,
     ``rolled_progress``; its aggregate is decoded only where a write needs
-    it); else nothing is rolled up (settle the whole tree).
+    it: ``settle_allocations`` fills the changed items' ancestors', and
+    every other node's ``agg`` stays empty, so read a node's children from
+    ``children``, not from ``agg``); else nothing is rolled up (settle the
+    whole tree).
 
     Returns:
         ``(tree, current)``.

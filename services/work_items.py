@@ -49,8 +49,9 @@ class Located:
     every envelope, and cancellations, which reach every descendant)."""
 
     item: WorkItem
-    #: The PPA as ``locate`` read it: a row of its columns (``db.bulk.loaded_columns``), which reads as the
-    #: ``Ppa`` does; or the ``Ppa`` itself. ``ppa`` gives the ORM object, for a write that changes it.
+    #: The PPA as ``locate`` read it: a row of its columns (``db.bulk.loaded_columns``: attributes to read, not
+    #: to assign, and no ``etag``, ``organization`` or deferred ``actual_expenditure``); or, once ``ppa`` was
+    #: asked for, the ``Ppa`` itself, the object a write changes (made from the row and kept here).
     record: Any
     path: Path
     #: Whether the PPA is in the money chain (``services.expenditure``): read by ``locate`` with the path, else when first asked.
@@ -310,10 +311,10 @@ def update_work_item(user: User, item_id: int, changes: Mapping[str, Any], *,
         if "actual_expenditure" in values:
             _require_total_within_maximum(located.root, to_centavos(values["actual_expenditure"]) - node.spent,
                                           "actual_expenditure")
+        located.hold_ppa()
         if "actual_expenditure" in values and values["actual_expenditure"] != item.actual_expenditure:
             item.expenditure_opening_balance = None  # a reported figure; captured again if the PPA enters the chain
         amount = values.pop("allocated_budget", None)
-        located.hold_ppa()
         for name, value in values.items():
             setattr(item, name, value)
         item.updated_by_id = user.id
