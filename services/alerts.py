@@ -194,7 +194,9 @@ def reconcile_overdue(session: Session, day: date) -> dict[str, int]:
 def resolve_overdue_for(session: Session, ppa_id: int) -> None:
     """A PPA moved on: its overdue alert, if any, resolves at once (one
     UPDATE of the table, built once: every transition sends it, and the
-    ORM's UPDATE of the entity cost more than the statement; issue 17)."""
+    ORM's UPDATE of the entity cost more than the statement; issue 17).
+    An ``Alert`` object the session already holds is not updated: no
+    caller loads one before it."""
     session.execute(_resolve_overdue(), {"moved_ppa_id": ppa_id, "resolved_now": utcnow()})
 
 

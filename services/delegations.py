@@ -295,7 +295,9 @@ def signing_delegations(user: User, organization_id: int | None, *, lock: bool =
 @functools.cache
 def _lent_recently() -> Select:
     """``signing_delegations``' first statement: one delegation lent to
-    ``:delegate_id`` that expires after ``:since``, if any (its id)."""
+    ``:delegate_id`` that expires after ``:since``, if any (its id). A
+    table-level statement does not autoflush: a delegation added to the
+    session and not yet flushed is not found."""
     table = Delegation.__table__
     return (select(table.c.id).where(table.c.delegate_id == bindparam("delegate_id"),
                                      table.c.expires_at > bindparam("since", type_=table.c.expires_at.type))

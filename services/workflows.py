@@ -110,7 +110,9 @@ class PpaHistory:
 @functools.cache
 def _ppa_past() -> Select:
     """``PpaHistory.past``'s statement for PPA ``:ppa_id`` (built once: every
-    transition and every ``/actions`` sends it; issue 17)."""
+    transition and every ``/actions`` sends it; issue 17). A table-level
+    statement does not autoflush: a step added to the session and not yet
+    flushed is not among those it reads (``fire`` reads them first)."""
     t, users = PpaTransition.__table__, User.__table__
     return (select(t.c.actor_id, t.c.trigger, t.c.from_stage, t.c.to_stage, t.c.delegated_by_id, t.c.signed_for,
                    users.c.username)

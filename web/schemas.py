@@ -122,14 +122,16 @@ class Reply(Schema):
                     ret[key] = value
                 continue
             if not path:  # Function: formats the object itself
-                ret[key] = field_obj._serialize(None, name, obj)
+                value = field_obj._serialize(None, name, obj)
+                if value is not missing:
+                    ret[key] = value
                 continue
             value = getattr(obj, path[0], missing)
-            for attribute in path[1:]:
-                if value is None or value is missing:
+            for depth, attribute in enumerate(path[1:], start=2):
+                if value is None and depth == len(path):  # a None just before the last part reads as None
                     break
-                if hasattr(value, "__getitem__"):
-                    value = missing  # marshmallow reads items first: let it
+                if value is None or value is missing or hasattr(value, "__getitem__"):
+                    value = missing  # a None further up, or items (read first by marshmallow): let it decide
                     break
                 value = getattr(value, attribute, missing)
             if value is missing:
@@ -175,7 +177,7 @@ def _kept_as_is(field_obj: fields.Field) -> type | bool | None:
         return str
     if kind is fields.Integer and not field_obj.as_string:
         return int
-    if kind is fields.Boolean:
+    if kind is fields.Boolean and kind._serialize is fields.Field._serialize:  # marshmallow 4: no conversion
         return True
     return None
 

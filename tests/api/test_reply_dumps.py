@@ -41,3 +41,64 @@ def test_ppas_and_their_history_dump_as_marshmallow_dumps_them(world):
         orphan.organization = None  # a dotted path through None reads None, as before
         assert PpaSchema().dump(orphan) == marshmallows_way(PpaSchema(), orphan)
         assert PpaSchema().dump(orphan)["implementing_moa"] is None
+
+
+class _Holder:
+    """A model-like object (attributes, no item access) for the shortcuts' edge cases."""
+
+    def __init__(self, **attributes):
+        self.__dict__.update(attributes)
+
+
+def test_a_path_through_none_above_its_last_step_and_a_method_without_one_dump_as_marshmallow_dumps_them():
+    from marshmallow import fields
+
+    from web.schemas import Reply
+
+    class Deep(Reply):
+        near = fields.String(attribute="a.b")
+        far = fields.String(attribute="a.b.c")
+        plain = fields.Integer()
+        nothing = fields.Method()  # no method named: marshmallow leaves the key out
+        flag = fields.Boolean()
+
+    for obj in (_Holder(a=None, plain=1, flag=True), _Holder(a=_Holder(b=None), plain=2, flag=False),
+                _Holder(a=_Holder(b=_Holder(c="x")), plain=3, flag=None)):
+        assert Deep().dump(obj) == marshmallows_way(Deep(), obj), vars(obj)
+    assert "far" not in Deep().dump(_Holder(a=None, plain=1, flag=True))
+    assert "nothing" not in Deep().dump(_Holder(a=None, plain=1, flag=True))
+
+
+def test_every_user_sees_the_same_page_of_ppas_through_the_prepared_list_as_through_the_query(world):
+    """``GET /api/monitoring-entries`` pages ``list_ppas_prepared``: whoever asks, with whatever filters,
+    it holds the PPAs ``list_ppas`` holds, in the same order (a shape's statement never carries another
+    caller's organization)."""
+    from services import users
+    from services.ppas import PpaFilters, PreparedList, list_ppas, list_ppas_prepared
+
+    mine = world.create_ppa(fiscal_year=2025, category="moa_ppa")["id"]
+    world.create_ppa(fiscal_year=2026, category="oobc_ppa")
+    theirs = world.create_ppa(world.other_focal, fiscal_year=2025, category="moa_ppa")["id"]
+    world.advance(mine, "budget_review")
+    assert world.fire(theirs, "submit", world.other_focal).status_code == 200
+    people = (world.admin, world.executive, world.focal, world.other_focal, world.technical_reviewer,
+              world.budget_analyst)
+    filterings = (PpaFilters(), PpaFilters(fiscal_year=2025), PpaFilters(category="moa_ppa"),
+                  PpaFilters(approval_status="budget_review"), PpaFilters(moa="MSSD"),
+                  PpaFilters(fiscal_year=2025, category="moa_ppa", moa="MSSD"), PpaFilters(moa="NOWHERE"),
+                  PpaFilters(status="planning"), PpaFilters(fiscal_year=1999))
+
+    with world.app.app_context():
+        seen_any = set()
+        for person in people:
+            user = users.get_active_user_or_raise(person.username)
+            for filters in filterings:
+                expected = [ppa.id for ppa in db.session.scalars(list_ppas(user, filters))]
+                prepared = list_ppas_prepared(user, filters)
+                assert isinstance(prepared, PreparedList)
+                count = db.session.scalar(prepared.count, prepared.params)
+                page = [ppa.id for ppa in db.session.scalars(
+                    prepared.page, {**prepared.params, "first_item": 0, "page_size": 100})]
+                assert (page, count) == (expected, len(expected)), (person.username, filters)
+                seen_any.update(page)
+        assert {mine, theirs} <= seen_any
