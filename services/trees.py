@@ -310,13 +310,7 @@ def settle_allocations(session: Session, ppa: Ppa, tree: Tree, moved: Mapping[in
         return
     method = current_method()
     nodes, statuses = settle_reallocation(tree, moved, method)
-    changes = item_changes(ppa, "status", statuses)
-    audited = None
-    if session.get_bind().dialect.name == "postgresql":  # the audit rows go in with the path's UPDATE
-        audited = audit.record_statement(session, "work_item", changes)
-    else:
-        audit.record(session, "work_item", changes)
-    _write_path(session, Path(nodes, tree.root, True, method), statuses, None, audited)
+    _write_path(session, Path(nodes, tree.root, True, method), statuses, None, item_changes(ppa, "status", statuses))
     sync_ppa(ppa, tree.root.status, tree.root.rolled_progress)
     alerts.reconcile_tree(session, ppa, tree)
 
@@ -568,16 +562,10 @@ def settle_path(session: Session, ppa: Ppa | Row, path: Path, *, own: OwnStatus 
     if own is not None:  # the item's own change first, then what the roll-up made of it
         statuses = {own.item_id: (own.old, statuses.get(own.item_id, (None, own.new))[1])} | {
             i: change for i, change in statuses.items() if i != own.item_id}
-    changes = item_changes(ppa, "status", statuses)
-    audited = None
-    if session.get_bind().dialect.name == "postgresql":  # the audit rows go in with the path's UPDATE
-        audited = audit.record_statement(session, "work_item", changes)
-    else:
-        audit.record(session, "work_item", changes)
     for node in path.nodes.values():
         node.expended = expended(node)
         node.rolled_progress = rolled_progress(node, method.progress)
-    _write_path(session, path, statuses, own, audited)
+    _write_path(session, path, statuses, own, item_changes(ppa, "status", statuses))
     sync_ppa(ppa, path.root.status, path.root.rolled_progress)
     alerts.reconcile_items(session, ppa, list(path.nodes.values()), open_now=path.open_alerts)
     return set(statuses)
@@ -605,21 +593,22 @@ _PATH_UPDATE = (f"UPDATE work_items AS t SET {_PATH_SETS.format(v='v.', t='t.', 
 
 
 def _write_path(session: Session, path: Path, statuses: Mapping[int, tuple[str, str]], own: OwnStatus | None,
-                audited: tuple[str, Mapping[str, object]] | None = None) -> None:
+                audits: Sequence[tuple[int, str, object, object, int | None]] = ()) -> None:
     """Write, in one statement (``UPDATE ... FROM json_to_recordset`` on
     PostgreSQL, the rows as one JSON parameter; one ``executemany`` on
     SQLite: a path is a few rows), every row of
     the path that moved: the statuses of ``statuses`` (``version`` and
     ``updated_at`` bumped), the stored rollups that differ from what was
     loaded, the root's ``tree_version`` + 1, and ``own`` (its version
-    checked).
+    checked); and the audit rows of the statuses.
 
     Args:
-        audited: on PostgreSQL, the INSERT of the statuses' audit rows
-            (``db.audit.record_statement``), sent in the same statement
-            (``WITH audited AS (INSERT ...) UPDATE ...``): one round trip
-            for both. Should the UPDATE miss a row, the ``Conflict`` rolls
-            the transaction back, audit rows with it.
+        audits: the statuses' audit rows (``item_changes``). On PostgreSQL
+            their INSERT (``db.audit.record_statement``) goes in the same
+            statement (``WITH audited AS (INSERT ...) UPDATE ...``): one
+            round trip for both; on SQLite ``db.audit.record`` sends it
+            first. Should the UPDATE miss a row, the ``Conflict`` rolls the
+            transaction back, audit rows with it.
 
     Raises:
         Conflict: ``concurrent_update``: a row was not written (``own``'s
@@ -640,10 +629,12 @@ def _write_path(session: Session, path: Path, statuses: Mapping[int, tuple[str, 
     note_write(session)  # driver SQL: no ORM event notes it
     dialect = session.get_bind().dialect
     if dialect.name == "postgresql":  # the rows as one JSON parameter: one value to adapt, not nine arrays
+        audited = audit.record_statement(session, "work_item", audits)
         insert, inserted = (f"WITH audited AS ({audited[0]}) ", audited[1]) if audited else ("", {})
         written = session.connection().exec_driver_sql(
             f"{insert}{_PATH_UPDATE}", {"rows": orjson.dumps(rows).decode(), "now": now} | inserted).rowcount
     else:  # SQLite runs in process: one executemany
+        audit.record(session, "work_item", audits)
         stamp = rendered_stamp(ITEMS, dialect, now)
         sets = _PATH_SETS.format(v=":", t="", now=":now")
         written = session.execute(text(
