@@ -97,8 +97,9 @@ def test_a_page_of_the_list_sends_three_statements_for_one_ppa_as_for_twenty(pg_
     assert counted == [(1, 3), (20, 3)]  # token; the count; the page (each PPA with its expenditure)
 
 
-def test_recording_expenditure_on_a_leaf_sends_six_statements(pg_app, pg_world):
-    world = pg_world
+def enacted_leaf(world) -> dict:
+    """The first leaf of a new PPA's enacted program tree (its budget tree node), the focal person's
+    token used once before counting."""
     ppa = world.create_ppa(wbs_template="program")["id"]
     world.advance(ppa, "enacted")
     tree = world.client.get(f"/api/monitoring-entries/{ppa}/budget_allocation_tree/",
@@ -107,6 +108,12 @@ def test_recording_expenditure_on_a_leaf_sends_six_statements(pg_app, pg_world):
     while leaf["children"]:
         leaf = leaf["children"][0]
     world.client.get("/api/me", headers=world.focal.headers)
+    return leaf
+
+
+def test_recording_expenditure_on_a_leaf_sends_six_statements(pg_app, pg_world):
+    world = pg_world
+    leaf = enacted_leaf(world)
 
     counted = []
     for amount in ("12.50", "0.75"):
@@ -124,14 +131,7 @@ def test_recording_expenditure_on_a_leaf_sends_six_statements(pg_app, pg_world):
 
 def test_editing_a_work_item_sends_six_statements(pg_app, pg_world):
     world = pg_world
-    ppa = world.create_ppa(wbs_template="program")["id"]
-    world.advance(ppa, "enacted")
-    tree = world.client.get(f"/api/monitoring-entries/{ppa}/budget_allocation_tree/",
-                            headers=world.focal.headers).get_json()
-    leaf = tree["breakdown"][0]
-    while leaf["children"]:
-        leaf = leaf["children"][0]
-    world.client.get("/api/me", headers=world.focal.headers)
+    leaf = enacted_leaf(world)
 
     counted = []
     for title in ("Survey the site", "Survey the site again"):

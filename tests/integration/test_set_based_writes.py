@@ -135,6 +135,14 @@ def test_a_flush_of_many_audited_changes_writes_them_in_one_insert(world):
     assert len(titles) >= 40
 
 
+def _audit_rows(request_id: str) -> list:
+    """The audit rows one request wrote, in order, every column but their ids and times."""
+    return db.session.execute(select(
+        AuditEntry.entity, AuditEntry.entity_id, AuditEntry.action, AuditEntry.field, AuditEntry.old_value,
+        AuditEntry.new_value, AuditEntry.actor, AuditEntry.organization_id, AuditEntry.rules_hash)
+        .where(AuditEntry.request_id == request_id).order_by(AuditEntry.id)).all()
+
+
 def _php(centavos):
     return None if centavos is None else from_centavos(centavos)
 
@@ -158,13 +166,7 @@ def test_a_field_recorded_column_by_column_gives_the_rows_record_gives(world):
                                          [audit.render_centavos(new) for new in news])
         db.session.commit()
 
-        def rows(request_id):
-            return db.session.execute(select(
-                AuditEntry.entity, AuditEntry.entity_id, AuditEntry.action, AuditEntry.field, AuditEntry.old_value,
-                AuditEntry.new_value, AuditEntry.actor, AuditEntry.organization_id, AuditEntry.rules_hash)
-                .where(AuditEntry.request_id == request_id).order_by(AuditEntry.id)).all()
-
-        recorded, fielded = rows("req-record"), rows("req-field")
+        recorded, fielded = _audit_rows("req-record"), _audit_rows("req-field")
 
     assert _starting(sent, "INSERT INTO AUDIT_LOG") == len(sent) == 1
     assert written == counted == len(fielded) == len(ids) - len(range(0, len(ids), 5))
@@ -231,16 +233,10 @@ def test_amounts_set_with_their_audit_rows_give_the_rows_a_field_recorded_column
                                  amounts)
         db.session.commit()
 
-        def rows(request_id):
-            return db.session.execute(select(
-                AuditEntry.entity, AuditEntry.entity_id, AuditEntry.action, AuditEntry.field, AuditEntry.old_value,
-                AuditEntry.new_value, AuditEntry.actor, AuditEntry.organization_id, AuditEntry.rules_hash)
-                .where(AuditEntry.request_id == request_id).order_by(AuditEntry.id)).all()
-
         written = dict(db.session.execute(select(WorkItem.id, WorkItem.allocated_budget)
                                           .where(WorkItem.root_id == root)).all())
         after = dict(db.session.execute(select(WorkItem.id, WorkItem.version).where(WorkItem.root_id == root)).all())
-        recorded, amounted = rows("req-field"), rows("req-amounts")
+        recorded, amounted = _audit_rows("req-field"), _audit_rows("req-amounts")
 
     assert amounted == recorded and len(amounted) == len(ids) - len(range(0, len(ids), 5))
     assert {i: written[i] for i in amounts} == {i: None if new is None else from_centavos(new)
