@@ -353,11 +353,13 @@ def _loaded(model: type) -> tuple:
 def attach(session: Session, model: type, row) -> object:
     """The ``model`` object of ``row`` (a row of ``loaded_columns(model)``,
     read in this transaction), as the session would have loaded it, with
-    no statement: the object the session already holds under the row's
-    primary key, else a new one built from the row's values, persistent and
+    no statement: ``row`` itself when it is already a ``model`` object, the
+    object the session already holds under the row's primary key, else a
+    new one built from the row's values, persistent and
     unchanged (its deferred attributes expired: they load when read). A
     reader that needs the object only in some cases (a write that changes
-    it) reads the row alone and pays for the object then (issue 17).
+    it) reads the row alone and pays for the object then (issue 17), and
+    a caller handed either gets the object the same way.
 
     The session holds a clean object only weakly: once a change to the
     object made here is flushed and the object dropped, a second ``attach``
@@ -365,6 +367,8 @@ def attach(session: Session, model: type, row) -> object:
     older than the database's (its next flush fails its version check).
     Keep the object for the rest of the transaction (as
     ``services.work_items.Located.ppa`` does), not the row."""
+    if isinstance(row, model):
+        return row
     held = _held(session, model, row)
     if held is not None:
         return held

@@ -257,13 +257,14 @@ def sync_ppa(ppa: Ppa | Row, status: str, progress: int | Fraction, *, force: bo
     rules = get_runtime().rules.sync
     wanted = follow_project(rules, status, progress,
                             progress=force or ppa.auto_sync_progress, status=force or ppa.auto_sync_status)
-    moves = (wanted.progress is not None and ppa.progress != wanted.progress) or (
-        wanted.status is not None and (ppa.status, ppa.execution_flag) != (wanted.status, wanted.execution_flag))
-    if moves and not isinstance(ppa, Ppa):
+    progress_moves = wanted.progress is not None and ppa.progress != wanted.progress
+    status_moves = wanted.status is not None and (ppa.status, ppa.execution_flag) != (wanted.status,
+                                                                                        wanted.execution_flag)
+    if progress_moves or status_moves:
         ppa = attach(db.session, Ppa, ppa)
-    if wanted.progress is not None and ppa.progress != wanted.progress:
+    if progress_moves:
         ppa.progress = wanted.progress
-    if wanted.status is not None and (ppa.status, ppa.execution_flag) != (wanted.status, wanted.execution_flag):
+    if status_moves:
         ppa.status = wanted.status
         ppa.execution_flag = wanted.execution_flag
     return wanted
@@ -555,7 +556,7 @@ def settle_path(session: Session, ppa: Ppa | Row, path: Path, *, own: OwnStatus 
     if not path.current:
         if own is not None:
             raise ValueError("a status handed to settle_path needs a tree whose stored rollups are current")
-        settle(session, ppa if isinstance(ppa, Ppa) else attach(session, Ppa, ppa), load_tree(path.root.id, rolled=False))
+        settle(session, attach(session, Ppa, ppa), load_tree(path.root.id, rolled=False))
         return None
     method = path.method
     statuses = settle_path_rollups(path.nodes, path.before, method)

@@ -65,8 +65,7 @@ class Located:
     def ppa(self) -> Ppa:
         """The PPA as an ORM object of the session, made from ``record``
         when first asked (no statement: ``db.bulk.attach``)."""
-        if not isinstance(self.record, Ppa):
-            self.record = attach(db.session, Ppa, self.record)
+        self.record = attach(db.session, Ppa, self.record)
         return self.record
 
     def hold_ppa(self) -> None:
