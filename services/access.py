@@ -8,9 +8,10 @@ own organization's PPAs; to them every other PPA does not exist (404, never
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Iterable
 
-from sqlalchemy import ColumnElement, false, true
+from sqlalchemy import BindParameter, ColumnElement, false, true
 
 from db.models import Ppa, User
 from services.runtime import get_runtime
@@ -41,24 +42,39 @@ def is_superuser(user: User) -> bool:
     return bool(user.roles & set(get_runtime().rules.roles.superuser_roles))
 
 
-def visible_organizations_of(user: User) -> bool | int:
-    """Whose rows ``user`` may see: ``True`` every organization's (a role
-    that is not organization-scoped), ``False`` none (scoped roles only and
-    no organization), else the id of their own organization."""
+class Reach(enum.Enum):
+    """Whose rows a user may see when it is not one organization's
+    (``visible_organizations_of``); never equal to an organization id."""
+
+    #: every organization's (a role that is not organization-scoped)
+    ALL = "all"
+    #: none (organization-scoped roles only, and no organization)
+    NONE = "none"
+
+
+def visible_organizations_of(user: User) -> Reach | int:
+    """Whose rows ``user`` may see: ``Reach.ALL``, ``Reach.NONE``, or the id
+    of their own organization (docs/design.md §3)."""
     if sees_all_organizations(user):
-        return True
+        return Reach.ALL
     if user.organization_id is None:
-        return False
+        return Reach.NONE
     return user.organization_id
 
 
 def visible_rows(user: User, organization_column) -> ColumnElement[bool]:
     """A WHERE clause selecting the rows ``user`` may see, by the column
     holding each row's organization id (PPAs, alerts, audit rows, ...)."""
-    seen = visible_organizations_of(user)
-    if seen is True:
+    return visible_clause(visible_organizations_of(user), organization_column)
+
+
+def visible_clause(seen: Reach | int | BindParameter, organization_column) -> ColumnElement[bool]:
+    """A WHERE clause selecting the rows of ``seen`` (as
+    ``visible_organizations_of`` answers; an organization id may be a bound
+    parameter, for a statement built once) by ``organization_column``."""
+    if seen is Reach.ALL:
         return true()
-    if seen is False:
+    if seen is Reach.NONE:
         return false()
     return organization_column == seen
 

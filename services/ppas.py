@@ -9,24 +9,25 @@ given and locks the row.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, Integer, Select, bindparam, case, false, func, select, true, type_coerce
+from sqlalchemy import BigInteger, BindParameter, Integer, Select, bindparam, case, func, select, type_coerce
 from sqlalchemy.orm import undefer
 
 from db import db
 from db.models import Organization, Ppa, ProgramBudget, User
 from db.types import utcnow
 from services.access import (
+    Reach,
     can_edit_ppas_of,
     can_see_ppa,
     is_superuser,
+    visible_clause,
     visible_organizations_of,
-    visible_ppas,
     visible_rows,
 )
 from services.concurrency import check_if_match
@@ -156,18 +157,8 @@ def list_ppas(user: User, filters: PpaFilters, sort: str | None = None) -> Selec
     Raises:
         ValidationFailed: ``sort`` is not one of them.
     """
-    query = select(Ppa).where(visible_ppas(user)).options(undefer(Ppa.actual_expenditure))
-    if filters.fiscal_year is not None:
-        query = query.where(Ppa.fiscal_year == filters.fiscal_year)
-    if filters.approval_status:
-        query = query.where(Ppa.approval_status == filters.approval_status)
-    if filters.status:
-        query = query.where(Ppa.status == filters.status)
-    if filters.category:
-        query = query.where(Ppa.category == filters.category)
-    if filters.moa:
-        query = query.where(Ppa.organization_id.in_(
-            select(Organization.id).where(Organization.code == filters.moa)))
+    query = _where_listed(select(Ppa).options(undefer(Ppa.actual_expenditure)), visible_organizations_of(user),
+                          _present(filters), bool(filters.moa), lambda name: getattr(filters, name))
     if filters.q:
         # Literal words: % and _ in q match themselves, not any text (LIKE escaped).
         query = query.where(Ppa.title.icontains(filters.q, autoescape=True))
@@ -212,34 +203,45 @@ def list_ppas_prepared(user: User, filters: PpaFilters) -> PreparedList | Select
     the statement, it is ``list_ppas``' query (built per request)."""
     if filters.q:
         return list_ppas(user, filters)
-    seen = visible_organizations_of(user)
-    present = tuple(name for name in _EQUAL_FILTERS if getattr(filters, name) not in (None, ""))
+    seen, present = visible_organizations_of(user), _present(filters)
     params = {name: getattr(filters, name) for name in present}
     if filters.moa:
         params["moa"] = filters.moa
-    if seen is not True and seen is not False:
+    if isinstance(seen, int):
         params["visible_organization_id"] = seen
-    count, page = _prepared_list(seen if isinstance(seen, bool) else None, present, bool(filters.moa))
+    count, page = _prepared_list(None if isinstance(seen, int) else seen, present, bool(filters.moa))
     return PreparedList(count, page, params)
 
 
+def _present(filters: PpaFilters) -> tuple[str, ...]:
+    """The equality filters of ``filters`` that are set, in ``_EQUAL_FILTERS`` order."""
+    return tuple(name for name in _EQUAL_FILTERS if getattr(filters, name) not in (None, ""))
+
+
+def _where_listed(query: Select, seen: Reach | int | BindParameter, present: tuple[str, ...], moa: bool,
+                  value: Callable[[str], Any]) -> Select:
+    """``query`` (of ``Ppa``) narrowed to the rows of ``seen`` (as
+    ``access.visible_clause`` takes it), each filter of ``present`` equal to
+    ``value(name)``, and with ``moa`` to the organization coded
+    ``value("moa")``: the conditions ``list_ppas`` and
+    ``list_ppas_prepared`` share, with values or bound parameters."""
+    query = query.where(visible_clause(seen, Ppa.organization_id))
+    for name in present:
+        query = query.where(getattr(Ppa, name) == value(name))
+    if moa:
+        query = query.where(Ppa.organization_id.in_(select(Organization.id).where(Organization.code == value("moa"))))
+    return query
+
+
 @functools.cache
-def _prepared_list(seen: bool | None, present: tuple[str, ...], moa: bool) -> tuple[Select, Select]:
+def _prepared_list(seen: Reach | None, present: tuple[str, ...], moa: bool) -> tuple[Select, Select]:
     """``list_ppas_prepared``'s count and page statements for one shape:
     ``seen`` as ``visible_organizations_of`` answers (``None``: the one
     organization ``:visible_organization_id``), the equality filters
     ``present`` (each ``:<name>``), and with ``moa`` the organization coded
     ``:moa``; the same conditions and order as ``list_ppas``."""
-    query = select(Ppa).options(undefer(Ppa.actual_expenditure))
-    if seen is None:
-        query = query.where(Ppa.organization_id == bindparam("visible_organization_id"))
-    else:
-        query = query.where(true() if seen else false())
-    for name in present:
-        query = query.where(getattr(Ppa, name) == bindparam(name))
-    if moa:
-        query = query.where(Ppa.organization_id.in_(
-            select(Organization.id).where(Organization.code == bindparam("moa"))))
+    query = _where_listed(select(Ppa).options(undefer(Ppa.actual_expenditure)),
+                          bindparam("visible_organization_id") if seen is None else seen, present, moa, bindparam)
     count = select(func.count()).select_from(query.subquery())
     page = (query.order_by(Ppa.id.desc()).offset(bindparam("first_item", type_=Integer))
             .limit(bindparam("page_size", type_=Integer)))
